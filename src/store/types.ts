@@ -1,0 +1,155 @@
+// The storage contract. Every backend (SQLite, PostgreSQL, MySQL/MariaDB, MongoDB) implements it and
+// passes the one conformance suite in test/conformance/. Methods are domain verbs; anything that must be
+// single-use or counted is atomic in the backend itself (never "find, then delete"). Callers pass `now`
+// so tests control time. Dates go in and come out as Date objects, ids and hashes as strings.
+
+export type Role = 'admin' | 'member';
+
+export interface User {
+  id: string; // stable, opaque (UUID); what the app sees as X-Forwarded-User
+  email: string; // normalised: trimmed, lower-cased; unique
+  name: string;
+  role: Role;
+  passwordHash: string | null; // PHC string; null for social-only accounts
+  emailVerified: boolean;
+  disabled: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewUser {
+  email: string;
+  name: string;
+  role: Role;
+  passwordHash: string | null;
+  emailVerified: boolean;
+}
+
+export type UserPatch = Partial<Pick<User, 'name' | 'role' | 'passwordHash' | 'emailVerified' | 'disabled'>>;
+
+/** A social login: keyed on (issuer, subject), never on email. */
+export interface Identity {
+  issuer: string;
+  subject: string;
+  provider: string; // google, github, … or a custom provider's name
+  userId: string;
+  email: string | null;
+  createdAt: Date;
+}
+
+/** A server-side session. `id` is the SHA-256 (hex) of the cookie token: the token itself is never stored. */
+export interface Session {
+  id: string;
+  userId: string;
+  provider: string; // how the user signed in: password, google, …
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date; // absolute lifetime; idle lifetime is checked against lastSeenAt
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export type TokenKind = 'setup' | 'reset' | 'verify-email' | 'invite';
+
+/** A single-use token (setup link, password reset, email verification). `hash` is SHA-256 hex of the secret. */
+export interface OneTimeToken {
+  hash: string;
+  kind: TokenKind;
+  userId: string | null;
+  email: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface ApiKey {
+  id: string; // public id, shown in listings
+  hash: string; // SHA-256 hex of the secret part
+  userId: string;
+  name: string;
+  role: Role;
+  createdAt: Date;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+  revoked: boolean;
+}
+
+export interface CounterState {
+  count: number; // hits in the current window, including this one
+  resetAt: Date; // when the window ends
+}
+
+export type StoreKind = 'sqlite' | 'postgres' | 'mysql' | 'mongodb';
+
+export interface Store {
+  readonly kind: StoreKind;
+  /** Create or upgrade the schema to the current version; safe to call from two processes at once. */
+  migrate(): Promise<void>;
+  /** Cheap round-trip used by /auth/ready; throws StoreError('UNAVAILABLE') when the server is gone. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  // Users. createUser throws StoreError('DUPLICATE') when the email exists, whatever the concurrency.
+  createUser(input: NewUser, now: Date): Promise<User>;
+  findUserById(id: string): Promise<User | null>;
+  findUserByEmail(email: string): Promise<User | null>;
+  updateUser(id: string, patch: UserPatch, now: Date): Promise<User | null>;
+  /** Deletes the user with its sessions, identities, API keys and tokens. */
+  deleteUser(id: string): Promise<boolean>;
+  listUsers(opts: { limit: number; offset: number }): Promise<User[]>; // ordered by createdAt, then id
+  countUsers(): Promise<number>;
+
+  // Social identities. linkIdentity throws StoreError('DUPLICATE') when (issuer, subject) is taken.
+  linkIdentity(identity: Identity): Promise<void>;
+  findIdentity(issuer: string, subject: string): Promise<Identity | null>;
+
+  // Sessions.
+  createSession(session: Session): Promise<void>;
+  findSession(id: string): Promise<Session | null>;
+  touchSession(id: string, lastSeenAt: Date): Promise<void>;
+  deleteSession(id: string): Promise<boolean>;
+  /** Ends every session of the user except `exceptId`; returns how many ended. */
+  deleteUserSessions(userId: string, exceptId?: string): Promise<number>;
+  deleteAllSessions(): Promise<number>;
+  listUserSessions(userId: string): Promise<Session[]>; // newest first
+  deleteExpiredSessions(now: Date, idleMs: number): Promise<number>;
+
+  // Single-use tokens. consumeToken deletes and returns in one atomic step: of N concurrent callers
+  // exactly one gets the token; an expired token is deleted and null is returned.
+  createToken(token: OneTimeToken): Promise<void>;
+  consumeToken(hash: string, kind: TokenKind, now: Date): Promise<OneTimeToken | null>;
+
+  // API keys.
+  createApiKey(key: ApiKey): Promise<void>;
+  findApiKeyByHash(hash: string): Promise<ApiKey | null>;
+  listApiKeys(userId?: string): Promise<ApiKey[]>;
+  revokeApiKey(id: string): Promise<boolean>;
+  touchApiKey(id: string, lastUsedAt: Date): Promise<void>;
+
+  // Fixed-window counters for rate limits and lockout, shared by every replica on the same store.
+  // hit() increments atomically: N concurrent hits on one key yield counts 1..N.
+  hit(key: string, windowMs: number, now: Date): Promise<CounterState>;
+  peekCounter(key: string, now: Date): Promise<CounterState | null>;
+  clearCounter(key: string): Promise<void>;
+}
+
+export type StoreErrorCode = 'DUPLICATE' | 'UNAVAILABLE' | 'MIGRATION' | 'INVALID';
+
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreError';
+    this.code = code;
+  }
+}
+
+export function isStoreError(err: unknown, code?: StoreErrorCode): err is StoreError {
+  return err instanceof StoreError && (code === undefined || err.code === code);
+}
+
+export interface StoreOptions {
+  /** Table / collection name prefix; lets two apps share one database. Default `gatehouse_`. */
+  prefix?: string;
+  /** Maximum pool size for server databases. */
+  poolSize?: number;
+}
