@@ -1,0 +1,105 @@
+// Password hashing: argon2id (OWASP minimum m=19 MiB, t=2, p=1) in PHC strings via @node-rs/argon2,
+// which runs on libuv's thread pool, off the event loop. Concurrency is bounded so a sign-in storm
+// queues instead of taking every core from proxied traffic.
+import { hash as argonHash, verify as argonVerify, type Algorithm } from '@node-rs/argon2';
+import { COMMON_PASSWORDS } from './common-passwords.js';
+
+export interface HashParams {
+  memoryCost: number; // KiB
+  timeCost: number;
+  parallelism: number;
+}
+
+export const DEFAULT_HASH_PARAMS: HashParams = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /** true when the password matches; `rehash` when the stored parameters are older than ours. */
+  verify(phc: string, password: string): Promise<{ ok: boolean; rehash: boolean }>;
+  /** Spend the same time as verify() for a user that does not exist (no enumeration by timing). */
+  verifyDummy(password: string): Promise<void>;
+  /** Hashes running or waiting now (for tests and metrics). */
+  readonly inFlight: number;
+  readonly maxConcurrent: number;
+}
+
+export function createPasswordHasher(opts: { params?: HashParams; maxConcurrent?: number } = {}): PasswordHasher {
+  const params = opts.params ?? DEFAULT_HASH_PARAMS;
+  const limit = createLimiter(opts.maxConcurrent ?? 1);
+  // Algorithm is a const enum, which verbatimModuleSyntax cannot import; 2 is Argon2id.
+  const options = { algorithm: 2 as Algorithm, ...params };
+  let dummy: Promise<string> | undefined;
+
+  return {
+    hash: (password) => limit(() => argonHash(password, options)),
+    async verify(phc, password) {
+      if (!phc.startsWith('$argon2')) return { ok: false, rehash: false };
+      const ok = await limit(() => argonVerify(phc, password).catch(() => false));
+      return { ok, rehash: ok && !hasParams(phc, params) };
+    },
+    async verifyDummy(password) {
+      dummy ??= argonHash('gatehouse-dummy-password', options);
+      const phc = await dummy;
+      await limit(() => argonVerify(phc, password).catch(() => false));
+    },
+    get inFlight() {
+      return limit.active + limit.waiting;
+    },
+    maxConcurrent: opts.maxConcurrent ?? 1,
+  };
+}
+
+function hasParams(phc: string, p: HashParams): boolean {
+  const m = /\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(phc);
+  return !!m && Number(m[1]) === p.memoryCost && Number(m[2]) === p.timeCost && Number(m[3]) === p.parallelism;
+}
+
+type Limiter = (<T>(task: () => Promise<T>) => Promise<T>) & { readonly active: number; readonly waiting: number };
+
+/** At most `max` tasks run at once; the rest wait in FIFO order. */
+export function createLimiter(max: number): Limiter {
+  let active = 0;
+  const queue: Array<() => void> = [];
+  const next = () => {
+    if (active >= max) return;
+    const start = queue.shift();
+    if (start) start();
+  };
+  const run = <T>(task: () => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      queue.push(() => {
+        active++;
+        task()
+          .then(resolve, reject)
+          .finally(() => {
+            active--;
+            next();
+          });
+      });
+      next();
+    });
+  return Object.defineProperties(run, {
+    active: { get: () => active },
+    waiting: { get: () => queue.length },
+  }) as Limiter;
+}
+
+export type PasswordProblem = 'too-short' | 'too-long' | 'common' | 'same-as-email';
+
+/** SPEC §6: 8–1024 characters, no composition rules, common passwords refused, never truncated. */
+export function checkPasswordPolicy(password: string, email = ''): PasswordProblem | null {
+  const length = [...password].length;
+  if (length < 8) return 'too-short';
+  if (length > 1024) return 'too-long';
+  const lower = password.toLowerCase();
+  if (COMMON_PASSWORDS.has(lower)) return 'common';
+  if (email && (lower === email.toLowerCase() || lower === email.split('@')[0]?.toLowerCase())) return 'same-as-email';
+  return null;
+}
+
+export const PASSWORD_MESSAGES: Record<PasswordProblem, string> = {
+  'too-short': 'Use at least 8 characters.',
+  'too-long': 'Use at most 1024 characters.',
+  common: 'This password is too common. Choose one that is harder to guess.',
+  'same-as-email': 'Your password must not be your email address.',
+};

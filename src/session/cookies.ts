@@ -1,0 +1,60 @@
+// Cookie names and attributes. Over HTTPS the session cookie takes the __Host- prefix, which browsers
+// accept only with Secure, Path=/ and no Domain — so it cannot be set or shadowed by a sibling subdomain.
+export interface CookieNames {
+  session: string;
+  csrf: string;
+  secure: boolean;
+}
+
+export function cookieNames(secure: boolean): CookieNames {
+  return secure
+    ? { session: '__Host-gatehouse_session', csrf: '__Host-gatehouse_csrf', secure }
+    : { session: 'gatehouse_session', csrf: 'gatehouse_csrf', secure };
+}
+
+export function serializeCookie(name: string, value: string, opts: { secure: boolean; maxAgeSec?: number }): string {
+  if (name.startsWith('__Host-') && !opts.secure) throw new Error('__Host- cookies must be Secure');
+  let out = `${name}=${value}; Path=/; HttpOnly; SameSite=Lax`;
+  if (opts.secure) out += '; Secure';
+  if (opts.maxAgeSec !== undefined) out += `; Max-Age=${opts.maxAgeSec}`;
+  return out;
+}
+
+export function clearCookie(name: string, secure: boolean): string {
+  return serializeCookie(name, '', { secure, maxAgeSec: 0 });
+}
+
+/** The value of cookie `name` in a Cookie header, without building a map (hot path). First one wins. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  const needle = name + '=';
+  let at = header.indexOf(needle);
+  while (at !== -1) {
+    let i = at - 1;
+    while (i >= 0 && header[i] === ' ') i--;
+    if (i < 0 || header[i] === ';') {
+      const start = at + needle.length;
+      const end = header.indexOf(';', start);
+      return header.slice(start, end === -1 ? undefined : end).trim();
+    }
+    at = header.indexOf(needle, at + 1);
+  }
+  return undefined;
+}
+
+/** The Cookie header with Gatehouse's own cookies removed (the app must never see the session token). */
+export function stripCookies(header: string, names: readonly string[]): string | undefined {
+  let hit = false;
+  for (const n of names) if (header.includes(n)) hit = true;
+  if (!hit) return header;
+  const kept = header
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => {
+      if (!p) return false;
+      const eq = p.indexOf('=');
+      const name = (eq === -1 ? p : p.slice(0, eq)).trim();
+      return !names.includes(name);
+    });
+  return kept.length ? kept.join('; ') : undefined;
+}
