@@ -1,0 +1,36 @@
+// Security events as one JSON line each (never a password, token or cookie), plus counters for
+// /auth/metrics.
+export type AuditEvent =
+  | 'sign-in.success'
+  | 'sign-in.failure'
+  | 'sign-up'
+  | 'sign-out'
+  | 'session.revoked'
+  | 'password.changed'
+  | 'setup.admin-created';
+
+export interface AuditLog {
+  record(event: AuditEvent, fields: { userId?: string | null; email?: string | null; ip?: string | null; userAgent?: string | null; detail?: string }): void;
+  counts(): ReadonlyMap<string, number>;
+}
+
+export function createAuditLog(write: (line: string) => void, now: () => number = Date.now): AuditLog {
+  const counts = new Map<string, number>();
+  return {
+    record(event, fields) {
+      counts.set(event, (counts.get(event) ?? 0) + 1);
+      write(
+        JSON.stringify({
+          time: new Date(now()).toISOString(),
+          event,
+          userId: fields.userId ?? null,
+          email: fields.email ?? null,
+          ip: fields.ip ?? null,
+          userAgent: fields.userAgent ? fields.userAgent.slice(0, 256) : null,
+          ...(fields.detail ? { detail: fields.detail } : {}),
+        }),
+      );
+    },
+    counts: () => counts,
+  };
+}

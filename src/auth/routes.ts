@@ -1,0 +1,384 @@
+// Gatehouse's own pages and endpoints under the auth prefix. Hono handles only these; proxied app
+// traffic never enters Hono (see proxy/gate.ts).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Hono, type Context } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
+import { bodyLimit } from 'hono/body-limit';
+import { ourOrigin, type AuthDeps } from './context.js';
+import { clearCookie, readCookie, serializeCookie } from '../session/cookies.js';
+import type { ResolvedSession } from '../session/sessions.js';
+import { csrfTokenFor, isValidCsrfToken, newCsrfCookieValue, requestOrigin } from '../security/csrf.js';
+import { safeReturnTo } from '../security/redirect.js';
+import { isLoopback } from '../security/client-ip.js';
+import { SECURITY_HEADERS } from '../security/headers.js';
+import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js';
+import { sha256Hex } from '../security/tokens.js';
+import { isStoreError, type User } from '../store/types.js';
+
+type Env = {
+  Bindings: HttpBindings;
+  Variables: { csrfCookie: string; session: ResolvedSession | null; ip: string; userAgent: string | null };
+};
+type C = Context<Env>;
+
+const ASSETS: Record<string, string> = { 'gatehouse.css': 'text/css; charset=utf-8' };
+const ALIASES: Record<string, string> = {
+  login: 'sign-in', signin: 'sign-in', 'log-in': 'sign-in',
+  signup: 'sign-up', register: 'sign-up',
+  logout: 'sign-out', signout: 'sign-out', 'log-out': 'sign-out',
+};
+
+export function normalizeEmail(value: unknown): string {
+  return typeof value === 'string' ? value.trim().toLowerCase() : '';
+}
+
+const EMAIL_SHAPE = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+const field = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+export function createAuthApp(deps: AuthDeps): Hono<Env> {
+  const P = deps.prefix;
+  const app = new Hono<Env>();
+  const secret = () => deps.settings.current().secret;
+
+  const page = (c: C, view: string, title: string, data: Record<string, unknown>, status = 200) =>
+    c.html(deps.renderer.render(view, { appName: deps.appName, prefix: P, title, ...data }), status as 200);
+
+  const errorPage = (c: C, status: number, heading: string, message: string, retryAfter: number | null = null) => {
+    if (retryAfter !== null) c.header('retry-after', String(retryAfter));
+    return page(c, 'error', heading, { status, heading, message, retryAfter }, status);
+  };
+
+  const csrfField = (c: C) => csrfTokenFor(secret(), c.get('csrfCookie'));
+
+  /** Token check plus origin check: a cross-site request fails even with a stolen token. */
+  const csrfOk = (c: C, form: Record<string, unknown>) =>
+    requestOrigin(c.env.incoming.headers, ourOrigin(deps, c.env.incoming)) !== 'cross-site' &&
+    isValidCsrfToken(secret(), readCookie(c.req.header('cookie'), deps.cookies.csrf), form.csrf);
+
+  const providers: Array<{ name: string; label: string; startUrl: string }> = [];
+
+  // Every Gatehouse response: security headers, and a CSRF cookie the forms can be bound to.
+  app.use('*', async (c, next) => {
+    const req = c.env.incoming;
+    c.set('ip', deps.trusted.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']));
+    c.set('userAgent', req.headers['user-agent'] ?? null);
+    let csrfCookie = readCookie(req.headers.cookie, deps.cookies.csrf);
+    if (!csrfCookie || csrfCookie.length > 64) {
+      csrfCookie = newCsrfCookieValue();
+      c.header('set-cookie', serializeCookie(deps.cookies.csrf, csrfCookie, { secure: deps.cookies.secure }), { append: true });
+    }
+    c.set('csrfCookie', csrfCookie);
+    const cookie = readCookie(req.headers.cookie, deps.cookies.session);
+    let session: ResolvedSession | null = null;
+    if (cookie) {
+      try {
+        session = await deps.sessions.resolve(cookie);
+      } catch (err) {
+        if (!isStoreError(err, 'UNAVAILABLE')) throw err;
+        // Health and readiness must answer even while the store is down.
+        if (!c.req.path.endsWith('/health') && !c.req.path.endsWith('/ready')) {
+          for (const [k, v] of SECURITY_HEADERS) c.header(k, v);
+          return errorPage(c, 503, 'Temporarily unavailable', 'We cannot reach the user database right now. Please try again in a moment.', 5);
+        }
+      }
+    }
+    c.set('session', session);
+    await next();
+    for (const [k, v] of SECURITY_HEADERS) if (!c.res.headers.has(k)) c.header(k, v);
+    return undefined;
+  });
+
+  app.use('*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => errorPage(c as C, 413, 'Request too large', 'That form was larger than we accept.') }));
+
+  app.onError((err, c) => {
+    if (isStoreError(err, 'UNAVAILABLE')) {
+      return errorPage(c, 503, 'Temporarily unavailable', 'We cannot reach the user database right now. Please try again in a moment.', 5);
+    }
+    process.stderr.write(`gatehouse: ${c.req.method} ${c.req.path}: ${(err as Error).stack ?? err}\n`);
+    return errorPage(c, 500, 'Something went wrong', 'Gatehouse hit an unexpected error. Please try again.');
+  });
+
+  app.get(`${P}/assets/:file`, async (c) => {
+    const file = c.req.param('file');
+    const type = ASSETS[file];
+    if (!type) return errorPage(c, 404, 'Not found', 'There is no such file.');
+    const body = await readFile(join(deps.viewsDir, 'assets', file));
+    c.header('cache-control', 'public, max-age=3600');
+    return c.body(body, 200, { 'content-type': type });
+  });
+
+  app.get(`${P}/health`, (c) => c.json({ status: 'ok' }));
+  app.get(`${P}/ready`, async (c) => {
+    try {
+      await deps.store.ping();
+      return c.json({ status: 'ready', store: deps.store.kind });
+    } catch {
+      c.header('retry-after', '5');
+      return c.json({ status: 'unavailable', store: deps.store.kind }, 503);
+    }
+  });
+
+  app.get(`${P}/me`, (c) => {
+    const s = c.get('session');
+    if (!s) {
+      c.header('www-authenticate', 'Cookie realm="gatehouse"');
+      return c.json({ error: 'unauthenticated' }, 401);
+    }
+    const p = s.principal;
+    return c.json({ id: p.userId, email: p.email, name: p.name, provider: p.provider, role: p.role });
+  });
+
+  // Forward-auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth).
+  app.get(`${P}/check`, (c) => {
+    const s = c.get('session');
+    if (!s || deps.settings.current().mode === 'off') {
+      if (deps.settings.current().mode === 'off') return c.body(null, 200);
+      return c.json({ error: 'unauthenticated' }, 401);
+    }
+    const p = s.principal;
+    c.header('x-forwarded-user', p.userId);
+    c.header('x-forwarded-email', encodeURIComponent(p.email).replaceAll('%40', '@'));
+    c.header('x-forwarded-name', /^[\x20-\x7e]*$/.test(p.name) ? p.name : encodeURIComponent(p.name));
+    c.header('x-forwarded-provider', p.provider);
+    c.header('x-forwarded-role', p.role);
+    return c.body(null, 200);
+  });
+
+  // ---- sign-in ----------------------------------------------------------------------------------
+  const signInPage = (c: C, data: { email?: string; error?: string | null; returnTo: string; notice?: string | null }, status = 200) =>
+    page(
+      c,
+      'sign-in',
+      'Sign in',
+      {
+        csrf: csrfField(c),
+        email: data.email ?? '',
+        error: data.error ?? null,
+        notice: data.notice ?? null,
+        returnTo: data.returnTo,
+        providers,
+        signUpOpen: deps.settings.current().signUp !== 'invite',
+        resetAvailable: false,
+      },
+      status,
+    );
+
+  app.get(`${P}/sign-in`, (c) => {
+    const returnTo = safeReturnTo(c.req.query('return_to'));
+    if (c.get('session')) return c.redirect(returnTo, 302);
+    const notice = c.req.query('signed_out') !== undefined ? 'You have been signed out.' : null;
+    return signInPage(c, { returnTo, notice });
+  });
+
+  app.post(`${P}/sign-in`, async (c) => {
+    const form = await c.req.parseBody();
+    const returnTo = safeReturnTo(form.return_to);
+    const email = normalizeEmail(form.email);
+    if (!csrfOk(c, form)) return signInPage(c, { email, returnTo, error: 'Your form expired. Please try again.' }, 403);
+    const password = field(form.password);
+    const user = email && password.length <= 1024 ? await deps.store.findUserByEmail(email) : null;
+    let ok = false;
+    if (user?.passwordHash) {
+      const result = await deps.hasher.verify(user.passwordHash, password);
+      ok = result.ok && !user.disabled;
+      if (ok && result.rehash) await deps.store.updateUser(user.id, { passwordHash: await deps.hasher.hash(password) }, new Date(deps.now()));
+    } else {
+      await deps.hasher.verifyDummy(password); // the same work as a real check: no enumeration by timing
+    }
+    if (!ok || !user) {
+      deps.audit.record('sign-in.failure', { email, userId: user?.id, ip: c.get('ip'), userAgent: c.get('userAgent') });
+      return signInPage(c, { email, returnTo, error: 'Incorrect email or password.' }, 401);
+    }
+    await startSession(c, user, 'password');
+    deps.audit.record('sign-in.success', { userId: user.id, email, ip: c.get('ip'), userAgent: c.get('userAgent') });
+    return c.redirect(returnTo, 303);
+  });
+
+  /** A brand-new session on every sign-in; whatever cookie came in (planted or old) is ended, never adopted. */
+  async function startSession(c: C, user: User, provider: string) {
+    const previous = c.get('session');
+    if (previous) await deps.sessions.revoke(previous.sessionId);
+    const { cookieValue } = await deps.sessions.create(user, provider, { ip: c.get('ip'), userAgent: c.get('userAgent') });
+    c.header('set-cookie', serializeCookie(deps.cookies.session, cookieValue, { secure: deps.cookies.secure }), { append: true });
+  }
+
+  // ---- sign-up ----------------------------------------------------------------------------------
+  type SignUpErrors = { name?: string; email?: string; password?: string; form?: string };
+  const signUpPage = (c: C, data: { name?: string; email?: string; errors?: SignUpErrors; returnTo: string; setup: string | null }, status = 200) =>
+    page(
+      c,
+      'sign-up',
+      data.setup ? 'Create the admin account' : 'Create your account',
+      {
+        csrf: csrfField(c),
+        name: data.name ?? '',
+        email: data.email ?? '',
+        errors: data.errors ?? {},
+        returnTo: data.returnTo,
+        providers,
+        setup: data.setup,
+        isSetup: data.setup !== null,
+      },
+      status,
+    );
+
+  app.get(`${P}/sign-up`, (c) => {
+    const returnTo = safeReturnTo(c.req.query('return_to'));
+    const setup = c.req.query('setup') ?? null;
+    if (c.get('session') && !setup) return c.redirect(returnTo, 302);
+    if (deps.settings.current().signUp === 'invite' && !setup) {
+      return errorPage(c, 403, 'Sign-up is by invitation', 'Ask an administrator of this app for an invitation.');
+    }
+    return signUpPage(c, { returnTo, setup: setup && setup.length <= 128 ? setup : null });
+  });
+
+  app.post(`${P}/sign-up`, async (c) => {
+    const form = await c.req.parseBody();
+    const returnTo = safeReturnTo(form.return_to);
+    const setup = typeof form.setup === 'string' && form.setup && form.setup.length <= 128 ? form.setup : null;
+    const name = field(form.name).trim();
+    const email = normalizeEmail(form.email);
+    const password = field(form.password);
+    const again = (errors: SignUpErrors, status = 400) => signUpPage(c, { name, email, errors, returnTo, setup }, status);
+    if (!csrfOk(c, form)) return again({ form: 'Your form expired. Please try again.' }, 403);
+
+    const settings = deps.settings.current();
+    const errors: SignUpErrors = {};
+    // eslint-disable-next-line no-control-regex
+    if (!name || name.length > 100 || /[\u0000-\u001f\u007f]/.test(name)) errors.name = 'Enter your name (up to 100 characters).';
+    if (!EMAIL_SHAPE.test(email) || email.length > 254) errors.email = 'Enter a valid email address.';
+    else if (settings.signUp === 'domains' && !settings.allowedDomains.includes(email.slice(email.lastIndexOf('@') + 1))) {
+      errors.email = 'Sign-up is limited to approved email domains.';
+    }
+    const problem = checkPasswordPolicy(password, email);
+    if (problem) errors.password = PASSWORD_MESSAGES[problem];
+    if (settings.signUp === 'invite' && !setup) errors.form = 'Sign-up is by invitation only.';
+    if (Object.keys(errors).length) return again(errors);
+
+    let role: User['role'] = 'member';
+    const now = new Date(deps.now());
+    if (setup) {
+      // Single-use: of two people racing with one link, exactly one becomes admin.
+      const token = await deps.store.consumeToken(sha256Hex(setup), 'setup', now);
+      if (!token) return again({ form: 'This setup link is invalid or has already been used.' });
+      role = 'admin';
+    } else if (deps.demo && isLoopback(c.env.incoming.socket.remoteAddress) && (await deps.store.countUsers()) === 0) {
+      role = 'admin'; // the demo on your own machine: the first local account administers it
+    }
+
+    const passwordHash = await deps.hasher.hash(password);
+    let user: User;
+    try {
+      user = await deps.store.createUser({ email, name, role, passwordHash, emailVerified: false }, now);
+    } catch (err) {
+      if (isStoreError(err, 'DUPLICATE')) return again({ email: 'An account with this email already exists. Sign in instead.' });
+      throw err;
+    }
+    deps.audit.record(role === 'admin' ? 'setup.admin-created' : 'sign-up', { userId: user.id, email, ip: c.get('ip'), userAgent: c.get('userAgent') });
+    await startSession(c, user, 'password');
+    return c.redirect(returnTo, 303);
+  });
+
+  // ---- sign-out ---------------------------------------------------------------------------------
+  app.get(`${P}/sign-out`, (c) => {
+    const s = c.get('session');
+    if (!s) return c.redirect(`${P}/sign-in`, 302);
+    return page(c, 'sign-out', 'Sign out', { csrf: csrfField(c), user: { email: s.principal.email, name: s.principal.name } });
+  });
+
+  app.post(`${P}/sign-out`, async (c) => {
+    const verdict = requestOrigin(c.env.incoming.headers, ourOrigin(deps, c.env.incoming));
+    if (verdict === 'cross-site') return errorPage(c, 403, 'Request refused', 'Sign-out must come from this site.');
+    if (verdict === 'unknown') {
+      // No Origin and no Sec-Fetch-Site: only the form's token can show this came from us.
+      const form = await c.req.parseBody();
+      if (!isValidCsrfToken(secret(), readCookie(c.req.header('cookie'), deps.cookies.csrf), form.csrf)) {
+        return errorPage(c, 403, 'Request refused', 'Your form expired. Please try again.');
+      }
+    }
+    const s = c.get('session');
+    if (s) {
+      await deps.sessions.revoke(s.sessionId);
+      deps.audit.record('sign-out', { userId: s.principal.userId, ip: c.get('ip'), userAgent: c.get('userAgent') });
+    }
+    c.header('set-cookie', clearCookie(deps.cookies.session, deps.cookies.secure), { append: true });
+    return c.redirect(`${P}/sign-in?signed_out=1`, 303);
+  });
+
+  // ---- account ----------------------------------------------------------------------------------
+  const accountPage = async (c: C, s: ResolvedSession, extra: { errors?: Record<string, string>; notice?: string | null } = {}, status = 200) => {
+    const sessions = await deps.store.listUserSessions(s.principal.userId);
+    return page(
+      c,
+      'account',
+      'Your account',
+      {
+        csrf: csrfField(c),
+        user: s.principal,
+        sessions: sessions.map((x) => ({
+          id: x.id,
+          current: x.id === s.sessionId,
+          createdAt: x.createdAt.toISOString(),
+          lastSeenAt: x.lastSeenAt.toISOString(),
+          ip: x.ip,
+          userAgent: x.userAgent,
+        })),
+        errors: extra.errors ?? {},
+        notice: extra.notice ?? null,
+      },
+      status,
+    );
+  };
+
+  app.get(`${P}/account`, async (c) => {
+    const s = c.get('session');
+    if (!s) return c.redirect(`${P}/sign-in?return_to=${encodeURIComponent(`${P}/account`)}`, 302);
+    return accountPage(c, s);
+  });
+
+  app.post(`${P}/account/sessions/revoke`, async (c) => {
+    const s = c.get('session');
+    if (!s) return c.redirect(`${P}/sign-in`, 303);
+    const form = await c.req.parseBody();
+    if (!csrfOk(c, form)) return errorPage(c, 403, 'Request refused', 'Your form expired. Please try again.');
+    const id = field(form.id);
+    const mine = await deps.store.listUserSessions(s.principal.userId);
+    if (mine.some((x) => x.id === id)) {
+      await deps.sessions.revoke(id);
+      deps.audit.record('session.revoked', { userId: s.principal.userId, ip: c.get('ip'), userAgent: c.get('userAgent') });
+    }
+    return c.redirect(`${P}/account`, 303);
+  });
+
+  app.post(`${P}/account/password`, async (c) => {
+    const s = c.get('session');
+    if (!s) return c.redirect(`${P}/sign-in`, 303);
+    const form = await c.req.parseBody();
+    if (!csrfOk(c, form)) return errorPage(c, 403, 'Request refused', 'Your form expired. Please try again.');
+    const user = await deps.store.findUserById(s.principal.userId);
+    if (!user) return c.redirect(`${P}/sign-in`, 303);
+    const current = field(form.current_password);
+    const next = field(form.password);
+    if (!user.passwordHash || !(await deps.hasher.verify(user.passwordHash, current)).ok) {
+      return accountPage(c, s, { errors: { current_password: 'That is not your current password.' } }, 400);
+    }
+    const problem = checkPasswordPolicy(next, user.email);
+    if (problem) return accountPage(c, s, { errors: { password: PASSWORD_MESSAGES[problem] } }, 400);
+    await deps.store.updateUser(user.id, { passwordHash: await deps.hasher.hash(next) }, new Date(deps.now()));
+    await deps.sessions.revokeUser(user.id, s.sessionId); // every other device signs in again
+    deps.audit.record('password.changed', { userId: user.id, ip: c.get('ip'), userAgent: c.get('userAgent') });
+    return accountPage(c, s, { notice: 'Password changed. Your other sessions were signed out.' });
+  });
+
+  // ---- aliases and the rest ---------------------------------------------------------------------
+  app.all(`${P}/:alias{[a-z-]+}`, (c, next) => {
+    const target = ALIASES[c.req.param('alias')];
+    if (!target) return next();
+    const q = c.req.url.indexOf('?');
+    return c.redirect(`${P}/${target}${q === -1 ? '' : c.req.url.slice(q)}`, c.req.method === 'GET' || c.req.method === 'HEAD' ? 302 : 307);
+  });
+
+  app.notFound((c) => errorPage(c, 404, 'Page not found', 'There is nothing at this address.'));
+  return app;
+}

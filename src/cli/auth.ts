@@ -1,0 +1,102 @@
+import { parseArgs } from 'node:util';
+import { loadMasterKey } from '../config/secrets.js';
+import { readState, writeState, type Scope, type StoredState } from '../config/state.js';
+import { enableAuth, rotateSecret, storeUrlFor } from '../config/auth-state.js';
+import { randomToken, sha256Hex } from '../security/tokens.js';
+import { openStore } from '../store/open.js';
+import { SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
+
+export const AUTH_HELP = `gatehouse auth enable [--db NAME] [--skip-fitness]   turn the login screen on
+gatehouse auth disable                              pass traffic straight through (users are kept)
+gatehouse auth status [--json]                      show what is configured
+gatehouse auth rotate-secret                        new signing secret: every session ends`;
+
+export async function authCommand(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    strict: true,
+    options: { ...SCOPE_OPTIONS, json: { type: 'boolean' }, db: { type: 'string' }, 'skip-fitness': { type: 'boolean' } },
+  });
+  if (values.help || !sub) {
+    io.out(AUTH_HELP);
+    return sub ? 0 : 2;
+  }
+  const scope = scopeFrom(values, io.env);
+  const masterKey = loadMasterKey(scope.home, io.env);
+  const state = readState(scope);
+  switch (sub) {
+    case 'enable':
+      return enable(scope, state, masterKey, values.db ?? null, io);
+    case 'disable': {
+      const next = structuredClone(state ?? enableAuth(null, masterKey, null));
+      next.auth.enabled = false;
+      writeState(scope, next);
+      io.out(`auth: DISABLED on server "${scope.server}" (profile "${scope.profile}") — traffic passes straight through; users are kept`);
+      return 0;
+    }
+    case 'status':
+      return status(scope, state, io, values.json ?? false);
+    case 'rotate-secret': {
+      if (!state) throw new UsageError('auth was never enabled here; run `gatehouse auth enable` first');
+      writeState(scope, rotateSecret(state, masterKey));
+      const store = await openStore(storeUrlFor(scope, state, masterKey, io.env));
+      try {
+        await store.migrate();
+        const ended = await store.deleteAllSessions();
+        io.out(`✓ new signing secret; ${ended} session(s) ended — everyone signs in again`);
+      } finally {
+        await store.close();
+      }
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown auth command "${sub}"\n${AUTH_HELP}`);
+  }
+}
+
+async function enable(scope: Scope, state: StoredState | null, masterKey: Buffer, db: string | null, io: Io): Promise<number> {
+  if (db && !state?.bindings[db]) throw new UsageError(`there is no database binding named "${db}" (see \`gatehouse bindings\`)`);
+  const next = enableAuth(state, masterKey, db);
+  const store = await openStore(storeUrlFor(scope, next, masterKey, io.env));
+  try {
+    await store.migrate();
+    writeState(scope, next);
+    io.out(`auth: ENABLED on server "${scope.server}" (profile "${scope.profile}")`);
+    io.out('✓ email + password sign-in, sessions');
+    io.out('– password reset: bind smtp to enable → `gatehouse bind smtp smtp://…`');
+    io.out('– social login:   `gatehouse auth providers add google …`');
+    if ((await store.countUsers()) === 0) {
+      const setup = randomToken(32);
+      const now = Date.now();
+      await store.createToken({ hash: sha256Hex(setup), kind: 'setup', userId: null, email: null, createdAt: new Date(now), expiresAt: new Date(now + 24 * 3600_000) });
+      const origin = io.env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? `http://127.0.0.1:${io.env.GATEHOUSE_PORT ?? 4180}`;
+      io.out(`setup: create the admin account at ${origin}/auth/sign-up?setup=${setup} (valid 24 h, once)`);
+    }
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
+
+function status(scope: Scope, state: StoredState | null, io: Io, json: boolean): number {
+  const enabled = state?.auth.enabled ?? false;
+  const info = {
+    server: scope.server,
+    profile: scope.profile,
+    enabled,
+    mode: enabled ? state!.auth.mode : 'off',
+    db: state?.auth.db ?? 'embedded',
+    authSecret: state?.auth.secret ? '<set>' : '<not set>',
+    providers: (state?.providers ?? []).map((p) => String(p.name)),
+  };
+  if (json) {
+    io.out(JSON.stringify(info, null, 2));
+    return 0;
+  }
+  io.out(`auth: ${enabled ? 'ENABLED' : 'DISABLED'} on server "${scope.server}" (profile "${scope.profile}")`);
+  io.out(`  db binding: ${info.db}`);
+  io.out(`  AUTH_SECRET: ${info.authSecret}`);
+  io.out(`  providers:   ${info.providers.length ? info.providers.join(', ') : 'none'}`);
+  return 0;
+}

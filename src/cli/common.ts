@@ -1,0 +1,37 @@
+// Shared by every command: where state lives, the usage-error type, durations.
+import { resolve } from 'node:path';
+import { checkScope, type Scope } from '../config/state.js';
+
+export class UsageError extends Error {}
+export class CommandError extends Error {}
+
+export function scopeFrom(values: { server?: string; profile?: string }, env: NodeJS.ProcessEnv): Scope {
+  const scope = {
+    home: resolve(env.GATEHOUSE_HOME || '.gatehouse'),
+    server: values.server ?? env.GATEHOUSE_SERVER ?? 'local',
+    profile: values.profile ?? env.GATEHOUSE_PROFILE ?? 'main',
+  };
+  const problems = checkScope(scope);
+  if (problems.length) throw new UsageError(problems.join('; '));
+  return scope;
+}
+
+export const SCOPE_OPTIONS = {
+  server: { type: 'string' },
+  profile: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "30d", "12h", "90m", "45s" → milliseconds; null when malformed. */
+export function parseDuration(text: string): number | null {
+  const m = /^(\d{1,6})([smhd])$/.exec(text.trim());
+  return m ? Number(m[1]) * UNITS[m[2]!]! : null;
+}
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+  env: NodeJS.ProcessEnv;
+}

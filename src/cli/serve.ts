@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+import { splitList } from '../config/settings.js';
+import { startGatehouse } from '../main.js';
+import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
+
+export const SERVE_HELP = `gatehouse serve [--upstream URL] [--port 4180] [--host 127.0.0.1] [--public-url URL] [--demo]
+                [--app-name NAME] [--trusted-proxies CIDR,…] [--server NAME] [--profile NAME]
+
+Serves the login layer. Without --upstream or --demo only the /auth routes are served (forward-auth).
+Every option can also be set as an environment variable: GATEHOUSE_UPSTREAM, GATEHOUSE_PORT,
+GATEHOUSE_HOST, GATEHOUSE_PUBLIC_URL, GATEHOUSE_APP_NAME, GATEHOUSE_TRUSTED_PROXIES,
+GATEHOUSE_SESSION_IDLE (7d), GATEHOUSE_SESSION_ABSOLUTE (30d).`;
+
+export async function serveCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      ...SCOPE_OPTIONS,
+      upstream: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'public-url': { type: 'string' },
+      demo: { type: 'boolean' },
+      'app-name': { type: 'string' },
+      'trusted-proxies': { type: 'string' },
+    },
+  });
+  if (values.help) {
+    io.out(SERVE_HELP);
+    return 0;
+  }
+  const env = io.env;
+  const scope = scopeFrom(values, env);
+
+  // Collect every problem, then fail once (oauth2-proxy's validation style).
+  const problems: string[] = [];
+  const portText = values.port ?? env.GATEHOUSE_PORT ?? '4180';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) problems.push(`port "${portText}" must be a number from 0 to 65535`);
+  const upstream = values.upstream ?? env.GATEHOUSE_UPSTREAM ?? null;
+  if (upstream !== null && !/^http:\/\/[^/?#]+\/?$/.test(upstream)) problems.push(`upstream "${upstream}" must look like http://host:port`);
+  let publicUrl: URL | null = null;
+  const publicText = values['public-url'] ?? env.GATEHOUSE_PUBLIC_URL;
+  if (publicText) {
+    try {
+      publicUrl = new URL(publicText);
+      if (publicUrl.protocol !== 'http:' && publicUrl.protocol !== 'https:') throw new Error();
+    } catch {
+      problems.push(`public URL "${publicText}" must be an http:// or https:// URL`);
+    }
+  }
+  const idle = parseDuration(env.GATEHOUSE_SESSION_IDLE ?? '7d');
+  const absolute = parseDuration(env.GATEHOUSE_SESSION_ABSOLUTE ?? '30d');
+  if (idle === null) problems.push('GATEHOUSE_SESSION_IDLE must be a duration such as 7d or 12h');
+  if (absolute === null) problems.push('GATEHOUSE_SESSION_ABSOLUTE must be a duration such as 30d');
+  const trustedProxies = splitList(values['trusted-proxies'] ?? env.GATEHOUSE_TRUSTED_PROXIES ?? '');
+  try {
+    const { parseTrustedProxies } = await import('../security/client-ip.js');
+    parseTrustedProxies(trustedProxies);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  if (problems.length) throw new UsageError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+
+  const running = await startGatehouse({
+    scope,
+    host: values.host ?? env.GATEHOUSE_HOST ?? '127.0.0.1',
+    port,
+    upstream,
+    demo: values.demo ?? false,
+    publicUrl,
+    trustedProxies,
+    appName: values['app-name'] ?? env.GATEHOUSE_APP_NAME ?? (values.demo ? 'Gatehouse demo' : 'your app'),
+    prefix: '/auth',
+    sessionIdleMs: idle!,
+    sessionAbsoluteMs: absolute!,
+    env,
+    log: (line) => io.err(`gatehouse: ${line}`),
+    auditLine: (line) => io.err(line),
+  }).catch((err: Error) => {
+    throw new CommandError(`could not start: ${err.message}`);
+  });
+  const target = upstream ?? (values.demo ? 'the built-in demo app' : 'no upstream (forward-auth only)');
+  io.err(`gatehouse: listening on ${running.url} → ${target} (server "${scope.server}", profile "${scope.profile}")`);
+
+  await new Promise<void>((resolve) => {
+    let closing = false;
+    const stop = (signal: string) => {
+      if (closing) return;
+      closing = true;
+      io.err(`gatehouse: ${signal}: draining connections, then exiting`);
+      running.close().then(resolve, resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}

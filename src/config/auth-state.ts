@@ -1,0 +1,29 @@
+// Turning auth on and off in the stored state; shared by `gatehouse auth …` and the first `serve`.
+import { randomBytes } from 'node:crypto';
+import { emptyState, embeddedDbFile, type Scope, type StoredState } from './state.js';
+import { isSealed, seal, unseal } from './secrets.js';
+
+export function enableAuth(state: StoredState | null, masterKey: Buffer, db: string | null): StoredState {
+  const next = structuredClone(state ?? emptyState());
+  next.auth.enabled = true;
+  next.auth.db = db;
+  if (!next.auth.secret) next.auth.secret = seal(randomBytes(32).toString('base64url'), masterKey);
+  return next;
+}
+
+export function rotateSecret(state: StoredState, masterKey: Buffer): StoredState {
+  const next = structuredClone(state);
+  next.auth.secret = seal(randomBytes(32).toString('base64url'), masterKey);
+  return next;
+}
+
+/** The database URL auth uses: the chosen binding, GATEHOUSE_DATABASE_URL, or the embedded store. */
+export function storeUrlFor(scope: Scope, state: StoredState, masterKey: Buffer, env: NodeJS.ProcessEnv): string {
+  if (state.auth.db) {
+    const binding = state.bindings[state.auth.db];
+    if (!binding) throw new Error(`auth uses database binding "${state.auth.db}", which does not exist`);
+    return isSealed(binding.url) ? unseal(binding.url, masterKey) : binding.url;
+  }
+  if (env.GATEHOUSE_DATABASE_URL) return env.GATEHOUSE_DATABASE_URL;
+  return `sqlite:${embeddedDbFile(scope)}`;
+}

@@ -1,0 +1,191 @@
+// The composition root: config → store → services → HTTP server. The only place (with cli/) that reads
+// the environment; everything below receives its dependencies as arguments.
+import { createServer, type Server } from 'node:http';
+import { watchFile, unwatchFile } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { getRequestListener } from '@hono/node-server';
+import { createAuditLog, type AuditLog } from './audit.js';
+import { createAuthApp } from './auth/routes.js';
+import { liveSettings, type LiveSettings } from './config/settings.js';
+import { ensureHome } from './config/files.js';
+import { loadMasterKey } from './config/secrets.js';
+import { readState, stateFile, writeState, type Scope } from './config/state.js';
+import { enableAuth, storeUrlFor } from './config/auth-state.js';
+import { createForwarder, type Forwarder } from './proxy/forward.js';
+import { createGate } from './proxy/gate.js';
+import { createRenderer } from './render.js';
+import { parseTrustedProxies } from './security/client-ip.js';
+import { createPasswordHasher } from './security/password.js';
+import { randomToken, sha256Hex } from './security/tokens.js';
+import { cookieNames } from './session/cookies.js';
+import { createSessionService, type SessionService } from './session/sessions.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/types.js';
+
+export const VIEWS_DIR = fileURLToPath(new URL('../views', import.meta.url));
+
+export interface ServeOptions {
+  scope: Scope;
+  host: string;
+  port: number;
+  upstream: string | null;
+  demo: boolean;
+  publicUrl: URL | null;
+  trustedProxies: string[];
+  appName: string;
+  prefix: string;
+  sessionIdleMs: number;
+  sessionAbsoluteMs: number;
+  env: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+  /** Audit lines (JSON); default: the log. */
+  auditLine?: (line: string) => void;
+  now?: () => number;
+}
+
+export interface RunningGatehouse {
+  url: string;
+  server: Server;
+  store: Store;
+  sessions: SessionService;
+  forwarder: Forwarder | null;
+  audit: AuditLog;
+  /** Re-reads the state file now (the watcher does this within a second by itself). */
+  reload(): void;
+  close(): Promise<void>;
+}
+
+export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehouse> {
+  const now = opts.now ?? Date.now;
+  ensureHome(opts.scope.home);
+  const masterKey = loadMasterKey(opts.scope.home, opts.env);
+
+  let state = readState(opts.scope);
+  if (!state || (state.auth.enabled && !state.auth.secret)) {
+    // Safe by default: the first start of a server/profile turns the login screen on.
+    state = enableAuth(state, masterKey, null);
+    writeState(opts.scope, state);
+    opts.log('auth: enabled for this server/profile on first start (embedded store)');
+  }
+
+  const store = await openStore(storeUrlFor(opts.scope, state, masterKey, opts.env));
+  await store.migrate();
+
+  let settings: LiveSettings = liveSettings(state, masterKey, opts.env);
+  const settingsSource = { current: () => settings };
+  const secure = opts.publicUrl?.protocol === 'https:';
+  const cookies = cookieNames(secure);
+  const sessions = createSessionService(store, settings.secret, { idleMs: opts.sessionIdleMs, absoluteMs: opts.sessionAbsoluteMs, now });
+  const audit = createAuditLog(opts.auditLine ?? opts.log, now);
+  const trusted = parseTrustedProxies(opts.trustedProxies);
+  const renderer = createRenderer(VIEWS_DIR);
+
+  let demoApp: { url: string; close(): Promise<void> } | null = null;
+  let upstream = opts.upstream;
+  if (opts.demo && !upstream) {
+    const { startDemoApp } = await import('./demo/whoami.js');
+    demoApp = await startDemoApp({ host: '127.0.0.1', port: 0 });
+    upstream = demoApp.url;
+  }
+  const forwarder = upstream ? createForwarder({ upstream }) : null;
+
+  const authApp = createAuthApp({
+    store,
+    sessions,
+    hasher: createPasswordHasher(),
+    settings: settingsSource,
+    renderer,
+    cookies,
+    trusted,
+    audit,
+    appName: opts.appName,
+    prefix: opts.prefix,
+    publicOrigin: opts.publicUrl?.origin ?? null,
+    viewsDir: VIEWS_DIR,
+    demo: opts.demo,
+    now,
+  });
+  let storeDownLogged = 0;
+  const gate = createGate({
+    prefix: opts.prefix,
+    authApp: getRequestListener(authApp.fetch, { overrideGlobalObjects: false }),
+    forwarder,
+    sessions,
+    settings: settingsSource,
+    cookies,
+    trusted,
+    publicUrl: opts.publicUrl,
+    errorPage: (status, heading, message) =>
+      renderer.render('error', { appName: opts.appName, prefix: opts.prefix, title: heading, status, heading, message, retryAfter: null }),
+    onStoreError(err) {
+      if (now() - storeDownLogged > 10_000) {
+        storeDownLogged = now();
+        opts.log(`store: unavailable (${(err as Error).message}); answering 503 until it returns`);
+      }
+    },
+  });
+
+  const server = createServer(
+    { maxHeaderSize: 16 * 1024, headersTimeout: 20_000, requestTimeout: 0, keepAliveTimeout: 5_000 },
+    gate.handle,
+  );
+  server.on('upgrade', gate.upgrade);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || (err.code === 'ECONNRESET')) return void socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+
+  // Live switching: `gatehouse auth enable/disable` from another process rewrites the state file.
+  const file = stateFile(opts.scope);
+  const reload = () => {
+    try {
+      const next = readState(opts.scope);
+      if (!next) return;
+      settings = liveSettings(next, masterKey, opts.env);
+      sessions.setSecret(settings.secret);
+    } catch (err) {
+      opts.log(`config: kept the previous settings: ${(err as Error).message}`);
+    }
+  };
+  watchFile(file, { interval: 500 }, reload);
+
+  if (settings.mode !== 'off' && (await store.countUsers()) === 0) {
+    const setup = randomToken(32);
+    await store.createToken({ hash: sha256Hex(setup), kind: 'setup', userId: null, email: null, createdAt: new Date(now()), expiresAt: new Date(now() + 24 * 3600_000) });
+    opts.log(`setup: create the admin account at ${opts.publicUrl?.origin ?? url}${opts.prefix}/sign-up?setup=${setup} (valid 24 h, once)`);
+  }
+
+  const sweep = setInterval(() => store.deleteExpiredSessions(new Date(now()), opts.sessionIdleMs).catch(() => {}), 10 * 60_000);
+  sweep.unref();
+
+  return {
+    url,
+    server,
+    store,
+    sessions,
+    forwarder,
+    audit,
+    reload,
+    async close() {
+      clearInterval(sweep);
+      unwatchFile(file, reload);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+      });
+      await forwarder?.close();
+      await demoApp?.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,109 @@
+// Starting Gatehouse for tests: in-process (fast; real sockets) or as the real CLI in a subprocess.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { startGatehouse, type RunningGatehouse, type ServeOptions } from '../../src/main.js';
+
+export const REPO = new URL('../..', import.meta.url).pathname;
+
+export function tempHome(): { home: string; cleanup(): void } {
+  const home = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  return { home, cleanup: () => rmSync(home, { recursive: true, force: true }) };
+}
+
+export interface TestGatehouse extends RunningGatehouse {
+  home: string;
+  logs: string[];
+  audit: RunningGatehouse['audit'];
+  auditLines: string[];
+  /** The one-time admin setup token printed at start, if any. */
+  setupToken: string | null;
+  stop(): Promise<void>;
+}
+
+export async function startTestGatehouse(overrides: Partial<ServeOptions> & { home?: string } = {}): Promise<TestGatehouse> {
+  const own = overrides.home ? null : tempHome();
+  const home = overrides.home ?? own!.home;
+  const logs: string[] = [];
+  const auditLines: string[] = [];
+  const running = await startGatehouse({
+    scope: { home, server: 'local', profile: 'main' },
+    host: '127.0.0.1',
+    port: 0,
+    upstream: null,
+    demo: false,
+    publicUrl: null,
+    trustedProxies: [],
+    appName: 'Test App',
+    prefix: '/auth',
+    sessionIdleMs: 7 * 86_400_000,
+    sessionAbsoluteMs: 30 * 86_400_000,
+    env: {},
+    log: (l) => logs.push(l),
+    auditLine: (l) => auditLines.push(l),
+    ...overrides,
+  });
+  const setupLine = logs.find((l) => l.includes('setup='));
+  return Object.assign(running, {
+    home,
+    logs,
+    auditLines,
+    setupToken: setupLine ? /setup=([A-Za-z0-9_-]+)/.exec(setupLine)![1]! : null,
+    async stop() {
+      await running.close();
+      own?.cleanup();
+    },
+  });
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `gatehouse` binary (compiled dist/) to completion. */
+export function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(REPO, 'bin/gatehouse.js'), ...args], { env: { ...process.env, ...env }, cwd: REPO });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Starts `gatehouse serve …` as a subprocess and resolves once it listens. */
+export function spawnServe(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string; stop(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO, 'bin/gatehouse.js'), 'serve', '--port', '0', ...args], { env: { ...process.env, ...env }, cwd: REPO });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 20_000);
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          child,
+          url: m[1]!,
+          output: () => out,
+          stop: () =>
+            new Promise<void>((r) => {
+              if (child.exitCode !== null) return r();
+              child.once('exit', () => r());
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}:\n${out}`));
+    });
+  });
+}
