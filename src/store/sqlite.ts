@@ -2,6 +2,7 @@
 // async contract; every statement is prepared once. WAL mode lets several processes share the file.
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import {
   StoreError,
   type ApiKey,
@@ -114,6 +115,9 @@ export function createSqliteStore(file: string, options: StoreOptions = {}): Sto
   if (!/^[a-z0-9_]{0,32}$/i.test(p)) throw new StoreError('INVALID', `invalid table prefix "${p}"`);
   let db: Database.Database;
   try {
+    // The database holds password hashes: create it private (0600) before SQLite opens it; the -wal and
+    // -shm files SQLite makes copy these permissions.
+    if (file !== ':memory:') closeSync(openSync(file, 'a', 0o600));
     db = new Database(file);
   } catch (err) {
     throw new StoreError('UNAVAILABLE', `cannot open embedded store at ${file}`, { cause: err });
