@@ -7,7 +7,10 @@ export type AuditEvent =
   | 'sign-out'
   | 'session.revoked'
   | 'password.changed'
-  | 'setup.admin-created';
+  | 'setup.admin-created'
+  | 'password.reset-requested'
+  | 'password.reset'
+  | 'email.verified';
 
 export interface AuditLog {
   record(event: AuditEvent, fields: { userId?: string | null; email?: string | null; ip?: string | null; userAgent?: string | null; detail?: string }): void;

@@ -10,7 +10,8 @@ import { liveSettings, type LiveSettings } from './config/settings.js';
 import { ensureHome } from './config/files.js';
 import { loadMasterKey } from './config/secrets.js';
 import { readState, stateFile, writeState, type Scope } from './config/state.js';
-import { enableAuth, storeUrlFor } from './config/auth-state.js';
+import { enableAuth, smtpBindingOf, storeUrlFor } from './config/auth-state.js';
+import { createSmtpMailer, type Mailer } from './mail/mailer.js';
 import { createForwarder, type Forwarder } from './proxy/forward.js';
 import { createGate } from './proxy/gate.js';
 import { createRenderer } from './render.js';
@@ -89,6 +90,19 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   }
   const forwarder = upstream ? createForwarder({ upstream }) : null;
 
+  // The mailer follows the smtp binding, so `gatehouse bind smtp …` switches reset on while running.
+  let mailer: Mailer | null = null;
+  let mailerUrl: string | null = null;
+  const applyMailer = (binding: { url: string; from: string } | null) => {
+    const key = binding ? `${binding.url} ${binding.from}` : null;
+    if (key === mailerUrl) return;
+    mailer?.close();
+    mailer = binding ? createSmtpMailer(binding) : null;
+    mailerUrl = key;
+  };
+  applyMailer(smtpBindingOf(state, masterKey));
+  let listeningUrl = '';
+
   const authApp = createAuthApp({
     store,
     sessions,
@@ -103,6 +117,8 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     publicOrigin: opts.publicUrl?.origin ?? null,
     viewsDir: VIEWS_DIR,
     demo: opts.demo,
+    mailer: () => mailer,
+    linkOrigin: () => opts.publicUrl?.origin ?? listeningUrl,
     now,
   });
   let storeDownLogged = 0;
@@ -143,6 +159,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  listeningUrl = url;
 
   // Live switching: `gatehouse auth enable/disable` from another process rewrites the state file.
   const file = stateFile(opts.scope);
@@ -152,6 +169,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
       if (!next) return;
       settings = liveSettings(next, masterKey, opts.env);
       sessions.setSecret(settings.secret);
+      applyMailer(smtpBindingOf(next, masterKey));
     } catch (err) {
       opts.log(`config: kept the previous settings: ${(err as Error).message}`);
     }
@@ -184,6 +202,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
       await forwarder?.close();
+      mailer?.close();
       await demoApp?.close();
       await store.close();
     },

@@ -1,5 +1,9 @@
 // What every /auth route needs, assembled once in the composition root.
 import type { IncomingMessage } from 'node:http';
+import type { Context } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
+import type { ResolvedSession } from '../session/sessions.js';
+import type { User } from '../store/types.js';
 import type { SettingsSource } from '../config/settings.js';
 import type { CookieNames } from '../session/cookies.js';
 import type { SessionService } from '../session/sessions.js';
@@ -7,6 +11,7 @@ import type { PasswordHasher } from '../security/password.js';
 import type { TrustedProxies } from '../security/client-ip.js';
 import type { Store } from '../store/types.js';
 import type { AuditLog } from '../audit.js';
+import type { Mailer } from '../mail/mailer.js';
 
 export interface Renderer {
   render(view: string, data: Record<string, unknown>): string;
@@ -26,11 +31,34 @@ export interface AuthDeps {
   publicOrigin: string | null; // from --public-url; null → the request's own origin (local development)
   viewsDir: string;
   demo: boolean;
+  /** The mailer of the current smtp binding; null when none is bound (reset and verification are off). */
+  mailer: () => Mailer | null;
+  /** Origin for links in emails: the public URL, else the listening address. Never the Host header. */
+  linkOrigin: () => string;
   now: () => number;
+  /** Called after a successful password reset (the lockout module clears the account's lock here). */
+  onPasswordReset?: (user: User) => Promise<void> | void;
 }
 
 /** The origin the client used: the configured public URL, else (local development only) the Host header. */
 export function ourOrigin(deps: Pick<AuthDeps, 'publicOrigin' | 'cookies'>, req: IncomingMessage): string {
   if (deps.publicOrigin) return deps.publicOrigin;
   return `${deps.cookies.secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+}
+
+export type AuthEnv = {
+  Bindings: HttpBindings;
+  Variables: { csrfCookie: string; session: ResolvedSession | null; ip: string; userAgent: string | null };
+};
+export type AuthContext = Context<AuthEnv>;
+
+/** Helpers every route module shares (built once in routes.ts). */
+export interface AuthKit {
+  page(c: AuthContext, view: string, title: string, data: Record<string, unknown>, status?: number): Response | Promise<Response>;
+  errorPage(c: AuthContext, status: number, heading: string, message: string, retryAfter?: number | null): Response | Promise<Response>;
+  csrfField(c: AuthContext): string;
+  /** Token plus origin check. */
+  csrfOk(c: AuthContext, form: Record<string, unknown>): boolean;
+  /** A brand-new session (cookie set on c); any session the browser brought along ends. */
+  startSession(c: AuthContext, user: User, provider: string): Promise<void>;
 }

@@ -2,10 +2,11 @@
 // traffic never enters Hono (see proxy/gate.ts).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Hono, type Context } from 'hono';
-import type { HttpBindings } from '@hono/node-server';
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { ourOrigin, type AuthDeps } from './context.js';
+import { ourOrigin, type AuthContext, type AuthDeps, type AuthEnv, type AuthKit } from './context.js';
+import { mountPasswordReset, sendVerificationEmail } from './reset.js';
+import { EMAIL_SHAPE, normalizeEmail } from './email.js';
 import { clearCookie, readCookie, serializeCookie } from '../session/cookies.js';
 import type { ResolvedSession } from '../session/sessions.js';
 import { csrfTokenFor, isValidCsrfToken, newCsrfCookieValue, requestOrigin } from '../security/csrf.js';
@@ -16,11 +17,8 @@ import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js'
 import { sha256Hex } from '../security/tokens.js';
 import { isStoreError, type User } from '../store/types.js';
 
-type Env = {
-  Bindings: HttpBindings;
-  Variables: { csrfCookie: string; session: ResolvedSession | null; ip: string; userAgent: string | null };
-};
-type C = Context<Env>;
+type Env = AuthEnv;
+type C = AuthContext;
 
 const ASSETS: Record<string, string> = { 'gatehouse.css': 'text/css; charset=utf-8' };
 const ALIASES: Record<string, string> = {
@@ -29,11 +27,6 @@ const ALIASES: Record<string, string> = {
   logout: 'sign-out', signout: 'sign-out', 'log-out': 'sign-out',
 };
 
-export function normalizeEmail(value: unknown): string {
-  return typeof value === 'string' ? value.trim().toLowerCase() : '';
-}
-
-const EMAIL_SHAPE = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
 const field = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 export function createAuthApp(deps: AuthDeps): Hono<Env> {
@@ -159,7 +152,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
         returnTo: data.returnTo,
         providers,
         signUpOpen: deps.settings.current().signUp !== 'invite',
-        resetAvailable: false,
+        resetAvailable: deps.mailer() !== null,
       },
       status,
     );
@@ -276,6 +269,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
       throw err;
     }
     deps.audit.record(role === 'admin' ? 'setup.admin-created' : 'sign-up', { userId: user.id, email, ip: c.get('ip'), userAgent: c.get('userAgent') });
+    await sendVerificationEmail(deps, user);
     await startSession(c, user, 'password');
     return c.redirect(returnTo, 303);
   });
@@ -370,6 +364,9 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     deps.audit.record('password.changed', { userId: user.id, ip: c.get('ip'), userAgent: c.get('userAgent') });
     return accountPage(c, s, { notice: 'Password changed. Your other sessions were signed out.' });
   });
+
+  const kit: AuthKit = { page, errorPage, csrfField, csrfOk, startSession };
+  mountPasswordReset(app, deps, kit);
 
   // ---- aliases and the rest ---------------------------------------------------------------------
   app.all(`${P}/:alias{[a-z-]+}`, (c, next) => {

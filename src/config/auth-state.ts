@@ -27,3 +27,13 @@ export function storeUrlFor(scope: Scope, state: StoredState, masterKey: Buffer,
   if (env.GATEHOUSE_DATABASE_URL) return env.GATEHOUSE_DATABASE_URL;
   return `sqlite:${embeddedDbFile(scope)}`;
 }
+
+/** The SMTP binding, if one is bound: `{ url, from }` with the password unsealed. */
+export function smtpBindingOf(state: StoredState, masterKey: Buffer): { url: string; from: string } | null {
+  for (const [name, b] of Object.entries(state.bindings)) {
+    if (b.kind !== 'smtp') continue;
+    const url = isSealed(b.url) ? unseal(b.url, masterKey) : b.url;
+    return { url, from: b.from ?? `Gatehouse <no-reply@${name === 'smtp' ? 'localhost' : name}>` };
+  }
+  return null;
+}

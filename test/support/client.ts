@@ -10,7 +10,8 @@ export interface Reply {
 
 export class TestClient {
   readonly cookies = new Map<string, string>();
-  constructor(readonly base: string) {}
+  /** `origin`: what a browser would send as Origin — the public URL when one is configured. */
+  constructor(readonly base: string, readonly origin: string = base) {}
 
   cookieHeader(): string | undefined {
     if (this.cookies.size === 0) return undefined;
@@ -45,7 +46,7 @@ export class TestClient {
   /** Posts a form the way a same-origin browser page would (Origin + Sec-Fetch-Site). */
   post(path: string, form: Record<string, string>, headers: Record<string, string> = {}) {
     return this.send('POST', path, {
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: this.base, 'sec-fetch-site': 'same-origin', ...headers },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: this.origin, 'sec-fetch-site': 'same-origin', ...headers },
       body: new URLSearchParams(form).toString(),
     });
   }

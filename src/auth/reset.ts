@@ -1,0 +1,114 @@
+// Password reset and email verification: both only while an smtp binding exists. Tokens are 256-bit,
+// single-use (consumed atomically), stored as SHA-256, short-lived, and every link is built from the
+// public URL — never from the request's Host header, which an attacker controls.
+import type { Hono } from 'hono';
+import type { AuthDeps, AuthEnv, AuthKit } from './context.js';
+import { normalizeEmail } from './email.js';
+import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js';
+import { safeReturnTo } from '../security/redirect.js';
+import { randomToken, sha256Hex } from '../security/tokens.js';
+import type { TokenKind, User } from '../store/types.js';
+
+const RESET_TTL_MS = 30 * 60_000;
+const VERIFY_TTL_MS = 24 * 3600_000;
+
+async function issueToken(deps: AuthDeps, kind: TokenKind, user: User, ttlMs: number): Promise<string> {
+  const token = randomToken(32);
+  const now = deps.now();
+  await deps.store.createToken({ hash: sha256Hex(token), kind, userId: user.id, email: user.email, createdAt: new Date(now), expiresAt: new Date(now + ttlMs) });
+  return token;
+}
+
+/** Mail is sent in the background: the answer must not wait on SMTP, or its timing would tell who exists. */
+function sendInBackground(deps: AuthDeps, to: string, subject: string, text: string) {
+  const mailer = deps.mailer();
+  if (!mailer) return;
+  mailer.send({ to, subject, text }).catch((err: Error) => process.stderr.write(`gatehouse: mail to ${to} failed: ${err.message}\n`));
+}
+
+export async function sendVerificationEmail(deps: AuthDeps, user: User): Promise<void> {
+  if (!deps.mailer()) return;
+  const token = await issueToken(deps, 'verify-email', user, VERIFY_TTL_MS);
+  const link = `${deps.linkOrigin()}${deps.prefix}/verify-email?token=${token}`;
+  sendInBackground(deps, user.email, `Confirm your email for ${deps.appName}`,
+    `Hello ${user.name},\n\nConfirm your email address for ${deps.appName} by opening this link (valid 24 hours):\n\n${link}\n\nIf you did not sign up, ignore this message.\n`);
+}
+
+export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): void {
+  const P = deps.prefix;
+  const notSetUp = (c: Parameters<AuthKit['csrfField']>[0]) =>
+    kit.errorPage(c, 404, 'Password reset is not set up', 'Ask the administrator of this app to reset your password.');
+
+  app.get(`${P}/forgot`, (c) => {
+    if (!deps.mailer()) return notSetUp(c);
+    return kit.page(c, 'forgot', 'Reset your password', { csrf: kit.csrfField(c), email: '', error: null });
+  });
+
+  app.post(`${P}/forgot`, async (c) => {
+    if (!deps.mailer()) return notSetUp(c);
+    const form = await c.req.parseBody();
+    const email = normalizeEmail(form.email);
+    if (!kit.csrfOk(c, form)) return kit.page(c, 'forgot', 'Reset your password', { csrf: kit.csrfField(c), email, error: 'Your form expired. Please try again.' }, 403);
+    const user = email ? await deps.store.findUserByEmail(email) : null;
+    if (user && !user.disabled) {
+      const token = await issueToken(deps, 'reset', user, RESET_TTL_MS);
+      const link = `${deps.linkOrigin()}${P}/reset?token=${token}`;
+      sendInBackground(deps, user.email, `Reset your ${deps.appName} password`,
+        `Hello ${user.name},\n\nSomeone asked to reset the password of your ${deps.appName} account. Open this link within 30 minutes to choose a new one:\n\n${link}\n\nIf it was not you, ignore this message: your password stays as it is.\n`);
+      deps.audit.record('password.reset-requested', { userId: user.id, email, ip: c.get('ip'), userAgent: c.get('userAgent') });
+    }
+    // The same answer whether or not the account exists.
+    return kit.page(c, 'message', 'Check your email', {
+      heading: 'Check your email',
+      message: 'If an account exists for that address, we sent it a link to reset the password. The link works for 30 minutes.',
+      link: { href: `${P}/sign-in`, label: 'Back to sign in' },
+    });
+  });
+
+  const resetForm = (c: Parameters<AuthKit['csrfField']>[0], token: string, errors: Record<string, string>, status = 200) =>
+    kit.page(c, 'reset', 'Choose a new password', { csrf: kit.csrfField(c), token, errors }, status);
+
+  app.get(`${P}/reset`, (c) => {
+    if (!deps.mailer()) return notSetUp(c);
+    const token = c.req.query('token') ?? '';
+    if (!token || token.length > 128) return kit.errorPage(c, 400, 'This link is not valid', 'Ask for a new password reset link.');
+    return resetForm(c, token, {});
+  });
+
+  app.post(`${P}/reset`, async (c) => {
+    if (!deps.mailer()) return notSetUp(c);
+    const form = await c.req.parseBody();
+    const token = typeof form.token === 'string' && form.token.length <= 128 ? form.token : '';
+    const password = typeof form.password === 'string' ? form.password : '';
+    if (!kit.csrfOk(c, form)) return resetForm(c, token, { form: 'Your form expired. Please try again.' }, 403);
+    // Check the new password before spending the single-use token, so a typo does not burn the link.
+    const problem = checkPasswordPolicy(password);
+    if (problem) return resetForm(c, token, { password: PASSWORD_MESSAGES[problem] }, 400);
+    const now = new Date(deps.now());
+    const consumed = token ? await deps.store.consumeToken(sha256Hex(token), 'reset', now) : null;
+    const user = consumed?.userId ? await deps.store.findUserById(consumed.userId) : null;
+    if (!user || user.disabled) {
+      return resetForm(c, '', { form: 'This reset link is invalid, expired or already used. Ask for a new one.' }, 400);
+    }
+    if (checkPasswordPolicy(password, user.email)) return resetForm(c, '', { password: PASSWORD_MESSAGES['same-as-email'] + ' Ask for a new link.' }, 400);
+    // Resetting proves the mailbox: the email counts as verified from now on.
+    await deps.store.updateUser(user.id, { passwordHash: await deps.hasher.hash(password), emailVerified: true }, now);
+    await deps.sessions.revokeUser(user.id); // every device signs in again
+    await deps.onPasswordReset?.(user);
+    deps.audit.record('password.reset', { userId: user.id, ip: c.get('ip'), userAgent: c.get('userAgent') });
+    await kit.startSession(c, user, 'password');
+    return c.redirect(safeReturnTo('/'), 303);
+  });
+
+  app.get(`${P}/verify-email`, async (c) => {
+    const token = c.req.query('token') ?? '';
+    const consumed = token && token.length <= 128 ? await deps.store.consumeToken(sha256Hex(token), 'verify-email', new Date(deps.now())) : null;
+    if (!consumed?.userId) return kit.errorPage(c, 400, 'This link is not valid', 'The verification link is invalid, expired or already used.');
+    const user = await deps.store.findUserById(consumed.userId);
+    // The address may have changed since the mail was sent: verify only the one the link was sent to.
+    if (!user || user.email !== consumed.email) return kit.errorPage(c, 400, 'This link is not valid', 'The verification link no longer matches this account.');
+    await deps.store.updateUser(user.id, { emailVerified: true }, new Date(deps.now()));
+    deps.audit.record('email.verified', { userId: user.id, ip: c.get('ip'), userAgent: c.get('userAgent') });
+    return kit.page(c, 'message', 'Email confirmed', { heading: 'Email confirmed', message: `Thank you — ${user.email} is confirmed.`, link: { href: '/', label: `Continue to ${deps.appName}` } });
+  });
+}
