@@ -10,7 +10,8 @@ export type AuditEvent =
   | 'setup.admin-created'
   | 'password.reset-requested'
   | 'password.reset'
-  | 'email.verified';
+  | 'email.verified'
+  | 'provider.login';
 
 export interface AuditLog {
   record(event: AuditEvent, fields: { userId?: string | null; email?: string | null; ip?: string | null; userAgent?: string | null; detail?: string }): void;

@@ -12,6 +12,7 @@ import { loadMasterKey } from './config/secrets.js';
 import { readState, stateFile, writeState, type Scope } from './config/state.js';
 import { enableAuth, smtpBindingOf, storeUrlFor } from './config/auth-state.js';
 import { createSmtpMailer, type Mailer } from './mail/mailer.js';
+import { providersFromState } from './oidc/providers.js';
 import { createForwarder, type Forwarder } from './proxy/forward.js';
 import { createGate } from './proxy/gate.js';
 import { createRenderer } from './render.js';
@@ -102,6 +103,8 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   };
   applyMailer(smtpBindingOf(state, masterKey));
   let listeningUrl = '';
+  const warn = (m: string) => opts.log(`providers: ${m}`);
+  let providers = providersFromState(state.providers, masterKey, warn);
 
   const authApp = createAuthApp({
     store,
@@ -118,6 +121,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     viewsDir: VIEWS_DIR,
     demo: opts.demo,
     mailer: () => mailer,
+    providers: () => providers,
     linkOrigin: () => opts.publicUrl?.origin ?? listeningUrl,
     now,
   });
@@ -170,6 +174,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
       settings = liveSettings(next, masterKey, opts.env);
       sessions.setSecret(settings.secret);
       applyMailer(smtpBindingOf(next, masterKey));
+      providers = providersFromState(next.providers, masterKey, warn);
     } catch (err) {
       opts.log(`config: kept the previous settings: ${(err as Error).message}`);
     }

@@ -12,6 +12,7 @@ import type { TrustedProxies } from '../security/client-ip.js';
 import type { Store } from '../store/types.js';
 import type { AuditLog } from '../audit.js';
 import type { Mailer } from '../mail/mailer.js';
+import type { ProviderEntry } from '../oidc/providers.js';
 
 export interface Renderer {
   render(view: string, data: Record<string, unknown>): string;
@@ -33,6 +34,8 @@ export interface AuthDeps {
   demo: boolean;
   /** The mailer of the current smtp binding; null when none is bound (reset and verification are off). */
   mailer: () => Mailer | null;
+  /** Social login providers configured now (they change live with `gatehouse auth providers …`). */
+  providers: () => ProviderEntry[];
   /** Origin for links in emails: the public URL, else the listening address. Never the Host header. */
   linkOrigin: () => string;
   now: () => number;

@@ -7,6 +7,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { ourOrigin, type AuthContext, type AuthDeps, type AuthEnv, type AuthKit } from './context.js';
 import { mountPasswordReset, sendVerificationEmail } from './reset.js';
 import { EMAIL_SHAPE, normalizeEmail } from './email.js';
+import { mountSocialLogin } from '../oidc/routes.js';
+import { labelOf } from '../oidc/providers.js';
 import { clearCookie, readCookie, serializeCookie } from '../session/cookies.js';
 import type { ResolvedSession } from '../session/sessions.js';
 import { csrfTokenFor, isValidCsrfToken, newCsrfCookieValue, requestOrigin } from '../security/csrf.js';
@@ -42,6 +44,13 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     return page(c, 'error', heading, { status, heading, message, retryAfter }, status);
   };
 
+  const providerButtons = (returnTo: string) =>
+    deps.providers().map((p) => ({
+      name: p.name,
+      label: labelOf(p),
+      startUrl: `${P}/oauth/${p.name}/start${returnTo === '/' ? '' : `?return_to=${encodeURIComponent(returnTo)}`}`,
+    }));
+
   const csrfField = (c: C) => csrfTokenFor(secret(), c.get('csrfCookie'));
 
   /** Token check plus origin check: a cross-site request fails even with a stolen token. */
@@ -49,7 +58,6 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     requestOrigin(c.env.incoming.headers, ourOrigin(deps, c.env.incoming)) !== 'cross-site' &&
     isValidCsrfToken(secret(), readCookie(c.req.header('cookie'), deps.cookies.csrf), form.csrf);
 
-  const providers: Array<{ name: string; label: string; startUrl: string }> = [];
 
   // Every Gatehouse response: security headers, and a CSRF cookie the forms can be bound to.
   app.use('*', async (c, next) => {
@@ -150,7 +158,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
         error: data.error ?? null,
         notice: data.notice ?? null,
         returnTo: data.returnTo,
-        providers,
+        providers: providerButtons(data.returnTo),
         signUpOpen: deps.settings.current().signUp !== 'invite',
         resetAvailable: deps.mailer() !== null,
       },
@@ -209,7 +217,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
         email: data.email ?? '',
         errors: data.errors ?? {},
         returnTo: data.returnTo,
-        providers,
+        providers: providerButtons(data.returnTo),
         setup: data.setup,
         isSetup: data.setup !== null,
       },
@@ -367,6 +375,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
 
   const kit: AuthKit = { page, errorPage, csrfField, csrfOk, startSession };
   mountPasswordReset(app, deps, kit);
+  mountSocialLogin(app, deps, kit);
 
   // ---- aliases and the rest ---------------------------------------------------------------------
   app.all(`${P}/:alias{[a-z-]+}`, (c, next) => {
