@@ -21,6 +21,7 @@ import { createPasswordHasher } from './security/password.js';
 import { randomToken, sha256Hex } from './security/tokens.js';
 import { cookieNames } from './session/cookies.js';
 import { createSessionService, type SessionService } from './session/sessions.js';
+import { createApiKeyService, type ApiKeyService } from './session/api-keys.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 
@@ -50,6 +51,7 @@ export interface RunningGatehouse {
   server: Server;
   store: Store;
   sessions: SessionService;
+  apiKeys: ApiKeyService;
   forwarder: Forwarder | null;
   audit: AuditLog;
   /** Re-reads the state file now (the watcher does this within a second by itself). */
@@ -78,6 +80,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   const secure = opts.publicUrl?.protocol === 'https:';
   const cookies = cookieNames(secure);
   const sessions = createSessionService(store, settings.secret, { idleMs: opts.sessionIdleMs, absoluteMs: opts.sessionAbsoluteMs, now });
+  const apiKeys = createApiKeyService(store, { now });
   const audit = createAuditLog(opts.auditLine ?? opts.log, now);
   const trusted = parseTrustedProxies(opts.trustedProxies);
   const renderer = createRenderer(VIEWS_DIR);
@@ -109,6 +112,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   const authApp = createAuthApp({
     store,
     sessions,
+    apiKeys,
     hasher: createPasswordHasher(),
     settings: settingsSource,
     renderer,
@@ -131,6 +135,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     authApp: getRequestListener(authApp.fetch, { overrideGlobalObjects: false }),
     forwarder,
     sessions,
+    apiKeys,
     settings: settingsSource,
     cookies,
     trusted,
@@ -195,6 +200,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     server,
     store,
     sessions,
+    apiKeys,
     forwarder,
     audit,
     reload,

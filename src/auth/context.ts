@@ -7,6 +7,7 @@ import type { User } from '../store/types.js';
 import type { SettingsSource } from '../config/settings.js';
 import type { CookieNames } from '../session/cookies.js';
 import type { SessionService } from '../session/sessions.js';
+import type { ApiKeyService } from '../session/api-keys.js';
 import type { PasswordHasher } from '../security/password.js';
 import type { TrustedProxies } from '../security/client-ip.js';
 import type { Store } from '../store/types.js';
@@ -21,6 +22,7 @@ export interface Renderer {
 export interface AuthDeps {
   store: Store;
   sessions: SessionService;
+  apiKeys: ApiKeyService;
   hasher: PasswordHasher;
   settings: SettingsSource;
   renderer: Renderer;

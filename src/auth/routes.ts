@@ -11,6 +11,7 @@ import { mountSocialLogin } from '../oidc/routes.js';
 import { labelOf } from '../oidc/providers.js';
 import { clearCookie, readCookie, serializeCookie } from '../session/cookies.js';
 import type { ResolvedSession } from '../session/sessions.js';
+import { bearerApiKey } from '../session/api-keys.js';
 import { csrfTokenFor, isValidCsrfToken, newCsrfCookieValue, requestOrigin } from '../security/csrf.js';
 import { safeReturnTo } from '../security/redirect.js';
 import { isLoopback } from '../security/client-ip.js';
@@ -84,6 +85,9 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
         }
       }
     }
+    // Scripts may present an API key instead of a cookie (for /auth/me and /auth/check).
+    const key = session ? null : bearerApiKey(req.headers.authorization);
+    if (key) session = await deps.apiKeys.resolve(key);
     c.set('session', session);
     await next();
     for (const [k, v] of SECURITY_HEADERS) if (!c.res.headers.has(k)) c.header(k, v);

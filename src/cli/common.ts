@@ -1,6 +1,10 @@
 // Shared by every command: where state lives, the usage-error type, durations.
 import { resolve } from 'node:path';
-import { checkScope, type Scope } from '../config/state.js';
+import { checkScope, emptyState, readState, type Scope } from '../config/state.js';
+import { loadMasterKey } from '../config/secrets.js';
+import { storeUrlFor } from '../config/auth-state.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
 
 export class UsageError extends Error {}
 export class CommandError extends Error {}
@@ -34,4 +38,17 @@ export interface Io {
   out(line: string): void;
   err(line: string): void;
   env: NodeJS.ProcessEnv;
+}
+
+/** Opens (and migrates) the store this server/profile uses, runs `fn`, and closes it. */
+export async function withStore<T>(scope: Scope, env: NodeJS.ProcessEnv, fn: (store: Store) => Promise<T>): Promise<T> {
+  const masterKey = loadMasterKey(scope.home, env);
+  const state = readState(scope) ?? emptyState();
+  const store = await openStore(storeUrlFor(scope, state, masterKey, env));
+  try {
+    await store.migrate();
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
 }

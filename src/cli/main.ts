@@ -2,12 +2,15 @@
 import { AUTH_HELP, authCommand } from './auth.js';
 import { CommandError, UsageError, type Io } from './common.js';
 import { SERVE_HELP, serveCommand } from './serve.js';
+import { KEYS_HELP, keysCommand } from './keys.js';
 
 const HELP = `gatehouse — a login layer in front of your web app
 
 ${SERVE_HELP}
 
 ${AUTH_HELP}
+
+${KEYS_HELP}
 
 Settings are scoped per server (--server, GATEHOUSE_SERVER, default "local") and profile (--profile,
 GATEHOUSE_PROFILE, default "main"); state lives in GATEHOUSE_HOME (default ./.gatehouse).`;
@@ -20,6 +23,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await serveCommand(rest, io);
       case 'auth':
         return await authCommand(rest, io);
+      case 'keys':
+        return await keysCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

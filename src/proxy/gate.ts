@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { SettingsSource } from '../config/settings.js';
 import { readCookie, type CookieNames } from '../session/cookies.js';
 import type { ResolvedSession, SessionService } from '../session/sessions.js';
+import { bearerApiKey, type ApiKeyService } from '../session/api-keys.js';
 import { isLoopback, type TrustedProxies } from '../security/client-ip.js';
 import { SECURITY_HEADERS } from '../security/headers.js';
 import { identityHeaders, upstreamHeaders, type ForwardContext } from './headers.js';
@@ -17,6 +18,7 @@ export interface GateDeps {
   authApp: RequestListener;
   forwarder: Forwarder | null; // null: only /auth routes are served (forward-auth deployments)
   sessions: SessionService;
+  apiKeys: ApiKeyService;
   settings: SettingsSource;
   cookies: CookieNames;
   trusted: TrustedProxies;
@@ -49,7 +51,7 @@ export function createGate(deps: GateDeps): Gate {
     return url.startsWith(prefix) && (url.length === prefix.length || url[prefix.length] === '/' || url[prefix.length] === '?');
   }
 
-  function context(req: IncomingMessage, upgrade: boolean): ForwardContext {
+  function context(req: IncomingMessage, upgrade: boolean, dropAuthorization = false): ForwardContext {
     const peer = req.socket.remoteAddress;
     const viaTrusted = deps.trusted.any && deps.trusted.isTrusted(peer ?? '');
     const fwdProto = viaTrusted ? req.headers['x-forwarded-proto'] : undefined;
@@ -65,7 +67,7 @@ export function createGate(deps: GateDeps): Gate {
             : 'http',
       host: deps.publicUrl ? deps.publicUrl.host : typeof fwdHost === 'string' ? fwdHost : req.headers.host,
       cookieNames: ownCookies,
-      dropAuthorization: false,
+      dropAuthorization,
       upgrade,
     };
   }
@@ -76,13 +78,13 @@ export function createGate(deps: GateDeps): Gate {
     send(res, status, deps.errorPage(status, heading, 'Gatehouse is running, but the app behind it did not answer. Please try again in a moment.'), 'text/html; charset=utf-8');
   }
 
-  function forward(req: IncomingMessage, res: ServerResponse, session: ResolvedSession | null) {
+  function forward(req: IncomingMessage, res: ServerResponse, session: ResolvedSession | null, viaKey = false) {
     const fwd = deps.forwarder;
     if (!fwd) {
       send(res, 404, deps.errorPage(404, 'Page not found', 'Gatehouse serves only its own routes here.'), 'text/html; charset=utf-8');
       return;
     }
-    fwd.forward(req, res, upstreamHeaders(req, context(req, false), session ? identityOf(session) : null), (kind) => failed(res, kind));
+    fwd.forward(req, res, upstreamHeaders(req, context(req, false, viaKey), session ? identityOf(session) : null), (kind) => failed(res, kind));
   }
 
   function deny(req: IncomingMessage, res: ServerResponse) {
@@ -124,6 +126,20 @@ export function createGate(deps: GateDeps): Gate {
     return isPublicPath(req.url ?? '/', s.publicPaths);
   }
 
+  /** No valid session cookie: an API key, a public path, an open mode — or 302/401. */
+  function withoutSession(req: IncomingMessage, res: ServerResponse) {
+    const key = bearerApiKey(req.headers.authorization);
+    if (key) {
+      deps.apiKeys.resolve(key).then(
+        (s) => (s ? forward(req, res, s, true) : passesWithoutSession(req) ? forward(req, res, null, true) : deny(req, res)),
+        (err) => (passesWithoutSession(req) ? forward(req, res, null, true) : unavailable(req, res, err)),
+      );
+      return;
+    }
+    if (passesWithoutSession(req)) return forward(req, res, null);
+    deny(req, res);
+  }
+
   const handle: RequestListener = (req, res) => {
     const url = req.url ?? '/';
     if (isAuthRoute(url)) {
@@ -136,14 +152,13 @@ export function createGate(deps: GateDeps): Gate {
       if (cached) return forward(req, res, cached);
       if (cached === undefined) {
         deps.sessions.resolve(cookie).then(
-          (s) => (s ? forward(req, res, s) : passesWithoutSession(req) ? forward(req, res, null) : deny(req, res)),
+          (s) => (s ? forward(req, res, s) : withoutSession(req, res)),
           (err) => (passesWithoutSession(req) ? forward(req, res, null) : unavailable(req, res, err)),
         );
         return;
       }
     }
-    if (passesWithoutSession(req)) return forward(req, res, null);
-    deny(req, res);
+    withoutSession(req, res);
   };
 
   function refuseUpgrade(socket: Duplex, status: number, reason: string) {

@@ -1,0 +1,62 @@
+import { parseArgs } from 'node:util';
+import { createApiKeyService } from '../session/api-keys.js';
+import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
+
+export const KEYS_HELP = `gatehouse keys create --user EMAIL --name NAME [--role member|admin] [--expires 30d]
+gatehouse keys list [--user EMAIL] [--json]
+gatehouse keys revoke ID`;
+
+export async function keysCommand(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    strict: true,
+    allowPositionals: true,
+    options: { ...SCOPE_OPTIONS, user: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  if (values.help || !sub) {
+    io.out(KEYS_HELP);
+    return sub ? 0 : 2;
+  }
+  const scope = scopeFrom(values, io.env);
+  switch (sub) {
+    case 'create': {
+      if (!values.user || !values.name) throw new UsageError('keys create needs --user EMAIL and --name NAME');
+      const role = values.role ?? 'member';
+      if (role !== 'member' && role !== 'admin') throw new UsageError('--role must be member or admin');
+      const ttl = values.expires ? parseDuration(values.expires) : null;
+      if (values.expires && ttl === null) throw new UsageError('--expires must be a duration such as 30d or 12h');
+      return withStore(scope, io.env, async (store) => {
+        const user = await store.findUserByEmail(values.user!.trim().toLowerCase());
+        if (!user) throw new CommandError(`there is no user ${values.user}`);
+        const { key, token } = await createApiKeyService(store).issue(user, values.name!, role, ttl ? new Date(Date.now() + ttl) : null);
+        io.out(`✓ key ${key.id} for ${user.email} (${key.role}${key.expiresAt ? `, expires ${key.expiresAt.toISOString()}` : ''})`);
+        io.out(token);
+        io.err('Store it now: it is shown only once. Send it as `Authorization: Bearer <key>`.');
+        return 0;
+      });
+    }
+    case 'list':
+      return withStore(scope, io.env, async (store) => {
+        const user = values.user ? await store.findUserByEmail(values.user.trim().toLowerCase()) : null;
+        if (values.user && !user) throw new CommandError(`there is no user ${values.user}`);
+        const keys = await store.listApiKeys(user?.id);
+        const rows = keys.map((k) => ({ id: k.id, name: k.name, userId: k.userId, role: k.role, revoked: k.revoked, expiresAt: k.expiresAt?.toISOString() ?? null, lastUsedAt: k.lastUsedAt?.toISOString() ?? null }));
+        if (values.json) io.out(JSON.stringify(rows, null, 2));
+        else if (!rows.length) io.out('no API keys');
+        else for (const r of rows) io.out(`${r.id}  ${r.name}  ${r.role}  ${r.revoked ? 'revoked' : r.expiresAt ? `expires ${r.expiresAt}` : 'active'}  last used ${r.lastUsedAt ?? 'never'}`);
+        return 0;
+      });
+    case 'revoke': {
+      const id = positionals[0];
+      if (!id) throw new UsageError('keys revoke needs the key ID (see `gatehouse keys list`)');
+      return withStore(scope, io.env, async (store) => {
+        if (!(await store.revokeApiKey(id))) throw new CommandError(`there is no active key ${id}`);
+        io.out(`✓ key ${id} revoked; running servers stop accepting it within 2 seconds`);
+        return 0;
+      });
+    }
+    default:
+      throw new UsageError(`unknown keys command "${sub}"\n${KEYS_HELP}`);
+  }
+}

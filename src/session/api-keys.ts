@@ -1,0 +1,83 @@
+// API keys for scripts and services: `Authorization: Bearer ghk_<id>_<secret>`. The store keeps the
+// SHA-256 of the secret; the gate caches a checked key for a short time like a session, so a revoked
+// key stops working within the same 2 s on every replica.
+import { randomToken, safeEqual, sha256Hex } from '../security/tokens.js';
+import type { ApiKey, Role, Store, User } from '../store/types.js';
+import type { ResolvedSession } from './sessions.js';
+
+export const API_KEY_PREFIX = 'ghk_';
+const KEY_SHAPE = /^ghk_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+
+export interface ApiKeyService {
+  issue(user: User, name: string, role: Role, expiresAt: Date | null): Promise<{ key: ApiKey; token: string }>;
+  /** A principal for a presented key, or null (unknown, revoked, expired, disabled user). */
+  resolve(token: string): Promise<ResolvedSession | null>;
+  revoke(id: string): Promise<boolean>;
+}
+
+export function isApiKeyToken(value: string): boolean {
+  return KEY_SHAPE.test(value);
+}
+
+/** The bearer token of an Authorization header, if it is one of ours. */
+export function bearerApiKey(header: string | undefined): string | null {
+  if (!header || header.length > 128) return null;
+  const m = /^Bearer\s+(ghk_\S+)$/i.exec(header);
+  return m && isApiKeyToken(m[1]!) ? m[1]! : null;
+}
+
+export function createApiKeyService(store: Store, opts: { now?: () => number; revalidateMs?: number; touchEveryMs?: number } = {}): ApiKeyService {
+  const now = opts.now ?? Date.now;
+  const revalidateMs = opts.revalidateMs ?? 2000;
+  const touchEveryMs = opts.touchEveryMs ?? 60_000;
+  const cache = new Map<string, { resolved: ResolvedSession; checkedAt: number; touchedAt: number; expiresAt: number | null }>();
+
+  return {
+    async issue(user, name, role, expiresAt) {
+      const id = randomToken(12).replace(/[^A-Za-z0-9]/g, '').slice(0, 12).padEnd(12, 'x');
+      const secret = randomToken(32);
+      // A key never carries more power than its owner has.
+      const effective: Role = user.role === 'admin' ? role : 'member';
+      const key: ApiKey = { id, hash: sha256Hex(secret), userId: user.id, name, role: effective, createdAt: new Date(now()), expiresAt, lastUsedAt: null, revoked: false };
+      await store.createApiKey(key);
+      return { key, token: `${API_KEY_PREFIX}${id}_${secret}` };
+    },
+
+    async resolve(token) {
+      const t = now();
+      const hit = cache.get(token);
+      if (hit && t - hit.checkedAt < revalidateMs && (hit.expiresAt === null || hit.expiresAt > t)) return hit.resolved;
+      const m = KEY_SHAPE.exec(token);
+      if (!m) return null;
+      const key = await store.findApiKeyByHash(sha256Hex(m[2]!));
+      if (!key || !safeEqual(key.id, m[1]!) || key.revoked || (key.expiresAt && key.expiresAt.getTime() <= t)) {
+        cache.delete(token);
+        return null;
+      }
+      const user = await store.findUserById(key.userId);
+      if (!user || user.disabled) {
+        cache.delete(token);
+        return null;
+      }
+      const role: Role = user.role === 'admin' ? key.role : 'member';
+      const resolved: ResolvedSession = {
+        sessionId: `key:${key.id}`,
+        principal: { userId: user.id, email: user.email, name: user.name, provider: 'api-key', role },
+      };
+      const touchedAt = hit?.touchedAt ?? key.lastUsedAt?.getTime() ?? 0;
+      const entry = { resolved, checkedAt: t, touchedAt, expiresAt: key.expiresAt?.getTime() ?? null };
+      if (t - touchedAt >= touchEveryMs) {
+        entry.touchedAt = t;
+        store.touchApiKey(key.id, new Date(t)).catch(() => {});
+      }
+      if (cache.size > 10_000) cache.clear();
+      cache.set(token, entry);
+      return resolved;
+    },
+
+    async revoke(id) {
+      for (const [k, v] of cache) if (v.resolved.sessionId === `key:${id}`) cache.delete(k);
+      return store.revokeApiKey(id);
+    },
+  };
+}
