@@ -11,7 +11,8 @@ export type AuditEvent =
   | 'password.reset-requested'
   | 'password.reset'
   | 'email.verified'
-  | 'provider.login';
+  | 'provider.login'
+  | 'admin.action';
 
 export interface AuditLog {
   record(event: AuditEvent, fields: { userId?: string | null; email?: string | null; ip?: string | null; userAgent?: string | null; detail?: string }): void;

@@ -43,6 +43,8 @@ export interface AuthDeps {
   now: () => number;
   /** Called after a successful password reset (the lockout module clears the account's lock here). */
   onPasswordReset?: (user: User) => Promise<void> | void;
+  /** Called when an admin re-enables an account (the lockout module clears the account's lock here). */
+  onAccountUnlocked?: (user: User) => Promise<void> | void;
 }
 
 /** The origin the client used: the configured public URL, else (local development only) the Host header. */

@@ -8,6 +8,7 @@ import { ourOrigin, type AuthContext, type AuthDeps, type AuthEnv, type AuthKit 
 import { mountPasswordReset, sendVerificationEmail } from './reset.js';
 import { EMAIL_SHAPE, normalizeEmail } from './email.js';
 import { mountSocialLogin } from '../oidc/routes.js';
+import { mountAdmin } from './admin.js';
 import { labelOf } from '../oidc/providers.js';
 import { clearCookie, readCookie, serializeCookie } from '../session/cookies.js';
 import type { ResolvedSession } from '../session/sessions.js';
@@ -380,6 +381,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
   const kit: AuthKit = { page, errorPage, csrfField, csrfOk, startSession };
   mountPasswordReset(app, deps, kit);
   mountSocialLogin(app, deps, kit);
+  mountAdmin(app, deps, kit);
 
   // ---- aliases and the rest ---------------------------------------------------------------------
   app.all(`${P}/:alias{[a-z-]+}`, (c, next) => {
