@@ -61,8 +61,10 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
           if (statusCode < 200) return; // 1xx: Node answers Expect itself; others are not relayed
           started = true;
           res.writeHead(statusCode, statusMessage, downstreamHeaders(resHeaders));
-          // Server-sent events and other streams: send the head now, not with the first chunk.
-          if (method !== 'HEAD') res.flushHeaders();
+          // Server-sent events: the client needs the head before the first event. Everything else sends
+          // the head with the first chunk — one write instead of two on the hot path.
+          const type = resHeaders['content-type'];
+          if (typeof type === 'string' && type.startsWith('text/event-stream')) res.flushHeaders();
           void controller;
         },
         onResponseData(controller, chunk) {
