@@ -9,7 +9,7 @@ import { createAuthApp } from './auth/routes.js';
 import { liveSettings, type LiveSettings } from './config/settings.js';
 import { ensureHome } from './config/files.js';
 import { loadMasterKey } from './config/secrets.js';
-import { readState, stateFile, writeState, type Scope } from './config/state.js';
+import { readState, stateFile, writeState, type Scope, type StoredState } from './config/state.js';
 import { enableAuth, smtpBindingOf, storeUrlFor } from './config/auth-state.js';
 import { createSmtpMailer, type Mailer } from './mail/mailer.js';
 import { providersFromState } from './oidc/providers.js';
@@ -43,6 +43,9 @@ export interface ServeOptions {
   log: (line: string) => void;
   /** Audit lines (JSON); default: the log. */
   auditLine?: (line: string) => void;
+  /** Print a one-time setup link while there are no users (false in all but one of several workers). */
+  announceSetup?: boolean;
+
   now?: () => number;
 }
 
@@ -59,18 +62,23 @@ export interface RunningGatehouse {
   close(): Promise<void>;
 }
 
+/** The stored state, created on the first start: safe by default, that turns the login screen on. */
+export function prepareState(scope: Scope, masterKey: Buffer, log: (line: string) => void): StoredState {
+  let state = readState(scope);
+  if (!state || (state.auth.enabled && !state.auth.secret)) {
+    state = enableAuth(state, masterKey, null);
+    writeState(scope, state);
+    log('auth: enabled for this server/profile on first start (embedded store)');
+  }
+  return state;
+}
+
 export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehouse> {
   const now = opts.now ?? Date.now;
   ensureHome(opts.scope.home);
   const masterKey = loadMasterKey(opts.scope.home, opts.env);
 
-  let state = readState(opts.scope);
-  if (!state || (state.auth.enabled && !state.auth.secret)) {
-    // Safe by default: the first start of a server/profile turns the login screen on.
-    state = enableAuth(state, masterKey, null);
-    writeState(opts.scope, state);
-    opts.log('auth: enabled for this server/profile on first start (embedded store)');
-  }
+  const state = prepareState(opts.scope, masterKey, opts.log);
 
   const store = await openStore(storeUrlFor(opts.scope, state, masterKey, opts.env));
   await store.migrate();
@@ -186,7 +194,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   };
   watchFile(file, { interval: 500 }, reload);
 
-  if (settings.mode !== 'off' && (await store.countUsers()) === 0) {
+  if (opts.announceSetup !== false && settings.mode !== 'off' && (await store.countUsers()) === 0) {
     const setup = randomToken(32);
     await store.createToken({ hash: sha256Hex(setup), kind: 'setup', userId: null, email: null, createdAt: new Date(now()), expiresAt: new Date(now() + 24 * 3600_000) });
     opts.log(`setup: create the admin account at ${opts.publicUrl?.origin ?? url}${opts.prefix}/sign-up?setup=${setup} (valid 24 h, once)`);

@@ -1,15 +1,19 @@
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
+import { loadMasterKey } from '../config/secrets.js';
+import type { Scope } from '../config/state.js';
 import { splitList } from '../config/settings.js';
-import { startGatehouse } from '../main.js';
+import { prepareState, startGatehouse } from '../main.js';
 import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
 
 export const SERVE_HELP = `gatehouse serve [--upstream URL] [--port 4180] [--host 127.0.0.1] [--public-url URL] [--demo]
-                [--app-name NAME] [--trusted-proxies CIDR,…] [--server NAME] [--profile NAME]
+                [--app-name NAME] [--trusted-proxies CIDR,…] [--workers N] [--server NAME] [--profile NAME]
 
 Serves the login layer. Without --upstream or --demo only the /auth routes are served (forward-auth).
 Every option can also be set as an environment variable: GATEHOUSE_UPSTREAM, GATEHOUSE_PORT,
 GATEHOUSE_HOST, GATEHOUSE_PUBLIC_URL, GATEHOUSE_APP_NAME, GATEHOUSE_TRUSTED_PROXIES,
-GATEHOUSE_SESSION_IDLE (7d), GATEHOUSE_SESSION_ABSOLUTE (30d).`;
+GATEHOUSE_SESSION_IDLE (7d), GATEHOUSE_SESSION_ABSOLUTE (30d), GATEHOUSE_WORKERS (1).
+--workers N runs N processes sharing the port, for machines with more cores.`;
 
 export async function serveCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
@@ -24,6 +28,7 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
       demo: { type: 'boolean' },
       'app-name': { type: 'string' },
       'trusted-proxies': { type: 'string' },
+      workers: { type: 'string' },
     },
   });
   if (values.help) {
@@ -61,7 +66,12 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   } catch (err) {
     problems.push((err as Error).message);
   }
+  const workersText = values.workers ?? env.GATEHOUSE_WORKERS ?? '1';
+  const workers = Number(workersText);
+  if (!/^\d+$/.test(workersText) || workers < 1 || workers > 64) problems.push(`workers "${workersText}" must be a number from 1 to 64`);
   if (problems.length) throw new UsageError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+
+  if (workers > 1 && cluster.isPrimary) return runPrimary(workers, scope, io);
 
   const running = await startGatehouse({
     scope,
@@ -78,11 +88,13 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     env,
     log: (line) => io.err(`gatehouse: ${line}`),
     auditLine: (line) => io.err(line),
+    announceSetup: cluster.isPrimary || cluster.worker?.id === 1,
   }).catch((err: Error) => {
     throw new CommandError(`could not start: ${err.message}`);
   });
   const target = upstream ?? (values.demo ? 'the built-in demo app' : 'no upstream (forward-auth only)');
-  io.err(`gatehouse: listening on ${running.url} → ${target} (server "${scope.server}", profile "${scope.profile}")`);
+  if (cluster.isPrimary) io.err(`gatehouse: listening on ${running.url} → ${target} (server "${scope.server}", profile "${scope.profile}")`);
+  else process.send?.({ listening: running.url, target });
 
   await new Promise<void>((resolve) => {
     let closing = false;
@@ -91,6 +103,48 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
       closing = true;
       io.err(`gatehouse: ${signal}: draining connections, then exiting`);
       running.close().then(resolve, resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  cluster.worker?.disconnect(); // the IPC channel to the primary would keep a drained worker alive
+  return 0;
+}
+
+/**
+ * --workers N: the primary prepares the state once (so every worker shares one signing secret), then
+ * forks N workers that share the listening socket; it restarts a worker that dies and, on SIGTERM,
+ * lets every worker drain before exiting.
+ */
+async function runPrimary(workers: number, scope: Scope, io: Io): Promise<number> {
+  prepareState(scope, loadMasterKey(scope.home, io.env), (line) => io.err(`gatehouse: ${line}`));
+  // The kernel spreads connections across workers; round-robin through the primary costs an IPC hop.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  let stopping = false;
+  let announced = false;
+  const fork = () => {
+    const w = cluster.fork();
+    w.on('message', (m: { listening?: string; target?: string }) => {
+      if (m.listening && !announced) {
+        announced = true;
+        io.err(`gatehouse: listening on ${m.listening} → ${m.target} with ${workers} workers (server "${scope.server}", profile "${scope.profile}")`);
+      }
+    });
+  };
+  for (let i = 0; i < workers; i++) fork();
+  cluster.on('exit', (w, code) => {
+    if (stopping) return;
+    io.err(`gatehouse: worker ${w.id} exited (${code}); starting another`);
+    fork();
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      io.err(`gatehouse: ${signal}: draining ${workers} workers, then exiting`);
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+      const check = () => (Object.keys(cluster.workers ?? {}).length === 0 ? resolve() : setTimeout(check, 50));
+      check();
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
