@@ -100,7 +100,9 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     demoApp = await startDemoApp({ host: '127.0.0.1', port: 0 });
     upstream = demoApp.url;
   }
-  const forwarder = upstream ? createForwarder({ upstream }) : null;
+  // Both spellings: the app may set neither gatehouse_session nor __Host-gatehouse_session.
+  const ownCookies = [...new Set([...Object.values(cookieNames(false)), ...Object.values(cookieNames(true))].filter((v): v is string => typeof v === 'string'))];
+  const forwarder = upstream ? createForwarder({ upstream, ownCookies: [...ownCookies, 'gatehouse_oauth', '__Host-gatehouse_oauth'] }) : null;
 
   // The mailer follows the smtp binding, so `gatehouse bind smtp …` switches reset on while running.
   let mailer: Mailer | null = null;

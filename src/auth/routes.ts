@@ -86,12 +86,15 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
         }
       }
     }
-    // Scripts may present an API key instead of a cookie (for /auth/me and /auth/check).
-    const key = session ? null : bearerApiKey(req.headers.authorization);
+    // Scripts may present an API key instead of a cookie — for /auth/me and /auth/check only: a key
+    // never manages the account (password, keys, sessions) and never gets a cookie session.
+    const keyAllowed = c.req.path === `${P}/me` || c.req.path === `${P}/check`;
+    const key = session || !keyAllowed ? null : bearerApiKey(req.headers.authorization);
     if (key) session = await deps.apiKeys.resolve(key);
     c.set('session', session);
     await next();
     for (const [k, v] of SECURITY_HEADERS) if (!c.res.headers.has(k)) c.header(k, v);
+    if (deps.cookies.secure) c.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
     return undefined;
   });
 

@@ -12,6 +12,7 @@ export interface ForwarderOptions {
   upstream: string; // http://host:port
   connections?: number; // keep-alive connections to the app (default 128)
   headersTimeoutMs?: number; // app must start answering within this (default 60 s) → 504
+  ownCookies?: readonly string[]; // Gatehouse's cookie names: the app may not set them
 }
 
 export type UpstreamFailure = 'unreachable' | 'timeout';
@@ -35,6 +36,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     headersTimeout: opts.headersTimeoutMs ?? 60_000,
     bodyTimeout: 0, // server-sent events may idle for a long time; the client's socket governs
   });
+  const ownCookies = opts.ownCookies ?? [];
   let connectionsOpened = 0;
   pool.on('connect', () => connectionsOpened++);
   const upstreamHost = url.hostname;
@@ -60,7 +62,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         onResponseStart(controller, statusCode, resHeaders, statusMessage) {
           if (statusCode < 200) return; // 1xx: Node answers Expect itself; others are not relayed
           started = true;
-          res.writeHead(statusCode, statusMessage, downstreamHeaders(resHeaders));
+          res.writeHead(statusCode, statusMessage, downstreamHeaders(resHeaders, ownCookies));
           // Server-sent events: the client needs the head before the first event. Everything else sends
           // the head with the first chunk — one write instead of two on the hot path.
           const type = resHeaders['content-type'];

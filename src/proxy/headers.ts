@@ -79,8 +79,11 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext, ident
   return out;
 }
 
-/** Response headers from the app, minus hop-by-hop ones, as a flat list for writeHead. */
-export function downstreamHeaders(headers: Record<string, string | string[] | undefined>): Array<string> {
+/**
+ * Response headers from the app, minus hop-by-hop ones, as a flat list for writeHead. A Set-Cookie for
+ * one of Gatehouse's own cookie names is dropped: the app must not be able to fixate or clear them.
+ */
+export function downstreamHeaders(headers: Record<string, string | string[] | undefined>, ownCookies: readonly string[] = []): Array<string> {
   const out: string[] = [];
   const connection = headers.connection;
   const listed = typeof connection === 'string' ? new Set(connection.toLowerCase().split(',').map((s) => s.trim())) : null;
@@ -88,8 +91,16 @@ export function downstreamHeaders(headers: Record<string, string | string[] | un
     if (HOP_BY_HOP.has(name) || (listed && listed.has(name))) continue;
     const v = headers[name];
     if (v === undefined) continue;
-    if (Array.isArray(v)) for (const one of v) out.push(name, one);
+    if (name === 'set-cookie') {
+      for (const one of Array.isArray(v) ? v : [v]) if (!setsOwnCookie(one, ownCookies)) out.push(name, one);
+    } else if (Array.isArray(v)) for (const one of v) out.push(name, one);
     else out.push(name, v);
   }
   return out;
+}
+
+function setsOwnCookie(line: string, ownCookies: readonly string[]): boolean {
+  const eq = line.indexOf('=');
+  const name = (eq === -1 ? line : line.slice(0, eq)).trim();
+  return ownCookies.includes(name) || ownCookies.includes(name.replace(/^__(Host|Secure)-/, ''));
 }

@@ -36,6 +36,12 @@ describe('API keys', () => {
     assert.equal(seen.headers.authorization, undefined);
     const me = JSON.parse((await api(token, '/auth/me')).text);
     assert.equal(me.provider, 'api-key');
+    // A key never manages the account and never gets a cookie session.
+    const account = await new TestClient(gh.url).get('/auth/account', { authorization: `Bearer ${token}` });
+    assert.equal(account.status, 302);
+    assert.ok(!([] as string[]).concat(account.headers['set-cookie'] ?? []).some((l) => l.startsWith('gatehouse_session')));
+    // Only as a bearer token: the same key in the query string is not accepted.
+    assert.equal((await new TestClient(gh.url).get(`/api/data?access_token=${token}`, { accept: 'application/json' })).status, 401);
   });
 
   it('are refused when forged, revoked, expired, or the owner is disabled; the app sees nothing', async () => {

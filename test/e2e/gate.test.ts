@@ -173,6 +173,12 @@ describe('the gate', () => {
     assert.equal(r2.headers.location, '/elsewhere');
   });
 
+  it("drops an app's attempt to set Gatehouse's own cookies", async () => {
+    const c = await signedIn();
+    const r = await c.get('/set-own-cookie');
+    assert.deepEqual([r.headers['set-cookie']].flat(), ['app_ok=1; Path=/']);
+  });
+
   it('authenticates WebSockets at the upgrade', async () => {
     const wsUrl = gh.url.replace('http', 'ws') + '/socket';
     const refused = await new Promise<number>((resolve) => {

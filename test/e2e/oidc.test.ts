@@ -117,6 +117,21 @@ describe('social login (OpenID Connect)', () => {
     assert.equal((await c.get(back.pathname + back.search)).status, 400);
   });
 
+  it("refuses a transaction minted for one provider at another provider's callback", async () => {
+    const scope = { home: home.home, server: 'local', profile: 'main' };
+    const state = readState(scope)!;
+    state.providers = [...state.providers, { ...state.providers[0]!, name: 'other' }];
+    writeState(scope, state);
+    gh.reload();
+    idp.accounts.set('dave-sub', { email: 'dave@corp.example', email_verified: true });
+    const c = new TestClient(gh.url);
+    const start = await c.get('/auth/oauth/corp/start');
+    const back = await idp.login(String(start.headers.location), 'dave-sub');
+    const r = await c.get(back.pathname.replace('/corp/', '/other/') + back.search);
+    assert.equal(r.status, 400);
+    assert.equal((await c.get('/auth/me')).status, 401);
+  });
+
   it('answers 404 for an unknown provider and reports IdP errors plainly', async () => {
     const c = new TestClient(gh.url);
     assert.equal((await c.get('/auth/oauth/nope/start')).status, 404);

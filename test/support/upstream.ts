@@ -88,6 +88,10 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
           res.writeHead(200, { 'set-cookie': ['app_a=1; Path=/', 'app_b=2; Path=/; HttpOnly'], 'content-type': 'text/plain' });
           res.end('cookies');
           return;
+        case '/set-own-cookie': // an app (or an attacker controlling it) trying to fixate Gatehouse's session
+          res.writeHead(200, { 'set-cookie': ['gatehouse_session=fixated; Path=/', '__Host-gatehouse_session=x; Path=/; Secure', 'app_ok=1; Path=/'] });
+          res.end('ok');
+          return;
         case '/slow':
           setTimeout(() => res.end('slow'), Number(u.searchParams.get('ms') ?? 1000));
           return;
