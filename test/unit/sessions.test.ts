@@ -1,0 +1,109 @@
+// The session service with an injected clock: lifetimes, the hot-path write budget, revalidation, and
+// what two replicas sharing one store see.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { createSqliteStore } from '../../src/store/sqlite.js';
+import { createSessionService } from '../../src/session/sessions.js';
+import { tempHome } from '../support/gatehouse.js';
+import type { Store, User } from '../../src/store/types.js';
+
+let home: ReturnType<typeof tempHome>;
+let store: Store;
+let user: User;
+const secret = Buffer.alloc(32, 1);
+const MIN = 60_000;
+
+before(async () => {
+  home = tempHome();
+  store = createSqliteStore(join(home.home, 'sessions.sqlite'));
+  await store.migrate();
+  user = await store.createUser({ email: 's@example.com', name: 'S', role: 'member', passwordHash: null, emailVerified: true }, new Date());
+});
+after(async () => {
+  await store.close();
+  home.cleanup();
+});
+
+function clock(start = Date.now()) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+describe('sessions', () => {
+  it('issue 256-bit opaque tokens and store only their hash', async () => {
+    const svc = createSessionService(store, secret, { idleMs: 60 * MIN, absoluteMs: 600 * MIN });
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const { cookieValue, session } = await svc.create(user, 'password', { ip: null, userAgent: null });
+      const token = cookieValue.split('.')[0]!;
+      assert.equal(Buffer.from(token, 'base64url').length, 32);
+      assert.ok(!seen.has(token));
+      seen.add(token);
+      assert.notEqual(session.id, token);
+      assert.equal((await store.findSession(session.id))?.userId, user.id);
+    }
+  });
+
+  it('end after the idle timeout and at the absolute lifetime, however busy', async () => {
+    const c = clock();
+    const svc = createSessionService(store, secret, { idleMs: 10 * MIN, absoluteMs: 60 * MIN, now: c.now });
+    const idle = await svc.create(user, 'password', { ip: null, userAgent: null });
+    assert.ok(await svc.resolve(idle.cookieValue));
+    c.advance(10 * MIN + 1);
+    assert.equal(await svc.resolve(idle.cookieValue), null);
+
+    const busy = await svc.create(user, 'password', { ip: null, userAgent: null });
+    for (let i = 0; i < 59; i++) {
+      c.advance(MIN);
+      assert.ok(await svc.resolve(busy.cookieValue), `minute ${i + 1}`);
+    }
+    c.advance(MIN + 1);
+    assert.equal(await svc.resolve(busy.cookieValue), null);
+  });
+
+  it('write lastSeenAt at most once a minute whatever the request rate', async () => {
+    const c = clock();
+    const svc = createSessionService(store, secret, { idleMs: 60 * MIN, absoluteMs: 600 * MIN, now: c.now });
+    const s = await svc.create(user, 'password', { ip: null, userAgent: null });
+    const before = svc.touches;
+    for (let i = 0; i < 10_000; i++) {
+      c.advance(12); // 10,000 requests over 2 minutes
+      assert.ok(await svc.resolve(s.cookieValue));
+    }
+    assert.ok(svc.touches - before <= 2, `${svc.touches - before} writes`);
+  });
+
+  it('refuse forged, truncated and other-secret cookies without asking the store', async () => {
+    const svc = createSessionService(store, secret, { idleMs: MIN, absoluteMs: MIN });
+    const { cookieValue } = await svc.create(user, 'password', { ip: null, userAgent: null });
+    assert.equal(svc.peek(cookieValue.slice(0, -1) + (cookieValue.endsWith('A') ? 'B' : 'A')), null);
+    assert.equal(svc.peek(cookieValue.slice(0, 20)), null);
+    assert.equal(svc.peek(''), null);
+    const other = createSessionService(store, Buffer.alloc(32, 2), { idleMs: MIN, absoluteMs: MIN });
+    assert.equal(await other.resolve(cookieValue), null);
+  });
+
+  it('are honoured and revoked across two replicas sharing a store within the revalidation window', async () => {
+    const c = clock();
+    const a = createSessionService(store, secret, { idleMs: 60 * MIN, absoluteMs: 600 * MIN, now: c.now });
+    const b = createSessionService(store, secret, { idleMs: 60 * MIN, absoluteMs: 600 * MIN, now: c.now });
+    const s = await a.create(user, 'password', { ip: null, userAgent: null });
+    assert.ok(await b.resolve(s.cookieValue));
+    await a.revoke(s.session.id);
+    assert.equal(await a.resolve(s.cookieValue), null, 'at once on the replica that signed out');
+    c.advance(2000);
+    assert.equal(await b.resolve(s.cookieValue), null, 'within 2 s on the other');
+  });
+
+  it('end when the user is disabled', async () => {
+    const c = clock();
+    const svc = createSessionService(store, secret, { idleMs: 60 * MIN, absoluteMs: 600 * MIN, now: c.now });
+    const u = await store.createUser({ email: 'd@example.com', name: 'D', role: 'member', passwordHash: null, emailVerified: true }, new Date());
+    const s = await svc.create(u, 'password', { ip: null, userAgent: null });
+    assert.ok(await svc.resolve(s.cookieValue));
+    await store.updateUser(u.id, { disabled: true }, new Date());
+    c.advance(2000);
+    assert.equal(await svc.resolve(s.cookieValue), null);
+  });
+});
