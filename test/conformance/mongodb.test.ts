@@ -1,0 +1,16 @@
+// MongoDB: against a real server when TEST_MONGODB_URL is set; otherwise the real `mongodb` driver
+// against the wire-protocol DOUBLE in test/support/mongo-double.ts (see its header for what a double
+// cannot prove).
+import { after } from 'node:test';
+import { createMongoStore } from '../../src/store/mongodb.js';
+import { startMongoDouble } from '../support/mongo-double.js';
+import { defineStoreConformance } from './store-suite.js';
+
+const real = process.env.TEST_MONGODB_URL;
+const double = real ? null : await startMongoDouble();
+after(() => double?.close());
+const url = real ?? double!.url;
+
+defineStoreConformance(real ? 'mongodb (real server)' : 'mongodb (wire-protocol double, not a real MongoDB)', async (prefix) => createMongoStore(url, { prefix }), {
+  relay: double ? { open: async (prefix) => createMongoStore(url, { prefix }), cut: () => double.cut(), restore: () => double.restore() } : undefined,
+});
