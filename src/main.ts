@@ -18,7 +18,7 @@ import { createGate } from './proxy/gate.js';
 import { createRenderer } from './render.js';
 import { parseTrustedProxies } from './security/client-ip.js';
 import { createPasswordHasher } from './security/password.js';
-import { randomToken, sha256Hex } from './security/tokens.js';
+import { setupLinkLine } from './auth/setup-link.js';
 import { cookieNames } from './session/cookies.js';
 import { createSessionService, type SessionService } from './session/sessions.js';
 import { createApiKeyService, type ApiKeyService } from './session/api-keys.js';
@@ -43,7 +43,7 @@ export interface ServeOptions {
   log: (line: string) => void;
   /** Audit lines (JSON); default: the log. */
   auditLine?: (line: string) => void;
-  /** Print a one-time setup link while there are no users (false in all but one of several workers). */
+  /** Print a one-time setup link while there are no users (false in --workers processes: the primary prints it). */
   announceSetup?: boolean;
 
   now?: () => number;
@@ -196,10 +196,9 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   };
   watchFile(file, { interval: 500 }, reload);
 
-  if (opts.announceSetup !== false && settings.mode !== 'off' && (await store.countUsers()) === 0) {
-    const setup = randomToken(32);
-    await store.createToken({ hash: sha256Hex(setup), kind: 'setup', userId: null, email: null, createdAt: new Date(now()), expiresAt: new Date(now() + 24 * 3600_000) });
-    opts.log(`setup: create the admin account at ${opts.publicUrl?.origin ?? url}${opts.prefix}/sign-up?setup=${setup} (valid 24 h, once)`);
+  if (opts.announceSetup !== false && settings.mode !== 'off') {
+    const line = await setupLinkLine(store, opts.publicUrl?.origin ?? url, opts.prefix, now());
+    if (line) opts.log(line);
   }
 
   const sweep = setInterval(() => store.deleteExpiredSessions(new Date(now()), opts.sessionIdleMs).catch(() => {}), 10 * 60_000);

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadMasterKey } from '../config/secrets.js';
 import { readState, writeState, type Scope, type StoredState } from '../config/state.js';
 import { enableAuth, rotateSecret, storeUrlFor } from '../config/auth-state.js';
-import { randomToken, sha256Hex } from '../security/tokens.js';
+import { setupLinkLine } from '../auth/setup-link.js';
 import { openStore } from '../store/open.js';
 import { SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
 
@@ -66,13 +66,9 @@ async function enable(scope: Scope, state: StoredState | null, masterKey: Buffer
     io.out('✓ email + password sign-in, sessions');
     io.out('– password reset: bind smtp to enable → `gatehouse bind smtp smtp://…`');
     io.out('– social login:   `gatehouse auth providers add google …`');
-    if ((await store.countUsers()) === 0) {
-      const setup = randomToken(32);
-      const now = Date.now();
-      await store.createToken({ hash: sha256Hex(setup), kind: 'setup', userId: null, email: null, createdAt: new Date(now), expiresAt: new Date(now + 24 * 3600_000) });
-      const origin = io.env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? `http://127.0.0.1:${io.env.GATEHOUSE_PORT ?? 4180}`;
-      io.out(`setup: create the admin account at ${origin}/auth/sign-up?setup=${setup} (valid 24 h, once)`);
-    }
+    const origin = io.env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? `http://127.0.0.1:${io.env.GATEHOUSE_PORT ?? 4180}`;
+    const line = await setupLinkLine(store, origin, '/auth', Date.now());
+    if (line) io.out(line);
   } finally {
     await store.close();
   }

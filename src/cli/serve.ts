@@ -2,6 +2,9 @@ import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { loadMasterKey } from '../config/secrets.js';
 import type { Scope } from '../config/state.js';
+import { storeUrlFor } from '../config/auth-state.js';
+import { setupLinkLine } from '../auth/setup-link.js';
+import { openStore } from '../store/open.js';
 import { splitList } from '../config/settings.js';
 import { prepareState, startGatehouse } from '../main.js';
 import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
@@ -71,11 +74,12 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   if (!/^\d+$/.test(workersText) || workers < 1 || workers > 64) problems.push(`workers "${workersText}" must be a number from 1 to 64`);
   if (problems.length) throw new UsageError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
 
-  if (workers > 1 && cluster.isPrimary) return runPrimary(workers, scope, io);
+  const host = values.host ?? env.GATEHOUSE_HOST ?? '127.0.0.1';
+  if (workers > 1 && cluster.isPrimary) return runPrimary(workers, scope, io, publicUrl?.origin ?? `http://${host}:${port}`);
 
   const running = await startGatehouse({
     scope,
-    host: values.host ?? env.GATEHOUSE_HOST ?? '127.0.0.1',
+    host,
     port,
     upstream,
     demo: values.demo ?? false,
@@ -88,7 +92,7 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     env,
     log: (line) => io.err(`gatehouse: ${line}`),
     auditLine: (line) => io.err(line),
-    announceSetup: cluster.isPrimary || cluster.worker?.id === 1,
+    announceSetup: cluster.isPrimary,
   }).catch((err: Error) => {
     throw new CommandError(`could not start: ${err.message}`);
   });
@@ -116,8 +120,19 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
  * forks N workers that share the listening socket; it restarts a worker that dies and, on SIGTERM,
  * lets every worker drain before exiting.
  */
-async function runPrimary(workers: number, scope: Scope, io: Io): Promise<number> {
-  prepareState(scope, loadMasterKey(scope.home, io.env), (line) => io.err(`gatehouse: ${line}`));
+async function runPrimary(workers: number, scope: Scope, io: Io, origin: string): Promise<number> {
+  const masterKey = loadMasterKey(scope.home, io.env);
+  const state = prepareState(scope, masterKey, (line) => io.err(`gatehouse: ${line}`));
+  if (state.auth.enabled) {
+    const store = await openStore(storeUrlFor(scope, state, masterKey, io.env));
+    try {
+      await store.migrate();
+      const line = await setupLinkLine(store, origin, '/auth', Date.now());
+      if (line) io.err(`gatehouse: ${line}`);
+    } finally {
+      await store.close();
+    }
+  }
   // The kernel spreads connections across workers; round-robin through the primary costs an IPC hop.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   let stopping = false;
