@@ -53,7 +53,15 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
       startUrl: `${P}/oauth/${p.name}/start${returnTo === '/' ? '' : `?return_to=${encodeURIComponent(returnTo)}`}`,
     }));
 
-  const csrfField = (c: C) => csrfTokenFor(secret(), c.get('csrfCookie'));
+  const csrfField = (c: C) => {
+    let cookie = c.get('csrfCookie');
+    if (!cookie) {
+      cookie = newCsrfCookieValue();
+      c.set('csrfCookie', cookie);
+      c.header('set-cookie', serializeCookie(deps.cookies.csrf, cookie, { secure: deps.cookies.secure }), { append: true });
+    }
+    return csrfTokenFor(secret(), cookie);
+  };
 
   /** Token check plus origin check: a cross-site request fails even with a stolen token. */
   const csrfOk = (c: C, form: Record<string, unknown>) =>
@@ -66,12 +74,10 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     const req = c.env.incoming;
     c.set('ip', deps.trusted.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']));
     c.set('userAgent', req.headers['user-agent'] ?? null);
-    let csrfCookie = readCookie(req.headers.cookie, deps.cookies.csrf);
-    if (!csrfCookie || csrfCookie.length > 64) {
-      csrfCookie = newCsrfCookieValue();
-      c.header('set-cookie', serializeCookie(deps.cookies.csrf, csrfCookie, { secure: deps.cookies.secure }), { append: true });
-    }
-    c.set('csrfCookie', csrfCookie);
+    // The CSRF cookie is issued only by a page that renders a form (see csrfField): if every response
+    // minted one, parallel requests (the stylesheet, say) would overwrite the cookie the form is bound to.
+    const csrfCookie = readCookie(req.headers.cookie, deps.cookies.csrf);
+    c.set('csrfCookie', csrfCookie && csrfCookie.length <= 64 ? csrfCookie : '');
     const cookie = readCookie(req.headers.cookie, deps.cookies.session);
     let session: ResolvedSession | null = null;
     if (cookie) {

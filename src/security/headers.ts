@@ -5,7 +5,9 @@ export const PAGE_CSP =
 export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
   ['content-security-policy', PAGE_CSP],
   ['x-content-type-options', 'nosniff'],
-  ['referrer-policy', 'no-referrer'],
+  // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on our own form posts,
+  // which the CSRF origin check must refuse. Other origins still get no referrer (reset tokens stay put).
+  ['referrer-policy', 'same-origin'],
   ['x-frame-options', 'DENY'],
   ['cross-origin-opener-policy', 'same-origin'],
   ['permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()'],
