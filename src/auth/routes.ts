@@ -338,7 +338,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
           createdAt: x.createdAt.toISOString(),
           lastSeenAt: x.lastSeenAt.toISOString(),
           ip: x.ip,
-          userAgent: x.userAgent,
+          userAgent: describeAgent(x.userAgent),
         })),
         errors: extra.errors ?? {},
         notice: extra.notice ?? null,
@@ -402,4 +402,13 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
 
   app.notFound((c) => errorPage(c, 404, 'Page not found', 'There is nothing at this address.'));
   return app;
+}
+
+/** "Chrome on Linux" rather than a 150-character user-agent string. */
+export function describeAgent(ua: string | null): string | null {
+  if (!ua) return null;
+  const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : null;
+  const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS X/.test(ua) ? 'macOS' : /Windows/.test(ua) ? 'Windows' : /Linux/.test(ua) ? 'Linux' : null;
+  if (browser && os) return `${browser} on ${os}`;
+  return browser ?? os ?? ua.slice(0, 60);
 }

@@ -29,7 +29,7 @@ const CSS = `:root{color-scheme:light dark;--bg:#f6f7f9;--card:#fff;--text:#1118
 *{box-sizing:border-box}body{margin:0;background:var(--bg);color:var(--text);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 main{max-width:720px;margin:0 auto;padding:40px 18px}h1{font-size:1.6rem;letter-spacing:-.02em;margin:0 0 4px}
 .sub{color:var(--muted);margin:0 0 24px}.card{background:var(--card);border:1px solid var(--border);border-radius:14px;padding:8px 0;margin-bottom:20px;overflow-x:auto}
-table{width:100%;border-collapse:collapse}th,td{text-align:left;padding:10px 18px;vertical-align:top}th{font-weight:600;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem;white-space:nowrap}
+table{width:100%;border-collapse:collapse}th,td{text-align:left;padding:10px 18px;vertical-align:top}th{width:38%;font-weight:600;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem;white-space:nowrap}
 td{overflow-wrap:anywhere}tr+tr th,tr+tr td{border-top:1px solid var(--border)}.none{color:var(--muted)}
 .row{display:flex;gap:12px;flex-wrap:wrap;align-items:center}button,.link{font:inherit;font-weight:600;padding:10px 16px;border-radius:10px;border:1px solid var(--border);background:var(--card);color:var(--text);cursor:pointer;text-decoration:none}
 button:hover,.link:hover{border-color:var(--accent)}:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
