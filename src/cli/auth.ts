@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { loadMasterKey } from '../config/secrets.js';
+import { isSealed, loadMasterKey, unseal } from '../config/secrets.js';
+import { checkFitness, redactUrl } from '../store/fitness.js';
 import { readState, writeState, type Scope, type StoredState } from '../config/state.js';
 import { enableAuth, rotateSecret, storeUrlFor } from '../config/auth-state.js';
 import { setupLinkLine } from '../auth/setup-link.js';
@@ -27,7 +28,7 @@ export async function authCommand(args: string[], io: Io): Promise<number> {
   const state = readState(scope);
   switch (sub) {
     case 'enable':
-      return enable(scope, state, masterKey, values.db ?? null, io);
+      return enable(scope, state, masterKey, values.db ?? null, values['skip-fitness'] ?? false, io);
     case 'disable': {
       const next = structuredClone(state ?? enableAuth(null, masterKey, null));
       next.auth.enabled = false;
@@ -55,17 +56,44 @@ export async function authCommand(args: string[], io: Io): Promise<number> {
   }
 }
 
-async function enable(scope: Scope, state: StoredState | null, masterKey: Buffer, db: string | null, io: Io): Promise<number> {
-  if (db && !state?.bindings[db]) throw new UsageError(`there is no database binding named "${db}" (see \`gatehouse bindings\`)`);
-  const next = enableAuth(state, masterKey, db);
+const DB_KINDS = new Set(['postgres', 'mysql', 'mongodb']);
+
+async function enable(scope: Scope, state: StoredState | null, masterKey: Buffer, db: string | null, skipFitness: boolean, io: Io): Promise<number> {
+  const bindings = state?.bindings ?? {};
+  if (db && !(bindings[db] && DB_KINDS.has(bindings[db]!.kind))) throw new UsageError(`there is no database binding named "${db}" (see \`gatehouse bindings\`)`);
+  // --db, else the first database binding that passes, else the embedded store.
+  const candidates = db ? [db] : Object.keys(bindings).filter((n) => DB_KINDS.has(bindings[n]!.kind));
+  let chosen: string | null = null;
+  for (const name of candidates) {
+    const url = unsealIfNeeded(bindings[name]!.url, masterKey);
+    if (skipFitness) {
+      chosen = name;
+      break;
+    }
+    io.out(`fitness check: ${name} (${redactUrl(url).replace('****', '<set>')})`);
+    const result = await checkFitness(url);
+    for (const s of result.steps) io.out(`  ${s.ok ? '✓' : '✗'} ${s.step}${s.ok ? '' : ` — ${s.detail}${s.hint ? `\n      hint: ${s.hint}` : ''}`}`);
+    if (result.ok) {
+      chosen = name;
+      break;
+    }
+  }
+  if (candidates.length && !chosen) {
+    io.err(`gatehouse: no database binding passed the fitness check; auth was not enabled`);
+    return 1;
+  }
+
+  const next = enableAuth(state, masterKey, chosen);
   const store = await openStore(storeUrlFor(scope, next, masterKey, io.env));
   try {
     await store.migrate();
     writeState(scope, next);
-    io.out(`auth: ENABLED on server "${scope.server}" (profile "${scope.profile}")`);
+    io.out(`auth: ENABLED on server "${scope.server}" (profile "${scope.profile}") — users in ${chosen ? `"${chosen}" (${bindings[chosen]!.kind})` : 'the embedded store'}`);
     io.out('✓ email + password sign-in, sessions');
-    io.out('– password reset: bind smtp to enable → `gatehouse bind smtp smtp://…`');
-    io.out('– social login:   `gatehouse auth providers add google …`');
+    const smtp = Object.values(next.bindings).some((b) => b.kind === 'smtp');
+    io.out(smtp ? '✓ password reset and email verification (smtp bound)' : '– password reset: bind smtp to enable → `gatehouse bind smtp smtp://…`');
+    const providers = next.providers.map((p) => String(p.name));
+    io.out(providers.length ? `✓ social login: ${providers.join(', ')}` : '– social login:   `gatehouse auth providers add google …`');
     const origin = io.env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? `http://127.0.0.1:${io.env.GATEHOUSE_PORT ?? 4180}`;
     const line = await setupLinkLine(store, origin, '/auth', Date.now());
     if (line) io.out(line);
@@ -73,6 +101,10 @@ async function enable(scope: Scope, state: StoredState | null, masterKey: Buffer
     await store.close();
   }
   return 0;
+}
+
+function unsealIfNeeded(value: string, key: Buffer): string {
+  return isSealed(value) ? unseal(value, key) : value;
 }
 
 function status(scope: Scope, state: StoredState | null, io: Io, json: boolean): number {

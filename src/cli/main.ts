@@ -3,10 +3,13 @@ import { AUTH_HELP, authCommand } from './auth.js';
 import { CommandError, UsageError, type Io } from './common.js';
 import { SERVE_HELP, serveCommand } from './serve.js';
 import { KEYS_HELP, keysCommand } from './keys.js';
+import { BIND_HELP, bindCommand } from './bind.js';
 
 const HELP = `gatehouse — a login layer in front of your web app
 
 ${SERVE_HELP}
+
+${BIND_HELP}
 
 ${AUTH_HELP}
 
@@ -25,6 +28,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await authCommand(rest, io);
       case 'keys':
         return await keysCommand(rest, io);
+      case 'bind':
+      case 'unbind':
+      case 'bindings':
+        return await bindCommand(command, rest, io);
       case undefined:
       case 'help':
       case '--help':

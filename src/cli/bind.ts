@@ -1,0 +1,85 @@
+// Bindings: the databases and the SMTP server this server/profile may use. URLs are stored sealed
+// (they usually carry a password) and listed without their password.
+import { parseArgs } from 'node:util';
+import { loadMasterKey, seal, unseal, isSealed } from '../config/secrets.js';
+import { emptyState, readState, writeState } from '../config/state.js';
+import { redactUrl } from '../store/fitness.js';
+import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
+
+export const BIND_HELP = `gatehouse bind postgres|mysql|mongodb URL [--name NAME]   a database binding
+gatehouse bind smtp URL [--from ADDRESS]                  smtp://user:pass@host:587
+gatehouse unbind NAME
+gatehouse bindings [--json]`;
+
+const SCHEMES: Record<string, string[]> = {
+  postgres: ['postgres:', 'postgresql:'],
+  mysql: ['mysql:', 'mariadb:'],
+  mongodb: ['mongodb:', 'mongodb+srv:'],
+  smtp: ['smtp:', 'smtps:'],
+};
+
+export async function bindCommand(command: 'bind' | 'unbind' | 'bindings', args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: { ...SCOPE_OPTIONS, name: { type: 'string' }, from: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  if (values.help) {
+    io.out(BIND_HELP);
+    return 0;
+  }
+  const scope = scopeFrom(values, io.env);
+  const masterKey = loadMasterKey(scope.home, io.env);
+  const state = readState(scope) ?? emptyState();
+
+  if (command === 'bindings') {
+    const rows = Object.entries(state.bindings).map(([name, b]) => ({
+      name,
+      kind: b.kind,
+      url: redactUrl(isSealed(b.url) ? unseal(b.url, masterKey) : b.url).replace('****', '<set>'),
+      ...(b.from ? { from: b.from } : {}),
+      usedByAuth: state.auth.db === name,
+    }));
+    if (values.json) io.out(JSON.stringify(rows, null, 2));
+    else if (!rows.length) io.out('no bindings (auth uses the embedded store)');
+    else for (const r of rows) io.out(`${r.name.padEnd(12)} ${r.kind.padEnd(9)} ${r.url}${r.from ? `  from ${r.from}` : ''}${r.usedByAuth ? '  ← auth' : ''}`);
+    return 0;
+  }
+
+  if (command === 'unbind') {
+    const name = positionals[0];
+    if (!name) throw new UsageError('unbind needs the binding name (see `gatehouse bindings`)');
+    if (!state.bindings[name]) throw new CommandError(`there is no binding named "${name}"`);
+    if (state.auth.db === name && state.auth.enabled) {
+      throw new CommandError(`auth keeps its users in "${name}": run \`gatehouse auth enable\` with another database first, or \`gatehouse auth disable\``);
+    }
+    delete state.bindings[name];
+    if (state.auth.db === name) state.auth.db = null;
+    writeState(scope, state);
+    io.out(`✓ unbound ${name}`);
+    return 0;
+  }
+
+  const [kind, url] = positionals;
+  if (!kind || !SCHEMES[kind] || !url || positionals.length > 2) throw new UsageError(`usage:\n${BIND_HELP}`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`"${redactUrl(url)}" is not a URL`);
+  }
+  if (!SCHEMES[kind]!.includes(parsed.protocol)) throw new UsageError(`a ${kind} binding needs a URL starting with ${SCHEMES[kind]!.join(' or ')}//`);
+  if (kind !== 'smtp' && values.from) throw new UsageError('--from is only for smtp bindings');
+  if (kind === 'smtp' && values.from && !/^[^\s@]+@[^\s@]+$|<[^\s@]+@[^\s@]+>$/.test(values.from)) throw new UsageError('--from must be an email address, e.g. "App <no-reply@example.com>"');
+  const name = values.name ?? kind;
+  if (!/^[a-z0-9][a-z0-9_-]{0,31}$/i.test(name)) throw new UsageError('--name must be letters, digits, "-" or "_"');
+  const existing = state.bindings[name];
+  if (existing && existing.kind !== kind) throw new CommandError(`"${name}" is already a ${existing.kind} binding; choose another --name`);
+  state.bindings[name] = { kind, url: seal(url, masterKey), ...(kind === 'smtp' ? { from: values.from ?? `no-reply@${parsed.hostname}` } : {}) };
+  writeState(scope, state);
+  io.out(`✓ bound ${name} → ${redactUrl(url).replace('****', '<set>')}`);
+  if (kind === 'smtp') io.out('  password reset and email verification are now available');
+  else if (state.auth.db !== name) io.out(`  use it for users with \`gatehouse auth enable --db ${name}\``);
+  return 0;
+}

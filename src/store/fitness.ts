@@ -1,0 +1,153 @@
+// The `gatehouse auth enable` fitness check: can Gatehouse really keep its users in this database?
+// Connect, create a scratch table, write, read, clean up — one verdict per step, with a hint a person
+// can act on. The password never appears in what is printed.
+import { randomBytes } from 'node:crypto';
+import { storeKindOf } from './open.js';
+
+export type FitnessStep = 'connect' | 'create table' | 'write' | 'read' | 'clean up';
+
+export interface FitnessResult {
+  ok: boolean;
+  steps: Array<{ step: FitnessStep; ok: boolean; detail?: string; hint?: string }>;
+}
+
+interface Probe {
+  connect(): Promise<void>;
+  createTable(name: string): Promise<void>;
+  write(name: string, value: string): Promise<void>;
+  read(name: string): Promise<string | null>;
+  drop(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Where the URL points, without credentials. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '****';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+function hintFor(err: unknown, url: URL): string {
+  const e = err as { code?: string | number; errno?: number; message?: string };
+  const code = String(e.code ?? '');
+  const where = `${url.hostname}:${url.port || '(default port)'}`;
+  if (code === '28P01' || code === '28000' || e.errno === 1045 || code === 'ER_ACCESS_DENIED_ERROR' || code === '18') return 'wrong user name or password?';
+  if (code === '3D000' || e.errno === 1049 || code === 'ER_BAD_DB_ERROR') return `the database "${url.pathname.slice(1)}" does not exist: create it first`;
+  if (code === '42501' || e.errno === 1142 || e.errno === 1044 || code === 'ER_TABLEACCESS_DENIED_ERROR' || code === '13') return 'the user has no CREATE permission: grant it, or bind a user that has it';
+  if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || /ECONNREFUSED|timed out|Server selection/i.test(e.message ?? '')) {
+    return `is the server running and reachable at ${where}?`;
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host name "${url.hostname}" does not resolve`;
+  return 'see the message above';
+}
+
+function detailOf(err: unknown, url: string): string {
+  const u = new URL(url);
+  let message = (err as Error).message ?? String(err);
+  if (u.password) message = message.split(decodeURIComponent(u.password)).join('****');
+  return message.split('\n')[0]!.slice(0, 200);
+}
+
+async function probeFor(url: string, timeoutMs: number): Promise<Probe> {
+  switch (storeKindOf(url)) {
+    case 'postgres': {
+      const pg = (await import('pg')).default;
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+      client.on('error', () => {});
+      return {
+        connect: async () => void (await client.connect()),
+        createTable: async (t) => void (await client.query(`CREATE TABLE ${t} (k TEXT PRIMARY KEY, v TEXT NOT NULL)`)),
+        write: async (t, v) => void (await client.query(`INSERT INTO ${t} (k, v) VALUES ('probe', $1)`, [v])),
+        read: async (t) => ((await client.query(`SELECT v FROM ${t} WHERE k = 'probe'`)).rows[0] as { v: string } | undefined)?.v ?? null,
+        drop: async (t) => void (await client.query(`DROP TABLE IF EXISTS ${t}`)),
+        close: () => client.end().catch(() => {}),
+      };
+    }
+    case 'mysql': {
+      const mysql = (await import('mysql2/promise')).default;
+      let conn: import('mysql2/promise').Connection | undefined;
+      return {
+        connect: async () => {
+          conn = await mysql.createConnection({ uri: url.replace(/^mariadb:/, 'mysql:'), connectTimeout: timeoutMs });
+          conn.on('error', () => {});
+        },
+        createTable: async (t) => void (await conn!.query(`CREATE TABLE ${t} (k VARCHAR(16) PRIMARY KEY, v TEXT NOT NULL)`)),
+        write: async (t, v) => void (await conn!.query(`INSERT INTO ${t} (k, v) VALUES ('probe', ?)`, [v])),
+        read: async (t) => ((await conn!.query(`SELECT v FROM ${t} WHERE k = 'probe'`))[0] as Array<{ v: string }>)[0]?.v ?? null,
+        drop: async (t) => void (await conn!.query(`DROP TABLE IF EXISTS ${t}`)),
+        close: async () => void (await conn?.end().catch(() => {})),
+      };
+    }
+    case 'mongodb': {
+      const { MongoClient } = await import('mongodb');
+      const client = new MongoClient(url, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
+      const db = client.db();
+      return {
+        connect: async () => {
+          await client.connect();
+          await db.command({ ping: 1 });
+        },
+        createTable: async (t) => void (await db.createCollection(t)),
+        write: async (t, v) => void (await db.collection(t).insertOne({ _id: 'probe' as never, v })),
+        read: async (t) => ((await db.collection(t).findOne({ _id: 'probe' as never })) as { v?: string } | null)?.v ?? null,
+        drop: async (t) => void (await db.collection(t).drop().catch(() => false)),
+        close: () => client.close().catch(() => {}),
+      };
+    }
+    case 'sqlite':
+      throw new Error('the embedded store needs no fitness check');
+  }
+}
+
+export async function checkFitness(url: string, opts: { timeoutMs?: number } = {}): Promise<FitnessResult> {
+  const steps: FitnessResult['steps'] = [];
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { ok: false, steps: [{ step: 'connect', ok: false, detail: 'not a valid URL', hint: 'a URL such as postgres://user:pass@host:5432/db' }] };
+  }
+  const table = `gatehouse_fitness_${randomBytes(4).toString('hex')}`;
+  const value = randomBytes(8).toString('hex');
+  let probe: Probe;
+  try {
+    probe = await probeFor(url, opts.timeoutMs ?? 5000);
+  } catch (err) {
+    return { ok: false, steps: [{ step: 'connect', ok: false, detail: detailOf(err, url), hint: 'unsupported database URL' }] };
+  }
+  const attempt = async (step: FitnessStep, fn: () => Promise<void>): Promise<boolean> => {
+    try {
+      await fn();
+      steps.push({ step, ok: true });
+      return true;
+    } catch (err) {
+      steps.push({ step, ok: false, detail: detailOf(err, url), hint: hintFor(err, parsed) });
+      return false;
+    }
+  };
+  let created = false;
+  try {
+    if (!(await attempt('connect', () => probe.connect()))) return { ok: false, steps };
+    if (!(await attempt('create table', async () => {
+      await probe.createTable(table);
+      created = true;
+    }))) return { ok: false, steps };
+    const wrote = await attempt('write', () => probe.write(table, value));
+    const read = wrote && (await attempt('read', async () => {
+      const got = await probe.read(table);
+      if (got !== value) throw new Error(`read back ${JSON.stringify(got)} instead of what was written`);
+    }));
+    const cleaned = await attempt('clean up', async () => {
+      await probe.drop(table);
+      created = false;
+    });
+    return { ok: wrote && read && cleaned, steps };
+  } finally {
+    if (created) await probe.drop(table).catch(() => {});
+    await probe.close();
+  }
+}
