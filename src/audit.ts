@@ -12,7 +12,11 @@ export type AuditEvent =
   | 'password.reset'
   | 'email.verified'
   | 'provider.login'
-  | 'admin.action';
+  | 'admin.action'
+  | 'lockout'
+  | 'rate-limited'
+  | 'api-key.used'
+  | 'api-key.refused';
 
 export interface AuditLog {
   record(event: AuditEvent, fields: { userId?: string | null; email?: string | null; ip?: string | null; userAgent?: string | null; detail?: string }): void;

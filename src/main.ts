@@ -10,19 +10,19 @@ import { liveSettings, type LiveSettings } from './config/settings.js';
 import { ensureHome } from './config/files.js';
 import { loadMasterKey } from './config/secrets.js';
 import { readState, stateFile, writeState, type Scope, type StoredState } from './config/state.js';
-import { enableAuth, smtpBindingOf, storeUrlFor } from './config/auth-state.js';
+import { enableAuth, smtpBindingOf, openConfiguredStore } from './config/auth-state.js';
 import { createSmtpMailer, type Mailer } from './mail/mailer.js';
 import { providersFromState } from './oidc/providers.js';
 import { createForwarder, type Forwarder } from './proxy/forward.js';
 import { createGate } from './proxy/gate.js';
 import { createRenderer } from './render.js';
 import { parseTrustedProxies } from './security/client-ip.js';
-import { createPasswordHasher } from './security/password.js';
+import { createPasswordHasher, type PasswordHasher } from './security/password.js';
 import { setupLinkLine } from './auth/setup-link.js';
 import { cookieNames } from './session/cookies.js';
 import { createSessionService, type SessionService } from './session/sessions.js';
 import { createApiKeyService, type ApiKeyService } from './session/api-keys.js';
-import { openStore } from './store/open.js';
+import { createLockout, createRateLimiter, DEFAULT_LIMITS, DEFAULT_LOCKOUT, type LimitRules, type LockoutPolicy } from './security/rate-limit.js';
 import type { Store } from './store/types.js';
 
 export const VIEWS_DIR = fileURLToPath(new URL('../views', import.meta.url));
@@ -43,6 +43,11 @@ export interface ServeOptions {
   log: (line: string) => void;
   /** Audit lines (JSON); default: the log. */
   auditLine?: (line: string) => void;
+  /** Slow-client and upstream timeouts (ms); defaults in DEFAULT_TIMEOUTS. */
+  timeouts?: Partial<typeof DEFAULT_TIMEOUTS>;
+  /** Rate limits and lockout policy (defaults: security/rate-limit.ts). */
+  limits?: LimitRules;
+  lockout?: LockoutPolicy;
   /** Print a one-time setup link while there are no users (false in --workers processes: the primary prints it). */
   announceSetup?: boolean;
 
@@ -55,6 +60,7 @@ export interface RunningGatehouse {
   store: Store;
   sessions: SessionService;
   apiKeys: ApiKeyService;
+  hasher: PasswordHasher;
   forwarder: Forwarder | null;
   audit: AuditLog;
   /** Re-reads the state file now (the watcher does this within a second by itself). */
@@ -73,6 +79,14 @@ export function prepareState(scope: Scope, masterKey: Buffer, log: (line: string
   return state;
 }
 
+export const DEFAULT_TIMEOUTS = {
+  headers: 20_000, // the whole request head must arrive within this (slowloris)
+  idle: 300_000, // a connection with no traffic either way is closed (long polls and SSE keep talking)
+  keepAlive: 5_000, // idle keep-alive between requests
+  upstreamHeaders: 60_000, // the app must start answering within this → 504
+  checkInterval: 1_000, // how often Node checks the request timeouts
+};
+
 export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehouse> {
   const now = opts.now ?? Date.now;
   ensureHome(opts.scope.home);
@@ -80,7 +94,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
 
   const state = prepareState(opts.scope, masterKey, opts.log);
 
-  const store = await openStore(storeUrlFor(opts.scope, state, masterKey, opts.env));
+  const store = await openConfiguredStore(opts.scope, state, masterKey, opts.env);
   await store.migrate();
 
   let settings: LiveSettings = liveSettings(state, masterKey, opts.env);
@@ -89,6 +103,9 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   const cookies = cookieNames(secure);
   const sessions = createSessionService(store, settings.secret, { idleMs: opts.sessionIdleMs, absoluteMs: opts.sessionAbsoluteMs, now });
   const apiKeys = createApiKeyService(store, { now });
+  const hasher = createPasswordHasher();
+  const limits = createRateLimiter(store, opts.limits ?? DEFAULT_LIMITS, now);
+  const lockout = createLockout(store, opts.lockout ?? DEFAULT_LOCKOUT, now);
   const audit = createAuditLog(opts.auditLine ?? opts.log, now);
   const trusted = parseTrustedProxies(opts.trustedProxies);
   const renderer = createRenderer(VIEWS_DIR);
@@ -102,7 +119,8 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   }
   // Both spellings: the app may set neither gatehouse_session nor __Host-gatehouse_session.
   const ownCookies = [...new Set([...Object.values(cookieNames(false)), ...Object.values(cookieNames(true))].filter((v): v is string => typeof v === 'string'))];
-  const forwarder = upstream ? createForwarder({ upstream, ownCookies: [...ownCookies, 'gatehouse_oauth', '__Host-gatehouse_oauth'] }) : null;
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+  const forwarder = upstream ? createForwarder({ upstream, headersTimeoutMs: timeouts.upstreamHeaders, ownCookies: [...ownCookies, 'gatehouse_oauth', '__Host-gatehouse_oauth'] }) : null;
 
   // The mailer follows the smtp binding, so `gatehouse bind smtp …` switches reset on while running.
   let mailer: Mailer | null = null;
@@ -123,7 +141,9 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     store,
     sessions,
     apiKeys,
-    hasher: createPasswordHasher(),
+    limits,
+    lockout,
+    hasher,
     settings: settingsSource,
     renderer,
     cookies,
@@ -146,6 +166,8 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     forwarder,
     sessions,
     apiKeys,
+    limits,
+    audit,
     settings: settingsSource,
     cookies,
     trusted,
@@ -161,9 +183,16 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   });
 
   const server = createServer(
-    { maxHeaderSize: 16 * 1024, headersTimeout: 20_000, requestTimeout: 0, keepAliveTimeout: 5_000 },
+    {
+      maxHeaderSize: 16 * 1024,
+      headersTimeout: timeouts.headers,
+      requestTimeout: 0, // a 1 GiB upload may take long; idle sockets are cut by `timeout` below instead
+      keepAliveTimeout: timeouts.keepAlive,
+      connectionsCheckingInterval: timeouts.checkInterval,
+    },
     gate.handle,
   );
+  server.timeout = timeouts.idle;
   server.on('upgrade', gate.upgrade);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || (err.code === 'ECONNRESET')) return void socket.destroy();
@@ -210,6 +239,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     store,
     sessions,
     apiKeys,
+    hasher,
     forwarder,
     audit,
     reload,

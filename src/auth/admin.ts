@@ -71,7 +71,7 @@ export function mountAdmin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): vo
         break;
       case 'enable':
         await deps.store.updateUser(id, { disabled: false }, now);
-        await deps.onAccountUnlocked?.(user);
+        await deps.lockout.clear(user.email);
         break;
       case 'make-admin':
       case 'make-member':

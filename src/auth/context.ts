@@ -8,6 +8,7 @@ import type { SettingsSource } from '../config/settings.js';
 import type { CookieNames } from '../session/cookies.js';
 import type { SessionService } from '../session/sessions.js';
 import type { ApiKeyService } from '../session/api-keys.js';
+import type { Lockout, RateLimiter } from '../security/rate-limit.js';
 import type { PasswordHasher } from '../security/password.js';
 import type { TrustedProxies } from '../security/client-ip.js';
 import type { Store } from '../store/types.js';
@@ -23,6 +24,8 @@ export interface AuthDeps {
   store: Store;
   sessions: SessionService;
   apiKeys: ApiKeyService;
+  limits: RateLimiter;
+  lockout: Lockout;
   hasher: PasswordHasher;
   settings: SettingsSource;
   renderer: Renderer;
@@ -41,10 +44,6 @@ export interface AuthDeps {
   /** Origin for links in emails: the public URL, else the listening address. Never the Host header. */
   linkOrigin: () => string;
   now: () => number;
-  /** Called after a successful password reset (the lockout module clears the account's lock here). */
-  onPasswordReset?: (user: User) => Promise<void> | void;
-  /** Called when an admin re-enables an account (the lockout module clears the account's lock here). */
-  onAccountUnlocked?: (user: User) => Promise<void> | void;
 }
 
 /** The origin the client used: the configured public URL, else (local development only) the Host header. */
@@ -63,6 +62,8 @@ export type AuthContext = Context<AuthEnv>;
 export interface AuthKit {
   page(c: AuthContext, view: string, title: string, data: Record<string, unknown>, status?: number): Response | Promise<Response>;
   errorPage(c: AuthContext, status: number, heading: string, message: string, retryAfter?: number | null): Response | Promise<Response>;
+  /** Counts an attempt; a 429 page (with Retry-After) when over the limit, else null. */
+  limited(c: AuthContext, kind: import('../security/rate-limit.js').LimitKind, account?: string): Promise<Response | null>;
   csrfField(c: AuthContext): string;
   /** Token plus origin check. */
   csrfOk(c: AuthContext, form: Record<string, unknown>): boolean;

@@ -34,6 +34,12 @@ export async function sendVerificationEmail(deps: AuthDeps, user: User): Promise
     `Hello ${user.name},\n\nConfirm your email address for ${deps.appName} by opening this link (valid 24 hours):\n\n${link}\n\nIf you did not sign up, ignore this message.\n`);
 }
 
+/** Someone signed up with an address that has an account: tell its owner, not the visitor. */
+export function sendAccountExistsEmail(deps: AuthDeps, email: string): void {
+  sendInBackground(deps, email, `Your ${deps.appName} account`,
+    `Hello,\n\nSomeone tried to create a ${deps.appName} account with this address, but you already have one. Sign in at ${deps.linkOrigin()}${deps.prefix}/sign-in — or, if you forgot your password, reset it at ${deps.linkOrigin()}${deps.prefix}/forgot.\n\nIf this was not you, you can ignore this message.\n`);
+}
+
 export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): void {
   const P = deps.prefix;
   const notSetUp = (c: Parameters<AuthKit['csrfField']>[0]) =>
@@ -49,14 +55,20 @@ export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthDeps, kit: Auth
     const form = await c.req.parseBody();
     const email = normalizeEmail(form.email);
     if (!kit.csrfOk(c, form)) return kit.page(c, 'forgot', 'Reset your password', { csrf: kit.csrfField(c), email, error: 'Your form expired. Please try again.' }, 403);
-    const user = email ? await deps.store.findUserByEmail(email) : null;
-    if (user && !user.disabled) {
+    const tooMany = await kit.limited(c, 'forgot', email || undefined);
+    if (tooMany) return tooMany;
+    // Looked up and mailed in the background: the answer takes the same time whether or not the account exists.
+    const ip = c.get('ip');
+    const userAgent = c.get('userAgent');
+    void (async () => {
+      const user = email ? await deps.store.findUserByEmail(email) : null;
+      if (!user || user.disabled) return;
       const token = await issueToken(deps, 'reset', user, RESET_TTL_MS);
       const link = `${deps.linkOrigin()}${P}/reset?token=${token}`;
       sendInBackground(deps, user.email, `Reset your ${deps.appName} password`,
         `Hello ${user.name},\n\nSomeone asked to reset the password of your ${deps.appName} account. Open this link within 30 minutes to choose a new one:\n\n${link}\n\nIf it was not you, ignore this message: your password stays as it is.\n`);
-      deps.audit.record('password.reset-requested', { userId: user.id, email, ip: c.get('ip'), userAgent: c.get('userAgent') });
-    }
+      deps.audit.record('password.reset-requested', { userId: user.id, email, ip, userAgent });
+    })().catch((err: Error) => process.stderr.write(`gatehouse: reset request failed: ${err.message}\n`));
     // The same answer whether or not the account exists.
     return kit.page(c, 'message', 'Check your email', {
       heading: 'Check your email',
@@ -81,6 +93,8 @@ export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthDeps, kit: Auth
     const token = typeof form.token === 'string' && form.token.length <= 128 ? form.token : '';
     const password = typeof form.password === 'string' ? form.password : '';
     if (!kit.csrfOk(c, form)) return resetForm(c, token, { form: 'Your form expired. Please try again.' }, 403);
+    const tooMany = await kit.limited(c, 'reset');
+    if (tooMany) return tooMany;
     // Check the new password before spending the single-use token, so a typo does not burn the link.
     const problem = checkPasswordPolicy(password);
     if (problem) return resetForm(c, token, { password: PASSWORD_MESSAGES[problem] }, 400);
@@ -94,7 +108,7 @@ export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthDeps, kit: Auth
     // Resetting proves the mailbox: the email counts as verified from now on.
     await deps.store.updateUser(user.id, { passwordHash: await deps.hasher.hash(password), emailVerified: true }, now);
     await deps.sessions.revokeUser(user.id); // every device signs in again
-    await deps.onPasswordReset?.(user);
+    await deps.lockout.clear(user.email); // the owner can always get back in by email
     deps.audit.record('password.reset', { userId: user.id, ip: c.get('ip'), userAgent: c.get('userAgent') });
     await kit.startSession(c, user, 'password');
     return c.redirect(safeReturnTo('/'), 303);
@@ -107,8 +121,15 @@ export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthDeps, kit: Auth
     const user = await deps.store.findUserById(consumed.userId);
     // The address may have changed since the mail was sent: verify only the one the link was sent to.
     if (!user || user.email !== consumed.email) return kit.errorPage(c, 400, 'This link is not valid', 'The verification link no longer matches this account.');
+    if (user.disabled) return kit.errorPage(c, 403, 'Account disabled', 'This account is disabled.');
     await deps.store.updateUser(user.id, { emailVerified: true }, new Date(deps.now()));
     deps.audit.record('email.verified', { userId: user.id, ip: c.get('ip'), userAgent: c.get('userAgent') });
-    return kit.page(c, 'message', 'Email confirmed', { heading: 'Email confirmed', message: `Thank you — ${user.email} is confirmed.`, link: { href: '/', label: `Continue to ${deps.appName}` } });
+    // Confirms, but does not sign in: a link that started a session could log a victim into an account
+    // an attacker made (login CSRF). The owner signs in with the password they just chose.
+    return kit.page(c, 'message', 'Email confirmed', {
+      heading: 'Email confirmed',
+      message: `Thank you — ${user.email} is confirmed.`,
+      link: c.get('session') ? { href: '/', label: `Continue to ${deps.appName}` } : { href: `${P}/sign-in`, label: 'Sign in' },
+    });
   });
 }

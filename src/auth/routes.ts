@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ourOrigin, type AuthContext, type AuthDeps, type AuthEnv, type AuthKit } from './context.js';
-import { mountPasswordReset, sendVerificationEmail } from './reset.js';
+import { mountPasswordReset, sendAccountExistsEmail, sendVerificationEmail } from './reset.js';
 import { EMAIL_SHAPE, normalizeEmail } from './email.js';
 import { mountSocialLogin } from '../oidc/routes.js';
 import { mountAdmin } from './admin.js';
@@ -19,6 +19,7 @@ import { isLoopback } from '../security/client-ip.js';
 import { SECURITY_HEADERS } from '../security/headers.js';
 import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js';
 import { sha256Hex } from '../security/tokens.js';
+import type { LimitKind } from '../security/rate-limit.js';
 import { isStoreError, type User } from '../store/types.js';
 
 type Env = AuthEnv;
@@ -52,6 +53,13 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
       label: labelOf(p),
       startUrl: `${P}/oauth/${p.name}/start${returnTo === '/' ? '' : `?return_to=${encodeURIComponent(returnTo)}`}`,
     }));
+
+  const limited = async (c: C, kind: LimitKind, account?: string) => {
+    const verdict = await deps.limits.check(kind, c.get('ip'), account);
+    if (verdict.ok) return null;
+    deps.audit.record('rate-limited', { email: account ?? null, ip: c.get('ip'), userAgent: c.get('userAgent'), detail: kind });
+    return errorPage(c, 429, 'Too many attempts', 'Please wait a little before trying again.', verdict.retryAfterSec);
+  };
 
   const csrfField = (c: C) => {
     let cookie = c.get('csrfCookie');
@@ -134,6 +142,32 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     }
   });
 
+  // Prometheus text. For admins, or for a scraper on this machine — but never through a local reverse
+  // proxy, where every visitor would look like loopback.
+  app.get(`${P}/metrics`, (c) => {
+    const s = c.get('session');
+    const req = c.env.incoming;
+    const local = isLoopback(req.socket.remoteAddress) && !deps.trusted.any && req.headers['x-forwarded-for'] === undefined;
+    if (!local && !(s && s.principal.role === 'admin' && s.principal.provider !== 'api-key')) {
+      return c.json({ error: 'forbidden' }, 403);
+    }
+    const lines = [
+      '# HELP gatehouse_events_total Security events since start, by type.',
+      '# TYPE gatehouse_events_total counter',
+      ...[...deps.audit.counts()].map(([event, n]) => `gatehouse_events_total{event="${event}"} ${n}`),
+      '# HELP gatehouse_sessions_cached Sessions held in this process\'s cache.',
+      '# TYPE gatehouse_sessions_cached gauge',
+      `gatehouse_sessions_cached ${deps.sessions.cached}`,
+      '# HELP gatehouse_password_hashes_in_flight Password hashes running or queued.',
+      '# TYPE gatehouse_password_hashes_in_flight gauge',
+      `gatehouse_password_hashes_in_flight ${deps.hasher.inFlight}`,
+      '# HELP gatehouse_process_resident_memory_bytes Resident set size.',
+      '# TYPE gatehouse_process_resident_memory_bytes gauge',
+      `gatehouse_process_resident_memory_bytes ${process.memoryUsage.rss()}`,
+    ];
+    return c.body(lines.join('\n') + '\n', 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });
+
   app.get(`${P}/me`, (c) => {
     const s = c.get('session');
     if (!s) {
@@ -191,8 +225,12 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     const returnTo = safeReturnTo(form.return_to);
     const email = normalizeEmail(form.email);
     if (!csrfOk(c, form)) return signInPage(c, { email, returnTo, error: 'Your form expired. Please try again.' }, 403);
+    const tooMany = await limited(c, 'sign-in');
+    if (tooMany) return tooMany;
     const password = field(form.password);
-    const user = email && password.length <= 1024 ? await deps.store.findUserByEmail(email) : null;
+    // Lockout is keyed on the email, so an unknown account behaves exactly like a known one.
+    const allowed = email ? await deps.lockout.reserve(email) : true;
+    const user = allowed && email && password.length <= 1024 ? await deps.store.findUserByEmail(email) : null;
     let ok = false;
     if (user?.passwordHash) {
       const result = await deps.hasher.verify(user.passwordHash, password);
@@ -202,9 +240,13 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
       await deps.hasher.verifyDummy(password); // the same work as a real check: no enumeration by timing
     }
     if (!ok || !user) {
-      deps.audit.record('sign-in.failure', { email, userId: user?.id, ip: c.get('ip'), userAgent: c.get('userAgent') });
+      // A locked account answers exactly like a wrong password.
+      const lockedNow = allowed && email ? await deps.lockout.failed(email) : false;
+      deps.audit.record('sign-in.failure', { email, userId: user?.id, ip: c.get('ip'), userAgent: c.get('userAgent'), detail: allowed ? undefined : 'locked' });
+      if (lockedNow) deps.audit.record('lockout', { email, userId: user?.id, ip: c.get('ip'), userAgent: c.get('userAgent') });
       return signInPage(c, { email, returnTo, error: 'Incorrect email or password.' }, 401);
     }
+    await deps.lockout.succeeded(email);
     await startSession(c, user, 'password');
     deps.audit.record('sign-in.success', { userId: user.id, email, ip: c.get('ip'), userAgent: c.get('userAgent') });
     return c.redirect(returnTo, 303);
@@ -257,6 +299,8 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     const password = field(form.password);
     const again = (errors: SignUpErrors, status = 400) => signUpPage(c, { name, email, errors, returnTo, setup }, status);
     if (!csrfOk(c, form)) return again({ form: 'Your form expired. Please try again.' }, 403);
+    const tooMany = await limited(c, 'sign-up');
+    if (tooMany) return tooMany;
 
     const settings = deps.settings.current();
     const errors: SignUpErrors = {};
@@ -282,16 +326,32 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
       role = 'admin'; // the demo on your own machine: the first local account administers it
     }
 
-    const passwordHash = await deps.hasher.hash(password);
+    // With mail, sign-up answers "check your email" whether or not the address has an account, so the
+    // form cannot be used to find out who is registered; the new user confirms, then signs in.
+    const viaMail = deps.mailer() !== null && !setup;
+    const checkEmail = () =>
+      page(c, 'message', 'Check your email', {
+        heading: 'Check your email',
+        message: `We sent a message to ${email}. Open the link in it to confirm your address, then sign in with your password.`,
+        link: { href: `${deps.prefix}/sign-in`, label: 'Go to sign in' },
+      });
+    const passwordHash = await deps.hasher.hash(password); // before the insert: both paths cost one hash
     let user: User;
     try {
       user = await deps.store.createUser({ email, name, role, passwordHash, emailVerified: false }, now);
     } catch (err) {
-      if (isStoreError(err, 'DUPLICATE')) return again({ email: 'An account with this email already exists. Sign in instead.' });
-      throw err;
+      if (!isStoreError(err, 'DUPLICATE')) throw err;
+      if (viaMail) {
+        sendAccountExistsEmail(deps, email);
+        return checkEmail();
+      }
+      return again({ email: 'An account with this email already exists. Sign in instead.' });
     }
     deps.audit.record(role === 'admin' ? 'setup.admin-created' : 'sign-up', { userId: user.id, email, ip: c.get('ip'), userAgent: c.get('userAgent') });
-    await sendVerificationEmail(deps, user);
+    if (viaMail) {
+      await sendVerificationEmail(deps, user);
+      return checkEmail();
+    }
     await startSession(c, user, 'password');
     return c.redirect(returnTo, 303);
   });
@@ -387,7 +447,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     return accountPage(c, s, { notice: 'Password changed. Your other sessions were signed out.' });
   });
 
-  const kit: AuthKit = { page, errorPage, csrfField, csrfOk, startSession };
+  const kit: AuthKit = { page, errorPage, csrfField, csrfOk, startSession, limited };
   mountPasswordReset(app, deps, kit);
   mountSocialLogin(app, deps, kit);
   mountAdmin(app, deps, kit);

@@ -2,9 +2,8 @@ import { parseArgs } from 'node:util';
 import { isSealed, loadMasterKey, unseal } from '../config/secrets.js';
 import { checkFitness, redactUrl } from '../store/fitness.js';
 import { readState, writeState, type Scope, type StoredState } from '../config/state.js';
-import { enableAuth, rotateSecret, storeUrlFor } from '../config/auth-state.js';
+import { enableAuth, rotateSecret, openConfiguredStore } from '../config/auth-state.js';
 import { setupLinkLine } from '../auth/setup-link.js';
-import { openStore } from '../store/open.js';
 import { SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
 
 export const AUTH_HELP = `gatehouse auth enable [--db NAME] [--skip-fitness]   turn the login screen on
@@ -41,7 +40,7 @@ export async function authCommand(args: string[], io: Io): Promise<number> {
     case 'rotate-secret': {
       if (!state) throw new UsageError('auth was never enabled here; run `gatehouse auth enable` first');
       writeState(scope, rotateSecret(state, masterKey));
-      const store = await openStore(storeUrlFor(scope, state, masterKey, io.env));
+      const store = await openConfiguredStore(scope, state, masterKey, io.env);
       try {
         await store.migrate();
         const ended = await store.deleteAllSessions();
@@ -84,7 +83,7 @@ async function enable(scope: Scope, state: StoredState | null, masterKey: Buffer
   }
 
   const next = enableAuth(state, masterKey, chosen);
-  const store = await openStore(storeUrlFor(scope, next, masterKey, io.env));
+  const store = await openConfiguredStore(scope, next, masterKey, io.env);
   try {
     await store.migrate();
     writeState(scope, next);

@@ -2,8 +2,7 @@
 import { resolve } from 'node:path';
 import { checkScope, emptyState, readState, type Scope } from '../config/state.js';
 import { loadMasterKey } from '../config/secrets.js';
-import { storeUrlFor } from '../config/auth-state.js';
-import { openStore } from '../store/open.js';
+import { openConfiguredStore } from '../config/auth-state.js';
 import type { Store } from '../store/types.js';
 
 export class UsageError extends Error {}
@@ -44,7 +43,7 @@ export interface Io {
 export async function withStore<T>(scope: Scope, env: NodeJS.ProcessEnv, fn: (store: Store) => Promise<T>): Promise<T> {
   const masterKey = loadMasterKey(scope.home, env);
   const state = readState(scope) ?? emptyState();
-  const store = await openStore(storeUrlFor(scope, state, masterKey, env));
+  const store = await openConfiguredStore(scope, state, masterKey, env);
   try {
     await store.migrate();
     return await fn(store);

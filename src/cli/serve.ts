@@ -2,9 +2,8 @@ import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { loadMasterKey } from '../config/secrets.js';
 import type { Scope } from '../config/state.js';
-import { storeUrlFor } from '../config/auth-state.js';
+import { openConfiguredStore } from '../config/auth-state.js';
 import { setupLinkLine } from '../auth/setup-link.js';
-import { openStore } from '../store/open.js';
 import { splitList } from '../config/settings.js';
 import { prepareState, startGatehouse } from '../main.js';
 import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
@@ -124,7 +123,7 @@ async function runPrimary(workers: number, scope: Scope, io: Io, origin: string)
   const masterKey = loadMasterKey(scope.home, io.env);
   const state = prepareState(scope, masterKey, (line) => io.err(`gatehouse: ${line}`));
   if (state.auth.enabled) {
-    const store = await openStore(storeUrlFor(scope, state, masterKey, io.env));
+    const store = await openConfiguredStore(scope, state, masterKey, io.env);
     try {
       await store.migrate();
       const line = await setupLinkLine(store, origin, '/auth', Date.now());

@@ -2,6 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { emptyState, embeddedDbFile, type Scope, type StoredState } from './state.js';
 import { isSealed, seal, unseal } from './secrets.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
 
 export function enableAuth(state: StoredState | null, masterKey: Buffer, db: string | null): StoredState {
   const next = structuredClone(state ?? emptyState());
@@ -36,4 +38,15 @@ export function smtpBindingOf(state: StoredState, masterKey: Buffer): { url: str
     return { url, from: b.from ?? `Gatehouse <no-reply@${name === 'smtp' ? 'localhost' : name}>` };
   }
   return null;
+}
+
+/**
+ * Opens (does not migrate) the store auth uses. GATEHOUSE_TABLE_PREFIX (default `gatehouse_`) lets two
+ * apps share one database without seeing each other's users; GATEHOUSE_DB_POOL bounds the pool.
+ */
+export async function openConfiguredStore(scope: Scope, state: StoredState, masterKey: Buffer, env: NodeJS.ProcessEnv): Promise<Store> {
+  return openStore(storeUrlFor(scope, state, masterKey, env), {
+    prefix: env.GATEHOUSE_TABLE_PREFIX || undefined,
+    poolSize: env.GATEHOUSE_DB_POOL ? Number(env.GATEHOUSE_DB_POOL) : undefined,
+  });
 }

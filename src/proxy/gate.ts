@@ -7,6 +7,8 @@ import type { SettingsSource } from '../config/settings.js';
 import { readCookie, type CookieNames } from '../session/cookies.js';
 import type { ResolvedSession, SessionService } from '../session/sessions.js';
 import { bearerApiKey, type ApiKeyService } from '../session/api-keys.js';
+import type { RateLimiter } from '../security/rate-limit.js';
+import type { AuditLog } from '../audit.js';
 import { isLoopback, type TrustedProxies } from '../security/client-ip.js';
 import { SECURITY_HEADERS } from '../security/headers.js';
 import { identityHeaders, upstreamHeaders, type ForwardContext } from './headers.js';
@@ -19,6 +21,8 @@ export interface GateDeps {
   forwarder: Forwarder | null; // null: only /auth routes are served (forward-auth deployments)
   sessions: SessionService;
   apiKeys: ApiKeyService;
+  limits: RateLimiter;
+  audit: AuditLog;
   settings: SettingsSource;
   cookies: CookieNames;
   trusted: TrustedProxies;
@@ -131,7 +135,7 @@ export function createGate(deps: GateDeps): Gate {
     const key = bearerApiKey(req.headers.authorization);
     if (key) {
       deps.apiKeys.resolve(key).then(
-        (s) => (s ? forward(req, res, s, true) : passesWithoutSession(req) ? forward(req, res, null, true) : deny(req, res)),
+        (s) => (s ? forward(req, res, s, true) : refusedKey(req, res)),
         (err) => (passesWithoutSession(req) ? forward(req, res, null, true) : unavailable(req, res, err)),
       );
       return;
@@ -140,8 +144,29 @@ export function createGate(deps: GateDeps): Gate {
     deny(req, res);
   }
 
+  /** A presented key that is not valid: counted per client IP; past the limit, 429 instead of 401. */
+  async function refusedKey(req: IncomingMessage, res: ServerResponse) {
+    const ip = deps.trusted.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']);
+    deps.audit.record('api-key.refused', { ip, userAgent: req.headers['user-agent'] ?? null });
+    try {
+      const verdict = await deps.limits.check('api-key', ip);
+      if (!verdict.ok) {
+        req.resume();
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(verdict.retryAfterSec), 'cache-control': 'no-store' });
+        res.end(JSON.stringify({ error: 'rate_limited' }));
+        return;
+      }
+    } catch (err) {
+      return unavailable(req, res, err);
+    }
+    if (passesWithoutSession(req)) forward(req, res, null, true);
+    else deny(req, res);
+  }
+
   const handle: RequestListener = (req, res) => {
     const url = req.url ?? '/';
+    const refusal = malformed(req);
+    if (refusal) return sendPlain(res, refusal[0], refusal[1], req);
     if (isAuthRoute(url)) {
       void deps.authApp(req, res);
       return;
@@ -171,6 +196,8 @@ export function createGate(deps: GateDeps): Gate {
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
     socket.on('error', () => socket.destroy());
     const url = req.url ?? '/';
+    const refusal = malformed(req);
+    if (refusal) return socket.end(`HTTP/1.1 ${refusal[0]} Refused\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     const fwd = deps.forwarder;
     if (isAuthRoute(url) || !fwd) return refuseUpgrade(socket, 404 as number, 'Not Found');
     const go = (s: ResolvedSession | null) => fwd.upgrade(req, socket, head, upstreamHeaders(req, context(req, true), s ? identityOf(s) : null));
@@ -186,6 +213,25 @@ export function createGate(deps: GateDeps): Gate {
   }
 
   return { handle, upgrade };
+}
+
+const MAX_URL = 8192;
+const MAX_HEADERS = 100;
+
+/** Requests refused before anything else looks at them: [status, message], or null. */
+function malformed(req: IncomingMessage): [number, string] | null {
+  const url = req.url ?? '';
+  if (url.length > MAX_URL) return [414, 'URI too long'];
+  if (!url.startsWith('/') && url !== '*') return [400, 'bad request target']; // absolute-form and the like
+  if (req.rawHeaders.length / 2 > MAX_HEADERS) return [431, 'too many headers'];
+  if (req.method === 'TRACE' || req.method === 'TRACK' || req.method === 'CONNECT') return [405, 'method not allowed'];
+  return null;
+}
+
+function sendPlain(res: ServerResponse, status: number, message: string, req: IncomingMessage) {
+  req.resume();
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close', 'content-length': Buffer.byteLength(message) + 1 });
+  res.end(message + '\n');
 }
 
 function send(res: ServerResponse, status: number, body: string, type: string) {

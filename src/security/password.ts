@@ -21,6 +21,9 @@ export interface PasswordHasher {
   /** Hashes running or waiting now (for tests and metrics). */
   readonly inFlight: number;
   readonly maxConcurrent: number;
+  /** Real password checks evaluated, and dummy ones (for unknown or locked accounts): tests count them. */
+  readonly verifications: number;
+  readonly dummyVerifications: number;
 }
 
 export function createPasswordHasher(opts: { params?: HashParams; maxConcurrent?: number } = {}): PasswordHasher {
@@ -29,23 +32,33 @@ export function createPasswordHasher(opts: { params?: HashParams; maxConcurrent?
   // Algorithm is a const enum, which verbatimModuleSyntax cannot import; 2 is Argon2id.
   const options = { algorithm: 2 as Algorithm, ...params };
   let dummy: Promise<string> | undefined;
+  let verifications = 0;
+  let dummyVerifications = 0;
 
   return {
     hash: (password) => limit(() => argonHash(password, options)),
     async verify(phc, password) {
       if (!phc.startsWith('$argon2')) return { ok: false, rehash: false };
+      verifications++;
       const ok = await limit(() => argonVerify(phc, password).catch(() => false));
       return { ok, rehash: ok && !hasParams(phc, params) };
     },
     async verifyDummy(password) {
       dummy ??= argonHash('gatehouse-dummy-password', options);
       const phc = await dummy;
+      dummyVerifications++;
       await limit(() => argonVerify(phc, password).catch(() => false));
     },
     get inFlight() {
       return limit.active + limit.waiting;
     },
     maxConcurrent: opts.maxConcurrent ?? 1,
+    get verifications() {
+      return verifications;
+    },
+    get dummyVerifications() {
+      return dummyVerifications;
+    },
   };
 }
 

@@ -45,9 +45,11 @@ describe('password reset', () => {
   it('sends a reset link built from the public URL, resets once, and ends old sessions', async () => {
     const email = `r${randomBytes(3).toString('hex')}@example.com`;
     const old = new TestClient(gh.url, PUBLIC);
-    await old.signUp(email, PASSWORD);
+    assert.equal((await old.signUp(email, PASSWORD)).status, 200, 'with mail on, sign-up says "check your email"');
     const verification = await smtp.waitFor(email);
     assert.match(verification.subject, /Confirm your email/);
+    assert.equal((await old.signIn(email, PASSWORD)).status, 303);
+    assert.equal((await old.get('/auth/me')).status, 200);
 
     const c = new TestClient(gh.url, PUBLIC);
     const csrf = await c.csrf('/auth/forgot');
@@ -89,6 +91,22 @@ describe('password reset', () => {
     await smtp.waitFor(known);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(smtp.messages.filter((m) => m.to === 'nobody-here@example.com').length, 0);
+  });
+
+  it('answers sign-up the same for a new and an existing address, and tells the owner', async () => {
+    const email = `dup${randomBytes(3).toString('hex')}@example.com`;
+    const strip = (t: string) => t.replace(/value="[^"]*"/g, '');
+    const first = new TestClient(gh.url, PUBLIC);
+    const a = await first.signUp(email, PASSWORD);
+    await smtp.waitFor(email); // verification
+    const second = new TestClient(gh.url, PUBLIC);
+    const b = await second.signUp(email, 'another long password');
+    assert.equal(a.status, b.status);
+    assert.equal(strip(a.text), strip(b.text));
+    assert.equal((await second.get('/auth/me')).status, 401, 'no session either way');
+    const notice = await smtp.waitFor(email);
+    assert.match(notice.text, /already have one/);
+    assert.equal((await new TestClient(gh.url, PUBLIC).signIn(email, 'another long password')).status, 401, 'the first password stands');
   });
 
   it('refuses a forged or expired token', async () => {

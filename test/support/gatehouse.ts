@@ -4,6 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { startGatehouse, type RunningGatehouse, type ServeOptions } from '../../src/main.js';
+import { DEFAULT_LIMITS, type LimitRules } from '../../src/security/rate-limit.js';
+
+/** Functional tests sign up many accounts from one IP; the security suite tests the real limits. */
+export const GENEROUS_LIMITS: LimitRules = {
+  perIp: Object.fromEntries(Object.keys(DEFAULT_LIMITS.perIp).map((k) => [k, { limit: 100_000, windowMs: 60_000 }])) as LimitRules['perIp'],
+  perAccount: {},
+};
 
 export const REPO = new URL('../..', import.meta.url).pathname;
 
@@ -19,6 +26,9 @@ export interface TestGatehouse extends RunningGatehouse {
   auditLines: string[];
   /** The one-time admin setup token printed at start, if any. */
   setupToken: string | null;
+  /** Password checks evaluated so far (real and dummy), and real ones only. */
+  verifications(): number;
+  realVerifications(): number;
   stop(): Promise<void>;
 }
 
@@ -42,6 +52,7 @@ export async function startTestGatehouse(overrides: Partial<ServeOptions> & { ho
     env: {},
     log: (l) => logs.push(l),
     auditLine: (l) => auditLines.push(l),
+    limits: GENEROUS_LIMITS,
     ...overrides,
   });
   const setupLine = logs.find((l) => l.includes('setup='));
@@ -50,6 +61,8 @@ export async function startTestGatehouse(overrides: Partial<ServeOptions> & { ho
     logs,
     auditLines,
     setupToken: setupLine ? /setup=([A-Za-z0-9_-]+)/.exec(setupLine)![1]! : null,
+    verifications: () => running.hasher.verifications + running.hasher.dummyVerifications,
+    realVerifications: () => running.hasher.verifications,
     async stop() {
       await running.close();
       own?.cleanup();
