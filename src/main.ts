@@ -194,6 +194,11 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   );
   server.timeout = timeouts.idle;
   server.on('upgrade', gate.upgrade);
+  // Gatehouse is no forward proxy: CONNECT gets a plain refusal instead of a silent close.
+  server.on('connect', (_req, socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || (err.code === 'ECONNRESET')) return void socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';

@@ -3,7 +3,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { ourOrigin, type AuthContext, type AuthDeps, type AuthEnv, type AuthKit } from './context.js';
 import { mountPasswordReset, sendAccountExistsEmail, sendVerificationEmail } from './reset.js';
 import { EMAIL_SHAPE, normalizeEmail } from './email.js';
@@ -25,6 +24,7 @@ import { isStoreError, type User } from '../store/types.js';
 type Env = AuthEnv;
 type C = AuthContext;
 
+const MAX_FORM_BYTES = 64 * 1024;
 const ASSETS: Record<string, string> = { 'gatehouse.css': 'text/css; charset=utf-8' };
 const ALIASES: Record<string, string> = {
   login: 'sign-in', signin: 'sign-in', 'log-in': 'sign-in',
@@ -112,9 +112,19 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     return undefined;
   });
 
-  app.use('*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => errorPage(c as C, 413, 'Request too large', 'That form was larger than we accept.') }));
+  // Forms are small and browsers always send Content-Length; anything else is refused before it is read.
+  app.use('*', async (c, next) => {
+    const req = c.env.incoming;
+    const length = req.headers['content-length'];
+    if (length !== undefined && Number(length) > MAX_FORM_BYTES) return errorPage(c, 413, 'Request too large', 'That form was larger than we accept.');
+    if (length === undefined && req.headers['transfer-encoding'] !== undefined) return errorPage(c, 411, 'Length required', 'Send the form with a Content-Length.');
+    await next();
+    return undefined;
+  });
 
   app.onError((err, c) => {
+    // The client went away mid-request: nobody is left to answer.
+    if ((err as Error).message === 'aborted' || (err as { code?: string }).code === 'ECONNRESET') return c.body(null, 400);
     if (isStoreError(err, 'UNAVAILABLE')) {
       return errorPage(c, 503, 'Temporarily unavailable', 'We cannot reach the user database right now. Please try again in a moment.', 5);
     }

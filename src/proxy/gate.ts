@@ -222,8 +222,13 @@ const MAX_HEADERS = 100;
 function malformed(req: IncomingMessage): [number, string] | null {
   const url = req.url ?? '';
   if (url.length > MAX_URL) return [414, 'URI too long'];
-  if (!url.startsWith('/') && url !== '*') return [400, 'bad request target']; // absolute-form and the like
-  if (req.rawHeaders.length / 2 > MAX_HEADERS) return [431, 'too many headers'];
+  if (!url.startsWith('/')) return [400, 'bad request target']; // absolute-form, "*" and the like
+  const raw = req.rawHeaders;
+  if (raw.length / 2 > MAX_HEADERS) return [431, 'too many headers'];
+  // Exactly one non-empty Host (RFC 9112 §3.2): two hosts are how proxies and apps get told different stories.
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host' && ++hosts > 1) return [400, 'more than one Host header'];
+  if (!req.headers.host) return [400, 'missing Host header'];
   if (req.method === 'TRACE' || req.method === 'TRACK' || req.method === 'CONNECT') return [405, 'method not allowed'];
   return null;
 }
