@@ -6,6 +6,7 @@ import { openConfiguredStore } from '../config/auth-state.js';
 import { setupLinkLine } from '../auth/setup-link.js';
 import { splitList } from '../config/settings.js';
 import { prepareState, startGatehouse } from '../main.js';
+import { parseLimits } from '../security/rate-limit.js';
 import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
 
 export const SERVE_HELP = `gatehouse serve [--upstream URL] [--port 4180] [--host 127.0.0.1] [--public-url URL] [--demo]
@@ -71,6 +72,8 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   const workersText = values.workers ?? env.GATEHOUSE_WORKERS ?? '1';
   const workers = Number(workersText);
   if (!/^\d+$/.test(workersText) || workers < 1 || workers > 64) problems.push(`workers "${workersText}" must be a number from 1 to 64`);
+  const limits = parseLimits(env.GATEHOUSE_RATE_LIMITS);
+  problems.push(...limits.problems);
   if (problems.length) throw new UsageError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
 
   const host = values.host ?? env.GATEHOUSE_HOST ?? '127.0.0.1';
@@ -92,6 +95,7 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     log: (line) => io.err(`gatehouse: ${line}`),
     auditLine: (line) => io.err(line),
     announceSetup: cluster.isPrimary,
+    limits: limits.rules,
   }).catch((err: Error) => {
     throw new CommandError(`could not start: ${err.message}`);
   });

@@ -33,6 +33,27 @@ export const DEFAULT_LIMITS: LimitRules = {
   },
 };
 
+/**
+ * Overrides from GATEHOUSE_RATE_LIMITS, e.g. "sign-in=50/1m,sign-up=5/1h,forgot@account=3/1h".
+ * Returns the rules and a list of problems (for one start-up message listing every problem).
+ */
+export function parseLimits(text: string | undefined, base: LimitRules = DEFAULT_LIMITS): { rules: LimitRules; problems: string[] } {
+  const rules: LimitRules = { perIp: { ...base.perIp }, perAccount: { ...base.perAccount } };
+  const problems: string[] = [];
+  const units: Record<string, number> = { s: 1000, m: MIN, h: 60 * MIN };
+  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([a-z-]+)(@account)?=(\d+)\/(\d*)([smh])$/.exec(part);
+    if (!m || !(m[1]! in rules.perIp)) {
+      problems.push(`GATEHOUSE_RATE_LIMITS: "${part}" should look like sign-in=30/5m`);
+      continue;
+    }
+    const rule = { limit: Number(m[3]), windowMs: Number(m[4] || 1) * units[m[5]!]! };
+    if (m[2]) rules.perAccount[m[1] as LimitKind] = rule;
+    else rules.perIp[m[1] as LimitKind] = rule;
+  }
+  return { rules, problems };
+}
+
 export type Verdict = { ok: true } | { ok: false; retryAfterSec: number };
 
 export interface RateLimiter {
