@@ -132,7 +132,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     mailer = binding ? createSmtpMailer(binding) : null;
     mailerUrl = key;
   };
-  applyMailer(smtpBindingOf(state, masterKey));
+  applyMailer(smtpBindingOf(state, masterKey, opts.env));
   let listeningUrl = '';
   const warn = (m: string) => opts.log(`providers: ${m}`);
   let providers = providersFromState(state.providers, masterKey, warn);
@@ -222,7 +222,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
       if (!next) return;
       settings = liveSettings(next, masterKey, opts.env);
       sessions.setSecret(settings.secret);
-      applyMailer(smtpBindingOf(next, masterKey));
+      applyMailer(smtpBindingOf(next, masterKey, opts.env));
       providers = providersFromState(next.providers, masterKey, warn);
     } catch (err) {
       opts.log(`config: kept the previous settings: ${(err as Error).message}`);

@@ -16,7 +16,7 @@ import { csrfTokenFor, isValidCsrfToken, newCsrfCookieValue, requestOrigin } fro
 import { safeReturnTo } from '../security/redirect.js';
 import { isLoopback } from '../security/client-ip.js';
 import { SECURITY_HEADERS } from '../security/headers.js';
-import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js';
+import { checkPasswordPolicy, HasherBusyError, PASSWORD_MESSAGES } from '../security/password.js';
 import { sha256Hex } from '../security/tokens.js';
 import type { LimitKind } from '../security/rate-limit.js';
 import { isStoreError, type User } from '../store/types.js';
@@ -128,6 +128,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     if (isStoreError(err, 'UNAVAILABLE')) {
       return errorPage(c, 503, 'Temporarily unavailable', 'We cannot reach the user database right now. Please try again in a moment.', 5);
     }
+    if (err instanceof HasherBusyError) return errorPage(c, 503, 'Busy', 'Too many sign-ins at once. Please try again in a moment.', 2);
     process.stderr.write(`gatehouse: ${c.req.method} ${c.req.path}: ${(err as Error).stack ?? err}\n`);
     return errorPage(c, 500, 'Something went wrong', 'Gatehouse hit an unexpected error. Please try again.');
   });

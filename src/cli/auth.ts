@@ -4,15 +4,18 @@ import { checkFitness, redactUrl } from '../store/fitness.js';
 import { readState, writeState, type Scope, type StoredState } from '../config/state.js';
 import { enableAuth, rotateSecret, openConfiguredStore } from '../config/auth-state.js';
 import { setupLinkLine } from '../auth/setup-link.js';
+import { PROVIDERS_HELP, providersCommand } from './providers.js';
 import { SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
 
 export const AUTH_HELP = `gatehouse auth enable [--db NAME] [--skip-fitness]   turn the login screen on
 gatehouse auth disable                              pass traffic straight through (users are kept)
 gatehouse auth status [--json]                      show what is configured
-gatehouse auth rotate-secret                        new signing secret: every session ends`;
+gatehouse auth rotate-secret                        new signing secret: every session ends
+${PROVIDERS_HELP}`;
 
 export async function authCommand(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === 'providers') return providersCommand(rest, io);
   const { values } = parseArgs({
     args: rest,
     strict: true,

@@ -4,6 +4,7 @@ import { CommandError, UsageError, type Io } from './common.js';
 import { SERVE_HELP, serveCommand } from './serve.js';
 import { KEYS_HELP, keysCommand } from './keys.js';
 import { BIND_HELP, bindCommand } from './bind.js';
+import { USERS_HELP, usersCommand } from './users.js';
 
 const HELP = `gatehouse — a login layer in front of your web app
 
@@ -14,6 +15,8 @@ ${BIND_HELP}
 ${AUTH_HELP}
 
 ${KEYS_HELP}
+
+${USERS_HELP}
 
 Settings are scoped per server (--server, GATEHOUSE_SERVER, default "local") and profile (--profile,
 GATEHOUSE_PROFILE, default "main"); state lives in GATEHOUSE_HOME (default ./.gatehouse).`;
@@ -28,6 +31,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await authCommand(rest, io);
       case 'keys':
         return await keysCommand(rest, io);
+      case 'users':
+        return await usersCommand(rest, io);
       case 'bind':
       case 'unbind':
       case 'bindings':

@@ -7,16 +7,20 @@ import { setupLinkLine } from '../auth/setup-link.js';
 import { splitList } from '../config/settings.js';
 import { prepareState, startGatehouse } from '../main.js';
 import { parseLimits } from '../security/rate-limit.js';
+import { execApp } from '../exec-app.js';
 import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
 
 export const SERVE_HELP = `gatehouse serve [--upstream URL] [--port 4180] [--host 127.0.0.1] [--public-url URL] [--demo]
-                [--app-name NAME] [--trusted-proxies CIDR,…] [--workers N] [--server NAME] [--profile NAME]
+                [--exec "CMD"] [--app-name NAME] [--trusted-proxies CIDR,…] [--workers N]
+                [--server NAME] [--profile NAME]
 
 Serves the login layer. Without --upstream or --demo only the /auth routes are served (forward-auth).
 Every option can also be set as an environment variable: GATEHOUSE_UPSTREAM, GATEHOUSE_PORT,
 GATEHOUSE_HOST, GATEHOUSE_PUBLIC_URL, GATEHOUSE_APP_NAME, GATEHOUSE_TRUSTED_PROXIES,
 GATEHOUSE_SESSION_IDLE (7d), GATEHOUSE_SESSION_ABSOLUTE (30d), GATEHOUSE_WORKERS (1).
---workers N runs N processes sharing the port, for machines with more cores.`;
+--workers N runs N processes sharing the port, for machines with more cores.
+--exec "CMD" starts the app as a child with PORT set to an internal port (one-container deployments);
+Gatehouse forwards SIGTERM and exits with the app.`;
 
 export async function serveCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
@@ -32,6 +36,7 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
       'app-name': { type: 'string' },
       'trusted-proxies': { type: 'string' },
       workers: { type: 'string' },
+      exec: { type: 'string' },
     },
   });
   if (values.help) {
@@ -72,6 +77,9 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   const workersText = values.workers ?? env.GATEHOUSE_WORKERS ?? '1';
   const workers = Number(workersText);
   if (!/^\d+$/.test(workersText) || workers < 1 || workers > 64) problems.push(`workers "${workersText}" must be a number from 1 to 64`);
+  const execCommand = values.exec ?? env.GATEHOUSE_EXEC ?? null;
+  if (execCommand !== null && (upstream !== null || values.demo)) problems.push('--exec starts the app itself: use it without --upstream or --demo');
+  if (execCommand !== null && workers > 1) problems.push('--exec runs one app process: use it without --workers');
   const limits = parseLimits(env.GATEHOUSE_RATE_LIMITS);
   problems.push(...limits.problems);
   if (problems.length) throw new UsageError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
@@ -79,11 +87,15 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   const host = values.host ?? env.GATEHOUSE_HOST ?? '127.0.0.1';
   if (workers > 1 && cluster.isPrimary) return runPrimary(workers, scope, io, publicUrl?.origin ?? `http://${host}:${port}`);
 
+  const app = execCommand ? await execApp(execCommand, env).catch((err: Error) => {
+    throw new CommandError(err.message);
+  }) : null;
+
   const running = await startGatehouse({
     scope,
     host,
     port,
-    upstream,
+    upstream: app?.upstream ?? upstream,
     demo: values.demo ?? false,
     publicUrl,
     trustedProxies,
@@ -96,26 +108,33 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     auditLine: (line) => io.err(line),
     announceSetup: cluster.isPrimary,
     limits: limits.rules,
-  }).catch((err: Error) => {
+  }).catch(async (err: Error) => {
+    await app?.stop();
     throw new CommandError(`could not start: ${err.message}`);
   });
-  const target = upstream ?? (values.demo ? 'the built-in demo app' : 'no upstream (forward-auth only)');
+  const target = app ? `"${execCommand}" (exec, ${app.upstream})` : (upstream ?? (values.demo ? 'the built-in demo app' : 'no upstream (forward-auth only)'));
   if (cluster.isPrimary) io.err(`gatehouse: listening on ${running.url} → ${target} (server "${scope.server}", profile "${scope.profile}")`);
   else process.send?.({ listening: running.url, target });
 
-  await new Promise<void>((resolve) => {
+  // SIGTERM / SIGINT: stop accepting, drain in-flight requests, then stop the app (exec mode). If the
+  // app exits on its own, Gatehouse drains and exits with the app's code.
+  const code = await new Promise<number>((resolve) => {
     let closing = false;
-    const stop = (signal: string) => {
+    const stop = (reason: string, exitCode: number | null) => {
       if (closing) return;
       closing = true;
-      io.err(`gatehouse: ${signal}: draining connections, then exiting`);
-      running.close().then(resolve, resolve);
+      io.err(`gatehouse: ${reason}: draining connections, then exiting`);
+      running
+        .close()
+        .catch(() => {})
+        .then(async () => resolve((await app?.stop()) ?? exitCode ?? 0));
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM', 0));
+    process.once('SIGINT', () => stop('SIGINT', 0));
+    void app?.exited.then((c) => stop(`the app exited (${c})`, c));
   });
   cluster.worker?.disconnect(); // the IPC channel to the primary would keep a drained worker alive
-  return 0;
+  return code;
 }
 
 /**

@@ -30,8 +30,9 @@ export function storeUrlFor(scope: Scope, state: StoredState, masterKey: Buffer,
   return `sqlite:${embeddedDbFile(scope)}`;
 }
 
-/** The SMTP binding, if one is bound: `{ url, from }` with the password unsealed. */
-export function smtpBindingOf(state: StoredState, masterKey: Buffer): { url: string; from: string } | null {
+/** The SMTP binding — GATEHOUSE_SMTP_URL, else a bound one — as `{ url, from }` with the password unsealed. */
+export function smtpBindingOf(state: StoredState, masterKey: Buffer, env: NodeJS.ProcessEnv = {}): { url: string; from: string } | null {
+  if (env.GATEHOUSE_SMTP_URL) return { url: env.GATEHOUSE_SMTP_URL, from: env.GATEHOUSE_SMTP_FROM ?? `no-reply@${new URL(env.GATEHOUSE_SMTP_URL).hostname}` };
   for (const [name, b] of Object.entries(state.bindings)) {
     if (b.kind !== 'smtp') continue;
     const url = isSealed(b.url) ? unseal(b.url, masterKey) : b.url;

@@ -51,23 +51,42 @@ export function identityHeaders(p: Principal): string[] {
   ];
 }
 
+const enum Rule {
+  Keep,
+  Drop,
+  Cookie,
+  Authorization,
+}
+
+// Header names repeat from request to request: classify each spelling once (hot path), bounded.
+const ruleCache = new Map<string, Rule>();
+function ruleFor(name: string): Rule {
+  let rule = ruleCache.get(name);
+  if (rule !== undefined) return rule;
+  const lower = name.toLowerCase();
+  rule = HOP_BY_HOP.has(lower) || isReservedHeader(lower) ? Rule.Drop : lower === 'cookie' ? Rule.Cookie : lower === 'authorization' ? Rule.Authorization : Rule.Keep;
+  if (ruleCache.size < 4096) ruleCache.set(name, rule);
+  return rule;
+}
+
 /** Upstream request headers as a flat [name, value, …] list. `identity` is the precomputed identityHeaders(). */
 export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext, identity: readonly string[] | null): string[] {
   const raw = req.rawHeaders;
   const connection = req.headers.connection;
-  const listed = connection ? new Set(connection.toLowerCase().split(',').map((s) => s.trim().replaceAll('_', '-'))) : null;
+  // "Connection: keep-alive" names no header worth removing; anything else lists hop-by-hop names.
+  const listed = connection && connection !== 'keep-alive' && connection !== 'close' ? new Set(connection.toLowerCase().split(',').map((s) => s.trim().replaceAll('_', '-'))) : null;
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || isReservedHeader(lower)) continue;
-    if (listed && (listed.has(lower) || listed.has(lower.replaceAll('_', '-')))) continue;
+    const rule = ruleFor(name);
+    if (rule === Rule.Drop) continue;
+    if (listed && listed.has(name.toLowerCase().replaceAll('_', '-'))) continue;
     let value = raw[i + 1]!;
-    if (lower === 'cookie') {
+    if (rule === Rule.Cookie) {
       const kept = stripCookies(value, ctx.cookieNames);
       if (kept === undefined) continue;
       value = kept;
-    } else if (lower === 'authorization' && ctx.dropAuthorization) {
+    } else if (rule === Rule.Authorization && ctx.dropAuthorization) {
       continue;
     }
     out.push(name, value);

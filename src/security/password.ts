@@ -26,9 +26,21 @@ export interface PasswordHasher {
   readonly dummyVerifications: number;
 }
 
-export function createPasswordHasher(opts: { params?: HashParams; maxConcurrent?: number } = {}): PasswordHasher {
+/** Thrown when more password checks are waiting than the queue holds: answer 503 and let the client retry. */
+export class HasherBusyError extends Error {
+  readonly code = 'HASHER_BUSY';
+}
+
+export interface HasherOptions {
+  params?: HashParams;
+  maxConcurrent?: number; // hashes at once (default 1: traffic keeps the other core)
+  perSecond?: number; // hashes started per second at most (default 30 ≈ a third of a core)
+  maxQueue?: number; // waiting hashes beyond this are refused (default 256)
+}
+
+export function createPasswordHasher(opts: HasherOptions = {}): PasswordHasher {
   const params = opts.params ?? DEFAULT_HASH_PARAMS;
-  const limit = createLimiter(opts.maxConcurrent ?? 1);
+  const limit = createLimiter(opts.maxConcurrent ?? 1, { perSecond: opts.perSecond ?? 30, maxQueue: opts.maxQueue ?? 256 });
   // Algorithm is a const enum, which verbatimModuleSyntax cannot import; 2 is Argon2id.
   const options = { algorithm: 2 as Algorithm, ...params };
   let dummy: Promise<string> | undefined;
@@ -69,17 +81,33 @@ function hasParams(phc: string, p: HashParams): boolean {
 
 type Limiter = (<T>(task: () => Promise<T>) => Promise<T>) & { readonly active: number; readonly waiting: number };
 
-/** At most `max` tasks run at once; the rest wait in FIFO order. */
-export function createLimiter(max: number): Limiter {
+/**
+ * At most `max` tasks run at once, started at most `perSecond` times a second; the rest wait in FIFO
+ * order, and beyond `maxQueue` waiting tasks new ones are refused with HasherBusyError.
+ */
+export function createLimiter(max: number, pace: { perSecond?: number; maxQueue?: number } = {}): Limiter {
   let active = 0;
   const queue: Array<() => void> = [];
+  const interval = pace.perSecond ? 1000 / pace.perSecond : 0;
+  let nextSlot = 0;
+  let timer: NodeJS.Timeout | undefined;
   const next = () => {
-    if (active >= max) return;
-    const start = queue.shift();
-    if (start) start();
+    if (active >= max || queue.length === 0 || timer) return;
+    const wait = nextSlot - Date.now();
+    if (wait > 0) {
+      timer = setTimeout(() => {
+        timer = undefined;
+        next();
+      }, wait);
+      return;
+    }
+    nextSlot = Math.max(nextSlot, Date.now()) + interval;
+    queue.shift()!();
+    next();
   };
   const run = <T>(task: () => Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
+      if (pace.maxQueue !== undefined && queue.length >= pace.maxQueue) return reject(new HasherBusyError('too many password checks waiting'));
       queue.push(() => {
         active++;
         task()

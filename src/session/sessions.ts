@@ -53,6 +53,14 @@ export interface SessionService {
   readonly touches: number;
 }
 
+const interned = new Map<string, string>();
+function intern(s: string): string {
+  const hit = interned.get(s);
+  if (hit !== undefined) return hit;
+  if (interned.size < 256) interned.set(s, s);
+  return s;
+}
+
 export function createSessionService(store: Store, secret: Buffer, opts: SessionOptions): SessionService {
   const now = opts.now ?? Date.now;
   const revalidateMs = opts.revalidateMs ?? 2000;
@@ -146,10 +154,11 @@ export function createSessionService(store: Store, secret: Buffer, opts: Session
         return null;
       }
       const previous = cache.get(cookieValue);
+      // provider and role come from a handful of values: share one string each across all entries.
       const entry: CacheEntry = {
         resolved: {
           sessionId: id,
-          principal: { userId: user.id, email: user.email, name: user.name, provider: session.provider, role: user.role },
+          principal: { userId: user.id, email: user.email, name: user.name, provider: intern(session.provider), role: user.role === 'admin' ? 'admin' : 'member' },
         },
         checkedAt: t,
         lastSeenAt: Math.max(session.lastSeenAt.getTime(), previous?.lastSeenAt ?? 0),

@@ -1,0 +1,74 @@
+// `gatehouse auth providers add|list|remove`: social login configuration. Client secrets are sealed at
+// rest and listed as <set>; a running server picks changes up within a second.
+import { parseArgs } from 'node:util';
+import { loadMasterKey, seal } from '../config/secrets.js';
+import { emptyState, readState, writeState } from '../config/state.js';
+import { isAllowedIssuer, PRESETS, type ProviderKind } from '../oidc/providers.js';
+import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
+
+export const PROVIDERS_HELP = `gatehouse auth providers add google|github|microsoft|apple|oidc --client-id ID --client-secret SECRET [--issuer URL] [--name NAME] [--scopes "…"]
+gatehouse auth providers list [--json]
+gatehouse auth providers remove NAME`;
+
+export async function providersCommand(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    strict: true,
+    allowPositionals: true,
+    options: { ...SCOPE_OPTIONS, 'client-id': { type: 'string' }, 'client-secret': { type: 'string' }, issuer: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  if (values.help || !sub) {
+    io.out(PROVIDERS_HELP);
+    return sub ? 0 : 2;
+  }
+  const scope = scopeFrom(values, io.env);
+  const state = readState(scope) ?? emptyState();
+  switch (sub) {
+    case 'list': {
+      const rows = state.providers.map((p) => ({ name: p.name, kind: p.kind, clientId: p.clientId, clientSecret: p.clientSecret ? '<set>' : '<not set>', issuer: p.issuer ?? PRESETS[p.kind as ProviderKind]?.issuer ?? null, scopes: p.scopes ?? null }));
+      if (values.json) io.out(JSON.stringify(rows, null, 2));
+      else if (!rows.length) io.out('no social login providers');
+      else for (const r of rows) io.out(`${String(r.name).padEnd(12)} ${String(r.kind).padEnd(10)} client ${r.clientId}  secret ${r.clientSecret}  ${r.issuer ?? ''}`);
+      return 0;
+    }
+    case 'remove': {
+      const name = positionals[0];
+      if (!name) throw new UsageError('providers remove needs a NAME');
+      if (!state.providers.some((p) => p.name === name)) throw new CommandError(`there is no provider named "${name}"`);
+      state.providers = state.providers.filter((p) => p.name !== name);
+      writeState(scope, state);
+      io.out(`✓ removed ${name}; its sign-in button disappears within a second`);
+      return 0;
+    }
+    case 'add': {
+      const kind = positionals[0] as ProviderKind | undefined;
+      const problems: string[] = [];
+      if (!kind || !PRESETS[kind]) problems.push('the kind must be google, github, microsoft, apple or oidc');
+      if (!values['client-id']) problems.push('--client-id is required');
+      if (!values['client-secret']) problems.push('--client-secret is required');
+      const issuer = values.issuer ?? (kind ? PRESETS[kind]?.issuer : null) ?? null;
+      if (kind && !issuer) problems.push(kind === 'microsoft' ? '--issuer is required for microsoft (https://login.microsoftonline.com/<tenant-id>/v2.0)' : '--issuer is required for oidc');
+      if (issuer && !isAllowedIssuer(issuer)) problems.push(`issuer "${issuer}" must be https:// (http:// only for 127.0.0.1 or localhost)`);
+      if (kind === 'oidc' && !values.name) problems.push('--name is required for oidc (it names the button and X-Forwarded-Provider)');
+      const name = values.name ?? kind ?? '';
+      if (name && !/^[a-z0-9][a-z0-9_-]{0,31}$/.test(name)) problems.push('--name must be lower-case letters, digits, "-" or "_"');
+      if (problems.length) throw new UsageError(problems.join('; '));
+      const entry = {
+        name,
+        kind: kind!,
+        clientId: values['client-id']!,
+        clientSecret: seal(values['client-secret']!, loadMasterKey(scope.home, io.env)),
+        ...(values.issuer ? { issuer: values.issuer } : {}),
+        ...(values.scopes ? { scopes: values.scopes } : {}),
+      };
+      state.providers = [...state.providers.filter((p) => p.name !== name), entry];
+      writeState(scope, state);
+      const origin = io.env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? 'https://<public-url>';
+      io.out(`✓ ${name} added; register this redirect URI with the provider: ${origin}/auth/oauth/${name}/callback`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown providers command "${sub}"\n${PROVIDERS_HELP}`);
+  }
+}

@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import { createLockout } from '../security/rate-limit.js';
+import type { Store, User } from '../store/types.js';
+import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
+
+export const USERS_HELP = `gatehouse users list [--json]
+gatehouse users show EMAIL
+gatehouse users disable EMAIL · users enable EMAIL · users delete EMAIL
+gatehouse users set-role EMAIL admin|member`;
+
+const row = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, disabled: u.disabled, emailVerified: u.emailVerified, createdAt: u.createdAt.toISOString() });
+
+export async function usersCommand(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { ...SCOPE_OPTIONS, json: { type: 'boolean' } } });
+  if (values.help || !sub) {
+    io.out(USERS_HELP);
+    return sub ? 0 : 2;
+  }
+  const scope = scopeFrom(values, io.env);
+  const find = async (store: Store) => {
+    const email = positionals[0]?.trim().toLowerCase();
+    if (!email) throw new UsageError(`users ${sub} needs an EMAIL`);
+    const user = await store.findUserByEmail(email);
+    if (!user) throw new CommandError(`there is no user ${email}`);
+    return user;
+  };
+  return withStore(scope, io.env, async (store) => {
+    const now = new Date();
+    switch (sub) {
+      case 'list': {
+        const users: User[] = [];
+        for (let offset = 0; ; offset += 500) {
+          const page = await store.listUsers({ limit: 500, offset });
+          users.push(...page);
+          if (page.length < 500) break;
+        }
+        if (values.json) io.out(JSON.stringify(users.map(row), null, 2));
+        else if (!users.length) io.out('no users yet');
+        else for (const u of users) io.out(`${u.email.padEnd(32)} ${u.role.padEnd(7)} ${u.disabled ? 'disabled' : 'active  '} ${u.name}`);
+        return 0;
+      }
+      case 'show': {
+        const u = await find(store);
+        const sessions = await store.listUserSessions(u.id);
+        io.out(JSON.stringify({ ...row(u), sessions: sessions.length }, null, 2));
+        return 0;
+      }
+      case 'disable': {
+        const u = await find(store);
+        await store.updateUser(u.id, { disabled: true }, now);
+        const ended = await store.deleteUserSessions(u.id);
+        io.out(`✓ ${u.email} disabled; ${ended} session(s) ended (running servers notice within 2 s)`);
+        return 0;
+      }
+      case 'enable': {
+        const u = await find(store);
+        await store.updateUser(u.id, { disabled: false }, now);
+        await createLockout(store).clear(u.email);
+        io.out(`✓ ${u.email} enabled (and any lockout cleared)`);
+        return 0;
+      }
+      case 'delete': {
+        const u = await find(store);
+        await store.deleteUser(u.id);
+        io.out(`✓ ${u.email} deleted with their sessions, keys and linked logins`);
+        return 0;
+      }
+      case 'set-role': {
+        const u = await find(store);
+        const role = positionals[1];
+        if (role !== 'admin' && role !== 'member') throw new UsageError('set-role needs admin or member');
+        await store.updateUser(u.id, { role }, now);
+        await store.deleteUserSessions(u.id); // the new role applies from the next sign-in
+        io.out(`✓ ${u.email} is now ${role}; they sign in again`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown users command "${sub}"\n${USERS_HELP}`);
+    }
+  });
+}

@@ -1,0 +1,71 @@
+// Hybrid mode: requests whose TCP peer is loopback pass without sign-in; everyone else must sign in —
+// decided from the socket, never from Host or X-Forwarded-For. The non-loopback peer is a test host in
+// a network namespace this test creates (veth pair, private /30) and removes again.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnServe, tempHome } from '../support/gatehouse.js';
+import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
+import { TestClient } from '../support/client.js';
+
+const NS = `ghns${process.pid % 100000}`;
+const VETH = `ghv${process.pid % 100000}`;
+const HOST_IP = '10.233.77.1';
+const PEER_IP = '10.233.77.2';
+
+function canNetns(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root for ip netns';
+  const probe = spawnSync('ip', ['netns', 'add', `${NS}probe`]);
+  if (probe.status !== 0) return `ip netns is not permitted here: ${probe.stderr}`;
+  spawnSync('ip', ['netns', 'del', `${NS}probe`]);
+  if (spawnSync('which', ['curl']).status !== 0) return 'curl is not installed';
+  return false;
+}
+const skip = canNetns();
+
+let upstream: RecordingUpstream;
+let home: ReturnType<typeof tempHome>;
+let server: Awaited<ReturnType<typeof spawnServe>>;
+let port: string;
+
+const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
+/** curl from inside the namespace: a client whose TCP peer address is not loopback. */
+function curlFromNamespace(path: string, headers: string[] = []): number {
+  const args = ['netns', 'exec', NS, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Accept: application/json', ...headers.flatMap((h) => ['-H', h]), `http://${HOST_IP}:${port}${path}`];
+  return Number(execFileSync('ip', args, { encoding: 'utf8' }));
+}
+
+describe('hybrid mode', { skip }, () => {
+  before(async () => {
+    ip('netns', 'add', NS);
+    ip('link', 'add', VETH, 'type', 'veth', 'peer', 'name', `${VETH}p`);
+    ip('link', 'set', `${VETH}p`, 'netns', NS);
+    ip('addr', 'add', `${HOST_IP}/30`, 'dev', VETH);
+    ip('link', 'set', VETH, 'up');
+    ip('netns', 'exec', NS, 'ip', 'addr', 'add', `${PEER_IP}/30`, 'dev', `${VETH}p`);
+    ip('netns', 'exec', NS, 'ip', 'link', 'set', `${VETH}p`, 'up');
+    ip('netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up');
+    upstream = await startRecordingUpstream();
+    home = tempHome();
+    server = await spawnServe(['--upstream', upstream.url, '--host', '0.0.0.0'], { GATEHOUSE_HOME: home.home, GATEHOUSE_AUTH_MODE: 'hybrid' });
+    port = new URL(server.url.replace('0.0.0.0', '127.0.0.1')).port;
+  });
+  after(async () => {
+    await server?.stop();
+    await upstream?.close();
+    home?.cleanup();
+    spawnSync('ip', ['link', 'del', VETH]);
+    spawnSync('ip', ['netns', 'del', NS]);
+  });
+
+  it('lets a loopback peer through and makes a remote peer sign in, whatever Host or X-Forwarded-For say', async () => {
+    const local = await new TestClient(`http://127.0.0.1:${port}`).get('/echo', { accept: 'application/json' });
+    assert.equal(local.status, 200);
+    upstream.clear();
+    assert.equal(curlFromNamespace('/echo'), 401);
+    assert.equal(curlFromNamespace('/echo', ['Host: localhost', 'X-Forwarded-For: 127.0.0.1', 'X-Real-IP: 127.0.0.1', 'Forwarded: for=127.0.0.1']), 401);
+    assert.equal(curlFromNamespace('/echo', ['Host: 127.0.0.1']), 401);
+    assert.equal(upstream.requests.length, 0, 'the app saw nothing from the remote peer');
+    assert.equal(curlFromNamespace('/auth/health'), 200, 'Gatehouse itself is reachable from the remote peer');
+  });
+});
