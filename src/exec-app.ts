@@ -30,7 +30,16 @@ function accepts(port: number): Promise<boolean> {
 
 export async function execApp(command: string, env: NodeJS.ProcessEnv, opts: { port?: number; readyTimeoutMs?: number } = {}): Promise<ExecutedApp> {
   const port = opts.port ?? (await freePort());
-  const child = spawn(command, { shell: true, stdio: 'inherit', env: { ...env, PORT: String(port), HOST: '127.0.0.1' } });
+  // Its own process group: the command runs under `sh -c`, and a signal must reach the app itself, not
+  // only the shell (which would leave the app orphaned and running).
+  const child = spawn(command, { shell: true, detached: true, stdio: 'inherit', env: { ...env, PORT: String(port), HOST: '127.0.0.1' } });
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      child.kill(signal);
+    }
+  };
   const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + (signalNumber(signal) ?? 15) : 1))));
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
   let gone = false;
@@ -38,7 +47,7 @@ export async function execApp(command: string, env: NodeJS.ProcessEnv, opts: { p
   while (!(await accepts(port))) {
     if (gone) throw new Error(`the app ("${command}") exited before it listened on port ${port}`);
     if (Date.now() > deadline) {
-      child.kill('SIGTERM');
+      signalGroup('SIGTERM');
       throw new Error(`the app ("${command}") did not listen on PORT=${port} within ${(opts.readyTimeoutMs ?? 30_000) / 1000} s`);
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -48,8 +57,8 @@ export async function execApp(command: string, env: NodeJS.ProcessEnv, opts: { p
     child,
     exited,
     async stop(signal = 'SIGTERM') {
-      if (!gone) child.kill(signal);
-      const timer = setTimeout(() => !gone && child.kill('SIGKILL'), 10_000);
+      if (!gone) signalGroup(signal);
+      const timer = setTimeout(() => !gone && signalGroup('SIGKILL'), 10_000);
       const code = await exited;
       clearTimeout(timer);
       return code;

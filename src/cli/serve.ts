@@ -120,14 +120,19 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   // app exits on its own, Gatehouse drains and exits with the app's code.
   const code = await new Promise<number>((resolve) => {
     let closing = false;
-    const stop = (reason: string, exitCode: number | null) => {
+    const stop = (reason: string, exitCode: number) => {
       if (closing) return;
       closing = true;
       io.err(`gatehouse: ${reason}: draining connections, then exiting`);
       running
         .close()
         .catch(() => {})
-        .then(async () => resolve((await app?.stop()) ?? exitCode ?? 0));
+        .then(async () => {
+          const appCode = await app?.stop();
+          // Asked to stop: a clean exit (the app ending on our SIGTERM is expected). The app quit on
+          // its own: its code.
+          resolve(exitCode ?? appCode ?? 0);
+        });
     };
     process.once('SIGTERM', () => stop('SIGTERM', 0));
     process.once('SIGINT', () => stop('SIGINT', 0));
