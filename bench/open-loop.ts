@@ -12,8 +12,10 @@ export async function openLoop(url: string, opts: { rate: number; seconds: numbe
   const pending: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
     const scheduled = start + (i * 1000) / opts.rate;
-    const wait = scheduled - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    // Never send early: sleep most of the gap, then yield until the scheduled moment.
+    for (let wait = scheduled - performance.now(); wait > 0; wait = scheduled - performance.now()) {
+      await new Promise((r) => (wait > 2 ? setTimeout(r, wait - 1) : setImmediate(r)));
+    }
     pending.push(
       new Promise<void>((resolve) => {
         const req = request({ agent, host: target.hostname, port: target.port, path: target.pathname, headers: opts.headers }, (res) => {

@@ -103,7 +103,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   const cookies = cookieNames(secure);
   const sessions = createSessionService(store, settings.secret, { idleMs: opts.sessionIdleMs, absoluteMs: opts.sessionAbsoluteMs, now });
   const apiKeys = createApiKeyService(store, { now });
-  const hasher = createPasswordHasher();
+  const hasher = createPasswordHasher({ perSecond: opts.env.GATEHOUSE_HASH_RATE ? Number(opts.env.GATEHOUSE_HASH_RATE) : undefined });
   const limits = createRateLimiter(store, opts.limits ?? DEFAULT_LIMITS, now);
   const lockout = createLockout(store, opts.lockout ?? DEFAULT_LOCKOUT, now);
   const audit = createAuditLog(opts.auditLine ?? opts.log, now);
@@ -125,14 +125,15 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   // The mailer follows the smtp binding, so `gatehouse bind smtp …` switches reset on while running.
   let mailer: Mailer | null = null;
   let mailerUrl: string | null = null;
-  const applyMailer = (binding: { url: string; from: string } | null) => {
+  const applyMailer = async (binding: { url: string; from: string } | null) => {
     const key = binding ? `${binding.url} ${binding.from}` : null;
     if (key === mailerUrl) return;
-    mailer?.close();
-    mailer = binding ? createSmtpMailer(binding) : null;
     mailerUrl = key;
+    const next = binding ? await createSmtpMailer(binding) : null;
+    mailer?.close();
+    mailer = next;
   };
-  applyMailer(smtpBindingOf(state, masterKey, opts.env));
+  await applyMailer(smtpBindingOf(state, masterKey, opts.env));
   let listeningUrl = '';
   const warn = (m: string) => opts.log(`providers: ${m}`);
   let providers = providersFromState(state.providers, masterKey, warn);
@@ -222,7 +223,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
       if (!next) return;
       settings = liveSettings(next, masterKey, opts.env);
       sessions.setSecret(settings.secret);
-      applyMailer(smtpBindingOf(next, masterKey, opts.env));
+      applyMailer(smtpBindingOf(next, masterKey, opts.env)).catch((err: Error) => opts.log(`mail: ${err.message}`));
       providers = providersFromState(next.providers, masterKey, warn);
     } catch (err) {
       opts.log(`config: kept the previous settings: ${(err as Error).message}`);

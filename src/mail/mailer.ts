@@ -1,6 +1,6 @@
 // Outgoing mail. SMTP through nodemailer when an smtp binding exists; otherwise no mailer at all, and
 // the flows that need one (password reset, email verification) are switched off rather than faked.
-import { createTransport, type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 
 export interface Mail {
   to: string;
@@ -19,7 +19,9 @@ export interface SmtpBinding {
   from: string;
 }
 
-export function createSmtpMailer(binding: SmtpBinding): Mailer {
+/** nodemailer is loaded only once an smtp binding exists. */
+export async function createSmtpMailer(binding: SmtpBinding): Promise<Mailer> {
+  const { createTransport } = await import('nodemailer');
   const url = new URL(binding.url);
   if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new Error('smtp binding must be an smtp:// or smtps:// URL');
   const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';

@@ -1,6 +1,9 @@
 // Social login providers: presets for the well-known ones, any OpenID Connect issuer for the rest.
 // Configuration comes from the state file (`gatehouse auth providers add …`), client secrets sealed.
-import * as oidc from 'openid-client';
+import type * as Oidc from 'openid-client';
+
+/** openid-client is loaded on first use: deployments without social login never pay for it. */
+export const loadOidc = (): Promise<typeof Oidc> => import('openid-client');
 import { isSealed, unseal } from '../config/secrets.js';
 
 export type ProviderKind = 'google' | 'github' | 'microsoft' | 'apple' | 'oidc';
@@ -77,10 +80,11 @@ export function labelOf(p: ProviderEntry): string {
 }
 
 /** Discovery (or fixed endpoints for GitHub), cached per provider entry. */
-export async function configurationFor(p: ProviderEntry): Promise<oidc.Configuration> {
+export async function configurationFor(p: ProviderEntry): Promise<Oidc.Configuration> {
+  const oidc = await loadOidc();
   const preset = PRESETS[p.kind];
   const insecure = p.issuer!.startsWith('http:');
-  let config: oidc.Configuration;
+  let config: Oidc.Configuration;
   if (preset.oauthOnly) {
     config = new oidc.Configuration(
       { issuer: p.issuer!, authorization_endpoint: preset.oauthOnly.authorization, token_endpoint: preset.oauthOnly.token },

@@ -5,13 +5,13 @@
 // email is verified (SPEC §6).
 import { createHmac } from 'node:crypto';
 import type { Hono } from 'hono';
-import * as oidc from 'openid-client';
+import type * as Oidc from 'openid-client';
 import type { AuthContext, AuthDeps, AuthEnv, AuthKit } from '../auth/context.js';
 import { seal, unseal } from '../config/secrets.js';
 import { clearCookie, readCookie } from '../session/cookies.js';
 import { safeReturnTo } from '../security/redirect.js';
 import { isStoreError, type User } from '../store/types.js';
-import { configurationFor, PRESETS, type ProviderEntry } from './providers.js';
+import { configurationFor, loadOidc, PRESETS, type ProviderEntry } from './providers.js';
 
 const TRANSACTION_TTL_MS = 10 * 60_000;
 
@@ -34,10 +34,10 @@ interface Profile {
 export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): void {
   const P = deps.prefix;
   const cookieName = deps.cookies.secure ? '__Host-gatehouse_oauth' : 'gatehouse_oauth';
-  const configs = new Map<string, { key: string; config: Promise<oidc.Configuration> }>();
+  const configs = new Map<string, { key: string; config: Promise<Oidc.Configuration> }>();
   const keyFor = () => createHmac('sha256', deps.settings.current().secret).update('gatehouse oauth transaction').digest();
 
-  function configOf(p: ProviderEntry): Promise<oidc.Configuration> {
+  function configOf(p: ProviderEntry): Promise<Oidc.Configuration> {
     const key = `${p.kind} ${p.issuer} ${p.clientId} ${p.clientSecret}`;
     const cached = configs.get(p.name);
     if (cached && cached.key === key) return cached.config;
@@ -60,7 +60,8 @@ export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKi
   app.get(`${P}/oauth/:provider/start`, async (c) => {
     const p = find(c.req.param('provider'));
     if (!p) return kit.errorPage(c, 404, 'Unknown sign-in provider', 'This app does not offer that way to sign in.');
-    let config: oidc.Configuration;
+    const oidc = await loadOidc();
+    let config: Oidc.Configuration;
     try {
       config = await configOf(p);
     } catch (err) {
@@ -113,6 +114,7 @@ export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKi
     let profile: Profile;
     let issuer: string;
     try {
+      const oidc = await loadOidc();
       const config = await configOf(p);
       issuer = config.serverMetadata().issuer;
       const tokens = await oidc.authorizationCodeGrant(config, current, {
@@ -179,7 +181,8 @@ export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKi
   }
 }
 
-async function oidcProfile(config: oidc.Configuration, tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, incoming: Record<string, unknown>): Promise<Profile> {
+async function oidcProfile(config: Oidc.Configuration, tokens: Oidc.TokenEndpointResponse & Oidc.TokenEndpointResponseHelpers, incoming: Record<string, unknown>): Promise<Profile> {
+  const oidc = await loadOidc();
   const claims = tokens.claims();
   if (!claims) throw new Error('no ID token');
   let email = typeof claims.email === 'string' ? claims.email : null;
@@ -206,7 +209,8 @@ async function oidcProfile(config: oidc.Configuration, tokens: oidc.TokenEndpoin
   return { subject: claims.sub, email, emailVerified: verified, name };
 }
 
-async function githubProfile(config: oidc.Configuration, token: string): Promise<Profile> {
+async function githubProfile(config: Oidc.Configuration, token: string): Promise<Profile> {
+  const oidc = await loadOidc();
   const get = async (path: string) => {
     const res = await oidc.fetchProtectedResource(config, token, new URL(`https://api.github.com${path}`), 'GET', null, new Headers({ accept: 'application/vnd.github+json' }));
     if (!res.ok) throw new Error(`GitHub ${path}: ${res.status}`);

@@ -24,6 +24,20 @@ export function clearCookie(name: string, secure: boolean): string {
   return serializeCookie(name, '', { secure, maxAgeSec: 0 });
 }
 
+function onlyOwnCookies(header: string, names: readonly string[]): boolean {
+  let at = 0;
+  while (at < header.length) {
+    while (header[at] === ' ' || header[at] === ';') at++;
+    if (at >= header.length) return true;
+    const eq = header.indexOf('=', at);
+    if (eq === -1 || !names.includes(header.slice(at, eq).trim())) return false;
+    const end = header.indexOf(';', eq);
+    if (end === -1) return true;
+    at = end + 1;
+  }
+  return true;
+}
+
 /** The value of cookie `name` in a Cookie header, without building a map (hot path). First one wins. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
@@ -47,6 +61,8 @@ export function stripCookies(header: string, names: readonly string[]): string |
   let hit = false;
   for (const n of names) if (header.includes(n)) hit = true;
   if (!hit) return header;
+  // Hot path: a browser that holds only Gatehouse's cookies sends nothing the app needs.
+  if (onlyOwnCookies(header, names)) return undefined;
   const kept = header
     .split(';')
     .map((p) => p.trim())

@@ -82,6 +82,17 @@ describe('passwords', () => {
     const r = await createPasswordHasher().verify(phc, 'some long password');
     assert.deepEqual(r, { ok: true, rehash: true });
   });
+  it('paces hashes and refuses beyond the queue', async () => {
+    const limit = createLimiter(1, { perSecond: 20, maxQueue: 3 });
+    const started: number[] = [];
+    const run = () => limit(async () => void started.push(Date.now()));
+    const ok = [run(), run(), run()];
+    await assert.rejects(Promise.all([...ok, run(), run()]), /too many password checks waiting/);
+    await Promise.allSettled(ok);
+    // 20 a second: starts at least ~50 ms apart (a little slack for timer granularity).
+    for (let i = 1; i < started.length; i++) assert.ok(started[i]! - started[i - 1]! >= 45, `${started[i]! - started[i - 1]!} ms`);
+  });
+
   it('bounds concurrency', async () => {
     const limit = createLimiter(2);
     let running = 0;
@@ -109,6 +120,9 @@ describe('cookies', () => {
   it('removes only our cookies before forwarding', () => {
     assert.equal(stripCookies('a=1; gatehouse_session=x; gatehouse_csrf=y; b=2', ['gatehouse_session', 'gatehouse_csrf']), 'a=1; b=2');
     assert.equal(stripCookies('gatehouse_session=x', ['gatehouse_session']), undefined);
+    assert.equal(stripCookies('gatehouse_csrf=a; gatehouse_session=b', ['gatehouse_session', 'gatehouse_csrf']), undefined);
+    assert.equal(stripCookies('gatehouse_session=b;x=1', ['gatehouse_session', 'gatehouse_csrf']), 'x=1');
+    assert.equal(stripCookies('gatehouse_session_evil=1', ['gatehouse_session']), 'gatehouse_session_evil=1');
   });
   it('refuses to build an insecure __Host- cookie', () => {
     assert.throws(() => serializeCookie('__Host-x', 'v', { secure: false }));
