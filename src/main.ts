@@ -10,7 +10,8 @@ import { liveSettings, type LiveSettings } from './config/settings.js';
 import { ensureHome } from './config/files.js';
 import { loadMasterKey } from './config/secrets.js';
 import { readState, stateFile, writeState, type Scope, type StoredState } from './config/state.js';
-import { enableAuth, smtpBindingOf, openConfiguredStore } from './config/auth-state.js';
+import { enableAuth, openConfiguredStore, smtpBindingOf, storeUrlFor } from './config/auth-state.js';
+import { createSwitchableStore } from './store/switchable.js';
 import { createSmtpMailer, type Mailer } from './mail/mailer.js';
 import { providersFromState } from './oidc/providers.js';
 import { createForwarder, type Forwarder } from './proxy/forward.js';
@@ -94,19 +95,27 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
 
   const state = prepareState(opts.scope, masterKey, opts.log);
 
-  const store = await openConfiguredStore(opts.scope, state, masterKey, opts.env);
-  await store.migrate();
+  const firstStore = await openConfiguredStore(opts.scope, state, masterKey, opts.env);
+  await firstStore.migrate();
+  // Switchable: `auth enable --db other` moves a running server to another database.
+  const switchable = createSwitchableStore(firstStore);
+  const store = switchable.store;
+  let storeUrl = storeUrlFor(opts.scope, state, masterKey, opts.env);
+  let switchingTo: string | null = null;
 
   let settings: LiveSettings = liveSettings(state, masterKey, opts.env);
   const settingsSource = { current: () => settings };
   const secure = opts.publicUrl?.protocol === 'https:';
   const cookies = cookieNames(secure);
   const sessions = createSessionService(store, settings.secret, { idleMs: opts.sessionIdleMs, absoluteMs: opts.sessionAbsoluteMs, now });
-  const apiKeys = createApiKeyService(store, { now });
+  const audit = createAuditLog(opts.auditLine ?? opts.log, now);
+  const apiKeys = createApiKeyService(store, {
+    now,
+    onUse: (key, user, meta) => audit.record('api-key.used', { userId: user.id, email: user.email, ip: meta?.ip, userAgent: meta?.userAgent, detail: key.id }),
+  });
   const hasher = createPasswordHasher({ perSecond: opts.env.GATEHOUSE_HASH_RATE ? Number(opts.env.GATEHOUSE_HASH_RATE) : undefined });
   const limits = createRateLimiter(store, opts.limits ?? DEFAULT_LIMITS, now);
   const lockout = createLockout(store, opts.lockout ?? DEFAULT_LOCKOUT, now);
-  const audit = createAuditLog(opts.auditLine ?? opts.log, now);
   const trusted = parseTrustedProxies(opts.trustedProxies);
   const renderer = createRenderer(VIEWS_DIR);
 
@@ -224,6 +233,20 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
       settings = liveSettings(next, masterKey, opts.env);
       sessions.setSecret(settings.secret);
       applyMailer(smtpBindingOf(next, masterKey, opts.env)).catch((err: Error) => opts.log(`mail: ${err.message}`));
+      const nextUrl = storeUrlFor(opts.scope, next, masterKey, opts.env);
+      if (nextUrl !== storeUrl && nextUrl !== switchingTo) {
+        switchingTo = nextUrl;
+        openConfiguredStore(opts.scope, next, masterKey, opts.env)
+          .then((s) => switchable.switchTo(s))
+          .then(
+            () => {
+              storeUrl = nextUrl;
+              opts.log(`store: now using ${next.auth.db ? `binding "${next.auth.db}"` : 'the embedded store'}`);
+            },
+            (err: Error) => opts.log(`store: could not switch to the new database, kept the old one: ${err.message}`),
+          )
+          .finally(() => (switchingTo = null));
+      }
       providers = providersFromState(next.providers, masterKey, warn);
     } catch (err) {
       opts.log(`config: kept the previous settings: ${(err as Error).message}`);
@@ -260,7 +283,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
       await forwarder?.close();
       mailer?.close();
       await demoApp?.close();
-      await store.close();
+      await switchable.current().close();
     },
   };
 }

@@ -7,7 +7,7 @@ import { setupLinkLine } from '../auth/setup-link.js';
 import { PROVIDERS_HELP, providersCommand } from './providers.js';
 import { SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
 
-export const AUTH_HELP = `gatehouse auth enable [--db NAME] [--skip-fitness]   turn the login screen on
+export const AUTH_HELP = `gatehouse auth enable [--db NAME|embedded] [--skip-fitness]   turn the login screen on
 gatehouse auth disable                              pass traffic straight through (users are kept)
 gatehouse auth status [--json]                      show what is configured
 gatehouse auth rotate-secret                        new signing secret: every session ends
@@ -62,6 +62,8 @@ const DB_KINDS = new Set(['postgres', 'mysql', 'mongodb']);
 
 async function enable(scope: Scope, state: StoredState | null, masterKey: Buffer, db: string | null, skipFitness: boolean, io: Io): Promise<number> {
   const bindings = state?.bindings ?? {};
+  // --db embedded: back to the built-in SQLite store even while database bindings exist.
+  if (db === 'embedded') return finishEnable(scope, state, masterKey, null, bindings, io);
   if (db && !(bindings[db] && DB_KINDS.has(bindings[db]!.kind))) throw new UsageError(`there is no database binding named "${db}" (see \`gatehouse bindings\`)`);
   // --db, else the first database binding that passes, else the embedded store.
   const candidates = db ? [db] : Object.keys(bindings).filter((n) => DB_KINDS.has(bindings[n]!.kind));
@@ -85,6 +87,10 @@ async function enable(scope: Scope, state: StoredState | null, masterKey: Buffer
     return 1;
   }
 
+  return finishEnable(scope, state, masterKey, chosen, bindings, io);
+}
+
+async function finishEnable(scope: Scope, state: StoredState | null, masterKey: Buffer, chosen: string | null, bindings: StoredState['bindings'], io: Io): Promise<number> {
   const next = enableAuth(state, masterKey, chosen);
   const store = await openConfiguredStore(scope, next, masterKey, io.env);
   try {

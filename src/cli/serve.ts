@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { loadMasterKey } from '../config/secrets.js';
-import type { Scope } from '../config/state.js';
+import { KNOWN_ENV, readState, type Scope } from '../config/state.js';
 import { openConfiguredStore } from '../config/auth-state.js';
 import { setupLinkLine } from '../auth/setup-link.js';
 import { splitList } from '../config/settings.js';
@@ -82,6 +82,17 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   if (execCommand !== null && workers > 1) problems.push('--exec runs one app process: use it without --workers');
   const limits = parseLimits(env.GATEHOUSE_RATE_LIMITS);
   problems.push(...limits.problems);
+  for (const name of Object.keys(env)) if (name.startsWith('GATEHOUSE_') && !KNOWN_ENV.has(name)) problems.push(`unknown environment variable ${name}`);
+  const mode = env.GATEHOUSE_AUTH_MODE;
+  if (mode !== undefined && !['on', 'off', 'hybrid'].includes(mode)) problems.push(`GATEHOUSE_AUTH_MODE must be on, off or hybrid, not "${mode}"`);
+  const signUp = env.GATEHOUSE_SIGN_UP;
+  if (signUp !== undefined && !['open', 'invite', 'domains'].includes(signUp)) problems.push(`GATEHOUSE_SIGN_UP must be open, invite or domains, not "${signUp}"`);
+  if (env.GATEHOUSE_HASH_RATE !== undefined && !(Number(env.GATEHOUSE_HASH_RATE) > 0)) problems.push('GATEHOUSE_HASH_RATE must be a positive number of hashes per second');
+  try {
+    readState(scope);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   if (problems.length) throw new UsageError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
 
   const host = values.host ?? env.GATEHOUSE_HOST ?? '127.0.0.1';

@@ -64,10 +64,47 @@ export function readState(scope: Scope): StoredState | null {
   } catch (err) {
     throw new Error(`${file} is not valid JSON`, { cause: err });
   }
+  const problems = checkStateShape(parsed);
+  if (problems.length) throw new Error(`${file} is invalid:\n  - ${problems.join('\n  - ')}`);
   const base = emptyState();
   const p = parsed as Partial<StoredState>;
   return { ...base, ...p, auth: { ...base.auth, ...(p.auth ?? {}) }, version: 1 };
 }
+
+const TOP_KEYS = ['version', 'auth', 'bindings', 'providers'];
+const AUTH_KEYS = ['enabled', 'mode', 'secret', 'db', 'signUp', 'allowedDomains', 'publicPaths'];
+
+/** Every problem of a state file at once: unknown keys are errors, so a typo never silently does nothing. */
+export function checkStateShape(value: unknown): string[] {
+  const problems: string[] = [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return ['the file must hold a JSON object'];
+  const v = value as Record<string, unknown>;
+  for (const k of Object.keys(v)) if (!TOP_KEYS.includes(k)) problems.push(`unknown key "${k}"`);
+  if (v.version !== undefined && v.version !== 1) problems.push(`version ${JSON.stringify(v.version)} is not supported (1)`);
+  const auth = (v.auth ?? {}) as Record<string, unknown>;
+  if (typeof auth !== 'object' || Array.isArray(auth)) problems.push('"auth" must be an object');
+  else {
+    for (const k of Object.keys(auth)) if (!AUTH_KEYS.includes(k)) problems.push(`unknown key "auth.${k}"`);
+    if (auth.enabled !== undefined && typeof auth.enabled !== 'boolean') problems.push('"auth.enabled" must be true or false');
+    if (auth.mode !== undefined && !['on', 'off', 'hybrid'].includes(String(auth.mode))) problems.push('"auth.mode" must be on, off or hybrid');
+    if (auth.signUp !== undefined && !['open', 'invite', 'domains'].includes(String(auth.signUp))) problems.push('"auth.signUp" must be open, invite or domains');
+    for (const k of ['allowedDomains', 'publicPaths']) {
+      if (auth[k] !== undefined && !(Array.isArray(auth[k]) && (auth[k] as unknown[]).every((x) => typeof x === 'string'))) problems.push(`"auth.${k}" must be a list of strings`);
+    }
+  }
+  if (v.bindings !== undefined && (typeof v.bindings !== 'object' || v.bindings === null || Array.isArray(v.bindings))) problems.push('"bindings" must be an object');
+  if (v.providers !== undefined && !Array.isArray(v.providers)) problems.push('"providers" must be a list');
+  return problems;
+}
+
+/** GATEHOUSE_* variables this version knows; anything else is most likely a typo. */
+export const KNOWN_ENV = new Set([
+  'GATEHOUSE_HOME', 'GATEHOUSE_SERVER', 'GATEHOUSE_PROFILE', 'GATEHOUSE_UPSTREAM', 'GATEHOUSE_EXEC', 'GATEHOUSE_PORT', 'GATEHOUSE_HOST',
+  'GATEHOUSE_PUBLIC_URL', 'GATEHOUSE_APP_NAME', 'GATEHOUSE_TRUSTED_PROXIES', 'GATEHOUSE_WORKERS', 'GATEHOUSE_AUTH_MODE', 'GATEHOUSE_PUBLIC_PATHS',
+  'GATEHOUSE_SIGN_UP', 'GATEHOUSE_ALLOWED_DOMAINS', 'GATEHOUSE_AUTH_SECRET', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_TABLE_PREFIX', 'GATEHOUSE_DB_POOL',
+  'GATEHOUSE_SMTP_URL', 'GATEHOUSE_SMTP_FROM', 'GATEHOUSE_SESSION_IDLE', 'GATEHOUSE_SESSION_ABSOLUTE', 'GATEHOUSE_RATE_LIMITS', 'GATEHOUSE_HASH_RATE',
+  'GATEHOUSE_MASTER_KEY', 'GATEHOUSE_BIN',
+]);
 
 export function writeState(scope: Scope, state: StoredState): void {
   writeFileAtomic(stateFile(scope), JSON.stringify(state, null, 2) + '\n');

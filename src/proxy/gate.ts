@@ -134,7 +134,8 @@ export function createGate(deps: GateDeps): Gate {
   function withoutSession(req: IncomingMessage, res: ServerResponse) {
     const key = bearerApiKey(req.headers.authorization);
     if (key) {
-      deps.apiKeys.resolve(key).then(
+      const meta = { ip: deps.trusted.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']), userAgent: req.headers['user-agent'] ?? null };
+      deps.apiKeys.resolve(key, meta).then(
         (s) => (s ? forward(req, res, s, true) : refusedKey(req, res)),
         (err) => (passesWithoutSession(req) ? forward(req, res, null, true) : unavailable(req, res, err)),
       );

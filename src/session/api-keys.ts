@@ -11,7 +11,7 @@ const KEY_SHAPE = /^ghk_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 export interface ApiKeyService {
   issue(user: User, name: string, role: Role, expiresAt: Date | null): Promise<{ key: ApiKey; token: string }>;
   /** A principal for a presented key, or null (unknown, revoked, expired, disabled user). */
-  resolve(token: string): Promise<ResolvedSession | null>;
+  resolve(token: string, meta?: KeyUseMeta): Promise<ResolvedSession | null>;
   revoke(id: string): Promise<boolean>;
 }
 
@@ -26,7 +26,15 @@ export function bearerApiKey(header: string | undefined): string | null {
   return m && isApiKeyToken(m[1]!) ? m[1]! : null;
 }
 
-export function createApiKeyService(store: Store, opts: { now?: () => number; revalidateMs?: number; touchEveryMs?: number } = {}): ApiKeyService {
+export interface KeyUseMeta {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export function createApiKeyService(
+  store: Store,
+  opts: { now?: () => number; revalidateMs?: number; touchEveryMs?: number; onUse?: (key: ApiKey, user: User, meta: KeyUseMeta | undefined) => void } = {},
+): ApiKeyService {
   const now = opts.now ?? Date.now;
   const revalidateMs = opts.revalidateMs ?? 2000;
   const touchEveryMs = opts.touchEveryMs ?? 60_000;
@@ -43,7 +51,7 @@ export function createApiKeyService(store: Store, opts: { now?: () => number; re
       return { key, token: `${API_KEY_PREFIX}${id}_${secret}` };
     },
 
-    async resolve(token) {
+    async resolve(token, meta) {
       const t = now();
       const hit = cache.get(token);
       if (hit && t - hit.checkedAt < revalidateMs && (hit.expiresAt === null || hit.expiresAt > t)) return hit.resolved;
@@ -59,6 +67,8 @@ export function createApiKeyService(store: Store, opts: { now?: () => number; re
         cache.delete(token);
         return null;
       }
+      // Logged when checked against the store (at most every 2 s per key), not on every request.
+      if (!hit) opts.onUse?.(key, user, meta);
       const role: Role = user.role === 'admin' ? key.role : 'member';
       const resolved: ResolvedSession = {
         sessionId: `key:${key.id}`,

@@ -5,6 +5,9 @@ import { after } from 'node:test';
 import { createMongoStore } from '../../src/store/mongodb.js';
 import { startMongoDouble } from '../support/mongo-double.js';
 import { defineStoreConformance } from './store-suite.js';
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkFitness } from '../../src/store/fitness.js';
 
 const real = process.env.TEST_MONGODB_URL;
 const double = real ? null : await startMongoDouble();
@@ -13,4 +16,10 @@ const url = real ?? double!.url;
 
 defineStoreConformance(real ? 'mongodb (real server)' : 'mongodb (wire-protocol double, not a real MongoDB)', async (prefix) => createMongoStore(url, { prefix }), {
   relay: double ? { open: async (prefix) => createMongoStore(url, { prefix }), cut: () => double.cut(), restore: () => double.restore() } : undefined,
+});
+
+it('passes the auth-enable fitness check through the real driver', async () => {
+  const r = await checkFitness(url);
+  assert.deepEqual(r.steps.map((s) => `${s.ok ? '✓' : '✗'} ${s.step}`), ['✓ connect', '✓ create table', '✓ write', '✓ read', '✓ clean up']);
+  assert.equal(r.ok, true);
 });

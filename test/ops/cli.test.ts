@@ -99,6 +99,14 @@ describe('gatehouse CLI', () => {
     for (const step of ['connect', 'create table', 'write', 'read', 'clean up']) assert.match(r.stdout, new RegExp(`✓ ${step}`));
     assert.match(r.stdout, /users in "postgres" \(postgres\)/);
     assert.match((await runCli(['auth', 'status'], e)).stdout, /db binding: postgres/);
+    const missing = new URL(POSTGRES_URL);
+    missing.pathname = `/no_such_db_${process.pid}`;
+    const f = { ...env, GATEHOUSE_PROFILE: 'pgfail' };
+    assert.equal((await runCli(['bind', 'postgres', missing.toString(), '--name', 'nodb'], f)).code, 0);
+    const bad = await runCli(['auth', 'enable', '--db', 'nodb'], f);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /✗ connect[\s\S]*hint: the database "no_such_db_\d+" does not exist/);
+    // (PostgreSQL here trusts every local user, so a wrong password cannot be shown on it; MariaDB shows it.)
   });
 
   it('passes on the real MariaDB, and names the cause of each failure', { skip: myUp ? false : 'MariaDB not reachable' }, async () => {
@@ -135,6 +143,28 @@ describe('gatehouse CLI', () => {
     } finally {
       await admin.query(`DROP USER IF EXISTS '${user}'@'127.0.0.1', '${user}'@'localhost'`);
       await admin.end();
+    }
+  });
+
+  it('refuses invalid configuration with one message that lists every problem', async () => {
+    const r = await runCli(['serve', '--port', '0', '--upstream', 'http://127.0.0.1:9'], { ...env, GATEHOUSE_AUTH_MODE: 'sideways', GATEHOUSE_TYPO: '1', GATEHOUSE_RATE_LIMITS: 'sign-in=lots' });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /invalid configuration:/);
+    for (const p of [/GATEHOUSE_AUTH_MODE must be/, /unknown environment variable GATEHOUSE_TYPO/, /GATEHOUSE_RATE_LIMITS: "sign-in=lots"/]) assert.match(r.stderr, p);
+    const file = join(home.home, 'ci.p1.json');
+    const fs = await import('node:fs');
+    const saved = fs.readFileSync(file, 'utf8');
+    try {
+      const state = JSON.parse(saved);
+      state.auth.modee = 'on';
+      state.extra = true;
+      fs.writeFileSync(file, JSON.stringify(state));
+      const s = await runCli(['serve', '--port', '0', '--upstream', 'http://127.0.0.1:9'], env);
+      assert.equal(s.code, 2);
+      assert.match(s.stderr, /unknown key "extra"/);
+      assert.match(s.stderr, /unknown key "auth.modee"/);
+    } finally {
+      fs.writeFileSync(file, saved);
     }
   });
 

@@ -7,6 +7,10 @@ import { request } from 'undici';
 import { runCli, spawnServe, tempHome } from '../support/gatehouse.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
 import { TestClient } from '../support/client.js';
+import { POSTGRES_URL, reachable } from '../conformance/servers.js';
+
+const pgUp = await reachable(POSTGRES_URL);
+const PREFIX = `gh_live${process.pid}_`;
 
 let upstream: RecordingUpstream;
 let home: ReturnType<typeof tempHome>;
@@ -15,10 +19,17 @@ let server: Awaited<ReturnType<typeof spawnServe>>;
 before(async () => {
   upstream = await startRecordingUpstream();
   home = tempHome();
-  server = await spawnServe(['--upstream', upstream.url], { GATEHOUSE_HOME: home.home });
+  server = await spawnServe(['--upstream', upstream.url], { GATEHOUSE_HOME: home.home, GATEHOUSE_TABLE_PREFIX: PREFIX });
 });
 after(async () => {
   await server.stop();
+  if (pgUp) {
+    const pg = new (await import('pg')).default.Client(POSTGRES_URL);
+    await pg.connect();
+    const { rows } = await pg.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE $1`, [`${PREFIX}%`]);
+    for (const r of rows) await pg.query(`DROP TABLE IF EXISTS "${r.tablename}" CASCADE`);
+    await pg.end();
+  }
   await upstream.close();
   home.cleanup();
 });
@@ -73,6 +84,25 @@ describe('live switching', () => {
     assert.deepEqual(failures, []);
     assert.ok(signedIn > 20, `${signedIn} signed-in requests during the switch`);
     assert.equal(JSON.parse((await user.get('/auth/me')).text).email, 'live@example.com', 'users and sessions survive');
+  });
+
+  it('moves to a newly enabled database binding without a restart', { skip: pgUp ? false : 'PostgreSQL not reachable' }, async () => {
+    const env = { GATEHOUSE_HOME: home.home };
+    assert.equal((await runCli(['bind', 'postgres', POSTGRES_URL], { ...env, GATEHOUSE_TABLE_PREFIX: PREFIX })).code, 0);
+    assert.equal((await runCli(['auth', 'enable', '--db', 'postgres'], { ...env, GATEHOUSE_TABLE_PREFIX: PREFIX })).code, 0);
+    const email = `moved${Date.now()}@example.com`;
+    const t = Date.now();
+    let landed = false;
+    while (!landed && Date.now() - t < 2000) {
+      await new TestClient(server.url).signUp(email, 'a long enough password');
+      const pg = new (await import('pg')).default.Client(POSTGRES_URL);
+      await pg.connect();
+      landed = (await pg.query(`SELECT 1 FROM ${PREFIX}users WHERE email = $1`, [email]).catch(() => ({ rowCount: 0 }))).rowCount === 1;
+      await pg.end();
+      if (!landed) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(landed, 'new accounts go to PostgreSQL within 2 s');
+    assert.equal((await runCli(['auth', 'enable', '--db', 'embedded'], env)).code, 0, 'back to the embedded store');
   });
 
   it('picks up a new social login provider without a restart', async () => {

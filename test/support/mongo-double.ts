@@ -2,7 +2,7 @@
 // machine, so the real `mongodb` driver is pointed at this small server instead. It speaks OP_MSG
 // (and the legacy OP_QUERY handshake) with the `bson` package and evaluates filters, updates and
 // pipelines with `mingo`, keeping collections in memory. It implements: hello/isMaster, ping,
-// buildInfo, endSessions, killCursors, insert, find, getMore, update (operators, pipelines, upsert),
+// buildInfo, endSessions, killCursors, create, insert, find, getMore, update (operators, pipelines, upsert),
 // delete, findAndModify, count, aggregate, createIndexes (unique indexes enforced with error 11000),
 // listIndexes, listCollections, drop, dropDatabase. Each command runs to completion on Node's single
 // thread, so every command is atomic — which is exactly what it CANNOT prove about a real server:
@@ -253,6 +253,11 @@ export async function startMongoDouble(): Promise<MongoDouble> {
       }
       case 'listcollections':
         return cursorReply(`${db}.$cmd.listCollections`, [...(dbs.get(db)?.keys() ?? [])].map((n) => ({ name: n, type: 'collection', options: {}, info: { readOnly: false } })));
+      case 'create': {
+        if (dbs.get(db)?.has(collName)) throw new CommandError(48, 'NamespaceExists', `Collection ${ns} already exists.`);
+        collection(db, collName);
+        return { ok: 1 };
+      }
       case 'drop':
         dbs.get(db)?.delete(collName);
         return { ok: 1 };
