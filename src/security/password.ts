@@ -34,13 +34,13 @@ export class HasherBusyError extends Error {
 export interface HasherOptions {
   params?: HashParams;
   maxConcurrent?: number; // hashes at once (default 1: traffic keeps the other core)
-  perSecond?: number; // hashes started per second at most (default 15: about a fifth of a core here)
+  perSecond?: number; // hashes started per second at most (default 10: traffic keeps most of a core)
   maxQueue?: number; // waiting hashes beyond this are refused (default 256)
 }
 
 export function createPasswordHasher(opts: HasherOptions = {}): PasswordHasher {
   const params = opts.params ?? DEFAULT_HASH_PARAMS;
-  const limit = createLimiter(opts.maxConcurrent ?? 1, { perSecond: opts.perSecond ?? 15, maxQueue: opts.maxQueue ?? 256 });
+  const limit = createLimiter(opts.maxConcurrent ?? 1, { perSecond: opts.perSecond ?? 10, maxQueue: opts.maxQueue ?? 256 });
   // Algorithm is a const enum, which verbatimModuleSyntax cannot import; 2 is Argon2id.
   const options = { algorithm: 2 as Algorithm, ...params };
   let dummy: Promise<string> | undefined;
