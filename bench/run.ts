@@ -3,7 +3,6 @@
 // performance issue. `npm run bench -- --quick` for a short run. Results: bench/results/<time>.json.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -11,6 +10,7 @@ import WebSocket from 'ws';
 import { TestClient } from '../test/support/client.js';
 import { openLoop } from './open-loop.js';
 import { micro } from './micro.js';
+import { freePort } from '../src/exec-app.js';
 
 const REPO = new URL('..', import.meta.url).pathname;
 const QUICK = process.argv.includes('--quick');
@@ -27,13 +27,6 @@ function cleanup() {
 process.on('exit', cleanup);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function tempDir(name: string): string {
   const d = mkdtempSync(join(tmpdir(), `gatehouse-bench-${name}-`));

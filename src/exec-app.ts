@@ -12,7 +12,8 @@ export interface ExecutedApp {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
-async function freePort(): Promise<number> {
+/** A port the OS says is free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const port = (s.address() as { port: number }).port;

@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
+import { toApiKey, toSession, toToken, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
 import {
   StoreError,
   type ApiKey,
@@ -13,8 +14,6 @@ import {
   type Session,
   type Store,
   type StoreOptions,
-  type TokenKind,
-  type User,
   type UserPatch,
 } from './types.js';
 
@@ -45,59 +44,8 @@ function migrations(p: string): string[] {
   ];
 }
 
-type Row = Record<string, unknown>;
 const num = (v: unknown): number => Number(v);
 const date = (v: unknown): Date => new Date(num(v));
-const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : date(v));
-
-function toUser(r: Row): User {
-  return {
-    id: String(r.id),
-    email: String(r.email),
-    name: String(r.name),
-    role: r.role === 'admin' ? 'admin' : 'member',
-    passwordHash: (r.password_hash as string | null) ?? null,
-    emailVerified: num(r.email_verified) === 1,
-    disabled: num(r.disabled) === 1,
-    createdAt: date(r.created_at),
-    updatedAt: date(r.updated_at),
-  };
-}
-function toSession(r: Row): Session {
-  return {
-    id: String(r.id),
-    userId: String(r.user_id),
-    provider: String(r.provider),
-    createdAt: date(r.created_at),
-    lastSeenAt: date(r.last_seen_at),
-    expiresAt: date(r.expires_at),
-    ip: (r.ip as string | null) ?? null,
-    userAgent: (r.user_agent as string | null) ?? null,
-  };
-}
-function toToken(r: Row): OneTimeToken {
-  return {
-    hash: String(r.hash),
-    kind: r.kind as TokenKind,
-    userId: (r.user_id as string | null) ?? null,
-    email: (r.email as string | null) ?? null,
-    createdAt: date(r.created_at),
-    expiresAt: date(r.expires_at),
-  };
-}
-function toApiKey(r: Row): ApiKey {
-  return {
-    id: String(r.id),
-    hash: String(r.hash),
-    userId: String(r.user_id),
-    name: String(r.name),
-    role: r.role === 'admin' ? 'admin' : 'member',
-    createdAt: date(r.created_at),
-    expiresAt: dateOrNull(r.expires_at),
-    lastUsedAt: dateOrNull(r.last_used_at),
-    revoked: num(r.revoked) === 1,
-  };
-}
 
 function mapError(err: unknown): never {
   const code = (err as { code?: string }).code ?? '';
@@ -235,8 +183,7 @@ export function createSqliteStore(file: string, options: StoreOptions = {}): Sto
       run(() => {
         const sets: string[] = [];
         const values: unknown[] = [];
-        const col = { name: 'name', role: 'role', passwordHash: 'password_hash', emailVerified: 'email_verified', disabled: 'disabled' } as const;
-        for (const [k, c] of Object.entries(col) as [keyof UserPatch, string][]) {
+        for (const [k, c] of Object.entries(USER_PATCH_COLUMNS) as [keyof UserPatch, string][]) {
           const v = patch[k];
           if (v === undefined) continue;
           sets.push(`${c} = ?`);

@@ -7,20 +7,13 @@ import { startRecordingUpstream, type RecordingUpstream } from '../support/upstr
 import { TestClient } from '../support/client.js';
 import { readState, writeState } from '../../src/config/state.js';
 import { seal, loadMasterKey } from '../../src/config/secrets.js';
-import { createServer } from 'node:net';
+import { freePort } from '../../src/exec-app.js';
 
 let idp: TestIdp;
 let gh: TestGatehouse;
 let upstream: RecordingUpstream;
 let home: ReturnType<typeof tempHome>;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 before(async () => {
   const port = await freePort();
