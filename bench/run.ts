@@ -261,9 +261,13 @@ end\n`);
   const idleRss = median(idle);
 
   // File descriptors at steady state: after one long signed-in run, and again after a second one.
+  // Counted once idle keep-alive sockets have timed out (5 s), so only leaks remain.
+  const settle = () => new Promise((r) => setTimeout(r, 6000));
   await wrk(gh.url + '/2b', { headers: session, seconds: QUICK ? 2 : 10 });
+  await settle();
   const fdBefore = fdCount(gh.pid);
   const long = await wrk(gh.url + '/2b', { headers: session, seconds: QUICK ? 3 : 20 });
+  await settle();
   const fdAfter = fdCount(gh.pid);
 
   // --workers 2 against 1 on this 2-core machine.
