@@ -273,7 +273,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
 
   // ---- sign-up ----------------------------------------------------------------------------------
   type SignUpErrors = { name?: string; email?: string; password?: string; form?: string };
-  const signUpPage = (c: C, data: { name?: string; email?: string; errors?: SignUpErrors; returnTo: string; setup: string | null }, status = 200) =>
+  const signUpPage = (c: C, data: { name?: string; email?: string; errors?: SignUpErrors; returnTo: string; setup: string | null; invite?: string | null }, status = 200) =>
     page(
       c,
       'sign-up',
@@ -286,6 +286,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
         returnTo: data.returnTo,
         providers: providerButtons(data.returnTo),
         setup: data.setup,
+        invite: data.invite ?? null,
         isSetup: data.setup !== null,
       },
       status,
@@ -294,21 +295,23 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
   app.get(`${P}/sign-up`, (c) => {
     const returnTo = safeReturnTo(c.req.query('return_to'));
     const setup = c.req.query('setup') ?? null;
+    const invite = tokenParam(c.req.query('invite'));
     if (c.get('session') && !setup) return c.redirect(returnTo, 302);
-    if (deps.settings.current().signUp === 'invite' && !setup) {
+    if (deps.settings.current().signUp === 'invite' && !setup && !invite) {
       return errorPage(c, 403, 'Sign-up is by invitation', 'Ask an administrator of this app for an invitation.');
     }
-    return signUpPage(c, { returnTo, setup: setup && setup.length <= 128 ? setup : null });
+    return signUpPage(c, { returnTo, setup: setup && setup.length <= 128 ? setup : null, invite, email: c.req.query('email') ?? '' });
   });
 
   app.post(`${P}/sign-up`, async (c) => {
     const form = await c.req.parseBody();
     const returnTo = safeReturnTo(form.return_to);
     const setup = typeof form.setup === 'string' && form.setup && form.setup.length <= 128 ? form.setup : null;
+    const invite = tokenParam(form.invite);
     const name = field(form.name).trim();
     const email = normalizeEmail(form.email);
     const password = field(form.password);
-    const again = (errors: SignUpErrors, status = 400) => signUpPage(c, { name, email, errors, returnTo, setup }, status);
+    const again = (errors: SignUpErrors, status = 400) => signUpPage(c, { name, email, errors, returnTo, setup, invite }, status);
     if (!csrfOk(c, form)) return again({ form: 'Your form expired. Please try again.' }, 403);
     const tooMany = await limited(c, 'sign-up');
     if (tooMany) return tooMany;
@@ -323,7 +326,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     }
     const problem = checkPasswordPolicy(password, email);
     if (problem) errors.password = PASSWORD_MESSAGES[problem];
-    if (settings.signUp === 'invite' && !setup) errors.form = 'Sign-up is by invitation only.';
+    if (settings.signUp === 'invite' && !setup && !invite) errors.form = 'Sign-up is by invitation only.';
     if (Object.keys(errors).length) return again(errors);
 
     let role: User['role'] = 'member';
@@ -333,13 +336,21 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
       const token = await deps.store.consumeToken(sha256Hex(setup), 'setup', now);
       if (!token) return again({ form: 'This setup link is invalid or has already been used.' });
       role = 'admin';
+    } else if (invite) {
+      // Single-use and bound to the invited address; a mismatch puts the invitation back untouched.
+      const token = await deps.store.consumeToken(sha256Hex(invite), 'invite', now);
+      if (!token) return again({ form: 'This invitation is invalid, expired or already used.' });
+      if (token.email && token.email !== email) {
+        await deps.store.createToken(token);
+        return again({ email: 'This invitation is for another email address.' });
+      }
     } else if (deps.demo && isLoopback(c.env.incoming.socket.remoteAddress) && (await deps.store.countUsers()) === 0) {
       role = 'admin'; // the demo on your own machine: the first local account administers it
     }
 
     // With mail, sign-up answers "check your email" whether or not the address has an account, so the
     // form cannot be used to find out who is registered; the new user confirms, then signs in.
-    const viaMail = deps.mailer() !== null && !setup;
+    const viaMail = deps.mailer() !== null && !setup && !invite;
     const checkEmail = () =>
       page(c, 'message', 'Check your email', {
         heading: 'Check your email',
@@ -482,4 +493,9 @@ export function describeAgent(ua: string | null): string | null {
   const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS X/.test(ua) ? 'macOS' : /Windows/.test(ua) ? 'Windows' : /Linux/.test(ua) ? 'Linux' : null;
   if (browser && os) return `${browser} on ${os}`;
   return browser ?? os ?? ua.slice(0, 60);
+}
+
+/** A single-use token from a query or form field, or null when absent or implausibly long. */
+function tokenParam(value: unknown): string | null {
+  return typeof value === 'string' && value.length > 0 && value.length <= 128 ? value : null;
 }

@@ -1,18 +1,20 @@
 import { parseArgs } from 'node:util';
 import { createLockout } from '../security/rate-limit.js';
 import type { Store, User } from '../store/types.js';
-import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
+import { randomToken, sha256Hex } from '../security/tokens.js';
+import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
 
 export const USERS_HELP = `gatehouse users list [--json]
 gatehouse users show EMAIL
 gatehouse users disable EMAIL · users enable EMAIL · users delete EMAIL
-gatehouse users set-role EMAIL admin|member`;
+gatehouse users set-role EMAIL admin|member
+gatehouse users invite EMAIL [--expires 7d]      a single-use sign-up link (works with sign-up "invite")`;
 
 const row = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, disabled: u.disabled, emailVerified: u.emailVerified, createdAt: u.createdAt.toISOString() });
 
 export async function usersCommand(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { ...SCOPE_OPTIONS, json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { ...SCOPE_OPTIONS, json: { type: 'boolean' }, expires: { type: 'string' } } });
   if (values.help || !sub) {
     io.out(USERS_HELP);
     return sub ? 0 : 2;
@@ -64,6 +66,19 @@ export async function usersCommand(args: string[], io: Io): Promise<number> {
         const u = await find(store);
         await store.deleteUser(u.id);
         io.out(`✓ ${u.email} deleted with their sessions, keys and linked logins`);
+        return 0;
+      }
+      case 'invite': {
+        const email = positionals[0]?.trim().toLowerCase();
+        if (!email || !/^[^\s@]+@[^\s@]+$/.test(email)) throw new UsageError('users invite needs an EMAIL');
+        const ttl = parseDuration(values.expires ?? '7d');
+        if (ttl === null) throw new UsageError('--expires must be a duration such as 7d or 12h');
+        if (await store.findUserByEmail(email)) throw new CommandError(`${email} already has an account`);
+        const token = randomToken(32);
+        await store.createToken({ hash: sha256Hex(token), kind: 'invite', userId: null, email, createdAt: now, expiresAt: new Date(now.getTime() + ttl) });
+        const origin = io.env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? `http://127.0.0.1:${io.env.GATEHOUSE_PORT ?? 4180}`;
+        io.out(`✓ invitation for ${email}, valid until ${new Date(now.getTime() + ttl).toISOString()}, single use:`);
+        io.out(`${origin}/auth/sign-up?invite=${token}&email=${encodeURIComponent(email)}`);
         return 0;
       }
       case 'set-role': {
