@@ -2,7 +2,7 @@
 // (they usually carry a password) and listed without their password.
 import { parseArgs } from 'node:util';
 import { loadMasterKey, seal, unseal, isSealed } from '../config/secrets.js';
-import { emptyState, readState, writeState } from '../config/state.js';
+import { emptyState, readState, writeState, type BindingKind } from '../config/state.js';
 import { redactUrl } from '../store/fitness.js';
 import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
 
@@ -11,7 +11,7 @@ gatehouse bind smtp URL [--from ADDRESS]                  smtp://user:pass@host:
 gatehouse unbind NAME
 gatehouse bindings [--json]`;
 
-const SCHEMES: Record<string, string[]> = {
+const SCHEMES: Record<BindingKind, string[]> = {
   postgres: ['postgres:', 'postgresql:'],
   mysql: ['mysql:', 'mariadb:'],
   mongodb: ['mongodb:', 'mongodb+srv:'],
@@ -61,8 +61,9 @@ export async function bindCommand(command: 'bind' | 'unbind' | 'bindings', args:
     return 0;
   }
 
-  const [kind, url] = positionals;
-  if (!kind || !SCHEMES[kind] || !url || positionals.length > 2) throw new UsageError(`usage:\n${BIND_HELP}`);
+  const [kindText, url] = positionals;
+  const kind = kindText as BindingKind;
+  if (!kindText || !Object.hasOwn(SCHEMES, kindText) || !url || positionals.length > 2) throw new UsageError(`usage:\n${BIND_HELP}`);
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -6,6 +6,30 @@ import { writeFileAtomic } from './files.js';
 
 export type AuthMode = 'on' | 'off' | 'hybrid';
 export type SignUpPolicy = 'open' | 'invite' | 'domains';
+export type BindingKind = 'postgres' | 'mysql' | 'mongodb' | 'smtp';
+export type ProviderKind = 'google' | 'github' | 'microsoft' | 'apple' | 'oidc';
+
+/** A binding as stored: `url` is sealed (it usually carries a password); `from` only for smtp. */
+export type BindingConfig = { kind: BindingKind; url: string; from?: string };
+
+/**
+ * A social login provider as stored by `gatehouse auth providers add` (and read by src/oidc/).
+ * `clientSecret` is sealed (enc:v1:…) in the file; `issuer` is absent for presets that know theirs
+ * (google, github, apple); `name` is the route segment and the X-Forwarded-Provider value.
+ * (A type alias, not an interface, so it stays assignable to Record<string, unknown>.)
+ */
+export type ProviderConfig = {
+  name: string;
+  kind: ProviderKind;
+  clientId: string;
+  clientSecret: string;
+  issuer?: string;
+  scopes?: string;
+};
+
+export const BINDING_KINDS: readonly BindingKind[] = ['postgres', 'mysql', 'mongodb', 'smtp'];
+export const PROVIDER_KINDS: readonly ProviderKind[] = ['google', 'github', 'microsoft', 'apple', 'oidc'];
+export const ENTRY_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 export interface StoredState {
   version: 1;
@@ -18,8 +42,8 @@ export interface StoredState {
     allowedDomains: string[];
     publicPaths: string[];
   };
-  bindings: Record<string, { kind: string; url: string; from?: string }>; // url: sealed when it holds a password
-  providers: Array<Record<string, unknown>>;
+  bindings: Record<string, BindingConfig>;
+  providers: ProviderConfig[];
 }
 
 export function emptyState(): StoredState {
@@ -93,7 +117,36 @@ export function checkStateShape(value: unknown): string[] {
     }
   }
   if (v.bindings !== undefined && (typeof v.bindings !== 'object' || v.bindings === null || Array.isArray(v.bindings))) problems.push('"bindings" must be an object');
+  else for (const [name, b] of Object.entries((v.bindings ?? {}) as Record<string, unknown>)) problems.push(...checkBinding(name, b));
   if (v.providers !== undefined && !Array.isArray(v.providers)) problems.push('"providers" must be a list');
+  else ((v.providers ?? []) as unknown[]).forEach((p, i) => problems.push(...checkProvider(i, p)));
+  return problems;
+}
+
+const BINDING_KEYS = ['kind', 'url', 'from'];
+const PROVIDER_KEYS = ['name', 'kind', 'clientId', 'clientSecret', 'issuer', 'scopes'];
+
+function checkBinding(name: string, value: unknown): string[] {
+  const at = `bindings.${name}`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`"${at}" must be an object`];
+  const b = value as Record<string, unknown>;
+  const problems = Object.keys(b).filter((k) => !BINDING_KEYS.includes(k)).map((k) => `unknown key "${at}.${k}"`);
+  if (!ENTRY_NAME.test(name.toLowerCase())) problems.push(`binding name "${name}" must be letters, digits, "-" or "_"`);
+  if (!BINDING_KINDS.includes(b.kind as BindingKind)) problems.push(`"${at}.kind" must be ${BINDING_KINDS.join(', ')}`);
+  if (typeof b.url !== 'string' || !b.url) problems.push(`"${at}.url" must be a URL`);
+  if (b.from !== undefined && typeof b.from !== 'string') problems.push(`"${at}.from" must be an email address`);
+  return problems;
+}
+
+function checkProvider(index: number, value: unknown): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`"providers[${index}]" must be an object`];
+  const p = value as Record<string, unknown>;
+  const at = `providers[${index}]${typeof p.name === 'string' ? ` (${p.name})` : ''}`;
+  const problems = Object.keys(p).filter((k) => !PROVIDER_KEYS.includes(k)).map((k) => `unknown key "${k}" in ${at}`);
+  if (typeof p.name !== 'string' || !ENTRY_NAME.test(p.name)) problems.push(`${at}: "name" must be lower-case letters, digits, "-" or "_"`);
+  if (!PROVIDER_KINDS.includes(p.kind as ProviderKind)) problems.push(`${at}: "kind" must be ${PROVIDER_KINDS.join(', ')}`);
+  for (const k of ['clientId', 'clientSecret']) if (typeof p[k] !== 'string' || !p[k]) problems.push(`${at}: "${k}" is required`);
+  for (const k of ['issuer', 'scopes']) if (p[k] !== undefined && typeof p[k] !== 'string') problems.push(`${at}: "${k}" must be a string`);
   return problems;
 }
 
