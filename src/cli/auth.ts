@@ -65,8 +65,12 @@ async function enable(scope: Scope, state: StoredState | null, masterKey: Buffer
   // --db embedded: back to the built-in SQLite store even while database bindings exist.
   if (db === 'embedded') return finishEnable(scope, state, masterKey, null, bindings, io);
   if (db && !(bindings[db] && DB_KINDS.has(bindings[db]!.kind))) throw new UsageError(`there is no database binding named "${db}" (see \`gatehouse bindings\`)`);
-  // --db, else the first database binding that passes, else the embedded store.
-  const candidates = db ? [db] : Object.keys(bindings).filter((n) => DB_KINDS.has(bindings[n]!.kind));
+  // --db, else the database auth already keeps its users in (re-enabling after `auth disable` must
+  // not move to another binding and leave every account behind), else the first database binding
+  // that passes, else the embedded store.
+  const current = state?.auth.db && bindings[state.auth.db] && DB_KINDS.has(bindings[state.auth.db]!.kind) ? state.auth.db : null;
+  if (!db && current) io.out(`users stay in "${current}" (another database: \`gatehouse auth enable --db NAME\`)`);
+  const candidates = db ? [db] : current ? [current] : Object.keys(bindings).filter((n) => DB_KINDS.has(bindings[n]!.kind));
   let chosen: string | null = null;
   for (const name of candidates) {
     const url = unsealIfNeeded(bindings[name]!.url, masterKey);
