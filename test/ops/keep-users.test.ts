@@ -5,9 +5,9 @@
 // database and every account was gone.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import mysql from 'mysql2/promise';
 import { runCli, spawnServe, tempHome } from '../support/gatehouse.js';
 import { TestClient } from '../support/client.js';
+import { dropMysqlTables, dropPostgresTables } from '../support/drop-tables.js';
 import { MYSQL_URL, POSTGRES_URL, reachable } from '../conformance/servers.js';
 
 const pgUp = await reachable(POSTGRES_URL);
@@ -18,21 +18,8 @@ const homes: Array<ReturnType<typeof tempHome>> = [];
 
 after(async () => {
   for (const h of homes) h.cleanup();
-  if (pgUp) {
-    const pg = new (await import('pg')).default.Client(POSTGRES_URL);
-    await pg.connect();
-    const { rows } = await pg.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE $1`, [`${PREFIX}%`]);
-    for (const r of rows) await pg.query(`DROP TABLE IF EXISTS "${r.tablename}" CASCADE`);
-    await pg.end();
-  }
-  if (myUp) {
-    const my = await mysql.createConnection({ uri: MYSQL_URL });
-    const [rows] = await my.query(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE ?`, [`${PREFIX}%`]);
-    await my.query('SET FOREIGN_KEY_CHECKS = 0');
-    for (const r of rows as Array<{ t: string }>) await my.query(`DROP TABLE IF EXISTS \`${r.t}\``);
-    await my.query('SET FOREIGN_KEY_CHECKS = 1');
-    await my.end();
-  }
+  if (pgUp) await dropPostgresTables(POSTGRES_URL, PREFIX);
+  if (myUp) await dropMysqlTables(MYSQL_URL, PREFIX);
 });
 
 /** Polls until an anonymous JSON request gets `status` (the running server re-reads the state file). */

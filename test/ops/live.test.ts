@@ -7,6 +7,7 @@ import { request } from 'undici';
 import { runCli, spawnServe, tempHome } from '../support/gatehouse.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
 import { TestClient } from '../support/client.js';
+import { dropPostgresTables } from '../support/drop-tables.js';
 import { POSTGRES_URL, reachable } from '../conformance/servers.js';
 
 const pgUp = await reachable(POSTGRES_URL);
@@ -23,13 +24,7 @@ before(async () => {
 });
 after(async () => {
   await server.stop();
-  if (pgUp) {
-    const pg = new (await import('pg')).default.Client(POSTGRES_URL);
-    await pg.connect();
-    const { rows } = await pg.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE $1`, [`${PREFIX}%`]);
-    for (const r of rows) await pg.query(`DROP TABLE IF EXISTS "${r.tablename}" CASCADE`);
-    await pg.end();
-  }
+  if (pgUp) await dropPostgresTables(POSTGRES_URL, PREFIX);
   await upstream.close();
   home.cleanup();
 });
