@@ -5,6 +5,7 @@ import { KNOWN_ENV, readState, type Scope } from '../config/state.js';
 import { openConfiguredStore } from '../config/auth-state.js';
 import { setupLinkLine } from '../auth/setup-link.js';
 import { splitList } from '../config/settings.js';
+import { checkEnvironment, checkLiveSettings } from '../config/validate.js';
 import { prepareState, startGatehouse } from '../main.js';
 import { parseLimits } from '../security/rate-limit.js';
 import { execApp } from '../exec-app.js';
@@ -88,8 +89,9 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   const signUp = env.GATEHOUSE_SIGN_UP;
   if (signUp !== undefined && !['open', 'invite', 'domains'].includes(signUp)) problems.push(`GATEHOUSE_SIGN_UP must be open, invite or domains, not "${signUp}"`);
   if (env.GATEHOUSE_HASH_RATE !== undefined && !(Number(env.GATEHOUSE_HASH_RATE) > 0)) problems.push('GATEHOUSE_HASH_RATE must be a positive number of hashes per second');
+  problems.push(...checkEnvironment(env));
   try {
-    readState(scope);
+    problems.push(...checkLiveSettings(readState(scope), env));
   } catch (err) {
     problems.push((err as Error).message);
   }

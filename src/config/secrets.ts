@@ -1,9 +1,9 @@
 // Secrets at rest: AES-256-GCM under a 32-byte master key, kept in a 0600 key file beside the state or
 // given as GATEHOUSE_MASTER_KEY (base64 or hex of 32 bytes). Sealed values look like "enc:v1:<b64url>".
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureHome, writeFileAtomic } from './files.js';
+import { ensureHome } from './files.js';
 
 const PREFIX = 'enc:v1:';
 
@@ -32,13 +32,23 @@ export function loadMasterKey(home: string, env: NodeJS.ProcessEnv): Buffer {
   if (fromEnv) return parseKey(fromEnv, 'GATEHOUSE_MASTER_KEY');
   const file = join(home, 'master.key');
   if (existsSync(file)) return parseKey(readFileSync(file, 'utf8').trim(), file);
+  // Create-if-absent, atomically: `serve` and a CLI command started together on a fresh home must not
+  // each write a key of their own (the loser's sealed values would never open again). link() fails
+  // when the file exists, so exactly one key is ever written and everyone reads that one.
   ensureHome(home);
-  const key = randomBytes(32);
-  writeFileAtomic(file, key.toString('base64') + '\n');
-  return key;
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(tmp, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+  try {
+    linkSync(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
+  return parseKey(readFileSync(file, 'utf8').trim(), file);
 }
 
-function parseKey(text: string, where: string): Buffer {
+export function parseKey(text: string, where: string): Buffer {
   const key = /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
   if (key.length !== 32) throw new Error(`${where} must hold 32 bytes (base64 or hex)`);
   return key;
