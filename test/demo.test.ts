@@ -1,0 +1,109 @@
+// The built-in whoami demo app: shows the identity headers it received, decoded and escaped, with a
+// plain same-origin sign-out form, its own stylesheet, and no inline script or style.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'undici';
+import { identityOf, initialsOf, startDemoApp, type DemoApp } from '../src/demo/whoami.js';
+
+const EVIL = `"><script>alert(1)</script><img src=x onerror=alert(1)> ' Zoë 李`;
+
+let app: DemoApp;
+const get = async (path: string, headers: Record<string, string> = {}) => {
+  const res = await request(app.url + path, { headers });
+  return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+};
+
+describe('demo app', () => {
+  before(async () => {
+    app = await startDemoApp({});
+  });
+  after(() => app.close());
+
+  it('shows who is signed in and every identity header, escaped', async () => {
+    const { status, headers, text } = await get('/', {
+      'x-forwarded-user': EVIL.replace(/[^\x20-\x7e]/g, ''),
+      'x-forwarded-email': 'ada@example.com',
+      'x-forwarded-name': encodeURIComponent(EVIL),
+      'x-forwarded-provider': 'password',
+      'x-forwarded-role': 'admin',
+      'x-forwarded-for': '203.0.113.7',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'app.example.com',
+    });
+    assert.equal(status, 200);
+    assert.match(String(headers['content-type']), /^text\/html; charset=utf-8/);
+    assert.match(String(headers['content-security-policy']), /default-src 'none'; style-src 'self'/);
+    assert.match(text, /<h1>Signed in as ada@example\.com<\/h1>/);
+    // The percent-encoded name is decoded for display, then escaped: unicode intact, no markup.
+    assert.ok(text.includes('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &#39; Zoë 李'));
+    assert.doesNotMatch(text, /<script|<img/i);
+    const markup = text.replace(/"[^"]*"/g, '""');
+    assert.doesNotMatch(markup, /<[^>]*\s(style|on[a-z]+)=/i);
+    assert.doesNotMatch(markup, /<style/i);
+    for (const h of ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']) {
+      assert.match(text, new RegExp(`<th scope="row">${h}</th>`), h);
+    }
+    assert.match(text, /<td>203\.0\.113\.7<\/td>/);
+    assert.match(text, /<td>app\.example\.com<\/td>/);
+    assert.doesNotMatch(text, /not sent/);
+    assert.match(text, /<link rel="stylesheet" href="\/whoami.css">/);
+  });
+
+  it('signs out with a plain same-origin POST form (no token: SPEC §4)', async () => {
+    const { text } = await get('/', { 'x-forwarded-email': 'ada@example.com' });
+    const form = /<form[^>]*>[\s\S]*?<\/form>/.exec(text)?.[0] ?? '';
+    assert.match(form, /^<form method="post" action="\/auth\/sign-out">/);
+    assert.match(form, /<button[^>]*type="submit">Sign out<\/button>/);
+    assert.doesNotMatch(form, /<input/);
+  });
+
+  it('says so when no identity came (auth off)', async () => {
+    const { text } = await get('/');
+    assert.match(text, /<h1>No identity headers<\/h1>/);
+    assert.match(text, /Auth is off/);
+    assert.equal((text.match(/not sent/g) ?? []).length, 8);
+    assert.doesNotMatch(text, /action="\/auth\/sign-out"/, 'nothing to sign out of');
+  });
+
+  it('/api/whoami returns the same identity as JSON', async () => {
+    const { status, headers, text } = await get('/api/whoami?x=1', { 'x-forwarded-user': 'u1', 'x-forwarded-name': encodeURIComponent('Zoë 李') });
+    assert.equal(status, 200);
+    assert.match(String(headers['content-type']), /^application\/json/);
+    const json = JSON.parse(text) as Record<string, string | null>;
+    assert.equal(json['x-forwarded-user'], 'u1');
+    assert.equal(json['x-forwarded-name'], 'Zoë 李');
+    assert.equal(json['x-forwarded-email'], null);
+  });
+
+  it('serves its own stylesheet, and 404 for anything else', async () => {
+    const css = await get('/whoami.css');
+    assert.equal(css.status, 200);
+    assert.match(String(css.headers['content-type']), /^text\/css/);
+    assert.match(css.text, /prefers-color-scheme: dark/);
+    assert.match(css.text, /:focus-visible/);
+    assert.equal((await get('/nope')).status, 404);
+  });
+
+  it('builds its links from the configured prefix', async () => {
+    const other = await startDemoApp({ prefix: '/login' });
+    try {
+      const text = await (await request(other.url + '/', { headers: { 'x-forwarded-email': 'a@b.co' } })).body.text();
+      assert.match(text, /<form method="post" action="\/login\/sign-out">/);
+      assert.match(text, /href="\/login\/account"/);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('never crashes on malformed percent-encoding', () => {
+    assert.equal(identityOf({ 'x-forwarded-name': '%E0%A4%A' })['x-forwarded-name'], '%E0%A4%A');
+  });
+
+  it('initials take whole code points', () => {
+    assert.equal(initialsOf('Ada Lovelace', null), 'AL');
+    assert.equal(initialsOf('zoë 李', null), 'Z李');
+    assert.equal(initialsOf('🙂 Smile', null), '🙂S');
+    assert.equal(initialsOf(null, 'bob@example.com'), 'B');
+    assert.equal(initialsOf('  ', null), '?');
+  });
+});

@@ -1,0 +1,178 @@
+// Every view rendered with hostile input: everything escaped, no script, no inline style or handlers
+// (the CSP allows neither), and the form contract the routes and browsers rely on.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRenderer } from '../src/render.js';
+import { VIEWS_DIR } from '../src/main.js';
+
+const EVIL = `"><script>alert(1)</script><img src=x onerror=alert(1)> ' Zoë 李 🙂`;
+const ESCAPED = '&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &#39; Zoë 李 🙂';
+const r = createRenderer(VIEWS_DIR);
+const base = { appName: EVIL, prefix: '/auth', title: EVIL };
+const providers = [{ name: 'corp', label: EVIL, startUrl: `/auth/oauth/corp/start?return_to=${encodeURIComponent(EVIL)}` }];
+const session = { id: EVIL, current: false, createdAt: '2026-01-01T00:00:00.000Z', lastSeenAt: '2026-01-01T00:00:00.000Z', ip: EVIL, userAgent: EVIL };
+
+const views: Record<string, Record<string, unknown>> = {
+  'sign-in': { csrf: EVIL, email: EVIL, error: EVIL, notice: EVIL, returnTo: EVIL, providers, signUpOpen: true, resetAvailable: true },
+  'sign-up': { csrf: EVIL, name: EVIL, email: EVIL, errors: { name: EVIL, email: EVIL, password: EVIL, form: EVIL }, returnTo: EVIL, providers, setup: EVIL, invite: EVIL, isSetup: true },
+  'sign-out': { csrf: EVIL, user: { email: EVIL, name: EVIL } },
+  error: { status: 503, heading: EVIL, message: EVIL, retryAfter: 5 },
+  message: { heading: EVIL, message: EVIL, link: { href: EVIL, label: EVIL } },
+  forgot: { csrf: EVIL, email: EVIL, error: EVIL },
+  reset: { csrf: EVIL, token: EVIL, errors: { password: EVIL, form: EVIL } },
+  account: {
+    csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL },
+    sessions: [session, { ...session, current: true }], errors: { current_password: EVIL, password: EVIL }, notice: EVIL,
+  },
+  admin: {
+    csrf: EVIL, me: {}, total: 1, page: 0, pages: 2, notice: EVIL, settings: { signUp: EVIL, mode: EVIL },
+    users: [{ id: 'u1', email: EVIL, name: EVIL, role: EVIL, disabled: false, emailVerified: true, createdAt: '2026-01-01T00:00:00.000Z', self: false }],
+    keys: [{ id: 'k1', name: EVIL, owner: EVIL, role: EVIL, revoked: false, expiresAt: null, lastUsedAt: null }],
+  },
+};
+
+const render = (view: string, extra: Record<string, unknown> = {}) => r.render(view, { ...base, ...views[view], ...extra });
+/** Tags with their quoted attribute values blanked: escaped hostile text inside value="…" is data, not markup. */
+const markupOf = (html: string) => html.replace(/"[^"]*"/g, '""');
+const forms = (html: string) => [...html.matchAll(/<form\b[^>]*>[\s\S]*?<\/form>/g)].map((m) => m[0]);
+const tag = (html: string, id: string) => new RegExp(`<[a-z]+ [^>]*id="${id}"[^>]*>`).exec(html)?.[0] ?? '';
+
+describe('views', () => {
+  it('every page template in views/ is covered here', () => {
+    const pages = readdirSync(VIEWS_DIR).filter((f) => f.endsWith('.eta') && !f.startsWith('_') && f !== 'layout.eta');
+    assert.deepEqual(pages.map((f) => f.slice(0, -4)).sort(), Object.keys(views).sort());
+  });
+
+  for (const view of Object.keys(views)) {
+    it(`${view} escapes hostile input everywhere and has no script or inline style`, () => {
+      const html = render(view);
+      assert.doesNotMatch(html, /<script/i);
+      assert.doesNotMatch(html, /<img/i);
+      assert.ok(!html.includes(EVIL), 'the raw hostile string never reaches the page');
+      const markup = markupOf(html);
+      assert.doesNotMatch(markup, /<[^>]*\sstyle=/i);
+      assert.doesNotMatch(markup, /<[^>]*\son[a-z]+=/i);
+      assert.doesNotMatch(markup, /<style/i);
+      // The appName is in the <title> and the brand of every page, escaped, unicode intact.
+      assert.ok(html.includes(`<title>${ESCAPED} · ${ESCAPED}</title>`));
+      assert.ok(html.includes(`<span class="brand-name">${ESCAPED}</span>`));
+      assert.match(html, /<link rel="stylesheet" href="\/auth\/assets\/gatehouse.css">/);
+      assert.match(html, /<html lang="en">/);
+      assert.match(html, /name="viewport"/);
+      assert.equal((html.match(/<h1\b/g) ?? []).length, 1, 'one h1 per page');
+    });
+  }
+
+  it('every form posts, and every form on a page with a token carries it as a hidden "csrf" input', () => {
+    for (const view of Object.keys(views)) {
+      const html = render(view, { csrf: 'tok123' });
+      for (const form of forms(html)) {
+        assert.match(form, /^<form method="post" action="\/auth\//, `${view}: ${form.slice(0, 80)}`);
+        if (views[view]!.csrf !== undefined) assert.match(form, /<input type="hidden" name="csrf" value="tok123">/, view);
+      }
+    }
+  });
+
+  it('forms post to their own route', () => {
+    const action = (view: string) => forms(render(view)).map((f) => /action="([^"]*)"/.exec(f)![1]);
+    assert.deepEqual(action('sign-in'), ['/auth/sign-in']);
+    assert.deepEqual(action('sign-up'), ['/auth/sign-up']);
+    assert.deepEqual(action('sign-out'), ['/auth/sign-out']);
+    assert.deepEqual(action('forgot'), ['/auth/forgot']);
+    assert.deepEqual(action('reset'), ['/auth/reset']);
+    // One revoke form for the other session, none for this one; then the password form.
+    assert.deepEqual(action('account'), ['/auth/account/sessions/revoke', '/auth/account/password']);
+    assert.deepEqual(action('sign-in').length, 1);
+    assert.match(forms(render('sign-in', { prefix: '/login' }))[0]!, /action="\/login\/sign-in"/, 'the prefix is honoured');
+  });
+
+  it('sign-in: heading, autocomplete, return_to, links, and an error tied to the fields', () => {
+    const html = render('sign-in', { appName: 'Acme', error: 'Wrong email or password.', email: 'a@b.co', returnTo: '/x?y=1' });
+    assert.match(html, /<h1 id="page-title">Sign in to Acme<\/h1>/);
+    assert.match(html, /<p class="alert" role="alert" id="form-error">Wrong email or password.<\/p>/);
+    assert.match(tag(html, 'email'), /type="email"/);
+    assert.match(tag(html, 'email'), /autocomplete="username"/);
+    assert.match(tag(html, 'email'), /value="a@b.co"/);
+    assert.match(tag(html, 'email'), /aria-describedby="form-error"/);
+    assert.match(tag(html, 'password'), /autocomplete="current-password"/);
+    assert.match(tag(html, 'password'), /aria-describedby="form-error"/);
+    assert.match(tag(html, 'password'), /required/);
+    assert.match(html, /<input type="hidden" name="return_to" value="\/x\?y=1">/);
+    assert.match(html, /href="\/auth\/forgot">Forgot password\?<\/a>/);
+    assert.match(html, /href="\/auth\/sign-up\?return_to=%2Fx%3Fy%3D1">Create an account<\/a>/);
+
+    const quiet = render('sign-in', { error: null, notice: null, providers: [], signUpOpen: false, resetAvailable: false });
+    assert.doesNotMatch(quiet, /role="alert"|role="status"|aria-invalid|aria-describedby/);
+    assert.doesNotMatch(quiet, /class="providers"|class="divider"/, 'no social section without providers');
+    assert.doesNotMatch(quiet, /\/forgot|\/sign-up/);
+  });
+
+  it('sign-in: one social button per provider', () => {
+    const html = render('sign-in', { providers: [{ name: 'google', label: 'Google', startUrl: '/auth/oauth/google/start' }, { name: 'github', label: 'GitHub', startUrl: '/auth/oauth/github/start' }] });
+    assert.match(html, /<a class="[^"]*provider-google" href="\/auth\/oauth\/google\/start">Continue with Google<\/a>/);
+    assert.match(html, /<a class="[^"]*provider-github" href="\/auth\/oauth\/github\/start">Continue with GitHub<\/a>/);
+  });
+
+  it('sign-up: every error under its field, field marked invalid and described by it', () => {
+    const html = render('sign-up', { isSetup: false, setup: null, invite: null });
+    for (const id of ['name', 'email', 'password']) {
+      assert.match(html, new RegExp(`<label for="${id}">`));
+      assert.match(tag(html, id), /aria-invalid="true"/);
+      assert.match(tag(html, id), new RegExp(`aria-describedby="${id}-error[" ]`));
+      assert.match(html, new RegExp(`<p class="field-error" id="${id}-error">`));
+    }
+    assert.match(tag(html, 'name'), /autocomplete="name"/);
+    assert.match(tag(html, 'email'), /autocomplete="email"/);
+    assert.match(tag(html, 'email'), /type="email"/);
+    assert.match(tag(html, 'password'), /autocomplete="new-password"/);
+    assert.match(tag(html, 'password'), /minlength="8"/);
+    assert.match(tag(html, 'name'), /autofocus/, 'the first invalid field takes focus');
+    assert.match(html, /<h1 id="page-title">Create your account<\/h1>/);
+    assert.doesNotMatch(html, /name="setup"/);
+
+    const clean = render('sign-up', { errors: {}, isSetup: false, setup: null });
+    assert.doesNotMatch(clean, /aria-invalid|field-error|role="alert"/);
+  });
+
+  it('sign-up through the setup link: admin heading and the token as a hidden input', () => {
+    const html = render('sign-up', { setup: 'setup-tok', isSetup: true, errors: {} });
+    assert.match(html, /<h1 id="page-title">Create the admin account<\/h1>/);
+    assert.match(html, /<input type="hidden" name="setup" value="setup-tok">/);
+  });
+
+  it('reset and account: new passwords ask for 8+ characters, current ones autocomplete as such', () => {
+    const reset = render('reset', { token: 'rtok', errors: {} });
+    assert.match(reset, /<input type="hidden" name="token" value="rtok">/);
+    assert.match(tag(reset, 'password'), /autocomplete="new-password"[^>]*minlength="8"/);
+    const account = render('account', { errors: {} });
+    assert.match(tag(account, 'current_password'), /name="current_password"[^>]*autocomplete="current-password"/);
+    assert.match(tag(account, 'password'), /name="password"[^>]*autocomplete="new-password"[^>]*minlength="8"/);
+    assert.match(account, /<input type="hidden" name="id" value="&quot;&gt;&lt;script&gt;/, 'the revoke form carries the session id');
+  });
+
+  it('error pages show the status and, when limited, when to retry', () => {
+    const html = render('error', { status: 429, heading: 'Too many attempts', message: 'Slow down.', retryAfter: 30 });
+    assert.match(html, /<p class="status-code">429<\/p>/);
+    assert.match(html, /about 30 seconds/);
+    assert.doesNotMatch(render('error', { retryAfter: null }), /Try again in/);
+  });
+
+  it('templates are compiled once and cached', () => {
+    // A copy of views/, edited after the first render: a cached renderer keeps the compiled template.
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-views-'));
+    try {
+      cpSync(VIEWS_DIR, dir, { recursive: true });
+      const cached = createRenderer(dir);
+      const data = { ...base, ...views['message'], heading: 'Hello' };
+      const first = cached.render('message', data);
+      writeFileSync(join(dir, 'message.eta'), '<% layout(\'layout\') %><h1 id="page-title">changed</h1>');
+      assert.equal(cached.render('message', data), first);
+      assert.match(createRenderer(dir).render('message', data), />changed</, 'a new renderer reads the file');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
