@@ -33,7 +33,7 @@ describe('demo app', () => {
     assert.equal(status, 200);
     assert.match(String(headers['content-type']), /^text\/html; charset=utf-8/);
     assert.match(String(headers['content-security-policy']), /default-src 'none'; style-src 'self'/);
-    assert.match(text, /<h1>Signed in as ada@example\.com<\/h1>/);
+    assert.match(text, /<h1><span class="lead">Signed in as <\/span>ada@example\.com<\/h1>/);
     // The percent-encoded name is decoded for display, then escaped: unicode intact, no markup.
     assert.ok(text.includes('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &#39; Zoë 李'));
     assert.doesNotMatch(text, /<script|<img/i);

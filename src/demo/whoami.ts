@@ -78,7 +78,9 @@ button, .link { display: inline-flex; align-items: center; min-height: 44px; fon
   .top { padding: 12px 16px; }
   main { padding: 28px 16px 40px; }
   h1 { font-size: 1.3rem; }
+  .lead { display: block; font-size: .95rem; font-weight: 500; color: var(--muted); letter-spacing: 0; }
   .avatar { width: 48px; height: 48px; font-size: 1.05rem; }
+  .hero { align-items: flex-start; }
   /* Name above value: a 38% column leaves too little room for ids and emails on a phone. */
   tr { display: block; padding: 10px 16px; }
   th, td { display: block; width: auto; padding: 0; }
@@ -88,6 +90,7 @@ button, .link { display: inline-flex; align-items: center; min-height: 44px; fon
   .row > * { flex: 1 1 auto; justify-content: center; }
   .row form button { width: 100%; justify-content: center; }
 }
+@media (max-width: 359px) { .tag { display: none; } }
 @media (prefers-reduced-motion: reduce) { * { transition: none !important; } }
 `;
 
@@ -107,7 +110,7 @@ function page(headers: IncomingHttpHeaders, prefix: string): string {
   const p = escapeHtml(prefix);
   const hero = email
     ? `<div class="avatar" aria-hidden="true">${escapeHtml(initialsOf(name, email))}</div>
-<div><h1>Signed in as ${escapeHtml(email)}</h1><p class="meta">${meta}</p></div>`
+<div><h1><span class="lead">Signed in as </span>${escapeHtml(email)}</h1><p class="meta">${meta}</p></div>`
     : `<div class="avatar avatar-none" aria-hidden="true">?</div>
 <div><h1>No identity headers</h1><p class="meta">Nobody is signed in for this request.</p></div>`;
   const sub = email
@@ -127,6 +130,7 @@ function page(headers: IncomingHttpHeaders, prefix: string): string {
 <meta name="color-scheme" content="light dark">
 <title>whoami · Gatehouse demo</title>
 <link rel="stylesheet" href="/whoami.css">
+<link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Ccircle cx='16' cy='16' r='14' fill='%23111827'/%3E%3Ccircle cx='16' cy='13' r='5' fill='%23fff'/%3E%3Cpath d='M7 25a10 7 0 0 1 18 0' fill='%23fff'/%3E%3C/svg%3E">
 </head>
 <body>
 <header class="top"><span class="logo">whoami</span><span class="tag">a demo app behind Gatehouse</span></header>
@@ -178,7 +182,7 @@ export async function startDemoApp(opts: { host?: string; port?: number; prefix?
     res.writeHead(200, {
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
-      'content-security-policy': "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+      'content-security-policy': "default-src 'none'; style-src 'self'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
       'x-content-type-options': 'nosniff',
     });
     res.end(page(req.headers, prefix));
