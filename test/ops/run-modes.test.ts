@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import { request } from 'undici';
 import { REPO, runCli, spawnServe, tempHome } from '../support/gatehouse.js';
 import { TestClient } from '../support/client.js';
+import { startRecordingUpstream } from '../support/upstream.js';
 
 describe('exec mode', () => {
   it('starts the app on an internal port, serves it behind sign-in, and stops it on SIGTERM', async () => {
@@ -38,6 +39,32 @@ describe('exec mode', () => {
     const code = await new Promise<number | null>((r) => s.child.once('exit', (c) => r(c)));
     assert.equal(code, 3);
     home.cleanup();
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('on SIGTERM stops accepting, lets an in-flight request finish, then exits 0', async () => {
+    const home = tempHome();
+    const upstream = await startRecordingUpstream();
+    const s = await spawnServe(['--upstream', upstream.url], { GATEHOUSE_HOME: home.home, GATEHOUSE_AUTH_MODE: 'off' });
+    try {
+      let exitedAt = 0;
+      const exited = new Promise<number | null>((r) => s.child.once('exit', (code) => ((exitedAt = Date.now()), r(code))));
+      const slow = request(`${s.url}/slow?ms=1500`).then(async (r) => ({ status: r.statusCode, text: await r.body.text(), at: Date.now() }));
+      while (!upstream.requests.some((r) => r.url.startsWith('/slow'))) await new Promise((r) => setTimeout(r, 20));
+      s.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      const late = await request(`${s.url}/echo`, { reset: true }).then((r) => (r.body.dump(), `answered ${r.statusCode}`), (err: Error & { code?: string }) => err.code ?? err.message);
+      assert.equal(late, 'ECONNREFUSED', 'no new connections once draining');
+      const done = await slow;
+      assert.deepEqual([done.status, done.text], [200, 'slow'], 'the in-flight request completed');
+      assert.equal(await exited, 0);
+      assert.ok(exitedAt >= done.at, 'exited only after the in-flight request was answered');
+    } finally {
+      await s.stop();
+      await upstream.close();
+      home.cleanup();
+    }
   });
 });
 
@@ -109,14 +136,19 @@ describe('users CLI', () => {
       const c = new TestClient(s.url);
       await c.signUp('cli-user@example.com', 'a long enough password', 'CLI User');
       assert.match((await runCli(['users', 'list'], env)).stdout, /cli-user@example\.com\s+member\s+active/);
+      assert.equal((await c.get('/auth/me')).status, 200);
       assert.equal((await runCli(['users', 'disable', 'CLI-User@example.com'], env)).code, 0);
-      await new Promise((r) => setTimeout(r, 2100));
-      assert.equal((await c.get('/auth/me')).status, 401, 'a disabled user is signed out on the running server');
+      assert.ok(await signedOutWithin2s(c), 'a disabled user is signed out on the running server');
+      assert.notEqual((await c.signIn('cli-user@example.com', 'a long enough password')).status, 303, 'and cannot sign in');
+      assert.equal((await c.get('/auth/me')).status, 401);
       assert.equal((await runCli(['users', 'enable', 'cli-user@example.com'], env)).code, 0);
       assert.equal((await runCli(['users', 'set-role', 'cli-user@example.com', 'admin'], env)).code, 0);
       assert.equal(JSON.parse((await runCli(['users', 'list', '--json'], env)).stdout)[0].role, 'admin');
       assert.equal((await runCli(['users', 'set-role', 'cli-user@example.com', 'root'], env)).code, 2);
+      assert.equal((await c.signIn('cli-user@example.com', 'a long enough password')).status, 303);
+      assert.equal(JSON.parse((await c.get('/auth/me')).text).role, 'admin');
       assert.equal((await runCli(['users', 'delete', 'cli-user@example.com'], env)).code, 0);
+      assert.ok(await signedOutWithin2s(c), 'a deleted user is signed out on the running server');
       assert.equal((await runCli(['users', 'show', 'cli-user@example.com'], env)).code, 1);
     } finally {
       await s.stop();
@@ -124,3 +156,13 @@ describe('users CLI', () => {
     }
   });
 });
+
+/** Polls /auth/me: true once it answers 401, within the 2 s a running server may cache a session. */
+async function signedOutWithin2s(c: TestClient): Promise<boolean> {
+  const t = Date.now();
+  while (Date.now() - t < 2000) {
+    if ((await c.get('/auth/me')).status === 401) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
