@@ -14,6 +14,7 @@ import { enableAuth, openConfiguredStore, smtpBindingOf, storeUrlFor } from './c
 import { createSwitchableStore } from './store/switchable.js';
 import { createSmtpMailer, type Mailer } from './mail/mailer.js';
 import { providersFromState } from './oidc/providers.js';
+import { withEnvProviders } from './config/env-providers.js';
 import { createForwarder, type Forwarder } from './proxy/forward.js';
 import { createGate } from './proxy/gate.js';
 import { createRenderer } from './render.js';
@@ -145,7 +146,8 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   await applyMailer(smtpBindingOf(state, masterKey, opts.env));
   let listeningUrl = '';
   const warn = (m: string) => opts.log(`providers: ${m}`);
-  let providers = providersFromState(state.providers, masterKey, warn);
+  // GATEHOUSE_GOOGLE_CLIENT_ID … in the environment lay over the state file's entries.
+  let providers = providersFromState(withEnvProviders(state.providers, opts.env), masterKey, warn);
 
   const authApp = createAuthApp({
     store,
@@ -247,7 +249,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
           )
           .finally(() => (switchingTo = null));
       }
-      providers = providersFromState(next.providers, masterKey, warn);
+      providers = providersFromState(withEnvProviders(next.providers, opts.env), masterKey, warn);
     } catch (err) {
       opts.log(`config: kept the previous settings: ${(err as Error).message}`);
     }

@@ -5,6 +5,7 @@ import { readState, writeState, type Scope, type StoredState } from '../config/s
 import { enableAuth, rotateSecret, openConfiguredStore } from '../config/auth-state.js';
 import { setupLinkLine } from '../auth/setup-link.js';
 import { PROVIDERS_HELP, providersCommand } from './providers.js';
+import { withEnvProviders } from '../config/env-providers.js';
 import { SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
 
 export const AUTH_HELP = `gatehouse auth enable [--db NAME|embedded] [--skip-fitness]   turn the login screen on
@@ -104,7 +105,7 @@ async function finishEnable(scope: Scope, state: StoredState | null, masterKey: 
     io.out('✓ email + password sign-in, sessions');
     const smtp = Object.values(next.bindings).some((b) => b.kind === 'smtp');
     io.out(smtp ? '✓ password reset and email verification (smtp bound)' : '– password reset: bind smtp to enable → `gatehouse bind smtp smtp://…`');
-    const providers = next.providers.map((p) => String(p.name));
+    const providers = withEnvProviders(next.providers, io.env).map((p) => p.name);
     io.out(providers.length ? `✓ social login: ${providers.join(', ')}` : '– social login:   `gatehouse auth providers add google …`');
     const origin = io.env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? `http://127.0.0.1:${io.env.GATEHOUSE_PORT ?? 4180}`;
     const line = await setupLinkLine(store, origin, '/auth', Date.now());
@@ -128,7 +129,7 @@ function status(scope: Scope, state: StoredState | null, io: Io, json: boolean):
     mode: enabled ? state!.auth.mode : 'off',
     db: state?.auth.db ?? 'embedded',
     authSecret: state?.auth.secret ? '<set>' : '<not set>',
-    providers: (state?.providers ?? []).map((p) => String(p.name)),
+    providers: withEnvProviders(state?.providers ?? [], io.env).map((p) => p.name),
   };
   if (json) {
     io.out(JSON.stringify(info, null, 2));

@@ -6,6 +6,7 @@ import { openConfiguredStore } from '../config/auth-state.js';
 import { setupLinkLine } from '../auth/setup-link.js';
 import { splitList } from '../config/settings.js';
 import { checkEnvironment, checkLiveSettings } from '../config/validate.js';
+import { isProviderVariable, providersFromEnv } from '../config/env-providers.js';
 import { prepareState, startGatehouse } from '../main.js';
 import { parseLimits } from '../security/rate-limit.js';
 import { execApp } from '../exec-app.js';
@@ -83,7 +84,8 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   if (execCommand !== null && workers > 1) problems.push('--exec runs one app process: use it without --workers');
   const limits = parseLimits(env.GATEHOUSE_RATE_LIMITS);
   problems.push(...limits.problems);
-  for (const name of Object.keys(env)) if (name.startsWith('GATEHOUSE_') && !KNOWN_ENV.has(name)) problems.push(`unknown environment variable ${name}`);
+  for (const name of Object.keys(env)) if (name.startsWith('GATEHOUSE_') && !KNOWN_ENV.has(name) && !isProviderVariable(name)) problems.push(`unknown environment variable ${name}`);
+  problems.push(...providersFromEnv(env).problems);
   const mode = env.GATEHOUSE_AUTH_MODE;
   if (mode !== undefined && !['on', 'off', 'hybrid'].includes(mode)) problems.push(`GATEHOUSE_AUTH_MODE must be on, off or hybrid, not "${mode}"`);
   const signUp = env.GATEHOUSE_SIGN_UP;

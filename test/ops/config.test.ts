@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, runCli, spawnServe, tempHome } from '../support/gatehouse.js';
+import { TestClient } from '../support/client.js';
 
 const homes: Array<ReturnType<typeof tempHome>> = [];
 const fresh = () => {
@@ -128,5 +129,44 @@ describe('files under GATEHOUSE_HOME', () => {
     );
     assert.equal(new Set(keys).size, 1, 'every process uses the same key');
     assert.equal(Buffer.from(readFileSync(join(home, 'master.key'), 'utf8').trim(), 'base64').toString('hex'), keys[0]);
+  });
+});
+
+describe('social login from the environment', () => {
+  it('shows the providers given as GATEHOUSE_<KIND>_* and GATEHOUSE_OIDC_<NAME>_* variables, with no state file entry', async () => {
+    const env = {
+      GATEHOUSE_HOME: fresh(),
+      GATEHOUSE_GOOGLE_CLIENT_ID: 'google-id',
+      GATEHOUSE_GOOGLE_CLIENT_SECRET: 'google-secret-value',
+      GATEHOUSE_OIDC_CORP_SSO_CLIENT_ID: 'corp-id',
+      GATEHOUSE_OIDC_CORP_SSO_CLIENT_SECRET: 'corp-secret-value',
+      GATEHOUSE_OIDC_CORP_SSO_ISSUER: 'http://127.0.0.1:1',
+    };
+    const server = await spawnServe(['--upstream', 'http://127.0.0.1:9'], env);
+    try {
+      const page = await new TestClient(server.url).get('/auth/sign-in');
+      assert.match(page.text, /\/auth\/oauth\/google\/start/);
+      assert.match(page.text, /\/auth\/oauth\/corp_sso\/start/);
+    } finally {
+      await server.stop();
+    }
+    const status = await runCli(['auth', 'status', '--json'], env);
+    assert.deepEqual(JSON.parse(status.stdout).providers, ['google', 'corp_sso']);
+    assert.doesNotMatch(readFileSync(join(env.GATEHOUSE_HOME, 'local.main.json'), 'utf8'), /secret-value/, 'nothing from the environment is written down');
+  });
+
+  it('refuses incomplete or insecure provider variables at start-up, listed with the rest', async () => {
+    const r = await runCli(['serve', '--port', '0', '--upstream', 'http://127.0.0.1:9'], {
+      GATEHOUSE_HOME: fresh(),
+      GATEHOUSE_GITHUB_CLIENT_ID: 'only-the-id',
+      GATEHOUSE_OIDC_CORP_CLIENT_ID: 'id',
+      GATEHOUSE_OIDC_CORP_CLIENT_SECRET: 'secret',
+      GATEHOUSE_OIDC_CORP_ISSUER: 'http://idp.example.com',
+      GATEHOUSE_GOOGLE_CLIENT_NAME: 'typo',
+    });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /social login "github" from the environment also needs GATEHOUSE_GITHUB_CLIENT_SECRET/);
+    assert.match(r.stderr, /GATEHOUSE_OIDC_CORP_ISSUER "http:\/\/idp\.example\.com" must be https:\/\//);
+    assert.match(r.stderr, /unknown environment variable GATEHOUSE_GOOGLE_CLIENT_NAME/);
   });
 });
