@@ -1,0 +1,99 @@
+// Every view, with realistic data including the states the sign-up flow never reaches (social buttons,
+// setup link, rate limit, reset, admin), rendered in Chromium under Gatehouse's real CSP: no CSP
+// violation, no sideways scrolling from 320px up, and a screenshot per view in test/artifacts/gallery-*.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { createRenderer } from '../../src/render.js';
+import { VIEWS_DIR } from '../../src/main.js';
+import { REPO } from '../support/gatehouse.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
+const ARTIFACTS = join(REPO, 'test/artifacts');
+const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+const base = { appName: 'Acme Analytics', prefix: '/auth', csrf: 'tok' };
+const providers = [
+  { name: 'google', label: 'Google', startUrl: '/auth/oauth/google/start' },
+  { name: 'github', label: 'GitHub', startUrl: '/auth/oauth/github/start' },
+];
+const now = '2026-03-14T09:26:53.000Z';
+const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
+  'sign-in-social-error': ['sign-in', { title: 'Sign in', email: 'ada@example.com', error: 'Wrong email or password.', notice: null, returnTo: '/reports', providers, signUpOpen: true, resetAvailable: true }],
+  'sign-up-setup': ['sign-up', { title: 'Create the admin account', name: '', email: '', errors: {}, returnTo: '/', providers, setup: 'setup-token', isSetup: true }],
+  'sign-up-errors': ['sign-up', { title: 'Sign up', name: '', email: 'ada@', errors: { name: 'Enter your name (up to 100 characters).', email: 'Enter a valid email address.', password: 'Use at least 8 characters.', form: 'Please fix the fields below.' }, returnTo: '/', providers, setup: null, isSetup: false }],
+  'error-429': ['error', { title: 'Too many attempts', status: 429, heading: 'Too many attempts', message: 'Please wait a moment before trying again.', retryAfter: 60 }],
+  'error-502': ['error', { title: 'App unavailable', status: 502, heading: 'The app is not answering', message: 'Gatehouse could not reach the application behind it.', retryAfter: null }],
+  forgot: ['forgot', { title: 'Reset password', email: '', error: null }],
+  reset: ['reset', { title: 'New password', token: 'reset-token', errors: { password: 'That password is too common.' } }],
+  'reset-expired': ['reset', { title: 'New password', token: '', errors: { form: 'This link has expired or was already used.' } }],
+  message: ['message', { title: 'Check your email', heading: 'Check your email', message: 'If an account exists for ada@example.com, a link to reset its password is on its way.', link: { href: '/auth/sign-in', label: 'Back to sign in' } }],
+  account: ['account', {
+    title: 'Account', user: { email: 'ada@example.com', name: 'Ada Lovelace', role: 'admin', provider: 'password' },
+    sessions: [
+      { id: 's1', current: true, createdAt: now, lastSeenAt: now, ip: '203.0.113.7', userAgent: 'Firefox on macOS' },
+      { id: 's2', current: false, createdAt: now, lastSeenAt: now, ip: '2001:db8::1', userAgent: 'Safari on iPhone' },
+    ],
+    errors: { current_password: 'That is not your current password.' }, notice: 'Session signed out.',
+  }],
+  admin: ['admin', {
+    title: 'Admin', me: {}, total: 2, page: 0, pages: 2, notice: null, settings: { signUp: 'open', mode: 'on' },
+    users: [
+      { id: 'u1', email: 'ada@example.com', name: 'Ada Lovelace', role: 'admin', disabled: false, emailVerified: true, createdAt: now, self: true },
+      { id: 'u2', email: 'grace.hopper@navy.example.com', name: 'Grace Hopper', role: 'member', disabled: false, emailVerified: false, createdAt: now, self: false },
+    ],
+    keys: [{ id: 'k_4f2a', name: 'CI deploys', owner: 'ada@example.com', role: 'member', revoked: false, expiresAt: '2026-06-01T00:00:00.000Z', lastUsedAt: now }],
+  }],
+};
+
+let browser: Browser;
+
+describe('every view in a real browser', { skip }, () => {
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  after(() => browser?.close());
+
+  for (const [width, height, colorScheme] of [[1280, 800, 'light'], [390, 844, 'dark'], [320, 640, 'light']] as const) {
+    it(`${width}px, ${colorScheme}: no CSP violation, no sideways scrolling`, async () => {
+      const renderer = createRenderer(VIEWS_DIR);
+      const css = readFileSync(join(VIEWS_DIR, 'assets/gatehouse.css'));
+      const context = await browser.newContext({ viewport: { width, height }, colorScheme });
+      // Pages are served from a made-up origin with Gatehouse's CSP; nothing leaves the machine.
+      await context.route('**/*', (route) => {
+        const url = new URL(route.request().url());
+        if (url.pathname === '/auth/assets/gatehouse.css') return route.fulfill({ contentType: 'text/css', body: css });
+        const entry = pages[url.pathname.slice(1)];
+        if (!entry) return route.fulfill({ status: 404, body: '' });
+        const html = renderer.render(entry[0], { ...base, ...entry[1] });
+        return route.fulfill({ contentType: 'text/html; charset=utf-8', headers: { 'content-security-policy': CSP }, body: html });
+      });
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text());
+      });
+      for (const name of Object.keys(pages)) {
+        await page.goto(`http://gallery.test/${name}`);
+        const wider = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(wider <= 0, `${name} at ${width}px scrolls sideways by ${wider}px`);
+        // Nor does any box scroll or clip its content sideways (a table hiding its buttons, say);
+        // 1px boxes are visually-hidden labels, clipped on purpose.
+        const clipped = await page.evaluate(() =>
+          [...document.querySelectorAll('main *')].filter((el) => el.clientWidth > 1 && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible').map((el) => el.className || el.tagName),
+        );
+        assert.deepEqual(clipped, [], `${name} at ${width}px`);
+        await page.screenshot({ path: join(ARTIFACTS, `gallery-${width}-${name}.png`), fullPage: true, animations: 'disabled' });
+      }
+      assert.deepEqual(problems, []);
+      await context.close();
+    });
+  }
+});
