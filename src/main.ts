@@ -9,7 +9,7 @@ import { createAuthApp } from './auth/routes.js';
 import { liveSettings, type LiveSettings } from './config/settings.js';
 import { ensureHome } from './config/files.js';
 import { loadMasterKey } from './config/secrets.js';
-import { readState, stateFile, writeState, type Scope, type StoredState } from './config/state.js';
+import { readState, stateFile, updateState, type Scope, type StoredState } from './config/state.js';
 import { enableAuth, openConfiguredStore, smtpBindingOf, storeUrlFor } from './config/auth-state.js';
 import { createSwitchableStore } from './store/switchable.js';
 import { createSmtpMailer, type Mailer } from './mail/mailer.js';
@@ -72,13 +72,14 @@ export interface RunningGatehouse {
 
 /** The stored state, created on the first start: safe by default, that turns the login screen on. */
 export function prepareState(scope: Scope, masterKey: Buffer, log: (line: string) => void): StoredState {
+  const needsSetup = (s: StoredState | null) => !s || (s.auth.enabled && !s.auth.secret);
   let state = readState(scope);
-  if (!state || (state.auth.enabled && !state.auth.secret)) {
-    state = enableAuth(state, masterKey, null);
-    writeState(scope, state);
+  if (needsSetup(state)) {
+    // Under the state file's lock, and decided again on the latest file: a CLI command may be writing.
+    state = updateState(scope, (current) => (needsSetup(current) ? enableAuth(current, masterKey, null) : current!));
     log('auth: enabled for this server/profile on first start (embedded store)');
   }
-  return state;
+  return state!;
 }
 
 export const DEFAULT_TIMEOUTS = {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { isSealed, loadMasterKey, unseal } from '../config/secrets.js';
 import { checkFitness, redactUrl } from '../store/fitness.js';
-import { readState, writeState, type Scope, type StoredState } from '../config/state.js';
+import { readState, updateState, type Scope, type StoredState } from '../config/state.js';
 import { enableAuth, rotateSecret, openConfiguredStore } from '../config/auth-state.js';
 import { setupLinkLine } from '../auth/setup-link.js';
 import { PROVIDERS_HELP, providersCommand } from './providers.js';
@@ -33,9 +33,11 @@ export async function authCommand(args: string[], io: Io): Promise<number> {
     case 'enable':
       return enable(scope, state, masterKey, values.db ?? null, values['skip-fitness'] ?? false, io);
     case 'disable': {
-      const next = structuredClone(state ?? enableAuth(null, masterKey, null));
-      next.auth.enabled = false;
-      writeState(scope, next);
+      updateState(scope, (current) => {
+        const next = current ?? enableAuth(null, masterKey, null);
+        next.auth.enabled = false;
+        return next;
+      });
       io.out(`auth: DISABLED on server "${scope.server}" (profile "${scope.profile}") — traffic passes straight through; users are kept`);
       return 0;
     }
@@ -43,7 +45,7 @@ export async function authCommand(args: string[], io: Io): Promise<number> {
       return status(scope, state, io, values.json ?? false);
     case 'rotate-secret': {
       if (!state) throw new UsageError('auth was never enabled here; run `gatehouse auth enable` first');
-      writeState(scope, rotateSecret(state, masterKey));
+      updateState(scope, (current) => rotateSecret(current ?? state, masterKey));
       const store = await openConfiguredStore(scope, state, masterKey, io.env);
       try {
         await store.migrate();
@@ -100,7 +102,10 @@ async function finishEnable(scope: Scope, state: StoredState | null, masterKey: 
   const store = await openConfiguredStore(scope, next, masterKey, io.env);
   try {
     await store.migrate();
-    writeState(scope, next);
+    // Re-read under the lock: a binding or provider added while the fitness check ran is kept.
+    const written = updateState(scope, (current) => enableAuth(current, masterKey, chosen));
+    next.providers = written.providers;
+    next.bindings = written.bindings;
     io.out(`auth: ENABLED on server "${scope.server}" (profile "${scope.profile}") — users in ${chosen ? `"${chosen}" (${bindings[chosen]!.kind})` : 'the embedded store'}`);
     io.out('✓ email + password sign-in, sessions');
     const smtp = Object.values(next.bindings).some((b) => b.kind === 'smtp');

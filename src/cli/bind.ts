@@ -2,7 +2,7 @@
 // (they usually carry a password) and listed without their password.
 import { parseArgs } from 'node:util';
 import { loadMasterKey, seal, unseal, isSealed } from '../config/secrets.js';
-import { emptyState, readState, writeState, type BindingKind } from '../config/state.js';
+import { emptyState, readState, updateState, type BindingKind } from '../config/state.js';
 import { redactUrl } from '../store/fitness.js';
 import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
 
@@ -50,13 +50,16 @@ export async function bindCommand(command: 'bind' | 'unbind' | 'bindings', args:
   if (command === 'unbind') {
     const name = positionals[0];
     if (!name) throw new UsageError('unbind needs the binding name (see `gatehouse bindings`)');
-    if (!state.bindings[name]) throw new CommandError(`there is no binding named "${name}"`);
-    if (state.auth.db === name && state.auth.enabled) {
-      throw new CommandError(`auth keeps its users in "${name}": run \`gatehouse auth enable\` with another database first, or \`gatehouse auth disable\``);
-    }
-    delete state.bindings[name];
-    if (state.auth.db === name) state.auth.db = null;
-    writeState(scope, state);
+    updateState(scope, (current) => {
+      const next = current ?? emptyState();
+      if (!next.bindings[name]) throw new CommandError(`there is no binding named "${name}"`);
+      if (next.auth.db === name && next.auth.enabled) {
+        throw new CommandError(`auth keeps its users in "${name}": run \`gatehouse auth enable\` with another database first, or \`gatehouse auth disable\``);
+      }
+      delete next.bindings[name];
+      if (next.auth.db === name) next.auth.db = null;
+      return next;
+    });
     io.out(`✓ unbound ${name}`);
     return 0;
   }
@@ -75,12 +78,16 @@ export async function bindCommand(command: 'bind' | 'unbind' | 'bindings', args:
   if (kind === 'smtp' && values.from && !/^[^\s@]+@[^\s@]+$|<[^\s@]+@[^\s@]+>$/.test(values.from)) throw new UsageError('--from must be an email address, e.g. "App <no-reply@example.com>"');
   const name = values.name ?? kind;
   if (!/^[a-z0-9][a-z0-9_-]{0,31}$/i.test(name)) throw new UsageError('--name must be letters, digits, "-" or "_"');
-  const existing = state.bindings[name];
-  if (existing && existing.kind !== kind) throw new CommandError(`"${name}" is already a ${existing.kind} binding; choose another --name`);
-  state.bindings[name] = { kind, url: seal(url, masterKey), ...(kind === 'smtp' ? { from: values.from ?? `no-reply@${parsed.hostname}` } : {}) };
-  writeState(scope, state);
+  const binding = { kind, url: seal(url, masterKey), ...(kind === 'smtp' ? { from: values.from ?? `no-reply@${parsed.hostname}` } : {}) };
+  const next = updateState(scope, (current) => {
+    const s = current ?? emptyState();
+    const existing = s.bindings[name];
+    if (existing && existing.kind !== kind) throw new CommandError(`"${name}" is already a ${existing.kind} binding; choose another --name`);
+    s.bindings[name] = binding;
+    return s;
+  });
   io.out(`✓ bound ${name} → ${redactUrl(url).replace('****', '<set>')}`);
   if (kind === 'smtp') io.out('  password reset and email verification are now available');
-  else if (state.auth.db !== name) io.out(`  use it for users with \`gatehouse auth enable --db ${name}\``);
+  else if (next.auth.db !== name) io.out(`  use it for users with \`gatehouse auth enable --db ${name}\``);
   return 0;
 }

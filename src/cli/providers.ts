@@ -2,7 +2,7 @@
 // rest and listed as <set>; a running server picks changes up within a second.
 import { parseArgs } from 'node:util';
 import { loadMasterKey, seal } from '../config/secrets.js';
-import { emptyState, readState, writeState } from '../config/state.js';
+import { emptyState, readState, updateState } from '../config/state.js';
 import { isAllowedIssuer, PRESETS, type ProviderKind } from '../oidc/providers.js';
 import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
 
@@ -35,9 +35,12 @@ export async function providersCommand(args: string[], io: Io): Promise<number> 
     case 'remove': {
       const name = positionals[0];
       if (!name) throw new UsageError('providers remove needs a NAME');
-      if (!state.providers.some((p) => p.name === name)) throw new CommandError(`there is no provider named "${name}"`);
-      state.providers = state.providers.filter((p) => p.name !== name);
-      writeState(scope, state);
+      updateState(scope, (current) => {
+        const next = current ?? emptyState();
+        if (!next.providers.some((p) => p.name === name)) throw new CommandError(`there is no provider named "${name}"`);
+        next.providers = next.providers.filter((p) => p.name !== name);
+        return next;
+      });
       io.out(`✓ removed ${name}; its sign-in button disappears within a second`);
       return 0;
     }
@@ -62,8 +65,11 @@ export async function providersCommand(args: string[], io: Io): Promise<number> 
         ...(values.issuer ? { issuer: values.issuer } : {}),
         ...(values.scopes ? { scopes: values.scopes } : {}),
       };
-      state.providers = [...state.providers.filter((p) => p.name !== name), entry];
-      writeState(scope, state);
+      updateState(scope, (current) => {
+        const next = current ?? emptyState();
+        next.providers = [...next.providers.filter((p) => p.name !== name), entry];
+        return next;
+      });
       const origin = io.env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? 'https://<public-url>';
       io.out(`✓ ${name} added; register this redirect URI with the provider: ${origin}/auth/oauth/${name}/callback`);
       return 0;

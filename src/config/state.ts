@@ -2,7 +2,7 @@
 // with mode 0600 by the CLI and read (and watched) by `gatehouse serve`.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from './files.js';
+import { withFileLock, writeFileAtomic } from './files.js';
 
 export type AuthMode = 'on' | 'off' | 'hybrid';
 export type SignUpPolicy = 'open' | 'invite' | 'domains';
@@ -161,4 +161,16 @@ export const KNOWN_ENV = new Set([
 
 export function writeState(scope: Scope, state: StoredState): void {
   writeFileAtomic(stateFile(scope), JSON.stringify(state, null, 2) + '\n');
+}
+
+/**
+ * Read-modify-write under the state file's lock: `change` gets the latest state (a fresh copy, or an
+ * empty one) and returns the next; what it throws leaves the file untouched.
+ */
+export function updateState(scope: Scope, change: (current: StoredState | null) => StoredState): StoredState {
+  return withFileLock(stateFile(scope), () => {
+    const next = change(readState(scope));
+    writeState(scope, next);
+    return next;
+  });
 }

@@ -132,6 +132,23 @@ describe('files under GATEHOUSE_HOME', () => {
   });
 });
 
+describe('concurrent changes to one server/profile', () => {
+  it('loses none of them: binds and provider changes run side by side all land in the state file', async () => {
+    const env = { GATEHOUSE_HOME: fresh() };
+    const runs = [
+      ...Array.from({ length: 8 }, (_, i) => runCli(['bind', 'smtp', `smtp://u:p${i}@127.0.0.1:${2500 + i}`, '--name', `mail${i}`], env)),
+      ...['alpha', 'beta', 'gamma'].map((name) => runCli(['auth', 'providers', 'add', 'oidc', '--name', name, '--client-id', name, '--client-secret', 's', '--issuer', 'https://idp.example.com'], env)),
+      runCli(['auth', 'enable'], env),
+    ];
+    for (const r of await Promise.all(runs)) assert.equal(r.code, 0, r.stdout + r.stderr);
+    const state = JSON.parse(readFileSync(join(env.GATEHOUSE_HOME, 'local.main.json'), 'utf8'));
+    assert.deepEqual(Object.keys(state.bindings).sort(), Array.from({ length: 8 }, (_, i) => `mail${i}`));
+    assert.deepEqual(state.providers.map((p: { name: string }) => p.name).sort(), ['alpha', 'beta', 'gamma']);
+    assert.equal(state.auth.enabled, true);
+    assert.ok(!readdirSync(env.GATEHOUSE_HOME).some((f) => f.endsWith('.lock')), 'no lock is left behind');
+  });
+});
+
 describe('social login from the environment', () => {
   it('shows the providers given as GATEHOUSE_<KIND>_* and GATEHOUSE_OIDC_<NAME>_* variables, with no state file entry', async () => {
     const env = {
