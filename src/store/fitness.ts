@@ -31,24 +31,40 @@ export function redactUrl(url: string): string {
   }
 }
 
-function hintFor(err: unknown, url: URL): string {
+const DEFAULT_PORTS: Record<string, string> = { postgres: '5432', postgresql: '5432', mysql: '3306', mariadb: '3306', mongodb: '27017' };
+
+function hintFor(err: unknown, url: URL, step: FitnessStep): string {
   const e = err as { code?: string | number; errno?: number; message?: string };
   const code = String(e.code ?? '');
-  const where = `${url.hostname}:${url.port || '(default port)'}`;
+  const where = `${url.hostname}:${url.port || DEFAULT_PORTS[url.protocol.slice(0, -1)] || '(default port)'}`;
   if (code === '28P01' || code === '28000' || e.errno === 1045 || code === 'ER_ACCESS_DENIED_ERROR' || code === '18') return 'wrong user name or password?';
   if (code === '3D000' || e.errno === 1049 || code === 'ER_BAD_DB_ERROR') return `the database "${url.pathname.slice(1)}" does not exist: create it first`;
-  if (code === '42501' || e.errno === 1142 || e.errno === 1044 || code === 'ER_TABLEACCESS_DENIED_ERROR' || code === '13') return 'the user has no CREATE permission: grant it, or bind a user that has it';
-  if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || /ECONNREFUSED|timed out|Server selection/i.test(e.message ?? '')) {
+  if (code === '42501' || e.errno === 1142 || e.errno === 1044 || code === 'ER_TABLEACCESS_DENIED_ERROR' || code === '13') {
+    // The scratch table is the user's own, so a refusal while dropping it means DROP, not CREATE, is missing.
+    const what = step === 'clean up' ? 'DROP' : 'CREATE';
+    return `the user has no ${what} permission: grant it, or bind a user that has it`;
+  }
+  // pg reports a connect timeout as "timeout expired" / "…due to connection timeout", with no code.
+  if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || /ECONNREFUSED|timed out|timeout|Server selection/i.test(e.message ?? '')) {
     return `is the server running and reachable at ${where}?`;
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host name "${url.hostname}" does not resolve`;
   return 'see the message above';
 }
 
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 function detailOf(err: unknown, url: string): string {
   const u = new URL(url);
   let message = (err as Error).message ?? String(err);
-  if (u.password) message = message.split(decodeURIComponent(u.password)).join('****');
+  // Drivers may echo either spelling of the password (e.g. in a connection string); redact both.
+  for (const secret of new Set([u.password, safeDecode(u.password)])) if (secret) message = message.split(secret).join('****');
   return message.split('\n')[0]!.slice(0, 200);
 }
 
@@ -125,7 +141,7 @@ export async function checkFitness(url: string, opts: { timeoutMs?: number } = {
       steps.push({ step, ok: true });
       return true;
     } catch (err) {
-      steps.push({ step, ok: false, detail: detailOf(err, url), hint: hintFor(err, parsed) });
+      steps.push({ step, ok: false, detail: detailOf(err, url), hint: hintFor(err, parsed, step) });
       return false;
     }
   };
