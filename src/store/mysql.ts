@@ -4,44 +4,52 @@
 import mysql from 'mysql2/promise';
 import { randomUUID } from 'node:crypto';
 import { StoreError, type Store, type StoreOptions, type UserPatch } from './types.js';
-import { checkPrefix, toApiKey, toIdentity, toSession, toToken, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
+import { checkPrefix, counterKey, takePoolSize, toApiKey, toIdentity, toSession, toToken, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
 
 const TABLE = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
 
+// MySQL DDL is not transactional: a step cut short leaves some of its tables behind, and the version
+// is only recorded after the whole step. Every statement is therefore safe to run again (IF NOT EXISTS).
 function migrations(p: string): string[][] {
   return [
     [
-      `CREATE TABLE ${p}users (
+      `CREATE TABLE IF NOT EXISTS ${p}users (
          id VARCHAR(64) PRIMARY KEY, email VARCHAR(320) NOT NULL UNIQUE, name VARCHAR(400) NOT NULL, role VARCHAR(16) NOT NULL,
          password_hash VARCHAR(512), email_verified BOOLEAN NOT NULL, disabled BOOLEAN NOT NULL DEFAULT FALSE,
          created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL) ${TABLE}`,
-      `CREATE TABLE ${p}identities (
+      `CREATE TABLE IF NOT EXISTS ${p}identities (
          issuer VARCHAR(500) NOT NULL, subject VARCHAR(255) NOT NULL, provider VARCHAR(64) NOT NULL,
          user_id VARCHAR(64) NOT NULL, email VARCHAR(320), created_at BIGINT NOT NULL, PRIMARY KEY (issuer, subject),
          FOREIGN KEY (user_id) REFERENCES ${p}users(id) ON DELETE CASCADE) ${TABLE}`,
-      `CREATE TABLE ${p}sessions (
+      `CREATE TABLE IF NOT EXISTS ${p}sessions (
          id CHAR(64) PRIMARY KEY, user_id VARCHAR(64) NOT NULL, provider VARCHAR(64) NOT NULL, created_at BIGINT NOT NULL,
          last_seen_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, ip VARCHAR(64), user_agent VARCHAR(512),
          INDEX (user_id), FOREIGN KEY (user_id) REFERENCES ${p}users(id) ON DELETE CASCADE) ${TABLE}`,
-      `CREATE TABLE ${p}tokens (
+      `CREATE TABLE IF NOT EXISTS ${p}tokens (
          hash CHAR(64) PRIMARY KEY, kind VARCHAR(32) NOT NULL, user_id VARCHAR(64), email VARCHAR(320),
          created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
          FOREIGN KEY (user_id) REFERENCES ${p}users(id) ON DELETE CASCADE) ${TABLE}`,
-      `CREATE TABLE ${p}api_keys (
+      `CREATE TABLE IF NOT EXISTS ${p}api_keys (
          id VARCHAR(32) PRIMARY KEY, hash CHAR(64) NOT NULL UNIQUE, user_id VARCHAR(64) NOT NULL, name VARCHAR(200) NOT NULL,
          role VARCHAR(16) NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT, last_used_at BIGINT,
          revoked BOOLEAN NOT NULL DEFAULT FALSE, FOREIGN KEY (user_id) REFERENCES ${p}users(id) ON DELETE CASCADE) ${TABLE}`,
-      `CREATE TABLE ${p}counters (counter_key VARCHAR(255) PRIMARY KEY, count INT NOT NULL, reset_at BIGINT NOT NULL) ${TABLE}`,
+      `CREATE TABLE IF NOT EXISTS ${p}counters (counter_key VARCHAR(255) PRIMARY KEY, count INT NOT NULL, reset_at BIGINT NOT NULL) ${TABLE}`,
     ],
   ];
 }
 
-const GONE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'POOL_CLOSED']);
+const GONE = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED', 'POOL_CLOSED',
+]);
 
 function mapError(err: unknown): never {
   if (err instanceof StoreError) throw err;
   const e = err as { code?: string; errno?: number; fatal?: boolean; message?: string };
   if (e.errno === 1062 || e.code === 'ER_DUP_ENTRY') throw new StoreError('DUPLICATE', 'record already exists', { cause: err });
+  // Strict mode refuses a value longer than its column where the other backends would store it.
+  if (e.errno === 1406 || e.code === 'ER_DATA_TOO_LONG') throw new StoreError('INVALID', `value too long: ${e.message}`, { cause: err });
   if (e.fatal || GONE.has(e.code ?? '') || /connection|closed state|Pool is closed/i.test(e.message ?? '')) {
     throw new StoreError('UNAVAILABLE', `MySQL is unavailable: ${e.message}`, { cause: err });
   }
@@ -51,8 +59,7 @@ function mapError(err: unknown): never {
 export function createMysqlStore(url: string, options: StoreOptions = {}): Store {
   const p = checkPrefix(options.prefix ?? 'gatehouse_');
   const u = new URL(url.replace(/^mariadb:/, 'mysql:'));
-  const connectionLimit = Number(u.searchParams.get('pool') ?? options.poolSize ?? 10);
-  u.searchParams.delete('pool');
+  const connectionLimit = takePoolSize(u, options.poolSize);
   const pool = mysql.createPool({
     uri: u.toString(),
     connectionLimit,
@@ -92,7 +99,9 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
       try {
         // One named lock: two replicas starting together migrate once, in turn. (MySQL DDL is not
         // transactional, so the lock is what keeps a half-applied step from being run twice.)
-        await conn.query('SELECT GET_LOCK(?, 60)', [lock]);
+        const [got] = await conn.query('SELECT GET_LOCK(?, 60) AS ok', [lock]);
+        // 0 is a timeout, NULL an error: either way another process may be migrating right now.
+        if (Number((got as Row[])[0]?.ok) !== 1) throw new StoreError('MIGRATION', `could not take the migration lock "${lock}" within 60 s`);
         try {
           await conn.query(`CREATE TABLE IF NOT EXISTS ${p}schema (version INT NOT NULL) ${TABLE}`);
           const [found] = await conn.query(`SELECT version FROM ${p}schema`);
@@ -213,19 +222,19 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
          ON DUPLICATE KEY UPDATE
            count = LAST_INSERT_ID(IF(reset_at <= ?, 1, count + 1)),
            reset_at = IF(reset_at <= ?, VALUES(reset_at), reset_at)`,
-        [key, t + windowMs, t, t],
+        [counterKey(key), t + windowMs, t, t],
       );
       const count = res.insertId === 0 ? 1 : Number(res.insertId);
       if (count === 1) return { count, resetAt: new Date(t + windowMs) };
-      const r = await one(`SELECT reset_at FROM ${p}counters WHERE counter_key = ?`, [key]);
+      const r = await one(`SELECT reset_at FROM ${p}counters WHERE counter_key = ?`, [counterKey(key)]);
       return { count, resetAt: new Date(Number(r?.reset_at ?? t + windowMs)) };
     },
     async peekCounter(key, now) {
-      const r = await one(`SELECT count, reset_at FROM ${p}counters WHERE counter_key = ? AND reset_at > ?`, [key, now.getTime()]);
+      const r = await one(`SELECT count, reset_at FROM ${p}counters WHERE counter_key = ? AND reset_at > ?`, [counterKey(key), now.getTime()]);
       return r ? { count: Number(r.count), resetAt: new Date(Number(r.reset_at)) } : null;
     },
     async clearCounter(key) {
-      await exec(`DELETE FROM ${p}counters WHERE counter_key = ?`, [key]);
+      await exec(`DELETE FROM ${p}counters WHERE counter_key = ?`, [counterKey(key)]);
     },
   };
   return store;

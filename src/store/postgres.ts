@@ -4,7 +4,7 @@
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { StoreError, type Store, type StoreOptions, type UserPatch } from './types.js';
-import { checkPrefix, toApiKey, toIdentity, toSession, toToken, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
+import { checkPrefix, counterKey, takePoolSize, toApiKey, toIdentity, toSession, toToken, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
 
 function migrations(p: string): string[] {
   return [
@@ -31,12 +31,19 @@ function migrations(p: string): string[] {
   ];
 }
 
-/** SQLSTATE class 08 (connection) and 57 (operator intervention), or no SQLSTATE at all: the server is gone. */
+/**
+ * SQLSTATE class 08 (connection), 57 (operator intervention: shutdown, terminated backend) and 53300 (too
+ * many connections) mean the server is gone for now. So does an error with no SQLSTATE at all (socket
+ * errors, "Connection terminated unexpectedly", pool and query timeouts) — unless it is a programming
+ * error, which must surface as itself rather than as an outage.
+ */
 function mapError(err: unknown): never {
   if (err instanceof StoreError) throw err;
   const code = String((err as { code?: unknown }).code ?? '');
   if (code === '23505') throw new StoreError('DUPLICATE', 'record already exists', { cause: err });
-  if (!/^[0-9A-Z]{5}$/.test(code) || code.startsWith('08') || code.startsWith('57') || code === '53300') {
+  const sqlstate = /^[0-9A-Z]{5}$/.test(code);
+  const bug = err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError;
+  if (sqlstate ? code.startsWith('08') || code.startsWith('57') || code === '53300' : !bug) {
     throw new StoreError('UNAVAILABLE', `PostgreSQL is unavailable: ${(err as Error).message}`, { cause: err });
   }
   throw err;
@@ -45,8 +52,7 @@ function mapError(err: unknown): never {
 export function createPostgresStore(url: string, options: StoreOptions = {}): Store {
   const p = checkPrefix(options.prefix ?? 'gatehouse_');
   const u = new URL(url);
-  const max = Number(u.searchParams.get('pool') ?? options.poolSize ?? 10);
-  u.searchParams.delete('pool');
+  const max = takePoolSize(u, options.poolSize);
   const pool = new pg.Pool({
     connectionString: u.toString(),
     max,
@@ -208,16 +214,16 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
            count = CASE WHEN ${p}counters.reset_at <= $3 THEN 1 ELSE ${p}counters.count + 1 END,
            reset_at = CASE WHEN ${p}counters.reset_at <= $3 THEN EXCLUDED.reset_at ELSE ${p}counters.reset_at END
          RETURNING count, reset_at`,
-        [key, t + windowMs, t],
+        [counterKey(key), t + windowMs, t],
       ))!;
       return { count: Number(r.count), resetAt: new Date(Number(r.reset_at)) };
     },
     async peekCounter(key, now) {
-      const r = await one(`SELECT count, reset_at FROM ${p}counters WHERE counter_key = $1 AND reset_at > $2`, [key, now.getTime()]);
+      const r = await one(`SELECT count, reset_at FROM ${p}counters WHERE counter_key = $1 AND reset_at > $2`, [counterKey(key), now.getTime()]);
       return r ? { count: Number(r.count), resetAt: new Date(Number(r.reset_at)) } : null;
     },
     async clearCounter(key) {
-      await q(`DELETE FROM ${p}counters WHERE counter_key = $1`, [key]);
+      await q(`DELETE FROM ${p}counters WHERE counter_key = $1`, [counterKey(key)]);
     },
   };
 }

@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { toApiKey, toSession, toToken, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
+import { checkPrefix, toApiKey, toIdentity, toSession, toToken, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
 import {
   StoreError,
   type ApiKey,
@@ -59,8 +59,7 @@ function mapError(err: unknown): never {
 }
 
 export function createSqliteStore(file: string, options: StoreOptions = {}): Store {
-  const p = options.prefix ?? 'gatehouse_';
-  if (!/^[a-z0-9_]{0,32}$/i.test(p)) throw new StoreError('INVALID', `invalid table prefix "${p}"`);
+  const p = checkPrefix(options.prefix ?? 'gatehouse_');
   let db: Database.Database;
   try {
     // The database holds password hashes: create it private (0600) before SQLite opens it; the -wal and
@@ -201,20 +200,7 @@ export function createSqliteStore(file: string, options: StoreOptions = {}): Sto
 
     linkIdentity: (i: Identity) =>
       run(() => void s().insertIdentity.run(i.issuer, i.subject, i.provider, i.userId, i.email, i.createdAt.getTime())),
-    findIdentity: (issuer, subject) =>
-      run(() => {
-        const r = s().identity.get(issuer, subject) as Row | undefined;
-        return r
-          ? {
-              issuer: String(r.issuer),
-              subject: String(r.subject),
-              provider: String(r.provider),
-              userId: String(r.user_id),
-              email: (r.email as string | null) ?? null,
-              createdAt: date(r.created_at),
-            }
-          : null;
-      }),
+    findIdentity: (issuer, subject) => run(() => ((r) => (r ? toIdentity(r as Row) : null))(s().identity.get(issuer, subject))),
 
     createSession: (x: Session) =>
       run(

@@ -1,30 +1,68 @@
-import { after } from 'node:test';
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { createMysqlStore } from '../../src/store/mysql.js';
+import { isStoreError } from '../../src/store/types.js';
+import { dropMysqlTables } from '../support/drop-tables.js';
 import { startTcpRelay } from '../support/tcp-relay.js';
 import { defineStoreConformance } from './store-suite.js';
-import { MYSQL_URL, reachable, viaPort } from './servers.js';
+import { MYSQL_URL, reachable, relayOptions, viaPort } from './servers.js';
 
 const up = await reachable(MYSQL_URL);
+const skip = up ? false : `MySQL/MariaDB is not reachable at ${new URL(MYSQL_URL).host} (set TEST_MYSQL_URL)`;
 const u = new URL(MYSQL_URL);
 const relay = up ? await startTcpRelay(u.hostname, Number(u.port || 3306)) : null;
 after(() => relay?.close());
 
-async function dropPrefix(prefix: string) {
+async function sql(statement: string, values: unknown[] = []) {
   const conn = await mysql.createConnection({ uri: MYSQL_URL });
   try {
-    const [rows] = await conn.query(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE ?`, [`${prefix}%`]);
-    await conn.query('SET FOREIGN_KEY_CHECKS = 0');
-    for (const r of rows as Array<{ t: string }>) await conn.query(`DROP TABLE IF EXISTS \`${r.t}\``);
+    await conn.query(statement, values);
   } finally {
     await conn.end();
   }
 }
 
 defineStoreConformance('mysql (MariaDB)', async (prefix) => createMysqlStore(MYSQL_URL, { prefix }), {
-  skip: up ? false : `MySQL/MariaDB is not reachable at ${u.host} (set TEST_MYSQL_URL)`,
-  cleanup: dropPrefix,
-  relay: relay
-    ? { open: async (prefix) => createMysqlStore(viaPort(MYSQL_URL, relay.port), { prefix }), cut: () => relay.cut(), restore: () => relay.restore() }
-    : undefined,
+  skip,
+  cleanup: (prefix) => dropMysqlTables(MYSQL_URL, prefix),
+  setSchemaVersion: (prefix, version) => sql(`UPDATE ${prefix}schema SET version = ?`, [version]),
+  relay: relay ? relayOptions(relay, async (prefix) => createMysqlStore(viaPort(MYSQL_URL, relay.port), { prefix })) : undefined,
+});
+
+describe('mysql (MariaDB) migrations', { skip }, () => {
+  it('finish a step that was cut short (MySQL DDL is not transactional)', async () => {
+    const prefix = `gh_t${randomBytes(4).toString('hex')}_`;
+    const store = createMysqlStore(MYSQL_URL, { prefix });
+    try {
+      await store.migrate();
+      // What a process killed half-way through step 1 leaves: some tables, no version recorded.
+      await sql(`DROP TABLE ${prefix}counters, ${prefix}api_keys`);
+      await sql(`DELETE FROM ${prefix}schema`);
+      await store.migrate();
+      assert.equal((await store.hit('k', 1000, new Date(0))).count, 1);
+      const user = await store.createUser({ email: 'x@example.com', name: 'x', role: 'member', passwordHash: null, emailVerified: false }, new Date(0));
+      await store.createApiKey({ id: 'k', hash: 'k'.repeat(64), userId: user.id, name: 'k', role: 'member', createdAt: new Date(0), expiresAt: null, lastUsedAt: null, revoked: false });
+      await store.migrate();
+    } finally {
+      await store.close();
+      await dropMysqlTables(MYSQL_URL, prefix);
+    }
+  });
+
+  it('refuses a value longer than its column as INVALID, not as a raw driver error', async () => {
+    const prefix = `gh_t${randomBytes(4).toString('hex')}_`;
+    const store = createMysqlStore(MYSQL_URL, { prefix });
+    try {
+      await store.migrate();
+      await assert.rejects(
+        store.createUser({ email: 'long@example.com', name: 'n'.repeat(5000), role: 'member', passwordHash: null, emailVerified: false }, new Date(0)),
+        (e) => isStoreError(e, 'INVALID'),
+      );
+    } finally {
+      await store.close();
+      await dropMysqlTables(MYSQL_URL, prefix);
+    }
+  });
 });

@@ -1,6 +1,9 @@
 // Where the real database servers are, and whether they answer. A missing server means a skip with a
 // reason, never a silent pass.
 import { connect } from 'node:net';
+import type { Store } from '../../src/store/types.js';
+import type { TcpRelay } from '../support/tcp-relay.js';
+import type { RelayOptions } from './store-suite.js';
 
 export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const MYSQL_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
@@ -22,4 +25,9 @@ export function viaPort(url: string, port: number): string {
   u.hostname = '127.0.0.1';
   u.port = String(port);
   return u.toString();
+}
+
+/** The suite's relay options for a TCP relay, with every way it can cut. */
+export function relayOptions(relay: TcpRelay, open: (prefix: string) => Promise<Store>): RelayOptions {
+  return { open, cut: relay.cut, restore: relay.restore, cutOnNextRequest: relay.cutOnNextRequest, cutOnNextReply: relay.cutOnNextReply };
 }

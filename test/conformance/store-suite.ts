@@ -1,12 +1,18 @@
 // ONE storage conformance suite that every backend runs (SQLite, PostgreSQL, MySQL/MariaDB, MongoDB).
 //
-//   defineStoreConformance(name, open, opts?)
+//   defineStoreConformance(name: string, open: (prefix: string) => Promise<Store>, opts?: ConformanceOptions)
 //     name   – the describe() title
 //     open   – (prefix) => a new, not yet migrated Store using that table/collection prefix
-//     opts   – { skip?: string | false; relay?: { open(prefix): Promise<Store>; cut(): void; restore(): void } }
-//              relay: a Store reaching the server through a TCP relay, to test outages.
+//     opts   – all optional:
+//       skip             a one-line reason to skip (a server that is not reachable), never a silent pass
+//       cleanup(prefix)  drops the tables/collections of a prefix after the run
+//       setSchemaVersion(prefix, v)  writes the stored schema version, to show a newer schema is refused
+//       relay            { open(prefix), cut(), restore(), cutOnNextRequest?(), cutOnNextReply?() }: a Store
+//                        reaching the server through something the test can sever (test/support/tcp-relay.ts
+//                        for SQL servers), for the outage tests; the cutOn… ones cut mid-operation.
 //
-// Each run uses a fresh random prefix, so runs never collide on the shared servers.
+// Each run uses a fresh random prefix (gh_t<hex>_), so runs never collide on the shared servers. Tests
+// share one store per run and make their own rows, so they do not depend on each other's data.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -14,8 +20,13 @@ import { isStoreError, type NewUser, type Store } from '../../src/store/types.js
 
 export interface RelayOptions {
   open(prefix: string): Promise<Store>;
+  /** Sever every connection and refuse new ones until restore(). */
   cut(): void;
   restore(): void;
+  /** Cut as the next request leaves the client: the server never sees it. */
+  cutOnNextRequest?(): void;
+  /** Cut as the next reply leaves the server: the work is done, the client never hears of it. */
+  cutOnNextReply?(): void;
 }
 
 export interface ConformanceOptions {
@@ -23,15 +34,31 @@ export interface ConformanceOptions {
   relay?: RelayOptions;
   /** Drop the tables/collections of a prefix after the run. */
   cleanup?: (prefix: string) => Promise<void>;
+  /** Overwrite the stored schema version of a migrated prefix. */
+  setSchemaVersion?: (prefix: string, version: number) => Promise<void>;
 }
 
 const user = (email: string, extra: Partial<NewUser> = {}): NewUser => ({ email, name: 'N', role: 'member', passwordHash: '$argon2id$x', emailVerified: false, ...extra });
 const T0 = new Date('2026-01-01T00:00:00.123Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
+const newPrefix = () => `gh_t${randomBytes(4).toString('hex')}_`;
+const unavailable = (e: unknown) => isStoreError(e, 'UNAVAILABLE') && e.cause !== undefined;
+
+/** Polls until fn stops throwing (a pool reconnecting); fails after ~10 s instead of hanging. */
+async function eventually<T>(fn: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
 
 export function defineStoreConformance(name: string, open: (prefix: string) => Promise<Store>, opts: ConformanceOptions = {}): void {
   describe(`store conformance: ${name}`, { skip: opts.skip || false }, () => {
-    const prefix = `gh_t${randomBytes(4).toString('hex')}_`;
+    const prefix = newPrefix();
     let store: Store;
 
     before(async () => {
@@ -43,20 +70,38 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       await opts.cleanup?.(prefix);
     });
 
-    it('migrates idempotently, also when two processes migrate at once', async () => {
+    it('migrates idempotently, also when three processes migrate a fresh prefix at once', async () => {
       await store.migrate();
-      const fresh = `gh_t${randomBytes(4).toString('hex')}_`;
-      const [a, b] = [await open(fresh), await open(fresh)];
+      await store.migrate();
+      const fresh = newPrefix();
+      const stores = await Promise.all([open(fresh), open(fresh), open(fresh)]);
       try {
-        await Promise.all([a.migrate(), b.migrate()]);
-        await a.createUser(user('m@example.com'), T0);
-        assert.equal(await b.countUsers(), 1);
+        await Promise.all(stores.map((s) => s.migrate()));
+        await stores[0]!.createUser(user('m@example.com'), T0);
+        for (const s of stores) assert.equal(await s.countUsers(), 1);
+        await stores[1]!.migrate();
+        assert.equal(await stores[2]!.countUsers(), 1, 'migrating again keeps the data');
       } finally {
-        await a.close();
-        await b.close();
+        for (const s of stores) await s.close();
         await opts.cleanup?.(fresh);
       }
     });
+
+    if (opts.setSchemaVersion) {
+      const setSchemaVersion = opts.setSchemaVersion;
+      it('refuses to run on a schema newer than itself', async () => {
+        const fresh = newPrefix();
+        const s = await open(fresh);
+        try {
+          await s.migrate();
+          await setSchemaVersion(fresh, 999);
+          await assert.rejects(s.migrate(), (e) => isStoreError(e, 'MIGRATION'));
+        } finally {
+          await s.close();
+          await opts.cleanup?.(fresh);
+        }
+      });
+    }
 
     it('creates, finds, updates, lists and deletes users; dates and unicode round-trip', async () => {
       const name = 'Zoë 李 مرحبا 🚀';
@@ -86,6 +131,31 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       for (const r of results) if (r.status === 'rejected') assert.ok(isStoreError(r.reason, 'DUPLICATE'), String(r.reason));
     });
 
+    it('lists users by creation time, then id, page by page, and counts them', async () => {
+      const before = await store.countUsers();
+      // Far in the future, so these three sort after every other user of the run.
+      const made = [];
+      for (let i = 0; i < 3; i++) made.push(await store.createUser(user(`page${i}@example.com`), at(1e12 + i)));
+      assert.equal(await store.countUsers(), before + 3);
+      const page = await store.listUsers({ limit: 2, offset: before + 1 });
+      assert.deepEqual(page.map((u) => u.email), ['page1@example.com', 'page2@example.com']);
+      assert.deepEqual(await store.listUsers({ limit: 10, offset: before + 3 }), []);
+      assert.equal(await store.deleteUser(made[0]!.id), true);
+      assert.equal(await store.countUsers(), before + 2);
+    });
+
+    it('stores hostile text as text', async () => {
+      const names = ["'; DROP TABLE users; --", 'a\\b\\\\c %_ *', '\u202eRTL override\u202c', 'tab\tnew\nline', 'ĳ Ǆ ß ﬁ İ', '🏳️‍🌈👨‍👩‍👧'];
+      for (const [i, name] of names.entries()) {
+        const u = await store.createUser(user(`hostile${i}@example.com`, { name, passwordHash: `$argon2id$v=19$${name}` }), T0);
+        const back = (await store.findUserById(u.id))!;
+        assert.equal(back.name, name);
+        assert.equal(back.passwordHash, `$argon2id$v=19$${name}`);
+      }
+      assert.equal(await store.findUserByEmail('HOSTILE0@example.com'), null, 'emails are stored normalised and matched exactly');
+      assert.equal(await store.findUserByEmail('hostile%@example.com'), null, 'no pattern matching');
+    });
+
     it('links identities once per (issuer, subject)', async () => {
       const u = await store.createUser(user('idp@example.com'), T0);
       await store.linkIdentity({ issuer: 'https://idp', subject: 's1', provider: 'corp', userId: u.id, email: 'idp@example.com', createdAt: T0 });
@@ -95,6 +165,10 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       );
       assert.equal((await store.findIdentity('https://idp', 's1'))?.userId, u.id);
       assert.equal(await store.findIdentity('https://other', 's1'), null);
+      assert.equal(await store.findIdentity('https://idp', 'S1'), null, 'subjects are case-sensitive');
+      const odd = { issuer: 'https://idp.例え.jp/租户', subject: 'sub-🙂-مرحبا', provider: 'corp', userId: u.id, email: 'ünï@例え.jp', createdAt: at(42) };
+      await store.linkIdentity(odd);
+      assert.deepEqual(await store.findIdentity(odd.issuer, odd.subject), odd);
     });
 
     it('creates, touches, lists and ends sessions', async () => {
@@ -123,10 +197,26 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(await store.findSession('e'.repeat(64)), null);
     });
 
+    it('ends all of one user\'s sessions without touching another user\'s, and keeps null fields null', async () => {
+      const [u, v] = [await store.createUser(user('sess-u@example.com'), T0), await store.createUser(user('sess-v@example.com'), T0)];
+      const mk = (id: string, userId: string) => ({ id, userId, provider: 'google', createdAt: at(1), lastSeenAt: at(1), expiresAt: at(1e6), ip: null, userAgent: null });
+      await store.createSession(mk('1'.repeat(64), u.id));
+      await store.createSession(mk('2'.repeat(64), u.id));
+      await store.createSession(mk('3'.repeat(64), v.id));
+      assert.deepEqual(await store.findSession('3'.repeat(64)), mk('3'.repeat(64), v.id));
+      await store.touchSession('f'.repeat(64), at(9)); // an unknown session is no error
+      assert.equal(await store.deleteUserSessions(u.id), 2);
+      assert.deepEqual(await store.listUserSessions(u.id), []);
+      assert.equal((await store.listUserSessions(v.id)).length, 1);
+      assert.equal(await store.deleteAllSessions(), 1);
+      assert.equal(await store.deleteAllSessions(), 0);
+    });
+
     it('gives a single-use token to exactly one of 20 concurrent consumers', async () => {
       const u = await store.createUser(user('tok@example.com'), T0);
       await store.createToken({ hash: 'h'.repeat(64), kind: 'reset', userId: u.id, email: u.email, createdAt: T0, expiresAt: at(60_000) });
       assert.equal(await store.consumeToken('h'.repeat(64), 'verify-email', at(1)), null, 'wrong kind');
+      assert.equal(await store.consumeToken('0'.repeat(64), 'reset', at(1)), null, 'unknown hash');
       const got = await Promise.all(Array.from({ length: 20 }, () => store.consumeToken('h'.repeat(64), 'reset', at(1))));
       const winners = got.filter(Boolean);
       assert.equal(winners.length, 1);
@@ -139,7 +229,9 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       await store.createToken({ hash: 'x'.repeat(64), kind: 'setup', userId: null, email: null, createdAt: T0, expiresAt: at(10) });
       assert.equal(await store.consumeToken('x'.repeat(64), 'setup', at(11)), null);
       await store.createToken({ hash: 'x'.repeat(64), kind: 'setup', userId: null, email: null, createdAt: T0, expiresAt: at(100) });
-      assert.ok(await store.consumeToken('x'.repeat(64), 'setup', at(11)), 'the expired row was gone, so the hash could be reused');
+      const again = await store.consumeToken('x'.repeat(64), 'setup', at(11));
+      assert.ok(again, 'the expired row was gone, so the hash could be reused');
+      assert.deepEqual(again, { hash: 'x'.repeat(64), kind: 'setup', userId: null, email: null, createdAt: T0, expiresAt: at(100) });
     });
 
     it('stores, finds, lists, touches and revokes API keys', async () => {
@@ -156,6 +248,20 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(await store.revokeApiKey('k1'), true);
       assert.equal(await store.revokeApiKey('k1'), false);
       assert.equal((await store.findApiKeyByHash('k'.repeat(64)))!.revoked, true);
+      assert.equal(await store.revokeApiKey('no-such-key'), false);
+      assert.equal(await store.findApiKeyByHash('0'.repeat(64)), null);
+    });
+
+    it('lists API keys per user and for everyone, oldest first; null dates stay null', async () => {
+      const [u, v] = [await store.createUser(user('keys-u@example.com'), T0), await store.createUser(user('keys-v@example.com'), T0)];
+      const key = (id: string, userId: string, created: number, name = id) =>
+        ({ id, hash: id.padEnd(64, '0'), userId, name, role: 'admin' as const, createdAt: at(created), expiresAt: null, lastUsedAt: null, revoked: false });
+      await store.createApiKey(key('lb', u.id, 2, 'déploiement 🚀 نشر'));
+      await store.createApiKey(key('la', u.id, 1));
+      await store.createApiKey(key('lc', v.id, 3));
+      assert.deepEqual(await store.listApiKeys(u.id), [key('la', u.id, 1), key('lb', u.id, 2, 'déploiement 🚀 نشر')]);
+      const all = (await store.listApiKeys()).map((k) => k.id);
+      assert.deepEqual(all.filter((id) => ['la', 'lb', 'lc'].includes(id)), ['la', 'lb', 'lc']);
     });
 
     it('counts 50 concurrent hits as exactly 1..50, and rolls the window over', async () => {
@@ -169,6 +275,19 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(await store.peekCounter('ip:1.2.3.4', at(120_000)), null, 'expired windows are not reported');
       await store.clearCounter('ip:1.2.3.4');
       assert.equal(await store.peekCounter('ip:1.2.3.4', at(60_001)), null);
+    });
+
+    it('keeps counters apart, whatever the length or script of their keys', async () => {
+      // An account-lockout key embeds the email a client typed, of any length.
+      const long = `lock:tries:${'ä'.repeat(600)}@例え.jp`;
+      const sibling = `${long.slice(0, -1)}P`; // differs only in its last character
+      const keys = [long, sibling, 'rl:sign-in:ip:2001:db8::/64', 'rl:sign-in:ip:2001:DB8::/64', 'سجل:🙂'];
+      for (const [i, key] of keys.entries()) for (let n = 0; n <= i; n++) await store.hit(key, 1000, at(0));
+      for (const [i, key] of keys.entries()) assert.equal((await store.peekCounter(key, at(1)))?.count, i + 1, key.slice(0, 40));
+      await store.clearCounter(long);
+      assert.equal(await store.peekCounter(long, at(1)), null);
+      assert.equal((await store.peekCounter(sibling, at(1)))?.count, 2);
+      assert.equal(await store.peekCounter('never-hit', at(1)), null);
     });
 
     it('deletes a user with their sessions, identities, keys and tokens', async () => {
@@ -188,33 +307,69 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
 
     if (opts.relay) {
       const relay = opts.relay;
-      it('answers UNAVAILABLE when the server goes away mid-operation, writes nothing half, and recovers without restart', async () => {
-        const viaRelay = await relay.open(prefix);
+      // Each outage test opens its own Store through the relay and closes it; a hang fails at 60 s
+      // instead of holding the run.
+      const viaRelay = async (fn: (s: Store) => Promise<void>) => {
+        const s = await relay.open(prefix);
         try {
-          await viaRelay.ping();
-          relay.cut();
-          await assert.rejects(viaRelay.createUser(user('outage@example.com'), T0), (e) => isStoreError(e, 'UNAVAILABLE'));
-          await assert.rejects(viaRelay.ping(), (e) => isStoreError(e, 'UNAVAILABLE'));
-          await assert.rejects(viaRelay.hit('outage', 1000, T0), (e) => isStoreError(e, 'UNAVAILABLE'));
-          relay.restore();
-          let recovered = false;
-          for (let i = 0; i < 50 && !recovered; i++) {
-            try {
-              await viaRelay.ping();
-              recovered = true;
-            } catch {
-              await new Promise((r) => setTimeout(r, 200));
-            }
-          }
-          assert.ok(recovered, 'the same Store object works again');
-          assert.equal(await viaRelay.findUserByEmail('outage@example.com'), null, 'the failed write left no row');
-          const u = await viaRelay.createUser(user('after-outage@example.com'), T0);
-          assert.equal((await store.findUserById(u.id))?.email, 'after-outage@example.com');
+          await s.ping();
+          await fn(s);
         } finally {
           relay.restore();
-          await viaRelay.close();
+          await s.close();
         }
+      };
+
+      it('answers UNAVAILABLE while the server is gone, and the same Store recovers without restart', { timeout: 60_000 }, async () => {
+        await viaRelay(async (s) => {
+          // Idle pooled connections die here too: the process must survive their errors.
+          relay.cut();
+          await assert.rejects(s.createUser(user('outage@example.com'), T0), unavailable);
+          await assert.rejects(s.ping(), unavailable);
+          await assert.rejects(s.hit('outage', 1000, T0), unavailable);
+          await assert.rejects(s.consumeToken('o'.repeat(64), 'reset', T0), unavailable);
+          relay.restore();
+          await eventually(() => s.ping());
+          assert.equal(await s.findUserByEmail('outage@example.com'), null, 'the failed write left no row');
+          const u = await s.createUser(user('after-outage@example.com'), T0);
+          assert.equal((await store.findUserById(u.id))?.email, 'after-outage@example.com');
+        });
       });
+
+      if (relay.cutOnNextRequest) {
+        const cutOnNextRequest = relay.cutOnNextRequest.bind(relay);
+        it('a write cut off on its way to the server rejects UNAVAILABLE and leaves nothing behind', { timeout: 60_000 }, async () => {
+          const owner = await store.createUser(user('midway-owner@example.com'), T0);
+          await store.createToken({ hash: 'm'.repeat(64), kind: 'reset', userId: owner.id, email: null, createdAt: T0, expiresAt: at(1e6) });
+          await viaRelay(async (s) => {
+            cutOnNextRequest();
+            await assert.rejects(s.createUser(user('midway@example.com'), T0), unavailable);
+            relay.restore();
+            await eventually(() => s.ping());
+            assert.equal(await store.findUserByEmail('midway@example.com'), null);
+
+            cutOnNextRequest();
+            await assert.rejects(s.consumeToken('m'.repeat(64), 'reset', at(1)), unavailable);
+            relay.restore();
+            await eventually(() => s.ping());
+            assert.equal((await s.consumeToken('m'.repeat(64), 'reset', at(1)))?.userId, owner.id, 'an interrupted consume does not burn the token');
+          });
+        });
+      }
+
+      if (relay.cutOnNextReply) {
+        const cutOnNextReply = relay.cutOnNextReply.bind(relay);
+        it('a reply lost on its way back rejects UNAVAILABLE; the work is whole, not half', { timeout: 60_000 }, async () => {
+          await viaRelay(async (s) => {
+            cutOnNextReply();
+            await assert.rejects(s.hit('lost-reply', 60_000, at(0)), unavailable);
+            relay.restore();
+            await eventually(() => s.ping());
+            assert.equal((await store.peekCounter('lost-reply', at(1)))?.count, 1, 'the server counted the hit exactly once');
+            assert.equal((await s.hit('lost-reply', 60_000, at(1))).count, 2);
+          });
+        });
+      }
     }
   });
 }
