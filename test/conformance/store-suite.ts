@@ -322,8 +322,11 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
 
       it('answers UNAVAILABLE while the server is gone, and the same Store recovers without restart', { timeout: 60_000 }, async () => {
         await viaRelay(async (s) => {
-          // Idle pooled connections die here too: the process must survive their errors.
           relay.cut();
+          // Let the idle pooled connections see the reset before anything checks them out, so the pool's
+          // idle-error path runs (an unhandled one would crash the whole process). Too short a pause
+          // would only make this part vacuous, never flaky.
+          await new Promise((r) => setTimeout(r, 300));
           await assert.rejects(s.createUser(user('outage@example.com'), T0), unavailable);
           await assert.rejects(s.ping(), unavailable);
           await assert.rejects(s.hit('outage', 1000, T0), unavailable);

@@ -24,7 +24,9 @@ export async function startTcpRelay(targetHost: string, targetPort: number): Pro
   const cut = () => {
     down = true;
     armed = null;
-    for (const s of sockets) s.destroy();
+    // A reset, not a polite close: what a crashed server or a dropped NAT entry looks like to a client,
+    // and the harder case for a driver (an idle pooled connection gets an error, not just an end).
+    for (const s of sockets) s.resetAndDestroy();
     sockets.clear();
   };
 
