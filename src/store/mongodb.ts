@@ -122,6 +122,7 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
         if (!d || d.expiresAt.getTime() <= now.getTime()) return null;
         return { hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt };
       }),
+    deleteTokens: (kind, userId) => wrap(async () => (await tokens.deleteMany(userId === undefined ? { kind } : { kind, userId })).deletedCount),
 
     createApiKey: (k) => wrap(async () => void (await keys.insertOne((({ id, ...rest }) => ({ _id: id, ...rest }))(k)))),
     findApiKeyByHash: (hash) => wrap(async () => ((d) => (d ? toKey(d) : null))(await keys.findOne({ hash }))),

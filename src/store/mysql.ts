@@ -196,6 +196,12 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
       const t = toToken(r);
       return t.expiresAt.getTime() > now.getTime() ? t : null;
     },
+    async deleteTokens(kind, userId) {
+      const r = userId === undefined
+        ? await affected(`DELETE FROM ${p}tokens WHERE kind = ?`, [kind])
+        : await affected(`DELETE FROM ${p}tokens WHERE kind = ? AND user_id = ?`, [kind, userId]);
+      return r.affectedRows;
+    },
 
     async createApiKey(k) {
       await exec(

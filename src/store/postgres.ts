@@ -188,6 +188,11 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
       const t = toToken(r);
       return t.expiresAt.getTime() > now.getTime() ? t : null;
     },
+    async deleteTokens(kind, userId) {
+      return userId === undefined
+        ? count(`DELETE FROM ${p}tokens WHERE kind = $1`, [kind])
+        : count(`DELETE FROM ${p}tokens WHERE kind = $1 AND user_id = $2`, [kind, userId]);
+    },
 
     async createApiKey(k) {
       await q(

@@ -110,6 +110,8 @@ export function createSqliteStore(file: string, options: StoreOptions = {}): Sto
         `INSERT INTO ${p}tokens (hash, kind, user_id, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
       ),
       consumeToken: db.prepare(`DELETE FROM ${p}tokens WHERE hash = ? AND kind = ? RETURNING *`),
+      deleteTokensOfKind: db.prepare(`DELETE FROM ${p}tokens WHERE kind = ?`),
+      deleteUserTokensOfKind: db.prepare(`DELETE FROM ${p}tokens WHERE kind = ? AND user_id = ?`),
       insertKey: db.prepare(
         `INSERT INTO ${p}api_keys (id, hash, user_id, name, role, created_at, expires_at, last_used_at, revoked)
          VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0)`,
@@ -227,6 +229,8 @@ export function createSqliteStore(file: string, options: StoreOptions = {}): Sto
         const t = toToken(r);
         return t.expiresAt.getTime() > now.getTime() ? t : null;
       }),
+    deleteTokens: (kind, userId) =>
+      run(() => (userId === undefined ? s().deleteTokensOfKind.run(kind) : s().deleteUserTokensOfKind.run(kind, userId)).changes),
 
     createApiKey: (k: ApiKey) =>
       run(

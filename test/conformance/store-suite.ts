@@ -225,6 +225,25 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(await store.consumeToken('h'.repeat(64), 'reset', at(2)), null);
     });
 
+    it('burns every token of a kind, or of one user and kind', async () => {
+      const a = await store.createUser(user('burn-a@example.com'), T0);
+      const b = await store.createUser(user('burn-b@example.com'), T0);
+      const tok = (c: string, kind: 'reset' | 'setup', userId: string | null) =>
+        store.createToken({ hash: c.repeat(64), kind, userId, email: null, createdAt: T0, expiresAt: at(60_000) });
+      await tok('1', 'reset', a.id);
+      await tok('2', 'reset', a.id);
+      await tok('3', 'reset', b.id);
+      await tok('4', 'setup', null);
+      await tok('5', 'setup', null);
+      assert.equal(await store.deleteTokens('reset', a.id), 2);
+      assert.equal(await store.consumeToken('1'.repeat(64), 'reset', at(1)), null);
+      assert.equal(await store.consumeToken('2'.repeat(64), 'reset', at(1)), null);
+      assert.ok(await store.consumeToken('3'.repeat(64), 'reset', at(1)), "another user's token is untouched");
+      assert.equal(await store.deleteTokens('setup'), 2);
+      assert.equal(await store.consumeToken('4'.repeat(64), 'setup', at(1)), null);
+      assert.equal(await store.deleteTokens('setup'), 0);
+    });
+
     it('returns nothing for an expired token, and removes it', async () => {
       await store.createToken({ hash: 'x'.repeat(64), kind: 'setup', userId: null, email: null, createdAt: T0, expiresAt: at(10) });
       assert.equal(await store.consumeToken('x'.repeat(64), 'setup', at(11)), null);
