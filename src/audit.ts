@@ -7,6 +7,7 @@ export type AuditEvent =
   | 'sign-out'
   | 'session.revoked'
   | 'password.changed'
+  | 'password.change-failed'
   | 'setup.admin-created'
   | 'password.reset-requested'
   | 'password.reset'

@@ -16,12 +16,12 @@ import { createSmtpMailer, type Mailer } from './mail/mailer.js';
 import { providersFromState } from './oidc/providers.js';
 import { withEnvProviders } from './config/env-providers.js';
 import { createForwarder, type Forwarder } from './proxy/forward.js';
-import { createGate } from './proxy/gate.js';
+import { createGate, type TunnelLimits } from './proxy/gate.js';
 import { createRenderer } from './render.js';
 import { parseTrustedProxies } from './security/client-ip.js';
 import { createPasswordHasher, type PasswordHasher } from './security/password.js';
 import { setupLinkLine } from './auth/setup-link.js';
-import { cookieNames } from './session/cookies.js';
+import { ALL_OWN_COOKIES, cookieNames } from './session/cookies.js';
 import { createSessionService, type SessionService } from './session/sessions.js';
 import { createApiKeyService, type ApiKeyService } from './session/api-keys.js';
 import { createLockout, createRateLimiter, DEFAULT_LIMITS, DEFAULT_LOCKOUT, type LimitRules, type LockoutPolicy } from './security/rate-limit.js';
@@ -47,6 +47,12 @@ export interface ServeOptions {
   auditLine?: (line: string) => void;
   /** Slow-client and upstream timeouts (ms); defaults in DEFAULT_TIMEOUTS. */
   timeouts?: Partial<typeof DEFAULT_TIMEOUTS>;
+  /** Hosts besides the public URL's that are served (GATEHOUSE_ALLOWED_HOSTS). */
+  allowedHosts?: string[];
+  /** Origins besides the public URL's that may open WebSockets (GATEHOUSE_WS_ORIGINS). */
+  allowedOrigins?: string[];
+  /** WebSocket tunnel limits (tests shorten them). */
+  tunnels?: Partial<TunnelLimits>;
   /** Rate limits and lockout policy (defaults: security/rate-limit.ts). */
   limits?: LimitRules;
   lockout?: LockoutPolicy;
@@ -128,10 +134,9 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     demoApp = await startDemoApp({ host: '127.0.0.1', port: 0 });
     upstream = demoApp.url;
   }
-  // Both spellings: the app may set neither gatehouse_session nor __Host-gatehouse_session.
-  const ownCookies = [...new Set([...Object.values(cookieNames(false)), ...Object.values(cookieNames(true))].filter((v): v is string => typeof v === 'string'))];
   const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
-  const forwarder = upstream ? createForwarder({ upstream, headersTimeoutMs: timeouts.upstreamHeaders, ownCookies: [...ownCookies, 'gatehouse_oauth', '__Host-gatehouse_oauth'] }) : null;
+  // Both spellings of every Gatehouse cookie: the app may set none of them.
+  const forwarder = upstream ? createForwarder({ upstream, headersTimeoutMs: timeouts.upstreamHeaders, ownCookies: ALL_OWN_COOKIES }) : null;
 
   // The mailer follows the smtp binding, so `gatehouse bind smtp …` switches reset on while running.
   let mailer: Mailer | null = null;
@@ -185,6 +190,9 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     cookies,
     trusted,
     publicUrl: opts.publicUrl,
+    allowedHosts: opts.allowedHosts,
+    allowedOrigins: opts.allowedOrigins,
+    tunnels: { handshakeMs: timeouts.upstreamHeaders, idleMs: timeouts.idle, ...opts.tunnels },
     errorPage: (status, heading, message) =>
       renderer.render('error', { appName: opts.appName, prefix: opts.prefix, title: heading, status, heading, message, retryAfter: null }),
     onStoreError(err) {
@@ -215,7 +223,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || (err.code === 'ECONNRESET')) return void socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\nx-content-type-options: nosniff\r\ncache-control: no-store\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -278,6 +286,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     async close() {
       clearInterval(sweep);
       unwatchFile(file, reload);
+      gate.close(); // tunnels are no longer the HTTP server's connections: close them ourselves
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -10,7 +10,7 @@ import { mountSocialLogin } from '../oidc/routes.js';
 import { mountAdmin } from './admin.js';
 import { labelOf } from '../oidc/providers.js';
 import { clearCookie, readCookie, serializeCookie } from '../session/cookies.js';
-import type { ResolvedSession } from '../session/sessions.js';
+import { principalOf, type ResolvedSession } from '../session/sessions.js';
 import { bearerApiKey } from '../session/api-keys.js';
 import { csrfTokenFor, isValidCsrfToken, newCsrfCookieValue, requestOrigin } from '../security/csrf.js';
 import { safeReturnTo } from '../security/redirect.js';
@@ -18,6 +18,7 @@ import { isLoopback } from '../security/client-ip.js';
 import { SECURITY_HEADERS } from '../security/headers.js';
 import { checkPasswordPolicy, HasherBusyError, PASSWORD_MESSAGES } from '../security/password.js';
 import { sha256Hex } from '../security/tokens.js';
+import { identityHeaders } from '../proxy/headers.js';
 import type { LimitKind } from '../security/rate-limit.js';
 import { isStoreError, type User } from '../store/types.js';
 
@@ -186,7 +187,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
       return c.json({ error: 'unauthenticated' }, 401);
     }
     const p = s.principal;
-    return c.json({ id: p.userId, email: p.email, name: p.name, provider: p.provider, role: p.role });
+    return c.json({ id: p.userId, email: p.email, emailVerified: p.emailVerified, name: p.name, provider: p.provider, role: p.role });
   });
 
   // Forward-auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth).
@@ -196,12 +197,8 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
       if (deps.settings.current().mode === 'off') return c.body(null, 200);
       return c.json({ error: 'unauthenticated' }, 401);
     }
-    const p = s.principal;
-    c.header('x-forwarded-user', p.userId);
-    c.header('x-forwarded-email', encodeURIComponent(p.email).replaceAll('%40', '@'));
-    c.header('x-forwarded-name', /^[\x20-\x7e]*$/.test(p.name) ? p.name : encodeURIComponent(p.name));
-    c.header('x-forwarded-provider', p.provider);
-    c.header('x-forwarded-role', p.role);
+    const headers = identityHeaders(s.principal); // the proxy's own writer: identical bytes
+    for (let i = 0; i < headers.length; i += 2) c.header(headers[i]!, headers[i + 1]!);
     return c.body(null, 200);
   });
 
@@ -267,8 +264,9 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
   async function startSession(c: C, user: User, provider: string) {
     const previous = c.get('session');
     if (previous) await deps.sessions.revoke(previous.sessionId);
-    const { cookieValue } = await deps.sessions.create(user, provider, { ip: c.get('ip'), userAgent: c.get('userAgent') });
+    const { cookieValue, session } = await deps.sessions.create(user, provider, { ip: c.get('ip'), userAgent: c.get('userAgent') });
     c.header('set-cookie', serializeCookie(deps.cookies.session, cookieValue, { secure: deps.cookies.secure }), { append: true });
+    c.set('session', { sessionId: session.id, principal: principalOf(user, provider) });
   }
 
   // ---- sign-up ----------------------------------------------------------------------------------
@@ -456,17 +454,33 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     if (!csrfOk(c, form)) return errorPage(c, 403, 'Request refused', 'Your form expired. Please try again.');
     const user = await deps.store.findUserById(s.principal.userId);
     if (!user) return c.redirect(`${P}/sign-in`, 303);
+    // Guesses at the current password count like sign-in failures: a stolen session must not become
+    // an unlimited password oracle.
+    const tooMany = await limited(c, 'sign-in');
+    if (tooMany) return tooMany;
+    const allowed = await deps.lockout.reserve(user.email);
     const current = field(form.current_password);
     const next = field(form.password);
-    if (!user.passwordHash || !(await deps.hasher.verify(user.passwordHash, current)).ok) {
-      return accountPage(c, s, { errors: { current_password: 'That is not your current password.' } }, 400);
+    const matches = allowed && user.passwordHash !== null && (await deps.hasher.verify(user.passwordHash, current)).ok;
+    if (!matches) {
+      if (allowed && (await deps.lockout.failed(user.email))) deps.audit.record('lockout', { email: user.email, userId: user.id, ip: c.get('ip'), userAgent: c.get('userAgent') });
+      deps.audit.record('password.change-failed', { userId: user.id, ip: c.get('ip'), userAgent: c.get('userAgent'), detail: allowed ? undefined : 'locked' });
+      const message = allowed ? 'That is not your current password.' : 'Too many wrong attempts. Wait a few minutes, or reset your password.';
+      return accountPage(c, s, { errors: { current_password: message } }, allowed ? 400 : 429);
     }
+    await deps.lockout.succeeded(user.email);
     const problem = checkPasswordPolicy(next, user.email);
     if (problem) return accountPage(c, s, { errors: { password: PASSWORD_MESSAGES[problem] } }, 400);
     await deps.store.updateUser(user.id, { passwordHash: await deps.hasher.hash(next) }, new Date(deps.now()));
-    await deps.sessions.revokeUser(user.id, s.sessionId); // every other device signs in again
+    // Every session ends — this one too: it continues under a new token (re-authentication), so a
+    // token stolen before the change is worthless after it. Outstanding reset links die as well.
+    await deps.sessions.revokeUser(user.id);
+    await deps.store.deleteTokens('reset', user.id);
+    c.set('session', null);
+    await startSession(c, user, s.principal.provider);
+    const fresh = c.get('session') ?? s;
     deps.audit.record('password.changed', { userId: user.id, ip: c.get('ip'), userAgent: c.get('userAgent') });
-    return accountPage(c, s, { notice: 'Password changed. Your other sessions were signed out.' });
+    return accountPage(c, fresh, { notice: 'Password changed. Your other sessions were signed out.' });
   });
 
   const kit: AuthKit = { page, errorPage, csrfField, csrfOk, startSession, limited };

@@ -68,7 +68,13 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   const idle = parseDuration(env.GATEHOUSE_SESSION_IDLE ?? '7d');
   const absolute = parseDuration(env.GATEHOUSE_SESSION_ABSOLUTE ?? '30d');
   if (idle === null) problems.push('GATEHOUSE_SESSION_IDLE must be a duration such as 7d or 12h');
+  else if (idle < 5 * 60_000) problems.push('GATEHOUSE_SESSION_IDLE must be at least 5m (a shorter idle limit signs people out while they read a page)');
   if (absolute === null) problems.push('GATEHOUSE_SESSION_ABSOLUTE must be a duration such as 30d');
+  if (idle !== null && absolute !== null && idle > absolute) problems.push('GATEHOUSE_SESSION_IDLE must not be longer than GATEHOUSE_SESSION_ABSOLUTE');
+  const allowedHosts = splitList(env.GATEHOUSE_ALLOWED_HOSTS ?? '');
+  for (const h of allowedHosts) if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/i.test(h)) problems.push(`GATEHOUSE_ALLOWED_HOSTS: "${h}" is not a host or host:port`);
+  const allowedOrigins = splitList(env.GATEHOUSE_WS_ORIGINS ?? '');
+  for (const o of allowedOrigins) if (!isOrigin(o)) problems.push(`GATEHOUSE_WS_ORIGINS: "${o}" is not an origin such as https://app.example.com`);
   const trustedProxies = splitList(values['trusted-proxies'] ?? env.GATEHOUSE_TRUSTED_PROXIES ?? '');
   try {
     const { parseTrustedProxies } = await import('../security/client-ip.js');
@@ -122,6 +128,8 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     log: (line) => io.err(`gatehouse: ${line}`),
     auditLine: (line) => io.err(line),
     announceSetup: cluster.isPrimary,
+    allowedHosts,
+    allowedOrigins,
     limits: limits.rules,
   }).catch(async (err: Error) => {
     await app?.stop();
@@ -207,4 +215,14 @@ async function runPrimary(workers: number, scope: Scope, io: Io, origin: string)
     process.once('SIGINT', () => stop('SIGINT'));
   });
   return 0;
+}
+
+/** scheme://host[:port] and nothing more. */
+function isOrigin(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === value.replace(/\/$/, '').toLowerCase();
+  } catch {
+    return false;
+  }
 }

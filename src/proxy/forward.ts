@@ -1,12 +1,13 @@
 // Forwarding to the app: undici's Pool.dispatch with keep-alive connections, streaming both ways with
-// backpressure and no buffering. WebSocket upgrades are piped over a fresh TCP connection after the
-// handshake headers are rewritten. The process never dies on a socket error: every stream has an
-// error path.
-import { connect, type Socket } from 'node:net';
+// backpressure and no buffering. WebSocket upgrades go over a fresh connection (see upgrade.ts). The
+// process never dies on a socket error: every stream has an error path.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { downstreamHeaders } from './headers.js';
+import { openUpgrade, type TunnelOptions } from './upgrade.js';
+
+export type { TunnelOptions } from './upgrade.js';
 
 export interface ForwarderOptions {
   upstream: string; // http://host:port
@@ -20,7 +21,12 @@ export type UpstreamFailure = 'unreachable' | 'timeout';
 export interface Forwarder {
   /** Streams req to the app and the answer back. `onFailure` renders 502/504 when nothing was sent yet. */
   forward(req: IncomingMessage, res: ServerResponse, headers: string[], onFailure: (kind: UpstreamFailure) => void): void;
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, headers: string[]): void;
+  /**
+   * Asks the app to switch protocols. Bytes flow both ways only after the app answered `101` with the
+   * protocol that was asked for; any other answer is relayed as an ordinary response and both sides
+   * are closed, so nothing the client sent after the handshake ever reaches the app unchecked.
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, headers: string[], tunnel: TunnelOptions): void;
   /** New TCP connections made to the app (connection reuse is asserted in tests). */
   readonly connectionsOpened: number;
   close(): Promise<void>;
@@ -106,30 +112,9 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       }
     },
 
-    upgrade(req, socket, head, headers) {
-      const upstream: Socket = connect({ host: upstreamHost, port: upstreamPort });
+    upgrade(req, socket, head, headers, tunnel) {
       connectionsOpened++;
-      const fail = () => {
-        socket.destroy();
-        upstream.destroy();
-      };
-      upstream.once('error', () => {
-        if (socket.writable && !upstream.bytesRead) {
-          socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\napp unreachable\n');
-        }
-        fail();
-      });
-      socket.on('error', fail);
-      upstream.once('connect', () => {
-        let head1 = `${req.method} ${req.url} HTTP/1.1\r\n`;
-        for (let i = 0; i < headers.length; i += 2) head1 += `${headers[i]}: ${headers[i + 1]}\r\n`;
-        upstream.write(head1 + '\r\n');
-        if (head.length) upstream.write(head);
-        upstream.pipe(socket);
-        socket.pipe(upstream);
-      });
-      socket.once('close', () => upstream.destroy());
-      upstream.once('close', () => socket.destroy());
+      openUpgrade(upstreamHost, upstreamPort, req, socket, head, headers, ownCookies, tunnel);
     },
 
     get connectionsOpened() {

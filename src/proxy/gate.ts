@@ -10,10 +10,13 @@ import { bearerApiKey, type ApiKeyService } from '../session/api-keys.js';
 import type { RateLimiter } from '../security/rate-limit.js';
 import type { AuditLog } from '../audit.js';
 import { isLoopback, type TrustedProxies } from '../security/client-ip.js';
-import { SECURITY_HEADERS } from '../security/headers.js';
+import { gateAnswerHeaders, HSTS, SECURITY_HEADERS } from '../security/headers.js';
+import { ALL_OWN_COOKIES } from '../session/cookies.js';
 import { identityHeaders, upstreamHeaders, type ForwardContext } from './headers.js';
 import type { Forwarder, UpstreamFailure } from './forward.js';
 import { isPublicPath } from './paths.js';
+import { createHostPolicy, type HostPolicy } from './hosts.js';
+import { createTunnelWatch } from './tunnels.js';
 
 export interface GateDeps {
   prefix: string;
@@ -27,6 +30,12 @@ export interface GateDeps {
   cookies: CookieNames;
   trusted: TrustedProxies;
   publicUrl: URL | null;
+  /** Hosts besides the public URL's that may be served (host, or host:port). */
+  allowedHosts?: readonly string[];
+  /** Origins besides the public URL's that may open WebSockets (https://app.example.com). */
+  allowedOrigins?: readonly string[];
+  /** Tunnel limits (ms): handshake answer, idle, half-close grace, session re-check cadence. */
+  tunnels?: Partial<TunnelLimits>;
   /** Renders one of Gatehouse's error pages (HTML) for the 5xx answers the gate gives itself. */
   errorPage(status: number, heading: string, message: string): string;
   onStoreError(err: unknown): void;
@@ -35,14 +44,34 @@ export interface GateDeps {
 export interface Gate {
   handle: RequestListener;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Open tunnels (WebSockets) now. */
+  readonly tunnels: number;
+  /** Closes every open tunnel (shutdown). */
+  close(): void;
 }
+
+export interface TunnelLimits {
+  handshakeMs: number;
+  idleMs: number;
+  halfCloseMs: number;
+  /** How often a tunnel's session is checked again: a session ended anywhere closes it within this
+   *  plus the session cache's 2 s. */
+  recheckMs: number;
+}
+
+export const DEFAULT_TUNNEL_LIMITS: TunnelLimits = { handshakeMs: 60_000, idleMs: 300_000, halfCloseMs: 10_000, recheckMs: 1_000 };
 
 const UNAUTHENTICATED = JSON.stringify({ error: 'unauthenticated' });
 const UNAVAILABLE = JSON.stringify({ error: 'unavailable' });
+const FORBIDDEN_ORIGIN = JSON.stringify({ error: 'forbidden', reason: 'origin' });
 
 export function createGate(deps: GateDeps): Gate {
   const prefix = deps.prefix;
-  const ownCookies = [deps.cookies.session, deps.cookies.csrf] as const;
+  const secure = deps.publicUrl?.protocol === 'https:';
+  const answerHeaders = gateAnswerHeaders(secure);
+  const hosts: HostPolicy = createHostPolicy(deps.publicUrl, deps.allowedHosts ?? [], deps.trusted);
+  const limits: TunnelLimits = { ...DEFAULT_TUNNEL_LIMITS, ...deps.tunnels };
+  const watch = createTunnelWatch(limits.recheckMs);
   const identityCache = new WeakMap<ResolvedSession, string[]>();
 
   const identityOf = (s: ResolvedSession) => {
@@ -55,7 +84,7 @@ export function createGate(deps: GateDeps): Gate {
     return url.startsWith(prefix) && (url.length === prefix.length || url[prefix.length] === '/' || url[prefix.length] === '?');
   }
 
-  function context(req: IncomingMessage, upgrade: boolean, dropAuthorization = false): ForwardContext {
+  function context(req: IncomingMessage, upgrade: boolean): ForwardContext {
     const peer = req.socket.remoteAddress;
     const viaTrusted = deps.trusted.any && deps.trusted.isTrusted(peer ?? '');
     const fwdProto = viaTrusted ? req.headers['x-forwarded-proto'] : undefined;
@@ -70,8 +99,7 @@ export function createGate(deps: GateDeps): Gate {
             ? 'https'
             : 'http',
       host: deps.publicUrl ? deps.publicUrl.host : typeof fwdHost === 'string' ? fwdHost : req.headers.host,
-      cookieNames: ownCookies,
-      dropAuthorization,
+      cookieNames: ALL_OWN_COOKIES,
       upgrade,
     };
   }
@@ -79,38 +107,43 @@ export function createGate(deps: GateDeps): Gate {
   function failed(res: ServerResponse, kind: UpstreamFailure) {
     const status = kind === 'timeout' ? 504 : 502;
     const heading = kind === 'timeout' ? 'The app took too long to answer' : 'The app is not reachable';
-    send(res, status, deps.errorPage(status, heading, 'Gatehouse is running, but the app behind it did not answer. Please try again in a moment.'), 'text/html; charset=utf-8');
+    page(res, status, deps.errorPage(status, heading, 'Gatehouse is running, but the app behind it did not answer. Please try again in a moment.'));
   }
 
-  function forward(req: IncomingMessage, res: ServerResponse, session: ResolvedSession | null, viaKey = false) {
+  function forward(req: IncomingMessage, res: ServerResponse, session: ResolvedSession | null) {
     const fwd = deps.forwarder;
     if (!fwd) {
-      send(res, 404, deps.errorPage(404, 'Page not found', 'Gatehouse serves only its own routes here.'), 'text/html; charset=utf-8');
+      page(res, 404, deps.errorPage(404, 'Page not found', 'Gatehouse serves only its own routes here.'));
       return;
     }
-    fwd.forward(req, res, upstreamHeaders(req, context(req, false, viaKey), session ? identityOf(session) : null), (kind) => failed(res, kind));
+    fwd.forward(req, res, upstreamHeaders(req, context(req, false), session ? identityOf(session) : null), (kind) => failed(res, kind));
+  }
+
+  /** One of Gatehouse's HTML pages, with the headers every page of ours carries. */
+  function page(res: ServerResponse, status: number, html: string) {
+    if (res.headersSent) return void res.destroy();
+    for (const [k, v] of SECURITY_HEADERS) res.setHeader(k, v);
+    if (secure) res.setHeader(HSTS[0], HSTS[1]);
+    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html) });
+    res.end(html);
+  }
+
+  /** A short answer the gate writes itself (JSON, plain text or an empty redirect). */
+  function answer(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body = '') {
+    req.resume(); // drain and discard any body: the app receives nothing
+    if (res.headersSent) return void res.destroy();
+    for (const [k, v] of answerHeaders) res.setHeader(k, v);
+    res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
+    res.end(body);
   }
 
   function deny(req: IncomingMessage, res: ServerResponse) {
     const method = req.method;
     const accept = req.headers.accept ?? '';
     if ((method === 'GET' || method === 'HEAD') && accept.includes('text/html')) {
-      res.writeHead(302, {
-        location: `${prefix}/sign-in?return_to=${encodeURIComponent(req.url ?? '/')}`,
-        'cache-control': 'no-store',
-        'content-length': '0',
-      });
-      res.end();
-      return;
+      return answer(req, res, 302, { location: `${prefix}/sign-in?return_to=${encodeURIComponent(req.url ?? '/')}` });
     }
-    res.writeHead(401, {
-      'content-type': 'application/json',
-      'www-authenticate': 'Cookie realm="gatehouse"',
-      'cache-control': 'no-store',
-      'content-length': String(UNAUTHENTICATED.length),
-    });
-    res.end(UNAUTHENTICATED);
-    req.resume(); // drain and discard any body: the app receives nothing
+    answer(req, res, 401, { 'content-type': 'application/json', 'www-authenticate': 'Cookie realm="gatehouse"' }, UNAUTHENTICATED);
   }
 
   function unavailable(req: IncomingMessage, res: ServerResponse, err: unknown) {
@@ -118,8 +151,8 @@ export function createGate(deps: GateDeps): Gate {
     req.resume();
     const html = (req.headers.accept ?? '').includes('text/html');
     res.setHeader('retry-after', '5');
-    if (html) send(res, 503, deps.errorPage(503, 'Temporarily unavailable', 'We cannot check your sign-in right now. Please try again in a moment.'), 'text/html; charset=utf-8');
-    else send(res, 503, UNAVAILABLE, 'application/json');
+    if (html) page(res, 503, deps.errorPage(503, 'Temporarily unavailable', 'We cannot check your sign-in right now. Please try again in a moment.'));
+    else answer(req, res, 503, { 'content-type': 'application/json' }, UNAVAILABLE);
   }
 
   /** Decides, from settings only, whether this request may pass without a session. */
@@ -136,8 +169,8 @@ export function createGate(deps: GateDeps): Gate {
     if (key) {
       const meta = { ip: deps.trusted.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']), userAgent: req.headers['user-agent'] ?? null };
       deps.apiKeys.resolve(key, meta).then(
-        (s) => (s ? forward(req, res, s, true) : refusedKey(req, res)),
-        (err) => (passesWithoutSession(req) ? forward(req, res, null, true) : unavailable(req, res, err)),
+        (s) => (s ? forward(req, res, s) : refusedKey(req, res)),
+        (err) => (passesWithoutSession(req) ? forward(req, res, null) : unavailable(req, res, err)),
       );
       return;
     }
@@ -152,22 +185,21 @@ export function createGate(deps: GateDeps): Gate {
     try {
       const verdict = await deps.limits.check('api-key', ip);
       if (!verdict.ok) {
-        req.resume();
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(verdict.retryAfterSec), 'cache-control': 'no-store' });
-        res.end(JSON.stringify({ error: 'rate_limited' }));
-        return;
+        return answer(req, res, 429, { 'content-type': 'application/json', 'retry-after': String(verdict.retryAfterSec) }, JSON.stringify({ error: 'rate_limited' }));
       }
     } catch (err) {
       return unavailable(req, res, err);
     }
-    if (passesWithoutSession(req)) forward(req, res, null, true);
+    if (passesWithoutSession(req)) forward(req, res, null);
     else deny(req, res);
   }
 
   const handle: RequestListener = (req, res) => {
     const url = req.url ?? '/';
     const refusal = malformed(req);
-    if (refusal) return sendPlain(res, refusal[0], refusal[1], req);
+    if (refusal) return answer(req, res, refusal[0], { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, refusal[1] + '\n');
+    const elsewhere = hosts.misdirected(req, isAuthRoute(url) ? url.slice(prefix.length) : null);
+    if (elsewhere) return answer(req, res, elsewhere.status, elsewhere.headers, elsewhere.body);
     if (isAuthRoute(url)) {
       void deps.authApp(req, res);
       return;
@@ -187,25 +219,51 @@ export function createGate(deps: GateDeps): Gate {
     withoutSession(req, res);
   };
 
-  function refuseUpgrade(socket: Duplex, status: number, reason: string) {
-    const body = status === 401 ? UNAUTHENTICATED : UNAVAILABLE;
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncache-control: no-store\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
-    );
+  function refuseUpgrade(socket: Duplex, status: number, reason: string, body = status === 401 ? UNAUTHENTICATED : status === 403 ? FORBIDDEN_ORIGIN : UNAVAILABLE) {
+    let head = `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\n`;
+    for (const [k, v] of answerHeaders) head += `${k}: ${v}\r\n`;
+    socket.end(`${head}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  }
+
+  /**
+   * Cross-site WebSocket hijacking: a browser sends the victim's cookie with an upgrade that any page
+   * opens, and the Same-Origin Policy does not apply to WebSockets. A browser always sends Origin: it
+   * must be ours (or one the operator listed). Clients that are no browser send none and pass.
+   */
+  function foreignOrigin(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined) return false;
+    const ours = deps.publicUrl ? deps.publicUrl.origin : `${'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'}://${req.headers.host ?? ''}`;
+    const o = origin.toLowerCase();
+    return o !== ours.toLowerCase() && !(deps.allowedOrigins ?? []).some((a) => a.toLowerCase() === o);
   }
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
     socket.on('error', () => socket.destroy());
     const url = req.url ?? '/';
     const refusal = malformed(req);
-    if (refusal) return socket.end(`HTTP/1.1 ${refusal[0]} Refused\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    if (refusal) return refuseUpgrade(socket, refusal[0], 'Refused', '');
+    const elsewhere = hosts.misdirected(req, null);
+    if (elsewhere) return refuseUpgrade(socket, 421, 'Misdirected Request', elsewhere.body);
     const fwd = deps.forwarder;
-    if (isAuthRoute(url) || !fwd) return refuseUpgrade(socket, 404 as number, 'Not Found');
-    const go = (s: ResolvedSession | null) => fwd.upgrade(req, socket, head, upstreamHeaders(req, context(req, true), s ? identityOf(s) : null));
+    if (isAuthRoute(url) || !fwd) return refuseUpgrade(socket, 404, 'Not Found', '');
+    if (deps.settings.current().mode !== 'off' && foreignOrigin(req)) return refuseUpgrade(socket, 403, 'Forbidden');
+    const go = (s: ResolvedSession | null, stillValid: (() => Promise<boolean>) | null) =>
+      fwd.upgrade(req, socket, head, upstreamHeaders(req, context(req, true), s ? identityOf(s) : null), {
+        handshakeTimeoutMs: limits.handshakeMs,
+        idleMs: limits.idleMs,
+        halfCloseMs: limits.halfCloseMs,
+        opened: (close) => watch.add(close, stillValid),
+      });
     const cookie = readCookie(req.headers.cookie, deps.cookies.session);
-    if (!cookie) return passesWithoutSession(req) ? go(null) : refuseUpgrade(socket, 401, 'Unauthorized');
+    const passes = () => passesWithoutSession(req);
+    if (!cookie) return passes() ? go(null, null) : refuseUpgrade(socket, 401, 'Unauthorized');
     deps.sessions.resolve(cookie).then(
-      (s) => (s ? go(s) : passesWithoutSession(req) ? go(null) : refuseUpgrade(socket, 401, 'Unauthorized')),
+      (s) => {
+        // The tunnel lives only as long as the session: it is checked again on the session's cadence.
+        if (s) return go(s, async () => (await deps.sessions.resolve(cookie)) !== null);
+        return passes() ? go(null, null) : refuseUpgrade(socket, 401, 'Unauthorized');
+      },
       (err) => {
         deps.onStoreError(err);
         refuseUpgrade(socket, 503, 'Service Unavailable');
@@ -213,7 +271,14 @@ export function createGate(deps: GateDeps): Gate {
     );
   }
 
-  return { handle, upgrade };
+  return {
+    handle,
+    upgrade,
+    get tunnels() {
+      return watch.size;
+    },
+    close: () => watch.closeAll(),
+  };
 }
 
 const MAX_URL = 8192;
@@ -234,18 +299,3 @@ function malformed(req: IncomingMessage): [number, string] | null {
   return null;
 }
 
-function sendPlain(res: ServerResponse, status: number, message: string, req: IncomingMessage) {
-  req.resume();
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close', 'content-length': Buffer.byteLength(message) + 1 });
-  res.end(message + '\n');
-}
-
-function send(res: ServerResponse, status: number, body: string, type: string) {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  for (const [k, v] of SECURITY_HEADERS) res.setHeader(k, v);
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}

@@ -11,9 +11,13 @@ const HOP_BY_HOP = new Set([
   'proxy-authorization', 'proxy-authenticate', 'expect', 'http2-settings',
 ]);
 
-// Headers an app may trust as identity or client facts: only Gatehouse may set them.
+// Headers an app may trust as identity, client or routing facts: only Gatehouse may set them. The
+// client-IP family is what CDNs and load balancers set and frameworks read; the method overrides make
+// frameworks treat a GET as a DELETE behind the gate's back.
 const RESERVED_EXACT = new Set([
-  'forwarded', 'x-real-ip', 'x-client-ip', 'true-client-ip', 'x-original-url', 'x-rewrite-url', 'x-original-uri',
+  'forwarded', 'x-real-ip', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'x-cluster-client-ip', 'fastly-client-ip',
+  'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-original-method', 'x-original-host',
+  'x-http-method-override', 'x-http-method', 'x-method-override',
   'remote-user', 'remote-email', 'remote-name', 'remote-groups', 'x-remote-user', 'x-user', 'x-email',
 ]);
 const RESERVED_PREFIXES = ['x-forwarded-', 'x-auth-request-', 'x-gatehouse-'];
@@ -31,24 +35,46 @@ export interface ForwardContext {
   proto: string; // http | https, as the client reached us
   host: string | undefined; // as the client reached us
   cookieNames: readonly string[]; // Gatehouse's own cookies, removed from Cookie
-  dropAuthorization: boolean; // an API key authenticated this request
   upgrade: boolean; // keep Upgrade/Connection for WebSocket handshakes
 }
 
-/** A non-ASCII header value is sent percent-encoded UTF-8 (never dropped, never a crash). */
+// Printable ASCII without "%", not starting or ending with a space: sent as it is.
+const PLAIN_VALUE = /^(?:[\x21-\x24\x26-\x7e](?:[\x20-\x24\x26-\x7e]*[\x21-\x24\x26-\x7e])?)?$/;
+
+/**
+ * Identity values are percent-encoded UTF-8 wherever needed — "%", anything outside printable ASCII
+ * (CR and LF included) and a leading or trailing space (header parsers trim it) — so decoding with
+ * decodeURIComponent / unquote / PathUnescape is always safe and always gives back what the user typed:
+ * `Bob 100% + Co` arrives as `Bob 100%25 + Co`, a name typed as `Zo%C3%AB` as `Zo%25C3%25AB`.
+ */
 export function encodeHeaderValue(value: string): string {
-  // Printable ASCII passes unchanged; anything else (including CR/LF) is percent-encoded.
-  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+  if (PLAIN_VALUE.test(value)) return value;
+  const chars = [...value];
+  let out = '';
+  chars.forEach((ch, i) => {
+    const code = ch.codePointAt(0)!;
+    const edgeSpace = code === 0x20 && (i === 0 || i === chars.length - 1);
+    if (code >= 0x20 && code <= 0x7e && code !== 0x25 && !edgeSpace) out += ch;
+    else for (const byte of Buffer.from(ch, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  });
+  return out;
 }
 
+/** The one writer of identity headers, for the proxy path and for /auth/check alike. */
 export function identityHeaders(p: Principal): string[] {
   return [
     'x-forwarded-user', p.userId,
     'x-forwarded-email', encodeHeaderValue(p.email),
+    'x-forwarded-email-verified', p.emailVerified ? 'true' : 'false',
     'x-forwarded-name', encodeHeaderValue(p.name),
     'x-forwarded-provider', encodeHeaderValue(p.provider),
     'x-forwarded-role', p.role,
   ];
+}
+
+/** An Authorization header that carries one of Gatehouse's own credentials (never forwarded). */
+export function isGatehouseCredential(authorization: string): boolean {
+  return /^bearer\s+ghk_/i.test(authorization);
 }
 
 const enum Rule {
@@ -83,11 +109,11 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext, ident
     if (listed && listed.has(name.toLowerCase().replaceAll('_', '-'))) continue;
     let value = raw[i + 1]!;
     if (rule === Rule.Cookie) {
-      const kept = stripCookies(value, ctx.cookieNames);
+      const kept = value.includes('gatehouse_') ? stripCookies(value, ctx.cookieNames) : value;
       if (kept === undefined) continue;
       value = kept;
-    } else if (rule === Rule.Authorization && ctx.dropAuthorization) {
-      continue;
+    } else if (rule === Rule.Authorization && isGatehouseCredential(value)) {
+      continue; // whichever credential authenticated, Gatehouse's own never reach the app
     }
     out.push(name, value);
   }
@@ -118,7 +144,7 @@ export function downstreamHeaders(headers: Record<string, string | string[] | un
   return out;
 }
 
-function setsOwnCookie(line: string, ownCookies: readonly string[]): boolean {
+export function setsOwnCookie(line: string, ownCookies: readonly string[]): boolean {
   const eq = line.indexOf('=');
   const name = (eq === -1 ? line : line.slice(0, eq)).trim();
   return ownCookies.includes(name) || ownCookies.includes(name.replace(/^__(Host|Secure)-/, ''));

@@ -13,3 +13,17 @@ export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
   ['permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()'],
   ['cache-control', 'no-store'],
 ];
+
+export const HSTS = ['strict-transport-security', 'max-age=31536000; includeSubDomains'] as const;
+
+/** Headers for the short answers the gate writes itself (redirects, 401/4xx/5xx without a page). */
+export function gateAnswerHeaders(secure: boolean): ReadonlyArray<readonly [string, string]> {
+  const base: Array<readonly [string, string]> = [
+    ['x-content-type-options', 'nosniff'],
+    ['content-security-policy', "default-src 'none'; frame-ancestors 'none'"],
+    ['referrer-policy', 'same-origin'],
+    ['cache-control', 'no-store'],
+  ];
+  if (secure) base.push(HSTS);
+  return base;
+}

@@ -72,7 +72,7 @@ export function createApiKeyService(
       const role: Role = user.role === 'admin' ? key.role : 'member';
       const resolved: ResolvedSession = {
         sessionId: `key:${key.id}`,
-        principal: { userId: user.id, email: user.email, name: user.name, provider: 'api-key', role },
+        principal: { userId: user.id, email: user.email, name: user.name, provider: 'api-key', role, emailVerified: user.emailVerified },
       };
       const touchedAt = hit?.touchedAt ?? key.lastUsedAt?.getTime() ?? 0;
       const entry = { resolved, checkedAt: t, touchedAt, expiresAt: key.expiresAt?.getTime() ?? null };

@@ -6,6 +6,14 @@ export interface CookieNames {
   secure: boolean;
 }
 
+/**
+ * Every cookie Gatehouse sets, in both spellings. All of them are removed before a request reaches
+ * the app and none may be set by the app, whatever the scheme: after a move from http to https a
+ * browser still holds the old spelling, and it must not leak either.
+ */
+export const OWN_COOKIE_BASES = ['gatehouse_session', 'gatehouse_csrf', 'gatehouse_oauth'] as const;
+export const ALL_OWN_COOKIES: readonly string[] = OWN_COOKIE_BASES.flatMap((base) => [base, `__Host-${base}`]);
+
 export function cookieNames(secure: boolean): CookieNames {
   return secure
     ? { session: '__Host-gatehouse_session', csrf: '__Host-gatehouse_csrf', secure }

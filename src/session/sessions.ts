@@ -14,6 +14,7 @@ export interface Principal {
   name: string;
   provider: string;
   role: Role;
+  emailVerified: boolean;
 }
 
 export interface ResolvedSession {
@@ -25,7 +26,7 @@ export interface SessionOptions {
   idleMs: number;
   absoluteMs: number;
   revalidateMs?: number; // default 2 s
-  touchEveryMs?: number; // default 60 s
+  touchEveryMs?: number; // default: a quarter of the idle limit, at most 60 s
   maxCached?: number; // default 100k
   now?: () => number;
 }
@@ -61,12 +62,40 @@ function intern(s: string): string {
   return s;
 }
 
+/** Who a session speaks for, as the gate forwards it. */
+export function principalOf(user: User, provider: string): Principal {
+  // provider and role come from a handful of values: share one string each across all entries.
+  return { userId: user.id, email: user.email, name: user.name, provider: intern(provider), role: user.role === 'admin' ? 'admin' : 'member', emailVerified: user.emailVerified };
+}
+
 export function createSessionService(store: Store, secret: Buffer, opts: SessionOptions): SessionService {
   const now = opts.now ?? Date.now;
   const revalidateMs = opts.revalidateMs ?? 2000;
-  const touchEveryMs = opts.touchEveryMs ?? 60_000;
+  // "Last seen" must be written well inside the idle window, or an active session would still expire.
+  const touchEveryMs = opts.touchEveryMs ?? Math.min(60_000, Math.floor(opts.idleMs / 4));
   const maxCached = opts.maxCached ?? 100_000;
   const cache = new Map<string, CacheEntry>();
+  // Revocations this process made recently, by a sequence number. A store lookup that started before a
+  // revocation must not put the revoked session back in the cache when it finishes after it.
+  let revocationSeq = 0;
+  const revokedSessions = new Map<string, number>();
+  const revokedUsers = new Map<string, { seq: number; except: string | undefined }>();
+  let revokedAllSeq = -1;
+  const revokedSince = (startSeq: number, sessionId: string, userId: string) => {
+    if (revokedAllSeq > startSeq) return true;
+    if ((revokedSessions.get(sessionId) ?? -1) > startSeq) return true;
+    const u = revokedUsers.get(userId);
+    return u !== undefined && u.seq > startSeq && u.except !== sessionId;
+  };
+  const lookupsInFlight = { n: 0 };
+  const noteRevocation = () => {
+    // Forget old marks once no lookup that could have raced with them is still running.
+    if (lookupsInFlight.n === 0 || revokedSessions.size + revokedUsers.size > 10_000) {
+      revokedSessions.clear();
+      revokedUsers.clear();
+    }
+    return ++revocationSeq;
+  };
   let key = secret;
   let touches = 0;
 
@@ -142,23 +171,31 @@ export function createSessionService(store: Store, secret: Buffer, opts: Session
       if (!token) return null;
       const id = sha256Hex(token);
       const t = now();
-      const session = await store.findSession(id);
+      const startSeq = revocationSeq;
+      lookupsInFlight.n++;
+      let session: Session | null;
+      let user: User | null = null;
+      try {
+        session = await store.findSession(id);
+        if (session) user = await store.findUserById(session.userId);
+      } finally {
+        lookupsInFlight.n--;
+      }
       if (!session || !alive({ lastSeenAt: session.lastSeenAt.getTime(), expiresAt: session.expiresAt.getTime() }, t)) {
         cache.delete(cookieValue);
         if (session) await store.deleteSession(id);
         return null;
       }
-      const user = await store.findUserById(session.userId);
+      if (revokedSince(startSeq, id, session.userId)) return null; // revoked while we were asking
       if (!user || user.disabled) {
         cache.delete(cookieValue);
         return null;
       }
       const previous = cache.get(cookieValue);
-      // provider and role come from a handful of values: share one string each across all entries.
       const entry: CacheEntry = {
         resolved: {
           sessionId: id,
-          principal: { userId: user.id, email: user.email, name: user.name, provider: intern(session.provider), role: user.role === 'admin' ? 'admin' : 'member' },
+          principal: principalOf(user, session.provider),
         },
         checkedAt: t,
         lastSeenAt: Math.max(session.lastSeenAt.getTime(), previous?.lastSeenAt ?? 0),
@@ -170,14 +207,17 @@ export function createSessionService(store: Store, secret: Buffer, opts: Session
     },
 
     async revoke(sessionId) {
+      revokedSessions.set(sessionId, noteRevocation());
       evictWhere((e) => e.resolved.sessionId === sessionId);
       await store.deleteSession(sessionId);
     },
     async revokeUser(userId, exceptSessionId) {
+      revokedUsers.set(userId, { seq: noteRevocation(), except: exceptSessionId });
       evictWhere((e) => e.resolved.principal.userId === userId && e.resolved.sessionId !== exceptSessionId);
       await store.deleteUserSessions(userId, exceptSessionId);
     },
     async revokeAll() {
+      revokedAllSeq = noteRevocation();
       cache.clear();
       await store.deleteAllSessions();
     },
