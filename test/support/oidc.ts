@@ -53,9 +53,10 @@ export async function startTestIdp(redirectUris: string[]): Promise<TestIdp> {
   });
   provider.on('server_error', (_ctx, err) => process.stderr.write(`test idp: ${err.message}\n`));
   const idp = { idTokenFilter: null as TestIdp['idTokenFilter'] };
-  provider.use(async (ctx, next) => {
+  // Runs around oidc-provider's own routing, so it sees the token endpoint's answer before it is sent.
+  provider.use(async (ctx: { path: string; body: unknown }, next: () => Promise<void>) => {
     await next();
-    const body: unknown = ctx.body;
+    const body = ctx.body;
     if (!idp.idTokenFilter || ctx.path !== '/token' || !body || typeof body !== 'object' || !('id_token' in body)) return;
     if (typeof body.id_token === 'string') ctx.body = { ...body, id_token: await idp.idTokenFilter(body.id_token) };
   });
