@@ -13,6 +13,8 @@ export type AuditEvent =
   | 'password.reset'
   | 'email.verified'
   | 'provider.login'
+  | 'provider.link-refused'
+  | 'provider.token-refused'
   | 'admin.action'
   | 'lockout'
   | 'rate-limited'

@@ -1,8 +1,9 @@
 // Social login: /auth/oauth/:provider/start and /callback. Authorization code flow with PKCE, state and
-// nonce (openid-client does the protocol checks). The in-flight transaction lives in a short-lived
-// encrypted cookie, so any replica can finish what another started. Accounts are keyed on
-// (issuer, subject); an IdP account is linked to an existing email account only when the IdP says the
-// email is verified (SPEC §6).
+// nonce (openid-client does the protocol checks; we check the ID token's signature ourselves, see
+// id-token.ts). The in-flight transaction lives in a short-lived encrypted cookie, so any replica can
+// finish what another started. Accounts are keyed on (issuer, subject); an IdP account is linked to an
+// existing email account only when the IdP says the email is verified AND the local account has
+// confirmed it too (SPEC §6).
 import { createHmac } from 'node:crypto';
 import type { Hono } from 'hono';
 import type * as Oidc from 'openid-client';
@@ -12,6 +13,7 @@ import { clearCookie, readCookie } from '../session/cookies.js';
 import { safeReturnTo } from '../security/redirect.js';
 import { isStoreError, type User } from '../store/types.js';
 import { configurationFor, loadOidc, PRESETS, type ProviderEntry } from './providers.js';
+import { createIdTokenVerifier, IdTokenRejected } from './id-token.js';
 
 const TRANSACTION_TTL_MS = 10 * 60_000;
 
@@ -31,10 +33,17 @@ interface Profile {
   name: string | null;
 }
 
+/** Why no session was started, and with which status the refusal page answers. */
+interface Refusal {
+  problem: string;
+  status: number;
+}
+
 export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): void {
   const P = deps.prefix;
   const cookieName = deps.cookies.secure ? '__Host-gatehouse_oauth' : 'gatehouse_oauth';
   const configs = new Map<string, { key: string; config: Promise<Oidc.Configuration> }>();
+  const idTokens = createIdTokenVerifier();
   const keyFor = () => createHmac('sha256', deps.settings.current().secret).update('gatehouse oauth transaction').digest();
 
   function configOf(p: ProviderEntry): Promise<Oidc.Configuration> {
@@ -122,14 +131,19 @@ export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKi
         expectedState: tx.s,
         ...(PRESETS[p.kind].oauthOnly ? {} : { expectedNonce: tx.n, idTokenExpected: true }),
       });
+      // GitHub is OAuth 2.0 only: no ID token, the profile comes from its API over TLS.
+      if (!PRESETS[p.kind].oauthOnly) await verifyIdToken(p, config, tokens.id_token);
       profile = PRESETS[p.kind].oauthOnly ? await githubProfile(config, tokens.access_token) : await oidcProfile(config, tokens, incoming);
     } catch (err) {
       process.stderr.write(`gatehouse: provider ${p.name}: callback refused: ${(err as Error).message}\n`);
+      if (err instanceof IdTokenRejected) {
+        deps.audit.record('provider.token-refused', { ip: c.get('ip'), userAgent: c.get('userAgent'), detail: `${p.name}: ${err.message}`.slice(0, 300) });
+      }
       return fail(c, `We could not confirm your ${p.name} sign-in. Please start again.`);
     }
 
     const user = await accountFor(c, p, issuer, profile);
-    if (!(user && 'id' in user)) return fail(c, user.problem, 403);
+    if (!('id' in user)) return fail(c, user.problem, user.status);
     await kit.startSession(c, user, p.name);
     deps.audit.record('provider.login', { userId: user.id, email: user.email, ip: c.get('ip'), userAgent: c.get('userAgent'), detail: p.name });
     return c.redirect(tx.r, 303);
@@ -137,39 +151,64 @@ export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKi
   app.get(`${P}/oauth/:provider/callback`, callback);
   app.post(`${P}/oauth/:provider/callback`, callback);
 
-  async function accountFor(c: AuthContext, p: ProviderEntry, issuer: string, profile: Profile): Promise<User | { problem: string }> {
+  /** openid-client leaves the signature of a token-endpoint ID token unchecked; we do not (id-token.ts). */
+  async function verifyIdToken(p: ProviderEntry, config: Oidc.Configuration, idToken: string | undefined): Promise<void> {
+    if (!idToken) throw new IdTokenRejected('no ID token in the token response');
+    const meta = config.serverMetadata();
+    await idTokens.verify(idToken, { provider: p.name, issuer: meta.issuer, audience: p.clientId, jwksUri: meta.jwks_uri }, deps.now());
+  }
+
+  async function accountFor(c: AuthContext, p: ProviderEntry, issuer: string, profile: Profile): Promise<User | Refusal> {
     const now = new Date(deps.now());
     const linked = await deps.store.findIdentity(issuer, profile.subject);
     if (linked) {
       const user = await deps.store.findUserById(linked.userId);
-      if (!user || user.disabled) return { problem: 'This account is disabled.' };
+      if (!user || user.disabled) return { problem: 'This account is disabled.', status: 403 };
       return user;
     }
-    if (!profile.email) return { problem: `${p.name} did not share an email address, which this app needs.` };
+    if (!profile.email) return { problem: `${p.name} did not share an email address, which this app needs.`, status: 403 };
     const email = profile.email.trim().toLowerCase();
     const existing = await deps.store.findUserByEmail(email);
-    if (existing) {
-      // Linking on an unverified email would let anyone who types your address at the IdP take over.
-      if (!profile.emailVerified) return { problem: `An account with ${email} exists. Sign in with your password; ${p.name} has not verified this address.` };
-      if (existing.disabled) return { problem: 'This account is disabled.' };
-      await linkIdentity(p, issuer, profile, existing.id, now);
-      return existing;
-    }
+    if (existing) return linkExisting(c, p, issuer, profile, existing, now);
     const settings = deps.settings.current();
-    if (settings.signUp === 'invite') return { problem: 'Sign-up is by invitation only.' };
+    if (settings.signUp === 'invite') return { problem: 'Sign-up is by invitation only.', status: 403 };
     if (settings.signUp === 'domains' && (!profile.emailVerified || !settings.allowedDomains.includes(email.slice(email.lastIndexOf('@') + 1)))) {
-      return { problem: 'Sign-up is limited to approved email domains.' };
+      return { problem: 'Sign-up is limited to approved email domains.', status: 403 };
     }
     let user: User;
     try {
       user = await deps.store.createUser({ email, name: (profile.name ?? email.split('@')[0] ?? email).slice(0, 100), role: 'member', passwordHash: null, emailVerified: profile.emailVerified }, now);
     } catch (err) {
-      if (isStoreError(err, 'DUPLICATE')) return { problem: 'Please try again.' }; // a concurrent sign-up of the same email won
+      if (isStoreError(err, 'DUPLICATE')) return { problem: 'Please try again.', status: 403 }; // a concurrent sign-up of the same email won
       throw err;
     }
     await linkIdentity(p, issuer, profile, user.id, now);
     deps.audit.record('sign-up', { userId: user.id, email, ip: c.get('ip'), userAgent: c.get('userAgent'), detail: p.name });
     return user;
+  }
+
+  /** An IdP account whose email matches a local account: linked only when BOTH sides proved the address.
+   *  The IdP's word alone is not enough: anyone can sign up here with an address they do not own (no
+   *  mail bound means it is never confirmed), and linking would hand the real owner's IdP sign-in to
+   *  that squatter's account, whose password and sessions keep working. */
+  async function linkExisting(c: AuthContext, p: ProviderEntry, issuer: string, profile: Profile, existing: User, now: Date): Promise<User | Refusal> {
+    const refuse = (reason: string, refusal: Refusal): Refusal => {
+      deps.audit.record('provider.link-refused', { userId: existing.id, email: existing.email, ip: c.get('ip'), userAgent: c.get('userAgent'), detail: `${p.name}: ${reason}` });
+      return refusal;
+    };
+    // Linking on an unverified IdP email would let anyone who types your address at the IdP take over.
+    if (!profile.emailVerified) {
+      return refuse('provider did not verify the email', { problem: `An account with ${existing.email} exists. Sign in with your password; ${p.name} has not verified this address.`, status: 403 });
+    }
+    if (existing.disabled) return { problem: 'This account is disabled.', status: 403 };
+    if (!existing.emailVerified) {
+      return refuse('local account email not confirmed', {
+        problem: `An account with ${existing.email} already exists here, and its address has not been confirmed, so it cannot be joined to your ${p.name} sign-in. If the account is yours, sign in with your password and confirm your email address (or reset your password), then use ${p.name} again.`,
+        status: 409,
+      });
+    }
+    await linkIdentity(p, issuer, profile, existing.id, now);
+    return existing;
   }
 
   async function linkIdentity(p: ProviderEntry, issuer: string, profile: Profile, userId: string, now: Date) {

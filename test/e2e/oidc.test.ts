@@ -73,7 +73,7 @@ describe('social login (OpenID Connect)', () => {
     assert.equal(JSON.parse((await c2.get('/auth/me')).text).id, me.id);
   });
 
-  it('links to an existing password account only when the IdP verified the email', async () => {
+  it('links to an existing password account only when the IdP and the account both verified the email', async () => {
     const owner = new TestClient(gh.url);
     assert.equal((await owner.signUp('bob@corp.example', 'bob has a long password')).status, 303);
     const ownerId = JSON.parse((await owner.get('/auth/me')).text).id;
@@ -85,7 +85,13 @@ describe('social login (OpenID Connect)', () => {
     assert.equal((await attacker.get('/auth/me')).status, 401);
     assert.equal(await gh.store.findIdentity(idp.issuer, 'mallory-sub'), null);
 
+    // Verified at the IdP, but the local account never confirmed the address (no mail bound): refused,
+    // or whoever registered it first would receive bob's IdP sign-in (test/security/sso.test.ts).
     idp.accounts.set('bob-sub', { email: 'bob@corp.example', email_verified: true, name: 'Bob' });
+    assert.equal((await socialLogin(new TestClient(gh.url), 'bob-sub')).status, 409);
+    assert.equal(await gh.store.findIdentity(idp.issuer, 'bob-sub'), null);
+
+    await gh.store.updateUser(ownerId, { emailVerified: true }, new Date());
     const bob = new TestClient(gh.url);
     assert.equal((await socialLogin(bob, 'bob-sub')).status, 303);
     assert.equal(JSON.parse((await bob.get('/auth/me')).text).id, ownerId);

@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
+import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { request } from 'undici';
 
 export interface TestAccount {
@@ -18,6 +19,11 @@ export interface TestIdp {
   accounts: Map<string, TestAccount>;
   /** Follows `authUrl` at the IdP as user `sub`, consents, and returns the callback URL the IdP redirects to. */
   login(authUrl: string, sub: string): Promise<URL>;
+  /** When set, every id_token the token endpoint answers with is replaced by what this returns before
+   *  it goes on the wire: what a tampering hop between the IdP and the relying party would send. */
+  idTokenFilter: ((idToken: string) => string | Promise<string>) | null;
+  /** Signs `claims` with the IdP's own signing key (same kid): a token the IdP could have issued. */
+  sign(claims: JWTPayload): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -28,6 +34,11 @@ export async function startTestIdp(redirectUris: string[]): Promise<TestIdp> {
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const clientId = 'gatehouse-test';
   const clientSecret = 'a-long-test-client-secret-for-oidc-provider';
+  // Our own signing key rather than oidc-provider's built-in development keys, so tests can mint tokens
+  // the relying party must take as genuinely signed by this IdP.
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const kid = 'test-idp-rs256';
+  const signingJwk = { ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' };
   const provider = new Provider(issuer, {
     clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: redirectUris, response_types: ['code'], grant_types: ['authorization_code'] }],
     pkce: { required: () => true },
@@ -38,8 +49,17 @@ export async function startTestIdp(redirectUris: string[]): Promise<TestIdp> {
       return { accountId: sub, claims: async () => ({ sub, ...a }) };
     },
     cookies: { keys: ['test-cookie-key-1'] },
+    jwks: { keys: [signingJwk] },
   });
   provider.on('server_error', (_ctx, err) => process.stderr.write(`test idp: ${err.message}\n`));
+  const idp = { idTokenFilter: null as TestIdp['idTokenFilter'] };
+  // Runs around oidc-provider's own routing, so it sees the token endpoint's answer before it is sent.
+  provider.use(async (ctx: { path: string; body: unknown }, next: () => Promise<void>) => {
+    await next();
+    const body = ctx.body;
+    if (!idp.idTokenFilter || ctx.path !== '/token' || !body || typeof body !== 'object' || !('id_token' in body)) return;
+    if (typeof body.id_token === 'string') ctx.body = { ...body, id_token: await idp.idTokenFilter(body.id_token) };
+  });
   server.on('request', provider.callback());
 
   async function login(authUrl: string, sub: string): Promise<URL> {
@@ -79,12 +99,15 @@ export async function startTestIdp(redirectUris: string[]): Promise<TestIdp> {
     throw new Error('too many redirects at the IdP');
   }
 
-  return {
+  const sign = (claims: JWTPayload) => new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' }).sign(privateKey);
+
+  return Object.assign(idp, {
     issuer,
     clientId,
     clientSecret,
     accounts,
     login,
+    sign,
     close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
-  };
+  });
 }
