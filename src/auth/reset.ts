@@ -40,6 +40,12 @@ export function sendAccountExistsEmail(deps: AuthDeps, email: string): void {
     `Hello,\n\nSomeone tried to create a ${deps.appName} account with this address, but you already have one. Sign in at ${deps.linkOrigin()}${deps.prefix}/sign-in — or, if you forgot your password, reset it at ${deps.linkOrigin()}${deps.prefix}/forgot.\n\nIf this was not you, you can ignore this message.\n`);
 }
 
+/** After a reset or a change: if it was not the owner, the owner hears of it at once. */
+export function sendPasswordChangedEmail(deps: AuthDeps, user: User): void {
+  sendInBackground(deps, user.email, `Your ${deps.appName} password was changed`,
+    `Hello ${user.name},\n\nThe password of your ${deps.appName} account was just changed, and every device was signed out.\n\nIf this was you, there is nothing to do. If it was not, reset your password now at ${deps.linkOrigin()}${deps.prefix}/forgot and tell the administrator.\n`);
+}
+
 export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): void {
   const P = deps.prefix;
   const notSetUp = (c: Parameters<AuthKit['csrfField']>[0]) =>
@@ -108,8 +114,10 @@ export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthDeps, kit: Auth
     // Resetting proves the mailbox: the email counts as verified from now on.
     await deps.store.updateUser(user.id, { passwordHash: await deps.hasher.hash(password), emailVerified: true }, now);
     await deps.sessions.revokeUser(user.id); // every device signs in again
+    await deps.store.deleteTokens('reset', user.id); // the other links that were mailed die with this one
     await deps.lockout.clear(user.email); // the owner can always get back in by email
     deps.audit.record('password.reset', { userId: user.id, ip: c.get('ip'), userAgent: c.get('userAgent') });
+    sendPasswordChangedEmail(deps, user);
     await kit.startSession(c, user, 'password');
     return c.redirect(safeReturnTo('/'), 303);
   });

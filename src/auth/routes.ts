@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { ourOrigin, type AuthContext, type AuthDeps, type AuthEnv, type AuthKit } from './context.js';
-import { mountPasswordReset, sendAccountExistsEmail, sendVerificationEmail } from './reset.js';
+import { mountPasswordReset, sendAccountExistsEmail, sendPasswordChangedEmail, sendVerificationEmail } from './reset.js';
 import { EMAIL_SHAPE, normalizeEmail } from './email.js';
 import { mountSocialLogin } from '../oidc/routes.js';
 import { mountAdmin } from './admin.js';
@@ -26,6 +26,7 @@ type Env = AuthEnv;
 type C = AuthContext;
 
 const MAX_FORM_BYTES = 64 * 1024;
+const FORM_TYPES = /^\s*(multipart\/form-data|application\/x-www-form-urlencoded)\b/i;
 const ASSETS: Record<string, string> = { 'gatehouse.css': 'text/css; charset=utf-8' };
 const ALIASES: Record<string, string> = {
   login: 'sign-in', signin: 'sign-in', 'log-in': 'sign-in',
@@ -69,13 +70,13 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
       c.set('csrfCookie', cookie);
       c.header('set-cookie', serializeCookie(deps.cookies.csrf, cookie, { secure: deps.cookies.secure }), { append: true });
     }
-    return csrfTokenFor(secret(), cookie);
+    return csrfTokenFor(secret(), cookie, c.get('session')?.sessionId);
   };
 
   /** Token check plus origin check: a cross-site request fails even with a stolen token. */
   const csrfOk = (c: C, form: Record<string, unknown>) =>
     requestOrigin(c.env.incoming.headers, ourOrigin(deps, c.env.incoming)) !== 'cross-site' &&
-    isValidCsrfToken(secret(), readCookie(c.req.header('cookie'), deps.cookies.csrf), form.csrf);
+    isValidCsrfToken(secret(), readCookie(c.req.header('cookie'), deps.cookies.csrf), form.csrf, c.get('session')?.sessionId);
 
 
   // Every Gatehouse response: security headers, and a CSRF cookie the forms can be bound to.
@@ -119,6 +120,15 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     const length = req.headers['content-length'];
     if (length !== undefined && Number(length) > MAX_FORM_BYTES) return errorPage(c, 413, 'Request too large', 'That form was larger than we accept.');
     if (length === undefined && req.headers['transfer-encoding'] !== undefined) return errorPage(c, 411, 'Length required', 'Send the form with a Content-Length.');
+    // Parse a posted form here, once (Hono caches it for the handler): a body that cannot be parsed —
+    // a multipart body without a boundary, say — is the client's mistake, answered 400, never a 500.
+    if (c.req.method === 'POST' && FORM_TYPES.test(c.req.header('content-type') ?? '')) {
+      try {
+        await c.req.parseBody();
+      } catch {
+        return errorPage(c, 400, 'Bad request', 'That form could not be read. Please try again.');
+      }
+    }
     await next();
     return undefined;
   });
@@ -389,7 +399,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     if (verdict === 'unknown') {
       // No Origin and no Sec-Fetch-Site: only the form's token can show this came from us.
       const form = await c.req.parseBody();
-      if (!isValidCsrfToken(secret(), readCookie(c.req.header('cookie'), deps.cookies.csrf), form.csrf)) {
+      if (!isValidCsrfToken(secret(), readCookie(c.req.header('cookie'), deps.cookies.csrf), form.csrf, c.get('session')?.sessionId)) {
         return errorPage(c, 403, 'Request refused', 'Your form expired. Please try again.');
       }
     }
@@ -480,6 +490,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     await startSession(c, user, s.principal.provider);
     const fresh = c.get('session') ?? s;
     deps.audit.record('password.changed', { userId: user.id, ip: c.get('ip'), userAgent: c.get('userAgent') });
+    sendPasswordChangedEmail(deps, user);
     return accountPage(c, fresh, { notice: 'Password changed. Your other sessions were signed out.' });
   });
 

@@ -8,13 +8,18 @@ export function newCsrfCookieValue(): string {
   return randomToken(24);
 }
 
-export function csrfTokenFor(secret: Buffer, cookieValue: string): string {
-  return hmac(secret, `csrf:${cookieValue}`);
+/**
+ * Once signed in, the token is bound to the session as well (`sessionId`, the stored hash): a token
+ * lifted from one session — or planted before sign-in by someone who can write cookies for a sibling
+ * subdomain — is worthless in another.
+ */
+export function csrfTokenFor(secret: Buffer, cookieValue: string, sessionId = ''): string {
+  return hmac(secret, `csrf:${cookieValue}:${sessionId}`);
 }
 
-export function isValidCsrfToken(secret: Buffer, cookieValue: string | undefined, token: unknown): boolean {
+export function isValidCsrfToken(secret: Buffer, cookieValue: string | undefined, token: unknown, sessionId = ''): boolean {
   if (!cookieValue || typeof token !== 'string' || token.length === 0) return false;
-  return safeEqual(token, csrfTokenFor(secret, cookieValue));
+  return safeEqual(token, csrfTokenFor(secret, cookieValue, sessionId));
 }
 
 export type OriginVerdict = 'same-origin' | 'cross-site' | 'unknown';

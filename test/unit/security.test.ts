@@ -45,6 +45,12 @@ describe('CSRF', () => {
     assert.ok(!isValidCsrfToken(secret, 'cookie-b', token));
     assert.ok(!isValidCsrfToken(Buffer.alloc(32, 8), 'cookie-a', token));
     assert.ok(!isValidCsrfToken(secret, undefined, token));
+    // Bound to the session once signed in: a token from one session is refused in another.
+    const bound = csrfTokenFor(secret, 'cookie-a', 'session-1');
+    assert.ok(isValidCsrfToken(secret, 'cookie-a', bound, 'session-1'));
+    assert.ok(!isValidCsrfToken(secret, 'cookie-a', bound, 'session-2'));
+    assert.ok(!isValidCsrfToken(secret, 'cookie-a', bound));
+    assert.ok(!isValidCsrfToken(secret, 'cookie-a', token, 'session-1'));
     assert.ok(!isValidCsrfToken(secret, 'cookie-a', ['array']));
   });
   it('judges the origin from Sec-Fetch-Site and Origin', () => {
