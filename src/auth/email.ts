@@ -20,8 +20,9 @@ export const EMAIL_MESSAGES: Record<EmailProblem, string> = {
 const MAX_EMAIL_LENGTH = 254; // RFC 5321 path limit, less the angle brackets
 const MAX_LOCAL_BYTES = 64;
 
-// Only Unicode White_Space: String.trim() would also drop U+FEFF, which must be refused instead.
-const EDGE_WHITESPACE = /^\p{White_Space}+|\p{White_Space}+$/gu;
+// Spaces, tabs and line ends around a pasted address; String.trim() would also drop U+FEFF, and
+// White_Space would drop NEL and U+2028, which must be refused instead.
+const EDGE_WHITESPACE = /^[\t\n\v\f\r\p{Zs}]+|[\t\n\v\f\r\p{Zs}]+$/gu;
 // Zero-width and bidi characters (U+200B–U+200F, U+202A–U+202E, U+2066–U+2069, U+FEFF are Cf),
 // controls, and anything else that renders as nothing or is not a character yet.
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
