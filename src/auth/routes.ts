@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import { ourOrigin, type AuthContext, type AuthDeps, type AuthEnv, type AuthKit } from './context.js';
 import { mountPasswordReset, sendAccountExistsEmail, sendPasswordChangedEmail, sendVerificationEmail } from './reset.js';
-import { EMAIL_SHAPE, normalizeEmail } from './email.js';
+import { EMAIL_MESSAGES, isDomainAllowed, normalizeEmail, parseEmail } from './email.js';
 import { mountSocialLogin } from '../oidc/routes.js';
 import { mountAdmin } from './admin.js';
 import { labelOf } from '../oidc/providers.js';
@@ -16,7 +16,7 @@ import { csrfTokenFor, isValidCsrfToken, newCsrfCookieValue, requestOrigin } fro
 import { safeReturnTo } from '../security/redirect.js';
 import { isLoopback } from '../security/client-ip.js';
 import { SECURITY_HEADERS } from '../security/headers.js';
-import { checkPasswordPolicy, HasherBusyError, PASSWORD_MESSAGES } from '../security/password.js';
+import { checkPasswordPolicy, HasherBusyError, MAX_PASSWORD_LENGTH, PASSWORD_MESSAGES, passwordLength } from '../security/password.js';
 import { sha256Hex } from '../security/tokens.js';
 import { identityHeaders } from '../proxy/headers.js';
 import type { LimitKind } from '../security/rate-limit.js';
@@ -248,7 +248,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     const password = field(form.password);
     // Lockout is keyed on the email, so an unknown account behaves exactly like a known one.
     const allowed = email ? await deps.lockout.reserve(email) : true;
-    const user = allowed && email && password.length <= 1024 ? await deps.store.findUserByEmail(email) : null;
+    const user = allowed && email && passwordLength(password) <= MAX_PASSWORD_LENGTH ? await deps.store.findUserByEmail(email) : null;
     let ok = false;
     if (user?.passwordHash) {
       const result = await deps.hasher.verify(user.passwordHash, password);
@@ -317,7 +317,8 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     const setup = typeof form.setup === 'string' && form.setup && form.setup.length <= 128 ? form.setup : null;
     const invite = tokenParam(form.invite);
     const name = field(form.name).trim();
-    const email = normalizeEmail(form.email);
+    const parsed = parseEmail(form.email);
+    const email = parsed.ok ? parsed.email : normalizeEmail(form.email);
     const password = field(form.password);
     const again = (errors: SignUpErrors, status = 400) => signUpPage(c, { name, email, errors, returnTo, setup, invite }, status);
     if (!csrfOk(c, form)) return again({ form: 'Your form expired. Please try again.' }, 403);
@@ -328,8 +329,8 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     const errors: SignUpErrors = {};
     // eslint-disable-next-line no-control-regex
     if (!name || name.length > 100 || /[\u0000-\u001f\u007f]/.test(name)) errors.name = 'Enter your name (up to 100 characters).';
-    if (!EMAIL_SHAPE.test(email) || email.length > 254) errors.email = 'Enter a valid email address.';
-    else if (settings.signUp === 'domains' && !settings.allowedDomains.includes(email.slice(email.lastIndexOf('@') + 1))) {
+    if (!parsed.ok) errors.email = EMAIL_MESSAGES[parsed.reason];
+    else if (settings.signUp === 'domains' && !isDomainAllowed(email, settings.allowedDomains)) {
       errors.email = 'Sign-up is limited to approved email domains.';
     }
     const problem = checkPasswordPolicy(password, email);
@@ -348,7 +349,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
       // Single-use and bound to the invited address; a mismatch puts the invitation back untouched.
       const token = await deps.store.consumeToken(sha256Hex(invite), 'invite', now);
       if (!token) return again({ form: 'This invitation is invalid, expired or already used.' });
-      if (token.email && token.email !== email) {
+      if (token.email && normalizeEmail(token.email) !== email) {
         await deps.store.createToken(token);
         return again({ email: 'This invitation is for another email address.' });
       }

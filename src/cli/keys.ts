@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { normalizeEmail } from '../auth/email.js';
 import { createApiKeyService } from '../session/api-keys.js';
 import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
 
@@ -27,7 +28,7 @@ export async function keysCommand(args: string[], io: Io): Promise<number> {
       const ttl = values.expires ? parseDuration(values.expires) : null;
       if (values.expires && ttl === null) throw new UsageError('--expires must be a duration such as 30d or 12h');
       return withStore(scope, io.env, async (store) => {
-        const user = await store.findUserByEmail(values.user!.trim().toLowerCase());
+        const user = await store.findUserByEmail(normalizeEmail(values.user));
         if (!user) throw new CommandError(`there is no user ${values.user}`);
         const { key, token } = await createApiKeyService(store).issue(user, values.name!, role, ttl ? new Date(Date.now() + ttl) : null);
         io.out(`✓ key ${key.id} for ${user.email} (${key.role}${key.expiresAt ? `, expires ${key.expiresAt.toISOString()}` : ''})`);
@@ -38,7 +39,7 @@ export async function keysCommand(args: string[], io: Io): Promise<number> {
     }
     case 'list':
       return withStore(scope, io.env, async (store) => {
-        const user = values.user ? await store.findUserByEmail(values.user.trim().toLowerCase()) : null;
+        const user = values.user ? await store.findUserByEmail(normalizeEmail(values.user)) : null;
         if (values.user && !user) throw new CommandError(`there is no user ${values.user}`);
         const keys = await store.listApiKeys(user?.id);
         const rows = keys.map((k) => ({ id: k.id, name: k.name, userId: k.userId, role: k.role, revoked: k.revoked, expiresAt: k.expiresAt?.toISOString() ?? null, lastUsedAt: k.lastUsedAt?.toISOString() ?? null }));

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { EMAIL_MESSAGES, normalizeEmail, parseEmail } from '../auth/email.js';
 import { createLockout } from '../security/rate-limit.js';
 import type { Store, User } from '../store/types.js';
 import { randomToken, sha256Hex } from '../security/tokens.js';
@@ -21,7 +22,7 @@ export async function usersCommand(args: string[], io: Io): Promise<number> {
   }
   const scope = scopeFrom(values, io.env);
   const find = async (store: Store) => {
-    const email = positionals[0]?.trim().toLowerCase();
+    const email = normalizeEmail(positionals[0]);
     if (!email) throw new UsageError(`users ${sub} needs an EMAIL`);
     const user = await store.findUserByEmail(email);
     if (!user) throw new CommandError(`there is no user ${email}`);
@@ -69,8 +70,10 @@ export async function usersCommand(args: string[], io: Io): Promise<number> {
         return 0;
       }
       case 'invite': {
-        const email = positionals[0]?.trim().toLowerCase();
-        if (!email || !/^[^\s@]+@[^\s@]+$/.test(email)) throw new UsageError('users invite needs an EMAIL');
+        if (!positionals[0]) throw new UsageError('users invite needs an EMAIL');
+        const parsed = parseEmail(positionals[0]);
+        if (!parsed.ok) throw new UsageError(`users invite: ${EMAIL_MESSAGES[parsed.reason]}`);
+        const email = parsed.email;
         const ttl = parseDuration(values.expires ?? '7d');
         if (ttl === null) throw new UsageError('--expires must be a duration such as 7d or 12h');
         if (await store.findUserByEmail(email)) throw new CommandError(`${email} already has an account`);

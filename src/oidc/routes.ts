@@ -8,6 +8,7 @@ import { createHmac } from 'node:crypto';
 import type { Hono } from 'hono';
 import type * as Oidc from 'openid-client';
 import type { AuthContext, AuthDeps, AuthEnv, AuthKit } from '../auth/context.js';
+import { EMAIL_MESSAGES, isDomainAllowed, parseEmail } from '../auth/email.js';
 import { seal, unseal } from '../config/secrets.js';
 import { clearCookie, readCookie } from '../session/cookies.js';
 import { safeReturnTo } from '../security/redirect.js';
@@ -167,12 +168,15 @@ export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKi
       return user;
     }
     if (!profile.email) return { problem: `${p.name} did not share an email address, which this app needs.`, status: 403 };
-    const email = profile.email.trim().toLowerCase();
+    // The IdP's address may start a new account, so it passes the same checks as one typed at sign-up.
+    const parsed = parseEmail(profile.email);
+    if (!parsed.ok) return { problem: `${p.name} shared an email address this app cannot accept. ${EMAIL_MESSAGES[parsed.reason]}`, status: 403 };
+    const email = parsed.email;
     const existing = await deps.store.findUserByEmail(email);
     if (existing) return linkExisting(c, p, issuer, profile, existing, now);
     const settings = deps.settings.current();
     if (settings.signUp === 'invite') return { problem: 'Sign-up is by invitation only.', status: 403 };
-    if (settings.signUp === 'domains' && (!profile.emailVerified || !settings.allowedDomains.includes(email.slice(email.lastIndexOf('@') + 1)))) {
+    if (settings.signUp === 'domains' && (!profile.emailVerified || !isDomainAllowed(email, settings.allowedDomains))) {
       return { problem: 'Sign-up is limited to approved email domains.', status: 403 };
     }
     let user: User;

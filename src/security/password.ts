@@ -1,8 +1,8 @@
 // Password hashing: argon2id (OWASP minimum m=19 MiB, t=2, p=1) in PHC strings via @node-rs/argon2,
 // which runs on libuv's thread pool, off the event loop. Concurrency is bounded so a sign-in storm
 // queues instead of taking every core from proxied traffic.
+import { createRequire } from 'node:module';
 import { hash as argonHash, verify as argonVerify, type Algorithm } from '@node-rs/argon2';
-import { COMMON_PASSWORDS } from './common-passwords.js';
 
 export interface HashParams {
   memoryCost: number; // KiB
@@ -127,20 +127,71 @@ export function createLimiter(max: number, pace: { perSecond?: number; maxQueue?
 
 export type PasswordProblem = 'too-short' | 'too-long' | 'common' | 'same-as-email';
 
+export const MIN_PASSWORD_LENGTH = 8;
+export const MAX_PASSWORD_LENGTH = 1024;
+
+/**
+ * The one length rule, in code points: an emoji is one character, not two UTF-16 units. Sign-up,
+ * change, reset and sign-in all count this way, so an accepted password can always sign in.
+ */
+export function passwordLength(password: string): number {
+  return [...password].length;
+}
+
 /** SPEC §6: 8–1024 characters, no composition rules, common passwords refused, never truncated. */
 export function checkPasswordPolicy(password: string, email = ''): PasswordProblem | null {
-  const length = [...password].length;
-  if (length < 8) return 'too-short';
-  if (length > 1024) return 'too-long';
+  const length = passwordLength(password);
+  if (length < MIN_PASSWORD_LENGTH) return 'too-short';
+  if (length > MAX_PASSWORD_LENGTH) return 'too-long';
   const lower = password.toLowerCase();
-  if (COMMON_PASSWORDS.has(lower)) return 'common';
+  if (isCommonPassword(lower)) return 'common';
   if (email && (lower === email.toLowerCase() || lower === email.split('@')[0]?.toLowerCase())) return 'same-as-email';
   return null;
 }
 
 export const PASSWORD_MESSAGES: Record<PasswordProblem, string> = {
-  'too-short': 'Use at least 8 characters.',
-  'too-long': 'Use at most 1024 characters.',
+  'too-short': `Use at least ${MIN_PASSWORD_LENGTH} characters.`,
+  'too-long': `Use at most ${MAX_PASSWORD_LENGTH} characters.`,
   common: 'This password is too common. Choose one that is harder to guess.',
   'same-as-email': 'Your password must not be your email address.',
 };
+
+/** A listed password, one with a few digits or symbols tacked on ("dragon2024!"), or a keyboard or digit walk. */
+export function isCommonPassword(lower: string): boolean {
+  const common = commonPasswords();
+  if (common.has(lower)) return true;
+  const chars = [...lower];
+  for (let cut = 1; cut <= MAX_TRIVIAL_SUFFIX && chars.length - cut >= MIN_EXTENDED_BASE; cut++) {
+    if (!TRIVIAL_SUFFIX_CHAR.test(chars[chars.length - cut]!)) break;
+    if (common.has(chars.slice(0, -cut).join(''))) return true;
+  }
+  return isWalk(lower);
+}
+
+const MAX_TRIVIAL_SUFFIX = 4; // "1", "123", "2024", "!!"
+const MIN_EXTENDED_BASE = 4; // "abc" + 5 digits is not a listed password made longer
+const TRIVIAL_SUFFIX_CHAR = /^[\p{N}\p{P}\p{S}]$/u;
+
+// The dictionary zxcvbn maintains from breach corpora (~49,000 entries). Loaded on first use:
+// decompressing it takes a few hundred milliseconds that CLI commands and start-up need not pay.
+type LanguageCommon = typeof import('@zxcvbn-ts/language-common');
+let commonPasswordSet: ReadonlySet<string> | undefined;
+
+function commonPasswords(): ReadonlySet<string> {
+  if (!commonPasswordSet) {
+    const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as LanguageCommon;
+    commonPasswordSet = new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
+  }
+  return commonPasswordSet;
+}
+
+// Rows read left to right then top to bottom, the alphabet and the digits; a walk may run backwards
+// and wrap around ("qwertyuiopas", "0987654321", "890123456").
+const WALKS = ['1234567890', 'qwertyuiopasdfghjklzxcvbnm', 'qwertzuiopasdfghjklyxcvbnm', 'azertyuiopqsdfghjklmwxcvbn', 'abcdefghijklmnopqrstuvwxyz'];
+
+function isWalk(lower: string): boolean {
+  return WALKS.some((walk) => {
+    const wrapped = walk.repeat(Math.ceil(lower.length / walk.length) + 1);
+    return wrapped.includes(lower) || [...wrapped].reverse().join('').includes(lower);
+  });
+}
