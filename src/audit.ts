@@ -3,6 +3,7 @@
 export type AuditEvent =
   | 'sign-in.success'
   | 'sign-in.failure'
+  | 'sign-in.unverified'
   | 'sign-up'
   | 'sign-out'
   | 'session.revoked'

@@ -22,6 +22,7 @@ const views: Record<string, Record<string, unknown>> = {
   error: { status: 503, heading: EVIL, message: EVIL, retryAfter: 5 },
   message: { heading: EVIL, message: EVIL, link: { href: EVIL, label: EVIL } },
   forgot: { csrf: EVIL, email: EVIL, error: EVIL },
+  'confirm-email': { csrf: EVIL, email: EVIL, notice: EVIL },
   reset: { csrf: EVIL, token: EVIL, errors: { password: EVIL, form: EVIL } },
   account: {
     csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL },

@@ -65,8 +65,8 @@ export interface AuthKit {
   /** Counts an attempt; a 429 page (with Retry-After) when over the limit, else null. */
   limited(c: AuthContext, kind: import('../security/rate-limit.js').LimitKind, account?: string): Promise<Response | null>;
   csrfField(c: AuthContext): string;
-  /** Token plus origin check. */
-  csrfOk(c: AuthContext, form: Record<string, unknown>): boolean;
+  /** Token plus origin check; the token is bound to the session unless `signedOutForm`. */
+  csrfOk(c: AuthContext, form: Record<string, unknown>, signedOutForm?: boolean): boolean;
   /** A brand-new session (cookie set on c); any session the browser brought along ends. */
   startSession(c: AuthContext, user: User, provider: string): Promise<void>;
 }

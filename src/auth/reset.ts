@@ -60,7 +60,7 @@ export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthDeps, kit: Auth
     if (!deps.mailer()) return notSetUp(c);
     const form = await c.req.parseBody();
     const email = normalizeEmail(form.email);
-    if (!kit.csrfOk(c, form)) return kit.page(c, 'forgot', 'Reset your password', { csrf: kit.csrfField(c), email, error: 'Your form expired. Please try again.' }, 403);
+    if (!kit.csrfOk(c, form, true)) return kit.page(c, 'forgot', 'Reset your password', { csrf: kit.csrfField(c), email, error: 'Your form expired. Please try again.' }, 403);
     const tooMany = await kit.limited(c, 'forgot', email || undefined);
     if (tooMany) return tooMany;
     // Looked up and mailed in the background: the answer takes the same time whether or not the account exists.
@@ -98,7 +98,7 @@ export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthDeps, kit: Auth
     const form = await c.req.parseBody();
     const token = typeof form.token === 'string' && form.token.length <= 128 ? form.token : '';
     const password = typeof form.password === 'string' ? form.password : '';
-    if (!kit.csrfOk(c, form)) return resetForm(c, token, { form: 'Your form expired. Please try again.' }, 403);
+    if (!kit.csrfOk(c, form, true)) return resetForm(c, token, { form: 'Your form expired. Please try again.' }, 403);
     const tooMany = await kit.limited(c, 'reset');
     if (tooMany) return tooMany;
     // Check the new password before spending the single-use token, so a typo does not burn the link.
@@ -120,6 +120,28 @@ export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthDeps, kit: Auth
     sendPasswordChangedEmail(deps, user);
     await kit.startSession(c, user, 'password');
     return c.redirect(safeReturnTo('/'), 303);
+  });
+
+  // A new confirmation link, from the page a not-yet-confirmed sign-in shows. The answer is the same
+  // whether or not the address has an account waiting for confirmation (no enumeration), and it is
+  // rate-limited per address and per client so it cannot be used to flood a mailbox.
+  app.post(`${P}/verify-email/resend`, async (c) => {
+    const form = await c.req.parseBody();
+    const email = normalizeEmail(form.email);
+    const again = (notice: string | null, status = 200) =>
+      kit.page(c, 'confirm-email', 'Confirm your email', { csrf: kit.csrfField(c), email, notice }, status);
+    if (!deps.mailer()) return notSetUp(c);
+    if (!kit.csrfOk(c, form, true)) return again('Your form expired. Please try again.', 403);
+    const tooMany = await kit.limited(c, 'verify-resend', email || undefined);
+    if (tooMany) return tooMany;
+    void (async () => {
+      const user = email ? await deps.store.findUserByEmail(email) : null;
+      if (user && !user.emailVerified && !user.disabled) {
+        await deps.store.deleteTokens('verify-email', user.id); // one live link at a time
+        await sendVerificationEmail(deps, user);
+      }
+    })().catch((err: Error) => process.stderr.write(`gatehouse: resend failed: ${err.message}\n`));
+    return again('If that address is waiting for confirmation, a new link is on its way.');
   });
 
   app.get(`${P}/verify-email`, async (c) => {

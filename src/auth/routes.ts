@@ -74,9 +74,14 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
   };
 
   /** Token check plus origin check: a cross-site request fails even with a stolen token. */
-  const csrfOk = (c: C, form: Record<string, unknown>) =>
-    requestOrigin(c.env.incoming.headers, ourOrigin(deps, c.env.incoming)) !== 'cross-site' &&
-    isValidCsrfToken(secret(), readCookie(c.req.header('cookie'), deps.cookies.csrf), form.csrf, c.get('session')?.sessionId);
+  const csrfOk = (c: C, form: Record<string, unknown>, signedOutForm = false) => {
+    if (requestOrigin(c.env.incoming.headers, ourOrigin(deps, c.env.incoming)) === 'cross-site') return false;
+    const cookie = readCookie(c.req.header('cookie'), deps.cookies.csrf);
+    if (isValidCsrfToken(secret(), cookie, form.csrf, c.get('session')?.sessionId)) return true;
+    // Forms for signed-out visitors (sign-in, sign-up, reset) were rendered without a session; a
+    // session cookie that turned up since (planted, or from another tab) must not make them fail.
+    return signedOutForm && isValidCsrfToken(secret(), cookie, form.csrf);
+  };
 
 
   // Every Gatehouse response: security headers, and a CSRF cookie the forms can be bound to.
@@ -242,7 +247,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     const form = await c.req.parseBody();
     const returnTo = safeReturnTo(form.return_to);
     const email = normalizeEmail(form.email);
-    if (!csrfOk(c, form)) return signInPage(c, { email, returnTo, error: 'Your form expired. Please try again.' }, 403);
+    if (!csrfOk(c, form, true)) return signInPage(c, { email, returnTo, error: 'Your form expired. Please try again.' }, 403);
     const tooMany = await limited(c, 'sign-in');
     if (tooMany) return tooMany;
     const password = field(form.password);
@@ -265,6 +270,13 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
       return signInPage(c, { email, returnTo, error: 'Incorrect email or password.' }, 401);
     }
     await deps.lockout.succeeded(email);
+    // With mail on, an address must be confirmed before it signs in: otherwise a sign-up policy by
+    // domain proves only that someone typed an address. The right password was given, so saying so
+    // reveals nothing the visitor does not already know.
+    if (deps.mailer() && !user.emailVerified) {
+      deps.audit.record('sign-in.unverified', { userId: user.id, email, ip: c.get('ip'), userAgent: c.get('userAgent') });
+      return page(c, 'confirm-email', 'Confirm your email', { csrf: csrfField(c), email: user.email, notice: null }, 403);
+    }
     await startSession(c, user, 'password');
     deps.audit.record('sign-in.success', { userId: user.id, email, ip: c.get('ip'), userAgent: c.get('userAgent') });
     return c.redirect(returnTo, 303);
@@ -321,7 +333,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     const email = parsed.ok ? parsed.email : normalizeEmail(form.email);
     const password = field(form.password);
     const again = (errors: SignUpErrors, status = 400) => signUpPage(c, { name, email, errors, returnTo, setup, invite }, status);
-    if (!csrfOk(c, form)) return again({ form: 'Your form expired. Please try again.' }, 403);
+    if (!csrfOk(c, form, true)) return again({ form: 'Your form expired. Please try again.' }, 403);
     const tooMany = await limited(c, 'sign-up');
     if (tooMany) return tooMany;
 
@@ -336,9 +348,15 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     const problem = checkPasswordPolicy(password, email);
     if (problem) errors.password = PASSWORD_MESSAGES[problem];
     if (settings.signUp === 'invite' && !setup && !invite) errors.form = 'Sign-up is by invitation only.';
+    // The domain policy means "people who own an address there": without mail nothing proves that,
+    // so password sign-up takes an invitation (social login brings an IdP-verified address).
+    if (settings.signUp === 'domains' && !deps.mailer() && !setup && !invite && !errors.email) {
+      errors.form = 'Sign-up here needs a confirmed address: sign up with a provider below, or ask an administrator for an invitation.';
+    }
     if (Object.keys(errors).length) return again(errors);
 
     let role: User['role'] = 'member';
+    let vouched = false; // an invitation bound to this very address counts as a confirmed address
     const now = new Date(deps.now());
     if (setup) {
       // Single-use: of two people racing with one link, exactly one becomes admin.
@@ -353,6 +371,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
         await deps.store.createToken(token);
         return again({ email: 'This invitation is for another email address.' });
       }
+      vouched = token.email !== null;
     } else if (deps.demo && isLoopback(c.env.incoming.socket.remoteAddress) && (await deps.store.countUsers()) === 0) {
       role = 'admin'; // the demo on your own machine: the first local account administers it
     }
@@ -369,7 +388,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     const passwordHash = await deps.hasher.hash(password); // before the insert: both paths cost one hash
     let user: User;
     try {
-      user = await deps.store.createUser({ email, name, role, passwordHash, emailVerified: false }, now);
+      user = await deps.store.createUser({ email, name, role, passwordHash, emailVerified: vouched }, now);
     } catch (err) {
       if (!isStoreError(err, 'DUPLICATE')) throw err;
       if (viaMail) {
@@ -383,6 +402,9 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
       await sendVerificationEmail(deps, user);
       return checkEmail();
     }
+    // Signed in at once (setup link, invitation, or no mail) — but with mail on, an address nobody
+    // confirmed still gets its link, since the next sign-in will ask for it.
+    if (!user.emailVerified) await sendVerificationEmail(deps, user);
     await startSession(c, user, 'password');
     return c.redirect(returnTo, 303);
   });

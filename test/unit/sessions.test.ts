@@ -106,4 +106,54 @@ describe('sessions', () => {
     c.advance(2000);
     assert.equal(await svc.resolve(s.cookieValue), null);
   });
+
+  // Regression: a revoke that landed while a store lookup for that session was in flight let the
+  // lookup put the session back in the cache, valid for up to 2 more seconds.
+  it('let a revocation win over a lookup already in flight', async () => {
+    let hold: Promise<void> = Promise.resolve();
+    const slow: Store = new Proxy(store, {
+      get(target, key: keyof Store) {
+        if (key === 'findSession') {
+          return async (id: string) => {
+            const found = await target.findSession(id);
+            await hold; // the lookup has read the row, and is slow to come back
+            return found;
+          };
+        }
+        const v = target[key];
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    for (const revoke of ['session', 'user', 'all'] as const) {
+      const svc = createSessionService(slow, secret, { idleMs: 60 * MIN, absoluteMs: 600 * MIN });
+      const s = await svc.create(user, 'password', { ip: null, userAgent: null });
+      let release = () => {};
+      hold = new Promise<void>((r) => (release = r));
+      const lookup = svc.resolve(s.cookieValue);
+      await new Promise((r) => setTimeout(r, 20));
+      // Revoked in this process while the lookup waits (the store row stays: only the revocation counts).
+      if (revoke === 'session') await svc.revoke('not-this-one').then(() => svc.revoke(s.session.id));
+      else if (revoke === 'user') await svc.revokeUser(user.id);
+      else await svc.revokeAll();
+      await slow.createSession(s.session).catch(() => {}); // even if the row came back, the revocation wins
+      release();
+      assert.equal(await lookup, null, `revoked (${revoke}) while the lookup was in flight`);
+      assert.equal(svc.peek(s.cookieValue), undefined, 'and not cached: the next request asks the store');
+    }
+    hold = Promise.resolve();
+  });
+
+  // Regression: "last seen" was written once a minute whatever the idle limit, so with an idle limit
+  // near a minute an active session still expired.
+  it('write "last seen" often enough for a short idle limit', async () => {
+    const c = clock();
+    const svc = createSessionService(store, secret, { idleMs: 5 * MIN, absoluteMs: 600 * MIN, now: c.now });
+    const s = await svc.create(user, 'password', { ip: null, userAgent: null });
+    for (let i = 0; i < 40; i++) {
+      c.advance(30_000); // a request every 30 s for 20 minutes, four times the idle limit
+      assert.ok(await svc.resolve(s.cookieValue), `still signed in after ${(i + 1) * 30} s of activity`);
+    }
+    c.advance(5 * MIN + 1);
+    assert.equal(await svc.resolve(s.cookieValue), null, 'and idle past the limit it ends');
+  });
 });
