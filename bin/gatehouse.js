@@ -6,4 +6,8 @@ const io = {
   err: (line) => process.stderr.write(line + '\n'),
   env: process.env,
 };
-process.exitCode = await runCli(process.argv.slice(2), io);
+const code = await runCli(process.argv.slice(2), io);
+// A failed command has nothing left worth waiting for: exit now, even if something it opened (a
+// socket, a timer, a child) would keep the event loop alive. Success ends when the loop drains.
+if (code !== 0) process.exit(code);
+process.exitCode = code;
