@@ -85,7 +85,7 @@ export function setupOrigin(settings: { publicUrl?: string; host?: string; port?
     if (url?.protocol !== 'http:' && url?.protocol !== 'https:') throw new Error(`public URL "${settings.publicUrl}" must be an http:// or https:// URL`);
     return url.origin;
   }
-  const port = settings.port || '4180'; // an empty variable means unset, as in serve
+  const port = settings.port || '4180'; // an empty variable counts as unset
   if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw new Error(`port "${port}" must be a number from 1 to 65535 to print the setup link (or set --public-url)`);
   const host = !settings.host || settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
