@@ -6,8 +6,8 @@ const io = {
   err: (line) => process.stderr.write(line + '\n'),
   env: process.env,
 };
-const code = await runCli(process.argv.slice(2), io);
-// A failed command has nothing left worth waiting for: exit now, even if something it opened (a
-// socket, a timer, a child) would keep the event loop alive. Success ends when the loop drains.
-if (code !== 0) process.exit(code);
-process.exitCode = code;
+process.exitCode = await runCli(process.argv.slice(2), io);
+// A failed command has nothing left worth waiting for: if something it opened (a socket, a timer, a
+// child) still holds the event loop a moment later, exit anyway. The grace lets piped output flush;
+// the timer is unref'd, so a clean failure exits at once without waiting for it.
+if (process.exitCode !== 0) setTimeout(() => process.exit(), 500).unref();
