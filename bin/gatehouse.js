@@ -7,3 +7,7 @@ const io = {
   env: process.env,
 };
 process.exitCode = await runCli(process.argv.slice(2), io);
+// A failed command has nothing left worth waiting for: if something it opened (a socket, a timer, a
+// child) still holds the event loop a moment later, exit anyway. The grace lets piped output flush;
+// the timer is unref'd, so a clean failure exits at once without waiting for it.
+if (process.exitCode !== 0) setTimeout(() => process.exit(), 500).unref();

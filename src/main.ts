@@ -76,6 +76,27 @@ export interface RunningGatehouse {
   close(): Promise<void>;
 }
 
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** One sentence an operator can act on, instead of Node's "listen EADDRINUSE: address already in use …". */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const sentence =
+    err.code === 'EADDRINUSE' ? `port ${port} is already in use (EADDRINUSE)`
+    : err.code === 'EACCES' ? `port ${port} needs more privileges than this process has (EACCES)`
+    : err.code === 'EADDRNOTAVAIL' ? `address ${host} is not available on this machine (EADDRNOTAVAIL)`
+    : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? `host "${host}" could not be resolved (${err.code})`
+    : `could not listen on ${host}:${port}: ${err.message}`;
+  return Object.assign(new Error(sentence), { code: err.code });
+}
+
 /** The stored state, created on the first start: safe by default, that turns the login screen on. */
 export function prepareState(scope: Scope, masterKey: Buffer, log: (line: string) => void): StoredState {
   const needsSetup = (s: StoredState | null) => !s || (s.auth.enabled && !s.auth.secret);
@@ -226,10 +247,21 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\nx-content-type-options: nosniff\r\ncache-control: no-store\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
-  });
+  // What a stop releases after the server: also what a failed start must release, since the demo
+  // app's socket, the upstream agent, the mailer and the store would keep the process alive — an
+  // error printed, and a process that never exits.
+  const release = async () => {
+    await forwarder?.close();
+    mailer?.close();
+    await demoApp?.close();
+    await switchable.current().close();
+  };
+  try {
+    await listen(server, opts.port, opts.host);
+  } catch (err) {
+    await release();
+    throw listenError(err as NodeJS.ErrnoException, opts.host, opts.port);
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
@@ -292,10 +324,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
       });
-      await forwarder?.close();
-      mailer?.close();
-      await demoApp?.close();
-      await switchable.current().close();
+      await release();
     },
   };
 }

@@ -19,6 +19,7 @@ import { SECURITY_HEADERS } from '../security/headers.js';
 import { checkPasswordPolicy, HasherBusyError, MAX_PASSWORD_LENGTH, PASSWORD_MESSAGES, passwordLength } from '../security/password.js';
 import { sha256Hex } from '../security/tokens.js';
 import { identityHeaders } from '../proxy/headers.js';
+import { burnSetupLinks, consumeSetupLink, SETUP_LINK_GONE, setupLinkStatus, type SetupLinkStatus } from './setup-link.js';
 import type { LimitKind } from '../security/rate-limit.js';
 import { isStoreError, type User } from '../store/types.js';
 
@@ -312,11 +313,29 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
       status,
     );
 
-  app.get(`${P}/sign-up`, (c) => {
+  /** A setup link that no longer works says so, instead of a form that can only fail. */
+  const setupLinkGone = (c: C, status: Exclude<SetupLinkStatus, 'valid'>) =>
+    page(
+      c,
+      'message',
+      'Setup link not valid',
+      {
+        heading: 'This setup link does not work any more',
+        message: SETUP_LINK_GONE[status],
+        link: status === 'admin-exists' ? { href: `${P}/sign-in`, label: 'Go to sign in' } : null,
+      },
+      410,
+    );
+
+  app.get(`${P}/sign-up`, async (c) => {
     const returnTo = safeReturnTo(c.req.query('return_to'));
-    const setup = c.req.query('setup') ?? null;
+    const setup = c.req.query('setup') || null;
     const invite = tokenParam(c.req.query('invite'));
     if (c.get('session') && !setup) return c.redirect(returnTo, 302);
+    if (setup) {
+      const status = await setupLinkStatus(deps.store, setup, new Date(deps.now()));
+      if (status !== 'valid') return setupLinkGone(c, status);
+    }
     if (deps.settings.current().signUp === 'invite' && !setup && !invite) {
       return errorPage(c, 403, 'Sign-up is by invitation', 'Ask an administrator of this app for an invitation.');
     }
@@ -359,9 +378,10 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     let vouched = false; // an invitation bound to this very address counts as a confirmed address
     const now = new Date(deps.now());
     if (setup) {
-      // Single-use: of two people racing with one link, exactly one becomes admin.
-      const token = await deps.store.consumeToken(sha256Hex(setup), 'setup', now);
-      if (!token) return again({ form: 'This setup link is invalid or has already been used.' });
+      // Single-use: of two people racing with one link, exactly one becomes admin; and once an admin
+      // exists no other link (leaked, or printed before the admin was made) makes another.
+      const status = await consumeSetupLink(deps.store, setup, now);
+      if (status !== 'valid') return setupLinkGone(c, status);
       role = 'admin';
     } else if (invite) {
       // Single-use and bound to the invited address; a mismatch puts the invitation back untouched.
@@ -397,6 +417,8 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
       }
       return again({ email: 'An account with this email already exists. Sign in instead.' });
     }
+    // Setup is over: every setup link still stored (older prints, other copies) dies with this one.
+    if (role === 'admin') await burnSetupLinks(deps.store);
     deps.audit.record(role === 'admin' ? 'setup.admin-created' : 'sign-up', { userId: user.id, email, ip: c.get('ip'), userAgent: c.get('userAgent') });
     if (viaMail) {
       await sendVerificationEmail(deps, user);

@@ -3,12 +3,13 @@ import { isSealed, loadMasterKey, unseal } from '../config/secrets.js';
 import { checkFitness, redactUrl } from '../store/fitness.js';
 import { readState, updateState, type Scope, type StoredState } from '../config/state.js';
 import { enableAuth, rotateSecret, openConfiguredStore } from '../config/auth-state.js';
-import { setupLinkLine } from '../auth/setup-link.js';
+import { setupLinkLine, setupOrigin } from '../auth/setup-link.js';
 import { PROVIDERS_HELP, providersCommand } from './providers.js';
 import { withEnvProviders } from '../config/env-providers.js';
 import { SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
 
 export const AUTH_HELP = `gatehouse auth enable [--db NAME|embedded] [--skip-fitness]   turn the login screen on
+                    [--public-url URL] [--host H] [--port N]   where the printed setup link points
 gatehouse auth disable                              pass traffic straight through (users are kept)
 gatehouse auth status [--json]                      show what is configured
 gatehouse auth rotate-secret                        new signing secret: every session ends
@@ -20,7 +21,15 @@ export async function authCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args: rest,
     strict: true,
-    options: { ...SCOPE_OPTIONS, json: { type: 'boolean' }, db: { type: 'string' }, 'skip-fitness': { type: 'boolean' } },
+    options: {
+      ...SCOPE_OPTIONS,
+      json: { type: 'boolean' },
+      db: { type: 'string' },
+      'skip-fitness': { type: 'boolean' },
+      'public-url': { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+    },
   });
   if (values.help || !sub) {
     io.out(AUTH_HELP);
@@ -30,8 +39,10 @@ export async function authCommand(args: string[], io: Io): Promise<number> {
   const masterKey = loadMasterKey(scope.home, io.env);
   const state = readState(scope);
   switch (sub) {
-    case 'enable':
-      return enable(scope, state, masterKey, values.db ?? null, values['skip-fitness'] ?? false, io);
+    case 'enable': {
+      const origin = linkOrigin(values, io.env);
+      return enable(scope, state, masterKey, values.db ?? null, values['skip-fitness'] ?? false, origin, io);
+    }
     case 'disable': {
       updateState(scope, (current) => {
         const next = current ?? enableAuth(null, masterKey, null);
@@ -63,10 +74,10 @@ export async function authCommand(args: string[], io: Io): Promise<number> {
 
 const DB_KINDS = new Set(['postgres', 'mysql', 'mongodb']);
 
-async function enable(scope: Scope, state: StoredState | null, masterKey: Buffer, db: string | null, skipFitness: boolean, io: Io): Promise<number> {
+async function enable(scope: Scope, state: StoredState | null, masterKey: Buffer, db: string | null, skipFitness: boolean, origin: string, io: Io): Promise<number> {
   const bindings = state?.bindings ?? {};
   // --db embedded: back to the built-in SQLite store even while database bindings exist.
-  if (db === 'embedded') return finishEnable(scope, state, masterKey, null, bindings, io);
+  if (db === 'embedded') return finishEnable(scope, state, masterKey, null, bindings, origin, io);
   if (db && !(bindings[db] && DB_KINDS.has(bindings[db]!.kind))) throw new UsageError(`there is no database binding named "${db}" (see \`gatehouse bindings\`)`);
   // --db, else the database auth already keeps its users in (re-enabling after `auth disable` must
   // not move to another binding and leave every account behind), else the first database binding
@@ -94,10 +105,18 @@ async function enable(scope: Scope, state: StoredState | null, masterKey: Buffer
     return 1;
   }
 
-  return finishEnable(scope, state, masterKey, chosen, bindings, io);
+  return finishEnable(scope, state, masterKey, chosen, bindings, origin, io);
 }
 
-async function finishEnable(scope: Scope, state: StoredState | null, masterKey: Buffer, chosen: string | null, bindings: StoredState['bindings'], io: Io): Promise<number> {
+async function finishEnable(
+  scope: Scope,
+  state: StoredState | null,
+  masterKey: Buffer,
+  chosen: string | null,
+  bindings: StoredState['bindings'],
+  origin: string,
+  io: Io,
+): Promise<number> {
   const next = enableAuth(state, masterKey, chosen);
   const store = await openConfiguredStore(scope, next, masterKey, io.env);
   try {
@@ -112,13 +131,28 @@ async function finishEnable(scope: Scope, state: StoredState | null, masterKey: 
     io.out(smtp ? '✓ password reset and email verification (smtp bound)' : '– password reset: bind smtp to enable → `gatehouse bind smtp smtp://…`');
     const providers = withEnvProviders(next.providers, io.env).map((p) => p.name);
     io.out(providers.length ? `✓ social login: ${providers.join(', ')}` : '– social login:   `gatehouse auth providers add google …`');
-    const origin = io.env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? `http://127.0.0.1:${io.env.GATEHOUSE_PORT ?? 4180}`;
     const line = await setupLinkLine(store, origin, '/auth', Date.now());
     if (line) io.out(line);
   } finally {
     await store.close();
   }
   return 0;
+}
+
+/**
+ * Where the setup link points: the same flags and variables `gatehouse serve` reads, so the link
+ * opens the server this profile will run (checked before anything is written).
+ */
+function linkOrigin(values: { 'public-url'?: string; host?: string; port?: string }, env: NodeJS.ProcessEnv): string {
+  try {
+    return setupOrigin({
+      publicUrl: values['public-url'] ?? env.GATEHOUSE_PUBLIC_URL,
+      host: values.host ?? env.GATEHOUSE_HOST,
+      port: values.port ?? env.GATEHOUSE_PORT,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 function unsealIfNeeded(value: string, key: Buffer): string {

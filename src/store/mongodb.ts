@@ -122,6 +122,11 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
         if (!d || d.expiresAt.getTime() <= now.getTime()) return null;
         return { hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt };
       }),
+    findToken: (hash, kind, now) =>
+      wrap(async () => {
+        const d = await tokens.findOne({ _id: hash, kind, expiresAt: { $gt: now } });
+        return d ? { hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt } : null;
+      }),
     deleteTokens: (kind, userId) => wrap(async () => (await tokens.deleteMany(userId === undefined ? { kind } : { kind, userId })).deletedCount),
 
     createApiKey: (k) => wrap(async () => void (await keys.insertOne((({ id, ...rest }) => ({ _id: id, ...rest }))(k)))),

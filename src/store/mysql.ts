@@ -196,6 +196,10 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
       const t = toToken(r);
       return t.expiresAt.getTime() > now.getTime() ? t : null;
     },
+    async findToken(hash, kind, now) {
+      const r = await one(`SELECT * FROM ${p}tokens WHERE hash = ? AND kind = ? AND expires_at > ?`, [hash, kind, now.getTime()]);
+      return r ? toToken(r) : null;
+    },
     async deleteTokens(kind, userId) {
       const r = userId === undefined
         ? await affected(`DELETE FROM ${p}tokens WHERE kind = ?`, [kind])

@@ -188,6 +188,10 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
       const t = toToken(r);
       return t.expiresAt.getTime() > now.getTime() ? t : null;
     },
+    async findToken(hash, kind, now) {
+      const r = await one(`SELECT * FROM ${p}tokens WHERE hash = $1 AND kind = $2 AND expires_at > $3`, [hash, kind, now.getTime()]);
+      return r ? toToken(r) : null;
+    },
     async deleteTokens(kind, userId) {
       return userId === undefined
         ? count(`DELETE FROM ${p}tokens WHERE kind = $1`, [kind])

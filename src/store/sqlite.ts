@@ -110,6 +110,7 @@ export function createSqliteStore(file: string, options: StoreOptions = {}): Sto
         `INSERT INTO ${p}tokens (hash, kind, user_id, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
       ),
       consumeToken: db.prepare(`DELETE FROM ${p}tokens WHERE hash = ? AND kind = ? RETURNING *`),
+      findToken: db.prepare(`SELECT * FROM ${p}tokens WHERE hash = ? AND kind = ? AND expires_at > ?`),
       deleteTokensOfKind: db.prepare(`DELETE FROM ${p}tokens WHERE kind = ?`),
       deleteUserTokensOfKind: db.prepare(`DELETE FROM ${p}tokens WHERE kind = ? AND user_id = ?`),
       insertKey: db.prepare(
@@ -228,6 +229,11 @@ export function createSqliteStore(file: string, options: StoreOptions = {}): Sto
         if (!r) return null;
         const t = toToken(r);
         return t.expiresAt.getTime() > now.getTime() ? t : null;
+      }),
+    findToken: (hash, kind, now) =>
+      run(() => {
+        const r = s().findToken.get(hash, kind, now.getTime()) as Row | undefined;
+        return r ? toToken(r) : null;
       }),
     deleteTokens: (kind, userId) =>
       run(() => (userId === undefined ? s().deleteTokensOfKind.run(kind) : s().deleteUserTokensOfKind.run(kind, userId)).changes),

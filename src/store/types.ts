@@ -117,6 +117,9 @@ export interface Store {
   // exactly one gets the token; an expired token is deleted and null is returned.
   createToken(token: OneTimeToken): Promise<void>;
   consumeToken(hash: string, kind: TokenKind, now: Date): Promise<OneTimeToken | null>;
+  /** The live token without using it up (null when unknown or expired): lets a page say a link is
+   *  dead before anyone fills in a form. Never a substitute for consumeToken. */
+  findToken(hash: string, kind: TokenKind, now: Date): Promise<OneTimeToken | null>;
   /** Burns every token of `kind` (of one user, when given): a completed reset kills its siblings,
    *  the first admin kills every setup link. Returns how many were removed. */
   deleteTokens(kind: TokenKind, userId?: string): Promise<number>;

@@ -244,6 +244,17 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(await store.deleteTokens('setup'), 0);
     });
 
+    it('finds a live token without using it up, and never an expired or other-kind one', async () => {
+      const live = { hash: 'f'.repeat(64), kind: 'setup' as const, userId: null, email: null, createdAt: T0, expiresAt: at(100) };
+      await store.createToken(live);
+      assert.deepEqual(await store.findToken('f'.repeat(64), 'setup', at(1)), live);
+      assert.deepEqual(await store.findToken('f'.repeat(64), 'setup', at(2)), live, 'looking twice still finds it');
+      assert.equal(await store.findToken('f'.repeat(64), 'invite', at(1)), null, 'wrong kind');
+      assert.equal(await store.findToken('e'.repeat(64), 'setup', at(1)), null, 'unknown hash');
+      assert.equal(await store.findToken('f'.repeat(64), 'setup', at(100)), null, 'expired');
+      assert.deepEqual(await store.consumeToken('f'.repeat(64), 'setup', at(1)), live, 'still there to be used');
+    });
+
     it('returns nothing for an expired token, and removes it', async () => {
       await store.createToken({ hash: 'x'.repeat(64), kind: 'setup', userId: null, email: null, createdAt: T0, expiresAt: at(10) });
       assert.equal(await store.consumeToken('x'.repeat(64), 'setup', at(11)), null);

@@ -326,7 +326,8 @@ describe('the gate', () => {
       assert.equal(JSON.parse((await owner.get('/auth/me')).text).role, 'admin');
       const again = new TestClient(fresh.url);
       const reuse = await again.signUp('late@example.com', PASSWORD, 'Late', { setup: fresh.setupToken! });
-      assert.equal(reuse.status, 400, 'the link works once');
+      assert.equal(reuse.status, 410, 'the link works once');
+      assert.match(reuse.text, /already been used or has expired/);
     } finally {
       await fresh.stop();
     }
