@@ -28,6 +28,8 @@ type C = AuthContext;
 
 const MAX_FORM_BYTES = 64 * 1024;
 const FORM_TYPES = /^\s*(multipart\/form-data|application\/x-www-form-urlencoded)\b/i;
+// From src/auth (tsx) and from dist/auth (compiled) alike, ../../docs is the package root's docs/.
+const AGENT_GUIDE = new URL('../../docs/agent-skill.md', import.meta.url);
 const ASSETS: Record<string, string> = { 'gatehouse.css': 'text/css; charset=utf-8' };
 const ALIASES: Record<string, string> = {
   login: 'sign-in', signin: 'sign-in', 'log-in': 'sign-in',
@@ -157,6 +159,14 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     const body = await readFile(join(deps.viewsDir, 'assets', file));
     c.header('cache-control', 'public, max-age=3600');
     return c.body(body, 200, { 'content-type': type });
+  });
+
+  // The cheat sheet for coding agents building the app behind Gatehouse: public, like the stylesheet.
+  // Read on each request (it is small and rarely fetched) so an edited docs/agent-skill.md is served as is.
+  app.get(`${P}/guide.md`, async (c) => {
+    const body = await readFile(AGENT_GUIDE);
+    c.header('cache-control', 'public, max-age=3600');
+    return c.body(body, 200, { 'content-type': 'text/markdown; charset=utf-8' });
   });
 
   app.get(`${P}/health`, (c) => c.json({ status: 'ok' }));
