@@ -26,7 +26,8 @@ before(async () => {
   const state = enableAuth(emptyState(), loadMasterKey(home.home, {}), null);
   state.bindings.smtp = { kind: 'smtp', url: smtp.url, from: 'Gatehouse <no-reply@test.example>' };
   writeState(scope, state);
-  gh = await startTestGatehouse({ home: home.home, upstream: upstream.url, publicUrl: new URL('http://app.test:8080') });
+  // The tests reach it at 127.0.0.1 while its public URL names app.test: list that host.
+  gh = await startTestGatehouse({ home: home.home, upstream: upstream.url, publicUrl: new URL('http://app.test:8080'), allowedHosts: ['127.0.0.1'] });
 });
 after(async () => {
   await gh.stop();
@@ -48,13 +49,18 @@ describe('password reset', () => {
     assert.equal((await old.signUp(email, PASSWORD)).status, 200, 'with mail on, sign-up says "check your email"');
     const verification = await smtp.waitFor(email);
     assert.match(verification.subject, /Confirm your email/);
+    assert.equal((await old.signIn(email, PASSWORD)).status, 403, 'not before the address is confirmed');
+    const confirm = linkIn(verification.text, '/auth/verify-email');
+    assert.equal((await old.get(`/auth/verify-email?${confirm.searchParams}`)).status, 200);
     assert.equal((await old.signIn(email, PASSWORD)).status, 303);
     assert.equal((await old.get('/auth/me')).status, 200);
 
     const c = new TestClient(gh.url, PUBLIC);
     const csrf = await c.csrf('/auth/forgot');
-    // A hostile Host header must not end up in the link.
-    const r = await c.post('/auth/forgot', { email: email.toUpperCase(), csrf }, { host: 'evil.example', origin: 'http://app.test:8080' });
+    // A hostile Host header must not end up in a link: such a request is not even served.
+    const hostile = await c.post('/auth/forgot', { email: email.toUpperCase(), csrf }, { host: 'evil.example', origin: 'http://app.test:8080' });
+    assert.equal(hostile.status, 421);
+    const r = await c.post('/auth/forgot', { email: email.toUpperCase(), csrf }, { origin: 'http://app.test:8080' });
     assert.equal(r.status, 200);
     assert.match(r.text, /Check your email/);
     const mail = await smtp.waitFor(email);
