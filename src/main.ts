@@ -24,7 +24,8 @@ import { setupLinkLine } from './auth/setup-link.js';
 import { ALL_OWN_COOKIES, cookieNames } from './session/cookies.js';
 import { createSessionService, type SessionService } from './session/sessions.js';
 import { createApiKeyService, type ApiKeyService } from './session/api-keys.js';
-import { createLockout, createRateLimiter, DEFAULT_LIMITS, DEFAULT_LOCKOUT, type LimitRules, type LockoutPolicy } from './security/rate-limit.js';
+import { createRateLimiter, DEFAULT_LIMITS, type LimitRules } from './security/rate-limit.js';
+import { createLockout, DEFAULT_LOCKOUT, type LockoutPolicy } from './security/lockout.js';
 import type { Store } from './store/types.js';
 
 export const VIEWS_DIR = fileURLToPath(new URL('../views', import.meta.url));

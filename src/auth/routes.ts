@@ -263,7 +263,8 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     if (tooMany) return tooMany;
     const password = field(form.password);
     // Lockout is keyed on the email, so an unknown account behaves exactly like a known one.
-    const allowed = email ? await deps.lockout.reserve(email) : true;
+    const attempt = email ? await deps.lockout.begin(email) : null;
+    const allowed = attempt?.allowed ?? true;
     const user = allowed && email && passwordLength(password) <= MAX_PASSWORD_LENGTH ? await deps.store.findUserByEmail(email) : null;
     let ok = false;
     if (user?.passwordHash) {
@@ -275,12 +276,15 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     }
     if (!ok || !user) {
       // A locked account answers exactly like a wrong password.
-      const lockedNow = allowed && email ? await deps.lockout.failed(email) : false;
+      const lockedNow = attempt ? attempt.lockedNow || (await attempt.failed()) : false;
       deps.audit.record('sign-in.failure', { email, userId: user?.id, ip: c.get('ip'), userAgent: c.get('userAgent'), detail: allowed ? undefined : 'locked' });
       if (lockedNow) deps.audit.record('lockout', { email, userId: user?.id, ip: c.get('ip'), userAgent: c.get('userAgent') });
-      return signInPage(c, { email, returnTo, error: 'Incorrect email or password.' }, 401);
+      // Once the lock is on, say so: the lock is keyed on the address alone (unknown addresses lock
+      // the same way), so the message tells nothing about who has an account.
+      const lockMs = !allowed || lockedNow ? await deps.lockout.lockedFor(email) : 0;
+      return signInPage(c, { email, returnTo, error: lockMs > 0 ? lockedMessage(lockMs, deps.mailer() !== null) : 'Incorrect email or password.' }, 401);
     }
-    await deps.lockout.succeeded(email);
+    await attempt?.succeeded();
     // With mail on, an address must be confirmed before it signs in: otherwise a sign-up policy by
     // domain proves only that someone typed an address. The right password was given, so saying so
     // reveals nothing the visitor does not already know.
@@ -523,17 +527,18 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     // an unlimited password oracle.
     const tooMany = await limited(c, 'sign-in');
     if (tooMany) return tooMany;
-    const allowed = await deps.lockout.reserve(user.email);
+    const attempt = await deps.lockout.begin(user.email);
+    const allowed = attempt.allowed;
     const current = field(form.current_password);
     const next = field(form.password);
     const matches = allowed && user.passwordHash !== null && (await deps.hasher.verify(user.passwordHash, current)).ok;
     if (!matches) {
-      if (allowed && (await deps.lockout.failed(user.email))) deps.audit.record('lockout', { email: user.email, userId: user.id, ip: c.get('ip'), userAgent: c.get('userAgent') });
+      if (attempt.lockedNow || (allowed && (await attempt.failed()))) deps.audit.record('lockout', { email: user.email, userId: user.id, ip: c.get('ip'), userAgent: c.get('userAgent') });
       deps.audit.record('password.change-failed', { userId: user.id, ip: c.get('ip'), userAgent: c.get('userAgent'), detail: allowed ? undefined : 'locked' });
       const message = allowed ? 'That is not your current password.' : 'Too many wrong attempts. Wait a few minutes, or reset your password.';
       return accountPage(c, s, { errors: { current_password: message } }, allowed ? 400 : 429);
     }
-    await deps.lockout.succeeded(user.email);
+    await attempt.succeeded();
     const problem = checkPasswordPolicy(next, user.email);
     if (problem) return accountPage(c, s, { errors: { password: PASSWORD_MESSAGES[problem] } }, 400);
     await deps.store.updateUser(user.id, { passwordHash: await deps.hasher.hash(next) }, new Date(deps.now()));
@@ -564,6 +569,12 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
 
   app.notFound((c) => errorPage(c, 404, 'Page not found', 'There is nothing at this address.'));
   return app;
+}
+
+function lockedMessage(ms: number, resetAvailable: boolean): string {
+  const minutes = Math.max(1, Math.ceil(ms / 60_000));
+  const wait = `try again in ${minutes} minute${minutes === 1 ? '' : 's'}`;
+  return `Too many attempts for this address: ${wait}${resetAvailable ? ', or reset your password' : ''}.`;
 }
 
 /** "Chrome on Linux" rather than a 150-character user-agent string. */

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { EMAIL_MESSAGES, normalizeEmail, parseEmail } from '../auth/email.js';
-import { createLockout } from '../security/rate-limit.js';
+import { createLockout } from '../security/lockout.js';
 import type { Store, User } from '../store/types.js';
 import { randomToken, sha256Hex } from '../security/tokens.js';
 import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';

@@ -4,13 +4,13 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-const IDENTITY = ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role'];
+const IDENTITY = ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-email-verified', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role'];
 const CLIENT = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'];
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-/** Gatehouse percent-encodes non-ASCII header values; show them as the user typed them. */
+/** Gatehouse percent-encodes identity values where needed; decoding is always safe and gives back what was typed. */
 function decoded(value: string | string[] | undefined): string | null {
   if (value === undefined) return null;
   const v = Array.isArray(value) ? value.join(', ') : value;

@@ -204,6 +204,9 @@ export function createGate(deps: GateDeps): Gate {
       void deps.authApp(req, res);
       return;
     }
+    // Auth off means off: no identity reaches the app, even from a browser that still holds a session,
+    // so an app can never mistake a pass-through for a sign-in.
+    if (deps.settings.current().mode === 'off') return forward(req, res, null);
     const cookie = readCookie(req.headers.cookie, deps.cookies.session);
     if (cookie) {
       const cached = deps.sessions.peek(cookie);
@@ -255,7 +258,7 @@ export function createGate(deps: GateDeps): Gate {
         halfCloseMs: limits.halfCloseMs,
         opened: (close) => watch.add(close, stillValid),
       });
-    const cookie = readCookie(req.headers.cookie, deps.cookies.session);
+    const cookie = deps.settings.current().mode === 'off' ? undefined : readCookie(req.headers.cookie, deps.cookies.session);
     const passes = () => passesWithoutSession(req);
     if (!cookie) return passes() ? go(null, null) : refuseUpgrade(socket, 401, 'Unauthorized');
     deps.sessions.resolve(cookie).then(

@@ -1,4 +1,4 @@
-// Rate limits and account lockout, counted in the store so every replica shares them (SPEC §7).
+// Rate limits, counted in the store so every replica shares them (SPEC §7).
 // Fixed windows through the store's atomic hit(). Client IPs come from the trusted-proxy rules, and
 // IPv6 clients are counted per /64, since one host usually owns a whole /64.
 import { isIPv6 } from 'node:net';
@@ -84,63 +84,6 @@ export function createRateLimiter(store: Store, rules: LimitRules = DEFAULT_LIMI
       const accountWait = accountRule ? await over(`rl:${kind}:acct:${account}`, accountRule) : null;
       const wait = Math.max(ipWait ?? 0, accountWait ?? 0);
       return wait > 0 ? { ok: false, retryAfterSec: wait } : { ok: true };
-    },
-  };
-}
-
-export interface LockoutPolicy {
-  maxFailures: number; // wrong passwords before a lock (default 5)
-  baseLockMs: number; // first lock (default 1 min), doubling per lock
-  maxLockMs: number; // cap (default 30 min): a lock never grows without end
-  memoryMs: number; // how long failures and past locks are remembered (default 24 h)
-}
-
-export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 5, baseLockMs: MIN, maxLockMs: 30 * MIN, memoryMs: 24 * 60 * MIN };
-
-export interface Lockout {
-  /**
-   * Reserves one password attempt for this account (keyed on the normalised email, so unknown
-   * accounts behave exactly like known ones). false: locked — answer as for a wrong password and do not
-   * evaluate it. Reserving before evaluating bounds concurrent guessing: of 100 simultaneous attempts
-   * only `maxFailures` ever reach the password hash.
-   */
-  reserve(account: string): Promise<boolean>;
-  /** The reserved attempt was wrong: lock once the failures reach the limit. Returns true when this locked. */
-  failed(account: string): Promise<boolean>;
-  succeeded(account: string): Promise<void>;
-  /** A password reset or an admin clears the lock. */
-  clear(account: string): Promise<void>;
-}
-
-export function createLockout(store: Store, policy: LockoutPolicy = DEFAULT_LOCKOUT, now: () => number = Date.now): Lockout {
-  const keys = (a: string) => ({ tries: `lock:tries:${a}`, locked: `lock:on:${a}`, level: `lock:level:${a}` });
-  return {
-    async reserve(account) {
-      const k = keys(account);
-      const t = new Date(now());
-      if (await store.peekCounter(k.locked, t)) return false;
-      const tries = await store.hit(k.tries, policy.memoryMs, t);
-      return tries.count <= policy.maxFailures;
-    },
-    async failed(account) {
-      const k = keys(account);
-      const t = new Date(now());
-      const tries = await store.peekCounter(k.tries, t);
-      if (!tries || tries.count < policy.maxFailures) return false;
-      // Lock with back-off: 1 min, 2, 4, … capped, remembered for a day.
-      const level = await store.hit(k.level, policy.memoryMs, t);
-      const duration = Math.min(policy.baseLockMs * 2 ** (level.count - 1), policy.maxLockMs);
-      await store.clearCounter(k.locked);
-      await store.hit(k.locked, duration, t);
-      await store.clearCounter(k.tries);
-      return true;
-    },
-    async succeeded(account) {
-      await store.clearCounter(keys(account).tries);
-    },
-    async clear(account) {
-      const k = keys(account);
-      await Promise.all([store.clearCounter(k.tries), store.clearCounter(k.locked), store.clearCounter(k.level)]);
     },
   };
 }

@@ -9,7 +9,7 @@ import { startTestGatehouse, tempHome, type TestGatehouse } from '../support/gat
 import { TestClient, csrfFrom } from '../support/client.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
 import { rawRequest, statusOf } from '../support/raw.js';
-import { emptyState, writeState } from '../../src/config/state.js';
+import { emptyState, updateState, writeState } from '../../src/config/state.js';
 import { enableAuth } from '../../src/config/auth-state.js';
 import { loadMasterKey } from '../../src/config/secrets.js';
 import { sha256Hex } from '../../src/security/tokens.js';
@@ -337,5 +337,35 @@ describe('the domains policy without mail', () => {
     const ok = await new TestClient(gh.url).signUp(email, PASSWORD, 'Invited', { invite });
     assert.equal(ok.status, 303, ok.text);
     assert.equal((await gh.store.findUserByEmail(email))!.emailVerified, true);
+  });
+});
+
+describe('auth off means off', () => {
+  let upstream: RecordingUpstream;
+  let gh: TestGatehouse;
+  before(async () => {
+    upstream = await startRecordingUpstream();
+    gh = await startTestGatehouse({ upstream: upstream.url });
+  });
+  after(async () => {
+    await gh.stop();
+    await upstream.close();
+  });
+
+  // Regression: after `auth disable`, a browser that still held a session sent identity headers.
+  it('sends no identity headers while auth is disabled, even with a valid session cookie', async () => {
+    const c = await signedUp(gh);
+    await c.get('/echo');
+    assert.ok(upstream.requests.at(-1)!.headers['x-forwarded-user'], 'signed in: identity sent');
+    const scope = { home: gh.home, server: 'local', profile: 'main' };
+    updateState(scope, (s) => ({ ...s!, auth: { ...s!.auth, enabled: false } }));
+    gh.reload();
+    upstream.clear();
+    await c.get('/echo', { 'x-forwarded-user': 'forged' });
+    const seen = upstream.requests[0]!;
+    for (const h of ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-name', 'x-forwarded-role', 'x-forwarded-provider']) {
+      assert.equal(seen.headers[h], undefined, `${h} sent while auth is off`);
+    }
+    assert.ok(!String(seen.headers.cookie ?? '').includes('gatehouse_'), 'and our cookies still never reach the app');
   });
 });
