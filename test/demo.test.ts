@@ -23,6 +23,7 @@ describe('demo app', () => {
     const { status, headers, text } = await get('/', {
       'x-forwarded-user': EVIL.replace(/[^\x20-\x7e]/g, ''),
       'x-forwarded-email': 'ada@example.com',
+      'x-forwarded-email-verified': 'true',
       'x-forwarded-name': encodeURIComponent(EVIL),
       'x-forwarded-provider': 'password',
       'x-forwarded-role': 'admin',
@@ -40,7 +41,7 @@ describe('demo app', () => {
     const markup = text.replace(/"[^"]*"/g, '""');
     assert.doesNotMatch(markup, /<[^>]*\s(style|on[a-z]+)=/i);
     assert.doesNotMatch(markup, /<style/i);
-    for (const h of ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']) {
+    for (const h of ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-email-verified', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']) {
       assert.match(text, new RegExp(`<th scope="row">${h}</th>`), h);
     }
     assert.match(text, /<td>203\.0\.113\.7<\/td>/);
@@ -61,7 +62,7 @@ describe('demo app', () => {
     const { text } = await get('/');
     assert.match(text, /<h1>No identity headers<\/h1>/);
     assert.match(text, /Auth is off/);
-    assert.equal((text.match(/not sent/g) ?? []).length, 8);
+    assert.equal((text.match(/not sent/g) ?? []).length, 9);
     assert.doesNotMatch(text, /action="\/auth\/sign-out"/, 'nothing to sign out of');
   });
 
