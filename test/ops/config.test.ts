@@ -53,6 +53,24 @@ describe('start-up validation', () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });
 
+  // Regression: an idle limit near a minute made active sessions expire; one over the absolute limit meant nothing.
+  it('refuses session lifetimes that make no sense, and bad host and origin lists', async () => {
+    const r = await runCli(['serve', '--port', '0'], {
+      GATEHOUSE_HOME: fresh(),
+      GATEHOUSE_SESSION_IDLE: '1m',
+      GATEHOUSE_ALLOWED_HOSTS: 'app.internal,bad host!',
+      GATEHOUSE_WS_ORIGINS: 'https://ok.example,https://x.example/path',
+    });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /GATEHOUSE_SESSION_IDLE must be at least 5m/);
+    assert.match(r.stderr, /GATEHOUSE_ALLOWED_HOSTS: "bad host!" is not a host/);
+    assert.match(r.stderr, /GATEHOUSE_WS_ORIGINS: "https:\/\/x.example\/path" is not an origin/);
+    assert.doesNotMatch(r.stderr, /ok\.example|app\.internal/);
+    const longer = await runCli(['serve', '--port', '0'], { GATEHOUSE_HOME: fresh(), GATEHOUSE_SESSION_IDLE: '40d', GATEHOUSE_SESSION_ABSOLUTE: '30d' });
+    assert.equal(longer.code, 2);
+    assert.match(longer.stderr, /GATEHOUSE_SESSION_IDLE must not be longer than GATEHOUSE_SESSION_ABSOLUTE/);
+  });
+
   it('lists the problems of the state file: unknown keys, bad bindings and providers, bad settings', async () => {
     const home = fresh();
     const env = { GATEHOUSE_HOME: home };
