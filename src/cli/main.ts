@@ -6,7 +6,7 @@ import { KEYS_HELP, keysCommand } from './keys.js';
 import { BIND_HELP, bindCommand } from './bind.js';
 import { USERS_HELP, usersCommand } from './users.js';
 import { PROVIDERS_HELP } from './providers.js';
-import { explainParseError, isParseArgsError, optionsIn } from './parse-errors.js';
+import { closestWord, explainParseError, isParseArgsError, optionsIn } from './parse-errors.js';
 import { packageVersion } from './version.js';
 
 const HELP = `gatehouse — a login layer in front of your web app
@@ -54,7 +54,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         io.out(HELP);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${command}" (try \`gatehouse --help\`)`);
+        throw new UsageError(unknownCommand(command));
     }
   } catch (err) {
     return report(err, command ?? '', rest, io);
@@ -80,6 +80,14 @@ function report(err: unknown, command: string, rest: string[], io: Io): number {
   // Anything else is unexpected, but still a sentence for the person at the terminal, not a stack.
   io.err(prefix() + ((err as Error | null)?.message || String(err)));
   return 1;
+}
+
+const COMMANDS = ['serve', 'auth', 'keys', 'users', 'bind', 'unbind', 'bindings', 'help', 'version'];
+
+/** `gatehouse serv` is a typo, not a question: guess the command the way options are guessed. */
+function unknownCommand(command: string): string {
+  const guess = command.startsWith('-') ? null : closestWord(command, COMMANDS);
+  return `unknown command "${command}" (${guess ? `did you mean \`gatehouse ${guess}\`?` : 'try `gatehouse --help`'})`;
 }
 
 const WITH_SUBCOMMANDS = new Set(['auth', 'keys', 'users']);

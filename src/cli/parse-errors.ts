@@ -23,8 +23,8 @@ export function editDistance(a: string, b: string, limit = 3): number {
   return previous[b.length]!;
 }
 
-/** The closest known option within two edits, or null. */
-export function closestOption(typed: string, known: readonly string[]): string | null {
+/** The closest known word (an option or a command) within two edits, or null. */
+export function closestWord(typed: string, known: readonly string[]): string | null {
   const word = typed.replace(/^-+/, '');
   // One-letter flags (-x) are too short for a guess to be more than noise.
   if (word.length < 2) return null;
@@ -46,7 +46,7 @@ export function explainParseError(err: Error & { code: string }, command: string
   const quoted = /'([^']*)'/.exec(err.message)?.[1] ?? '';
   switch (err.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
-      const guess = closestOption(quoted, known);
+      const guess = closestWord(quoted, known);
       return `unknown option ${quoted}${guess ? ` (did you mean ${guess}?)` : ` (see \`gatehouse ${command} --help\`)`}`;
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':

@@ -12,7 +12,7 @@ import { REPO, runCli, tempHome, type CliResult } from '../support/gatehouse.js'
 import { startTestIdp, type TestIdp } from '../support/oidc.js';
 import { freePort } from '../../src/exec-app.js';
 import { maskPassword } from '../../src/cli/bind.js';
-import { closestOption } from '../../src/cli/parse-errors.js';
+import { closestWord } from '../../src/cli/parse-errors.js';
 
 let home: ReturnType<typeof tempHome>;
 let env: Record<string, string>;
@@ -73,7 +73,10 @@ describe('gatehouse CLI polish', () => {
     assertUsageLine(await runCli(['serve', '--upstream'], env), 'gatehouse serve: --upstream needs a value');
     assertUsageLine(await runCli(['serve', '--demo=yes'], env), 'gatehouse serve: --demo takes no value');
     assertUsageLine(await runCli(['serve', 'http://127.0.0.1:9'], env), 'gatehouse serve: unexpected argument "http://127.0.0.1:9" (see `gatehouse serve --help`)');
-    assert.equal(closestOption('-x', ['--help']), null, 'one-letter flags get no guess');
+    assert.equal(closestWord('-x', ['--help']), null, 'one-letter flags get no guess');
+    // The command itself, too.
+    assertUsageLine(await runCli(['serv', '--demo'], env), 'gatehouse: unknown command "serv" (did you mean `gatehouse serve`?)');
+    assertUsageLine(await runCli(['frobnicate'], env), 'gatehouse: unknown command "frobnicate" (try `gatehouse --help`)');
   });
 
   it('4. --version, -v and version print the version from package.json', async () => {
