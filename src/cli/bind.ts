@@ -18,6 +18,14 @@ const SCHEMES: Record<BindingKind, string[]> = {
   smtp: ['smtp:', 'smtps:'],
 };
 
+/** What a person would type, shown when the URL they typed is not one. */
+const EXAMPLES: Record<BindingKind, string> = {
+  postgres: 'postgres://user:password@host:5432/db',
+  mysql: 'mysql://user:password@host:3306/db',
+  mongodb: 'mongodb://user:password@host:27017/db',
+  smtp: 'smtp://user:password@host:587',
+};
+
 export async function bindCommand(command: 'bind' | 'unbind' | 'bindings', args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -65,15 +73,9 @@ export async function bindCommand(command: 'bind' | 'unbind' | 'bindings', args:
   }
 
   const [kindText, url] = positionals;
-  const kind = kindText as BindingKind;
-  if (!kindText || !Object.hasOwn(SCHEMES, kindText) || !url || positionals.length > 2) throw new UsageError(`usage:\n${BIND_HELP}`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`"${redactUrl(url)}" is not a URL`);
-  }
-  if (!SCHEMES[kind]!.includes(parsed.protocol)) throw new UsageError(`a ${kind} binding needs a URL starting with ${SCHEMES[kind]!.join(' or ')}//`);
+  const kind = checkKind(kindText);
+  if (!url || positionals.length > 2) throw new UsageError(`usage:\n${BIND_HELP}`);
+  const parsed = checkUrl(kind, url);
   if (kind !== 'smtp' && values.from) throw new UsageError('--from is only for smtp bindings');
   if (kind === 'smtp' && values.from && !/^[^\s@]+@[^\s@]+$|<[^\s@]+@[^\s@]+>$/.test(values.from)) throw new UsageError('--from must be an email address, e.g. "App <no-reply@example.com>"');
   const name = values.name ?? kind;
@@ -90,4 +92,52 @@ export async function bindCommand(command: 'bind' | 'unbind' | 'bindings', args:
   if (kind === 'smtp') io.out('  password reset and email verification are now available');
   else if (next.auth.db !== name) io.out(`  use it for users with \`gatehouse auth enable --db ${name}\``);
   return 0;
+}
+
+function checkKind(kindText: string | undefined): BindingKind {
+  if (!kindText) throw new UsageError(`usage:\n${BIND_HELP}`);
+  if (Object.hasOwn(SCHEMES, kindText)) return kindText as BindingKind;
+  // `gatehouse bind postgres://…` (kind forgotten) lands here with a URL, maybe a password, in hand.
+  const urlFirst = kindText.includes('://') ? ' (the kind comes first: `gatehouse bind postgres URL`)' : '';
+  throw new UsageError(`unknown kind "${maskPassword(kindText)}"; supported: ${Object.keys(SCHEMES).join(', ')}${urlFirst}`, 'bind');
+}
+
+/** The URL must parse and use one of the kind's schemes; the complaint quotes it as typed. */
+function checkUrl(kind: BindingKind, url: string): URL {
+  const schemes = SCHEMES[kind];
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // reported below, the same way as a wrong scheme: either way it is not a URL of this kind
+  }
+  if (parsed && schemes.includes(parsed.protocol)) return parsed;
+  const others = schemes.slice(1).map((s) => `${s}//`);
+  throw new UsageError(`"${maskPassword(url)}" is not a ${schemes[0]}// URL (e.g. ${EXAMPLES[kind]}${others.length ? `; ${others.join(', ')} works too` : ''})`, `bind ${kind}`);
+}
+
+/**
+ * `text` exactly as typed, except a password in it reads `***`: an error message is echoed to
+ * terminals, CI logs and issue reports, so it must never carry the secret.
+ *
+ * The password runs from the first ":" after "scheme://" to the "@" that ends the user info. For a
+ * URL that parses, that "@" is the last one before the host's end (the WHATWG parser's rule); for
+ * one that does not, the last "@" anywhere — masking too much beats leaking a password with an
+ * unescaped "/" or "@" in it.
+ */
+export function maskPassword(text: string): string {
+  const scheme = text.indexOf('://');
+  const from = scheme >= 0 ? scheme + 3 : 0;
+  let end = text.length;
+  try {
+    new URL(text);
+    const hostEnd = text.slice(from).search(/[/?#]/);
+    if (hostEnd >= 0) end = from + hostEnd;
+  } catch {
+    // unparseable: keep the whole rest as the search range
+  }
+  const at = text.lastIndexOf('@', end - 1);
+  const colon = text.indexOf(':', from);
+  if (at < from || colon < 0 || colon > at) return text;
+  return `${text.slice(0, colon + 1)}***${text.slice(at)}`;
 }

@@ -5,8 +5,27 @@ import { loadMasterKey } from '../config/secrets.js';
 import { openConfiguredStore } from '../config/auth-state.js';
 import type { Store } from '../store/types.js';
 
-export class UsageError extends Error {}
-export class CommandError extends Error {}
+/**
+ * A mistake in how the command was typed (exit 2). `command` ("bind", "bind postgres") names where
+ * it happened, printed as "gatehouse bind: …"; without it the line reads "gatehouse: …".
+ */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}
+/** The command was understood but could not be done (exit 1). */
+export class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}
 
 export function scopeFrom(values: { server?: string; profile?: string }, env: NodeJS.ProcessEnv): Scope {
   const scope = {

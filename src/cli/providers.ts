@@ -5,8 +5,10 @@ import { loadMasterKey, seal } from '../config/secrets.js';
 import { emptyState, readState, updateState } from '../config/state.js';
 import { isAllowedIssuer, PRESETS, type ProviderKind } from '../oidc/providers.js';
 import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
+import { checkDiscovery } from './discovery.js';
 
 export const PROVIDERS_HELP = `gatehouse auth providers add google|github|microsoft|apple|oidc --client-id ID --client-secret SECRET [--issuer URL] [--name NAME] [--scopes "…"]
+                    [--skip-check]   store it without first fetching the issuer's discovery document
 gatehouse auth providers list [--json]
 gatehouse auth providers remove NAME`;
 
@@ -16,7 +18,7 @@ export async function providersCommand(args: string[], io: Io): Promise<number> 
     args: rest,
     strict: true,
     allowPositionals: true,
-    options: { ...SCOPE_OPTIONS, 'client-id': { type: 'string' }, 'client-secret': { type: 'string' }, issuer: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean' } },
+    options: { ...SCOPE_OPTIONS, 'client-id': { type: 'string' }, 'client-secret': { type: 'string' }, issuer: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean' }, 'skip-check': { type: 'boolean' } },
   });
   if (values.help || !sub) {
     io.out(PROVIDERS_HELP);
@@ -57,6 +59,9 @@ export async function providersCommand(args: string[], io: Io): Promise<number> 
       const name = values.name ?? kind ?? '';
       if (name && !/^[a-z0-9][a-z0-9_-]{0,31}$/.test(name)) problems.push('--name must be lower-case letters, digits, "-" or "_"');
       if (problems.length) throw new UsageError(problems.join('; '));
+      if (!(await issuerAnswers(kind!, issuer, values['skip-check'] ?? false, io))) {
+        throw new CommandError(`${name} was not added (\`--skip-check\` stores it anyway)`, 'auth providers add');
+      }
       const entry = {
         name,
         kind: kind!,
@@ -77,4 +82,20 @@ export async function providersCommand(args: string[], io: Io): Promise<number> 
     default:
       throw new UsageError(`unknown providers command "${sub}"\n${PROVIDERS_HELP}`);
   }
+}
+
+/**
+ * Fetches the issuer's discovery document (GitHub, OAuth 2.0 only, has none) and prints the verdict.
+ * --skip-check is for an issuer this machine cannot reach but the server will.
+ */
+async function issuerAnswers(kind: ProviderKind, issuer: string | null, skip: boolean, io: Io): Promise<boolean> {
+  if (!issuer || PRESETS[kind].oauthOnly) return true;
+  if (skip) {
+    io.out('– discovery: not checked (--skip-check)');
+    return true;
+  }
+  const verdict = await checkDiscovery(issuer);
+  if (verdict.ok) io.out(verdict.line);
+  else io.err(verdict.line);
+  return verdict.ok;
 }
