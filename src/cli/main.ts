@@ -5,6 +5,7 @@ import { SERVE_HELP, serveCommand } from './serve.js';
 import { KEYS_HELP, keysCommand } from './keys.js';
 import { BIND_HELP, bindCommand } from './bind.js';
 import { USERS_HELP, usersCommand } from './users.js';
+import { MIGRATE_HELP, migrateCommand } from './migrate.js';
 
 const HELP = `gatehouse — a login layer in front of your web app
 
@@ -17,6 +18,8 @@ ${AUTH_HELP}
 ${KEYS_HELP}
 
 ${USERS_HELP}
+
+${MIGRATE_HELP}
 
 Settings are scoped per server (--server, GATEHOUSE_SERVER, default "local") and profile (--profile,
 GATEHOUSE_PROFILE, default "main"); state lives in GATEHOUSE_HOME (default ./.gatehouse).`;
@@ -33,6 +36,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await keysCommand(rest, io);
       case 'users':
         return await usersCommand(rest, io);
+      case 'migrate-users':
+        return await migrateCommand(rest, io);
       case 'bind':
       case 'unbind':
       case 'bindings':
