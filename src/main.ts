@@ -10,7 +10,7 @@ import { liveSettings, type LiveSettings } from './config/settings.js';
 import { ensureHome } from './config/files.js';
 import { loadMasterKey } from './config/secrets.js';
 import { readState, stateFile, updateState, type Scope, type StoredState } from './config/state.js';
-import { enableAuth, openConfiguredStore, smtpBindingOf, storeUrlFor } from './config/auth-state.js';
+import { describeStore, enableAuth, openConfiguredStore, smtpBindingOf, storeChoiceFor, storeUrlFor } from './config/auth-state.js';
 import { createSwitchableStore } from './store/switchable.js';
 import { createSmtpMailer, type Mailer } from './mail/mailer.js';
 import { providersFromState } from './oidc/providers.js';
@@ -99,13 +99,13 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Er
 }
 
 /** The stored state, created on the first start: safe by default, that turns the login screen on. */
-export function prepareState(scope: Scope, masterKey: Buffer, log: (line: string) => void): StoredState {
+export function prepareState(scope: Scope, masterKey: Buffer, log: (line: string) => void, env: NodeJS.ProcessEnv = {}): StoredState {
   const needsSetup = (s: StoredState | null) => !s || (s.auth.enabled && !s.auth.secret);
   let state = readState(scope);
   if (needsSetup(state)) {
     // Under the state file's lock, and decided again on the latest file: a CLI command may be writing.
     state = updateState(scope, (current) => (needsSetup(current) ? enableAuth(current, masterKey, null) : current!));
-    log('auth: enabled for this server/profile on first start (embedded store)');
+    log(`auth: enabled for this server/profile on first start (users in ${describeStore(storeChoiceFor(scope, state, masterKey, env))})`);
   }
   return state!;
 }
@@ -123,7 +123,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   ensureHome(opts.scope.home);
   const masterKey = loadMasterKey(opts.scope.home, opts.env);
 
-  const state = prepareState(opts.scope, masterKey, opts.log);
+  const state = prepareState(opts.scope, masterKey, opts.log, opts.env);
 
   const firstStore = await openConfiguredStore(opts.scope, state, masterKey, opts.env);
   await firstStore.migrate();
@@ -285,7 +285,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
           .then(
             () => {
               storeUrl = nextUrl;
-              opts.log(`store: now using ${next.auth.db ? `binding "${next.auth.db}"` : 'the embedded store'}`);
+              opts.log(`store: now using ${describeStore(storeChoiceFor(opts.scope, next, masterKey, opts.env))}`);
             },
             (err: Error) => opts.log(`store: could not switch to the new database, kept the old one: ${err.message}`),
           )

@@ -1,8 +1,8 @@
 // Shared by every command: where state lives, the usage-error type, durations.
 import { resolve } from 'node:path';
-import { checkScope, emptyState, readState, type Scope } from '../config/state.js';
+import { checkScope, emptyState, readState, type Scope, type StoredState } from '../config/state.js';
 import { loadMasterKey } from '../config/secrets.js';
-import { openConfiguredStore } from '../config/auth-state.js';
+import { describeStore, ENV_STORE, openConfiguredStore, storeChoiceFor } from '../config/auth-state.js';
 import type { Store } from '../store/types.js';
 
 /**
@@ -52,16 +52,33 @@ export function parseDuration(text: string): number | null {
   return m ? Number(m[1]) * UNITS[m[2]!]! : null;
 }
 
+/** "gatehouse: users in …" when the store in use is not the only one this setup could mean; else null. */
+function storeNotice(scope: Scope, state: StoredState, masterKey: Buffer, env: NodeJS.ProcessEnv): string | null {
+  const bound = Object.values(state.bindings).some((b) => b.kind !== 'smtp');
+  if (!bound && !env.GATEHOUSE_DATABASE_URL) return null;
+  const choice = storeChoiceFor(scope, state, masterKey, env);
+  const unused = choice.source === 'binding' && env.GATEHOUSE_DATABASE_URL ? `; ${ENV_STORE} is set but not used (auth uses the binding)` : '';
+  return `gatehouse: users in ${describeStore(choice)}${unused}`;
+}
+
 export interface Io {
   out(line: string): void;
   err(line: string): void;
   env: NodeJS.ProcessEnv;
 }
 
-/** Opens (and migrates) the store this server/profile uses, runs `fn`, and closes it. */
-export async function withStore<T>(scope: Scope, env: NodeJS.ProcessEnv, fn: (store: Store) => Promise<T>): Promise<T> {
+/**
+ * Opens (and migrates) the store this server/profile uses, runs `fn`, and closes it. When more than one
+ * store could be meant — GATEHOUSE_DATABASE_URL is set, or a database is bound — it first says on
+ * stderr which one it opened: `users list` answering "no users yet" from the wrong store looks like
+ * every account is gone.
+ */
+export async function withStore<T>(scope: Scope, io: Io, fn: (store: Store) => Promise<T>): Promise<T> {
+  const env = io.env;
   const masterKey = loadMasterKey(scope.home, env);
   const state = readState(scope) ?? emptyState();
+  const line = storeNotice(scope, state, masterKey, env);
+  if (line) io.err(line);
   const store = await openConfiguredStore(scope, state, masterKey, env);
   try {
     await store.migrate();

@@ -27,7 +27,7 @@ export async function keysCommand(args: string[], io: Io): Promise<number> {
       if (role !== 'member' && role !== 'admin') throw new UsageError('--role must be member or admin');
       const ttl = values.expires ? parseDuration(values.expires) : null;
       if (values.expires && ttl === null) throw new UsageError('--expires must be a duration such as 30d or 12h');
-      return withStore(scope, io.env, async (store) => {
+      return withStore(scope, io, async (store) => {
         const user = await store.findUserByEmail(normalizeEmail(values.user));
         if (!user) throw new CommandError(`there is no user ${values.user}`);
         const { key, token } = await createApiKeyService(store).issue(user, values.name!, role, ttl ? new Date(Date.now() + ttl) : null);
@@ -38,7 +38,7 @@ export async function keysCommand(args: string[], io: Io): Promise<number> {
       });
     }
     case 'list':
-      return withStore(scope, io.env, async (store) => {
+      return withStore(scope, io, async (store) => {
         const user = values.user ? await store.findUserByEmail(normalizeEmail(values.user)) : null;
         if (values.user && !user) throw new CommandError(`there is no user ${values.user}`);
         const keys = await store.listApiKeys(user?.id);
@@ -51,7 +51,7 @@ export async function keysCommand(args: string[], io: Io): Promise<number> {
     case 'revoke': {
       const id = positionals[0];
       if (!id) throw new UsageError('keys revoke needs the key ID (see `gatehouse keys list`)');
-      return withStore(scope, io.env, async (store) => {
+      return withStore(scope, io, async (store) => {
         if (!(await store.revokeApiKey(id))) throw new CommandError(`there is no active key ${id}`);
         io.out(`✓ key ${id} revoked; running servers stop accepting it within 2 seconds`);
         return 0;

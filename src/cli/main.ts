@@ -8,6 +8,7 @@ import { USERS_HELP, usersCommand } from './users.js';
 import { PROVIDERS_HELP } from './providers.js';
 import { closestWord, explainParseError, isParseArgsError, optionsIn } from './parse-errors.js';
 import { packageVersion } from './version.js';
+import { MIGRATE_HELP, migrateCommand } from './migrate.js';
 
 const HELP = `gatehouse — a login layer in front of your web app
 
@@ -20,6 +21,8 @@ ${AUTH_HELP}
 ${KEYS_HELP}
 
 ${USERS_HELP}
+
+${MIGRATE_HELP}
 
 gatehouse --version
 
@@ -38,6 +41,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await keysCommand(rest, io);
       case 'users':
         return await usersCommand(rest, io);
+      case 'migrate-users':
+        return await migrateCommand(rest, io);
       case 'bind':
       case 'unbind':
       case 'bindings':

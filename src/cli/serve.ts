@@ -172,7 +172,7 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
  */
 async function runPrimary(workers: number, scope: Scope, io: Io, origin: string): Promise<number> {
   const masterKey = loadMasterKey(scope.home, io.env);
-  const state = prepareState(scope, masterKey, (line) => io.err(`gatehouse: ${line}`));
+  const state = prepareState(scope, masterKey, (line) => io.err(`gatehouse: ${line}`), io.env);
   if (state.auth.enabled) {
     const store = await openConfiguredStore(scope, state, masterKey, io.env);
     try {

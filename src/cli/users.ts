@@ -28,7 +28,7 @@ export async function usersCommand(args: string[], io: Io): Promise<number> {
     if (!user) throw new CommandError(`there is no user ${email}`);
     return user;
   };
-  return withStore(scope, io.env, async (store) => {
+  return withStore(scope, io, async (store) => {
     const now = new Date();
     switch (sub) {
       case 'list': {

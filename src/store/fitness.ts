@@ -60,8 +60,14 @@ function safeDecode(s: string): string {
   }
 }
 
-function detailOf(err: unknown, url: string): string {
-  const u = new URL(url);
+/** The first line of an error, with the URL's password (either spelling) replaced by ****. */
+export function detailOf(err: unknown, url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return ((err as Error).message ?? String(err)).split('\n')[0]!.slice(0, 200);
+  }
   let message = (err as Error).message ?? String(err);
   // Drivers may echo either spelling of the password (e.g. in a connection string); redact both.
   for (const secret of new Set([u.password, safeDecode(u.password)])) if (secret) message = message.split(secret).join('****');

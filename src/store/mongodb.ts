@@ -3,7 +3,7 @@
 // update pipeline (window rollover included). MongoDB has no foreign keys, so deleteUser cascades by hand.
 import { MongoClient, type Db, type Document } from 'mongodb';
 import { randomUUID } from 'node:crypto';
-import { StoreError, type ApiKey, type Session, type Store, type StoreOptions, type TokenKind, type User, type UserPatch } from './types.js';
+import { StoreError, type ApiKey, type Identity, type Session, type Store, type StoreOptions, type TokenKind, type User, type UserPatch } from './types.js';
 
 const SCHEMA_VERSION = 1;
 const UNAVAILABLE = new Set([
@@ -37,6 +37,9 @@ type KeyDoc = Omit<ApiKey, 'id'> & { _id: string };
 const toUser = ({ _id, ...rest }: UserDoc): User => ({ id: _id, ...rest });
 const toSession = ({ _id, ...rest }: SessionDoc): Session => ({ id: _id, ...rest });
 const toKey = ({ _id, ...rest }: KeyDoc): ApiKey => ({ id: _id, ...rest });
+const toIdentity = (d: Document): Identity => ({
+  issuer: d.issuer, subject: d.subject, provider: d.provider, userId: d.userId, email: d.email ?? null, createdAt: d.createdAt,
+});
 
 export function createMongoStore(url: string, options: StoreOptions = {}): Store {
   const p = options.prefix ?? 'gatehouse_';
@@ -97,13 +100,16 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
       }),
     listUsers: ({ limit, offset }) => wrap(async () => (await users.find().sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray()).map(toUser)),
     countUsers: () => wrap(() => users.countDocuments()),
+    importUser: (u) => wrap(async () => void (await users.insertOne((({ id, ...rest }) => ({ _id: id, ...rest }))(u)))),
 
     linkIdentity: (i) => wrap(async () => void (await identities.insertOne({ ...i }))),
     findIdentity: (issuer, subject) =>
       wrap(async () => {
         const d = await identities.findOne({ issuer, subject });
-        return d ? { issuer: d.issuer, subject: d.subject, provider: d.provider, userId: d.userId, email: d.email ?? null, createdAt: d.createdAt } : null;
+        return d ? toIdentity(d) : null;
       }),
+    listIdentities: (userId) =>
+      wrap(async () => (await identities.find({ userId }).sort({ createdAt: 1, issuer: 1, subject: 1 }).toArray()).map(toIdentity)),
 
     createSession: (s) => wrap(async () => void (await sessions.insertOne((({ id, ...rest }) => ({ _id: id, ...rest }))(s)))),
     findSession: (id) => wrap(async () => ((d) => (d ? toSession(d) : null))(await sessions.findOne({ _id: id }))),
@@ -128,6 +134,12 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
         return d ? { hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt } : null;
       }),
     deleteTokens: (kind, userId) => wrap(async () => (await tokens.deleteMany(userId === undefined ? { kind } : { kind, userId })).deletedCount),
+    listTokens: (kind, now) =>
+      wrap(async () =>
+        (await tokens.find({ kind, expiresAt: { $gt: now } }).sort({ createdAt: 1, _id: 1 }).toArray()).map((d) => ({
+          hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt,
+        })),
+      ),
 
     createApiKey: (k) => wrap(async () => void (await keys.insertOne((({ id, ...rest }) => ({ _id: id, ...rest }))(k)))),
     findApiKeyByHash: (hash) => wrap(async () => ((d) => (d ? toKey(d) : null))(await keys.findOne({ hash }))),

@@ -156,6 +156,12 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
     deleteUser: async (id) => (await affected(`DELETE FROM ${p}users WHERE id = ?`, [id])).affectedRows === 1,
     listUsers: async ({ limit, offset }) => (await rows(`SELECT * FROM ${p}users ORDER BY created_at, id LIMIT ? OFFSET ?`, [limit, offset])).map(toUser),
     countUsers: async () => Number((await one(`SELECT COUNT(*) AS n FROM ${p}users`))!.n),
+    async importUser(u) {
+      await exec(
+        `INSERT INTO ${p}users (id, email, name, role, password_hash, email_verified, disabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [u.id, u.email, u.name, u.role, u.passwordHash, u.emailVerified, u.disabled, u.createdAt.getTime(), u.updatedAt.getTime()],
+      );
+    },
 
     async linkIdentity(i) {
       await exec(`INSERT INTO ${p}identities (issuer, subject, provider, user_id, email, created_at) VALUES (?, ?, ?, ?, ?, ?)`, [
@@ -164,6 +170,8 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
     },
     findIdentity: async (issuer, subject) =>
       ((r) => (r ? toIdentity(r) : null))(await one(`SELECT * FROM ${p}identities WHERE issuer = ? AND subject = ?`, [issuer, subject])),
+    listIdentities: async (userId) =>
+      (await rows(`SELECT * FROM ${p}identities WHERE user_id = ? ORDER BY created_at, issuer, subject`, [userId])).map(toIdentity),
 
     async createSession(s) {
       await exec(
@@ -206,6 +214,8 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
         : await affected(`DELETE FROM ${p}tokens WHERE kind = ? AND user_id = ?`, [kind, userId]);
       return r.affectedRows;
     },
+    listTokens: async (kind, now) =>
+      (await rows(`SELECT * FROM ${p}tokens WHERE kind = ? AND expires_at > ? ORDER BY created_at, hash`, [kind, now.getTime()])).map(toToken),
 
     async createApiKey(k) {
       await exec(

@@ -151,6 +151,13 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
     deleteUser: async (id) => (await count(`DELETE FROM ${p}users WHERE id = $1`, [id])) === 1,
     listUsers: async ({ limit, offset }) => (await q(`SELECT * FROM ${p}users ORDER BY created_at, id LIMIT $1 OFFSET $2`, [limit, offset])).map(toUser),
     countUsers: async () => Number((await one(`SELECT COUNT(*) AS n FROM ${p}users`))!.n),
+    async importUser(u) {
+      await q(
+        `INSERT INTO ${p}users (id, email, name, role, password_hash, email_verified, disabled, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [u.id, u.email, u.name, u.role, u.passwordHash, u.emailVerified, u.disabled, u.createdAt.getTime(), u.updatedAt.getTime()],
+      );
+    },
 
     async linkIdentity(i) {
       await q(`INSERT INTO ${p}identities (issuer, subject, provider, user_id, email, created_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
@@ -159,6 +166,8 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
     },
     findIdentity: async (issuer, subject) =>
       ((r) => (r ? toIdentity(r) : null))(await one(`SELECT * FROM ${p}identities WHERE issuer = $1 AND subject = $2`, [issuer, subject])),
+    listIdentities: async (userId) =>
+      (await q(`SELECT * FROM ${p}identities WHERE user_id = $1 ORDER BY created_at, issuer, subject`, [userId])).map(toIdentity),
 
     async createSession(s) {
       await q(
@@ -197,6 +206,8 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
         ? count(`DELETE FROM ${p}tokens WHERE kind = $1`, [kind])
         : count(`DELETE FROM ${p}tokens WHERE kind = $1 AND user_id = $2`, [kind, userId]);
     },
+    listTokens: async (kind, now) =>
+      (await q(`SELECT * FROM ${p}tokens WHERE kind = $1 AND expires_at > $2 ORDER BY created_at, hash`, [kind, now.getTime()])).map(toToken),
 
     async createApiKey(k) {
       await q(

@@ -14,6 +14,7 @@ import {
   type Session,
   type Store,
   type StoreOptions,
+  type User,
   type UserPatch,
 } from './types.js';
 
@@ -86,6 +87,10 @@ export function createSqliteStore(file: string, options: StoreOptions = {}): Sto
         `INSERT INTO ${p}users (id, email, name, role, password_hash, email_verified, disabled, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)`,
       ),
+      importUser: db.prepare(
+        `INSERT INTO ${p}users (id, email, name, role, password_hash, email_verified, disabled, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
       userById: db.prepare(`SELECT * FROM ${p}users WHERE id = ?`),
       userByEmail: db.prepare(`SELECT * FROM ${p}users WHERE email = ?`),
       deleteUser: db.prepare(`DELETE FROM ${p}users WHERE id = ?`),
@@ -95,6 +100,7 @@ export function createSqliteStore(file: string, options: StoreOptions = {}): Sto
         `INSERT INTO ${p}identities (issuer, subject, provider, user_id, email, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
       ),
       identity: db.prepare(`SELECT * FROM ${p}identities WHERE issuer = ? AND subject = ?`),
+      identitiesOfUser: db.prepare(`SELECT * FROM ${p}identities WHERE user_id = ? ORDER BY created_at, issuer, subject`),
       insertSession: db.prepare(
         `INSERT INTO ${p}sessions (id, user_id, provider, created_at, last_seen_at, expires_at, ip, user_agent)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -111,6 +117,7 @@ export function createSqliteStore(file: string, options: StoreOptions = {}): Sto
       ),
       consumeToken: db.prepare(`DELETE FROM ${p}tokens WHERE hash = ? AND kind = ? RETURNING *`),
       findToken: db.prepare(`SELECT * FROM ${p}tokens WHERE hash = ? AND kind = ? AND expires_at > ?`),
+      liveTokens: db.prepare(`SELECT * FROM ${p}tokens WHERE kind = ? AND expires_at > ? ORDER BY created_at, hash`),
       deleteTokensOfKind: db.prepare(`DELETE FROM ${p}tokens WHERE kind = ?`),
       deleteUserTokensOfKind: db.prepare(`DELETE FROM ${p}tokens WHERE kind = ? AND user_id = ?`),
       insertKey: db.prepare(
@@ -200,10 +207,16 @@ export function createSqliteStore(file: string, options: StoreOptions = {}): Sto
     deleteUser: (id) => run(() => s().deleteUser.run(id).changes === 1),
     listUsers: ({ limit, offset }) => run(() => (s().listUsers.all(limit, offset) as Row[]).map(toUser)),
     countUsers: () => run(() => num((s().countUsers.get() as Row).n)),
+    importUser: (u: User) =>
+      run(() => {
+        const b = (v: boolean) => (v ? 1 : 0);
+        s().importUser.run(u.id, u.email, u.name, u.role, u.passwordHash, b(u.emailVerified), b(u.disabled), u.createdAt.getTime(), u.updatedAt.getTime());
+      }),
 
     linkIdentity: (i: Identity) =>
       run(() => void s().insertIdentity.run(i.issuer, i.subject, i.provider, i.userId, i.email, i.createdAt.getTime())),
     findIdentity: (issuer, subject) => run(() => ((r) => (r ? toIdentity(r as Row) : null))(s().identity.get(issuer, subject))),
+    listIdentities: (userId) => run(() => (s().identitiesOfUser.all(userId) as Row[]).map(toIdentity)),
 
     createSession: (x: Session) =>
       run(
@@ -237,6 +250,8 @@ export function createSqliteStore(file: string, options: StoreOptions = {}): Sto
       }),
     deleteTokens: (kind, userId) =>
       run(() => (userId === undefined ? s().deleteTokensOfKind.run(kind) : s().deleteUserTokensOfKind.run(kind, userId)).changes),
+
+    listTokens: (kind, now) => run(() => (s().liveTokens.all(kind, now.getTime()) as Row[]).map(toToken)),
 
     createApiKey: (k: ApiKey) =>
       run(

@@ -97,10 +97,14 @@ export interface Store {
   deleteUser(id: string): Promise<boolean>;
   listUsers(opts: { limit: number; offset: number }): Promise<User[]>; // ordered by createdAt, then id
   countUsers(): Promise<number>;
+  /** Inserts a user exactly as given — id, password hash, flags and dates — for `gatehouse migrate-users`,
+   *  which must keep ids (the app knows its users by X-Forwarded-User). DUPLICATE when the id or email exists. */
+  importUser(user: User): Promise<void>;
 
   // Social identities. linkIdentity throws StoreError('DUPLICATE') when (issuer, subject) is taken.
   linkIdentity(identity: Identity): Promise<void>;
   findIdentity(issuer: string, subject: string): Promise<Identity | null>;
+  listIdentities(userId: string): Promise<Identity[]>; // oldest first
 
   // Sessions.
   createSession(session: Session): Promise<void>;
@@ -123,6 +127,8 @@ export interface Store {
   /** Burns every token of `kind` (of one user, when given): a completed reset kills its siblings,
    *  the first admin kills every setup link. Returns how many were removed. */
   deleteTokens(kind: TokenKind, userId?: string): Promise<number>;
+  /** The live tokens of `kind`, oldest first (what `gatehouse migrate-users` carries over: invitations). */
+  listTokens(kind: TokenKind, now: Date): Promise<OneTimeToken[]>;
 
   // API keys.
   createApiKey(key: ApiKey): Promise<void>;

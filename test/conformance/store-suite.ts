@@ -171,6 +171,25 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.deepEqual(await store.findIdentity(odd.issuer, odd.subject), odd);
     });
 
+    it('imports a user exactly as given, lists identities and live tokens (what migrate-users copies)', async () => {
+      const imported = { id: 'imp-0001', email: 'imported@example.com', name: 'Ïmported', role: 'admin' as const, passwordHash: '$argon2id$v=19$kept', emailVerified: true, disabled: true, createdAt: at(5), updatedAt: at(9) };
+      await store.importUser(imported);
+      assert.deepEqual(await store.findUserById('imp-0001'), imported);
+      await assert.rejects(store.importUser(imported), (e) => isStoreError(e, 'DUPLICATE'), 'same id');
+      await assert.rejects(store.importUser({ ...imported, id: 'imp-0002' }), (e) => isStoreError(e, 'DUPLICATE'), 'same email');
+      const later = { issuer: 'https://b', subject: 's', provider: 'b', userId: imported.id, email: null, createdAt: at(2) };
+      const earlier = { issuer: 'https://a', subject: 's', provider: 'a', userId: imported.id, email: 'imported@example.com', createdAt: at(1) };
+      await store.linkIdentity(later);
+      await store.linkIdentity(earlier);
+      assert.deepEqual(await store.listIdentities(imported.id), [earlier, later]);
+      assert.deepEqual(await store.listIdentities('nobody'), []);
+      const invite = (c: string, expires: number) => ({ hash: c.repeat(64), kind: 'invite' as const, userId: null, email: `${c}@example.com`, createdAt: at(expires - 50), expiresAt: at(expires) });
+      for (const t of [invite('7', 200), invite('8', 100), invite('9', 10)]) await store.createToken(t);
+      assert.deepEqual(await store.listTokens('invite', at(20)), [invite('8', 100), invite('7', 200)], 'live ones, oldest first');
+      assert.deepEqual(await store.listTokens('reset', at(20)), []);
+      await store.deleteTokens('invite');
+    });
+
     it('creates, touches, lists and ends sessions', async () => {
       const u = await store.createUser(user('sess@example.com'), T0);
       const mk = (id: string, created: number, expires = 1_000_000) => ({

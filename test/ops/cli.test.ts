@@ -37,9 +37,10 @@ describe('gatehouse CLI', () => {
     assert.equal(mode(join(home.home, 'ci.p1.sqlite')), 0o600);
 
     const text = await runCli(['auth', 'status'], env);
-    assert.match(text.stdout, /auth: ENABLED on server "ci" \(profile "p1"\)\n {2}db binding: embedded\n {2}AUTH_SECRET: <set>\n {2}providers: {3}none/);
+    assert.match(text.stdout, /auth: ENABLED on server "ci" \(profile "p1"\)\n {2}database: {4}the embedded store \(.*ci\.p1\.sqlite\)\n {2}AUTH_SECRET: <set>\n {2}providers: {3}none/);
     const json = JSON.parse((await runCli(['auth', 'status', '--json'], env)).stdout);
-    assert.deepEqual(json, { server: 'ci', profile: 'p1', enabled: true, mode: 'on', db: 'embedded', authSecret: '<set>', providers: [] });
+    const database = `the embedded store (${join(home.home, 'ci.p1.sqlite')})`;
+    assert.deepEqual(json, { server: 'ci', profile: 'p1', enabled: true, mode: 'on', db: 'embedded', database, authSecret: '<set>', providers: [] });
     const other = JSON.parse((await runCli(['auth', 'status', '--json', '--profile', 'p2'], env)).stdout);
     assert.equal(other.enabled, false, 'another profile is an independent setup');
   });
@@ -98,7 +99,7 @@ describe('gatehouse CLI', () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     for (const step of ['connect', 'create table', 'write', 'read', 'clean up']) assert.match(r.stdout, new RegExp(`✓ ${step}`));
     assert.match(r.stdout, /users in "postgres" \(postgres\)/);
-    assert.match((await runCli(['auth', 'status'], e)).stdout, /db binding: postgres/);
+    assert.match((await runCli(['auth', 'status'], e)).stdout, /database: {4}binding "postgres" \(postgres, /);
     const missing = new URL(POSTGRES_URL);
     missing.pathname = `/no_such_db_${process.pid}`;
     const f = { ...env, GATEHOUSE_PROFILE: 'pgfail' };
