@@ -107,7 +107,7 @@ export function mountAdmin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): vo
       return kit.page(c, 'admin-confirm', words.heading, {
         ...base,
         action: `${P}/admin/keys/${encodeURIComponent(key.id)}/revoke`,
-        subject: { title: key.name, detail: `${key.id} · ${key.role} · owned by ${owner?.email ?? key.userId}` },
+        subject: { title: key.name, badge: key.role, detail: `${key.id} · owned by ${owner?.email ?? key.userId}` },
       });
     }
     const user = await deps.store.findUserById(c.req.query('user') ?? '');
@@ -118,7 +118,7 @@ export function mountAdmin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): vo
     return kit.page(c, 'admin-confirm', words.heading, {
       ...base,
       action: `${P}/admin/users/${encodeURIComponent(user.id)}/${action}`,
-      subject: { title: user.name, detail: `${user.email} · ${user.role}${user.disabled ? ' · disabled' : ''}` },
+      subject: { title: user.name, badge: user.disabled ? `${user.role}, disabled` : user.role, detail: user.email },
     });
   });
 

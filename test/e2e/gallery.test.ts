@@ -44,7 +44,7 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
   'admin-confirm': ['admin-confirm', {
     title: 'Delete this account?', heading: 'Delete this account?', button: 'Delete account', danger: true,
     effect: 'The account is deleted with its sessions, API keys and linked logins. This cannot be undone.',
-    subject: { title: 'Grace Hopper', detail: 'grace.hopper@navy.example.com · member' }, action: '/auth/admin/users/u2/delete', cancel: '/auth/admin',
+    subject: { title: 'Grace Hopper', badge: 'member', detail: 'grace.hopper@navy.example.com' }, action: '/auth/admin/users/u2/delete', cancel: '/auth/admin',
   }],
   admin: ['admin', {
     title: 'Admin', me: {}, total: 2, page: 0, pages: 2, notice: 'Deleted grace.hopper@navy.example.com.', settings: { signUp: 'open', mode: 'on' },
