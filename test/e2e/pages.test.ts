@@ -283,6 +283,15 @@ describe('pages in Chromium', { skip }, () => {
       order.push(await focused(page));
     }
     assert.deepEqual(order, ['email', 'password', 'Show password', '/auth/forgot', 'Sign in']);
+    // The Show button's focus ring, drawn over the field's end, in both schemes.
+    await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
+    await page.getByRole('button', { name: 'Show password' }).focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await focused(page), 'Hide password');
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.locator('.card').screenshot({ path: join(ARTIFACTS, `pages-desktop-sign-in-shown-${scheme}.png`), animations: 'disabled' });
+    }
     await context.close();
   });
 
@@ -300,6 +309,7 @@ describe('pages in Chromium', { skip }, () => {
     await page.waitForFunction(() => document.querySelector('form button[type="submit"]')?.getAttribute('aria-busy') === 'true');
     assert.equal(await button.isDisabled(), true);
     assert.equal((await button.textContent())?.trim(), 'Sign in…');
+    await page.locator('.card').screenshot({ path: join(ARTIFACTS, 'pages-desktop-sign-in-busy-light.png'), animations: 'disabled' });
     // A second submit (Enter in a field) does not send the form again.
     let posts = 0;
     page.on('request', (r) => void (r.method() === 'POST' && posts++));
