@@ -1,9 +1,36 @@
 // The admin console: users (disable, enable, role, delete, end sessions) and API keys. Only for role
-// admin; every change is a CSRF-checked POST and an audit line.
+// admin; every change is a CSRF-checked POST and an audit line. Changes that are hard to take back
+// (delete, disable, a role, revoking a key) are first shown on their own confirm page, and the console
+// then says what was done to whom.
 import type { Hono } from 'hono';
 import type { AuthContext, AuthDeps, AuthEnv, AuthKit } from './context.js';
+import { hmac, safeEqual } from '../security/tokens.js';
 
 const PAGE_SIZE = 50;
+
+type UserAction = 'disable' | 'enable' | 'make-admin' | 'make-member' | 'end-sessions' | 'delete';
+type DoneAction = UserAction | 'revoke-key';
+
+/** What the console says after an action; `who` is an email address, or a key's name. */
+const DONE: Record<DoneAction, (who: string) => string> = {
+  disable: (who) => `Disabled ${who} and ended their sessions.`,
+  enable: (who) => `Enabled ${who}.`,
+  'make-admin': (who) => `${who} is now an admin (from their next sign-in).`,
+  'make-member': (who) => `${who} is now a member (from their next sign-in).`,
+  'end-sessions': (who) => `Signed ${who} out everywhere.`,
+  delete: (who) => `Deleted ${who}.`,
+  'revoke-key': (who) => `Revoked the API key “${who}”.`,
+};
+
+/** The confirm page's words for each action that asks first. */
+const CONFIRM: Record<Exclude<DoneAction, 'enable' | 'end-sessions'>, { heading: string; button: string; danger: boolean; effect: string }> = {
+  delete: { heading: 'Delete this account?', button: 'Delete account', danger: true, effect: 'The account is deleted with its sessions, API keys and linked logins. This cannot be undone.' },
+  disable: { heading: 'Disable this account?', button: 'Disable account', danger: true, effect: 'They are signed out everywhere and cannot sign in until an administrator enables the account again.' },
+  'make-admin': { heading: 'Make this account an admin?', button: 'Make admin', danger: false, effect: 'They can open this console and change every account. They sign in again to get the new role.' },
+  'make-member': { heading: 'Make this account a member?', button: 'Make member', danger: false, effect: 'They can no longer open this console. They sign in again to get the new role.' },
+  'revoke-key': { heading: 'Revoke this API key?', button: 'Revoke key', danger: true, effect: 'Scripts using this key are refused from now on. This cannot be undone.' },
+};
+const isConfirmable = (a: string): a is keyof typeof CONFIRM => Object.hasOwn(CONFIRM, a);
 
 export function mountAdmin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): void {
   const P = deps.prefix;
@@ -17,6 +44,19 @@ export function mountAdmin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): vo
     }
     return { admin: s };
   }
+
+  // The "what was done" notice rides on the redirect, signed with the admin's session: a link someone
+  // else made cannot put words ("Deleted …") into the console.
+  const doneSig = (sessionId: string, action: string, who: string) => hmac(deps.settings.current().secret, `admin-done:${sessionId}:${action}:${who}`);
+  const doneRedirect = (c: AuthContext, sessionId: string, action: DoneAction, who: string) =>
+    c.redirect(`${P}/admin?${new URLSearchParams({ done: action, who, sig: doneSig(sessionId, action, who) })}`, 303);
+  const doneNotice = (c: AuthContext, sessionId: string): string | null => {
+    const action = c.req.query('done') ?? '';
+    const who = c.req.query('who') ?? '';
+    const sig = c.req.query('sig') ?? '';
+    if (!Object.hasOwn(DONE, action) || !who || who.length > 320) return null;
+    return safeEqual(sig, doneSig(sessionId, action, who)) ? DONE[action as DoneAction](who) : null;
+  };
 
   app.get(`${P}/admin`, async (c) => {
     const { admin, denied } = requireAdmin(c);
@@ -46,7 +86,39 @@ export function mountAdmin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): vo
       pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
       keys: keys.map((k) => ({ id: k.id, name: k.name, owner: emailOf.get(k.userId) ?? k.userId, role: k.role, revoked: k.revoked, expiresAt: k.expiresAt?.toISOString() ?? null, lastUsedAt: k.lastUsedAt?.toISOString() ?? null })),
       settings: { signUp: deps.settings.current().signUp, mode: deps.settings.current().mode },
-      notice: c.req.query('done') ? 'Done.' : null,
+      notice: doneNotice(c, admin.sessionId),
+    });
+  });
+
+  // GET …/admin/confirm?action=delete&user=ID (or action=revoke-key&key=ID): what will be done to whom,
+  // a POST form with the CSRF token, and a way back. Nothing changes until that form is sent.
+  app.get(`${P}/admin/confirm`, async (c) => {
+    const { admin, denied } = requireAdmin(c);
+    if (!admin) return denied;
+    const action = c.req.query('action') ?? '';
+    if (!isConfirmable(action)) return kit.errorPage(c, 404, 'No such action', 'The admin console has no such action.');
+    const words = CONFIRM[action];
+    const base = { csrf: kit.csrfField(c), ...words, cancel: `${P}/admin` };
+    if (action === 'revoke-key') {
+      const id = c.req.query('key') ?? '';
+      const key = (await deps.store.listApiKeys()).find((k) => k.id === id);
+      if (!key || key.revoked) return kit.errorPage(c, 404, 'No such key', 'That API key does not exist or is already revoked.');
+      const owner = await deps.store.findUserById(key.userId);
+      return kit.page(c, 'admin-confirm', words.heading, {
+        ...base,
+        action: `${P}/admin/keys/${encodeURIComponent(key.id)}/revoke`,
+        subject: { title: key.name, badge: key.role, detail: `${key.id} · owned by ${owner?.email ?? key.userId}` },
+      });
+    }
+    const user = await deps.store.findUserById(c.req.query('user') ?? '');
+    if (!user) return kit.errorPage(c, 404, 'No such user', 'That account does not exist any more.');
+    if (user.id === admin.principal.userId) {
+      return kit.errorPage(c, 400, 'Not on your own account', 'Ask another administrator to change your own account.');
+    }
+    return kit.page(c, 'admin-confirm', words.heading, {
+      ...base,
+      action: `${P}/admin/users/${encodeURIComponent(user.id)}/${action}`,
+      subject: { title: user.name, badge: user.disabled ? `${user.role}, disabled` : user.role, detail: user.email },
     });
   });
 
@@ -56,7 +128,7 @@ export function mountAdmin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): vo
     const form = await c.req.parseBody();
     if (!kit.csrfOk(c, form)) return kit.errorPage(c, 403, 'Request refused', 'Your form expired. Please try again.');
     const id = c.req.param('id');
-    const action = c.req.param('action');
+    const action = c.req.param('action') as UserAction;
     const user = await deps.store.findUserById(id);
     if (!user) return kit.errorPage(c, 404, 'No such user', 'That account does not exist any more.');
     // An admin cannot lock themselves out of their own console.
@@ -87,7 +159,7 @@ export function mountAdmin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): vo
         break;
     }
     deps.audit.record('admin.action', { userId: admin.principal.userId, ip: c.get('ip'), userAgent: c.get('userAgent'), detail: `${action} ${user.id}` });
-    return c.redirect(`${P}/admin?done=1`, 303);
+    return doneRedirect(c, admin.sessionId, action, user.email);
   });
 
   app.post(`${P}/admin/keys/:id/revoke`, async (c) => {
@@ -95,8 +167,10 @@ export function mountAdmin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): vo
     if (!admin) return denied;
     const form = await c.req.parseBody();
     if (!kit.csrfOk(c, form)) return kit.errorPage(c, 403, 'Request refused', 'Your form expired. Please try again.');
-    await deps.apiKeys.revoke(c.req.param('id'));
-    deps.audit.record('admin.action', { userId: admin.principal.userId, ip: c.get('ip'), userAgent: c.get('userAgent'), detail: `revoke-key ${c.req.param('id')}` });
-    return c.redirect(`${P}/admin?done=1`, 303);
+    const id = c.req.param('id');
+    const key = (await deps.store.listApiKeys()).find((k) => k.id === id);
+    await deps.apiKeys.revoke(id);
+    deps.audit.record('admin.action', { userId: admin.principal.userId, ip: c.get('ip'), userAgent: c.get('userAgent'), detail: `revoke-key ${id}` });
+    return doneRedirect(c, admin.sessionId, 'revoke-key', key?.name ?? id);
   });
 }

@@ -48,11 +48,13 @@ export function sendPasswordChangedEmail(deps: AuthDeps, user: User): void {
 
 export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): void {
   const P = deps.prefix;
-  const notSetUp = (c: Parameters<AuthKit['csrfField']>[0]) =>
-    kit.errorPage(c, 404, 'Password reset is not set up', 'Ask the administrator of this app to reset your password.');
+  // Without mail there is no reset link to send: say what to do instead (the same page for the form's
+  // own address, 200, and for posts and links that cannot work, 404).
+  const notSetUp = (c: Parameters<AuthKit['csrfField']>[0], status = 404) =>
+    kit.page(c, 'forgot', 'Reset your password', { unavailable: true, csrf: '', email: '', error: null }, status);
 
   app.get(`${P}/forgot`, (c) => {
-    if (!deps.mailer()) return notSetUp(c);
+    if (!deps.mailer()) return notSetUp(c, 200);
     return kit.page(c, 'forgot', 'Reset your password', { csrf: kit.csrfField(c), email: '', error: null });
   });
 
@@ -110,7 +112,7 @@ export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthDeps, kit: Auth
     if (!user || user.disabled) {
       return resetForm(c, '', { form: 'This reset link is invalid, expired or already used. Ask for a new one.' }, 400);
     }
-    if (checkPasswordPolicy(password, user.email)) return resetForm(c, '', { password: PASSWORD_MESSAGES['same-as-email'] + ' Ask for a new link.' }, 400);
+    if (checkPasswordPolicy(password, user.email)) return resetForm(c, '', { form: PASSWORD_MESSAGES['same-as-email'] + ' Ask for a new link.' }, 400); // no form left to put it under
     // Resetting proves the mailbox: the email counts as verified from now on.
     await deps.store.updateUser(user.id, { passwordHash: await deps.hasher.hash(password), emailVerified: true }, now);
     await deps.sessions.revokeUser(user.id); // every device signs in again
@@ -130,7 +132,7 @@ export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthDeps, kit: Auth
     const email = normalizeEmail(form.email);
     const again = (notice: string | null, status = 200) =>
       kit.page(c, 'confirm-email', 'Confirm your email', { csrf: kit.csrfField(c), email, notice }, status);
-    if (!deps.mailer()) return notSetUp(c);
+    if (!deps.mailer()) return kit.errorPage(c, 404, 'Email is not set up', 'This app sends no email, so there is no link to send. Sign in again, or ask an administrator.');
     if (!kit.csrfOk(c, form, true)) return again('Your form expired. Please try again.', 403);
     const tooMany = await kit.limited(c, 'verify-resend', email || undefined);
     if (tooMany) return tooMany;

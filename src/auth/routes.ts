@@ -30,7 +30,7 @@ const MAX_FORM_BYTES = 64 * 1024;
 const FORM_TYPES = /^\s*(multipart\/form-data|application\/x-www-form-urlencoded)\b/i;
 // From src/auth (tsx) and from dist/auth (compiled) alike, ../../docs is the package root's docs/.
 const AGENT_GUIDE = new URL('../../docs/agent-skill.md', import.meta.url);
-const ASSETS: Record<string, string> = { 'gatehouse.css': 'text/css; charset=utf-8' };
+const ASSETS: Record<string, string> = { 'gatehouse.css': 'text/css; charset=utf-8', 'gatehouse.js': 'text/javascript; charset=utf-8' };
 const ALIASES: Record<string, string> = {
   login: 'sign-in', signin: 'sign-in', 'log-in': 'sign-in',
   signup: 'sign-up', register: 'sign-up',
@@ -481,6 +481,8 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
       {
         csrf: csrfField(c),
         user: s.principal,
+        // The same test as the console's own door (admin.ts): a link only where it opens.
+        isAdmin: s.principal.role === 'admin' && s.principal.provider !== 'api-key',
         sessions: sessions.map((x) => ({
           id: x.id,
           current: x.id === s.sessionId,

@@ -1,6 +1,8 @@
 // Security headers for Gatehouse's own responses (SPEC §7). The app's responses are never touched.
+// script-src 'self': the one external script (views/assets/gatehouse.js) only enhances forms; no
+// inline script or style is ever allowed.
 export const PAGE_CSP =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
   ['content-security-policy', PAGE_CSP],

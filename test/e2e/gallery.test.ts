@@ -9,11 +9,12 @@ import { chromium, type Browser } from 'playwright-core';
 import { createRenderer } from '../../src/render.js';
 import { VIEWS_DIR } from '../../src/main.js';
 import { REPO } from '../support/gatehouse.js';
+import { PAGE_CSP } from '../../src/security/headers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
 const ARTIFACTS = join(REPO, 'test/artifacts');
-const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+const CSP = PAGE_CSP; // Gatehouse's own: script-src 'self' for gatehouse.js, nothing inline
 
 const base = { appName: 'Acme Analytics', prefix: '/auth', csrf: 'tok' };
 const providers = [
@@ -28,6 +29,7 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
   'error-429': ['error', { title: 'Too many attempts', status: 429, heading: 'Too many attempts', message: 'Please wait a moment before trying again.', retryAfter: 60 }],
   'error-502': ['error', { title: 'App unavailable', status: 502, heading: 'The app is not answering', message: 'Gatehouse could not reach the application behind it.', retryAfter: null }],
   forgot: ['forgot', { title: 'Reset password', email: '', error: null }],
+  'forgot-no-mail': ['forgot', { title: 'Reset password', email: '', error: null, unavailable: true }],
   reset: ['reset', { title: 'New password', token: 'reset-token', errors: { password: 'That password is too common.' } }],
   'reset-expired': ['reset', { title: 'New password', token: '', errors: { form: 'This link has expired or was already used.' } }],
   message: ['message', { title: 'Check your email', heading: 'Check your email', message: 'If an account exists for ada@example.com, a link to reset its password is on its way.', link: { href: '/auth/sign-in', label: 'Back to sign in' } }],
@@ -37,10 +39,15 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
       { id: 's1', current: true, createdAt: now, lastSeenAt: now, ip: '203.0.113.7', userAgent: 'Firefox on macOS' },
       { id: 's2', current: false, createdAt: now, lastSeenAt: now, ip: '2001:db8::1', userAgent: 'Safari on iPhone' },
     ],
-    errors: { current_password: 'That is not your current password.' }, notice: 'Session signed out.',
+    errors: { current_password: 'That is not your current password.' }, notice: 'Session signed out.', isAdmin: true,
+  }],
+  'admin-confirm': ['admin-confirm', {
+    title: 'Delete this account?', heading: 'Delete this account?', button: 'Delete account', danger: true,
+    effect: 'The account is deleted with its sessions, API keys and linked logins. This cannot be undone.',
+    subject: { title: 'Grace Hopper', badge: 'member', detail: 'grace.hopper@navy.example.com' }, action: '/auth/admin/users/u2/delete', cancel: '/auth/admin',
   }],
   admin: ['admin', {
-    title: 'Admin', me: {}, total: 2, page: 0, pages: 2, notice: null, settings: { signUp: 'open', mode: 'on' },
+    title: 'Admin', me: {}, total: 2, page: 0, pages: 2, notice: 'Deleted grace.hopper@navy.example.com.', settings: { signUp: 'open', mode: 'on' },
     users: [
       { id: 'u1', email: 'ada@example.com', name: 'Ada Lovelace', role: 'admin', disabled: false, emailVerified: true, createdAt: now, self: true },
       { id: 'u2', email: 'grace.hopper@navy.example.com', name: 'Grace Hopper', role: 'member', disabled: false, emailVerified: false, createdAt: now, self: false },
@@ -65,11 +72,13 @@ describe('every view in a real browser', { skip }, () => {
     it(`${width}px, ${colorScheme}: no CSP violation, no sideways scrolling`, async () => {
       const renderer = createRenderer(VIEWS_DIR);
       const css = readFileSync(join(VIEWS_DIR, 'assets/gatehouse.css'));
+      const js = readFileSync(join(VIEWS_DIR, 'assets/gatehouse.js'));
       const context = await browser.newContext({ viewport: { width, height }, colorScheme });
       // Pages are served from a made-up origin with Gatehouse's CSP; nothing leaves the machine.
       await context.route('**/*', (route) => {
         const url = new URL(route.request().url());
         if (url.pathname === '/auth/assets/gatehouse.css') return route.fulfill({ contentType: 'text/css', body: css });
+        if (url.pathname === '/auth/assets/gatehouse.js') return route.fulfill({ contentType: 'text/javascript', body: js });
         const entry = pages[url.pathname.slice(1)];
         if (!entry) return route.fulfill({ status: 404, body: '' });
         const html = renderer.render(entry[0], { ...base, ...entry[1] });

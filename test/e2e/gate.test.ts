@@ -301,7 +301,9 @@ describe('the gate', () => {
     assert.equal(r.headers['x-content-type-options'], 'nosniff');
     assert.ok(r.headers['referrer-policy']);
     assert.equal(r.headers['cache-control'], 'no-store');
-    assert.doesNotMatch(r.text, /<script/i);
+    // One script, external (script-src 'self'); nothing inline.
+    assert.deepEqual(r.text.match(/<script[^>]*>/gi), ['<script src="/auth/assets/gatehouse.js" defer>']);
+    assert.match(String(r.headers['content-security-policy']), /script-src 'self'/);
   });
 
   it('redirects the route aliases people guess', async () => {

@@ -136,7 +136,12 @@ describe('password reset', () => {
   it('is switched off without an smtp binding', async () => {
     const plain = await startTestGatehouse({ upstream: upstream.url });
     try {
-      assert.equal((await new TestClient(plain.url).get('/auth/forgot')).status, 404);
+      // The page says what to do instead of a bare 404, and sign-in offers no link to it.
+      const forgot = await new TestClient(plain.url).get('/auth/forgot');
+      assert.equal(forgot.status, 200);
+      assert.match(forgot.text, /Password reset by email is not set up for this app\. Ask an administrator to reset your password\./);
+      assert.doesNotMatch(forgot.text, /<form/);
+      assert.doesNotMatch((await new TestClient(plain.url).get('/auth/sign-in')).text, /\/auth\/forgot/);
     } finally {
       await plain.stop();
     }
