@@ -19,6 +19,7 @@ export type AuditEvent =
   | 'admin.action'
   | 'lockout'
   | 'rate-limited'
+  | 'csrf.refused'
   | 'api-key.used'
   | 'api-key.refused';
 

@@ -158,7 +158,14 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   }
   const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   // Both spellings of every Gatehouse cookie: the app may set none of them.
-  const forwarder = upstream ? createForwarder({ upstream, headersTimeoutMs: timeouts.upstreamHeaders, ownCookies: ALL_OWN_COOKIES }) : null;
+  const forwarder = upstream
+    ? createForwarder({
+        upstream,
+        headersTimeoutMs: timeouts.upstreamHeaders,
+        ownCookies: ALL_OWN_COOKIES,
+        onReachable: (up) => opts.log(up ? `app: ${upstream} answers again` : `app: ${upstream} is not reachable; answering 502 until it is`),
+      })
+    : null;
 
   // The mailer follows the smtp binding, so `gatehouse bind smtp …` switches reset on while running.
   let mailer: Mailer | null = null;
@@ -200,6 +207,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     now,
   });
   let storeDownLogged = 0;
+  let misdirectedLogged = -Infinity;
   const gate = createGate({
     prefix: opts.prefix,
     authApp: getRequestListener(authApp.fetch, { overrideGlobalObjects: false }),
@@ -217,6 +225,12 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     tunnels: { handshakeMs: timeouts.upstreamHeaders, idleMs: timeouts.idle, ...opts.tunnels },
     errorPage: (status, heading, message) =>
       renderer.render('error', { appName: opts.appName, prefix: opts.prefix, title: heading, status, heading, message, retryAfter: null }),
+    onMisdirected(host) {
+      // Once a minute at most: a crawler hammering a wrong name must not flood the log.
+      if (now() - misdirectedLogged < 60_000) return;
+      misdirectedLogged = now();
+      opts.log(`host: a request for "${host.slice(0, 100)}" was sent to ${opts.publicUrl?.origin} instead (not the public URL's host; list it in GATEHOUSE_ALLOWED_HOSTS if it is yours)`);
+    },
     onStoreError(err) {
       if (now() - storeDownLogged > 10_000) {
         storeDownLogged = now();
@@ -274,7 +288,9 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     try {
       const next = readState(opts.scope);
       if (!next) return;
+      const before = settings.mode;
       settings = liveSettings(next, masterKey, opts.env);
+      if (settings.mode !== before) opts.log(settings.mode === 'off' ? 'auth: switched off (requests pass through, no identity headers)' : `auth: switched on (mode ${settings.mode})`);
       sessions.setSecret(settings.secret);
       applyMailer(smtpBindingOf(next, masterKey, opts.env)).catch((err: Error) => opts.log(`mail: ${err.message}`));
       const nextUrl = storeUrlFor(opts.scope, next, masterKey, opts.env);

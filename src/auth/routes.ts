@@ -78,7 +78,13 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
 
   /** Token check plus origin check: a cross-site request fails even with a stolen token. */
   const csrfOk = (c: C, form: Record<string, unknown>, signedOutForm = false) => {
-    if (requestOrigin(c.env.incoming.headers, ourOrigin(deps, c.env.incoming)) === 'cross-site') return false;
+    const ours = ourOrigin(deps, c.env.incoming);
+    if (requestOrigin(c.env.incoming.headers, ours) === 'cross-site') {
+      // Most often a page opened under another name than the public URL: say so in the log.
+      const from = c.req.header('origin') ?? c.req.header('sec-fetch-site') ?? 'unknown';
+      deps.audit.record('csrf.refused', { ip: c.get('ip'), userAgent: c.get('userAgent'), detail: `${c.req.path} from ${from.slice(0, 100)}, expected ${ours}` });
+      return false;
+    }
     const cookie = readCookie(c.req.header('cookie'), deps.cookies.csrf);
     if (isValidCsrfToken(secret(), cookie, form.csrf, c.get('session')?.sessionId)) return true;
     // Forms for signed-out visitors (sign-in, sign-up, reset) were rendered without a session; a

@@ -14,6 +14,8 @@ export interface ForwarderOptions {
   connections?: number; // keep-alive connections to the app (default 128)
   headersTimeoutMs?: number; // app must start answering within this (default 60 s) → 504
   ownCookies?: readonly string[]; // Gatehouse's cookie names: the app may not set them
+  /** Told once when the app stops answering and once when it answers again (for the log). */
+  onReachable?(reachable: boolean): void;
 }
 
 export type UpstreamFailure = 'unreachable' | 'timeout';
@@ -47,6 +49,12 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   pool.on('connect', () => connectionsOpened++);
   const upstreamHost = url.hostname;
   const upstreamPort = Number(url.port || 80);
+  let reachable = true;
+  const markReachable = (now: boolean) => {
+    if (now === reachable) return;
+    reachable = now;
+    opts.onReachable?.(now);
+  };
 
   return {
     forward(req, res, headers, onFailure) {
@@ -68,6 +76,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         onResponseStart(controller, statusCode, resHeaders, statusMessage) {
           if (statusCode < 200) return; // 1xx: Node answers Expect itself; others are not relayed
           started = true;
+          if (!reachable) markReachable(true);
           res.writeHead(statusCode, statusMessage, downstreamHeaders(resHeaders, ownCookies));
           // Server-sent events: the client needs the head before the first event. Everything else sends
           // the head with the first chunk — one write instead of two on the hot path.
@@ -93,6 +102,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
           }
           if (res.destroyed) return;
           const code = (err as { code?: string }).code;
+          if (code !== 'UND_ERR_HEADERS_TIMEOUT') markReachable(false);
           onFailure(code === 'UND_ERR_HEADERS_TIMEOUT' ? 'timeout' : 'unreachable');
         },
       };

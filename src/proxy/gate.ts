@@ -39,6 +39,8 @@ export interface GateDeps {
   /** Renders one of Gatehouse's error pages (HTML) for the 5xx answers the gate gives itself. */
   errorPage(status: number, heading: string, message: string): string;
   onStoreError(err: unknown): void;
+  /** A request for a host that is not ours was refused or redirected (for the log). */
+  onMisdirected?(host: string): void;
 }
 
 export interface Gate {
@@ -199,7 +201,10 @@ export function createGate(deps: GateDeps): Gate {
     const refusal = malformed(req);
     if (refusal) return answer(req, res, refusal[0], { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, refusal[1] + '\n');
     const elsewhere = hosts.misdirected(req, isAuthRoute(url) ? url.slice(prefix.length) : null);
-    if (elsewhere) return answer(req, res, elsewhere.status, elsewhere.headers, elsewhere.body);
+    if (elsewhere) {
+      deps.onMisdirected?.(req.headers.host ?? '');
+      return answer(req, res, elsewhere.status, elsewhere.headers, elsewhere.body);
+    }
     if (isAuthRoute(url)) {
       void deps.authApp(req, res);
       return;
