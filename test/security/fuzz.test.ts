@@ -5,6 +5,8 @@
 // that followed an upgrade on its socket. `npm run fuzz` runs a longer one.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
 import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { TestClient } from '../support/client.js';
@@ -19,6 +21,10 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
 const PUBLIC_PATHS = ['/public/*', '/healthz'];
 let upstream: RecordingUpstream;
 let gh: TestGatehouse;
+// Gatehouse's side of every connection that asked to upgrade, until it closes. Node's server no longer
+// tracks an upgraded socket (close() neither counts nor ends it): Gatehouse must close each itself.
+const upgraded = new Map<Socket, string>();
+let leftOpen: string[] = [];
 
 before(async () => {
   // Upgrades get a WebSocket echo on paths with a /ws segment; elsewhere the app has no upgrade handler
@@ -32,8 +38,14 @@ before(async () => {
     timeouts: { headers: 2000, checkInterval: 500 },
     tunnels: { handshakeMs: 2000 },
   });
+  gh.server.prependListener('upgrade', (req: IncomingMessage, socket: Socket) => {
+    upgraded.set(socket, `${req.method} ${req.url} (${String(req.headers['x-fuzz-case'] ?? 'untagged')})`);
+    socket.once('close', () => upgraded.delete(socket));
+  });
 });
 after(async () => {
+  // Sockets Gatehouse left open would keep stop() waiting for ever: the todo test below reports them.
+  for (const s of upgraded.keys()) s.destroy();
   await gh.stop();
   await upstream.close();
 });
@@ -53,6 +65,9 @@ describe('fuzz', () => {
     const result = await runFuzz(gh.url, { count: COUNT, upgrades: UPGRADES, seed: SEED, validCookie: c.cookieHeader()!, concurrency: 16 });
     await new Promise((r) => setTimeout(r, 300)); // the app records a request when its body ends
     assert.equal(result.sent, COUNT + UPGRADES);
+    // Every client has closed by now, and every handshake has had its 2 s: nothing should be left open.
+    await new Promise((r) => setTimeout(r, 2500));
+    leftOpen = [...upgraded.values()];
     const violations = appViolations(upstream.requests, { member, publicPaths: PUBLIC_PATHS, parts: result.parts });
     const tagged = upstream.requests.filter((r) => r.headers['x-fuzz-case'] !== undefined);
     const summary = [...result.statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}:${n}`).join(' ');
@@ -60,13 +75,23 @@ describe('fuzz', () => {
       `# fuzz statuses ${summary}; ${upstream.requests.length} reached the app; ${result.upgradeCases} upgrade/pipeline connections ` +
         `with ${result.followUps} follow-ups (${result.delayedFollowUps} in a later write), ${tagged.length} of their requests reached the app ` +
         `(${tagged.filter((r) => r.headers['x-forwarded-user'] === member[1]).length} as the member, ${tagged.filter((r) => r.upgrade).length} WebSocket handshakes); ` +
-        `violations ${JSON.stringify(countByRule(violations))}\n`,
+        `violations ${JSON.stringify(countByRule(violations))}; ${leftOpen.length} upgrade sockets left open by Gatehouse\n`,
     );
     assert.deepEqual(result.serverErrors, [], 'no internal errors');
     assert.equal((await new TestClient(gh.url).get('/auth/health')).status, 200, 'still alive');
     assert.equal(violations.length, 0, `${violations.length} violations ${JSON.stringify(countByRule(violations))}, e.g.\n${violations.slice(0, 5).map((v) => `${v.rule}: ${v.request}`).join('\n')}`);
-    // The checks above must have had something to check: authenticated requests and upgrades did reach it.
+    // The checks above must have had something to check: authenticated requests and upgrades did reach
+    // it (asked of runs large enough to be sure of both).
+    if (UPGRADES < 200) return;
     assert.ok(upstream.requests.some((r) => r.headers['x-forwarded-user'] === member[1] && r.upgrade), 'an authenticated WebSocket upgrade reached the app');
     assert.ok(tagged.some((r) => r.headers['x-forwarded-user'] === member[1]), 'tagged member requests reached the app');
+  });
+
+  // Found by this fuzzer: a refused upgrade (401/403/404/400) is answered with socket.end() and never
+  // destroyed; when the client sends more bytes after the refusal and then closes, nothing reads them,
+  // the close is never seen and the socket stays half-open (readyState 'readOnly') until the process
+  // ends — one file descriptor per such connection, for anyone, unauthenticated.
+  it('leaves no upgrade socket open once its client has gone', { todo: 'refused upgrades are ended but never destroyed (src/proxy/gate.ts refuseUpgrade)' }, () => {
+    assert.deepEqual(leftOpen, []);
   });
 });

@@ -4,9 +4,8 @@
 // /slow?ms=N, WebSocket echo on any path — except paths `plainUpgrades` picks, where an upgrade gets
 // the answer of an app with no upgrade handler at all (a normal response, connection kept alive).
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
-import type { Socket } from 'node:net';
 import { createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 
 export interface Recorded {
