@@ -21,8 +21,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
 const PUBLIC_PATHS = ['/public/*', '/healthz'];
 let upstream: RecordingUpstream;
 let gh: TestGatehouse;
-// Gatehouse's side of every connection that asked to upgrade, until it closes. Node's server no longer
-// tracks an upgraded socket (close() neither counts nor ends it): Gatehouse must close each itself.
+// Gatehouse's side of every connection that asked to upgrade, until it closes. server.close() waits for
+// an upgraded socket but closeAllConnections() no longer ends it: Gatehouse must close each itself.
 const upgraded = new Map<Socket, string>();
 let leftOpen: string[] = [];
 
