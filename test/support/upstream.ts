@@ -1,10 +1,11 @@
 // A recording upstream: the "app" behind Gatehouse in end-to-end tests. It records exactly what
 // arrived (method, URL, raw headers, body bytes) so tests can assert what the app saw — and, just as
 // important, what it never saw. Routes: /echo (default), /big?bytes=N, /sse, /redirect, /set-cookie,
-// /slow?ms=N, WebSocket echo on any path.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+// /slow?ms=N, WebSocket echo on any path — except paths `plainUpgrades` picks, where an upgrade gets
+// the answer of an app with no upgrade handler at all (a normal response, connection kept alive).
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { createHash } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 
 export interface Recorded {
@@ -27,11 +28,20 @@ export interface RecordingUpstream {
   close(): Promise<void>;
 }
 
-export async function startRecordingUpstream(): Promise<RecordingUpstream> {
+export interface RecordingUpstreamOptions {
+  /**
+   * Upgrade requests for these URLs are answered as a plain node:http app without an 'upgrade'
+   * listener answers them: as ordinary requests (recorded, routed, 200) on a connection that stays
+   * open for more requests. That is the app a tunnel opened before the app's 101 would smuggle into.
+   */
+  plainUpgrades?: (url: string) => boolean;
+}
+
+export async function startRecordingUpstream(opts: RecordingUpstreamOptions = {}): Promise<RecordingUpstream> {
   const requests: Recorded[] = [];
   const wsMessages: string[] = [];
   let connections = 0;
-  const server: Server = createServer((req, res) => {
+  const onRequest: RequestListener = (req, res) => {
     const hash = createHash('sha256');
     let bytes = 0;
     req.on('data', (chunk: Buffer) => {
@@ -100,12 +110,25 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
           res.end(JSON.stringify({ bodyBytes: bytes, bodySha256: rec.bodySha256 }));
       }
     });
-  });
+  };
+  const server: Server = createServer(onRequest);
   server.on('connection', () => connections++);
+  // The same routes with no 'upgrade' listener: node:http then parses an upgrade like any request.
+  const plain: Server = createServer(onRequest);
+  const handedOver = new Set<Socket>();
   const wss = new WebSocketServer({ noServer: true });
-  server.on('upgrade', (req, socket, head) => {
+  server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+    if (opts.plainUpgrades?.(req.url ?? '/')) {
+      // Put the request back in front of the bytes that followed it and let the plain server parse it all.
+      socket.unshift(Buffer.concat([Buffer.from(requestHead(req), 'latin1'), head]));
+      handedOver.add(socket);
+      socket.once('close', () => handedOver.delete(socket));
+      plain.emit('connection', socket);
+      return;
+    }
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, bodyBytes: 0, bodySha256: '', upgrade: true });
     wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', () => ws.terminate()); // bytes that are no WebSocket frames: close, as a real app would
       ws.on('message', (data) => {
         wsMessages.push(String(data));
         ws.send(`echo:${String(data)}`);
@@ -128,8 +151,16 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
     },
     async close() {
       for (const c of wss.clients) c.terminate();
+      for (const s of handedOver) s.destroy();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** The request head as the parser read it (raw header names and values, in order). */
+function requestHead(req: IncomingMessage): string {
+  let head = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) head += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+  return head + '\r\n';
 }
