@@ -231,6 +231,10 @@ export function createGate(deps: GateDeps): Gate {
     let head = `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\n`;
     for (const [k, v] of answerHeaders) head += `${k}: ${v}\r\n`;
     socket.end(`${head}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    // Ending is not enough: bytes the client sends after the refusal are never read, its close is
+    // never seen, and the socket would stay half-open for good (found by the fuzzer).
+    socket.once('finish', () => socket.destroy());
+    setTimeout(() => socket.destroy(), 5_000).unref();
   }
 
   /**
@@ -255,6 +259,8 @@ export function createGate(deps: GateDeps): Gate {
     if (elsewhere) return refuseUpgrade(socket, 421, 'Misdirected Request', elsewhere.body);
     const fwd = deps.forwarder;
     if (isAuthRoute(url) || !fwd) return refuseUpgrade(socket, 404, 'Not Found', '');
+    // A handshake has no body; one with a body would hold it until a 101 that cannot come.
+    if (hasBody(req)) return refuseUpgrade(socket, 400, 'Bad Request', JSON.stringify({ error: 'upgrade_with_body' }));
     if (deps.settings.current().mode !== 'off' && foreignOrigin(req)) return refuseUpgrade(socket, 403, 'Forbidden');
     const go = (s: ResolvedSession | null, stillValid: (() => Promise<boolean>) | null) =>
       fwd.upgrade(req, socket, head, upstreamHeaders(req, context(req, true), s ? identityOf(s) : null), {
@@ -290,6 +296,11 @@ export function createGate(deps: GateDeps): Gate {
 }
 
 const MAX_URL = 8192;
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
+}
 const MAX_HEADERS = 100;
 
 /** Requests refused before anything else looks at them: [status, message], or null. */

@@ -173,6 +173,16 @@ describe('upgrade smuggling through an app without an upgrade handler', () => {
     });
   }
 
+  // Found by the fuzzer: a handshake with a body held it until a 101 that never came (504 after a minute).
+  it('refuses an upgrade request that carries a body, at once, and the app sees nothing', async () => {
+    const c = await member(gh);
+    const t0 = Date.now();
+    const answer = await rawRequest(gh.url, `GET /anything HTTP/1.1\r\nHost: ${host()}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nCookie: ${sessionCookie(c)}\r\nContent-Length: 5\r\n\r\nhello`);
+    assert.equal(statusOf(answer), 400, answer);
+    assert.ok(Date.now() - t0 < 2000);
+    assert.equal(app.seen.length, 0);
+  });
+
   it('the fuzz-style variant: bytes after the head of a refused upgrade are dropped, whatever they are', async () => {
     const c = await member(gh);
     const junk = `GET /pub/x HTTP/1.1\r\nHost: ${host()}\r\nX-Forwarded-User: victim\r\n\r\n`.repeat(5);
