@@ -64,6 +64,8 @@ async function startStubbornApp() {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     sockets,
+    /** The app crashes mid-tunnel: a TCP reset on its side of the newest tunnel. */
+    reset: () => raw.at(-1)!.resetAndDestroy(),
     close: async () => {
       for (const s of raw) s.destroy();
       server.closeAllConnections();
@@ -326,6 +328,20 @@ describe('tunnel lifetimes', () => {
     await until('the app to see the FIN', () => rec.ended, 2000);
     // The app keeps its half open; after the grace Gatehouse lets go of both (no CLOSE-WAIT forever).
     await until('the tunnel to close after the half-close grace', closed, 2000);
+  });
+
+  it('survives an app that resets an open tunnel, and a client that vanishes (WS-05)', async () => {
+    const { s, got, closed } = handshake();
+    await until('the 101', () => got().includes('101 Switching Protocols'));
+    app.reset();
+    await until('the client to see the tunnel end', closed, 2000);
+    const second = handshake();
+    await until('the 101', () => second.got().includes('101 Switching Protocols'));
+    second.s.resetAndDestroy(); // the client vanishes without a goodbye
+    s.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    const health = await rawRequest(gh.url, `GET /auth/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    assert.equal(statusOf(health), 200, 'the process is alive and answering');
   });
 
   it('closes an idle tunnel', async () => {
