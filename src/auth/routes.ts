@@ -19,6 +19,7 @@ import { SECURITY_HEADERS } from '../security/headers.js';
 import { checkPasswordPolicy, HasherBusyError, MAX_PASSWORD_LENGTH, PASSWORD_MESSAGES, passwordLength } from '../security/password.js';
 import { sha256Hex } from '../security/tokens.js';
 import { identityHeaders } from '../proxy/headers.js';
+import { checkMode, originalRequest, redirectsToSignIn, signInLocation } from './forward-auth.js';
 import { burnSetupLinks, consumeSetupLink, SETUP_LINK_GONE, setupLinkStatus, type SetupLinkStatus } from './setup-link.js';
 import type { LimitKind } from '../security/rate-limit.js';
 import { isStoreError, type User } from '../store/types.js';
@@ -222,11 +223,19 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
     return c.json({ id: p.userId, email: p.email, emailVerified: p.emailVerified, name: p.name, provider: p.provider, role: p.role });
   });
 
-  // Forward-auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth).
+  // Forward-auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth): see forward-auth.ts.
   app.get(`${P}/check`, (c) => {
+    if (deps.settings.current().mode === 'off') return c.body(null, 200);
+    const req = c.env.incoming;
+    const orig = originalRequest(req.headers, deps.trusted.any && deps.trusted.isTrusted(req.socket.remoteAddress ?? ''));
+    if (typeof orig === 'string') return c.json({ error: 'bad_request', reason: orig }, 400);
     const s = c.get('session');
-    if (!s || deps.settings.current().mode === 'off') {
-      if (deps.settings.current().mode === 'off') return c.body(null, 200);
+    if (!s) {
+      const location = signInLocation(P, orig);
+      if (redirectsToSignIn(orig, req.headers.accept, checkMode(c.req.query('mode')))) return c.redirect(location, 302);
+      // nginx turns this 401 into its own redirect with `error_page` and this header.
+      c.header('x-gatehouse-sign-in', location);
+      c.header('www-authenticate', 'Cookie realm="gatehouse"');
       return c.json({ error: 'unauthenticated' }, 401);
     }
     const headers = identityHeaders(s.principal); // the proxy's own writer: identical bytes

@@ -1,0 +1,99 @@
+// Forward-auth end to end: a real nginx (auth_request) and a real Caddy (forward_auth) running the
+// configs of docs/forward-auth.md in front of a recording app, asking a real Gatehouse at /auth/check.
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { parse } from 'yaml';
+import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
+import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { TestClient } from '../support/client.js';
+import { documentedConfig, hasBinary, startCaddy, startNginx, type RunningProxy } from '../support/proxies.js';
+
+const PASSWORD = 'correct horse battery staple';
+const IDENTITY = ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-email-verified', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role'];
+
+for (const proxy of ['nginx', 'caddy'] as const) {
+  describe(`forward-auth through a real ${proxy}`, { skip: hasBinary(proxy) ? false : `${proxy} is not installed` }, () => {
+    let app: RecordingUpstream;
+    let gh: TestGatehouse;
+    let front: RunningProxy;
+    before(async () => {
+      app = await startRecordingUpstream();
+      gh = await startTestGatehouse({ upstream: null, trustedProxies: ['127.0.0.1/32'] });
+      const ports = { gatehouse: Number(new URL(gh.url).port), app: app.port };
+      front = proxy === 'nginx' ? await startNginx(ports) : await startCaddy(ports);
+    });
+    after(async () => {
+      await front?.stop();
+      await gh?.stop();
+      await app?.close();
+    });
+    beforeEach(() => app.clear());
+    /** A redirect's path and query, on the proxy's own origin (nginx makes it absolute, Caddy keeps it relative). */
+    const target = (location: unknown) => {
+      const u = new URL(String(location), front.url);
+      assert.equal(u.origin, new URL(front.url).origin);
+      return u.pathname + u.search;
+    };
+
+    it('sends a signed-out browser to sign-in and back to the original URL; the app sees nothing', async () => {
+      const c = new TestClient(front.url);
+      const r = await c.get('/reports/q3?year=2026&x=a%20b');
+      assert.equal(r.status, 302, front.log());
+      assert.equal(target(r.headers.location), '/auth/sign-in?return_to=%2Freports%2Fq3%3Fyear%3D2026%26x%3Da%2520b');
+      const api = await c.get('/reports/q3', { accept: 'application/json' });
+      assert.equal(api.status, 401);
+      assert.equal(app.requests.length, 0);
+
+      // Signing up through the proxy lands on the original URL, with our identity and no forged one.
+      const email = `fa${randomBytes(4).toString('hex')}@example.com`;
+      const csrf = await c.csrf('/auth/sign-up?return_to=%2Freports%2Fq3%3Fyear%3D2026');
+      const done = await c.post('/auth/sign-up', { name: 'Ada Lovelace', email, password: PASSWORD, csrf, return_to: '/reports/q3?year=2026' });
+      assert.equal(done.status, 303, done.text);
+      assert.equal(done.headers.location, '/reports/q3?year=2026');
+      const page = await c.get('/reports/q3?year=2026', { 'x-forwarded-user': 'victim', 'x-forwarded-role': 'admin', 'x-forwarded-name': 'Mallory' });
+      assert.equal(page.status, 200);
+      const seen = app.requests.at(-1)!;
+      assert.equal(seen.url, '/reports/q3?year=2026');
+      assert.equal(seen.headers['x-forwarded-email'], email);
+      assert.equal(seen.headers['x-forwarded-name'], 'Ada Lovelace');
+      assert.equal(seen.headers['x-forwarded-role'], 'member');
+      assert.notEqual(seen.headers['x-forwarded-user'], 'victim');
+      const me = JSON.parse((await c.get('/auth/me', { accept: 'application/json' })).text) as { id: string };
+      assert.equal(seen.headers['x-forwarded-user'], me.id);
+      for (const h of IDENTITY) assert.equal(seen.rawHeaders.filter((n, i) => i % 2 === 0 && n.toLowerCase() === h).length, 1, `${h} exactly once`);
+    });
+
+    it('ignores a client-sent X-Forwarded-Uri or X-Original-URI: the decision is about the real request', async () => {
+      const c = new TestClient(front.url);
+      for (const spoof of [{ 'x-forwarded-uri': '/auth/health' }, { 'x-original-uri': '/auth/health' }, { 'x-forwarded-method': 'OPTIONS', 'x-original-method': 'OPTIONS' }]) {
+        const r = await c.get('/private', spoof);
+        // Either the proxy overwrote the header (and the redirect is about /private), or the two
+        // spellings disagreed and Gatehouse refused: never a pass.
+        assert.ok(r.status === 302 || r.status === 400, `${JSON.stringify(spoof)} → ${r.status}`);
+        if (r.status === 302) assert.equal(target(r.headers.location), '/auth/sign-in?return_to=%2Fprivate');
+      }
+      assert.equal(app.requests.length, 0, 'nothing reached the app');
+    });
+
+    it('keeps forged identity headers in every spelling away from the app for anonymous requests to /auth pages', async () => {
+      const r = await new TestClient(front.url).get('/auth/sign-in', { 'x-forwarded-user': 'victim' });
+      assert.equal(r.status, 200);
+      assert.equal(app.requests.length, 0);
+    });
+  });
+}
+
+describe('the Traefik config in docs/forward-auth.md (Traefik is not in Debian: checked statically)', () => {
+  it('parses, points at /auth/check, does not trust client forward headers, and copies every identity header', () => {
+    const doc = parse(documentedConfig('yaml', { gatehouse: 4180, app: 3000 })) as {
+      http: { middlewares: { gatehouse: { forwardAuth: { address: string; trustForwardHeader: boolean; authResponseHeaders: string[] } } }; routers: Record<string, { rule: string; middlewares?: string[] }> };
+    };
+    const fa = doc.http.middlewares.gatehouse.forwardAuth;
+    assert.equal(fa.address, 'http://127.0.0.1:4180/auth/check');
+    assert.equal(fa.trustForwardHeader, false);
+    assert.deepEqual(fa.authResponseHeaders.map((h) => h.toLowerCase()).sort(), [...IDENTITY].sort());
+    assert.deepEqual(doc.http.routers.app!.middlewares, ['gatehouse']);
+    assert.match(doc.http.routers['gatehouse-pages']!.rule, /PathPrefix\(`\/auth\/`\)/);
+  });
+});
