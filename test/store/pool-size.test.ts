@@ -2,7 +2,7 @@
 // bounded 1..1000; the parameter is taken out of the URL because the drivers do not know it.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { takePoolSize } from '../../src/store/sql-common.js';
+import { takePoolSize } from '../../src/store/rules.js';
 import { createMysqlStore } from '../../src/store/mysql.js';
 import { createPostgresStore } from '../../src/store/postgres.js';
 import { isStoreError } from '../../src/store/types.js';
