@@ -1,10 +1,10 @@
 import { after } from 'node:test';
 import pg from 'pg';
-import { createPostgresStore } from '../../src/store/postgres.js';
+import { createPostgresStore, postgresPoolConfig } from '../../src/store/postgres.js';
 import { dropPostgresTables } from '../support/drop-tables.js';
 import { startTcpRelay } from '../support/tcp-relay.js';
 import { defineStoreConformance } from './store-suite.js';
-import { POSTGRES_URL, reachable, relayOptions, viaPort } from './servers.js';
+import { POSTGRES_URL, reachable, relayOptions, viaPort, withQuery } from './servers.js';
 
 const up = await reachable(POSTGRES_URL);
 const u = new URL(POSTGRES_URL);
@@ -21,9 +21,20 @@ async function setSchemaVersion(prefix: string, version: number) {
   }
 }
 
+/** What pg.Pool itself was told to use as its maximum (the pool connects lazily: nothing is opened). */
+async function poolSize(query: string, configured?: number): Promise<number> {
+  const pool = new pg.Pool(postgresPoolConfig(withQuery(POSTGRES_URL, query), { poolSize: configured }));
+  try {
+    return pool.options.max;
+  } finally {
+    await pool.end();
+  }
+}
+
 defineStoreConformance('postgres', async (prefix) => createPostgresStore(POSTGRES_URL, { prefix }), {
   skip: up ? false : `PostgreSQL is not reachable at ${u.host} (set TEST_POSTGRES_URL)`,
   cleanup: (prefix) => dropPostgresTables(POSTGRES_URL, prefix),
   setSchemaVersion,
+  poolSize,
   relay: relay ? relayOptions(relay, async (prefix) => createPostgresStore(viaPort(POSTGRES_URL, relay.port), { prefix })) : undefined,
 });
