@@ -2,7 +2,7 @@
 // single-use token, then deletes it with "the winner is the one whose DELETE affected the row"; counters
 // use INSERT … ON DUPLICATE KEY UPDATE with LAST_INSERT_ID(expr) to read back this statement's own count.
 import mysql from 'mysql2/promise';
-import { pendingMigrations } from './migrations/index.js';
+import { migrateSqlServer, type MigrationConnection } from './migrations/sql-runner.js';
 import { checkPrefix, takePoolSize } from './rules.js';
 import type { Row } from './sql-common.js';
 import { createSqlStore } from './sql-store.js';
@@ -36,40 +36,23 @@ export function mysqlPoolConfig(url: string, options: StoreOptions = {}): mysql.
   };
 }
 
-/** Applies the pending migrations, recording each version as it completes, under one named lock. */
-async function migrate(pool: mysql.Pool, p: string): Promise<void> {
-  let conn: mysql.PoolConnection;
-  try {
-    conn = await pool.getConnection();
-  } catch (err) {
-    mapError(err);
-  }
+/** The migration runner's view of a mysql2 connection, with one named lock per prefix. */
+async function migrationConnection(pool: mysql.Pool, p: string): Promise<MigrationConnection> {
+  const conn = await pool.getConnection();
   const lock = `${p}migrate`;
-  try {
-    // Two replicas starting together migrate once, in turn. (MySQL DDL is not transactional, so the
-    // lock is what keeps a half-applied step from being run twice at once.)
-    const [got] = await conn.query('SELECT GET_LOCK(?, 60) AS ok', [lock]);
-    // 0 is a timeout, NULL an error: either way another process may be migrating right now.
-    if (Number((got as Row[])[0]?.ok) !== 1) throw new StoreError('MIGRATION', `could not take the migration lock "${lock}" within 60 s`);
-    try {
-      await conn.query(`CREATE TABLE IF NOT EXISTS ${p}schema (version INT NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`);
-      const [found] = await conn.query(`SELECT version FROM ${p}schema`);
-      let recorded = (found as Row[]).length > 0;
-      // Each version is recorded as soon as it is whole, so a process killed half-way resumes there.
-      for (const m of pendingMigrations(recorded ? Number((found as Row[])[0]!.version) : 0)) {
-        for (const statement of m.mysql(p)) await conn.query(statement);
-        if (recorded) await conn.query(`UPDATE ${p}schema SET version = ?`, [m.version]);
-        else await conn.query(`INSERT INTO ${p}schema (version) VALUES (?)`, [m.version]);
-        recorded = true;
-      }
-    } finally {
-      await conn.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => {});
-    }
-  } catch (err) {
-    mapError(err);
-  } finally {
-    conn.release();
-  }
+  const query = async (sql: string, values: unknown[] = []) => (await conn.query(sql, values))[0] as Row[];
+  return {
+    query,
+    async lock() {
+      // MySQL DDL is not transactional, so the lock is what keeps a half-applied version from being run
+      // twice at once. GET_LOCK answers 0 on a timeout, NULL on an error: either way another process
+      // may be migrating right now.
+      const [got] = await query('SELECT GET_LOCK(?, 60) AS ok', [lock]);
+      if (Number(got?.ok) !== 1) throw new StoreError('MIGRATION', `could not take the migration lock "${lock}" within 60 s`);
+    },
+    unlock: async () => void (await query('SELECT RELEASE_LOCK(?)', [lock])),
+    release: () => conn.release(),
+  };
 }
 
 export function createMysqlStore(url: string, options: StoreOptions = {}): Store {
@@ -93,7 +76,11 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
     returning: false,
     counterColumn: 'counter_key',
     userAgentMax: 512,
-    migrate: () => migrate(pool, p),
+    migrate: () =>
+      migrateSqlServer({
+        dialect: 'mysql', prefix: p, connect: () => migrationConnection(pool, p), mapError, transactionalDdl: false,
+        schemaTable: `CREATE TABLE IF NOT EXISTS ${p}schema (version INT NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+      }),
     ping: async () => void (await exec('SELECT 1')),
     close: () => pool.end(),
     async hit(key, windowMs, now) {

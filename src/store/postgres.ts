@@ -1,8 +1,8 @@
-// PostgreSQL backend (pg). Versioned migrations under an advisory lock, atomic single-use and counter
+// PostgreSQL backend (pg). Versioned migrations (migrations/) under an advisory lock, atomic single-use and counter
 // operations in one statement each, and driver errors mapped to StoreError codes. The pool recovers by
 // itself when the server comes back. The queries are sql-store.ts's, shared with the other dialects.
 import pg from 'pg';
-import { LATEST_VERSION, pendingMigrations } from './migrations/index.js';
+import { migrateSqlServer, type MigrationConnection } from './migrations/sql-runner.js';
 import { checkPrefix, takePoolSize } from './rules.js';
 import { toCounter, type Row } from './sql-common.js';
 import { createSqlStore } from './sql-store.js';
@@ -39,39 +39,16 @@ const numbered = (sql: string): string => {
   return sql.replace(/\?/g, () => `$${++n}`);
 };
 
-/** Applies the pending migrations in one transaction, under an advisory lock: two replicas starting together migrate once, in turn. */
-async function migrate(pool: pg.Pool, p: string): Promise<void> {
-  let client: pg.PoolClient;
-  try {
-    client = await pool.connect();
-  } catch (err) {
-    mapError(err);
-  }
-  const lockKey = [...p].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) | 0, 7); // one lock per prefix
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [lockKey]);
-    try {
-      await client.query(`CREATE TABLE IF NOT EXISTS ${p}schema (version INTEGER NOT NULL)`);
-      const row = (await client.query(`SELECT version FROM ${p}schema`)).rows[0] as { version: number } | undefined;
-      const pending = pendingMigrations(row?.version ?? 0);
-      if (pending.length > 0) {
-        await client.query('BEGIN');
-        for (const m of pending) for (const statement of m.postgres(p)) await client.query(statement);
-        if (row) await client.query(`UPDATE ${p}schema SET version = $1`, [LATEST_VERSION]);
-        else await client.query(`INSERT INTO ${p}schema (version) VALUES ($1)`, [LATEST_VERSION]);
-        await client.query('COMMIT');
-      }
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [lockKey]).catch(() => {});
-    }
-  } catch (err) {
-    mapError(err);
-  } finally {
-    client.release();
-  }
+/** The migration runner's view of a pg connection; the advisory lock is one per prefix. */
+async function migrationConnection(pool: pg.Pool, p: string): Promise<MigrationConnection> {
+  const client = await pool.connect();
+  const lockKey = [...p].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) | 0, 7);
+  return {
+    query: async (sql, values) => (await client.query<Row>(numbered(sql), values)).rows,
+    lock: async () => void (await client.query('SELECT pg_advisory_lock($1)', [lockKey])),
+    unlock: async () => void (await client.query('SELECT pg_advisory_unlock($1)', [lockKey])),
+    release: () => client.release(),
+  };
 }
 
 export function createPostgresStore(url: string, options: StoreOptions = {}): Store {
@@ -95,7 +72,11 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
     },
     returning: true,
     counterColumn: 'counter_key',
-    migrate: () => migrate(pool, p),
+    migrate: () =>
+      migrateSqlServer({
+        dialect: 'postgres', prefix: p, connect: () => migrationConnection(pool, p), mapError, transactionalDdl: true,
+        schemaTable: `CREATE TABLE IF NOT EXISTS ${p}schema (version INTEGER NOT NULL)`,
+      }),
     ping: async () => void (await query('SELECT 1')),
     close: () => pool.end(),
     async hit(key, windowMs, now) {
