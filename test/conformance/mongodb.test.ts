@@ -27,8 +27,18 @@ async function poolSize(query: string, configured?: number): Promise<number> {
   }
 }
 
+async function storedCounterKeys(prefix: string): Promise<string[]> {
+  const client = new MongoClient(url);
+  try {
+    return (await client.db().collection<{ _id: string }>(`${prefix}counters`).find().toArray()).map((d) => d._id);
+  } finally {
+    await client.close();
+  }
+}
+
 defineStoreConformance(real ? 'mongodb (real server)' : 'mongodb (wire-protocol double, not a real MongoDB)', async (prefix) => createMongoStore(url, { prefix }), {
   poolSize,
+  storedCounterKeys,
   relay: double ? { open: async (prefix) => createMongoStore(url, { prefix }), cut: () => double.cut(), restore: () => double.restore() } : undefined,
 });
 

@@ -15,10 +15,10 @@ const u = new URL(MYSQL_URL);
 const relay = up ? await startTcpRelay(u.hostname, Number(u.port || 3306)) : null;
 after(() => relay?.close());
 
-async function sql(statement: string, values: unknown[] = []) {
+async function sql(statement: string, values: unknown[] = []): Promise<unknown> {
   const conn = await mysql.createConnection({ uri: MYSQL_URL });
   try {
-    await conn.query(statement, values);
+    return (await conn.query(statement, values))[0];
   } finally {
     await conn.end();
   }
@@ -37,7 +37,8 @@ async function poolSize(query: string, configured?: number): Promise<number> {
 defineStoreConformance('mysql (MariaDB)', async (prefix) => createMysqlStore(MYSQL_URL, { prefix }), {
   skip,
   cleanup: (prefix) => dropMysqlTables(MYSQL_URL, prefix),
-  setSchemaVersion: (prefix, version) => sql(`UPDATE ${prefix}schema SET version = ?`, [version]),
+  setSchemaVersion: async (prefix, version) => void (await sql(`UPDATE ${prefix}schema SET version = ?`, [version])),
+  storedCounterKeys: async (prefix) => ((await sql(`SELECT counter_key FROM ${prefix}counters`)) as Array<{ counter_key: string }>).map((r) => r.counter_key),
   poolSize,
   relay: relay ? relayOptions(relay, async (prefix) => createMysqlStore(viaPort(MYSQL_URL, relay.port), { prefix })) : undefined,
 });

@@ -10,6 +10,8 @@
 //       poolSize(query, configured?)  the pool size the DRIVER is set up with for this backend's URL with
 //                        `query` added (and GATEHOUSE_DB_POOL = configured), without connecting; throws
 //                        like the backend would. Every server backend gives it; SQLite has no pool.
+//       storedCounterKeys(prefix)  the keys as they are in the counters table/collection, read past the
+//                        Store, to show every backend stores a long key the same way (as its SHA-256)
 //       relay            { open(prefix), cut(), restore(), cutOnNextRequest?(), cutOnNextReply?() }: a Store
 //                        reaching the server through something the test can sever (test/support/tcp-relay.ts
 //                        for SQL servers), for the outage tests; the cutOn… ones cut mid-operation.
@@ -41,6 +43,8 @@ export interface ConformanceOptions {
   setSchemaVersion?: (prefix: string, version: number) => Promise<void>;
   /** The driver's pool size for the backend's URL plus `query` (e.g. "pool=3"), configured size aside. */
   poolSize?: (query: string, configured?: number) => Promise<number>;
+  /** The counter keys as stored, read straight from the database. */
+  storedCounterKeys?: (prefix: string) => Promise<string[]>;
 }
 
 const user = (email: string, extra: Partial<NewUser> = {}): NewUser => ({ email, name: 'N', role: 'member', passwordHash: '$argon2id$x', emailVerified: false, ...extra });
@@ -384,6 +388,13 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal((await store.peekCounter(neighbour, at(2)))?.count, 1);
       assert.equal((await store.peekCounter(stored, at(2)))?.count, 1);
       assert.equal((await store.hit(key, 60_000, at(3))).count, 1, 'a cleared key starts again');
+      if (opts.storedCounterKeys) {
+        await store.hit('lock:short@example.com', 60_000, at(3));
+        const keys = await opts.storedCounterKeys(prefix);
+        assert.ok(keys.includes(`sha256:${createHash('sha256').update(key).digest('hex')}`), 'stored as sha256:<hex of the key>, like every backend');
+        assert.ok(!keys.includes(key), 'never stored as it is');
+        assert.ok(keys.includes('lock:short@example.com'), 'a short key is stored as it is, readable');
+      }
     });
 
     it('deletes a user with their sessions, identities, keys and tokens', async () => {
