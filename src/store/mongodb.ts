@@ -1,11 +1,13 @@
 // MongoDB backend (official driver). Collections are prefixed; uniqueness comes from unique indexes,
 // single-use tokens from findOneAndDelete (one winner), counters from one findOneAndUpdate with an
 // update pipeline (window rollover included). MongoDB has no foreign keys, so deleteUser cascades by hand.
-import { MongoClient, type Db, type Document } from 'mongodb';
+// Prefix, pool size and counter keys follow rules.ts, and the indexes migrations/, like every backend.
+import { MongoClient, type Collection, type Db, type Document, type MongoClientOptions } from 'mongodb';
 import { randomUUID } from 'node:crypto';
-import { StoreError, type ApiKey, type Identity, type Session, type Store, type StoreOptions, type TokenKind, type User, type UserPatch } from './types.js';
+import { pendingMigrations } from './migrations/index.js';
+import { checkPrefix, counterKey, takePoolSizeFromString } from './rules.js';
+import { StoreError, type ApiKey, type Identity, type OneTimeToken, type Session, type Store, type StoreOptions, type TokenKind, type User } from './types.js';
 
-const SCHEMA_VERSION = 1;
 const UNAVAILABLE = new Set([
   'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoTopologyClosedError',
   'MongoPoolClearedError', 'MongoNotConnectedError', 'MongoServerClosedError',
@@ -31,53 +33,88 @@ async function wrap<T>(fn: () => Promise<T>): Promise<T> {
 
 type UserDoc = Omit<User, 'id'> & { _id: string };
 type SessionDoc = Omit<Session, 'id'> & { _id: string };
-type TokenDoc = { _id: string; kind: TokenKind; userId: string | null; email: string | null; createdAt: Date; expiresAt: Date };
+type TokenDoc = Omit<OneTimeToken, 'hash'> & { _id: string };
 type KeyDoc = Omit<ApiKey, 'id'> & { _id: string };
+type CounterDoc = { _id: string; count: number; resetAt: Date };
 
+// Documents keep the contract's field names, with the record's id (a token's hash) as _id.
+const withId = <T extends { id: string }>({ id, ...rest }: T): Omit<T, 'id'> & { _id: string } => ({ _id: id, ...rest });
 const toUser = ({ _id, ...rest }: UserDoc): User => ({ id: _id, ...rest });
 const toSession = ({ _id, ...rest }: SessionDoc): Session => ({ id: _id, ...rest });
 const toKey = ({ _id, ...rest }: KeyDoc): ApiKey => ({ id: _id, ...rest });
+const toToken = (d: TokenDoc): OneTimeToken => ({ hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt });
 const toIdentity = (d: Document): Identity => ({
   issuer: d.issuer, subject: d.subject, provider: d.provider, userId: d.userId, email: d.email ?? null, createdAt: d.createdAt,
 });
 
-export function createMongoStore(url: string, options: StoreOptions = {}): Store {
-  const p = options.prefix ?? 'gatehouse_';
-  if (!/^[a-z0-9_]{0,32}$/i.test(p)) throw new StoreError('INVALID', `invalid collection prefix "${p}"`);
-  const client = new MongoClient(url, {
-    maxPoolSize: options.poolSize ?? 10,
-    serverSelectionTimeoutMS: 5000,
-    connectTimeoutMS: 5000,
-    socketTimeoutMS: 15_000,
-  });
-  const db: Db = client.db(); // the database named in the URL ("test" when none)
-  const users = db.collection<UserDoc>(`${p}users`);
-  const identities = db.collection(`${p}identities`);
-  const sessions = db.collection<SessionDoc>(`${p}sessions`);
-  const tokens = db.collection<TokenDoc>(`${p}tokens`);
-  const keys = db.collection<KeyDoc>(`${p}api_keys`);
-  const counters = db.collection<{ _id: string; count: number; resetAt: Date }>(`${p}counters`);
-  const schema = db.collection<{ _id: string; version: number }>(`${p}schema`);
+/**
+ * The driver settings for a binding URL. `?pool=` / `?max=` / GATEHOUSE_DB_POOL become maxPoolSize,
+ * bounded like every backend's pool (the driver would take 0 as "unbounded"); a bad size throws
+ * StoreError('INVALID') before connecting.
+ */
+export function mongoClientSettings(url: string, options: StoreOptions = {}): { url: string; options: MongoClientOptions } {
+  const { url: rest, poolSize } = takePoolSizeFromString(url, options.poolSize);
+  return { url: rest, options: { maxPoolSize: poolSize, serverSelectionTimeoutMS: 5000, connectTimeoutMS: 5000, socketTimeoutMS: 15_000 } };
+}
 
-  const store: Store = {
+interface Collections {
+  users: Collection<UserDoc>;
+  identities: Collection<Document>;
+  sessions: Collection<SessionDoc>;
+  tokens: Collection<TokenDoc>;
+  keys: Collection<KeyDoc>;
+  counters: Collection<CounterDoc>;
+  schema: Collection<{ _id: string; version: number }>;
+}
+
+function collections(db: Db, p: string): Collections {
+  return {
+    users: db.collection<UserDoc>(`${p}users`),
+    identities: db.collection(`${p}identities`),
+    sessions: db.collection<SessionDoc>(`${p}sessions`),
+    tokens: db.collection<TokenDoc>(`${p}tokens`),
+    keys: db.collection<KeyDoc>(`${p}api_keys`),
+    counters: db.collection<CounterDoc>(`${p}counters`),
+    schema: db.collection<{ _id: string; version: number }>(`${p}schema`),
+  };
+}
+
+/** Creates the pending versions' indexes, recording each version as it completes (so a cut-short run resumes). */
+async function migrate(db: Db, p: string, { schema }: Collections): Promise<void> {
+  const current = (await schema.findOne({ _id: 'schema' }))?.version ?? 0;
+  for (const m of pendingMigrations(current)) {
+    // createIndexes is idempotent, so two replicas migrating together both succeed.
+    for (const step of m.mongodb) await db.collection(`${p}${step.collection}`).createIndexes(step.indexes);
+    // $max: a replica that got further never has its version lowered by a slower one.
+    await schema.updateOne({ _id: 'schema' }, { $max: { version: m.version } }, { upsert: true }).catch((err: { code?: number }) => {
+      if (err.code !== 11000) throw err; // a concurrent upsert of the same document won
+    });
+  }
+}
+
+export function createMongoStore(url: string, options: StoreOptions = {}): Store {
+  const p = checkPrefix(options.prefix ?? 'gatehouse_');
+  const settings = mongoClientSettings(url, options);
+  const client = new MongoClient(settings.url, settings.options);
+  const db: Db = client.db(); // the database named in the URL ("test" when none)
+  const c = collections(db, p);
+  return {
     kind: 'mongodb',
-    migrate: () =>
-      wrap(async () => {
-        const current = (await schema.findOne({ _id: 'schema' }))?.version ?? 0;
-        if (current > SCHEMA_VERSION) throw new StoreError('MIGRATION', `schema version ${current} is newer than this Gatehouse (${SCHEMA_VERSION})`);
-        // createIndexes is idempotent, so two replicas migrating together both succeed.
-        await users.createIndexes([{ key: { email: 1 }, unique: true }, { key: { createdAt: 1, _id: 1 } }]);
-        await identities.createIndexes([{ key: { issuer: 1, subject: 1 }, unique: true }, { key: { userId: 1 } }]);
-        await sessions.createIndexes([{ key: { userId: 1 } }, { key: { expiresAt: 1 } }]);
-        await tokens.createIndexes([{ key: { userId: 1 } }]);
-        await keys.createIndexes([{ key: { hash: 1 }, unique: true }, { key: { userId: 1 } }]);
-        await schema.updateOne({ _id: 'schema' }, { $max: { version: SCHEMA_VERSION } }, { upsert: true }).catch((err: { code?: number }) => {
-          if (err.code !== 11000) throw err; // a concurrent upsert of the same document won
-        });
-      }),
+    migrate: () => wrap(() => migrate(db, p, c)),
     ping: () => wrap(async () => void (await db.command({ ping: 1 }))),
     close: () => client.close(),
+    ...userOps(c),
+    ...sessionOps(c),
+    ...tokenOps(c),
+    ...keyOps(c),
+    ...counterOps(c),
+  };
+}
 
+type Ops<K extends keyof Store> = Pick<Store, K>;
+
+function userOps({ users, identities, sessions, keys, tokens }: Collections): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser' | 'linkIdentity' | 'findIdentity' | 'listIdentities'> {
+  return {
     createUser: (input, now) =>
       wrap(async () => {
         const doc: UserDoc = { _id: randomUUID(), ...input, disabled: false, createdAt: now, updatedAt: now };
@@ -86,7 +123,7 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
       }),
     findUserById: (id) => wrap(async () => ((d) => (d ? toUser(d) : null))(await users.findOne({ _id: id }))),
     findUserByEmail: (email) => wrap(async () => ((d) => (d ? toUser(d) : null))(await users.findOne({ email }))),
-    updateUser: (id, patch: UserPatch, now) =>
+    updateUser: (id, patch, now) =>
       wrap(async () => {
         const set: Document = { updatedAt: now };
         for (const [k, v] of Object.entries(patch)) if (v !== undefined) set[k] = v;
@@ -100,18 +137,18 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
       }),
     listUsers: ({ limit, offset }) => wrap(async () => (await users.find().sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray()).map(toUser)),
     countUsers: () => wrap(() => users.countDocuments()),
-    importUser: (u) => wrap(async () => void (await users.insertOne((({ id, ...rest }) => ({ _id: id, ...rest }))(u)))),
+    importUser: (u) => wrap(async () => void (await users.insertOne(withId(u)))),
 
     linkIdentity: (i) => wrap(async () => void (await identities.insertOne({ ...i }))),
-    findIdentity: (issuer, subject) =>
-      wrap(async () => {
-        const d = await identities.findOne({ issuer, subject });
-        return d ? toIdentity(d) : null;
-      }),
+    findIdentity: (issuer, subject) => wrap(async () => ((d) => (d ? toIdentity(d) : null))(await identities.findOne({ issuer, subject }))),
     listIdentities: (userId) =>
       wrap(async () => (await identities.find({ userId }).sort({ createdAt: 1, issuer: 1, subject: 1 }).toArray()).map(toIdentity)),
+  };
+}
 
-    createSession: (s) => wrap(async () => void (await sessions.insertOne((({ id, ...rest }) => ({ _id: id, ...rest }))(s)))),
+function sessionOps({ sessions }: Collections): Ops<'createSession' | 'findSession' | 'touchSession' | 'deleteSession' | 'deleteUserSessions' | 'deleteAllSessions' | 'listUserSessions' | 'deleteExpiredSessions'> {
+  return {
+    createSession: (s) => wrap(async () => void (await sessions.insertOne(withId(s)))),
     findSession: (id) => wrap(async () => ((d) => (d ? toSession(d) : null))(await sessions.findOne({ _id: id }))),
     touchSession: (id, at) => wrap(async () => void (await sessions.updateOne({ _id: id, lastSeenAt: { $lt: at } }, { $set: { lastSeenAt: at } }))),
     deleteSession: (id) => wrap(async () => (await sessions.deleteOne({ _id: id })).deletedCount === 1),
@@ -120,48 +157,49 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
     listUserSessions: (userId) => wrap(async () => (await sessions.find({ userId }).sort({ createdAt: -1, _id: 1 }).toArray()).map(toSession)),
     deleteExpiredSessions: (now, idleMs) =>
       wrap(async () => (await sessions.deleteMany({ $or: [{ expiresAt: { $lte: now } }, { lastSeenAt: { $lte: new Date(now.getTime() - idleMs) } }] })).deletedCount),
+  };
+}
 
+function tokenOps({ tokens }: Collections): Ops<'createToken' | 'consumeToken' | 'findToken' | 'deleteTokens' | 'listTokens'> {
+  return {
     createToken: (t) => wrap(async () => void (await tokens.insertOne({ _id: t.hash, kind: t.kind, userId: t.userId, email: t.email, createdAt: t.createdAt, expiresAt: t.expiresAt }))),
     consumeToken: (hash, kind, now) =>
       wrap(async () => {
         const d = await tokens.findOneAndDelete({ _id: hash, kind });
-        if (!d || d.expiresAt.getTime() <= now.getTime()) return null;
-        return { hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt };
+        return !d || d.expiresAt.getTime() <= now.getTime() ? null : toToken(d);
       }),
-    findToken: (hash, kind, now) =>
-      wrap(async () => {
-        const d = await tokens.findOne({ _id: hash, kind, expiresAt: { $gt: now } });
-        return d ? { hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt } : null;
-      }),
-    deleteTokens: (kind, userId) => wrap(async () => (await tokens.deleteMany(userId === undefined ? { kind } : { kind, userId })).deletedCount),
-    listTokens: (kind, now) =>
-      wrap(async () =>
-        (await tokens.find({ kind, expiresAt: { $gt: now } }).sort({ createdAt: 1, _id: 1 }).toArray()).map((d) => ({
-          hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt,
-        })),
-      ),
+    findToken: (hash, kind, now) => wrap(async () => ((d) => (d ? toToken(d) : null))(await tokens.findOne({ _id: hash, kind, expiresAt: { $gt: now } }))),
+    deleteTokens: (kind: TokenKind, userId) => wrap(async () => (await tokens.deleteMany(userId === undefined ? { kind } : { kind, userId })).deletedCount),
+    listTokens: (kind, now) => wrap(async () => (await tokens.find({ kind, expiresAt: { $gt: now } }).sort({ createdAt: 1, _id: 1 }).toArray()).map(toToken)),
+  };
+}
 
-    createApiKey: (k) => wrap(async () => void (await keys.insertOne((({ id, ...rest }) => ({ _id: id, ...rest }))(k)))),
+function keyOps({ keys }: Collections): Ops<'createApiKey' | 'findApiKeyByHash' | 'listApiKeys' | 'revokeApiKey' | 'touchApiKey'> {
+  return {
+    createApiKey: (k) => wrap(async () => void (await keys.insertOne(withId(k)))),
     findApiKeyByHash: (hash) => wrap(async () => ((d) => (d ? toKey(d) : null))(await keys.findOne({ hash }))),
     listApiKeys: (userId) => wrap(async () => (await keys.find(userId ? { userId } : {}).sort({ createdAt: 1, _id: 1 }).toArray()).map(toKey)),
     revokeApiKey: (id) => wrap(async () => (await keys.updateOne({ _id: id, revoked: false }, { $set: { revoked: true } })).modifiedCount === 1),
     touchApiKey: (id, at) => wrap(async () => void (await keys.updateOne({ _id: id }, { $set: { lastUsedAt: at } }))),
+  };
+}
 
+function counterOps({ counters }: Collections): Ops<'hit' | 'peekCounter' | 'clearCounter'> {
+  return {
     hit: (key, windowMs, now) =>
       wrap(async () => {
         const fresh = { $or: [{ $eq: [{ $type: '$resetAt' }, 'missing'] }, { $lte: ['$resetAt', now] }] };
         const update = [{ $set: { count: { $cond: [fresh, 1, { $add: ['$count', 1] }] }, resetAt: { $cond: [fresh, new Date(now.getTime() + windowMs), '$resetAt'] } } }];
-        const run = () => counters.findOneAndUpdate({ _id: key }, update, { upsert: true, returnDocument: 'after' });
+        const run = () => counters.findOneAndUpdate({ _id: counterKey(key) }, update, { upsert: true, returnDocument: 'after' });
         // Two first hits may both try to insert; the loser retries as an update.
         const d = await run().catch((err: { code?: number }) => (err.code === 11000 ? run() : Promise.reject(err)));
         return { count: d!.count, resetAt: d!.resetAt };
       }),
     peekCounter: (key, now) =>
       wrap(async () => {
-        const d = await counters.findOne({ _id: key, resetAt: { $gt: now } });
+        const d = await counters.findOne({ _id: counterKey(key), resetAt: { $gt: now } });
         return d ? { count: d.count, resetAt: d.resetAt } : null;
       }),
-    clearCounter: (key) => wrap(async () => void (await counters.deleteOne({ _id: key }))),
+    clearCounter: (key) => wrap(async () => void (await counters.deleteOne({ _id: counterKey(key) }))),
   };
-  return store;
 }

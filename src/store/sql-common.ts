@@ -1,42 +1,18 @@
-// Row mapping shared by the SQL backends (PostgreSQL, MySQL). Dates are BIGINT epoch milliseconds, which
-// round-trip exactly on every dialect; drivers may hand them back as strings.
-import { createHash } from 'node:crypto';
-import { StoreError, type ApiKey, type Identity, type OneTimeToken, type Session, type TokenKind, type User } from './types.js';
+// Row mapping shared by the SQL backends (SQLite, PostgreSQL, MySQL). Dates are epoch milliseconds
+// (BIGINT / INTEGER), which round-trip exactly on every dialect; drivers may hand them back as strings.
+// The rules that hold for MongoDB too (prefix, pool size, counter keys) are in rules.ts.
+import type { ApiKey, CounterState, Identity, OneTimeToken, Session, TokenKind, User } from './types.js';
 
 export type Row = Record<string, unknown>;
 
-const num = (v: unknown): number => Number(v);
-const date = (v: unknown): Date => new Date(num(v));
+export const num = (v: unknown): number => Number(v);
+export const date = (v: unknown): Date => new Date(num(v));
 const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : date(v));
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const bool = (v: unknown): boolean => v === true || v === 1 || v === '1' || v === 't';
 
-export function checkPrefix(prefix: string): string {
-  if (!/^[a-z0-9_]{0,32}$/.test(prefix)) throw new StoreError('INVALID', `invalid table prefix "${prefix}" (lower-case letters, digits, _)`);
-  return prefix;
-}
-
-/**
- * The pool size of a server binding: `?pool=` or `?max=` in the URL (removed from it, since the drivers
- * do not know them), else the configured size, else 10. Bounded like GATEHOUSE_DB_POOL.
- */
-export function takePoolSize(u: URL, configured: number | undefined): number {
-  const raw = u.searchParams.get('pool') ?? u.searchParams.get('max');
-  u.searchParams.delete('pool');
-  u.searchParams.delete('max');
-  const n = raw === null ? (configured ?? 10) : Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new StoreError('INVALID', `database pool size must be a number from 1 to 1000, not "${raw ?? configured}"`);
-  return n;
-}
-
-/**
- * Counter keys embed caller data (an email for account lockout) of any length, but index keys are
- * bounded (MySQL VARCHAR(255), a PostgreSQL btree entry ~2.7 kB). Long keys are stored as their SHA-256,
- * which keeps them distinct; short ones stay readable for whoever inspects the table.
- */
-export function counterKey(key: string): string {
-  return key.length <= 128 && !key.startsWith('sha256:') ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
-}
+/** A counters row (count, reset_at) as the contract's CounterState. */
+export const toCounter = (r: Row): CounterState => ({ count: num(r.count), resetAt: date(r.reset_at) });
 
 export const toUser = (r: Row): User => ({
   id: String(r.id),

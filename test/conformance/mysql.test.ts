@@ -2,12 +2,12 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
-import { createMysqlStore } from '../../src/store/mysql.js';
+import { createMysqlStore, mysqlPoolConfig } from '../../src/store/mysql.js';
 import { isStoreError } from '../../src/store/types.js';
 import { dropMysqlTables } from '../support/drop-tables.js';
 import { startTcpRelay } from '../support/tcp-relay.js';
 import { defineStoreConformance } from './store-suite.js';
-import { MYSQL_URL, reachable, relayOptions, viaPort } from './servers.js';
+import { MYSQL_URL, reachable, relayOptions, viaPort, withQuery } from './servers.js';
 
 const up = await reachable(MYSQL_URL);
 const skip = up ? false : `MySQL/MariaDB is not reachable at ${new URL(MYSQL_URL).host} (set TEST_MYSQL_URL)`;
@@ -15,19 +15,31 @@ const u = new URL(MYSQL_URL);
 const relay = up ? await startTcpRelay(u.hostname, Number(u.port || 3306)) : null;
 after(() => relay?.close());
 
-async function sql(statement: string, values: unknown[] = []) {
+async function sql(statement: string, values: unknown[] = []): Promise<unknown> {
   const conn = await mysql.createConnection({ uri: MYSQL_URL });
   try {
-    await conn.query(statement, values);
+    return (await conn.query(statement, values))[0];
   } finally {
     await conn.end();
+  }
+}
+
+/** What the mysql2 pool itself was told to use as its connection limit (it connects lazily). */
+async function poolSize(query: string, configured?: number): Promise<number> {
+  const pool = mysql.createPool(mysqlPoolConfig(withQuery(MYSQL_URL, query), { poolSize: configured }));
+  try {
+    return Number(pool.pool.config.connectionLimit);
+  } finally {
+    await pool.end();
   }
 }
 
 defineStoreConformance('mysql (MariaDB)', async (prefix) => createMysqlStore(MYSQL_URL, { prefix }), {
   skip,
   cleanup: (prefix) => dropMysqlTables(MYSQL_URL, prefix),
-  setSchemaVersion: (prefix, version) => sql(`UPDATE ${prefix}schema SET version = ?`, [version]),
+  setSchemaVersion: async (prefix, version) => void (await sql(`UPDATE ${prefix}schema SET version = ?`, [version])),
+  storedCounterKeys: async (prefix) => ((await sql(`SELECT counter_key FROM ${prefix}counters`)) as Array<{ counter_key: string }>).map((r) => r.counter_key),
+  poolSize,
   relay: relay ? relayOptions(relay, async (prefix) => createMysqlStore(viaPort(MYSQL_URL, relay.port), { prefix })) : undefined,
 });
 

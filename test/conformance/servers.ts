@@ -31,3 +31,9 @@ export function viaPort(url: string, port: number): string {
 export function relayOptions(relay: TcpRelay, open: (prefix: string) => Promise<Store>): RelayOptions {
   return { open, cut: relay.cut, restore: relay.restore, cutOnNextRequest: relay.cutOnNextRequest, cutOnNextReply: relay.cutOnNextReply };
 }
+
+/** The URL with `query` (e.g. "pool=3") added to whatever query it has; as given when `query` is empty. */
+export function withQuery(url: string, query: string): string {
+  if (!query) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}${query}`;
+}

@@ -9,7 +9,16 @@ const home = tempHome();
 after(() => home.cleanup());
 // One file shared by every Store the suite opens, as several processes would share it.
 const file = join(home.home, 'conformance.sqlite');
+// SQLite has no pool (one connection per process), so no poolSize here.
 defineStoreConformance('sqlite', async (prefix) => createSqliteStore(file, { prefix }), {
+  storedCounterKeys: async (prefix) => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return (db.prepare(`SELECT key FROM ${prefix}counters`).all() as Array<{ key: string }>).map((r) => r.key);
+    } finally {
+      db.close();
+    }
+  },
   setSchemaVersion: async (prefix, version) => {
     const db = new Database(file);
     try {

@@ -7,6 +7,11 @@
 //       skip             a one-line reason to skip (a server that is not reachable), never a silent pass
 //       cleanup(prefix)  drops the tables/collections of a prefix after the run
 //       setSchemaVersion(prefix, v)  writes the stored schema version, to show a newer schema is refused
+//       poolSize(query, configured?)  the pool size the DRIVER is set up with for this backend's URL with
+//                        `query` added (and GATEHOUSE_DB_POOL = configured), without connecting; throws
+//                        like the backend would. Every server backend gives it; SQLite has no pool.
+//       storedCounterKeys(prefix)  the keys as they are in the counters table/collection, read past the
+//                        Store, to show every backend stores a long key the same way (as its SHA-256)
 //       relay            { open(prefix), cut(), restore(), cutOnNextRequest?(), cutOnNextReply?() }: a Store
 //                        reaching the server through something the test can sever (test/support/tcp-relay.ts
 //                        for SQL servers), for the outage tests; the cutOn… ones cut mid-operation.
@@ -15,7 +20,7 @@
 // share one store per run and make their own rows, so they do not depend on each other's data.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { isStoreError, type NewUser, type Store } from '../../src/store/types.js';
 
 export interface RelayOptions {
@@ -36,6 +41,10 @@ export interface ConformanceOptions {
   cleanup?: (prefix: string) => Promise<void>;
   /** Overwrite the stored schema version of a migrated prefix. */
   setSchemaVersion?: (prefix: string, version: number) => Promise<void>;
+  /** The driver's pool size for the backend's URL plus `query` (e.g. "pool=3"), configured size aside. */
+  poolSize?: (query: string, configured?: number) => Promise<number>;
+  /** The counter keys as stored, read straight from the database. */
+  storedCounterKeys?: (prefix: string) => Promise<string[]>;
 }
 
 const user = (email: string, extra: Partial<NewUser> = {}): NewUser => ({ email, name: 'N', role: 'member', passwordHash: '$argon2id$x', emailVerified: false, ...extra });
@@ -100,6 +109,27 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
           await s.close();
           await opts.cleanup?.(fresh);
         }
+      });
+    }
+
+    it('refuses a table prefix other than up to 32 lower-case letters, digits or _, before touching the database', async () => {
+      for (const bad of ['Bad-Prefix', 'UPPER_', 'a;drop_', 'x'.repeat(33), 'spa ce_']) {
+        await assert.rejects(async () => (await open(bad)).close(), (e) => isStoreError(e, 'INVALID'), bad);
+      }
+    });
+
+    if (opts.poolSize) {
+      const poolSize = opts.poolSize;
+      it('sizes its pool from ?pool= or ?max=, else the configured size, else 10; refuses 0, >1000 and non-numbers', async () => {
+        assert.equal(await poolSize('pool=3'), 3);
+        assert.equal(await poolSize('max=7', 20), 7, 'the URL wins over the configured size');
+        assert.equal(await poolSize('', 20), 20);
+        assert.equal(await poolSize(''), 10);
+        assert.equal(await poolSize('pool=1000'), 1000);
+        for (const bad of ['pool=0', 'pool=-1', 'pool=2.5', 'pool=lots', 'max=1001', 'pool=']) {
+          await assert.rejects(poolSize(bad), (e) => isStoreError(e, 'INVALID'), bad);
+        }
+        await assert.rejects(poolSize('', 0), (e) => isStoreError(e, 'INVALID'), 'configured 0 (unbounded to some drivers)');
       });
     }
 
@@ -337,6 +367,34 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(await store.peekCounter(long, at(1)), null);
       assert.equal((await store.peekCounter(sibling, at(1)))?.count, 2);
       assert.equal(await store.peekCounter('never-hit', at(1)), null);
+    });
+
+    it('counts, peeks and clears a 300-character lockout key (a long email), apart from its stored form', async () => {
+      // MySQL once failed here (VARCHAR(255)); every backend now stores such a key as its SHA-256.
+      const email = `${'l'.repeat(300 - '@example.com'.length - 'lock:'.length)}@example.com`;
+      const key = `lock:${email}`;
+      assert.equal(key.length, 300);
+      const neighbour = `${key.slice(0, -1)}n`;
+      const stored = `sha256:${createHash('sha256').update(key).digest('hex')}`; // what a careless backend might collide with
+      assert.equal((await store.hit(key, 60_000, at(0))).count, 1);
+      const second = await store.hit(key, 60_000, at(1));
+      assert.equal(second.count, 2);
+      assert.equal(second.resetAt.getTime(), at(60_000).getTime());
+      assert.equal((await store.hit(neighbour, 60_000, at(1))).count, 1);
+      assert.equal((await store.hit(stored, 60_000, at(1))).count, 1, 'a key spelled like a stored hash is a key of its own');
+      assert.deepEqual(await store.peekCounter(key, at(2)), { count: 2, resetAt: at(60_000) });
+      await store.clearCounter(key);
+      assert.equal(await store.peekCounter(key, at(2)), null);
+      assert.equal((await store.peekCounter(neighbour, at(2)))?.count, 1);
+      assert.equal((await store.peekCounter(stored, at(2)))?.count, 1);
+      assert.equal((await store.hit(key, 60_000, at(3))).count, 1, 'a cleared key starts again');
+      if (opts.storedCounterKeys) {
+        await store.hit('lock:short@example.com', 60_000, at(3));
+        const keys = await opts.storedCounterKeys(prefix);
+        assert.ok(keys.includes(`sha256:${createHash('sha256').update(key).digest('hex')}`), 'stored as sha256:<hex of the key>, like every backend');
+        assert.ok(!keys.includes(key), 'never stored as it is');
+        assert.ok(keys.includes('lock:short@example.com'), 'a short key is stored as it is, readable');
+      }
     });
 
     it('deletes a user with their sessions, identities, keys and tokens', async () => {

@@ -1,0 +1,196 @@
+// The Store contract once for the three SQL backends (SQLite, PostgreSQL, MySQL/MariaDB). Every query
+// that means the same on each dialect is written here, once, with `?` placeholders; a backend supplies
+// a driver (how to run a statement, and its errors mapped to StoreError) and only what its dialect
+// really does differently: migrating, the atomic counter statement, and whether UPDATE/DELETE can
+// RETURNING (MySQL cannot). Backends agree by construction instead of by three copies kept in step.
+import { randomUUID } from 'node:crypto';
+import { counterKey } from './rules.js';
+import { toApiKey, toCounter, toIdentity, toSession, toToken, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
+import type { CounterState, Store, StoreKind, User, UserPatch } from './types.js';
+
+export interface SqlDriver {
+  /** The rows of a SELECT, or of a statement with RETURNING. `?` placeholders, values in order. */
+  rows(sql: string, values?: unknown[]): Promise<Row[]>;
+  /** How many rows an INSERT, UPDATE or DELETE changed. */
+  affected(sql: string, values?: unknown[]): Promise<number>;
+}
+
+export interface SqlBackend {
+  kind: Exclude<StoreKind, 'mongodb'>;
+  prefix: string; // already checked by checkPrefix
+  driver: SqlDriver;
+  /** UPDATE … RETURNING and DELETE … RETURNING work (SQLite, PostgreSQL; not MySQL). */
+  returning: boolean;
+  /** The key column of the counters table: `key` on SQLite (as shipped), `counter_key` elsewhere. */
+  counterColumn: string;
+  /** A column bound tighter than the contract (MySQL VARCHAR(512)) cuts the user agent to fit. */
+  userAgentMax?: number;
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** One atomic fixed-window hit; `key` has already been through counterKey(). */
+  hit(key: string, windowMs: number, now: Date): Promise<CounterState>;
+}
+
+type Ops<K extends keyof Store> = Pick<Store, K>;
+
+export function createSqlStore(b: SqlBackend): Store {
+  return {
+    kind: b.kind,
+    migrate: () => b.migrate(),
+    ping: () => b.ping(),
+    close: () => b.close(),
+    ...userOps(b),
+    ...identityOps(b),
+    ...sessionOps(b),
+    ...tokenOps(b),
+    ...apiKeyOps(b),
+    ...counterOps(b),
+  };
+}
+
+const first = async (rows: Promise<Row[]>): Promise<Row | undefined> => (await rows)[0];
+
+const USER_COLUMNS = 'id, email, name, role, password_hash, email_verified, disabled, created_at, updated_at';
+
+function userOps({ prefix: p, driver: d, returning }: SqlBackend): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser'> {
+  const byId = async (id: string) => ((r) => (r ? toUser(r) : null))(await first(d.rows(`SELECT * FROM ${p}users WHERE id = ?`, [id])));
+  const insert = (u: User) =>
+    d.affected(`INSERT INTO ${p}users (${USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      u.id, u.email, u.name, u.role, u.passwordHash, u.emailVerified, u.disabled, u.createdAt.getTime(), u.updatedAt.getTime(),
+    ]);
+  return {
+    async createUser(input, now) {
+      // Built here rather than read back: the row holds exactly these values, and it saves a round trip.
+      const user: User = { id: randomUUID(), email: input.email, name: input.name, role: input.role, passwordHash: input.passwordHash,
+        emailVerified: input.emailVerified, disabled: false, createdAt: now, updatedAt: now };
+      await insert(user);
+      return user;
+    },
+    findUserById: byId,
+    findUserByEmail: async (email) => ((r) => (r ? toUser(r) : null))(await first(d.rows(`SELECT * FROM ${p}users WHERE email = ?`, [email]))),
+    async updateUser(id, patch: UserPatch, now) {
+      const sets: string[] = [];
+      const values: unknown[] = [];
+      for (const [k, c] of Object.entries(USER_PATCH_COLUMNS) as [keyof UserPatch, string][]) {
+        if (patch[k] === undefined) continue;
+        sets.push(`${c} = ?`);
+        values.push(patch[k]);
+      }
+      sets.push('updated_at = ?');
+      values.push(now.getTime(), id);
+      const update = `UPDATE ${p}users SET ${sets.join(', ')} WHERE id = ?`;
+      if (!returning) return (await d.affected(update, values), byId(id));
+      return ((r) => (r ? toUser(r) : null))(await first(d.rows(`${update} RETURNING *`, values)));
+    },
+    deleteUser: async (id) => (await d.affected(`DELETE FROM ${p}users WHERE id = ?`, [id])) === 1,
+    listUsers: async ({ limit, offset }) => (await d.rows(`SELECT * FROM ${p}users ORDER BY created_at, id LIMIT ? OFFSET ?`, [limit, offset])).map(toUser),
+    countUsers: async () => Number((await first(d.rows(`SELECT COUNT(*) AS n FROM ${p}users`)))!.n),
+    importUser: async (u) => void (await insert(u)),
+  };
+}
+
+function identityOps({ prefix: p, driver: d }: SqlBackend): Ops<'linkIdentity' | 'findIdentity' | 'listIdentities'> {
+  return {
+    async linkIdentity(i) {
+      await d.affected(`INSERT INTO ${p}identities (issuer, subject, provider, user_id, email, created_at) VALUES (?, ?, ?, ?, ?, ?)`, [
+        i.issuer, i.subject, i.provider, i.userId, i.email, i.createdAt.getTime(),
+      ]);
+    },
+    findIdentity: async (issuer, subject) =>
+      ((r) => (r ? toIdentity(r) : null))(await first(d.rows(`SELECT * FROM ${p}identities WHERE issuer = ? AND subject = ?`, [issuer, subject]))),
+    listIdentities: async (userId) =>
+      (await d.rows(`SELECT * FROM ${p}identities WHERE user_id = ? ORDER BY created_at, issuer, subject`, [userId])).map(toIdentity),
+  };
+}
+
+function sessionOps({ prefix: p, driver: d, userAgentMax }: SqlBackend): Ops<'createSession' | 'findSession' | 'touchSession' | 'deleteSession' | 'deleteUserSessions' | 'deleteAllSessions' | 'listUserSessions' | 'deleteExpiredSessions'> {
+  return {
+    async createSession(s) {
+      const userAgent = userAgentMax === undefined ? s.userAgent : (s.userAgent?.slice(0, userAgentMax) ?? null);
+      await d.affected(
+        `INSERT INTO ${p}sessions (id, user_id, provider, created_at, last_seen_at, expires_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        [s.id, s.userId, s.provider, s.createdAt.getTime(), s.lastSeenAt.getTime(), s.expiresAt.getTime(), s.ip, userAgent],
+      );
+    },
+    findSession: async (id) => ((r) => (r ? toSession(r) : null))(await first(d.rows(`SELECT * FROM ${p}sessions WHERE id = ?`, [id]))),
+    async touchSession(id, at) {
+      // Never moves backwards: a slow request must not undo a later one's touch.
+      await d.affected(`UPDATE ${p}sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?`, [at.getTime(), id, at.getTime()]);
+    },
+    deleteSession: async (id) => (await d.affected(`DELETE FROM ${p}sessions WHERE id = ?`, [id])) === 1,
+    deleteUserSessions: (userId, exceptId) => d.affected(`DELETE FROM ${p}sessions WHERE user_id = ? AND id <> ?`, [userId, exceptId ?? '']),
+    deleteAllSessions: () => d.affected(`DELETE FROM ${p}sessions`),
+    listUserSessions: async (userId) => (await d.rows(`SELECT * FROM ${p}sessions WHERE user_id = ? ORDER BY created_at DESC, id`, [userId])).map(toSession),
+    deleteExpiredSessions: (now, idleMs) =>
+      d.affected(`DELETE FROM ${p}sessions WHERE expires_at <= ? OR last_seen_at <= ?`, [now.getTime(), now.getTime() - idleMs]),
+  };
+}
+
+function tokenOps({ prefix: p, driver: d, returning }: SqlBackend): Ops<'createToken' | 'consumeToken' | 'findToken' | 'deleteTokens' | 'listTokens'> {
+  const where = `FROM ${p}tokens WHERE hash = ? AND kind = ?`;
+  // Deletes and returns the row in one step. Without RETURNING (MySQL) the row is read first, and of
+  // all callers who read it only the one whose DELETE removed it wins.
+  const take = async (hash: string, kind: string): Promise<Row | undefined> => {
+    if (returning) return first(d.rows(`DELETE ${where} RETURNING *`, [hash, kind]));
+    const r = await first(d.rows(`SELECT * ${where}`, [hash, kind]));
+    return r && (await d.affected(`DELETE ${where}`, [hash, kind])) === 1 ? r : undefined;
+  };
+  return {
+    async createToken(t) {
+      await d.affected(`INSERT INTO ${p}tokens (hash, kind, user_id, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`, [
+        t.hash, t.kind, t.userId, t.email, t.createdAt.getTime(), t.expiresAt.getTime(),
+      ]);
+    },
+    async consumeToken(hash, kind, now) {
+      const r = await take(hash, kind);
+      if (!r) return null;
+      const t = toToken(r);
+      return t.expiresAt.getTime() > now.getTime() ? t : null; // an expired token is removed all the same
+    },
+    async findToken(hash, kind, now) {
+      const r = await first(d.rows(`SELECT * ${where} AND expires_at > ?`, [hash, kind, now.getTime()]));
+      return r ? toToken(r) : null;
+    },
+    deleteTokens: (kind, userId) =>
+      userId === undefined
+        ? d.affected(`DELETE FROM ${p}tokens WHERE kind = ?`, [kind])
+        : d.affected(`DELETE FROM ${p}tokens WHERE kind = ? AND user_id = ?`, [kind, userId]),
+    listTokens: async (kind, now) =>
+      (await d.rows(`SELECT * FROM ${p}tokens WHERE kind = ? AND expires_at > ? ORDER BY created_at, hash`, [kind, now.getTime()])).map(toToken),
+  };
+}
+
+function apiKeyOps({ prefix: p, driver: d }: SqlBackend): Ops<'createApiKey' | 'findApiKeyByHash' | 'listApiKeys' | 'revokeApiKey' | 'touchApiKey'> {
+  return {
+    async createApiKey(k) {
+      await d.affected(
+        `INSERT INTO ${p}api_keys (id, hash, user_id, name, role, created_at, expires_at, last_used_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
+        [k.id, k.hash, k.userId, k.name, k.role, k.createdAt.getTime(), k.expiresAt?.getTime() ?? null, false],
+      );
+    },
+    findApiKeyByHash: async (hash) => ((r) => (r ? toApiKey(r) : null))(await first(d.rows(`SELECT * FROM ${p}api_keys WHERE hash = ?`, [hash]))),
+    listApiKeys: async (userId) =>
+      (userId
+        ? await d.rows(`SELECT * FROM ${p}api_keys WHERE user_id = ? ORDER BY created_at, id`, [userId])
+        : await d.rows(`SELECT * FROM ${p}api_keys ORDER BY created_at, id`)
+      ).map(toApiKey),
+    revokeApiKey: async (id) => (await d.affected(`UPDATE ${p}api_keys SET revoked = ? WHERE id = ? AND revoked = ?`, [true, id, false])) === 1,
+    async touchApiKey(id, at) {
+      await d.affected(`UPDATE ${p}api_keys SET last_used_at = ? WHERE id = ?`, [at.getTime(), id]);
+    },
+  };
+}
+
+function counterOps({ prefix: p, driver: d, counterColumn: c, hit }: SqlBackend): Ops<'hit' | 'peekCounter' | 'clearCounter'> {
+  return {
+    hit: (key, windowMs, now) => hit(counterKey(key), windowMs, now),
+    async peekCounter(key, now) {
+      const r = await first(d.rows(`SELECT count, reset_at FROM ${p}counters WHERE ${c} = ? AND reset_at > ?`, [counterKey(key), now.getTime()]));
+      return r ? toCounter(r) : null;
+    },
+    async clearCounter(key) {
+      await d.affected(`DELETE FROM ${p}counters WHERE ${c} = ?`, [counterKey(key)]);
+    },
+  };
+}
