@@ -3,7 +3,7 @@ import { isSealed, loadMasterKey, unseal } from '../config/secrets.js';
 import { existsSync } from 'node:fs';
 import { checkFitness, detailOf, redactUrl } from '../store/fitness.js';
 import { emptyState, readState, updateState, type Scope, type StoredState } from '../config/state.js';
-import { describeStore, enableAuth, ENV_STORE, openConfiguredStore, openStoreAt, rotateSecret, storeChoiceFor, type StoreChoice } from '../config/auth-state.js';
+import { describeStore, embeddedChoice, enableAuth, ENV_STORE, openConfiguredStore, openStoreAt, rotateSecret, storeChoiceFor, type StoreChoice } from '../config/auth-state.js';
 import type { Store } from '../store/types.js';
 import { setupLinkLine, setupOrigin } from '../auth/setup-link.js';
 import { PROVIDERS_HELP, providersCommand } from './providers.js';
@@ -94,13 +94,14 @@ function keptDb(state: StoredState | null, env: NodeJS.ProcessEnv): string | nul
 async function enable(scope: Scope, state: StoredState | null, masterKey: Buffer, db: string | null, skipFitness: boolean, origin: string, io: Io): Promise<number> {
   const bindings = state?.bindings ?? {};
   // --db embedded: back to the built-in SQLite store even while database bindings exist.
-  if (db === 'embedded') return finishEnable(scope, state, masterKey, null, origin, io);
+  if (db === 'embedded') return (await fitEmbedded(scope, skipFitness, io)) ? finishEnable(scope, state, masterKey, null, origin, io) : refused(scope, state, masterKey, io);
   if (db && !isDbBinding(bindings, db)) throw new UsageError(`there is no database binding named "${db}" (see \`gatehouse bindings\`)`);
   // --db, else the database auth already keeps its users in (re-enabling, or binding a database after
   // the quick start, must not move to another database and leave every account behind), else — on a
   // setup that never ran auth — the first database binding that passes, else the embedded store.
   const kept = db ? undefined : keptDb(state, io.env);
   if (kept !== undefined) io.out(keptLine(scope, state, masterKey, kept, io.env));
+  if (kept === null && !io.env.GATEHOUSE_DATABASE_URL && !(await fitEmbedded(scope, skipFitness, io))) return refused(scope, state, masterKey, io);
   if (kept === null) return finishEnable(scope, state, masterKey, null, origin, io);
   const candidates = db ? [db] : kept ? [kept] : Object.keys(bindings).filter((n) => isDbBinding(bindings, n));
   let chosen: string | null = null;
@@ -114,7 +115,18 @@ async function enable(scope: Scope, state: StoredState | null, masterKey: Buffer
     io.err(`gatehouse: no database binding passed the fitness check; auth was not changed (${stillLine(scope, state, masterKey, io.env)})`);
     return 1;
   }
+  if (!chosen && !io.env.GATEHOUSE_DATABASE_URL && !(await fitEmbedded(scope, skipFitness, io))) return refused(scope, state, masterKey, io);
   return finishEnable(scope, state, masterKey, chosen, origin, io);
+}
+
+/** The embedded store's fitness check (same steps as a bound database); true when it passed or was skipped. */
+async function fitEmbedded(scope: Scope, skip: boolean, io: Io): Promise<boolean> {
+  return skip || fit('embedded', embeddedChoice(scope).url, io);
+}
+
+function refused(scope: Scope, state: StoredState | null, masterKey: Buffer, io: Io): number {
+  io.err(`gatehouse: the embedded store failed its fitness check; auth was not changed (${stillLine(scope, state, masterKey, io.env)})`);
+  return 1;
 }
 
 /** "users stay in …", and how to move them elsewhere when other databases are bound. */

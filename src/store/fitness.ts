@@ -1,6 +1,7 @@
 // The `gatehouse auth enable` fitness check: can Gatehouse really keep its users in this database?
 // Connect, create a scratch table, write, read, clean up — one verdict per step, with a hint a person
 // can act on. The password never appears in what is printed.
+import { closeSync, openSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { storeKindOf } from './open.js';
 
@@ -49,6 +50,9 @@ function hintFor(err: unknown, url: URL, step: FitnessStep): string {
     return `is the server running and reachable at ${where}?`;
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host name "${url.hostname}" does not resolve`;
+  if (/^SQLITE_(CANTOPEN|READONLY|FULL|IOERR|PERM)/.test(code) || ['EACCES', 'EROFS', 'ENOSPC', 'EISDIR', 'EPERM', 'EDQUOT'].includes(code) || /unable to open database|readonly database|disk is full/i.test(e.message ?? '')) {
+    return 'is GATEHOUSE_HOME writable, and is there room on its disk?';
+  }
   return 'see the message above';
 }
 
@@ -120,8 +124,24 @@ async function probeFor(url: string, timeoutMs: number): Promise<Probe> {
         close: () => client.close().catch(() => {}),
       };
     }
-    case 'sqlite':
-      throw new Error('the embedded store needs no fitness check');
+    case 'sqlite': {
+      // The embedded store gets the same steps: a read-only or full GATEHOUSE_HOME fails here, before
+      // anything is enabled, instead of at the first sign-up.
+      const Database = (await import('better-sqlite3')).default;
+      const file = url.slice('sqlite:'.length);
+      let db: import('better-sqlite3').Database | undefined;
+      return {
+        connect: async () => {
+          closeSync(openSync(file, 'a', 0o600)); // created private, as the store itself creates it
+          db = new Database(file, { timeout: timeoutMs });
+        },
+        createTable: async (t) => void db!.exec(`CREATE TABLE ${t} (k TEXT PRIMARY KEY, v TEXT NOT NULL)`),
+        write: async (t, v) => void db!.prepare(`INSERT INTO ${t} (k, v) VALUES ('probe', ?)`).run(v),
+        read: async (t) => (db!.prepare(`SELECT v FROM ${t} WHERE k = 'probe'`).get() as { v: string } | undefined)?.v ?? null,
+        drop: async (t) => void db!.exec(`DROP TABLE IF EXISTS ${t}`),
+        close: async () => void db?.close(),
+      };
+    }
   }
 }
 

@@ -100,3 +100,28 @@ describe('a page opened under the wrong name', () => {
     assert.match(line, /from http:\/\/localhost:\d+, expected http:\/\/app\.test:4180/);
   });
 });
+
+describe('auth enable on the embedded store', () => {
+  // Regression: the embedded store got no fitness check, so an unwritable GATEHOUSE_HOME failed only at
+  // the first sign-up, with auth already on.
+  it('runs the same fitness steps, and enables nothing when GATEHOUSE_HOME cannot take the database', async () => {
+    const { runCli, tempHome } = await import('../support/gatehouse.js');
+    const ok = tempHome();
+    const pass = await runCli(['auth', 'enable'], { GATEHOUSE_HOME: ok.home });
+    assert.equal(pass.code, 0, pass.stderr);
+    assert.match(pass.stdout, /fitness check: embedded[\s\S]*✓ connect[\s\S]*✓ create table[\s\S]*✓ write[\s\S]*✓ read[\s\S]*✓ clean up/);
+    ok.cleanup();
+
+    const bad = tempHome();
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(bad.home, 'local.main.sqlite')); // the database file cannot be made (as a full or read-only disk would refuse it)
+    const fail = await runCli(['auth', 'enable'], { GATEHOUSE_HOME: bad.home });
+    assert.equal(fail.code, 1, fail.stdout + fail.stderr);
+    assert.match(fail.stdout, /✗ connect/);
+    assert.match(fail.stdout, /hint: is GATEHOUSE_HOME writable/);
+    assert.match(fail.stderr, /auth was not changed/);
+    const status = await runCli(['auth', 'status', '--json'], { GATEHOUSE_HOME: bad.home });
+    assert.equal(JSON.parse(status.stdout).enabled, false, 'nothing enabled');
+    bad.cleanup();
+  });
+});
