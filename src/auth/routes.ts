@@ -220,7 +220,7 @@ export function createAuthApp(deps: AuthDeps): Hono<Env> {
       return c.json({ error: 'unauthenticated' }, 401);
     }
     const p = s.principal;
-    return c.json({ id: p.userId, email: p.email, emailVerified: p.emailVerified, name: p.name, provider: p.provider, role: p.role });
+    return c.json({ id: p.userId, email: p.email, emailVerified: p.emailVerified, name: p.name, provider: p.provider, role: p.role, groups: p.groups });
   });
 
   // Forward-auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth): see forward-auth.ts.

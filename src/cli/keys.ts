@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
+import { ROLE_NAME } from '../store/types.js';
 import { normalizeEmail } from '../auth/email.js';
 import { createApiKeyService } from '../session/api-keys.js';
 import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
 
-export const KEYS_HELP = `gatehouse keys create --user EMAIL --name NAME [--role member|admin] [--expires 30d]
+export const KEYS_HELP = `gatehouse keys create --user EMAIL --name NAME [--role ROLE] [--expires 30d]
 gatehouse keys list [--user EMAIL] [--json]
 gatehouse keys revoke ID`;
 
@@ -24,7 +25,7 @@ export async function keysCommand(args: string[], io: Io): Promise<number> {
     case 'create': {
       if (!values.user || !values.name) throw new UsageError('keys create needs --user EMAIL and --name NAME');
       const role = values.role ?? 'member';
-      if (role !== 'member' && role !== 'admin') throw new UsageError('--role must be member or admin');
+      if (!ROLE_NAME.test(role)) throw new UsageError('--role must be a role name such as member, admin or operator');
       const ttl = values.expires ? parseDuration(values.expires) : null;
       if (values.expires && ttl === null) throw new UsageError('--expires must be a duration such as 30d or 12h');
       return withStore(scope, io, async (store) => {

@@ -1,21 +1,22 @@
 import { parseArgs } from 'node:util';
 import { EMAIL_MESSAGES, normalizeEmail, parseEmail } from '../auth/email.js';
 import { createLockout } from '../security/lockout.js';
-import type { Store, User } from '../store/types.js';
+import { GROUP_NAME, ROLE_NAME, type Store, type User } from '../store/types.js';
 import { randomToken, sha256Hex } from '../security/tokens.js';
 import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
 
 export const USERS_HELP = `gatehouse users list [--json]
 gatehouse users show EMAIL
 gatehouse users disable EMAIL · users enable EMAIL · users delete EMAIL
-gatehouse users set-role EMAIL admin|member
+gatehouse users set-role EMAIL ROLE               admin, member, or any name such as operator (a-z, 0-9, -)
+gatehouse users groups EMAIL [--add G]… [--remove G]…   groups for access rules, sent as X-Forwarded-Groups
 gatehouse users invite EMAIL [--expires 7d]      a single-use sign-up link (works with sign-up "invite")`;
 
-const row = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, disabled: u.disabled, emailVerified: u.emailVerified, createdAt: u.createdAt.toISOString() });
+const row = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, groups: u.groups, disabled: u.disabled, emailVerified: u.emailVerified, createdAt: u.createdAt.toISOString() });
 
 export async function usersCommand(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { ...SCOPE_OPTIONS, json: { type: 'boolean' }, expires: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { ...SCOPE_OPTIONS, json: { type: 'boolean' }, expires: { type: 'string' }, add: { type: 'string', multiple: true }, remove: { type: 'string', multiple: true } } });
   if (values.help || !sub) {
     io.out(USERS_HELP);
     return sub ? 0 : 2;
@@ -87,10 +88,21 @@ export async function usersCommand(args: string[], io: Io): Promise<number> {
       case 'set-role': {
         const u = await find(store);
         const role = positionals[1];
-        if (role !== 'admin' && role !== 'member') throw new UsageError('set-role needs admin or member');
+        if (!role || !ROLE_NAME.test(role)) throw new UsageError('set-role needs a ROLE: admin, member, or a name of a-z, 0-9 and "-" (up to 32, starting with a letter)');
         await store.updateUser(u.id, { role }, now);
         await store.deleteUserSessions(u.id); // the new role applies from the next sign-in
         io.out(`✓ ${u.email} is now ${role}; they sign in again`);
+        return 0;
+      }
+      case 'groups': {
+        const u = await find(store);
+        const add = values.add ?? [];
+        const remove = values.remove ?? [];
+        const bad = [...add, ...remove].filter((g) => !GROUP_NAME.test(g));
+        if (bad.length) throw new UsageError(`users groups: "${bad[0]}" is not a group name (a-z, 0-9, ".", "_", "-"; up to 64, starting with a letter or digit)`);
+        const next = [...new Set([...u.groups.filter((g) => !remove.includes(g)), ...add])].sort();
+        if (add.length || remove.length) await store.updateUser(u.id, { groups: next }, now); // running servers see it within 2 s
+        io.out(values.json ? JSON.stringify({ email: u.email, groups: next }) : `${u.email}: ${next.length ? next.join(', ') : '(no groups)'}`);
         return 0;
       }
       default:

@@ -69,6 +69,8 @@ export function identityHeaders(p: Principal): string[] {
     'x-forwarded-name', encodeHeaderValue(p.name),
     'x-forwarded-provider', encodeHeaderValue(p.provider),
     'x-forwarded-role', p.role,
+    // Absent when none (SPEC §9); sorted and comma-separated, the names cannot contain a comma.
+    ...(p.groups.length ? ['x-forwarded-groups', p.groups.join(',')] : []),
   ];
 }
 

@@ -45,7 +45,7 @@ export function createApiKeyService(
       const id = randomToken(12).replace(/[^A-Za-z0-9]/g, '').slice(0, 12).padEnd(12, 'x');
       const secret = randomToken(32);
       // A key never carries more power than its owner has.
-      const effective: Role = user.role === 'admin' ? role : 'member';
+      const effective: Role = capRole(user.role, role);
       const key: ApiKey = { id, hash: sha256Hex(secret), userId: user.id, name, role: effective, createdAt: new Date(now()), expiresAt, lastUsedAt: null, revoked: false };
       await store.createApiKey(key);
       return { key, token: `${API_KEY_PREFIX}${id}_${secret}` };
@@ -69,10 +69,10 @@ export function createApiKeyService(
       }
       // Logged when checked against the store (at most every 2 s per key), not on every request.
       if (!hit) opts.onUse?.(key, user, meta);
-      const role: Role = user.role === 'admin' ? key.role : 'member';
+      const role: Role = capRole(user.role, key.role); // the owner may have lost the role since
       const resolved: ResolvedSession = {
         sessionId: `key:${key.id}`,
-        principal: { userId: user.id, email: user.email, name: user.name, provider: 'api-key', role, emailVerified: user.emailVerified },
+        principal: { userId: user.id, email: user.email, name: user.name, provider: 'api-key', role, emailVerified: user.emailVerified, groups: user.groups },
       };
       const touchedAt = hit?.touchedAt ?? key.lastUsedAt?.getTime() ?? 0;
       const entry = { resolved, checkedAt: t, touchedAt, expiresAt: key.expiresAt?.getTime() ?? null };
@@ -90,4 +90,9 @@ export function createApiKeyService(
       return store.revokeApiKey(id);
     },
   };
+}
+
+/** A key's role: what was asked, if the owner is an admin or has that role themselves; else member. */
+export function capRole(ownerRole: Role, asked: Role): Role {
+  return ownerRole === 'admin' || asked === ownerRole ? asked : 'member';
 }

@@ -15,6 +15,7 @@ export interface Principal {
   provider: string;
   role: Role;
   emailVerified: boolean;
+  groups: readonly string[];
 }
 
 export interface ResolvedSession {
@@ -65,7 +66,7 @@ function intern(s: string): string {
 /** Who a session speaks for, as the gate forwards it. */
 export function principalOf(user: User, provider: string): Principal {
   // provider and role come from a handful of values: share one string each across all entries.
-  return { userId: user.id, email: user.email, name: user.name, provider: intern(provider), role: user.role === 'admin' ? 'admin' : 'member', emailVerified: user.emailVerified };
+  return { userId: user.id, email: user.email, name: user.name, provider: intern(provider), role: intern(user.role), emailVerified: user.emailVerified, groups: user.groups };
 }
 
 export function createSessionService(store: Store, secret: Buffer, opts: SessionOptions): SessionService {

@@ -5,7 +5,7 @@
 import { MongoClient, type Collection, type Db, type Document, type MongoClientOptions } from 'mongodb';
 import { randomUUID } from 'node:crypto';
 import { pendingMigrations } from './migrations/index.js';
-import { checkPrefix, counterKey, takePoolSizeFromString } from './rules.js';
+import { checkPrefix, counterKey, normalGroups, takePoolSizeFromString } from './rules.js';
 import { StoreError, type ApiKey, type Identity, type OneTimeToken, type Session, type Store, type StoreOptions, type TokenKind, type User } from './types.js';
 
 const UNAVAILABLE = new Set([
@@ -39,7 +39,7 @@ type CounterDoc = { _id: string; count: number; resetAt: Date };
 
 // Documents keep the contract's field names, with the record's id (a token's hash) as _id.
 const withId = <T extends { id: string }>({ id, ...rest }: T): Omit<T, 'id'> & { _id: string } => ({ _id: id, ...rest });
-const toUser = ({ _id, ...rest }: UserDoc): User => ({ id: _id, ...rest });
+const toUser = ({ _id, ...rest }: UserDoc): User => ({ id: _id, ...rest, groups: rest.groups ?? [] }); // v1 documents have no groups
 const toSession = ({ _id, ...rest }: SessionDoc): Session => ({ id: _id, ...rest });
 const toKey = ({ _id, ...rest }: KeyDoc): ApiKey => ({ id: _id, ...rest });
 const toToken = (d: TokenDoc): OneTimeToken => ({ hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt });
@@ -117,7 +117,7 @@ function userOps({ users, identities, sessions, keys, tokens }: Collections): Op
   return {
     createUser: (input, now) =>
       wrap(async () => {
-        const doc: UserDoc = { _id: randomUUID(), ...input, disabled: false, createdAt: now, updatedAt: now };
+        const doc: UserDoc = { _id: randomUUID(), ...input, groups: normalGroups(input.groups ?? []), disabled: false, createdAt: now, updatedAt: now };
         await users.insertOne(doc);
         return toUser(doc);
       }),
@@ -126,7 +126,7 @@ function userOps({ users, identities, sessions, keys, tokens }: Collections): Op
     updateUser: (id, patch, now) =>
       wrap(async () => {
         const set: Document = { updatedAt: now };
-        for (const [k, v] of Object.entries(patch)) if (v !== undefined) set[k] = v;
+        for (const [k, v] of Object.entries(patch)) if (v !== undefined) set[k] = k === 'groups' ? normalGroups(v as string[]) : v;
         const d = await users.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' });
         return d ? toUser(d) : null;
       }),

@@ -57,3 +57,8 @@ export function takePoolSizeFromString(url: string, configured: number | undefin
 export function counterKey(key: string): string {
   return key.length <= 128 && !key.startsWith('sha256:') ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
 }
+
+/** Groups as every backend stores them: unique, sorted (the order the header and the assertion use). */
+export function normalGroups(groups: readonly string[]): string[] {
+  return [...new Set(groups)].sort();
+}

@@ -18,10 +18,11 @@ export const toUser = (r: Row): User => ({
   id: String(r.id),
   email: String(r.email),
   name: String(r.name),
-  role: r.role === 'admin' ? 'admin' : 'member',
+  role: String(r.role),
   passwordHash: strOrNull(r.password_hash),
   emailVerified: bool(r.email_verified),
   disabled: bool(r.disabled),
+  groups: typeof r.group_names === 'string' && r.group_names ? r.group_names.split(',') : [],
   createdAt: date(r.created_at),
   updatedAt: date(r.updated_at),
 });
@@ -74,4 +75,5 @@ export const USER_PATCH_COLUMNS = {
   passwordHash: 'password_hash',
   emailVerified: 'email_verified',
   disabled: 'disabled',
+  groups: 'group_names',
 } as const;

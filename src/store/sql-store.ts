@@ -4,7 +4,7 @@
 // really does differently: migrating, the atomic counter statement, and whether UPDATE/DELETE can
 // RETURNING (MySQL cannot). Backends agree by construction instead of by three copies kept in step.
 import { randomUUID } from 'node:crypto';
-import { counterKey } from './rules.js';
+import { counterKey, normalGroups } from './rules.js';
 import { toApiKey, toCounter, toIdentity, toSession, toToken, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
 import type { CounterState, Store, StoreKind, User, UserPatch } from './types.js';
 
@@ -51,19 +51,19 @@ export function createSqlStore(b: SqlBackend): Store {
 
 const first = async (rows: Promise<Row[]>): Promise<Row | undefined> => (await rows)[0];
 
-const USER_COLUMNS = 'id, email, name, role, password_hash, email_verified, disabled, created_at, updated_at';
+const USER_COLUMNS = 'id, email, name, role, password_hash, email_verified, disabled, group_names, created_at, updated_at';
 
 function userOps({ prefix: p, driver: d, returning }: SqlBackend): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser'> {
   const byId = async (id: string) => ((r) => (r ? toUser(r) : null))(await first(d.rows(`SELECT * FROM ${p}users WHERE id = ?`, [id])));
   const insert = (u: User) =>
-    d.affected(`INSERT INTO ${p}users (${USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
-      u.id, u.email, u.name, u.role, u.passwordHash, u.emailVerified, u.disabled, u.createdAt.getTime(), u.updatedAt.getTime(),
+    d.affected(`INSERT INTO ${p}users (${USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      u.id, u.email, u.name, u.role, u.passwordHash, u.emailVerified, u.disabled, normalGroups(u.groups ?? []).join(','), u.createdAt.getTime(), u.updatedAt.getTime(),
     ]);
   return {
     async createUser(input, now) {
       // Built here rather than read back: the row holds exactly these values, and it saves a round trip.
       const user: User = { id: randomUUID(), email: input.email, name: input.name, role: input.role, passwordHash: input.passwordHash,
-        emailVerified: input.emailVerified, disabled: false, createdAt: now, updatedAt: now };
+        emailVerified: input.emailVerified, disabled: false, groups: normalGroups(input.groups ?? []), createdAt: now, updatedAt: now };
       await insert(user);
       return user;
     },
@@ -75,7 +75,7 @@ function userOps({ prefix: p, driver: d, returning }: SqlBackend): Ops<'createUs
       for (const [k, c] of Object.entries(USER_PATCH_COLUMNS) as [keyof UserPatch, string][]) {
         if (patch[k] === undefined) continue;
         sets.push(`${c} = ?`);
-        values.push(patch[k]);
+        values.push(k === 'groups' ? normalGroups(patch.groups!).join(',') : patch[k]);
       }
       sets.push('updated_at = ?');
       values.push(now.getTime(), id);

@@ -3,7 +3,11 @@
 // single-use or counted is atomic in the backend itself (never "find, then delete"). Callers pass `now`
 // so tests control time. Dates go in and come out as Date objects, ids and hashes as strings.
 
-export type Role = 'admin' | 'member';
+/** `admin` opens Gatehouse's own admin surface; any other name (`member`, `operator`, …) is for the app and access rules. */
+export type Role = string;
+
+export const ROLE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+export const GROUP_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 export interface User {
   id: string; // stable, opaque (UUID); what the app sees as X-Forwarded-User
@@ -13,6 +17,7 @@ export interface User {
   passwordHash: string | null; // PHC string; null for social-only accounts
   emailVerified: boolean;
   disabled: boolean;
+  groups: string[]; // sorted, unique, each matching GROUP_NAME
   createdAt: Date;
   updatedAt: Date;
 }
@@ -23,9 +28,10 @@ export interface NewUser {
   role: Role;
   passwordHash: string | null;
   emailVerified: boolean;
+  groups?: string[];
 }
 
-export type UserPatch = Partial<Pick<User, 'name' | 'role' | 'passwordHash' | 'emailVerified' | 'disabled'>>;
+export type UserPatch = Partial<Pick<User, 'name' | 'role' | 'passwordHash' | 'emailVerified' | 'disabled' | 'groups'>>;
 
 /** A social login: keyed on (issuer, subject), never on email. */
 export interface Identity {

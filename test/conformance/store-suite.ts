@@ -201,8 +201,21 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.deepEqual(await store.findIdentity(odd.issuer, odd.subject), odd);
     });
 
+    it('keeps groups (sorted, unique) and any role name through create, update and read', async () => {
+      const u = await store.createUser({ ...user('groups@example.com'), groups: ['ops', 'finance', 'ops'] }, T0);
+      assert.deepEqual(u.groups, ['finance', 'ops']);
+      assert.deepEqual((await store.findUserById(u.id))!.groups, ['finance', 'ops']);
+      const updated = await store.updateUser(u.id, { groups: ['zeta', 'alpha.team', 'b_c-d'], role: 'read-only' }, at(1));
+      assert.deepEqual(updated!.groups, ['alpha.team', 'b_c-d', 'zeta']);
+      assert.equal(updated!.role, 'read-only');
+      assert.deepEqual((await store.findUserByEmail('groups@example.com'))!.groups, ['alpha.team', 'b_c-d', 'zeta']);
+      assert.deepEqual((await store.updateUser(u.id, { groups: [] }, at(2)))!.groups, []);
+      const plain = await store.createUser(user('nogroups@example.com'), T0);
+      assert.deepEqual((await store.findUserById(plain.id))!.groups, []);
+    });
+
     it('imports a user exactly as given, lists identities and live tokens (what migrate-users copies)', async () => {
-      const imported = { id: 'imp-0001', email: 'imported@example.com', name: 'Ïmported', role: 'admin' as const, passwordHash: '$argon2id$v=19$kept', emailVerified: true, disabled: true, createdAt: at(5), updatedAt: at(9) };
+      const imported = { id: 'imp-0001', email: 'imported@example.com', name: 'Ïmported', role: 'operator', passwordHash: '$argon2id$v=19$kept', emailVerified: true, disabled: true, groups: ['finance', 'ops'], createdAt: at(5), updatedAt: at(9) };
       await store.importUser(imported);
       assert.deepEqual(await store.findUserById('imp-0001'), imported);
       await assert.rejects(store.importUser(imported), (e) => isStoreError(e, 'DUPLICATE'), 'same id');

@@ -52,8 +52,8 @@ after(async () => {
 
 /** The identity headers Gatehouse writes for this signed-in client, built from its own /auth/me. */
 async function identityOf(c: TestClient): Promise<string[]> {
-  const me = JSON.parse((await c.get('/auth/me')).text) as { id: string; email: string; emailVerified: boolean; name: string; provider: string; role: Principal['role'] };
-  return identityHeaders({ userId: me.id, email: me.email, emailVerified: me.emailVerified, name: me.name, provider: me.provider, role: me.role });
+  const me = JSON.parse((await c.get('/auth/me')).text) as { id: string; email: string; emailVerified: boolean; name: string; provider: string; role: Principal['role']; groups: string[] };
+  return identityHeaders({ userId: me.id, email: me.email, emailVerified: me.emailVerified, name: me.name, provider: me.provider, role: me.role, groups: me.groups });
 }
 
 describe('fuzz', () => {
