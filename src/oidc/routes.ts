@@ -7,7 +7,10 @@
 import { createHmac } from 'node:crypto';
 import type { Hono } from 'hono';
 import type * as Oidc from 'openid-client';
-import type { AuthContext, AuthDeps, AuthEnv, AuthKit } from '../auth/context.js';
+import type { AuthContext, AuthEnv, AuthServices } from '../auth/context.js';
+import { audit } from '../auth/audit.js';
+import { errorPage } from '../auth/pages.js';
+import { startSession } from '../auth/start-session.js';
 import { EMAIL_MESSAGES, isDomainAllowed, parseEmail } from '../auth/email.js';
 import { seal, unseal } from '../config/secrets.js';
 import { clearCookie, readCookie } from '../session/cookies.js';
@@ -40,7 +43,7 @@ interface Refusal {
   status: number;
 }
 
-export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): void {
+export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthServices): void {
   const P = deps.prefix;
   const cookieName = deps.cookies.secure ? '__Host-gatehouse_oauth' : 'gatehouse_oauth';
   const configs = new Map<string, { key: string; config: Promise<Oidc.Configuration> }>();
@@ -59,7 +62,7 @@ export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKi
 
   const find = (name: string) => deps.providers().find((p) => p.name === name);
   const callbackUrl = (p: ProviderEntry) => `${deps.linkOrigin()}${P}/oauth/${p.name}/callback`;
-  const fail = (c: AuthContext, message: string, status = 400) => kit.errorPage(c, status, 'Sign-in did not complete', message);
+  const fail = (c: AuthContext, message: string, status = 400) => errorPage(c, status, 'Sign-in did not complete', message);
 
   function transactionCookie(value: string, p: ProviderEntry, maxAgeSec: number): string {
     // Apple returns with a cross-site POST, which a SameSite=Lax cookie would not accompany.
@@ -69,13 +72,13 @@ export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKi
 
   app.get(`${P}/oauth/:provider/start`, async (c) => {
     const p = find(c.req.param('provider'));
-    if (!p) return kit.errorPage(c, 404, 'Unknown sign-in provider', 'This app does not offer that way to sign in.');
+    if (!p) return errorPage(c, 404, 'Unknown sign-in provider', 'This app does not offer that way to sign in.');
     const oidc = await loadOidc();
     let config: Oidc.Configuration;
     try {
       config = await configOf(p);
     } catch (err) {
-      process.stderr.write(`gatehouse: provider ${p.name}: discovery failed: ${(err as Error).message}\n`);
+      deps.log(`gatehouse: provider ${p.name}: discovery failed: ${(err as Error).message}`);
       return fail(c, `We could not reach ${p.name} right now. Please try again in a moment.`, 502);
     }
     const tx: Transaction = {
@@ -101,7 +104,7 @@ export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKi
 
   const callback = async (c: AuthContext) => {
     const p = find(c.req.param('provider') ?? '');
-    if (!p) return kit.errorPage(c, 404, 'Unknown sign-in provider', 'This app does not offer that way to sign in.');
+    if (!p) return errorPage(c, 404, 'Unknown sign-in provider', 'This app does not offer that way to sign in.');
     c.header('set-cookie', clearCookie(cookieName, deps.cookies.secure), { append: true });
     const raw = readCookie(c.req.header('cookie'), cookieName);
     let tx: Transaction | null = null;
@@ -136,17 +139,17 @@ export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKi
       if (!PRESETS[p.kind].oauthOnly) await verifyIdToken(p, config, tokens.id_token);
       profile = PRESETS[p.kind].oauthOnly ? await githubProfile(config, tokens.access_token) : await oidcProfile(config, tokens, incoming);
     } catch (err) {
-      process.stderr.write(`gatehouse: provider ${p.name}: callback refused: ${(err as Error).message}\n`);
+      deps.log(`gatehouse: provider ${p.name}: callback refused: ${(err as Error).message}`);
       if (err instanceof IdTokenRejected) {
-        deps.audit.record('provider.token-refused', { ip: c.get('ip'), userAgent: c.get('userAgent'), detail: `${p.name}: ${err.message}`.slice(0, 300) });
+        audit(c, 'provider.token-refused', { detail: `${p.name}: ${err.message}`.slice(0, 300) });
       }
       return fail(c, `We could not confirm your ${p.name} sign-in. Please start again.`);
     }
 
     const user = await accountFor(c, p, issuer, profile);
     if (!('id' in user)) return fail(c, user.problem, user.status);
-    await kit.startSession(c, user, p.name);
-    deps.audit.record('provider.login', { userId: user.id, email: user.email, ip: c.get('ip'), userAgent: c.get('userAgent'), detail: p.name });
+    await startSession(c, user, p.name);
+    audit(c, 'provider.login', { userId: user.id, email: user.email, detail: p.name });
     return c.redirect(tx.r, 303);
   };
   app.get(`${P}/oauth/:provider/callback`, callback);
@@ -187,7 +190,7 @@ export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKi
       throw err;
     }
     await linkIdentity(p, issuer, profile, user.id, now);
-    deps.audit.record('sign-up', { userId: user.id, email, ip: c.get('ip'), userAgent: c.get('userAgent'), detail: p.name });
+    audit(c, 'sign-up', { userId: user.id, email, detail: p.name });
     return user;
   }
 
@@ -197,7 +200,7 @@ export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKi
    *  that squatter's account, whose password and sessions keep working. */
   async function linkExisting(c: AuthContext, p: ProviderEntry, issuer: string, profile: Profile, existing: User, now: Date): Promise<User | Refusal> {
     const refuse = (reason: string, refusal: Refusal): Refusal => {
-      deps.audit.record('provider.link-refused', { userId: existing.id, email: existing.email, ip: c.get('ip'), userAgent: c.get('userAgent'), detail: `${p.name}: ${reason}` });
+      audit(c, 'provider.link-refused', { userId: existing.id, email: existing.email, detail: `${p.name}: ${reason}` });
       return refusal;
     };
     // Linking on an unverified IdP email would let anyone who types your address at the IdP take over.
