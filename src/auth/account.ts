@@ -8,7 +8,7 @@ import { isAdmin, requireSession, signedIn } from './middleware/session.js';
 import { formExpiredPage, page } from './pages.js';
 import { sendPasswordChangedEmail } from './reset.js';
 import { startSession } from './start-session.js';
-import type { AccountView } from './views.js';
+import { stamp, type AccountView } from './views.js';
 import type { ResolvedSession } from '../session/sessions.js';
 import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js';
 
@@ -24,8 +24,8 @@ async function accountPage(c: AuthContext, s: ResolvedSession, notes: AccountNot
     sessions: sessions.map((x) => ({
       id: x.id,
       current: x.id === s.sessionId,
-      createdAt: x.createdAt.toISOString(),
-      lastSeenAt: x.lastSeenAt.toISOString(),
+      createdAt: stamp(x.createdAt),
+      lastSeenAt: stamp(x.lastSeenAt),
       ip: x.ip,
       userAgent: describeAgent(x.userAgent),
     })),

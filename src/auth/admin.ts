@@ -11,6 +11,7 @@ import { errorPage, formExpiredPage, page } from './pages.js';
 import { hmac, safeEqual } from '../security/tokens.js';
 import type { ResolvedSession } from '../session/sessions.js';
 import type { User } from '../store/types.js';
+import { stamp, type AdminAction } from './views.js';
 
 const PAGE_SIZE = 50;
 
@@ -92,11 +93,20 @@ async function consolePage(c: AuthContext): Promise<Response> {
       emailVerified: u.emailVerified,
       createdAt: u.createdAt.toISOString(),
       self: u.id === admin.principal.userId,
+      actions: u.id === admin.principal.userId ? [] : userActions(deps.prefix, u),
     })),
     total,
     page: pageNo,
     pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
-    keys: keys.map((k) => ({ id: k.id, name: k.name, owner: emailOf.get(k.userId) ?? k.userId, role: k.role, revoked: k.revoked, expiresAt: k.expiresAt?.toISOString() ?? null, lastUsedAt: k.lastUsedAt?.toISOString() ?? null })),
+    keys: keys.map((k) => ({
+      id: k.id,
+      name: k.name,
+      owner: emailOf.get(k.userId) ?? k.userId,
+      role: k.role,
+      expiry: k.revoked ? 'revoked' : k.expiresAt ? `expires ${k.expiresAt.toISOString().slice(0, 10)}` : 'no expiry',
+      lastUsedAt: k.lastUsedAt ? stamp(k.lastUsedAt) : null,
+      revokeHref: k.revoked ? null : `${deps.prefix}/admin/confirm?action=revoke-key&key=${encodeURIComponent(k.id)}`,
+    })),
     settings: { signUp: deps.settings.current().signUp, mode: deps.settings.current().mode },
     notice: doneNotice(c, admin.sessionId),
   });
@@ -129,6 +139,25 @@ async function confirmPage(c: AuthContext): Promise<Response> {
     action: `${P}/admin/users/${encodeURIComponent(user.id)}/${action}`,
     subject: { title: user.name, badge: user.disabled ? `${user.role}, disabled` : user.role, detail: user.email },
   });
+}
+
+/** A user's row of buttons. Delete, disable and role changes ask first, on their own page; enable and
+ *  sign-out act at once. */
+function userActions(prefix: string, u: User): AdminAction[] {
+  const actions: Array<[UserAction, string]> = [
+    u.disabled ? ['enable', 'Enable'] : ['disable', 'Disable'],
+    u.role === 'admin' ? ['make-member', 'Make member'] : ['make-admin', 'Make admin'],
+    ['end-sessions', 'Sign out everywhere'],
+    ['delete', 'Delete'],
+  ];
+  return actions.map(([action, label]) => ({
+    label,
+    ariaLabel: `${label} ${u.email}`,
+    style: action === 'delete' ? 'button-danger' : 'button-secondary',
+    ...(isConfirmable(action)
+      ? { href: `${prefix}/admin/confirm?action=${action}&user=${encodeURIComponent(u.id)}` }
+      : { post: `${prefix}/admin/users/${u.id}/${action}` }),
+  }));
 }
 
 async function applyUserAction(deps: AuthServices, admin: ResolvedSession, user: User, action: UserAction): Promise<void> {

@@ -7,6 +7,7 @@ import { audit, limited } from './audit.js';
 import { field, formOf } from './form.js';
 import { csrf, csrfToken } from './middleware/csrf.js';
 import { page, providerButtons } from './pages.js';
+import { withReturnTo } from './views.js';
 import { startSession } from './start-session.js';
 import { MAX_PASSWORD_LENGTH, passwordLength } from '../security/password.js';
 import { safeReturnTo } from '../security/redirect.js';
@@ -29,6 +30,7 @@ function signInPage(c: AuthContext, data: SignInForm, status = 200): Response {
     returnTo: data.returnTo,
     providers: providerButtons(c, data.returnTo),
     signUpOpen: settings.current().signUp !== 'invite',
+    signUpHref: withReturnTo(`${c.var.deps.prefix}/sign-up`, data.returnTo),
     resetAvailable: mailer() !== null,
   }, status);
 }

@@ -14,7 +14,7 @@ import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js'
 import { safeReturnTo } from '../security/redirect.js';
 import { sha256Hex } from '../security/tokens.js';
 import { isStoreError, type User } from '../store/types.js';
-import type { SignUpView } from './views.js';
+import { withReturnTo, type SignUpView } from './views.js';
 
 type SignUpErrors = SignUpView['errors'];
 
@@ -41,6 +41,8 @@ function signUpPage(c: AuthContext, data: Omit<SignUpForm, 'password' | 'emailPr
     setup: data.setup,
     invite: data.invite,
     isSetup: data.setup !== null,
+    focus: errors.name ? 'name' : errors.email ? 'email' : errors.password ? 'password' : Object.keys(errors).length ? null : 'name',
+    signInHref: withReturnTo(`${c.var.deps.prefix}/sign-in`, data.returnTo),
   }, status);
 }
 

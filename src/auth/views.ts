@@ -22,6 +22,22 @@ export interface Link {
 
 export type FieldErrors<K extends string> = Partial<Record<K, string>>;
 
+/** A moment as the pages show it: the same for every reader, with its zone ("2026-03-14 09:26 UTC"). */
+export interface Stamp {
+  iso: string;
+  text: string;
+}
+
+export function stamp(at: Date): Stamp {
+  const iso = at.toISOString();
+  return { iso, text: `${iso.slice(0, 16).replace('T', ' ')} UTC` };
+}
+
+/** A link to `path` that brings the visitor back to `returnTo` afterwards (none for the start page). */
+export function withReturnTo(path: string, returnTo: string): string {
+  return returnTo && returnTo !== '/' ? `${path}?return_to=${encodeURIComponent(returnTo)}` : path;
+}
+
 export interface SignInView {
   csrf: string;
   email: string;
@@ -30,6 +46,7 @@ export interface SignInView {
   returnTo: string;
   providers: ProviderButton[];
   signUpOpen: boolean;
+  signUpHref: string;
   resetAvailable: boolean;
 }
 
@@ -43,6 +60,9 @@ export interface SignUpView {
   setup: string | null;
   invite: string | null;
   isSetup: boolean;
+  /** The field that takes focus: the first one with an error, or the first of a fresh form. */
+  focus: 'name' | 'email' | 'password' | null;
+  signInHref: string;
 }
 
 export interface SignOutView {
@@ -85,8 +105,8 @@ export interface ResetView {
 export interface AccountSession {
   id: string;
   current: boolean;
-  createdAt: string;
-  lastSeenAt: string;
+  createdAt: Stamp;
+  lastSeenAt: Stamp;
   ip: string | null;
   userAgent: string | null;
 }
@@ -120,6 +140,16 @@ export interface AdminUserRow {
   emailVerified: boolean;
   createdAt: string;
   self: boolean;
+  /** The buttons in the user's row: a POST form (`post`) for what acts at once, a link to the confirm page otherwise. */
+  actions: AdminAction[];
+}
+
+export interface AdminAction {
+  label: string;
+  ariaLabel: string;
+  style: 'button-danger' | 'button-secondary';
+  post?: string;
+  href?: string;
 }
 
 export interface AdminKeyRow {
@@ -127,9 +157,11 @@ export interface AdminKeyRow {
   name: string;
   owner: string;
   role: string;
-  revoked: boolean;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
+  /** "revoked", "expires 2026-06-01" or "no expiry". */
+  expiry: string;
+  lastUsedAt: Stamp | null;
+  /** The confirm page for revoking it; null once revoked. */
+  revokeHref: string | null;
 }
 
 export interface AdminView {
