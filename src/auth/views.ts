@@ -1,5 +1,6 @@
 // The data each template in views/ takes, so that `page(c, 'sign-in', …)` is checked by the compiler.
-// Values are ready to print: links built, dates formatted; the templates only escape and lay out.
+// Values are ready to print: links built, dates formatted (stamp, withReturnTo below); the templates
+// only escape and lay out.
 import type { Principal } from '../session/sessions.js';
 
 /** What layout.eta reads on every page; page() adds it. */
