@@ -14,11 +14,12 @@ const ESCAPED = '&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x on
 const r = createRenderer(VIEWS_DIR);
 const base = { appName: EVIL, prefix: '/auth', title: EVIL };
 const providers = [{ name: 'corp', label: EVIL, startUrl: `/auth/oauth/corp/start?return_to=${encodeURIComponent(EVIL)}` }];
-const session = { id: EVIL, current: false, createdAt: '2026-01-01T00:00:00.000Z', lastSeenAt: '2026-01-01T00:00:00.000Z', ip: EVIL, userAgent: EVIL };
+const at = { iso: '2026-01-01T00:00:00.000Z', text: '2026-01-01 00:00 UTC' };
+const session = { id: EVIL, current: false, createdAt: at, lastSeenAt: at, ip: EVIL, userAgent: EVIL };
 
 const views: Record<string, Record<string, unknown>> = {
-  'sign-in': { csrf: EVIL, email: EVIL, error: EVIL, notice: EVIL, returnTo: EVIL, providers, signUpOpen: true, resetAvailable: true },
-  'sign-up': { csrf: EVIL, name: EVIL, email: EVIL, errors: { name: EVIL, email: EVIL, password: EVIL, form: EVIL }, returnTo: EVIL, providers, setup: EVIL, invite: EVIL, isSetup: true },
+  'sign-in': { csrf: EVIL, email: EVIL, error: EVIL, notice: EVIL, returnTo: EVIL, providers, signUpOpen: true, signUpHref: EVIL, resetAvailable: true },
+  'sign-up': { csrf: EVIL, name: EVIL, email: EVIL, errors: { name: EVIL, email: EVIL, password: EVIL, form: EVIL }, returnTo: EVIL, providers, setup: EVIL, invite: EVIL, isSetup: true, focus: 'name', signInHref: EVIL },
   'sign-out': { csrf: EVIL, user: { email: EVIL, name: EVIL } },
   error: { status: 503, heading: EVIL, message: EVIL, retryAfter: 5 },
   message: { heading: EVIL, message: EVIL, link: { href: EVIL, label: EVIL } },
@@ -35,8 +36,11 @@ const views: Record<string, Record<string, unknown>> = {
   },
   admin: {
     csrf: EVIL, me: {}, total: 1, page: 0, pages: 2, notice: EVIL, settings: { signUp: EVIL, mode: EVIL },
-    users: [{ id: 'u1', email: EVIL, name: EVIL, role: EVIL, disabled: false, emailVerified: true, createdAt: '2026-01-01T00:00:00.000Z', self: false }],
-    keys: [{ id: 'k1', name: EVIL, owner: EVIL, role: EVIL, revoked: false, expiresAt: null, lastUsedAt: null }],
+    users: [{
+      id: 'u1', email: EVIL, name: EVIL, role: EVIL, disabled: false, emailVerified: true, createdAt: '2026-01-01T00:00:00.000Z', self: false,
+      actions: [{ label: EVIL, ariaLabel: EVIL, style: 'button-secondary', post: '/auth/admin/users/u1/enable' }, { label: EVIL, ariaLabel: EVIL, style: 'button-danger', href: EVIL }],
+    }],
+    keys: [{ id: 'k1', name: EVIL, owner: EVIL, role: EVIL, expiry: EVIL, lastUsedAt: at, revokeHref: EVIL }],
   },
 };
 
@@ -97,7 +101,7 @@ describe('views', () => {
   });
 
   it('sign-in: heading, autocomplete, return_to, links, and an error tied to the fields', () => {
-    const html = render('sign-in', { appName: 'Acme', error: 'Wrong email or password.', email: 'a@b.co', returnTo: '/x?y=1' });
+    const html = render('sign-in', { appName: 'Acme', error: 'Wrong email or password.', email: 'a@b.co', returnTo: '/x?y=1', signUpHref: '/auth/sign-up?return_to=%2Fx%3Fy%3D1' });
     assert.match(html, /<h1 id="page-title">Sign in to Acme<\/h1>/);
     assert.match(html, /<p class="alert" role="alert" id="form-error">Wrong email or password.<\/p>/);
     assert.match(tag(html, 'email'), /type="email"/);

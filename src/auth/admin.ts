@@ -3,8 +3,15 @@
 // (delete, disable, a role, revoking a key) are first shown on their own confirm page, and the console
 // then says what was done to whom.
 import type { Hono } from 'hono';
-import type { AuthContext, AuthDeps, AuthEnv, AuthKit } from './context.js';
+import type { AuthContext, AuthEnv, AuthServices } from './context.js';
+import { audit } from './audit.js';
+import { csrf, csrfToken } from './middleware/csrf.js';
+import { requireAdmin, signedIn } from './middleware/session.js';
+import { errorPage, formExpiredPage, page } from './pages.js';
 import { hmac, safeEqual } from '../security/tokens.js';
+import type { ResolvedSession } from '../session/sessions.js';
+import type { User } from '../store/types.js';
+import { stamp, type AdminAction } from './views.js';
 
 const PAGE_SIZE = 50;
 
@@ -32,145 +39,167 @@ const CONFIRM: Record<Exclude<DoneAction, 'enable' | 'end-sessions'>, { heading:
 };
 const isConfirmable = (a: string): a is keyof typeof CONFIRM => Object.hasOwn(CONFIRM, a);
 
-export function mountAdmin(app: Hono<AuthEnv>, deps: AuthDeps, kit: AuthKit): void {
+export function mountAdmin(app: Hono<AuthEnv>, deps: AuthServices): void {
   const P = deps.prefix;
+  const adminOnly = requireAdmin({ prefix: P });
+  const adminPost = [adminOnly, csrf({ refuse: formExpiredPage })] as const;
 
-  /** The signed-in admin, or the response to send instead. */
-  function requireAdmin(c: AuthContext) {
-    const s = c.get('session');
-    if (!s) return { denied: c.redirect(`${P}/sign-in?return_to=${encodeURIComponent(`${P}/admin`)}`, 302) };
-    if (s.principal.role !== 'admin' || s.principal.provider === 'api-key') {
-      return { denied: kit.errorPage(c, 403, 'Administrators only', 'Your account cannot open the admin console.') };
-    }
-    return { admin: s };
-  }
+  app.get(`${P}/admin`, adminOnly, consolePage);
+  app.get(`${P}/admin/confirm`, adminOnly, confirmPage);
 
-  // The "what was done" notice rides on the redirect, signed with the admin's session: a link someone
-  // else made cannot put words ("Deleted …") into the console.
-  const doneSig = (sessionId: string, action: string, who: string) => hmac(deps.settings.current().secret, `admin-done:${sessionId}:${action}:${who}`);
-  const doneRedirect = (c: AuthContext, sessionId: string, action: DoneAction, who: string) =>
-    c.redirect(`${P}/admin?${new URLSearchParams({ done: action, who, sig: doneSig(sessionId, action, who) })}`, 303);
-  const doneNotice = (c: AuthContext, sessionId: string): string | null => {
-    const action = c.req.query('done') ?? '';
-    const who = c.req.query('who') ?? '';
-    const sig = c.req.query('sig') ?? '';
-    if (!Object.hasOwn(DONE, action) || !who || who.length > 320) return null;
-    return safeEqual(sig, doneSig(sessionId, action, who)) ? DONE[action as DoneAction](who) : null;
-  };
-
-  app.get(`${P}/admin`, async (c) => {
-    const { admin, denied } = requireAdmin(c);
-    if (!admin) return denied;
-    const page = Math.max(0, Math.min(10_000, Number(c.req.query('page') ?? 0) | 0));
-    const [users, total, keys] = await Promise.all([
-      deps.store.listUsers({ limit: PAGE_SIZE, offset: page * PAGE_SIZE }),
-      deps.store.countUsers(),
-      deps.store.listApiKeys(),
-    ]);
-    const emailOf = new Map(users.map((u) => [u.id, u.email]));
-    return kit.page(c, 'admin', 'Admin', {
-      csrf: kit.csrfField(c),
-      me: admin.principal,
-      users: users.map((u) => ({
-        id: u.id,
-        email: u.email,
-        name: u.name,
-        role: u.role,
-        disabled: u.disabled,
-        emailVerified: u.emailVerified,
-        createdAt: u.createdAt.toISOString(),
-        self: u.id === admin.principal.userId,
-      })),
-      total,
-      page,
-      pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
-      keys: keys.map((k) => ({ id: k.id, name: k.name, owner: emailOf.get(k.userId) ?? k.userId, role: k.role, revoked: k.revoked, expiresAt: k.expiresAt?.toISOString() ?? null, lastUsedAt: k.lastUsedAt?.toISOString() ?? null })),
-      settings: { signUp: deps.settings.current().signUp, mode: deps.settings.current().mode },
-      notice: doneNotice(c, admin.sessionId),
-    });
-  });
-
-  // GET …/admin/confirm?action=delete&user=ID (or action=revoke-key&key=ID): what will be done to whom,
-  // a POST form with the CSRF token, and a way back. Nothing changes until that form is sent.
-  app.get(`${P}/admin/confirm`, async (c) => {
-    const { admin, denied } = requireAdmin(c);
-    if (!admin) return denied;
-    const action = c.req.query('action') ?? '';
-    if (!isConfirmable(action)) return kit.errorPage(c, 404, 'No such action', 'The admin console has no such action.');
-    const words = CONFIRM[action];
-    const base = { csrf: kit.csrfField(c), ...words, cancel: `${P}/admin` };
-    if (action === 'revoke-key') {
-      const id = c.req.query('key') ?? '';
-      const key = (await deps.store.listApiKeys()).find((k) => k.id === id);
-      if (!key || key.revoked) return kit.errorPage(c, 404, 'No such key', 'That API key does not exist or is already revoked.');
-      const owner = await deps.store.findUserById(key.userId);
-      return kit.page(c, 'admin-confirm', words.heading, {
-        ...base,
-        action: `${P}/admin/keys/${encodeURIComponent(key.id)}/revoke`,
-        subject: { title: key.name, badge: key.role, detail: `${key.id} · owned by ${owner?.email ?? key.userId}` },
-      });
-    }
-    const user = await deps.store.findUserById(c.req.query('user') ?? '');
-    if (!user) return kit.errorPage(c, 404, 'No such user', 'That account does not exist any more.');
-    if (user.id === admin.principal.userId) {
-      return kit.errorPage(c, 400, 'Not on your own account', 'Ask another administrator to change your own account.');
-    }
-    return kit.page(c, 'admin-confirm', words.heading, {
-      ...base,
-      action: `${P}/admin/users/${encodeURIComponent(user.id)}/${action}`,
-      subject: { title: user.name, badge: user.disabled ? `${user.role}, disabled` : user.role, detail: user.email },
-    });
-  });
-
-  app.post(`${P}/admin/users/:id/:action{disable|enable|make-admin|make-member|end-sessions|delete}`, async (c) => {
-    const { admin, denied } = requireAdmin(c);
-    if (!admin) return denied;
-    const form = await c.req.parseBody();
-    if (!kit.csrfOk(c, form)) return kit.errorPage(c, 403, 'Request refused', 'Your form expired. Please try again.');
-    const id = c.req.param('id');
+  app.post(`${P}/admin/users/:id/:action{disable|enable|make-admin|make-member|end-sessions|delete}`, ...adminPost, async (c) => {
+    const admin = signedIn(c);
     const action = c.req.param('action') as UserAction;
-    const user = await deps.store.findUserById(id);
-    if (!user) return kit.errorPage(c, 404, 'No such user', 'That account does not exist any more.');
+    const user = await deps.store.findUserById(c.req.param('id'));
+    if (!user) return errorPage(c, 404, 'No such user', 'That account does not exist any more.');
     // An admin cannot lock themselves out of their own console.
-    if (user.id === admin.principal.userId && action !== 'end-sessions') {
-      return kit.errorPage(c, 400, 'Not on your own account', 'Ask another administrator to change your own account.');
-    }
-    const now = new Date(deps.now());
-    switch (action) {
-      case 'disable':
-        await deps.store.updateUser(id, { disabled: true }, now);
-        await deps.sessions.revokeUser(id);
-        break;
-      case 'enable':
-        await deps.store.updateUser(id, { disabled: false }, now);
-        await deps.lockout.clear(user.email);
-        break;
-      case 'make-admin':
-      case 'make-member':
-        await deps.store.updateUser(id, { role: action === 'make-admin' ? 'admin' : 'member' }, now);
-        await deps.sessions.revokeUser(id); // the new role applies from the next sign-in
-        break;
-      case 'end-sessions':
-        await deps.sessions.revokeUser(id, user.id === admin.principal.userId ? admin.sessionId : undefined);
-        break;
-      case 'delete':
-        await deps.sessions.revokeUser(id);
-        await deps.store.deleteUser(id);
-        break;
-    }
-    deps.audit.record('admin.action', { userId: admin.principal.userId, ip: c.get('ip'), userAgent: c.get('userAgent'), detail: `${action} ${user.id}` });
+    if (user.id === admin.principal.userId && action !== 'end-sessions') return notOnYourself(c);
+    await applyUserAction(deps, admin, user, action);
+    audit(c, 'admin.action', { userId: admin.principal.userId, detail: `${action} ${user.id}` });
     return doneRedirect(c, admin.sessionId, action, user.email);
   });
 
-  app.post(`${P}/admin/keys/:id/revoke`, async (c) => {
-    const { admin, denied } = requireAdmin(c);
-    if (!admin) return denied;
-    const form = await c.req.parseBody();
-    if (!kit.csrfOk(c, form)) return kit.errorPage(c, 403, 'Request refused', 'Your form expired. Please try again.');
+  app.post(`${P}/admin/keys/:id/revoke`, ...adminPost, async (c) => {
+    const admin = signedIn(c);
     const id = c.req.param('id');
     const key = (await deps.store.listApiKeys()).find((k) => k.id === id);
     await deps.apiKeys.revoke(id);
-    deps.audit.record('admin.action', { userId: admin.principal.userId, ip: c.get('ip'), userAgent: c.get('userAgent'), detail: `revoke-key ${id}` });
+    audit(c, 'admin.action', { userId: admin.principal.userId, detail: `revoke-key ${id}` });
     return doneRedirect(c, admin.sessionId, 'revoke-key', key?.name ?? id);
   });
+}
+
+const notOnYourself = (c: AuthContext) => errorPage(c, 400, 'Not on your own account', 'Ask another administrator to change your own account.');
+
+async function consolePage(c: AuthContext): Promise<Response> {
+  const deps = c.var.deps;
+  const admin = signedIn(c);
+  const pageNo = Math.max(0, Math.min(10_000, Number(c.req.query('page') ?? 0) | 0));
+  const [users, total, keys] = await Promise.all([
+    deps.store.listUsers({ limit: PAGE_SIZE, offset: pageNo * PAGE_SIZE }),
+    deps.store.countUsers(),
+    deps.store.listApiKeys(),
+  ]);
+  const emailOf = new Map(users.map((u) => [u.id, u.email]));
+  return page(c, 'admin', 'Admin', {
+    csrf: csrfToken(c),
+    me: admin.principal,
+    users: users.map((u) => ({
+      id: u.id,
+      email: u.email,
+      name: u.name,
+      role: u.role,
+      disabled: u.disabled,
+      emailVerified: u.emailVerified,
+      createdAt: u.createdAt.toISOString(),
+      self: u.id === admin.principal.userId,
+      actions: u.id === admin.principal.userId ? [] : userActions(deps.prefix, u),
+    })),
+    total,
+    page: pageNo,
+    pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
+    keys: keys.map((k) => ({
+      id: k.id,
+      name: k.name,
+      owner: emailOf.get(k.userId) ?? k.userId,
+      role: k.role,
+      expiry: k.revoked ? 'revoked' : k.expiresAt ? `expires ${k.expiresAt.toISOString().slice(0, 10)}` : 'no expiry',
+      lastUsedAt: k.lastUsedAt ? stamp(k.lastUsedAt) : null,
+      revokeHref: k.revoked ? null : `${deps.prefix}/admin/confirm?action=revoke-key&key=${encodeURIComponent(k.id)}`,
+    })),
+    settings: { signUp: deps.settings.current().signUp, mode: deps.settings.current().mode },
+    notice: doneNotice(c, admin.sessionId),
+  });
+}
+
+// GET …/admin/confirm?action=delete&user=ID (or action=revoke-key&key=ID): what will be done to whom,
+// a POST form with the CSRF token, and a way back. Nothing changes until that form is sent.
+async function confirmPage(c: AuthContext): Promise<Response> {
+  const { store, prefix: P } = c.var.deps;
+  const action = c.req.query('action') ?? '';
+  if (!isConfirmable(action)) return errorPage(c, 404, 'No such action', 'The admin console has no such action.');
+  const words = CONFIRM[action];
+  const base = { csrf: csrfToken(c), ...words, cancel: `${P}/admin` };
+  if (action === 'revoke-key') {
+    const id = c.req.query('key') ?? '';
+    const key = (await store.listApiKeys()).find((k) => k.id === id);
+    if (!key || key.revoked) return errorPage(c, 404, 'No such key', 'That API key does not exist or is already revoked.');
+    const owner = await store.findUserById(key.userId);
+    return page(c, 'admin-confirm', words.heading, {
+      ...base,
+      action: `${P}/admin/keys/${encodeURIComponent(key.id)}/revoke`,
+      subject: { title: key.name, badge: key.role, detail: `${key.id} · owned by ${owner?.email ?? key.userId}` },
+    });
+  }
+  const user = await store.findUserById(c.req.query('user') ?? '');
+  if (!user) return errorPage(c, 404, 'No such user', 'That account does not exist any more.');
+  if (user.id === signedIn(c).principal.userId) return notOnYourself(c);
+  return page(c, 'admin-confirm', words.heading, {
+    ...base,
+    action: `${P}/admin/users/${encodeURIComponent(user.id)}/${action}`,
+    subject: { title: user.name, badge: user.disabled ? `${user.role}, disabled` : user.role, detail: user.email },
+  });
+}
+
+/** A user's row of buttons. Delete, disable and role changes ask first, on their own page; enable and
+ *  sign-out act at once. */
+function userActions(prefix: string, u: User): AdminAction[] {
+  const actions: Array<[UserAction, string]> = [
+    u.disabled ? ['enable', 'Enable'] : ['disable', 'Disable'],
+    u.role === 'admin' ? ['make-member', 'Make member'] : ['make-admin', 'Make admin'],
+    ['end-sessions', 'Sign out everywhere'],
+    ['delete', 'Delete'],
+  ];
+  return actions.map(([action, label]) => ({
+    label,
+    ariaLabel: `${label} ${u.email}`,
+    style: action === 'delete' ? 'button-danger' : 'button-secondary',
+    ...(isConfirmable(action)
+      ? { href: `${prefix}/admin/confirm?action=${action}&user=${encodeURIComponent(u.id)}` }
+      : { post: `${prefix}/admin/users/${u.id}/${action}` }),
+  }));
+}
+
+async function applyUserAction(deps: AuthServices, admin: ResolvedSession, user: User, action: UserAction): Promise<void> {
+  const id = user.id;
+  const now = new Date(deps.now());
+  switch (action) {
+    case 'disable':
+      await deps.store.updateUser(id, { disabled: true }, now);
+      await deps.sessions.revokeUser(id);
+      break;
+    case 'enable':
+      await deps.store.updateUser(id, { disabled: false }, now);
+      await deps.lockout.clear(user.email);
+      break;
+    case 'make-admin':
+    case 'make-member':
+      await deps.store.updateUser(id, { role: action === 'make-admin' ? 'admin' : 'member' }, now);
+      await deps.sessions.revokeUser(id); // the new role applies from the next sign-in
+      break;
+    case 'end-sessions':
+      await deps.sessions.revokeUser(id, user.id === admin.principal.userId ? admin.sessionId : undefined);
+      break;
+    case 'delete':
+      await deps.sessions.revokeUser(id);
+      await deps.store.deleteUser(id);
+      break;
+  }
+}
+
+// The "what was done" notice rides on the redirect, signed with the admin's session: a link someone
+// else made cannot put words ("Deleted …") into the console.
+const doneSig = (c: AuthContext, sessionId: string, action: string, who: string) =>
+  hmac(c.var.deps.settings.current().secret, `admin-done:${sessionId}:${action}:${who}`);
+
+function doneRedirect(c: AuthContext, sessionId: string, action: DoneAction, who: string): Response {
+  return c.redirect(`${c.var.deps.prefix}/admin?${new URLSearchParams({ done: action, who, sig: doneSig(c, sessionId, action, who) })}`, 303);
+}
+
+function doneNotice(c: AuthContext, sessionId: string): string | null {
+  const action = c.req.query('done') ?? '';
+  const who = c.req.query('who') ?? '';
+  const sig = c.req.query('sig') ?? '';
+  if (!Object.hasOwn(DONE, action) || !who || who.length > 320) return null;
+  return safeEqual(sig, doneSig(c, sessionId, action, who)) ? DONE[action as DoneAction](who) : null;
 }

@@ -1,9 +1,9 @@
-// What every /auth route needs, assembled once in the composition root.
-import type { IncomingMessage } from 'node:http';
+// What every /auth route needs, assembled once in the composition root, and the request variables the
+// middleware (middleware/*.ts) sets for the routes.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Context } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import type { ResolvedSession } from '../session/sessions.js';
-import type { User } from '../store/types.js';
 import type { SettingsSource } from '../config/settings.js';
 import type { CookieNames } from '../session/cookies.js';
 import type { SessionService } from '../session/sessions.js';
@@ -12,14 +12,12 @@ import type { RateLimiter } from '../security/rate-limit.js';
 import type { Lockout } from '../security/lockout.js';
 import type { PasswordHasher } from '../security/password.js';
 import type { TrustedProxies } from '../security/client-ip.js';
+import type { OriginVerdict } from '../security/csrf.js';
 import type { Store } from '../store/types.js';
 import type { AuditLog } from '../audit.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { ProviderEntry } from '../oidc/providers.js';
-
-export interface Renderer {
-  render(view: string, data: Record<string, unknown>): string;
-}
+import type { Renderer } from '../render.js';
 
 export interface AuthDeps {
   store: Store;
@@ -45,29 +43,34 @@ export interface AuthDeps {
   /** Origin for links in emails: the public URL, else the listening address. Never the Host header. */
   linkOrigin: () => string;
   now: () => number;
+  /** Where unexpected failures are written, one line each; standard error when not given. */
+  log?: (line: string) => void;
 }
 
-/** The origin the client used: the configured public URL, else (local development only) the Host header. */
-export function ourOrigin(deps: Pick<AuthDeps, 'publicOrigin' | 'cookies'>, req: IncomingMessage): string {
-  if (deps.publicOrigin) return deps.publicOrigin;
-  return `${deps.cookies.secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+/** AuthDeps with its defaults filled in by createAuthApp: what the route modules are given. */
+export interface AuthServices extends AuthDeps {
+  log: (line: string) => void;
 }
 
 export type AuthEnv = {
   Bindings: HttpBindings;
-  Variables: { csrfCookie: string; session: ResolvedSession | null; ip: string; userAgent: string | null };
+  Variables: {
+    /** The services, so shared helpers (pages.ts, audit.ts, …) need only the context. */
+    deps: AuthServices;
+    /** The client's address: the socket peer, or the nearest untrusted X-Forwarded-For hop behind a trusted proxy. */
+    ip: string;
+    userAgent: string | null;
+    /** The socket peer is this machine (before any proxy header is believed). */
+    loopbackPeer: boolean;
+    /** The request names a forwarding hop (X-Forwarded-For): a local reverse proxy, not a local client. */
+    forwarded: boolean;
+    /** The headers as Node parsed them: a repeated header is joined or dropped Node's way, as the proxy reads it too. */
+    headers: IncomingHttpHeaders;
+    /** The origin the client used, and whether the request came from it (Origin / Sec-Fetch-Site). */
+    ourOrigin: string;
+    origin: OriginVerdict;
+    csrfCookie: string;
+    session: ResolvedSession | null;
+  };
 };
 export type AuthContext = Context<AuthEnv>;
-
-/** Helpers every route module shares (built once in routes.ts). */
-export interface AuthKit {
-  page(c: AuthContext, view: string, title: string, data: Record<string, unknown>, status?: number): Response | Promise<Response>;
-  errorPage(c: AuthContext, status: number, heading: string, message: string, retryAfter?: number | null): Response | Promise<Response>;
-  /** Counts an attempt; a 429 page (with Retry-After) when over the limit, else null. */
-  limited(c: AuthContext, kind: import('../security/rate-limit.js').LimitKind, account?: string): Promise<Response | null>;
-  csrfField(c: AuthContext): string;
-  /** Token plus origin check; the token is bound to the session unless `signedOutForm`. */
-  csrfOk(c: AuthContext, form: Record<string, unknown>, signedOutForm?: boolean): boolean;
-  /** A brand-new session (cookie set on c); any session the browser brought along ends. */
-  startSession(c: AuthContext, user: User, provider: string): Promise<void>;
-}

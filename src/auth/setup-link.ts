@@ -5,7 +5,7 @@
 // A link ends up in places nobody cleans (CI output, container logs, shell history), so it must not
 // outlive its purpose: only the newest printed link works, and none works once an admin exists.
 import { randomToken, sha256Hex } from '../security/tokens.js';
-import type { Store } from '../store/types.js';
+import type { OneTimeToken, Store } from '../store/types.js';
 
 const SETUP_TTL_MS = 24 * 3600_000;
 const ADMIN_SCAN_PAGE = 200;
@@ -48,12 +48,7 @@ export async function burnSetupLinks(store: Store): Promise<void> {
  * burnt now, with every other one.
  */
 export async function setupLinkStatus(store: Store, setup: string, now: Date): Promise<SetupLinkStatus> {
-  const live = await store.findToken(sha256Hex(setup), 'setup', now);
-  // The admin scan only runs for a live link, so a made-up ?setup= costs one indexed lookup.
-  if (!live) return (await store.countUsers()) > 0 ? 'admin-exists' : 'invalid';
-  if (!(await adminExists(store))) return 'valid';
-  await burnSetupLinks(store);
-  return 'admin-exists';
+  return statusOf(store, await store.findToken(sha256Hex(setup), 'setup', now));
 }
 
 /**
@@ -61,8 +56,14 @@ export async function setupLinkStatus(store: Store, setup: string, now: Date): P
  * once an admin exists: the first admin closes setup, so a second leaked link makes nobody admin.
  */
 export async function consumeSetupLink(store: Store, setup: string, now: Date): Promise<SetupLinkStatus> {
-  const token = await store.consumeToken(sha256Hex(setup), 'setup', now);
-  if (!token) return (await store.countUsers()) > 0 ? 'admin-exists' : 'invalid';
+  return statusOf(store, await store.consumeToken(sha256Hex(setup), 'setup', now));
+}
+
+/** What a setup link found (or used up) in the store is worth. The admin scan only runs for a live
+ *  link, so a made-up ?setup= costs one indexed lookup; a live one met after an admin exists is burnt
+ *  with every other. */
+async function statusOf(store: Store, live: OneTimeToken | null): Promise<SetupLinkStatus> {
+  if (!live) return (await store.countUsers()) > 0 ? 'admin-exists' : 'invalid';
   if (!(await adminExists(store))) return 'valid';
   await burnSetupLinks(store);
   return 'admin-exists';

@@ -21,11 +21,17 @@ const providers = [
   { name: 'google', label: 'Google', startUrl: '/auth/oauth/google/start' },
   { name: 'github', label: 'GitHub', startUrl: '/auth/oauth/github/start' },
 ];
-const now = '2026-03-14T09:26:53.000Z';
+const now = { iso: '2026-03-14T09:26:53.000Z', text: '2026-03-14 09:26 UTC' };
+const graceActions = [
+  { label: 'Disable', ariaLabel: 'Disable grace.hopper@navy.example.com', style: 'button-secondary', href: '/auth/admin/confirm?action=disable&user=u2' },
+  { label: 'Make admin', ariaLabel: 'Make admin grace.hopper@navy.example.com', style: 'button-secondary', href: '/auth/admin/confirm?action=make-admin&user=u2' },
+  { label: 'Sign out everywhere', ariaLabel: 'Sign out everywhere grace.hopper@navy.example.com', style: 'button-secondary', post: '/auth/admin/users/u2/end-sessions' },
+  { label: 'Delete', ariaLabel: 'Delete grace.hopper@navy.example.com', style: 'button-danger', href: '/auth/admin/confirm?action=delete&user=u2' },
+];
 const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
-  'sign-in-social-error': ['sign-in', { title: 'Sign in', email: 'ada@example.com', error: 'Wrong email or password.', notice: null, returnTo: '/reports', providers, signUpOpen: true, resetAvailable: true }],
-  'sign-up-setup': ['sign-up', { title: 'Create the admin account', name: '', email: '', errors: {}, returnTo: '/', providers, setup: 'setup-token', isSetup: true }],
-  'sign-up-errors': ['sign-up', { title: 'Sign up', name: '', email: 'ada@', errors: { name: 'Enter your name (up to 100 characters).', email: 'Enter a valid email address.', password: 'Use at least 8 characters.', form: 'Please fix the fields below.' }, returnTo: '/', providers, setup: null, isSetup: false }],
+  'sign-in-social-error': ['sign-in', { title: 'Sign in', email: 'ada@example.com', error: 'Wrong email or password.', notice: null, returnTo: '/reports', providers, signUpOpen: true, signUpHref: '/auth/sign-up?return_to=%2Freports', resetAvailable: true }],
+  'sign-up-setup': ['sign-up', { title: 'Create the admin account', name: '', email: '', errors: {}, returnTo: '/', providers, setup: 'setup-token', isSetup: true, focus: 'name', signInHref: '/auth/sign-in' }],
+  'sign-up-errors': ['sign-up', { title: 'Sign up', name: '', email: 'ada@', errors: { name: 'Enter your name (up to 100 characters).', email: 'Enter a valid email address.', password: 'Use at least 8 characters.', form: 'Please fix the fields below.' }, returnTo: '/', providers, setup: null, isSetup: false, focus: 'name', signInHref: '/auth/sign-in' }],
   'error-429': ['error', { title: 'Too many attempts', status: 429, heading: 'Too many attempts', message: 'Please wait a moment before trying again.', retryAfter: 60 }],
   'error-502': ['error', { title: 'App unavailable', status: 502, heading: 'The app is not answering', message: 'Gatehouse could not reach the application behind it.', retryAfter: null }],
   forgot: ['forgot', { title: 'Reset password', email: '', error: null }],
@@ -49,10 +55,10 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
   admin: ['admin', {
     title: 'Admin', me: {}, total: 2, page: 0, pages: 2, notice: 'Deleted grace.hopper@navy.example.com.', settings: { signUp: 'open', mode: 'on' },
     users: [
-      { id: 'u1', email: 'ada@example.com', name: 'Ada Lovelace', role: 'admin', disabled: false, emailVerified: true, createdAt: now, self: true },
-      { id: 'u2', email: 'grace.hopper@navy.example.com', name: 'Grace Hopper', role: 'member', disabled: false, emailVerified: false, createdAt: now, self: false },
+      { id: 'u1', email: 'ada@example.com', name: 'Ada Lovelace', role: 'admin', disabled: false, emailVerified: true, createdAt: now.iso, self: true, actions: [] },
+      { id: 'u2', email: 'grace.hopper@navy.example.com', name: 'Grace Hopper', role: 'member', disabled: false, emailVerified: false, createdAt: now.iso, self: false, actions: graceActions },
     ],
-    keys: [{ id: 'k_4f2a', name: 'CI deploys', owner: 'ada@example.com', role: 'member', revoked: false, expiresAt: '2026-06-01T00:00:00.000Z', lastUsedAt: now }],
+    keys: [{ id: 'k_4f2a', name: 'CI deploys', owner: 'ada@example.com', role: 'member', expiry: 'expires 2026-06-01', lastUsedAt: now, revokeHref: '/auth/admin/confirm?action=revoke-key&key=k_4f2a' }],
   }],
 };
 

@@ -1,0 +1,105 @@
+// The endpoints that are not pages: assets, the agent guide, health and readiness, metrics, and the
+// two identity endpoints scripts and reverse proxies ask (/me, /check).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Hono } from 'hono';
+import type { AuthContext, AuthEnv, AuthServices } from './context.js';
+import { errorPage } from './pages.js';
+import { isAdmin, requireSession, signedIn } from './middleware/session.js';
+import { identityHeaders } from '../proxy/headers.js';
+import { checkMode, originalRequest, redirectsToSignIn, signInLocation } from './forward-auth.js';
+
+// From src/auth (tsx) and from dist/auth (compiled) alike, ../../docs is the package root's docs/.
+const AGENT_GUIDE = new URL('../../docs/agent-skill.md', import.meta.url);
+const ASSETS: Record<string, string> = { 'gatehouse.css': 'text/css; charset=utf-8', 'gatehouse.js': 'text/javascript; charset=utf-8' };
+
+export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
+  const P = deps.prefix;
+
+  app.get(`${P}/assets/:file`, async (c) => {
+    const file = c.req.param('file');
+    const type = ASSETS[file];
+    if (!type) return errorPage(c, 404, 'Not found', 'There is no such file.');
+    const body = await readFile(join(deps.viewsDir, 'assets', file));
+    c.header('cache-control', 'public, max-age=3600');
+    return c.body(body, 200, { 'content-type': type });
+  });
+
+  // The cheat sheet for coding agents building the app behind Gatehouse: public, like the stylesheet.
+  // Read on each request (it is small and rarely fetched) so an edited docs/agent-skill.md is served as is.
+  app.get(`${P}/guide.md`, async (c) => {
+    const body = await readFile(AGENT_GUIDE);
+    c.header('cache-control', 'public, max-age=3600');
+    return c.body(body, 200, { 'content-type': 'text/markdown; charset=utf-8' });
+  });
+
+  app.get(`${P}/health`, (c) => c.json({ status: 'ok' }));
+  app.get(`${P}/ready`, async (c) => {
+    try {
+      await deps.store.ping();
+      return c.json({ status: 'ready', store: deps.store.kind });
+    } catch {
+      c.header('retry-after', '5');
+      return c.json({ status: 'unavailable', store: deps.store.kind }, 503);
+    }
+  });
+
+  app.get(`${P}/metrics`, (c) => {
+    if (!mayReadMetrics(c)) return c.json({ error: 'forbidden' }, 403);
+    return c.body(metricsText(deps), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });
+
+  app.get(`${P}/me`, requireSession({ json: true }), (c) => {
+    const p = signedIn(c).principal;
+    return c.json({ id: p.userId, email: p.email, emailVerified: p.emailVerified, name: p.name, provider: p.provider, role: p.role, groups: p.groups });
+  });
+
+  // Forward-auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth): see forward-auth.ts.
+  // With auth switched off everyone passes, without identity headers.
+  app.get(`${P}/check`, (c) => {
+    if (deps.settings.current().mode === 'off') return c.body(null, 200);
+    const incoming = c.env?.incoming;
+    const fromProxy = deps.trusted.any && deps.trusted.isTrusted(incoming?.socket.remoteAddress ?? '');
+    const orig = originalRequest(incoming?.headers ?? {}, fromProxy);
+    if (typeof orig === 'string') return c.json({ error: 'bad_request', reason: orig }, 400);
+    const s = c.get('session');
+    if (!s) {
+      const location = signInLocation(P, orig);
+      if (redirectsToSignIn(orig, c.req.header('accept'), checkMode(c.req.query('mode')))) return c.redirect(location, 302);
+      // nginx turns this 401 into its own redirect with `error_page` and this header.
+      c.header('x-gatehouse-sign-in', location);
+      c.header('www-authenticate', 'Cookie realm="gatehouse"');
+      return c.json({ error: 'unauthenticated' }, 401);
+    }
+    const headers = identityHeaders(s.principal); // the proxy's own writer: identical bytes
+    for (let i = 0; i < headers.length; i += 2) c.header(headers[i]!, headers[i + 1]!);
+    return c.body(null, 200);
+  });
+}
+
+/** For admins, or for a scraper on this machine — but never through a local reverse proxy, where every
+ *  visitor would look like loopback. */
+function mayReadMetrics(c: AuthContext): boolean {
+  const local = c.get('loopbackPeer') && !c.var.deps.trusted.any && !c.get('forwarded');
+  const s = c.get('session');
+  return local || (s !== null && isAdmin(s.principal));
+}
+
+/** Prometheus text. */
+function metricsText(deps: AuthServices): string {
+  const lines = [
+    '# HELP gatehouse_events_total Security events since start, by type.',
+    '# TYPE gatehouse_events_total counter',
+    ...[...deps.audit.counts()].map(([event, n]) => `gatehouse_events_total{event="${event}"} ${n}`),
+    '# HELP gatehouse_sessions_cached Sessions held in this process\'s cache.',
+    '# TYPE gatehouse_sessions_cached gauge',
+    `gatehouse_sessions_cached ${deps.sessions.cached}`,
+    '# HELP gatehouse_password_hashes_in_flight Password hashes running or queued.',
+    '# TYPE gatehouse_password_hashes_in_flight gauge',
+    `gatehouse_password_hashes_in_flight ${deps.hasher.inFlight}`,
+    '# HELP gatehouse_process_resident_memory_bytes Resident set size.',
+    '# TYPE gatehouse_process_resident_memory_bytes gauge',
+    `gatehouse_process_resident_memory_bytes ${process.memoryUsage.rss()}`,
+  ];
+  return lines.join('\n') + '\n';
+}
