@@ -20,6 +20,7 @@ export type AuditEvent =
   | 'lockout'
   | 'rate-limited'
   | 'csrf.refused'
+  | 'access.denied'
   | 'api-key.used'
   | 'api-key.refused';
 

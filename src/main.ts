@@ -223,6 +223,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     allowedHosts: opts.allowedHosts,
     allowedOrigins: opts.allowedOrigins,
     tunnels: { handshakeMs: timeouts.upstreamHeaders, idleMs: timeouts.idle, ...opts.tunnels },
+    forbiddenPage: (p, path) => renderer.render('forbidden', { appName: opts.appName, prefix: opts.prefix, title: 'Not open to you', name: p.name, email: p.email, path }),
     errorPage: (status, heading, message) =>
       renderer.render('error', { appName: opts.appName, prefix: opts.prefix, title: heading, status, heading, message, retryAfter: null }),
     onMisdirected(host) {

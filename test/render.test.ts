@@ -22,6 +22,7 @@ const views: Record<string, Record<string, unknown>> = {
   'sign-up': { csrf: EVIL, name: EVIL, email: EVIL, errors: { name: EVIL, email: EVIL, password: EVIL, form: EVIL }, returnTo: EVIL, providers, setup: EVIL, invite: EVIL, isSetup: true, focus: 'name', signInHref: EVIL },
   'sign-out': { csrf: EVIL, user: { email: EVIL, name: EVIL } },
   error: { status: 503, heading: EVIL, message: EVIL, retryAfter: 5 },
+  forbidden: { name: EVIL, email: EVIL, path: EVIL },
   message: { heading: EVIL, message: EVIL, link: { href: EVIL, label: EVIL } },
   forgot: { csrf: EVIL, email: EVIL, error: EVIL, unavailable: false },
   'confirm-email': { csrf: EVIL, email: EVIL, notice: EVIL },

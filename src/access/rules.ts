@@ -158,3 +158,58 @@ export function decide(rules: readonly AccessRule[], method: string, rawUrl: str
 export function publicPathRules(patterns: readonly string[]): AccessRule[] {
   return patterns.map((pattern) => ({ pattern, public: true }));
 }
+
+/** A rule as the state file and GATEHOUSE_ACCESS write it: WHO as text (`role:admin`). */
+export interface StoredRule {
+  pattern: string;
+  public?: boolean;
+  allow?: string[];
+  methods?: string[];
+  mfa?: boolean;
+}
+
+const RULE_KEYS = ['pattern', 'public', 'allow', 'methods', 'mfa'];
+
+/** Stored rules (already-parsed JSON) into rules, with every problem found. */
+export function parseRules(value: unknown, where: string): { rules: AccessRule[]; problems: string[] } {
+  if (!Array.isArray(value)) return { rules: [], problems: [`${where} must be a list of rules`] };
+  const problems: string[] = [];
+  const rules = value.map((raw, i): AccessRule => {
+    const at = `${where} rule ${i + 1}`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      problems.push(`${at} must be an object`);
+      return { pattern: '/' };
+    }
+    const r = raw as Record<string, unknown>;
+    for (const k of Object.keys(r)) if (!RULE_KEYS.includes(k)) problems.push(`${at}: unknown key "${k}"`);
+    const allow: Who[] = [];
+    for (const w of Array.isArray(r.allow) ? r.allow : r.allow === undefined ? [] : [null]) {
+      const parsed = typeof w === 'string' ? parseWho(w) : '"allow" must be a list of strings';
+      if (typeof parsed === 'string') problems.push(`${at}: ${parsed}`);
+      else allow.push(parsed);
+    }
+    const unreadable = Array.isArray(r.allow) && r.allow.length > 0 && allow.length === 0;
+    const methods = Array.isArray(r.methods) ? r.methods.map((m) => String(m).toUpperCase()) : undefined;
+    // A rule whose every WHO was unreadable keeps a placeholder, so it is not also reported as allowing no one.
+    if (unreadable) allow.push({ kind: 'any' });
+    return { pattern: String(r.pattern ?? ''), ...(r.public === true ? { public: true } : {}), ...(allow.length ? { allow } : {}), ...(methods ? { methods } : {}), ...(r.mfa === true ? { mfa: true } : {}) };
+  });
+  problems.push(...ruleProblems(rules, where));
+  return { rules, problems };
+}
+
+export function storedRule(rule: AccessRule): StoredRule {
+  return {
+    pattern: rule.pattern,
+    ...(rule.public ? { public: true } : {}),
+    ...(rule.allow?.length ? { allow: rule.allow.map(formatWho) } : {}),
+    ...(rule.methods ? { methods: rule.methods } : {}),
+    ...(rule.mfa ? { mfa: true } : {}),
+  };
+}
+
+/** One line per rule, as `access list` prints it. */
+export function describeRule(rule: AccessRule): string {
+  const who = rule.public ? 'public' : `allow ${(rule.allow ?? []).map(formatWho).join(', ')}`;
+  return `${rule.pattern} ${who}${rule.methods ? ` (${rule.methods.join(', ')})` : ''}${rule.mfa ? ' +mfa' : ''}`;
+}

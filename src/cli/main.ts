@@ -9,6 +9,7 @@ import { PROVIDERS_HELP } from './providers.js';
 import { closestWord, explainParseError, isParseArgsError, optionsIn } from './parse-errors.js';
 import { packageVersion } from './version.js';
 import { MIGRATE_HELP, migrateCommand } from './migrate.js';
+import { ACCESS_HELP, accessCommand } from './access.js';
 
 const HELP = `gatehouse — a login layer in front of your web app
 
@@ -23,6 +24,8 @@ ${KEYS_HELP}
 ${USERS_HELP}
 
 ${MIGRATE_HELP}
+
+${ACCESS_HELP}
 
 gatehouse --version
 
@@ -43,6 +46,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await usersCommand(rest, io);
       case 'migrate-users':
         return await migrateCommand(rest, io);
+      case 'access':
+        return await accessCommand(rest, io);
       case 'bind':
       case 'unbind':
       case 'bindings':
@@ -95,7 +100,7 @@ function unknownCommand(command: string): string {
   return `unknown command "${command}" (${guess ? `did you mean \`gatehouse ${guess}\`?` : 'try `gatehouse --help`'})`;
 }
 
-const WITH_SUBCOMMANDS = new Set(['auth', 'keys', 'users']);
+const WITH_SUBCOMMANDS = new Set(['auth', 'keys', 'users', 'access']);
 const WORD = /^[a-z][a-z-]*$/;
 
 /** "serve", "auth enable", "auth providers add": the words the person typed before the options. */
@@ -118,6 +123,8 @@ function helpFor(command: string, rest: string[]): string {
       return KEYS_HELP;
     case 'users':
       return USERS_HELP;
+    case 'access':
+      return ACCESS_HELP;
     case 'bind':
     case 'unbind':
     case 'bindings':

@@ -1,6 +1,7 @@
 // The live part of the configuration: what `auth enable/disable`, profiles and env vars decide, re-read
 // while `gatehouse serve` runs. Everything here can change without a restart.
 import type { AuthMode, SignUpPolicy, StoredState } from './state.js';
+import { parseRules, type AccessRule, type StoredRule } from '../access/rules.js';
 import { isSealed, unseal } from './secrets.js';
 
 export interface LiveSettings {
@@ -9,6 +10,8 @@ export interface LiveSettings {
   signUp: SignUpPolicy;
   allowedDomains: string[];
   publicPaths: string[];
+  /** Access rules (SPEC §9), in order; public paths are not among them (see access/policy.ts). */
+  access: AccessRule[];
 }
 
 export function liveSettings(state: StoredState, masterKey: Buffer, env: NodeJS.ProcessEnv): LiveSettings {
@@ -25,6 +28,7 @@ export function liveSettings(state: StoredState, masterKey: Buffer, env: NodeJS.
     signUp: (env.GATEHOUSE_SIGN_UP as SignUpPolicy | undefined) ?? state.auth.signUp,
     allowedDomains: env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(env.GATEHOUSE_ALLOWED_DOMAINS) : state.auth.allowedDomains,
     publicPaths: env.GATEHOUSE_PUBLIC_PATHS ? splitList(env.GATEHOUSE_PUBLIC_PATHS) : state.auth.publicPaths,
+    access: rulesFrom(env.GATEHOUSE_ACCESS, state.access),
   };
 }
 
@@ -37,4 +41,22 @@ export function splitList(value: string): string[] {
 
 export interface SettingsSource {
   current(): LiveSettings;
+}
+
+/** GATEHOUSE_ACCESS (JSON) when set, else the state file's rules; problems were refused at start-up. */
+export function rulesFrom(envJson: string | undefined, stored: StoredRule[] | undefined): AccessRule[] {
+  const { rules, problems } = accessProblems(envJson, stored);
+  if (problems.length) throw new Error(problems.join('; '));
+  return rules;
+}
+
+export function accessProblems(envJson: string | undefined, stored: StoredRule[] | undefined): { rules: AccessRule[]; problems: string[] } {
+  if (envJson === undefined || envJson === '') return parseRules(stored ?? [], 'access');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(envJson);
+  } catch {
+    return { rules: [], problems: ['GATEHOUSE_ACCESS must be JSON: a list of rules such as [{"pattern":"/admin/*","allow":["role:admin"]}]'] };
+  }
+  return parseRules(parsed, 'GATEHOUSE_ACCESS');
 }

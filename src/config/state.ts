@@ -1,5 +1,6 @@
 // Persistent state of one server/profile: `<GATEHOUSE_HOME>/<server>.<profile>.json`, written atomically
 // with mode 0600 by the CLI and read (and watched) by `gatehouse serve`.
+import { parseRules, type StoredRule } from '../access/rules.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withFileLock, writeFileAtomic } from './files.js';
@@ -44,6 +45,8 @@ export interface StoredState {
   };
   bindings: Record<string, BindingConfig>;
   providers: ProviderConfig[];
+  /** Access rules (SPEC §9), in order; absent in files written before rules existed. */
+  access?: StoredRule[];
 }
 
 export function emptyState(): StoredState {
@@ -95,7 +98,7 @@ export function readState(scope: Scope): StoredState | null {
   return { ...base, ...p, auth: { ...base.auth, ...(p.auth ?? {}) }, version: 1 };
 }
 
-const TOP_KEYS = ['version', 'auth', 'bindings', 'providers'];
+const TOP_KEYS = ['version', 'auth', 'bindings', 'providers', 'access'];
 const AUTH_KEYS = ['enabled', 'mode', 'secret', 'db', 'signUp', 'allowedDomains', 'publicPaths'];
 
 /** Every problem of a state file at once: unknown keys are errors, so a typo never silently does nothing. */
@@ -120,6 +123,7 @@ export function checkStateShape(value: unknown): string[] {
   else for (const [name, b] of Object.entries((v.bindings ?? {}) as Record<string, unknown>)) problems.push(...checkBinding(name, b));
   if (v.providers !== undefined && !Array.isArray(v.providers)) problems.push('"providers" must be a list');
   else ((v.providers ?? []) as unknown[]).forEach((p, i) => problems.push(...checkProvider(i, p)));
+  if (v.access !== undefined) problems.push(...parseRules(v.access, '"access"').problems);
   return problems;
 }
 
@@ -156,7 +160,7 @@ export const KNOWN_ENV = new Set([
   'GATEHOUSE_PUBLIC_URL', 'GATEHOUSE_APP_NAME', 'GATEHOUSE_TRUSTED_PROXIES', 'GATEHOUSE_WORKERS', 'GATEHOUSE_AUTH_MODE', 'GATEHOUSE_PUBLIC_PATHS',
   'GATEHOUSE_SIGN_UP', 'GATEHOUSE_ALLOWED_DOMAINS', 'GATEHOUSE_AUTH_SECRET', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_TABLE_PREFIX', 'GATEHOUSE_DB_POOL',
   'GATEHOUSE_SMTP_URL', 'GATEHOUSE_SMTP_FROM', 'GATEHOUSE_SESSION_IDLE', 'GATEHOUSE_SESSION_ABSOLUTE', 'GATEHOUSE_RATE_LIMITS', 'GATEHOUSE_HASH_RATE',
-  'GATEHOUSE_MASTER_KEY', 'GATEHOUSE_BIN', 'GATEHOUSE_ALLOWED_HOSTS', 'GATEHOUSE_WS_ORIGINS',
+  'GATEHOUSE_MASTER_KEY', 'GATEHOUSE_BIN', 'GATEHOUSE_ALLOWED_HOSTS', 'GATEHOUSE_WS_ORIGINS', 'GATEHOUSE_ACCESS',
 ]);
 
 export function writeState(scope: Scope, state: StoredState): void {

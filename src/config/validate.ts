@@ -3,7 +3,7 @@
 // `serve` can refuse to start with one message that lists them all (oauth2-proxy's style).
 import { parseKey } from './secrets.js';
 import type { StoredState } from './state.js';
-import { splitList } from './settings.js';
+import { accessProblems, splitList } from './settings.js';
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const TABLE_PREFIX = /^[a-z0-9_]{0,32}$/;
@@ -71,6 +71,7 @@ export function checkLiveSettings(state: StoredState | null, env: NodeJS.Process
   const signUp = env.GATEHOUSE_SIGN_UP ?? state?.auth.signUp;
   const domains = env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(env.GATEHOUSE_ALLOWED_DOMAINS) : (state?.auth.allowedDomains ?? []);
   if (signUp === 'domains' && domains.length === 0) add('sign-up "domains" needs GATEHOUSE_ALLOWED_DOMAINS (e.g. example.com,example.org)');
+  problems.push(...accessProblems(env.GATEHOUSE_ACCESS, state?.access).problems);
   return problems;
 }
 

@@ -14,7 +14,9 @@ import { gateAnswerHeaders, HSTS, SECURITY_HEADERS } from '../security/headers.j
 import { ALL_OWN_COOKIES } from '../session/cookies.js';
 import { identityHeaders, upstreamHeaders, type ForwardContext } from './headers.js';
 import type { Forwarder, UpstreamFailure } from './forward.js';
-import { isPublicPath } from './paths.js';
+import { policyOf } from '../access/policy.js';
+import { decide, normalisedPath, type Decision, type Subject } from '../access/rules.js';
+import type { Principal } from '../session/sessions.js';
 import { createHostPolicy, type HostPolicy } from './hosts.js';
 import { createTunnelWatch } from './tunnels.js';
 
@@ -38,6 +40,8 @@ export interface GateDeps {
   tunnels?: Partial<TunnelLimits>;
   /** Renders one of Gatehouse's error pages (HTML) for the 5xx answers the gate gives itself. */
   errorPage(status: number, heading: string, message: string): string;
+  /** The 403 page for a signed-in user an access rule refuses. */
+  forbiddenPage(principal: Principal, path: string): string;
   onStoreError(err: unknown): void;
   /** A request for a host that is not ours was refused or redirected (for the log). */
   onMisdirected?(host: string): void;
@@ -66,6 +70,17 @@ export const DEFAULT_TUNNEL_LIMITS: TunnelLimits = { handshakeMs: 60_000, idleMs
 const UNAUTHENTICATED = JSON.stringify({ error: 'unauthenticated' });
 const UNAVAILABLE = JSON.stringify({ error: 'unavailable' });
 const FORBIDDEN_ORIGIN = JSON.stringify({ error: 'forbidden', reason: 'origin' });
+const FORBIDDEN = JSON.stringify({ error: 'forbidden' });
+const MFA_REQUIRED = JSON.stringify({ error: 'mfa_required' });
+
+function subjectOf(p: Principal): Subject {
+  return { email: p.email, role: p.role, provider: p.provider, groups: p.groups };
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return (q === -1 ? url : url.slice(0, q)).slice(0, 200);
+}
 
 export function createGate(deps: GateDeps): Gate {
   const prefix = deps.prefix;
@@ -162,7 +177,26 @@ export function createGate(deps: GateDeps): Gate {
     const s = deps.settings.current();
     if (s.mode === 'off') return true;
     if (s.mode === 'hybrid' && isLoopback(req.socket.remoteAddress)) return true; // the TCP peer, never a header
-    return isPublicPath(req.url ?? '/', s.publicPaths);
+    const { rules } = policyOf(s);
+    return rules.length > 0 && decide(rules, req.method ?? 'GET', req.url ?? '/', null).outcome === 'public';
+  }
+
+  /** The access rules' verdict on a signed-in request; null when no rule can refuse anyone (hot path). */
+  function verdict(req: IncomingMessage, s: ResolvedSession): Decision | null {
+    const policy = policyOf(deps.settings.current());
+    if (!policy.restricts) return null;
+    return decide(policy.rules, req.method ?? 'GET', req.url ?? '/', subjectOf(s.principal));
+  }
+
+  /** A signed-in request: forwarded, or refused by an access rule with 403 (the app receives nothing). */
+  function admit(req: IncomingMessage, res: ServerResponse, s: ResolvedSession) {
+    const d = verdict(req, s);
+    if (!d || d.outcome === 'allow' || d.outcome === 'public') return forward(req, res, s);
+    if (d.outcome === 'malformed') return answer(req, res, 400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, 'ambiguous path\n');
+    deps.audit.record('access.denied', { userId: s.principal.userId, email: s.principal.email, ip: deps.trusted.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']), userAgent: req.headers['user-agent'] ?? null, detail: `${req.method} ${(req.url ?? '').slice(0, 200)}: ${d.reason}` });
+    const html = (req.method === 'GET' || req.method === 'HEAD') && (req.headers.accept ?? '').includes('text/html');
+    if (html && d.outcome === 'deny') return void (req.resume(), page(res, 403, deps.forbiddenPage(s.principal, pathOf(req.url ?? '/'))));
+    answer(req, res, 403, { 'content-type': 'application/json' }, d.outcome === 'mfa' ? MFA_REQUIRED : FORBIDDEN);
   }
 
   /** No valid session cookie: an API key, a public path, an open mode — or 302/401. */
@@ -171,12 +205,16 @@ export function createGate(deps: GateDeps): Gate {
     if (key) {
       const meta = { ip: deps.trusted.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']), userAgent: req.headers['user-agent'] ?? null };
       deps.apiKeys.resolve(key, meta).then(
-        (s) => (s ? forward(req, res, s) : refusedKey(req, res)),
+        (s) => (s ? admit(req, res, s) : refusedKey(req, res)),
         (err) => (passesWithoutSession(req) ? forward(req, res, null) : unavailable(req, res, err)),
       );
       return;
     }
     if (passesWithoutSession(req)) return forward(req, res, null);
+    // With rules in force, an ambiguous path is refused outright rather than guessed at (SPEC §9).
+    if (policyOf(deps.settings.current()).rules.length && normalisedPath(req.url ?? '/') === null) {
+      return answer(req, res, 400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, 'ambiguous path\n');
+    }
     deny(req, res);
   }
 
@@ -215,10 +253,10 @@ export function createGate(deps: GateDeps): Gate {
     const cookie = readCookie(req.headers.cookie, deps.cookies.session);
     if (cookie) {
       const cached = deps.sessions.peek(cookie);
-      if (cached) return forward(req, res, cached);
+      if (cached) return admit(req, res, cached);
       if (cached === undefined) {
         deps.sessions.resolve(cookie).then(
-          (s) => (s ? forward(req, res, s) : withoutSession(req, res)),
+          (s) => (s ? admit(req, res, s) : withoutSession(req, res)),
           (err) => (passesWithoutSession(req) ? forward(req, res, null) : unavailable(req, res, err)),
         );
         return;
@@ -275,7 +313,12 @@ export function createGate(deps: GateDeps): Gate {
     deps.sessions.resolve(cookie).then(
       (s) => {
         // The tunnel lives only as long as the session: it is checked again on the session's cadence.
-        if (s) return go(s, async () => (await deps.sessions.resolve(cookie)) !== null);
+        if (s) {
+          const d = verdict(req, s);
+          if (d?.outcome === 'malformed') return refuseUpgrade(socket, 400, 'Bad Request', JSON.stringify({ error: 'ambiguous_path' }));
+          if (d && d.outcome !== 'allow' && d.outcome !== 'public') return refuseUpgrade(socket, 403, 'Forbidden', d.outcome === 'mfa' ? MFA_REQUIRED : FORBIDDEN);
+          return go(s, async () => (await deps.sessions.resolve(cookie)) !== null);
+        }
         return passes() ? go(null, null) : refuseUpgrade(socket, 401, 'Unauthorized');
       },
       (err) => {

@@ -1,0 +1,135 @@
+// `gatehouse access …`: ordered access rules in the state file (SPEC §9). Running servers pick a change
+// up within a second, like every other state-file change.
+import { parseArgs } from 'node:util';
+import { normalizeEmail } from '../auth/email.js';
+import { decide, describeRule, parseRules, parseWho, publicPathRules, storedRule, type AccessRule } from '../access/rules.js';
+import { rulesFrom, splitList } from '../config/settings.js';
+import { emptyState, readState, updateState, type StoredState } from '../config/state.js';
+import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
+
+export const ACCESS_HELP = `gatehouse access add PATTERN (--public | --allow WHO[,WHO…]) [--methods GET,HEAD] [--mfa] [--at N]
+gatehouse access list [--json] · access remove N
+gatehouse access test METHOD PATH --as EMAIL [--provider NAME]   which rule decides, and why
+  PATTERN: /exact/path or /prefix/* (matches /prefix and everything below); first match wins
+  WHO: any, role:R, group:G, email:ADDRESS, domain:example.com, provider:NAME, scope:S`;
+
+export async function accessCommand(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      ...SCOPE_OPTIONS,
+      public: { type: 'boolean' },
+      allow: { type: 'string' },
+      methods: { type: 'string' },
+      mfa: { type: 'boolean' },
+      at: { type: 'string' },
+      json: { type: 'boolean' },
+      as: { type: 'string' },
+      provider: { type: 'string' },
+    },
+  });
+  if (values.help || !sub) {
+    io.out(ACCESS_HELP);
+    return sub ? 0 : 2;
+  }
+  const scope = scopeFrom(values, io.env);
+  switch (sub) {
+    case 'list':
+      return list(readState(scope) ?? emptyState(), values.json ?? false, io);
+    case 'add': {
+      refuseWhenFromEnv(io);
+      const rule = ruleFromFlags(positionals[0], values);
+      const at = values.at === undefined ? null : Number(values.at);
+      const next = updateState(scope, (current) => {
+        const state = current ?? emptyState();
+        const rules = [...(state.access ?? [])];
+        if (at !== null && !(Number.isInteger(at) && at >= 1 && at <= rules.length + 1)) throw new UsageError(`--at must be a position from 1 to ${rules.length + 1}`);
+        rules.splice(at === null ? rules.length : at - 1, 0, storedRule(rule));
+        return { ...state, access: rules };
+      });
+      const n = at ?? (next.access ?? []).length;
+      io.out(`✓ rule ${n}: ${describeRule(rule)} (running servers apply it within a second)`);
+      return 0;
+    }
+    case 'remove': {
+      refuseWhenFromEnv(io);
+      const n = Number(positionals[0]);
+      let removed: AccessRule | null = null;
+      updateState(scope, (current) => {
+        const state = current ?? emptyState();
+        const rules = [...(state.access ?? [])];
+        if (!Number.isInteger(n) || n < 1 || n > rules.length) throw new UsageError(`access remove needs a rule number from 1 to ${rules.length} (see \`gatehouse access list\`)`);
+        removed = parseRules([rules[n - 1]], 'access').rules[0]!;
+        rules.splice(n - 1, 1);
+        return { ...state, access: rules };
+      });
+      io.out(`✓ removed rule ${n}: ${describeRule(removed!)}`);
+      return 0;
+    }
+    case 'test':
+      return test(scope, positionals, values.as, values.provider, io);
+    default:
+      throw new UsageError(`unknown access command "${sub}"\n${ACCESS_HELP}`);
+  }
+}
+
+/** Rules from GATEHOUSE_ACCESS replace the state file's: changing the file would change nothing. */
+function refuseWhenFromEnv(io: Io) {
+  if (io.env.GATEHOUSE_ACCESS) throw new CommandError('the rules come from GATEHOUSE_ACCESS here; change that variable instead');
+}
+
+function ruleFromFlags(pattern: string | undefined, values: { public?: boolean; allow?: string; methods?: string; mfa?: boolean }): AccessRule {
+  if (!pattern) throw new UsageError('access add needs a PATTERN such as /admin/* or /status');
+  if (!values.public === !values.allow) throw new UsageError('access add needs either --public or --allow WHO[,WHO…]');
+  const stored = {
+    pattern,
+    ...(values.public ? { public: true } : {}),
+    ...(values.allow ? { allow: values.allow.split(',').map((w) => w.trim()) } : {}),
+    ...(values.methods ? { methods: values.methods.split(',').map((m) => m.trim().toUpperCase()) } : {}),
+    ...(values.mfa ? { mfa: true } : {}),
+  };
+  const { rules, problems } = parseRules([stored], 'access add');
+  if (problems.length) throw new UsageError(problems.join('; ').replace(/^access add rule 1: /, 'access add: '));
+  return rules[0]!;
+}
+
+/** What a running server applies: public paths first, then the rules (the gate's own order). */
+function rulesInForce(state: StoredState, io: Io): readonly AccessRule[] {
+  const publicPaths = io.env.GATEHOUSE_PUBLIC_PATHS ? splitList(io.env.GATEHOUSE_PUBLIC_PATHS) : state.auth.publicPaths;
+  return [...publicPathRules(publicPaths), ...rulesFrom(io.env.GATEHOUSE_ACCESS, state.access)];
+}
+
+function list(state: StoredState, json: boolean, io: Io): number {
+  const rules = rulesInForce(state, io);
+  if (json) {
+    io.out(JSON.stringify(rules.map(storedRule), null, 2));
+    return 0;
+  }
+  if (!rules.length) io.out('no access rules: every signed-in user reaches every path (add one with `gatehouse access add`)');
+  rules.forEach((r, i) => io.out(`${String(i + 1).padStart(3)}  ${describeRule(r)}`));
+  if (io.env.GATEHOUSE_ACCESS) io.out('(from GATEHOUSE_ACCESS)');
+  return 0;
+}
+
+async function test(scope: ReturnType<typeof scopeFrom>, positionals: string[], as: string | undefined, provider: string | undefined, io: Io): Promise<number> {
+  const [method, path] = positionals;
+  if (!method || !path) throw new UsageError('access test needs METHOD PATH, e.g. access test GET /admin/users --as ada@example.com');
+  const state = readState(scope) ?? emptyState();
+  const rules = rulesInForce(state, io);
+  const subject = as
+    ? await withStore(scope, io, async (store) => {
+        const user = await store.findUserByEmail(normalizeEmail(as));
+        if (!user) throw new CommandError(`there is no user ${normalizeEmail(as)}`);
+        return { email: user.email, role: user.role, groups: user.groups, provider: provider ?? 'password' };
+      })
+    : null;
+  if (provider && typeof parseWho(`provider:${provider}`) === 'string') throw new UsageError(`--provider "${provider}" is not a provider name`);
+  const d = decide(rules, method, path, subject);
+  const verdict = { allow: 'ALLOWED', public: 'PUBLIC', 'sign-in': 'SIGN-IN NEEDED', deny: 'DENIED (403)', mfa: 'SECOND FACTOR NEEDED', malformed: 'REFUSED (400)' }[d.outcome];
+  io.out(`${verdict}: ${method.toUpperCase()} ${path}${subject ? ` as ${subject.email} (role ${subject.role}${subject.groups.length ? `, groups ${subject.groups.join(', ')}` : ''})` : ' signed out'}`);
+  io.out(`  ${d.reason}`);
+  return 0;
+}
