@@ -2,7 +2,7 @@
 // (they usually carry a password) and listed without their password.
 import { parseArgs } from 'node:util';
 import { loadMasterKey, seal, unseal, isSealed } from '../config/secrets.js';
-import { emptyState, readState, updateState, type BindingKind } from '../config/state.js';
+import { emptyState, ENTRY_NAME, readState, updateState, type BindingKind } from '../config/state.js';
 import { redactUrl } from '../store/fitness.js';
 import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
 
@@ -79,7 +79,7 @@ export async function bindCommand(command: 'bind' | 'unbind' | 'bindings', args:
   if (kind !== 'smtp' && values.from) throw new UsageError('--from is only for smtp bindings');
   if (kind === 'smtp' && values.from && !/^[^\s@]+@[^\s@]+$|<[^\s@]+@[^\s@]+>$/.test(values.from)) throw new UsageError('--from must be an email address, e.g. "App <no-reply@example.com>"');
   const name = values.name ?? kind;
-  if (!/^[a-z0-9][a-z0-9_-]{0,31}$/i.test(name)) throw new UsageError('--name must be letters, digits, "-" or "_"');
+  if (!ENTRY_NAME.test(name.toLowerCase())) throw new UsageError('--name must be letters, digits, "-" or "_"');
   const binding = { kind, url: seal(url, masterKey), ...(kind === 'smtp' ? { from: values.from ?? `no-reply@${parsed.hostname}` } : {}) };
   const next = updateState(scope, (current) => {
     const s = current ?? emptyState();

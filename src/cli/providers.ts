@@ -3,6 +3,8 @@
 import { parseArgs } from 'node:util';
 import { loadMasterKey, seal } from '../config/secrets.js';
 import { emptyState, readState, updateState } from '../config/state.js';
+import { ENTRY_NAME, orList, PROVIDER_KINDS } from '../config/choices.js';
+import { AUTH_PREFIX } from '../config/prefix.js';
 import { isAllowedIssuer, PRESETS, type ProviderKind } from '../oidc/providers.js';
 import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
 import { checkDiscovery } from './discovery.js';
@@ -49,7 +51,7 @@ export async function providersCommand(args: string[], io: Io): Promise<number> 
     case 'add': {
       const kind = positionals[0] as ProviderKind | undefined;
       const problems: string[] = [];
-      if (!kind || !PRESETS[kind]) problems.push('the kind must be google, github, microsoft, apple or oidc');
+      if (!kind || !PRESETS[kind]) problems.push(`the kind must be ${orList(PROVIDER_KINDS)}`);
       if (!values['client-id']) problems.push('--client-id is required');
       if (!values['client-secret']) problems.push('--client-secret is required');
       const issuer = values.issuer ?? (kind ? PRESETS[kind]?.issuer : null) ?? null;
@@ -57,7 +59,7 @@ export async function providersCommand(args: string[], io: Io): Promise<number> 
       if (issuer && !isAllowedIssuer(issuer)) problems.push(`issuer "${issuer}" must be https:// (http:// only for 127.0.0.1 or localhost)`);
       if (kind === 'oidc' && !values.name) problems.push('--name is required for oidc (it names the button and X-Forwarded-Provider)');
       const name = values.name ?? kind ?? '';
-      if (name && !/^[a-z0-9][a-z0-9_-]{0,31}$/.test(name)) problems.push('--name must be lower-case letters, digits, "-" or "_"');
+      if (name && !ENTRY_NAME.test(name)) problems.push('--name must be lower-case letters, digits, "-" or "_"');
       if (problems.length) throw new UsageError(problems.join('; '));
       if (!(await issuerAnswers(kind!, issuer, values['skip-check'] ?? false, io))) {
         throw new CommandError(`${name} was not added (\`--skip-check\` stores it anyway)`, 'auth providers add');
@@ -76,7 +78,7 @@ export async function providersCommand(args: string[], io: Io): Promise<number> 
         return next;
       });
       const origin = io.env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? 'https://<public-url>';
-      io.out(`✓ ${name} added; register this redirect URI with the provider: ${origin}/auth/oauth/${name}/callback`);
+      io.out(`✓ ${name} added; register this redirect URI with the provider: ${origin}${AUTH_PREFIX}/oauth/${name}/callback`);
       return 0;
     }
     default:

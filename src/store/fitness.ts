@@ -3,6 +3,7 @@
 // can act on. The password never appears in what is printed.
 import { randomBytes } from 'node:crypto';
 import { storeKindOf } from './open.js';
+import { loadDriver } from './drivers.js';
 
 export type FitnessStep = 'connect' | 'create table' | 'write' | 'read' | 'clean up';
 
@@ -77,7 +78,7 @@ export function detailOf(err: unknown, url: string): string {
 async function probeFor(url: string, timeoutMs: number): Promise<Probe> {
   switch (storeKindOf(url)) {
     case 'postgres': {
-      const pg = (await import('pg')).default;
+      const pg = (await loadDriver('postgres', () => import('pg'))).default;
       const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
       client.on('error', () => {});
       return {
@@ -90,7 +91,7 @@ async function probeFor(url: string, timeoutMs: number): Promise<Probe> {
       };
     }
     case 'mysql': {
-      const mysql = (await import('mysql2/promise')).default;
+      const mysql = (await loadDriver('mysql', () => import('mysql2/promise'))).default;
       let conn: import('mysql2/promise').Connection | undefined;
       return {
         connect: async () => {
@@ -105,7 +106,7 @@ async function probeFor(url: string, timeoutMs: number): Promise<Probe> {
       };
     }
     case 'mongodb': {
-      const { MongoClient } = await import('mongodb');
+      const { MongoClient } = await loadDriver('mongodb', () => import('mongodb'));
       const client = new MongoClient(url, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
       const db = client.db();
       return {
