@@ -60,11 +60,8 @@ export function parseEmail(value: unknown): ParsedEmail {
   return { ok: true, email };
 }
 
-/** Whether the address's domain is on the allow-list, whichever way the list spells the domain. */
-export function isDomainAllowed(email: string, allowedDomains: readonly string[]): boolean {
-  const domain = email.slice(email.lastIndexOf('@') + 1);
-  return allowedDomains.some((allowed) => domainToASCII(allowed.trim()) === domain);
-}
+// The allow-list match lives beside the allow-list's own check (config/domains.ts).
+export { isDomainAllowed } from '../config/domains.js';
 
 const refuse = (reason: EmailProblem): ParsedEmail => ({ ok: false, reason });
 

@@ -1,9 +1,11 @@
+import { AUTH_PREFIX } from '../config/prefix.js';
 import { parseArgs } from 'node:util';
 import { isSealed, loadMasterKey, unseal } from '../config/secrets.js';
 import { existsSync } from 'node:fs';
 import { checkFitness, detailOf, redactUrl } from '../store/fitness.js';
 import { emptyState, readState, updateState, type Scope, type StoredState } from '../config/state.js';
-import { describeStore, embeddedChoice, enableAuth, ENV_STORE, openConfiguredStore, openStoreAt, rotateSecret, storeChoiceFor, type StoreChoice } from '../config/auth-state.js';
+import { describeStore, embeddedChoice, enableAuth, ENV_STORE, rotateSecret, storeChoiceFor, type StoreChoice } from '../config/auth-state.js';
+import { openStoreAt, openStoreFor } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { setupLinkLine, setupOrigin } from '../auth/setup-link.js';
 import { PROVIDERS_HELP, providersCommand } from './providers.js';
@@ -59,7 +61,7 @@ export async function authCommand(args: string[], io: Io): Promise<number> {
     case 'rotate-secret': {
       if (!state) throw new UsageError('auth was never enabled here; run `gatehouse auth enable` first');
       updateState(scope, (current) => rotateSecret(current ?? state, masterKey));
-      const store = await openConfiguredStore(scope, state, masterKey, io.env);
+      const store = await openStoreFor(scope, state, masterKey, io.env);
       try {
         await store.migrate();
         const ended = await store.deleteAllSessions();
@@ -187,7 +189,7 @@ async function finishEnable(scope: Scope, state: StoredState | null, masterKey: 
     io.out(smtp ? '✓ password reset and email verification (smtp bound)' : '– password reset: bind smtp to enable → `gatehouse bind smtp smtp://…`');
     const providers = withEnvProviders(next.providers, io.env).map((p) => p.name);
     io.out(providers.length ? `✓ social login: ${providers.join(', ')}` : '– social login:   `gatehouse auth providers add google …`');
-    const line = await setupLinkLine(store, origin, '/auth', Date.now());
+    const line = await setupLinkLine(store, origin, AUTH_PREFIX, Date.now());
     if (line) io.out(line);
   } finally {
     await store.close();

@@ -2,7 +2,7 @@
 // (they usually carry a password) and listed without their password.
 import { parseArgs } from 'node:util';
 import { loadMasterKey, seal, unseal, isSealed } from '../config/secrets.js';
-import { emptyState, readState, updateState, type BindingKind } from '../config/state.js';
+import { emptyState, ENTRY_NAME, readState, updateState, type BindingKind, type Scope, type StoredState } from '../config/state.js';
 import { redactUrl } from '../store/fitness.js';
 import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
 
@@ -41,36 +41,8 @@ export async function bindCommand(command: 'bind' | 'unbind' | 'bindings', args:
   const masterKey = loadMasterKey(scope.home, io.env);
   const state = readState(scope) ?? emptyState();
 
-  if (command === 'bindings') {
-    const rows = Object.entries(state.bindings).map(([name, b]) => ({
-      name,
-      kind: b.kind,
-      url: redactUrl(isSealed(b.url) ? unseal(b.url, masterKey) : b.url).replace('****', '<set>'),
-      ...(b.from ? { from: b.from } : {}),
-      usedByAuth: state.auth.db === name,
-    }));
-    if (values.json) io.out(JSON.stringify(rows, null, 2));
-    else if (!rows.length) io.out('no bindings (auth uses the embedded store)');
-    else for (const r of rows) io.out(`${r.name.padEnd(12)} ${r.kind.padEnd(9)} ${r.url}${r.from ? `  from ${r.from}` : ''}${r.usedByAuth ? '  ← auth' : ''}`);
-    return 0;
-  }
-
-  if (command === 'unbind') {
-    const name = positionals[0];
-    if (!name) throw new UsageError('unbind needs the binding name (see `gatehouse bindings`)');
-    updateState(scope, (current) => {
-      const next = current ?? emptyState();
-      if (!next.bindings[name]) throw new CommandError(`there is no binding named "${name}"`);
-      if (next.auth.db === name && next.auth.enabled) {
-        throw new CommandError(`auth keeps its users in "${name}": run \`gatehouse auth enable\` with another database first, or \`gatehouse auth disable\``);
-      }
-      delete next.bindings[name];
-      if (next.auth.db === name) next.auth.db = null;
-      return next;
-    });
-    io.out(`✓ unbound ${name}`);
-    return 0;
-  }
+  if (command === 'bindings') return listBindings(state, masterKey, values.json ?? false, io);
+  if (command === 'unbind') return unbind(scope, positionals[0], io);
 
   const [kindText, url] = positionals;
   const kind = checkKind(kindText);
@@ -79,7 +51,7 @@ export async function bindCommand(command: 'bind' | 'unbind' | 'bindings', args:
   if (kind !== 'smtp' && values.from) throw new UsageError('--from is only for smtp bindings');
   if (kind === 'smtp' && values.from && !/^[^\s@]+@[^\s@]+$|<[^\s@]+@[^\s@]+>$/.test(values.from)) throw new UsageError('--from must be an email address, e.g. "App <no-reply@example.com>"');
   const name = values.name ?? kind;
-  if (!/^[a-z0-9][a-z0-9_-]{0,31}$/i.test(name)) throw new UsageError('--name must be letters, digits, "-" or "_"');
+  if (!ENTRY_NAME.test(name.toLowerCase())) throw new UsageError('--name must be letters, digits, "-" or "_"');
   const binding = { kind, url: seal(url, masterKey), ...(kind === 'smtp' ? { from: values.from ?? `no-reply@${parsed.hostname}` } : {}) };
   const next = updateState(scope, (current) => {
     const s = current ?? emptyState();
@@ -91,6 +63,36 @@ export async function bindCommand(command: 'bind' | 'unbind' | 'bindings', args:
   io.out(`✓ bound ${name} → ${redactUrl(url).replace('****', '<set>')}`);
   if (kind === 'smtp') io.out('  password reset and email verification are now available');
   else if (next.auth.db !== name) io.out(`  use it for users with \`gatehouse auth enable --db ${name}\``);
+  return 0;
+}
+
+function listBindings(state: StoredState, masterKey: Buffer, json: boolean, io: Io): number {
+  const rows = Object.entries(state.bindings).map(([name, b]) => ({
+    name,
+    kind: b.kind,
+    url: redactUrl(isSealed(b.url) ? unseal(b.url, masterKey) : b.url).replace('****', '<set>'),
+    ...(b.from ? { from: b.from } : {}),
+    usedByAuth: state.auth.db === name,
+  }));
+  if (json) io.out(JSON.stringify(rows, null, 2));
+  else if (!rows.length) io.out('no bindings (auth uses the embedded store)');
+  else for (const r of rows) io.out(`${r.name.padEnd(12)} ${r.kind.padEnd(9)} ${r.url}${r.from ? `  from ${r.from}` : ''}${r.usedByAuth ? '  ← auth' : ''}`);
+  return 0;
+}
+
+function unbind(scope: Scope, name: string | undefined, io: Io): number {
+  if (!name) throw new UsageError('unbind needs the binding name (see `gatehouse bindings`)');
+  updateState(scope, (current) => {
+    const next = current ?? emptyState();
+    if (!next.bindings[name]) throw new CommandError(`there is no binding named "${name}"`);
+    if (next.auth.db === name && next.auth.enabled) {
+      throw new CommandError(`auth keeps its users in "${name}": run \`gatehouse auth enable\` with another database first, or \`gatehouse auth disable\``);
+    }
+    delete next.bindings[name];
+    if (next.auth.db === name) next.auth.db = null;
+    return next;
+  });
+  io.out(`✓ unbound ${name}`);
   return 0;
 }
 

@@ -1,9 +1,12 @@
-// Shared by every command: where state lives, the usage-error type, durations.
+// Shared by every command: where state lives, the usage-error type, durations (from config/duration.ts).
 import { resolve } from 'node:path';
 import { checkScope, emptyState, readState, type Scope, type StoredState } from '../config/state.js';
 import { loadMasterKey } from '../config/secrets.js';
-import { describeStore, ENV_STORE, openConfiguredStore, storeChoiceFor } from '../config/auth-state.js';
+import { describeStore, ENV_STORE, storeChoiceFor } from '../config/auth-state.js';
+import { openStoreFor } from '../store/open.js';
 import type { Store } from '../store/types.js';
+
+export { parseDuration } from '../config/duration.js';
 
 /**
  * A mistake in how the command was typed (exit 2). `command` ("bind", "bind postgres") names where
@@ -44,14 +47,6 @@ export const SCOPE_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** "30d", "12h", "90m", "45s" → milliseconds; null when malformed. */
-export function parseDuration(text: string): number | null {
-  const m = /^(\d{1,6})([smhd])$/.exec(text.trim());
-  return m ? Number(m[1]) * UNITS[m[2]!]! : null;
-}
-
 /** "gatehouse: users in …" when the store in use is not the only one this setup could mean; else null. */
 function storeNotice(scope: Scope, state: StoredState, masterKey: Buffer, env: NodeJS.ProcessEnv): string | null {
   const bound = Object.values(state.bindings).some((b) => b.kind !== 'smtp');
@@ -79,7 +74,7 @@ export async function withStore<T>(scope: Scope, io: Io, fn: (store: Store) => P
   const state = readState(scope) ?? emptyState();
   const line = storeNotice(scope, state, masterKey, env);
   if (line) io.err(line);
-  const store = await openConfiguredStore(scope, state, masterKey, env);
+  const store = await openStoreFor(scope, state, masterKey, env);
   try {
     await store.migrate();
     return await fn(store);

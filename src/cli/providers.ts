@@ -2,7 +2,9 @@
 // rest and listed as <set>; a running server picks changes up within a second.
 import { parseArgs } from 'node:util';
 import { loadMasterKey, seal } from '../config/secrets.js';
-import { emptyState, readState, updateState } from '../config/state.js';
+import { emptyState, readState, updateState, type Scope } from '../config/state.js';
+import { ENTRY_NAME, orList, PROVIDER_KINDS } from '../config/choices.js';
+import { AUTH_PREFIX } from '../config/prefix.js';
 import { isAllowedIssuer, PRESETS, type ProviderKind } from '../oidc/providers.js';
 import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
 import { checkDiscovery } from './discovery.js';
@@ -46,42 +48,48 @@ export async function providersCommand(args: string[], io: Io): Promise<number> 
       io.out(`✓ removed ${name}; its sign-in button disappears within a second`);
       return 0;
     }
-    case 'add': {
-      const kind = positionals[0] as ProviderKind | undefined;
-      const problems: string[] = [];
-      if (!kind || !PRESETS[kind]) problems.push('the kind must be google, github, microsoft, apple or oidc');
-      if (!values['client-id']) problems.push('--client-id is required');
-      if (!values['client-secret']) problems.push('--client-secret is required');
-      const issuer = values.issuer ?? (kind ? PRESETS[kind]?.issuer : null) ?? null;
-      if (kind && !issuer) problems.push(kind === 'microsoft' ? '--issuer is required for microsoft (https://login.microsoftonline.com/<tenant-id>/v2.0)' : '--issuer is required for oidc');
-      if (issuer && !isAllowedIssuer(issuer)) problems.push(`issuer "${issuer}" must be https:// (http:// only for 127.0.0.1 or localhost)`);
-      if (kind === 'oidc' && !values.name) problems.push('--name is required for oidc (it names the button and X-Forwarded-Provider)');
-      const name = values.name ?? kind ?? '';
-      if (name && !/^[a-z0-9][a-z0-9_-]{0,31}$/.test(name)) problems.push('--name must be lower-case letters, digits, "-" or "_"');
-      if (problems.length) throw new UsageError(problems.join('; '));
-      if (!(await issuerAnswers(kind!, issuer, values['skip-check'] ?? false, io))) {
-        throw new CommandError(`${name} was not added (\`--skip-check\` stores it anyway)`, 'auth providers add');
-      }
-      const entry = {
-        name,
-        kind: kind!,
-        clientId: values['client-id']!,
-        clientSecret: seal(values['client-secret']!, loadMasterKey(scope.home, io.env)),
-        ...(values.issuer ? { issuer: values.issuer } : {}),
-        ...(values.scopes ? { scopes: values.scopes } : {}),
-      };
-      updateState(scope, (current) => {
-        const next = current ?? emptyState();
-        next.providers = [...next.providers.filter((p) => p.name !== name), entry];
-        return next;
-      });
-      const origin = io.env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? 'https://<public-url>';
-      io.out(`✓ ${name} added; register this redirect URI with the provider: ${origin}/auth/oauth/${name}/callback`);
-      return 0;
-    }
+    case 'add':
+      return addProvider(scope, values, positionals[0], io);
     default:
       throw new UsageError(`unknown providers command "${sub}"\n${PROVIDERS_HELP}`);
   }
+}
+
+type ProviderValues = { 'client-id'?: string; 'client-secret'?: string; issuer?: string; name?: string; scopes?: string; 'skip-check'?: boolean };
+
+/** `auth providers add KIND …`: every problem of the options at once, then the discovery check, then the write. */
+async function addProvider(scope: Scope, values: ProviderValues, kindText: string | undefined, io: Io): Promise<number> {
+  const kind = kindText as ProviderKind | undefined;
+  const problems: string[] = [];
+  if (!kind || !PRESETS[kind]) problems.push(`the kind must be ${orList(PROVIDER_KINDS)}`);
+  if (!values['client-id']) problems.push('--client-id is required');
+  if (!values['client-secret']) problems.push('--client-secret is required');
+  const issuer = values.issuer ?? (kind ? PRESETS[kind]?.issuer : null) ?? null;
+  if (kind && !issuer) problems.push(kind === 'microsoft' ? '--issuer is required for microsoft (https://login.microsoftonline.com/<tenant-id>/v2.0)' : '--issuer is required for oidc');
+  if (issuer && !isAllowedIssuer(issuer)) problems.push(`issuer "${issuer}" must be https:// (http:// only for 127.0.0.1 or localhost)`);
+  if (kind === 'oidc' && !values.name) problems.push('--name is required for oidc (it names the button and X-Forwarded-Provider)');
+  const name = values.name ?? kind ?? '';
+  if (name && !ENTRY_NAME.test(name)) problems.push('--name must be lower-case letters, digits, "-" or "_"');
+  if (problems.length) throw new UsageError(problems.join('; '));
+  if (!(await issuerAnswers(kind!, issuer, values['skip-check'] ?? false, io))) {
+    throw new CommandError(`${name} was not added (\`--skip-check\` stores it anyway)`, 'auth providers add');
+  }
+  const entry = {
+    name,
+    kind: kind!,
+    clientId: values['client-id']!,
+    clientSecret: seal(values['client-secret']!, loadMasterKey(scope.home, io.env)),
+    ...(values.issuer ? { issuer: values.issuer } : {}),
+    ...(values.scopes ? { scopes: values.scopes } : {}),
+  };
+  updateState(scope, (current) => {
+    const next = current ?? emptyState();
+    next.providers = [...next.providers.filter((p) => p.name !== name), entry];
+    return next;
+  });
+  const origin = io.env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? 'https://<public-url>';
+  io.out(`✓ ${name} added; register this redirect URI with the provider: ${origin}${AUTH_PREFIX}/oauth/${name}/callback`);
+  return 0;
 }
 
 /**

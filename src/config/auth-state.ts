@@ -2,8 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { emptyState, embeddedDbFile, type Scope, type StoredState } from './state.js';
 import { isSealed, seal, unseal } from './secrets.js';
-import { openStore, storeKindOf } from '../store/open.js';
-import type { Store } from '../store/types.js';
+import { databaseKindOf } from './database-url.js';
 
 export function enableAuth(state: StoredState | null, masterKey: Buffer, db: string | null): StoredState {
   const next = structuredClone(state ?? emptyState());
@@ -53,12 +52,8 @@ export function storeUrlFor(scope: Scope, state: StoredState, masterKey: Buffer,
 
 /** Kind and place of a database URL without user name or password: `postgres, 127.0.0.1:5432/test`. */
 export function whereIs(url: string): string {
-  let kind: string;
-  try {
-    kind = storeKindOf(url);
-  } catch {
-    return 'unsupported URL';
-  }
+  const kind = databaseKindOf(url);
+  if (!kind) return 'unsupported URL';
   if (kind === 'sqlite') return `sqlite, ${url.replace(/^(sqlite|file):(\/\/)?/i, '')}`;
   try {
     const u = new URL(url);
@@ -89,20 +84,4 @@ export function smtpBindingOf(state: StoredState, masterKey: Buffer, env: NodeJS
     return { url, from: b.from ?? `Gatehouse <no-reply@${name === 'smtp' ? 'localhost' : name}>` };
   }
   return null;
-}
-
-/**
- * Opens (does not migrate) the store auth uses. GATEHOUSE_TABLE_PREFIX (default `gatehouse_`) lets two
- * apps share one database without seeing each other's users; GATEHOUSE_DB_POOL bounds the pool.
- */
-export async function openConfiguredStore(scope: Scope, state: StoredState, masterKey: Buffer, env: NodeJS.ProcessEnv): Promise<Store> {
-  return openStoreAt(storeUrlFor(scope, state, masterKey, env), env);
-}
-
-/** Opens (does not migrate) the store at `url` with the table prefix and pool size of the environment. */
-export async function openStoreAt(url: string, env: NodeJS.ProcessEnv): Promise<Store> {
-  return openStore(url, {
-    prefix: env.GATEHOUSE_TABLE_PREFIX || undefined,
-    poolSize: env.GATEHOUSE_DB_POOL ? Number(env.GATEHOUSE_DB_POOL) : undefined,
-  });
 }

@@ -4,11 +4,11 @@ import { parseRules, type StoredRule } from '../access/rules.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withFileLock, writeFileAtomic } from './files.js';
+import { AUTH_MODES, BINDING_KINDS, ENTRY_NAME, isOneOf, orList, PROVIDER_KINDS, SIGN_UP_POLICIES, type AuthMode, type BindingKind, type ProviderKind, type SignUpPolicy } from './choices.js';
 
-export type AuthMode = 'on' | 'off' | 'hybrid';
-export type SignUpPolicy = 'open' | 'invite' | 'domains';
-export type BindingKind = 'postgres' | 'mysql' | 'mongodb' | 'smtp';
-export type ProviderKind = 'google' | 'github' | 'microsoft' | 'apple' | 'oidc';
+export { AUTH_MODES, BINDING_KINDS, ENTRY_NAME, PROVIDER_KINDS, SIGN_UP_POLICIES };
+export type { AuthMode, BindingKind, ProviderKind, SignUpPolicy } from './choices.js';
+export { KNOWN_ENV } from './schema.js';
 
 /** A binding as stored: `url` is sealed (it usually carries a password); `from` only for smtp. */
 export type BindingConfig = { kind: BindingKind; url: string; from?: string };
@@ -27,10 +27,6 @@ export type ProviderConfig = {
   issuer?: string;
   scopes?: string;
 };
-
-export const BINDING_KINDS: readonly BindingKind[] = ['postgres', 'mysql', 'mongodb', 'smtp'];
-export const PROVIDER_KINDS: readonly ProviderKind[] = ['google', 'github', 'microsoft', 'apple', 'oidc'];
-export const ENTRY_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 export interface StoredState {
   version: 1;
@@ -113,8 +109,8 @@ export function checkStateShape(value: unknown): string[] {
   else {
     for (const k of Object.keys(auth)) if (!AUTH_KEYS.includes(k)) problems.push(`unknown key "auth.${k}"`);
     if (auth.enabled !== undefined && typeof auth.enabled !== 'boolean') problems.push('"auth.enabled" must be true or false');
-    if (auth.mode !== undefined && !['on', 'off', 'hybrid'].includes(String(auth.mode))) problems.push('"auth.mode" must be on, off or hybrid');
-    if (auth.signUp !== undefined && !['open', 'invite', 'domains'].includes(String(auth.signUp))) problems.push('"auth.signUp" must be open, invite or domains');
+    if (auth.mode !== undefined && !isOneOf(AUTH_MODES, auth.mode)) problems.push(`"auth.mode" must be ${orList(AUTH_MODES)}`);
+    if (auth.signUp !== undefined && !isOneOf(SIGN_UP_POLICIES, auth.signUp)) problems.push(`"auth.signUp" must be ${orList(SIGN_UP_POLICIES)}`);
     for (const k of ['allowedDomains', 'publicPaths']) {
       if (auth[k] !== undefined && !(Array.isArray(auth[k]) && (auth[k] as unknown[]).every((x) => typeof x === 'string'))) problems.push(`"auth.${k}" must be a list of strings`);
     }
@@ -136,7 +132,7 @@ function checkBinding(name: string, value: unknown): string[] {
   const b = value as Record<string, unknown>;
   const problems = Object.keys(b).filter((k) => !BINDING_KEYS.includes(k)).map((k) => `unknown key "${at}.${k}"`);
   if (!ENTRY_NAME.test(name.toLowerCase())) problems.push(`binding name "${name}" must be letters, digits, "-" or "_"`);
-  if (!BINDING_KINDS.includes(b.kind as BindingKind)) problems.push(`"${at}.kind" must be ${BINDING_KINDS.join(', ')}`);
+  if (!isOneOf<BindingKind>(BINDING_KINDS, b.kind)) problems.push(`"${at}.kind" must be ${BINDING_KINDS.join(', ')}`);
   if (typeof b.url !== 'string' || !b.url) problems.push(`"${at}.url" must be a URL`);
   if (b.from !== undefined && typeof b.from !== 'string') problems.push(`"${at}.from" must be an email address`);
   return problems;
@@ -148,20 +144,11 @@ function checkProvider(index: number, value: unknown): string[] {
   const at = `providers[${index}]${typeof p.name === 'string' ? ` (${p.name})` : ''}`;
   const problems = Object.keys(p).filter((k) => !PROVIDER_KEYS.includes(k)).map((k) => `unknown key "${k}" in ${at}`);
   if (typeof p.name !== 'string' || !ENTRY_NAME.test(p.name)) problems.push(`${at}: "name" must be lower-case letters, digits, "-" or "_"`);
-  if (!PROVIDER_KINDS.includes(p.kind as ProviderKind)) problems.push(`${at}: "kind" must be ${PROVIDER_KINDS.join(', ')}`);
+  if (!isOneOf<ProviderKind>(PROVIDER_KINDS, p.kind)) problems.push(`${at}: "kind" must be ${PROVIDER_KINDS.join(', ')}`);
   for (const k of ['clientId', 'clientSecret']) if (typeof p[k] !== 'string' || !p[k]) problems.push(`${at}: "${k}" is required`);
   for (const k of ['issuer', 'scopes']) if (p[k] !== undefined && typeof p[k] !== 'string') problems.push(`${at}: "${k}" must be a string`);
   return problems;
 }
-
-/** GATEHOUSE_* variables this version knows; anything else is most likely a typo. */
-export const KNOWN_ENV = new Set([
-  'GATEHOUSE_HOME', 'GATEHOUSE_SERVER', 'GATEHOUSE_PROFILE', 'GATEHOUSE_UPSTREAM', 'GATEHOUSE_EXEC', 'GATEHOUSE_PORT', 'GATEHOUSE_HOST',
-  'GATEHOUSE_PUBLIC_URL', 'GATEHOUSE_APP_NAME', 'GATEHOUSE_TRUSTED_PROXIES', 'GATEHOUSE_WORKERS', 'GATEHOUSE_AUTH_MODE', 'GATEHOUSE_PUBLIC_PATHS',
-  'GATEHOUSE_SIGN_UP', 'GATEHOUSE_ALLOWED_DOMAINS', 'GATEHOUSE_AUTH_SECRET', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_TABLE_PREFIX', 'GATEHOUSE_DB_POOL',
-  'GATEHOUSE_SMTP_URL', 'GATEHOUSE_SMTP_FROM', 'GATEHOUSE_SESSION_IDLE', 'GATEHOUSE_SESSION_ABSOLUTE', 'GATEHOUSE_RATE_LIMITS', 'GATEHOUSE_HASH_RATE',
-  'GATEHOUSE_MASTER_KEY', 'GATEHOUSE_BIN', 'GATEHOUSE_ALLOWED_HOSTS', 'GATEHOUSE_WS_ORIGINS', 'GATEHOUSE_ACCESS',
-]);
 
 export function writeState(scope: Scope, state: StoredState): void {
   writeFileAtomic(stateFile(scope), JSON.stringify(state, null, 2) + '\n');

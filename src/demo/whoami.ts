@@ -3,6 +3,7 @@
 // Plain node:http on purpose: the demo shows how little an app behind Gatehouse needs.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AUTH_PREFIX } from '../config/prefix.js';
 
 const IDENTITY = ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-email-verified', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role'];
 const CLIENT = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'];
@@ -164,7 +165,7 @@ export interface DemoApp {
 
 /** `prefix` is Gatehouse's route prefix, for the sign-out form and account link (default `/auth`). */
 export async function startDemoApp(opts: { host?: string; port?: number; prefix?: string } = {}): Promise<DemoApp> {
-  const prefix = opts.prefix ?? '/auth';
+  const prefix = opts.prefix ?? AUTH_PREFIX;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/whoami.css') {

@@ -5,8 +5,9 @@ import type * as Oidc from 'openid-client';
 /** openid-client is loaded on first use: deployments without social login never pay for it. */
 export const loadOidc = (): Promise<typeof Oidc> => import('openid-client');
 import { isSealed, unseal } from '../config/secrets.js';
+import { ENTRY_NAME, type ProviderKind } from '../config/choices.js';
 
-export type ProviderKind = 'google' | 'github' | 'microsoft' | 'apple' | 'oidc';
+export type { ProviderKind } from '../config/choices.js';
 
 export interface ProviderEntry {
   name: string; // route segment and X-Forwarded-Provider value
@@ -59,7 +60,7 @@ export function providersFromState(raw: ReadonlyArray<Record<string, unknown>>, 
     const name = String(r.name ?? kind);
     const secret = String(r.clientSecret ?? '');
     const issuer = typeof r.issuer === 'string' && r.issuer ? r.issuer : PRESETS[kind]?.issuer ?? null;
-    if (!PRESETS[kind] || !/^[a-z0-9][a-z0-9_-]{0,31}$/.test(name) || !r.clientId || !issuer || !isAllowedIssuer(issuer)) {
+    if (!PRESETS[kind] || !ENTRY_NAME.test(name) || !r.clientId || !issuer || !isAllowedIssuer(issuer)) {
       warn(`provider "${name}" is not usable (kind, name, client id or issuer missing or invalid); skipped`);
       continue;
     }

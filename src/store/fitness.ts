@@ -4,6 +4,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { storeKindOf } from './open.js';
+import { loadDriver } from './drivers.js';
 
 export type FitnessStep = 'connect' | 'create table' | 'write' | 'read' | 'clean up';
 
@@ -81,7 +82,7 @@ export function detailOf(err: unknown, url: string): string {
 async function probeFor(url: string, timeoutMs: number): Promise<Probe> {
   switch (storeKindOf(url)) {
     case 'postgres': {
-      const pg = (await import('pg')).default;
+      const pg = (await loadDriver('postgres', () => import('pg'))).default;
       const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
       client.on('error', () => {});
       return {
@@ -94,7 +95,7 @@ async function probeFor(url: string, timeoutMs: number): Promise<Probe> {
       };
     }
     case 'mysql': {
-      const mysql = (await import('mysql2/promise')).default;
+      const mysql = (await loadDriver('mysql', () => import('mysql2/promise'))).default;
       let conn: import('mysql2/promise').Connection | undefined;
       return {
         connect: async () => {
@@ -109,7 +110,7 @@ async function probeFor(url: string, timeoutMs: number): Promise<Probe> {
       };
     }
     case 'mongodb': {
-      const { MongoClient } = await import('mongodb');
+      const { MongoClient } = await loadDriver('mongodb', () => import('mongodb'));
       const client = new MongoClient(url, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
       const db = client.db();
       return {

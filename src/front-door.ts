@@ -1,0 +1,101 @@
+// What answers a request: the app behind Gatehouse (an upstream, the built-in demo, or none for
+// forward-auth), the /auth routes, and the gate that sends each request to one of them.
+import { getRequestListener } from '@hono/node-server';
+import { createAuthApp } from './auth/routes.js';
+import type { Timeouts } from './http-server.js';
+import type { LiveConfig } from './live-config.js';
+import { createForwarder, type Forwarder } from './proxy/forward.js';
+import { createGate, type Gate } from './proxy/gate.js';
+import type { ServeOptions } from './serve-options.js';
+import type { Services } from './services.js';
+import { ALL_OWN_COOKIES } from './session/cookies.js';
+import { VIEWS_DIR } from './views-dir.js';
+
+export interface Upstream {
+  forwarder: Forwarder | null;
+  close(): Promise<void>;
+}
+
+/** The forwarder to --upstream, or to the demo app started here for --demo; none for forward-auth. */
+export async function startUpstream(opts: ServeOptions, timeouts: Timeouts): Promise<Upstream> {
+  let demoApp: { url: string; close(): Promise<void> } | null = null;
+  let upstream = opts.upstream;
+  if (opts.demo && !upstream) {
+    const { startDemoApp } = await import('./demo/whoami.js');
+    demoApp = await startDemoApp({ host: '127.0.0.1', port: 0 });
+    upstream = demoApp.url;
+  }
+  // Both spellings of every Gatehouse cookie: the app may set none of them.
+  const forwarder = upstream
+    ? createForwarder({
+        upstream,
+        headersTimeoutMs: timeouts.upstreamHeaders,
+        ownCookies: ALL_OWN_COOKIES,
+        onReachable: (up) => opts.log(up ? `app: ${upstream} answers again` : `app: ${upstream} is not reachable; answering 502 until it is`),
+      })
+    : null;
+  return {
+    forwarder,
+    async close() {
+      await forwarder?.close();
+      await demoApp?.close();
+    },
+  };
+}
+
+export interface FrontDoorParts {
+  opts: ServeOptions;
+  services: Services;
+  live: LiveConfig;
+  forwarder: Forwarder | null;
+  timeouts: Timeouts;
+  /** Origin for links in emails once the server listens (the public URL wins). */
+  listeningOrigin: () => string;
+  now: () => number;
+}
+
+export function buildGate({ opts, services, live, forwarder, timeouts, listeningOrigin, now }: FrontDoorParts): Gate {
+  const settings = { current: live.settings };
+  const { renderer } = services;
+  const authApp = createAuthApp({
+    ...services,
+    settings,
+    appName: opts.appName,
+    prefix: opts.prefix,
+    publicOrigin: opts.publicUrl?.origin ?? null,
+    viewsDir: VIEWS_DIR,
+    demo: opts.demo,
+    mailer: live.mailer,
+    providers: live.providers,
+    linkOrigin: () => opts.publicUrl?.origin ?? listeningOrigin(),
+    now,
+  });
+  return createGate({
+    ...services,
+    prefix: opts.prefix,
+    authApp: getRequestListener(authApp.fetch, { overrideGlobalObjects: false }),
+    forwarder,
+    settings,
+    publicUrl: opts.publicUrl,
+    allowedHosts: opts.allowedHosts,
+    allowedOrigins: opts.allowedOrigins,
+    tunnels: { handshakeMs: timeouts.upstreamHeaders, idleMs: timeouts.idle, ...opts.tunnels },
+    forbiddenPage: (p, path) => renderer.render('forbidden', { appName: opts.appName, prefix: opts.prefix, title: 'Not open to you', name: p.name, email: p.email, path }),
+    errorPage: (status, heading, message) =>
+      renderer.render('error', { appName: opts.appName, prefix: opts.prefix, title: heading, status, heading, message, retryAfter: null }),
+    onMisdirected: throttled(60_000, now, (host: string) =>
+      opts.log(`host: a request for "${host.slice(0, 100)}" was sent to ${opts.publicUrl?.origin} instead (not the public URL's host; list it in GATEHOUSE_ALLOWED_HOSTS if it is yours)`),
+    ),
+    onStoreError: throttled(10_000, now, (err: unknown) => opts.log(`store: unavailable (${(err as Error).message}); answering 503 until it returns`)),
+  });
+}
+
+/** `fn` at most once per `ms`: a crawler hammering a wrong name, or a store that is down, must not flood the log. */
+function throttled<A>(ms: number, now: () => number, fn: (arg: A) => void): (arg: A) => void {
+  let last = -Infinity;
+  return (arg) => {
+    if (now() - last < ms) return;
+    last = now();
+    fn(arg);
+  };
+}

@@ -1,0 +1,67 @@
+// The request-independent services every route and the gate share, built over one store. Which
+// services exist and how they are configured is decided here; main.ts only wires them to the server.
+import { createAuditLog, type AuditLog } from './audit.js';
+import type { SettingsSource } from './config/settings.js';
+import { createRenderer } from './render.js';
+import type { ServeOptions } from './serve-options.js';
+import { parseTrustedProxies, type TrustedProxies } from './security/client-ip.js';
+import { createLockout, DEFAULT_LOCKOUT, type Lockout } from './security/lockout.js';
+import { createPasswordHasher, type PasswordHasher } from './security/password.js';
+import { createRateLimiter, DEFAULT_LIMITS, type RateLimiter } from './security/rate-limit.js';
+import { createApiKeyService, type ApiKeyService } from './session/api-keys.js';
+import { cookieNames, type CookieNames } from './session/cookies.js';
+import { createSessionService, type SessionService } from './session/sessions.js';
+import type { Store } from './store/types.js';
+import type { Renderer } from './render.js';
+import { VIEWS_DIR } from './views-dir.js';
+
+export interface Services {
+  store: Store;
+  sessions: SessionService;
+  apiKeys: ApiKeyService;
+  audit: AuditLog;
+  hasher: PasswordHasher;
+  limits: RateLimiter;
+  lockout: Lockout;
+  trusted: TrustedProxies;
+  renderer: Renderer;
+  cookies: CookieNames;
+}
+
+export function buildServices(opts: ServeOptions, store: Store, settings: SettingsSource, now: () => number): Services {
+  const audit = createAuditLog(opts.auditLine ?? opts.log, now);
+  const hashRate = opts.env.GATEHOUSE_HASH_RATE;
+  return {
+    store,
+    sessions: createSessionService(store, settings.current().secret, { idleMs: opts.sessionIdleMs, absoluteMs: opts.sessionAbsoluteMs, now }),
+    apiKeys: createApiKeyService(store, {
+      now,
+      onUse: (key, user, meta) => audit.record('api-key.used', { userId: user.id, email: user.email, ip: meta?.ip, userAgent: meta?.userAgent, detail: key.id }),
+    }),
+    audit,
+    hasher: createPasswordHasher({ perSecond: hashRate ? Number(hashRate) : undefined }),
+    limits: createRateLimiter(store, opts.limits ?? DEFAULT_LIMITS, now),
+    lockout: createLockout(store, opts.lockout ?? DEFAULT_LOCKOUT, now),
+    trusted: parseTrustedProxies(opts.trustedProxies),
+    renderer: createRenderer(VIEWS_DIR),
+    cookies: cookieNames(opts.publicUrl?.protocol === 'https:'),
+  };
+}
+
+/**
+ * Deletes expired sessions every ten minutes. A failure is logged (at most once an hour, so a store
+ * that stays down does not flood the log) instead of being swallowed: a sweep that never succeeds
+ * lets the sessions table grow without bound. Returns the function that stops it.
+ */
+export function startSessionSweep(store: Store, idleMs: number, now: () => number, log: (line: string) => void, everyMs = 10 * 60_000): () => void {
+  let lastLogged = -Infinity;
+  const sweep = () =>
+    store.deleteExpiredSessions(new Date(now()), idleMs).catch((err: Error) => {
+      if (now() - lastLogged < 60 * 60_000) return;
+      lastLogged = now();
+      log(`sessions: could not delete expired sessions (${err.message}); will try again`);
+    });
+  const timer = setInterval(sweep, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
