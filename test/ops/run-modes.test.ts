@@ -144,7 +144,7 @@ describe('users CLI', () => {
       assert.equal((await runCli(['users', 'enable', 'cli-user@example.com'], env)).code, 0);
       assert.equal((await runCli(['users', 'set-role', 'cli-user@example.com', 'admin'], env)).code, 0);
       assert.equal(JSON.parse((await runCli(['users', 'list', '--json'], env)).stdout)[0].role, 'admin');
-      assert.equal((await runCli(['users', 'set-role', 'cli-user@example.com', 'root'], env)).code, 2);
+      assert.equal((await runCli(['users', 'set-role', 'cli-user@example.com', 'Root!'], env)).code, 2, 'role names are a-z, 0-9 and "-"');
       assert.equal((await c.signIn('cli-user@example.com', 'a long enough password')).status, 303);
       assert.equal(JSON.parse((await c.get('/auth/me')).text).role, 'admin');
       assert.equal((await runCli(['users', 'delete', 'cli-user@example.com'], env)).code, 0);
