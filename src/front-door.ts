@@ -10,6 +10,7 @@ import type { ServeOptions } from './serve-options.js';
 import type { Services } from './services.js';
 import { ALL_OWN_COOKIES } from './session/cookies.js';
 import { VIEWS_DIR } from './views-dir.js';
+import type { IdentitySigner } from './access/identity-signer.js';
 
 export interface Upstream {
   forwarder: Forwarder | null;
@@ -51,10 +52,11 @@ export interface FrontDoorParts {
   timeouts: Timeouts;
   /** Origin for links in emails once the server listens (the public URL wins). */
   listeningOrigin: () => string;
+  signer: IdentitySigner | null;
   now: () => number;
 }
 
-export function buildGate({ opts, services, live, forwarder, timeouts, listeningOrigin, now }: FrontDoorParts): Gate {
+export function buildGate({ opts, services, live, forwarder, timeouts, listeningOrigin, signer, now }: FrontDoorParts): Gate {
   const settings = { current: live.settings };
   const { renderer } = services;
   const authApp = createAuthApp({
@@ -68,6 +70,7 @@ export function buildGate({ opts, services, live, forwarder, timeouts, listening
     mailer: live.mailer,
     providers: live.providers,
     linkOrigin: () => opts.publicUrl?.origin ?? listeningOrigin(),
+    signer,
     now,
   });
   return createGate({
@@ -76,6 +79,7 @@ export function buildGate({ opts, services, live, forwarder, timeouts, listening
     authApp: getRequestListener(authApp.fetch, { overrideGlobalObjects: false }),
     forwarder,
     settings,
+    signer,
     publicUrl: opts.publicUrl,
     allowedHosts: opts.allowedHosts,
     allowedOrigins: opts.allowedOrigins,

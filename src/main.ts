@@ -2,16 +2,18 @@
 // the environment; everything below receives its dependencies as arguments. Each step is a named part:
 // live-config.ts (the watched state file), live-store.ts (the store that follows it), services.ts,
 // front-door.ts (upstream, /auth routes, gate) and http-server.ts.
+import { createIdentitySigner, type IdentitySigner } from './access/identity-signer.js';
+import { ensureSigningKey, signingKeysOf } from './access/signing-keys.js';
 import type { Server } from 'node:http';
 import type { AuditLog } from './audit.js';
 import { setupLinkLine } from './auth/setup-link.js';
 import { describeStore, enableAuth, storeChoiceFor } from './config/auth-state.js';
 import { ensureHome } from './config/files.js';
 import { loadMasterKey } from './config/secrets.js';
-import { readState, updateState, type Scope, type StoredState } from './config/state.js';
+import { emptyState, readState, updateState, type Scope, type StoredState } from './config/state.js';
 import { buildGate, startUpstream } from './front-door.js';
 import { closeServer, createHttpServer, DEFAULT_TIMEOUTS, listen, listeningUrl } from './http-server.js';
-import { createLiveConfig } from './live-config.js';
+import { createLiveConfig, type LiveConfig } from './live-config.js';
 import { openLiveStore } from './live-store.js';
 import type { Forwarder } from './proxy/forward.js';
 import type { PasswordHasher } from './security/password.js';
@@ -79,7 +81,8 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
       liveStore.follow(next);
     });
     let url = '';
-    const gate = buildGate({ opts, services, live, forwarder: upstream.forwarder, timeouts, listeningOrigin: () => url, now });
+    const signer = await startSigner(opts, masterKey, live, () => opts.publicUrl?.origin ?? url, now);
+    const gate = buildGate({ opts, services, live, forwarder: upstream.forwarder, timeouts, listeningOrigin: () => url, signer, now });
     const server = createHttpServer(gate, timeouts);
     await listen(server, opts.port, opts.host);
     url = listeningUrl(server, opts.host, opts.port);
@@ -107,4 +110,20 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     await release();
     throw err;
   }
+}
+
+/**
+ * The identity assertion's signer (SPEC §9), or null with GATEHOUSE_ASSERTION=off. The first start
+ * makes the key; a rotation on any machine reaches this one through the state file.
+ */
+async function startSigner(opts: ServeOptions, masterKey: Buffer, live: LiveConfig, origin: () => string, now: () => number): Promise<IdentitySigner | null> {
+  if (opts.env.GATEHOUSE_ASSERTION === 'off') return null;
+  let keys = signingKeysOf(readState(opts.scope) ?? emptyState(), masterKey);
+  if (!keys) keys = signingKeysOf(await ensureSigningKey(opts.scope, masterKey), masterKey)!;
+  const signer = await createIdentitySigner({ keys, origin, prefix: opts.prefix, now });
+  live.onChange((_settings, next) => {
+    const changed = signingKeysOf(next, masterKey);
+    if (changed) signer.use(changed).catch((err: Error) => opts.log(`assertion: kept the previous signing key: ${err.message}`));
+  });
+  return signer;
 }

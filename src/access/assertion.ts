@@ -30,6 +30,8 @@ export interface AssertionClaims {
 export interface AssertionSigner {
   /** The assertion for this session's identity, from the cache when still fresh. */
   assertionFor(cacheKey: string, claims: AssertionClaims): Promise<string>;
+  /** The cached assertion when still fresh, else null (synchronous: the hot path's fast case). */
+  cached(cacheKey: string): string | null;
   /** The JWKS document: the current key, and the previous one during its overlap. */
   jwks(): { keys: JWK[] };
 }
@@ -47,8 +49,8 @@ function publicOf(k: StoredSigningKey): JWK {
 }
 
 export async function createAssertionSigner(opts: {
-  issuer: string; // public URL + /auth
-  audience: string; // public URL origin
+  issuer: string | (() => string); // public URL + /auth
+  audience: string | (() => string); // public URL origin
   current: StoredSigningKey;
   previous?: StoredSigningKey | null;
   /** How long the previous key stays published after the current one was made. */
@@ -62,16 +64,23 @@ export async function createAssertionSigner(opts: {
   const cache = new Map<string, { jwt: string; exp: number }>();
   const maxCached = opts.maxCached ?? 100_000;
 
+  const issuer = typeof opts.issuer === 'string' ? () => opts.issuer as string : opts.issuer;
+  const audience = typeof opts.audience === 'string' ? () => opts.audience as string : opts.audience;
+  const fresh = (cacheKey: string) => {
+    const hit = cache.get(cacheKey);
+    return hit && hit.exp - REUSE_MARGIN_SEC > Math.floor(now() / 1000) ? hit.jwt : null;
+  };
   return {
+    cached: fresh,
     async assertionFor(cacheKey, claims) {
       const t = Math.floor(now() / 1000);
-      const hit = cache.get(cacheKey);
-      if (hit && hit.exp - REUSE_MARGIN_SEC > t) return hit.jwt;
+      const hit = fresh(cacheKey);
+      if (hit) return hit;
       const exp = t + ASSERTION_TTL_SEC;
       const jwt = await new SignJWT({ email: claims.email, name: claims.name, provider: claims.provider, role: claims.role, groups: [...claims.groups], amr: [...claims.amr] })
         .setProtectedHeader({ alg: 'ES256', kid: opts.current.kid, typ: 'JWT' })
-        .setIssuer(opts.issuer)
-        .setAudience(opts.audience)
+        .setIssuer(issuer())
+        .setAudience(audience())
         .setSubject(claims.sub)
         .setIssuedAt(t)
         .setExpirationTime(exp)

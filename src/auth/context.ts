@@ -1,5 +1,6 @@
 // What every /auth route needs, assembled once in the composition root, and the request variables the
 // middleware (middleware/*.ts) sets for the routes.
+import type { IdentitySigner } from '../access/identity-signer.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Context } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
@@ -45,6 +46,8 @@ export interface AuthDeps {
   now: () => number;
   /** Where unexpected failures are written, one line each; standard error when not given. */
   log?: (line: string) => void;
+  /** Signs X-Forwarded-Assertion for /auth/check and publishes the JWKS; null when turned off. */
+  signer?: IdentitySigner | null;
 }
 
 /** AuthDeps with its defaults filled in by createAuthApp: what the route modules are given. */

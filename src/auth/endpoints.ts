@@ -56,7 +56,7 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
 
   // Forward-auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth): see forward-auth.ts.
   // With auth switched off everyone passes, without identity headers.
-  app.get(`${P}/check`, (c) => {
+  app.get(`${P}/check`, async (c) => {
     if (deps.settings.current().mode === 'off') return c.body(null, 200);
     const incoming = c.env?.incoming;
     const fromProxy = deps.trusted.any && deps.trusted.isTrusted(incoming?.socket.remoteAddress ?? '');
@@ -73,7 +73,15 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
     }
     const headers = identityHeaders(s.principal); // the proxy's own writer: identical bytes
     for (let i = 0; i < headers.length; i += 2) c.header(headers[i]!, headers[i + 1]!);
+    if (deps.signer) c.header('x-forwarded-assertion', await deps.signer.sign(s.sessionId, s.principal));
     return c.body(null, 200);
+  });
+
+  // The public keys apps verify X-Forwarded-Assertion with (the previous key too, for its overlap).
+  app.get(`${P}/.well-known/jwks.json`, (c) => {
+    if (!deps.signer) return c.json({ error: 'not_found' }, 404);
+    c.header('cache-control', 'public, max-age=300');
+    return c.json(deps.signer.jwks());
   });
 }
 

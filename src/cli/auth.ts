@@ -1,3 +1,4 @@
+import { rotateSigningKey } from '../access/signing-keys.js';
 import { AUTH_PREFIX } from '../config/prefix.js';
 import { parseArgs } from 'node:util';
 import { isSealed, loadMasterKey, unseal } from '../config/secrets.js';
@@ -17,6 +18,7 @@ export const AUTH_HELP = `gatehouse auth enable [--db NAME|embedded] [--skip-fit
 gatehouse auth disable                              pass traffic straight through (users are kept)
 gatehouse auth status [--json]                      show what is configured
 gatehouse auth rotate-secret                        new signing secret: every session ends
+gatehouse auth rotate-signing-key                   new key for X-Forwarded-Assertion; the old one stays published 10 minutes
 ${PROVIDERS_HELP}`;
 
 export async function authCommand(args: string[], io: Io): Promise<number> {
@@ -69,6 +71,12 @@ export async function authCommand(args: string[], io: Io): Promise<number> {
       } finally {
         await store.close();
       }
+      return 0;
+    }
+    case 'rotate-signing-key': {
+      if (!state) throw new UsageError('auth was never enabled here; run `gatehouse auth enable` first');
+      const key = await rotateSigningKey(scope, masterKey);
+      io.out(`✓ new assertion signing key ${key.kid}; running servers sign with it within a second, and the previous key stays in the JWKS for 10 minutes`);
       return 0;
     }
     default:

@@ -133,6 +133,11 @@ export const OTHER_SETTINGS = {
     check: ifSet(eachOf((p) => prefixed('GATEHOUSE_PUBLIC_PATHS', publicPathProblem(p)))),
     parse: text,
   }),
+  assertion: setting({
+    env: 'GATEHOUSE_ASSERTION', help: 'on (default): a signed X-Forwarded-Assertion on every request; off: none',
+    check: (t) => problem(t === 'on' || t === 'off', `GATEHOUSE_ASSERTION must be on or off, not "${t}"`),
+    parse: text,
+  }),
   access: setting({
     // Checked with the live settings (validate.ts), where the state file's rules are checked too.
     env: 'GATEHOUSE_ACCESS', help: 'access rules as JSON, replacing the state file\'s: [{"pattern":"/admin/*","allow":["role:admin"]}]',

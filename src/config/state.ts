@@ -43,6 +43,8 @@ export interface StoredState {
   providers: ProviderConfig[];
   /** Access rules (SPEC §9), in order; absent in files written before rules existed. */
   access?: StoredRule[];
+  /** The identity assertion's signing keys, each a sealed JSON private key (SPEC §9). */
+  signing?: { current: string; previous: string | null };
 }
 
 export function emptyState(): StoredState {
@@ -94,7 +96,7 @@ export function readState(scope: Scope): StoredState | null {
   return { ...base, ...p, auth: { ...base.auth, ...(p.auth ?? {}) }, version: 1 };
 }
 
-const TOP_KEYS = ['version', 'auth', 'bindings', 'providers', 'access'];
+const TOP_KEYS = ['version', 'auth', 'bindings', 'providers', 'access', 'signing'];
 const AUTH_KEYS = ['enabled', 'mode', 'secret', 'db', 'signUp', 'allowedDomains', 'publicPaths'];
 
 /** Every problem of a state file at once: unknown keys are errors, so a typo never silently does nothing. */
@@ -120,6 +122,12 @@ export function checkStateShape(value: unknown): string[] {
   if (v.providers !== undefined && !Array.isArray(v.providers)) problems.push('"providers" must be a list');
   else ((v.providers ?? []) as unknown[]).forEach((p, i) => problems.push(...checkProvider(i, p)));
   if (v.access !== undefined) problems.push(...parseRules(v.access, '"access"').problems);
+  if (v.signing !== undefined) {
+    const sg = v.signing as Record<string, unknown> | null;
+    if (typeof sg !== 'object' || sg === null || typeof sg.current !== 'string' || !(sg.previous === null || sg.previous === undefined || typeof sg.previous === 'string')) {
+      problems.push('"signing" must be {"current": "<sealed key>", "previous": "<sealed key>" | null}');
+    }
+  }
   return problems;
 }
 

@@ -17,6 +17,7 @@ import type { Forwarder, UpstreamFailure } from './forward.js';
 import { policyOf } from '../access/policy.js';
 import { decide, normalisedPath, type Decision, type Subject } from '../access/rules.js';
 import type { Principal } from '../session/sessions.js';
+import type { IdentitySigner } from '../access/identity-signer.js';
 import { createHostPolicy, type HostPolicy } from './hosts.js';
 import { createTunnelWatch } from './tunnels.js';
 
@@ -40,6 +41,8 @@ export interface GateDeps {
   tunnels?: Partial<TunnelLimits>;
   /** Renders one of Gatehouse's error pages (HTML) for the 5xx answers the gate gives itself. */
   errorPage(status: number, heading: string, message: string): string;
+  /** Signs X-Forwarded-Assertion (SPEC §9); absent when turned off. */
+  signer?: IdentitySigner | null;
   /** The 403 page for a signed-in user an access rule refuses. */
   forbiddenPage(principal: Principal, path: string): string;
   onStoreError(err: unknown): void;
@@ -133,7 +136,29 @@ export function createGate(deps: GateDeps): Gate {
       page(res, 404, deps.errorPage(404, 'Page not found', 'Gatehouse serves only its own routes here.'));
       return;
     }
-    fwd.forward(req, res, upstreamHeaders(req, context(req, false), session ? identityOf(session) : null), (kind) => failed(res, kind));
+    const headers = upstreamHeaders(req, context(req, false), session ? identityOf(session) : null);
+    withAssertion(session, headers, () => fwd.forward(req, res, headers, (kind) => failed(res, kind)), (err) => unavailable(req, res, err));
+  }
+
+  // The assertion of a resolved session, kept with it: a session is re-resolved every 2 s, so claims
+  // (role, groups) are never staler than that, and signing happens at most once per 2 s per session.
+  const assertions = new WeakMap<ResolvedSession, { jwt: string; until: number }>();
+  let signings = 0;
+
+  /** Adds X-Forwarded-Assertion to `headers` (synchronously when cached), then runs `go`. */
+  function withAssertion(session: ResolvedSession | null, headers: string[], go: () => void, fail: (err: unknown) => void) {
+    const signer = deps.signer;
+    if (!session || !signer) return go();
+    const hit = assertions.get(session);
+    if (hit && hit.until > Date.now()) {
+      headers.push('x-forwarded-assertion', hit.jwt);
+      return go();
+    }
+    signer.sign(`${session.sessionId}#${++signings}`, session.principal).then((jwt) => {
+      assertions.set(session, { jwt, until: Date.now() + 30_000 });
+      headers.push('x-forwarded-assertion', jwt);
+      go();
+    }, fail);
   }
 
   /** One of Gatehouse's HTML pages, with the headers every page of ours carries. */
@@ -300,13 +325,17 @@ export function createGate(deps: GateDeps): Gate {
     // A handshake has no body; one with a body would hold it until a 101 that cannot come.
     if (hasBody(req)) return refuseUpgrade(socket, 400, 'Bad Request', JSON.stringify({ error: 'upgrade_with_body' }));
     if (deps.settings.current().mode !== 'off' && foreignOrigin(req)) return refuseUpgrade(socket, 403, 'Forbidden');
-    const go = (s: ResolvedSession | null, stillValid: (() => Promise<boolean>) | null) =>
-      fwd.upgrade(req, socket, head, upstreamHeaders(req, context(req, true), s ? identityOf(s) : null), {
-        handshakeTimeoutMs: limits.handshakeMs,
-        idleMs: limits.idleMs,
-        halfCloseMs: limits.halfCloseMs,
-        opened: (close) => watch.add(close, stillValid),
-      });
+    const go = (s: ResolvedSession | null, stillValid: (() => Promise<boolean>) | null) => {
+      const headers = upstreamHeaders(req, context(req, true), s ? identityOf(s) : null);
+      const open = () =>
+        fwd.upgrade(req, socket, head, headers, {
+          handshakeTimeoutMs: limits.handshakeMs,
+          idleMs: limits.idleMs,
+          halfCloseMs: limits.halfCloseMs,
+          opened: (close) => watch.add(close, stillValid),
+        });
+      withAssertion(s, headers, open, () => refuseUpgrade(socket, 503, 'Service Unavailable'));
+    };
     const cookie = deps.settings.current().mode === 'off' ? undefined : readCookie(req.headers.cookie, deps.cookies.session);
     const passes = () => passesWithoutSession(req);
     if (!cookie) return passes() ? go(null, null) : refuseUpgrade(socket, 401, 'Unauthorized');
