@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import WebSocket from 'ws';
 import { TestClient } from '../test/support/client.js';
@@ -240,7 +241,8 @@ end\n`);
   async function* body() {
     for (let sent = 0; sent < uploadBytes; sent += chunk.length) yield chunk;
   }
-  const up = await request(gh.url + '/upload', { method: 'POST', body: body(), headers: { ...session, 'content-type': 'application/octet-stream' } });
+  // undici's types take a Readable, not a bare async generator.
+  const up = await request(gh.url + '/upload', { method: 'POST', body: Readable.from(body()), headers: { ...session, 'content-type': 'application/octet-stream' } });
   const echoed = Number(await up.body.text());
   clearInterval(sampler);
   const sessionsRss = await sessionMemory(gh, QUICK ? 5_000 : 20_000);
