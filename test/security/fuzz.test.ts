@@ -1,27 +1,16 @@
 // A bounded fuzz run in CI (deterministic seed): thousands of mutated requests, zero crashes, zero
 // internal errors, and nothing anonymous reaching a protected path of the app. `npm run fuzz` runs a
 // longer one.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
-import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { withGatehouse } from '../support/gatehouse.js';
 import { TestClient } from '../support/client.js';
 import { runFuzz } from '../support/fuzz.js';
 import { isPublicPath } from '../../src/proxy/paths.js';
 
 const COUNT = Number(process.env.FUZZ_COUNT ?? 3000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
-let upstream: RecordingUpstream;
-let gh: TestGatehouse;
-
-before(async () => {
-  upstream = await startRecordingUpstream();
-  gh = await startTestGatehouse({ upstream: upstream.url, env: { GATEHOUSE_PUBLIC_PATHS: '/public/*,/healthz' }, timeouts: { headers: 2000, checkInterval: 500 } });
-});
-after(async () => {
-  await gh.stop();
-  await upstream.close();
-});
+const { gh, upstream } = withGatehouse({ upstream: true, env: { GATEHOUSE_PUBLIC_PATHS: '/public/*,/healthz' }, timeouts: { headers: 2000, checkInterval: 500 } });
 
 describe('fuzz', () => {
   it(`survives ${COUNT} mutated requests (seed ${SEED}) and lets nothing anonymous through`, async () => {
