@@ -271,6 +271,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     await demoApp?.close();
     await switchable.current().close();
   };
+  await forwarder?.warm().catch(() => {}); // before listening: the first visitors do not pay for cold code (forward.ts)
   try {
     await listen(server, opts.port, opts.host);
   } catch (err) {
