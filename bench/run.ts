@@ -1,6 +1,7 @@
 // `npm run bench` — Gatehouse against the alternatives, side by side in one run, and the targets of the
 // performance issue checked. `npm run bench -- --quick` for a short run; `-- --only cold-start,micro`
-// for some scenarios (those that need no wrk or nginx run without them); BENCH_BASELINE=<another built
+// for some scenarios (those that need no wrk or nginx run without them); `--cold-rate=N` lowers the
+// cold-start scenario's 2,000 req/s on a machine too busy to send that; BENCH_BASELINE=<another built
 // checkout> adds it to the cold-start scenario, interleaved, for before/after. Results:
 // bench/results/<time>.json. The scenarios are in scenarios.ts, one function each.
 import { spawnSync } from 'node:child_process';
@@ -61,6 +62,7 @@ async function main() {
     upstreamPort,
     direct,
     scratch: tempDir('scripts'),
+    coldRate: Number(process.argv.find((a) => a.startsWith('--cold-rate='))?.slice('--cold-rate='.length) ?? 2000),
     baselineBin: process.env.BENCH_BASELINE ? join(process.env.BENCH_BASELINE, 'bin/gatehouse.js') : undefined,
     nginx: once(() => startNginx(upstreamPort)),
     httpProxy: once(async () => `http://127.0.0.1:${(await startScript('http-proxy.ts', [direct, '0'])).port}`),
