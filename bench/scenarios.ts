@@ -342,6 +342,7 @@ export async function scenarioFileDescriptors(ctx: BenchContext): Promise<Scenar
 export async function scenarioWorkers(ctx: BenchContext): Promise<ScenarioResult> {
   const cell = { seconds: ctx.duration, connections: ctx.connections };
   const two = await startGatehouse(ctx.direct, { workers: 2 });
+  await waitFor(two.url + '/auth/health');
   const w2 = await wrk(two.url + '/2b', { ...cell, headers: await signedInCookie(two.url, 'bench2@example.com') });
   await stopChild(two.child);
   let w1 = ctx.gatehouseRps2b;
