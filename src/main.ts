@@ -83,6 +83,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     let url = '';
     const signer = await startSigner(opts, masterKey, live, () => opts.publicUrl?.origin ?? url, now);
     const gate = buildGate({ opts, services, live, forwarder: upstream.forwarder, timeouts, listeningOrigin: () => url, signer, now });
+    await upstream.forwarder?.warm().catch(() => {}); // before listening: the first visitors do not pay for cold code (forward.ts)
     const server = createHttpServer(gate, timeouts);
     await listen(server, opts.port, opts.host);
     url = listeningUrl(server, opts.host, opts.port);

@@ -1,31 +1,25 @@
 // The admin console: only admins get in; disabling a user ends their sessions at once.
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
-import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { withGatehouse } from '../support/gatehouse.js';
 import { TestClient } from '../support/client.js';
 
-let upstream: RecordingUpstream;
-let gh: TestGatehouse;
+const { gh } = withGatehouse({ upstream: true });
 let admin: TestClient;
 let member: TestClient;
 let memberId: string;
 
-before(async () => {
-  upstream = await startRecordingUpstream();
-  gh = await startTestGatehouse({ upstream: upstream.url });
-  admin = new TestClient(gh.url);
-  assert.equal((await admin.signUp('root@example.com', 'the admin password', 'Root', { setup: gh.setupToken! })).status, 303);
-  member = new TestClient(gh.url);
-  await member.signUp('member@example.com', 'the member password', 'Member');
-  memberId = JSON.parse((await member.get('/auth/me')).text).id;
-});
-after(async () => {
-  await gh.stop();
-  await upstream.close();
-});
-
 describe('admin console', () => {
+  // Inside the describe: node 20 runs a file's top-level before() hooks concurrently, and this one
+  // needs withGatehouse's to have finished.
+  before(async () => {
+    admin = new TestClient(gh.url);
+    assert.equal((await admin.signUp('root@example.com', 'the admin password', 'Root', { setup: gh.setupToken! })).status, 303);
+    member = new TestClient(gh.url);
+    await member.signUp('member@example.com', 'the member password', 'Member');
+    memberId = JSON.parse((await member.get('/auth/me')).text).id;
+  });
+
   it('is for admins only', async () => {
     assert.equal((await new TestClient(gh.url).get('/auth/admin')).status, 302);
     assert.equal((await member.get('/auth/admin')).status, 403);

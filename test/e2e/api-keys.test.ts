@@ -1,22 +1,11 @@
 // API keys: accepted as a bearer token, forwarded as provider "api-key" without the Authorization
 // header, refused when revoked, expired, forged, or when the owner is disabled. Also through the CLI.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
-import { runCli, startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { runCli, withGatehouse } from '../support/gatehouse.js';
 import { TestClient } from '../support/client.js';
 
-let upstream: RecordingUpstream;
-let gh: TestGatehouse;
-
-before(async () => {
-  upstream = await startRecordingUpstream();
-  gh = await startTestGatehouse({ upstream: upstream.url });
-});
-after(async () => {
-  await gh.stop();
-  await upstream.close();
-});
+const { gh, upstream } = withGatehouse({ upstream: true });
 
 const api = (token: string, path = '/api/data') => new TestClient(gh.url).get(path, { accept: 'application/json', authorization: `Bearer ${token}` });
 

@@ -66,7 +66,8 @@ for (const proxy of ['nginx', 'caddy'] as const) {
 
     it('ignores a client-sent X-Forwarded-Uri or X-Original-URI: the decision is about the real request', async () => {
       const c = new TestClient(front.url);
-      for (const spoof of [{ 'x-forwarded-uri': '/auth/health' }, { 'x-original-uri': '/auth/health' }, { 'x-forwarded-method': 'OPTIONS', 'x-original-method': 'OPTIONS' }]) {
+      const spoofs: Array<Record<string, string>> = [{ 'x-forwarded-uri': '/auth/health' }, { 'x-original-uri': '/auth/health' }, { 'x-forwarded-method': 'OPTIONS', 'x-original-method': 'OPTIONS' }];
+      for (const spoof of spoofs) {
         const r = await c.get('/private', spoof);
         // Either the proxy overwrote the header (and the redirect is about /private), or the two
         // spellings disagreed and Gatehouse refused: never a pass.

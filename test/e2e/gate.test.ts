@@ -1,28 +1,16 @@
 // End to end over real sockets: a real Gatehouse in front of a recording upstream that asserts exactly
 // what the app received — and that it received nothing when it must not.
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import { request } from 'undici';
 import WebSocket from 'ws';
-import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
-import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { startTestGatehouse, withGatehouse } from '../support/gatehouse.js';
 import { TestClient } from '../support/client.js';
+import { rawRequest } from '../support/raw.js';
 
-let upstream: RecordingUpstream;
-let gh: TestGatehouse;
+const { gh, upstream } = withGatehouse({ upstream: true, clearUpstreamEachTest: true });
 const PASSWORD = 'correct horse battery staple';
-
-before(async () => {
-  upstream = await startRecordingUpstream();
-  gh = await startTestGatehouse({ upstream: upstream.url });
-});
-after(async () => {
-  await gh.stop();
-  await upstream.close();
-});
-beforeEach(() => upstream.clear());
 
 async function signedIn(email = `u${randomBytes(4).toString('hex')}@example.com`, name = 'Ada Lovelace'): Promise<TestClient> {
   const c = new TestClient(gh.url);
@@ -30,20 +18,6 @@ async function signedIn(email = `u${randomBytes(4).toString('hex')}@example.com`
   assert.equal(r.status, 303, r.text);
   upstream.clear();
   return c;
-}
-
-/** Raw HTTP over a socket, for requests no client library would send. */
-function raw(text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(gh.url);
-    const s = connect(Number(url.port), url.hostname);
-    let out = '';
-    s.on('data', (d) => (out += d));
-    s.on('end', () => resolve(out));
-    s.on('error', reject);
-    s.write(text);
-    setTimeout(() => s.end(), 300);
-  });
 }
 
 describe('the gate', () => {
@@ -110,7 +84,7 @@ describe('the gate', () => {
       'Connection: keep-alive, X-Secret-Hop\r\nX-Secret-Hop: hop\r\n';
     const c = await signedIn();
     const withCookie = spoof + `Cookie: ${c.cookieHeader()}\r\n\r\n`;
-    const answer = await raw(withCookie);
+    const answer = await rawRequest(gh.url, withCookie);
     assert.match(answer, /^HTTP\/1.1 200/);
     const seen = upstream.requests.at(-1)!;
     const names = seen.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());

@@ -217,7 +217,7 @@ function watch(page: Page): string[] {
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('requestfailed', (r) => {
     // A navigation the test itself replaced (a held form post) is not a broken page.
-    if (r.request().resourceType() !== 'document') problems.push(`failed: ${r.url()}`);
+    if (r.resourceType() !== 'document') problems.push(`failed: ${r.url()}`);
   });
   page.on('response', (r) => {
     if (r.request().resourceType() !== 'document' && r.status() >= 400) problems.push(`${r.status()}: ${r.url()}`);

@@ -8,7 +8,10 @@
 // then checked by appViolations(): nothing forged, nothing anonymous, nothing behind an upgrade.
 import { rawRequest, rawWrites, statusOf } from './raw.js';
 import type { Recorded } from './upstream.js';
-import { isPublicPath } from '../../src/proxy/paths.js';
+import { decide, publicPathRules } from '../../src/access/rules.js';
+
+/** The gate's own matcher: public paths are --public rules. */
+const isPublicPath = (url: string, patterns: readonly string[]) => decide(publicPathRules(patterns), 'GET', url, null).outcome === 'public';
 
 /** mulberry32: a tiny seeded PRNG, so a failing run can be replayed from its seed. */
 export function prng(seed: number): () => number {

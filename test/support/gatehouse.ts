@@ -3,8 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before, beforeEach } from 'node:test';
 import { startGatehouse, type RunningGatehouse, type ServeOptions } from '../../src/main.js';
 import { DEFAULT_LIMITS, type LimitRules } from '../../src/security/rate-limit.js';
+import { startRecordingUpstream, type RecordingUpstream } from './upstream.js';
 
 /** Functional tests sign up many accounts from one IP; the security suite tests the real limits. */
 export const GENEROUS_LIMITS: LimitRules = {
@@ -118,5 +120,75 @@ export function spawnServe(args: string[], env: Record<string, string>): Promise
       clearTimeout(timer);
       reject(new Error(`serve exited with ${code}:\n${out}`));
     });
+  });
+}
+
+export interface GatehouseFixtureOptions extends Omit<Partial<ServeOptions>, 'upstream'> {
+  home?: string;
+  /** true: a recording upstream started for the file (its URL becomes the upstream); a string: that URL. */
+  upstream?: boolean | string | null;
+  /** Forget what the upstream recorded before each test, so each test sees only its own requests. */
+  clearUpstreamEachTest?: boolean;
+}
+
+export interface GatehouseFixture {
+  /** The running Gatehouse; usable inside tests and hooks registered after withGatehouse(). */
+  gh: TestGatehouse;
+  /** The recording upstream (with `upstream: true`). */
+  upstream: RecordingUpstream;
+}
+
+/**
+ * The set-up most end-to-end files share: registers before/after hooks that start a recording upstream
+ * and an in-process Gatehouse in front of it, and stop both. Call it at the top of a file (or a
+ * describe): `const { gh, upstream } = withGatehouse({ upstream: true })`. The two are live stand-ins
+ * for objects that only exist once `before` has run, so test bodies read `gh.url` or
+ * `upstream.requests` exactly as with the hand-written `let gh; before(…)` they replace.
+ * More set-up that needs `gh` goes in a describe's before(): node 20 runs a file's top-level before()
+ * hooks at the same time, not one after the other.
+ */
+export function withGatehouse(opts: GatehouseFixtureOptions = {}): GatehouseFixture {
+  const { upstream: wantUpstream, clearUpstreamEachTest, ...overrides } = opts;
+  let gh: TestGatehouse | undefined;
+  let upstream: RecordingUpstream | undefined;
+  before(async () => {
+    if (wantUpstream === true) upstream = await startRecordingUpstream();
+    const target = wantUpstream === true ? upstream!.url : wantUpstream || null;
+    gh = await startTestGatehouse({ ...overrides, upstream: target });
+  });
+  after(async () => {
+    await gh?.stop();
+    await upstream?.close();
+  });
+  if (clearUpstreamEachTest) beforeEach(() => upstream?.clear());
+  return {
+    gh: live('gh', () => gh),
+    upstream: live('upstream', () => (wantUpstream === true ? upstream : undefined)),
+  };
+}
+
+/**
+ * A stand-in that forwards every property read to the object `current()` returns, failing with a
+ * sentence (not "cannot read properties of undefined") when it is read before the hook started it.
+ */
+function live<T extends object>(name: string, current: () => T | undefined): T {
+  const target = (): T => {
+    const t = current();
+    if (!t) throw new Error(`withGatehouse: ${name} is read before its before() hook ran (or it was not asked for)`);
+    return t;
+  };
+  return new Proxy({} as T, {
+    get(_, key) {
+      const t = target();
+      const value: unknown = Reflect.get(t, key, t);
+      // Methods run with the real object as `this` (getters such as upstream.connections already do).
+      return typeof value === 'function' ? value.bind(t) : value;
+    },
+    set(_, key, value) {
+      return Reflect.set(target(), key, value);
+    },
+    has(_, key) {
+      return Reflect.has(target(), key);
+    },
   });
 }

@@ -54,7 +54,7 @@ export async function startTestIdp(redirectUris: string[]): Promise<TestIdp> {
   provider.on('server_error', (_ctx, err) => process.stderr.write(`test idp: ${err.message}\n`));
   const idp = { idTokenFilter: null as TestIdp['idTokenFilter'] };
   // Runs around oidc-provider's own routing, so it sees the token endpoint's answer before it is sent.
-  provider.use(async (ctx: { path: string; body: unknown }, next: () => Promise<void>) => {
+  provider.use(async (ctx, next) => {
     await next();
     const body = ctx.body;
     if (!idp.idTokenFilter || ctx.path !== '/token' || !body || typeof body !== 'object' || !('id_token' in body)) return;

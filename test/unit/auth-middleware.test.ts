@@ -22,7 +22,7 @@ const ORIGIN = 'https://gate.example';
 const SECRET = Buffer.alloc(32, 7);
 const VIEWS = fileURLToPath(new URL('../../views', import.meta.url));
 
-const member: ResolvedSession = { sessionId: 'sid-member', principal: { userId: 'u1', email: 'm@example.com', name: 'M', provider: 'password', role: 'member', emailVerified: true } };
+const member: ResolvedSession = { sessionId: 'sid-member', principal: { userId: 'u1', email: 'm@example.com', name: 'M', provider: 'password', role: 'member', emailVerified: true, groups: [] } };
 const admin: ResolvedSession = { sessionId: 'sid-admin', principal: { ...member.principal, userId: 'u2', role: 'admin' } };
 const adminKey: ResolvedSession = { sessionId: 'key', principal: { ...admin.principal, provider: 'api-key' } };
 const byCookie: Record<string, ResolvedSession> = { member, admin, 'admin-key': adminKey };
