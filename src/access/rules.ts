@@ -213,3 +213,8 @@ export function describeRule(rule: AccessRule): string {
   const who = rule.public ? 'public' : `allow ${(rule.allow ?? []).map(formatWho).join(', ')}`;
   return `${rule.pattern} ${who}${rule.methods ? ` (${rule.methods.join(', ')})` : ''}${rule.mfa ? ' +mfa' : ''}`;
 }
+
+/** The subject of a principal (a signed-in user, or an API key acting for one). */
+export function subjectOf(p: { email: string; role: string; provider: string; groups: readonly string[] }): Subject {
+  return { email: p.email, role: p.role, provider: p.provider, groups: p.groups };
+}

@@ -8,6 +8,9 @@ import { errorPage } from './pages.js';
 import { isAdmin, requireSession, signedIn } from './middleware/session.js';
 import { identityHeaders } from '../proxy/headers.js';
 import { checkMode, originalRequest, redirectsToSignIn, signInLocation } from './forward-auth.js';
+import { policyOf } from '../access/policy.js';
+import { audit } from './audit.js';
+import { decide, subjectOf } from '../access/rules.js';
 
 // From src/auth (tsx) and from dist/auth (compiled) alike, ../../docs is the package root's docs/.
 const AGENT_GUIDE = new URL('../../docs/agent-skill.md', import.meta.url);
@@ -57,12 +60,21 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
   // Forward-auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth): see forward-auth.ts.
   // With auth switched off everyone passes, without identity headers.
   app.get(`${P}/check`, async (c) => {
-    if (deps.settings.current().mode === 'off') return c.body(null, 200);
+    if (deps.settings.current().mode === 'off') return anonymous(c);
     const incoming = c.env?.incoming;
     const fromProxy = deps.trusted.any && deps.trusted.isTrusted(incoming?.socket.remoteAddress ?? '');
     const orig = originalRequest(incoming?.headers ?? {}, fromProxy);
     if (typeof orig === 'string') return c.json({ error: 'bad_request', reason: orig }, 400);
     const s = c.get('session');
+    // The access rules decide about the original request, exactly as the gate would (SPEC §9).
+    const { rules } = policyOf(deps.settings.current());
+    const d = rules.length ? decide(rules, orig.method, orig.uri, s ? subjectOf(s.principal) : null) : null;
+    if (d?.outcome === 'malformed') return c.json({ error: 'bad_request', reason: d.reason }, 400);
+    if (d?.outcome === 'public' && !s) return anonymous(c);
+    if (s && d && (d.outcome === 'deny' || d.outcome === 'mfa')) {
+      audit(c, 'access.denied', { userId: s.principal.userId, email: s.principal.email, detail: `${orig.method} ${orig.uri.slice(0, 200)} (forward-auth): ${d.reason}` });
+      return c.json({ error: d.outcome === 'mfa' ? 'mfa_required' : 'forbidden' }, 403);
+    }
     if (!s) {
       const location = signInLocation(P, orig);
       if (redirectsToSignIn(orig, c.req.header('accept'), checkMode(c.req.query('mode')))) return c.redirect(location, 302);
@@ -73,7 +85,8 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
     }
     const headers = identityHeaders(s.principal); // the proxy's own writer: identical bytes
     for (let i = 0; i < headers.length; i += 2) c.header(headers[i]!, headers[i + 1]!);
-    if (deps.signer) c.header('x-forwarded-assertion', await deps.signer.sign(s.sessionId, s.principal));
+    if (!s.principal.groups.length) c.header('x-forwarded-groups', ''); // present and empty: see anonymous()
+    c.header('x-forwarded-assertion', deps.signer ? await deps.signer.sign(s.sessionId, s.principal) : '');
     return c.body(null, 200);
   });
 
@@ -111,3 +124,15 @@ function metricsText(deps: AuthServices): string {
   ];
   return lines.join('\n') + '\n';
 }
+
+/**
+ * A 200 for nobody in particular (a public path, auth off): every identity header is present and
+ * empty, so a proxy that copies them copies nothing — Caddy 2.6 writes a literal
+ * "{http.reverse_proxy.header.X-Forwarded-User}" placeholder for a header the answer lacks.
+ */
+function anonymous(c: AuthContext): Response {
+  for (const h of ANONYMOUS_HEADERS) c.header(h, '');
+  return c.body(null, 200);
+}
+
+const ANONYMOUS_HEADERS = ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-email-verified', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role', 'x-forwarded-groups', 'x-forwarded-assertion'];

@@ -15,7 +15,7 @@ import { ALL_OWN_COOKIES } from '../session/cookies.js';
 import { identityHeaders, upstreamHeaders, type ForwardContext } from './headers.js';
 import type { Forwarder, UpstreamFailure } from './forward.js';
 import { policyOf } from '../access/policy.js';
-import { decide, normalisedPath, type Decision, type Subject } from '../access/rules.js';
+import { decide, normalisedPath, subjectOf, type Decision } from '../access/rules.js';
 import type { Principal } from '../session/sessions.js';
 import type { IdentitySigner } from '../access/identity-signer.js';
 import { createHostPolicy, type HostPolicy } from './hosts.js';
@@ -76,9 +76,6 @@ const FORBIDDEN_ORIGIN = JSON.stringify({ error: 'forbidden', reason: 'origin' }
 const FORBIDDEN = JSON.stringify({ error: 'forbidden' });
 const MFA_REQUIRED = JSON.stringify({ error: 'mfa_required' });
 
-function subjectOf(p: Principal): Subject {
-  return { email: p.email, role: p.role, provider: p.provider, groups: p.groups };
-}
 
 function pathOf(url: string): string {
   const q = url.indexOf('?');

@@ -19,7 +19,11 @@ for (const proxy of ['nginx', 'caddy'] as const) {
     let front: RunningProxy;
     before(async () => {
       app = await startRecordingUpstream();
-      gh = await startTestGatehouse({ upstream: null, trustedProxies: ['127.0.0.1/32'] });
+      gh = await startTestGatehouse({
+        upstream: null,
+        trustedProxies: ['127.0.0.1/32'],
+        env: { GATEHOUSE_ACCESS: JSON.stringify([{ pattern: '/open/*', public: true }, { pattern: '/admin/*', allow: ['role:admin'] }]) },
+      });
       const ports = { gatehouse: Number(new URL(gh.url).port), app: app.port };
       front = proxy === 'nginx' ? await startNginx(ports) : await startCaddy(ports);
     });
@@ -62,6 +66,8 @@ for (const proxy of ['nginx', 'caddy'] as const) {
       const me = JSON.parse((await c.get('/auth/me', { accept: 'application/json' })).text) as { id: string };
       assert.equal(seen.headers['x-forwarded-user'], me.id);
       for (const h of IDENTITY) assert.equal(seen.rawHeaders.filter((n, i) => i % 2 === 0 && n.toLowerCase() === h).length, 1, `${h} exactly once`);
+      assert.ok(!seen.headers['x-forwarded-groups'], 'no groups: absent or empty, never a placeholder');
+      assert.match(String(seen.headers['x-forwarded-assertion']), /^ey[\w-]+\.[\w-]+\.[\w-]+$/, 'the signed identity is copied too');
     });
 
     it('ignores a client-sent X-Forwarded-Uri or X-Original-URI: the decision is about the real request', async () => {
@@ -75,6 +81,23 @@ for (const proxy of ['nginx', 'caddy'] as const) {
         if (r.status === 302) assert.equal(target(r.headers.location), '/auth/sign-in?return_to=%2Fprivate');
       }
       assert.equal(app.requests.length, 0, 'nothing reached the app');
+    });
+
+    it('applies the access rules to the original request: public passes signed out, a member gets 403 on /admin/*', async () => {
+      const open = await new TestClient(front.url).get('/open/page');
+      assert.equal(open.status, 200, 'a public rule passes without a session');
+      // No identity: absent, or present and empty (Gatehouse sends them empty so Caddy 2.6 copies nothing).
+      for (const h of IDENTITY) assert.ok(!app.requests.at(-1)!.headers[h], `${h}: ${String(app.requests.at(-1)!.headers[h])}`);
+      const c = new TestClient(front.url);
+      const csrf = await c.csrf('/auth/sign-up');
+      assert.equal((await c.post('/auth/sign-up', { name: 'M', email: `m${randomBytes(4).toString('hex')}@example.com`, password: PASSWORD, csrf })).status, 303);
+      app.clear();
+      const refused = await c.get('/admin/users', { accept: 'application/json' });
+      assert.equal(refused.status, 403);
+      assert.equal(app.requests.length, 0, 'the app received nothing');
+      assert.equal((await c.get('/reports')).status, 200, 'no rule: any signed-in user');
+      // Assertion: the 200 from /auth/check carries one, and the proxy may copy it.
+      assert.ok(gh.auditLines.some((l) => l.includes('"access.denied"') && l.includes('forward-auth')));
     });
 
     it('keeps forged identity headers in every spelling away from the app for anonymous requests to /auth pages', async () => {
@@ -93,7 +116,7 @@ describe('the Traefik config in docs/forward-auth.md (Traefik is not in Debian: 
     const fa = doc.http.middlewares.gatehouse.forwardAuth;
     assert.equal(fa.address, 'http://127.0.0.1:4180/auth/check');
     assert.equal(fa.trustForwardHeader, false);
-    assert.deepEqual(fa.authResponseHeaders.map((h) => h.toLowerCase()).sort(), [...IDENTITY].sort());
+    assert.deepEqual(fa.authResponseHeaders.map((h) => h.toLowerCase()).sort(), [...IDENTITY, 'x-forwarded-groups', 'x-forwarded-assertion'].sort());
     assert.deepEqual(doc.http.routers.app!.middlewares, ['gatehouse']);
     assert.match(doc.http.routers['gatehouse-pages']!.rule, /PathPrefix\(`\/auth\/`\)/);
   });

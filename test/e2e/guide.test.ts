@@ -23,9 +23,11 @@ describe('/auth/guide.md', () => {
     assert.equal(r.headers['x-content-type-options'], 'nosniff');
   });
 
-  it('does not document the planned assertion header as available', async () => {
+  it('tells agents to verify the assertion against the JWKS, never to decode it unverified', async () => {
     const text = await (await request(`${gh.url}/auth/guide.md`)).body.text();
-    const mentions = text.split(/\n\s*\n/).filter((para) => para.includes('X-Forwarded-Assertion'));
-    for (const para of mentions) assert.match(para, /planned but\s+\**not\**/, para);
+    const para = text.split(/\n\s*\n/).find((p) => p.includes('X-Forwarded-Assertion'));
+    assert.ok(para, 'the assertion is documented');
+    assert.match(para, /\/auth\/\.well-known\/jwks\.json/);
+    assert.match(para, /never decode it\s+without verifying/);
   });
 });
