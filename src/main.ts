@@ -114,7 +114,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
 }
 
 /**
- * The identity assertion's signer (SPEC §9), or null with GATEHOUSE_ASSERTION=off. The first start
+ * The identity assertion's signer (architecture.md#access), or null with GATEHOUSE_ASSERTION=off. The first start
  * makes the key; a rotation on any machine reaches this one through the state file.
  */
 async function startSigner(opts: ServeOptions, masterKey: Buffer, live: LiveConfig, origin: () => string, now: () => number): Promise<IdentitySigner | null> {

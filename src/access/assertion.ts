@@ -1,4 +1,4 @@
-// The signed identity (SPEC §9): `X-Forwarded-Assertion`, a short-lived ES256 JWT an app can verify
+// The signed identity (architecture.md#access): `X-Forwarded-Assertion`, a short-lived ES256 JWT an app can verify
 // against `/auth/.well-known/jwks.json`, so it need not trust the network between Gatehouse and itself.
 //
 // Hot path: signing costs ~100 µs, so an assertion is made once per (session, key) and reused until

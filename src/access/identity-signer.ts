@@ -1,5 +1,5 @@
 // The signer the gate and /auth/check use: follows the state file's keys (a rotation on any replica is
-// picked up within a second) and knows the claims of SPEC §9. Off with GATEHOUSE_ASSERTION=off.
+// picked up within a second) and knows the claims of architecture.md#access. Off with GATEHOUSE_ASSERTION=off.
 import type { JWK } from 'jose';
 import type { Principal } from '../session/sessions.js';
 import { createAssertionSigner, type AssertionSigner } from './assertion.js';

@@ -1,5 +1,5 @@
 // The rules the gate applies, built once per settings change: public paths first (they are `--public`
-// rules, SPEC §9), then the access rules in order. `restricts` says whether any rule can refuse a
+// rules, architecture.md#access), then the access rules in order. `restricts` says whether any rule can refuse a
 // signed-in user — when none can, the signed-in hot path skips rule matching altogether.
 import type { LiveSettings } from '../config/settings.js';
 import { publicPathRules, type AccessRule } from './rules.js';

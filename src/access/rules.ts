@@ -1,4 +1,4 @@
-// Access rules (SPEC §9): ordered, first match wins. A rule names a path pattern — an exact path
+// Access rules (architecture.md#access): ordered, first match wins. A rule names a path pattern — an exact path
 // (`/status`) or a prefix (`/admin/*`, which matches `/admin` and everything below) — and either makes
 // it public or lists who may pass. With no matching rule any signed-in user passes, as before rules.
 //
@@ -19,7 +19,7 @@ export interface AccessRule {
   allow?: Who[];
   /** Upper-case methods the rule applies to; absent: every method. */
   methods?: string[];
-  /** A second factor in this session is required as well (SPEC §10). */
+  /** A second factor in this session is required as well (architecture.md#mfa). */
   mfa?: boolean;
 }
 

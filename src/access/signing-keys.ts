@@ -1,4 +1,4 @@
-// The assertion signing keys, sealed in the state file (SPEC §9) so every replica signs with the same
+// The assertion signing keys, sealed in the state file (architecture.md#access) so every replica signs with the same
 // key and apps verify against one JWKS. `gatehouse auth rotate-signing-key` makes a new current key and
 // keeps the old one as `previous`, still published for the overlap.
 import { seal, unseal } from '../config/secrets.js';

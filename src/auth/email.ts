@@ -1,4 +1,4 @@
-// Emails are identities: one mailbox must be one account (SPEC §6). Every spelling of an address is
+// Emails are identities: one mailbox must be one account (architecture.md#accounts). Every spelling of an address is
 // folded to one stored form: NFKC (fullwidth and compatibility forms), lower case, the domain in
 // ASCII (IDNA, so "bücher.de" and "xn--bcher-kva.de" meet) without a trailing dot.
 // normalizeEmail() gives that form for look-ups and never refuses; parseEmail() is for a NEW address

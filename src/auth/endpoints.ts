@@ -66,7 +66,7 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
     const orig = originalRequest(incoming?.headers ?? {}, fromProxy);
     if (typeof orig === 'string') return c.json({ error: 'bad_request', reason: orig }, 400);
     const s = c.get('session');
-    // The access rules decide about the original request, exactly as the gate would (SPEC §9).
+    // The access rules decide about the original request, exactly as the gate would (architecture.md#access).
     const { rules } = policyOf(deps.settings.current());
     const d = rules.length ? decide(rules, orig.method, orig.uri, s ? subjectOf(s.principal) : null) : null;
     if (d?.outcome === 'malformed') return c.json({ error: 'bad_request', reason: d.reason }, 400);

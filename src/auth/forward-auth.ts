@@ -1,5 +1,5 @@
 // Forward-auth (`/auth/check`) for nginx `auth_request`, Traefik ForwardAuth and Caddy `forward_auth`
-// (SPEC §9). The proxy asks on behalf of an original request it names in headers; those headers are
+// (architecture.md#access). The proxy asks on behalf of an original request it names in headers; those headers are
 // believed only from a trusted proxy, and when a proxy sends both spellings they must agree — a client
 // could add the spelling its proxy does not set, and we will not guess which one the proxy meant.
 import type { IncomingHttpHeaders } from 'node:http';

@@ -1,4 +1,4 @@
-// The one-time link that makes the first admin (SPEC §6): printed by `auth enable` and the first
+// The one-time link that makes the first admin (architecture.md#accounts): printed by `auth enable` and the first
 // `serve` while there are no accounts, so a stranger who reaches a fresh deployment first cannot
 // become its admin.
 //

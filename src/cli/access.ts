@@ -1,4 +1,4 @@
-// `gatehouse access …`: ordered access rules in the state file (SPEC §9). Running servers pick a change
+// `gatehouse access …`: ordered access rules in the state file (architecture.md#access). Running servers pick a change
 // up within a second, like every other state-file change.
 import { parseArgs } from 'node:util';
 import { normalizeEmail } from '../auth/email.js';

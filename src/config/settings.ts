@@ -10,7 +10,7 @@ export interface LiveSettings {
   signUp: SignUpPolicy;
   allowedDomains: string[];
   publicPaths: string[];
-  /** Access rules (SPEC §9), in order; public paths are not among them (see access/policy.ts). */
+  /** Access rules (architecture.md#access), in order; public paths are not among them (see access/policy.ts). */
   access: AccessRule[];
 }
 

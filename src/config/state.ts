@@ -41,9 +41,9 @@ export interface StoredState {
   };
   bindings: Record<string, BindingConfig>;
   providers: ProviderConfig[];
-  /** Access rules (SPEC §9), in order; absent in files written before rules existed. */
+  /** Access rules (architecture.md#access), in order; absent in files written before rules existed. */
   access?: StoredRule[];
-  /** The identity assertion's signing keys, each a sealed JSON private key (SPEC §9). */
+  /** The identity assertion's signing keys, each a sealed JSON private key (architecture.md#access). */
   signing?: { current: string; previous: string | null };
 }
 

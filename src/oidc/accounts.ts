@@ -1,6 +1,6 @@
 // Which local account a provider sign-in lands in: the one linked to (issuer, subject); else the account
 // with the same address, linked only when both sides proved that address; else a new account, as far as
-// the sign-up policy allows (SPEC §6).
+// the sign-up policy allows (architecture.md#accounts).
 import type { AuthContext } from '../auth/context.js';
 import { audit } from '../auth/audit.js';
 import { EMAIL_MESSAGES, isDomainAllowed, parseEmail } from '../auth/email.js';

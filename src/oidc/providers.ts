@@ -40,7 +40,7 @@ export const PRESETS: Record<ProviderKind, Preset> = {
   oidc: { label: 'Single sign-on', issuer: null, scopes: 'openid email profile' },
 };
 
-/** http:// issuers are allowed only on loopback, so a provider can be tried locally (SPEC §6). */
+/** http:// issuers are allowed only on loopback, so a provider can be tried locally (architecture.md#accounts). */
 export function isAllowedIssuer(issuer: string): boolean {
   let u: URL;
   try {

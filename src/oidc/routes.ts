@@ -3,7 +3,7 @@
 // id-token.ts). The in-flight transaction lives in a short-lived encrypted cookie, so any replica can
 // finish what another started. Accounts are keyed on (issuer, subject); an IdP account is linked to an
 // existing email account only when the IdP says the email is verified AND the local account has
-// confirmed it too (SPEC §6; accounts.ts).
+// confirmed it too (architecture.md#accounts; accounts.ts).
 import { createHmac } from 'node:crypto';
 import type { Hono } from 'hono';
 import type * as Oidc from 'openid-client';

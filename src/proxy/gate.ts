@@ -41,7 +41,7 @@ export interface GateDeps {
   tunnels?: Partial<TunnelLimits>;
   /** Renders one of Gatehouse's error pages (HTML) for the 5xx answers the gate gives itself. */
   errorPage(status: number, heading: string, message: string): string;
-  /** Signs X-Forwarded-Assertion (SPEC §9); absent when turned off. */
+  /** Signs X-Forwarded-Assertion (architecture.md#access); absent when turned off. */
   signer?: IdentitySigner | null;
   /** The 403 page for a signed-in user an access rule refuses. */
   forbiddenPage(principal: Principal, path: string): string;
@@ -233,7 +233,7 @@ export function createGate(deps: GateDeps): Gate {
       return;
     }
     if (passesWithoutSession(req)) return forward(req, res, null);
-    // With rules in force, an ambiguous path is refused outright rather than guessed at (SPEC §9).
+    // With rules in force, an ambiguous path is refused outright rather than guessed at (architecture.md#access).
     if (policyOf(deps.settings.current()).rules.length && normalisedPath(req.url ?? '/') === null) {
       return answer(req, res, 400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, 'ambiguous path\n');
     }

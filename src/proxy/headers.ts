@@ -69,7 +69,7 @@ export function identityHeaders(p: Principal): string[] {
     'x-forwarded-name', encodeHeaderValue(p.name),
     'x-forwarded-provider', encodeHeaderValue(p.provider),
     'x-forwarded-role', p.role,
-    // Absent when none (SPEC §9); sorted and comma-separated, the names cannot contain a comma.
+    // Absent when none (architecture.md#access); sorted and comma-separated, the names cannot contain a comma.
     ...(p.groups.length ? ['x-forwarded-groups', p.groups.join(',')] : []),
   ];
 }

@@ -1,4 +1,4 @@
-// Security headers for Gatehouse's own responses (SPEC §7). The app's responses are never touched.
+// Security headers for Gatehouse's own responses (architecture.md#abuse). The app's responses are never touched.
 // script-src 'self': the one external script (views/assets/gatehouse.js) only enhances forms; no
 // inline script or style is ever allowed.
 export const PAGE_CSP =

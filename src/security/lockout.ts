@@ -1,4 +1,4 @@
-// Account lockout (SPEC §7), counted in the store so every replica shares it, with an injected clock.
+// Account lockout (architecture.md#abuse), counted in the store so every replica shares it, with an injected clock.
 //
 // Keyed on the normalised email, so an address without an account locks exactly like one with an
 // account: the lock tells an attacker nothing about who is registered.

@@ -138,7 +138,7 @@ export function passwordLength(password: string): number {
   return [...password].length;
 }
 
-/** SPEC §6: 8–1024 characters, no composition rules, common passwords refused, never truncated. */
+/** architecture.md#accounts: 8–1024 characters, no composition rules, common passwords refused, never truncated. */
 export function checkPasswordPolicy(password: string, email = ''): PasswordProblem | null {
   const length = passwordLength(password);
   if (length < MIN_PASSWORD_LENGTH) return 'too-short';

@@ -1,4 +1,4 @@
-// Rate limits, counted in the store so every replica shares them (SPEC §7).
+// Rate limits, counted in the store so every replica shares them (architecture.md#abuse).
 // Fixed windows through the store's atomic hit(). Client IPs come from the trusted-proxy rules, and
 // IPv6 clients are counted per /64, since one host usually owns a whole /64.
 import { isIPv6 } from 'node:net';

@@ -1,4 +1,4 @@
-// Version 2: groups on users (SPEC §9). Stored as one sorted, comma-separated column: group names
+// Version 2: groups on users (architecture.md#access). Stored as one sorted, comma-separated column: group names
 // ([a-z0-9][a-z0-9._-]{0,63}) never contain a comma, a user has a handful, and they are read with
 // the user on every session check, so a join table would cost a query where a column costs nothing.
 // `group_names`, not `groups`: GROUPS is a reserved word in MySQL 8.
