@@ -35,6 +35,7 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
   'error-429': ['error', { title: 'Too many attempts', status: 429, heading: 'Too many attempts', message: 'Please wait a moment before trying again.', retryAfter: 60 }],
   'error-502': ['error', { title: 'App unavailable', status: 502, heading: 'The app is not answering', message: 'Gatehouse could not reach the application behind it.', retryAfter: null }],
   forgot: ['forgot', { title: 'Reset password', email: '', error: null }],
+  forbidden: ['forbidden', { title: 'Not open to you', name: 'Ada Lovelace', email: 'ada.lovelace@example.com', path: '/admin/settings/billing-and-invoices' }],
   'forgot-no-mail': ['forgot', { title: 'Reset password', email: '', error: null, unavailable: true }],
   reset: ['reset', { title: 'New password', token: 'reset-token', errors: { password: 'That password is too common.' } }],
   'reset-expired': ['reset', { title: 'New password', token: '', errors: { form: 'This link has expired or was already used.' } }],
