@@ -34,12 +34,12 @@ export function createHttpServer(handlers: HttpHandlers, timeouts: Timeouts): Se
   // Gatehouse is no forward proxy: CONNECT gets a plain refusal instead of a silent close.
   server.on('connect', (_req, socket: Duplex) => {
     socket.on('error', () => socket.destroy());
-    socket.end('HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    endAndDestroy(socket, 'HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\nx-content-type-options: nosniff\r\ncache-control: no-store\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    endAndDestroy(socket, `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\nx-content-type-options: nosniff\r\ncache-control: no-store\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
   return server;
 }
@@ -81,4 +81,14 @@ export function closeServer(server: Server): Promise<void> {
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), 5_000).unref();
   });
+}
+
+/**
+ * Answers and lets go. Ending is not enough: bytes a client sends after the answer are never read, its
+ * close is never seen, and the socket would stay half-open — and keep server.close() waiting — for good.
+ */
+export function endAndDestroy(socket: Duplex, answer: string): void {
+  socket.end(answer);
+  socket.once('finish', () => socket.destroy());
+  setTimeout(() => socket.destroy(), 5_000).unref();
 }
