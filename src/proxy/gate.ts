@@ -139,20 +139,27 @@ export function createGate(deps: GateDeps): Gate {
 
   // The assertion of a resolved session, kept with it: a session is re-resolved every 2 s, so claims
   // (role, groups) are never staler than that, and signing happens at most once per 2 s per session.
-  const assertions = new WeakMap<ResolvedSession, { jwt: string; until: number }>();
+  // Requests that arrive while it is being signed wait for that one signature (a burst of requests
+  // for a fresh session must not sign hundreds of times at once).
+  const assertions = new WeakMap<ResolvedSession, { pending: Promise<string>; jwt: string | null; until: number }>();
   let signings = 0;
 
   /** Adds X-Forwarded-Assertion to `headers` (synchronously when cached), then runs `go`. */
   function withAssertion(session: ResolvedSession | null, headers: string[], go: () => void, fail: (err: unknown) => void) {
     const signer = deps.signer;
     if (!session || !signer) return go();
-    const hit = assertions.get(session);
-    if (hit && hit.until > Date.now()) {
-      headers.push('x-forwarded-assertion', hit.jwt);
+    let entry = assertions.get(session);
+    if (entry?.jwt && entry.until > Date.now()) {
+      headers.push('x-forwarded-assertion', entry.jwt);
       return go();
     }
-    signer.sign(`${session.sessionId}#${++signings}`, session.principal).then((jwt) => {
-      assertions.set(session, { jwt, until: Date.now() + 30_000 });
+    if (!entry || entry.until <= Date.now()) {
+      const pending = signer.sign(`${session.sessionId}#${++signings}`, session.principal);
+      const made = { pending, jwt: null as string | null, until: Date.now() + 30_000 };
+      pending.then((jwt) => (made.jwt = jwt), () => assertions.delete(session));
+      assertions.set(session, (entry = made));
+    }
+    entry.pending.then((jwt) => {
       headers.push('x-forwarded-assertion', jwt);
       go();
     }, fail);
