@@ -18,12 +18,13 @@ export interface Upstream {
 }
 
 /** The forwarder to --upstream, or to the demo app started here for --demo; none for forward-auth. */
-export async function startUpstream(opts: ServeOptions, timeouts: Timeouts): Promise<Upstream> {
+export async function startUpstream(opts: ServeOptions, timeouts: Timeouts, gatehouseUrl: () => string = () => ''): Promise<Upstream> {
   let demoApp: { url: string; close(): Promise<void> } | null = null;
   let upstream = opts.upstream;
   if (opts.demo && !upstream) {
     const { startDemoApp } = await import('./demo/whoami.js');
-    demoApp = await startDemoApp({ host: '127.0.0.1', port: 0 });
+    // The demo verifies the signed identity as an app would, with the keys Gatehouse publishes.
+    demoApp = await startDemoApp({ host: '127.0.0.1', port: 0, prefix: opts.prefix, jwks: () => (gatehouseUrl() ? `${gatehouseUrl()}${opts.prefix}/.well-known/jwks.json` : null) });
     upstream = demoApp.url;
   }
   // Both spellings of every Gatehouse cookie: the app may set none of them.

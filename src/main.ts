@@ -72,7 +72,8 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   try {
     const live = await createLiveConfig({ scope, state, masterKey, env, log });
     releases.push(() => live.close());
-    const upstream = await startUpstream(opts, timeouts);
+    let url = '';
+    const upstream = await startUpstream(opts, timeouts, () => url);
     releases.push(() => upstream.close());
 
     const services = buildServices(opts, liveStore.store, { current: live.settings }, now);
@@ -80,7 +81,6 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
       services.sessions.setSecret(settings.secret);
       liveStore.follow(next);
     });
-    let url = '';
     const signer = await startSigner(opts, masterKey, live, () => opts.publicUrl?.origin ?? url, now);
     const gate = buildGate({ opts, services, live, forwarder: upstream.forwarder, timeouts, listeningOrigin: () => url, signer, now });
     await upstream.forwarder?.warm().catch(() => {}); // before listening: the first visitors do not pay for cold code (forward.ts)

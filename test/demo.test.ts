@@ -3,7 +3,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { identityOf, initialsOf, startDemoApp, type DemoApp } from '../src/demo/whoami.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { checkAssertion, identityOf, initialsOf, startDemoApp, type DemoApp } from '../src/demo/whoami.js';
+import { createAssertionSigner, newSigningKey } from '../src/access/assertion.js';
 
 const EVIL = `"><script>alert(1)</script><img src=x onerror=alert(1)> ' Zoë 李`;
 
@@ -24,6 +27,7 @@ describe('demo app', () => {
       'x-forwarded-user': EVIL.replace(/[^\x20-\x7e]/g, ''),
       'x-forwarded-email': 'ada@example.com',
       'x-forwarded-email-verified': 'true',
+      'x-forwarded-groups': 'finance,ops',
       'x-forwarded-name': encodeURIComponent(EVIL),
       'x-forwarded-provider': 'password',
       'x-forwarded-role': 'admin',
@@ -41,7 +45,7 @@ describe('demo app', () => {
     const markup = text.replace(/"[^"]*"/g, '""');
     assert.doesNotMatch(markup, /<[^>]*\s(style|on[a-z]+)=/i);
     assert.doesNotMatch(markup, /<style/i);
-    for (const h of ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-email-verified', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']) {
+    for (const h of ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-email-verified', 'x-forwarded-groups', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']) {
       assert.match(text, new RegExp(`<th scope="row">${h}</th>`), h);
     }
     assert.match(text, /<td>203\.0\.113\.7<\/td>/);
@@ -62,7 +66,7 @@ describe('demo app', () => {
     const { text } = await get('/');
     assert.match(text, /<h1>No identity headers<\/h1>/);
     assert.match(text, /Auth is off/);
-    assert.equal((text.match(/not sent/g) ?? []).length, 9);
+    assert.equal((text.match(/not sent/g) ?? []).length, 10);
     assert.doesNotMatch(text, /action="\/auth\/sign-out"/, 'nothing to sign out of');
   });
 
@@ -106,5 +110,26 @@ describe('demo app', () => {
     assert.equal(initialsOf('🙂 Smile', null), '🙂S');
     assert.equal(initialsOf(null, 'bob@example.com'), 'B');
     assert.equal(initialsOf('  ', null), '?');
+  });
+
+  it('verifies X-Forwarded-Assertion against the published keys, as an app would, and says so', async () => {
+    const origin = 'https://app.example.com';
+    const signer = await createAssertionSigner({ issuer: `${origin}/auth`, audience: origin, current: await newSigningKey() });
+    const jwksServer = createServer((_req, res) => res.end(JSON.stringify(signer.jwks())));
+    await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
+    const jwks = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/auth/.well-known/jwks.json`;
+    try {
+      const jwt = await signer.assertionFor('s', { sub: 'u-1', email: 'a@example.com', name: 'A', provider: 'password', role: 'member', groups: [], amr: ['pwd'] });
+      const headers = { 'x-forwarded-assertion': jwt, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example.com' };
+      const good = await checkAssertion(headers, jwks, '/auth');
+      assert.ok(good?.ok && good.sub === 'u-1', JSON.stringify(good));
+      const tampered = await checkAssertion({ ...headers, 'x-forwarded-assertion': jwt.slice(0, -4) + 'AAAA' }, jwks, '/auth');
+      assert.equal(tampered?.ok, false);
+      const otherHost = await checkAssertion({ ...headers, 'x-forwarded-host': 'evil.example' }, jwks, '/auth');
+      assert.equal(otherHost?.ok, false, 'audience bound to the origin');
+      assert.equal(await checkAssertion({}, jwks, '/auth'), null, 'no assertion, nothing to say');
+    } finally {
+      jwksServer.close();
+    }
   });
 });

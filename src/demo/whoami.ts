@@ -2,10 +2,11 @@
 // received, and a sign-out button that is a plain POST form — exactly what a real app would do.
 // Plain node:http on purpose: the demo shows how little an app behind Gatehouse needs.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { AddressInfo } from 'node:net';
 import { AUTH_PREFIX } from '../config/prefix.js';
 
-const IDENTITY = ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-email-verified', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role'];
+const IDENTITY = ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-email-verified', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role', 'x-forwarded-groups'];
 const CLIENT = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'];
 
 const escapeHtml = (s: string) =>
@@ -57,6 +58,9 @@ main { max-width: 760px; margin: 0 auto; padding: 40px 20px 56px; }
 .avatar { flex: none; display: grid; place-items: center; width: 56px; height: 56px; border-radius: 50%; background: var(--accent); color: var(--accent-text); font-weight: 700; font-size: 1.2rem; }
 .avatar-none { background: var(--border); color: var(--muted); }
 h1 { font-size: 1.6rem; line-height: 1.25; letter-spacing: -.02em; margin: 0; overflow-wrap: anywhere; text-wrap: balance; }
+.pad { padding: 14px 16px; }
+.pad p { margin: 0; overflow-wrap: anywhere; }
+.verified strong { color: var(--accent); }
 .meta { margin: 4px 0 0; color: var(--muted); display: flex; flex-wrap: wrap; gap: 6px 10px; align-items: center; }
 .badge { display: inline-block; padding: 1px 9px; border-radius: 999px; font-size: .8rem; font-weight: 600; background: var(--badge-bg); color: var(--accent); }
 .sub { color: var(--muted); margin: 16px 0 28px; max-width: 60ch; }
@@ -95,7 +99,36 @@ button, .link { display: inline-flex; align-items: center; min-height: 44px; fon
 @media (prefers-reduced-motion: reduce) { * { transition: none !important; } }
 `;
 
-function page(headers: IncomingHttpHeaders, prefix: string): string {
+/** What the demo found when it verified X-Forwarded-Assertion, as an app would (docs/app-guide.md). */
+export type AssertionCheck = { ok: true; kid: string; sub: string; secondsLeft: number } | { ok: false; reason: string } | null;
+
+type KeySet = ReturnType<typeof createRemoteJWKSet>;
+const keySets = new Map<string, KeySet>();
+
+/** Verifies the assertion against Gatehouse's JWKS, for the origin Gatehouse says the client used. */
+export async function checkAssertion(headers: IncomingHttpHeaders, jwksUrl: string | null, prefix: string): Promise<AssertionCheck> {
+  const jwt = headers['x-forwarded-assertion'];
+  if (typeof jwt !== 'string' || !jwt || !jwksUrl) return null;
+  const origin = `${headers['x-forwarded-proto'] ?? 'http'}://${headers['x-forwarded-host'] ?? ''}`;
+  let keys = keySets.get(jwksUrl);
+  if (!keys) keySets.set(jwksUrl, (keys = createRemoteJWKSet(new URL(jwksUrl))));
+  try {
+    const { payload, protectedHeader } = await jwtVerify(jwt, keys, { issuer: origin + prefix, audience: origin, algorithms: ['ES256'] });
+    return { ok: true, kid: String(protectedHeader.kid), sub: String(payload.sub), secondsLeft: Math.max(0, (payload.exp ?? 0) - Math.floor(Date.now() / 1000)) };
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message.slice(0, 200) };
+  }
+}
+
+function assertionSection(check: AssertionCheck): string {
+  if (!check) return '';
+  const body = check.ok
+    ? `<p class="verified">✓ <strong>X-Forwarded-Assertion verified</strong> against Gatehouse's published keys: ES256, key <code>${escapeHtml(check.kid)}</code>, signed for <code>${escapeHtml(check.sub)}</code>, valid ${check.secondsLeft} s more. An app that checks this need not trust the network.</p>`
+    : `<p class="refused">✗ <strong>X-Forwarded-Assertion did not verify</strong>: ${escapeHtml(check.reason)}</p>`;
+  return `<h2 id="signed">Signed identity</h2>\n<div class="card pad">${body}</div>`;
+}
+
+function page(headers: IncomingHttpHeaders, prefix: string, check: AssertionCheck = null): string {
   const id = identityOf(headers);
   const email = id['x-forwarded-email'];
   const name = id['x-forwarded-name'];
@@ -148,6 +181,7 @@ ${rows(IDENTITY)}
 <div class="card"><table aria-labelledby="client">
 ${rows(CLIENT)}
 </table></div>
+${assertionSection(check)}
 <div class="row">
 ${actions}
 </div>
@@ -164,9 +198,9 @@ export interface DemoApp {
 }
 
 /** `prefix` is Gatehouse's route prefix, for the sign-out form and account link (default `/auth`). */
-export async function startDemoApp(opts: { host?: string; port?: number; prefix?: string } = {}): Promise<DemoApp> {
+export async function startDemoApp(opts: { host?: string; port?: number; prefix?: string; jwks?: () => string | null } = {}): Promise<DemoApp> {
   const prefix = opts.prefix ?? AUTH_PREFIX;
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/whoami.css') {
       res.writeHead(200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' });
@@ -186,7 +220,7 @@ export async function startDemoApp(opts: { host?: string; port?: number; prefix?
       'content-security-policy': "default-src 'none'; style-src 'self'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
       'x-content-type-options': 'nosniff',
     });
-    res.end(page(req.headers, prefix));
+    res.end(page(req.headers, prefix, await checkAssertion(req.headers, opts.jwks?.() ?? null, prefix)));
   });
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((r) => server.listen(opts.port ?? 0, host, r));
