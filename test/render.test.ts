@@ -28,7 +28,7 @@ const views: Record<string, Record<string, unknown>> = {
   'confirm-email': { csrf: EVIL, email: EVIL, notice: EVIL },
   reset: { csrf: EVIL, token: EVIL, errors: { password: EVIL, form: EVIL } },
   account: {
-    csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL },
+    csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [EVIL, 'ops'] },
     sessions: [session, { ...session, current: true }], errors: { current_password: EVIL, password: EVIL }, notice: EVIL, isAdmin: true,
   },
   'admin-confirm': {

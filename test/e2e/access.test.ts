@@ -74,6 +74,7 @@ describe('access rules at the gate', () => {
     assert.equal(await status(corp, 'POST', '/reports/q3'), 200, 'role:operator');
     assert.equal(await status(member, 'GET', '/elsewhere'), 200, 'no rule: any signed-in user');
     assert.equal((await new TestClient(gh.url).send('GET', '/healthz', { headers: json })).status, 200, 'public');
+    assert.match((await ops.get('/auth/account')).text, /Groups: finance, ops/, 'shown on the account page');
     const seenOps = upstream.requests.find((r) => r.url === '/ops/deploy')!;
     assert.equal(seenOps.headers['x-forwarded-groups'], 'finance,ops');
     assert.equal(upstream.requests.find((r) => r.url === '/elsewhere')!.headers['x-forwarded-groups'], undefined, 'absent when none');
