@@ -78,6 +78,9 @@ describe('live configuration', () => {
 
   it('notices a rewritten file by itself, once per change', async () => {
     const { live, changes, write } = await setup({ intervalMs: 25 });
+    // fs.watchFile takes its first stat asynchronously: a write before it would become the baseline and
+    // never look like a change (on a busy machine it did). Real writes come long after start-up.
+    await new Promise((r) => setTimeout(r, 200));
     write((s) => {
       s.auth.signUp = 'invite';
     });
