@@ -11,7 +11,6 @@ import type { RateLimiter } from '../security/rate-limit.js';
 import type { AuditLog } from '../audit.js';
 import { isLoopback, type TrustedProxies } from '../security/client-ip.js';
 import { gateAnswerHeaders, HSTS, SECURITY_HEADERS } from '../security/headers.js';
-import { ALL_OWN_COOKIES } from '../session/cookies.js';
 import { identityHeaders, upstreamHeaders, type ForwardContext } from './headers.js';
 import type { Forwarder, UpstreamFailure } from './forward.js';
 import { policyOf } from '../access/policy.js';
@@ -116,7 +115,6 @@ export function createGate(deps: GateDeps): Gate {
             ? 'https'
             : 'http',
       host: deps.publicUrl ? deps.publicUrl.host : typeof fwdHost === 'string' ? fwdHost : req.headers.host,
-      cookieNames: ALL_OWN_COOKIES,
       upgrade,
     };
   }

@@ -2,7 +2,7 @@
 // names listed in Connection) and in every mode, then Gatehouse adds its own. oauth2-proxy's
 // pkg/middleware/headers.go and its advisories are the reference for why each rule exists.
 import type { IncomingMessage } from 'node:http';
-import { stripCookies } from '../session/cookies.js';
+import { ALL_OWN_COOKIES, stripCookies } from '../session/cookies.js';
 import type { Principal } from '../session/sessions.js';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) plus `expect`, which undici refuses and Node already answered.
@@ -34,7 +34,6 @@ export interface ForwardContext {
   clientIp: string;
   proto: string; // http | https, as the client reached us
   host: string | undefined; // as the client reached us
-  cookieNames: readonly string[]; // Gatehouse's own cookies, removed from Cookie
   upgrade: boolean; // keep Upgrade/Connection for WebSocket handshakes
 }
 
@@ -111,7 +110,8 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext, ident
     if (listed && listed.has(name.toLowerCase().replaceAll('_', '-'))) continue;
     let value = raw[i + 1]!;
     if (rule === Rule.Cookie) {
-      const kept = value.includes('gatehouse_') ? stripCookies(value, ctx.cookieNames) : value;
+      // Both spellings of every Gatehouse cookie, whatever the scheme (an http→https move leaves old ones).
+      const kept = value.includes('gatehouse_') ? stripCookies(value, ALL_OWN_COOKIES) : value;
       if (kept === undefined) continue;
       value = kept;
     } else if (rule === Rule.Authorization && isGatehouseCredential(value)) {
