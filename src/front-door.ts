@@ -92,6 +92,7 @@ export function buildGate({ opts, services, live, forwarder, timeouts, listening
       opts.log(`host: a request for "${host.slice(0, 100)}" was sent to ${opts.publicUrl?.origin} instead (not the public URL's host; list it in GATEHOUSE_ALLOWED_HOSTS if it is yours)`),
     ),
     onStoreError: throttled(10_000, now, (err: unknown) => opts.log(`store: unavailable (${(err as Error).message}); answering 503 until it returns`)),
+    onSigningError: throttled(10_000, now, (err: unknown) => opts.log(`assertion: could not sign (${(err as Error).message}); answering 503`)),
   });
 }
 

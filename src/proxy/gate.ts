@@ -1,24 +1,27 @@
 // The hot path. Every request that is not for /auth lands here: find the session (from memory when
-// possible), then forward with identity headers — or answer 302 / 401 and send the app nothing.
-// Requests under the auth prefix go to the Hono app instead.
+// possible), then forward with identity headers — or answer 302 / 401 / 403 and send the app nothing.
+// Requests under the auth prefix go to the Hono app instead. The parts: `request-checks.ts` (framing
+// refused outright, the forwarding context), `answers.ts` (what the gate writes itself),
+// `assertions.ts` (the signed identity, cached per session), and below, the decisions.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { SettingsSource } from '../config/settings.js';
 import { readCookie, type CookieNames } from '../session/cookies.js';
-import type { ResolvedSession, SessionService } from '../session/sessions.js';
+import type { Principal, ResolvedSession, SessionService } from '../session/sessions.js';
 import { bearerApiKey, type ApiKeyService } from '../session/api-keys.js';
 import type { RateLimiter } from '../security/rate-limit.js';
 import type { AuditLog } from '../audit.js';
 import { isLoopback, type TrustedProxies } from '../security/client-ip.js';
-import { gateAnswerHeaders, HSTS, SECURITY_HEADERS } from '../security/headers.js';
-import { identityHeaders, upstreamHeaders, type ForwardContext } from './headers.js';
-import type { Forwarder, UpstreamFailure } from './forward.js';
+import { identityHeaders, upstreamHeaders } from './headers.js';
+import type { Forwarder } from './forward.js';
 import { policyOf } from '../access/policy.js';
 import { decide, normalisedPath, subjectOf, type Decision } from '../access/rules.js';
-import type { Principal } from '../session/sessions.js';
 import type { IdentitySigner } from '../access/identity-signer.js';
 import { createHostPolicy, type HostPolicy } from './hosts.js';
-import { createTunnelWatch } from './tunnels.js';
+import { createTunnelWatch, type TunnelWatch } from './tunnels.js';
+import { createAnswers, FORBIDDEN, MFA_REQUIRED, type Answers } from './answers.js';
+import { createAssertionCache, type WithAssertion } from './assertions.js';
+import { foreignOrigin, forwardContext, hasBody, malformed, pathOf } from './request-checks.js';
 
 export interface GateDeps {
   prefix: string;
@@ -45,6 +48,8 @@ export interface GateDeps {
   /** The 403 page for a signed-in user an access rule refuses. */
   forbiddenPage(principal: Principal, path: string): string;
   onStoreError(err: unknown): void;
+  /** The assertion could not be signed (the request was answered 503). */
+  onSigningError?(err: unknown): void;
   /** A request for a host that is not ours was refused or redirected (for the log). */
   onMisdirected?(host: string): void;
 }
@@ -69,299 +74,13 @@ export interface TunnelLimits {
 
 export const DEFAULT_TUNNEL_LIMITS: TunnelLimits = { handshakeMs: 60_000, idleMs: 300_000, halfCloseMs: 10_000, recheckMs: 1_000 };
 
-const UNAUTHENTICATED = JSON.stringify({ error: 'unauthenticated' });
-const UNAVAILABLE = JSON.stringify({ error: 'unavailable' });
-const FORBIDDEN_ORIGIN = JSON.stringify({ error: 'forbidden', reason: 'origin' });
-const FORBIDDEN = JSON.stringify({ error: 'forbidden' });
-const MFA_REQUIRED = JSON.stringify({ error: 'mfa_required' });
-
-
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return (q === -1 ? url : url.slice(0, q)).slice(0, 200);
-}
-
 export function createGate(deps: GateDeps): Gate {
-  const prefix = deps.prefix;
-  const secure = deps.publicUrl?.protocol === 'https:';
-  const answerHeaders = gateAnswerHeaders(secure);
-  const hosts: HostPolicy = createHostPolicy(deps.publicUrl, deps.allowedHosts ?? [], deps.trusted);
+  const core = createCore(deps);
   const limits: TunnelLimits = { ...DEFAULT_TUNNEL_LIMITS, ...deps.tunnels };
   const watch = createTunnelWatch(limits.recheckMs);
-  const identityCache = new WeakMap<ResolvedSession, string[]>();
-
-  const identityOf = (s: ResolvedSession) => {
-    let h = identityCache.get(s);
-    if (!h) identityCache.set(s, (h = identityHeaders(s.principal)));
-    return h;
-  };
-
-  function isAuthRoute(url: string): boolean {
-    return url.startsWith(prefix) && (url.length === prefix.length || url[prefix.length] === '/' || url[prefix.length] === '?');
-  }
-
-  function context(req: IncomingMessage, upgrade: boolean): ForwardContext {
-    const peer = req.socket.remoteAddress;
-    const viaTrusted = deps.trusted.any && deps.trusted.isTrusted(peer ?? '');
-    const fwdProto = viaTrusted ? req.headers['x-forwarded-proto'] : undefined;
-    const fwdHost = viaTrusted ? req.headers['x-forwarded-host'] : undefined;
-    return {
-      clientIp: deps.trusted.clientIp(peer, req.headers['x-forwarded-for']),
-      proto: deps.publicUrl
-        ? deps.publicUrl.protocol.slice(0, -1)
-        : typeof fwdProto === 'string' && /^https?$/.test(fwdProto)
-          ? fwdProto
-          : 'encrypted' in req.socket && req.socket.encrypted
-            ? 'https'
-            : 'http',
-      host: deps.publicUrl ? deps.publicUrl.host : typeof fwdHost === 'string' ? fwdHost : req.headers.host,
-      upgrade,
-    };
-  }
-
-  function failed(res: ServerResponse, kind: UpstreamFailure) {
-    const status = kind === 'timeout' ? 504 : 502;
-    const heading = kind === 'timeout' ? 'The app took too long to answer' : 'The app is not reachable';
-    page(res, status, deps.errorPage(status, heading, 'Gatehouse is running, but the app behind it did not answer. Please try again in a moment.'));
-  }
-
-  function forward(req: IncomingMessage, res: ServerResponse, session: ResolvedSession | null) {
-    const fwd = deps.forwarder;
-    if (!fwd) {
-      page(res, 404, deps.errorPage(404, 'Page not found', 'Gatehouse serves only its own routes here.'));
-      return;
-    }
-    const headers = upstreamHeaders(req, context(req, false), session ? identityOf(session) : null);
-    withAssertion(session, headers, () => fwd.forward(req, res, headers, (kind) => failed(res, kind)), (err) => unavailable(req, res, err));
-  }
-
-  // The assertion of a resolved session, kept with it: a session is re-resolved every 2 s, so claims
-  // (role, groups) are never staler than that, and signing happens at most once per 2 s per session.
-  // Requests that arrive while it is being signed wait for that one signature (a burst of requests
-  // for a fresh session must not sign hundreds of times at once).
-  const assertions = new WeakMap<ResolvedSession, { pending: Promise<string>; jwt: string | null; until: number }>();
-  let signings = 0;
-
-  /** Adds X-Forwarded-Assertion to `headers` (synchronously when cached), then runs `go`. */
-  function withAssertion(session: ResolvedSession | null, headers: string[], go: () => void, fail: (err: unknown) => void) {
-    const signer = deps.signer;
-    if (!session || !signer) return go();
-    let entry = assertions.get(session);
-    if (entry?.jwt && entry.until > Date.now()) {
-      headers.push('x-forwarded-assertion', entry.jwt);
-      return go();
-    }
-    if (!entry || entry.until <= Date.now()) {
-      const pending = signer.sign(`${session.sessionId}#${++signings}`, session.principal);
-      const made = { pending, jwt: null as string | null, until: Date.now() + 30_000 };
-      pending.then((jwt) => (made.jwt = jwt), () => assertions.delete(session));
-      assertions.set(session, (entry = made));
-    }
-    entry.pending.then((jwt) => {
-      headers.push('x-forwarded-assertion', jwt);
-      go();
-    }, fail);
-  }
-
-  /** One of Gatehouse's HTML pages, with the headers every page of ours carries. */
-  function page(res: ServerResponse, status: number, html: string) {
-    if (res.headersSent) return void res.destroy();
-    for (const [k, v] of SECURITY_HEADERS) res.setHeader(k, v);
-    if (secure) res.setHeader(HSTS[0], HSTS[1]);
-    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html) });
-    res.end(html);
-  }
-
-  /** A short answer the gate writes itself (JSON, plain text or an empty redirect). */
-  function answer(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body = '') {
-    req.resume(); // drain and discard any body: the app receives nothing
-    if (res.headersSent) return void res.destroy();
-    for (const [k, v] of answerHeaders) res.setHeader(k, v);
-    res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
-    res.end(body);
-  }
-
-  function deny(req: IncomingMessage, res: ServerResponse) {
-    const method = req.method;
-    const accept = req.headers.accept ?? '';
-    if ((method === 'GET' || method === 'HEAD') && accept.includes('text/html')) {
-      return answer(req, res, 302, { location: `${prefix}/sign-in?return_to=${encodeURIComponent(req.url ?? '/')}` });
-    }
-    answer(req, res, 401, { 'content-type': 'application/json', 'www-authenticate': 'Cookie realm="gatehouse"' }, UNAUTHENTICATED);
-  }
-
-  function unavailable(req: IncomingMessage, res: ServerResponse, err: unknown) {
-    deps.onStoreError(err);
-    req.resume();
-    const html = (req.headers.accept ?? '').includes('text/html');
-    res.setHeader('retry-after', '5');
-    if (html) page(res, 503, deps.errorPage(503, 'Temporarily unavailable', 'We cannot check your sign-in right now. Please try again in a moment.'));
-    else answer(req, res, 503, { 'content-type': 'application/json' }, UNAVAILABLE);
-  }
-
-  /** Decides, from settings only, whether this request may pass without a session. */
-  function passesWithoutSession(req: IncomingMessage): boolean {
-    const s = deps.settings.current();
-    if (s.mode === 'off') return true;
-    if (s.mode === 'hybrid' && isLoopback(req.socket.remoteAddress)) return true; // the TCP peer, never a header
-    const { rules } = policyOf(s);
-    return rules.length > 0 && decide(rules, req.method ?? 'GET', req.url ?? '/', null).outcome === 'public';
-  }
-
-  /** The access rules' verdict on a signed-in request; null when no rule can refuse anyone (hot path). */
-  function verdict(req: IncomingMessage, s: ResolvedSession): Decision | null {
-    const policy = policyOf(deps.settings.current());
-    if (!policy.restricts) return null;
-    return decide(policy.rules, req.method ?? 'GET', req.url ?? '/', subjectOf(s.principal));
-  }
-
-  /** A signed-in request: forwarded, or refused by an access rule with 403 (the app receives nothing). */
-  function admit(req: IncomingMessage, res: ServerResponse, s: ResolvedSession) {
-    const d = verdict(req, s);
-    if (!d || d.outcome === 'allow' || d.outcome === 'public') return forward(req, res, s);
-    if (d.outcome === 'malformed') return answer(req, res, 400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, 'ambiguous path\n');
-    deps.audit.record('access.denied', { userId: s.principal.userId, email: s.principal.email, ip: deps.trusted.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']), userAgent: req.headers['user-agent'] ?? null, detail: `${req.method} ${(req.url ?? '').slice(0, 200)}: ${d.reason}` });
-    const html = (req.method === 'GET' || req.method === 'HEAD') && (req.headers.accept ?? '').includes('text/html');
-    if (html && d.outcome === 'deny') return void (req.resume(), page(res, 403, deps.forbiddenPage(s.principal, pathOf(req.url ?? '/'))));
-    answer(req, res, 403, { 'content-type': 'application/json' }, d.outcome === 'mfa' ? MFA_REQUIRED : FORBIDDEN);
-  }
-
-  /** No valid session cookie: an API key, a public path, an open mode — or 302/401. */
-  function withoutSession(req: IncomingMessage, res: ServerResponse) {
-    const key = bearerApiKey(req.headers.authorization);
-    if (key) {
-      const meta = { ip: deps.trusted.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']), userAgent: req.headers['user-agent'] ?? null };
-      deps.apiKeys.resolve(key, meta).then(
-        (s) => (s ? admit(req, res, s) : refusedKey(req, res)),
-        (err) => (passesWithoutSession(req) ? forward(req, res, null) : unavailable(req, res, err)),
-      );
-      return;
-    }
-    if (passesWithoutSession(req)) return forward(req, res, null);
-    // With rules in force, an ambiguous path is refused outright rather than guessed at (architecture.md#access).
-    if (policyOf(deps.settings.current()).rules.length && normalisedPath(req.url ?? '/') === null) {
-      return answer(req, res, 400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, 'ambiguous path\n');
-    }
-    deny(req, res);
-  }
-
-  /** A presented key that is not valid: counted per client IP; past the limit, 429 instead of 401. */
-  async function refusedKey(req: IncomingMessage, res: ServerResponse) {
-    const ip = deps.trusted.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']);
-    deps.audit.record('api-key.refused', { ip, userAgent: req.headers['user-agent'] ?? null });
-    try {
-      const verdict = await deps.limits.check('api-key', ip);
-      if (!verdict.ok) {
-        return answer(req, res, 429, { 'content-type': 'application/json', 'retry-after': String(verdict.retryAfterSec) }, JSON.stringify({ error: 'rate_limited' }));
-      }
-    } catch (err) {
-      return unavailable(req, res, err);
-    }
-    if (passesWithoutSession(req)) forward(req, res, null);
-    else deny(req, res);
-  }
-
-  const handle: RequestListener = (req, res) => {
-    const url = req.url ?? '/';
-    const refusal = malformed(req);
-    if (refusal) return answer(req, res, refusal[0], { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, refusal[1] + '\n');
-    const elsewhere = hosts.misdirected(req, isAuthRoute(url) ? url.slice(prefix.length) : null);
-    if (elsewhere) {
-      deps.onMisdirected?.(req.headers.host ?? '');
-      return answer(req, res, elsewhere.status, elsewhere.headers, elsewhere.body);
-    }
-    if (isAuthRoute(url)) {
-      void deps.authApp(req, res);
-      return;
-    }
-    // Auth off means off: no identity reaches the app, even from a browser that still holds a session,
-    // so an app can never mistake a pass-through for a sign-in.
-    if (deps.settings.current().mode === 'off') return forward(req, res, null);
-    const cookie = readCookie(req.headers.cookie, deps.cookies.session);
-    if (cookie) {
-      const cached = deps.sessions.peek(cookie);
-      if (cached) return admit(req, res, cached);
-      if (cached === undefined) {
-        deps.sessions.resolve(cookie).then(
-          (s) => (s ? admit(req, res, s) : withoutSession(req, res)),
-          (err) => (passesWithoutSession(req) ? forward(req, res, null) : unavailable(req, res, err)),
-        );
-        return;
-      }
-    }
-    withoutSession(req, res);
-  };
-
-  function refuseUpgrade(socket: Duplex, status: number, reason: string, body = status === 401 ? UNAUTHENTICATED : status === 403 ? FORBIDDEN_ORIGIN : UNAVAILABLE) {
-    let head = `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\n`;
-    for (const [k, v] of answerHeaders) head += `${k}: ${v}\r\n`;
-    socket.end(`${head}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-    // Ending is not enough: bytes the client sends after the refusal are never read, its close is
-    // never seen, and the socket would stay half-open for good (found by the fuzzer).
-    socket.once('finish', () => socket.destroy());
-    setTimeout(() => socket.destroy(), 5_000).unref();
-  }
-
-  /**
-   * Cross-site WebSocket hijacking: a browser sends the victim's cookie with an upgrade that any page
-   * opens, and the Same-Origin Policy does not apply to WebSockets. A browser always sends Origin: it
-   * must be ours (or one the operator listed). Clients that are no browser send none and pass.
-   */
-  function foreignOrigin(req: IncomingMessage): boolean {
-    const origin = req.headers.origin;
-    if (origin === undefined) return false;
-    const ours = deps.publicUrl ? deps.publicUrl.origin : `${'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'}://${req.headers.host ?? ''}`;
-    const o = origin.toLowerCase();
-    return o !== ours.toLowerCase() && !(deps.allowedOrigins ?? []).some((a) => a.toLowerCase() === o);
-  }
-
-  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
-    socket.on('error', () => socket.destroy());
-    const url = req.url ?? '/';
-    const refusal = malformed(req);
-    if (refusal) return refuseUpgrade(socket, refusal[0], 'Refused', '');
-    const elsewhere = hosts.misdirected(req, null);
-    if (elsewhere) return refuseUpgrade(socket, 421, 'Misdirected Request', elsewhere.body);
-    const fwd = deps.forwarder;
-    if (isAuthRoute(url) || !fwd) return refuseUpgrade(socket, 404, 'Not Found', '');
-    // A handshake has no body; one with a body would hold it until a 101 that cannot come.
-    if (hasBody(req)) return refuseUpgrade(socket, 400, 'Bad Request', JSON.stringify({ error: 'upgrade_with_body' }));
-    if (deps.settings.current().mode !== 'off' && foreignOrigin(req)) return refuseUpgrade(socket, 403, 'Forbidden');
-    const go = (s: ResolvedSession | null, stillValid: (() => Promise<boolean>) | null) => {
-      const headers = upstreamHeaders(req, context(req, true), s ? identityOf(s) : null);
-      const open = () =>
-        fwd.upgrade(req, socket, head, headers, {
-          handshakeTimeoutMs: limits.handshakeMs,
-          idleMs: limits.idleMs,
-          halfCloseMs: limits.halfCloseMs,
-          opened: (close) => watch.add(close, stillValid),
-        });
-      withAssertion(s, headers, open, () => refuseUpgrade(socket, 503, 'Service Unavailable'));
-    };
-    const cookie = deps.settings.current().mode === 'off' ? undefined : readCookie(req.headers.cookie, deps.cookies.session);
-    const passes = () => passesWithoutSession(req);
-    if (!cookie) return passes() ? go(null, null) : refuseUpgrade(socket, 401, 'Unauthorized');
-    deps.sessions.resolve(cookie).then(
-      (s) => {
-        // The tunnel lives only as long as the session: it is checked again on the session's cadence.
-        if (s) {
-          const d = verdict(req, s);
-          if (d?.outcome === 'malformed') return refuseUpgrade(socket, 400, 'Bad Request', JSON.stringify({ error: 'ambiguous_path' }));
-          if (d && d.outcome !== 'allow' && d.outcome !== 'public') return refuseUpgrade(socket, 403, 'Forbidden', d.outcome === 'mfa' ? MFA_REQUIRED : FORBIDDEN);
-          return go(s, async () => (await deps.sessions.resolve(cookie)) !== null);
-        }
-        return passes() ? go(null, null) : refuseUpgrade(socket, 401, 'Unauthorized');
-      },
-      (err) => {
-        deps.onStoreError(err);
-        refuseUpgrade(socket, 503, 'Service Unavailable');
-      },
-    );
-  }
-
   return {
-    handle,
-    upgrade,
+    handle: (req, res) => handle(core, req, res),
+    upgrade: (req, socket, head) => upgrade(core, watch, limits, req, socket, head),
     get tunnels() {
       return watch.size;
     },
@@ -369,26 +88,189 @@ export function createGate(deps: GateDeps): Gate {
   };
 }
 
-const MAX_URL = 8192;
-
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
-}
-const MAX_HEADERS = 100;
-
-/** Requests refused before anything else looks at them: [status, message], or null. */
-function malformed(req: IncomingMessage): [number, string] | null {
-  const url = req.url ?? '';
-  if (url.length > MAX_URL) return [414, 'URI too long'];
-  if (!url.startsWith('/')) return [400, 'bad request target']; // absolute-form, "*" and the like
-  const raw = req.rawHeaders;
-  if (raw.length / 2 > MAX_HEADERS) return [431, 'too many headers'];
-  // Exactly one non-empty Host (RFC 9112 §3.2): two hosts are how proxies and apps get told different stories.
-  let hosts = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host' && ++hosts > 1) return [400, 'more than one Host header'];
-  if (!req.headers.host) return [400, 'missing Host header'];
-  if (req.method === 'TRACE' || req.method === 'TRACK' || req.method === 'CONNECT') return [405, 'method not allowed'];
-  return null;
+/** What every decision below shares: the dependencies, the answers, and the per-session caches. */
+interface GateCore {
+  deps: GateDeps;
+  answers: Answers;
+  hosts: HostPolicy;
+  withAssertion: WithAssertion;
+  /** The identity headers of a resolved session, built once per resolution. */
+  identityOf(s: ResolvedSession): string[];
+  isAuthRoute(url: string): boolean;
+  clientIp(req: IncomingMessage): string;
 }
 
+function createCore(deps: GateDeps): GateCore {
+  const prefix = deps.prefix;
+  const identityCache = new WeakMap<ResolvedSession, string[]>();
+  return {
+    deps,
+    answers: createAnswers({ prefix, secure: deps.publicUrl?.protocol === 'https:', errorPage: deps.errorPage }),
+    hosts: createHostPolicy(deps.publicUrl, deps.allowedHosts ?? [], deps.trusted),
+    withAssertion: createAssertionCache(deps.signer),
+    identityOf(s) {
+      let h = identityCache.get(s);
+      if (!h) identityCache.set(s, (h = identityHeaders(s.principal)));
+      return h;
+    },
+    isAuthRoute: (url) => url.startsWith(prefix) && (url.length === prefix.length || url[prefix.length] === '/' || url[prefix.length] === '?'),
+    clientIp: (req) => deps.trusted.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']),
+  };
+}
+
+function handle(core: GateCore, req: IncomingMessage, res: ServerResponse): void {
+  const { deps, answers } = core;
+  const url = req.url ?? '/';
+  const refusal = malformed(req);
+  if (refusal) return answers.refuse(req, res, refusal[0], refusal[1]);
+  const elsewhere = core.hosts.misdirected(req, core.isAuthRoute(url) ? url.slice(deps.prefix.length) : null);
+  if (elsewhere) {
+    deps.onMisdirected?.(req.headers.host ?? '');
+    return answers.answer(req, res, elsewhere.status, elsewhere.headers, elsewhere.body);
+  }
+  if (core.isAuthRoute(url)) return void deps.authApp(req, res);
+  // Auth off means off: no identity reaches the app, even from a browser that still holds a session,
+  // so an app can never mistake a pass-through for a sign-in.
+  if (deps.settings.current().mode === 'off') return forward(core, req, res, null);
+  const cookie = readCookie(req.headers.cookie, deps.cookies.session);
+  if (cookie) {
+    const cached = deps.sessions.peek(cookie);
+    if (cached) return admit(core, req, res, cached);
+    if (cached === undefined) {
+      deps.sessions.resolve(cookie).then(
+        (s) => (s ? admit(core, req, res, s) : withoutSession(core, req, res)),
+        (err) => storeFailed(core, req, res, err),
+      );
+      return;
+    }
+  }
+  withoutSession(core, req, res);
+}
+
+function forward(core: GateCore, req: IncomingMessage, res: ServerResponse, session: ResolvedSession | null): void {
+  const fwd = core.deps.forwarder;
+  if (!fwd) return core.answers.notFound(res);
+  const headers = upstreamHeaders(req, forwardContext(req, false, core.deps.trusted, core.deps.publicUrl), session ? core.identityOf(session) : null);
+  core.withAssertion(
+    session,
+    headers,
+    () => fwd.forward(req, res, headers, (kind) => core.answers.upstreamFailed(res, kind)),
+    (err) => {
+      core.deps.onSigningError?.(err);
+      core.answers.unavailable(req, res);
+    },
+  );
+}
+
+/** The store failed while finding who is asking: open paths still pass, anything else is 503. */
+function storeFailed(core: GateCore, req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  if (passesWithoutSession(core, req)) return forward(core, req, res, null);
+  core.deps.onStoreError(err);
+  core.answers.unavailable(req, res);
+}
+
+/** Decides, from settings only, whether this request may pass without a session. */
+function passesWithoutSession(core: GateCore, req: IncomingMessage): boolean {
+  const s = core.deps.settings.current();
+  if (s.mode === 'off') return true;
+  if (s.mode === 'hybrid' && isLoopback(req.socket.remoteAddress)) return true; // the TCP peer, never a header
+  const { rules } = policyOf(s);
+  return rules.length > 0 && decide(rules, req.method ?? 'GET', req.url ?? '/', null).outcome === 'public';
+}
+
+/** The access rules' verdict on a signed-in request; null when no rule can refuse anyone (hot path). */
+function verdict(core: GateCore, req: IncomingMessage, s: ResolvedSession): Decision | null {
+  const policy = policyOf(core.deps.settings.current());
+  if (!policy.restricts) return null;
+  return decide(policy.rules, req.method ?? 'GET', req.url ?? '/', subjectOf(s.principal));
+}
+
+/** A signed-in request: forwarded, or refused by an access rule with 403 (the app receives nothing). */
+function admit(core: GateCore, req: IncomingMessage, res: ServerResponse, s: ResolvedSession): void {
+  const { deps, answers } = core;
+  const d = verdict(core, req, s);
+  if (!d || d.outcome === 'allow' || d.outcome === 'public') return forward(core, req, res, s);
+  if (d.outcome === 'malformed') return answers.refuse(req, res, 400, 'ambiguous path');
+  deps.audit.record('access.denied', { userId: s.principal.userId, email: s.principal.email, ip: core.clientIp(req), userAgent: req.headers['user-agent'] ?? null, detail: `${req.method} ${(req.url ?? '').slice(0, 200)}: ${d.reason}` });
+  const html = (req.method === 'GET' || req.method === 'HEAD') && (req.headers.accept ?? '').includes('text/html');
+  if (html && d.outcome === 'deny') return void (req.resume(), answers.page(res, 403, deps.forbiddenPage(s.principal, pathOf(req.url ?? '/'))));
+  answers.answer(req, res, 403, { 'content-type': 'application/json' }, d.outcome === 'mfa' ? MFA_REQUIRED : FORBIDDEN);
+}
+
+/** No valid session cookie: an API key, a public path, an open mode — or 302/401. */
+function withoutSession(core: GateCore, req: IncomingMessage, res: ServerResponse): void {
+  const { deps } = core;
+  const key = bearerApiKey(req.headers.authorization);
+  if (key) {
+    deps.apiKeys.resolve(key, { ip: core.clientIp(req), userAgent: req.headers['user-agent'] ?? null }).then(
+      (s) => (s ? admit(core, req, res, s) : refusedKey(core, req, res)),
+      (err) => storeFailed(core, req, res, err),
+    );
+    return;
+  }
+  if (passesWithoutSession(core, req)) return forward(core, req, res, null);
+  // With rules in force, an ambiguous path is refused outright rather than guessed at (architecture.md#access).
+  if (policyOf(deps.settings.current()).rules.length && normalisedPath(req.url ?? '/') === null) return core.answers.refuse(req, res, 400, 'ambiguous path');
+  core.answers.signInFirst(req, res);
+}
+
+/** A presented key that is not valid: counted per client IP; past the limit, 429 instead of 401. */
+async function refusedKey(core: GateCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const ip = core.clientIp(req);
+  core.deps.audit.record('api-key.refused', { ip, userAgent: req.headers['user-agent'] ?? null });
+  try {
+    const verdict = await core.deps.limits.check('api-key', ip);
+    if (!verdict.ok) {
+      return core.answers.answer(req, res, 429, { 'content-type': 'application/json', 'retry-after': String(verdict.retryAfterSec) }, JSON.stringify({ error: 'rate_limited' }));
+    }
+  } catch (err) {
+    core.deps.onStoreError(err);
+    return core.answers.unavailable(req, res);
+  }
+  if (passesWithoutSession(core, req)) forward(core, req, res, null);
+  else core.answers.signInFirst(req, res);
+}
+
+/**
+ * An `Upgrade:` request (WebSocket): the same decisions as `handle`, then a tunnel that lives only as
+ * long as its session — checked again on the session's cadence (tunnels.ts).
+ */
+function upgrade(core: GateCore, watch: TunnelWatch, limits: TunnelLimits, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const { deps, answers } = core;
+  socket.on('error', () => socket.destroy());
+  const refusal = malformed(req);
+  if (refusal) return answers.refuseUpgrade(socket, refusal[0], 'Refused', '');
+  const elsewhere = core.hosts.misdirected(req, null);
+  if (elsewhere) return answers.refuseUpgrade(socket, 421, 'Misdirected Request', elsewhere.body);
+  const fwd = deps.forwarder;
+  if (core.isAuthRoute(req.url ?? '/') || !fwd) return answers.refuseUpgrade(socket, 404, 'Not Found', '');
+  // A handshake has no body; one with a body would hold it until a 101 that cannot come.
+  if (hasBody(req)) return answers.refuseUpgrade(socket, 400, 'Bad Request', JSON.stringify({ error: 'upgrade_with_body' }));
+  const off = deps.settings.current().mode === 'off';
+  if (!off && foreignOrigin(req, deps.publicUrl, deps.allowedOrigins ?? [])) return answers.refuseUpgrade(socket, 403, 'Forbidden');
+  const go = (s: ResolvedSession | null, stillValid: (() => Promise<boolean>) | null) => {
+    const headers = upstreamHeaders(req, forwardContext(req, true, deps.trusted, deps.publicUrl), s ? core.identityOf(s) : null);
+    const opened = (close: () => void) => watch.add(close, stillValid);
+    const open = () => fwd.upgrade(req, socket, head, headers, { handshakeTimeoutMs: limits.handshakeMs, idleMs: limits.idleMs, halfCloseMs: limits.halfCloseMs, opened });
+    core.withAssertion(s, headers, open, (err) => {
+      deps.onSigningError?.(err);
+      answers.refuseUpgrade(socket, 503, 'Service Unavailable');
+    });
+  };
+  const anonymous = () => (passesWithoutSession(core, req) ? go(null, null) : answers.refuseUpgrade(socket, 401, 'Unauthorized'));
+  const cookie = off ? undefined : readCookie(req.headers.cookie, deps.cookies.session);
+  if (!cookie) return anonymous();
+  deps.sessions.resolve(cookie).then(
+    (s) => {
+      if (!s) return anonymous();
+      const d = verdict(core, req, s);
+      if (d?.outcome === 'malformed') return answers.refuseUpgrade(socket, 400, 'Bad Request', JSON.stringify({ error: 'ambiguous_path' }));
+      if (d && d.outcome !== 'allow' && d.outcome !== 'public') return answers.refuseUpgrade(socket, 403, 'Forbidden', d.outcome === 'mfa' ? MFA_REQUIRED : FORBIDDEN);
+      go(s, async () => (await deps.sessions.resolve(cookie)) !== null);
+    },
+    (err) => {
+      deps.onStoreError(err);
+      answers.refuseUpgrade(socket, 503, 'Service Unavailable');
+    },
+  );
+}
