@@ -79,6 +79,9 @@ async function takeChallenge(c: AuthContext, kind: TokenKind): Promise<{ challen
   return token ? { challenge, userId: token.userId } : null;
 }
 
+/** The library base64url-encodes a challenge given as text; given the bytes, it sends our string as is. */
+const bytesOf = (challenge: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(challenge, 'base64url'));
+
 /** The WebAuthn user handle: the user's opaque id, which is no personal data. */
 const userHandle = (userId: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(userId, 'utf8'));
 
@@ -91,7 +94,7 @@ export async function registrationOptions(c: AuthContext, user: User): Promise<P
     userName: user.email,
     userDisplayName: user.name,
     userID: userHandle(user.id),
-    challenge: await beginChallenge(c, 'passkey-register', user.id),
+    challenge: bytesOf(await beginChallenge(c, 'passkey-register', user.id)),
     timeout: CHALLENGE_TTL_MS,
     attestationType: 'none',
     // The same authenticator twice would be one passkey under two names.
@@ -153,7 +156,7 @@ export async function authenticationOptions(c: AuthContext, user: User | null = 
   const allow = user ? (await c.var.deps.store.listPasskeys(user.id)).map((k) => ({ id: k.id, transports: k.transports })) : undefined;
   return generateAuthenticationOptions({
     rpID: relyingParty(c).id,
-    challenge: await beginChallenge(c, 'passkey-sign-in', user?.id ?? null),
+    challenge: bytesOf(await beginChallenge(c, 'passkey-sign-in', user?.id ?? null)),
     timeout: CHALLENGE_TTL_MS,
     userVerification: 'preferred',
     allowCredentials: allow,
