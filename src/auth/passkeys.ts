@@ -36,6 +36,9 @@ export function mountPasskeys(app: Hono<AuthEnv>, deps: AuthServices): void {
 
   app.get(base, requireSession({ redirect: 302, returnTo: base }), (c) => passkeysPage(c, noticeOf(c.req.query('done'))));
 
+  // The add form posts here only if passkeys.js did not take it over (it is hidden until the script runs).
+  app.post(base, (c) => c.redirect(base, 303));
+
   app.post(`${base}/options`, ...signedInJson, async (c) => {
     const user = await deps.store.findUserById(signedIn(c).principal.userId);
     if (!user) return jsonError(c, 401, 'unauthenticated', 'Please sign in again.');
