@@ -203,7 +203,7 @@ export async function verifyAssertion(c: AuthContext, response: unknown, forUser
 }
 
 /**
- * For the two-step sign-in (architecture.md#mfa): checks that `response` is a passkey of `user`
+ * For the two-step sign-in (architecture.md#passkeys): checks that `response` is a passkey of `user`
  * signing this browser's pending challenge, which authenticationOptions(c, user) issued. Counts
  * towards the user's lockout like a wrong code.
  */

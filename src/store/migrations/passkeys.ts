@@ -1,4 +1,4 @@
-// Passkeys (WebAuthn credentials), one row per credential (architecture.md#mfa). The credential id is
+// Passkeys (WebAuthn credentials), one row per credential (architecture.md#passkeys). The credential id is
 // the primary key: it is what an authenticator hands back at sign-in, before anyone knows the user.
 // It is base64url (ASCII) of up to 1023 bytes, so MySQL keeps it in an ascii column: 1400 bytes fit
 // an InnoDB index where 1400 utf8mb4 characters would not. Transports are few short words, stored
