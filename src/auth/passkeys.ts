@@ -115,6 +115,11 @@ export function mountPasskeys(app: Hono<AuthEnv>, deps: AuthServices): void {
       return refusal(c, outcome.reason, outcome.user?.email ?? null);
     }
     const { user, passkey } = outcome;
+    // As for a password: with mail on, an unconfirmed address does not sign in (sign-in.ts).
+    if (deps.mailer() && !user.emailVerified) {
+      audit(c, 'sign-in.unverified', { userId: user.id, email: user.email });
+      return jsonError(c, 403, 'unverified', 'Confirm your email address first: sign in with your password to get a new link.');
+    }
     await startSession(c, user, 'passkey');
     audit(c, 'passkey.used', { userId: user.id, email: user.email, detail: passkey.name });
     audit(c, 'sign-in.success', { userId: user.id, email: user.email, detail: 'passkey' });
@@ -186,7 +191,7 @@ function jsonError(c: AuthContext, status: 400 | 401 | 403 | 409 | 415 | 429, er
 }
 
 /** The JSON body as an object, or null (the handlers treat a missing field as a refusal). */
-async function jsonBody(c: AuthContext): Promise<Record<string, unknown> | null> {
+export async function jsonBody(c: AuthContext): Promise<Record<string, unknown> | null> {
   try {
     const v: unknown = await c.req.json();
     return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
@@ -206,9 +211,10 @@ async function limitedJson(c: AuthContext, kind: LimitKind): Promise<Response | 
 /**
  * CSRF for the JSON endpoints: a JSON body, from our own origin (a browser's fetch always names it),
  * carrying the page's token in X-CSRF-Token. `boundToSession`: the token of a signed-in page; else a
- * signed-out page's token (unbound) counts too, like the sign-in form's.
+ * signed-out page's token (unbound) counts too, like the sign-in form's. Exported for the two-step
+ * sign-in's passkey endpoints, which the same script (passkeys.js) calls.
  */
-function jsonCsrf(boundToSession: boolean): MiddlewareHandler<AuthEnv> {
+export function jsonCsrf(boundToSession: boolean): MiddlewareHandler<AuthEnv> {
   return async function jsonCsrf(c, next) {
     if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return jsonError(c, 415, 'json_required', 'Send a JSON body.');
     if (c.get('origin') !== 'same-origin') {

@@ -3,7 +3,7 @@
 // http://localhost:PORT — a secure context with a domain name, as WebAuthn requires (never 127.0.0.1).
 // Register a passkey on the account page, sign out, sign in with the passkey alone, see the app,
 // remove it, and see passkey sign-in refused. Screenshots of the passkeys page and the sign-in page,
-// light and dark, desktop and phone, go to test/artifacts/passkeys-*.png (gitignored).
+// light and dark, desktop and phone (and 320px), go to test/artifacts/passkeys-*.png (gitignored).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { REPO, startTestGatehouse, type TestGatehouse } from '../support/gatehou
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
 const ARTIFACTS = join(REPO, 'test/artifacts');
-const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 }, narrow: { width: 320, height: 640 } } as const;
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -42,7 +42,7 @@ function watch(page: Page, expected: RegExp[] = []): string[] {
   return problems;
 }
 
-/** Four screenshots of what the page shows now: desktop and phone, light and dark. */
+/** Screenshots of what the page shows now: desktop, phone and a 320px phone, light and dark; none scrolls sideways. */
 async function gallery(page: Page, name: string): Promise<void> {
   for (const [label, viewport] of Object.entries(VIEWPORTS)) {
     await page.setViewportSize(viewport);

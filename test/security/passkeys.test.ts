@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { startTestGatehouse, withGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { GENEROUS_LIMITS, startTestGatehouse, withGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { csrfFrom, TestClient, type Reply } from '../support/client.js';
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
 import { authenticationOptions, verifyPasskeyForUser } from '../../src/auth/webauthn.js';
@@ -329,6 +329,44 @@ describe('passkeys for the two-step sign-in (verifyPasskeyForUser)', () => {
     const bobs = await begin(bob.user);
     const swapped = await verifyPasskeyForUser(contextFor(real, bobs.cookie).c, alice.user, alice.b.authenticator.authenticate({ ...bobs.options, allowCredentials: [] }));
     assert.deepEqual([swapped.ok, !swapped.ok && swapped.reason], [false, 'challenge']);
+  });
+});
+
+describe('passkey limits and expiry (a clock the test moves)', () => {
+  let g: TestGatehouse;
+  let origin: string;
+  let clock = Date.now();
+  before(async () => {
+    const p = await freePort();
+    origin = `http://localhost:${p}`;
+    g = await startTestGatehouse({
+      port: p, publicUrl: new URL(origin), allowedHosts: [`127.0.0.1:${p}`], now: () => clock,
+      limits: { ...GENEROUS_LIMITS, perIp: { ...GENEROUS_LIMITS.perIp, passkey: { limit: 3, windowMs: 60_000 } } },
+    });
+  });
+  after(() => g?.stop());
+
+  const json = (c: TestClient, path: string, body: unknown, csrf: string) =>
+    c.send('POST', path, { headers: { 'content-type': 'application/json', origin, 'sec-fetch-site': 'same-origin', 'x-csrf-token': csrf }, body: JSON.stringify(body) });
+
+  it('a challenge dies after 5 minutes; beginning ceremonies is rate-limited per IP', async () => {
+    const b = new TestClient(g.url, origin);
+    await b.signUp('clock@example.com', 'a long enough password');
+    const authenticator = new SoftAuthenticator(origin);
+    const csrf = await b.csrf('/auth/account/passkeys');
+    const options = JSON.parse((await json(b, '/auth/account/passkeys/options', {}, csrf)).text);
+    clock += 5 * 60_000 + 1;
+    const late = await json(b, '/auth/account/passkeys/verify', { name: 'Late', response: authenticator.register(options) }, csrf);
+    assert.equal(late.status, 400);
+    assert.equal(JSON.parse(late.text).error, 'challenge');
+
+    const visitor = new TestClient(g.url, origin);
+    const signInCsrf = await visitor.csrf('/auth/sign-in');
+    for (let i = 0; i < 3; i++) assert.equal((await json(visitor, '/auth/passkeys/sign-in/options', {}, signInCsrf)).status, 200);
+    const over = await json(visitor, '/auth/passkeys/sign-in/options', {}, signInCsrf);
+    assert.equal(over.status, 429);
+    assert.ok(Number(over.headers['retry-after']) > 0);
+    assert.equal(JSON.parse(over.text).error, 'rate_limited');
   });
 });
 
