@@ -22,7 +22,12 @@ export type AuditEvent =
   | 'csrf.refused'
   | 'access.denied'
   | 'api-key.used'
-  | 'api-key.refused';
+  | 'api-key.refused'
+  | 'passkey.added'
+  | 'passkey.renamed'
+  | 'passkey.removed'
+  | 'passkey.used'
+  | 'passkey.refused';
 
 export interface AuditLog {
   record(event: AuditEvent, fields: { userId?: string | null; email?: string | null; ip?: string | null; userAgent?: string | null; detail?: string }): void;

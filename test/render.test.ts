@@ -31,6 +31,11 @@ const views: Record<string, Record<string, unknown>> = {
     csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [EVIL, 'ops'] },
     sessions: [session, { ...session, current: true }], errors: { current_password: EVIL, password: EVIL }, notice: EVIL, isAdmin: true,
   },
+  passkeys: {
+    csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [] }, unavailable: null, defaultName: EVIL,
+    optionsUrl: '/auth/account/passkeys/options', verifyUrl: '/auth/account/passkeys/verify', notice: EVIL, error: EVIL,
+    passkeys: [{ id: EVIL, name: EVIL, createdAt: at, lastUsedAt: null, kind: EVIL, removeHref: EVIL }, { id: 'k2', name: 'Phone', createdAt: at, lastUsedAt: at, kind: 'Security key', removeHref: '/auth/account/passkeys/remove?id=k2' }],
+  },
   'admin-confirm': {
     csrf: EVIL, heading: EVIL, effect: EVIL, button: EVIL, danger: true, action: '/auth/admin/users/u1/delete', cancel: '/auth/admin',
     subject: { title: EVIL, badge: EVIL, detail: EVIL },
@@ -60,8 +65,10 @@ describe('views', () => {
   for (const view of Object.keys(views)) {
     it(`${view} escapes hostile input everywhere and has no inline script or style`, () => {
       const html = render(view);
-      assert.deepEqual(html.match(/<script[^>]*>[^<]*<\/script>/gi), ['<script src="/auth/assets/gatehouse.js" defer></script>'], 'one script, external');
-      assert.equal((html.match(/<script/gi) ?? []).length, 1);
+      // gatehouse.js everywhere; the WebAuthn library and passkeys.js only where a passkey form is.
+      const scripts = ['gatehouse.js', ...(view === 'passkeys' ? ['webauthn.js', 'passkeys.js'] : [])].map((f) => `<script src="/auth/assets/${f}" defer></script>`);
+      assert.deepEqual(html.match(/<script[^>]*>[^<]*<\/script>/gi), scripts, 'external scripts only');
+      assert.equal((html.match(/<script/gi) ?? []).length, scripts.length);
       assert.doesNotMatch(html, /<img/i);
       assert.ok(!html.includes(EVIL), 'the raw hostile string never reaches the page');
       const markup = markupOf(html);
@@ -99,6 +106,26 @@ describe('views', () => {
     assert.deepEqual(action('account'), ['/auth/account/sessions/revoke', '/auth/account/password']);
     assert.deepEqual(action('sign-in').length, 1);
     assert.match(forms(render('sign-in', { prefix: '/login' }))[0]!, /action="\/login\/sign-in"/, 'the prefix is honoured');
+  });
+
+  it('passkeys: sign-in offers a passkey form hidden until passkeys.js shows it; the account page lists and names them', () => {
+    const signIn = render('sign-in', { passkeySignIn: { optionsUrl: '/auth/passkeys/sign-in/options', verifyUrl: '/auth/passkeys/sign-in/verify' } });
+    const [passkeyForm, passwordForm] = forms(signIn);
+    assert.match(passkeyForm!, /<form method="post" action="\/auth\/sign-in" class="form passkey-sign-in" data-passkey="sign-in" data-options="\/auth\/passkeys\/sign-in\/options" data-verify="\/auth\/passkeys\/sign-in\/verify" hidden>/);
+    assert.match(passkeyForm!, /<button class="button button-secondary" type="submit">Sign in with a passkey<\/button>/);
+    assert.match(passkeyForm!, /name="return_to" value="&quot;/, 'return_to escaped');
+    assert.match(passwordForm!, /name="password"/);
+    assert.match(signIn, /<script src="\/auth\/assets\/webauthn.js" defer><\/script>\s*<script src="\/auth\/assets\/passkeys.js" defer><\/script>/);
+    assert.doesNotMatch(render('sign-in'), /passkey/i, 'no passkey form or script where passkeys cannot work');
+
+    const page = render('passkeys');
+    assert.deepEqual(forms(page).map((f) => /action="([^"]*)"/.exec(f)![1]), ['/auth/account/passkeys/rename', '/auth/account/passkeys/rename', '/auth/account/passkeys']);
+    assert.match(page, /<a class="button button-small button-danger" href="&quot;[^"]*" aria-label="Remove &quot;/);
+    assert.match(page, /never used/);
+    assert.match(page, /<p class="hint gap" data-passkey-unsupported>/);
+    const ip = render('passkeys', { unavailable: 'Passkeys need a domain name.', passkeys: [] });
+    assert.match(ip, /<p class="alert" role="alert">Passkeys need a domain name.<\/p>/);
+    assert.doesNotMatch(ip, /data-passkey="register"|webauthn\.js/);
   });
 
   it('sign-in: heading, autocomplete, return_to, links, and an error tied to the fields', () => {

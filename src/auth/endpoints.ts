@@ -11,10 +11,14 @@ import { checkMode, originalRequest, redirectsToSignIn, signInLocation } from '.
 import { policyOf } from '../access/policy.js';
 import { audit } from './audit.js';
 import { decide, subjectOf } from '../access/rules.js';
+import { WEBAUTHN_BROWSER_BUNDLE } from './webauthn.js';
 
 // From src/auth (tsx) and from dist/auth (compiled) alike, ../../docs is the package root's docs/.
 const AGENT_GUIDE = new URL('../../docs/agent-skill.md', import.meta.url);
-const ASSETS: Record<string, string> = { 'gatehouse.css': 'text/css; charset=utf-8', 'gatehouse.js': 'text/javascript; charset=utf-8' };
+const JS = 'text/javascript; charset=utf-8';
+const ASSETS: Record<string, string> = { 'gatehouse.css': 'text/css; charset=utf-8', 'gatehouse.js': JS, 'passkeys.js': JS, 'webauthn.js': JS };
+/** Assets served read-only from an installed package instead of views/assets. */
+const PACKAGE_ASSETS: Record<string, string> = { 'webauthn.js': WEBAUTHN_BROWSER_BUNDLE };
 
 export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
   const P = deps.prefix;
@@ -23,7 +27,7 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
     const file = c.req.param('file');
     const type = ASSETS[file];
     if (!type) return errorPage(c, 404, 'Not found', 'There is no such file.');
-    const body = await readFile(join(deps.viewsDir, 'assets', file));
+    const body = await readFile(PACKAGE_ASSETS[file] ?? join(deps.viewsDir, 'assets', file));
     c.header('cache-control', 'public, max-age=3600');
     return c.body(body, 200, { 'content-type': type });
   });

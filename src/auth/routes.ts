@@ -14,6 +14,7 @@ import { mountSignIn } from './sign-in.js';
 import { mountSignUp } from './sign-up.js';
 import { mountSignOut } from './sign-out.js';
 import { mountAccount } from './account.js';
+import { mountPasskeys } from './passkeys.js';
 import { mountPasswordReset } from './reset.js';
 import { mountSocialLogin } from '../oidc/routes.js';
 import { mountAdmin } from './admin.js';
@@ -40,6 +41,7 @@ export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   mountSignUp(app, deps);
   mountSignOut(app, deps);
   mountAccount(app, deps);
+  mountPasskeys(app, deps);
   mountPasswordReset(app, deps);
   mountSocialLogin(app, deps);
   mountAdmin(app, deps);

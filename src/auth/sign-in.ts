@@ -9,6 +9,7 @@ import { csrf, csrfToken } from './middleware/csrf.js';
 import { page, providerButtons } from './pages.js';
 import { withReturnTo } from './views.js';
 import { startSession } from './start-session.js';
+import { passkeySignInLinks } from './passkeys.js';
 import { MAX_PASSWORD_LENGTH, passwordLength } from '../security/password.js';
 import { safeReturnTo } from '../security/redirect.js';
 import type { User } from '../store/types.js';
@@ -32,6 +33,7 @@ function signInPage(c: AuthContext, data: SignInForm, status = 200): Response {
     signUpOpen: settings.current().signUp !== 'invite',
     signUpHref: withReturnTo(`${c.var.deps.prefix}/sign-up`, data.returnTo),
     resetAvailable: mailer() !== null,
+    passkeySignIn: passkeySignInLinks(c),
   }, status);
 }
 

@@ -49,6 +49,8 @@ export interface SignInView {
   signUpOpen: boolean;
   signUpHref: string;
   resetAvailable: boolean;
+  /** The passkey button's endpoints (passkeys.ts); absent or null where passkeys cannot work. */
+  passkeySignIn?: { optionsUrl: string; verifyUrl: string } | null;
 }
 
 export interface SignUpView {
@@ -121,6 +123,29 @@ export interface AccountView {
   notice: string | null;
 }
 
+export interface PasskeyRow {
+  id: string;
+  name: string;
+  createdAt: Stamp;
+  lastUsedAt: Stamp | null;
+  /** Where it lives, in words: "Device or password manager", "Security key". */
+  kind: string;
+  removeHref: string;
+}
+
+export interface PasskeysView {
+  csrf: string;
+  user: Principal;
+  passkeys: PasskeyRow[];
+  /** Why passkeys cannot work at this address (an IP, plain http), or null. */
+  unavailable: string | null;
+  defaultName: string;
+  optionsUrl: string;
+  verifyUrl: string;
+  notice: string | null;
+  error: string | null;
+}
+
 export interface AdminConfirmView {
   csrf: string;
   heading: string;
@@ -188,6 +213,7 @@ export interface Views {
   'confirm-email': ConfirmEmailView;
   reset: ResetView;
   account: AccountView;
+  passkeys: PasskeysView;
   'admin-confirm': AdminConfirmView;
   admin: AdminView;
 }

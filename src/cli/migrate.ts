@@ -25,6 +25,7 @@ interface Copied {
   identities: number;
   keys: number;
   invitations: number;
+  passkeys?: number;
 }
 
 export async function migrateCommand(args: string[], io: Io): Promise<number> {
@@ -132,6 +133,8 @@ async function copyAll(source: Store, target: Store, users: User[], copied: Copi
       copied.users++;
     }
     for (const identity of await source.listIdentities(user.id)) if (await skipDuplicate(() => target.linkIdentity(identity))) copied.identities++;
+    // Passkeys keep working after the move: they are bound to the public URL, not to the database.
+    for (const passkey of await source.listPasskeys(user.id)) if (await skipDuplicate(() => target.createPasskey(passkey))) copied.passkeys = (copied.passkeys ?? 0) + 1;
   }
   for (const key of await source.listApiKeys()) {
     if (await skipDuplicate(() => target.createApiKey(key))) copied.keys++;
@@ -165,5 +168,5 @@ async function allUsers(store: Store): Promise<User[]> {
 }
 
 function summary(c: Copied): string {
-  return `${c.users} user(s), ${c.identities} social login(s), ${c.keys} API key(s), ${c.invitations} invitation(s)`;
+  return `${c.users} user(s), ${c.identities} social login(s), ${c.keys} API key(s), ${c.invitations} invitation(s)${c.passkeys ? `, ${c.passkeys} passkey(s)` : ''}`;
 }

@@ -128,34 +128,42 @@ function assertionSection(check: AssertionCheck): string {
   return `<h2 id="signed">Signed identity</h2>\n<div class="card pad">${body}</div>`;
 }
 
-function page(headers: IncomingHttpHeaders, prefix: string, check: AssertionCheck = null): string {
-  const id = identityOf(headers);
+/** The top of the page: who the headers say is signed in, and what one can do from here. */
+function heroOf(id: Record<string, string | null>, prefix: string): { hero: string; sub: string; actions: string } {
   const email = id['x-forwarded-email'];
   const name = id['x-forwarded-name'];
-  const rows = (names: string[]) =>
-    names
-      .map((h) => `<tr><th scope="row">${escapeHtml(h)}</th><td>${id[h] === null ? '<span class="none">not sent</span>' : escapeHtml(id[h]!)}</td></tr>`)
-      .join('\n');
   const meta = [
     name ? `<span>${escapeHtml(name)}</span>` : '',
     id['x-forwarded-role'] ? `<span class="badge">${escapeHtml(id['x-forwarded-role'])}</span>` : '',
     id['x-forwarded-provider'] ? `<span>via ${escapeHtml(id['x-forwarded-provider'])}</span>` : '',
   ].join('');
   const p = escapeHtml(prefix);
-  const hero = email
-    ? `<div class="avatar" aria-hidden="true">${escapeHtml(initialsOf(name, email))}</div>
-<div><h1><span class="lead">Signed in as </span>${escapeHtml(email)}</h1><p class="meta">${meta}</p></div>`
-    : `<div class="avatar avatar-none" aria-hidden="true">?</div>
-<div><h1>No identity headers</h1><p class="meta">Nobody is signed in for this request.</p></div>`;
-  const sub = email
-    ? 'This demo app never saw a password. Everything it knows about you comes from the headers Gatehouse adds to each request.'
-    : 'Auth is off, or this path is public, so Gatehouse sent no identity. Turn it on with <code>gatehouse auth enable</code>.';
-  const actions = email
-    ? `<form method="post" action="${p}/sign-out"><button class="primary" type="submit">Sign out</button></form>
+  if (!email) {
+    return {
+      hero: `<div class="avatar avatar-none" aria-hidden="true">?</div>
+<div><h1>No identity headers</h1><p class="meta">Nobody is signed in for this request.</p></div>`,
+      sub: 'Auth is off, or this path is public, so Gatehouse sent no identity. Turn it on with <code>gatehouse auth enable</code>.',
+      actions: `<a class="link primary" href="${p}/sign-in">Sign in</a>
+<a class="link" href="/api/whoami">View as JSON</a>`,
+    };
+  }
+  return {
+    hero: `<div class="avatar" aria-hidden="true">${escapeHtml(initialsOf(name, email))}</div>
+<div><h1><span class="lead">Signed in as </span>${escapeHtml(email)}</h1><p class="meta">${meta}</p></div>`,
+    sub: 'This demo app never saw a password. Everything it knows about you comes from the headers Gatehouse adds to each request.',
+    actions: `<form method="post" action="${p}/sign-out"><button class="primary" type="submit">Sign out</button></form>
 <a class="link" href="${p}/account">Your account</a>
-<a class="link" href="/api/whoami">View as JSON</a>`
-    : `<a class="link primary" href="${p}/sign-in">Sign in</a>
-<a class="link" href="/api/whoami">View as JSON</a>`;
+<a class="link" href="/api/whoami">View as JSON</a>`,
+  };
+}
+
+function page(headers: IncomingHttpHeaders, prefix: string, check: AssertionCheck = null): string {
+  const id = identityOf(headers);
+  const rows = (names: string[]) =>
+    names
+      .map((h) => `<tr><th scope="row">${escapeHtml(h)}</th><td>${id[h] === null ? '<span class="none">not sent</span>' : escapeHtml(id[h]!)}</td></tr>`)
+      .join('\n');
+  const { hero, sub, actions } = heroOf(id, prefix);
   return `<!doctype html>
 <html lang="en">
 <head>

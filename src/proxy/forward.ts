@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { downstreamHeaders } from './headers.js';
 import { openUpgrade, type TunnelOptions } from './upgrade.js';
+import { hasBody } from './request-checks.js';
 
 export type { TunnelOptions } from './upgrade.js';
 
@@ -55,74 +56,12 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   pool.on('connect', () => connectionsOpened++);
   const upstreamHost = url.hostname;
   const upstreamPort = Number(url.port || 80);
-  let reachable = true;
-  const markReachable = (now: boolean) => {
-    if (now === reachable) return;
-    reachable = now;
-    opts.onReachable?.(now);
-  };
+  const reachability = createReachability(opts.onReachable);
 
   return {
     forward(req, res, headers, onFailure) {
-      const method = req.method ?? 'GET';
-      // A request has a body when it says so; GET/HEAD without framing headers carry none.
-      const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-      let started = false;
-      let ctrl: Dispatcher.DispatchController | undefined;
-      const onClose = () => {
-        if (!res.writableFinished && ctrl && !ctrl.aborted) ctrl.abort(new Error('client went away'));
-      };
-      res.once('close', onClose);
-      const onDrain = () => ctrl?.resume();
-
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart(controller) {
-          ctrl = controller;
-        },
-        onResponseStart(controller, statusCode, resHeaders, statusMessage) {
-          if (statusCode < 200) return; // 1xx: Node answers Expect itself; others are not relayed
-          started = true;
-          if (!reachable) markReachable(true);
-          res.writeHead(statusCode, statusMessage, downstreamHeaders(resHeaders, ownCookies));
-          // Server-sent events: the client needs the head before the first event. Everything else sends
-          // the head with the first chunk — one write instead of two on the hot path.
-          const type = resHeaders['content-type'];
-          if (typeof type === 'string' && type.startsWith('text/event-stream')) res.flushHeaders();
-          void controller;
-        },
-        onResponseData(controller, chunk) {
-          if (!res.write(chunk)) {
-            controller.pause();
-            res.once('drain', onDrain);
-          }
-        },
-        onResponseEnd() {
-          res.off('close', onClose);
-          res.end();
-        },
-        onResponseError(_controller, err) {
-          res.off('close', onClose);
-          if (started || res.headersSent) {
-            res.destroy();
-            return;
-          }
-          if (res.destroyed) return;
-          const code = (err as { code?: string }).code;
-          if (code !== 'UND_ERR_HEADERS_TIMEOUT') markReachable(false);
-          onFailure(code === 'UND_ERR_HEADERS_TIMEOUT' ? 'timeout' : 'unreachable');
-        },
-      };
-
       try {
-        pool.dispatch(
-          {
-            path: req.url ?? '/',
-            method,
-            headers,
-            body: hasBody ? req : null,
-          },
-          handler,
-        );
+        pool.dispatch({ path: req.url ?? '/', method: req.method ?? 'GET', headers, body: hasBody(req) ? req : null }, relayTo(res, ownCookies, reachability, onFailure));
       } catch {
         onFailure('unreachable');
       }
@@ -133,52 +72,130 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       openUpgrade(upstreamHost, upstreamPort, req, socket, head, headers, ownCookies, tunnel);
     },
 
-    async warm({ requests = 24 } = {}) {
-      // Measured with the bench's cold-start scenario (2,000 req/s from the moment of listening): the
-      // first request after a start took 80 ms on an idle 2-core machine and 150–200 ms on a busy one,
-      // and the queue behind it pushed the first second's p99 past 170 ms. A CPU profile shows what it
-      // waits for: undici compiling its HTTP parser (WebAssembly) on its first connection, V8
-      // compiling the forwarding code on first call, and the collection of start-up's garbage. So:
-      // forward `requests` requests through this same code, but to a throwaway server of our own —
-      // the app must not see requests it did not ask for. Not done: opening keep-alive connections to
-      // the app ahead of time. On loopback a connection costs well under a millisecond, and handing
-      // pre-opened sockets to undici through a custom connector lost five requests in the fuzz test
-      // and left the pool unable to close.
-      const standIn = createServer((req, res) => {
-        req.resume();
-        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
-        res.end('ok');
-      });
-      const standInUrl = await listenLocal(standIn);
-      const through = createForwarder({ upstream: standInUrl, connections: 4, ownCookies });
-      const front = createServer((req, res) => through.forward(req, res, ['x-forwarded-for', '127.0.0.1'], () => res.writeHead(502).end()));
-      const frontUrl = new URL(await listenLocal(front));
-      const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-      const one = () =>
-        new Promise<void>((resolve) => {
-          const r = request({ agent, host: frontUrl.hostname, port: frontUrl.port, path: '/warm' }, (res) => res.resume().once('end', resolve));
-          r.once('error', () => resolve());
-          r.end();
-        });
-      try {
-        for (let i = 0; i < requests; i += 4) await Promise.all([one(), one(), one(), one()]);
-      } finally {
-        agent.destroy();
-        await through.close();
-        front.closeAllConnections();
-        standIn.closeAllConnections();
-        await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => standIn.close(r))]);
-      }
-    },
+    warm: ({ requests = 24 } = {}) => warmForwarding(ownCookies, requests),
 
     get connectionsOpened() {
       return connectionsOpened;
     },
 
     async close() {
-      await pool.close();
+      // In-flight requests get a grace period to finish; then their connections are cut, so a request
+      // the app never answers cannot keep a stopping Gatehouse waiting for ever.
+      let timer: NodeJS.Timeout | undefined;
+      const cut = new Promise<void>((resolve) => (timer = setTimeout(() => resolve(pool.destroy().catch(() => {})), 5_000)));
+      await Promise.race([pool.close().catch(() => {}), cut]);
+      clearTimeout(timer);
     },
   };
+}
+
+/** Whether the app answered last time; `onReachable` hears of each change once (for the log). */
+interface Reachability {
+  readonly now: boolean;
+  mark(reachable: boolean): void;
+}
+
+function createReachability(onReachable?: (reachable: boolean) => void): Reachability {
+  let reachable = true;
+  return {
+    get now() {
+      return reachable;
+    },
+    mark(next) {
+      if (next === reachable) return;
+      reachable = next;
+      onReachable?.(next);
+    },
+  };
+}
+
+/** The dispatch handler that streams the app's answer to `res` with backpressure, or reports a failure before any byte. */
+function relayTo(res: ServerResponse, ownCookies: readonly string[], reachability: Reachability, onFailure: (kind: UpstreamFailure) => void): Dispatcher.DispatchHandler {
+  let started = false;
+  let ctrl: Dispatcher.DispatchController | undefined;
+  // The client may leave while the request still waits for a free connection (no controller yet): it
+  // is aborted as soon as it starts, or it would hold a connection — and the pool's close — for good.
+  let gone = false;
+  const onClose = () => {
+    if (res.writableFinished) return;
+    gone = true;
+    if (ctrl && !ctrl.aborted) ctrl.abort(new Error('client went away'));
+  };
+  res.once('close', onClose);
+  const onDrain = () => ctrl?.resume();
+  return {
+    onRequestStart(controller) {
+      ctrl = controller;
+      if (gone) controller.abort(new Error('client went away'));
+    },
+    onResponseStart(_controller, statusCode, resHeaders, statusMessage) {
+      if (statusCode < 200) return; // 1xx: Node answers Expect itself; others are not relayed
+      started = true;
+      if (!reachability.now) reachability.mark(true);
+      res.writeHead(statusCode, statusMessage, downstreamHeaders(resHeaders, ownCookies));
+      // Server-sent events: the client needs the head before the first event. Everything else sends
+      // the head with the first chunk — one write instead of two on the hot path.
+      const type = resHeaders['content-type'];
+      if (typeof type === 'string' && type.startsWith('text/event-stream')) res.flushHeaders();
+    },
+    onResponseData(controller, chunk) {
+      if (!res.write(chunk)) {
+        controller.pause();
+        res.once('drain', onDrain);
+      }
+    },
+    onResponseEnd() {
+      res.off('close', onClose);
+      res.end();
+    },
+    onResponseError(_controller, err) {
+      res.off('close', onClose);
+      if (started || res.headersSent) return void res.destroy();
+      if (res.destroyed) return;
+      const code = (err as { code?: string }).code;
+      if (code !== 'UND_ERR_HEADERS_TIMEOUT') reachability.mark(false);
+      onFailure(code === 'UND_ERR_HEADERS_TIMEOUT' ? 'timeout' : 'unreachable');
+    },
+  };
+}
+
+/** `Forwarder.warm`: `requests` requests through this same forwarding code, to a throwaway server of our own. */
+async function warmForwarding(ownCookies: readonly string[], requests: number): Promise<void> {
+  // Measured with the bench's cold-start scenario (2,000 req/s from the moment of listening): the
+  // first request after a start took 80 ms on an idle 2-core machine and 150–200 ms on a busy one,
+  // and the queue behind it pushed the first second's p99 past 170 ms. A CPU profile shows what it
+  // waits for: undici compiling its HTTP parser (WebAssembly) on its first connection, V8
+  // compiling the forwarding code on first call, and the collection of start-up's garbage. So:
+  // forward `requests` requests through this same code, but to a throwaway server of our own —
+  // the app must not see requests it did not ask for. Not done: opening keep-alive connections to
+  // the app ahead of time. On loopback a connection costs well under a millisecond, and handing
+  // pre-opened sockets to undici through a custom connector lost five requests in the fuzz test
+  // and left the pool unable to close.
+  const standIn = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
+    res.end('ok');
+  });
+  const standInUrl = await listenLocal(standIn);
+  const through = createForwarder({ upstream: standInUrl, connections: 4, ownCookies });
+  const front = createServer((req, res) => through.forward(req, res, ['x-forwarded-for', '127.0.0.1'], () => res.writeHead(502).end()));
+  const frontUrl = new URL(await listenLocal(front));
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const r = request({ agent, host: frontUrl.hostname, port: frontUrl.port, path: '/warm' }, (res) => res.resume().once('end', resolve));
+      r.once('error', () => resolve());
+      r.end();
+    });
+  try {
+    for (let i = 0; i < requests; i += 4) await Promise.all([one(), one(), one(), one()]);
+  } finally {
+    agent.destroy();
+    await through.close();
+    front.closeAllConnections();
+    standIn.closeAllConnections();
+    await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => standIn.close(r))]);
+  }
 }
 
 function listenLocal(server: ReturnType<typeof createServer>): Promise<string> {

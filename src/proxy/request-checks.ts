@@ -22,6 +22,7 @@ export function malformed(req: IncomingMessage): [number, string] | null {
   return null;
 }
 
+/** A request has a body when it says so; GET/HEAD without framing headers carry none. */
 export function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;

@@ -56,10 +56,7 @@ export function openUpgrade(
   // The app refused (or ignored) the upgrade: relay its answer as a plain response, then close.
   outgoing.on('response', (res) => {
     answered = true;
-    client.write(statusLine(res) + serialize([...downstreamHeaders(res.headers, ownCookies), 'connection', 'close']));
-    res.on('data', (chunk: Buffer) => client.write(chunk));
-    res.on('end', () => closeAfterFlush(client));
-    res.on('error', () => client.destroy());
+    relayRefusal(client, res, ownCookies);
   });
 
   outgoing.on('upgrade', (res, upstream: Socket, upstreamHead: Buffer) => {
@@ -70,19 +67,32 @@ export function openUpgrade(
       return;
     }
     answered = true;
-    const kept: string[] = [];
-    for (let i = 0; i < res.rawHeaders.length; i += 2) {
-      const name = res.rawHeaders[i]!;
-      const value = res.rawHeaders[i + 1]!;
-      if (name.toLowerCase() === 'set-cookie' && setsOwnCookie(value, ownCookies)) continue;
-      kept.push(name, value);
-    }
-    client.write(statusLine(res) + serialize(kept));
+    client.write(statusLine(res) + serialize(withoutOwnCookies(res.rawHeaders, ownCookies)));
     if (upstreamHead.length) client.write(upstreamHead);
     if (head.length) upstream.write(head); // bytes the client sent after its head, held until now
     join(client as Socket, upstream, opts);
   });
   outgoing.end();
+}
+
+/** An answer other than 101, relayed as an ordinary response; then the client is closed. */
+function relayRefusal(client: Duplex, res: IncomingMessage, ownCookies: readonly string[]) {
+  client.write(statusLine(res) + serialize([...downstreamHeaders(res.headers, ownCookies), 'connection', 'close']));
+  res.on('data', (chunk: Buffer) => client.write(chunk));
+  res.on('end', () => closeAfterFlush(client));
+  res.on('error', () => client.destroy());
+}
+
+/** The 101's raw headers as the app sent them, except any cookie of Gatehouse's it tried to set. */
+function withoutOwnCookies(raw: string[], ownCookies: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    if (name.toLowerCase() === 'set-cookie' && setsOwnCookie(value, ownCookies)) continue;
+    kept.push(name, value);
+  }
+  return kept;
 }
 
 /** Both directions, with half-close passed on (pipe ends the other side on 'end') and time limits. */

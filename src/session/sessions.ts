@@ -76,27 +76,7 @@ export function createSessionService(store: Store, secret: Buffer, opts: Session
   const touchEveryMs = opts.touchEveryMs ?? Math.min(60_000, Math.floor(opts.idleMs / 4));
   const maxCached = opts.maxCached ?? 100_000;
   const cache = new Map<string, CacheEntry>();
-  // Revocations this process made recently, by a sequence number. A store lookup that started before a
-  // revocation must not put the revoked session back in the cache when it finishes after it.
-  let revocationSeq = 0;
-  const revokedSessions = new Map<string, number>();
-  const revokedUsers = new Map<string, { seq: number; except: string | undefined }>();
-  let revokedAllSeq = -1;
-  const revokedSince = (startSeq: number, sessionId: string, userId: string) => {
-    if (revokedAllSeq > startSeq) return true;
-    if ((revokedSessions.get(sessionId) ?? -1) > startSeq) return true;
-    const u = revokedUsers.get(userId);
-    return u !== undefined && u.seq > startSeq && u.except !== sessionId;
-  };
-  const lookupsInFlight = { n: 0 };
-  const noteRevocation = () => {
-    // Forget old marks once no lookup that could have raced with them is still running.
-    if (lookupsInFlight.n === 0 || revokedSessions.size + revokedUsers.size > 10_000) {
-      revokedSessions.clear();
-      revokedUsers.clear();
-    }
-    return ++revocationSeq;
-  };
+  const revocations = createRevocationLog();
   let key = secret;
   let touches = 0;
 
@@ -109,22 +89,11 @@ export function createSessionService(store: Store, secret: Buffer, opts: Session
     return safeEqual(cookieValue.slice(dot + 1), macOf(token)) ? token : null;
   }
 
-  function remember(cookieValue: string, entry: CacheEntry) {
-    if (cache.size >= maxCached && !cache.has(cookieValue)) {
-      // Evict the oldest insertion: Map iterates in insertion order.
-      const oldest = cache.keys().next().value;
-      if (oldest !== undefined) cache.delete(oldest);
-    }
-    cache.set(cookieValue, entry);
-  }
-
-  function evictWhere(pred: (e: CacheEntry) => boolean) {
+  const remember = (cookieValue: string, entry: CacheEntry) => rememberBounded(cache, maxCached, cookieValue, entry);
+  const evictWhere = (pred: (e: CacheEntry) => boolean) => {
     for (const [k, e] of cache) if (pred(e)) cache.delete(k);
-  }
-
-  function alive(e: { lastSeenAt: number; expiresAt: number }, t: number) {
-    return e.expiresAt > t && e.lastSeenAt + opts.idleMs > t;
-  }
+  };
+  const alive = (e: { lastSeenAt: number; expiresAt: number }, t: number) => e.expiresAt > t && e.lastSeenAt + opts.idleMs > t;
 
   function maybeTouch(entry: CacheEntry, t: number) {
     if (t - entry.lastSeenAt < touchEveryMs) return;
@@ -172,22 +141,21 @@ export function createSessionService(store: Store, secret: Buffer, opts: Session
       if (!token) return null;
       const id = sha256Hex(token);
       const t = now();
-      const startSeq = revocationSeq;
-      lookupsInFlight.n++;
+      const lookup = revocations.lookupStarted();
       let session: Session | null;
       let user: User | null = null;
       try {
         session = await store.findSession(id);
         if (session) user = await store.findUserById(session.userId);
       } finally {
-        lookupsInFlight.n--;
+        lookup.finished();
       }
       if (!session || !alive({ lastSeenAt: session.lastSeenAt.getTime(), expiresAt: session.expiresAt.getTime() }, t)) {
         cache.delete(cookieValue);
         if (session) await store.deleteSession(id);
         return null;
       }
-      if (revokedSince(startSeq, id, session.userId)) return null; // revoked while we were asking
+      if (lookup.revoked(id, session.userId)) return null; // revoked while we were asking
       if (!user || user.disabled) {
         cache.delete(cookieValue);
         return null;
@@ -208,17 +176,17 @@ export function createSessionService(store: Store, secret: Buffer, opts: Session
     },
 
     async revoke(sessionId) {
-      revokedSessions.set(sessionId, noteRevocation());
+      revocations.session(sessionId);
       evictWhere((e) => e.resolved.sessionId === sessionId);
       await store.deleteSession(sessionId);
     },
     async revokeUser(userId, exceptSessionId) {
-      revokedUsers.set(userId, { seq: noteRevocation(), except: exceptSessionId });
+      revocations.user(userId, exceptSessionId);
       evictWhere((e) => e.resolved.principal.userId === userId && e.resolved.sessionId !== exceptSessionId);
       await store.deleteUserSessions(userId, exceptSessionId);
     },
     async revokeAll() {
-      revokedAllSeq = noteRevocation();
+      revocations.all();
       cache.clear();
       await store.deleteAllSessions();
     },
@@ -239,4 +207,52 @@ export function createSessionService(store: Store, secret: Buffer, opts: Session
     },
   };
   return service;
+}
+
+function rememberBounded(cache: Map<string, CacheEntry>, maxCached: number, cookieValue: string, entry: CacheEntry): void {
+  if (cache.size >= maxCached && !cache.has(cookieValue)) {
+    // Evict the oldest insertion: Map iterates in insertion order.
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+  cache.set(cookieValue, entry);
+}
+
+/**
+ * Revocations this process made recently, by a sequence number. A store lookup that started before a
+ * revocation must not put the revoked session back in the cache when it finishes after it.
+ */
+function createRevocationLog() {
+  let seq = 0;
+  const sessions = new Map<string, number>();
+  const users = new Map<string, { seq: number; except: string | undefined }>();
+  let allSeq = -1;
+  let inFlight = 0;
+  const note = () => {
+    // Forget old marks once no lookup that could have raced with them is still running.
+    if (inFlight === 0 || sessions.size + users.size > 10_000) {
+      sessions.clear();
+      users.clear();
+    }
+    return ++seq;
+  };
+  return {
+    session: (sessionId: string) => void sessions.set(sessionId, note()),
+    user: (userId: string, except: string | undefined) => void users.set(userId, { seq: note(), except }),
+    all: () => void (allSeq = note()),
+    /** Marks a store lookup as running; ask it afterwards whether what it found was revoked meanwhile. */
+    lookupStarted() {
+      const startSeq = seq;
+      inFlight++;
+      return {
+        finished: () => void inFlight--,
+        revoked(sessionId: string, userId: string): boolean {
+          if (allSeq > startSeq) return true;
+          if ((sessions.get(sessionId) ?? -1) > startSeq) return true;
+          const u = users.get(userId);
+          return u !== undefined && u.seq > startSeq && u.except !== sessionId;
+        },
+      };
+    },
+  };
 }

@@ -79,71 +79,82 @@ export function detailOf(err: unknown, url: string): string {
   return message.split('\n')[0]!.slice(0, 200);
 }
 
-async function probeFor(url: string, timeoutMs: number): Promise<Probe> {
+function probeFor(url: string, timeoutMs: number): Promise<Probe> {
   switch (storeKindOf(url)) {
-    case 'postgres': {
-      const pg = (await loadDriver('postgres', () => import('pg'))).default;
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
-      client.on('error', () => {});
-      return {
-        connect: async () => void (await client.connect()),
-        createTable: async (t) => void (await client.query(`CREATE TABLE ${t} (k TEXT PRIMARY KEY, v TEXT NOT NULL)`)),
-        write: async (t, v) => void (await client.query(`INSERT INTO ${t} (k, v) VALUES ('probe', $1)`, [v])),
-        read: async (t) => ((await client.query(`SELECT v FROM ${t} WHERE k = 'probe'`)).rows[0] as { v: string } | undefined)?.v ?? null,
-        drop: async (t) => void (await client.query(`DROP TABLE IF EXISTS ${t}`)),
-        close: () => client.end().catch(() => {}),
-      };
-    }
-    case 'mysql': {
-      const mysql = (await loadDriver('mysql', () => import('mysql2/promise'))).default;
-      let conn: import('mysql2/promise').Connection | undefined;
-      return {
-        connect: async () => {
-          conn = await mysql.createConnection({ uri: url.replace(/^mariadb:/, 'mysql:'), connectTimeout: timeoutMs });
-          conn.on('error', () => {});
-        },
-        createTable: async (t) => void (await conn!.query(`CREATE TABLE ${t} (k VARCHAR(16) PRIMARY KEY, v TEXT NOT NULL)`)),
-        write: async (t, v) => void (await conn!.query(`INSERT INTO ${t} (k, v) VALUES ('probe', ?)`, [v])),
-        read: async (t) => ((await conn!.query(`SELECT v FROM ${t} WHERE k = 'probe'`))[0] as Array<{ v: string }>)[0]?.v ?? null,
-        drop: async (t) => void (await conn!.query(`DROP TABLE IF EXISTS ${t}`)),
-        close: async () => void (await conn?.end().catch(() => {})),
-      };
-    }
-    case 'mongodb': {
-      const { MongoClient } = await loadDriver('mongodb', () => import('mongodb'));
-      const client = new MongoClient(url, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
-      const db = client.db();
-      return {
-        connect: async () => {
-          await client.connect();
-          await db.command({ ping: 1 });
-        },
-        createTable: async (t) => void (await db.createCollection(t)),
-        write: async (t, v) => void (await db.collection(t).insertOne({ _id: 'probe' as never, v })),
-        read: async (t) => ((await db.collection(t).findOne({ _id: 'probe' as never })) as { v?: string } | null)?.v ?? null,
-        drop: async (t) => void (await db.collection(t).drop().catch(() => false)),
-        close: () => client.close().catch(() => {}),
-      };
-    }
-    case 'sqlite': {
-      // The embedded store gets the same steps: a read-only or full GATEHOUSE_HOME fails here, before
-      // anything is enabled, instead of at the first sign-up.
-      const Database = (await import('better-sqlite3')).default;
-      const file = url.slice('sqlite:'.length);
-      let db: import('better-sqlite3').Database | undefined;
-      return {
-        connect: async () => {
-          closeSync(openSync(file, 'a', 0o600)); // created private, as the store itself creates it
-          db = new Database(file, { timeout: timeoutMs });
-        },
-        createTable: async (t) => void db!.exec(`CREATE TABLE ${t} (k TEXT PRIMARY KEY, v TEXT NOT NULL)`),
-        write: async (t, v) => void db!.prepare(`INSERT INTO ${t} (k, v) VALUES ('probe', ?)`).run(v),
-        read: async (t) => (db!.prepare(`SELECT v FROM ${t} WHERE k = 'probe'`).get() as { v: string } | undefined)?.v ?? null,
-        drop: async (t) => void db!.exec(`DROP TABLE IF EXISTS ${t}`),
-        close: async () => void db?.close(),
-      };
-    }
+    case 'postgres':
+      return postgresProbe(url, timeoutMs);
+    case 'mysql':
+      return mysqlProbe(url, timeoutMs);
+    case 'mongodb':
+      return mongodbProbe(url, timeoutMs);
+    case 'sqlite':
+      return sqliteProbe(url, timeoutMs);
   }
+}
+
+async function postgresProbe(url: string, timeoutMs: number): Promise<Probe> {
+  const pg = (await loadDriver('postgres', () => import('pg'))).default;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  client.on('error', () => {});
+  return {
+    connect: async () => void (await client.connect()),
+    createTable: async (t) => void (await client.query(`CREATE TABLE ${t} (k TEXT PRIMARY KEY, v TEXT NOT NULL)`)),
+    write: async (t, v) => void (await client.query(`INSERT INTO ${t} (k, v) VALUES ('probe', $1)`, [v])),
+    read: async (t) => ((await client.query(`SELECT v FROM ${t} WHERE k = 'probe'`)).rows[0] as { v: string } | undefined)?.v ?? null,
+    drop: async (t) => void (await client.query(`DROP TABLE IF EXISTS ${t}`)),
+    close: () => client.end().catch(() => {}),
+  };
+}
+
+async function mysqlProbe(url: string, timeoutMs: number): Promise<Probe> {
+  const mysql = (await loadDriver('mysql', () => import('mysql2/promise'))).default;
+  let conn: import('mysql2/promise').Connection | undefined;
+  return {
+    connect: async () => {
+      conn = await mysql.createConnection({ uri: url.replace(/^mariadb:/, 'mysql:'), connectTimeout: timeoutMs });
+      conn.on('error', () => {});
+    },
+    createTable: async (t) => void (await conn!.query(`CREATE TABLE ${t} (k VARCHAR(16) PRIMARY KEY, v TEXT NOT NULL)`)),
+    write: async (t, v) => void (await conn!.query(`INSERT INTO ${t} (k, v) VALUES ('probe', ?)`, [v])),
+    read: async (t) => ((await conn!.query(`SELECT v FROM ${t} WHERE k = 'probe'`))[0] as Array<{ v: string }>)[0]?.v ?? null,
+    drop: async (t) => void (await conn!.query(`DROP TABLE IF EXISTS ${t}`)),
+    close: async () => void (await conn?.end().catch(() => {})),
+  };
+}
+
+async function mongodbProbe(url: string, timeoutMs: number): Promise<Probe> {
+  const { MongoClient } = await loadDriver('mongodb', () => import('mongodb'));
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
+  const db = client.db();
+  return {
+    connect: async () => {
+      await client.connect();
+      await db.command({ ping: 1 });
+    },
+    createTable: async (t) => void (await db.createCollection(t)),
+    write: async (t, v) => void (await db.collection(t).insertOne({ _id: 'probe' as never, v })),
+    read: async (t) => ((await db.collection(t).findOne({ _id: 'probe' as never })) as { v?: string } | null)?.v ?? null,
+    drop: async (t) => void (await db.collection(t).drop().catch(() => false)),
+    close: () => client.close().catch(() => {}),
+  };
+}
+
+/** The embedded store gets the same steps: a read-only or full GATEHOUSE_HOME fails here, before anything is enabled, instead of at the first sign-up. */
+async function sqliteProbe(url: string, timeoutMs: number): Promise<Probe> {
+  const Database = (await import('better-sqlite3')).default;
+  const file = url.slice('sqlite:'.length);
+  let db: import('better-sqlite3').Database | undefined;
+  return {
+    connect: async () => {
+      closeSync(openSync(file, 'a', 0o600)); // created private, as the store itself creates it
+      db = new Database(file, { timeout: timeoutMs });
+    },
+    createTable: async (t) => void db!.exec(`CREATE TABLE ${t} (k TEXT PRIMARY KEY, v TEXT NOT NULL)`),
+    write: async (t, v) => void db!.prepare(`INSERT INTO ${t} (k, v) VALUES ('probe', ?)`).run(v),
+    read: async (t) => (db!.prepare(`SELECT v FROM ${t} WHERE k = 'probe'`).get() as { v: string } | undefined)?.v ?? null,
+    drop: async (t) => void db!.exec(`DROP TABLE IF EXISTS ${t}`),
+    close: async () => void db?.close(),
+  };
 }
 
 export async function checkFitness(url: string, opts: { timeoutMs?: number } = {}): Promise<FitnessResult> {

@@ -6,7 +6,7 @@ import { MongoClient, type Collection, type Db, type Document, type MongoClientO
 import { randomUUID } from 'node:crypto';
 import { pendingMigrations } from './migrations/index.js';
 import { checkPrefix, counterKey, normalGroups, takePoolSizeFromString } from './rules.js';
-import { StoreError, type ApiKey, type Identity, type OneTimeToken, type Session, type Store, type StoreOptions, type TokenKind, type User } from './types.js';
+import { StoreError, type ApiKey, type Identity, type OneTimeToken, type Passkey, type Session, type Store, type StoreOptions, type TokenKind, type User } from './types.js';
 
 const UNAVAILABLE = new Set([
   'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoTopologyClosedError',
@@ -35,6 +35,7 @@ type UserDoc = Omit<User, 'id'> & { _id: string };
 type SessionDoc = Omit<Session, 'id'> & { _id: string };
 type TokenDoc = Omit<OneTimeToken, 'hash'> & { _id: string };
 type KeyDoc = Omit<ApiKey, 'id'> & { _id: string };
+type PasskeyDoc = Omit<Passkey, 'id'> & { _id: string };
 type CounterDoc = { _id: string; count: number; resetAt: Date };
 
 // Documents keep the contract's field names, with the record's id (a token's hash) as _id.
@@ -42,6 +43,7 @@ const withId = <T extends { id: string }>({ id, ...rest }: T): Omit<T, 'id'> & {
 const toUser = ({ _id, ...rest }: UserDoc): User => ({ id: _id, ...rest, groups: rest.groups ?? [] }); // v1 documents have no groups
 const toSession = ({ _id, ...rest }: SessionDoc): Session => ({ id: _id, ...rest });
 const toKey = ({ _id, ...rest }: KeyDoc): ApiKey => ({ id: _id, ...rest });
+const toPasskey = ({ _id, ...rest }: PasskeyDoc): Passkey => ({ id: _id, ...rest });
 const toToken = (d: TokenDoc): OneTimeToken => ({ hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt });
 const toIdentity = (d: Document): Identity => ({
   issuer: d.issuer, subject: d.subject, provider: d.provider, userId: d.userId, email: d.email ?? null, createdAt: d.createdAt,
@@ -63,6 +65,7 @@ interface Collections {
   sessions: Collection<SessionDoc>;
   tokens: Collection<TokenDoc>;
   keys: Collection<KeyDoc>;
+  passkeys: Collection<PasskeyDoc>;
   counters: Collection<CounterDoc>;
   schema: Collection<{ _id: string; version: number }>;
 }
@@ -74,6 +77,7 @@ function collections(db: Db, p: string): Collections {
     sessions: db.collection<SessionDoc>(`${p}sessions`),
     tokens: db.collection<TokenDoc>(`${p}tokens`),
     keys: db.collection<KeyDoc>(`${p}api_keys`),
+    passkeys: db.collection<PasskeyDoc>(`${p}passkeys`),
     counters: db.collection<CounterDoc>(`${p}counters`),
     schema: db.collection<{ _id: string; version: number }>(`${p}schema`),
   };
@@ -107,13 +111,14 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
     ...sessionOps(c),
     ...tokenOps(c),
     ...keyOps(c),
+    ...passkeyOps(c),
     ...counterOps(c),
   };
 }
 
 type Ops<K extends keyof Store> = Pick<Store, K>;
 
-function userOps({ users, identities, sessions, keys, tokens }: Collections): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser' | 'linkIdentity' | 'findIdentity' | 'listIdentities'> {
+function userOps({ users, identities, sessions, keys, tokens, passkeys }: Collections): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser' | 'linkIdentity' | 'findIdentity' | 'listIdentities'> {
   return {
     createUser: (input, now) =>
       wrap(async () => {
@@ -132,7 +137,7 @@ function userOps({ users, identities, sessions, keys, tokens }: Collections): Op
       }),
     deleteUser: (id) =>
       wrap(async () => {
-        await Promise.all([sessions.deleteMany({ userId: id }), identities.deleteMany({ userId: id }), keys.deleteMany({ userId: id }), tokens.deleteMany({ userId: id })]);
+        await Promise.all([sessions.deleteMany({ userId: id }), identities.deleteMany({ userId: id }), keys.deleteMany({ userId: id }), tokens.deleteMany({ userId: id }), passkeys.deleteMany({ userId: id })]);
         return (await users.deleteOne({ _id: id })).deletedCount === 1;
       }),
     listUsers: ({ limit, offset }) => wrap(async () => (await users.find().sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray()).map(toUser)),
@@ -181,6 +186,22 @@ function keyOps({ keys }: Collections): Ops<'createApiKey' | 'findApiKeyByHash' 
     listApiKeys: (userId) => wrap(async () => (await keys.find(userId ? { userId } : {}).sort({ createdAt: 1, _id: 1 }).toArray()).map(toKey)),
     revokeApiKey: (id) => wrap(async () => (await keys.updateOne({ _id: id, revoked: false }, { $set: { revoked: true } })).modifiedCount === 1),
     touchApiKey: (id, at) => wrap(async () => void (await keys.updateOne({ _id: id }, { $set: { lastUsedAt: at } }))),
+  };
+}
+
+function passkeyOps({ passkeys }: Collections): Ops<'createPasskey' | 'findPasskey' | 'listPasskeys' | 'renamePasskey' | 'deletePasskey' | 'usePasskey'> {
+  return {
+    createPasskey: (k) => wrap(async () => void (await passkeys.insertOne(withId({ ...k, transports: [...k.transports] })))),
+    findPasskey: (id) => wrap(async () => ((d) => (d ? toPasskey(d) : null))(await passkeys.findOne({ _id: id }))),
+    listPasskeys: (userId) => wrap(async () => (await passkeys.find({ userId }).sort({ createdAt: 1, _id: 1 }).toArray()).map(toPasskey)),
+    renamePasskey: (userId, id, name) => wrap(async () => (await passkeys.updateOne({ _id: id, userId }, { $set: { name } })).matchedCount === 1),
+    deletePasskey: (userId, id) => wrap(async () => (await passkeys.deleteOne({ _id: id, userId })).deletedCount === 1),
+    // The counter test is in the filter: of two uses with the same counter, one wins.
+    usePasskey: (id, counter, at) =>
+      wrap(async () => {
+        const forward = counter === 0 ? { counter: 0 } : { counter: { $lt: counter } };
+        return (await passkeys.updateOne({ _id: id, ...forward }, { $set: { counter, lastUsedAt: at } })).matchedCount === 1;
+      }),
   };
 }
 

@@ -1,7 +1,7 @@
 // Row mapping shared by the SQL backends (SQLite, PostgreSQL, MySQL). Dates are epoch milliseconds
 // (BIGINT / INTEGER), which round-trip exactly on every dialect; drivers may hand them back as strings.
 // The rules that hold for MongoDB too (prefix, pool size, counter keys) are in rules.ts.
-import type { ApiKey, CounterState, Identity, OneTimeToken, Session, TokenKind, User } from './types.js';
+import type { ApiKey, CounterState, Identity, OneTimeToken, Passkey, Session, TokenKind, User } from './types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -66,6 +66,17 @@ export const toApiKey = (r: Row): ApiKey => ({
   expiresAt: dateOrNull(r.expires_at),
   lastUsedAt: dateOrNull(r.last_used_at),
   revoked: bool(r.revoked),
+});
+
+export const toPasskey = (r: Row): Passkey => ({
+  id: String(r.id),
+  userId: String(r.user_id),
+  publicKey: String(r.public_key),
+  counter: num(r.counter),
+  transports: typeof r.transports === 'string' && r.transports ? r.transports.split(',') : [],
+  name: String(r.name),
+  createdAt: date(r.created_at),
+  lastUsedAt: dateOrNull(r.last_used_at),
 });
 
 /** Columns a UserPatch may change, with their SQL names. */

@@ -5,7 +5,7 @@
 // RETURNING (MySQL cannot). Backends agree by construction instead of by three copies kept in step.
 import { randomUUID } from 'node:crypto';
 import { counterKey, normalGroups } from './rules.js';
-import { toApiKey, toCounter, toIdentity, toSession, toToken, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
+import { toApiKey, toCounter, toIdentity, toPasskey, toSession, toToken, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
 import type { CounterState, Store, StoreKind, User, UserPatch } from './types.js';
 
 export interface SqlDriver {
@@ -45,6 +45,7 @@ export function createSqlStore(b: SqlBackend): Store {
     ...sessionOps(b),
     ...tokenOps(b),
     ...apiKeyOps(b),
+    ...passkeyOps(b),
     ...counterOps(b),
   };
 }
@@ -179,6 +180,26 @@ function apiKeyOps({ prefix: p, driver: d }: SqlBackend): Ops<'createApiKey' | '
     async touchApiKey(id, at) {
       await d.affected(`UPDATE ${p}api_keys SET last_used_at = ? WHERE id = ?`, [at.getTime(), id]);
     },
+  };
+}
+
+function passkeyOps({ prefix: p, driver: d }: SqlBackend): Ops<'createPasskey' | 'findPasskey' | 'listPasskeys' | 'renamePasskey' | 'deletePasskey' | 'usePasskey'> {
+  return {
+    async createPasskey(k) {
+      await d.affected(
+        `INSERT INTO ${p}passkeys (id, user_id, public_key, counter, transports, name, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        [k.id, k.userId, k.publicKey, k.counter, k.transports.join(','), k.name, k.createdAt.getTime(), k.lastUsedAt?.getTime() ?? null],
+      );
+    },
+    findPasskey: async (id) => ((r) => (r ? toPasskey(r) : null))(await first(d.rows(`SELECT * FROM ${p}passkeys WHERE id = ?`, [id]))),
+    listPasskeys: async (userId) => (await d.rows(`SELECT * FROM ${p}passkeys WHERE user_id = ? ORDER BY created_at, id`, [userId])).map(toPasskey),
+    renamePasskey: async (userId, id, name) => (await d.affected(`UPDATE ${p}passkeys SET name = ? WHERE id = ? AND user_id = ?`, [name, id, userId])) === 1,
+    deletePasskey: async (userId, id) => (await d.affected(`DELETE FROM ${p}passkeys WHERE id = ? AND user_id = ?`, [id, userId])) === 1,
+    // The counter test is in the WHERE clause: of two uses with the same counter, one wins.
+    usePasskey: async (id, counter, at) =>
+      (await d.affected(`UPDATE ${p}passkeys SET counter = ?, last_used_at = ? WHERE id = ? AND (counter < ? OR (counter = 0 AND ? = 0))`, [
+        counter, at.getTime(), id, counter, counter,
+      ])) === 1,
   };
 }
 

@@ -55,7 +55,8 @@ export interface Session {
   userAgent: string | null;
 }
 
-export type TokenKind = 'setup' | 'reset' | 'verify-email' | 'invite';
+/** `passkey-register` / `passkey-sign-in`: a pending WebAuthn challenge (src/auth/passkeys.ts). */
+export type TokenKind = 'setup' | 'reset' | 'verify-email' | 'invite' | 'passkey-register' | 'passkey-sign-in';
 
 /** A single-use token (setup link, password reset, email verification). `hash` is SHA-256 hex of the secret. */
 export interface OneTimeToken {
@@ -79,6 +80,22 @@ export interface ApiKey {
   revoked: boolean;
 }
 
+/**
+ * A passkey: a WebAuthn credential of one user. `id` is the credential id the authenticator chose
+ * (base64url, up to 1364 characters); the public key is not a secret. `counter` is the signature
+ * counter last seen (0 for authenticators that keep none).
+ */
+export interface Passkey {
+  id: string;
+  userId: string;
+  publicKey: string; // COSE key, base64url
+  counter: number;
+  transports: string[]; // as the browser reported them: internal, hybrid, usb, nfc, ble …
+  name: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
 export interface CounterState {
   count: number; // hits in the current window, including this one
   resetAt: Date; // when the window ends
@@ -99,7 +116,7 @@ export interface Store {
   findUserById(id: string): Promise<User | null>;
   findUserByEmail(email: string): Promise<User | null>;
   updateUser(id: string, patch: UserPatch, now: Date): Promise<User | null>;
-  /** Deletes the user with its sessions, identities, API keys and tokens. */
+  /** Deletes the user with its sessions, identities, API keys, passkeys and tokens. */
   deleteUser(id: string): Promise<boolean>;
   listUsers(opts: { limit: number; offset: number }): Promise<User[]>; // ordered by createdAt, then id
   countUsers(): Promise<number>;
@@ -142,6 +159,18 @@ export interface Store {
   listApiKeys(userId?: string): Promise<ApiKey[]>;
   revokeApiKey(id: string): Promise<boolean>;
   touchApiKey(id: string, lastUsedAt: Date): Promise<void>;
+
+  // Passkeys. createPasskey throws StoreError('DUPLICATE') when the credential id exists. Rename and
+  // delete name the owner: another user's credential is not found (false), whoever asks.
+  createPasskey(passkey: Passkey): Promise<void>;
+  findPasskey(id: string): Promise<Passkey | null>;
+  listPasskeys(userId: string): Promise<Passkey[]>; // oldest first
+  renamePasskey(userId: string, id: string, name: string): Promise<boolean>;
+  deletePasskey(userId: string, id: string): Promise<boolean>;
+  /** Records a sign-in in one atomic step, only if the signature counter moved forward (or both the
+   *  stored and the new one are 0: no counter). false, and nothing written, otherwise — a cloned
+   *  authenticator, or the same assertion twice. */
+  usePasskey(id: string, counter: number, at: Date): Promise<boolean>;
 
   // Fixed-window counters for rate limits and lockout, shared by every replica on the same store.
   // hit() increments atomically: N concurrent hits on one key yield counts 1..N.

@@ -326,6 +326,72 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.deepEqual(again, { hash: 'x'.repeat(64), kind: 'setup', userId: null, email: null, createdAt: T0, expiresAt: at(100) });
     });
 
+    it('stores, finds, lists, renames and deletes passkeys, each only by its owner', async () => {
+      const u = await store.createUser(user('passkey@example.com'), T0);
+      const other = await store.createUser(user('passkey-other@example.com'), T0);
+      // The longest credential id WebAuthn allows: 1023 bytes, 1364 base64url characters.
+      const longId = randomBytes(1023).toString('base64url');
+      const pk = { id: longId, userId: u.id, publicKey: 'pQECAyYgASFYIA', counter: 0, transports: ['hybrid', 'internal'], name: 'Laptop', createdAt: at(2), lastUsedAt: null };
+      await store.createPasskey(pk);
+      await store.createPasskey({ ...pk, id: 'cred-b', transports: [], name: 'Phone', createdAt: at(1) });
+      await assert.rejects(store.createPasskey({ ...pk, userId: other.id }), (e) => isStoreError(e, 'DUPLICATE'));
+      assert.deepEqual(await store.findPasskey(longId), pk);
+      assert.equal(await store.findPasskey('cred-none'), null);
+      assert.deepEqual((await store.listPasskeys(u.id)).map((k) => [k.id, k.name, k.transports]), [['cred-b', 'Phone', []], [longId, 'Laptop', ['hybrid', 'internal']]]);
+      assert.deepEqual(await store.listPasskeys(other.id), []);
+
+      assert.equal(await store.renamePasskey(other.id, longId, 'stolen'), false, "another user's passkey is not found");
+      assert.equal(await store.renamePasskey(u.id, longId, 'Work laptop'), true);
+      assert.equal(await store.renamePasskey(u.id, longId, 'Work laptop'), true, 'the same name again still finds it');
+      assert.equal((await store.findPasskey(longId))!.name, 'Work laptop');
+      assert.equal(await store.deletePasskey(other.id, longId), false);
+      assert.ok(await store.findPasskey(longId));
+      assert.equal(await store.deletePasskey(u.id, longId), true);
+      assert.equal(await store.deletePasskey(u.id, longId), false);
+      assert.equal(await store.findPasskey(longId), null);
+    });
+
+    it('records a passkey use only when its counter moves forward, one winner among equal counters', async () => {
+      const u = await store.createUser(user('counter@example.com'), T0);
+      const base = { userId: u.id, publicKey: 'pk', transports: ['internal'], name: 'k', createdAt: T0, lastUsedAt: null };
+      await store.createPasskey({ ...base, id: 'no-counter', counter: 0 });
+      assert.equal(await store.usePasskey('no-counter', 0, at(5)), true, 'an authenticator without a counter always says 0');
+      assert.equal(await store.usePasskey('no-counter', 0, at(6)), true);
+      assert.equal((await store.findPasskey('no-counter'))!.lastUsedAt?.getTime(), at(6).getTime());
+
+      await store.createPasskey({ ...base, id: 'counting', counter: 0 });
+      assert.equal(await store.usePasskey('counting', 7, at(1)), true);
+      assert.equal(await store.usePasskey('counting', 7, at(2)), false, 'the same counter twice: a replay or a clone');
+      assert.equal(await store.usePasskey('counting', 3, at(2)), false);
+      assert.equal(await store.usePasskey('counting', 0, at(2)), false, 'a counter that went back to 0');
+      const wins = await Promise.all(Array.from({ length: 8 }, () => store.usePasskey('counting', 9, at(3))));
+      assert.equal(wins.filter(Boolean).length, 1);
+      const k = (await store.findPasskey('counting'))!;
+      assert.equal(k.counter, 9);
+      assert.equal(k.lastUsedAt?.getTime(), at(3).getTime());
+      assert.equal(await store.usePasskey('no-such-passkey', 1, at(4)), false);
+    });
+
+    it('keeps pending passkey challenges single-use, per purpose, and expiring', async () => {
+      const u = await store.createUser(user('challenge@example.com'), T0);
+      const h = createHash('sha256').update('challenge').digest('hex');
+      await store.createToken({ hash: h, kind: 'passkey-register', userId: u.id, email: null, createdAt: T0, expiresAt: at(300_000) });
+      assert.equal(await store.consumeToken(h, 'passkey-sign-in', at(1)), null, 'a registration challenge does not sign in');
+      const taken = await Promise.all(Array.from({ length: 5 }, () => store.consumeToken(h, 'passkey-register', at(1))));
+      assert.equal(taken.filter(Boolean).length, 1);
+      assert.equal(taken.find(Boolean)!.userId, u.id);
+      await store.createToken({ hash: h, kind: 'passkey-sign-in', userId: null, email: null, createdAt: T0, expiresAt: at(10) });
+      assert.equal(await store.consumeToken(h, 'passkey-sign-in', at(10)), null, 'expired');
+    });
+
+    it('deletes a user with their passkeys', async () => {
+      const u = await store.createUser(user('passkey-gone@example.com'), T0);
+      await store.createPasskey({ id: 'cred-gone', userId: u.id, publicKey: 'pk', counter: 0, transports: [], name: 'k', createdAt: T0, lastUsedAt: null });
+      assert.equal(await store.deleteUser(u.id), true);
+      assert.equal(await store.findPasskey('cred-gone'), null);
+      assert.deepEqual(await store.listPasskeys(u.id), []);
+    });
+
     it('stores, finds, lists, touches and revokes API keys', async () => {
       const u = await store.createUser(user('key@example.com'), T0);
       await store.createApiKey({ id: 'k1', hash: 'k'.repeat(64), userId: u.id, name: 'ci', role: 'member', createdAt: T0, expiresAt: at(1000), lastUsedAt: null, revoked: false });

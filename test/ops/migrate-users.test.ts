@@ -89,6 +89,7 @@ async function readmeScenario(kind: 'postgres' | 'mysql', url: string, tag: stri
     const admin = await withStore(embedded(env), env, async (s) => {
       const u = (await s.findUserByEmail(email))!;
       await s.linkIdentity({ issuer: 'https://idp.example.com', subject: `sub-${tag}`, provider: 'corp', userId: u.id, email, createdAt: new Date(1_700_000_000_000) });
+      await s.createPasskey({ id: `cred-${tag}`, userId: u.id, publicKey: 'pQECAyYg', counter: 4, transports: ['internal'], name: 'Laptop', createdAt: new Date(1_700_000_000_000), lastUsedAt: null });
       return u;
     });
 
@@ -113,7 +114,7 @@ async function readmeScenario(kind: 'postgres' | 'mysql', url: string, tag: stri
     assert.match(dry.stdout, /dry run: would copy 1 user\(s\) and their 2 API key\(s\)/);
     await withStore(url, env, async (s) => assert.equal(await s.countUsers(), 0, 'a dry run writes nothing'));
     const copied = await cli(['migrate-users', '--from', 'embedded', '--to', 'db'], env);
-    assert.match(copied.stdout, /copied 1 user\(s\), 1 social login\(s\), 2 API key\(s\), 1 invitation\(s\) from the embedded store .* to binding "db" \(\w+, [^)]+\)/);
+    assert.match(copied.stdout, /copied 1 user\(s\), 1 social login\(s\), 2 API key\(s\), 1 invitation\(s\), 1 passkey\(s\) from the embedded store .* to binding "db" \(\w+, [^)]+\)/);
     assert.match(copied.stdout, /sessions were not copied: everyone signs in again/);
     for (const r of [enabled, dry, copied]) assert.doesNotMatch(r.stdout + r.stderr, new RegExp(secret));
     await withStore(url, env, async (s) => {
@@ -123,6 +124,7 @@ async function readmeScenario(kind: 'postgres' | 'mysql', url: string, tag: stri
       assert.deepEqual(keys.map((k) => [k.name, k.revoked]), [['deploy', false], ['old', true]]);
       assert.deepEqual((await s.listTokens('invite', new Date())).map((t) => t.email), [`friend-${tag}@example.com`]);
       assert.equal((await s.listUserSessions(admin.id)).length, 0, 'no sessions copied');
+      assert.deepEqual((await s.listPasskeys(admin.id)).map((k) => [k.id, k.name, k.counter]), [[`cred-${tag}`, 'Laptop', 4]], 'passkeys come along');
     });
 
     // A store that already has users is refused, in one sentence.

@@ -1,0 +1,261 @@
+// Passkey ceremonies (WebAuthn, through @simplewebauthn/server): who the relying party is, the pending
+// challenge, and checking what an authenticator signed. Routes are in passkeys.ts; this file knows no
+// URLs, so the two-step sign-in can call verifyPasskeyForUser() from its own route.
+//
+// The relying party is the public URL: its hostname is the RP ID every passkey is bound to, its origin
+// the only origin accepted. Browsers refuse an IP address as an RP ID and WebAuthn outside a secure
+// context, so passkeys need https, or http://localhost for development (see the README).
+//
+// A pending challenge is a one-time token (kind passkey-register / passkey-sign-in, stored as its
+// SHA-256, 5 minutes) and a cookie holding the challenge itself: verification needs both, so the
+// ceremony can be finished only by the browser that began it, and only once (consumeToken has one
+// winner; a failed attempt uses the challenge up as well).
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { isIP } from 'node:net';
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import type { AuthContext } from './context.js';
+import { readCookie, serializeCookie, clearCookie } from '../session/cookies.js';
+import { randomToken, safeEqual, sha256Hex } from '../security/tokens.js';
+import type { Passkey, TokenKind, User } from '../store/types.js';
+
+export const CHALLENGE_TTL_MS = 5 * 60_000;
+export const PASSKEY_NAME_MAX = 64;
+const COOKIE_BASE = 'gatehouse_webauthn';
+
+/** The browser half of @simplewebauthn, as its package ships it (a UMD bundle setting SimpleWebAuthnBrowser). */
+export const WEBAUTHN_BROWSER_BUNDLE = join(dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '../dist/bundle/index.umd.min.js');
+
+export interface RelyingParty {
+  id: string; // the RP ID: the public URL's hostname
+  origin: string; // the public URL's origin
+  /** null when browsers will offer passkeys here; else why not, in a sentence for the page. */
+  unavailable: string | null;
+}
+
+/** The relying party for this request: the public URL, else (local development) the origin the request came to. */
+export function relyingParty(c: AuthContext): RelyingParty {
+  const origin = c.var.deps.publicOrigin ?? c.get('ourOrigin');
+  const url = new URL(origin);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const local = host === 'localhost' || host.endsWith('.localhost');
+  let unavailable: string | null = null;
+  if (isIP(host)) unavailable = `Passkeys need a domain name: this site is reached at the IP address ${host}.`;
+  else if (url.protocol !== 'https:' && !local) unavailable = 'Passkeys need a secure (https) address.';
+  return { id: host, origin: url.origin, unavailable };
+}
+
+const cookieName = (c: AuthContext) => (c.var.deps.cookies.secure ? `__Host-${COOKIE_BASE}` : COOKIE_BASE);
+
+/** Starts a ceremony: a fresh challenge, stored (hashed) for `userId` and set in this browser's cookie. */
+async function beginChallenge(c: AuthContext, kind: TokenKind, userId: string | null): Promise<string> {
+  const { store, now, cookies } = c.var.deps;
+  // One pending ceremony per browser: a challenge this browser had before is dropped, not left to expire.
+  const previous = readCookie(c.get('headers').cookie, cookieName(c));
+  if (previous) await store.consumeToken(sha256Hex(previous), kind, new Date(now()));
+  const challenge = randomToken(32);
+  const t = now();
+  await store.createToken({ hash: sha256Hex(challenge), kind, userId, email: null, createdAt: new Date(t), expiresAt: new Date(t + CHALLENGE_TTL_MS) });
+  c.header('set-cookie', serializeCookie(cookieName(c), challenge, { secure: cookies.secure, maxAgeSec: CHALLENGE_TTL_MS / 1000 }), { append: true });
+  return challenge;
+}
+
+/** This browser's pending challenge of `kind`, used up now (whatever the outcome), with the user it was issued for. */
+async function takeChallenge(c: AuthContext, kind: TokenKind): Promise<{ challenge: string; userId: string | null } | null> {
+  const { store, now, cookies } = c.var.deps;
+  const challenge = readCookie(c.get('headers').cookie, cookieName(c));
+  c.header('set-cookie', clearCookie(cookieName(c), cookies.secure), { append: true });
+  if (!challenge || challenge.length > 128) return null;
+  const token = await store.consumeToken(sha256Hex(challenge), kind, new Date(now()));
+  return token ? { challenge, userId: token.userId } : null;
+}
+
+/** The library base64url-encodes a challenge given as text; given the bytes, it sends our string as is. */
+const bytesOf = (challenge: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(challenge, 'base64url'));
+
+/** The WebAuthn user handle: the user's opaque id, which is no personal data. */
+const userHandle = (userId: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(userId, 'utf8'));
+
+export async function registrationOptions(c: AuthContext, user: User): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  const rp = relyingParty(c);
+  const existing = await c.var.deps.store.listPasskeys(user.id);
+  return generateRegistrationOptions({
+    rpName: c.var.deps.appName,
+    rpID: rp.id,
+    userName: user.email,
+    userDisplayName: user.name,
+    userID: userHandle(user.id),
+    challenge: bytesOf(await beginChallenge(c, 'passkey-register', user.id)),
+    timeout: CHALLENGE_TTL_MS,
+    attestationType: 'none',
+    // The same authenticator twice would be one passkey under two names.
+    excludeCredentials: existing.map((k) => ({ id: k.id, transports: k.transports })),
+    authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+  });
+}
+
+export type RegistrationOutcome = { ok: true; passkey: Passkey } | { ok: false; reason: 'challenge' | 'invalid' | 'duplicate' };
+
+/** Checks a new credential against this browser's registration challenge for `user` and stores it as `name`. */
+export async function registerPasskey(c: AuthContext, user: User, response: unknown, name: string): Promise<RegistrationOutcome> {
+  const { store, now } = c.var.deps;
+  const pending = await takeChallenge(c, 'passkey-register');
+  if (!pending || pending.userId !== user.id) return { ok: false, reason: 'challenge' };
+  if (!isCredentialJson(response)) return { ok: false, reason: 'invalid' };
+  const rp = relyingParty(c);
+  let info;
+  try {
+    const result = await verifyRegistrationResponse({
+      response: response as unknown as RegistrationResponseJSON,
+      expectedChallenge: pending.challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.id,
+      requireUserVerification: false, // "preferred": a security key without a PIN is still a passkey
+    });
+    if (!result.verified) return { ok: false, reason: 'invalid' };
+    info = result.registrationInfo;
+  } catch {
+    return { ok: false, reason: 'invalid' }; // malformed or mismatched: the library says which, the client need not know
+  }
+  const cred = info.credential;
+  const passkey: Passkey = {
+    id: cred.id,
+    userId: user.id,
+    publicKey: Buffer.from(cred.publicKey).toString('base64url'),
+    counter: cred.counter,
+    transports: (cred.transports ?? []).filter((t) => /^[a-z-]{1,20}$/.test(t)).slice(0, 8),
+    name,
+    createdAt: new Date(now()),
+    lastUsedAt: null,
+  };
+  if (passkey.id.length > 1364) return { ok: false, reason: 'invalid' };
+  try {
+    await store.createPasskey(passkey);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'DUPLICATE') return { ok: false, reason: 'duplicate' };
+    throw err;
+  }
+  return { ok: true, passkey };
+}
+
+/**
+ * Options for signing in with a passkey. With no user: any discoverable passkey of this site (the
+ * authenticator says whose it is). With a user (the two-step sign-in): only that user's passkeys, and
+ * the challenge is bound to that user.
+ */
+export async function authenticationOptions(c: AuthContext, user: User | null = null): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const allow = user ? (await c.var.deps.store.listPasskeys(user.id)).map((k) => ({ id: k.id, transports: k.transports })) : undefined;
+  return generateAuthenticationOptions({
+    rpID: relyingParty(c).id,
+    challenge: bytesOf(await beginChallenge(c, 'passkey-sign-in', user?.id ?? null)),
+    timeout: CHALLENGE_TTL_MS,
+    userVerification: 'preferred',
+    allowCredentials: allow,
+  });
+}
+
+export type AssertionFailure = 'challenge' | 'invalid' | 'unknown-passkey' | 'other-user' | 'replayed' | 'locked' | 'disabled';
+
+export type AssertionOutcome =
+  | { ok: true; user: User; passkey: Passkey; userVerified: boolean }
+  | { ok: false; reason: AssertionFailure; user: User | null };
+
+/**
+ * Checks a passkey assertion against this browser's pending sign-in challenge. `forUser` null: a
+ * discoverable sign-in (the challenge must have been issued to nobody). `forUser` set: the second step
+ * of a two-step sign-in (the challenge must have been issued to that user, and the passkey be theirs).
+ *
+ * Failures for a known user count towards that user's lockout, like wrong passwords; a locked account
+ * is refused before anything is checked. Nothing here starts a session or writes an audit line: the
+ * caller does, with what it knows (first factor or second).
+ */
+export async function verifyAssertion(c: AuthContext, response: unknown, forUser: User | null): Promise<AssertionOutcome> {
+  const { store, lockout, now } = c.var.deps;
+  const pending = await takeChallenge(c, 'passkey-sign-in');
+  if (!pending || pending.userId !== (forUser?.id ?? null)) return { ok: false, reason: 'challenge', user: forUser };
+  if (!isCredentialJson(response)) return { ok: false, reason: 'invalid', user: forUser };
+  const passkey = await store.findPasskey(response.id);
+  if (!passkey) return { ok: false, reason: 'unknown-passkey', user: forUser };
+  if (forUser && passkey.userId !== forUser.id) return { ok: false, reason: 'other-user', user: forUser };
+  const user = forUser ?? (await store.findUserById(passkey.userId));
+  if (!user) return { ok: false, reason: 'unknown-passkey', user: null };
+  const attempt = await lockout.begin(user.email);
+  if (!attempt.allowed) return { ok: false, reason: 'locked', user };
+  const verdict = await checkSignature(c, response, passkey, pending.challenge, user.id);
+  if (verdict.ok && !(await store.usePasskey(passkey.id, verdict.counter, new Date(now())))) verdict.ok = false;
+  if (!verdict.ok) {
+    await attempt.failed();
+    return { ok: false, reason: verdict.replayed ? 'replayed' : 'invalid', user };
+  }
+  await attempt.succeeded();
+  // Said only to whoever holds the passkey, like a password sign-in says it after the right password.
+  if (user.disabled) return { ok: false, reason: 'disabled', user };
+  return { ok: true, user, passkey, userVerified: verdict.userVerified };
+}
+
+/**
+ * For the two-step sign-in (architecture.md#passkeys): checks that `response` is a passkey of `user`
+ * signing this browser's pending challenge, which authenticationOptions(c, user) issued. Counts
+ * towards the user's lockout like a wrong code.
+ */
+export function verifyPasskeyForUser(c: AuthContext, user: User, response: unknown): Promise<AssertionOutcome> {
+  return verifyAssertion(c, response, user);
+}
+
+type SignatureVerdict = { ok: boolean; counter: number; userVerified: boolean; replayed: boolean };
+
+async function checkSignature(c: AuthContext, response: CredentialJson, passkey: Passkey, challenge: string, userId: string): Promise<SignatureVerdict> {
+  const failed = { ok: false, counter: 0, userVerified: false, replayed: false };
+  // A discoverable credential names its user: it must be the one the passkey is stored for.
+  const handle = (response.response as { userHandle?: unknown }).userHandle;
+  if (handle !== undefined && handle !== null && (typeof handle !== 'string' || !safeEqual(handle, Buffer.from(userId, 'utf8').toString('base64url')))) return failed;
+  const rp = relyingParty(c);
+  try {
+    const result = await verifyAuthenticationResponse({
+      response: response as unknown as AuthenticationResponseJSON,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.id,
+      credential: { id: passkey.id, publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')), counter: passkey.counter, transports: passkey.transports },
+      requireUserVerification: false,
+    });
+    const info = result.authenticationInfo;
+    return { ok: result.verified, counter: info.newCounter, userVerified: info.userVerified, replayed: false };
+  } catch (err) {
+    // The library refuses a counter that did not move forward with an error of its own.
+    return { ...failed, replayed: /counter/i.test((err as Error).message ?? '') };
+  }
+}
+
+interface CredentialJson {
+  id: string;
+  rawId: string;
+  type: string;
+  response: Record<string, unknown>;
+}
+
+/** The outline of a credential as the browser library sends it; the library checks the rest. */
+function isCredentialJson(v: unknown): v is CredentialJson {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return (
+    typeof o.id === 'string' && /^[A-Za-z0-9_-]{1,1364}$/.test(o.id) && o.rawId === o.id && o.type === 'public-key' &&
+    typeof o.response === 'object' && o.response !== null && !Array.isArray(o.response)
+  );
+}
+
+/** A passkey's name as typed, tidied: trimmed, control characters gone, at most PASSKEY_NAME_MAX characters. */
+export function passkeyName(raw: unknown, fallback: string): string {
+  // eslint-disable-next-line no-control-regex
+  const name = (typeof raw === 'string' ? raw : '').replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  return [...(name || fallback)].slice(0, PASSKEY_NAME_MAX).join('');
+}
