@@ -6,7 +6,7 @@ import { MongoClient, type Collection, type Db, type Document, type MongoClientO
 import { randomUUID } from 'node:crypto';
 import { pendingMigrations } from './migrations/index.js';
 import { checkPrefix, counterKey, normalGroups, takePoolSizeFromString } from './rules.js';
-import { StoreError, type ApiKey, type Identity, type OneTimeToken, type Session, type Store, type StoreOptions, type TokenKind, type User } from './types.js';
+import { StoreError, type ApiKey, type Identity, type OneTimeToken, type Session, type Store, type StoreOptions, type TokenKind, type TotpFactor, type User } from './types.js';
 
 const UNAVAILABLE = new Set([
   'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoTopologyClosedError',
@@ -36,11 +36,15 @@ type SessionDoc = Omit<Session, 'id'> & { _id: string };
 type TokenDoc = Omit<OneTimeToken, 'hash'> & { _id: string };
 type KeyDoc = Omit<ApiKey, 'id'> & { _id: string };
 type CounterDoc = { _id: string; count: number; resetAt: Date };
+type TotpDoc = Omit<TotpFactor, 'userId'> & { _id: string };
+type RecoveryDoc = { userId: string; hash: string; createdAt: Date };
 
 // Documents keep the contract's field names, with the record's id (a token's hash) as _id.
 const withId = <T extends { id: string }>({ id, ...rest }: T): Omit<T, 'id'> & { _id: string } => ({ _id: id, ...rest });
 const toUser = ({ _id, ...rest }: UserDoc): User => ({ id: _id, ...rest, groups: rest.groups ?? [] }); // v1 documents have no groups
-const toSession = ({ _id, ...rest }: SessionDoc): Session => ({ id: _id, ...rest });
+// Stored without `amr` when none was given (and by versions before it existed): read back the same way.
+const toSession = ({ _id, amr, ...rest }: SessionDoc): Session => ({ id: _id, ...rest, ...(amr?.length ? { amr } : {}) });
+const toTotp = ({ _id, ...rest }: TotpDoc): TotpFactor => ({ userId: _id, ...rest });
 const toKey = ({ _id, ...rest }: KeyDoc): ApiKey => ({ id: _id, ...rest });
 const toToken = (d: TokenDoc): OneTimeToken => ({ hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt });
 const toIdentity = (d: Document): Identity => ({
@@ -64,6 +68,8 @@ interface Collections {
   tokens: Collection<TokenDoc>;
   keys: Collection<KeyDoc>;
   counters: Collection<CounterDoc>;
+  totp: Collection<TotpDoc>;
+  recovery: Collection<RecoveryDoc>;
   schema: Collection<{ _id: string; version: number }>;
 }
 
@@ -75,6 +81,8 @@ function collections(db: Db, p: string): Collections {
     tokens: db.collection<TokenDoc>(`${p}tokens`),
     keys: db.collection<KeyDoc>(`${p}api_keys`),
     counters: db.collection<CounterDoc>(`${p}counters`),
+    totp: db.collection<TotpDoc>(`${p}totp`),
+    recovery: db.collection<RecoveryDoc>(`${p}recovery_codes`),
     schema: db.collection<{ _id: string; version: number }>(`${p}schema`),
   };
 }
@@ -107,13 +115,14 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
     ...sessionOps(c),
     ...tokenOps(c),
     ...keyOps(c),
+    ...mfaOps(c),
     ...counterOps(c),
   };
 }
 
 type Ops<K extends keyof Store> = Pick<Store, K>;
 
-function userOps({ users, identities, sessions, keys, tokens }: Collections): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser' | 'linkIdentity' | 'findIdentity' | 'listIdentities'> {
+function userOps({ users, identities, sessions, keys, tokens, totp, recovery }: Collections): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser' | 'linkIdentity' | 'findIdentity' | 'listIdentities'> {
   return {
     createUser: (input, now) =>
       wrap(async () => {
@@ -132,7 +141,8 @@ function userOps({ users, identities, sessions, keys, tokens }: Collections): Op
       }),
     deleteUser: (id) =>
       wrap(async () => {
-        await Promise.all([sessions.deleteMany({ userId: id }), identities.deleteMany({ userId: id }), keys.deleteMany({ userId: id }), tokens.deleteMany({ userId: id })]);
+        await Promise.all([sessions.deleteMany({ userId: id }), identities.deleteMany({ userId: id }), keys.deleteMany({ userId: id }), tokens.deleteMany({ userId: id }),
+          totp.deleteOne({ _id: id }), recovery.deleteMany({ userId: id })]);
         return (await users.deleteOne({ _id: id })).deletedCount === 1;
       }),
     listUsers: ({ limit, offset }) => wrap(async () => (await users.find().sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray()).map(toUser)),
@@ -148,7 +158,7 @@ function userOps({ users, identities, sessions, keys, tokens }: Collections): Op
 
 function sessionOps({ sessions }: Collections): Ops<'createSession' | 'findSession' | 'touchSession' | 'deleteSession' | 'deleteUserSessions' | 'deleteAllSessions' | 'listUserSessions' | 'deleteExpiredSessions'> {
   return {
-    createSession: (s) => wrap(async () => void (await sessions.insertOne(withId(s)))),
+    createSession: ({ amr, ...s }) => wrap(async () => void (await sessions.insertOne(withId({ ...s, ...(amr?.length ? { amr } : {}) })))),
     findSession: (id) => wrap(async () => ((d) => (d ? toSession(d) : null))(await sessions.findOne({ _id: id }))),
     touchSession: (id, at) => wrap(async () => void (await sessions.updateOne({ _id: id, lastSeenAt: { $lt: at } }, { $set: { lastSeenAt: at } }))),
     deleteSession: (id) => wrap(async () => (await sessions.deleteOne({ _id: id })).deletedCount === 1),
@@ -181,6 +191,31 @@ function keyOps({ keys }: Collections): Ops<'createApiKey' | 'findApiKeyByHash' 
     listApiKeys: (userId) => wrap(async () => (await keys.find(userId ? { userId } : {}).sort({ createdAt: 1, _id: 1 }).toArray()).map(toKey)),
     revokeApiKey: (id) => wrap(async () => (await keys.updateOne({ _id: id, revoked: false }, { $set: { revoked: true } })).modifiedCount === 1),
     touchApiKey: (id, at) => wrap(async () => void (await keys.updateOne({ _id: id }, { $set: { lastUsedAt: at } }))),
+  };
+}
+
+function mfaOps({ totp, recovery }: Collections): Ops<'saveTotp' | 'findTotp' | 'confirmTotp' | 'useTotpStep' | 'deleteTotp' | 'replaceRecoveryCodes' | 'consumeRecoveryCode' | 'countRecoveryCodes' | 'deleteRecoveryCodes'> {
+  return {
+    saveTotp: ({ userId, ...rest }) =>
+      wrap(async () => {
+        // _id is the user: the insert fails (DUPLICATE) while a confirmed factor exists.
+        await totp.deleteOne({ _id: userId, confirmed: false });
+        await totp.insertOne({ _id: userId, ...rest });
+      }),
+    findTotp: (userId) => wrap(async () => ((d) => (d ? toTotp(d) : null))(await totp.findOne({ _id: userId }))),
+    confirmTotp: (userId, step) => wrap(async () => (await totp.updateOne({ _id: userId, confirmed: false }, { $set: { confirmed: true, lastStep: step } })).modifiedCount === 1),
+    // One conditional update: it matches for exactly one of the callers presenting the same step.
+    useTotpStep: (userId, step) =>
+      wrap(async () => (await totp.updateOne({ _id: userId, confirmed: true, $or: [{ lastStep: null }, { lastStep: { $lt: step } }] }, { $set: { lastStep: step } })).modifiedCount === 1),
+    deleteTotp: (userId) => wrap(async () => (await totp.deleteOne({ _id: userId })).deletedCount === 1),
+    replaceRecoveryCodes: (userId, hashes, now) =>
+      wrap(async () => {
+        await recovery.deleteMany({ userId });
+        if (hashes.length) await recovery.insertMany(hashes.map((hash) => ({ userId, hash, createdAt: now })));
+      }),
+    consumeRecoveryCode: (userId, hash) => wrap(async () => (await recovery.deleteOne({ userId, hash })).deletedCount === 1),
+    countRecoveryCodes: (userId) => wrap(() => recovery.countDocuments({ userId })),
+    deleteRecoveryCodes: (userId) => wrap(async () => (await recovery.deleteMany({ userId })).deletedCount),
   };
 }
 
