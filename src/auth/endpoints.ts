@@ -11,6 +11,7 @@ import { checkMode, originalRequest, redirectsToSignIn, signInLocation } from '.
 import { policyOf } from '../access/policy.js';
 import { audit } from './audit.js';
 import { decide, subjectOf } from '../access/rules.js';
+import { amrOf } from '../mfa/policy.js';
 
 // From src/auth (tsx) and from dist/auth (compiled) alike, ../../docs is the package root's docs/.
 const AGENT_GUIDE = new URL('../../docs/agent-skill.md', import.meta.url);
@@ -54,7 +55,7 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
 
   app.get(`${P}/me`, requireSession({ json: true }), (c) => {
     const p = signedIn(c).principal;
-    return c.json({ id: p.userId, email: p.email, emailVerified: p.emailVerified, name: p.name, provider: p.provider, role: p.role, groups: p.groups });
+    return c.json({ id: p.userId, email: p.email, emailVerified: p.emailVerified, name: p.name, provider: p.provider, role: p.role, groups: p.groups, amr: p.amr ?? amrOf(p.provider) });
   });
 
   // Forward-auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth): see forward-auth.ts.

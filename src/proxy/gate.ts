@@ -19,6 +19,7 @@ import type { Principal } from '../session/sessions.js';
 import type { IdentitySigner } from '../access/identity-signer.js';
 import { createHostPolicy, type HostPolicy } from './hosts.js';
 import { createTunnelWatch } from './tunnels.js';
+import { mustEnrol } from '../mfa/policy.js';
 
 export interface GateDeps {
   prefix: string;
@@ -215,15 +216,30 @@ export function createGate(deps: GateDeps): Gate {
     return decide(policy.rules, req.method ?? 'GET', req.url ?? '/', subjectOf(s.principal));
   }
 
+  /** GATEHOUSE_MFA asks this session for a factor it was made without (one string compare when optional). */
+  function lacksRequiredFactor(s: ResolvedSession): boolean {
+    const policy = deps.settings.current().mfa;
+    return policy !== 'optional' && mustEnrol(policy, s.principal);
+  }
+
+  /** A browser goes to `page` (enrolment or step-up) and comes back; anything else gets 403 mfa_required. */
+  function askForFactor(req: IncomingMessage, res: ServerResponse, page: string) {
+    const html = (req.method === 'GET' || req.method === 'HEAD') && (req.headers.accept ?? '').includes('text/html');
+    if (html) return answer(req, res, 302, { location: `${prefix}/${page}?return_to=${encodeURIComponent(req.url ?? '/')}` });
+    answer(req, res, 403, { 'content-type': 'application/json' }, MFA_REQUIRED);
+  }
+
   /** A signed-in request: forwarded, or refused by an access rule with 403 (the app receives nothing). */
   function admit(req: IncomingMessage, res: ServerResponse, s: ResolvedSession) {
+    if (lacksRequiredFactor(s)) return askForFactor(req, res, 'account/totp');
     const d = verdict(req, s);
     if (!d || d.outcome === 'allow' || d.outcome === 'public') return forward(req, res, s);
     if (d.outcome === 'malformed') return answer(req, res, 400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, 'ambiguous path\n');
     deps.audit.record('access.denied', { userId: s.principal.userId, email: s.principal.email, ip: deps.trusted.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']), userAgent: req.headers['user-agent'] ?? null, detail: `${req.method} ${(req.url ?? '').slice(0, 200)}: ${d.reason}` });
     const html = (req.method === 'GET' || req.method === 'HEAD') && (req.headers.accept ?? '').includes('text/html');
     if (html && d.outcome === 'deny') return void (req.resume(), page(res, 403, deps.forbiddenPage(s.principal, pathOf(req.url ?? '/'))));
-    answer(req, res, 403, { 'content-type': 'application/json' }, d.outcome === 'mfa' ? MFA_REQUIRED : FORBIDDEN);
+    if (d.outcome === 'mfa') return askForFactor(req, res, 'step-up');
+    answer(req, res, 403, { 'content-type': 'application/json' }, FORBIDDEN);
   }
 
   /** No valid session cookie: an API key, a public path, an open mode — or 302/401. */
@@ -345,6 +361,7 @@ export function createGate(deps: GateDeps): Gate {
       (s) => {
         // The tunnel lives only as long as the session: it is checked again on the session's cadence.
         if (s) {
+          if (lacksRequiredFactor(s)) return refuseUpgrade(socket, 403, 'Forbidden', MFA_REQUIRED);
           const d = verdict(req, s);
           if (d?.outcome === 'malformed') return refuseUpgrade(socket, 400, 'Bad Request', JSON.stringify({ error: 'ambiguous_path' }));
           if (d && d.outcome !== 'allow' && d.outcome !== 'public') return refuseUpgrade(socket, 403, 'Forbidden', d.outcome === 'mfa' ? MFA_REQUIRED : FORBIDDEN);
