@@ -53,8 +53,8 @@ export async function usersCommand(args: string[], io: Io): Promise<number> {
       }
       case 'show': {
         const u = await find(store);
-        const sessions = await store.listUserSessions(u.id);
-        io.out(JSON.stringify({ ...row(u), sessions: sessions.length }, null, 2));
+        const [sessions, totp, recoveryCodes] = await Promise.all([store.listUserSessions(u.id), store.findTotp(u.id), store.countRecoveryCodes(u.id)]);
+        io.out(JSON.stringify({ ...row(u), sessions: sessions.length, secondFactor: totp?.confirmed ? { app: true, recoveryCodes } : null }, null, 2));
         return 0;
       }
       case 'disable': {
