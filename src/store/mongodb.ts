@@ -194,7 +194,7 @@ function keyOps({ keys }: Collections): Ops<'createApiKey' | 'findApiKeyByHash' 
   };
 }
 
-function mfaOps({ totp, recovery }: Collections): Ops<'saveTotp' | 'findTotp' | 'confirmTotp' | 'useTotpStep' | 'deleteTotp' | 'replaceRecoveryCodes' | 'consumeRecoveryCode' | 'countRecoveryCodes' | 'deleteRecoveryCodes'> {
+function mfaOps({ totp, recovery }: Collections): Ops<'saveTotp' | 'findTotp' | 'confirmTotp' | 'useTotpStep' | 'deleteTotp' | 'replaceRecoveryCodes' | 'consumeRecoveryCode' | 'countRecoveryCodes' | 'listRecoveryCodes' | 'deleteRecoveryCodes'> {
   return {
     saveTotp: ({ userId, ...rest }) =>
       wrap(async () => {
@@ -215,6 +215,7 @@ function mfaOps({ totp, recovery }: Collections): Ops<'saveTotp' | 'findTotp' | 
       }),
     consumeRecoveryCode: (userId, hash) => wrap(async () => (await recovery.deleteOne({ userId, hash })).deletedCount === 1),
     countRecoveryCodes: (userId) => wrap(() => recovery.countDocuments({ userId })),
+    listRecoveryCodes: (userId) => wrap(async () => (await recovery.find({ userId }).sort({ hash: 1 }).toArray()).map((d) => d.hash)),
     deleteRecoveryCodes: (userId) => wrap(async () => (await recovery.deleteMany({ userId })).deletedCount),
   };
 }

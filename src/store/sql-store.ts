@@ -183,7 +183,7 @@ function apiKeyOps({ prefix: p, driver: d }: SqlBackend): Ops<'createApiKey' | '
   };
 }
 
-function mfaOps({ prefix: p, driver: d }: SqlBackend): Ops<'saveTotp' | 'findTotp' | 'confirmTotp' | 'useTotpStep' | 'deleteTotp' | 'replaceRecoveryCodes' | 'consumeRecoveryCode' | 'countRecoveryCodes' | 'deleteRecoveryCodes'> {
+function mfaOps({ prefix: p, driver: d }: SqlBackend): Ops<'saveTotp' | 'findTotp' | 'confirmTotp' | 'useTotpStep' | 'deleteTotp' | 'replaceRecoveryCodes' | 'consumeRecoveryCode' | 'countRecoveryCodes' | 'listRecoveryCodes' | 'deleteRecoveryCodes'> {
   return {
     async saveTotp(f) {
       // The primary key on user_id makes the insert fail (DUPLICATE) while a confirmed factor exists.
@@ -208,6 +208,7 @@ function mfaOps({ prefix: p, driver: d }: SqlBackend): Ops<'saveTotp' | 'findTot
     },
     consumeRecoveryCode: async (userId, hash) => (await d.affected(`DELETE FROM ${p}recovery_codes WHERE user_id = ? AND hash = ?`, [userId, hash])) === 1,
     countRecoveryCodes: async (userId) => Number((await first(d.rows(`SELECT COUNT(*) AS n FROM ${p}recovery_codes WHERE user_id = ?`, [userId])))!.n),
+    listRecoveryCodes: async (userId) => (await d.rows(`SELECT hash FROM ${p}recovery_codes WHERE user_id = ? ORDER BY hash`, [userId])).map((r) => String(r.hash)),
     deleteRecoveryCodes: (userId) => d.affected(`DELETE FROM ${p}recovery_codes WHERE user_id = ?`, [userId]),
   };
 }

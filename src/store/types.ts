@@ -174,6 +174,8 @@ export interface Store {
   /** Uses up one code: of N concurrent callers exactly one gets true. */
   consumeRecoveryCode(userId: string, hash: string): Promise<boolean>;
   countRecoveryCodes(userId: string): Promise<number>;
+  /** The stored hashes, sorted (what `gatehouse migrate-users` carries over). */
+  listRecoveryCodes(userId: string): Promise<string[]>;
   deleteRecoveryCodes(userId: string): Promise<number>;
 
   // Fixed-window counters for rate limits and lockout, shared by every replica on the same store.

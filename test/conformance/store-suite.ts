@@ -315,6 +315,7 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(await store.consumeRecoveryCode(u.id, h('a')), false);
       assert.equal(await store.consumeRecoveryCode(u.id, h('z')), false);
       assert.equal(await store.countRecoveryCodes(u.id), 2);
+      assert.deepEqual(await store.listRecoveryCodes(u.id), [h('b'), h('c')]);
       assert.equal(await store.countRecoveryCodes(v.id), 1);
       await store.replaceRecoveryCodes(u.id, ['d', 'e'].map(h), at(2));
       assert.equal(await store.consumeRecoveryCode(u.id, h('b')), false, 'old codes die');

@@ -16,6 +16,8 @@ import { totpAt } from '../support/totp.js';
 import { readState, writeState } from '../../src/config/state.js';
 import { loadMasterKey, seal } from '../../src/config/secrets.js';
 import { freePort } from '../../src/exec-app.js';
+import { openStore } from '../../src/store/open.js';
+import { join } from 'node:path';
 
 const PASSWORD = 'correct horse battery staple';
 const ACCESS = JSON.stringify([{ pattern: '/secure/*', allow: ['any'], mfa: true }]);
@@ -335,6 +337,26 @@ describe('second factor: authenticator app and two-step sign-in', () => {
     assert.equal((await c.get('/auth/me', { accept: 'application/json' })).status, 401);
     const unknown = await runCli(['users', 'reset-mfa', 'nobody@example.com'], { GATEHOUSE_HOME: gh.home });
     assert.equal(unknown.code, 1);
+  });
+
+  it('migrate-users carries a second factor to the new store: a store switch never turns it off quietly', async () => {
+    const address = email('moved');
+    const c = new TestClient(gh.url);
+    await c.signUp(address, PASSWORD);
+    const { codes } = await enrol(c, clock);
+    const u = (await gh.store.findUserByEmail(address))!;
+    const file = join(gh.home, 'moved.sqlite');
+    const r = await runCli(['migrate-users', '--from', 'embedded', '--to', 'GATEHOUSE_DATABASE_URL'], { GATEHOUSE_HOME: gh.home, GATEHOUSE_DATABASE_URL: `sqlite:${file}` });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /second factor\(s\)/);
+    const target = await openStore(`sqlite:${file}`);
+    try {
+      assert.deepEqual(await target.findTotp(u.id), await gh.store.findTotp(u.id));
+      assert.deepEqual(await target.listRecoveryCodes(u.id), await gh.store.listRecoveryCodes(u.id));
+      assert.equal((await target.listRecoveryCodes(u.id)).length, codes.length);
+    } finally {
+      await target.close();
+    }
   });
 });
 
