@@ -476,4 +476,19 @@ describe('social sign-in with a second factor, and the email a factor change sen
     assert.equal(removed.status, 200);
     assert.match((await smtp.waitFor('social@corp.example')).text, /authenticator app was removed/);
   });
+
+  it('mails the user when an operator resets their factor with the CLI (SMTP bound in the state file)', async () => {
+    idp.accounts.set('reset-sub', { email: 'reset@corp.example', email_verified: true, name: 'Reset User' });
+    const c = new TestClient(gh.url);
+    assert.equal((await socialLogin(c, 'reset-sub')).status, 303);
+    await enrol(c, clock);
+    await smtp.waitFor('reset@corp.example'); // the enrolment notice
+    const r = await runCli(['users', 'reset-mfa', 'reset@corp.example'], { GATEHOUSE_HOME: home.home });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match((await smtp.waitFor('reset@corp.example')).text, /administrator removed the second factor/);
+    const again = new TestClient(gh.url);
+    const back = await socialLogin(again, 'reset-sub');
+    assert.equal(back.status, 303);
+    assert.equal(back.headers.location, '/', 'no second step any more');
+  });
 });
