@@ -74,6 +74,10 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
     if (d?.outcome === 'public' && !s) return anonymous(c);
     if (s && d && (d.outcome === 'deny' || d.outcome === 'mfa')) {
       audit(c, 'access.denied', { userId: s.principal.userId, email: s.principal.email, detail: `${orig.method} ${orig.uri.slice(0, 200)} (forward-auth): ${d.reason}` });
+      // A browser relayed by Traefik or Caddy is asked for a code, as the gate would (architecture.md#mfa).
+      if (d.outcome === 'mfa' && redirectsToSignIn(orig, c.req.header('accept'), checkMode(c.req.query('mode')))) {
+        return c.redirect(`${P}/step-up?return_to=${encodeURIComponent(orig.uri)}`, 302);
+      }
       return c.json({ error: d.outcome === 'mfa' ? 'mfa_required' : 'forbidden' }, 403);
     }
     if (!s) {

@@ -70,7 +70,7 @@ describe('second factor: authenticator app and two-step sign-in', () => {
   let upstream: RecordingUpstream;
   before(async () => {
     upstream = await startRecordingUpstream();
-    gh = await startTestGatehouse({ upstream: upstream.url, now: clock.now, env: { GATEHOUSE_ACCESS: ACCESS } });
+    gh = await startTestGatehouse({ upstream: upstream.url, now: clock.now, env: { GATEHOUSE_ACCESS: ACCESS }, trustedProxies: ['127.0.0.1/32'] });
   });
   after(async () => {
     await gh.stop();
@@ -259,6 +259,14 @@ describe('second factor: authenticator app and two-step sign-in', () => {
     const post = await old.send('POST', '/secure/report', { headers: { accept: 'text/html', 'content-type': 'text/plain' }, body: 'x' });
     assert.equal(post.status, 403, 'a form post is not redirected');
     assert.equal((await old.get('/elsewhere')).status, 200, 'paths without the rule pass');
+    // Forward-auth asks the same: Traefik/Caddy relay a browser to step up, an API gets 403.
+    const relayed = { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/secure/report' };
+    const check = await old.get('/auth/check', relayed);
+    assert.equal(check.status, 302);
+    assert.equal(check.headers.location, '/auth/step-up?return_to=%2Fsecure%2Freport');
+    const checkApi = await old.get('/auth/check', { ...relayed, accept: 'application/json' });
+    assert.equal(checkApi.status, 403);
+    assert.deepEqual(JSON.parse(checkApi.text), { error: 'mfa_required' });
     // No factor yet: the step-up page sends them to set one up.
     const noFactor = await old.get('/auth/step-up?return_to=%2Fsecure%2Freport');
     assert.equal(noFactor.status, 302);
@@ -282,6 +290,7 @@ describe('second factor: authenticator app and two-step sign-in', () => {
     assert.notEqual(old.cookies.get('gatehouse_session'), before, 'a new session token');
     assert.deepEqual((await me(old)).amr, ['pwd', 'otp']);
     assert.equal((await old.get('/secure/report')).status, 200);
+    assert.equal((await old.get('/auth/check', { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/secure/report' })).status, 200);
     assert.deepEqual(upstream.requests.map((r) => r.url), ['/elsewhere', '/secure/report', '/secure/report']);
   });
 
