@@ -151,9 +151,11 @@ describe('second factor: authenticator app and two-step sign-in', () => {
     assert.equal(refused.status, 401);
     assert.ok(!sessionCookieSet(refused));
 
-    // What the app receives: the assertion's amr is the session's.
+    // What the app receives: the assertion's amr is the session's, and never a Gatehouse cookie.
+    c.cookies.set('gatehouse_mfa', 'left-over-pending-step');
     await c.get('/echo');
     const seen = upstream.requests.at(-1)!;
+    assert.doesNotMatch(String(seen.headers.cookie ?? ''), /gatehouse_/);
     const jwks = (await (await request(`${gh.url}/auth/.well-known/jwks.json`)).body.json()) as JSONWebKeySet;
     const { payload } = await jwtVerify(String(seen.headers['x-forwarded-assertion']), createLocalJWKSet(jwks), { currentDate: new Date(clock.t) });
     assert.deepEqual(payload.amr, ['pwd', 'otp']);
