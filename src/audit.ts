@@ -27,7 +27,15 @@ export type AuditEvent =
   | 'passkey.renamed'
   | 'passkey.removed'
   | 'passkey.used'
-  | 'passkey.refused';
+  | 'passkey.refused'
+  // Second factor (architecture.md#mfa): every change to a user's factors, and every wrong code.
+  | 'mfa.enrolled'
+  | 'mfa.removed'
+  | 'mfa.recovery-regenerated'
+  | 'mfa.recovery-used'
+  | 'mfa.reset'
+  | 'mfa.failure'
+  | 'mfa.step-up';
 
 export interface AuditLog {
   record(event: AuditEvent, fields: { userId?: string | null; email?: string | null; ip?: string | null; userAgent?: string | null; detail?: string }): void;

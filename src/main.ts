@@ -76,7 +76,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     const upstream = await startUpstream(opts, timeouts, () => url);
     releases.push(() => upstream.close());
 
-    const services = buildServices(opts, liveStore.store, { current: live.settings }, now);
+    const services = buildServices(opts, liveStore.store, { current: live.settings }, now, masterKey);
     live.onChange((settings, next) => {
       services.sessions.setSecret(settings.secret);
       liveStore.follow(next);

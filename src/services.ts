@@ -12,6 +12,7 @@ import { createApiKeyService, type ApiKeyService } from './session/api-keys.js';
 import { cookieNames, type CookieNames } from './session/cookies.js';
 import { createSessionService, type SessionService } from './session/sessions.js';
 import type { Store } from './store/types.js';
+import { createMfaService, type MfaService } from './mfa/factors.js';
 import type { Renderer } from './render.js';
 import { VIEWS_DIR } from './views-dir.js';
 
@@ -26,9 +27,11 @@ export interface Services {
   trusted: TrustedProxies;
   renderer: Renderer;
   cookies: CookieNames;
+  /** Second factors (architecture.md#mfa); TOTP secrets are sealed with the master key. */
+  mfa: MfaService;
 }
 
-export function buildServices(opts: ServeOptions, store: Store, settings: SettingsSource, now: () => number): Services {
+export function buildServices(opts: ServeOptions, store: Store, settings: SettingsSource, now: () => number, masterKey: Buffer): Services {
   const audit = createAuditLog(opts.auditLine ?? opts.log, now);
   const hashRate = opts.env.GATEHOUSE_HASH_RATE;
   return {
@@ -45,6 +48,7 @@ export function buildServices(opts: ServeOptions, store: Store, settings: Settin
     trusted: parseTrustedProxies(opts.trustedProxies),
     renderer: createRenderer(VIEWS_DIR),
     cookies: cookieNames(opts.publicUrl?.protocol === 'https:'),
+    mfa: createMfaService(store, masterKey, now),
   };
 }
 

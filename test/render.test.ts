@@ -48,6 +48,17 @@ const views: Record<string, Record<string, unknown>> = {
     }],
     keys: [{ id: 'k1', name: EVIL, owner: EVIL, role: EVIL, expiry: EVIL, lastUsedAt: at, revokeHref: EVIL }],
   },
+  // Second factor (SPEC §10). The QR code is the one value printed raw: qrcode's SVG, made from the URI alone.
+  security: {
+    csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [] }, totp: { since: at }, recoveryLeft: 3, hasPassword: true,
+    passkeysHref: EVIL, tokensHref: EVIL, errors: { code: EVIL }, notice: EVIL,
+  },
+  totp: {
+    csrf: EVIL, secret: EVIL, secretGroups: EVIL, uri: EVIL, returnTo: EVIL, error: EVIL, required: true,
+    qr: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4" shape-rendering="crispEdges"><path fill="#ffffff" d="M0 0h4v4H0z"/></svg>',
+  },
+  'recovery-codes': { heading: EVIL, codes: [EVIL, 'abcde-fgh23'], continueHref: EVIL },
+  'second-step': { csrf: EVIL, heading: EVIL, lede: EVIL, action: '/auth/sign-in/code', returnTo: EVIL, error: EVIL, recovery: false, switchHref: EVIL, cancel: { href: EVIL, label: EVIL } },
 };
 
 const render = (view: string, extra: Record<string, unknown> = {}) => r.render(view, { ...base, ...views[view], ...extra });
@@ -190,6 +201,24 @@ describe('views', () => {
     assert.match(tag(account, 'current_password'), /name="current_password"[^>]*autocomplete="current-password"/);
     assert.match(tag(account, 'password'), /name="password"[^>]*autocomplete="new-password"[^>]*minlength="8"/);
     assert.match(account, /<input type="hidden" name="id" value="&quot;&gt;&lt;script&gt;/, 'the revoke form carries the session id');
+  });
+
+  it('second factor: the code field is `code` with autocomplete one-time-code, tied to its error; enrolment shows the secret three ways', () => {
+    for (const recovery of [false, true]) {
+      const html = render('second-step', { recovery, error: 'Wrong code.' });
+      assert.match(tag(html, 'code'), /name="code"[^>]*autocomplete="one-time-code"/);
+      assert.match(tag(html, 'code'), new RegExp(`inputmode="${recovery ? 'text' : 'numeric'}"`));
+      assert.match(tag(html, 'code'), /aria-describedby="form-error"/);
+    }
+    const totp = render('totp', { secretGroups: 'ABCD EFGH', uri: 'otpauth://totp/x?secret=ABCDEFGH', error: null, required: false });
+    assert.match(totp, /<code class="secret">ABCD EFGH<\/code>/);
+    assert.match(totp, /href="otpauth:\/\/totp\/x\?secret=ABCDEFGH"/);
+    assert.match(totp, /<div class="qr" role="img" aria-label="[^"]+"><svg /);
+    assert.match(tag(totp, 'code'), /autocomplete="one-time-code"/);
+    assert.doesNotMatch(totp, /role="alert"|asks for a second step/);
+    const security = render('security', { hasPassword: false, errors: {} });
+    assert.doesNotMatch(security, /current_password/, 'an account without a password proves it with a code');
+    assert.match(render('security', { totp: null }), /href="\/auth\/account\/totp">Set up<\/a>/);
   });
 
   it('error pages show the status and, when limited, when to retry', () => {

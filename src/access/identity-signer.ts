@@ -4,6 +4,7 @@ import type { JWK } from 'jose';
 import type { Principal } from '../session/sessions.js';
 import { createAssertionSigner, type AssertionSigner } from './assertion.js';
 import type { SigningKeys } from './signing-keys.js';
+import { amrOf } from '../mfa/policy.js';
 
 export interface IdentitySigner {
   /** A fresh cached assertion for this session, or null when one must be signed (async). */
@@ -14,13 +15,8 @@ export interface IdentitySigner {
   use(keys: SigningKeys): Promise<void>;
 }
 
-/** How the session was made, as the `amr` claim says it (RFC 8176 values). */
-export function amrOf(provider: string): string[] {
-  if (provider === 'password' || provider === 'passphrase') return ['pwd'];
-  if (provider === 'api-key') return ['key'];
-  if (provider === 'oauth') return ['oauth'];
-  return ['fed'];
-}
+/** How a session without a recorded `amr` was made (mfa/policy.ts); the claim itself is the session's. */
+export { amrOf };
 
 export async function createIdentitySigner(opts: { keys: SigningKeys; origin: () => string; prefix: string; now?: () => number }): Promise<IdentitySigner> {
   const build = (keys: SigningKeys) =>
@@ -30,7 +26,7 @@ export async function createIdentitySigner(opts: { keys: SigningKeys; origin: ()
   return {
     cached: (sessionId) => signer.cached(sessionId),
     sign: (sessionId, p) =>
-      signer.assertionFor(sessionId, { sub: p.userId, email: p.email, name: p.name, provider: p.provider, role: p.role, groups: p.groups, amr: amrOf(p.provider) }),
+      signer.assertionFor(sessionId, { sub: p.userId, email: p.email, name: p.name, provider: p.provider, role: p.role, groups: p.groups, amr: [...(p.amr ?? amrOf(p.provider))] }),
     jwks: () => signer.jwks(),
     async use(keys) {
       if (keys.current.kid === kid) return;

@@ -9,6 +9,8 @@
 //
 // Pure functions of (rules, request, principal): no I/O, so the hot path pays a loop over strings.
 
+import { hasSecondFactor } from '../mfa/policy.js';
+
 export type Who =
   | { kind: 'any' }
   | { kind: 'role' | 'group' | 'email' | 'domain' | 'provider' | 'scope'; value: string };
@@ -215,6 +217,6 @@ export function describeRule(rule: AccessRule): string {
 }
 
 /** The subject of a principal (a signed-in user, or an API key acting for one). */
-export function subjectOf(p: { email: string; role: string; provider: string; groups: readonly string[] }): Subject {
-  return { email: p.email, role: p.role, provider: p.provider, groups: p.groups };
+export function subjectOf(p: { email: string; role: string; provider: string; groups: readonly string[]; amr?: readonly string[] }): Subject {
+  return { email: p.email, role: p.role, provider: p.provider, groups: p.groups, mfa: hasSecondFactor(p.amr) };
 }

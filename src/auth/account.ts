@@ -84,7 +84,7 @@ async function changePassword(c: AuthContext): Promise<Response> {
   await deps.sessions.revokeUser(user.id);
   await deps.store.deleteTokens('reset', user.id);
   c.set('session', null);
-  await startSession(c, user, s.principal.provider);
+  await startSession(c, user, s.principal.provider, s.principal.amr);
   const fresh = c.get('session') ?? s;
   audit(c, 'password.changed', { userId: user.id });
   sendPasswordChangedEmail(deps, user);

@@ -12,10 +12,11 @@ import { hmac, safeEqual } from '../security/tokens.js';
 import type { ResolvedSession } from '../session/sessions.js';
 import type { User } from '../store/types.js';
 import { stamp, type AdminAction } from './views.js';
+import { factorChanged } from './second-step.js';
 
 const PAGE_SIZE = 50;
 
-type UserAction = 'disable' | 'enable' | 'make-admin' | 'make-member' | 'end-sessions' | 'delete';
+type UserAction = 'disable' | 'enable' | 'make-admin' | 'make-member' | 'end-sessions' | 'reset-mfa' | 'delete';
 type DoneAction = UserAction | 'revoke-key';
 
 /** What the console says after an action; `who` is an email address, or a key's name. */
@@ -25,6 +26,7 @@ const DONE: Record<DoneAction, (who: string) => string> = {
   'make-admin': (who) => `${who} is now an admin (from their next sign-in).`,
   'make-member': (who) => `${who} is now a member (from their next sign-in).`,
   'end-sessions': (who) => `Signed ${who} out everywhere.`,
+  'reset-mfa': (who) => `Removed the second factor of ${who} and signed them out everywhere.`,
   delete: (who) => `Deleted ${who}.`,
   'revoke-key': (who) => `Revoked the API key “${who}”.`,
 };
@@ -35,6 +37,7 @@ const CONFIRM: Record<Exclude<DoneAction, 'enable' | 'end-sessions'>, { heading:
   disable: { heading: 'Disable this account?', button: 'Disable account', danger: true, effect: 'They are signed out everywhere and cannot sign in until an administrator enables the account again.' },
   'make-admin': { heading: 'Make this account an admin?', button: 'Make admin', danger: false, effect: 'They can open this console and change every account. They sign in again to get the new role.' },
   'make-member': { heading: 'Make this account a member?', button: 'Make member', danger: false, effect: 'They can no longer open this console. They sign in again to get the new role.' },
+  'reset-mfa': { heading: 'Reset two-step sign-in?', button: 'Reset two-step sign-in', danger: true, effect: 'Their authenticator app and recovery codes are removed and they are signed out everywhere. They sign in with their password alone and can set up a new app. They get an email about it.' },
   'revoke-key': { heading: 'Revoke this API key?', button: 'Revoke key', danger: true, effect: 'Scripts using this key are refused from now on. This cannot be undone.' },
 };
 const isConfirmable = (a: string): a is keyof typeof CONFIRM => Object.hasOwn(CONFIRM, a);
@@ -47,7 +50,7 @@ export function mountAdmin(app: Hono<AuthEnv>, deps: AuthServices): void {
   app.get(`${P}/admin`, adminOnly, consolePage);
   app.get(`${P}/admin/confirm`, adminOnly, confirmPage);
 
-  app.post(`${P}/admin/users/:id/:action{disable|enable|make-admin|make-member|end-sessions|delete}`, ...adminPost, async (c) => {
+  app.post(`${P}/admin/users/:id/:action{disable|enable|make-admin|make-member|end-sessions|reset-mfa|delete}`, ...adminPost, async (c) => {
     const admin = signedIn(c);
     const action = c.req.param('action') as UserAction;
     const user = await deps.store.findUserById(c.req.param('id'));
@@ -55,6 +58,7 @@ export function mountAdmin(app: Hono<AuthEnv>, deps: AuthServices): void {
     // An admin cannot lock themselves out of their own console.
     if (user.id === admin.principal.userId && action !== 'end-sessions') return notOnYourself(c);
     await applyUserAction(deps, admin, user, action);
+    if (action === 'reset-mfa') factorChanged(c, user, 'reset', admin.principal.email);
     audit(c, 'admin.action', { userId: admin.principal.userId, detail: `${action} ${user.id}` });
     return doneRedirect(c, admin.sessionId, action, user.email);
   });
@@ -148,6 +152,7 @@ function userActions(prefix: string, u: User): AdminAction[] {
     u.disabled ? ['enable', 'Enable'] : ['disable', 'Disable'],
     u.role === 'admin' ? ['make-member', 'Make member'] : ['make-admin', 'Make admin'],
     ['end-sessions', 'Sign out everywhere'],
+    ['reset-mfa', 'Reset two-step'],
     ['delete', 'Delete'],
   ];
   return actions.map(([action, label]) => ({
@@ -179,6 +184,12 @@ async function applyUserAction(deps: AuthServices, admin: ResolvedSession, user:
       break;
     case 'end-sessions':
       await deps.sessions.revokeUser(id, user.id === admin.principal.userId ? admin.sessionId : undefined);
+      break;
+    case 'reset-mfa':
+      // Factors first: a session made in between would still need the factor that is going away.
+      await deps.mfa.removeAll(id);
+      await deps.sessions.revokeUser(id);
+      await deps.store.deleteTokens('mfa', id); // sign-ins waiting for their second step
       break;
     case 'delete':
       await deps.sessions.revokeUser(id);

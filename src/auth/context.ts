@@ -19,6 +19,7 @@ import type { AuditLog } from '../audit.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { ProviderEntry } from '../oidc/providers.js';
 import type { Renderer } from '../render.js';
+import type { MfaService } from '../mfa/factors.js';
 
 export interface AuthDeps {
   store: Store;
@@ -48,6 +49,8 @@ export interface AuthDeps {
   log?: (line: string) => void;
   /** Signs X-Forwarded-Assertion for /auth/check and publishes the JWKS; null when turned off. */
   signer?: IdentitySigner | null;
+  /** Second factors (architecture.md#mfa). */
+  mfa: MfaService;
 }
 
 /** AuthDeps with its defaults filled in by createAuthApp: what the route modules are given. */

@@ -12,6 +12,7 @@ import { policyOf } from '../access/policy.js';
 import { audit } from './audit.js';
 import { decide, subjectOf } from '../access/rules.js';
 import { WEBAUTHN_BROWSER_BUNDLE } from './webauthn.js';
+import { amrOf } from '../mfa/policy.js';
 
 // From src/auth (tsx) and from dist/auth (compiled) alike, ../../docs is the package root's docs/.
 const AGENT_GUIDE = new URL('../../docs/agent-skill.md', import.meta.url);
@@ -58,7 +59,7 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
 
   app.get(`${P}/me`, requireSession({ json: true }), (c) => {
     const p = signedIn(c).principal;
-    return c.json({ id: p.userId, email: p.email, emailVerified: p.emailVerified, name: p.name, provider: p.provider, role: p.role, groups: p.groups });
+    return c.json({ id: p.userId, email: p.email, emailVerified: p.emailVerified, name: p.name, provider: p.provider, role: p.role, groups: p.groups, amr: p.amr ?? amrOf(p.provider) });
   });
 
   // Forward-auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth): see forward-auth.ts.
@@ -77,6 +78,10 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
     if (d?.outcome === 'public' && !s) return anonymous(c);
     if (s && d && (d.outcome === 'deny' || d.outcome === 'mfa')) {
       audit(c, 'access.denied', { userId: s.principal.userId, email: s.principal.email, detail: `${orig.method} ${orig.uri.slice(0, 200)} (forward-auth): ${d.reason}` });
+      // A browser relayed by Traefik or Caddy is asked for a code, as the gate would (architecture.md#mfa).
+      if (d.outcome === 'mfa' && redirectsToSignIn(orig, c.req.header('accept'), checkMode(c.req.query('mode')))) {
+        return c.redirect(`${P}/step-up?return_to=${encodeURIComponent(orig.uri)}`, 302);
+      }
       return c.json({ error: d.outcome === 'mfa' ? 'mfa_required' : 'forbidden' }, 403);
     }
     if (!s) {

@@ -8,7 +8,7 @@ import { audit, limited } from './audit.js';
 import { formOf } from './form.js';
 import { csrf, csrfToken } from './middleware/csrf.js';
 import { errorPage, page } from './pages.js';
-import { startSession } from './start-session.js';
+import { finishSignIn } from './second-step.js';
 import type { ResetView } from './views.js';
 import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js';
 import { safeReturnTo } from '../security/redirect.js';
@@ -152,8 +152,8 @@ async function resetPassword(c: AuthContext): Promise<Response> {
   await deps.lockout.clear(user.email); // the owner can always get back in by email
   audit(c, 'password.reset', { userId: user.id });
   sendPasswordChangedEmail(deps, user);
-  await startSession(c, user, 'password');
-  return c.redirect(safeReturnTo('/'), 303);
+  // The mailbox replaces the password, never the second factor: with one set, it is asked for next.
+  return finishSignIn(c, user, 'password', safeReturnTo('/'));
 }
 
 function mountVerifyEmail(app: Hono<AuthEnv>, deps: AuthServices): void {

@@ -19,6 +19,9 @@ import { mountPasswordReset } from './reset.js';
 import { mountSocialLogin } from '../oidc/routes.js';
 import { mountAdmin } from './admin.js';
 import { mountAliases } from './aliases.js';
+import { requireEnrolment } from './middleware/mfa-policy.js';
+import { mountSecondStep } from './second-step.js';
+import { mountMfaAccount } from './mfa-account.js';
 
 const MAX_FORM_BYTES = 64 * 1024;
 
@@ -34,6 +37,7 @@ export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   app.use('*', csrfCookie());
   app.use('*', loadSession({ prefix: deps.prefix }));
   app.use('*', formBody({ maxBytes: MAX_FORM_BYTES }));
+  app.use('*', requireEnrolment({ prefix: deps.prefix }));
   app.onError(onError);
 
   mountEndpoints(app, deps);
@@ -45,6 +49,8 @@ export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   mountPasswordReset(app, deps);
   mountSocialLogin(app, deps);
   mountAdmin(app, deps);
+  mountSecondStep(app, deps);
+  mountMfaAccount(app, deps);
   mountAliases(app, deps.prefix); // last: an alias never shadows a real route
 
   app.notFound(notFound);

@@ -8,8 +8,8 @@ import { field, formOf } from './form.js';
 import { csrf, csrfToken } from './middleware/csrf.js';
 import { page, providerButtons } from './pages.js';
 import { withReturnTo } from './views.js';
-import { startSession } from './start-session.js';
 import { passkeySignInLinks } from './passkeys.js';
+import { finishSignIn } from './second-step.js';
 import { MAX_PASSWORD_LENGTH, passwordLength } from '../security/password.js';
 import { safeReturnTo } from '../security/redirect.js';
 import type { User } from '../store/types.js';
@@ -69,9 +69,9 @@ export function mountSignIn(app: Hono<AuthEnv>, deps: AuthServices): void {
       audit(c, 'sign-in.unverified', { userId: user.id, email });
       return page(c, 'confirm-email', 'Confirm your email', { csrf: csrfToken(c), email: user.email, notice: null }, 403);
     }
-    await startSession(c, user, 'password');
-    audit(c, 'sign-in.success', { userId: user.id, email });
-    return c.redirect(returnTo, 303);
+    // With a factor set, no session yet: the second step (second-step.ts) audits the sign-in.
+    if (!checked.hasFactor) audit(c, 'sign-in.success', { userId: user.id, email });
+    return finishSignIn(c, user, 'password', returnTo, checked.hasFactor);
   });
 }
 
@@ -82,6 +82,8 @@ interface Checked {
   known: User | null;
   allowed: boolean;
   lockedNow: boolean;
+  /** The user has a second factor: the sign-in is not over yet. */
+  hasFactor: boolean;
 }
 
 async function checkPassword(deps: AuthServices, email: string, password: string): Promise<Checked> {
@@ -98,12 +100,15 @@ async function checkPassword(deps: AuthServices, email: string, password: string
     await deps.hasher.verifyDummy(password); // the same work as a real check: no enumeration by timing
   }
   if (ok && user) {
-    await attempt?.succeeded();
-    return { user, known: user, allowed, lockedNow: false };
+    // With a second factor the round's failures stand until the code is right too: otherwise the
+    // password alone would reset the count, and codes could be guessed without end.
+    const hasFactor = await deps.mfa.hasFactor(user.id);
+    if (!hasFactor) await attempt?.succeeded();
+    return { user, known: user, allowed, lockedNow: false, hasFactor };
   }
   // A locked account answers exactly like a wrong password.
   const lockedNow = attempt ? attempt.lockedNow || (await attempt.failed()) : false;
-  return { user: null, known: user, allowed, lockedNow };
+  return { user: null, known: user, allowed, lockedNow, hasFactor: false };
 }
 
 async function refuse(c: AuthContext, email: string, returnTo: string, checked: Checked): Promise<Response> {

@@ -9,6 +9,7 @@ import { csrf, csrfToken } from './middleware/csrf.js';
 import { errorPage, page, providerButtons } from './pages.js';
 import { sendAccountExistsEmail, sendVerificationEmail } from './reset.js';
 import { startSession } from './start-session.js';
+import { afterSignIn } from './second-step.js';
 import { burnSetupLinks, consumeSetupLink, SETUP_LINK_GONE, setupLinkStatus, type SetupLinkStatus } from './setup-link.js';
 import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js';
 import { safeReturnTo } from '../security/redirect.js';
@@ -175,7 +176,7 @@ async function createAccount(c: AuthContext, input: SignUpForm, grant: { role: U
   // confirmed still gets its link, since the next sign-in will ask for it.
   if (!user.emailVerified) await sendVerificationEmail(deps, user);
   await startSession(c, user, 'password');
-  return c.redirect(returnTo, 303);
+  return c.redirect(afterSignIn(c, returnTo), 303); // GATEHOUSE_MFA may ask for a factor first
 }
 
 function checkEmailPage(c: AuthContext, email: string): Response {

@@ -202,6 +202,59 @@ export interface AdminView {
   notice: string | null;
 }
 
+/** Account › Security: the user's second factors (architecture.md#mfa). */
+export interface SecurityView {
+  csrf: string;
+  user: Principal;
+  totp: { since: Stamp } | null;
+  recoveryLeft: number;
+  /** Removing the app asks for the current password too, when the account has one. */
+  hasPassword: boolean;
+  /** Pages other parts of Gatehouse own: passkeys, personal tokens. */
+  passkeysHref: string;
+  tokensHref: string;
+  errors: FieldErrors<'code'>;
+  notice: string | null;
+}
+
+/** Enrolling an authenticator app: the secret three ways, and the form that confirms it. */
+export interface TotpView {
+  csrf: string;
+  secret: string;
+  /** The secret in groups of four, easier to type. */
+  secretGroups: string;
+  uri: string;
+  /** SVG markup from `qrcode` (paths only, no script or style); printed raw. */
+  qr: string;
+  returnTo: string;
+  error: string | null;
+  /** The policy sent the user here: they cannot go on without it. */
+  required: boolean;
+}
+
+/** Recovery codes, shown once. */
+export interface RecoveryCodesView {
+  heading: string;
+  codes: string[];
+  continueHref: string;
+}
+
+/** The second step (sign-in, or step-up for a rule that wants a second factor): one field, `code`. */
+export interface SecondStepView {
+  csrf: string;
+  heading: string;
+  lede: string;
+  action: string;
+  returnTo: string;
+  error: string | null;
+  /** Recovery-code mode: a text keyboard on phones instead of digits. */
+  recovery: boolean;
+  switchHref: string;
+  cancel: Link;
+  /** The pending user has passkeys and this address can use them: "Use a passkey" instead of a code. */
+  passkeySignIn?: { optionsUrl: string; verifyUrl: string } | null;
+}
+
 /** Every page template and its data. */
 export interface Views {
   'sign-in': SignInView;
@@ -216,4 +269,8 @@ export interface Views {
   passkeys: PasskeysView;
   'admin-confirm': AdminConfirmView;
   admin: AdminView;
+  security: SecurityView;
+  totp: TotpView;
+  'recovery-codes': RecoveryCodesView;
+  'second-step': SecondStepView;
 }

@@ -26,6 +26,7 @@ interface Copied {
   keys: number;
   invitations: number;
   passkeys?: number;
+  factors: number; // second factors (authenticator apps with their recovery codes)
 }
 
 export async function migrateCommand(args: string[], io: Io): Promise<number> {
@@ -109,7 +110,7 @@ async function migrate(source: Store, target: Store, from: StoreChoice, to: Stor
     return 0;
   }
   if (resuming) io.out(`resuming an interrupted copy: the ${present} user(s) already in ${describeStore(to)} are skipped`);
-  const copied: Copied = { users: 0, identities: 0, keys: 0, invitations: 0 };
+  const copied: Copied = { users: 0, identities: 0, keys: 0, invitations: 0, factors: 0 };
   try {
     await target.hit(MARK, MARK_MS, now);
     await copyAll(source, target, users, copied);
@@ -135,6 +136,7 @@ async function copyAll(source: Store, target: Store, users: User[], copied: Copi
     for (const identity of await source.listIdentities(user.id)) if (await skipDuplicate(() => target.linkIdentity(identity))) copied.identities++;
     // Passkeys keep working after the move: they are bound to the public URL, not to the database.
     for (const passkey of await source.listPasskeys(user.id)) if (await skipDuplicate(() => target.createPasskey(passkey))) copied.passkeys = (copied.passkeys ?? 0) + 1;
+    await copyFactors(source, target, user.id, copied);
   }
   for (const key of await source.listApiKeys()) {
     if (await skipDuplicate(() => target.createApiKey(key))) copied.keys++;
@@ -145,6 +147,17 @@ async function copyAll(source: Store, target: Store, users: User[], copied: Copi
   // Open invitations (bound to an email, not a user) still mean something on the new store; setup,
   // reset and verification links are short-lived and tied to the old one, so they are left behind.
   for (const token of await source.listTokens('invite', new Date())) if (await skipDuplicate(() => target.createToken(token))) copied.invitations++;
+}
+
+/**
+ * A second factor goes with its user (a store switch must not quietly turn two-step sign-in off): the
+ * sealed secret as it is (the master key is the same), its last used step, and the recovery-code hashes.
+ */
+async function copyFactors(source: Store, target: Store, userId: string, copied: Copied): Promise<void> {
+  const totp = await source.findTotp(userId);
+  if (!totp?.confirmed) return;
+  if (await skipDuplicate(() => target.saveTotp(totp))) copied.factors++;
+  await target.replaceRecoveryCodes(userId, await source.listRecoveryCodes(userId), new Date());
 }
 
 /** Runs one insert; false when the row is already there (copied by an earlier run). */
@@ -168,5 +181,5 @@ async function allUsers(store: Store): Promise<User[]> {
 }
 
 function summary(c: Copied): string {
-  return `${c.users} user(s), ${c.identities} social login(s), ${c.keys} API key(s), ${c.invitations} invitation(s)${c.passkeys ? `, ${c.passkeys} passkey(s)` : ''}`;
+  return `${c.users} user(s), ${c.identities} social login(s), ${c.keys} API key(s), ${c.invitations} invitation(s)${c.passkeys ? `, ${c.passkeys} passkey(s)` : ''}${c.factors ? `, ${c.factors} second factor(s)` : ''}`;
 }

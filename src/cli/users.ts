@@ -1,16 +1,24 @@
+import { resetFactors } from '../mfa/factors.js';
 import { parseArgs } from 'node:util';
 import { EMAIL_MESSAGES, normalizeEmail, parseEmail } from '../auth/email.js';
 import { createLockout } from '../security/lockout.js';
 import { GROUP_NAME, ROLE_NAME, type Store, type User } from '../store/types.js';
 import { randomToken, sha256Hex } from '../security/tokens.js';
 import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
+import { createAuditLog } from '../audit.js';
+import { smtpBindingOf } from '../config/auth-state.js';
+import { loadMasterKey } from '../config/secrets.js';
+import { emptyState, readState, type Scope } from '../config/state.js';
+import { createSmtpMailer } from '../mail/mailer.js';
+import { factorChangedMail } from '../mfa/mail.js';
 
 export const USERS_HELP = `gatehouse users list [--json]
 gatehouse users show EMAIL
 gatehouse users disable EMAIL · users enable EMAIL · users delete EMAIL
 gatehouse users set-role EMAIL ROLE               admin, member, or any name such as operator (a-z, 0-9, -)
 gatehouse users groups EMAIL [--add G]… [--remove G]…   groups for access rules, sent as X-Forwarded-Groups
-gatehouse users invite EMAIL [--expires 7d]      a single-use sign-up link (works with sign-up "invite")`;
+gatehouse users invite EMAIL [--expires 7d]      a single-use sign-up link (works with sign-up "invite")
+gatehouse users reset-mfa EMAIL                  remove their authenticator app, recovery codes and passkeys; end their sessions`;
 
 const row = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, groups: u.groups, disabled: u.disabled, emailVerified: u.emailVerified, createdAt: u.createdAt.toISOString() });
 
@@ -46,8 +54,8 @@ export async function usersCommand(args: string[], io: Io): Promise<number> {
       }
       case 'show': {
         const u = await find(store);
-        const sessions = await store.listUserSessions(u.id);
-        io.out(JSON.stringify({ ...row(u), sessions: sessions.length }, null, 2));
+        const [sessions, totp, recoveryCodes] = await Promise.all([store.listUserSessions(u.id), store.findTotp(u.id), store.countRecoveryCodes(u.id)]);
+        io.out(JSON.stringify({ ...row(u), sessions: sessions.length, secondFactor: totp?.confirmed ? { app: true, recoveryCodes } : null }, null, 2));
         return 0;
       }
       case 'disable': {
@@ -105,8 +113,34 @@ export async function usersCommand(args: string[], io: Io): Promise<number> {
         io.out(values.json ? JSON.stringify({ email: u.email, groups: next }) : `${u.email}: ${next.length ? next.join(', ') : '(no groups)'}`);
         return 0;
       }
+      case 'reset-mfa': {
+        const u = await find(store);
+        const had = await resetFactors(store, u.id);
+        const ended = await store.deleteUserSessions(u.id);
+        await store.deleteTokens('mfa', u.id); // sign-ins waiting for their second step
+        // The same audit line and email as the admin console's reset (auth/admin.ts).
+        createAuditLog(io.err).record('mfa.reset', { userId: u.id, email: u.email, detail: 'by gatehouse users reset-mfa' });
+        await mailFactorReset(scope, io, u);
+        io.out(`✓ ${u.email}: ${had ? 'second factor removed' : 'had no second factor'}; ${ended} session(s) ended (running servers notice within 2 s)`);
+        return 0;
+      }
       default:
         throw new UsageError(`unknown users command "${sub}"\n${USERS_HELP}`);
     }
   });
+}
+
+/** Tells the user their second factor was reset, when mail is set up; a failure is said, not fatal. */
+async function mailFactorReset(scope: Scope, io: Io, u: User): Promise<void> {
+  const binding = smtpBindingOf(readState(scope) ?? emptyState(), loadMasterKey(scope.home, io.env), io.env);
+  if (!binding) return;
+  const origin = io.env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? `http://127.0.0.1:${io.env.GATEHOUSE_PORT ?? 4180}`;
+  const mailer = await createSmtpMailer(binding);
+  try {
+    await mailer.send(factorChangedMail(io.env.GATEHOUSE_APP_NAME ?? 'Gatehouse', u, 'reset', `${origin}/auth/sign-in`));
+  } catch (err) {
+    io.err(`gatehouse: could not email ${u.email}: ${(err as Error).message}`);
+  } finally {
+    mailer.close();
+  }
 }

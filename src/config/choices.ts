@@ -6,6 +6,10 @@ export type AuthMode = (typeof AUTH_MODES)[number];
 export const SIGN_UP_POLICIES = ['open', 'invite', 'domains'] as const;
 export type SignUpPolicy = (typeof SIGN_UP_POLICIES)[number];
 
+/** GATEHOUSE_MFA: who must have a second factor (architecture.md#mfa). */
+export const MFA_POLICIES = ['optional', 'admins', 'all'] as const;
+export type MfaPolicy = (typeof MFA_POLICIES)[number];
+
 export const BINDING_KINDS = ['postgres', 'mysql', 'mongodb', 'smtp'] as const;
 export type BindingKind = (typeof BINDING_KINDS)[number];
 

@@ -4,7 +4,7 @@
 // checked but unknown. Problem messages are user-facing and tested word for word.
 import { parseTrustedProxies } from '../security/client-ip.js';
 import { parseLimits, type LimitRules } from '../security/rate-limit.js';
-import { AUTH_MODES, isOneOf, orList, SIGN_UP_POLICIES } from './choices.js';
+import { AUTH_MODES, isOneOf, MFA_POLICIES, orList, SIGN_UP_POLICIES } from './choices.js';
 import { DATABASE_PROTOCOLS } from './database-url.js';
 import { isDomainName } from './domains.js';
 import { parseDuration } from './duration.js';
@@ -121,6 +121,11 @@ export const OTHER_SETTINGS = {
   signUp: setting({
     env: 'GATEHOUSE_SIGN_UP', help: `overrides the stored sign-up policy: ${orList(SIGN_UP_POLICIES)}`,
     check: (t) => problem(isOneOf(SIGN_UP_POLICIES, t), `GATEHOUSE_SIGN_UP must be ${orList(SIGN_UP_POLICIES)}, not "${t}"`),
+    parse: text,
+  }),
+  mfa: setting({
+    env: 'GATEHOUSE_MFA', help: `who must have a second factor: ${orList(MFA_POLICIES)} (default optional)`,
+    check: ifSet((t) => problem(isOneOf(MFA_POLICIES, t), `GATEHOUSE_MFA must be ${orList(MFA_POLICIES)}, not "${t}"`)),
     parse: text,
   }),
   hashRate: setting({

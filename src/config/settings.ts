@@ -1,6 +1,7 @@
 // The live part of the configuration: what `auth enable/disable`, profiles and env vars decide, re-read
 // while `gatehouse serve` runs. Everything here can change without a restart.
 import type { AuthMode, SignUpPolicy, StoredState } from './state.js';
+import type { MfaPolicy } from './choices.js';
 import { parseRules, type AccessRule, type StoredRule } from '../access/rules.js';
 import { isSealed, unseal } from './secrets.js';
 
@@ -12,6 +13,8 @@ export interface LiveSettings {
   publicPaths: string[];
   /** Access rules (architecture.md#access), in order; public paths are not among them (see access/policy.ts). */
   access: AccessRule[];
+  /** Who must have a second factor (GATEHOUSE_MFA, else the state file; architecture.md#mfa). */
+  mfa: MfaPolicy;
 }
 
 export function liveSettings(state: StoredState, masterKey: Buffer, env: NodeJS.ProcessEnv): LiveSettings {
@@ -29,6 +32,7 @@ export function liveSettings(state: StoredState, masterKey: Buffer, env: NodeJS.
     allowedDomains: env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(env.GATEHOUSE_ALLOWED_DOMAINS) : state.auth.allowedDomains,
     publicPaths: env.GATEHOUSE_PUBLIC_PATHS ? splitList(env.GATEHOUSE_PUBLIC_PATHS) : state.auth.publicPaths,
     access: rulesFrom(env.GATEHOUSE_ACCESS, state.access),
+    mfa: (env.GATEHOUSE_MFA as MfaPolicy | undefined) || state.auth.mfa || 'optional',
   };
 }
 

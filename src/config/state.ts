@@ -4,7 +4,7 @@ import { parseRules, type StoredRule } from '../access/rules.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withFileLock, writeFileAtomic } from './files.js';
-import { AUTH_MODES, BINDING_KINDS, ENTRY_NAME, isOneOf, orList, PROVIDER_KINDS, SIGN_UP_POLICIES, type AuthMode, type BindingKind, type ProviderKind, type SignUpPolicy } from './choices.js';
+import { AUTH_MODES, BINDING_KINDS, ENTRY_NAME, isOneOf, MFA_POLICIES, orList, PROVIDER_KINDS, SIGN_UP_POLICIES, type AuthMode, type BindingKind, type MfaPolicy, type ProviderKind, type SignUpPolicy } from './choices.js';
 
 export { AUTH_MODES, BINDING_KINDS, ENTRY_NAME, PROVIDER_KINDS, SIGN_UP_POLICIES };
 export type { AuthMode, BindingKind, ProviderKind, SignUpPolicy } from './choices.js';
@@ -38,6 +38,8 @@ export interface StoredState {
     signUp: SignUpPolicy;
     allowedDomains: string[];
     publicPaths: string[];
+    /** Who must have a second factor; absent: optional (architecture.md#mfa). */
+    mfa?: MfaPolicy;
   };
   bindings: Record<string, BindingConfig>;
   providers: ProviderConfig[];
@@ -97,7 +99,7 @@ export function readState(scope: Scope): StoredState | null {
 }
 
 const TOP_KEYS = ['version', 'auth', 'bindings', 'providers', 'access', 'signing'];
-const AUTH_KEYS = ['enabled', 'mode', 'secret', 'db', 'signUp', 'allowedDomains', 'publicPaths'];
+const AUTH_KEYS = ['enabled', 'mode', 'secret', 'db', 'signUp', 'allowedDomains', 'publicPaths', 'mfa'];
 
 /** Every problem of a state file at once: unknown keys are errors, so a typo never silently does nothing. */
 export function checkStateShape(value: unknown): string[] {
@@ -113,6 +115,7 @@ export function checkStateShape(value: unknown): string[] {
     if (auth.enabled !== undefined && typeof auth.enabled !== 'boolean') problems.push('"auth.enabled" must be true or false');
     if (auth.mode !== undefined && !isOneOf(AUTH_MODES, auth.mode)) problems.push(`"auth.mode" must be ${orList(AUTH_MODES)}`);
     if (auth.signUp !== undefined && !isOneOf(SIGN_UP_POLICIES, auth.signUp)) problems.push(`"auth.signUp" must be ${orList(SIGN_UP_POLICIES)}`);
+    if (auth.mfa !== undefined && !isOneOf(MFA_POLICIES, auth.mfa)) problems.push(`"auth.mfa" must be ${orList(MFA_POLICIES)}`);
     for (const k of ['allowedDomains', 'publicPaths']) {
       if (auth[k] !== undefined && !(Array.isArray(auth[k]) && (auth[k] as unknown[]).every((x) => typeof x === 'string'))) problems.push(`"auth.${k}" must be a list of strings`);
     }

@@ -10,7 +10,7 @@ import type * as Oidc from 'openid-client';
 import type { AuthContext, AuthEnv, AuthServices } from '../auth/context.js';
 import { audit } from '../auth/audit.js';
 import { errorPage } from '../auth/pages.js';
-import { startSession } from '../auth/start-session.js';
+import { finishSignIn } from '../auth/second-step.js';
 import { seal, unseal } from '../config/secrets.js';
 import { clearCookie, readCookie } from '../session/cookies.js';
 import { safeReturnTo } from '../security/redirect.js';
@@ -142,9 +142,10 @@ function callbackHandler(flow: Flow) {
     if (!identity) return fail(c, `We could not confirm your ${p.name} sign-in. Please start again.`);
     const user = await accountFor(c, identity);
     if (!('id' in user)) return fail(c, user.problem, user.status);
-    await startSession(c, user, p.name);
-    audit(c, 'provider.login', { userId: user.id, email: user.email, detail: p.name });
-    return c.redirect(tx.r, 303);
+    const hasFactor = await flow.deps.mfa.hasFactor(user.id);
+    // With a factor set the second step (auth/second-step.ts) finishes, and audits, the sign-in.
+    if (!hasFactor) audit(c, 'provider.login', { userId: user.id, email: user.email, detail: p.name });
+    return finishSignIn(c, user, p.name, tx.r, hasFactor);
   };
 }
 

@@ -22,6 +22,7 @@ import { createTunnelWatch, type TunnelWatch } from './tunnels.js';
 import { createAnswers, FORBIDDEN, MFA_REQUIRED, type Answers } from './answers.js';
 import { createAssertionCache, type WithAssertion } from './assertions.js';
 import { foreignOrigin, forwardContext, hasBody, malformed, pathOf } from './request-checks.js';
+import { mustEnrol } from '../mfa/policy.js';
 
 export interface GateDeps {
   prefix: string;
@@ -185,16 +186,31 @@ function verdict(core: GateCore, req: IncomingMessage, s: ResolvedSession): Deci
   return decide(policy.rules, req.method ?? 'GET', req.url ?? '/', subjectOf(s.principal));
 }
 
+/** GATEHOUSE_MFA asks this session for a factor it was made without (one string compare when optional). */
+function lacksRequiredFactor(core: GateCore, s: ResolvedSession): boolean {
+  const policy = core.deps.settings.current().mfa;
+  return policy !== 'optional' && mustEnrol(policy, s.principal);
+}
+
+/** A browser goes to `page` (enrolment or step-up) and comes back; anything else gets 403 mfa_required. */
+function askForFactor(core: GateCore, req: IncomingMessage, res: ServerResponse, page: string): void {
+  const html = (req.method === 'GET' || req.method === 'HEAD') && (req.headers.accept ?? '').includes('text/html');
+  if (html) return core.answers.answer(req, res, 302, { location: `${core.deps.prefix}/${page}?return_to=${encodeURIComponent(req.url ?? '/')}` });
+  core.answers.answer(req, res, 403, { 'content-type': 'application/json' }, MFA_REQUIRED);
+}
+
 /** A signed-in request: forwarded, or refused by an access rule with 403 (the app receives nothing). */
 function admit(core: GateCore, req: IncomingMessage, res: ServerResponse, s: ResolvedSession): void {
   const { deps, answers } = core;
+  if (lacksRequiredFactor(core, s)) return askForFactor(core, req, res, 'account/totp');
   const d = verdict(core, req, s);
   if (!d || d.outcome === 'allow' || d.outcome === 'public') return forward(core, req, res, s);
   if (d.outcome === 'malformed') return answers.refuse(req, res, 400, 'ambiguous path');
   deps.audit.record('access.denied', { userId: s.principal.userId, email: s.principal.email, ip: core.clientIp(req), userAgent: req.headers['user-agent'] ?? null, detail: `${req.method} ${(req.url ?? '').slice(0, 200)}: ${d.reason}` });
   const html = (req.method === 'GET' || req.method === 'HEAD') && (req.headers.accept ?? '').includes('text/html');
   if (html && d.outcome === 'deny') return void (req.resume(), answers.page(res, 403, deps.forbiddenPage(s.principal, pathOf(req.url ?? '/'))));
-  answers.answer(req, res, 403, { 'content-type': 'application/json' }, d.outcome === 'mfa' ? MFA_REQUIRED : FORBIDDEN);
+  if (d.outcome === 'mfa') return askForFactor(core, req, res, 'step-up');
+  answers.answer(req, res, 403, { 'content-type': 'application/json' }, FORBIDDEN);
 }
 
 /** No valid session cookie: an API key, a public path, an open mode — or 302/401. */
@@ -263,6 +279,7 @@ function upgrade(core: GateCore, watch: TunnelWatch, limits: TunnelLimits, req: 
   deps.sessions.resolve(cookie).then(
     (s) => {
       if (!s) return anonymous();
+      if (lacksRequiredFactor(core, s)) return answers.refuseUpgrade(socket, 403, 'Forbidden', MFA_REQUIRED);
       const d = verdict(core, req, s);
       if (d?.outcome === 'malformed') return answers.refuseUpgrade(socket, 400, 'Bad Request', JSON.stringify({ error: 'ambiguous_path' }));
       if (d && d.outcome !== 'allow' && d.outcome !== 'public') return answers.refuseUpgrade(socket, 403, 'Forbidden', d.outcome === 'mfa' ? MFA_REQUIRED : FORBIDDEN);

@@ -7,6 +7,7 @@
 // `lastSeenAt` is written at most once per `touchEveryMs` per session — never on every request.
 import { hmac, randomToken, safeEqual, sha256Hex } from '../security/tokens.js';
 import type { Role, Session, Store, User } from '../store/types.js';
+import { amrOf } from '../mfa/policy.js';
 
 export interface Principal {
   userId: string;
@@ -16,6 +17,8 @@ export interface Principal {
   role: Role;
   emailVerified: boolean;
   groups: readonly string[];
+  /** How the session was made (RFC 8176): pwd, otp, fed … (architecture.md#mfa). Absent: derived from provider. */
+  amr?: readonly string[];
 }
 
 export interface ResolvedSession {
@@ -40,7 +43,8 @@ interface CacheEntry {
 }
 
 export interface SessionService {
-  create(user: User, provider: string, meta: { ip: string | null; userAgent: string | null }): Promise<{ cookieValue: string; session: Session }>;
+  /** `amr`: how the user proved who they are; default derived from the provider (a password: pwd). */
+  create(user: User, provider: string, meta: { ip: string | null; userAgent: string | null }, amr?: readonly string[]): Promise<{ cookieValue: string; session: Session }>;
   /** Synchronous fast path: the cached session, `null` for a cookie that can never be valid, `undefined` when the store must be asked. */
   peek(cookieValue: string): ResolvedSession | null | undefined;
   resolve(cookieValue: string): Promise<ResolvedSession | null>;
@@ -64,9 +68,9 @@ function intern(s: string): string {
 }
 
 /** Who a session speaks for, as the gate forwards it. */
-export function principalOf(user: User, provider: string): Principal {
+export function principalOf(user: User, provider: string, amr?: readonly string[]): Principal {
   // provider and role come from a handful of values: share one string each across all entries.
-  return { userId: user.id, email: user.email, name: user.name, provider: intern(provider), role: intern(user.role), emailVerified: user.emailVerified, groups: user.groups };
+  return { userId: user.id, email: user.email, name: user.name, provider: intern(provider), role: intern(user.role), emailVerified: user.emailVerified, groups: user.groups, amr: amr ?? amrOf(provider) };
 }
 
 export function createSessionService(store: Store, secret: Buffer, opts: SessionOptions): SessionService {
@@ -104,7 +108,7 @@ export function createSessionService(store: Store, secret: Buffer, opts: Session
   }
 
   const service: SessionService = {
-    async create(user, provider, meta) {
+    async create(user, provider, meta, amr) {
       const token = randomToken(32);
       const t = now();
       const session: Session = {
@@ -116,6 +120,7 @@ export function createSessionService(store: Store, secret: Buffer, opts: Session
         expiresAt: new Date(t + opts.absoluteMs),
         ip: meta.ip,
         userAgent: meta.userAgent ? meta.userAgent.slice(0, 512) : null,
+        amr: [...(amr ?? amrOf(provider))],
       };
       await store.createSession(session);
       return { cookieValue: `${token}.${macOf(token)}`, session };
@@ -164,7 +169,7 @@ export function createSessionService(store: Store, secret: Buffer, opts: Session
       const entry: CacheEntry = {
         resolved: {
           sessionId: id,
-          principal: principalOf(user, session.provider),
+          principal: principalOf(user, session.provider, session.amr),
         },
         checkedAt: t,
         lastSeenAt: Math.max(session.lastSeenAt.getTime(), previous?.lastSeenAt ?? 0),

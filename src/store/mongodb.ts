@@ -6,7 +6,7 @@ import { MongoClient, type Collection, type Db, type Document, type MongoClientO
 import { randomUUID } from 'node:crypto';
 import { pendingMigrations } from './migrations/index.js';
 import { checkPrefix, counterKey, normalGroups, takePoolSizeFromString } from './rules.js';
-import { StoreError, type ApiKey, type Identity, type OneTimeToken, type Passkey, type Session, type Store, type StoreOptions, type TokenKind, type User } from './types.js';
+import { StoreError, type ApiKey, type Identity, type OneTimeToken, type Passkey, type Session, type Store, type StoreOptions, type TokenKind, type TotpFactor, type User } from './types.js';
 
 const UNAVAILABLE = new Set([
   'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoTopologyClosedError',
@@ -37,11 +37,15 @@ type TokenDoc = Omit<OneTimeToken, 'hash'> & { _id: string };
 type KeyDoc = Omit<ApiKey, 'id'> & { _id: string };
 type PasskeyDoc = Omit<Passkey, 'id'> & { _id: string };
 type CounterDoc = { _id: string; count: number; resetAt: Date };
+type TotpDoc = Omit<TotpFactor, 'userId'> & { _id: string };
+type RecoveryDoc = { userId: string; hash: string; createdAt: Date };
 
 // Documents keep the contract's field names, with the record's id (a token's hash) as _id.
 const withId = <T extends { id: string }>({ id, ...rest }: T): Omit<T, 'id'> & { _id: string } => ({ _id: id, ...rest });
 const toUser = ({ _id, ...rest }: UserDoc): User => ({ id: _id, ...rest, groups: rest.groups ?? [] }); // v1 documents have no groups
-const toSession = ({ _id, ...rest }: SessionDoc): Session => ({ id: _id, ...rest });
+// Stored without `amr` when none was given (and by versions before it existed): read back the same way.
+const toSession = ({ _id, amr, ...rest }: SessionDoc): Session => ({ id: _id, ...rest, ...(amr?.length ? { amr } : {}) });
+const toTotp = ({ _id, ...rest }: TotpDoc): TotpFactor => ({ userId: _id, ...rest });
 const toKey = ({ _id, ...rest }: KeyDoc): ApiKey => ({ id: _id, ...rest });
 const toPasskey = ({ _id, ...rest }: PasskeyDoc): Passkey => ({ id: _id, ...rest });
 const toToken = (d: TokenDoc): OneTimeToken => ({ hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt });
@@ -67,6 +71,8 @@ interface Collections {
   keys: Collection<KeyDoc>;
   passkeys: Collection<PasskeyDoc>;
   counters: Collection<CounterDoc>;
+  totp: Collection<TotpDoc>;
+  recovery: Collection<RecoveryDoc>;
   schema: Collection<{ _id: string; version: number }>;
 }
 
@@ -79,6 +85,8 @@ function collections(db: Db, p: string): Collections {
     keys: db.collection<KeyDoc>(`${p}api_keys`),
     passkeys: db.collection<PasskeyDoc>(`${p}passkeys`),
     counters: db.collection<CounterDoc>(`${p}counters`),
+    totp: db.collection<TotpDoc>(`${p}totp`),
+    recovery: db.collection<RecoveryDoc>(`${p}recovery_codes`),
     schema: db.collection<{ _id: string; version: number }>(`${p}schema`),
   };
 }
@@ -112,13 +120,14 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
     ...tokenOps(c),
     ...keyOps(c),
     ...passkeyOps(c),
+    ...mfaOps(c),
     ...counterOps(c),
   };
 }
 
 type Ops<K extends keyof Store> = Pick<Store, K>;
 
-function userOps({ users, identities, sessions, keys, tokens, passkeys }: Collections): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser' | 'linkIdentity' | 'findIdentity' | 'listIdentities'> {
+function userOps({ users, identities, sessions, keys, tokens, passkeys, totp, recovery }: Collections): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser' | 'linkIdentity' | 'findIdentity' | 'listIdentities'> {
   return {
     createUser: (input, now) =>
       wrap(async () => {
@@ -137,7 +146,8 @@ function userOps({ users, identities, sessions, keys, tokens, passkeys }: Collec
       }),
     deleteUser: (id) =>
       wrap(async () => {
-        await Promise.all([sessions.deleteMany({ userId: id }), identities.deleteMany({ userId: id }), keys.deleteMany({ userId: id }), tokens.deleteMany({ userId: id }), passkeys.deleteMany({ userId: id })]);
+        await Promise.all([sessions.deleteMany({ userId: id }), identities.deleteMany({ userId: id }), keys.deleteMany({ userId: id }), tokens.deleteMany({ userId: id }), passkeys.deleteMany({ userId: id }),
+          totp.deleteOne({ _id: id }), recovery.deleteMany({ userId: id })]);
         return (await users.deleteOne({ _id: id })).deletedCount === 1;
       }),
     listUsers: ({ limit, offset }) => wrap(async () => (await users.find().sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray()).map(toUser)),
@@ -153,7 +163,7 @@ function userOps({ users, identities, sessions, keys, tokens, passkeys }: Collec
 
 function sessionOps({ sessions }: Collections): Ops<'createSession' | 'findSession' | 'touchSession' | 'deleteSession' | 'deleteUserSessions' | 'deleteAllSessions' | 'listUserSessions' | 'deleteExpiredSessions'> {
   return {
-    createSession: (s) => wrap(async () => void (await sessions.insertOne(withId(s)))),
+    createSession: ({ amr, ...s }) => wrap(async () => void (await sessions.insertOne(withId({ ...s, ...(amr?.length ? { amr } : {}) })))),
     findSession: (id) => wrap(async () => ((d) => (d ? toSession(d) : null))(await sessions.findOne({ _id: id }))),
     touchSession: (id, at) => wrap(async () => void (await sessions.updateOne({ _id: id, lastSeenAt: { $lt: at } }, { $set: { lastSeenAt: at } }))),
     deleteSession: (id) => wrap(async () => (await sessions.deleteOne({ _id: id })).deletedCount === 1),
@@ -202,6 +212,32 @@ function passkeyOps({ passkeys }: Collections): Ops<'createPasskey' | 'findPassk
         const forward = counter === 0 ? { counter: 0 } : { counter: { $lt: counter } };
         return (await passkeys.updateOne({ _id: id, ...forward }, { $set: { counter, lastUsedAt: at } })).matchedCount === 1;
       }),
+  };
+}
+
+function mfaOps({ totp, recovery }: Collections): Ops<'saveTotp' | 'findTotp' | 'confirmTotp' | 'useTotpStep' | 'deleteTotp' | 'replaceRecoveryCodes' | 'consumeRecoveryCode' | 'countRecoveryCodes' | 'listRecoveryCodes' | 'deleteRecoveryCodes'> {
+  return {
+    saveTotp: ({ userId, ...rest }) =>
+      wrap(async () => {
+        // _id is the user: the insert fails (DUPLICATE) while a confirmed factor exists.
+        await totp.deleteOne({ _id: userId, confirmed: false });
+        await totp.insertOne({ _id: userId, ...rest });
+      }),
+    findTotp: (userId) => wrap(async () => ((d) => (d ? toTotp(d) : null))(await totp.findOne({ _id: userId }))),
+    confirmTotp: (userId, step) => wrap(async () => (await totp.updateOne({ _id: userId, confirmed: false }, { $set: { confirmed: true, lastStep: step } })).modifiedCount === 1),
+    // One conditional update: it matches for exactly one of the callers presenting the same step.
+    useTotpStep: (userId, step) =>
+      wrap(async () => (await totp.updateOne({ _id: userId, confirmed: true, $or: [{ lastStep: null }, { lastStep: { $lt: step } }] }, { $set: { lastStep: step } })).modifiedCount === 1),
+    deleteTotp: (userId) => wrap(async () => (await totp.deleteOne({ _id: userId })).deletedCount === 1),
+    replaceRecoveryCodes: (userId, hashes, now) =>
+      wrap(async () => {
+        await recovery.deleteMany({ userId });
+        if (hashes.length) await recovery.insertMany(hashes.map((hash) => ({ userId, hash, createdAt: now })));
+      }),
+    consumeRecoveryCode: (userId, hash) => wrap(async () => (await recovery.deleteOne({ userId, hash })).deletedCount === 1),
+    countRecoveryCodes: (userId) => wrap(() => recovery.countDocuments({ userId })),
+    listRecoveryCodes: (userId) => wrap(async () => (await recovery.find({ userId }).sort({ hash: 1 }).toArray()).map((d) => d.hash)),
+    deleteRecoveryCodes: (userId) => wrap(async () => (await recovery.deleteMany({ userId })).deletedCount),
   };
 }
 

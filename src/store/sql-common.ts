@@ -1,7 +1,7 @@
 // Row mapping shared by the SQL backends (SQLite, PostgreSQL, MySQL). Dates are epoch milliseconds
 // (BIGINT / INTEGER), which round-trip exactly on every dialect; drivers may hand them back as strings.
 // The rules that hold for MongoDB too (prefix, pool size, counter keys) are in rules.ts.
-import type { ApiKey, CounterState, Identity, OneTimeToken, Passkey, Session, TokenKind, User } from './types.js';
+import type { ApiKey, CounterState, Identity, OneTimeToken, Passkey, Session, TokenKind, TotpFactor, User } from './types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -45,6 +45,15 @@ export const toSession = (r: Row): Session => ({
   expiresAt: date(r.expires_at),
   ip: strOrNull(r.ip),
   userAgent: strOrNull(r.user_agent),
+  ...(typeof r.amr === 'string' && r.amr ? { amr: r.amr.split(',') } : {}),
+});
+
+export const toTotp = (r: Row): TotpFactor => ({
+  userId: String(r.user_id),
+  secret: String(r.secret),
+  confirmed: bool(r.confirmed),
+  lastStep: r.last_step === null || r.last_step === undefined ? null : num(r.last_step),
+  createdAt: date(r.created_at),
 });
 
 export const toToken = (r: Row): OneTimeToken => ({

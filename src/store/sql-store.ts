@@ -5,7 +5,7 @@
 // RETURNING (MySQL cannot). Backends agree by construction instead of by three copies kept in step.
 import { randomUUID } from 'node:crypto';
 import { counterKey, normalGroups } from './rules.js';
-import { toApiKey, toCounter, toIdentity, toPasskey, toSession, toToken, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
+import { toApiKey, toCounter, toIdentity, toPasskey, toSession, toToken, toTotp, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
 import type { CounterState, Store, StoreKind, User, UserPatch } from './types.js';
 
 export interface SqlDriver {
@@ -46,6 +46,7 @@ export function createSqlStore(b: SqlBackend): Store {
     ...tokenOps(b),
     ...apiKeyOps(b),
     ...passkeyOps(b),
+    ...mfaOps(b),
     ...counterOps(b),
   };
 }
@@ -110,8 +111,8 @@ function sessionOps({ prefix: p, driver: d, userAgentMax }: SqlBackend): Ops<'cr
     async createSession(s) {
       const userAgent = userAgentMax === undefined ? s.userAgent : (s.userAgent?.slice(0, userAgentMax) ?? null);
       await d.affected(
-        `INSERT INTO ${p}sessions (id, user_id, provider, created_at, last_seen_at, expires_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        [s.id, s.userId, s.provider, s.createdAt.getTime(), s.lastSeenAt.getTime(), s.expiresAt.getTime(), s.ip, userAgent],
+        `INSERT INTO ${p}sessions (id, user_id, provider, created_at, last_seen_at, expires_at, ip, user_agent, amr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [s.id, s.userId, s.provider, s.createdAt.getTime(), s.lastSeenAt.getTime(), s.expiresAt.getTime(), s.ip, userAgent, s.amr?.length ? s.amr.join(',') : null],
       );
     },
     findSession: async (id) => ((r) => (r ? toSession(r) : null))(await first(d.rows(`SELECT * FROM ${p}sessions WHERE id = ?`, [id]))),
@@ -200,6 +201,36 @@ function passkeyOps({ prefix: p, driver: d }: SqlBackend): Ops<'createPasskey' |
       (await d.affected(`UPDATE ${p}passkeys SET counter = ?, last_used_at = ? WHERE id = ? AND (counter < ? OR (counter = 0 AND ? = 0))`, [
         counter, at.getTime(), id, counter, counter,
       ])) === 1,
+  };
+}
+
+function mfaOps({ prefix: p, driver: d }: SqlBackend): Ops<'saveTotp' | 'findTotp' | 'confirmTotp' | 'useTotpStep' | 'deleteTotp' | 'replaceRecoveryCodes' | 'consumeRecoveryCode' | 'countRecoveryCodes' | 'listRecoveryCodes' | 'deleteRecoveryCodes'> {
+  return {
+    async saveTotp(f) {
+      // The primary key on user_id makes the insert fail (DUPLICATE) while a confirmed factor exists.
+      await d.affected(`DELETE FROM ${p}totp WHERE user_id = ? AND confirmed = ?`, [f.userId, false]);
+      await d.affected(`INSERT INTO ${p}totp (user_id, secret, confirmed, last_step, created_at) VALUES (?, ?, ?, ?, ?)`, [
+        f.userId, f.secret, f.confirmed, f.lastStep, f.createdAt.getTime(),
+      ]);
+    },
+    findTotp: async (userId) => ((r) => (r ? toTotp(r) : null))(await first(d.rows(`SELECT * FROM ${p}totp WHERE user_id = ?`, [userId]))),
+    confirmTotp: async (userId, step) =>
+      (await d.affected(`UPDATE ${p}totp SET confirmed = ?, last_step = ? WHERE user_id = ? AND confirmed = ?`, [true, step, userId, false])) === 1,
+    // One conditional UPDATE: the row changes for exactly one of the callers presenting the same step.
+    useTotpStep: async (userId, step) =>
+      (await d.affected(`UPDATE ${p}totp SET last_step = ? WHERE user_id = ? AND confirmed = ? AND (last_step IS NULL OR last_step < ?)`, [step, userId, true, step])) === 1,
+    deleteTotp: async (userId) => (await d.affected(`DELETE FROM ${p}totp WHERE user_id = ?`, [userId])) === 1,
+    async replaceRecoveryCodes(userId, hashes, now) {
+      // Old codes go first: a crash in between leaves none rather than old and new together.
+      await d.affected(`DELETE FROM ${p}recovery_codes WHERE user_id = ?`, [userId]);
+      if (!hashes.length) return;
+      await d.affected(`INSERT INTO ${p}recovery_codes (user_id, hash, created_at) VALUES ${hashes.map(() => '(?, ?, ?)').join(', ')}`,
+        hashes.flatMap((h) => [userId, h, now.getTime()]));
+    },
+    consumeRecoveryCode: async (userId, hash) => (await d.affected(`DELETE FROM ${p}recovery_codes WHERE user_id = ? AND hash = ?`, [userId, hash])) === 1,
+    countRecoveryCodes: async (userId) => Number((await first(d.rows(`SELECT COUNT(*) AS n FROM ${p}recovery_codes WHERE user_id = ?`, [userId])))!.n),
+    listRecoveryCodes: async (userId) => (await d.rows(`SELECT hash FROM ${p}recovery_codes WHERE user_id = ? ORDER BY hash`, [userId])).map((r) => String(r.hash)),
+    deleteRecoveryCodes: (userId) => d.affected(`DELETE FROM ${p}recovery_codes WHERE user_id = ?`, [userId]),
   };
 }
 

@@ -53,10 +53,24 @@ export interface Session {
   expiresAt: Date; // absolute lifetime; idle lifetime is checked against lastSeenAt
   ip: string | null;
   userAgent: string | null;
+  /** How the session was made (RFC 8176: pwd, otp, fed, hwk …). Absent when not recorded: sessions made
+   *  before the second factor existed, which read as derived from `provider` (session/sessions.ts). */
+  amr?: string[];
 }
 
-/** `passkey-register` / `passkey-sign-in`: a pending WebAuthn challenge (src/auth/passkeys.ts). */
-export type TokenKind = 'setup' | 'reset' | 'verify-email' | 'invite' | 'passkey-register' | 'passkey-sign-in';
+/** `passkey-register` / `passkey-sign-in`: a pending WebAuthn challenge (src/auth/passkeys.ts); `mfa`: a sign-in waiting for its second step (auth/second-step.ts). */
+export type TokenKind = 'setup' | 'reset' | 'verify-email' | 'invite' | 'passkey-register' | 'passkey-sign-in' | 'mfa';
+
+/** A user's authenticator app (architecture.md#mfa). `secret` is sealed (config/secrets.ts), never plain. */
+export interface TotpFactor {
+  userId: string;
+  secret: string;
+  /** Turned on by a first correct code; an unconfirmed factor asks for nothing at sign-in. */
+  confirmed: boolean;
+  /** The last accepted 30-second time-step: a code of this step or an earlier one is refused (no replay). */
+  lastStep: number | null;
+  createdAt: Date;
+}
 
 /** A single-use token (setup link, password reset, email verification). `hash` is SHA-256 hex of the secret. */
 export interface OneTimeToken {
@@ -116,7 +130,7 @@ export interface Store {
   findUserById(id: string): Promise<User | null>;
   findUserByEmail(email: string): Promise<User | null>;
   updateUser(id: string, patch: UserPatch, now: Date): Promise<User | null>;
-  /** Deletes the user with its sessions, identities, API keys, passkeys and tokens. */
+  /** Deletes the user with its sessions, identities, API keys, passkeys, tokens and second factors. */
   deleteUser(id: string): Promise<boolean>;
   listUsers(opts: { limit: number; offset: number }): Promise<User[]>; // ordered by createdAt, then id
   countUsers(): Promise<number>;
@@ -171,6 +185,25 @@ export interface Store {
    *  stored and the new one are 0: no counter). false, and nothing written, otherwise — a cloned
    *  authenticator, or the same assertion twice. */
   usePasskey(id: string, counter: number, at: Date): Promise<boolean>;
+  // Second factor (architecture.md#mfa). A user has at most one authenticator app.
+  /** Stores a new, unconfirmed factor in place of any unconfirmed one; DUPLICATE when a confirmed one exists
+   *  (it is removed first, on purpose, with deleteTotp). */
+  saveTotp(factor: TotpFactor): Promise<void>;
+  findTotp(userId: string): Promise<TotpFactor | null>;
+  /** Turns an unconfirmed factor on, recording `step` as used; false when there is none to confirm. */
+  confirmTotp(userId: string, step: number): Promise<boolean>;
+  /** Accepts time-step `step` of the confirmed factor once: atomically true only when it is later than
+   *  every step accepted before, so of N concurrent uses of one code exactly one wins. */
+  useTotpStep(userId: string, step: number): Promise<boolean>;
+  deleteTotp(userId: string): Promise<boolean>;
+  /** The user's recovery codes become exactly `hashes` (the old ones die). */
+  replaceRecoveryCodes(userId: string, hashes: string[], now: Date): Promise<void>;
+  /** Uses up one code: of N concurrent callers exactly one gets true. */
+  consumeRecoveryCode(userId: string, hash: string): Promise<boolean>;
+  countRecoveryCodes(userId: string): Promise<number>;
+  /** The stored hashes, sorted (what `gatehouse migrate-users` carries over). */
+  listRecoveryCodes(userId: string): Promise<string[]>;
+  deleteRecoveryCodes(userId: string): Promise<number>;
 
   // Fixed-window counters for rate limits and lockout, shared by every replica on the same store.
   // hit() increments atomically: N concurrent hits on one key yield counts 1..N.

@@ -259,6 +259,73 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(await store.findSession('e'.repeat(64)), null);
     });
 
+    it('records how a session was made (amr), and reads a session without one as not recorded', async () => {
+      const u = await store.createUser(user('amr@example.com'), T0);
+      const mk = (id: string, amr?: string[]) => ({ id, userId: u.id, provider: 'password', createdAt: at(1), lastSeenAt: at(1), expiresAt: at(1e6), ip: null, userAgent: null, ...(amr ? { amr } : {}) });
+      await store.createSession(mk('7'.repeat(64), ['pwd', 'otp']));
+      await store.createSession(mk('8'.repeat(64)));
+      assert.deepEqual(await store.findSession('7'.repeat(64)), mk('7'.repeat(64), ['pwd', 'otp']));
+      assert.deepEqual(await store.findSession('8'.repeat(64)), mk('8'.repeat(64)));
+      assert.deepEqual((await store.listUserSessions(u.id)).map((x) => x.amr?.join('+') ?? 'none').sort(), ['none', 'pwd+otp']);
+      await store.deleteUserSessions(u.id);
+    });
+
+    it('keeps one authenticator app per user: unconfirmed until confirmed, never replaced once confirmed', async () => {
+      const u = await store.createUser(user('totp@example.com'), T0);
+      const f = (secret: string) => ({ userId: u.id, secret, confirmed: false, lastStep: null, createdAt: at(1) });
+      assert.equal(await store.findTotp(u.id), null);
+      await store.saveTotp(f('enc:v1:first'));
+      await store.saveTotp(f('enc:v1:second')); // a fresh enrolment replaces an unconfirmed one
+      assert.deepEqual(await store.findTotp(u.id), f('enc:v1:second'));
+      assert.equal(await store.useTotpStep(u.id, 10), false, 'an unconfirmed factor accepts nothing');
+      assert.equal(await store.confirmTotp(u.id, 100), true);
+      assert.equal(await store.confirmTotp(u.id, 101), false, 'confirmed once');
+      assert.deepEqual(await store.findTotp(u.id), { ...f('enc:v1:second'), confirmed: true, lastStep: 100 });
+      await assert.rejects(store.saveTotp(f('enc:v1:third')), (e) => isStoreError(e, 'DUPLICATE'));
+      assert.equal((await store.findTotp(u.id))!.secret, 'enc:v1:second');
+      assert.equal(await store.deleteTotp(u.id), true);
+      assert.equal(await store.deleteTotp(u.id), false);
+      await store.saveTotp(f('enc:v1:again'));
+      await store.deleteUser(u.id);
+      assert.equal(await store.findTotp(u.id), null, 'deleted with the user');
+    });
+
+    it('accepts each TOTP time-step once, and never an earlier one, with one winner under concurrency', async () => {
+      const u = await store.createUser(user('step@example.com'), T0);
+      await store.saveTotp({ userId: u.id, secret: 'enc:v1:s', confirmed: false, lastStep: null, createdAt: at(1) });
+      await store.confirmTotp(u.id, 1000);
+      assert.equal(await store.useTotpStep(u.id, 1000), false, 'the confirming code is used up');
+      assert.equal(await store.useTotpStep(u.id, 999), false, 'an earlier step');
+      const wins = await Promise.all(Array.from({ length: 8 }, () => store.useTotpStep(u.id, 1001)));
+      assert.equal(wins.filter(Boolean).length, 1);
+      assert.equal(await store.useTotpStep(u.id, 1003), true);
+      assert.equal(await store.useTotpStep(u.id, 1002), false);
+      assert.equal((await store.findTotp(u.id))!.lastStep, 1003);
+      assert.equal(await store.useTotpStep('nobody', 5000), false);
+    });
+
+    it('uses each recovery code once, replaces all on regenerate, and keeps users apart', async () => {
+      const [u, v] = [await store.createUser(user('rc-u@example.com'), T0), await store.createUser(user('rc-v@example.com'), T0)];
+      const h = (c: string) => c.repeat(64);
+      await store.replaceRecoveryCodes(u.id, ['a', 'b', 'c'].map(h), at(1));
+      await store.replaceRecoveryCodes(v.id, [h('a')], at(1)); // the same hash for another user is another code
+      assert.equal(await store.countRecoveryCodes(u.id), 3);
+      const wins = await Promise.all(Array.from({ length: 8 }, () => store.consumeRecoveryCode(u.id, h('a'))));
+      assert.equal(wins.filter(Boolean).length, 1);
+      assert.equal(await store.consumeRecoveryCode(u.id, h('a')), false);
+      assert.equal(await store.consumeRecoveryCode(u.id, h('z')), false);
+      assert.equal(await store.countRecoveryCodes(u.id), 2);
+      assert.deepEqual(await store.listRecoveryCodes(u.id), [h('b'), h('c')]);
+      assert.equal(await store.countRecoveryCodes(v.id), 1);
+      await store.replaceRecoveryCodes(u.id, ['d', 'e'].map(h), at(2));
+      assert.equal(await store.consumeRecoveryCode(u.id, h('b')), false, 'old codes die');
+      assert.equal(await store.consumeRecoveryCode(u.id, h('d')), true);
+      assert.equal(await store.deleteRecoveryCodes(u.id), 1);
+      assert.equal(await store.countRecoveryCodes(u.id), 0);
+      await store.deleteUser(v.id);
+      assert.equal(await store.countRecoveryCodes(v.id), 0, 'deleted with the user');
+    });
+
     it('ends all of one user\'s sessions without touching another user\'s, and keeps null fields null', async () => {
       const [u, v] = [await store.createUser(user('sess-u@example.com'), T0), await store.createUser(user('sess-v@example.com'), T0)];
       const mk = (id: string, userId: string) => ({ id, userId, provider: 'google', createdAt: at(1), lastSeenAt: at(1), expiresAt: at(1e6), ip: null, userAgent: null });

@@ -10,6 +10,7 @@ import { createRenderer } from '../../src/render.js';
 import { VIEWS_DIR } from '../../src/main.js';
 import { REPO } from '../support/gatehouse.js';
 import { PAGE_CSP } from '../../src/security/headers.js';
+import { toString as qrSvg } from 'qrcode';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
@@ -62,6 +63,33 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
     keys: [{ id: 'k_4f2a', name: 'CI deploys', owner: 'ada@example.com', role: 'member', expiry: 'expires 2026-06-01', lastUsedAt: now, revokeHref: '/auth/admin/confirm?action=revoke-key&key=k_4f2a' }],
   }],
 };
+
+// Second factor (SPEC §10): the QR code is qrcode's own SVG, as the enrolment page embeds it.
+const TOTP_URI = 'otpauth://totp/Acme%20Analytics:ada%40example.com?issuer=Acme%20Analytics&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30';
+const recoveryCodes = ['k7vq2-m9xht', 'a3zfe-8npwr', 'qd5uy-b2kjc', 'h4tmx-r6wsn', 'p8cva-z3yqe', 'f2nbg-u7dkm', 'w9ehs-c4vtx', 'y6rkp-n2amq', 'e5jdz-t8bfu', 'm3xwq-k9hrv'];
+Object.assign(pages, {
+  security: ['security', {
+    title: 'Security', user: { email: 'ada@example.com', name: 'Ada Lovelace', role: 'admin', provider: 'password' }, totp: { since: now }, recoveryLeft: 7,
+    hasPassword: true, passkeysHref: '/auth/account/passkeys', tokensHref: '/auth/account/tokens', errors: { code: 'That code is not right, or it was used already.' }, notice: null,
+  }],
+  'security-off': ['security', {
+    title: 'Security', user: { email: 'ada@example.com', name: 'Ada Lovelace', role: 'member', provider: 'google' }, totp: null, recoveryLeft: 0,
+    hasPassword: false, passkeysHref: '/auth/account/passkeys', tokensHref: '/auth/account/tokens', errors: {}, notice: 'The authenticator app and its recovery codes were removed.',
+  }],
+  totp: ['totp', {
+    title: 'Set up an authenticator app', secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', secretGroups: 'JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP', uri: TOTP_URI,
+    qr: await qrSvg(TOTP_URI, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }), returnTo: '/reports', error: 'That code is not right. Check the time on your phone, then enter the newest code.', required: true,
+  }],
+  'recovery-codes': ['recovery-codes', { title: 'Recovery codes', heading: 'Authenticator app is on', codes: recoveryCodes, continueHref: '/auth/account/security' }],
+  'second-step': ['second-step', {
+    title: 'Two-step sign-in', heading: 'Two-step sign-in', lede: 'Enter the code from your authenticator app, or one of your recovery codes.', action: '/auth/sign-in/code',
+    returnTo: '/', error: 'That code is not right, or it was used already. Try the newest code from your app.', recovery: false, switchHref: '/auth/sign-in/code?recovery=', cancel: { href: '/auth/sign-in', label: 'Start again' },
+  }],
+  'step-up-recovery': ['second-step', {
+    title: 'Confirm it is you', heading: 'Confirm it is you', lede: 'This page asks for a second step. Enter the code from your authenticator app, or a recovery code.', action: '/auth/step-up',
+    returnTo: '/secure/report', error: null, recovery: true, switchHref: '/auth/step-up?return_to=%2Fsecure%2Freport', cancel: { href: '/', label: 'Cancel' },
+  }],
+} satisfies typeof pages);
 
 let browser: Browser;
 

@@ -135,8 +135,12 @@ async function readmeScenario(kind: 'postgres' | 'mysql', url: string, tag: stri
     const moved = await cli(['auth', 'enable', '--db', 'db'], env);
     assert.match(moved.stdout, new RegExp(`users in "db" \\(${kind}\\)`));
     assert.doesNotMatch(moved.stderr, /warning/, 'the new store has the users');
-    // Marks the copy, so signing in shows which database the running server reads.
-    await withStore(url, env, (s) => s.updateUser(admin.id, { name: 'Ada (moved)' }, new Date()));
+    // Marks the copy, so signing in shows which database the running server reads. The copied passkey
+    // would make the password the first of two steps: removed here, so a password alone signs in.
+    await withStore(url, env, async (s) => {
+      await s.updateUser(admin.id, { name: 'Ada (moved)' }, new Date());
+      await s.deletePasskey(admin.id, `cred-${tag}`);
+    });
     const onNewStore = async () => {
       const me = new TestClient(server.url);
       if ((await me.signIn(email, PASSWORD)).status !== 303) return false;

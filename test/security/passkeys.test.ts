@@ -392,3 +392,61 @@ describe('passkeys at an IP address', () => {
     assert.equal(JSON.parse(r.text).error, 'unavailable');
   });
 });
+
+describe('a passkey as the second step after a password', () => {
+  it('makes no session after the password; the pending user\'s passkey finishes it, once, and only in this browser', async () => {
+    const { b, email } = await member();
+    assert.equal((await b.addPasskey('Laptop')).status, 200);
+    const before = upstream.requests.length;
+
+    // A new browser with the same authenticator: the right password now leads to the second step.
+    const other = signedOut(b);
+    const first = await other.signIn(email, 'a long enough password');
+    assert.equal(first.status, 303);
+    assert.equal(first.headers.location, '/auth/sign-in/code');
+    assert.equal((await other.get('/auth/me')).status, 401, 'no session before the second step');
+    const page = await other.get('/auth/sign-in/code');
+    assert.match(page.text, /data-passkey="sign-in"[^>]*data-options="\/auth\/sign-in\/code\/passkey\/options"/);
+    const csrf = csrfFrom(page.text);
+
+    // Another cookie jar cannot ask for (or finish) this pending step.
+    const thief = signedOut(b);
+    const stolen = await thief.json('/auth/sign-in/code/passkey/options', {}, await thief.csrf('/auth/sign-in'));
+    assert.equal(stolen.status, 400);
+    assert.equal(JSON.parse(stolen.text).error, 'expired');
+
+    const options = JSON.parse((await other.json('/auth/sign-in/code/passkey/options', {}, csrf)).text);
+    assert.deepEqual(options.allowCredentials.map((c: { id: string }) => c.id), b.authenticator.credentials.map((c) => Buffer.from(c.id).toString('base64url')), 'only this user\'s passkeys are offered');
+    const response = other.authenticator.authenticate(options);
+    const done = await other.json('/auth/sign-in/code/passkey/verify', { response }, csrf);
+    assert.equal(done.status, 200, done.text);
+    assert.equal(JSON.parse(done.text).redirect, '/');
+    const me = JSON.parse((await other.get('/auth/me')).text) as { provider: string; amr: string[] };
+    assert.equal(me.provider, 'password');
+    assert.deepEqual(me.amr, ['pwd', 'hwk']);
+
+    // The step is used up: the same answer again is refused.
+    const again = await other.json('/auth/sign-in/code/passkey/verify', { response }, csrf);
+    assert.equal(again.status, 400);
+    assert.equal(upstream.requests.length, before, 'the app saw nothing of any of it');
+  });
+
+  it('a passkey sign-in on its own counts as a second factor (amr hwk)', async () => {
+    const { b } = await member();
+    await b.addPasskey('Phone');
+    const alone = signedOut(b);
+    assert.equal((await alone.signInWithPasskey()).status, 200);
+    const me = JSON.parse((await alone.get('/auth/me')).text) as { provider: string; amr: string[] };
+    assert.equal(me.provider, 'passkey');
+    assert.deepEqual(me.amr, ['hwk']);
+  });
+
+  it('an operator reset removes passkeys with the other factors', async () => {
+    const { b, user } = await member();
+    await b.addPasskey('Old phone');
+    assert.equal((await gh.store.listPasskeys(user.id)).length, 1);
+    const { resetFactors } = await import('../../src/mfa/factors.js');
+    assert.equal(await resetFactors(gh.store, user.id), true);
+    assert.equal((await gh.store.listPasskeys(user.id)).length, 0);
+  });
+});

@@ -9,7 +9,8 @@ import type { IndexDescription } from 'mongodb';
 import { StoreError } from '../types.js';
 import { v0001 } from './v0001.js';
 import { v0002 } from './v0002.js';
-import { passkeys } from './passkeys.js';
+import { passkeys } from './v0003.js';
+import { mfa } from './v0004.js';
 
 export type SqlDialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -29,7 +30,7 @@ export interface Migration {
   mongodb: MongoIndexStep[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [v0001, v0002, passkeys];
+export const MIGRATIONS: readonly Migration[] = [v0001, v0002, passkeys, mfa];
 
 /** The schema version this Gatehouse writes. */
 export const LATEST_VERSION = MIGRATIONS.length;
