@@ -18,6 +18,7 @@ import { mountPasswordReset } from './reset.js';
 import { mountSocialLogin } from '../oidc/routes.js';
 import { mountAdmin } from './admin.js';
 import { mountAliases } from './aliases.js';
+import { mountPassphrase } from './passphrase.js';
 
 const MAX_FORM_BYTES = 64 * 1024;
 
@@ -36,6 +37,7 @@ export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   app.onError(onError);
 
   mountEndpoints(app, deps);
+  mountPassphrase(app, deps); // before sign-in and the account flows: it stands in for them in mode passphrase
   mountSignIn(app, deps);
   mountSignUp(app, deps);
   mountSignOut(app, deps);

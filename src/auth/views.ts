@@ -51,6 +51,13 @@ export interface SignInView {
   resetAvailable: boolean;
 }
 
+export interface PassphraseSignInView {
+  csrf: string;
+  error: string | null;
+  notice: string | null;
+  returnTo: string;
+}
+
 export interface SignUpView {
   csrf: string;
   name: string;
@@ -180,6 +187,7 @@ export interface AdminView {
 /** Every page template and its data. */
 export interface Views {
   'sign-in': SignInView;
+  'sign-in-passphrase': PassphraseSignInView;
   'sign-up': SignUpView;
   'sign-out': SignOutView;
   error: ErrorView;

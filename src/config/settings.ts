@@ -1,11 +1,14 @@
 // The live part of the configuration: what `auth enable/disable`, profiles and env vars decide, re-read
 // while `gatehouse serve` runs. Everything here can change without a restart.
 import type { AuthMode, SignUpPolicy, StoredState } from './state.js';
+import type { EffectiveMode } from './choices.js';
 import { parseRules, type AccessRule, type StoredRule } from '../access/rules.js';
 import { isSealed, unseal } from './secrets.js';
 
 export interface LiveSettings {
-  mode: AuthMode; // 'off' also when auth is disabled
+  mode: EffectiveMode; // 'off' also when auth is disabled, and for `public`
+  /** The shared passphrase's argon2id hash (mode `passphrase`): GATEHOUSE_PASSPHRASE_HASH, else the state file's. */
+  passphraseHash: string | null;
   secret: Buffer; // session + CSRF signing secret
   signUp: SignUpPolicy;
   allowedDomains: string[];
@@ -23,13 +26,19 @@ export function liveSettings(state: StoredState, masterKey: Buffer, env: NodeJS.
   else secret = Buffer.alloc(0);
   const envMode = env.GATEHOUSE_AUTH_MODE as AuthMode | undefined;
   return {
-    mode: !state.auth.enabled ? 'off' : (envMode ?? state.auth.mode),
+    mode: effectiveMode(!state.auth.enabled ? 'off' : (envMode ?? state.auth.mode)),
+    passphraseHash: env.GATEHOUSE_PASSPHRASE_HASH || state.auth.passphrase || null,
     secret,
     signUp: (env.GATEHOUSE_SIGN_UP as SignUpPolicy | undefined) ?? state.auth.signUp,
     allowedDomains: env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(env.GATEHOUSE_ALLOWED_DOMAINS) : state.auth.allowedDomains,
     publicPaths: env.GATEHOUSE_PUBLIC_PATHS ? splitList(env.GATEHOUSE_PUBLIC_PATHS) : state.auth.publicPaths,
     access: rulesFrom(env.GATEHOUSE_ACCESS, state.access),
   };
+}
+
+/** `public` is `off` in the vocabulary operators use (architecture.md#access). */
+export function effectiveMode(mode: AuthMode): EffectiveMode {
+  return mode === 'public' ? 'off' : mode;
 }
 
 export function splitList(value: string): string[] {

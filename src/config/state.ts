@@ -38,6 +38,8 @@ export interface StoredState {
     signUp: SignUpPolicy;
     allowedDomains: string[];
     publicPaths: string[];
+    /** The shared passphrase's argon2id hash (mode `passphrase`); absent until `auth passphrase set`. */
+    passphrase?: string;
   };
   bindings: Record<string, BindingConfig>;
   providers: ProviderConfig[];
@@ -97,7 +99,7 @@ export function readState(scope: Scope): StoredState | null {
 }
 
 const TOP_KEYS = ['version', 'auth', 'bindings', 'providers', 'access', 'signing'];
-const AUTH_KEYS = ['enabled', 'mode', 'secret', 'db', 'signUp', 'allowedDomains', 'publicPaths'];
+const AUTH_KEYS = ['enabled', 'mode', 'secret', 'db', 'signUp', 'allowedDomains', 'publicPaths', 'passphrase'];
 
 /** Every problem of a state file at once: unknown keys are errors, so a typo never silently does nothing. */
 export function checkStateShape(value: unknown): string[] {
@@ -113,6 +115,7 @@ export function checkStateShape(value: unknown): string[] {
     if (auth.enabled !== undefined && typeof auth.enabled !== 'boolean') problems.push('"auth.enabled" must be true or false');
     if (auth.mode !== undefined && !isOneOf(AUTH_MODES, auth.mode)) problems.push(`"auth.mode" must be ${orList(AUTH_MODES)}`);
     if (auth.signUp !== undefined && !isOneOf(SIGN_UP_POLICIES, auth.signUp)) problems.push(`"auth.signUp" must be ${orList(SIGN_UP_POLICIES)}`);
+    if (auth.passphrase !== undefined && !(typeof auth.passphrase === 'string' && auth.passphrase.startsWith('$argon2id$'))) problems.push('"auth.passphrase" must be an argon2id hash (set it with `gatehouse auth passphrase set`)');
     for (const k of ['allowedDomains', 'publicPaths']) {
       if (auth[k] !== undefined && !(Array.isArray(auth[k]) && (auth[k] as unknown[]).every((x) => typeof x === 'string'))) problems.push(`"auth.${k}" must be a list of strings`);
     }
