@@ -141,6 +141,7 @@ export interface AdminConfirmView {
 
 export interface AdminUserRow {
   id: string;
+  groups: string[];
   email: string;
   name: string;
   role: string;
@@ -184,6 +185,26 @@ export interface AdminView {
   notice: string | null;
 }
 
+export interface AdminGroupsView {
+  csrf: string;
+  user: { email: string; name: string; role: string };
+  groups: string[];
+  /** The form actions' base: `…/admin/users/ID/groups` (+ /add, /remove). */
+  action: string;
+  back: string;
+  value: string;
+  error: string | null;
+  notice: string | null;
+}
+
+export interface AdminAccessView {
+  mode: string;
+  rules: Array<{ n: number; pattern: string; who: string; source: string }>;
+  test: { as: string; method: string; path: string; error: string | null };
+  /** The explanation of the tested request (access/explain.ts), as `access test` prints it. */
+  result: { headline: string; reason: string } | null;
+}
+
 /** Every page template and its data. */
 export interface Views {
   'sign-in': SignInView;
@@ -198,4 +219,6 @@ export interface Views {
   account: AccountView;
   'admin-confirm': AdminConfirmView;
   admin: AdminView;
+  'admin-groups': AdminGroupsView;
+  'admin-access': AdminAccessView;
 }
