@@ -43,7 +43,7 @@ describe('admin console: groups and access rules', () => {
     assert.match(after.text, /Added to finance\./);
     assert.deepEqual((await gh.store.findUserById(memberId))!.groups, ['finance']);
     await until('the gate sees the group', async () => (await member.get('/finance/q3', { accept: 'application/json' })).status === 200, 4000);
-    assert.equal(upstream.requests.findLast((r) => r.url === '/finance/q3')!.headers['x-forwarded-groups'], 'finance');
+    assert.equal([...upstream.requests].reverse().find((r) => r.url === '/finance/q3')!.headers['x-forwarded-groups'], 'finance');
     assert.ok(gh.auditLines.some((l) => l.includes('"admin.action"') && l.includes(`groups +finance ${memberId}`)), 'audited');
     const removed = await admin.post(`${groupsUrl}/remove`, { csrf: csrfFrom(after.text), group: 'finance' });
     assert.equal(removed.status, 303);
