@@ -4,7 +4,7 @@ import { parseRules, type StoredRule } from '../access/rules.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withFileLock, writeFileAtomic } from './files.js';
-import { AUTH_MODES, BINDING_KINDS, ENTRY_NAME, isOneOf, orList, PROVIDER_KINDS, SIGN_UP_POLICIES, type AuthMode, type BindingKind, type ProviderKind, type SignUpPolicy } from './choices.js';
+import { AUTH_MODES, BINDING_KINDS, ENTRY_NAME, isOneOf, orList, PROVIDER_KINDS, RESERVED_PROVIDER_NAMES, SIGN_UP_POLICIES, type AuthMode, type BindingKind, type ProviderKind, type SignUpPolicy } from './choices.js';
 
 export { AUTH_MODES, BINDING_KINDS, ENTRY_NAME, PROVIDER_KINDS, SIGN_UP_POLICIES };
 export type { AuthMode, BindingKind, ProviderKind, SignUpPolicy } from './choices.js';
@@ -155,6 +155,7 @@ function checkProvider(index: number, value: unknown): string[] {
   const at = `providers[${index}]${typeof p.name === 'string' ? ` (${p.name})` : ''}`;
   const problems = Object.keys(p).filter((k) => !PROVIDER_KEYS.includes(k)).map((k) => `unknown key "${k}" in ${at}`);
   if (typeof p.name !== 'string' || !ENTRY_NAME.test(p.name)) problems.push(`${at}: "name" must be lower-case letters, digits, "-" or "_"`);
+  else if (RESERVED_PROVIDER_NAMES.includes(p.name)) problems.push(`${at}: "name" ${p.name} is reserved for Gatehouse's own sign-ins`);
   if (!isOneOf<ProviderKind>(PROVIDER_KINDS, p.kind)) problems.push(`${at}: "kind" must be ${PROVIDER_KINDS.join(', ')}`);
   for (const k of ['clientId', 'clientSecret']) if (typeof p[k] !== 'string' || !p[k]) problems.push(`${at}: "${k}" is required`);
   for (const k of ['issuer', 'scopes']) if (p[k] !== undefined && typeof p[k] !== 'string') problems.push(`${at}: "${k}" must be a string`);
