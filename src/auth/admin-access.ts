@@ -21,7 +21,12 @@ export function mountAdminAccess(app: Hono<AuthEnv>, deps: AuthServices): void {
   const adminOnly = requireAdmin({ prefix: P });
   const adminPost = [adminOnly, csrf({ refuse: formExpiredPage })] as const;
 
-  app.get(`${P}/admin/access`, adminOnly, accessPage);
+  app.get(`${P}/admin/access`, adminOnly, (c) => accessPage(c, null));
+  // A POST, like every form of ours: the email asked about stays out of URLs and access logs.
+  app.post(`${P}/admin/access`, ...adminPost, async (c) => {
+    const form = await formOf(c);
+    return accessPage(c, { as: field(form.as), method: field(form.method), path: field(form.path) });
+  });
 
   app.get(`${P}/admin/users/:id/groups`, adminOnly, async (c) => {
     const user = await deps.store.findUserById(c.req.param('id'));
@@ -66,7 +71,7 @@ function groupsPage(c: AuthContext, user: User, notes: { notice?: string | null;
   }, status);
 }
 
-async function accessPage(c: AuthContext): Promise<Response> {
+async function accessPage(c: AuthContext, asked: { as: string; method: string; path: string } | null): Promise<Response> {
   const { settings, store } = c.var.deps;
   const s = settings.current();
   const { rules } = policyOf(s);
@@ -75,18 +80,20 @@ async function accessPage(c: AuthContext): Promise<Response> {
     const source = i < publicCount ? 'public paths' : i < publicCount + s.access.length ? 'access rules' : 'mode org-only';
     return { n: i + 1, pattern: r.pattern, who: describeRule(r).slice(r.pattern.length + 1), source };
   });
-  const as = (c.req.query('as') ?? '').slice(0, 320);
-  const method = (c.req.query('method') ?? 'GET').slice(0, 16) || 'GET';
-  const path = (c.req.query('path') ?? '').slice(0, 2000);
+  const as = (asked?.as ?? '').slice(0, 320);
+  const method = (asked?.method ?? 'GET').slice(0, 16) || 'GET';
+  const path = (asked?.path ?? '').slice(0, 2000);
   let result = null;
   let error: string | null = null;
-  if (as && path) {
-    const user = await store.findUserByEmail(normalizeEmail(as));
+  if (asked) {
+    const user = as ? await store.findUserByEmail(normalizeEmail(as)) : null;
     if (!user) error = 'There is no user with that email.';
     else if (!/^[A-Za-z]{1,16}$/.test(method)) error = 'The method is a word such as GET or POST.';
+    else if (!path.startsWith('/')) error = 'The path starts with "/".';
     else result = explain(rules, method, path, { email: user.email, role: user.role, groups: user.groups, provider: 'password' });
   }
   return page(c, 'admin-access', 'Access rules', {
+    csrf: csrfToken(c),
     mode: s.mode,
     rules: rows,
     test: { as, method, path, error },

@@ -198,6 +198,7 @@ export interface AdminGroupsView {
 }
 
 export interface AdminAccessView {
+  csrf: string;
   mode: string;
   rules: Array<{ n: number; pattern: string; who: string; source: string }>;
   test: { as: string; method: string; path: string; error: string | null };

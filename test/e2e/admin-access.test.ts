@@ -72,8 +72,7 @@ describe('admin console: groups and access rules', () => {
     assert.equal(list.status, 200);
     assert.match(list.text, /\/finance\/\*<\/code><\/td><td>allow group:finance/);
     assert.match(list.text, /\/healthz<\/code><\/td><td>public/);
-    const q = new URLSearchParams({ as: 'member@example.com', method: 'POST', path: '/finance/q3' });
-    const page = (await admin.get(`/auth/admin/access?${q}`)).text;
+    const page = (await admin.post('/auth/admin/access', { csrf: csrfFrom(list.text), as: 'member@example.com', method: 'POST', path: '/finance/q3' })).text;
     const cli = await runCli(['access', 'test', 'POST', '/finance/q3', '--as', 'member@example.com'], { GATEHOUSE_HOME: gh.home });
     assert.equal(cli.code, 0, cli.stderr);
     const [headline, reason] = cli.stdout.trim().split('\n').map((l) => l.trim());
@@ -81,7 +80,8 @@ describe('admin console: groups and access rules', () => {
     const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;');
     assert.ok(page.includes(escape(headline!)), `the page shows "${headline}"`);
     assert.ok(page.includes(escape(reason!)), `the page shows "${reason}"`);
-    const unknown = await admin.get(`/auth/admin/access?${new URLSearchParams({ as: 'nobody@example.com', method: 'GET', path: '/' })}`);
+    const unknown = await admin.post('/auth/admin/access', { csrf: csrfFrom(list.text), as: 'nobody@example.com', method: 'GET', path: '/' });
     assert.match(unknown.text, /There is no user with that email/);
+    assert.equal((await admin.post('/auth/admin/access', { as: 'member@example.com', method: 'GET', path: '/' })).status, 403, 'no CSRF token');
   });
 });

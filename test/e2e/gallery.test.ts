@@ -55,7 +55,7 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
     error: 'A group name is lower-case letters, digits, ".", "_" or "-" (up to 64), starting with a letter or digit.', notice: 'Added to finance.',
   }],
   'admin-access': ['admin-access', {
-    title: 'Access rules', mode: 'org-only',
+    title: 'Access rules', mode: 'org-only', csrf: 'tok',
     rules: [
       { n: 1, pattern: '/healthz', who: 'public', source: 'public paths' },
       { n: 2, pattern: '/admin/settings/billing-and-invoices/*', who: 'allow role:admin, group:finance, email:grace.hopper@navy.example.com (GET, HEAD, POST) +mfa', source: 'access rules' },
