@@ -164,12 +164,16 @@ describe('mode passphrase', () => {
     gh.reload();
   });
 
-  it('ends every passphrase session when the passphrase changes', async () => {
+  it('ends every passphrase session when the passphrase changes, on every replica', async (t) => {
+    // A second replica over the same state file and store.
+    const replica = await startTestGatehouse({ home: gh.home, upstream: upstream.url, trustedProxies: ['127.0.0.1/32'] });
+    t.after(() => replica.stop());
     const a = new Browser(gh.url);
-    const b = new Browser(gh.url);
+    const b = new Browser(replica.url);
     assert.equal((await a.enter(FIRST)).status, 303);
     assert.equal((await b.enter(FIRST)).status, 303);
     assert.equal((await a.get('/private', json)).status, 200);
+    assert.equal((await b.get('/private', json)).status, 200, 'signed in on the other replica');
     const set = await cliWithInput(['auth', 'passphrase', 'set'], env, `${SECOND}\n`);
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stdout, /[1-9]\d* passphrase session\(s\) ended/);
@@ -255,5 +259,28 @@ describe('mode public', () => {
     assert.equal(res.status, 200);
     const seen = upstream.requests.find((r) => r.url === '/anything')!;
     for (const h of ['x-forwarded-user', 'x-forwarded-email', 'remote-user', 'x-forwarded-assertion']) assert.equal(seen.headers[h], undefined, h);
+  });
+});
+
+describe('mode passphrase from the environment (containers)', () => {
+  it('takes the hash `auth passphrase hash` prints, and `passphrase set` then points at the variable', async () => {
+    const printed = await cliWithInput(['auth', 'passphrase', 'hash'], {}, `${FIRST}\n`);
+    assert.equal(printed.code, 0, printed.stderr);
+    const hash = printed.stdout.trim();
+    assert.match(hash, /^\$argon2id\$v=19\$/);
+    assert.ok(!printed.stdout.includes(FIRST) && !printed.stderr.includes(FIRST));
+    const upstream = await startRecordingUpstream();
+    const gh = await startTestGatehouse({ upstream: upstream.url, env: { GATEHOUSE_AUTH_MODE: 'passphrase', GATEHOUSE_PASSPHRASE_HASH: hash } });
+    try {
+      const b = new Browser(gh.url);
+      assert.equal((await b.enter(FIRST)).status, 303);
+      assert.equal((await b.get('/private', json)).status, 200);
+      const set = await cliWithInput(['auth', 'passphrase', 'set'], { GATEHOUSE_HOME: gh.home, GATEHOUSE_PASSPHRASE_HASH: hash }, `${SECOND}\n`);
+      assert.equal(set.code, 1);
+      assert.match(set.stderr, /GATEHOUSE_PASSPHRASE_HASH/);
+    } finally {
+      await gh.stop();
+      await upstream.close();
+    }
   });
 });
