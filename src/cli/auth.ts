@@ -284,5 +284,7 @@ function status(scope: Scope, state: StoredState | null, masterKey: Buffer, io: 
   if (choice?.source === 'binding' && io.env.GATEHOUSE_DATABASE_URL) io.out(`               (${ENV_STORE} is set but not used: the binding takes precedence)`);
   io.out(`  AUTH_SECRET: ${info.authSecret}`);
   io.out(`  providers:   ${info.providers.length ? info.providers.join(', ') : 'none'}`);
+  const passphrase = io.env.GATEHOUSE_PASSPHRASE_HASH ? 'from GATEHOUSE_PASSPHRASE_HASH' : state?.auth.passphrase ? '<set>' : '<not set>';
+  if (enabled) io.out(`  mode:        ${info.mode}${info.mode === 'passphrase' ? ` (passphrase ${passphrase})` : info.mode === 'org-only' ? ` (${state!.auth.allowedDomains.join(', ')})` : ''}${io.env.GATEHOUSE_AUTH_MODE ? ` — GATEHOUSE_AUTH_MODE=${io.env.GATEHOUSE_AUTH_MODE} overrides it` : ''}`);
   return 0;
 }

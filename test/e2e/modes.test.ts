@@ -92,6 +92,9 @@ describe('mode passphrase', () => {
     assert.match(readState(scope())!.auth.passphrase!, /^\$argon2id\$/);
     const mode = await runCli(['auth', 'mode', 'passphrase'], env);
     assert.equal(mode.code, 0, mode.stderr);
+    const status = await runCli(['auth', 'status'], env);
+    assert.match(status.stdout, /mode: {8}passphrase \(passphrase <set>\)/);
+    assert.ok(!status.stdout.includes('$argon2id'), 'not even the hash');
     gh.reload();
   });
 
