@@ -70,3 +70,5 @@ export function normalGroups(groups: readonly string[]): string[] {
  * contains ":".
  */
 export const RESERVED_USER_PREFIX = 'gatehouse:';
+
+export const isReservedUserId = (id: string): boolean => id.startsWith(RESERVED_USER_PREFIX);
