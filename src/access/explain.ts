@@ -19,6 +19,11 @@ const VERDICT: Record<Decision['outcome'], string> = {
   malformed: 'REFUSED (400)',
 };
 
+/** A stored user as a rule sees them, signed in with `provider` (what `access test --provider` says; password by default). */
+export function subjectOfUser(user: { email: string; role: string; groups: readonly string[] }, provider = 'password'): Subject {
+  return { email: user.email, role: user.role, groups: user.groups, provider };
+}
+
 export function explain(rules: readonly AccessRule[], method: string, path: string, subject: Subject | null): Explanation {
   const decision = decide(rules, method, path, subject);
   const who = subject ? ` as ${subject.email} (role ${subject.role}${subject.groups.length ? `, groups ${subject.groups.join(', ')}` : ''})` : ' signed out';

@@ -9,7 +9,7 @@ import { csrf, csrfToken } from './middleware/csrf.js';
 import { requireAdmin, signedIn } from './middleware/session.js';
 import { errorPage, formExpiredPage, page } from './pages.js';
 import { normalizeEmail } from './email.js';
-import { explain } from '../access/explain.js';
+import { explain, subjectOfUser } from '../access/explain.js';
 import { policyOf } from '../access/policy.js';
 import { describeRule } from '../access/rules.js';
 import { GROUP_NAME, type User } from '../store/types.js';
@@ -90,7 +90,7 @@ async function accessPage(c: AuthContext, asked: { as: string; method: string; p
     if (!user) error = 'There is no user with that email.';
     else if (!/^[A-Za-z]{1,16}$/.test(method)) error = 'The method is a word such as GET or POST.';
     else if (!path.startsWith('/')) error = 'The path starts with "/".';
-    else result = explain(rules, method, path, { email: user.email, role: user.role, groups: user.groups, provider: 'password' });
+    else result = explain(rules, method, path, subjectOfUser(user));
   }
   return page(c, 'admin-access', 'Access rules', {
     csrf: csrfToken(c),

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { normalizeEmail } from '../auth/email.js';
 import { describeRule, parseRules, parseWho, storedRule, type AccessRule } from '../access/rules.js';
-import { explain } from '../access/explain.js';
+import { explain, subjectOfUser } from '../access/explain.js';
 import { rulesInForce as policyRules } from '../access/policy.js';
 import type { AuthMode } from '../config/choices.js';
 import { effectiveMode, rulesFrom, splitList } from '../config/settings.js';
@@ -132,7 +132,7 @@ async function test(scope: ReturnType<typeof scopeFrom>, positionals: string[], 
     ? await withStore(scope, io, async (store) => {
         const user = await store.findUserByEmail(normalizeEmail(as));
         if (!user) throw new CommandError(`there is no user ${normalizeEmail(as)}`);
-        return { email: user.email, role: user.role, groups: user.groups, provider: provider ?? 'password' };
+        return subjectOfUser(user, provider);
       })
     : null;
   if (provider && typeof parseWho(`provider:${provider}`) === 'string') throw new UsageError(`--provider "${provider}" is not a provider name`);
