@@ -82,6 +82,7 @@ export function modeCommand(mode: string | undefined, domainList: string | undef
   const state = readState(scope);
   const domains = mode === 'org-only' ? ` (${(io.env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(io.env.GATEHOUSE_ALLOWED_DOMAINS) : state?.auth.allowedDomains ?? []).join(', ')})` : '';
   io.out(`✓ auth mode ${mode}: ${what}${domains} (running servers apply it within a second)`);
+  if (state && !state.auth.enabled && mode !== 'off' && mode !== 'public') io.out('  auth is disabled here, so traffic still passes through: `gatehouse auth enable` turns it on');
   if (io.env.GATEHOUSE_AUTH_MODE && io.env.GATEHOUSE_AUTH_MODE !== mode) io.err(`gatehouse: warning: GATEHOUSE_AUTH_MODE=${io.env.GATEHOUSE_AUTH_MODE} is set and overrides the stored mode`);
   return 0;
 }
