@@ -23,6 +23,7 @@ const providers = [
 ];
 const now = { iso: '2026-03-14T09:26:53.000Z', text: '2026-03-14 09:26 UTC' };
 const graceActions = [
+  { label: 'Groups', ariaLabel: 'Groups of grace.hopper@navy.example.com', style: 'button-secondary', href: '/auth/admin/users/u2/groups' },
   { label: 'Disable', ariaLabel: 'Disable grace.hopper@navy.example.com', style: 'button-secondary', href: '/auth/admin/confirm?action=disable&user=u2' },
   { label: 'Make admin', ariaLabel: 'Make admin grace.hopper@navy.example.com', style: 'button-secondary', href: '/auth/admin/confirm?action=make-admin&user=u2' },
   { label: 'Sign out everywhere', ariaLabel: 'Sign out everywhere grace.hopper@navy.example.com', style: 'button-secondary', post: '/auth/admin/users/u2/end-sessions' },
