@@ -24,6 +24,7 @@ import {
   type Check,
   type ScenarioResult,
 } from './scenarios.js';
+import { scenarioAccessRules, scenarioAssertion, scenarioForwardAuth } from './access.js';
 
 /** In run order: the throughput table first, as before; workers last, since it reuses the table. */
 const SCENARIOS: Array<{ name: string; needs: string[]; run(ctx: BenchContext): Promise<ScenarioResult> }> = [
@@ -37,6 +38,9 @@ const SCENARIOS: Array<{ name: string; needs: string[]; run(ctx: BenchContext): 
   { name: 'fds', needs: ['wrk'], run: scenarioFileDescriptors },
   { name: 'workers', needs: ['wrk'], run: scenarioWorkers },
   { name: 'micro', needs: [], run: scenarioMicro },
+  { name: 'access-rules', needs: ['wrk'], run: scenarioAccessRules },
+  { name: 'assertion', needs: ['wrk'], run: scenarioAssertion },
+  { name: 'forward-auth', needs: ['wrk', 'nginx'], run: scenarioForwardAuth },
 ];
 
 async function main() {

@@ -11,8 +11,9 @@ import { createRateLimiter, DEFAULT_LIMITS, type RateLimiter } from './security/
 import { createApiKeyService, type ApiKeyService } from './session/api-keys.js';
 import { cookieNames, type CookieNames } from './session/cookies.js';
 import { createSessionService, type SessionService } from './session/sessions.js';
-import type { Store } from './store/types.js';
+import type { Store, User } from './store/types.js';
 import { createMfaService, type MfaService } from './mfa/factors.js';
+import { isPassphraseUser, passphraseUserId } from './session/passphrase.js';
 import type { Renderer } from './render.js';
 import { VIEWS_DIR } from './views-dir.js';
 
@@ -36,7 +37,7 @@ export function buildServices(opts: ServeOptions, store: Store, settings: Settin
   const hashRate = opts.env.GATEHOUSE_HASH_RATE;
   return {
     store,
-    sessions: createSessionService(store, settings.current().secret, { idleMs: opts.sessionIdleMs, absoluteMs: opts.sessionAbsoluteMs, now }),
+    sessions: createSessionService(store, settings.current().secret, { idleMs: opts.sessionIdleMs, absoluteMs: opts.sessionAbsoluteMs, now, accepts: (user) => passphraseAccepts(settings, user) }),
     apiKeys: createApiKeyService(store, {
       now,
       onUse: (key, user, meta) => audit.record('api-key.used', { userId: user.id, email: user.email, ip: meta?.ip, userAgent: meta?.userAgent, detail: key.id }),
@@ -50,6 +51,13 @@ export function buildServices(opts: ServeOptions, store: Store, settings: Settin
     cookies: cookieNames(opts.publicUrl?.protocol === 'https:'),
     mfa: createMfaService(store, masterKey, now),
   };
+}
+
+/** A passphrase session lives only while its passphrase is the current one, in mode passphrase. */
+function passphraseAccepts(settings: SettingsSource, user: User): boolean {
+  if (!isPassphraseUser(user.id)) return true;
+  const s = settings.current();
+  return s.mode === 'passphrase' && s.passphraseHash !== null && user.id === passphraseUserId(s.passphraseHash);
 }
 
 /**

@@ -40,10 +40,16 @@ const views: Record<string, Record<string, unknown>> = {
     csrf: EVIL, heading: EVIL, effect: EVIL, button: EVIL, danger: true, action: '/auth/admin/users/u1/delete', cancel: '/auth/admin',
     subject: { title: EVIL, badge: EVIL, detail: EVIL },
   },
+  'sign-in-passphrase': { csrf: EVIL, error: EVIL, notice: EVIL, returnTo: EVIL },
+  'admin-groups': { csrf: EVIL, user: { email: EVIL, name: EVIL, role: EVIL }, groups: [EVIL, 'ops'], action: '/auth/admin/users/u1/groups', back: '/auth/admin', value: EVIL, error: EVIL, notice: EVIL },
+  'admin-access': {
+    csrf: EVIL, mode: EVIL, rules: [{ n: 1, pattern: EVIL, who: EVIL, source: EVIL }],
+    test: { as: EVIL, method: EVIL, path: EVIL, error: EVIL }, result: { headline: EVIL, reason: EVIL },
+  },
   admin: {
     csrf: EVIL, me: {}, total: 1, page: 0, pages: 2, notice: EVIL, settings: { signUp: EVIL, mode: EVIL },
     users: [{
-      id: 'u1', email: EVIL, name: EVIL, role: EVIL, disabled: false, emailVerified: true, createdAt: '2026-01-01T00:00:00.000Z', self: false,
+      id: 'u1', groups: [EVIL], email: EVIL, name: EVIL, role: EVIL, disabled: false, emailVerified: true, createdAt: '2026-01-01T00:00:00.000Z', self: false,
       actions: [{ label: EVIL, ariaLabel: EVIL, style: 'button-secondary', post: '/auth/admin/users/u1/enable' }, { label: EVIL, ariaLabel: EVIL, style: 'button-danger', href: EVIL }],
     }],
     keys: [{ id: 'k1', name: EVIL, owner: EVIL, role: EVIL, expiry: EVIL, lastUsedAt: at, revokeHref: EVIL }],
@@ -116,6 +122,12 @@ describe('views', () => {
     // One revoke form for the other session, none for this one; then the password form.
     assert.deepEqual(action('account'), ['/auth/account/sessions/revoke', '/auth/account/password']);
     assert.deepEqual(action('sign-in').length, 1);
+    assert.deepEqual(action('sign-in-passphrase'), ['/auth/sign-in']);
+    assert.deepEqual(action('admin-groups'), ['/auth/admin/users/u1/groups/remove', '/auth/admin/users/u1/groups/remove', '/auth/admin/users/u1/groups/add']);
+    assert.deepEqual(action('admin-access'), ['/auth/admin/access']);
+    const passphrase = render('sign-in-passphrase');
+    assert.match(tag(passphrase, 'passphrase'), /type="password"/);
+    assert.doesNotMatch(passphrase, /name="email"|\/sign-up|\/forgot|oauth/, 'one field, no account links');
     assert.match(forms(render('sign-in', { prefix: '/login' }))[0]!, /action="\/login\/sign-in"/, 'the prefix is honoured');
   });
 

@@ -94,6 +94,10 @@ export function normalisedPath(rawUrl: string): string | null {
   const q = rawUrl.indexOf('?');
   const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
   if (!path.startsWith('/') || path.startsWith('//') || path.includes('//')) return null;
+  // The common case, decided without parsing: only unreserved characters and "/", and no "." or ".."
+  // segment. Such a path is its own normal form (WHATWG URL changes nothing in it, there is nothing
+  // to decode), so it is what the app reads too. Anything else takes the full check below.
+  if (PLAIN_PATH.test(path) && !DOT_SEGMENT.test(path)) return path;
   if (/[\\;#\u0000-\u001f]|%(2f|5c|00|25|2e|3b|23)/i.test(path)) return null;
   let normalised: string;
   try {
@@ -109,6 +113,44 @@ export function normalisedPath(rawUrl: string): string | null {
   }
   return path;
 }
+
+const PLAIN_PATH = /^[A-Za-z0-9/._~-]*$/;
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+
+/** A pattern taken apart once (per rule object), so matching 50 rules allocates nothing per request. */
+interface Matcher {
+  exact: string | null;
+  base: string; // prefix patterns: "/admin" for "/admin/*"
+  below: string; // "/admin/"
+  methods: readonly string[] | undefined;
+}
+// Per rule list (the gate's is built once per settings change): one lookup per request, not one per rule.
+const compiled = new WeakMap<readonly AccessRule[], Matcher[]>();
+
+function matchersOf(rules: readonly AccessRule[]): Matcher[] {
+  let ms = compiled.get(rules);
+  if (!ms) {
+    ms = rules.map((r) => {
+      const prefix = r.pattern.endsWith('/*');
+      const base = prefix ? r.pattern.slice(0, -2) : '';
+      return { exact: prefix ? null : r.pattern, base, below: base + '/', methods: r.methods };
+    });
+    compiled.set(rules, ms);
+  }
+  return ms;
+}
+
+/** The index of the first rule for this (upper-case) method and normalised path, or -1. */
+function firstMatch(rules: readonly AccessRule[], method: string, path: string): number {
+  const ms = matchersOf(rules);
+  for (let i = 0; i < ms.length; i++) {
+    const m = ms[i]!;
+    if ((m.exact !== null ? path === m.exact : path === m.base || path.startsWith(m.below)) && (!m.methods || m.methods.includes(method))) return i;
+  }
+  return -1;
+}
+
+const ruleLabel = (index: number, rule: AccessRule) => `rule ${index + 1} (${rule.pattern})`;
 
 export function matchesPattern(path: string, pattern: string): boolean {
   if (pattern.endsWith('/*')) {
@@ -137,23 +179,48 @@ function admits(who: Who, s: Subject): boolean {
   }
 }
 
+function firstAdmitting(allow: readonly Who[] | undefined, subject: Subject): Who | undefined {
+  if (allow) for (const w of allow) if (admits(w, subject)) return w;
+  return undefined;
+}
+
 /** The first rule that applies to this method and path decides; `subject` is null when signed out. */
 export function decide(rules: readonly AccessRule[], method: string, rawUrl: string, subject: Subject | null): Decision {
   const path = normalisedPath(rawUrl);
   if (path === null) return rules.length ? { outcome: 'malformed', reason: 'the path is ambiguous (encoded or dot segments)' } : subject ? { outcome: 'allow', rule: null, reason: 'signed in; no rules' } : { outcome: 'sign-in', rule: null, reason: 'not signed in' };
-  const m = method.toUpperCase();
-  const index = rules.findIndex((r) => matchesPattern(path, r.pattern) && (!r.methods || r.methods.includes(m)));
+  const index = firstMatch(rules, method.toUpperCase(), path);
   if (index === -1) {
     return subject ? { outcome: 'allow', rule: null, reason: 'no rule matched: any signed-in user passes' } : { outcome: 'sign-in', rule: null, reason: 'no rule matched and not signed in' };
   }
   const rule = rules[index]!;
-  const label = `rule ${index + 1} (${rule.pattern})`;
-  if (rule.public) return { outcome: 'public', rule: index, reason: `${label} is public` };
-  if (!subject) return { outcome: 'sign-in', rule: null, reason: `${label} needs a signed-in user` };
-  const who = (rule.allow ?? []).find((w) => admits(w, subject));
-  if (!who) return { outcome: 'deny', rule: index, reason: `${label} allows ${(rule.allow ?? []).map(formatWho).join(', ')}; this user is none of them` };
-  if (rule.mfa && !subject.mfa) return { outcome: 'mfa', rule: index, reason: `${label} needs a second factor in this session` };
-  return { outcome: 'allow', rule: index, reason: `${label} allows ${formatWho(who)}` };
+  if (rule.public) return { outcome: 'public', rule: index, reason: `${ruleLabel(index, rule)} is public` };
+  if (!subject) return { outcome: 'sign-in', rule: null, reason: `${ruleLabel(index, rule)} needs a signed-in user` };
+  const who = firstAdmitting(rule.allow, subject);
+  if (!who) return { outcome: 'deny', rule: index, reason: `${ruleLabel(index, rule)} allows ${(rule.allow ?? []).map(formatWho).join(', ')}; this user is none of them` };
+  if (rule.mfa && !subject.mfa) return { outcome: 'mfa', rule: index, reason: `${ruleLabel(index, rule)} needs a second factor in this session` };
+  return new Allowed(index, rule, who);
+}
+
+/** The allowed signed-in request is the hot path: its sentence is only built if someone reads it (a
+ *  prototype getter keeps one object shape; a getter in an object literal made each decision slow). */
+class Allowed {
+  readonly outcome = 'allow' as const;
+  readonly #matched: AccessRule;
+  readonly #who: Who;
+  constructor(
+    readonly rule: number,
+    matched: AccessRule,
+    who: Who,
+  ) {
+    this.#matched = matched;
+    this.#who = who;
+  }
+  get reason(): string {
+    return `${ruleLabel(this.rule, this.#matched)} allows ${formatWho(this.#who)}`;
+  }
+  toJSON() {
+    return { outcome: this.outcome, rule: this.rule, reason: this.reason };
+  }
 }
 
 /** Public paths (GATEHOUSE_PUBLIC_PATHS) are `--public` rules placed first. */

@@ -13,6 +13,7 @@ import type { ResolvedSession } from '../session/sessions.js';
 import type { User } from '../store/types.js';
 import { stamp, type AdminAction } from './views.js';
 import { factorChanged } from './second-step.js';
+import { mountAdminAccess } from './admin-access.js';
 
 const PAGE_SIZE = 50;
 
@@ -49,6 +50,7 @@ export function mountAdmin(app: Hono<AuthEnv>, deps: AuthServices): void {
 
   app.get(`${P}/admin`, adminOnly, consolePage);
   app.get(`${P}/admin/confirm`, adminOnly, confirmPage);
+  mountAdminAccess(app, deps); // groups and the access rules in force
 
   app.post(`${P}/admin/users/:id/:action{disable|enable|make-admin|make-member|end-sessions|reset-mfa|delete}`, ...adminPost, async (c) => {
     const admin = signedIn(c);
@@ -90,6 +92,7 @@ async function consolePage(c: AuthContext): Promise<Response> {
     me: admin.principal,
     users: users.map((u) => ({
       id: u.id,
+      groups: u.groups,
       email: u.email,
       name: u.name,
       role: u.role,
@@ -155,14 +158,15 @@ function userActions(prefix: string, u: User): AdminAction[] {
     ['reset-mfa', 'Reset two-step'],
     ['delete', 'Delete'],
   ];
-  return actions.map(([action, label]) => ({
+  const groups: AdminAction = { label: 'Groups', ariaLabel: `Groups of ${u.email}`, style: 'button-secondary', href: `${prefix}/admin/users/${encodeURIComponent(u.id)}/groups` };
+  return [groups, ...actions.map(([action, label]): AdminAction => ({
     label,
     ariaLabel: `${label} ${u.email}`,
     style: action === 'delete' ? 'button-danger' : 'button-secondary',
     ...(isConfirmable(action)
       ? { href: `${prefix}/admin/confirm?action=${action}&user=${encodeURIComponent(u.id)}` }
       : { post: `${prefix}/admin/users/${u.id}/${action}` }),
-  }));
+  }))];
 }
 
 async function applyUserAction(deps: AuthServices, admin: ResolvedSession, user: User, action: UserAction): Promise<void> {

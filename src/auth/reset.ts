@@ -1,6 +1,7 @@
 // Password reset and email verification: both only while an smtp binding exists. Tokens are 256-bit,
 // single-use (consumed atomically), stored as SHA-256, short-lived, and every link is built from the
 // public URL — never from the request's Host header, which an attacker controls.
+import { isReservedUserId } from '../store/rules.js';
 import type { Hono, MiddlewareHandler } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
 import { normalizeEmail } from './email.js';
@@ -104,7 +105,7 @@ export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthServices): void
     // Looked up and mailed in the background: the answer takes the same time whether or not the account exists.
     inBackground(deps, 'reset request', async () => {
       const user = email ? await deps.store.findUserByEmail(email) : null;
-      if (!user || user.disabled) return;
+      if (!user || user.disabled || isReservedUserId(user.id)) return; // Gatehouse's own users have no password to reset
       await sendResetEmail(deps, user);
       audit(c, 'password.reset-requested', { userId: user.id, email }); // the context outlives the answer
     });
@@ -171,7 +172,7 @@ function mountVerifyEmail(app: Hono<AuthEnv>, deps: AuthServices): void {
     if (tooMany) return tooMany;
     inBackground(deps, 'resend', async () => {
       const user = email ? await deps.store.findUserByEmail(email) : null;
-      if (user && !user.emailVerified && !user.disabled) {
+      if (user && !user.emailVerified && !user.disabled && !isReservedUserId(user.id)) {
         await deps.store.deleteTokens('verify-email', user.id); // one live link at a time
         await sendVerificationEmail(deps, user);
       }

@@ -22,6 +22,7 @@ import { mountAliases } from './aliases.js';
 import { requireEnrolment } from './middleware/mfa-policy.js';
 import { mountSecondStep } from './second-step.js';
 import { mountMfaAccount } from './mfa-account.js';
+import { mountPassphrase } from './passphrase.js';
 
 const MAX_FORM_BYTES = 64 * 1024;
 
@@ -41,6 +42,7 @@ export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   app.onError(onError);
 
   mountEndpoints(app, deps);
+  mountPassphrase(app, deps); // before sign-in and the account flows: it stands in for them in mode passphrase
   mountSignIn(app, deps);
   mountSignUp(app, deps);
   mountSignOut(app, deps);

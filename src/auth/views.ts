@@ -53,6 +53,13 @@ export interface SignInView {
   passkeySignIn?: { optionsUrl: string; verifyUrl: string } | null;
 }
 
+export interface PassphraseSignInView {
+  csrf: string;
+  error: string | null;
+  notice: string | null;
+  returnTo: string;
+}
+
 export interface SignUpView {
   csrf: string;
   name: string;
@@ -159,6 +166,7 @@ export interface AdminConfirmView {
 
 export interface AdminUserRow {
   id: string;
+  groups: string[];
   email: string;
   name: string;
   role: string;
@@ -255,9 +263,31 @@ export interface SecondStepView {
   passkeySignIn?: { optionsUrl: string; verifyUrl: string } | null;
 }
 
+export interface AdminGroupsView {
+  csrf: string;
+  user: { email: string; name: string; role: string };
+  groups: string[];
+  /** The form actions' base: `…/admin/users/ID/groups` (+ /add, /remove). */
+  action: string;
+  back: string;
+  value: string;
+  error: string | null;
+  notice: string | null;
+}
+
+export interface AdminAccessView {
+  csrf: string;
+  mode: string;
+  rules: Array<{ n: number; pattern: string; who: string; source: string }>;
+  test: { as: string; method: string; path: string; error: string | null };
+  /** The explanation of the tested request (access/explain.ts), as `access test` prints it. */
+  result: { headline: string; reason: string } | null;
+}
+
 /** Every page template and its data. */
 export interface Views {
   'sign-in': SignInView;
+  'sign-in-passphrase': PassphraseSignInView;
   'sign-up': SignUpView;
   'sign-out': SignOutView;
   error: ErrorView;
@@ -273,4 +303,6 @@ export interface Views {
   totp: TotpView;
   'recovery-codes': RecoveryCodesView;
   'second-step': SecondStepView;
+  'admin-groups': AdminGroupsView;
+  'admin-access': AdminAccessView;
 }

@@ -2,8 +2,11 @@
 // up within a second, like every other state-file change.
 import { parseArgs } from 'node:util';
 import { normalizeEmail } from '../auth/email.js';
-import { decide, describeRule, parseRules, parseWho, publicPathRules, storedRule, type AccessRule } from '../access/rules.js';
-import { rulesFrom, splitList } from '../config/settings.js';
+import { describeRule, parseRules, parseWho, storedRule, type AccessRule } from '../access/rules.js';
+import { explain, subjectOfUser } from '../access/explain.js';
+import { rulesInForce as policyRules } from '../access/policy.js';
+import type { AuthMode } from '../config/choices.js';
+import { effectiveMode, rulesFrom, splitList } from '../config/settings.js';
 import { emptyState, readState, updateState, type StoredState } from '../config/state.js';
 import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
 
@@ -96,10 +99,16 @@ function ruleFromFlags(pattern: string | undefined, values: { public?: boolean; 
   return rules[0]!;
 }
 
-/** What a running server applies: public paths first, then the rules (the gate's own order). */
+/** What a running server applies, in the gate's own order (access/policy.ts). */
 function rulesInForce(state: StoredState, io: Io): readonly AccessRule[] {
-  const publicPaths = io.env.GATEHOUSE_PUBLIC_PATHS ? splitList(io.env.GATEHOUSE_PUBLIC_PATHS) : state.auth.publicPaths;
-  return [...publicPathRules(publicPaths), ...rulesFrom(io.env.GATEHOUSE_ACCESS, state.access)];
+  const env = io.env;
+  const mode = effectiveMode(!state.auth.enabled ? 'off' : ((env.GATEHOUSE_AUTH_MODE as AuthMode | undefined) || state.auth.mode));
+  return policyRules({
+    mode,
+    publicPaths: env.GATEHOUSE_PUBLIC_PATHS ? splitList(env.GATEHOUSE_PUBLIC_PATHS) : state.auth.publicPaths,
+    access: rulesFrom(env.GATEHOUSE_ACCESS, state.access),
+    allowedDomains: env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(env.GATEHOUSE_ALLOWED_DOMAINS) : state.auth.allowedDomains,
+  });
 }
 
 function list(state: StoredState, json: boolean, io: Io): number {
@@ -123,13 +132,12 @@ async function test(scope: ReturnType<typeof scopeFrom>, positionals: string[], 
     ? await withStore(scope, io, async (store) => {
         const user = await store.findUserByEmail(normalizeEmail(as));
         if (!user) throw new CommandError(`there is no user ${normalizeEmail(as)}`);
-        return { email: user.email, role: user.role, groups: user.groups, provider: provider ?? 'password' };
+        return subjectOfUser(user, provider);
       })
     : null;
   if (provider && typeof parseWho(`provider:${provider}`) === 'string') throw new UsageError(`--provider "${provider}" is not a provider name`);
-  const d = decide(rules, method, path, subject);
-  const verdict = { allow: 'ALLOWED', public: 'PUBLIC', 'sign-in': 'SIGN-IN NEEDED', deny: 'DENIED (403)', mfa: 'SECOND FACTOR NEEDED', malformed: 'REFUSED (400)' }[d.outcome];
-  io.out(`${verdict}: ${method.toUpperCase()} ${path}${subject ? ` as ${subject.email} (role ${subject.role}${subject.groups.length ? `, groups ${subject.groups.join(', ')}` : ''})` : ' signed out'}`);
-  io.out(`  ${d.reason}`);
+  const { headline, reason } = explain(rules, method, path, subject);
+  io.out(headline);
+  io.out(`  ${reason}`);
   return 0;
 }

@@ -12,6 +12,7 @@ import { setupLinkLine, setupOrigin } from '../auth/setup-link.js';
 import { PROVIDERS_HELP, providersCommand } from './providers.js';
 import { withEnvProviders } from '../config/env-providers.js';
 import { SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
+import { modeCommand, PASSPHRASE_HELP, passphraseCommand } from './passphrase.js';
 
 export const AUTH_HELP = `gatehouse auth enable [--db NAME|embedded] [--skip-fitness]   turn the login screen on
                     [--public-url URL] [--host H] [--port N]   where the printed setup link points
@@ -19,16 +20,19 @@ gatehouse auth disable                              pass traffic straight throug
 gatehouse auth status [--json]                      show what is configured
 gatehouse auth rotate-secret                        new signing secret: every session ends
 gatehouse auth rotate-signing-key                   new key for X-Forwarded-Assertion; the old one stays published 10 minutes
+${PASSPHRASE_HELP}
 ${PROVIDERS_HELP}`;
 
 export async function authCommand(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'providers') return providersCommand(rest, io);
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
     strict: true,
+    allowPositionals: sub === 'mode' || sub === 'passphrase',
     options: {
       ...SCOPE_OPTIONS,
+      domain: { type: 'string' },
       json: { type: 'boolean' },
       db: { type: 'string' },
       'skip-fitness': { type: 'boolean' },
@@ -58,6 +62,10 @@ export async function authCommand(args: string[], io: Io): Promise<number> {
       io.out(`auth: DISABLED on server "${scope.server}" (profile "${scope.profile}") — traffic passes straight through; users are kept`);
       return 0;
     }
+    case 'mode':
+      return modeCommand(positionals[0], values.domain, scope, io);
+    case 'passphrase':
+      return passphraseCommand(positionals[0], scope, io);
     case 'status':
       return status(scope, state, masterKey, io, values.json ?? false);
     case 'rotate-secret': {
@@ -276,5 +284,7 @@ function status(scope: Scope, state: StoredState | null, masterKey: Buffer, io: 
   if (choice?.source === 'binding' && io.env.GATEHOUSE_DATABASE_URL) io.out(`               (${ENV_STORE} is set but not used: the binding takes precedence)`);
   io.out(`  AUTH_SECRET: ${info.authSecret}`);
   io.out(`  providers:   ${info.providers.length ? info.providers.join(', ') : 'none'}`);
+  const passphrase = io.env.GATEHOUSE_PASSPHRASE_HASH ? 'from GATEHOUSE_PASSPHRASE_HASH' : state?.auth.passphrase ? '<set>' : '<not set>';
+  if (enabled) io.out(`  mode:        ${info.mode}${info.mode === 'passphrase' ? ` (passphrase ${passphrase})` : info.mode === 'org-only' ? ` (${state!.auth.allowedDomains.join(', ')})` : ''}${io.env.GATEHOUSE_AUTH_MODE ? ` — GATEHOUSE_AUTH_MODE=${io.env.GATEHOUSE_AUTH_MODE} overrides it` : ''}`);
   return 0;
 }

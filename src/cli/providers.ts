@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { loadMasterKey, seal } from '../config/secrets.js';
 import { emptyState, readState, updateState, type Scope } from '../config/state.js';
-import { ENTRY_NAME, orList, PROVIDER_KINDS } from '../config/choices.js';
+import { ENTRY_NAME, orList, PROVIDER_KINDS, RESERVED_PROVIDER_NAMES } from '../config/choices.js';
 import { AUTH_PREFIX } from '../config/prefix.js';
 import { isAllowedIssuer, PRESETS, type ProviderKind } from '../oidc/providers.js';
 import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
@@ -70,6 +70,7 @@ async function addProvider(scope: Scope, values: ProviderValues, kindText: strin
   if (kind === 'oidc' && !values.name) problems.push('--name is required for oidc (it names the button and X-Forwarded-Provider)');
   const name = values.name ?? kind ?? '';
   if (name && !ENTRY_NAME.test(name)) problems.push('--name must be lower-case letters, digits, "-" or "_"');
+  if (RESERVED_PROVIDER_NAMES.includes(name)) problems.push(`--name "${name}" is how Gatehouse names its own sign-ins (X-Forwarded-Provider); choose another`);
   if (problems.length) throw new UsageError(problems.join('; '));
   if (!(await issuerAnswers(kind!, issuer, values['skip-check'] ?? false, io))) {
     throw new CommandError(`${name} was not added (\`--skip-check\` stores it anyway)`, 'auth providers add');

@@ -5,6 +5,7 @@
 // (the environment is the operator's secret store), the same shape as ProviderConfig otherwise.
 import { isAllowedIssuer } from '../oidc/providers.js';
 import type { ProviderConfig, ProviderKind } from './state.js';
+import { RESERVED_PROVIDER_NAMES } from './choices.js';
 
 const PRESET = /^GATEHOUSE_(GOOGLE|GITHUB|MICROSOFT|APPLE)_(CLIENT_ID|CLIENT_SECRET|ISSUER|SCOPES)$/;
 const CUSTOM = /^GATEHOUSE_OIDC_([A-Z0-9][A-Z0-9_]*?)_(CLIENT_ID|CLIENT_SECRET|ISSUER|SCOPES)$/;
@@ -36,6 +37,10 @@ export function providersFromEnv(env: NodeJS.ProcessEnv): { providers: ProviderC
     const missing = needed.filter((v) => !fields[FIELD[v]]);
     if (missing.length) {
       problems.push(`social login "${name}" from the environment also needs ${missing.map((v) => `${prefix}_${v}`).join(' and ')}`);
+      continue;
+    }
+    if (RESERVED_PROVIDER_NAMES.includes(name)) {
+      problems.push(`${prefix}_*: "${name}" is how Gatehouse names its own sign-ins; choose another name`);
       continue;
     }
     if (fields.issuer && !isAllowedIssuer(fields.issuer)) {

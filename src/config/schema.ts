@@ -114,8 +114,13 @@ export const OTHER_SETTINGS = {
   server: setting({ env: 'GATEHOUSE_SERVER', flag: { name: 'server', arg: 'NAME' }, default: 'local', help: 'which server this is (state is kept per server)', parse: text }),
   profile: setting({ env: 'GATEHOUSE_PROFILE', flag: { name: 'profile', arg: 'NAME' }, default: 'main', help: 'which profile of the server (e.g. staging)', parse: text }),
   authMode: setting({
-    env: 'GATEHOUSE_AUTH_MODE', help: `overrides the stored mode: ${orList(AUTH_MODES)}`,
+    env: 'GATEHOUSE_AUTH_MODE', help: `overrides the stored mode: ${orList(AUTH_MODES)} (README "Access modes")`,
     check: (t) => problem(isOneOf(AUTH_MODES, t), `GATEHOUSE_AUTH_MODE must be ${orList(AUTH_MODES)}, not "${t}"`),
+    parse: text,
+  }),
+  passphraseHash: setting({
+    env: 'GATEHOUSE_PASSPHRASE_HASH', help: 'the shared passphrase of mode passphrase, as the argon2id hash `gatehouse auth passphrase hash` prints (containers)',
+    check: ifSet((t) => problem(t.startsWith('$argon2id$'), 'GATEHOUSE_PASSPHRASE_HASH must be an argon2id hash ($argon2id$…), as `gatehouse auth passphrase hash` prints it')),
     parse: text,
   }),
   signUp: setting({
@@ -149,7 +154,7 @@ export const OTHER_SETTINGS = {
     parse: text,
   }),
   allowedDomains: setting({
-    env: 'GATEHOUSE_ALLOWED_DOMAINS', help: 'email domains that may sign up (sign-up "domains")',
+    env: 'GATEHOUSE_ALLOWED_DOMAINS', help: 'email domains that may sign up (sign-up "domains"), and the only ones let in (mode org-only)',
     check: ifSet(eachOf((d) => (isDomainName(d) ? null : `GATEHOUSE_ALLOWED_DOMAINS: "${d}" is not a domain name`))),
     parse: text,
   }),

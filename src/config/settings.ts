@@ -2,11 +2,14 @@
 // while `gatehouse serve` runs. Everything here can change without a restart.
 import type { AuthMode, SignUpPolicy, StoredState } from './state.js';
 import type { MfaPolicy } from './choices.js';
+import type { EffectiveMode } from './choices.js';
 import { parseRules, type AccessRule, type StoredRule } from '../access/rules.js';
 import { isSealed, unseal } from './secrets.js';
 
 export interface LiveSettings {
-  mode: AuthMode; // 'off' also when auth is disabled
+  mode: EffectiveMode; // 'off' also when auth is disabled, and for `public`
+  /** The shared passphrase's argon2id hash (mode `passphrase`): GATEHOUSE_PASSPHRASE_HASH, else the state file's. */
+  passphraseHash: string | null;
   secret: Buffer; // session + CSRF signing secret
   signUp: SignUpPolicy;
   allowedDomains: string[];
@@ -26,7 +29,8 @@ export function liveSettings(state: StoredState, masterKey: Buffer, env: NodeJS.
   else secret = Buffer.alloc(0);
   const envMode = env.GATEHOUSE_AUTH_MODE as AuthMode | undefined;
   return {
-    mode: !state.auth.enabled ? 'off' : (envMode ?? state.auth.mode),
+    mode: effectiveMode(!state.auth.enabled ? 'off' : (envMode ?? state.auth.mode)),
+    passphraseHash: env.GATEHOUSE_PASSPHRASE_HASH || state.auth.passphrase || null,
     secret,
     signUp: (env.GATEHOUSE_SIGN_UP as SignUpPolicy | undefined) ?? state.auth.signUp,
     allowedDomains: env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(env.GATEHOUSE_ALLOWED_DOMAINS) : state.auth.allowedDomains,
@@ -34,6 +38,11 @@ export function liveSettings(state: StoredState, masterKey: Buffer, env: NodeJS.
     access: rulesFrom(env.GATEHOUSE_ACCESS, state.access),
     mfa: (env.GATEHOUSE_MFA as MfaPolicy | undefined) || state.auth.mfa || 'optional',
   };
+}
+
+/** `public` is `off` in the vocabulary operators use (architecture.md#access). */
+export function effectiveMode(mode: AuthMode): EffectiveMode {
+  return mode === 'public' ? 'off' : mode;
 }
 
 export function splitList(value: string): string[] {

@@ -4,7 +4,7 @@ import { parseRules, type StoredRule } from '../access/rules.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withFileLock, writeFileAtomic } from './files.js';
-import { AUTH_MODES, BINDING_KINDS, ENTRY_NAME, isOneOf, MFA_POLICIES, orList, PROVIDER_KINDS, SIGN_UP_POLICIES, type AuthMode, type BindingKind, type MfaPolicy, type ProviderKind, type SignUpPolicy } from './choices.js';
+import { AUTH_MODES, BINDING_KINDS, ENTRY_NAME, isOneOf, MFA_POLICIES, orList, PROVIDER_KINDS, RESERVED_PROVIDER_NAMES, SIGN_UP_POLICIES, type AuthMode, type BindingKind, type MfaPolicy, type ProviderKind, type SignUpPolicy } from './choices.js';
 
 export { AUTH_MODES, BINDING_KINDS, ENTRY_NAME, PROVIDER_KINDS, SIGN_UP_POLICIES };
 export type { AuthMode, BindingKind, ProviderKind, SignUpPolicy } from './choices.js';
@@ -40,6 +40,8 @@ export interface StoredState {
     publicPaths: string[];
     /** Who must have a second factor; absent: optional (architecture.md#mfa). */
     mfa?: MfaPolicy;
+    /** The shared passphrase's argon2id hash (mode `passphrase`); absent until `auth passphrase set`. */
+    passphrase?: string;
   };
   bindings: Record<string, BindingConfig>;
   providers: ProviderConfig[];
@@ -99,7 +101,7 @@ export function readState(scope: Scope): StoredState | null {
 }
 
 const TOP_KEYS = ['version', 'auth', 'bindings', 'providers', 'access', 'signing'];
-const AUTH_KEYS = ['enabled', 'mode', 'secret', 'db', 'signUp', 'allowedDomains', 'publicPaths', 'mfa'];
+const AUTH_KEYS = ['enabled', 'mode', 'secret', 'db', 'signUp', 'allowedDomains', 'publicPaths', 'mfa', 'passphrase'];
 
 /** Every problem of a state file at once: unknown keys are errors, so a typo never silently does nothing. */
 export function checkStateShape(value: unknown): string[] {
@@ -116,6 +118,7 @@ export function checkStateShape(value: unknown): string[] {
     if (auth.mode !== undefined && !isOneOf(AUTH_MODES, auth.mode)) problems.push(`"auth.mode" must be ${orList(AUTH_MODES)}`);
     if (auth.signUp !== undefined && !isOneOf(SIGN_UP_POLICIES, auth.signUp)) problems.push(`"auth.signUp" must be ${orList(SIGN_UP_POLICIES)}`);
     if (auth.mfa !== undefined && !isOneOf(MFA_POLICIES, auth.mfa)) problems.push(`"auth.mfa" must be ${orList(MFA_POLICIES)}`);
+    if (auth.passphrase !== undefined && !(typeof auth.passphrase === 'string' && auth.passphrase.startsWith('$argon2id$'))) problems.push('"auth.passphrase" must be an argon2id hash (set it with `gatehouse auth passphrase set`)');
     for (const k of ['allowedDomains', 'publicPaths']) {
       if (auth[k] !== undefined && !(Array.isArray(auth[k]) && (auth[k] as unknown[]).every((x) => typeof x === 'string'))) problems.push(`"auth.${k}" must be a list of strings`);
     }
@@ -155,6 +158,7 @@ function checkProvider(index: number, value: unknown): string[] {
   const at = `providers[${index}]${typeof p.name === 'string' ? ` (${p.name})` : ''}`;
   const problems = Object.keys(p).filter((k) => !PROVIDER_KEYS.includes(k)).map((k) => `unknown key "${k}" in ${at}`);
   if (typeof p.name !== 'string' || !ENTRY_NAME.test(p.name)) problems.push(`${at}: "name" must be lower-case letters, digits, "-" or "_"`);
+  else if (RESERVED_PROVIDER_NAMES.includes(p.name)) problems.push(`${at}: "name" ${p.name} is reserved for Gatehouse's own sign-ins`);
   if (!isOneOf<ProviderKind>(PROVIDER_KINDS, p.kind)) problems.push(`${at}: "kind" must be ${PROVIDER_KINDS.join(', ')}`);
   for (const k of ['clientId', 'clientSecret']) if (typeof p[k] !== 'string' || !p[k]) problems.push(`${at}: "${k}" is required`);
   for (const k of ['issuer', 'scopes']) if (p[k] !== undefined && typeof p[k] !== 'string') problems.push(`${at}: "${k}" must be a string`);

@@ -34,6 +34,9 @@ export function checkLiveSettings(state: StoredState | null, env: NodeJS.Process
   const signUp = env.GATEHOUSE_SIGN_UP ?? state?.auth.signUp;
   const domains = env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(env.GATEHOUSE_ALLOWED_DOMAINS) : (state?.auth.allowedDomains ?? []);
   if (signUp === 'domains' && domains.length === 0) add('sign-up "domains" needs GATEHOUSE_ALLOWED_DOMAINS (e.g. example.com,example.org)');
+  const mode = env.GATEHOUSE_AUTH_MODE || state?.auth.mode;
+  if (mode === 'org-only' && domains.length === 0) add('mode org-only needs the organisation\'s email domains in GATEHOUSE_ALLOWED_DOMAINS (e.g. example.com)');
+  if (mode === 'passphrase' && !env.GATEHOUSE_PASSPHRASE_HASH && !state?.auth.passphrase) add('mode passphrase needs a passphrase: run `gatehouse auth passphrase set` (or set GATEHOUSE_PASSPHRASE_HASH)');
   problems.push(...accessProblems(env.GATEHOUSE_ACCESS, state?.access).problems);
   return problems;
 }

@@ -63,8 +63,8 @@ export function encodeHeaderValue(value: string): string {
 export function identityHeaders(p: Principal): string[] {
   return [
     'x-forwarded-user', p.userId,
-    'x-forwarded-email', encodeHeaderValue(p.email),
-    'x-forwarded-email-verified', p.emailVerified ? 'true' : 'false',
+    // No address, no email headers: the passphrase mode's visitor is no one's account.
+    ...(p.email ? ['x-forwarded-email', encodeHeaderValue(p.email), 'x-forwarded-email-verified', p.emailVerified ? 'true' : 'false'] : []),
     'x-forwarded-name', encodeHeaderValue(p.name),
     'x-forwarded-provider', encodeHeaderValue(p.provider),
     'x-forwarded-role', p.role,

@@ -8,6 +8,7 @@
 import { hmac, randomToken, safeEqual, sha256Hex } from '../security/tokens.js';
 import type { Role, Session, Store, User } from '../store/types.js';
 import { amrOf } from '../mfa/policy.js';
+import { isPassphraseUser } from './passphrase.js';
 
 export interface Principal {
   userId: string;
@@ -33,6 +34,12 @@ export interface SessionOptions {
   touchEveryMs?: number; // default: a quarter of the idle limit, at most 60 s
   maxCached?: number; // default 100k
   now?: () => number;
+  /**
+   * The running settings' word on a session's user, asked at every store check (never on the cached
+   * path): false ends the session. A passphrase session of a passphrase that is no longer current, or
+   * outside mode passphrase, is refused here (session/passphrase.ts).
+   */
+  accepts?: (user: User) => boolean;
 }
 
 interface CacheEntry {
@@ -69,6 +76,8 @@ function intern(s: string): string {
 
 /** Who a session speaks for, as the gate forwards it. */
 export function principalOf(user: User, provider: string, amr?: readonly string[]): Principal {
+  // The passphrase user is no one in particular: the app sees the mode, not an internal id.
+  if (isPassphraseUser(user.id)) return { userId: 'passphrase', email: '', name: 'Passphrase', provider: 'passphrase', role: 'member', emailVerified: false, groups: [], amr: ['pwd'] };
   // provider and role come from a handful of values: share one string each across all entries.
   return { userId: user.id, email: user.email, name: user.name, provider: intern(provider), role: intern(user.role), emailVerified: user.emailVerified, groups: user.groups, amr: amr ?? amrOf(provider) };
 }
@@ -161,7 +170,7 @@ export function createSessionService(store: Store, secret: Buffer, opts: Session
         return null;
       }
       if (lookup.revoked(id, session.userId)) return null; // revoked while we were asking
-      if (!user || user.disabled) {
+      if (!user || user.disabled || (opts.accepts && !opts.accepts(user))) {
         cache.delete(cookieValue);
         return null;
       }

@@ -5,7 +5,7 @@
 import { MongoClient, type Collection, type Db, type Document, type MongoClientOptions } from 'mongodb';
 import { randomUUID } from 'node:crypto';
 import { pendingMigrations } from './migrations/index.js';
-import { checkPrefix, counterKey, normalGroups, takePoolSizeFromString } from './rules.js';
+import { checkPrefix, counterKey, normalGroups, RESERVED_USER_PREFIX, takePoolSizeFromString } from './rules.js';
 import { StoreError, type ApiKey, type Identity, type OneTimeToken, type Passkey, type Session, type Store, type StoreOptions, type TokenKind, type TotpFactor, type User } from './types.js';
 
 const UNAVAILABLE = new Set([
@@ -127,6 +127,9 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
 
 type Ops<K extends keyof Store> = Pick<Store, K>;
 
+/** Gatehouse's own users are no one's account: never listed or counted (store/rules.ts). */
+const NOT_RESERVED = { _id: { $not: { $regex: `^${RESERVED_USER_PREFIX}` } } };
+
 function userOps({ users, identities, sessions, keys, tokens, passkeys, totp, recovery }: Collections): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser' | 'linkIdentity' | 'findIdentity' | 'listIdentities'> {
   return {
     createUser: (input, now) =>
@@ -150,8 +153,8 @@ function userOps({ users, identities, sessions, keys, tokens, passkeys, totp, re
           totp.deleteOne({ _id: id }), recovery.deleteMany({ userId: id })]);
         return (await users.deleteOne({ _id: id })).deletedCount === 1;
       }),
-    listUsers: ({ limit, offset }) => wrap(async () => (await users.find().sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray()).map(toUser)),
-    countUsers: () => wrap(() => users.countDocuments()),
+    listUsers: ({ limit, offset }) => wrap(async () => (await users.find(NOT_RESERVED).sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray()).map(toUser)),
+    countUsers: () => wrap(() => users.countDocuments(NOT_RESERVED)),
     importUser: (u) => wrap(async () => void (await users.insertOne(withId(u)))),
 
     linkIdentity: (i) => wrap(async () => void (await identities.insertOne({ ...i }))),

@@ -62,3 +62,13 @@ export function counterKey(key: string): string {
 export function normalGroups(groups: readonly string[]): string[] {
   return [...new Set(groups)].sort();
 }
+
+/**
+ * Users whose id starts with this are Gatehouse's own (the passphrase mode's user, session/passphrase.ts):
+ * they hold sessions but are no one's account, so listUsers and countUsers leave them out on every
+ * backend (a count that included them would say an admin exists before anyone signed up). A UUID never
+ * contains ":".
+ */
+export const RESERVED_USER_PREFIX = 'gatehouse:';
+
+export const isReservedUserId = (id: string): boolean => id.startsWith(RESERVED_USER_PREFIX);

@@ -4,7 +4,7 @@
 // really does differently: migrating, the atomic counter statement, and whether UPDATE/DELETE can
 // RETURNING (MySQL cannot). Backends agree by construction instead of by three copies kept in step.
 import { randomUUID } from 'node:crypto';
-import { counterKey, normalGroups } from './rules.js';
+import { counterKey, normalGroups, RESERVED_USER_PREFIX } from './rules.js';
 import { toApiKey, toCounter, toIdentity, toPasskey, toSession, toToken, toTotp, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
 import type { CounterState, Store, StoreKind, User, UserPatch } from './types.js';
 
@@ -55,6 +55,9 @@ const first = async (rows: Promise<Row[]>): Promise<Row | undefined> => (await r
 
 const USER_COLUMNS = 'id, email, name, role, password_hash, email_verified, disabled, group_names, created_at, updated_at';
 
+/** Gatehouse's own users are no one's account: never listed or counted (store/rules.ts). */
+const RESERVED_LIKE = `${RESERVED_USER_PREFIX}%`;
+
 function userOps({ prefix: p, driver: d, returning }: SqlBackend): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser'> {
   const byId = async (id: string) => ((r) => (r ? toUser(r) : null))(await first(d.rows(`SELECT * FROM ${p}users WHERE id = ?`, [id])));
   const insert = (u: User) =>
@@ -86,8 +89,8 @@ function userOps({ prefix: p, driver: d, returning }: SqlBackend): Ops<'createUs
       return ((r) => (r ? toUser(r) : null))(await first(d.rows(`${update} RETURNING *`, values)));
     },
     deleteUser: async (id) => (await d.affected(`DELETE FROM ${p}users WHERE id = ?`, [id])) === 1,
-    listUsers: async ({ limit, offset }) => (await d.rows(`SELECT * FROM ${p}users ORDER BY created_at, id LIMIT ? OFFSET ?`, [limit, offset])).map(toUser),
-    countUsers: async () => Number((await first(d.rows(`SELECT COUNT(*) AS n FROM ${p}users`)))!.n),
+    listUsers: async ({ limit, offset }) => (await d.rows(`SELECT * FROM ${p}users WHERE id NOT LIKE ? ORDER BY created_at, id LIMIT ? OFFSET ?`, [RESERVED_LIKE, limit, offset])).map(toUser),
+    countUsers: async () => Number((await first(d.rows(`SELECT COUNT(*) AS n FROM ${p}users WHERE id NOT LIKE ?`, [RESERVED_LIKE])))!.n),
     importUser: async (u) => void (await insert(u)),
   };
 }

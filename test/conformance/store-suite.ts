@@ -174,6 +174,19 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(await store.countUsers(), before + 2);
     });
 
+    it('leaves Gatehouse\'s reserved users (id gatehouse:…) out of listings and counts, but holds their sessions', async () => {
+      const before = await store.countUsers();
+      const id = 'gatehouse:passphrase:conformance';
+      await store.importUser({ id, email: 'conformance@passphrase.gatehouse.invalid', name: 'Passphrase', role: 'member', passwordHash: null, emailVerified: false, disabled: false, groups: [], createdAt: at(1e12 + 50), updatedAt: at(1e12 + 50) });
+      assert.equal(await store.countUsers(), before, 'not counted');
+      assert.ok(!(await store.listUsers({ limit: 10_000, offset: 0 })).some((u) => u.id === id), 'not listed');
+      assert.equal((await store.findUserById(id))?.name, 'Passphrase', 'found by id');
+      await store.createSession({ id: 'reserved-session', userId: id, provider: 'passphrase', createdAt: T0, lastSeenAt: T0, expiresAt: at(1e12), ip: null, userAgent: null });
+      assert.equal((await store.findSession('reserved-session'))?.userId, id);
+      assert.equal(await store.deleteUser(id), true);
+      assert.equal(await store.findSession('reserved-session'), null, 'its sessions go with it');
+    });
+
     it('stores hostile text as text', async () => {
       const names = ["'; DROP TABLE users; --", 'a\\b\\\\c %_ *', '\u202eRTL override\u202c', 'tab\tnew\nline', 'ĳ Ǆ ß ﬁ İ', '🏳️‍🌈👨‍👩‍👧'];
       for (const [i, name] of names.entries()) {

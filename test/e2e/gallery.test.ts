@@ -24,6 +24,7 @@ const providers = [
 ];
 const now = { iso: '2026-03-14T09:26:53.000Z', text: '2026-03-14 09:26 UTC' };
 const graceActions = [
+  { label: 'Groups', ariaLabel: 'Groups of grace.hopper@navy.example.com', style: 'button-secondary', href: '/auth/admin/users/u2/groups' },
   { label: 'Disable', ariaLabel: 'Disable grace.hopper@navy.example.com', style: 'button-secondary', href: '/auth/admin/confirm?action=disable&user=u2' },
   { label: 'Make admin', ariaLabel: 'Make admin grace.hopper@navy.example.com', style: 'button-secondary', href: '/auth/admin/confirm?action=make-admin&user=u2' },
   { label: 'Sign out everywhere', ariaLabel: 'Sign out everywhere grace.hopper@navy.example.com', style: 'button-secondary', post: '/auth/admin/users/u2/end-sessions' },
@@ -49,6 +50,25 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
     ],
     errors: { current_password: 'That is not your current password.' }, notice: 'Session signed out.', isAdmin: true,
   }],
+  'sign-in-passphrase': ['sign-in-passphrase', { title: 'Enter the passphrase', error: 'That is not the passphrase.', notice: null, returnTo: '/reports' }],
+  'admin-groups': ['admin-groups', {
+    title: 'Groups of grace.hopper@navy.example.com', user: { email: 'grace.hopper@navy.example.com', name: 'Grace Hopper', role: 'member' },
+    groups: ['finance', 'platform-operations.eu-west'], action: '/auth/admin/users/u2/groups', back: '/auth/admin', value: 'Bad Name!',
+    error: 'A group name is lower-case letters, digits, ".", "_" or "-" (up to 64), starting with a letter or digit.', notice: 'Added to finance.',
+  }],
+  'admin-access': ['admin-access', {
+    title: 'Access rules', mode: 'org-only', csrf: 'tok',
+    rules: [
+      { n: 1, pattern: '/healthz', who: 'public', source: 'public paths' },
+      { n: 2, pattern: '/admin/settings/billing-and-invoices/*', who: 'allow role:admin, group:finance, email:grace.hopper@navy.example.com (GET, HEAD, POST) +mfa', source: 'access rules' },
+      { n: 3, pattern: '/*', who: 'allow domain:navy.example.com', source: 'mode org-only' },
+    ],
+    test: { as: 'grace@navy.example.com', method: 'POST', path: '/admin/billing', error: null },
+    result: {
+      headline: 'DENIED (403): POST /admin/settings/billing-and-invoices/2026 as grace.hopper@navy.example.com (role member, groups platform-operations.eu-west)',
+      reason: 'rule 2 (/admin/settings/billing-and-invoices/*) allows role:admin, group:finance, email:grace.hopper@navy.example.com; this user is none of them',
+    },
+  }],
   'admin-confirm': ['admin-confirm', {
     title: 'Delete this account?', heading: 'Delete this account?', button: 'Delete account', danger: true,
     effect: 'The account is deleted with its sessions, API keys and linked logins. This cannot be undone.',
@@ -58,7 +78,7 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
     title: 'Admin', me: {}, total: 2, page: 0, pages: 2, notice: 'Deleted grace.hopper@navy.example.com.', settings: { signUp: 'open', mode: 'on' },
     users: [
       { id: 'u1', email: 'ada@example.com', name: 'Ada Lovelace', role: 'admin', disabled: false, emailVerified: true, createdAt: now.iso, self: true, actions: [] },
-      { id: 'u2', email: 'grace.hopper@navy.example.com', name: 'Grace Hopper', role: 'member', disabled: false, emailVerified: false, createdAt: now.iso, self: false, actions: graceActions },
+      { id: 'u2', groups: ['finance', 'ops'], email: 'grace.hopper@navy.example.com', name: 'Grace Hopper', role: 'member', disabled: false, emailVerified: false, createdAt: now.iso, self: false, actions: graceActions },
     ],
     keys: [{ id: 'k_4f2a', name: 'CI deploys', owner: 'ada@example.com', role: 'member', expiry: 'expires 2026-06-01', lastUsedAt: now, revokeHref: '/auth/admin/confirm?action=revoke-key&key=k_4f2a' }],
   }],

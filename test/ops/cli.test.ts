@@ -9,17 +9,26 @@ import mysql from 'mysql2/promise';
 import { runCli, tempHome } from '../support/gatehouse.js';
 import { MYSQL_URL, POSTGRES_URL, reachable } from '../conformance/servers.js';
 import { openStore } from '../../src/store/open.js';
+import { dropMysqlTables, dropPostgresTables } from '../support/drop-tables.js';
 
 const pgUp = await reachable(POSTGRES_URL);
 const myUp = await reachable(MYSQL_URL);
 let home: ReturnType<typeof tempHome>;
 let env: Record<string, string>;
 
+// Tables of this run's own on the shared servers: another checkout's schema under the default prefix
+// must not decide what this one finds.
+const PREFIX = `gh_cli${process.pid}_`;
+
 before(() => {
   home = tempHome();
   env = { GATEHOUSE_HOME: home.home, GATEHOUSE_SERVER: 'ci', GATEHOUSE_PROFILE: 'p1' };
 });
-after(() => home.cleanup());
+after(async () => {
+  home.cleanup();
+  if (pgUp) await dropPostgresTables(POSTGRES_URL, PREFIX);
+  if (myUp) await dropMysqlTables(MYSQL_URL, PREFIX);
+});
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 
@@ -93,7 +102,7 @@ describe('gatehouse CLI', () => {
   });
 
   it('passes every fitness step on the real PostgreSQL and keeps users there', { skip: pgUp ? false : 'PostgreSQL not reachable' }, async () => {
-    const e = { ...env, GATEHOUSE_PROFILE: 'pg' };
+    const e = { ...env, GATEHOUSE_PROFILE: 'pg', GATEHOUSE_TABLE_PREFIX: PREFIX };
     assert.equal((await runCli(['bind', 'postgres', POSTGRES_URL], e)).code, 0);
     const r = await runCli(['auth', 'enable'], e);
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -102,7 +111,7 @@ describe('gatehouse CLI', () => {
     assert.match((await runCli(['auth', 'status'], e)).stdout, /database: {4}binding "postgres" \(postgres, /);
     const missing = new URL(POSTGRES_URL);
     missing.pathname = `/no_such_db_${process.pid}`;
-    const f = { ...env, GATEHOUSE_PROFILE: 'pgfail' };
+    const f = { ...env, GATEHOUSE_PROFILE: 'pgfail', GATEHOUSE_TABLE_PREFIX: PREFIX };
     assert.equal((await runCli(['bind', 'postgres', missing.toString(), '--name', 'nodb'], f)).code, 0);
     const bad = await runCli(['auth', 'enable', '--db', 'nodb'], f);
     assert.equal(bad.code, 1);
@@ -111,7 +120,7 @@ describe('gatehouse CLI', () => {
   });
 
   it('passes on the real MariaDB, and names the cause of each failure', { skip: myUp ? false : 'MariaDB not reachable' }, async () => {
-    const e = { ...env, GATEHOUSE_PROFILE: 'my' };
+    const e = { ...env, GATEHOUSE_PROFILE: 'my', GATEHOUSE_TABLE_PREFIX: PREFIX };
     assert.equal((await runCli(['bind', 'mysql', MYSQL_URL], e)).code, 0);
     const ok = await runCli(['auth', 'enable', '--db', 'mysql'], e);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);

@@ -102,7 +102,7 @@ describe('live configuration', () => {
     live.reload();
     assert.equal(changes.length, 0);
     assert.equal(live.settings(), before);
-    assert.ok(logs.some((l) => l.includes('"auth.mode" must be on, off or hybrid')), logs.join('\n'));
+    assert.ok(logs.some((l) => l.includes('"auth.mode" must be on, off, hybrid, public, org-only or passphrase')), logs.join('\n'));
   });
 
   it('follows the smtp binding with a new mailer, closing the old one', async () => {

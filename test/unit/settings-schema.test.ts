@@ -14,7 +14,7 @@ import { DEFAULT_LIMITS } from '../../src/security/rate-limit.js';
 const KNOWN_BEFORE = [
   'GATEHOUSE_HOME', 'GATEHOUSE_SERVER', 'GATEHOUSE_PROFILE', 'GATEHOUSE_UPSTREAM', 'GATEHOUSE_EXEC', 'GATEHOUSE_PORT', 'GATEHOUSE_HOST',
   'GATEHOUSE_PUBLIC_URL', 'GATEHOUSE_APP_NAME', 'GATEHOUSE_TRUSTED_PROXIES', 'GATEHOUSE_WORKERS', 'GATEHOUSE_AUTH_MODE', 'GATEHOUSE_PUBLIC_PATHS',
-  'GATEHOUSE_SIGN_UP', 'GATEHOUSE_ACCESS', 'GATEHOUSE_ASSERTION', 'GATEHOUSE_ALLOWED_DOMAINS', 'GATEHOUSE_AUTH_SECRET', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_TABLE_PREFIX', 'GATEHOUSE_DB_POOL',
+  'GATEHOUSE_SIGN_UP', 'GATEHOUSE_PASSPHRASE_HASH', 'GATEHOUSE_ACCESS', 'GATEHOUSE_ASSERTION', 'GATEHOUSE_ALLOWED_DOMAINS', 'GATEHOUSE_AUTH_SECRET', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_TABLE_PREFIX', 'GATEHOUSE_DB_POOL',
   'GATEHOUSE_SMTP_URL', 'GATEHOUSE_SMTP_FROM', 'GATEHOUSE_SESSION_IDLE', 'GATEHOUSE_SESSION_ABSOLUTE', 'GATEHOUSE_RATE_LIMITS', 'GATEHOUSE_HASH_RATE',
   'GATEHOUSE_MASTER_KEY', 'GATEHOUSE_BIN', 'GATEHOUSE_ALLOWED_HOSTS', 'GATEHOUSE_WS_ORIGINS',
   'GATEHOUSE_MFA', // second factor policy (SPEC §10)
@@ -97,7 +97,7 @@ describe('settings schema', () => {
     );
     assert.deepEqual(problems.sort(), [
       'GATEHOUSE_ALLOWED_DOMAINS: "nope" is not a domain name',
-      'GATEHOUSE_AUTH_MODE must be on, off or hybrid, not "sometimes"',
+      'GATEHOUSE_AUTH_MODE must be on, off, hybrid, public, org-only or passphrase, not "sometimes"',
       'GATEHOUSE_DB_POOL must be a number from 1 to 1000',
       'GATEHOUSE_HASH_RATE must be a positive number of hashes per second',
       'GATEHOUSE_SESSION_ABSOLUTE must be a duration such as 30d',
@@ -127,12 +127,12 @@ describe('settings schema', () => {
   it('treats an empty value as unset where it always did, and as a value where it did not', () => {
     const empty = { GATEHOUSE_DB_POOL: '', GATEHOUSE_TABLE_PREFIX: '', GATEHOUSE_DATABASE_URL: '', GATEHOUSE_PUBLIC_URL: '', GATEHOUSE_MASTER_KEY: '' };
     assert.deepEqual(problemsOf({}, empty), []);
-    assert.deepEqual(problemsOf({}, { GATEHOUSE_AUTH_MODE: '' }), ['GATEHOUSE_AUTH_MODE must be on, off or hybrid, not ""']);
+    assert.deepEqual(problemsOf({}, { GATEHOUSE_AUTH_MODE: '' }), ['GATEHOUSE_AUTH_MODE must be on, off, hybrid, public, org-only or passphrase, not ""']);
     assert.deepEqual(problemsOf({}, { AUTH_SECRET: 'short' }), ['GATEHOUSE_AUTH_SECRET must be at least 32 characters (e.g. `openssl rand -base64 32`)']);
   });
 
   it('takes modes and sign-up policies from one list each', () => {
-    assert.deepEqual([...AUTH_MODES], ['on', 'off', 'hybrid']);
+    assert.deepEqual([...AUTH_MODES], ['on', 'off', 'hybrid', 'public', 'org-only', 'passphrase']);
     assert.deepEqual([...SIGN_UP_POLICIES], ['open', 'invite', 'domains']);
     for (const mode of AUTH_MODES) assert.deepEqual(problemsOf({}, { GATEHOUSE_AUTH_MODE: mode }), []);
     for (const policy of SIGN_UP_POLICIES) assert.deepEqual(problemsOf({}, { GATEHOUSE_SIGN_UP: policy }), []);

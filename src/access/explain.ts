@@ -1,0 +1,31 @@
+// The one explanation of an access decision, in words: `gatehouse access test` prints it and the admin
+// console shows it, so the two can never disagree (architecture.md#access).
+import { decide, type AccessRule, type Decision, type Subject } from './rules.js';
+
+export interface Explanation {
+  decision: Decision;
+  /** `DENIED (403): GET /admin as ada@example.com (role member)` */
+  headline: string;
+  /** Which rule decided, and why. */
+  reason: string;
+}
+
+const VERDICT: Record<Decision['outcome'], string> = {
+  allow: 'ALLOWED',
+  public: 'PUBLIC',
+  'sign-in': 'SIGN-IN NEEDED',
+  deny: 'DENIED (403)',
+  mfa: 'SECOND FACTOR NEEDED',
+  malformed: 'REFUSED (400)',
+};
+
+/** A stored user as a rule sees them, signed in with `provider` (what `access test --provider` says; password by default). */
+export function subjectOfUser(user: { email: string; role: string; groups: readonly string[] }, provider = 'password'): Subject {
+  return { email: user.email, role: user.role, groups: user.groups, provider };
+}
+
+export function explain(rules: readonly AccessRule[], method: string, path: string, subject: Subject | null): Explanation {
+  const decision = decide(rules, method, path, subject);
+  const who = subject ? ` as ${subject.email} (role ${subject.role}${subject.groups.length ? `, groups ${subject.groups.join(', ')}` : ''})` : ' signed out';
+  return { decision, headline: `${VERDICT[decision.outcome]}: ${method.toUpperCase()} ${path}${who}`, reason: decision.reason };
+}
