@@ -53,9 +53,11 @@ export interface Session {
   expiresAt: Date; // absolute lifetime; idle lifetime is checked against lastSeenAt
   ip: string | null;
   userAgent: string | null;
+  /** A session made with a pairing code: the device that asked for the code (SPEC §12); else null. */
+  pairedFrom?: string | null;
 }
 
-export type TokenKind = 'setup' | 'reset' | 'verify-email' | 'invite';
+export type TokenKind = 'setup' | 'reset' | 'verify-email' | 'invite' | 'pair' | 'handoff';
 
 /** A single-use token (setup link, password reset, email verification). `hash` is SHA-256 hex of the secret. */
 export interface OneTimeToken {
@@ -65,6 +67,8 @@ export interface OneTimeToken {
   email: string | null;
   createdAt: Date;
   expiresAt: Date;
+  /** What the token carries besides its user (a pairing code: the device that asked for it). */
+  note?: string | null;
 }
 
 export interface ApiKey {
@@ -77,7 +81,11 @@ export interface ApiKey {
   expiresAt: Date | null;
   lastUsedAt: Date | null;
   revoked: boolean;
+  /** Scopes for `scope:S` access rules, sorted (SCOPE_NAME each); absent or empty: none. */
+  scopes?: string[];
 }
+
+export const SCOPE_NAME = /^[a-z0-9][a-z0-9:._\/-]{0,63}$/;
 
 export interface CounterState {
   count: number; // hits in the current window, including this one
