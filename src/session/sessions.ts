@@ -16,6 +16,8 @@ export interface Principal {
   role: Role;
   emailVerified: boolean;
   groups: readonly string[];
+  /** An API key's scopes (SPEC §12), sorted; absent for sessions and unscoped keys. */
+  scopes?: readonly string[];
 }
 
 export interface ResolvedSession {
