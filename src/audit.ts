@@ -22,7 +22,15 @@ export type AuditEvent =
   | 'csrf.refused'
   | 'access.denied'
   | 'api-key.used'
-  | 'api-key.refused';
+  | 'api-key.refused'
+  | 'token.created'
+  | 'token.regenerated'
+  | 'token.disabled'
+  | 'pairing.created'
+  | 'pairing.used'
+  | 'pairing.refused'
+  | 'handoff.used'
+  | 'handoff.refused';
 
 export interface AuditLog {
   record(event: AuditEvent, fields: { userId?: string | null; email?: string | null; ip?: string | null; userAgent?: string | null; detail?: string }): void;

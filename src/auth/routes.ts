@@ -18,6 +18,7 @@ import { mountPasswordReset } from './reset.js';
 import { mountSocialLogin } from '../oidc/routes.js';
 import { mountAdmin } from './admin.js';
 import { mountAliases } from './aliases.js';
+import { mountPersonalTokens } from './personal-tokens.js';
 
 const MAX_FORM_BYTES = 64 * 1024;
 
@@ -43,6 +44,7 @@ export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   mountPasswordReset(app, deps);
   mountSocialLogin(app, deps);
   mountAdmin(app, deps);
+  mountPersonalTokens(app, deps);
   mountAliases(app, deps.prefix); // last: an alias never shadows a real route
 
   app.notFound(notFound);

@@ -158,6 +158,8 @@ export interface AdminKeyRow {
   name: string;
   owner: string;
   role: string;
+  /** A scoped key's scopes (SPEC §12). */
+  scopes?: string[];
   /** "revoked", "expires 2026-06-01" or "no expiry". */
   expiry: string;
   lastUsedAt: Stamp | null;
@@ -177,6 +179,34 @@ export interface AdminView {
   notice: string | null;
 }
 
+/** A personal token on Account › Personal tokens (one of the user's own live API keys). */
+export interface TokenRow {
+  id: string;
+  name: string;
+  role: string;
+  scopes: string[];
+  createdAt: Stamp;
+  /** "expires 2026-06-01" or "no expiry". */
+  expiry: string;
+  lastUsedAt: Stamp | null;
+  /** The confirm pages for regenerating and disabling it. */
+  regenerateHref: string;
+  disableHref: string;
+}
+
+export interface AccountTokensView {
+  csrf: string;
+  user: Principal;
+  tokens: TokenRow[];
+  lifetimes: Array<{ value: string; label: string }>;
+  /** A token just made: its secret, shown on this answer only. */
+  created: { name: string; token: string } | null;
+  error: string | null;
+  notice: string | null;
+  /** The name field as typed, after an error. */
+  name: string;
+}
+
 /** Every page template and its data. */
 export interface Views {
   'sign-in': SignInView;
@@ -190,4 +220,5 @@ export interface Views {
   account: AccountView;
   'admin-confirm': AdminConfirmView;
   admin: AdminView;
+  'account-tokens': AccountTokensView;
 }
