@@ -41,7 +41,12 @@ const views: Record<string, Record<string, unknown>> = {
       id: 'u1', email: EVIL, name: EVIL, role: EVIL, disabled: false, emailVerified: true, createdAt: '2026-01-01T00:00:00.000Z', self: false,
       actions: [{ label: EVIL, ariaLabel: EVIL, style: 'button-secondary', post: '/auth/admin/users/u1/enable' }, { label: EVIL, ariaLabel: EVIL, style: 'button-danger', href: EVIL }],
     }],
-    keys: [{ id: 'k1', name: EVIL, owner: EVIL, role: EVIL, expiry: EVIL, lastUsedAt: at, revokeHref: EVIL }],
+    keys: [{ id: 'k1', name: EVIL, owner: EVIL, role: EVIL, scopes: [EVIL], expiry: EVIL, lastUsedAt: at, revokeHref: EVIL }],
+  },
+  'account-tokens': {
+    csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL }, error: EVIL, notice: EVIL, name: EVIL, created: { name: EVIL, token: EVIL },
+    lifetimes: [{ value: EVIL, label: EVIL }],
+    tokens: [{ id: EVIL, name: EVIL, role: EVIL, scopes: [EVIL], createdAt: at, expiry: EVIL, lastUsedAt: at, regenerateHref: EVIL, disableHref: EVIL }],
   },
 };
 
