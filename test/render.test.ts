@@ -48,6 +48,9 @@ const views: Record<string, Record<string, unknown>> = {
     lifetimes: [{ value: EVIL, label: EVIL }],
     tokens: [{ id: EVIL, name: EVIL, role: EVIL, scopes: [EVIL], createdAt: at, expiry: EVIL, lastUsedAt: at, regenerateHref: EVIL, disableHref: EVIL }],
   },
+  // qrSvg is markup qrcode made from our own link, inserted as is (the one raw value: not hostile input).
+  'pair-code': { code: EVIL, link: EVIL, qrSvg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><path d="M0 0h1v1H0z"/></svg>', expiresAt: at, minutes: 5 },
+  pair: { csrf: EVIL, code: EVIL, error: EVIL },
 };
 
 const render = (view: string, extra: Record<string, unknown> = {}) => r.render(view, { ...base, ...views[view], ...extra });
@@ -101,7 +104,7 @@ describe('views', () => {
     assert.deepEqual(action('forgot'), ['/auth/forgot']);
     assert.deepEqual(action('reset'), ['/auth/reset']);
     // One revoke form for the other session, none for this one; then the password form.
-    assert.deepEqual(action('account'), ['/auth/account/sessions/revoke', '/auth/account/password']);
+    assert.deepEqual(action('account'), ['/auth/account/sessions/revoke', '/auth/account/pair', '/auth/account/password']);
     assert.deepEqual(action('sign-in').length, 1);
     assert.match(forms(render('sign-in', { prefix: '/login' }))[0]!, /action="\/login\/sign-in"/, 'the prefix is honoured');
   });

@@ -28,6 +28,7 @@ async function accountPage(c: AuthContext, s: ResolvedSession, notes: AccountNot
       lastSeenAt: stamp(x.lastSeenAt),
       ip: x.ip,
       userAgent: describeAgent(x.userAgent),
+      pairedFrom: x.pairedFrom ?? null,
     })),
     errors: notes.errors ?? {},
     notice: notes.notice ?? null,

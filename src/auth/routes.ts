@@ -19,6 +19,7 @@ import { mountSocialLogin } from '../oidc/routes.js';
 import { mountAdmin } from './admin.js';
 import { mountAliases } from './aliases.js';
 import { mountPersonalTokens } from './personal-tokens.js';
+import { mountPairing } from './pairing.js';
 
 const MAX_FORM_BYTES = 64 * 1024;
 
@@ -45,6 +46,7 @@ export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   mountSocialLogin(app, deps);
   mountAdmin(app, deps);
   mountPersonalTokens(app, deps);
+  mountPairing(app, deps);
   mountAliases(app, deps.prefix); // last: an alias never shadows a real route
 
   app.notFound(notFound);

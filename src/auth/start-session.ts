@@ -5,11 +5,11 @@ import { serializeCookie } from '../session/cookies.js';
 import { principalOf } from '../session/sessions.js';
 
 /** A brand-new session on every sign-in; whatever cookie came in (planted or old) is ended, never adopted. */
-export async function startSession(c: AuthContext, user: User, provider: string): Promise<void> {
+export async function startSession(c: AuthContext, user: User, provider: string, extra: { pairedFrom?: string | null } = {}): Promise<void> {
   const { sessions, cookies } = c.var.deps;
   const previous = c.get('session');
   if (previous) await sessions.revoke(previous.sessionId);
-  const { cookieValue, session } = await sessions.create(user, provider, { ip: c.get('ip'), userAgent: c.get('userAgent') });
+  const { cookieValue, session } = await sessions.create(user, provider, { ip: c.get('ip'), userAgent: c.get('userAgent'), pairedFrom: extra.pairedFrom ?? null });
   c.header('set-cookie', serializeCookie(cookies.session, cookieValue, { secure: cookies.secure }), { append: true });
   c.set('session', { sessionId: session.id, principal: principalOf(user, provider) });
 }

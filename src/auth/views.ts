@@ -110,6 +110,8 @@ export interface AccountSession {
   lastSeenAt: Stamp;
   ip: string | null;
   userAgent: string | null;
+  /** A session made with a pairing code: the device it was paired from. */
+  pairedFrom?: string | null;
 }
 
 export interface AccountView {
@@ -207,6 +209,23 @@ export interface AccountTokensView {
   name: string;
 }
 
+/** The code a signed-in device shows to pair another one (SPEC §12). */
+export interface PairCodeView {
+  code: string;
+  link: string;
+  /** SVG markup made by `qrcode` from `link` (our origin and a code of our alphabet): inserted as is. */
+  qrSvg: string;
+  expiresAt: Stamp;
+  minutes: number;
+}
+
+/** Where the new device enters the code. */
+export interface PairView {
+  csrf: string;
+  code: string;
+  error: string | null;
+}
+
 /** Every page template and its data. */
 export interface Views {
   'sign-in': SignInView;
@@ -221,4 +240,6 @@ export interface Views {
   'admin-confirm': AdminConfirmView;
   admin: AdminView;
   'account-tokens': AccountTokensView;
+  'pair-code': PairCodeView;
+  pair: PairView;
 }

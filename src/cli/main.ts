@@ -10,6 +10,7 @@ import { closestWord, explainParseError, isParseArgsError, optionsIn } from './p
 import { packageVersion } from './version.js';
 import { MIGRATE_HELP, migrateCommand } from './migrate.js';
 import { ACCESS_HELP, accessCommand } from './access.js';
+import { PAIR_HELP, pairCommand } from './pair.js';
 
 const HELP = `gatehouse — a login layer in front of your web app
 
@@ -26,6 +27,8 @@ ${USERS_HELP}
 ${MIGRATE_HELP}
 
 ${ACCESS_HELP}
+
+${PAIR_HELP}
 
 gatehouse --version
 
@@ -48,6 +51,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await migrateCommand(rest, io);
       case 'access':
         return await accessCommand(rest, io);
+      case 'pair':
+        return await pairCommand(rest, io);
       case 'bind':
       case 'unbind':
       case 'bindings':
@@ -92,7 +97,7 @@ function report(err: unknown, command: string, rest: string[], io: Io): number {
   return 1;
 }
 
-const COMMANDS = ['serve', 'auth', 'keys', 'users', 'bind', 'unbind', 'bindings', 'help', 'version'];
+const COMMANDS = ['serve', 'auth', 'keys', 'users', 'bind', 'unbind', 'bindings', 'help', 'version', 'pair'];
 
 /** `gatehouse serv` is a typo, not a question: guess the command the way options are guessed. */
 function unknownCommand(command: string): string {
@@ -125,6 +130,8 @@ function helpFor(command: string, rest: string[]): string {
       return USERS_HELP;
     case 'access':
       return ACCESS_HELP;
+    case 'pair':
+      return PAIR_HELP;
     case 'bind':
     case 'unbind':
     case 'bindings':

@@ -42,7 +42,7 @@ interface CacheEntry {
 }
 
 export interface SessionService {
-  create(user: User, provider: string, meta: { ip: string | null; userAgent: string | null }): Promise<{ cookieValue: string; session: Session }>;
+  create(user: User, provider: string, meta: { ip: string | null; userAgent: string | null; pairedFrom?: string | null }): Promise<{ cookieValue: string; session: Session }>;
   /** Synchronous fast path: the cached session, `null` for a cookie that can never be valid, `undefined` when the store must be asked. */
   peek(cookieValue: string): ResolvedSession | null | undefined;
   resolve(cookieValue: string): Promise<ResolvedSession | null>;
@@ -149,6 +149,7 @@ export function createSessionService(store: Store, secret: Buffer, opts: Session
         expiresAt: new Date(t + opts.absoluteMs),
         ip: meta.ip,
         userAgent: meta.userAgent ? meta.userAgent.slice(0, 512) : null,
+        ...(meta.pairedFrom ? { pairedFrom: meta.pairedFrom } : {}),
       };
       await store.createSession(session);
       return { cookieValue: `${token}.${macOf(token)}`, session };
