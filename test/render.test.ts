@@ -51,6 +51,7 @@ const views: Record<string, Record<string, unknown>> = {
   // qrSvg is markup qrcode made from our own link, inserted as is (the one raw value: not hostile input).
   'pair-code': { code: EVIL, link: EVIL, qrSvg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><path d="M0 0h1v1H0z"/></svg>', expiresAt: at, minutes: 5 },
   pair: { csrf: EVIL, code: EVIL, error: EVIL },
+  handoff: { csrf: EVIL, token: EVIL, email: EVIL, name: EVIL, admin: true },
 };
 
 const render = (view: string, extra: Record<string, unknown> = {}) => r.render(view, { ...base, ...views[view], ...extra });

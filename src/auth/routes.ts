@@ -20,6 +20,7 @@ import { mountAdmin } from './admin.js';
 import { mountAliases } from './aliases.js';
 import { mountPersonalTokens } from './personal-tokens.js';
 import { mountPairing } from './pairing.js';
+import { mountHandoff } from './handoff.js';
 
 const MAX_FORM_BYTES = 64 * 1024;
 
@@ -47,6 +48,7 @@ export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   mountAdmin(app, deps);
   mountPersonalTokens(app, deps);
   mountPairing(app, deps);
+  mountHandoff(app, deps);
   mountAliases(app, deps.prefix); // last: an alias never shadows a real route
 
   app.notFound(notFound);

@@ -226,6 +226,15 @@ export interface PairView {
   error: string | null;
 }
 
+/** Where a `gatehouse open` link lands: who it signs in, and the button that does it. */
+export interface HandoffView {
+  csrf: string;
+  token: string;
+  email: string;
+  name: string;
+  admin: boolean;
+}
+
 /** Every page template and its data. */
 export interface Views {
   'sign-in': SignInView;
@@ -242,4 +251,5 @@ export interface Views {
   'account-tokens': AccountTokensView;
   'pair-code': PairCodeView;
   pair: PairView;
+  handoff: HandoffView;
 }

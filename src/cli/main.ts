@@ -11,6 +11,7 @@ import { packageVersion } from './version.js';
 import { MIGRATE_HELP, migrateCommand } from './migrate.js';
 import { ACCESS_HELP, accessCommand } from './access.js';
 import { PAIR_HELP, pairCommand } from './pair.js';
+import { OPEN_HELP, openCommand } from './open.js';
 
 const HELP = `gatehouse — a login layer in front of your web app
 
@@ -29,6 +30,7 @@ ${MIGRATE_HELP}
 ${ACCESS_HELP}
 
 ${PAIR_HELP}
+${OPEN_HELP}
 
 gatehouse --version
 
@@ -53,6 +55,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await accessCommand(rest, io);
       case 'pair':
         return await pairCommand(rest, io);
+      case 'open':
+        return await openCommand(rest, io);
       case 'bind':
       case 'unbind':
       case 'bindings':
@@ -97,7 +101,7 @@ function report(err: unknown, command: string, rest: string[], io: Io): number {
   return 1;
 }
 
-const COMMANDS = ['serve', 'auth', 'keys', 'users', 'bind', 'unbind', 'bindings', 'help', 'version', 'pair'];
+const COMMANDS = ['serve', 'auth', 'keys', 'users', 'bind', 'unbind', 'bindings', 'help', 'version', 'pair', 'open'];
 
 /** `gatehouse serv` is a typo, not a question: guess the command the way options are guessed. */
 function unknownCommand(command: string): string {
@@ -132,6 +136,8 @@ function helpFor(command: string, rest: string[]): string {
       return ACCESS_HELP;
     case 'pair':
       return PAIR_HELP;
+    case 'open':
+      return OPEN_HELP;
     case 'bind':
     case 'unbind':
     case 'bindings':
