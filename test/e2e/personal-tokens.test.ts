@@ -10,7 +10,7 @@ const { gh, upstream } = withGatehouse({ upstream: true, clearUpstreamEachTest: 
 const PASSWORD = 'a long enough password';
 
 const api = (token: string, path = '/api/data') => new TestClient(gh.url).get(path, { accept: 'application/json', authorization: `Bearer ${token}` });
-const tokenIn = (html: string) => /id="new-token"[^>]*value="(ghk_[^"]+)"/.exec(html)?.[1] ?? null;
+const tokenIn = (html: string) => /<code id="new-token"[^>]*>(ghk_[^<]+)<\/code>/.exec(html)?.[1] ?? null;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function member(email: string): Promise<TestClient> {
