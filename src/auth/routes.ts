@@ -21,6 +21,7 @@ import { mountAliases } from './aliases.js';
 import { mountPersonalTokens } from './personal-tokens.js';
 import { mountPairing } from './pairing.js';
 import { mountHandoff } from './handoff.js';
+import { mountAdminApi } from './admin-api.js';
 
 const MAX_FORM_BYTES = 64 * 1024;
 
@@ -49,6 +50,7 @@ export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   mountPersonalTokens(app, deps);
   mountPairing(app, deps);
   mountHandoff(app, deps);
+  mountAdminApi(app, deps);
   mountAliases(app, deps.prefix); // last: an alias never shadows a real route
 
   app.notFound(notFound);
