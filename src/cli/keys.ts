@@ -8,6 +8,20 @@ export const KEYS_HELP = `gatehouse keys create --user EMAIL --name NAME [--role
 gatehouse keys list [--user EMAIL] [--json]
 gatehouse keys revoke ID`;
 
+export interface KeyListRow {
+  id: string;
+  name: string;
+  role: string;
+  scopes: string[];
+  revoked: boolean;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** One key in `keys list`, locally and with --remote alike. */
+export const keyLine = (r: KeyListRow) =>
+  `${r.id}  ${r.name}  ${r.role}${r.scopes.length ? `  [${r.scopes.join(' ')}]` : ''}  ${r.revoked ? 'revoked' : r.expiresAt ? `expires ${r.expiresAt}` : 'active'}  last used ${r.lastUsedAt ?? 'never'}`;
+
 export async function keysCommand(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({
@@ -49,7 +63,7 @@ export async function keysCommand(args: string[], io: Io): Promise<number> {
         const rows = keys.map((k) => ({ id: k.id, name: k.name, userId: k.userId, role: k.role, scopes: k.scopes ?? [], revoked: k.revoked, expiresAt: k.expiresAt?.toISOString() ?? null, lastUsedAt: k.lastUsedAt?.toISOString() ?? null }));
         if (values.json) io.out(JSON.stringify(rows, null, 2));
         else if (!rows.length) io.out('no API keys');
-        else for (const r of rows) io.out(`${r.id}  ${r.name}  ${r.role}${r.scopes.length ? `  [${r.scopes.join(' ')}]` : ''}  ${r.revoked ? 'revoked' : r.expiresAt ? `expires ${r.expiresAt}` : 'active'}  last used ${r.lastUsedAt ?? 'never'}`);
+        else for (const r of rows) io.out(keyLine(r));
         return 0;
       });
     case 'revoke': {

@@ -12,6 +12,7 @@ import { MIGRATE_HELP, migrateCommand } from './migrate.js';
 import { ACCESS_HELP, accessCommand } from './access.js';
 import { PAIR_HELP, pairCommand } from './pair.js';
 import { OPEN_HELP, openCommand } from './open.js';
+import { loginCommand, logoutCommand, remoteCommand, REMOTE_HELP } from './remote.js';
 
 const HELP = `gatehouse — a login layer in front of your web app
 
@@ -31,6 +32,8 @@ ${ACCESS_HELP}
 
 ${PAIR_HELP}
 ${OPEN_HELP}
+
+${REMOTE_HELP}
 
 gatehouse --version
 
@@ -57,6 +60,12 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await pairCommand(rest, io);
       case 'open':
         return await openCommand(rest, io);
+      case 'login':
+        return await loginCommand(rest, io);
+      case 'logout':
+        return await logoutCommand(rest, io);
+      case '--remote':
+        return await remoteCommand(rest[0], rest.slice(1), io);
       case 'bind':
       case 'unbind':
       case 'bindings':
@@ -73,6 +82,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         io.out(HELP);
         return command === undefined ? 2 : 0;
       default:
+        if (command.startsWith('--remote=')) return await remoteCommand(command.slice('--remote='.length), rest, io);
         throw new UsageError(unknownCommand(command));
     }
   } catch (err) {
@@ -101,7 +111,7 @@ function report(err: unknown, command: string, rest: string[], io: Io): number {
   return 1;
 }
 
-const COMMANDS = ['serve', 'auth', 'keys', 'users', 'bind', 'unbind', 'bindings', 'help', 'version', 'pair', 'open'];
+const COMMANDS = ['serve', 'auth', 'keys', 'users', 'bind', 'unbind', 'bindings', 'help', 'version', 'pair', 'open', 'login', 'logout'];
 
 /** `gatehouse serv` is a typo, not a question: guess the command the way options are guessed. */
 function unknownCommand(command: string): string {
@@ -138,6 +148,10 @@ function helpFor(command: string, rest: string[]): string {
       return PAIR_HELP;
     case 'open':
       return OPEN_HELP;
+    case 'login':
+    case 'logout':
+    case '--remote':
+      return REMOTE_HELP;
     case 'bind':
     case 'unbind':
     case 'bindings':
