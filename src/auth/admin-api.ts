@@ -15,6 +15,9 @@ import { storedRule } from '../access/rules.js';
 import { GROUP_NAME, isStoreError, ROLE_NAME, type ApiKey, type User } from '../store/types.js';
 import type { ResolvedSession } from '../session/sessions.js';
 
+/** The scope that lets a scoped admin key use the admin API. */
+export const ADMIN_SCOPE = 'gatehouse:admin';
+
 export type ApiErrorCode = 'unauthenticated' | 'forbidden' | 'csrf' | 'not_found' | 'bad_request' | 'rate_limited' | 'unavailable' | 'internal';
 
 const STATUS: Record<ApiErrorCode, 400 | 401 | 403 | 404 | 429 | 500 | 503> = {
@@ -81,6 +84,11 @@ function adminOnly(deps: AuthServices): MiddlewareHandler<AuthEnv> {
     }
     if (who.principal.role !== 'admin') {
       return apiError(c, 'forbidden', `${who.principal.email} is not an administrator: the admin API needs an admin's token or session.`);
+    }
+    // A scoped key was made for a narrow job (reports:read, say): it opens the admin API only when one
+    // of its scopes says so. Unscoped keys and personal tokens act with their owner's full rights.
+    if (who.principal.scopes?.length && !who.principal.scopes.includes(ADMIN_SCOPE)) {
+      return apiError(c, 'forbidden', `This key is limited to ${who.principal.scopes.join(' ')}; the admin API needs an unscoped admin token or the scope ${ADMIN_SCOPE}.`);
     }
     if (!viaToken && !['GET', 'HEAD'].includes(c.req.method) && !sessionCsrfOk(c)) {
       return apiError(c, 'csrf', 'A change made with a browser session needs the token from GET /csrf in X-CSRF-Token, from this origin.');

@@ -63,15 +63,16 @@ export function mountPersonalTokens(app: Hono<AuthEnv>, deps: AuthServices): voi
     const s = signedIn(c);
     const key = await ownKey(c, c.req.param('id'));
     if (!key) return noSuchToken(c);
+    // revokeApiKey has one winner: two clicks (or tabs) never disable twice or regenerate two new tokens.
     if (c.req.param('action') === 'disable') {
-      await deps.apiKeys.revoke(key.id);
+      if (!(await deps.apiKeys.revoke(key.id))) return noSuchToken(c);
       audit(c, 'token.disabled', { userId: s.principal.userId, detail: key.id });
       return tokensPage(c, { notice: `Disabled “${key.name}”. Scripts using it are refused from now on.` });
     }
     const user = await deps.store.findUserById(s.principal.userId);
     if (!user) return c.redirect(`${P}/sign-in`, 303);
     // The old key dies first: if anything below fails, no two live secrets exist for one name.
-    await deps.apiKeys.revoke(key.id);
+    if (!(await deps.apiKeys.revoke(key.id))) return noSuchToken(c);
     const lifetime = key.expiresAt ? Math.max(DAY, key.expiresAt.getTime() - key.createdAt.getTime()) : null;
     const { key: fresh, token } = await deps.apiKeys.issue(user, key.name, capRole(user.role, key.role), lifetime ? new Date(deps.now() + lifetime) : null, key.scopes ?? []);
     audit(c, 'token.regenerated', { userId: user.id, detail: `${key.id} → ${fresh.id}` });

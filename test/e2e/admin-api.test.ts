@@ -55,6 +55,13 @@ describe('admin API', () => {
     const bad = await call('GET', '/users', { token: 'ghk_AAAAAAAAAAAA_' + 'B'.repeat(43) });
     assert.equal(bad.status, 401);
     assert.equal(bad.json.error, 'unauthenticated');
+    const adminUser = (await gh.store.findUserByEmail('api-admin@example.com'))!;
+    const narrow = await gh.apiKeys.issue(adminUser, 'reports job', 'admin', null, ['reports:read']);
+    const scoped = await call('GET', '/users', { token: narrow.token });
+    assert.deepEqual([scoped.status, scoped.json.error], [403, 'forbidden'], 'a scoped key is for its scopes only');
+    assert.match(scoped.json.message, /limited to reports:read/);
+    const wide = await gh.apiKeys.issue(adminUser, 'ops job', 'admin', null, ['gatehouse:admin']);
+    assert.equal((await call('GET', '/users', { token: wide.token })).status, 200);
     const unknown = await call('GET', '/nothing-here', { token: admin });
     assert.deepEqual([unknown.status, unknown.json.error], [404, 'not_found']);
   });

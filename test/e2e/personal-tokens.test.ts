@@ -70,6 +70,14 @@ describe('personal tokens', () => {
     assert.match(r.text, /the old token no longer works/);
     assert.equal((await api(old!)).status, 401, 'at once, not after the 2 s cache');
     assert.equal((await api(fresh!)).status, 200);
+    // Two tabs pressing Regenerate at once: one new token, not two.
+    const id = keyIdOf(fresh!);
+    const confirm = await c.get(`/auth/account/tokens/${id}/regenerate`);
+    const csrf = csrfFrom(confirm.text);
+    const both = await Promise.all([c.post(`/auth/account/tokens/${id}/regenerate`, { csrf }), c.post(`/auth/account/tokens/${id}/regenerate`, { csrf })]);
+    assert.deepEqual(both.map((r) => r.status).sort(), [200, 404]);
+    const u = (await gh.store.findUserByEmail('regen@example.com'))!;
+    assert.equal((await gh.store.listApiKeys(u.id)).filter((k) => !k.revoked).length, 1);
   });
 
   it('disable: refused from then on; someone else\'s token cannot be touched', async () => {
