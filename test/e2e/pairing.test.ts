@@ -156,6 +156,9 @@ describe('pairing codes', () => {
     assert.equal(nobody.code, 1);
     assert.match(nobody.stderr, /there is no user nobody@example\.com/);
     assert.equal((await runCli(['pair'], env)).code, 2);
+    const qr = await runCli(['pair', '--user', 'pair-cli@example.com', '--qr'], env);
+    assert.equal(qr.code, 0, qr.stderr);
+    assert.match(qr.stdout, /█/, '--qr draws the QR code in the terminal');
   });
 
   it('only wrong codes within one minute count: four, a pause, four more do not block', async () => {
