@@ -35,7 +35,15 @@ export type AuditEvent =
   | 'mfa.recovery-used'
   | 'mfa.reset'
   | 'mfa.failure'
-  | 'mfa.step-up';
+  | 'mfa.step-up'
+  | 'token.created'
+  | 'token.regenerated'
+  | 'token.disabled'
+  | 'pairing.created'
+  | 'pairing.used'
+  | 'pairing.refused'
+  | 'handoff.used'
+  | 'handoff.refused';
 
 export interface AuditLog {
   record(event: AuditEvent, fields: { userId?: string | null; email?: string | null; ip?: string | null; userAgent?: string | null; detail?: string }): void;

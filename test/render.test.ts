@@ -52,7 +52,7 @@ const views: Record<string, Record<string, unknown>> = {
       id: 'u1', groups: [EVIL], email: EVIL, name: EVIL, role: EVIL, disabled: false, emailVerified: true, createdAt: '2026-01-01T00:00:00.000Z', self: false,
       actions: [{ label: EVIL, ariaLabel: EVIL, style: 'button-secondary', post: '/auth/admin/users/u1/enable' }, { label: EVIL, ariaLabel: EVIL, style: 'button-danger', href: EVIL }],
     }],
-    keys: [{ id: 'k1', name: EVIL, owner: EVIL, role: EVIL, expiry: EVIL, lastUsedAt: at, revokeHref: EVIL }],
+    keys: [{ id: 'k1', name: EVIL, owner: EVIL, role: EVIL, scopes: [EVIL], expiry: EVIL, lastUsedAt: at, revokeHref: EVIL }],
   },
   // Second factor (SPEC §10). The QR code is the one value printed raw: qrcode's SVG, made from the URI alone.
   security: {
@@ -65,6 +65,15 @@ const views: Record<string, Record<string, unknown>> = {
   },
   'recovery-codes': { heading: EVIL, codes: [EVIL, 'abcde-fgh23'], continueHref: EVIL },
   'second-step': { csrf: EVIL, heading: EVIL, lede: EVIL, action: '/auth/sign-in/code', returnTo: EVIL, error: EVIL, recovery: false, switchHref: EVIL, cancel: { href: EVIL, label: EVIL } },
+  'account-tokens': {
+    csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL }, error: EVIL, notice: EVIL, name: EVIL, created: { name: EVIL, token: EVIL },
+    lifetimes: [{ value: EVIL, label: EVIL }],
+    tokens: [{ id: EVIL, name: EVIL, role: EVIL, scopes: [EVIL], createdAt: at, expiry: EVIL, lastUsedAt: at, regenerateHref: EVIL, disableHref: EVIL }],
+  },
+  // qrSvg is markup qrcode made from our own link, inserted as is (the one raw value: not hostile input).
+  'pair-code': { code: EVIL, link: EVIL, qrSvg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><path d="M0 0h1v1H0z"/></svg>', expiresAt: at, minutes: 5 },
+  pair: { csrf: EVIL, code: EVIL, error: EVIL },
+  handoff: { csrf: EVIL, token: EVIL, email: EVIL, name: EVIL, admin: true },
 };
 
 const render = (view: string, extra: Record<string, unknown> = {}) => r.render(view, { ...base, ...views[view], ...extra });
@@ -120,7 +129,7 @@ describe('views', () => {
     assert.deepEqual(action('forgot'), ['/auth/forgot']);
     assert.deepEqual(action('reset'), ['/auth/reset']);
     // One revoke form for the other session, none for this one; then the password form.
-    assert.deepEqual(action('account'), ['/auth/account/sessions/revoke', '/auth/account/password']);
+    assert.deepEqual(action('account'), ['/auth/account/sessions/revoke', '/auth/account/pair', '/auth/account/password']);
     assert.deepEqual(action('sign-in').length, 1);
     assert.deepEqual(action('sign-in-passphrase'), ['/auth/sign-in']);
     assert.deepEqual(action('admin-groups'), ['/auth/admin/users/u1/groups/remove', '/auth/admin/users/u1/groups/remove', '/auth/admin/users/u1/groups/add']);

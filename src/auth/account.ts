@@ -28,6 +28,7 @@ async function accountPage(c: AuthContext, s: ResolvedSession, notes: AccountNot
       lastSeenAt: stamp(x.lastSeenAt),
       ip: x.ip,
       userAgent: describeAgent(x.userAgent),
+      pairedFrom: x.pairedFrom ?? null,
     })),
     errors: notes.errors ?? {},
     notice: notes.notice ?? null,
@@ -84,7 +85,7 @@ async function changePassword(c: AuthContext): Promise<Response> {
   await deps.sessions.revokeUser(user.id);
   await deps.store.deleteTokens('reset', user.id);
   c.set('session', null);
-  await startSession(c, user, s.principal.provider, s.principal.amr);
+  await startSession(c, user, s.principal.provider, { amr: s.principal.amr });
   const fresh = c.get('session') ?? s;
   audit(c, 'password.changed', { userId: user.id });
   sendPasswordChangedEmail(deps, user);

@@ -110,6 +110,7 @@ async function consolePage(c: AuthContext): Promise<Response> {
       name: k.name,
       owner: emailOf.get(k.userId) ?? k.userId,
       role: k.role,
+      scopes: k.scopes ?? [],
       expiry: k.revoked ? 'revoked' : k.expiresAt ? `expires ${k.expiresAt.toISOString().slice(0, 10)}` : 'no expiry',
       lastUsedAt: k.lastUsedAt ? stamp(k.lastUsedAt) : null,
       revokeHref: k.revoked ? null : `${deps.prefix}/admin/confirm?action=revoke-key&key=${encodeURIComponent(k.id)}`,

@@ -59,7 +59,7 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
 
   app.get(`${P}/me`, requireSession({ json: true }), (c) => {
     const p = signedIn(c).principal;
-    return c.json({ id: p.userId, email: p.email, emailVerified: p.emailVerified, name: p.name, provider: p.provider, role: p.role, groups: p.groups, amr: p.amr ?? amrOf(p.provider) });
+    return c.json({ id: p.userId, email: p.email, emailVerified: p.emailVerified, name: p.name, provider: p.provider, role: p.role, groups: p.groups, amr: p.amr ?? amrOf(p.provider), ...(p.scopes ? { scopes: p.scopes } : {}) });
   });
 
   // Forward-auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth): see forward-auth.ts.
@@ -95,6 +95,7 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
     const headers = identityHeaders(s.principal); // the proxy's own writer: identical bytes
     for (let i = 0; i < headers.length; i += 2) c.header(headers[i]!, headers[i + 1]!);
     if (!s.principal.groups.length) c.header('x-forwarded-groups', ''); // present and empty: see anonymous()
+    if (!s.principal.scopes?.length) c.header('x-forwarded-scopes', '');
     c.header('x-forwarded-assertion', deps.signer ? await deps.signer.sign(s.sessionId, s.principal) : '');
     return c.body(null, 200);
   });
@@ -144,4 +145,4 @@ function anonymous(c: AuthContext): Response {
   return c.body(null, 200);
 }
 
-const ANONYMOUS_HEADERS = ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-email-verified', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role', 'x-forwarded-groups', 'x-forwarded-assertion'];
+const ANONYMOUS_HEADERS = ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-email-verified', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role', 'x-forwarded-groups', 'x-forwarded-scopes', 'x-forwarded-assertion'];

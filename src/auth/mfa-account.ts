@@ -69,7 +69,7 @@ export function mountMfaAccount(app: Hono<AuthEnv>, deps: AuthServices): void {
     factorChanged(c, user, 'enrolled');
     // The code just shown proves the factor: this session continues, under a new token, as one made with it.
     const s = signedIn(c);
-    await startSession(c, user, s.principal.provider, [...(s.principal.amr ?? amrOf(s.principal.provider)).filter((m) => m !== 'otp'), 'otp']);
+    await startSession(c, user, s.principal.provider, { amr: [...(s.principal.amr ?? amrOf(s.principal.provider)).filter((m) => m !== 'otp'), 'otp'] });
     return page(c, 'recovery-codes', 'Recovery codes', { heading: 'Authenticator app is on', codes, continueHref: returnTo === '/' ? `${P}/account/security` : returnTo });
   });
 

@@ -23,6 +23,10 @@ import { requireEnrolment } from './middleware/mfa-policy.js';
 import { mountSecondStep } from './second-step.js';
 import { mountMfaAccount } from './mfa-account.js';
 import { mountPassphrase } from './passphrase.js';
+import { mountPersonalTokens } from './personal-tokens.js';
+import { mountPairing } from './pairing.js';
+import { mountHandoff } from './handoff.js';
+import { mountAdminApi } from './admin-api.js';
 
 const MAX_FORM_BYTES = 64 * 1024;
 
@@ -53,6 +57,10 @@ export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   mountAdmin(app, deps);
   mountSecondStep(app, deps);
   mountMfaAccount(app, deps);
+  mountPersonalTokens(app, deps);
+  mountPairing(app, deps);
+  mountHandoff(app, deps);
+  mountAdminApi(app, deps);
   mountAliases(app, deps.prefix); // last: an alias never shadows a real route
 
   app.notFound(notFound);

@@ -188,7 +188,7 @@ export function mountSecondStep(app: Hono<AuthEnv>, deps: AuthServices): void {
     }
     if (!(await deps.store.consumeToken(pending.hash, 'mfa', new Date(deps.now())))) return c.json({ error: 'expired', message: 'This sign-in expired. Please start again.' }, 400);
     c.header('set-cookie', clearCookie(cookieName(deps), deps.cookies.secure), { append: true });
-    await startSession(c, pending.user, pending.provider, withFactor(amrOf(pending.provider), 'hwk'));
+    await startSession(c, pending.user, pending.provider, { amr: withFactor(amrOf(pending.provider), 'hwk') });
     audit(c, 'passkey.used', { userId: pending.user.id, email: pending.user.email, detail: outcome.passkey.name });
     audit(c, pending.provider === 'password' ? 'sign-in.success' : 'provider.login', { userId: pending.user.id, email: pending.user.email, detail: `${pending.provider} + passkey` });
     return c.json({ ok: true, redirect: afterSignIn(c, pending.returnTo) });
@@ -204,7 +204,7 @@ export function mountSecondStep(app: Hono<AuthEnv>, deps: AuthServices): void {
     // Single use: of two tabs finishing at once, one wins; the other starts again.
     if (!(await deps.store.consumeToken(pending.hash, 'mfa', new Date(deps.now())))) return expiredPage(c);
     c.header('set-cookie', clearCookie(cookieName(deps), deps.cookies.secure), { append: true });
-    await startSession(c, pending.user, pending.provider, withOtp(amrOf(pending.provider)));
+    await startSession(c, pending.user, pending.provider, { amr: withOtp(amrOf(pending.provider)) });
     audit(c, pending.provider === 'password' ? 'sign-in.success' : 'provider.login', { userId: pending.user.id, email: pending.user.email, detail: `${pending.provider} + ${checked.kind}` });
     return c.redirect(afterSignIn(c, pending.returnTo), 303);
   });
@@ -229,7 +229,7 @@ export function mountSecondStep(app: Hono<AuthEnv>, deps: AuthServices): void {
     const checked = await checkCode(c, user, field(form.code));
     if (!checked.ok) return codePage(c, 'step-up', returnTo, checked.error, checked.status);
     // A new token for the stronger session: one stolen before the step-up gains nothing from it.
-    await startSession(c, user, s.principal.provider, withOtp(s.principal.amr ?? amrOf(s.principal.provider)));
+    await startSession(c, user, s.principal.provider, { amr: withOtp(s.principal.amr ?? amrOf(s.principal.provider)) });
     audit(c, 'mfa.step-up', { userId: user.id, email: user.email, detail: checked.kind });
     return c.redirect(returnTo, 303);
   });

@@ -119,6 +119,8 @@ export interface AccountSession {
   lastSeenAt: Stamp;
   ip: string | null;
   userAgent: string | null;
+  /** A session made with a pairing code: the device it was paired from. */
+  pairedFrom?: string | null;
 }
 
 export interface AccountView {
@@ -191,6 +193,8 @@ export interface AdminKeyRow {
   name: string;
   owner: string;
   role: string;
+  /** A scoped key's scopes (SPEC §12). */
+  scopes?: string[];
   /** "revoked", "expires 2026-06-01" or "no expiry". */
   expiry: string;
   lastUsedAt: Stamp | null;
@@ -284,6 +288,60 @@ export interface AdminAccessView {
   result: { headline: string; reason: string } | null;
 }
 
+/** A personal token on Account › Personal tokens (one of the user's own live API keys). */
+export interface TokenRow {
+  id: string;
+  name: string;
+  role: string;
+  scopes: string[];
+  createdAt: Stamp;
+  /** "expires 2026-06-01" or "no expiry". */
+  expiry: string;
+  lastUsedAt: Stamp | null;
+  /** The confirm pages for regenerating and disabling it. */
+  regenerateHref: string;
+  disableHref: string;
+}
+
+export interface AccountTokensView {
+  csrf: string;
+  user: Principal;
+  tokens: TokenRow[];
+  lifetimes: Array<{ value: string; label: string }>;
+  /** A token just made: its secret, shown on this answer only. */
+  created: { name: string; token: string } | null;
+  error: string | null;
+  notice: string | null;
+  /** The name field as typed, after an error. */
+  name: string;
+}
+
+/** The code a signed-in device shows to pair another one (SPEC §12). */
+export interface PairCodeView {
+  code: string;
+  link: string;
+  /** SVG markup made by `qrcode` from `link` (our origin and a code of our alphabet): inserted as is. */
+  qrSvg: string;
+  expiresAt: Stamp;
+  minutes: number;
+}
+
+/** Where the new device enters the code. */
+export interface PairView {
+  csrf: string;
+  code: string;
+  error: string | null;
+}
+
+/** Where a `gatehouse open` link lands: who it signs in, and the button that does it. */
+export interface HandoffView {
+  csrf: string;
+  token: string;
+  email: string;
+  name: string;
+  admin: boolean;
+}
+
 /** Every page template and its data. */
 export interface Views {
   'sign-in': SignInView;
@@ -305,4 +363,8 @@ export interface Views {
   'second-step': SecondStepView;
   'admin-groups': AdminGroupsView;
   'admin-access': AdminAccessView;
+  'account-tokens': AccountTokensView;
+  'pair-code': PairCodeView;
+  pair: PairView;
+  handoff: HandoffView;
 }

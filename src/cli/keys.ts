@@ -1,12 +1,26 @@
 import { parseArgs } from 'node:util';
 import { ROLE_NAME } from '../store/types.js';
 import { normalizeEmail } from '../auth/email.js';
-import { createApiKeyService } from '../session/api-keys.js';
+import { createApiKeyService, parseScopes } from '../session/api-keys.js';
 import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
 
-export const KEYS_HELP = `gatehouse keys create --user EMAIL --name NAME [--role ROLE] [--expires 30d]
+export const KEYS_HELP = `gatehouse keys create --user EMAIL --name NAME [--role ROLE] [--expires 30d] [--scopes "reports:read …"]
 gatehouse keys list [--user EMAIL] [--json]
 gatehouse keys revoke ID`;
+
+export interface KeyListRow {
+  id: string;
+  name: string;
+  role: string;
+  scopes: string[];
+  revoked: boolean;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** One key in `keys list`, locally and with --remote alike. */
+export const keyLine = (r: KeyListRow) =>
+  `${r.id}  ${r.name}  ${r.role}${r.scopes.length ? `  [${r.scopes.join(' ')}]` : ''}  ${r.revoked ? 'revoked' : r.expiresAt ? `expires ${r.expiresAt}` : 'active'}  last used ${r.lastUsedAt ?? 'never'}`;
 
 export async function keysCommand(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
@@ -14,7 +28,7 @@ export async function keysCommand(args: string[], io: Io): Promise<number> {
     args: rest,
     strict: true,
     allowPositionals: true,
-    options: { ...SCOPE_OPTIONS, user: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, json: { type: 'boolean' } },
+    options: { ...SCOPE_OPTIONS, user: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean' } },
   });
   if (values.help || !sub) {
     io.out(KEYS_HELP);
@@ -28,11 +42,14 @@ export async function keysCommand(args: string[], io: Io): Promise<number> {
       if (!ROLE_NAME.test(role)) throw new UsageError('--role must be a role name such as member, admin or operator');
       const ttl = values.expires ? parseDuration(values.expires) : null;
       if (values.expires && ttl === null) throw new UsageError('--expires must be a duration such as 30d or 12h');
+      const scopes = parseScopes(values.scopes ?? '');
+      if (typeof scopes === 'string') throw new UsageError(`--scopes: ${scopes}`);
       return withStore(scope, io, async (store) => {
         const user = await store.findUserByEmail(normalizeEmail(values.user));
         if (!user) throw new CommandError(`there is no user ${values.user}`);
-        const { key, token } = await createApiKeyService(store).issue(user, values.name!, role, ttl ? new Date(Date.now() + ttl) : null);
-        io.out(`✓ key ${key.id} for ${user.email} (${key.role}${key.expiresAt ? `, expires ${key.expiresAt.toISOString()}` : ''})`);
+        const { key, token } = await createApiKeyService(store).issue(user, values.name!, role, ttl ? new Date(Date.now() + ttl) : null, scopes);
+        const scoped = key.scopes?.length ? `, scopes ${key.scopes.join(' ')}` : '';
+        io.out(`✓ key ${key.id} for ${user.email} (${key.role}${scoped}${key.expiresAt ? `, expires ${key.expiresAt.toISOString()}` : ''})`);
         io.out(token);
         io.err('Store it now: it is shown only once. Send it as `Authorization: Bearer <key>`.');
         return 0;
@@ -43,10 +60,10 @@ export async function keysCommand(args: string[], io: Io): Promise<number> {
         const user = values.user ? await store.findUserByEmail(normalizeEmail(values.user)) : null;
         if (values.user && !user) throw new CommandError(`there is no user ${values.user}`);
         const keys = await store.listApiKeys(user?.id);
-        const rows = keys.map((k) => ({ id: k.id, name: k.name, userId: k.userId, role: k.role, revoked: k.revoked, expiresAt: k.expiresAt?.toISOString() ?? null, lastUsedAt: k.lastUsedAt?.toISOString() ?? null }));
+        const rows = keys.map((k) => ({ id: k.id, name: k.name, userId: k.userId, role: k.role, scopes: k.scopes ?? [], revoked: k.revoked, expiresAt: k.expiresAt?.toISOString() ?? null, lastUsedAt: k.lastUsedAt?.toISOString() ?? null }));
         if (values.json) io.out(JSON.stringify(rows, null, 2));
         else if (!rows.length) io.out('no API keys');
-        else for (const r of rows) io.out(`${r.id}  ${r.name}  ${r.role}  ${r.revoked ? 'revoked' : r.expiresAt ? `expires ${r.expiresAt}` : 'active'}  last used ${r.lastUsedAt ?? 'never'}`);
+        else for (const r of rows) io.out(keyLine(r));
         return 0;
       });
     case 'revoke': {

@@ -10,6 +10,9 @@ import { closestWord, explainParseError, isParseArgsError, optionsIn } from './p
 import { packageVersion } from './version.js';
 import { MIGRATE_HELP, migrateCommand } from './migrate.js';
 import { ACCESS_HELP, accessCommand } from './access.js';
+import { PAIR_HELP, pairCommand } from './pair.js';
+import { OPEN_HELP, openCommand } from './open.js';
+import { loginCommand, logoutCommand, remoteCommand, REMOTE_HELP } from './remote.js';
 
 const HELP = `gatehouse — a login layer in front of your web app
 
@@ -26,6 +29,11 @@ ${USERS_HELP}
 ${MIGRATE_HELP}
 
 ${ACCESS_HELP}
+
+${PAIR_HELP}
+${OPEN_HELP}
+
+${REMOTE_HELP}
 
 gatehouse --version
 
@@ -48,6 +56,16 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await migrateCommand(rest, io);
       case 'access':
         return await accessCommand(rest, io);
+      case 'pair':
+        return await pairCommand(rest, io);
+      case 'open':
+        return await openCommand(rest, io);
+      case 'login':
+        return await loginCommand(rest, io);
+      case 'logout':
+        return await logoutCommand(rest, io);
+      case '--remote':
+        return await remoteCommand(rest[0], rest.slice(1), io);
       case 'bind':
       case 'unbind':
       case 'bindings':
@@ -64,6 +82,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         io.out(HELP);
         return command === undefined ? 2 : 0;
       default:
+        if (command.startsWith('--remote=')) return await remoteCommand(command.slice('--remote='.length), rest, io);
         throw new UsageError(unknownCommand(command));
     }
   } catch (err) {
@@ -92,7 +111,7 @@ function report(err: unknown, command: string, rest: string[], io: Io): number {
   return 1;
 }
 
-const COMMANDS = ['serve', 'auth', 'keys', 'users', 'bind', 'unbind', 'bindings', 'help', 'version'];
+const COMMANDS = ['serve', 'auth', 'keys', 'users', 'bind', 'unbind', 'bindings', 'help', 'version', 'pair', 'open', 'login', 'logout'];
 
 /** `gatehouse serv` is a typo, not a question: guess the command the way options are guessed. */
 function unknownCommand(command: string): string {
@@ -125,6 +144,14 @@ function helpFor(command: string, rest: string[]): string {
       return USERS_HELP;
     case 'access':
       return ACCESS_HELP;
+    case 'pair':
+      return PAIR_HELP;
+    case 'open':
+      return OPEN_HELP;
+    case 'login':
+    case 'logout':
+    case '--remote':
+      return REMOTE_HELP;
     case 'bind':
     case 'unbind':
     case 'bindings':

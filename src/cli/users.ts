@@ -20,6 +20,9 @@ gatehouse users groups EMAIL [--add G]… [--remove G]…   groups for access ru
 gatehouse users invite EMAIL [--expires 7d]      a single-use sign-up link (works with sign-up "invite")
 gatehouse users reset-mfa EMAIL                  remove their authenticator app, recovery codes and passkeys; end their sessions`;
 
+/** One user in `users list`, locally and with --remote alike. */
+export const userLine = (u: { email: string; role: string; disabled: boolean; name: string }) => `${u.email.padEnd(32)} ${u.role.padEnd(7)} ${u.disabled ? 'disabled' : 'active  '} ${u.name}`;
+
 const row = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, groups: u.groups, disabled: u.disabled, emailVerified: u.emailVerified, createdAt: u.createdAt.toISOString() });
 
 export async function usersCommand(args: string[], io: Io): Promise<number> {
@@ -49,7 +52,7 @@ export async function usersCommand(args: string[], io: Io): Promise<number> {
         }
         if (values.json) io.out(JSON.stringify(users.map(row), null, 2));
         else if (!users.length) io.out('no users yet');
-        else for (const u of users) io.out(`${u.email.padEnd(32)} ${u.role.padEnd(7)} ${u.disabled ? 'disabled' : 'active  '} ${u.name}`);
+        else for (const u of users) io.out(userLine(u));
         return 0;
       }
       case 'show': {

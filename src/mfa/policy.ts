@@ -9,6 +9,9 @@ export function amrOf(provider: string): string[] {
   if (provider === 'oauth') return ['oauth'];
   // A passkey is a hardware- or platform-bound key with the person's own verification on the device.
   if (provider === 'passkey') return ['hwk'];
+  // A code shown on one device and typed on another, or a link the operator's CLI printed: a second
+  // channel, but not a second factor of this person (RFC 8176 `mca`).
+  if (provider === 'pairing' || provider === 'handoff') return ['mca'];
   return ['fed'];
 }
 

@@ -19,6 +19,8 @@ const RESERVED_EXACT = new Set([
   'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-original-method', 'x-original-host',
   'x-http-method-override', 'x-http-method', 'x-method-override',
   'remote-user', 'remote-email', 'remote-name', 'remote-groups', 'x-remote-user', 'x-user', 'x-email',
+  // Covered by the x-forwarded- prefix too; named so a change to the prefixes cannot let a client grant itself scopes.
+  'x-forwarded-scopes',
 ]);
 const RESERVED_PREFIXES = ['x-forwarded-', 'x-auth-request-', 'x-gatehouse-'];
 
@@ -70,6 +72,8 @@ export function identityHeaders(p: Principal): string[] {
     'x-forwarded-role', p.role,
     // Absent when none (architecture.md#access); sorted and comma-separated, the names cannot contain a comma.
     ...(p.groups.length ? ['x-forwarded-groups', p.groups.join(',')] : []),
+    // A scoped key's scopes, space-separated as OAuth writes `scope` (SPEC §12); absent when none.
+    ...(p.scopes?.length ? ['x-forwarded-scopes', p.scopes.join(' ')] : []),
   ];
 }
 

@@ -88,3 +88,45 @@ export function createRateLimiter(store: Store, rules: LimitRules = DEFAULT_LIMI
     },
   };
 }
+
+/**
+ * A block after repeated failures (SPEC §12: pairing codes): `failures` wrong attempts from one IP
+ * within `windowMs` shut that IP out for `blockMs` — every attempt, a right one included, until the
+ * block ends. Both counters live in the store, so every replica sees the same block.
+ */
+export interface FailureBlock {
+  failures: number;
+  windowMs: number;
+  blockMs: number;
+}
+
+export const PAIRING_BLOCK: FailureBlock = { failures: 5, windowMs: MIN, blockMs: 5 * MIN };
+
+export interface Blocker {
+  /** Seconds this IP must still wait, or 0. */
+  blockedFor(ip: string): Promise<number>;
+  /** Counts a wrong attempt; the seconds of the block it started (or was already in), else 0. */
+  failed(ip: string): Promise<number>;
+}
+
+export function createBlocker(store: Store, name: string, rule: FailureBlock, now: () => number = Date.now): Blocker {
+  const failKey = (ip: string) => `fail:${name}:ip:${ipKey(ip)}`;
+  const blockKey = (ip: string) => `block:${name}:ip:${ipKey(ip)}`;
+  const secondsUntil = (at: Date, t: number) => Math.max(1, Math.ceil((at.getTime() - t) / 1000));
+  return {
+    async blockedFor(ip) {
+      const t = now();
+      const block = await store.peekCounter(blockKey(ip), new Date(t));
+      return block ? secondsUntil(block.resetAt, t) : 0;
+    },
+    async failed(ip) {
+      const t = now();
+      const fails = await store.hit(failKey(ip), rule.windowMs, new Date(t));
+      if (fails.count < rule.failures) return 0;
+      // hit() opens the block's window on the first call; concurrent failures only count inside it,
+      // so the block is never stretched by the attempts it refuses.
+      const block = await store.hit(blockKey(ip), rule.blockMs, new Date(t));
+      return secondsUntil(block.resetAt, t);
+    },
+  };
+}

@@ -2,14 +2,17 @@
 // SHA-256 of the secret; the gate caches a checked key for a short time like a session, so a revoked
 // key stops working within the same 2 s on every replica.
 import { randomToken, safeEqual, sha256Hex } from '../security/tokens.js';
-import type { ApiKey, Role, Store, User } from '../store/types.js';
+import { SCOPE_NAME, type ApiKey, type Role, type Store, type User } from '../store/types.js';
+import { normalScopes } from '../store/rules.js';
 import type { ResolvedSession } from './sessions.js';
 
 export const API_KEY_PREFIX = 'ghk_';
 const KEY_SHAPE = /^ghk_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 
 export interface ApiKeyService {
-  issue(user: User, name: string, role: Role, expiresAt: Date | null): Promise<{ key: ApiKey; token: string }>;
+  /** `scopes` are granted by whoever issues the key (an operator, an admin): never by the key's owner
+   *  for themselves, or a scope rule would be theirs to open (README: scoped keys). */
+  issue(user: User, name: string, role: Role, expiresAt: Date | null, scopes?: readonly string[]): Promise<{ key: ApiKey; token: string }>;
   /** A principal for a presented key, or null (unknown, revoked, expired, disabled user). */
   resolve(token: string, meta?: KeyUseMeta): Promise<ResolvedSession | null>;
   revoke(id: string): Promise<boolean>;
@@ -41,12 +44,13 @@ export function createApiKeyService(
   const cache = new Map<string, { resolved: ResolvedSession; checkedAt: number; touchedAt: number; expiresAt: number | null }>();
 
   return {
-    async issue(user, name, role, expiresAt) {
+    async issue(user, name, role, expiresAt, scopes = []) {
       const id = randomToken(12).replace(/[^A-Za-z0-9]/g, '').slice(0, 12).padEnd(12, 'x');
       const secret = randomToken(32);
       // A key never carries more power than its owner has.
       const effective: Role = capRole(user.role, role);
       const key: ApiKey = { id, hash: sha256Hex(secret), userId: user.id, name, role: effective, createdAt: new Date(now()), expiresAt, lastUsedAt: null, revoked: false };
+      if (scopes.length) key.scopes = normalScopes(scopes);
       await store.createApiKey(key);
       return { key, token: `${API_KEY_PREFIX}${id}_${secret}` };
     },
@@ -72,7 +76,7 @@ export function createApiKeyService(
       const role: Role = capRole(user.role, key.role); // the owner may have lost the role since
       const resolved: ResolvedSession = {
         sessionId: `key:${key.id}`,
-        principal: { userId: user.id, email: user.email, name: user.name, provider: 'api-key', role, emailVerified: user.emailVerified, groups: user.groups },
+        principal: { userId: user.id, email: user.email, name: user.name, provider: 'api-key', role, emailVerified: user.emailVerified, groups: user.groups, ...(key.scopes?.length ? { scopes: key.scopes } : {}) },
       };
       const touchedAt = hit?.touchedAt ?? key.lastUsedAt?.getTime() ?? 0;
       const entry = { resolved, checkedAt: t, touchedAt, expiresAt: key.expiresAt?.getTime() ?? null };
@@ -90,6 +94,15 @@ export function createApiKeyService(
       return store.revokeApiKey(id);
     },
   };
+}
+
+/** `--scopes "reports:read reports:write"` (spaces or commas): the scopes, or a problem sentence. */
+export function parseScopes(text: string): string[] | string {
+  const scopes = text.split(/[\s,]+/).filter(Boolean).map((s) => s.toLowerCase());
+  const bad = scopes.find((s) => !SCOPE_NAME.test(s));
+  if (bad !== undefined) return `"${bad.slice(0, 70)}" is not a scope name (a-z, 0-9 and : . _ / -, up to 64, starting with a letter or digit)`;
+  if (scopes.length > 32) return 'a key carries at most 32 scopes';
+  return normalScopes(scopes);
 }
 
 /** A key's role: what was asked, if the owner is an admin or has that role themselves; else member. */

@@ -20,6 +20,8 @@ export interface Principal {
   groups: readonly string[];
   /** How the session was made (RFC 8176): pwd, otp, fed … (architecture.md#mfa). Absent: derived from provider. */
   amr?: readonly string[];
+  /** An API key's scopes (SPEC §12), sorted; absent for sessions and unscoped keys. */
+  scopes?: readonly string[];
 }
 
 export interface ResolvedSession {
@@ -51,7 +53,7 @@ interface CacheEntry {
 
 export interface SessionService {
   /** `amr`: how the user proved who they are; default derived from the provider (a password: pwd). */
-  create(user: User, provider: string, meta: { ip: string | null; userAgent: string | null }, amr?: readonly string[]): Promise<{ cookieValue: string; session: Session }>;
+  create(user: User, provider: string, meta: { ip: string | null; userAgent: string | null; pairedFrom?: string | null }, amr?: readonly string[]): Promise<{ cookieValue: string; session: Session }>;
   /** Synchronous fast path: the cached session, `null` for a cookie that can never be valid, `undefined` when the store must be asked. */
   peek(cookieValue: string): ResolvedSession | null | undefined;
   resolve(cookieValue: string): Promise<ResolvedSession | null>;
@@ -130,6 +132,7 @@ export function createSessionService(store: Store, secret: Buffer, opts: Session
         ip: meta.ip,
         userAgent: meta.userAgent ? meta.userAgent.slice(0, 512) : null,
         amr: [...(amr ?? amrOf(provider))],
+        ...(meta.pairedFrom ? { pairedFrom: meta.pairedFrom } : {}),
       };
       await store.createSession(session);
       return { cookieValue: `${token}.${macOf(token)}`, session };

@@ -5,7 +5,7 @@
 import { MongoClient, type Collection, type Db, type Document, type MongoClientOptions } from 'mongodb';
 import { randomUUID } from 'node:crypto';
 import { pendingMigrations } from './migrations/index.js';
-import { checkPrefix, counterKey, normalGroups, RESERVED_USER_PREFIX, takePoolSizeFromString } from './rules.js';
+import { checkPrefix, counterKey, normalGroups, normalScopes, optional, RESERVED_USER_PREFIX, takePoolSizeFromString } from './rules.js';
 import { StoreError, type ApiKey, type Identity, type OneTimeToken, type Passkey, type Session, type Store, type StoreOptions, type TokenKind, type TotpFactor, type User } from './types.js';
 
 const UNAVAILABLE = new Set([
@@ -43,12 +43,13 @@ type RecoveryDoc = { userId: string; hash: string; createdAt: Date };
 // Documents keep the contract's field names, with the record's id (a token's hash) as _id.
 const withId = <T extends { id: string }>({ id, ...rest }: T): Omit<T, 'id'> & { _id: string } => ({ _id: id, ...rest });
 const toUser = ({ _id, ...rest }: UserDoc): User => ({ id: _id, ...rest, groups: rest.groups ?? [] }); // v1 documents have no groups
-// Stored without `amr` when none was given (and by versions before it existed): read back the same way.
-const toSession = ({ _id, amr, ...rest }: SessionDoc): Session => ({ id: _id, ...rest, ...(amr?.length ? { amr } : {}) });
+// Stored without `amr` when none was given (and by versions before it existed), and documents from
+// before schema version 5 lack pairedFrom, scopes and note: each reads back as none.
+const toSession = ({ _id, amr, pairedFrom, ...rest }: SessionDoc): Session => ({ id: _id, ...rest, ...(amr?.length ? { amr } : {}), ...optional('pairedFrom', pairedFrom ?? null) });
 const toTotp = ({ _id, ...rest }: TotpDoc): TotpFactor => ({ userId: _id, ...rest });
-const toKey = ({ _id, ...rest }: KeyDoc): ApiKey => ({ id: _id, ...rest });
+const toKey = ({ _id, scopes, ...rest }: KeyDoc): ApiKey => ({ id: _id, ...rest, ...optional('scopes', scopes?.length ? scopes : null) });
 const toPasskey = ({ _id, ...rest }: PasskeyDoc): Passkey => ({ id: _id, ...rest });
-const toToken = (d: TokenDoc): OneTimeToken => ({ hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt });
+const toToken = (d: TokenDoc): OneTimeToken => ({ hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt, ...optional('note', d.note ?? null) });
 const toIdentity = (d: Document): Identity => ({
   issuer: d.issuer, subject: d.subject, provider: d.provider, userId: d.userId, email: d.email ?? null, createdAt: d.createdAt,
 });
@@ -166,7 +167,7 @@ function userOps({ users, identities, sessions, keys, tokens, passkeys, totp, re
 
 function sessionOps({ sessions }: Collections): Ops<'createSession' | 'findSession' | 'touchSession' | 'deleteSession' | 'deleteUserSessions' | 'deleteAllSessions' | 'listUserSessions' | 'deleteExpiredSessions'> {
   return {
-    createSession: ({ amr, ...s }) => wrap(async () => void (await sessions.insertOne(withId({ ...s, ...(amr?.length ? { amr } : {}) })))),
+    createSession: ({ amr, ...s }) => wrap(async () => void (await sessions.insertOne(withId({ ...s, ...(amr?.length ? { amr } : {}), pairedFrom: s.pairedFrom?.slice(0, 200) ?? null })))),
     findSession: (id) => wrap(async () => ((d) => (d ? toSession(d) : null))(await sessions.findOne({ _id: id }))),
     touchSession: (id, at) => wrap(async () => void (await sessions.updateOne({ _id: id, lastSeenAt: { $lt: at } }, { $set: { lastSeenAt: at } }))),
     deleteSession: (id) => wrap(async () => (await sessions.deleteOne({ _id: id })).deletedCount === 1),
@@ -180,7 +181,7 @@ function sessionOps({ sessions }: Collections): Ops<'createSession' | 'findSessi
 
 function tokenOps({ tokens }: Collections): Ops<'createToken' | 'consumeToken' | 'findToken' | 'deleteTokens' | 'listTokens'> {
   return {
-    createToken: (t) => wrap(async () => void (await tokens.insertOne({ _id: t.hash, kind: t.kind, userId: t.userId, email: t.email, createdAt: t.createdAt, expiresAt: t.expiresAt }))),
+    createToken: (t) => wrap(async () => void (await tokens.insertOne({ _id: t.hash, kind: t.kind, userId: t.userId, email: t.email, createdAt: t.createdAt, expiresAt: t.expiresAt, note: t.note?.slice(0, 200) ?? null }))),
     consumeToken: (hash, kind, now) =>
       wrap(async () => {
         const d = await tokens.findOneAndDelete({ _id: hash, kind });
@@ -194,7 +195,7 @@ function tokenOps({ tokens }: Collections): Ops<'createToken' | 'consumeToken' |
 
 function keyOps({ keys }: Collections): Ops<'createApiKey' | 'findApiKeyByHash' | 'listApiKeys' | 'revokeApiKey' | 'touchApiKey'> {
   return {
-    createApiKey: (k) => wrap(async () => void (await keys.insertOne(withId(k)))),
+    createApiKey: (k) => wrap(async () => void (await keys.insertOne(withId({ ...k, scopes: normalScopes(k.scopes ?? []) })))),
     findApiKeyByHash: (hash) => wrap(async () => ((d) => (d ? toKey(d) : null))(await keys.findOne({ hash }))),
     listApiKeys: (userId) => wrap(async () => (await keys.find(userId ? { userId } : {}).sort({ createdAt: 1, _id: 1 }).toArray()).map(toKey)),
     revokeApiKey: (id) => wrap(async () => (await keys.updateOne({ _id: id, revoked: false }, { $set: { revoked: true } })).modifiedCount === 1),

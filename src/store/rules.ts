@@ -72,3 +72,12 @@ export function normalGroups(groups: readonly string[]): string[] {
 export const RESERVED_USER_PREFIX = 'gatehouse:';
 
 export const isReservedUserId = (id: string): boolean => id.startsWith(RESERVED_USER_PREFIX);
+
+
+/** A key's scopes as every backend stores them: unique, sorted (the order X-Forwarded-Scopes uses). */
+export function normalScopes(scopes: readonly string[]): string[] {
+  return [...new Set(scopes)].sort();
+}
+
+/** The contract's optional fields (schema version 3) are absent when there is none, on every backend. */
+export const optional = <K extends string, V>(key: K, value: V | null): { [P in K]?: V } => (value === null ? {} : ({ [key]: value } as { [P in K]: V }));

@@ -1,6 +1,7 @@
 // Row mapping shared by the SQL backends (SQLite, PostgreSQL, MySQL). Dates are epoch milliseconds
 // (BIGINT / INTEGER), which round-trip exactly on every dialect; drivers may hand them back as strings.
 // The rules that hold for MongoDB too (prefix, pool size, counter keys) are in rules.ts.
+import { optional } from './rules.js';
 import type { ApiKey, CounterState, Identity, OneTimeToken, Passkey, Session, TokenKind, TotpFactor, User } from './types.js';
 
 export type Row = Record<string, unknown>;
@@ -46,6 +47,7 @@ export const toSession = (r: Row): Session => ({
   ip: strOrNull(r.ip),
   userAgent: strOrNull(r.user_agent),
   ...(typeof r.amr === 'string' && r.amr ? { amr: r.amr.split(',') } : {}),
+  ...optional('pairedFrom', strOrNull(r.paired_from)),
 });
 
 export const toTotp = (r: Row): TotpFactor => ({
@@ -63,6 +65,7 @@ export const toToken = (r: Row): OneTimeToken => ({
   email: strOrNull(r.email),
   createdAt: date(r.created_at),
   expiresAt: date(r.expires_at),
+  ...optional('note', strOrNull(r.note)),
 });
 
 export const toApiKey = (r: Row): ApiKey => ({
@@ -70,11 +73,12 @@ export const toApiKey = (r: Row): ApiKey => ({
   hash: String(r.hash),
   userId: String(r.user_id),
   name: String(r.name),
-  role: r.role === 'admin' ? 'admin' : 'member',
+  role: String(r.role), // any role name (operator, …): capRole decides what it is worth
   createdAt: date(r.created_at),
   expiresAt: dateOrNull(r.expires_at),
   lastUsedAt: dateOrNull(r.last_used_at),
   revoked: bool(r.revoked),
+  ...optional('scopes', typeof r.scopes === 'string' && r.scopes ? r.scopes.split(' ') : null),
 });
 
 export const toPasskey = (r: Row): Passkey => ({

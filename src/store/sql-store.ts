@@ -4,7 +4,7 @@
 // really does differently: migrating, the atomic counter statement, and whether UPDATE/DELETE can
 // RETURNING (MySQL cannot). Backends agree by construction instead of by three copies kept in step.
 import { randomUUID } from 'node:crypto';
-import { counterKey, normalGroups, RESERVED_USER_PREFIX } from './rules.js';
+import { counterKey, normalGroups, normalScopes, RESERVED_USER_PREFIX } from './rules.js';
 import { toApiKey, toCounter, toIdentity, toPasskey, toSession, toToken, toTotp, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
 import type { CounterState, Store, StoreKind, User, UserPatch } from './types.js';
 
@@ -114,8 +114,8 @@ function sessionOps({ prefix: p, driver: d, userAgentMax }: SqlBackend): Ops<'cr
     async createSession(s) {
       const userAgent = userAgentMax === undefined ? s.userAgent : (s.userAgent?.slice(0, userAgentMax) ?? null);
       await d.affected(
-        `INSERT INTO ${p}sessions (id, user_id, provider, created_at, last_seen_at, expires_at, ip, user_agent, amr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [s.id, s.userId, s.provider, s.createdAt.getTime(), s.lastSeenAt.getTime(), s.expiresAt.getTime(), s.ip, userAgent, s.amr?.length ? s.amr.join(',') : null],
+        `INSERT INTO ${p}sessions (id, user_id, provider, created_at, last_seen_at, expires_at, ip, user_agent, amr, paired_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [s.id, s.userId, s.provider, s.createdAt.getTime(), s.lastSeenAt.getTime(), s.expiresAt.getTime(), s.ip, userAgent, s.amr?.length ? s.amr.join(',') : null, s.pairedFrom?.slice(0, 200) ?? null],
       );
     },
     findSession: async (id) => ((r) => (r ? toSession(r) : null))(await first(d.rows(`SELECT * FROM ${p}sessions WHERE id = ?`, [id]))),
@@ -143,8 +143,8 @@ function tokenOps({ prefix: p, driver: d, returning }: SqlBackend): Ops<'createT
   };
   return {
     async createToken(t) {
-      await d.affected(`INSERT INTO ${p}tokens (hash, kind, user_id, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`, [
-        t.hash, t.kind, t.userId, t.email, t.createdAt.getTime(), t.expiresAt.getTime(),
+      await d.affected(`INSERT INTO ${p}tokens (hash, kind, user_id, email, created_at, expires_at, note) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
+        t.hash, t.kind, t.userId, t.email, t.createdAt.getTime(), t.expiresAt.getTime(), t.note?.slice(0, 200) ?? null,
       ]);
     },
     async consumeToken(hash, kind, now) {
@@ -170,8 +170,8 @@ function apiKeyOps({ prefix: p, driver: d }: SqlBackend): Ops<'createApiKey' | '
   return {
     async createApiKey(k) {
       await d.affected(
-        `INSERT INTO ${p}api_keys (id, hash, user_id, name, role, created_at, expires_at, last_used_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
-        [k.id, k.hash, k.userId, k.name, k.role, k.createdAt.getTime(), k.expiresAt?.getTime() ?? null, false],
+        `INSERT INTO ${p}api_keys (id, hash, user_id, name, role, created_at, expires_at, last_used_at, revoked, scopes) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)`,
+        [k.id, k.hash, k.userId, k.name, k.role, k.createdAt.getTime(), k.expiresAt?.getTime() ?? null, false, normalScopes(k.scopes ?? []).join(' ')],
       );
     },
     findApiKeyByHash: async (hash) => ((r) => (r ? toApiKey(r) : null))(await first(d.rows(`SELECT * FROM ${p}api_keys WHERE hash = ?`, [hash]))),

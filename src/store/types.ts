@@ -53,13 +53,16 @@ export interface Session {
   expiresAt: Date; // absolute lifetime; idle lifetime is checked against lastSeenAt
   ip: string | null;
   userAgent: string | null;
-  /** How the session was made (RFC 8176: pwd, otp, fed, hwk …). Absent when not recorded: sessions made
+  /** How the session was made (RFC 8176: pwd, otp, fed, hwk â¦). Absent when not recorded: sessions made
    *  before the second factor existed, which read as derived from `provider` (session/sessions.ts). */
   amr?: string[];
+  /** A session made with a pairing code: the device that asked for the code (SPEC Â§12); else null. */
+  pairedFrom?: string | null;
 }
 
-/** `passkey-register` / `passkey-sign-in`: a pending WebAuthn challenge (src/auth/passkeys.ts); `mfa`: a sign-in waiting for its second step (auth/second-step.ts). */
-export type TokenKind = 'setup' | 'reset' | 'verify-email' | 'invite' | 'passkey-register' | 'passkey-sign-in' | 'mfa';
+/** `passkey-register` / `passkey-sign-in`: a pending WebAuthn challenge (src/auth/passkeys.ts); `mfa`: a sign-in waiting for its
+ *  second step (auth/second-step.ts); `pair`, `handoff`: pairing codes and browser handoff links (SPEC Â§12). */
+export type TokenKind = 'setup' | 'reset' | 'verify-email' | 'invite' | 'passkey-register' | 'passkey-sign-in' | 'mfa' | 'pair' | 'handoff';
 
 /** A user's authenticator app (architecture.md#mfa). `secret` is sealed (config/secrets.ts), never plain. */
 export interface TotpFactor {
@@ -80,6 +83,8 @@ export interface OneTimeToken {
   email: string | null;
   createdAt: Date;
   expiresAt: Date;
+  /** What the token carries besides its user (a pairing code: the device that asked for it). */
+  note?: string | null;
 }
 
 export interface ApiKey {
@@ -92,6 +97,8 @@ export interface ApiKey {
   expiresAt: Date | null;
   lastUsedAt: Date | null;
   revoked: boolean;
+  /** Scopes for `scope:S` access rules, sorted (SCOPE_NAME each); absent or empty: none. */
+  scopes?: string[];
 }
 
 /**
@@ -109,6 +116,9 @@ export interface Passkey {
   createdAt: Date;
   lastUsedAt: Date | null;
 }
+
+
+export const SCOPE_NAME = /^[a-z0-9][a-z0-9:._\/-]{0,63}$/;
 
 export interface CounterState {
   count: number; // hits in the current window, including this one

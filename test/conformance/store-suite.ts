@@ -502,6 +502,28 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.deepEqual(all.filter((id) => ['la', 'lb', 'lc'].includes(id)), ['la', 'lb', 'lc']);
     });
 
+    it('keeps a key\'s scopes (sorted, unique), a paired session\'s device and a token\'s note; none reads as absent', async () => {
+      const u = await store.createUser(user('devices@example.com'), T0);
+      const key = { id: 'sc1', hash: 's'.repeat(64), userId: u.id, name: 'scoped', role: 'operator', createdAt: T0, expiresAt: null, lastUsedAt: null, revoked: false };
+      await store.createApiKey({ ...key, scopes: ['reports:write', 'reports:read', 'reports:read'] });
+      const found = (await store.findApiKeyByHash('s'.repeat(64)))!;
+      assert.deepEqual(found.scopes, ['reports:read', 'reports:write']);
+      assert.equal(found.role, 'operator', 'any role name round-trips');
+      await store.createApiKey({ ...key, id: 'sc2', hash: 't'.repeat(64), scopes: [] });
+      assert.equal((await store.findApiKeyByHash('t'.repeat(64)))!.scopes, undefined);
+      const session = { id: 'p'.repeat(64), userId: u.id, provider: 'pairing', createdAt: T0, lastSeenAt: T0, expiresAt: at(1e6), ip: null, userAgent: null };
+      await store.createSession({ ...session, pairedFrom: 'Firefox on macOS ✓' });
+      assert.equal((await store.findSession('p'.repeat(64)))!.pairedFrom, 'Firefox on macOS ✓');
+      assert.equal((await store.listUserSessions(u.id))[0]!.pairedFrom, 'Firefox on macOS ✓');
+      const code = { hash: 'q'.repeat(64), kind: 'pair' as const, userId: u.id, email: null, createdAt: T0, expiresAt: at(300_000) };
+      await store.createToken({ ...code, note: 'Safari on iOS' });
+      assert.deepEqual(await store.findToken('q'.repeat(64), 'pair', at(1)), { ...code, note: 'Safari on iOS' });
+      const got = await Promise.all(Array.from({ length: 10 }, () => store.consumeToken('q'.repeat(64), 'pair', at(1))));
+      assert.equal(got.filter(Boolean).length, 1, 'a pairing code has one winner');
+      await store.createToken({ ...code, kind: 'handoff', expiresAt: at(60_000) });
+      assert.equal(await store.consumeToken('q'.repeat(64), 'handoff', at(60_000)), null, 'expired at its deadline');
+    });
+
     it('counts 50 concurrent hits as exactly 1..50, and rolls the window over', async () => {
       const counts = await Promise.all(Array.from({ length: 50 }, () => store.hit('ip:1.2.3.4', 60_000, at(0))));
       assert.deepEqual(counts.map((c) => c.count).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));

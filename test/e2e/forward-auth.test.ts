@@ -55,7 +55,7 @@ for (const proxy of ['nginx', 'caddy'] as const) {
       const done = await c.post('/auth/sign-up', { name: 'Ada Lovelace', email, password: PASSWORD, csrf, return_to: '/reports/q3?year=2026' });
       assert.equal(done.status, 303, done.text);
       assert.equal(done.headers.location, '/reports/q3?year=2026');
-      const page = await c.get('/reports/q3?year=2026', { 'x-forwarded-user': 'victim', 'x-forwarded-role': 'admin', 'x-forwarded-name': 'Mallory' });
+      const page = await c.get('/reports/q3?year=2026', { 'x-forwarded-user': 'victim', 'x-forwarded-role': 'admin', 'x-forwarded-name': 'Mallory', 'x-forwarded-scopes': 'reports:read' });
       assert.equal(page.status, 200);
       const seen = app.requests.at(-1)!;
       assert.equal(seen.url, '/reports/q3?year=2026');
@@ -67,7 +67,15 @@ for (const proxy of ['nginx', 'caddy'] as const) {
       assert.equal(seen.headers['x-forwarded-user'], me.id);
       for (const h of IDENTITY) assert.equal(seen.rawHeaders.filter((n, i) => i % 2 === 0 && n.toLowerCase() === h).length, 1, `${h} exactly once`);
       assert.ok(!seen.headers['x-forwarded-groups'], 'no groups: absent or empty, never a placeholder');
+      assert.ok(!seen.headers['x-forwarded-scopes'], 'a client-sent X-Forwarded-Scopes never reaches the app');
       assert.match(String(seen.headers['x-forwarded-assertion']), /^ey[\w-]+\.[\w-]+\.[\w-]+$/, 'the signed identity is copied too');
+
+      // A scoped key through the proxy: its scopes arrive from /auth/check, the key itself never does.
+      const { token } = await gh.apiKeys.issue((await gh.store.findUserByEmail(email))!, 'etl', 'member', null, ['reports:read']);
+      app.clear();
+      const keyed = await new TestClient(front.url).get('/reports/q3', { accept: 'application/json', authorization: `Bearer ${token}`, 'x-forwarded-scopes': 'admin:all' });
+      assert.equal(keyed.status, 200, front.log());
+      assert.equal(app.requests[0]!.headers['x-forwarded-scopes'], 'reports:read');
     });
 
     it('ignores a client-sent X-Forwarded-Uri or X-Original-URI: the decision is about the real request', async () => {
@@ -116,7 +124,7 @@ describe('the Traefik config in docs/forward-auth.md (Traefik is not in Debian: 
     const fa = doc.http.middlewares.gatehouse.forwardAuth;
     assert.equal(fa.address, 'http://127.0.0.1:4180/auth/check');
     assert.equal(fa.trustForwardHeader, false);
-    assert.deepEqual(fa.authResponseHeaders.map((h) => h.toLowerCase()).sort(), [...IDENTITY, 'x-forwarded-groups', 'x-forwarded-assertion'].sort());
+    assert.deepEqual(fa.authResponseHeaders.map((h) => h.toLowerCase()).sort(), [...IDENTITY, 'x-forwarded-groups', 'x-forwarded-scopes', 'x-forwarded-assertion'].sort());
     assert.deepEqual(doc.http.routers.app!.middlewares, ['gatehouse']);
     assert.match(doc.http.routers['gatehouse-pages']!.rule, /PathPrefix\(`\/auth\/`\)/);
   });

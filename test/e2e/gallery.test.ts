@@ -11,6 +11,7 @@ import { VIEWS_DIR } from '../../src/main.js';
 import { REPO } from '../support/gatehouse.js';
 import { PAGE_CSP } from '../../src/security/headers.js';
 import { toString as qrSvg } from 'qrcode';
+import QRCode from 'qrcode';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
@@ -46,7 +47,7 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
     title: 'Account', user: { email: 'ada@example.com', name: 'Ada Lovelace', role: 'admin', provider: 'password' },
     sessions: [
       { id: 's1', current: true, createdAt: now, lastSeenAt: now, ip: '203.0.113.7', userAgent: 'Firefox on macOS' },
-      { id: 's2', current: false, createdAt: now, lastSeenAt: now, ip: '2001:db8::1', userAgent: 'Safari on iPhone' },
+      { id: 's2', current: false, createdAt: now, lastSeenAt: now, ip: '2001:db8::1', userAgent: 'Safari on iOS', pairedFrom: 'Firefox on macOS' },
     ],
     errors: { current_password: 'That is not your current password.' }, notice: 'Session signed out.', isAdmin: true,
   }],
@@ -80,8 +81,25 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
       { id: 'u1', email: 'ada@example.com', name: 'Ada Lovelace', role: 'admin', disabled: false, emailVerified: true, createdAt: now.iso, self: true, actions: [] },
       { id: 'u2', groups: ['finance', 'ops'], email: 'grace.hopper@navy.example.com', name: 'Grace Hopper', role: 'member', disabled: false, emailVerified: false, createdAt: now.iso, self: false, actions: graceActions },
     ],
-    keys: [{ id: 'k_4f2a', name: 'CI deploys', owner: 'ada@example.com', role: 'member', expiry: 'expires 2026-06-01', lastUsedAt: now, revokeHref: '/auth/admin/confirm?action=revoke-key&key=k_4f2a' }],
+    keys: [{ id: 'k_4f2a', name: 'CI deploys', owner: 'ada@example.com', role: 'member', scopes: ['reports:read'], expiry: 'expires 2026-06-01', lastUsedAt: now, revokeHref: '/auth/admin/confirm?action=revoke-key&key=k_4f2a' }],
   }],
+  // SPEC §12: personal tokens (a secret just made), the pairing code with its QR code, entering a code, the handoff.
+  'account-tokens': ['account-tokens', {
+    title: 'Personal tokens', user: { email: 'ada@example.com', name: 'Ada Lovelace', role: 'admin' }, error: null, notice: null, name: '',
+    created: { name: 'nightly backup', token: 'ghk_Q3b9ZkLm2xPa_Vt1W8yq0s3kLr5dN7bH2cF4gJ6mX9zA1eR0uT-Yw_Qp' },
+    lifetimes: [{ value: '90d', label: '90 days' }, { value: '30d', label: '30 days' }, { value: '365d', label: '1 year' }, { value: 'never', label: 'No expiry' }],
+    tokens: [
+      { id: 'Q3b9ZkLm2xPa', name: 'nightly backup', role: 'admin', scopes: [], createdAt: now, expiry: 'expires 2026-06-12', lastUsedAt: null, regenerateHref: '/auth/account/tokens/Q3b9ZkLm2xPa/regenerate', disableHref: '/auth/account/tokens/Q3b9ZkLm2xPa/disable' },
+      { id: 'h7Tq2Wn0PzLc', name: 'reports export for the finance team’s spreadsheet', role: 'admin', scopes: ['reports:read'], createdAt: now, expiry: 'no expiry', lastUsedAt: now, regenerateHref: '/auth/account/tokens/h7Tq2Wn0PzLc/regenerate', disableHref: '/auth/account/tokens/h7Tq2Wn0PzLc/disable' },
+    ],
+  }],
+  'pair-code': ['pair-code', {
+    title: 'Pair a device', code: 'K7M2QX', link: 'https://analytics.acme.example/auth/pair?code=K7M2QX',
+    qrSvg: await QRCode.toString('https://analytics.acme.example/auth/pair?code=K7M2QX', { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }),
+    expiresAt: now, minutes: 5,
+  }],
+  pair: ['pair', { title: 'Sign in with a code', code: 'K7M2QZ', error: 'That code is not valid. Check it, or ask for a new one: a code works once, for 5 minutes.' }],
+  handoff: ['handoff', { title: 'Continue to Gatehouse', token: 't', email: 'ada@example.com', name: 'Ada Lovelace', admin: true }],
 };
 
 // Second factor (SPEC §10): the QR code is qrcode's own SVG, as the enrolment page embeds it.

@@ -18,6 +18,7 @@ const KNOWN_BEFORE = [
   'GATEHOUSE_SMTP_URL', 'GATEHOUSE_SMTP_FROM', 'GATEHOUSE_SESSION_IDLE', 'GATEHOUSE_SESSION_ABSOLUTE', 'GATEHOUSE_RATE_LIMITS', 'GATEHOUSE_HASH_RATE',
   'GATEHOUSE_MASTER_KEY', 'GATEHOUSE_BIN', 'GATEHOUSE_ALLOWED_HOSTS', 'GATEHOUSE_WS_ORIGINS',
   'GATEHOUSE_MFA', // second factor policy (SPEC §10)
+  'GATEHOUSE_CONFIG_DIR', 'GATEHOUSE_TOKEN', // the remote CLI (SPEC §12)
 ];
 const FLAGS_BEFORE = ['upstream', 'port', 'host', 'public-url', 'demo', 'app-name', 'trusted-proxies', 'workers', 'exec', 'server', 'profile'];
 

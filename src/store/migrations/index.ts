@@ -11,6 +11,7 @@ import { v0001 } from './v0001.js';
 import { v0002 } from './v0002.js';
 import { passkeys } from './v0003.js';
 import { mfa } from './v0004.js';
+import { devices } from './v0005.js';
 
 export type SqlDialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -30,7 +31,7 @@ export interface Migration {
   mongodb: MongoIndexStep[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [v0001, v0002, passkeys, mfa];
+export const MIGRATIONS: readonly Migration[] = [v0001, v0002, passkeys, mfa, devices];
 
 /** The schema version this Gatehouse writes. */
 export const LATEST_VERSION = MIGRATIONS.length;

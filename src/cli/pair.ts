@@ -1,0 +1,42 @@
+// `gatehouse pair --user EMAIL`: a pairing code for a user, made from the operator's machine (SPEC §12)
+// — the CLI writes the code's hash into the store the running server reads, and the server uses it up.
+import { parseArgs } from 'node:util';
+import QRCode from 'qrcode';
+import { normalizeEmail } from '../auth/email.js';
+import { setupOrigin } from '../auth/setup-link.js';
+import { issuePairingCode, pairingLink, PAIR_TTL_MS } from '../session/pairing.js';
+import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
+
+export const PAIR_HELP = `gatehouse pair --user EMAIL [--qr]                a pairing code: sign that user in on another device (5 min, once)`;
+
+export async function pairCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args, strict: true, options: { ...SCOPE_OPTIONS, user: { type: 'string' }, qr: { type: 'boolean' } } });
+  if (values.help) {
+    io.out(PAIR_HELP);
+    return 0;
+  }
+  if (!values.user) throw new UsageError('pair needs --user EMAIL', 'pair');
+  const scope = scopeFrom(values, io.env);
+  const origin = cliLinkOrigin(io.env);
+  return withStore(scope, io, async (store) => {
+    const user = await store.findUserByEmail(normalizeEmail(values.user));
+    if (!user) throw new CommandError(`there is no user ${values.user}`, 'pair');
+    if (user.disabled) throw new CommandError(`${user.email} is disabled; enable the account first`, 'pair');
+    const { code, expiresAt } = await issuePairingCode(store, user.id, 'the command line (gatehouse pair)', Date.now());
+    const link = pairingLink(origin, '/auth', code);
+    io.out(`✓ pairing code for ${user.email}: ${code} (valid ${PAIR_TTL_MS / 60_000} minutes, until ${expiresAt.toISOString()}, once)`);
+    io.out(link);
+    if (values.qr) io.out(await QRCode.toString(link, { type: 'terminal', small: true }));
+    io.err('On the other device, open the link (or scan it with --qr), or enter the code at /auth/pair.');
+    return 0;
+  });
+}
+
+/** Where links printed by the CLI point: the serve settings in the environment, as `auth enable` does. */
+export function cliLinkOrigin(env: NodeJS.ProcessEnv): string {
+  try {
+    return setupOrigin({ publicUrl: env.GATEHOUSE_PUBLIC_URL, host: env.GATEHOUSE_HOST, port: env.GATEHOUSE_PORT });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}

@@ -1,0 +1,207 @@
+// The remote CLI (SPEC §12): `gatehouse login --remote URL --token T` checks an administrator's token
+// against that server's admin API and keeps {url, token} in $GATEHOUSE_CONFIG_DIR/credentials.json
+// (default ~/.config/gatehouse; the file 0600 in a 0700 directory, written atomically);
+// `gatehouse --remote URL users|keys|access …` then act on that server with the same output as the
+// local commands; `gatehouse logout --remote URL` revokes the token and forgets it.
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { request } from 'undici';
+import { describeRule, parseRules, type StoredRule } from '../access/rules.js';
+import { CommandError, UsageError, type Io } from './common.js';
+import { keyLine, type KeyListRow } from './keys.js';
+import { userLine } from './users.js';
+
+export const REMOTE_HELP = `gatehouse login --remote URL --token TOKEN        keep an admin's token for that server (checked first)
+gatehouse logout --remote URL                     revoke that token and forget it
+gatehouse --remote URL users list|show|disable|enable|set-role|groups …   the same commands, on that server
+gatehouse --remote URL keys list|create|revoke … · gatehouse --remote URL access list [--json]`;
+
+interface Remote {
+  url: string;
+  token: string;
+}
+
+export function configDir(env: NodeJS.ProcessEnv): string {
+  if (env.GATEHOUSE_CONFIG_DIR) return env.GATEHOUSE_CONFIG_DIR;
+  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'gatehouse');
+}
+
+const credentialsFile = (env: NodeJS.ProcessEnv) => join(configDir(env), 'credentials.json');
+
+function readRemotes(env: NodeJS.ProcessEnv): Remote[] {
+  const file = credentialsFile(env);
+  if (!existsSync(file)) return [];
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { remotes?: Remote[] };
+    return Array.isArray(parsed.remotes) ? parsed.remotes.filter((r) => typeof r?.url === 'string' && typeof r?.token === 'string') : [];
+  } catch {
+    throw new CommandError(`${file} is not valid JSON; remove it and log in again`);
+  }
+}
+
+/** Tokens are secrets: the directory is 0700 and the file 0600 before a byte of it is written. */
+function writeRemotes(env: NodeJS.ProcessEnv, remotes: Remote[]): void {
+  const dir = configDir(env);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const file = credentialsFile(env);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ remotes }, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+}
+
+/** A server as the credentials file keys it: its origin. */
+export function remoteOrigin(url: string | undefined): string {
+  if (!url) throw new UsageError('--remote needs the server\'s URL, e.g. --remote https://app.example.com');
+  const u = URL.canParse(url) ? new URL(url) : null;
+  if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) throw new UsageError(`--remote "${url}" must be an http:// or https:// URL`);
+  return u.origin;
+}
+
+/** One admin API call: the JSON answer, or a CommandError with the server's own sentence. */
+async function api(remote: Remote, method: string, path: string, body?: unknown): Promise<Record<string, any>> {
+  let res;
+  try {
+    res = await request(`${remote.url}/auth/api/v1${path}`, {
+      method: method as 'GET',
+      headers: { accept: 'application/json', authorization: `Bearer ${remote.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headersTimeout: 15_000,
+      bodyTimeout: 15_000,
+    });
+  } catch (err) {
+    throw new CommandError(`cannot reach ${remote.url} (${(err as Error).message})`);
+  }
+  const text = await res.body.text();
+  let json: Record<string, any> | null = null;
+  try {
+    json = JSON.parse(text) as Record<string, any>;
+  } catch {
+    // not the admin API: said below
+  }
+  if (res.statusCode >= 200 && res.statusCode < 300 && json) return json;
+  if (json && typeof json.message === 'string') throw new CommandError(`${remote.url} refused: ${json.message}`);
+  throw new CommandError(`${remote.url} answered ${res.statusCode} without the admin API (is it a Gatehouse with /auth/api/v1?)`);
+}
+
+export async function loginCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args, strict: true, options: { remote: { type: 'string' }, token: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    io.out(REMOTE_HELP);
+    return 0;
+  }
+  const url = remoteOrigin(values.remote);
+  const token = values.token ?? io.env.GATEHOUSE_TOKEN;
+  if (!token) throw new UsageError('login needs --token TOKEN (an admin\'s personal token from /auth/account/tokens, or `gatehouse keys create`)', 'login');
+  const me = await api({ url, token }, 'GET', '/me');
+  writeRemotes(io.env, [...readRemotes(io.env).filter((r) => r.url !== url), { url, token }]);
+  io.out(`✓ logged in to ${url} as ${me.email} (${me.role}); credentials in ${credentialsFile(io.env)}`);
+  return 0;
+}
+
+export async function logoutCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args, strict: true, options: { remote: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    io.out(REMOTE_HELP);
+    return 0;
+  }
+  const url = remoteOrigin(values.remote);
+  const remotes = readRemotes(io.env);
+  const remote = remotes.find((r) => r.url === url);
+  if (!remote) throw new CommandError(`not logged in to ${url}`, 'logout');
+  let revoked = true;
+  await api(remote, 'POST', '/token/revoke').catch((err: Error) => {
+    revoked = false;
+    io.err(`gatehouse logout: could not revoke the token (${err.message}); revoke it on the server`);
+  });
+  writeRemotes(io.env, remotes.filter((r) => r.url !== url));
+  io.out(`✓ logged out of ${url}${revoked ? '; the token is revoked' : ''}`);
+  return 0;
+}
+
+/** `gatehouse --remote URL COMMAND …` */
+export async function remoteCommand(url: string | undefined, argv: string[], io: Io): Promise<number> {
+  const origin = remoteOrigin(url);
+  const remote = readRemotes(io.env).find((r) => r.url === origin);
+  if (!remote) throw new CommandError(`not logged in to ${origin}: run \`gatehouse login --remote ${origin} --token TOKEN\` first`);
+  const [command, sub, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest, strict: true, allowPositionals: true,
+    options: { json: { type: 'boolean' }, user: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, scopes: { type: 'string' }, add: { type: 'string', multiple: true }, remove: { type: 'string', multiple: true } },
+  });
+  const at = (text: string) => encodeURIComponent(text.trim().toLowerCase());
+  const need = (v: string | undefined, what: string) => {
+    if (!v) throw new UsageError(`${command} ${sub} needs ${what}`);
+    return v;
+  };
+  switch (`${command} ${sub}`) {
+    case 'users list': {
+      const users: Array<Record<string, any>> = [];
+      for (let offset = 0; ; offset += 500) {
+        const page = await api(remote, 'GET', `/users?limit=500&offset=${offset}`);
+        users.push(...page.users);
+        if (page.users.length < 500) break;
+      }
+      if (values.json) io.out(JSON.stringify(users, null, 2));
+      else if (!users.length) io.out('no users yet');
+      else for (const u of users) io.out(userLine(u as Parameters<typeof userLine>[0]));
+      return 0;
+    }
+    case 'users show':
+      io.out(JSON.stringify(await api(remote, 'GET', `/users/${at(need(positionals[0], 'an EMAIL'))}`), null, 2));
+      return 0;
+    case 'users disable':
+    case 'users enable': {
+      const u = await api(remote, 'POST', `/users/${at(need(positionals[0], 'an EMAIL'))}/${sub}`);
+      io.out(sub === 'disable' ? `✓ ${u.email} disabled; their sessions ended` : `✓ ${u.email} enabled (and any lockout cleared)`);
+      return 0;
+    }
+    case 'users set-role': {
+      const u = await api(remote, 'POST', `/users/${at(need(positionals[0], 'an EMAIL'))}/role`, { role: need(positionals[1], 'a ROLE') });
+      io.out(`✓ ${u.email} is now ${u.role}; they sign in again`);
+      return 0;
+    }
+    case 'users groups': {
+      const u = await api(remote, 'POST', `/users/${at(need(positionals[0], 'an EMAIL'))}/groups`, { add: values.add ?? [], remove: values.remove ?? [] });
+      io.out(values.json ? JSON.stringify({ email: u.email, groups: u.groups }) : `${u.email}: ${u.groups.length ? u.groups.join(', ') : '(no groups)'}`);
+      return 0;
+    }
+    case 'keys list': {
+      const { keys } = await api(remote, 'GET', `/keys${values.user ? `?user=${at(values.user)}` : ''}`);
+      if (values.json) io.out(JSON.stringify(keys, null, 2));
+      else if (!keys.length) io.out('no API keys');
+      else for (const k of keys as KeyListRow[]) io.out(keyLine(k));
+      return 0;
+    }
+    case 'keys create': {
+      const body = { user: need(values.user, '--user EMAIL'), name: need(values.name, '--name NAME'), role: values.role ?? 'member', expires: values.expires ?? null, scopes: values.scopes ?? '' };
+      const { key, token } = await api(remote, 'POST', '/keys', body);
+      io.out(`✓ key ${key.id} for ${body.user} (${key.role}${key.scopes.length ? `, scopes ${key.scopes.join(' ')}` : ''}${key.expiresAt ? `, expires ${key.expiresAt}` : ''})`);
+      io.out(token);
+      io.err('Store it now: it is shown only once. Send it as `Authorization: Bearer <key>`.');
+      return 0;
+    }
+    case 'keys revoke': {
+      const id = need(positionals[0], 'the key ID');
+      await api(remote, 'POST', `/keys/${encodeURIComponent(id)}/revoke`);
+      io.out(`✓ key ${id} revoked; running servers stop accepting it within 2 seconds`);
+      return 0;
+    }
+    case 'access list': {
+      const { rules } = await api(remote, 'GET', '/access');
+      if (values.json) {
+        io.out(JSON.stringify(rules, null, 2));
+        return 0;
+      }
+      const parsed = parseRules(rules as StoredRule[], 'remote').rules;
+      if (!parsed.length) io.out('no access rules: every signed-in user reaches every path (add one with `gatehouse access add`)');
+      parsed.forEach((r, i) => io.out(`${String(i + 1).padStart(3)}  ${describeRule(r)}`));
+      return 0;
+    }
+    default:
+      throw new UsageError(`--remote does not run "${argv.join(' ').slice(0, 60)}"\n${REMOTE_HELP}`);
+  }
+}
