@@ -10,6 +10,7 @@ import { closestWord, explainParseError, isParseArgsError, optionsIn } from './p
 import { packageVersion } from './version.js';
 import { MIGRATE_HELP, migrateCommand } from './migrate.js';
 import { ACCESS_HELP, accessCommand } from './access.js';
+import { MCP_HELP, mcpCommand } from './mcp.js';
 
 const HELP = `gatehouse — a login layer in front of your web app
 
@@ -26,6 +27,8 @@ ${USERS_HELP}
 ${MIGRATE_HELP}
 
 ${ACCESS_HELP}
+
+${MCP_HELP}
 
 gatehouse --version
 
@@ -48,6 +51,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await migrateCommand(rest, io);
       case 'access':
         return await accessCommand(rest, io);
+      case 'mcp':
+        return await mcpCommand(rest, io);
       case 'bind':
       case 'unbind':
       case 'bindings':
@@ -100,7 +105,7 @@ function unknownCommand(command: string): string {
   return `unknown command "${command}" (${guess ? `did you mean \`gatehouse ${guess}\`?` : 'try `gatehouse --help`'})`;
 }
 
-const WITH_SUBCOMMANDS = new Set(['auth', 'keys', 'users', 'access']);
+const WITH_SUBCOMMANDS = new Set(['auth', 'keys', 'users', 'access', 'mcp']);
 const WORD = /^[a-z][a-z-]*$/;
 
 /** "serve", "auth enable", "auth providers add": the words the person typed before the options. */
@@ -125,6 +130,8 @@ function helpFor(command: string, rest: string[]): string {
       return USERS_HELP;
     case 'access':
       return ACCESS_HELP;
+    case 'mcp':
+      return MCP_HELP;
     case 'bind':
     case 'unbind':
     case 'bindings':

@@ -3,6 +3,7 @@
 import type { AuthMode, SignUpPolicy, StoredState } from './state.js';
 import { parseRules, type AccessRule, type StoredRule } from '../access/rules.js';
 import { isSealed, unseal } from './secrets.js';
+import { resourcesFrom, type McpResource } from '../oauth/resources.js';
 
 export interface LiveSettings {
   mode: AuthMode; // 'off' also when auth is disabled
@@ -12,6 +13,8 @@ export interface LiveSettings {
   publicPaths: string[];
   /** Access rules (architecture.md#access), in order; public paths are not among them (see access/policy.ts). */
   access: AccessRule[];
+  /** MCP resources (SPEC §11), from GATEHOUSE_MCP or the state file; empty: no OAuth anywhere. */
+  mcp: McpResource[];
 }
 
 export function liveSettings(state: StoredState, masterKey: Buffer, env: NodeJS.ProcessEnv): LiveSettings {
@@ -29,6 +32,7 @@ export function liveSettings(state: StoredState, masterKey: Buffer, env: NodeJS.
     allowedDomains: env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(env.GATEHOUSE_ALLOWED_DOMAINS) : state.auth.allowedDomains,
     publicPaths: env.GATEHOUSE_PUBLIC_PATHS ? splitList(env.GATEHOUSE_PUBLIC_PATHS) : state.auth.publicPaths,
     access: rulesFrom(env.GATEHOUSE_ACCESS, state.access),
+    mcp: resourcesFrom(env.GATEHOUSE_MCP, state.mcp),
   };
 }
 

@@ -5,6 +5,7 @@
 import type { StoredState } from './state.js';
 import { accessProblems, splitList } from './settings.js';
 import { isDomainName } from './domains.js';
+import { mcpProblems } from '../oauth/resources.js';
 
 
 /** A public-path pattern: an absolute path, optionally ending in "/*"; no query, fragment or other wildcard. */
@@ -35,6 +36,7 @@ export function checkLiveSettings(state: StoredState | null, env: NodeJS.Process
   const domains = env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(env.GATEHOUSE_ALLOWED_DOMAINS) : (state?.auth.allowedDomains ?? []);
   if (signUp === 'domains' && domains.length === 0) add('sign-up "domains" needs GATEHOUSE_ALLOWED_DOMAINS (e.g. example.com,example.org)');
   problems.push(...accessProblems(env.GATEHOUSE_ACCESS, state?.access).problems);
+  problems.push(...mcpProblems(env.GATEHOUSE_MCP, state?.mcp).problems);
   return problems;
 }
 

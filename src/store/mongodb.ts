@@ -6,7 +6,7 @@ import { MongoClient, type Collection, type Db, type Document, type MongoClientO
 import { randomUUID } from 'node:crypto';
 import { pendingMigrations } from './migrations/index.js';
 import { checkPrefix, counterKey, normalGroups, takePoolSizeFromString } from './rules.js';
-import { StoreError, type ApiKey, type Identity, type OneTimeToken, type Session, type Store, type StoreOptions, type TokenKind, type User } from './types.js';
+import { StoreError, type ApiKey, type Identity, type OAuthClient, type OAuthConsent, type OAuthToken, type OneTimeToken, type Session, type Store, type StoreOptions, type TokenKind, type User } from './types.js';
 
 const UNAVAILABLE = new Set([
   'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoTopologyClosedError',
@@ -36,6 +36,9 @@ type SessionDoc = Omit<Session, 'id'> & { _id: string };
 type TokenDoc = Omit<OneTimeToken, 'hash'> & { _id: string };
 type KeyDoc = Omit<ApiKey, 'id'> & { _id: string };
 type CounterDoc = { _id: string; count: number; resetAt: Date };
+type OAuthClientDoc = Omit<OAuthClient, 'id'> & { _id: string };
+type OAuthTokenDoc = Omit<OAuthToken, 'hash'> & { _id: string };
+type OAuthConsentDoc = OAuthConsent & { _id?: unknown };
 
 // Documents keep the contract's field names, with the record's id (a token's hash) as _id.
 const withId = <T extends { id: string }>({ id, ...rest }: T): Omit<T, 'id'> & { _id: string } => ({ _id: id, ...rest });
@@ -64,6 +67,9 @@ interface Collections {
   tokens: Collection<TokenDoc>;
   keys: Collection<KeyDoc>;
   counters: Collection<CounterDoc>;
+  oauthClients: Collection<OAuthClientDoc>;
+  oauthConsents: Collection<OAuthConsentDoc>;
+  oauthTokens: Collection<OAuthTokenDoc>;
   schema: Collection<{ _id: string; version: number }>;
 }
 
@@ -75,6 +81,9 @@ function collections(db: Db, p: string): Collections {
     tokens: db.collection<TokenDoc>(`${p}tokens`),
     keys: db.collection<KeyDoc>(`${p}api_keys`),
     counters: db.collection<CounterDoc>(`${p}counters`),
+    oauthClients: db.collection<OAuthClientDoc>(`${p}oauth_clients`),
+    oauthConsents: db.collection<OAuthConsentDoc>(`${p}oauth_consents`),
+    oauthTokens: db.collection<OAuthTokenDoc>(`${p}oauth_tokens`),
     schema: db.collection<{ _id: string; version: number }>(`${p}schema`),
   };
 }
@@ -107,13 +116,14 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
     ...sessionOps(c),
     ...tokenOps(c),
     ...keyOps(c),
+    ...oauthOps(c),
     ...counterOps(c),
   };
 }
 
 type Ops<K extends keyof Store> = Pick<Store, K>;
 
-function userOps({ users, identities, sessions, keys, tokens }: Collections): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser' | 'linkIdentity' | 'findIdentity' | 'listIdentities'> {
+function userOps({ users, identities, sessions, keys, tokens, oauthConsents, oauthTokens }: Collections): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser' | 'linkIdentity' | 'findIdentity' | 'listIdentities'> {
   return {
     createUser: (input, now) =>
       wrap(async () => {
@@ -132,7 +142,8 @@ function userOps({ users, identities, sessions, keys, tokens }: Collections): Op
       }),
     deleteUser: (id) =>
       wrap(async () => {
-        await Promise.all([sessions.deleteMany({ userId: id }), identities.deleteMany({ userId: id }), keys.deleteMany({ userId: id }), tokens.deleteMany({ userId: id })]);
+        await Promise.all([sessions.deleteMany({ userId: id }), identities.deleteMany({ userId: id }), keys.deleteMany({ userId: id }), tokens.deleteMany({ userId: id }),
+          oauthConsents.deleteMany({ userId: id }), oauthTokens.deleteMany({ userId: id })]);
         return (await users.deleteOne({ _id: id })).deletedCount === 1;
       }),
     listUsers: ({ limit, offset }) => wrap(async () => (await users.find().sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray()).map(toUser)),
@@ -181,6 +192,71 @@ function keyOps({ keys }: Collections): Ops<'createApiKey' | 'findApiKeyByHash' 
     listApiKeys: (userId) => wrap(async () => (await keys.find(userId ? { userId } : {}).sort({ createdAt: 1, _id: 1 }).toArray()).map(toKey)),
     revokeApiKey: (id) => wrap(async () => (await keys.updateOne({ _id: id, revoked: false }, { $set: { revoked: true } })).modifiedCount === 1),
     touchApiKey: (id, at) => wrap(async () => void (await keys.updateOne({ _id: id }, { $set: { lastUsedAt: at } }))),
+  };
+}
+
+const toOAuthClient = ({ _id, ...rest }: OAuthClientDoc): OAuthClient => ({ id: _id, ...rest });
+const toOAuthToken = ({ _id, ...rest }: OAuthTokenDoc): OAuthToken => ({ hash: _id, ...rest });
+const toOAuthConsent = (d: OAuthConsentDoc): OAuthConsent => ({ userId: d.userId, clientId: d.clientId, resource: d.resource, scopes: d.scopes, createdAt: d.createdAt });
+
+// No foreign keys: deleting a client takes its consents and tokens by hand (tokens first, so a
+// half-done delete never leaves tokens of a client that is gone).
+function oauthOps({ oauthClients: clients, oauthConsents: consents, oauthTokens: tokens }: Collections): Ops<
+  'createOAuthClient' | 'updateOAuthClient' | 'findOAuthClient' | 'listOAuthClients' | 'touchOAuthClient' | 'deleteOAuthClient' | 'deleteUnusedOAuthClients'
+  | 'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant'
+  | 'createOAuthToken' | 'findOAuthToken' | 'consumeOAuthCode' | 'useOAuthRefreshToken' | 'deleteOAuthFamily' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens'
+> {
+  const dropClient = async (id: string) => {
+    await tokens.deleteMany({ clientId: id });
+    await consents.deleteMany({ clientId: id });
+    return (await clients.deleteOne({ _id: id })).deletedCount === 1;
+  };
+  return {
+    createOAuthClient: (c) => wrap(async () => void (await clients.insertOne(withId(c)))),
+    updateOAuthClient: (id, c) => wrap(async () => (await clients.updateOne({ _id: id }, { $set: { name: c.name, redirectUris: c.redirectUris, cachedUntil: c.cachedUntil } })).matchedCount === 1),
+    findOAuthClient: (id) => wrap(async () => ((d) => (d ? toOAuthClient(d) : null))(await clients.findOne({ _id: id }))),
+    listOAuthClients: () => wrap(async () => (await clients.find().sort({ createdAt: 1, _id: 1 }).toArray()).map(toOAuthClient)),
+    touchOAuthClient: (id, at) => wrap(async () => void (await clients.updateOne({ _id: id }, { $set: { lastUsedAt: at } }))),
+    deleteOAuthClient: (id) => wrap(() => dropClient(id)),
+    deleteUnusedOAuthClients: (before) =>
+      wrap(async () => {
+        const stale = await clients.find({ kind: 'dcr', lastUsedAt: null, createdAt: { $lt: before } }).project<{ _id: string }>({ _id: 1 }).toArray();
+        let n = 0;
+        for (const { _id } of stale) if (await dropClient(_id)) n++;
+        return n;
+      }),
+
+    saveOAuthConsent: (c) =>
+      wrap(async () => void (await consents.replaceOne({ userId: c.userId, clientId: c.clientId, resource: c.resource }, { ...c }, { upsert: true }).catch((err: { code?: number }) => {
+        if (err.code !== 11000) throw err; // a concurrent twin's upsert won: the same consent
+      }))),
+    findOAuthConsent: (userId, clientId, resource) => wrap(async () => ((d) => (d ? toOAuthConsent(d) : null))(await consents.findOne({ userId, clientId, resource }))),
+    listOAuthConsents: (userId) =>
+      wrap(async () => (await consents.find(userId ? { userId } : {}).sort({ createdAt: 1, userId: 1, clientId: 1, resource: 1 }).toArray()).map(toOAuthConsent)),
+    revokeOAuthGrant: (userId, clientId) =>
+      wrap(async () => {
+        await consents.deleteMany({ userId, clientId });
+        return (await tokens.deleteMany({ userId, clientId, kind: { $ne: 'code' } })).deletedCount;
+      }),
+
+    createOAuthToken: (t) => wrap(async () => void (await tokens.insertOne((({ hash, ...rest }) => ({ _id: hash, ...rest }))(t)))),
+    findOAuthToken: (hash, kind, now) => wrap(async () => ((d) => (d ? toOAuthToken(d) : null))(await tokens.findOne({ _id: hash, kind, expiresAt: { $gt: now } }))),
+    consumeOAuthCode: (hash, now) =>
+      wrap(async () => {
+        const d = await tokens.findOneAndDelete({ _id: hash, kind: 'code' });
+        return !d || d.expiresAt.getTime() <= now.getTime() ? null : toOAuthToken(d);
+      }),
+    useOAuthRefreshToken: (hash, now) =>
+      wrap(async () => {
+        // The conditional update is the referee: only one caller moves usedAt from null.
+        const won = await tokens.updateOne({ _id: hash, kind: 'refresh', usedAt: null, expiresAt: { $gt: now } }, { $set: { usedAt: now } });
+        const d = await tokens.findOne({ _id: hash, kind: 'refresh', expiresAt: { $gt: now } });
+        return d ? { token: toOAuthToken(d), first: won.modifiedCount === 1 } : null;
+      }),
+    deleteOAuthFamily: (family) => wrap(async () => (await tokens.deleteMany({ family })).deletedCount),
+    listOAuthTokens: (userId) =>
+      wrap(async () => (await tokens.find(userId ? { userId, kind: { $ne: 'code' } } : { kind: { $ne: 'code' } }).sort({ createdAt: 1, _id: 1 }).toArray()).map(toOAuthToken)),
+    deleteExpiredOAuthTokens: (now) => wrap(async () => (await tokens.deleteMany({ expiresAt: { $lte: now } })).deletedCount),
   };
 }
 

@@ -1,7 +1,7 @@
 // Row mapping shared by the SQL backends (SQLite, PostgreSQL, MySQL). Dates are epoch milliseconds
 // (BIGINT / INTEGER), which round-trip exactly on every dialect; drivers may hand them back as strings.
 // The rules that hold for MongoDB too (prefix, pool size, counter keys) are in rules.ts.
-import type { ApiKey, CounterState, Identity, OneTimeToken, Session, TokenKind, User } from './types.js';
+import type { ApiKey, CounterState, Identity, OAuthClient, OAuthConsent, OAuthToken, OAuthTokenKind, OneTimeToken, Session, TokenKind, User } from './types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -66,6 +66,39 @@ export const toApiKey = (r: Row): ApiKey => ({
   expiresAt: dateOrNull(r.expires_at),
   lastUsedAt: dateOrNull(r.last_used_at),
   revoked: bool(r.revoked),
+});
+
+export const toOAuthClient = (r: Row): OAuthClient => ({
+  id: String(r.id),
+  kind: r.kind === 'cimd' ? 'cimd' : 'dcr',
+  name: String(r.name),
+  redirectUris: JSON.parse(String(r.redirect_uris)) as string[],
+  createdAt: date(r.created_at),
+  lastUsedAt: dateOrNull(r.last_used_at),
+  cachedUntil: dateOrNull(r.cached_until),
+});
+
+export const toOAuthToken = (r: Row): OAuthToken => ({
+  hash: String(r.hash),
+  kind: String(r.kind) as OAuthTokenKind,
+  family: String(r.family),
+  clientId: String(r.client_id),
+  userId: String(r.user_id),
+  resource: String(r.resource),
+  scopes: String(r.scopes),
+  redirectUri: strOrNull(r.redirect_uri),
+  codeChallenge: strOrNull(r.code_challenge),
+  createdAt: date(r.created_at),
+  expiresAt: date(r.expires_at),
+  usedAt: dateOrNull(r.used_at),
+});
+
+export const toOAuthConsent = (r: Row): OAuthConsent => ({
+  userId: String(r.user_id),
+  clientId: String(r.client_id),
+  resource: String(r.resource),
+  scopes: String(r.scopes),
+  createdAt: date(r.created_at),
 });
 
 /** Columns a UserPatch may change, with their SQL names. */

@@ -79,6 +79,50 @@ export interface ApiKey {
   revoked: boolean;
 }
 
+/** An OAuth client (SPEC §11): registered by DCR (RFC 7591), or a Client ID Metadata Document cached
+ *  under its URL. Public clients only: no secret is issued, PKCE is what binds a code to its client. */
+export interface OAuthClient {
+  id: string; // DCR: random; CIMD: the document's https URL
+  kind: 'dcr' | 'cimd';
+  name: string;
+  redirectUris: string[];
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  /** CIMD: the cached document is fresh until then; DCR: null. */
+  cachedUntil: Date | null;
+}
+
+export type OAuthTokenKind = 'code' | 'access' | 'refresh';
+
+/**
+ * An authorization code, access token or refresh token. `hash` is SHA-256 hex of the secret. One
+ * grant's tokens share a `family`: a replayed refresh token ends them all. `redirectUri` and
+ * `codeChallenge` only on codes; `usedAt` only on refresh tokens once rotated.
+ */
+export interface OAuthToken {
+  hash: string;
+  kind: OAuthTokenKind;
+  family: string;
+  clientId: string;
+  userId: string;
+  resource: string;
+  scopes: string; // space-separated
+  redirectUri: string | null;
+  codeChallenge: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
+}
+
+/** A user's consent for a client on a resource, with the scopes it covered. */
+export interface OAuthConsent {
+  userId: string;
+  clientId: string;
+  resource: string;
+  scopes: string;
+  createdAt: Date;
+}
+
 export interface CounterState {
   count: number; // hits in the current window, including this one
   resetAt: Date; // when the window ends
@@ -142,6 +186,41 @@ export interface Store {
   listApiKeys(userId?: string): Promise<ApiKey[]>;
   revokeApiKey(id: string): Promise<boolean>;
   touchApiKey(id: string, lastUsedAt: Date): Promise<void>;
+
+  // OAuth (SPEC §11). createOAuthClient: DUPLICATE when the id exists. deleteOAuthClient takes the
+  // client's tokens and consents with it.
+  createOAuthClient(client: OAuthClient): Promise<void>;
+  /** Replaces a cached client's name, redirect URIs and freshness (CIMD re-fetch); false when unknown. */
+  updateOAuthClient(id: string, patch: Pick<OAuthClient, 'name' | 'redirectUris' | 'cachedUntil'>): Promise<boolean>;
+  findOAuthClient(id: string): Promise<OAuthClient | null>;
+  listOAuthClients(): Promise<OAuthClient[]>; // oldest first
+  touchOAuthClient(id: string, at: Date): Promise<void>;
+  deleteOAuthClient(id: string): Promise<boolean>;
+  /** Removes DCR clients never used since registering before `neverUsedBefore`; returns how many. */
+  deleteUnusedOAuthClients(neverUsedBefore: Date): Promise<number>;
+
+  /** Remembers (replacing) the consent for (userId, clientId, resource). */
+  saveOAuthConsent(consent: OAuthConsent): Promise<void>;
+  findOAuthConsent(userId: string, clientId: string, resource: string): Promise<OAuthConsent | null>;
+  listOAuthConsents(userId?: string): Promise<OAuthConsent[]>; // oldest first
+  /** Forgets the user's consents for a client and ends every token of theirs for it; returns how many tokens ended. */
+  revokeOAuthGrant(userId: string, clientId: string): Promise<number>;
+
+  createOAuthToken(token: OAuthToken): Promise<void>;
+  /** A live token of `kind` (unexpired; a used refresh token is still returned, with usedAt set). */
+  findOAuthToken(hash: string, kind: OAuthTokenKind, now: Date): Promise<OAuthToken | null>;
+  /** Deletes and returns a code in one atomic step: of N concurrent callers exactly one gets it (null when expired). */
+  consumeOAuthCode(hash: string, now: Date): Promise<OAuthToken | null>;
+  /**
+   * Marks a live refresh token used, atomically: `first` is true for exactly one of N concurrent
+   * callers; a later (replayed) use gets the token with `first` false. Null when unknown or expired.
+   */
+  useOAuthRefreshToken(hash: string, now: Date): Promise<{ token: OAuthToken; first: boolean } | null>;
+  /** Ends every code and token of a family; returns how many. */
+  deleteOAuthFamily(family: string): Promise<number>;
+  /** Tokens (not codes) of a user, or of everyone, for listings. */
+  listOAuthTokens(userId?: string): Promise<OAuthToken[]>;
+  deleteExpiredOAuthTokens(now: Date): Promise<number>;
 
   // Fixed-window counters for rate limits and lockout, shared by every replica on the same store.
   // hit() increments atomically: N concurrent hits on one key yield counts 1..N.

@@ -9,6 +9,7 @@ import type { IndexDescription } from 'mongodb';
 import { StoreError } from '../types.js';
 import { v0001 } from './v0001.js';
 import { v0002 } from './v0002.js';
+import { oauth } from './oauth.js';
 
 export type SqlDialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -28,7 +29,7 @@ export interface Migration {
   mongodb: MongoIndexStep[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [v0001, v0002];
+export const MIGRATIONS: readonly Migration[] = [v0001, v0002, oauth];
 
 /** The schema version this Gatehouse writes. */
 export const LATEST_VERSION = MIGRATIONS.length;
