@@ -22,7 +22,13 @@ export type AuditEvent =
   | 'csrf.refused'
   | 'access.denied'
   | 'api-key.used'
-  | 'api-key.refused';
+  | 'api-key.refused'
+  | 'oauth.client-registered'
+  | 'oauth.consent'
+  | 'oauth.denied'
+  | 'oauth.token-issued'
+  | 'oauth.refresh-reused'
+  | 'oauth.revoked';
 
 export interface AuditLog {
   record(event: AuditEvent, fields: { userId?: string | null; email?: string | null; ip?: string | null; userAgent?: string | null; detail?: string }): void;

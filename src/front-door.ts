@@ -73,6 +73,7 @@ export function buildGate({ opts, services, live, forwarder, timeouts, listening
     linkOrigin: () => opts.publicUrl?.origin ?? listeningOrigin(),
     signer,
     now,
+    oauthDcr: opts.env.GATEHOUSE_OAUTH_DCR !== 'off',
   });
   return createGate({
     ...services,

@@ -12,6 +12,7 @@ import { createApiKeyService, type ApiKeyService } from './session/api-keys.js';
 import { cookieNames, type CookieNames } from './session/cookies.js';
 import { createSessionService, type SessionService } from './session/sessions.js';
 import type { Store } from './store/types.js';
+import { createOAuthTokenService, type OAuthTokenService } from './oauth/tokens.js';
 import type { Renderer } from './render.js';
 import { VIEWS_DIR } from './views-dir.js';
 
@@ -26,6 +27,7 @@ export interface Services {
   trusted: TrustedProxies;
   renderer: Renderer;
   cookies: CookieNames;
+  oauthTokens: OAuthTokenService;
 }
 
 export function buildServices(opts: ServeOptions, store: Store, settings: SettingsSource, now: () => number): Services {
@@ -45,6 +47,7 @@ export function buildServices(opts: ServeOptions, store: Store, settings: Settin
     trusted: parseTrustedProxies(opts.trustedProxies),
     renderer: createRenderer(VIEWS_DIR),
     cookies: cookieNames(opts.publicUrl?.protocol === 'https:'),
+    oauthTokens: createOAuthTokenService(store, { now }),
   };
 }
 

@@ -215,6 +215,6 @@ export function describeRule(rule: AccessRule): string {
 }
 
 /** The subject of a principal (a signed-in user, or an API key acting for one). */
-export function subjectOf(p: { email: string; role: string; provider: string; groups: readonly string[] }): Subject {
-  return { email: p.email, role: p.role, provider: p.provider, groups: p.groups };
+export function subjectOf(p: { email: string; role: string; provider: string; groups: readonly string[]; scopes?: readonly string[] }): Subject {
+  return { email: p.email, role: p.role, provider: p.provider, groups: p.groups, ...(p.scopes ? { scopes: p.scopes } : {}) };
 }

@@ -19,6 +19,7 @@ import type { AuditLog } from '../audit.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { ProviderEntry } from '../oidc/providers.js';
 import type { Renderer } from '../render.js';
+import type { OAuthTokenService } from '../oauth/tokens.js';
 
 export interface AuthDeps {
   store: Store;
@@ -48,6 +49,10 @@ export interface AuthDeps {
   log?: (line: string) => void;
   /** Signs X-Forwarded-Assertion for /auth/check and publishes the JWKS; null when turned off. */
   signer?: IdentitySigner | null;
+  /** OAuth for MCP resources (SPEC §11); the routes answer only while a resource is configured. */
+  oauthTokens?: OAuthTokenService;
+  /** Dynamic Client Registration (RFC 7591) allowed; GATEHOUSE_OAUTH_DCR=off refuses it. */
+  oauthDcr?: boolean;
 }
 
 /** AuthDeps with its defaults filled in by createAuthApp: what the route modules are given. */

@@ -18,6 +18,7 @@ import { mountPasswordReset } from './reset.js';
 import { mountSocialLogin } from '../oidc/routes.js';
 import { mountAdmin } from './admin.js';
 import { mountAliases } from './aliases.js';
+import { mountOAuth } from '../oauth/routes.js';
 
 const MAX_FORM_BYTES = 64 * 1024;
 
@@ -43,6 +44,7 @@ export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   mountPasswordReset(app, deps);
   mountSocialLogin(app, deps);
   mountAdmin(app, deps);
+  mountOAuth(app, deps); // SPEC §11: answers only while an MCP resource is configured
   mountAliases(app, deps.prefix); // last: an alias never shadows a real route
 
   app.notFound(notFound);

@@ -177,6 +177,21 @@ export interface AdminView {
   notice: string | null;
 }
 
+/** The OAuth consent page (SPEC §11): who asks, where the answer goes, for what. */
+export interface OAuthConsentView {
+  csrf: string;
+  user: Principal;
+  clientName: string;
+  /** The client named itself (DCR): the page says so. */
+  unverified: boolean;
+  redirectHost: string;
+  resourceName: string;
+  resourceUrl: string;
+  scopes: string[];
+  /** The authorization request, carried through the form unchanged. */
+  params: Array<{ name: string; value: string }>;
+}
+
 /** Every page template and its data. */
 export interface Views {
   'sign-in': SignInView;
@@ -190,4 +205,5 @@ export interface Views {
   account: AccountView;
   'admin-confirm': AdminConfirmView;
   admin: AdminView;
+  'oauth-consent': OAuthConsentView;
 }

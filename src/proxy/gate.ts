@@ -19,6 +19,9 @@ import type { Principal } from '../session/sessions.js';
 import type { IdentitySigner } from '../access/identity-signer.js';
 import { createHostPolicy, type HostPolicy } from './hosts.js';
 import { createTunnelWatch } from './tunnels.js';
+import { bearerOAuthToken, looksLikeOAuthBearer, type OAuthTokenService, type ResolvedToken } from '../oauth/tokens.js';
+import { resourceFor, resourceUrl, type McpResource } from '../oauth/resources.js';
+import { bearerChallenge, isDiscoveryPath, WELL_KNOWN } from '../oauth/metadata.js';
 
 export interface GateDeps {
   prefix: string;
@@ -47,6 +50,8 @@ export interface GateDeps {
   onStoreError(err: unknown): void;
   /** A request for a host that is not ours was refused or redirected (for the log). */
   onMisdirected?(host: string): void;
+  /** OAuth access tokens for MCP resources (SPEC §11); used only while a resource is configured. */
+  oauthTokens?: OAuthTokenService;
 }
 
 export interface Gate {
@@ -187,7 +192,55 @@ export function createGate(deps: GateDeps): Gate {
     if ((method === 'GET' || method === 'HEAD') && accept.includes('text/html')) {
       return answer(req, res, 302, { location: `${prefix}/sign-in?return_to=${encodeURIComponent(req.url ?? '/')}` });
     }
-    answer(req, res, 401, { 'content-type': 'application/json', 'www-authenticate': 'Cookie realm="gatehouse"' }, UNAUTHENTICATED);
+    // Under an MCP resource the challenge is OAuth's: a client discovers everything from it (SPEC §11).
+    const r = resourceOf(req);
+    const challenge = r ? bearerChallenge(originOf(req), r) : 'Cookie realm="gatehouse"';
+    answer(req, res, 401, { 'content-type': 'application/json', 'www-authenticate': challenge }, UNAUTHENTICATED);
+  }
+
+  // --- OAuth for MCP resources (SPEC §11). Nothing below runs while no resource is configured. ---
+
+  /** The public origin resource indicators are made of (as the /auth app computes it). */
+  function originOf(req: IncomingMessage): string {
+    return deps.publicUrl ? deps.publicUrl.origin : `http://${req.headers.host ?? 'localhost'}`;
+  }
+
+  function resourceOf(req: IncomingMessage): McpResource | undefined {
+    const mcp = deps.settings.current().mcp;
+    if (!mcp.length) return undefined;
+    const path = normalisedPath(req.url ?? '/');
+    return path === null ? undefined : resourceFor(mcp, path);
+  }
+
+  function refuseToken(req: IncomingMessage, res: ServerResponse, r: McpResource | undefined) {
+    const challenge = r ? bearerChallenge(originOf(req), r, 'invalid_token') : 'Bearer error="invalid_token"';
+    answer(req, res, 401, { 'content-type': 'application/json', 'www-authenticate': challenge }, JSON.stringify({ error: 'invalid_token' }));
+  }
+
+  /** A request with an OAuth bearer token: it opens only its own resource's path, and the app never sees it. */
+  function withToken(req: IncomingMessage, res: ServerResponse, tokens: OAuthTokenService) {
+    const path = normalisedPath(req.url ?? '/');
+    if (path === null) return answer(req, res, 400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, 'ambiguous path\n');
+    const r = resourceFor(deps.settings.current().mcp, path);
+    const token = bearerOAuthToken(req.headers.authorization);
+    if (!r || !token) return refuseToken(req, res, r);
+    const admitToken = (t: ResolvedToken | null) => (t && t.resource === resourceUrl(originOf(req), r) ? admit(req, res, t.session) : refuseToken(req, res, r));
+    const cached = tokens.peek(token);
+    if (cached) return admitToken(cached);
+    tokens.resolve(token).then(admitToken, (err) => unavailable(req, res, err));
+  }
+
+  /** Discovery documents and bearer tokens, while MCP resources exist; true when the request was taken. */
+  function oauthRoute(req: IncomingMessage, res: ServerResponse, url: string): boolean {
+    const tokens = deps.oauthTokens;
+    if (!tokens || !deps.settings.current().mcp.length) return false;
+    if (url.startsWith(WELL_KNOWN) && isDiscoveryPath(pathOf(url))) {
+      void deps.authApp(req, res);
+      return true;
+    }
+    if (!looksLikeOAuthBearer(req.headers.authorization)) return false;
+    withToken(req, res, tokens);
+    return true;
   }
 
   function unavailable(req: IncomingMessage, res: ServerResponse, err: unknown) {
@@ -277,6 +330,7 @@ export function createGate(deps: GateDeps): Gate {
     // Auth off means off: no identity reaches the app, even from a browser that still holds a session,
     // so an app can never mistake a pass-through for a sign-in.
     if (deps.settings.current().mode === 'off') return forward(req, res, null);
+    if (oauthRoute(req, res, url)) return;
     const cookie = readCookie(req.headers.cookie, deps.cookies.session);
     if (cookie) {
       const cached = deps.sessions.peek(cookie);

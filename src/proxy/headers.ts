@@ -70,12 +70,14 @@ export function identityHeaders(p: Principal): string[] {
     'x-forwarded-role', p.role,
     // Absent when none (architecture.md#access); sorted and comma-separated, the names cannot contain a comma.
     ...(p.groups.length ? ['x-forwarded-groups', p.groups.join(',')] : []),
+    // OAuth tokens (SPEC §11): which client acts for the user; its name is the client's own words.
+    ...(p.client !== undefined ? ['x-forwarded-client', encodeHeaderValue(p.client)] : []),
   ];
 }
 
 /** An Authorization header that carries one of Gatehouse's own credentials (never forwarded). */
 export function isGatehouseCredential(authorization: string): boolean {
-  return /^bearer\s+ghk_/i.test(authorization);
+  return /^bearer\s+gh[kor]_/i.test(authorization); // API keys, OAuth access and refresh tokens
 }
 
 const enum Rule {

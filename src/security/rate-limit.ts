@@ -4,7 +4,7 @@
 import { isIPv6 } from 'node:net';
 import type { Store } from '../store/types.js';
 
-export type LimitKind = 'sign-in' | 'sign-up' | 'forgot' | 'reset' | 'verify-resend' | 'api-key';
+export type LimitKind = 'sign-in' | 'sign-up' | 'forgot' | 'reset' | 'verify-resend' | 'api-key' | 'oauth-register';
 
 export interface Rule {
   limit: number;
@@ -26,6 +26,7 @@ export const DEFAULT_LIMITS: LimitRules = {
     reset: { limit: 20, windowMs: 60 * MIN },
     'verify-resend': { limit: 10, windowMs: 60 * MIN },
     'api-key': { limit: 30, windowMs: MIN }, // failed key checks only
+    'oauth-register': { limit: 20, windowMs: 60 * MIN }, // MCP client registrations (RFC 7591)
   },
   perAccount: {
     forgot: { limit: 3, windowMs: 60 * MIN },

@@ -16,6 +16,10 @@ export interface Principal {
   role: Role;
   emailVerified: boolean;
   groups: readonly string[];
+  /** OAuth tokens only (SPEC §11): the client's name, sent as X-Forwarded-Client. */
+  client?: string;
+  /** OAuth tokens only: the scopes granted, matched by `scope:` access rules. */
+  scopes?: readonly string[];
 }
 
 export interface ResolvedSession {

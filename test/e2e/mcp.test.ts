@@ -1,0 +1,360 @@
+// OAuth 2.1 for MCP servers behind Gatehouse (SPEC §11), end to end with the official MCP SDK: its
+// client discovers everything from the 401, registers (DCR), is sent to authorize; a signed-in user
+// approves on the consent page; the code comes back through finishAuth, and a tool call reaches the
+// MCP server with the user's identity and without the token. Then the attacks, each refused with the
+// app seeing nothing.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { csrfFrom, TestClient } from '../support/client.js';
+import { MemoryOAuthProvider, startMcpApp, type McpApp } from '../support/mcp.js';
+
+const MCP = JSON.stringify([{ path: '/mcp', name: 'Test tools', scopes: ['tools', 'read'] }, { path: '/other-mcp' }]);
+let app: McpApp;
+let gh: TestGatehouse;
+let browser: TestClient; // a signed-in user's cookie jar
+
+before(async () => {
+  app = await startMcpApp();
+  gh = await startTestGatehouse({ upstream: app.url, env: { GATEHOUSE_MCP: MCP } });
+  browser = new TestClient(gh.url);
+  await browser.signUp('agent-owner@example.com', 'a long enough password', 'Ada Agent');
+});
+after(async () => {
+  await gh?.stop();
+  await app?.close();
+});
+
+const json = async (path: string, init: RequestInit = {}) => {
+  const r = await fetch(gh.url + path, init);
+  return { status: r.status, headers: r.headers, body: r.status === 204 ? null : await r.json().catch(() => null) };
+};
+const form = (body: Record<string, string>): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });
+
+/** Follows the SDK's authorization URL as the signed-in browser: consent page, Allow, the redirect back. */
+async function approve(authorizationUrl: URL | string, decision = 'allow'): Promise<URL> {
+  const u = new URL(authorizationUrl);
+  const consent = await browser.get(u.pathname + u.search);
+  if (consent.status === 302) return new URL(String(consent.headers.location)); // consent remembered
+  assert.equal(consent.status, 200, consent.text.slice(0, 300));
+  const fields: Record<string, string> = { csrf: csrfFrom(consent.text), decision };
+  for (const m of consent.text.matchAll(/<input type="hidden" name="([a-z_]+)" value="([^"]*)">/g)) if (m[1] !== 'csrf') fields[m[1]!] = unescapeHtml(m[2]!);
+  const answer = await browser.post('/auth/oauth/authorize', fields);
+  assert.equal(answer.status, 303, answer.text.slice(0, 300));
+  return new URL(String(answer.headers.location));
+}
+
+const unescapeHtml = (s: string) => s.replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+
+async function connect(provider: MemoryOAuthProvider): Promise<Client> {
+  const client = new Client({ name: 'test-agent', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${gh.url}/mcp`), { authProvider: provider }));
+  return client;
+}
+
+describe('MCP client through the official SDK', () => {
+  it('discovers from the 401, registers, is approved, and its tool call carries the user, never the token', async () => {
+    const provider = new MemoryOAuthProvider();
+    const transport = new StreamableHTTPClientTransport(new URL(`${gh.url}/mcp`), { authProvider: provider });
+    await assert.rejects(new Client({ name: 'test-agent', version: '1.0.0' }).connect(transport), UnauthorizedError);
+    assert.ok(provider.authorizationUrl, 'the SDK was sent to authorize');
+    assert.match(String(provider.info?.client_id), /^ghc_/, 'registered by DCR');
+    const url = provider.authorizationUrl!;
+    assert.equal(url.origin + url.pathname, `${gh.url}/auth/oauth/authorize`);
+    assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+    assert.equal(url.searchParams.get('resource'), `${gh.url}/mcp`);
+
+    const back = await approve(url);
+    assert.equal(back.origin + back.pathname, provider.redirectUrl);
+    assert.equal(back.searchParams.get('state'), provider.expectedState, 'state round-trips');
+    assert.equal(back.searchParams.get('iss'), `${gh.url}/auth`, 'RFC 9207 iss');
+    await transport.finishAuth(back.searchParams.get('code')!);
+    assert.match(provider.saved!.access_token, /^gho_/);
+    assert.equal(provider.saved!.scope, 'tools read');
+
+    const client = await connect(provider);
+    const result = await client.callTool({ name: 'whoami', arguments: {} });
+    const seen = JSON.parse((result.content as Array<{ text: string }>)[0]!.text);
+    const user = (await gh.store.findUserByEmail('agent-owner@example.com'))!;
+    assert.deepEqual(seen, { user: user.id, email: 'agent-owner@example.com', provider: 'oauth', client: 'Test Agent', assertion: true, authorization: null });
+    assert.ok(app.seen.every((h) => !String(h.authorization ?? '').includes(provider.saved!.access_token)), 'the app never saw the token');
+    await client.close();
+    assert.ok(gh.auditLines.some((l) => l.includes('"oauth.consent"')) && gh.auditLines.some((l) => l.includes('"oauth.token-issued"')));
+  });
+});
+
+// --- The protocol by hand: each refusal tried, and what the app saw checked. ---
+
+const REDIRECT = 'http://127.0.0.1:5000/cb';
+
+async function register(body: Record<string, unknown> = { client_name: 'Raw Client', redirect_uris: [REDIRECT] }) {
+  return json('/auth/oauth/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+function pkce() {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+function authorizePath(params: Record<string, string | undefined>): string {
+  const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
+  return `/auth/oauth/authorize?${q}`;
+}
+
+interface Flow {
+  clientId: string;
+  verifier: string;
+  code: string;
+}
+
+/** A registered client, approved by the user, with a fresh code. */
+async function flow(extra: Record<string, string | undefined> = {}): Promise<Flow> {
+  const clientId = (await register()).body.client_id as string;
+  const { verifier, challenge } = pkce();
+  const back = await approve(gh.url + authorizePath({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', resource: `${gh.url}/mcp`, state: 's1', scope: 'tools', ...extra }));
+  const code = back.searchParams.get('code');
+  assert.ok(code, back.toString());
+  return { clientId, verifier, code };
+}
+
+const exchange = (f: Flow, extra: Record<string, string> = {}) =>
+  json('/auth/oauth/token', form({ grant_type: 'authorization_code', code: f.code, client_id: f.clientId, code_verifier: f.verifier, redirect_uri: REDIRECT, ...extra }));
+const refresh = (clientId: string, token: string) => json('/auth/oauth/token', form({ grant_type: 'refresh_token', refresh_token: token, client_id: clientId }));
+const callMcp = (token: string, path = '/mcp') =>
+  fetch(gh.url + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+
+/** The redirect an authorization request with a signed-in user answers with (an error, here). */
+async function authorizeError(params: Record<string, string | undefined>): Promise<URL> {
+  const r = await browser.get(authorizePath(params));
+  assert.equal(r.status, 302, r.text.slice(0, 200));
+  return new URL(String(r.headers.location));
+}
+
+describe('discovery', () => {
+  it('answers a request without a session or token with a Bearer challenge naming the metadata, and the app sees nothing', async () => {
+    const before = app.seen.length;
+    const r = await fetch(`${gh.url}/mcp`, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(r.status, 401);
+    assert.equal(r.headers.get('www-authenticate'), `Bearer resource_metadata="${gh.url}/.well-known/oauth-protected-resource/mcp", scope="tools read"`);
+    const prm = await json('/.well-known/oauth-protected-resource/mcp');
+    assert.deepEqual(prm.body, { resource: `${gh.url}/mcp`, authorization_servers: [`${gh.url}/auth`], bearer_methods_supported: ['header'], resource_name: 'Test tools', scopes_supported: ['tools', 'read'] });
+    for (const path of ['/.well-known/oauth-authorization-server/auth', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration/auth', '/auth/.well-known/openid-configuration']) {
+      const asm = await json(path);
+      assert.equal(asm.status, 200, path);
+      assert.equal(asm.body.issuer, `${gh.url}/auth`);
+      assert.deepEqual(asm.body.code_challenge_methods_supported, ['S256']);
+      assert.deepEqual(asm.body.response_types_supported, ['code']);
+      assert.equal(asm.body.registration_endpoint, `${gh.url}/auth/oauth/register`);
+      assert.equal(asm.body.revocation_endpoint, `${gh.url}/auth/oauth/revoke`);
+    }
+    assert.equal((await json('/.well-known/oauth-protected-resource/nothing-here')).status, 404);
+    assert.equal(app.seen.length, before);
+  });
+
+  it('keeps a browser with a session working on the MCP path, and leaves other paths as they were', async () => {
+    const r = await browser.send('POST', '/mcp', { headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+    assert.equal(r.status, 200, r.text);
+    const signedOut = await fetch(`${gh.url}/plain`, { headers: { accept: 'application/json' } });
+    assert.equal(signedOut.status, 401);
+    assert.equal(signedOut.headers.get('www-authenticate'), 'Cookie realm="gatehouse"');
+  });
+});
+
+describe('authorization endpoint refusals', () => {
+  let clientId: string;
+  const base = () => ({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, code_challenge: pkce().challenge, code_challenge_method: 'S256', resource: `${gh.url}/mcp`, state: 'keep-me' });
+  before(async () => {
+    clientId = (await register()).body.client_id as string;
+  });
+
+  it('refuses a missing or plain PKCE challenge', async () => {
+    for (const params of [{ ...base(), code_challenge: undefined }, { ...base(), code_challenge_method: 'plain' }, { ...base(), code_challenge_method: undefined }]) {
+      const back = await authorizeError(params);
+      assert.equal(back.searchParams.get('error'), 'invalid_request');
+      assert.match(back.searchParams.get('error_description')!, /S256|code_challenge/);
+      assert.equal(back.searchParams.get('state'), 'keep-me');
+      assert.equal(back.searchParams.get('code'), null);
+    }
+  });
+
+  it('refuses a missing resource, and one that is not ours', async () => {
+    for (const resource of [undefined, 'https://evil.example/mcp', `${gh.url}/plain`, `${gh.url}/mcp/`]) {
+      const back = await authorizeError({ ...base(), resource });
+      assert.equal(back.searchParams.get('error'), 'invalid_target', String(resource));
+    }
+  });
+
+  it('refuses response types other than code', async () => {
+    assert.equal((await authorizeError({ ...base(), response_type: 'token' })).searchParams.get('error'), 'unsupported_response_type');
+  });
+
+  it('never redirects to an unregistered redirect URI, or for an unknown client: a page says so', async () => {
+    for (const params of [{ ...base(), redirect_uri: 'https://evil.example/cb' }, { ...base(), redirect_uri: 'http://127.0.0.1:5000/cb/../evil' }, { ...base(), client_id: 'ghc_unknown' }]) {
+      const r = await browser.get(authorizePath(params));
+      assert.equal(r.status, 400);
+      assert.equal(r.headers.location, undefined);
+      assert.match(r.text, /<h1[^>]*>This sign-in link does not work<\/h1>/);
+    }
+    // A loopback redirect URI may change its port (RFC 8252 §7.3), nothing else.
+    const other = new URL(await approve(gh.url + authorizePath({ ...base(), redirect_uri: 'http://127.0.0.1:6123/cb' })));
+    assert.equal(other.port, '6123');
+    assert.ok(other.searchParams.get('code'));
+  });
+
+  it('sends a signed-out user to sign in first and back to the request', async () => {
+    const r = await new TestClient(gh.url).get(authorizePath(base()));
+    assert.equal(r.status, 302);
+    const to = new URL(String(r.headers.location), gh.url);
+    assert.equal(to.pathname, '/auth/sign-in');
+    assert.match(to.searchParams.get('return_to')!, /^\/auth\/oauth\/authorize\?/);
+  });
+
+  it('returns access_denied when the user denies, and issues no code', async () => {
+    const fresh = (await register({ client_name: 'Denied one', redirect_uris: [REDIRECT] })).body.client_id as string;
+    const back = await approve(gh.url + authorizePath({ ...base(), client_id: fresh }), 'deny');
+    assert.equal(back.searchParams.get('error'), 'access_denied');
+    assert.equal(back.searchParams.get('code'), null);
+    assert.equal(back.searchParams.get('iss'), `${gh.url}/auth`);
+  });
+
+  it('names the client, its redirect host, the resource and the scopes on the consent page (escaped)', async () => {
+    const hostile = (await register({ client_name: '<script>alert(1)</script> Evil', redirect_uris: ['https://cb.example.net/x'] })).body.client_id as string;
+    const page = await browser.get(authorizePath({ ...base(), client_id: hostile, redirect_uri: 'https://cb.example.net/x', scope: 'tools read admin' }));
+    assert.equal(page.status, 200);
+    assert.ok(!page.text.includes('<script>alert'), 'escaped');
+    assert.match(page.text, /&lt;script&gt;alert\(1\)&lt;\/script&gt; Evil/);
+    assert.match(page.text, /cb\.example\.net/);
+    assert.match(page.text, /Test tools/);
+    assert.match(page.text, /<p class="hint">tools, read<\/p>/, 'a scope the resource does not name is not offered');
+    assert.match(String(page.headers['content-security-policy']), /form-action 'self' https:\/\/cb\.example\.net/);
+  });
+});
+
+describe('token endpoint refusals', () => {
+  it('refuses a wrong verifier, a wrong redirect URI, another client, and a replayed code', async () => {
+    const wrong = await flow();
+    assert.equal((await exchange(wrong, { code_verifier: pkce().verifier })).body.error, 'invalid_grant');
+    assert.equal((await exchange(wrong)).body.error, 'invalid_grant', 'a code dies on its first use, even a failed one');
+    const redirect = await flow();
+    assert.equal((await exchange(redirect, { redirect_uri: 'http://127.0.0.1:5000/other' })).body.error, 'invalid_grant');
+    const other = await flow();
+    assert.equal((await exchange(other, { client_id: 'ghc_someone-else' })).body.error, 'invalid_grant');
+
+    const good = await flow();
+    const first = await exchange(good);
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get('cache-control'), 'no-store');
+    assert.deepEqual(Object.keys(first.body).sort(), ['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type']);
+    const replay = await exchange(good);
+    assert.equal(replay.status, 400);
+    assert.equal(replay.body.error, 'invalid_grant');
+    assert.equal((await json('/auth/oauth/token', form({ grant_type: 'password', client_id: good.clientId }))).body.error, 'unsupported_grant_type');
+  });
+
+  it('rotates refresh tokens; a replayed one revokes the whole family at once', async () => {
+    const f = await flow();
+    const issued = (await exchange(f)).body;
+    assert.equal((await callMcp(issued.access_token)).status, 200);
+    const rotated = await refresh(f.clientId, issued.refresh_token);
+    assert.equal(rotated.status, 200);
+    assert.notEqual(rotated.body.refresh_token, issued.refresh_token);
+    assert.equal((await callMcp(rotated.body.access_token)).status, 200);
+    // The old refresh token comes back (stolen): everything of this grant ends.
+    const replay = await refresh(f.clientId, issued.refresh_token);
+    assert.equal(replay.body.error, 'invalid_grant');
+    assert.equal((await callMcp(rotated.body.access_token)).status, 401);
+    assert.equal((await callMcp(issued.access_token)).status, 401);
+    assert.equal((await refresh(f.clientId, rotated.body.refresh_token)).body.error, 'invalid_grant');
+    assert.ok(gh.auditLines.some((l) => l.includes('"oauth.refresh-reused"')));
+  });
+});
+
+describe('tokens on the hot path', () => {
+  it('opens only its resource: refused on another MCP path and on the app\'s other paths; the app sees nothing', async () => {
+    const f = await flow();
+    const { access_token } = (await exchange(f)).body;
+    const before = app.seen.length;
+    for (const path of ['/plain', '/other-mcp', '/mcpx', '/auth/me']) {
+      const r = await fetch(gh.url + path, { headers: { authorization: `Bearer ${access_token}`, accept: 'application/json' } });
+      assert.equal(r.status, 401, path);
+      await r.arrayBuffer();
+    }
+    const wrong = await callMcp('gho_' + 'A'.repeat(43));
+    assert.equal(wrong.status, 401);
+    assert.match(wrong.headers.get('www-authenticate')!, /error="invalid_token"/);
+    assert.match(wrong.headers.get('www-authenticate')!, /resource_metadata=/);
+    assert.equal(app.seen.length, before);
+    assert.equal((await callMcp(access_token, '/mcp/sub/path')).status, 200, 'below the resource path it works');
+  });
+
+  it('is refused within 5 s of a revocation made elsewhere (another replica), and at once through the endpoint', async () => {
+    const a = await flow();
+    const first = (await exchange(a)).body;
+    assert.equal((await callMcp(first.access_token)).status, 200);
+    const user = (await gh.store.findUserByEmail('agent-owner@example.com'))!;
+    await gh.store.revokeOAuthGrant(user.id, a.clientId); // as another replica would: past this process's cache
+    const t0 = Date.now();
+    while ((await callMcp(first.access_token)).status !== 401) {
+      assert.ok(Date.now() - t0 < 5000, 'still accepted after 5 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const b = await flow();
+    const second = (await exchange(b)).body;
+    assert.equal((await callMcp(second.access_token)).status, 200);
+    assert.equal((await json('/auth/oauth/revoke', form({ token: second.refresh_token, client_id: b.clientId }))).status, 200);
+    assert.equal((await callMcp(second.access_token)).status, 401, 'revoking the refresh token ends its access token in this process at once');
+    assert.equal((await json('/auth/oauth/revoke', form({ token: 'gho_unknown', client_id: b.clientId }))).status, 200, 'unknown tokens are no error (RFC 7009)');
+  });
+
+  it('is refused once the user is disabled', async () => {
+    const c = new TestClient(gh.url);
+    await c.signUp('soon-disabled@example.com', 'a long enough password');
+    const saved = browser;
+    browser = c;
+    try {
+      const f = await flow();
+      const { access_token } = (await exchange(f)).body;
+      assert.equal((await callMcp(access_token)).status, 200);
+      const user = (await gh.store.findUserByEmail('soon-disabled@example.com'))!;
+      await gh.store.updateUser(user.id, { disabled: true }, new Date());
+      await new Promise((r) => setTimeout(r, 2100));
+      assert.equal((await callMcp(access_token)).status, 401);
+    } finally {
+      browser = saved;
+    }
+  });
+});
+
+describe('registration', () => {
+  it('refuses bad client metadata with RFC 7591 errors', async () => {
+    assert.equal((await register({ redirect_uris: ['http://evil.example/cb'] })).body.error, 'invalid_redirect_uri');
+    assert.equal((await register({ redirect_uris: ['javascript:alert(1)'] })).body.error, 'invalid_redirect_uri');
+    assert.equal((await register({ redirect_uris: ['https://a.example/cb#frag'] })).body.error, 'invalid_redirect_uri');
+    assert.equal((await register({ redirect_uris: [] })).body.error, 'invalid_redirect_uri');
+    assert.equal((await register({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic' })).body.error, 'invalid_client_metadata');
+    const bad = await json('/auth/oauth/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+    assert.equal(bad.body.error, 'invalid_client_metadata');
+    const ok = await register({ redirect_uris: ['cursor://anysphere.cursor-retrieval/oauth/callback', REDIRECT], client_name: 'Cursor' });
+    assert.equal(ok.status, 201);
+    assert.equal(ok.body.token_endpoint_auth_method, 'none');
+    assert.equal(ok.body.client_secret, undefined);
+  });
+
+  it('is refused with GATEHOUSE_OAUTH_DCR=off, and not advertised', async () => {
+    const off = await startTestGatehouse({ upstream: app.url, env: { GATEHOUSE_MCP: MCP, GATEHOUSE_OAUTH_DCR: 'off' } });
+    try {
+      const r = await fetch(`${off.url}/auth/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [REDIRECT] }) });
+      assert.equal(r.status, 403);
+      assert.equal(((await r.json()) as { error: string }).error, 'access_denied');
+      const asm = (await (await fetch(`${off.url}/.well-known/oauth-authorization-server/auth`)).json()) as Record<string, unknown>;
+      assert.equal(asm.registration_endpoint, undefined);
+      assert.equal((await off.store.listOAuthClients()).length, 0);
+    } finally {
+      await off.stop();
+    }
+  });
+});
