@@ -43,6 +43,10 @@ const views: Record<string, Record<string, unknown>> = {
     }],
     keys: [{ id: 'k1', name: EVIL, owner: EVIL, role: EVIL, expiry: EVIL, lastUsedAt: at, revokeHref: EVIL }],
   },
+  'oauth-consent': {
+    csrf: EVIL, user: { name: EVIL, email: EVIL }, clientName: EVIL, unverified: true, redirectHost: EVIL, resourceName: EVIL, resourceUrl: EVIL,
+    scopes: [EVIL, 'tools'], params: [{ name: 'state', value: EVIL }, { name: 'client_id', value: EVIL }],
+  },
 };
 
 const render = (view: string, extra: Record<string, unknown> = {}) => r.render(view, { ...base, ...views[view], ...extra });
