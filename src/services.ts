@@ -13,6 +13,7 @@ import { cookieNames, type CookieNames } from './session/cookies.js';
 import { createSessionService, type SessionService } from './session/sessions.js';
 import type { Store } from './store/types.js';
 import { createOAuthTokenService, type OAuthTokenService } from './oauth/tokens.js';
+import { UNUSED_CLIENT_MS } from './oauth/clients.js';
 import type { Renderer } from './render.js';
 import { VIEWS_DIR } from './views-dir.js';
 
@@ -59,11 +60,16 @@ export function buildServices(opts: ServeOptions, store: Store, settings: Settin
 export function startSessionSweep(store: Store, idleMs: number, now: () => number, log: (line: string) => void, everyMs = 10 * 60_000): () => void {
   let lastLogged = -Infinity;
   const sweep = () =>
-    store.deleteExpiredSessions(new Date(now()), idleMs).catch((err: Error) => {
-      if (now() - lastLogged < 60 * 60_000) return;
-      lastLogged = now();
-      log(`sessions: could not delete expired sessions (${err.message}); will try again`);
-    });
+    store
+      .deleteExpiredSessions(new Date(now()), idleMs)
+      // OAuth (SPEC §11): dead codes and tokens, and registrations nobody ever used.
+      .then(() => store.deleteExpiredOAuthTokens(new Date(now())))
+      .then(() => store.deleteUnusedOAuthClients(new Date(now() - UNUSED_CLIENT_MS)))
+      .catch((err: Error) => {
+        if (now() - lastLogged < 60 * 60_000) return;
+        lastLogged = now();
+        log(`sessions: could not delete expired sessions (${err.message}); will try again`);
+      });
   const timer = setInterval(sweep, everyMs);
   timer.unref();
   return () => clearInterval(timer);
