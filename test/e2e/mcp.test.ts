@@ -87,6 +87,28 @@ describe('MCP client through the official SDK', () => {
   });
 });
 
+describe('MCP client through the official SDK: refresh and revocation', () => {
+  it('refreshes when its access token stops working, and is sent back to authorize once its grant is revoked', async () => {
+    const provider = new MemoryOAuthProvider('http://127.0.0.1:43118/callback');
+    const transport = new StreamableHTTPClientTransport(new URL(`${gh.url}/mcp`), { authProvider: provider });
+    await assert.rejects(new Client({ name: 'refresher', version: '1.0.0' }).connect(transport), UnauthorizedError);
+    await transport.finishAuth((await approve(provider.authorizationUrl!)).searchParams.get('code')!);
+    const first = provider.saved!;
+    // The access token is dead (expired, say): the SDK uses its refresh token and carries on.
+    provider.saved = { ...first, access_token: 'gho_' + 'x'.repeat(43) };
+    const client = await connect(provider);
+    assert.equal(((await client.callTool({ name: 'whoami', arguments: {} })).content as unknown[]).length, 1);
+    assert.notEqual(provider.saved!.refresh_token, first.refresh_token, 'rotated');
+    await client.close();
+    // Revoked (the user disconnected it, say): refresh fails, and the SDK has to ask the user again.
+    const revoke = await fetch(`${gh.url}/auth/oauth/revoke`, form({ token: provider.saved!.refresh_token!, client_id: String(provider.info!.client_id) }));
+    assert.equal(revoke.status, 200);
+    provider.authorizationUrl = null;
+    await assert.rejects(connect(provider));
+    assert.ok(provider.authorizationUrl, 'sent to authorize again');
+  });
+});
+
 // --- The protocol by hand: each refusal tried, and what the app saw checked. ---
 
 const REDIRECT = 'http://127.0.0.1:5000/cb';
