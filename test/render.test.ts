@@ -30,6 +30,7 @@ const views: Record<string, Record<string, unknown>> = {
   account: {
     csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [EVIL, 'ops'] },
     sessions: [session, { ...session, current: true }], errors: { current_password: EVIL, password: EVIL }, notice: EVIL, isAdmin: true,
+    connected: [{ clientId: EVIL, clientName: EVIL, resource: EVIL, scopes: [EVIL], lastUsedAt: at }, { clientId: 'c2', clientName: 'x', resource: 'r', scopes: [], lastUsedAt: null }],
   },
   'admin-confirm': {
     csrf: EVIL, heading: EVIL, effect: EVIL, button: EVIL, danger: true, action: '/auth/admin/users/u1/delete', cancel: '/auth/admin',
@@ -99,8 +100,9 @@ describe('views', () => {
     assert.deepEqual(action('sign-out'), ['/auth/sign-out']);
     assert.deepEqual(action('forgot'), ['/auth/forgot']);
     assert.deepEqual(action('reset'), ['/auth/reset']);
-    // One revoke form for the other session, none for this one; then the password form.
-    assert.deepEqual(action('account'), ['/auth/account/sessions/revoke', '/auth/account/password']);
+    // One revoke form for the other session, none for this one; one per connected app; then the password form.
+    assert.deepEqual(action('account'), ['/auth/account/sessions/revoke', '/auth/account/connected/revoke', '/auth/account/connected/revoke', '/auth/account/password']);
+    assert.deepEqual(action('oauth-consent'), ['/auth/oauth/authorize']);
     assert.deepEqual(action('sign-in').length, 1);
     assert.match(forms(render('sign-in', { prefix: '/login' }))[0]!, /action="\/login\/sign-in"/, 'the prefix is honoured');
   });

@@ -112,11 +112,22 @@ export interface AccountSession {
   userAgent: string | null;
 }
 
+/** An OAuth client the user allowed (SPEC §11), on the account page. */
+export interface AccountConnectedApp {
+  clientId: string;
+  clientName: string;
+  resource: string;
+  scopes: string[];
+  lastUsedAt: Stamp | null;
+}
+
 export interface AccountView {
   csrf: string;
   user: Principal;
   isAdmin: boolean;
   sessions: AccountSession[];
+  /** Absent while no MCP resource is configured. */
+  connected?: AccountConnectedApp[];
   errors: FieldErrors<'current_password' | 'password'>;
   notice: string | null;
 }

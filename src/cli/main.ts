@@ -11,6 +11,7 @@ import { packageVersion } from './version.js';
 import { MIGRATE_HELP, migrateCommand } from './migrate.js';
 import { ACCESS_HELP, accessCommand } from './access.js';
 import { MCP_HELP, mcpCommand } from './mcp.js';
+import { OAUTH_HELP, oauthCommand } from './oauth.js';
 
 const HELP = `gatehouse — a login layer in front of your web app
 
@@ -29,6 +30,8 @@ ${MIGRATE_HELP}
 ${ACCESS_HELP}
 
 ${MCP_HELP}
+
+${OAUTH_HELP}
 
 gatehouse --version
 
@@ -53,6 +56,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await accessCommand(rest, io);
       case 'mcp':
         return await mcpCommand(rest, io);
+      case 'oauth':
+        return await oauthCommand(rest, io);
       case 'bind':
       case 'unbind':
       case 'bindings':
@@ -132,6 +137,8 @@ function helpFor(command: string, rest: string[]): string {
       return ACCESS_HELP;
     case 'mcp':
       return MCP_HELP;
+    case 'oauth':
+      return OAUTH_HELP;
     case 'bind':
     case 'unbind':
     case 'bindings':

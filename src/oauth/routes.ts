@@ -126,6 +126,17 @@ export function mountOAuth(app: Hono<AuthEnv>, deps: AuthServices): void {
     }
   });
 
+  // "Connected apps" on the account page: the user ends a client's access (every token, and the consent).
+  app.post(`${P}/account/connected/revoke`, requireSession({ redirect: 303 }), csrf({ refuse: formExpiredPage }), async (c) => {
+    const s = signedIn(c);
+    const clientId = field((await formOf(c)).client_id);
+    if (clientId) {
+      const ended = await tokens.revokeGrant(s.principal.userId, clientId);
+      audit(c, 'oauth.revoked', { userId: s.principal.userId, detail: `${clientId.slice(0, 300)} by the user (${ended} tokens)` });
+    }
+    return c.redirect(`${P}/account`, 303);
+  });
+
   app.on(['POST', 'OPTIONS'], `${P}/oauth/register`, ...guard, async (c) => {
     if (deps.oauthDcr === false) return oauthErrorResponse(new OAuthError('access_denied', 'client registration is switched off here (GATEHOUSE_OAUTH_DCR=off)', 403));
     const tooMany = await limited(c, 'oauth-register');

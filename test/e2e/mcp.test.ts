@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
-import { startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { runCli, startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { csrfFrom, TestClient } from '../support/client.js';
 import { MemoryOAuthProvider, startMcpApp, type McpApp } from '../support/mcp.js';
 
@@ -378,5 +378,50 @@ describe('registration', () => {
     } finally {
       await off.stop();
     }
+  });
+});
+
+describe('people stay in control', () => {
+  it('lists connected apps on the account page; disconnecting one ends its tokens at once', async () => {
+    const f = await flow();
+    const issued = (await exchange(f)).body;
+    assert.equal((await callMcp(issued.access_token)).status, 200);
+    const page = await browser.get('/auth/account');
+    assert.match(page.text, /<h2>Connected apps<\/h2>/);
+    assert.match(page.text, new RegExp(`name="client_id" value="${f.clientId}"`));
+    assert.match(page.text, /Raw Client/);
+    const csrf = csrfFrom(page.text);
+    const r = await browser.post('/auth/account/connected/revoke', { csrf, client_id: f.clientId });
+    assert.equal(r.status, 303);
+    assert.equal((await callMcp(issued.access_token)).status, 401);
+    assert.equal((await refresh(f.clientId, issued.refresh_token)).body.error, 'invalid_grant');
+    assert.doesNotMatch((await browser.get('/auth/account')).text, new RegExp(`value="${f.clientId}"`));
+    // Another user's client cannot be disconnected through this form: only the signed-in user's own grants end.
+    const mine = await flow();
+    const mineTokens = (await exchange(mine)).body;
+    const other = new TestClient(gh.url);
+    await other.signUp('someone-else@example.com', 'a long enough password');
+    const otherCsrf = csrfFrom((await other.get('/auth/account')).text);
+    await other.post('/auth/account/connected/revoke', { csrf: otherCsrf, client_id: mine.clientId });
+    assert.equal((await callMcp(mineTokens.access_token)).status, 200);
+  });
+
+  it('`gatehouse oauth clients list | revoke` shows every client with its users and ends one everywhere', async () => {
+    const env = { GATEHOUSE_HOME: gh.home };
+    const f = await flow();
+    const issued = (await exchange(f)).body;
+    const list = await runCli(['oauth', 'clients', 'list', '--json'], env);
+    assert.equal(list.code, 0, list.stderr);
+    const row = (JSON.parse(list.stdout) as Array<{ id: string; users: string[]; name: string }>).find((c) => c.id === f.clientId)!;
+    assert.deepEqual([row.name, row.users], ['Raw Client', ['agent-owner@example.com']]);
+    assert.ok(!list.stdout.includes(issued.access_token.slice(4)), 'never a token');
+    assert.equal((await runCli(['oauth', 'clients', 'revoke', f.clientId], env)).code, 0);
+    const t0 = Date.now();
+    while ((await callMcp(issued.access_token)).status !== 401) {
+      assert.ok(Date.now() - t0 < 5000, 'still accepted after 5 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal((await runCli(['oauth', 'clients', 'revoke', f.clientId], env)).code, 1);
+    assert.equal((await runCli(['oauth', 'clients'], env)).code, 2);
   });
 });
