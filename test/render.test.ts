@@ -45,7 +45,7 @@ const views: Record<string, Record<string, unknown>> = {
     keys: [{ id: 'k1', name: EVIL, owner: EVIL, role: EVIL, expiry: EVIL, lastUsedAt: at, revokeHref: EVIL }],
   },
   'oauth-consent': {
-    csrf: EVIL, user: { name: EVIL, email: EVIL }, clientName: EVIL, unverified: true, redirectHost: EVIL, resourceName: EVIL, resourceUrl: EVIL,
+    csrf: EVIL, user: { name: EVIL, email: EVIL }, clientName: EVIL, unverified: true, clientHost: EVIL, redirectHost: EVIL, resourceName: EVIL, resourceUrl: EVIL,
     scopes: [EVIL, 'tools'], params: [{ name: 'state', value: EVIL }, { name: 'client_id', value: EVIL }],
   },
 };

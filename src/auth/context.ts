@@ -53,6 +53,8 @@ export interface AuthDeps {
   oauthTokens?: OAuthTokenService;
   /** Dynamic Client Registration (RFC 7591) allowed; GATEHOUSE_OAUTH_DCR=off refuses it. */
   oauthDcr?: boolean;
+  /** How Client ID Metadata Documents are fetched (oauth/cimd.ts): loopback only when Gatehouse is on loopback. */
+  oauthCimd?: { allowLoopback: boolean; ca?: string };
 }
 
 /** AuthDeps with its defaults filled in by createAuthApp: what the route modules are given. */

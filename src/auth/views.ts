@@ -195,6 +195,8 @@ export interface OAuthConsentView {
   clientName: string;
   /** The client named itself (DCR): the page says so. */
   unverified: boolean;
+  /** Where a client's metadata document is published (CIMD): the name is vouched for by that host. */
+  clientHost: string | null;
   redirectHost: string;
   resourceName: string;
   resourceUrl: string;

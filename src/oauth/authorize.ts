@@ -35,7 +35,8 @@ export interface AuthorizeContext {
   origin: string;
   prefix: string;
   resources: readonly McpResource[];
-  findClient(id: string): Promise<OAuthClient | null>;
+  /** The client, null when unknown, or a sentence saying why it cannot be used (its metadata document). */
+  findClient(id: string): Promise<OAuthClient | string | null>;
 }
 
 const MAX_PARAM = 2048;
@@ -46,6 +47,7 @@ export async function checkAuthorization(p: AuthorizeParams, repeated: readonly 
   if (repeated.includes('client_id') || repeated.includes('redirect_uri')) return { page: 'The request names its client or redirect URI more than once.' };
   if (!p.client_id) return { page: 'The request does not say which application is asking (client_id is missing).' };
   const client = await ctx.findClient(p.client_id);
+  if (typeof client === 'string') return { page: client };
   if (!client) return { page: 'The application is not registered here (unknown client_id). Ask it to connect again.' };
   const redirectUri = p.redirect_uri ?? (client.redirectUris.length === 1 ? client.redirectUris[0]! : null);
   if (!redirectUri) return { page: 'The request does not say where to send the answer (redirect_uri is missing).' };

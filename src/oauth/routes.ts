@@ -16,13 +16,15 @@ import { NO_STORE, OAuthError, oauthErrorResponse } from './errors.js';
 import { authorizationServerMetadata, authorizationServerPaths, issuerOf, protectedResourceMetadata, resourceOfMetadataPath, type MetadataContext } from './metadata.js';
 import { revokeRequest, tokenRequest, tokenResponse, type TokenContext, type TokenParams } from './token.js';
 import type { OAuthTokenService } from './tokens.js';
+import { CimdError, isCimdClientId, resolveClient } from './cimd.js';
+import type { OAuthClient } from '../store/types.js';
 
 const originOf = (c: AuthContext) => c.var.deps.publicOrigin ?? c.get('ourOrigin');
 const resourcesOf = (c: AuthContext) => c.var.deps.settings.current().mcp;
 
 function metadataContext(c: AuthContext): MetadataContext {
   const { prefix, oauthDcr } = c.var.deps;
-  return { origin: originOf(c), prefix, resources: resourcesOf(c), dcr: oauthDcr !== false, cimd: false };
+  return { origin: originOf(c), prefix, resources: resourcesOf(c), dcr: oauthDcr !== false, cimd: true };
 }
 
 /** The OAuth routes exist only while an MCP resource is configured; otherwise they are not found. */
@@ -170,8 +172,24 @@ function paramsOf(values: (k: string) => string[]): { params: AuthorizeParams; r
 }
 
 function check(c: AuthContext, { params, repeated }: { params: AuthorizeParams; repeated: string[] }) {
-  const { store, prefix } = c.var.deps;
-  return checkAuthorization(params, repeated, { origin: originOf(c), prefix, resources: resourcesOf(c), findClient: (id) => store.findOAuthClient(id) });
+  const { prefix } = c.var.deps;
+  return checkAuthorization(params, repeated, { origin: originOf(c), prefix, resources: resourcesOf(c), findClient: (id) => findClient(c, id) });
+}
+
+/** A registered client, or a Client ID Metadata Document fetched behind the SSRF fences (counted like registrations). */
+async function findClient(c: AuthContext, id: string): Promise<OAuthClient | string | null> {
+  const { store, now, oauthCimd } = c.var.deps;
+  if (isCimdClientId(id)) {
+    const cached = await store.findOAuthClient(id);
+    const fresh = cached?.cachedUntil && cached.cachedUntil.getTime() > now();
+    if (!fresh && (await limited(c, 'oauth-register'))) return 'Too many new applications from your network. Please wait a little and try again.';
+  }
+  try {
+    return await resolveClient(store, id, new Date(now()), oauthCimd ?? { allowLoopback: false });
+  } catch (err) {
+    if (!(err instanceof CimdError)) throw err;
+    return `The application's metadata document at ${new URL(id).host} cannot be used: ${err.message}.`;
+  }
 }
 
 /** Issues the code and builds the answer's redirect (code, state, iss). */
@@ -192,6 +210,7 @@ function consentPage(c: AuthContext, req: AuthorizeRequest, query: URLSearchPara
     user: signedIn(c).principal,
     clientName: req.client.name,
     unverified: req.client.kind === 'dcr',
+    clientHost: req.client.kind === 'cimd' ? new URL(req.client.id).host : null,
     redirectHost: redirectHost(req.redirectUri),
     resourceName: req.resource.name,
     resourceUrl: req.resourceUrl,

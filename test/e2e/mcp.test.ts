@@ -12,6 +12,7 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { runCli, startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { csrfFrom, TestClient } from '../support/client.js';
 import { MemoryOAuthProvider, startMcpApp, type McpApp } from '../support/mcp.js';
+import { startHttpsStub, type HttpsStub } from '../support/tls.js';
 
 const MCP = JSON.stringify([{ path: '/mcp', name: 'Test tools', scopes: ['tools', 'read'] }, { path: '/other-mcp' }]);
 let app: McpApp;
@@ -423,5 +424,82 @@ describe('people stay in control', () => {
     }
     assert.equal((await runCli(['oauth', 'clients', 'revoke', f.clientId], env)).code, 1);
     assert.equal((await runCli(['oauth', 'clients'], env)).code, 2);
+  });
+});
+
+describe('Client ID Metadata Documents through the official SDK', () => {
+  let stub: HttpsStub;
+  let gh2: TestGatehouse;
+  let user2: TestClient;
+  const provider = () => new MemoryOAuthProvider('http://127.0.0.1:43119/callback', `${stub.url}/client.json`);
+  before(async () => {
+    stub = await startHttpsStub((req, res) => {
+      if (req.url !== '/client.json') return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
+      res.end(JSON.stringify({ client_id: `${stub.url}/client.json`, client_name: 'Docs Agent', redirect_uris: ['http://127.0.0.1:43119/callback'], token_endpoint_auth_method: 'none' }));
+    });
+    // On loopback, so a document on loopback may be fetched (the loopback exception); the stub's certificate trusted.
+    gh2 = await startTestGatehouse({ upstream: app.url, env: { GATEHOUSE_MCP: MCP }, cimdCa: stub.cert });
+    user2 = new TestClient(gh2.url);
+    await user2.signUp('cimd-user@example.com', 'a long enough password');
+  });
+  after(async () => {
+    await gh2?.stop();
+    await stub?.close();
+  });
+
+  it('uses the URL as client id, fetches and caches the document, and the app sees the document\'s name', async () => {
+    const p = provider();
+    const transport = new StreamableHTTPClientTransport(new URL(`${gh2.url}/mcp`), { authProvider: p });
+    await assert.rejects(new Client({ name: 'cimd', version: '1.0.0' }).connect(transport), UnauthorizedError);
+    assert.equal(p.info?.client_id, `${stub.url}/client.json`, 'no registration: the URL is the id');
+    assert.equal((await gh2.store.listOAuthClients()).length, 0);
+    const u = p.authorizationUrl!;
+    const consent = await user2.get(u.pathname + u.search);
+    assert.equal(consent.status, 200, consent.text.slice(0, 300));
+    assert.match(consent.text, /Allow Docs Agent\?/);
+    assert.match(consent.text, new RegExp(`Published by ${stub.url.slice('https://'.length).replace(/\./g, '\\.')}`));
+    const fields: Record<string, string> = { csrf: csrfFrom(consent.text), decision: 'allow' };
+    for (const m of consent.text.matchAll(/<input type="hidden" name="([a-z_]+)" value="([^"]*)">/g)) if (m[1] !== 'csrf') fields[m[1]!] = unescapeHtml(m[2]!);
+    const answer = await user2.post('/auth/oauth/authorize', fields);
+    assert.equal(answer.status, 303);
+    await transport.finishAuth(new URL(String(answer.headers.location)).searchParams.get('code')!);
+    const client = new Client({ name: 'cimd', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${gh2.url}/mcp`), { authProvider: p }));
+    const seen = JSON.parse(((await client.callTool({ name: 'whoami', arguments: {} })).content as Array<{ text: string }>)[0]!.text);
+    assert.equal(seen.client, 'Docs Agent');
+    assert.equal(seen.provider, 'oauth');
+    await client.close();
+    const stored = (await gh2.store.findOAuthClient(`${stub.url}/client.json`))!;
+    assert.equal(stored.kind, 'cimd');
+    assert.ok(stored.cachedUntil!.getTime() > Date.now() + 200_000, 'cached for max-age');
+    assert.equal(stub.hits.filter((h) => h === '/client.json').length, 1, 'fetched once, then from the cache');
+  });
+
+  it('refuses a document that cannot be fetched, and a redirect URI the document does not list: a page, nothing sent', async () => {
+    const { challenge } = pkce();
+    const base = { response_type: 'code', redirect_uri: 'http://127.0.0.1:43119/callback', code_challenge: challenge, code_challenge_method: 'S256', resource: `${gh2.url}/mcp` };
+    const missing = await user2.get(authorizePath({ ...base, client_id: `${stub.url}/missing.json` }));
+    assert.equal(missing.status, 400);
+    assert.match(missing.text, /metadata document at 127\.0\.0\.1:\d+ cannot be used: it answered 404/);
+    const wrongUri = await user2.get(authorizePath({ ...base, client_id: `${stub.url}/client.json`, redirect_uri: 'http://127.0.0.1:43119/elsewhere' }));
+    assert.equal(wrongUri.status, 400);
+    assert.equal(wrongUri.headers.location, undefined);
+  });
+
+  it('refuses a document on loopback when the deployment is not on loopback', async () => {
+    const outside = await startTestGatehouse({ upstream: app.url, env: { GATEHOUSE_MCP: MCP }, cimdCa: stub.cert, host: '0.0.0.0' });
+    try {
+      const c = new TestClient(outside.url.replace('0.0.0.0', '127.0.0.1'));
+      await c.signUp('outside@example.com', 'a long enough password');
+      const hits = stub.hits.length;
+      const { challenge } = pkce();
+      const r = await c.get(authorizePath({ response_type: 'code', client_id: `${stub.url}/client.json`, redirect_uri: 'http://127.0.0.1:43119/callback', code_challenge: challenge, code_challenge_method: 'S256', resource: `${c.base}/mcp` }));
+      assert.equal(r.status, 400);
+      assert.match(r.text, /private, loopback or reserved address/);
+      assert.equal(stub.hits.length, hits, 'the document host saw nothing');
+    } finally {
+      await outside.stop();
+    }
   });
 });
