@@ -93,6 +93,8 @@ export function createGate(deps: GateDeps): Gate {
   const hosts: HostPolicy = createHostPolicy(deps.publicUrl, deps.allowedHosts ?? [], deps.trusted);
   const limits: TunnelLimits = { ...DEFAULT_TUNNEL_LIMITS, ...deps.tunnels };
   const watch = createTunnelWatch(limits.recheckMs);
+  // Answers to OAuth tokens (SPEC §11) are watched like tunnels: a revoked token ends an open stream (SSE) too.
+  const tokenStreams = createTunnelWatch(limits.recheckMs);
   const identityCache = new WeakMap<ResolvedSession, string[]>();
 
   const identityOf = (s: ResolvedSession) => {
@@ -224,7 +226,11 @@ export function createGate(deps: GateDeps): Gate {
     const r = resourceFor(deps.settings.current().mcp, path);
     const token = bearerOAuthToken(req.headers.authorization);
     if (!r || !token) return refuseToken(req, res, r);
-    const admitToken = (t: ResolvedToken | null) => (t && t.resource === resourceUrl(originOf(req), r) ? admit(req, res, t.session) : refuseToken(req, res, r));
+    const admitToken = (t: ResolvedToken | null) => {
+      if (!t || t.resource !== resourceUrl(originOf(req), r)) return refuseToken(req, res, r);
+      res.once('close', tokenStreams.add(() => res.destroy(), async () => (await tokens.resolve(token)) !== null));
+      admit(req, res, t.session);
+    };
     const cached = tokens.peek(token);
     if (cached) return admitToken(cached);
     tokens.resolve(token).then(admitToken, (err) => unavailable(req, res, err));
@@ -419,7 +425,10 @@ export function createGate(deps: GateDeps): Gate {
     get tunnels() {
       return watch.size;
     },
-    close: () => watch.closeAll(),
+    close: () => {
+      watch.closeAll();
+      tokenStreams.closeAll();
+    },
   };
 }
 

@@ -333,6 +333,27 @@ describe('tokens on the hot path', () => {
     assert.equal((await json('/auth/oauth/revoke', form({ token: 'gho_unknown', client_id: b.clientId }))).status, 200, 'unknown tokens are no error (RFC 7009)');
   });
 
+  it('ends an open event stream within 5 s of a revocation made elsewhere', async () => {
+    const f = await flow();
+    const { access_token } = (await exchange(f)).body;
+    const res = await fetch(`${gh.url}/mcp/events`, { headers: { authorization: `Bearer ${access_token}`, accept: 'text/event-stream' } });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    assert.match(new TextDecoder().decode((await reader.read()).value), /data: tick/);
+    const user = (await gh.store.findUserByEmail('agent-owner@example.com'))!;
+    await gh.store.revokeOAuthGrant(user.id, f.clientId);
+    const t0 = Date.now();
+    const ended = await (async () => {
+      try {
+        for (;;) if ((await reader.read()).done) return true;
+      } catch {
+        return true; // cut off: the stream ended
+      }
+    })();
+    assert.ok(ended);
+    assert.ok(Date.now() - t0 < 5000, `${Date.now() - t0} ms`);
+  });
+
   it('is refused once the user is disabled', async () => {
     const c = new TestClient(gh.url);
     await c.signUp('soon-disabled@example.com', 'a long enough password');

@@ -19,6 +19,13 @@ export async function startMcpApp(): Promise<McpApp> {
   const seen: IncomingHttpHeaders[] = [];
   const server: Server = createServer((req, res) => {
     seen.push(req.headers);
+    if (req.url === '/mcp/events') {
+      // A long-lived stream (server-sent events), as MCP servers keep open.
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+      const timer = setInterval(() => res.write('data: tick\n\n'), 100);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
     if (!req.url?.startsWith('/mcp')) {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('plain app page');
       return;
