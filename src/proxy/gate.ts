@@ -204,7 +204,10 @@ export function createGate(deps: GateDeps): Gate {
 
   /** The public origin resource indicators are made of (as the /auth app computes it). */
   function originOf(req: IncomingMessage): string {
-    return deps.publicUrl ? deps.publicUrl.origin : `http://${req.headers.host ?? 'localhost'}`;
+    if (deps.publicUrl) return deps.publicUrl.origin;
+    const host = req.headers.host ?? '';
+    // Without a public URL (local development) the Host names it; one that is no host name never reaches a header we write.
+    return `http://${/^[A-Za-z0-9.:[\]-]{1,300}$/.test(host) ? host : 'localhost'}`;
   }
 
   function resourceOf(req: IncomingMessage): McpResource | undefined {
