@@ -28,6 +28,7 @@ export type AuditEvent =
   | 'oauth.denied'
   | 'oauth.token-issued'
   | 'oauth.refresh-reused'
+  | 'oauth.code-reused'
   | 'oauth.revoked';
 
 export interface AuditLog {

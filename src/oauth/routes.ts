@@ -225,7 +225,7 @@ function tokenContext(c: AuthContext, tokens: OAuthTokenService): TokenContext {
     store,
     tokens,
     now: () => new Date(now()),
-    onReuse: (t) => audit(c, 'oauth.refresh-reused', { userId: t.userId, detail: `${t.clientId}: a rotated refresh token came back; its grant is revoked` }),
+    onReuse: (t) => audit(c, t.kind === 'code' ? 'oauth.code-reused' : 'oauth.refresh-reused', { userId: t.userId, detail: `${t.clientId}: a used ${t.kind === 'code' ? 'code' : 'refresh token'} came back; its grant is revoked` }),
     onIssue: (grant, t) => audit(c, 'oauth.token-issued', { userId: t.userId, detail: `${t.clientId} ${grant} ${t.resource}` }),
   };
 }

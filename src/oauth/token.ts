@@ -28,15 +28,25 @@ export async function tokenRequest(p: TokenParams, ctx: TokenContext): Promise<I
 
 async function redeemCode(p: TokenParams, ctx: TokenContext): Promise<IssuedTokens> {
   if (!p.code || p.code.length > 100) throw new OAuthError('invalid_request', 'code is required');
-  // Taken (deleted) before any check: a code is burned by its first presentation, right or wrong.
-  const code = await ctx.store.consumeOAuthCode(sha256Hex(p.code), ctx.now());
-  if (!code) throw invalidGrant('the code is unknown, expired or already used');
+  const hash = sha256Hex(p.code);
+  // Used up before any check: a code is burned by its first presentation, right or wrong.
+  const used = await ctx.store.useOAuthToken(hash, 'code', ctx.now());
+  if (!used) throw invalidGrant('the code is unknown or expired');
+  const code = used.token;
+  if (!used.first) {
+    // A code presented twice was intercepted (OAuth 2.1 §4.1.3): the tokens issued for it end too.
+    await ctx.tokens.revokeFamily(code.family);
+    ctx.onReuse(code);
+    throw invalidGrant('the code was already used; the tokens issued for it are revoked');
+  }
   if (code.clientId !== p.client_id) throw invalidGrant('the code was issued to another client');
   if (code.redirectUri !== p.redirect_uri) throw invalidGrant('redirect_uri differs from the authorization request');
   if (!verifierMatches(p.code_verifier, code.codeChallenge ?? '')) throw invalidGrant('code_verifier does not match the code_challenge');
   if (p.resource !== undefined && p.resource !== code.resource) throw new OAuthError('invalid_target', 'resource differs from the authorization request');
   await usable(ctx, code);
-  const issued = await ctx.tokens.issueTokens(grantOf(code));
+  // The grant's tokens share the code's family: a replay of the code ends them.
+  const issued = await ctx.tokens.issueTokens(grantOf(code), code.family);
+  await unlessRevokedMeanwhile(ctx, hash, 'code', code.family);
   ctx.onIssue('authorization_code', code);
   return issued;
 }
@@ -44,7 +54,7 @@ async function redeemCode(p: TokenParams, ctx: TokenContext): Promise<IssuedToke
 async function refresh(p: TokenParams, ctx: TokenContext): Promise<IssuedTokens> {
   if (!p.refresh_token || p.refresh_token.length > 100) throw new OAuthError('invalid_request', 'refresh_token is required');
   const hash = sha256Hex(p.refresh_token);
-  const used = await ctx.store.useOAuthRefreshToken(hash, ctx.now());
+  const used = await ctx.store.useOAuthToken(hash, 'refresh', ctx.now());
   if (!used) throw invalidGrant('the refresh token is unknown, expired or revoked');
   const old = used.token;
   if (!used.first) {
@@ -59,14 +69,20 @@ async function refresh(p: TokenParams, ctx: TokenContext): Promise<IssuedTokens>
   if (!scopes.every((s) => grantOf(old).scopes.includes(s))) throw new OAuthError('invalid_scope', 'a refresh may narrow the scopes, never widen them');
   await usable(ctx, old);
   const issued = await ctx.tokens.issueTokens({ ...grantOf(old), scopes }, old.family);
-  // A replay that raced this rotation ended the family between our two steps: then these new tokens
-  // must die too (the replayer deleted the family before or after our insert; either way we look).
-  if (!(await ctx.store.findOAuthToken(hash, 'refresh', ctx.now()))) {
-    await ctx.tokens.revokeFamily(old.family);
-    throw invalidGrant('the grant was revoked');
-  }
+  await unlessRevokedMeanwhile(ctx, hash, 'refresh', old.family);
   ctx.onIssue('refresh_token', old);
   return issued;
+}
+
+/**
+ * A replay that raced this exchange ended the family between our two steps: then the new tokens must
+ * die too. The replayer deletes the family (the used row included) before or after our insert; either
+ * way, looking for the used row afterwards tells.
+ */
+async function unlessRevokedMeanwhile(ctx: TokenContext, hash: string, kind: 'code' | 'refresh', family: string): Promise<void> {
+  if (await ctx.store.findOAuthToken(hash, kind, ctx.now())) return;
+  await ctx.tokens.revokeFamily(family);
+  throw invalidGrant('the grant was revoked');
 }
 
 /** The user must still be enabled and the client still registered. */

@@ -204,7 +204,7 @@ const toOAuthConsent = (d: OAuthConsentDoc): OAuthConsent => ({ userId: d.userId
 function oauthOps({ oauthClients: clients, oauthConsents: consents, oauthTokens: tokens }: Collections): Ops<
   'createOAuthClient' | 'updateOAuthClient' | 'findOAuthClient' | 'listOAuthClients' | 'touchOAuthClient' | 'deleteOAuthClient' | 'deleteUnusedOAuthClients'
   | 'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant'
-  | 'createOAuthToken' | 'findOAuthToken' | 'consumeOAuthCode' | 'useOAuthRefreshToken' | 'deleteOAuthFamily' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens'
+  | 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens'
 > {
   const dropClient = async (id: string) => {
     await tokens.deleteMany({ clientId: id });
@@ -241,16 +241,11 @@ function oauthOps({ oauthClients: clients, oauthConsents: consents, oauthTokens:
 
     createOAuthToken: (t) => wrap(async () => void (await tokens.insertOne((({ hash, ...rest }) => ({ _id: hash, ...rest }))(t)))),
     findOAuthToken: (hash, kind, now) => wrap(async () => ((d) => (d ? toOAuthToken(d) : null))(await tokens.findOne({ _id: hash, kind, expiresAt: { $gt: now } }))),
-    consumeOAuthCode: (hash, now) =>
-      wrap(async () => {
-        const d = await tokens.findOneAndDelete({ _id: hash, kind: 'code' });
-        return !d || d.expiresAt.getTime() <= now.getTime() ? null : toOAuthToken(d);
-      }),
-    useOAuthRefreshToken: (hash, now) =>
+    useOAuthToken: (hash, kind, now) =>
       wrap(async () => {
         // The conditional update is the referee: only one caller moves usedAt from null.
-        const won = await tokens.updateOne({ _id: hash, kind: 'refresh', usedAt: null, expiresAt: { $gt: now } }, { $set: { usedAt: now } });
-        const d = await tokens.findOne({ _id: hash, kind: 'refresh', expiresAt: { $gt: now } });
+        const won = await tokens.updateOne({ _id: hash, kind, usedAt: null, expiresAt: { $gt: now } }, { $set: { usedAt: now } });
+        const d = await tokens.findOne({ _id: hash, kind, expiresAt: { $gt: now } });
         return d ? { token: toOAuthToken(d), first: won.modifiedCount === 1 } : null;
       }),
     deleteOAuthFamily: (family) => wrap(async () => (await tokens.deleteMany({ family })).deletedCount),

@@ -185,10 +185,10 @@ function apiKeyOps({ prefix: p, driver: d }: SqlBackend): Ops<'createApiKey' | '
 
 type OAuthVerbs = 'createOAuthClient' | 'updateOAuthClient' | 'findOAuthClient' | 'listOAuthClients' | 'touchOAuthClient' | 'deleteOAuthClient' | 'deleteUnusedOAuthClients'
   | 'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant'
-  | 'createOAuthToken' | 'findOAuthToken' | 'consumeOAuthCode' | 'useOAuthRefreshToken' | 'deleteOAuthFamily' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens';
+  | 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens';
 
 // OAuth (SPEC §11). Foreign keys cascade a deleted client or user to its consents and tokens.
-function oauthOps({ prefix: p, driver: d, returning }: SqlBackend): Ops<OAuthVerbs> {
+function oauthOps({ prefix: p, driver: d }: SqlBackend): Ops<OAuthVerbs> {
   const T = `${p}oauth_tokens`;
   const clientOf = async (id: string) => ((r) => (r ? toOAuthClient(r) : null))(await first(d.rows(`SELECT * FROM ${p}oauth_clients WHERE id = ?`, [id])));
   const liveToken = (hash: string, kind: string, now: Date) => first(d.rows(`SELECT * FROM ${T} WHERE hash = ? AND kind = ? AND expires_at > ?`, [hash, kind, now.getTime()]));
@@ -233,23 +233,10 @@ function oauthOps({ prefix: p, driver: d, returning }: SqlBackend): Ops<OAuthVer
       );
     },
     findOAuthToken: async (hash, kind, now) => ((r) => (r ? toOAuthToken(r) : null))(await liveToken(hash, kind, now)),
-    async consumeOAuthCode(hash, now) {
-      const where = `FROM ${T} WHERE hash = ? AND kind = ?`;
-      let r: Row | undefined;
-      if (returning) r = await first(d.rows(`DELETE ${where} RETURNING *`, [hash, 'code']));
-      else {
-        // Without RETURNING (MySQL): of all who read it, the one whose DELETE removed the row wins.
-        const read = await first(d.rows(`SELECT * ${where}`, [hash, 'code']));
-        r = read && (await d.affected(`DELETE ${where}`, [hash, 'code'])) === 1 ? read : undefined;
-      }
-      if (!r) return null;
-      const t = toOAuthToken(r);
-      return t.expiresAt.getTime() > now.getTime() ? t : null;
-    },
-    async useOAuthRefreshToken(hash, now) {
+    async useOAuthToken(hash, kind, now) {
       // The UPDATE is the race's referee: only one caller moves used_at from NULL.
-      const won = await d.affected(`UPDATE ${T} SET used_at = ? WHERE hash = ? AND kind = ? AND used_at IS NULL AND expires_at > ?`, [now.getTime(), hash, 'refresh', now.getTime()]);
-      const r = await liveToken(hash, 'refresh', now);
+      const won = await d.affected(`UPDATE ${T} SET used_at = ? WHERE hash = ? AND kind = ? AND used_at IS NULL AND expires_at > ?`, [now.getTime(), hash, kind, now.getTime()]);
+      const r = await liveToken(hash, kind, now);
       return r ? { token: toOAuthToken(r), first: won === 1 } : null;
     },
     deleteOAuthFamily: (family) => d.affected(`DELETE FROM ${T} WHERE family = ?`, [family]),

@@ -97,7 +97,7 @@ export type OAuthTokenKind = 'code' | 'access' | 'refresh';
 /**
  * An authorization code, access token or refresh token. `hash` is SHA-256 hex of the secret. One
  * grant's tokens share a `family`: a replayed refresh token ends them all. `redirectUri` and
- * `codeChallenge` only on codes; `usedAt` only on refresh tokens once rotated.
+ * `codeChallenge` only on codes; `usedAt` on codes and refresh tokens once used.
  */
 export interface OAuthToken {
   hash: string;
@@ -209,13 +209,12 @@ export interface Store {
   createOAuthToken(token: OAuthToken): Promise<void>;
   /** A live token of `kind` (unexpired; a used refresh token is still returned, with usedAt set). */
   findOAuthToken(hash: string, kind: OAuthTokenKind, now: Date): Promise<OAuthToken | null>;
-  /** Deletes and returns a code in one atomic step: of N concurrent callers exactly one gets it (null when expired). */
-  consumeOAuthCode(hash: string, now: Date): Promise<OAuthToken | null>;
   /**
-   * Marks a live refresh token used, atomically: `first` is true for exactly one of N concurrent
-   * callers; a later (replayed) use gets the token with `first` false. Null when unknown or expired.
+   * Marks a live code or refresh token used, atomically: `first` is true for exactly one of N
+   * concurrent callers; a later use (a replay) gets the token with `first` false. Null when unknown
+   * or expired. Used rows stay until they expire, so a replay can be recognised and its family ended.
    */
-  useOAuthRefreshToken(hash: string, now: Date): Promise<{ token: OAuthToken; first: boolean } | null>;
+  useOAuthToken(hash: string, kind: 'code' | 'refresh', now: Date): Promise<{ token: OAuthToken; first: boolean } | null>;
   /** Ends every code and token of a family; returns how many. */
   deleteOAuthFamily(family: string): Promise<number>;
   /** Tokens (not codes) of a user, or of everyone, for listings. */

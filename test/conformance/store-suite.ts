@@ -456,19 +456,22 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
         await store.deleteOAuthClient('https://app.example/client.json');
       });
 
-      it('gives an authorization code to exactly one of 20 concurrent redeemers, and none once expired', async () => {
+      it('lets exactly one of 20 concurrent redeemers use an authorization code; a replay is told apart; none once expired', async () => {
         const u = await store.createUser(user('oauth-code@example.com'), T0);
         await store.createOAuthClient(client('c-code'));
         const code = token('a', u.id, 'c-code', { kind: 'code', redirectUri: 'http://127.0.0.1/callback', codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', expiresAt: at(60_000) });
         await store.createOAuthToken(code);
         assert.equal(await store.findOAuthToken(code.hash, 'access', at(1)), null, 'a code is no access token');
-        const results = await Promise.all(Array.from({ length: 20 }, () => store.consumeOAuthCode(code.hash, at(1))));
-        const winners = results.filter(Boolean);
+        assert.equal(await store.useOAuthToken(code.hash, 'refresh', at(1)), null, 'nor a refresh token');
+        const results = await Promise.all(Array.from({ length: 20 }, () => store.useOAuthToken(code.hash, 'code', at(1))));
+        const winners = results.filter((r) => r?.first);
         assert.equal(winners.length, 1);
-        assert.deepEqual(winners[0], code);
+        assert.deepEqual(winners[0]!.token, { ...code, usedAt: at(1) });
+        assert.equal(results.filter((r) => r && !r.first).length, 19);
+        assert.equal((await store.useOAuthToken(code.hash, 'code', at(2)))!.first, false, 'a replay');
         await store.createOAuthToken({ ...code, hash: 'b'.repeat(64) });
-        assert.equal(await store.consumeOAuthCode('b'.repeat(64), at(60_000)), null, 'expired');
-        assert.equal(await store.consumeOAuthCode('b'.repeat(64), at(1)), null, 'and removed');
+        assert.equal(await store.useOAuthToken('b'.repeat(64), 'code', at(60_000)), null, 'expired');
+        assert.equal(await store.deleteOAuthFamily(code.family), 2, 'codes belong to their family');
       });
 
       it('rotates a refresh token once under 20 concurrent uses; a replay is told apart; a family ends at once', async () => {
@@ -478,14 +481,14 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
         const access = token('d', u.id, 'c-refresh', { family: 'fam-r' });
         const other = token('e', u.id, 'c-refresh', { family: 'fam-other' });
         for (const t of [refresh, access, other]) await store.createOAuthToken(t);
-        const uses = await Promise.all(Array.from({ length: 20 }, () => store.useOAuthRefreshToken(refresh.hash, at(10))));
+        const uses = await Promise.all(Array.from({ length: 20 }, () => store.useOAuthToken(refresh.hash, 'refresh', at(10))));
         assert.equal(uses.filter((x) => x?.first).length, 1, 'one winner');
         assert.equal(uses.filter((x) => x && !x.first).length, 19, 'the rest see a used token');
-        const replay = await store.useOAuthRefreshToken(refresh.hash, at(20));
+        const replay = await store.useOAuthToken(refresh.hash, 'refresh', at(20));
         assert.equal(replay!.first, false);
         assert.deepEqual(replay!.token.usedAt, at(10));
-        assert.equal(await store.useOAuthRefreshToken('f'.repeat(64), at(20)), null, 'unknown');
-        assert.equal(await store.useOAuthRefreshToken(refresh.hash, at(86_400_000)), null, 'expired');
+        assert.equal(await store.useOAuthToken('f'.repeat(64), 'refresh', at(20)), null, 'unknown');
+        assert.equal(await store.useOAuthToken(refresh.hash, 'refresh', at(86_400_000)), null, 'expired');
         assert.equal(await store.deleteOAuthFamily('fam-r'), 2);
         assert.equal(await store.findOAuthToken(access.hash, 'access', at(30)), null);
         assert.ok(await store.findOAuthToken(other.hash, 'access', at(30)), 'another family lives on');

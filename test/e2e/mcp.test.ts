@@ -272,9 +272,14 @@ describe('token endpoint refusals', () => {
     assert.equal(first.status, 200);
     assert.equal(first.headers.get('cache-control'), 'no-store');
     assert.deepEqual(Object.keys(first.body).sort(), ['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type']);
+    assert.equal((await callMcp(first.body.access_token)).status, 200);
     const replay = await exchange(good);
     assert.equal(replay.status, 400);
     assert.equal(replay.body.error, 'invalid_grant');
+    // A code presented twice was intercepted: what it bought ends too (OAuth 2.1 §4.1.3).
+    assert.equal((await callMcp(first.body.access_token)).status, 401);
+    assert.equal((await refresh(good.clientId, first.body.refresh_token)).body.error, 'invalid_grant');
+    assert.ok(gh.auditLines.some((l) => l.includes('"oauth.code-reused"')));
     assert.equal((await json('/auth/oauth/token', form({ grant_type: 'password', client_id: good.clientId }))).body.error, 'unsupported_grant_type');
   });
 
