@@ -9,13 +9,14 @@ import { randomToken, sha256Hex } from '../security/tokens.js';
 import type { OAuthToken, Store } from '../store/types.js';
 import type { ResolvedSession } from '../session/sessions.js';
 
-export const ACCESS_TOKEN_PREFIX = 'gho_';
-export const REFRESH_TOKEN_PREFIX = 'ghr_';
+// Not gho_/ghr_: those are GitHub's, and an app behind Gatehouse may well receive GitHub tokens.
+export const ACCESS_TOKEN_PREFIX = 'ghat_';
+export const REFRESH_TOKEN_PREFIX = 'ghrt_';
 export const ACCESS_TTL_MS = 60 * 60_000;
 export const REFRESH_TTL_MS = 30 * 86_400_000;
 export const CODE_TTL_MS = 60_000;
 
-const ACCESS_SHAPE = /^Bearer[ ]+(gho_[A-Za-z0-9_-]{43})$/i;
+const ACCESS_SHAPE = /^Bearer[ ]+(ghat_[A-Za-z0-9_-]{43})$/i;
 
 /** The access token of an Authorization header, if it is shaped like one of ours. */
 export function bearerOAuthToken(header: string | undefined): string | null {
@@ -26,7 +27,7 @@ export function bearerOAuthToken(header: string | undefined): string | null {
 
 /** Anything that claims to be an OAuth bearer token of ours, well-formed or not (for a precise 401). */
 export function looksLikeOAuthBearer(header: string | undefined): boolean {
-  return header !== undefined && /^bearer\s+gh[or]_/i.test(header);
+  return header !== undefined && /^bearer\s+gh(at|rt)_/i.test(header);
 }
 
 export interface Grant {

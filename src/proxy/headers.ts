@@ -77,7 +77,7 @@ export function identityHeaders(p: Principal): string[] {
 
 /** An Authorization header that carries one of Gatehouse's own credentials (never forwarded). */
 export function isGatehouseCredential(authorization: string): boolean {
-  return /^bearer\s+gh[kor]_/i.test(authorization); // API keys, OAuth access and refresh tokens
+  return /^bearer\s+gh(k|at|rt)_/i.test(authorization); // API keys, OAuth access and refresh tokens
 }
 
 const enum Rule {

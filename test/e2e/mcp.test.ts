@@ -74,7 +74,7 @@ describe('MCP client through the official SDK', () => {
     assert.equal(back.searchParams.get('state'), provider.expectedState, 'state round-trips');
     assert.equal(back.searchParams.get('iss'), `${gh.url}/auth`, 'RFC 9207 iss');
     await transport.finishAuth(back.searchParams.get('code')!);
-    assert.match(provider.saved!.access_token, /^gho_/);
+    assert.match(provider.saved!.access_token, /^ghat_/);
     assert.equal(provider.saved!.scope, 'tools read');
 
     const client = await connect(provider);
@@ -96,7 +96,7 @@ describe('MCP client through the official SDK: refresh and revocation', () => {
     await transport.finishAuth((await approve(provider.authorizationUrl!)).searchParams.get('code')!);
     const first = provider.saved!;
     // The access token is dead (expired, say): the SDK uses its refresh token and carries on.
-    provider.saved = { ...first, access_token: 'gho_' + 'x'.repeat(43) };
+    provider.saved = { ...first, access_token: 'ghat_' + 'x'.repeat(43) };
     const client = await connect(provider);
     assert.equal(((await client.callTool({ name: 'whoami', arguments: {} })).content as unknown[]).length, 1);
     assert.notEqual(provider.saved!.refresh_token, first.refresh_token, 'rotated');
@@ -311,12 +311,16 @@ describe('tokens on the hot path', () => {
       assert.equal(r.status, 401, path);
       await r.arrayBuffer();
     }
-    const wrong = await callMcp('gho_' + 'A'.repeat(43));
+    const wrong = await callMcp('ghat_' + 'A'.repeat(43));
     assert.equal(wrong.status, 401);
     assert.match(wrong.headers.get('www-authenticate')!, /error="invalid_token"/);
     assert.match(wrong.headers.get('www-authenticate')!, /resource_metadata=/);
     assert.equal(app.seen.length, before);
     assert.equal((await callMcp(access_token, '/mcp/sub/path')).status, 200, 'below the resource path it works');
+    // Someone else's bearer token (GitHub's gho_…) is the app's business: it passes, with the session.
+    const github = 'gho_16C7e42F292c6912E7710c838347Ae178B4a';
+    assert.equal((await browser.get('/plain', { authorization: `Bearer ${github}` })).status, 200);
+    assert.equal(app.seen.at(-1)!.authorization, `Bearer ${github}`);
   });
 
   it('is refused within 5 s of a revocation made elsewhere (another replica), and at once through the endpoint', async () => {
@@ -335,7 +339,7 @@ describe('tokens on the hot path', () => {
     assert.equal((await callMcp(second.access_token)).status, 200);
     assert.equal((await json('/auth/oauth/revoke', form({ token: second.refresh_token, client_id: b.clientId }))).status, 200);
     assert.equal((await callMcp(second.access_token)).status, 401, 'revoking the refresh token ends its access token in this process at once');
-    assert.equal((await json('/auth/oauth/revoke', form({ token: 'gho_unknown', client_id: b.clientId }))).status, 200, 'unknown tokens are no error (RFC 7009)');
+    assert.equal((await json('/auth/oauth/revoke', form({ token: 'ghat_unknown', client_id: b.clientId }))).status, 200, 'unknown tokens are no error (RFC 7009)');
   });
 
   it('ends an open event stream within 5 s of a revocation made elsewhere', async () => {

@@ -132,13 +132,14 @@ describe('resources and discovery', () => {
     assert.deepEqual(m.code_challenge_methods_supported, ['S256']);
   });
   it('recognises only well-formed access tokens in an Authorization header', () => {
-    const t = 'gho_' + 'a'.repeat(43);
+    const t = 'ghat_' + 'a'.repeat(43);
     assert.equal(bearerOAuthToken(`Bearer ${t}`), t);
     assert.equal(bearerOAuthToken(`bearer ${t}`), t);
     assert.equal(bearerOAuthToken(`Bearer ${t}x`), null);
     assert.equal(bearerOAuthToken(`Basic ${t}`), null);
-    assert.ok(looksLikeOAuthBearer('Bearer gho_short'));
-    assert.ok(looksLikeOAuthBearer('Bearer ghr_refresh-used-as-access'));
+    assert.ok(looksLikeOAuthBearer('Bearer ghat_short'));
+    assert.ok(looksLikeOAuthBearer('Bearer ghrt_refresh-used-as-access'));
     assert.ok(!looksLikeOAuthBearer('Bearer ghk_apikey'));
+    assert.ok(!looksLikeOAuthBearer('Bearer gho_16C7e42F292c6912E7710c838347Ae178B4a'), "a GitHub token is the app's business");
   });
 });
