@@ -44,6 +44,10 @@ const views: Record<string, Record<string, unknown>> = {
     }],
     keys: [{ id: 'k1', name: EVIL, owner: EVIL, role: EVIL, expiry: EVIL, lastUsedAt: at, revokeHref: EVIL }],
   },
+  'admin-oauth': {
+    csrf: EVIL, notice: EVIL,
+    clients: [{ id: EVIL, name: EVIL, kind: 'dcr', lastUsedAt: at, grants: [{ email: EVIL, resource: EVIL, scopes: [EVIL] }] }, { id: 'c2', name: 'x', kind: 'cimd', lastUsedAt: null, grants: [] }],
+  },
   'oauth-consent': {
     csrf: EVIL, user: { name: EVIL, email: EVIL }, clientName: EVIL, unverified: true, clientHost: EVIL, redirectHost: EVIL, resourceName: EVIL, resourceUrl: EVIL,
     scopes: [EVIL, 'tools'], params: [{ name: 'state', value: EVIL }, { name: 'client_id', value: EVIL }],

@@ -205,6 +205,13 @@ export interface OAuthConsentView {
   params: Array<{ name: string; value: string }>;
 }
 
+/** The admin's view of OAuth clients (SPEC §11). */
+export interface AdminOAuthView {
+  csrf: string;
+  notice: string | null;
+  clients: Array<{ id: string; name: string; kind: string; lastUsedAt: Stamp | null; grants: Array<{ email: string; resource: string; scopes: string[] }> }>;
+}
+
 /** Every page template and its data. */
 export interface Views {
   'sign-in': SignInView;
@@ -219,4 +226,5 @@ export interface Views {
   'admin-confirm': AdminConfirmView;
   admin: AdminView;
   'oauth-consent': OAuthConsentView;
+  'admin-oauth': AdminOAuthView;
 }

@@ -7,7 +7,9 @@ import type { AuthContext, AuthEnv, AuthServices } from '../auth/context.js';
 import { audit, limited } from '../auth/audit.js';
 import { field, formOf } from '../auth/form.js';
 import { csrf, csrfToken } from '../auth/middleware/csrf.js';
-import { requireSession, signedIn } from '../auth/middleware/session.js';
+import { requireAdmin, requireSession, signedIn } from '../auth/middleware/session.js';
+import { connectedApps } from './connected.js';
+import { stamp } from '../auth/views.js';
 import { errorPage, formExpiredPage, page } from '../auth/pages.js';
 import { PAGE_CSP } from '../security/headers.js';
 import { answerRedirect, AUTHORIZE_PARAMS, checkAuthorization, consentCovers, errorRedirect, formActionFor, redirectHost, type AuthorizeParams, type AuthorizeRequest } from './authorize.js';
@@ -139,6 +141,15 @@ export function mountOAuth(app: Hono<AuthEnv>, deps: AuthServices): void {
     return c.redirect(`${P}/account`, 303);
   });
 
+  // The admin's view: every client and whom it acts for; Revoke removes a client for everyone.
+  const adminOnly = requireAdmin({ prefix: P });
+  app.get(`${P}/admin/oauth`, adminOnly, (c) => adminPage(c, c.req.query('revoked') ? 'Revoked.' : null));
+  app.post(`${P}/admin/oauth/revoke`, adminOnly, csrf({ refuse: formExpiredPage }), async (c) => {
+    const clientId = field((await formOf(c)).client_id);
+    if (clientId && (await tokens.revokeClient(clientId))) audit(c, 'oauth.revoked', { userId: signedIn(c).principal.userId, detail: `${clientId.slice(0, 300)} for everyone, by an admin` });
+    return c.redirect(`${P}/admin/oauth?revoked=1`, 303);
+  });
+
   app.on(['POST', 'OPTIONS'], `${P}/oauth/register`, ...guard, async (c) => {
     if (deps.oauthDcr === false) return oauthErrorResponse(new OAuthError('access_denied', 'client registration is switched off here (GATEHOUSE_OAUTH_DCR=off)', 403));
     const tooMany = await limited(c, 'oauth-register');
@@ -216,6 +227,21 @@ function consentPage(c: AuthContext, req: AuthorizeRequest, query: URLSearchPara
     resourceUrl: req.resourceUrl,
     scopes: req.scopes,
     params,
+  });
+}
+
+async function adminPage(c: AuthContext, notice: string | null): Promise<Response> {
+  const { store } = c.var.deps;
+  const [clients, apps] = await Promise.all([store.listOAuthClients(), connectedApps(store)]);
+  const emails = new Map<string, string>();
+  for (const id of new Set(apps.map((a) => a.userId))) emails.set(id, (await store.findUserById(id))?.email ?? id);
+  return page(c, 'admin-oauth', 'Connected apps', {
+    csrf: csrfToken(c),
+    notice,
+    clients: clients.map((cl) => ({
+      id: cl.id, name: cl.name, kind: cl.kind, lastUsedAt: cl.lastUsedAt ? stamp(cl.lastUsedAt) : null,
+      grants: apps.filter((a) => a.clientId === cl.id).map((a) => ({ email: emails.get(a.userId)!, resource: a.resource, scopes: a.scopes })),
+    })),
   });
 }
 

@@ -64,6 +64,8 @@ export interface OAuthTokenService {
   revokeFamily(family: string): Promise<number>;
   /** Ends every token of a user for a client, and forgets the consent. */
   revokeGrant(userId: string, clientId: string): Promise<number>;
+  /** Removes a client for everyone: its tokens and consents go with it. */
+  revokeClient(clientId: string): Promise<boolean>;
   /** Tokens resolved since start that were not in the cache (tests assert the cache works). */
   readonly lookups: number;
 }
@@ -147,6 +149,11 @@ export function createOAuthTokenService(store: Store, opts: { now?: () => number
     async revokeGrant(userId, clientId) {
       evict((r) => r.session.principal.userId === userId && r.clientId === clientId);
       return store.revokeOAuthGrant(userId, clientId);
+    },
+
+    async revokeClient(clientId) {
+      evict((r) => r.clientId === clientId);
+      return store.deleteOAuthClient(clientId);
     },
 
     get lookups() {

@@ -437,6 +437,28 @@ describe('people stay in control', () => {
     assert.equal((await callMcp(mineTokens.access_token)).status, 200);
   });
 
+  it('shows admins every client and whom it acts for; Revoke ends a client for everyone; members cannot', async () => {
+    const f = await flow();
+    const issued = (await exchange(f)).body;
+    await new TestClient(gh.url).signUp('oauth-admin@example.com', 'a long enough password');
+    const adminUser = (await gh.store.findUserByEmail('oauth-admin@example.com'))!;
+    await gh.store.updateUser(adminUser.id, { role: 'admin' }, new Date());
+    const admin = new TestClient(gh.url);
+    await admin.signIn('oauth-admin@example.com', 'a long enough password');
+    const page = await admin.get('/auth/admin/oauth');
+    assert.equal(page.status, 200);
+    assert.match(page.text, new RegExp(`${f.clientId}[\\s\\S]*agent-owner@example\\.com · ${gh.url.replace(/\./g, '\\.')}/mcp · tools`));
+    const member = await browser.get('/auth/admin/oauth');
+    assert.equal(member.status, 403);
+    const refused = await browser.post('/auth/admin/oauth/revoke', { csrf: csrfFrom((await browser.get('/auth/account')).text), client_id: f.clientId });
+    assert.equal(refused.status, 403);
+    assert.equal((await callMcp(issued.access_token)).status, 200, 'a member cannot revoke');
+    const r = await admin.post('/auth/admin/oauth/revoke', { csrf: csrfFrom(page.text), client_id: f.clientId });
+    assert.equal(r.status, 303);
+    assert.equal((await callMcp(issued.access_token)).status, 401, 'at once in this process');
+    assert.equal(await gh.store.findOAuthClient(f.clientId), null);
+  });
+
   it('`gatehouse oauth clients list | revoke` shows every client with its users and ends one everywhere', async () => {
     const env = { GATEHOUSE_HOME: gh.home };
     const f = await flow();
