@@ -401,6 +401,9 @@ export function createGate(deps: GateDeps): Gate {
         });
       withAssertion(s, headers, open, () => refuseUpgrade(socket, 503, 'Service Unavailable'));
     };
+    if (deps.settings.current().mode !== 'off' && deps.oauthTokens && deps.settings.current().mcp.length && looksLikeOAuthBearer(req.headers.authorization)) {
+      return tokenUpgrade(req, socket, deps.oauthTokens, go);
+    }
     const cookie = deps.settings.current().mode === 'off' ? undefined : readCookie(req.headers.cookie, deps.cookies.session);
     const passes = () => passesWithoutSession(req);
     if (!cookie) return passes() ? go(null, null) : refuseUpgrade(socket, 401, 'Unauthorized');
@@ -414,6 +417,26 @@ export function createGate(deps: GateDeps): Gate {
           return go(s, async () => (await deps.sessions.resolve(cookie)) !== null);
         }
         return passes() ? go(null, null) : refuseUpgrade(socket, 401, 'Unauthorized');
+      },
+      (err) => {
+        deps.onStoreError(err);
+        refuseUpgrade(socket, 503, 'Service Unavailable');
+      },
+    );
+  }
+
+  /** A WebSocket opened with an OAuth token (SPEC §11): only on its resource's path, and only while the token lives. */
+  function tokenUpgrade(req: IncomingMessage, socket: Duplex, tokens: OAuthTokenService, go: (s: ResolvedSession, stillValid: () => Promise<boolean>) => void) {
+    const path = normalisedPath(req.url ?? '/');
+    const r = path === null ? undefined : resourceFor(deps.settings.current().mcp, path);
+    const token = bearerOAuthToken(req.headers.authorization);
+    if (!r || !token) return refuseUpgrade(socket, 401, 'Unauthorized', JSON.stringify({ error: 'invalid_token' }));
+    tokens.resolve(token).then(
+      (t) => {
+        if (!t || t.resource !== resourceUrl(originOf(req), r)) return refuseUpgrade(socket, 401, 'Unauthorized', JSON.stringify({ error: 'invalid_token' }));
+        const d = verdict(req, t.session);
+        if (d && d.outcome !== 'allow' && d.outcome !== 'public') return refuseUpgrade(socket, d.outcome === 'malformed' ? 400 : 403, 'Forbidden', FORBIDDEN);
+        go(t.session, async () => (await tokens.resolve(token)) !== null);
       },
       (err) => {
         deps.onStoreError(err);
