@@ -1,11 +1,15 @@
-// WebSockets opened with an OAuth token (SPEC §11): only on the token's resource path, the app never
-// sees the token, and the tunnel closes within seconds of the token's revocation on any replica.
+// OAuth tokens at the gate beyond plain requests (SPEC §11): scopes meet the access rules as `scope:S`,
+// and WebSockets opened with a token work only on its resource path, never pass the token on, and
+// close within seconds of the token's revocation on any replica.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { withGatehouse } from '../support/gatehouse.js';
 
-const { gh, upstream } = withGatehouse({ upstream: true, env: { GATEHOUSE_MCP: JSON.stringify([{ path: '/mcp' }]) } });
+const { gh, upstream } = withGatehouse({
+  upstream: true,
+  env: { GATEHOUSE_MCP: JSON.stringify([{ path: '/mcp', scopes: ['tools', 'admin'] }]), GATEHOUSE_ACCESS: JSON.stringify([{ pattern: '/mcp/admin/*', allow: ['scope:admin'] }]) },
+});
 
 let token: string;
 let family: string;
@@ -17,6 +21,17 @@ describe('WebSockets with OAuth tokens', () => {
     const issued = await gh.oauthTokens.issueTokens({ clientId: 'ghc_ws', userId: user.id, resource: `${gh.url}/mcp`, scopes: [] });
     token = issued.accessToken;
     family = issued.family;
+  });
+
+  it('lets access rules decide on scopes: scope:admin opens /mcp/admin, a token without it gets 403', async () => {
+    const user = (await gh.store.findUserByEmail('ws-agent@example.com'))!;
+    const admin = await gh.oauthTokens.issueTokens({ clientId: 'ghc_ws', userId: user.id, resource: `${gh.url}/mcp`, scopes: ['admin'] });
+    const get = (t: string, path: string) => fetch(gh.url + path, { headers: { authorization: `Bearer ${t}`, accept: 'application/json' } });
+    upstream.clear();
+    assert.equal((await get(token, '/mcp/admin/x')).status, 403);
+    assert.equal((await get(token, '/mcp/tools')).status, 200);
+    assert.equal((await get(admin.accessToken, '/mcp/admin/x')).status, 200);
+    assert.deepEqual(upstream.requests.map((r) => r.url), ['/mcp/tools', '/mcp/admin/x']);
   });
 
   const open = (path: string, bearer = token) =>
