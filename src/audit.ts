@@ -43,7 +43,14 @@ export type AuditEvent =
   | 'pairing.used'
   | 'pairing.refused'
   | 'handoff.used'
-  | 'handoff.refused';
+  | 'handoff.refused'
+  | 'oauth.client-registered'
+  | 'oauth.consent'
+  | 'oauth.denied'
+  | 'oauth.token-issued'
+  | 'oauth.refresh-reused'
+  | 'oauth.code-reused'
+  | 'oauth.revoked';
 
 export interface AuditLog {
   record(event: AuditEvent, fields: { userId?: string | null; email?: string | null; ip?: string | null; userAgent?: string | null; detail?: string }): void;

@@ -73,6 +73,9 @@ export function buildGate({ opts, services, live, forwarder, timeouts, listening
     linkOrigin: () => opts.publicUrl?.origin ?? listeningOrigin(),
     signer,
     now,
+    oauthDcr: opts.env.GATEHOUSE_OAUTH_DCR !== 'off',
+    // "Unless the deployment itself is on loopback": the public URL's host, else the address we listen on.
+    oauthCimd: { allowLoopback: isLoopbackName(opts.publicUrl?.hostname ?? opts.host), ...(opts.cimdCa ? { ca: opts.cimdCa } : {}) },
   });
   return createGate({
     ...services,
@@ -94,6 +97,10 @@ export function buildGate({ opts, services, live, forwarder, timeouts, listening
     onStoreError: throttled(10_000, now, (err: unknown) => opts.log(`store: unavailable (${(err as Error).message}); answering 503 until it returns`)),
     onSigningError: throttled(10_000, now, (err: unknown) => opts.log(`assertion: could not sign (${(err as Error).message}); answering 503`)),
   });
+}
+
+function isLoopbackName(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** `fn` at most once per `ms`: a crawler hammering a wrong name, or a store that is down, must not flood the log. */

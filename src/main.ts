@@ -22,6 +22,7 @@ import { buildServices, startSessionSweep } from './services.js';
 import type { ApiKeyService } from './session/api-keys.js';
 import type { SessionService } from './session/sessions.js';
 import type { Store } from './store/types.js';
+import type { OAuthTokenService } from './oauth/tokens.js';
 
 export { DEFAULT_TIMEOUTS } from './http-server.js';
 export { VIEWS_DIR } from './views-dir.js';
@@ -33,6 +34,8 @@ export interface RunningGatehouse {
   store: Store;
   sessions: SessionService;
   apiKeys: ApiKeyService;
+  /** OAuth tokens for MCP resources (SPEC §11). */
+  oauthTokens: OAuthTokenService;
   hasher: PasswordHasher;
   forwarder: Forwarder | null;
   audit: AuditLog;

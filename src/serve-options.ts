@@ -35,5 +35,8 @@ export interface ServeOptions {
   /** Print a one-time setup link while there are no users (false in --workers processes: the primary prints it). */
   announceSetup?: boolean;
 
+  /** Extra CA certificates trusted when fetching Client ID Metadata Documents (tests' self-signed servers). */
+  cimdCa?: string;
+
   now?: () => number;
 }

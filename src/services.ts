@@ -14,6 +14,8 @@ import { createSessionService, type SessionService } from './session/sessions.js
 import type { Store, User } from './store/types.js';
 import { createMfaService, type MfaService } from './mfa/factors.js';
 import { isPassphraseUser, passphraseUserId } from './session/passphrase.js';
+import { createOAuthTokenService, type OAuthTokenService } from './oauth/tokens.js';
+import { UNUSED_CLIENT_MS } from './oauth/clients.js';
 import type { Renderer } from './render.js';
 import { VIEWS_DIR } from './views-dir.js';
 
@@ -30,6 +32,7 @@ export interface Services {
   cookies: CookieNames;
   /** Second factors (architecture.md#mfa); TOTP secrets are sealed with the master key. */
   mfa: MfaService;
+  oauthTokens: OAuthTokenService;
 }
 
 export function buildServices(opts: ServeOptions, store: Store, settings: SettingsSource, now: () => number, masterKey: Buffer): Services {
@@ -50,6 +53,7 @@ export function buildServices(opts: ServeOptions, store: Store, settings: Settin
     renderer: createRenderer(VIEWS_DIR),
     cookies: cookieNames(opts.publicUrl?.protocol === 'https:'),
     mfa: createMfaService(store, masterKey, now),
+    oauthTokens: createOAuthTokenService(store, { now }),
   };
 }
 
@@ -68,11 +72,16 @@ function passphraseAccepts(settings: SettingsSource, user: User): boolean {
 export function startSessionSweep(store: Store, idleMs: number, now: () => number, log: (line: string) => void, everyMs = 10 * 60_000): () => void {
   let lastLogged = -Infinity;
   const sweep = () =>
-    store.deleteExpiredSessions(new Date(now()), idleMs).catch((err: Error) => {
-      if (now() - lastLogged < 60 * 60_000) return;
-      lastLogged = now();
-      log(`sessions: could not delete expired sessions (${err.message}); will try again`);
-    });
+    store
+      .deleteExpiredSessions(new Date(now()), idleMs)
+      // OAuth (SPEC §11): dead codes and tokens, and registrations nobody ever used.
+      .then(() => store.deleteExpiredOAuthTokens(new Date(now())))
+      .then(() => store.deleteUnusedOAuthClients(new Date(now() - UNUSED_CLIENT_MS)))
+      .catch((err: Error) => {
+        if (now() - lastLogged < 60 * 60_000) return;
+        lastLogged = now();
+        log(`sessions: could not delete expired sessions (${err.message}); will try again`);
+      });
   const timer = setInterval(sweep, everyMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -30,6 +30,7 @@ const views: Record<string, Record<string, unknown>> = {
   account: {
     csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [EVIL, 'ops'] },
     sessions: [session, { ...session, current: true }], errors: { current_password: EVIL, password: EVIL }, notice: EVIL, isAdmin: true,
+    connected: [{ clientId: EVIL, clientName: EVIL, resource: EVIL, scopes: [EVIL], lastUsedAt: at }, { clientId: 'c2', clientName: 'x', resource: 'r', scopes: [], lastUsedAt: null }],
   },
   passkeys: {
     csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [] }, unavailable: null, defaultName: EVIL,
@@ -74,6 +75,14 @@ const views: Record<string, Record<string, unknown>> = {
   'pair-code': { code: EVIL, link: EVIL, qrSvg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><path d="M0 0h1v1H0z"/></svg>', expiresAt: at, minutes: 5 },
   pair: { csrf: EVIL, code: EVIL, error: EVIL },
   handoff: { csrf: EVIL, token: EVIL, email: EVIL, name: EVIL, admin: true },
+  'admin-oauth': {
+    csrf: EVIL, notice: EVIL,
+    clients: [{ id: EVIL, name: EVIL, kind: 'dcr', lastUsedAt: at, grants: [{ email: EVIL, resource: EVIL, scopes: [EVIL] }] }, { id: 'c2', name: 'x', kind: 'cimd', lastUsedAt: null, grants: [] }],
+  },
+  'oauth-consent': {
+    csrf: EVIL, user: { name: EVIL, email: EVIL }, clientName: EVIL, unverified: true, clientHost: EVIL, redirectHost: EVIL, resourceName: EVIL, resourceUrl: EVIL,
+    scopes: [EVIL, 'tools'], params: [{ name: 'state', value: EVIL }, { name: 'client_id', value: EVIL }],
+  },
 };
 
 const render = (view: string, extra: Record<string, unknown> = {}) => r.render(view, { ...base, ...views[view], ...extra });
@@ -128,8 +137,9 @@ describe('views', () => {
     assert.deepEqual(action('sign-out'), ['/auth/sign-out']);
     assert.deepEqual(action('forgot'), ['/auth/forgot']);
     assert.deepEqual(action('reset'), ['/auth/reset']);
-    // One revoke form for the other session, none for this one; then the password form.
-    assert.deepEqual(action('account'), ['/auth/account/sessions/revoke', '/auth/account/pair', '/auth/account/password']);
+    // One revoke form for the other session, none for this one; pair a device; one per connected app; then the password form.
+    assert.deepEqual(action('account'), ['/auth/account/sessions/revoke', '/auth/account/pair', '/auth/account/connected/revoke', '/auth/account/connected/revoke', '/auth/account/password']);
+    assert.deepEqual(action('oauth-consent'), ['/auth/oauth/authorize']);
     assert.deepEqual(action('sign-in').length, 1);
     assert.deepEqual(action('sign-in-passphrase'), ['/auth/sign-in']);
     assert.deepEqual(action('admin-groups'), ['/auth/admin/users/u1/groups/remove', '/auth/admin/users/u1/groups/remove', '/auth/admin/users/u1/groups/add']);

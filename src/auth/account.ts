@@ -11,6 +11,7 @@ import { startSession } from './start-session.js';
 import { stamp, type AccountView } from './views.js';
 import type { ResolvedSession } from '../session/sessions.js';
 import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js';
+import { connectedApps } from '../oauth/connected.js';
 
 type AccountNotes = { errors?: AccountView['errors']; notice?: string | null };
 
@@ -32,7 +33,16 @@ async function accountPage(c: AuthContext, s: ResolvedSession, notes: AccountNot
     })),
     errors: notes.errors ?? {},
     notice: notes.notice ?? null,
+    ...(await connectedOf(c, s)),
   }, status);
+}
+
+/** OAuth clients the user allowed (SPEC §11), only while MCP resources exist. */
+async function connectedOf(c: AuthContext, s: ResolvedSession): Promise<Pick<AccountView, 'connected'>> {
+  const { settings, store } = c.var.deps;
+  if (!settings.current().mcp.length) return {};
+  const apps = await connectedApps(store, s.principal.userId);
+  return { connected: apps.map((a) => ({ clientId: a.clientId, clientName: a.clientName, resource: a.resource, scopes: a.scopes, lastUsedAt: a.lastUsedAt ? stamp(a.lastUsedAt) : null })) };
 }
 
 export function mountAccount(app: Hono<AuthEnv>, deps: AuthServices): void {

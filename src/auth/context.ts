@@ -20,6 +20,7 @@ import type { Mailer } from '../mail/mailer.js';
 import type { ProviderEntry } from '../oidc/providers.js';
 import type { Renderer } from '../render.js';
 import type { MfaService } from '../mfa/factors.js';
+import type { OAuthTokenService } from '../oauth/tokens.js';
 
 export interface AuthDeps {
   store: Store;
@@ -51,6 +52,12 @@ export interface AuthDeps {
   signer?: IdentitySigner | null;
   /** Second factors (architecture.md#mfa). */
   mfa: MfaService;
+  /** OAuth for MCP resources (SPEC §11); the routes answer only while a resource is configured. */
+  oauthTokens?: OAuthTokenService;
+  /** Dynamic Client Registration (RFC 7591) allowed; GATEHOUSE_OAUTH_DCR=off refuses it. */
+  oauthDcr?: boolean;
+  /** How Client ID Metadata Documents are fetched (oauth/cimd.ts): loopback only when Gatehouse is on loopback. */
+  oauthCimd?: { allowLoopback: boolean; ca?: string };
 }
 
 /** AuthDeps with its defaults filled in by createAuthApp: what the route modules are given. */

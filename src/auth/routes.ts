@@ -27,6 +27,7 @@ import { mountPersonalTokens } from './personal-tokens.js';
 import { mountPairing } from './pairing.js';
 import { mountHandoff } from './handoff.js';
 import { mountAdminApi } from './admin-api.js';
+import { mountOAuth } from '../oauth/routes.js';
 
 const MAX_FORM_BYTES = 64 * 1024;
 
@@ -61,6 +62,7 @@ export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   mountPairing(app, deps);
   mountHandoff(app, deps);
   mountAdminApi(app, deps);
+  mountOAuth(app, deps); // SPEC §11: answers only while an MCP resource is configured
   mountAliases(app, deps.prefix); // last: an alias never shadows a real route
 
   app.notFound(notFound);

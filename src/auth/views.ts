@@ -123,11 +123,22 @@ export interface AccountSession {
   pairedFrom?: string | null;
 }
 
+/** An OAuth client the user allowed (SPEC §11), on the account page. */
+export interface AccountConnectedApp {
+  clientId: string;
+  clientName: string;
+  resource: string;
+  scopes: string[];
+  lastUsedAt: Stamp | null;
+}
+
 export interface AccountView {
   csrf: string;
   user: Principal;
   isAdmin: boolean;
   sessions: AccountSession[];
+  /** Absent while no MCP resource is configured. */
+  connected?: AccountConnectedApp[];
   errors: FieldErrors<'current_password' | 'password'>;
   notice: string | null;
 }
@@ -342,6 +353,30 @@ export interface HandoffView {
   admin: boolean;
 }
 
+/** The OAuth consent page (SPEC §11): who asks, where the answer goes, for what. */
+export interface OAuthConsentView {
+  csrf: string;
+  user: Principal;
+  clientName: string;
+  /** The client named itself (DCR): the page says so. */
+  unverified: boolean;
+  /** Where a client's metadata document is published (CIMD): the name is vouched for by that host. */
+  clientHost: string | null;
+  redirectHost: string;
+  resourceName: string;
+  resourceUrl: string;
+  scopes: string[];
+  /** The authorization request, carried through the form unchanged. */
+  params: Array<{ name: string; value: string }>;
+}
+
+/** The admin's view of OAuth clients (SPEC §11). */
+export interface AdminOAuthView {
+  csrf: string;
+  notice: string | null;
+  clients: Array<{ id: string; name: string; kind: string; lastUsedAt: Stamp | null; grants: Array<{ email: string; resource: string; scopes: string[] }> }>;
+}
+
 /** Every page template and its data. */
 export interface Views {
   'sign-in': SignInView;
@@ -367,4 +402,6 @@ export interface Views {
   'pair-code': PairCodeView;
   pair: PairView;
   handoff: HandoffView;
+  'oauth-consent': OAuthConsentView;
+  'admin-oauth': AdminOAuthView;
 }

@@ -13,6 +13,8 @@ import { ACCESS_HELP, accessCommand } from './access.js';
 import { PAIR_HELP, pairCommand } from './pair.js';
 import { OPEN_HELP, openCommand } from './open.js';
 import { loginCommand, logoutCommand, remoteCommand, REMOTE_HELP } from './remote.js';
+import { MCP_HELP, mcpCommand } from './mcp.js';
+import { OAUTH_HELP, oauthCommand } from './oauth.js';
 
 const HELP = `gatehouse — a login layer in front of your web app
 
@@ -34,6 +36,11 @@ ${PAIR_HELP}
 ${OPEN_HELP}
 
 ${REMOTE_HELP}
+
+
+${MCP_HELP}
+
+${OAUTH_HELP}
 
 gatehouse --version
 
@@ -66,6 +73,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await logoutCommand(rest, io);
       case '--remote':
         return await remoteCommand(rest[0], rest.slice(1), io);
+      case 'mcp':
+        return await mcpCommand(rest, io);
+      case 'oauth':
+        return await oauthCommand(rest, io);
       case 'bind':
       case 'unbind':
       case 'bindings':
@@ -119,7 +130,7 @@ function unknownCommand(command: string): string {
   return `unknown command "${command}" (${guess ? `did you mean \`gatehouse ${guess}\`?` : 'try `gatehouse --help`'})`;
 }
 
-const WITH_SUBCOMMANDS = new Set(['auth', 'keys', 'users', 'access']);
+const WITH_SUBCOMMANDS = new Set(['auth', 'keys', 'users', 'access', 'mcp']);
 const WORD = /^[a-z][a-z-]*$/;
 
 /** "serve", "auth enable", "auth providers add": the words the person typed before the options. */
@@ -152,6 +163,10 @@ function helpFor(command: string, rest: string[]): string {
     case 'logout':
     case '--remote':
       return REMOTE_HELP;
+    case 'mcp':
+      return MCP_HELP;
+    case 'oauth':
+      return OAUTH_HELP;
     case 'bind':
     case 'unbind':
     case 'bindings':

@@ -153,6 +153,16 @@ export const OTHER_SETTINGS = {
     env: 'GATEHOUSE_ACCESS', help: 'access rules as JSON, replacing the state file\'s: [{"pattern":"/admin/*","allow":["role:admin"]}]',
     parse: text,
   }),
+  mcp: setting({
+    // Checked with the live settings (validate.ts), where the state file's list is checked too.
+    env: 'GATEHOUSE_MCP', help: 'MCP resources (OAuth 2.1 protected paths) as JSON, replacing the state file\'s: [{"path":"/mcp","scopes":["tools"]}]',
+    parse: text,
+  }),
+  oauthDcr: setting({
+    env: 'GATEHOUSE_OAUTH_DCR', default: 'on', help: 'on (default): MCP clients may register themselves (RFC 7591); off: refused',
+    check: (t) => problem(t === 'on' || t === 'off', `GATEHOUSE_OAUTH_DCR must be on or off, not "${t}"`),
+    parse: text,
+  }),
   allowedDomains: setting({
     env: 'GATEHOUSE_ALLOWED_DOMAINS', help: 'email domains that may sign up (sign-up "domains"), and the only ones let in (mode org-only)',
     check: ifSet(eachOf((d) => (isDomainName(d) ? null : `GATEHOUSE_ALLOWED_DOMAINS: "${d}" is not a domain name`))),

@@ -5,6 +5,7 @@ import type { MfaPolicy } from './choices.js';
 import type { EffectiveMode } from './choices.js';
 import { parseRules, type AccessRule, type StoredRule } from '../access/rules.js';
 import { isSealed, unseal } from './secrets.js';
+import { resourcesFrom, type McpResource } from '../oauth/resources.js';
 
 export interface LiveSettings {
   mode: EffectiveMode; // 'off' also when auth is disabled, and for `public`
@@ -18,6 +19,8 @@ export interface LiveSettings {
   access: AccessRule[];
   /** Who must have a second factor (GATEHOUSE_MFA, else the state file; architecture.md#mfa). */
   mfa: MfaPolicy;
+  /** MCP resources (SPEC §11), from GATEHOUSE_MCP or the state file; empty: no OAuth anywhere. */
+  mcp: McpResource[];
 }
 
 export function liveSettings(state: StoredState, masterKey: Buffer, env: NodeJS.ProcessEnv): LiveSettings {
@@ -37,6 +40,7 @@ export function liveSettings(state: StoredState, masterKey: Buffer, env: NodeJS.
     publicPaths: env.GATEHOUSE_PUBLIC_PATHS ? splitList(env.GATEHOUSE_PUBLIC_PATHS) : state.auth.publicPaths,
     access: rulesFrom(env.GATEHOUSE_ACCESS, state.access),
     mfa: (env.GATEHOUSE_MFA as MfaPolicy | undefined) || state.auth.mfa || 'optional',
+    mcp: resourcesFrom(env.GATEHOUSE_MCP, state.mcp),
   };
 }
 

@@ -1,6 +1,7 @@
 // Persistent state of one server/profile: `<GATEHOUSE_HOME>/<server>.<profile>.json`, written atomically
 // with mode 0600 by the CLI and read (and watched) by `gatehouse serve`.
 import { parseRules, type StoredRule } from '../access/rules.js';
+import { parseResources, type StoredMcpResource } from '../oauth/resources.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withFileLock, writeFileAtomic } from './files.js';
@@ -49,6 +50,8 @@ export interface StoredState {
   access?: StoredRule[];
   /** The identity assertion's signing keys, each a sealed JSON private key (architecture.md#access). */
   signing?: { current: string; previous: string | null };
+  /** MCP resources (SPEC §11): paths that take OAuth 2.1 bearer tokens; absent before they existed. */
+  mcp?: StoredMcpResource[];
 }
 
 export function emptyState(): StoredState {
@@ -100,7 +103,7 @@ export function readState(scope: Scope): StoredState | null {
   return { ...base, ...p, auth: { ...base.auth, ...(p.auth ?? {}) }, version: 1 };
 }
 
-const TOP_KEYS = ['version', 'auth', 'bindings', 'providers', 'access', 'signing'];
+const TOP_KEYS = ['version', 'auth', 'bindings', 'providers', 'access', 'signing', 'mcp'];
 const AUTH_KEYS = ['enabled', 'mode', 'secret', 'db', 'signUp', 'allowedDomains', 'publicPaths', 'mfa', 'passphrase'];
 
 /** Every problem of a state file at once: unknown keys are errors, so a typo never silently does nothing. */
@@ -128,6 +131,7 @@ export function checkStateShape(value: unknown): string[] {
   if (v.providers !== undefined && !Array.isArray(v.providers)) problems.push('"providers" must be a list');
   else ((v.providers ?? []) as unknown[]).forEach((p, i) => problems.push(...checkProvider(i, p)));
   if (v.access !== undefined) problems.push(...parseRules(v.access, '"access"').problems);
+  if (v.mcp !== undefined) problems.push(...parseResources(v.mcp, '"mcp"').problems);
   if (v.signing !== undefined) {
     const sg = v.signing as Record<string, unknown> | null;
     if (typeof sg !== 'object' || sg === null || typeof sg.current !== 'string' || !(sg.previous === null || sg.previous === undefined || typeof sg.previous === 'string')) {

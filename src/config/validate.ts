@@ -5,6 +5,7 @@
 import type { StoredState } from './state.js';
 import { accessProblems, splitList } from './settings.js';
 import { isDomainName } from './domains.js';
+import { mcpProblems } from '../oauth/resources.js';
 
 
 /** A public-path pattern: an absolute path, optionally ending in "/*"; no query, fragment or other wildcard. */
@@ -38,6 +39,7 @@ export function checkLiveSettings(state: StoredState | null, env: NodeJS.Process
   if (mode === 'org-only' && domains.length === 0) add('mode org-only needs the organisation\'s email domains in GATEHOUSE_ALLOWED_DOMAINS (e.g. example.com)');
   if (mode === 'passphrase' && !env.GATEHOUSE_PASSPHRASE_HASH && !state?.auth.passphrase) add('mode passphrase needs a passphrase: run `gatehouse auth passphrase set` (or set GATEHOUSE_PASSPHRASE_HASH)');
   problems.push(...accessProblems(env.GATEHOUSE_ACCESS, state?.access).problems);
+  problems.push(...mcpProblems(env.GATEHOUSE_MCP, state?.mcp).problems);
   return problems;
 }
 

@@ -20,8 +20,8 @@ export interface Answers {
   answer(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body?: string): void;
   /** A plain-text refusal that also closes the connection (malformed requests, ambiguous paths). */
   refuse(req: IncomingMessage, res: ServerResponse, status: number, message: string): void;
-  /** No session: a browser navigation goes to sign-in and back, anything else gets 401. */
-  signInFirst(req: IncomingMessage, res: ServerResponse): void;
+  /** No session: a browser navigation goes to sign-in and back, anything else gets 401 with `challenge`. */
+  signInFirst(req: IncomingMessage, res: ServerResponse, challenge?: string): void;
   /** The store could not be asked: 503, never an anonymous pass. */
   unavailable(req: IncomingMessage, res: ServerResponse): void;
   /** The app did not answer: 502, or 504 when it was too slow. */
@@ -60,11 +60,11 @@ export function createAnswers({ prefix, secure, errorPage }: AnswerOptions): Ans
     page,
     answer,
     refuse: (req, res, status, message) => answer(req, res, status, PLAIN_CLOSE, message + '\n'),
-    signInFirst(req, res) {
+    signInFirst(req, res, challenge = 'Cookie realm="gatehouse"') {
       if ((req.method === 'GET' || req.method === 'HEAD') && (req.headers.accept ?? '').includes('text/html')) {
         return answer(req, res, 302, { location: `${prefix}/sign-in?return_to=${encodeURIComponent(req.url ?? '/')}` });
       }
-      answer(req, res, 401, { 'content-type': 'application/json', 'www-authenticate': 'Cookie realm="gatehouse"' }, UNAUTHENTICATED);
+      answer(req, res, 401, { 'content-type': 'application/json', 'www-authenticate': challenge }, UNAUTHENTICATED);
     },
     unavailable(req, res) {
       req.resume();

@@ -23,6 +23,9 @@ import { createAnswers, FORBIDDEN, MFA_REQUIRED, type Answers } from './answers.
 import { createAssertionCache, type WithAssertion } from './assertions.js';
 import { foreignOrigin, forwardContext, hasBody, malformed, pathOf } from './request-checks.js';
 import { mustEnrol } from '../mfa/policy.js';
+import { bearerOAuthToken, looksLikeOAuthBearer, type OAuthTokenService, type ResolvedToken } from '../oauth/tokens.js';
+import { resourceFor, resourceUrl, type McpResource } from '../oauth/resources.js';
+import { bearerChallenge, isDiscoveryPath, WELL_KNOWN } from '../oauth/metadata.js';
 
 export interface GateDeps {
   prefix: string;
@@ -53,6 +56,8 @@ export interface GateDeps {
   onSigningError?(err: unknown): void;
   /** A request for a host that is not ours was refused or redirected (for the log). */
   onMisdirected?(host: string): void;
+  /** OAuth access tokens for MCP resources (SPEC §11); used only while a resource is configured. */
+  oauthTokens?: OAuthTokenService;
 }
 
 export interface Gate {
@@ -76,8 +81,8 @@ export interface TunnelLimits {
 export const DEFAULT_TUNNEL_LIMITS: TunnelLimits = { handshakeMs: 60_000, idleMs: 300_000, halfCloseMs: 10_000, recheckMs: 1_000 };
 
 export function createGate(deps: GateDeps): Gate {
-  const core = createCore(deps);
   const limits: TunnelLimits = { ...DEFAULT_TUNNEL_LIMITS, ...deps.tunnels };
+  const core = createCore(deps, limits);
   const watch = createTunnelWatch(limits.recheckMs);
   return {
     handle: (req, res) => handle(core, req, res),
@@ -85,7 +90,10 @@ export function createGate(deps: GateDeps): Gate {
     get tunnels() {
       return watch.size;
     },
-    close: () => watch.closeAll(),
+    close: () => {
+      watch.closeAll();
+      core.tokenStreams.closeAll();
+    },
   };
 }
 
@@ -99,9 +107,11 @@ interface GateCore {
   identityOf(s: ResolvedSession): string[];
   isAuthRoute(url: string): boolean;
   clientIp(req: IncomingMessage): string;
+  /** Answers given to OAuth tokens, ended when the token is revoked. */
+  tokenStreams: TunnelWatch;
 }
 
-function createCore(deps: GateDeps): GateCore {
+function createCore(deps: GateDeps, limits: TunnelLimits): GateCore {
   const prefix = deps.prefix;
   const identityCache = new WeakMap<ResolvedSession, string[]>();
   return {
@@ -116,6 +126,8 @@ function createCore(deps: GateDeps): GateCore {
     },
     isAuthRoute: (url) => url.startsWith(prefix) && (url.length === prefix.length || url[prefix.length] === '/' || url[prefix.length] === '?'),
     clientIp: (req) => deps.trusted.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']),
+    // Answers to OAuth tokens (SPEC §11) are watched like tunnels: a revoked token ends an open stream (SSE) too.
+    tokenStreams: createTunnelWatch(limits.recheckMs),
   };
 }
 
@@ -133,6 +145,7 @@ function handle(core: GateCore, req: IncomingMessage, res: ServerResponse): void
   // Auth off means off: no identity reaches the app, even from a browser that still holds a session,
   // so an app can never mistake a pass-through for a sign-in.
   if (deps.settings.current().mode === 'off') return forward(core, req, res, null);
+  if (oauthRoute(core, req, res, url)) return;
   const cookie = readCookie(req.headers.cookie, deps.cookies.session);
   if (cookie) {
     const cached = deps.sessions.peek(cookie);
@@ -227,7 +240,7 @@ function withoutSession(core: GateCore, req: IncomingMessage, res: ServerRespons
   if (passesWithoutSession(core, req)) return forward(core, req, res, null);
   // With rules in force, an ambiguous path is refused outright rather than guessed at (architecture.md#access).
   if (policyOf(deps.settings.current()).rules.length && normalisedPath(req.url ?? '/') === null) return core.answers.refuse(req, res, 400, 'ambiguous path');
-  core.answers.signInFirst(req, res);
+  core.answers.signInFirst(req, res, oauthChallenge(core, req));
 }
 
 /** A presented key that is not valid: counted per client IP; past the limit, 429 instead of 401. */
@@ -244,7 +257,7 @@ async function refusedKey(core: GateCore, req: IncomingMessage, res: ServerRespo
     return core.answers.unavailable(req, res);
   }
   if (passesWithoutSession(core, req)) forward(core, req, res, null);
-  else core.answers.signInFirst(req, res);
+  else core.answers.signInFirst(req, res, oauthChallenge(core, req));
 }
 
 /**
@@ -273,6 +286,9 @@ function upgrade(core: GateCore, watch: TunnelWatch, limits: TunnelLimits, req: 
       answers.refuseUpgrade(socket, 503, 'Service Unavailable');
     });
   };
+  if (!off && deps.oauthTokens && deps.settings.current().mcp.length && looksLikeOAuthBearer(req.headers.authorization)) {
+    return tokenUpgrade(core, req, socket, deps.oauthTokens, go);
+  }
   const anonymous = () => (passesWithoutSession(core, req) ? go(null, null) : answers.refuseUpgrade(socket, 401, 'Unauthorized'));
   const cookie = off ? undefined : readCookie(req.headers.cookie, deps.cookies.session);
   if (!cookie) return anonymous();
@@ -287,6 +303,89 @@ function upgrade(core: GateCore, watch: TunnelWatch, limits: TunnelLimits, req: 
     },
     (err) => {
       deps.onStoreError(err);
+      answers.refuseUpgrade(socket, 503, 'Service Unavailable');
+    },
+  );
+}
+
+// --- OAuth for MCP resources (SPEC §11, architecture.md#oauth). Nothing below runs while no resource is configured. ---
+
+/** The public origin resource indicators are made of (as the /auth app computes it). */
+function originOf(core: GateCore, req: IncomingMessage): string {
+  if (core.deps.publicUrl) return core.deps.publicUrl.origin;
+  const host = req.headers.host ?? '';
+  // Without a public URL (local development) the Host names it; one that is no host name never reaches a header we write.
+  return `http://${/^[A-Za-z0-9.:[\]-]{1,300}$/.test(host) ? host : 'localhost'}`;
+}
+
+function resourceOf(core: GateCore, req: IncomingMessage): McpResource | undefined {
+  const mcp = core.deps.settings.current().mcp;
+  if (!mcp.length) return undefined;
+  const path = normalisedPath(req.url ?? '/');
+  return path === null ? undefined : resourceFor(mcp, path);
+}
+
+/** Under an MCP resource the 401's challenge is OAuth's: a client discovers everything from it. */
+function oauthChallenge(core: GateCore, req: IncomingMessage): string | undefined {
+  const r = resourceOf(core, req);
+  return r ? bearerChallenge(originOf(core, req), r) : undefined;
+}
+
+function refuseToken(core: GateCore, req: IncomingMessage, res: ServerResponse, r: McpResource | undefined): void {
+  const challenge = r ? bearerChallenge(originOf(core, req), r, 'invalid_token') : 'Bearer error="invalid_token"';
+  core.answers.answer(req, res, 401, { 'content-type': 'application/json', 'www-authenticate': challenge }, JSON.stringify({ error: 'invalid_token' }));
+}
+
+/** A request with an OAuth bearer token: it opens only its own resource's path, and the app never sees it. */
+function withToken(core: GateCore, req: IncomingMessage, res: ServerResponse, tokens: OAuthTokenService): void {
+  const path = normalisedPath(req.url ?? '/');
+  if (path === null) return core.answers.refuse(req, res, 400, 'ambiguous path');
+  const r = resourceFor(core.deps.settings.current().mcp, path);
+  const token = bearerOAuthToken(req.headers.authorization);
+  if (!r || !token) return refuseToken(core, req, res, r);
+  const admitToken = (t: ResolvedToken | null) => {
+    if (!t || t.resource !== resourceUrl(originOf(core, req), r)) return refuseToken(core, req, res, r);
+    res.once('close', core.tokenStreams.add(() => res.destroy(), async () => (await tokens.resolve(token)) !== null));
+    admit(core, req, res, t.session);
+  };
+  const cached = tokens.peek(token);
+  if (cached) return admitToken(cached);
+  tokens.resolve(token).then(admitToken, (err) => {
+    core.deps.onStoreError(err);
+    core.answers.unavailable(req, res);
+  });
+}
+
+/** Discovery documents and bearer tokens, while MCP resources exist; true when the request was taken. */
+function oauthRoute(core: GateCore, req: IncomingMessage, res: ServerResponse, url: string): boolean {
+  const tokens = core.deps.oauthTokens;
+  if (!tokens || !core.deps.settings.current().mcp.length) return false;
+  if (url.startsWith(WELL_KNOWN) && isDiscoveryPath(pathOf(url))) {
+    void core.deps.authApp(req, res);
+    return true;
+  }
+  if (!looksLikeOAuthBearer(req.headers.authorization)) return false;
+  withToken(core, req, res, tokens);
+  return true;
+}
+
+/** A WebSocket opened with an OAuth token (SPEC §11): only on its resource's path, and only while the token lives. */
+function tokenUpgrade(core: GateCore, req: IncomingMessage, socket: Duplex, tokens: OAuthTokenService, go: (s: ResolvedSession, stillValid: () => Promise<boolean>) => void): void {
+  const { answers } = core;
+  const path = normalisedPath(req.url ?? '/');
+  const r = path === null ? undefined : resourceFor(core.deps.settings.current().mcp, path);
+  const token = bearerOAuthToken(req.headers.authorization);
+  const invalid = () => answers.refuseUpgrade(socket, 401, 'Unauthorized', JSON.stringify({ error: 'invalid_token' }));
+  if (!r || !token) return invalid();
+  tokens.resolve(token).then(
+    (t) => {
+      if (!t || t.resource !== resourceUrl(originOf(core, req), r)) return invalid();
+      const d = verdict(core, req, t.session);
+      if (d && d.outcome !== 'allow' && d.outcome !== 'public') return answers.refuseUpgrade(socket, d.outcome === 'malformed' ? 400 : 403, 'Forbidden', FORBIDDEN);
+      go(t.session, async () => (await tokens.resolve(token)) !== null);
+    },
+    (err) => {
+      core.deps.onStoreError(err);
       answers.refuseUpgrade(socket, 503, 'Service Unavailable');
     },
   );

@@ -74,12 +74,14 @@ export function identityHeaders(p: Principal): string[] {
     ...(p.groups.length ? ['x-forwarded-groups', p.groups.join(',')] : []),
     // A scoped key's scopes, space-separated as OAuth writes `scope` (SPEC §12); absent when none.
     ...(p.scopes?.length ? ['x-forwarded-scopes', p.scopes.join(' ')] : []),
+    // OAuth tokens (SPEC §11): which client acts for the user; its name is the client's own words.
+    ...(p.client !== undefined ? ['x-forwarded-client', encodeHeaderValue(p.client)] : []),
   ];
 }
 
 /** An Authorization header that carries one of Gatehouse's own credentials (never forwarded). */
 export function isGatehouseCredential(authorization: string): boolean {
-  return /^bearer\s+ghk_/i.test(authorization);
+  return /^bearer\s+gh(k|at|rt)_/i.test(authorization); // API keys, OAuth access and refresh tokens
 }
 
 const enum Rule {

@@ -4,7 +4,7 @@
 import { isIPv6 } from 'node:net';
 import type { Store } from '../store/types.js';
 
-export type LimitKind = 'sign-in' | 'sign-up' | 'forgot' | 'reset' | 'verify-resend' | 'api-key' | 'passkey';
+export type LimitKind = 'sign-in' | 'sign-up' | 'forgot' | 'reset' | 'verify-resend' | 'api-key' | 'passkey' | 'oauth-register';
 
 export interface Rule {
   limit: number;
@@ -27,6 +27,7 @@ export const DEFAULT_LIMITS: LimitRules = {
     'verify-resend': { limit: 10, windowMs: 60 * MIN },
     'api-key': { limit: 30, windowMs: MIN }, // failed key checks only
     passkey: { limit: 60, windowMs: 5 * MIN }, // passkey ceremonies begun (each stores a challenge)
+    'oauth-register': { limit: 20, windowMs: 60 * MIN }, // MCP client registrations (RFC 7591)
   },
   perAccount: {
     forgot: { limit: 3, windowMs: 60 * MIN },

@@ -20,7 +20,10 @@ export interface Principal {
   groups: readonly string[];
   /** How the session was made (RFC 8176): pwd, otp, fed … (architecture.md#mfa). Absent: derived from provider. */
   amr?: readonly string[];
-  /** An API key's scopes (SPEC §12), sorted; absent for sessions and unscoped keys. */
+  /** OAuth tokens only (SPEC §11): the client's name, sent as X-Forwarded-Client. */
+  client?: string;
+  /** A scoped API key's scopes (SPEC §12) or an OAuth token's granted scopes (§11), sorted; matched by
+   *  `scope:` rules and sent as X-Forwarded-Scopes. Absent for sessions and unscoped keys. */
   scopes?: readonly string[];
 }
 

@@ -6,7 +6,7 @@ import { MongoClient, type Collection, type Db, type Document, type MongoClientO
 import { randomUUID } from 'node:crypto';
 import { pendingMigrations } from './migrations/index.js';
 import { checkPrefix, counterKey, normalGroups, normalScopes, optional, RESERVED_USER_PREFIX, takePoolSizeFromString } from './rules.js';
-import { StoreError, type ApiKey, type Identity, type OneTimeToken, type Passkey, type Session, type Store, type StoreOptions, type TokenKind, type TotpFactor, type User } from './types.js';
+import { StoreError, type ApiKey, type Identity, type OAuthClient, type OAuthConsent, type OAuthToken, type OneTimeToken, type Passkey, type Session, type Store, type StoreOptions, type TokenKind, type TotpFactor, type User } from './types.js';
 
 const UNAVAILABLE = new Set([
   'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoTopologyClosedError',
@@ -39,6 +39,9 @@ type PasskeyDoc = Omit<Passkey, 'id'> & { _id: string };
 type CounterDoc = { _id: string; count: number; resetAt: Date };
 type TotpDoc = Omit<TotpFactor, 'userId'> & { _id: string };
 type RecoveryDoc = { userId: string; hash: string; createdAt: Date };
+type OAuthClientDoc = Omit<OAuthClient, 'id'> & { _id: string };
+type OAuthTokenDoc = Omit<OAuthToken, 'hash'> & { _id: string };
+type OAuthConsentDoc = OAuthConsent & { _id?: unknown };
 
 // Documents keep the contract's field names, with the record's id (a token's hash) as _id.
 const withId = <T extends { id: string }>({ id, ...rest }: T): Omit<T, 'id'> & { _id: string } => ({ _id: id, ...rest });
@@ -74,6 +77,9 @@ interface Collections {
   counters: Collection<CounterDoc>;
   totp: Collection<TotpDoc>;
   recovery: Collection<RecoveryDoc>;
+  oauthClients: Collection<OAuthClientDoc>;
+  oauthConsents: Collection<OAuthConsentDoc>;
+  oauthTokens: Collection<OAuthTokenDoc>;
   schema: Collection<{ _id: string; version: number }>;
 }
 
@@ -88,6 +94,9 @@ function collections(db: Db, p: string): Collections {
     counters: db.collection<CounterDoc>(`${p}counters`),
     totp: db.collection<TotpDoc>(`${p}totp`),
     recovery: db.collection<RecoveryDoc>(`${p}recovery_codes`),
+    oauthClients: db.collection<OAuthClientDoc>(`${p}oauth_clients`),
+    oauthConsents: db.collection<OAuthConsentDoc>(`${p}oauth_consents`),
+    oauthTokens: db.collection<OAuthTokenDoc>(`${p}oauth_tokens`),
     schema: db.collection<{ _id: string; version: number }>(`${p}schema`),
   };
 }
@@ -122,6 +131,7 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
     ...keyOps(c),
     ...passkeyOps(c),
     ...mfaOps(c),
+    ...oauthOps(c),
     ...counterOps(c),
   };
 }
@@ -131,7 +141,7 @@ type Ops<K extends keyof Store> = Pick<Store, K>;
 /** Gatehouse's own users are no one's account: never listed or counted (store/rules.ts). */
 const NOT_RESERVED = { _id: { $not: { $regex: `^${RESERVED_USER_PREFIX}` } } };
 
-function userOps({ users, identities, sessions, keys, tokens, passkeys, totp, recovery }: Collections): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser' | 'linkIdentity' | 'findIdentity' | 'listIdentities'> {
+function userOps({ users, identities, sessions, keys, tokens, passkeys, totp, recovery, oauthConsents, oauthTokens }: Collections): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser' | 'linkIdentity' | 'findIdentity' | 'listIdentities'> {
   return {
     createUser: (input, now) =>
       wrap(async () => {
@@ -151,7 +161,7 @@ function userOps({ users, identities, sessions, keys, tokens, passkeys, totp, re
     deleteUser: (id) =>
       wrap(async () => {
         await Promise.all([sessions.deleteMany({ userId: id }), identities.deleteMany({ userId: id }), keys.deleteMany({ userId: id }), tokens.deleteMany({ userId: id }), passkeys.deleteMany({ userId: id }),
-          totp.deleteOne({ _id: id }), recovery.deleteMany({ userId: id })]);
+          totp.deleteOne({ _id: id }), recovery.deleteMany({ userId: id }), oauthConsents.deleteMany({ userId: id }), oauthTokens.deleteMany({ userId: id })]);
         return (await users.deleteOne({ _id: id })).deletedCount === 1;
       }),
     listUsers: ({ limit, offset }) => wrap(async () => (await users.find(NOT_RESERVED).sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray()).map(toUser)),
@@ -242,6 +252,66 @@ function mfaOps({ totp, recovery }: Collections): Ops<'saveTotp' | 'findTotp' | 
     countRecoveryCodes: (userId) => wrap(() => recovery.countDocuments({ userId })),
     listRecoveryCodes: (userId) => wrap(async () => (await recovery.find({ userId }).sort({ hash: 1 }).toArray()).map((d) => d.hash)),
     deleteRecoveryCodes: (userId) => wrap(async () => (await recovery.deleteMany({ userId })).deletedCount),
+  };
+}
+
+const toOAuthClient = ({ _id, ...rest }: OAuthClientDoc): OAuthClient => ({ id: _id, ...rest });
+const toOAuthToken = ({ _id, ...rest }: OAuthTokenDoc): OAuthToken => ({ hash: _id, ...rest });
+const toOAuthConsent = (d: OAuthConsentDoc): OAuthConsent => ({ userId: d.userId, clientId: d.clientId, resource: d.resource, scopes: d.scopes, createdAt: d.createdAt });
+
+// No foreign keys: deleting a client takes its consents and tokens by hand (tokens first, so a
+// half-done delete never leaves tokens of a client that is gone).
+function oauthOps({ oauthClients: clients, oauthConsents: consents, oauthTokens: tokens }: Collections): Ops<
+  'createOAuthClient' | 'updateOAuthClient' | 'findOAuthClient' | 'listOAuthClients' | 'touchOAuthClient' | 'deleteOAuthClient' | 'deleteUnusedOAuthClients'
+  | 'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant'
+  | 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens'
+> {
+  const dropClient = async (id: string) => {
+    await tokens.deleteMany({ clientId: id });
+    await consents.deleteMany({ clientId: id });
+    return (await clients.deleteOne({ _id: id })).deletedCount === 1;
+  };
+  return {
+    createOAuthClient: (c) => wrap(async () => void (await clients.insertOne(withId(c)))),
+    updateOAuthClient: (id, c) => wrap(async () => (await clients.updateOne({ _id: id }, { $set: { name: c.name, redirectUris: c.redirectUris, cachedUntil: c.cachedUntil } })).matchedCount === 1),
+    findOAuthClient: (id) => wrap(async () => ((d) => (d ? toOAuthClient(d) : null))(await clients.findOne({ _id: id }))),
+    listOAuthClients: () => wrap(async () => (await clients.find().sort({ createdAt: 1, _id: 1 }).toArray()).map(toOAuthClient)),
+    touchOAuthClient: (id, at) => wrap(async () => void (await clients.updateOne({ _id: id }, { $set: { lastUsedAt: at } }))),
+    deleteOAuthClient: (id) => wrap(() => dropClient(id)),
+    deleteUnusedOAuthClients: (before) =>
+      wrap(async () => {
+        const stale = await clients.find({ kind: 'dcr', lastUsedAt: null, createdAt: { $lt: before } }).project<{ _id: string }>({ _id: 1 }).toArray();
+        let n = 0;
+        for (const { _id } of stale) if (await dropClient(_id)) n++;
+        return n;
+      }),
+
+    saveOAuthConsent: (c) =>
+      wrap(async () => void (await consents.replaceOne({ userId: c.userId, clientId: c.clientId, resource: c.resource }, { ...c }, { upsert: true }).catch((err: { code?: number }) => {
+        if (err.code !== 11000) throw err; // a concurrent twin's upsert won: the same consent
+      }))),
+    findOAuthConsent: (userId, clientId, resource) => wrap(async () => ((d) => (d ? toOAuthConsent(d) : null))(await consents.findOne({ userId, clientId, resource }))),
+    listOAuthConsents: (userId) =>
+      wrap(async () => (await consents.find(userId ? { userId } : {}).sort({ createdAt: 1, userId: 1, clientId: 1, resource: 1 }).toArray()).map(toOAuthConsent)),
+    revokeOAuthGrant: (userId, clientId) =>
+      wrap(async () => {
+        await consents.deleteMany({ userId, clientId });
+        return (await tokens.deleteMany({ userId, clientId, kind: { $ne: 'code' } })).deletedCount;
+      }),
+
+    createOAuthToken: (t) => wrap(async () => void (await tokens.insertOne((({ hash, ...rest }) => ({ _id: hash, ...rest }))(t)))),
+    findOAuthToken: (hash, kind, now) => wrap(async () => ((d) => (d ? toOAuthToken(d) : null))(await tokens.findOne({ _id: hash, kind, expiresAt: { $gt: now } }))),
+    useOAuthToken: (hash, kind, now) =>
+      wrap(async () => {
+        // The conditional update is the referee: only one caller moves usedAt from null.
+        const won = await tokens.updateOne({ _id: hash, kind, usedAt: null, expiresAt: { $gt: now } }, { $set: { usedAt: now } });
+        const d = await tokens.findOne({ _id: hash, kind, expiresAt: { $gt: now } });
+        return d ? { token: toOAuthToken(d), first: won.modifiedCount === 1 } : null;
+      }),
+    deleteOAuthFamily: (family) => wrap(async () => (await tokens.deleteMany({ family })).deletedCount),
+    listOAuthTokens: (userId) =>
+      wrap(async () => (await tokens.find(userId ? { userId, kind: { $ne: 'code' } } : { kind: { $ne: 'code' } }).sort({ createdAt: 1, _id: 1 }).toArray()).map(toOAuthToken)),
+    deleteExpiredOAuthTokens: (now) => wrap(async () => (await tokens.deleteMany({ expiresAt: { $lte: now } })).deletedCount),
   };
 }
 

@@ -2,7 +2,7 @@
 // (BIGINT / INTEGER), which round-trip exactly on every dialect; drivers may hand them back as strings.
 // The rules that hold for MongoDB too (prefix, pool size, counter keys) are in rules.ts.
 import { optional } from './rules.js';
-import type { ApiKey, CounterState, Identity, OneTimeToken, Passkey, Session, TokenKind, TotpFactor, User } from './types.js';
+import type { ApiKey, CounterState, Identity, OAuthClient, OAuthConsent, OAuthToken, OAuthTokenKind, OneTimeToken, Passkey, Session, TokenKind, TotpFactor, User } from './types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -90,6 +90,39 @@ export const toPasskey = (r: Row): Passkey => ({
   name: String(r.name),
   createdAt: date(r.created_at),
   lastUsedAt: dateOrNull(r.last_used_at),
+});
+
+export const toOAuthClient = (r: Row): OAuthClient => ({
+  id: String(r.id),
+  kind: r.kind === 'cimd' ? 'cimd' : 'dcr',
+  name: String(r.name),
+  redirectUris: JSON.parse(String(r.redirect_uris)) as string[],
+  createdAt: date(r.created_at),
+  lastUsedAt: dateOrNull(r.last_used_at),
+  cachedUntil: dateOrNull(r.cached_until),
+});
+
+export const toOAuthToken = (r: Row): OAuthToken => ({
+  hash: String(r.hash),
+  kind: String(r.kind) as OAuthTokenKind,
+  family: String(r.family),
+  clientId: String(r.client_id),
+  userId: String(r.user_id),
+  resource: String(r.resource),
+  scopes: String(r.scopes),
+  redirectUri: strOrNull(r.redirect_uri),
+  codeChallenge: strOrNull(r.code_challenge),
+  createdAt: date(r.created_at),
+  expiresAt: date(r.expires_at),
+  usedAt: dateOrNull(r.used_at),
+});
+
+export const toOAuthConsent = (r: Row): OAuthConsent => ({
+  userId: String(r.user_id),
+  clientId: String(r.client_id),
+  resource: String(r.resource),
+  scopes: String(r.scopes),
+  createdAt: date(r.created_at),
 });
 
 /** Columns a UserPatch may change, with their SQL names. */

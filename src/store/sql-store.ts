@@ -5,8 +5,8 @@
 // RETURNING (MySQL cannot). Backends agree by construction instead of by three copies kept in step.
 import { randomUUID } from 'node:crypto';
 import { counterKey, normalGroups, normalScopes, RESERVED_USER_PREFIX } from './rules.js';
-import { toApiKey, toCounter, toIdentity, toPasskey, toSession, toToken, toTotp, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
-import type { CounterState, Store, StoreKind, User, UserPatch } from './types.js';
+import { toApiKey, toCounter, toIdentity, toOAuthClient, toOAuthConsent, toOAuthToken, toPasskey, toSession, toToken, toTotp, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
+import { isStoreError, type CounterState, type Store, type StoreKind, type User, type UserPatch } from './types.js';
 
 export interface SqlDriver {
   /** The rows of a SELECT, or of a statement with RETURNING. `?` placeholders, values in order. */
@@ -47,6 +47,7 @@ export function createSqlStore(b: SqlBackend): Store {
     ...apiKeyOps(b),
     ...passkeyOps(b),
     ...mfaOps(b),
+    ...oauthOps(b),
     ...counterOps(b),
   };
 }
@@ -234,6 +235,72 @@ function mfaOps({ prefix: p, driver: d }: SqlBackend): Ops<'saveTotp' | 'findTot
     countRecoveryCodes: async (userId) => Number((await first(d.rows(`SELECT COUNT(*) AS n FROM ${p}recovery_codes WHERE user_id = ?`, [userId])))!.n),
     listRecoveryCodes: async (userId) => (await d.rows(`SELECT hash FROM ${p}recovery_codes WHERE user_id = ? ORDER BY hash`, [userId])).map((r) => String(r.hash)),
     deleteRecoveryCodes: (userId) => d.affected(`DELETE FROM ${p}recovery_codes WHERE user_id = ?`, [userId]),
+  };
+}
+
+type OAuthVerbs = 'createOAuthClient' | 'updateOAuthClient' | 'findOAuthClient' | 'listOAuthClients' | 'touchOAuthClient' | 'deleteOAuthClient' | 'deleteUnusedOAuthClients'
+  | 'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant'
+  | 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens';
+
+// OAuth (SPEC §11). Foreign keys cascade a deleted client or user to its consents and tokens.
+function oauthOps({ prefix: p, driver: d }: SqlBackend): Ops<OAuthVerbs> {
+  const T = `${p}oauth_tokens`;
+  const clientOf = async (id: string) => ((r) => (r ? toOAuthClient(r) : null))(await first(d.rows(`SELECT * FROM ${p}oauth_clients WHERE id = ?`, [id])));
+  const liveToken = (hash: string, kind: string, now: Date) => first(d.rows(`SELECT * FROM ${T} WHERE hash = ? AND kind = ? AND expires_at > ?`, [hash, kind, now.getTime()]));
+  return {
+    async createOAuthClient(c) {
+      await d.affected(`INSERT INTO ${p}oauth_clients (id, kind, name, redirect_uris, created_at, last_used_at, cached_until) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
+        c.id, c.kind, c.name, JSON.stringify(c.redirectUris), c.createdAt.getTime(), c.lastUsedAt?.getTime() ?? null, c.cachedUntil?.getTime() ?? null,
+      ]);
+    },
+    updateOAuthClient: async (id, c) =>
+      (await d.affected(`UPDATE ${p}oauth_clients SET name = ?, redirect_uris = ?, cached_until = ? WHERE id = ?`, [c.name, JSON.stringify(c.redirectUris), c.cachedUntil?.getTime() ?? null, id])) === 1,
+    findOAuthClient: clientOf,
+    listOAuthClients: async () => (await d.rows(`SELECT * FROM ${p}oauth_clients ORDER BY created_at, id`)).map(toOAuthClient),
+    async touchOAuthClient(id, at) {
+      await d.affected(`UPDATE ${p}oauth_clients SET last_used_at = ? WHERE id = ?`, [at.getTime(), id]);
+    },
+    deleteOAuthClient: async (id) => (await d.affected(`DELETE FROM ${p}oauth_clients WHERE id = ?`, [id])) === 1,
+    deleteUnusedOAuthClients: (before) => d.affected(`DELETE FROM ${p}oauth_clients WHERE kind = ? AND last_used_at IS NULL AND created_at < ?`, ['dcr', before.getTime()]),
+
+    async saveOAuthConsent(c) {
+      // Delete-then-insert means the same on every dialect; a concurrent twin's insert wins, which is the same consent.
+      await d.affected(`DELETE FROM ${p}oauth_consents WHERE user_id = ? AND client_id = ? AND resource = ?`, [c.userId, c.clientId, c.resource]);
+      await d.affected(`INSERT INTO ${p}oauth_consents (user_id, client_id, resource, scopes, created_at) VALUES (?, ?, ?, ?, ?)`, [c.userId, c.clientId, c.resource, c.scopes, c.createdAt.getTime()])
+        .catch((err: unknown) => { if (!isStoreError(err, 'DUPLICATE')) throw err; });
+    },
+    findOAuthConsent: async (userId, clientId, resource) =>
+      ((r) => (r ? toOAuthConsent(r) : null))(await first(d.rows(`SELECT * FROM ${p}oauth_consents WHERE user_id = ? AND client_id = ? AND resource = ?`, [userId, clientId, resource]))),
+    listOAuthConsents: async (userId) =>
+      (userId
+        ? await d.rows(`SELECT * FROM ${p}oauth_consents WHERE user_id = ? ORDER BY created_at, client_id, resource`, [userId])
+        : await d.rows(`SELECT * FROM ${p}oauth_consents ORDER BY created_at, user_id, client_id, resource`)
+      ).map(toOAuthConsent),
+    async revokeOAuthGrant(userId, clientId) {
+      await d.affected(`DELETE FROM ${p}oauth_consents WHERE user_id = ? AND client_id = ?`, [userId, clientId]);
+      return d.affected(`DELETE FROM ${T} WHERE user_id = ? AND client_id = ? AND kind <> ?`, [userId, clientId, 'code']);
+    },
+
+    async createOAuthToken(t) {
+      await d.affected(
+        `INSERT INTO ${T} (hash, kind, family, client_id, user_id, resource, scopes, redirect_uri, code_challenge, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [t.hash, t.kind, t.family, t.clientId, t.userId, t.resource, t.scopes, t.redirectUri, t.codeChallenge, t.createdAt.getTime(), t.expiresAt.getTime(), t.usedAt?.getTime() ?? null],
+      );
+    },
+    findOAuthToken: async (hash, kind, now) => ((r) => (r ? toOAuthToken(r) : null))(await liveToken(hash, kind, now)),
+    async useOAuthToken(hash, kind, now) {
+      // The UPDATE is the race's referee: only one caller moves used_at from NULL.
+      const won = await d.affected(`UPDATE ${T} SET used_at = ? WHERE hash = ? AND kind = ? AND used_at IS NULL AND expires_at > ?`, [now.getTime(), hash, kind, now.getTime()]);
+      const r = await liveToken(hash, kind, now);
+      return r ? { token: toOAuthToken(r), first: won === 1 } : null;
+    },
+    deleteOAuthFamily: (family) => d.affected(`DELETE FROM ${T} WHERE family = ?`, [family]),
+    listOAuthTokens: async (userId) =>
+      (userId
+        ? await d.rows(`SELECT * FROM ${T} WHERE user_id = ? AND kind <> ? ORDER BY created_at, hash`, [userId, 'code'])
+        : await d.rows(`SELECT * FROM ${T} WHERE kind <> ? ORDER BY created_at, hash`, ['code'])
+      ).map(toOAuthToken),
+    deleteExpiredOAuthTokens: (now) => d.affected(`DELETE FROM ${T} WHERE expires_at <= ?`, [now.getTime()]),
   };
 }
 

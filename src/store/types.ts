@@ -53,15 +53,15 @@ export interface Session {
   expiresAt: Date; // absolute lifetime; idle lifetime is checked against lastSeenAt
   ip: string | null;
   userAgent: string | null;
-  /** How the session was made (RFC 8176: pwd, otp, fed, hwk â¦). Absent when not recorded: sessions made
+  /** How the session was made (RFC 8176: pwd, otp, fed, hwk …). Absent when not recorded: sessions made
    *  before the second factor existed, which read as derived from `provider` (session/sessions.ts). */
   amr?: string[];
-  /** A session made with a pairing code: the device that asked for the code (SPEC Â§12); else null. */
+  /** A session made with a pairing code: the device that asked for the code (SPEC §12); else null. */
   pairedFrom?: string | null;
 }
 
 /** `passkey-register` / `passkey-sign-in`: a pending WebAuthn challenge (src/auth/passkeys.ts); `mfa`: a sign-in waiting for its
- *  second step (auth/second-step.ts); `pair`, `handoff`: pairing codes and browser handoff links (SPEC Â§12). */
+ *  second step (auth/second-step.ts); `pair`, `handoff`: pairing codes and browser handoff links (SPEC §12). */
 export type TokenKind = 'setup' | 'reset' | 'verify-email' | 'invite' | 'passkey-register' | 'passkey-sign-in' | 'mfa' | 'pair' | 'handoff';
 
 /** A user's authenticator app (architecture.md#mfa). `secret` is sealed (config/secrets.ts), never plain. */
@@ -119,6 +119,49 @@ export interface Passkey {
 
 
 export const SCOPE_NAME = /^[a-z0-9][a-z0-9:._\/-]{0,63}$/;
+/** An OAuth client (SPEC §11): registered by DCR (RFC 7591), or a Client ID Metadata Document cached
+ *  under its URL. Public clients only: no secret is issued, PKCE is what binds a code to its client. */
+export interface OAuthClient {
+  id: string; // DCR: random; CIMD: the document's https URL
+  kind: 'dcr' | 'cimd';
+  name: string;
+  redirectUris: string[];
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  /** CIMD: the cached document is fresh until then; DCR: null. */
+  cachedUntil: Date | null;
+}
+
+export type OAuthTokenKind = 'code' | 'access' | 'refresh';
+
+/**
+ * An authorization code, access token or refresh token. `hash` is SHA-256 hex of the secret. One
+ * grant's tokens share a `family`: a replayed refresh token ends them all. `redirectUri` and
+ * `codeChallenge` only on codes; `usedAt` on codes and refresh tokens once used.
+ */
+export interface OAuthToken {
+  hash: string;
+  kind: OAuthTokenKind;
+  family: string;
+  clientId: string;
+  userId: string;
+  resource: string;
+  scopes: string; // space-separated
+  redirectUri: string | null;
+  codeChallenge: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
+}
+
+/** A user's consent for a client on a resource, with the scopes it covered. */
+export interface OAuthConsent {
+  userId: string;
+  clientId: string;
+  resource: string;
+  scopes: string;
+  createdAt: Date;
+}
 
 export interface CounterState {
   count: number; // hits in the current window, including this one
@@ -214,6 +257,39 @@ export interface Store {
   /** The stored hashes, sorted (what `gatehouse migrate-users` carries over). */
   listRecoveryCodes(userId: string): Promise<string[]>;
   deleteRecoveryCodes(userId: string): Promise<number>;
+  // OAuth (SPEC §11). createOAuthClient: DUPLICATE when the id exists. deleteOAuthClient takes the
+  // client's tokens and consents with it.
+  createOAuthClient(client: OAuthClient): Promise<void>;
+  /** Replaces a cached client's name, redirect URIs and freshness (CIMD re-fetch); false when unknown. */
+  updateOAuthClient(id: string, patch: Pick<OAuthClient, 'name' | 'redirectUris' | 'cachedUntil'>): Promise<boolean>;
+  findOAuthClient(id: string): Promise<OAuthClient | null>;
+  listOAuthClients(): Promise<OAuthClient[]>; // oldest first
+  touchOAuthClient(id: string, at: Date): Promise<void>;
+  deleteOAuthClient(id: string): Promise<boolean>;
+  /** Removes DCR clients never used since registering before `neverUsedBefore`; returns how many. */
+  deleteUnusedOAuthClients(neverUsedBefore: Date): Promise<number>;
+
+  /** Remembers (replacing) the consent for (userId, clientId, resource). */
+  saveOAuthConsent(consent: OAuthConsent): Promise<void>;
+  findOAuthConsent(userId: string, clientId: string, resource: string): Promise<OAuthConsent | null>;
+  listOAuthConsents(userId?: string): Promise<OAuthConsent[]>; // oldest first
+  /** Forgets the user's consents for a client and ends every token of theirs for it; returns how many tokens ended. */
+  revokeOAuthGrant(userId: string, clientId: string): Promise<number>;
+
+  createOAuthToken(token: OAuthToken): Promise<void>;
+  /** A live token of `kind` (unexpired; a used refresh token is still returned, with usedAt set). */
+  findOAuthToken(hash: string, kind: OAuthTokenKind, now: Date): Promise<OAuthToken | null>;
+  /**
+   * Marks a live code or refresh token used, atomically: `first` is true for exactly one of N
+   * concurrent callers; a later use (a replay) gets the token with `first` false. Null when unknown
+   * or expired. Used rows stay until they expire, so a replay can be recognised and its family ended.
+   */
+  useOAuthToken(hash: string, kind: 'code' | 'refresh', now: Date): Promise<{ token: OAuthToken; first: boolean } | null>;
+  /** Ends every code and token of a family; returns how many. */
+  deleteOAuthFamily(family: string): Promise<number>;
+  /** Tokens (not codes) of a user, or of everyone, for listings. */
+  listOAuthTokens(userId?: string): Promise<OAuthToken[]>;
+  deleteExpiredOAuthTokens(now: Date): Promise<number>;
 
   // Fixed-window counters for rate limits and lockout, shared by every replica on the same store.
   // hit() increments atomically: N concurrent hits on one key yield counts 1..N.

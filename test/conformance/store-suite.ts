@@ -21,7 +21,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { isStoreError, type NewUser, type Store } from '../../src/store/types.js';
+import { isStoreError, type NewUser, type OAuthClient, type OAuthToken, type Store } from '../../src/store/types.js';
 
 export interface RelayOptions {
   open(prefix: string): Promise<Store>;
@@ -591,6 +591,108 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(await store.findApiKeyByHash('q'.repeat(64)), null);
       assert.equal(await store.consumeToken('z'.repeat(64), 'reset', at(1)), null);
       assert.equal(await store.deleteUser(u.id), false);
+    });
+
+    describe('OAuth (SPEC §11)', () => {
+      const client = (id: string, extra: Partial<OAuthClient> = {}): OAuthClient => ({
+        id, kind: 'dcr', name: 'Claude ✓', redirectUris: ['http://127.0.0.1/callback', 'https://x.example/cb?a=1'], createdAt: at(0), lastUsedAt: null, cachedUntil: null, ...extra,
+      });
+      const token = (hash: string, userId: string, clientId: string, extra: Partial<OAuthToken> = {}): OAuthToken => ({
+        hash: hash.repeat(64).slice(0, 64), kind: 'access', family: 'fam-1', clientId, userId, resource: 'https://gh.example/mcp', scopes: 'tools read',
+        redirectUri: null, codeChallenge: null, createdAt: at(0), expiresAt: at(3_600_000), usedAt: null, ...extra,
+      });
+
+      it('registers, finds, updates, touches, lists and deletes clients; an unused registration expires', async () => {
+        await store.createOAuthClient(client('c-one'));
+        await store.createOAuthClient(client('https://app.example/client.json', { kind: 'cimd', cachedUntil: at(600_000), createdAt: at(1) }));
+        await assert.rejects(store.createOAuthClient(client('c-one')), (e) => isStoreError(e, 'DUPLICATE'));
+        assert.deepEqual(await store.findOAuthClient('c-one'), client('c-one'));
+        assert.equal(await store.updateOAuthClient('https://app.example/client.json', { name: 'Renamed', redirectUris: ['https://app.example/cb'], cachedUntil: at(900_000) }), true);
+        assert.equal(await store.updateOAuthClient('nobody', { name: 'x', redirectUris: [], cachedUntil: null }), false);
+        const cimd = (await store.findOAuthClient('https://app.example/client.json'))!;
+        assert.deepEqual([cimd.kind, cimd.name, cimd.redirectUris, cimd.cachedUntil], ['cimd', 'Renamed', ['https://app.example/cb'], at(900_000)]);
+        await store.createOAuthClient(client('c-used', { createdAt: at(2) }));
+        await store.touchOAuthClient('c-used', at(5));
+        assert.deepEqual((await store.findOAuthClient('c-used'))!.lastUsedAt, at(5));
+        assert.deepEqual((await store.listOAuthClients()).map((c) => c.id), ['c-one', 'https://app.example/client.json', 'c-used']);
+        // Never used, registered before the cut-off: gone. Used, or a cached document: kept.
+        assert.equal(await store.deleteUnusedOAuthClients(at(10)), 1);
+        assert.equal(await store.findOAuthClient('c-one'), null);
+        assert.ok(await store.findOAuthClient('c-used'));
+        assert.equal(await store.deleteOAuthClient('c-used'), true);
+        assert.equal(await store.deleteOAuthClient('c-used'), false);
+        await store.deleteOAuthClient('https://app.example/client.json');
+      });
+
+      it('lets exactly one of 20 concurrent redeemers use an authorization code; a replay is told apart; none once expired', async () => {
+        const u = await store.createUser(user('oauth-code@example.com'), T0);
+        await store.createOAuthClient(client('c-code'));
+        const code = token('a', u.id, 'c-code', { kind: 'code', redirectUri: 'http://127.0.0.1/callback', codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', expiresAt: at(60_000) });
+        await store.createOAuthToken(code);
+        assert.equal(await store.findOAuthToken(code.hash, 'access', at(1)), null, 'a code is no access token');
+        assert.equal(await store.useOAuthToken(code.hash, 'refresh', at(1)), null, 'nor a refresh token');
+        const results = await Promise.all(Array.from({ length: 20 }, () => store.useOAuthToken(code.hash, 'code', at(1))));
+        const winners = results.filter((r) => r?.first);
+        assert.equal(winners.length, 1);
+        assert.deepEqual(winners[0]!.token, { ...code, usedAt: at(1) });
+        assert.equal(results.filter((r) => r && !r.first).length, 19);
+        assert.equal((await store.useOAuthToken(code.hash, 'code', at(2)))!.first, false, 'a replay');
+        await store.createOAuthToken({ ...code, hash: 'b'.repeat(64) });
+        assert.equal(await store.useOAuthToken('b'.repeat(64), 'code', at(60_000)), null, 'expired');
+        assert.equal(await store.deleteOAuthFamily(code.family), 2, 'codes belong to their family');
+      });
+
+      it('rotates a refresh token once under 20 concurrent uses; a replay is told apart; a family ends at once', async () => {
+        const u = await store.createUser(user('oauth-refresh@example.com'), T0);
+        await store.createOAuthClient(client('c-refresh'));
+        const refresh = token('c', u.id, 'c-refresh', { kind: 'refresh', family: 'fam-r', expiresAt: at(86_400_000) });
+        const access = token('d', u.id, 'c-refresh', { family: 'fam-r' });
+        const other = token('e', u.id, 'c-refresh', { family: 'fam-other' });
+        for (const t of [refresh, access, other]) await store.createOAuthToken(t);
+        const uses = await Promise.all(Array.from({ length: 20 }, () => store.useOAuthToken(refresh.hash, 'refresh', at(10))));
+        assert.equal(uses.filter((x) => x?.first).length, 1, 'one winner');
+        assert.equal(uses.filter((x) => x && !x.first).length, 19, 'the rest see a used token');
+        const replay = await store.useOAuthToken(refresh.hash, 'refresh', at(20));
+        assert.equal(replay!.first, false);
+        assert.deepEqual(replay!.token.usedAt, at(10));
+        assert.equal(await store.useOAuthToken('f'.repeat(64), 'refresh', at(20)), null, 'unknown');
+        assert.equal(await store.useOAuthToken(refresh.hash, 'refresh', at(86_400_000)), null, 'expired');
+        assert.equal(await store.deleteOAuthFamily('fam-r'), 2);
+        assert.equal(await store.findOAuthToken(access.hash, 'access', at(30)), null);
+        assert.ok(await store.findOAuthToken(other.hash, 'access', at(30)), 'another family lives on');
+        assert.equal(await store.findOAuthToken(other.hash, 'access', at(3_600_000)), null, 'an expired token is not found');
+        assert.deepEqual((await store.listOAuthTokens(u.id)).map((t) => t.hash), [other.hash]);
+        assert.equal(await store.deleteExpiredOAuthTokens(at(3_600_000)), 1);
+        assert.deepEqual(await store.listOAuthTokens(u.id), []);
+      });
+
+      it('remembers one consent per user, client and resource; revoking a grant ends its tokens only', async () => {
+        const [u, v] = [await store.createUser(user('oauth-consent-u@example.com'), T0), await store.createUser(user('oauth-consent-v@example.com'), T0)];
+        await store.createOAuthClient(client('c-consent'));
+        const consent = { userId: u.id, clientId: 'c-consent', resource: 'https://gh.example/mcp', scopes: 'tools', createdAt: at(1) };
+        await store.saveOAuthConsent(consent);
+        await store.saveOAuthConsent({ ...consent, scopes: 'tools read', createdAt: at(2) });
+        await store.saveOAuthConsent({ ...consent, userId: v.id });
+        assert.deepEqual(await store.findOAuthConsent(u.id, 'c-consent', 'https://gh.example/mcp'), { ...consent, scopes: 'tools read', createdAt: at(2) });
+        assert.equal(await store.findOAuthConsent(u.id, 'c-consent', 'https://gh.example/other'), null);
+        assert.equal((await store.listOAuthConsents(u.id)).length, 1);
+        await store.createOAuthToken(token('1', u.id, 'c-consent'));
+        await store.createOAuthToken(token('2', u.id, 'c-consent', { kind: 'refresh' }));
+        await store.createOAuthToken(token('3', v.id, 'c-consent'));
+        assert.equal(await store.revokeOAuthGrant(u.id, 'c-consent'), 2);
+        assert.equal(await store.findOAuthConsent(u.id, 'c-consent', 'https://gh.example/mcp'), null);
+        assert.ok(await store.findOAuthToken('3'.repeat(64), 'access', at(1)), "another user's grant lives on");
+        // A deleted client takes its consents and tokens; a deleted user takes theirs.
+        await store.deleteOAuthClient('c-consent');
+        assert.equal(await store.findOAuthToken('3'.repeat(64), 'access', at(1)), null);
+        assert.deepEqual(await store.listOAuthConsents(v.id), []);
+        await store.createOAuthClient(client('c-user'));
+        await store.createOAuthToken(token('4', v.id, 'c-user'));
+        await store.saveOAuthConsent({ ...consent, userId: v.id, clientId: 'c-user' });
+        await store.deleteUser(v.id);
+        assert.equal(await store.findOAuthToken('4'.repeat(64), 'access', at(1)), null);
+        assert.deepEqual(await store.listOAuthConsents(v.id), []);
+      });
     });
 
     if (opts.relay) {

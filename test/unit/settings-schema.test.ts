@@ -19,6 +19,7 @@ const KNOWN_BEFORE = [
   'GATEHOUSE_MASTER_KEY', 'GATEHOUSE_BIN', 'GATEHOUSE_ALLOWED_HOSTS', 'GATEHOUSE_WS_ORIGINS',
   'GATEHOUSE_MFA', // second factor policy (SPEC §10)
   'GATEHOUSE_CONFIG_DIR', 'GATEHOUSE_TOKEN', // the remote CLI (SPEC §12)
+  'GATEHOUSE_MCP', 'GATEHOUSE_OAUTH_DCR',
 ];
 const FLAGS_BEFORE = ['upstream', 'port', 'host', 'public-url', 'demo', 'app-name', 'trusted-proxies', 'workers', 'exec', 'server', 'profile'];
 

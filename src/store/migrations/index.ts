@@ -12,6 +12,7 @@ import { v0002 } from './v0002.js';
 import { passkeys } from './v0003.js';
 import { mfa } from './v0004.js';
 import { devices } from './v0005.js';
+import { oauth } from './v0006.js';
 
 export type SqlDialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -31,7 +32,7 @@ export interface Migration {
   mongodb: MongoIndexStep[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [v0001, v0002, passkeys, mfa, devices];
+export const MIGRATIONS: readonly Migration[] = [v0001, v0002, passkeys, mfa, devices, oauth];
 
 /** The schema version this Gatehouse writes. */
 export const LATEST_VERSION = MIGRATIONS.length;

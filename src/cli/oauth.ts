@@ -1,0 +1,46 @@
+// `gatehouse oauth clients …` (SPEC §11): the OAuth clients registered or cached here, who they act for,
+// and revocation of a client for everyone (every token and consent; running servers refuse its
+// tokens within 2 s).
+import { parseArgs } from 'node:util';
+import { connectedApps } from '../oauth/connected.js';
+import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
+
+export const OAUTH_HELP = `gatehouse oauth clients list [--json]   MCP/OAuth clients, and the users they act for
+gatehouse oauth clients revoke ID       ends every token and consent of that client`;
+
+export async function oauthCommand(args: string[], io: Io): Promise<number> {
+  const [group, sub, ...rest] = args;
+  const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { ...SCOPE_OPTIONS, json: { type: 'boolean' } } });
+  if (values.help || group !== 'clients' || !sub) {
+    io.out(OAUTH_HELP);
+    return values.help ? 0 : 2;
+  }
+  const scope = scopeFrom(values, io.env);
+  switch (sub) {
+    case 'list':
+      return withStore(scope, io, async (store) => {
+        const [clients, apps] = await Promise.all([store.listOAuthClients(), connectedApps(store)]);
+        const rows = await Promise.all(
+          clients.map(async (c) => {
+            const users = await Promise.all([...new Set(apps.filter((a) => a.clientId === c.id).map((a) => a.userId))].map(async (id) => (await store.findUserById(id))?.email ?? id));
+            return { id: c.id, kind: c.kind, name: c.name, redirectUris: c.redirectUris, createdAt: c.createdAt.toISOString(), lastUsedAt: c.lastUsedAt?.toISOString() ?? null, users };
+          }),
+        );
+        if (values.json) io.out(JSON.stringify(rows, null, 2));
+        else if (!rows.length) io.out('no OAuth clients yet');
+        else for (const r of rows) io.out(`${r.id}  "${r.name}" (${r.kind})  last used ${r.lastUsedAt ?? 'never'}  users: ${r.users.join(', ') || 'none'}`);
+        return 0;
+      });
+    case 'revoke': {
+      const id = positionals[0];
+      if (!id) throw new UsageError('oauth clients revoke needs a client ID (see `gatehouse oauth clients list`)');
+      return withStore(scope, io, async (store) => {
+        if (!(await store.deleteOAuthClient(id))) throw new CommandError(`there is no OAuth client ${id}`, 'oauth clients revoke');
+        io.out(`✓ revoked ${id}: its tokens stop working within 2 s on every running server`);
+        return 0;
+      });
+    }
+    default:
+      throw new UsageError(`unknown oauth clients command "${sub}"\n${OAUTH_HELP}`);
+  }
+}

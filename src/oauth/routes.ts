@@ -1,0 +1,259 @@
+// Gatehouse as the OAuth 2.1 authorization server for its MCP resources (SPEC §11): the discovery
+// documents, the authorization endpoint with its consent page, token, revocation and registration.
+// Each protocol rule lives in its own module (authorize.ts, token.ts, clients.ts, metadata.ts, pkce.ts);
+// this file only turns HTTP into calls to them. Nothing here answers while no MCP resource is set.
+import type { Hono, MiddlewareHandler } from 'hono';
+import type { AuthContext, AuthEnv, AuthServices } from '../auth/context.js';
+import { audit, limited } from '../auth/audit.js';
+import { field, formOf } from '../auth/form.js';
+import { csrf, csrfToken } from '../auth/middleware/csrf.js';
+import { requireAdmin, requireSession, signedIn } from '../auth/middleware/session.js';
+import { connectedApps } from './connected.js';
+import { stamp } from '../auth/views.js';
+import { errorPage, formExpiredPage, page } from '../auth/pages.js';
+import { PAGE_CSP } from '../security/headers.js';
+import { answerRedirect, AUTHORIZE_PARAMS, checkAuthorization, consentCovers, errorRedirect, formActionFor, redirectHost, type AuthorizeParams, type AuthorizeRequest } from './authorize.js';
+import { parseRegistration, registerClient, registrationResponse } from './clients.js';
+import { NO_STORE, OAuthError, oauthErrorResponse } from './errors.js';
+import { authorizationServerMetadata, authorizationServerPaths, issuerOf, protectedResourceMetadata, resourceOfMetadataPath, type MetadataContext } from './metadata.js';
+import { revokeRequest, tokenRequest, tokenResponse, type TokenContext, type TokenParams } from './token.js';
+import type { OAuthTokenService } from './tokens.js';
+import { CimdError, isCimdClientId, resolveClient } from './cimd.js';
+import type { OAuthClient } from '../store/types.js';
+
+const originOf = (c: AuthContext) => c.var.deps.publicOrigin ?? c.get('ourOrigin');
+const resourcesOf = (c: AuthContext) => c.var.deps.settings.current().mcp;
+
+function metadataContext(c: AuthContext): MetadataContext {
+  const { prefix, oauthDcr } = c.var.deps;
+  return { origin: originOf(c), prefix, resources: resourcesOf(c), dcr: oauthDcr !== false, cimd: true };
+}
+
+/** The OAuth routes exist only while an MCP resource is configured; otherwise they are not found. */
+function whenConfigured(): MiddlewareHandler<AuthEnv> {
+  return async function whenConfigured(c, next) {
+    if (!c.var.deps.oauthTokens || resourcesOf(c).length === 0) return c.json({ error: 'not_found' }, 404);
+    await next();
+    return undefined;
+  };
+}
+
+/** Discovery and the token endpoints are called by clients in other origins (browser-based MCP clients); no cookie is involved. */
+function openCors(): MiddlewareHandler<AuthEnv> {
+  return async function openCors(c, next) {
+    if (c.req.method === 'OPTIONS') {
+      return c.body(null, 204, {
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-headers': 'authorization, content-type, mcp-protocol-version',
+        'access-control-max-age': '600',
+      });
+    }
+    await next();
+    c.header('access-control-allow-origin', '*');
+    return undefined;
+  };
+}
+
+export function mountOAuth(app: Hono<AuthEnv>, deps: AuthServices): void {
+  const tokens = deps.oauthTokens;
+  if (!tokens) return;
+  const P = deps.prefix;
+  const guard = [whenConfigured(), openCors()] as const;
+
+  app.on(['GET', 'OPTIONS'], '/.well-known/oauth-protected-resource/*', ...guard, (c) => {
+    const r = resourceOfMetadataPath(c.req.path, resourcesOf(c));
+    if (!r) return c.json({ error: 'not_found' }, 404);
+    c.header('cache-control', 'public, max-age=300');
+    return c.json(protectedResourceMetadata(metadataContext(c), r));
+  });
+  for (const path of authorizationServerPaths(P)) {
+    app.on(['GET', 'OPTIONS'], path, ...guard, (c) => {
+      c.header('cache-control', 'public, max-age=300');
+      return c.json(authorizationServerMetadata(metadataContext(c), path.includes('openid-configuration')));
+    });
+  }
+
+  app.get(`${P}/oauth/authorize`, whenConfigured(), async (c) => {
+    const query = new URL(c.req.url).searchParams;
+    const checked = await check(c, paramsOf((k) => query.getAll(k)));
+    if ('page' in checked) return errorPage(c, 400, 'This sign-in link does not work', checked.page);
+    if ('redirect' in checked) return c.redirect(checked.redirect, 302);
+    const s = c.get('session');
+    if (!s) {
+      const self = new URL(c.req.url);
+      return c.redirect(`${P}/sign-in?return_to=${encodeURIComponent(self.pathname + self.search)}`, 302);
+    }
+    const req = checked.ok;
+    const consent = await deps.store.findOAuthConsent(s.principal.userId, req.client.id, req.resourceUrl);
+    if (consent && consentCovers(consent.scopes, req.scopes)) return c.redirect(await approve(c, tokens, req), 302);
+    return consentPage(c, req, query);
+  });
+
+  app.post(`${P}/oauth/authorize`, whenConfigured(), requireSession({ redirect: 303 }), csrf({ refuse: formExpiredPage }), async (c) => {
+    const form = await formOf(c);
+    const checked = await check(c, paramsOf((k) => (typeof form[k] === 'string' ? [form[k] as string] : [])));
+    if ('page' in checked) return errorPage(c, 400, 'This sign-in link does not work', checked.page);
+    if ('redirect' in checked) return c.redirect(checked.redirect, 303);
+    const req = checked.ok;
+    const s = signedIn(c);
+    if (field(form.decision) !== 'allow') {
+      audit(c, 'oauth.denied', { userId: s.principal.userId, detail: `${req.client.id} ${req.resourceUrl}` });
+      return c.redirect(errorRedirect(req.redirectUri, new OAuthError('access_denied', 'the user did not allow access'), req.state, issuerOf(originOf(c), P)), 303);
+    }
+    await deps.store.saveOAuthConsent({ userId: s.principal.userId, clientId: req.client.id, resource: req.resourceUrl, scopes: req.scopes.join(' '), createdAt: new Date(deps.now()) });
+    audit(c, 'oauth.consent', { userId: s.principal.userId, detail: `${req.client.id} ${req.resourceUrl} [${req.scopes.join(' ')}]` });
+    return c.redirect(await approve(c, tokens, req), 303);
+  });
+
+  app.on(['POST', 'OPTIONS'], `${P}/oauth/token`, ...guard, async (c) => {
+    const form = await formOf(c);
+    const params = Object.fromEntries(Object.entries(form).filter(([, v]) => typeof v === 'string')) as TokenParams;
+    try {
+      const issued = await tokenRequest(params, tokenContext(c, tokens));
+      return c.json(tokenResponse(issued), 200, NO_STORE);
+    } catch (err) {
+      if (err instanceof OAuthError) return oauthErrorResponse(err);
+      throw err;
+    }
+  });
+
+  app.on(['POST', 'OPTIONS'], `${P}/oauth/revoke`, ...guard, async (c) => {
+    const form = await formOf(c);
+    try {
+      const revoked = await revokeRequest({ token: stringOr(form.token), client_id: stringOr(form.client_id) }, tokenContext(c, tokens));
+      if (revoked) audit(c, 'oauth.revoked', { userId: revoked.userId, detail: `${revoked.clientId} (revocation endpoint)` });
+      return c.body(null, 200, NO_STORE);
+    } catch (err) {
+      if (err instanceof OAuthError) return oauthErrorResponse(err);
+      throw err;
+    }
+  });
+
+  // "Connected apps" on the account page: the user ends a client's access (every token, and the consent).
+  app.post(`${P}/account/connected/revoke`, requireSession({ redirect: 303 }), csrf({ refuse: formExpiredPage }), async (c) => {
+    const s = signedIn(c);
+    const clientId = field((await formOf(c)).client_id);
+    if (clientId) {
+      const ended = await tokens.revokeGrant(s.principal.userId, clientId);
+      audit(c, 'oauth.revoked', { userId: s.principal.userId, detail: `${clientId.slice(0, 300)} by the user (${ended} tokens)` });
+    }
+    return c.redirect(`${P}/account`, 303);
+  });
+
+  // The admin's view: every client and whom it acts for; Revoke removes a client for everyone.
+  const adminOnly = requireAdmin({ prefix: P });
+  app.get(`${P}/admin/oauth`, adminOnly, (c) => adminPage(c, c.req.query('revoked') ? 'Revoked.' : null));
+  app.post(`${P}/admin/oauth/revoke`, adminOnly, csrf({ refuse: formExpiredPage }), async (c) => {
+    const clientId = field((await formOf(c)).client_id);
+    if (clientId && (await tokens.revokeClient(clientId))) audit(c, 'oauth.revoked', { userId: signedIn(c).principal.userId, detail: `${clientId.slice(0, 300)} for everyone, by an admin` });
+    return c.redirect(`${P}/admin/oauth?revoked=1`, 303);
+  });
+
+  app.on(['POST', 'OPTIONS'], `${P}/oauth/register`, ...guard, async (c) => {
+    if (deps.oauthDcr === false) return oauthErrorResponse(new OAuthError('access_denied', 'client registration is switched off here (GATEHOUSE_OAUTH_DCR=off)', 403));
+    const tooMany = await limited(c, 'oauth-register');
+    if (tooMany) return c.json({ error: 'rate_limited' }, 429, { 'retry-after': tooMany.headers.get('retry-after') ?? '60' });
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return oauthErrorResponse(new OAuthError('invalid_client_metadata', 'the body must be JSON'));
+    }
+    try {
+      const client = await registerClient(deps.store, parseRegistration(body), new Date(deps.now()));
+      audit(c, 'oauth.client-registered', { detail: `${client.id} "${client.name}"` });
+      return c.json(registrationResponse(client), 201, NO_STORE);
+    } catch (err) {
+      if (err instanceof OAuthError) return oauthErrorResponse(err);
+      throw err;
+    }
+  });
+}
+
+function paramsOf(values: (k: string) => string[]): { params: AuthorizeParams; repeated: string[] } {
+  const params: AuthorizeParams = {};
+  const repeated: string[] = [];
+  for (const k of AUTHORIZE_PARAMS) {
+    const v = values(k);
+    if (v.length > 1) repeated.push(k);
+    if (v.length && v[0] !== '') params[k] = v[0];
+  }
+  return { params, repeated };
+}
+
+function check(c: AuthContext, { params, repeated }: { params: AuthorizeParams; repeated: string[] }) {
+  const { prefix } = c.var.deps;
+  return checkAuthorization(params, repeated, { origin: originOf(c), prefix, resources: resourcesOf(c), findClient: (id) => findClient(c, id) });
+}
+
+/** A registered client, or a Client ID Metadata Document fetched behind the SSRF fences (counted like registrations). */
+async function findClient(c: AuthContext, id: string): Promise<OAuthClient | string | null> {
+  const { store, now, oauthCimd } = c.var.deps;
+  if (isCimdClientId(id)) {
+    const cached = await store.findOAuthClient(id);
+    const fresh = cached?.cachedUntil && cached.cachedUntil.getTime() > now();
+    if (!fresh && (await limited(c, 'oauth-register'))) return 'Too many new applications from your network. Please wait a little and try again.';
+  }
+  try {
+    return await resolveClient(store, id, new Date(now()), oauthCimd ?? { allowLoopback: false });
+  } catch (err) {
+    if (!(err instanceof CimdError)) throw err;
+    return `The application's metadata document at ${new URL(id).host} cannot be used: ${err.message}.`;
+  }
+}
+
+/** Issues the code and builds the answer's redirect (code, state, iss). */
+async function approve(c: AuthContext, tokens: OAuthTokenService, req: AuthorizeRequest): Promise<string> {
+  const { store, now, prefix } = c.var.deps;
+  const s = signedIn(c);
+  const code = await tokens.issueCode({ clientId: req.client.id, userId: s.principal.userId, resource: req.resourceUrl, scopes: req.scopes }, req.redirectUri, req.codeChallenge);
+  await store.touchOAuthClient(req.client.id, new Date(now()));
+  return answerRedirect(req.redirectUri, { code, state: req.state, iss: issuerOf(originOf(c), prefix) });
+}
+
+function consentPage(c: AuthContext, req: AuthorizeRequest, query: URLSearchParams): Response {
+  // Browsers apply form-action to the redirect that follows the POST: allow the client's address too.
+  c.header('content-security-policy', PAGE_CSP.replace("form-action 'self'", `form-action ${formActionFor(req.redirectUri)}`));
+  const params = AUTHORIZE_PARAMS.flatMap((name) => (query.get(name) ? [{ name, value: query.get(name)! }] : []));
+  return page(c, 'oauth-consent', `Allow ${req.client.name}?`, {
+    csrf: csrfToken(c),
+    user: signedIn(c).principal,
+    clientName: req.client.name,
+    unverified: req.client.kind === 'dcr',
+    clientHost: req.client.kind === 'cimd' ? new URL(req.client.id).host : null,
+    redirectHost: redirectHost(req.redirectUri),
+    resourceName: req.resource.name,
+    resourceUrl: req.resourceUrl,
+    scopes: req.scopes,
+    params,
+  });
+}
+
+async function adminPage(c: AuthContext, notice: string | null): Promise<Response> {
+  const { store } = c.var.deps;
+  const [clients, apps] = await Promise.all([store.listOAuthClients(), connectedApps(store)]);
+  const emails = new Map<string, string>();
+  for (const id of new Set(apps.map((a) => a.userId))) emails.set(id, (await store.findUserById(id))?.email ?? id);
+  return page(c, 'admin-oauth', 'Connected apps', {
+    csrf: csrfToken(c),
+    notice,
+    clients: clients.map((cl) => ({
+      id: cl.id, name: cl.name, kind: cl.kind, lastUsedAt: cl.lastUsedAt ? stamp(cl.lastUsedAt) : null,
+      grants: apps.filter((a) => a.clientId === cl.id).map((a) => ({ email: emails.get(a.userId)!, resource: a.resource, scopes: a.scopes })),
+    })),
+  });
+}
+
+function tokenContext(c: AuthContext, tokens: OAuthTokenService): TokenContext {
+  const { store, now } = c.var.deps;
+  return {
+    store,
+    tokens,
+    now: () => new Date(now()),
+    onReuse: (t) => audit(c, t.kind === 'code' ? 'oauth.code-reused' : 'oauth.refresh-reused', { userId: t.userId, detail: `${t.clientId}: a used ${t.kind === 'code' ? 'code' : 'refresh token'} came back; its grant is revoked` }),
+    onIssue: (grant, t) => audit(c, 'oauth.token-issued', { userId: t.userId, detail: `${t.clientId} ${grant} ${t.resource}` }),
+  };
+}
+
+const stringOr = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
