@@ -23,7 +23,22 @@ const PACKAGE_ASSETS: Record<string, string> = { 'webauthn.js': WEBAUTHN_BROWSER
 
 export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
   const P = deps.prefix;
+  mountAssets(app, deps);
+  mountProbes(app, deps);
+  // Forward-auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth): see forward-auth.ts.
+  app.get(`${P}/check`, (c) => forwardAuthCheck(c, deps));
 
+  // The public keys apps verify X-Forwarded-Assertion with (the previous key too, for its overlap).
+  app.get(`${P}/.well-known/jwks.json`, (c) => {
+    if (!deps.signer) return c.json({ error: 'not_found' }, 404);
+    c.header('cache-control', 'public, max-age=300');
+    return c.json(deps.signer.jwks());
+  });
+}
+
+/** The stylesheet and scripts, and the guide for coding agents: public, cached for an hour. */
+function mountAssets(app: Hono<AuthEnv>, deps: AuthServices): void {
+  const P = deps.prefix;
   app.get(`${P}/assets/:file`, async (c) => {
     const file = c.req.param('file');
     const type = ASSETS[file];
@@ -40,7 +55,11 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
     c.header('cache-control', 'public, max-age=3600');
     return c.body(body, 200, { 'content-type': 'text/markdown; charset=utf-8' });
   });
+}
 
+/** What operators and apps ask: health, readiness, metrics, and who is signed in. */
+function mountProbes(app: Hono<AuthEnv>, deps: AuthServices): void {
+  const P = deps.prefix;
   app.get(`${P}/health`, (c) => c.json({ status: 'ok' }));
   app.get(`${P}/ready`, async (c) => {
     try {
@@ -62,50 +81,45 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
     return c.json({ id: p.userId, email: p.email, emailVerified: p.emailVerified, name: p.name, provider: p.provider, role: p.role, groups: p.groups, amr: p.amr ?? amrOf(p.provider), ...(p.scopes ? { scopes: p.scopes } : {}) });
   });
 
-  // Forward-auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth): see forward-auth.ts.
-  // With auth switched off everyone passes, without identity headers.
-  app.get(`${P}/check`, async (c) => {
-    if (deps.settings.current().mode === 'off') return anonymous(c);
-    const incoming = c.env?.incoming;
-    const fromProxy = deps.trusted.any && deps.trusted.isTrusted(incoming?.socket.remoteAddress ?? '');
-    const orig = originalRequest(incoming?.headers ?? {}, fromProxy);
-    if (typeof orig === 'string') return c.json({ error: 'bad_request', reason: orig }, 400);
-    const s = c.get('session');
-    // The access rules decide about the original request, exactly as the gate would (architecture.md#access).
-    const { rules } = policyOf(deps.settings.current());
-    const d = rules.length ? decide(rules, orig.method, orig.uri, s ? subjectOf(s.principal) : null) : null;
-    if (d?.outcome === 'malformed') return c.json({ error: 'bad_request', reason: d.reason }, 400);
-    if (d?.outcome === 'public' && !s) return anonymous(c);
-    if (s && d && (d.outcome === 'deny' || d.outcome === 'mfa')) {
-      audit(c, 'access.denied', { userId: s.principal.userId, email: s.principal.email, detail: `${orig.method} ${orig.uri.slice(0, 200)} (forward-auth): ${d.reason}` });
-      // A browser relayed by Traefik or Caddy is asked for a code, as the gate would (architecture.md#mfa).
-      if (d.outcome === 'mfa' && redirectsToSignIn(orig, c.req.header('accept'), checkMode(c.req.query('mode')))) {
-        return c.redirect(`${P}/step-up?return_to=${encodeURIComponent(orig.uri)}`, 302);
-      }
-      return c.json({ error: d.outcome === 'mfa' ? 'mfa_required' : 'forbidden' }, 403);
-    }
-    if (!s) {
-      const location = signInLocation(P, orig);
-      if (redirectsToSignIn(orig, c.req.header('accept'), checkMode(c.req.query('mode')))) return c.redirect(location, 302);
-      // nginx turns this 401 into its own redirect with `error_page` and this header.
-      c.header('x-gatehouse-sign-in', location);
-      c.header('www-authenticate', 'Cookie realm="gatehouse"');
-      return c.json({ error: 'unauthenticated' }, 401);
-    }
-    const headers = identityHeaders(s.principal); // the proxy's own writer: identical bytes
-    for (let i = 0; i < headers.length; i += 2) c.header(headers[i]!, headers[i + 1]!);
-    if (!s.principal.groups.length) c.header('x-forwarded-groups', ''); // present and empty: see anonymous()
-    if (!s.principal.scopes?.length) c.header('x-forwarded-scopes', '');
-    c.header('x-forwarded-assertion', deps.signer ? await deps.signer.sign(s.sessionId, s.principal) : '');
-    return c.body(null, 200);
-  });
+}
 
-  // The public keys apps verify X-Forwarded-Assertion with (the previous key too, for its overlap).
-  app.get(`${P}/.well-known/jwks.json`, (c) => {
-    if (!deps.signer) return c.json({ error: 'not_found' }, 404);
-    c.header('cache-control', 'public, max-age=300');
-    return c.json(deps.signer.jwks());
-  });
+/** `/auth/check`: the access rules applied to the original request a trusted proxy names. With auth
+ *  switched off everyone passes, without identity headers. */
+async function forwardAuthCheck(c: AuthContext, deps: AuthServices): Promise<Response> {
+  const P = deps.prefix;
+  if (deps.settings.current().mode === 'off') return anonymous(c);
+  const incoming = c.env?.incoming;
+  const fromProxy = deps.trusted.any && deps.trusted.isTrusted(incoming?.socket.remoteAddress ?? '');
+  const orig = originalRequest(incoming?.headers ?? {}, fromProxy);
+  if (typeof orig === 'string') return c.json({ error: 'bad_request', reason: orig }, 400);
+  const s = c.get('session');
+  // The access rules decide about the original request, exactly as the gate would (architecture.md#access).
+  const { rules } = policyOf(deps.settings.current());
+  const d = rules.length ? decide(rules, orig.method, orig.uri, s ? subjectOf(s.principal) : null) : null;
+  if (d?.outcome === 'malformed') return c.json({ error: 'bad_request', reason: d.reason }, 400);
+  if (d?.outcome === 'public' && !s) return anonymous(c);
+  if (s && d && (d.outcome === 'deny' || d.outcome === 'mfa')) {
+    audit(c, 'access.denied', { userId: s.principal.userId, email: s.principal.email, detail: `${orig.method} ${orig.uri.slice(0, 200)} (forward-auth): ${d.reason}` });
+    // A browser relayed by Traefik or Caddy is asked for a code, as the gate would (architecture.md#mfa).
+    if (d.outcome === 'mfa' && redirectsToSignIn(orig, c.req.header('accept'), checkMode(c.req.query('mode')))) {
+      return c.redirect(`${P}/step-up?return_to=${encodeURIComponent(orig.uri)}`, 302);
+    }
+    return c.json({ error: d.outcome === 'mfa' ? 'mfa_required' : 'forbidden' }, 403);
+  }
+  if (!s) {
+    const location = signInLocation(P, orig);
+    if (redirectsToSignIn(orig, c.req.header('accept'), checkMode(c.req.query('mode')))) return c.redirect(location, 302);
+    // nginx turns this 401 into its own redirect with `error_page` and this header.
+    c.header('x-gatehouse-sign-in', location);
+    c.header('www-authenticate', 'Cookie realm="gatehouse"');
+    return c.json({ error: 'unauthenticated' }, 401);
+  }
+  const headers = identityHeaders(s.principal); // the proxy's own writer: identical bytes
+  for (let i = 0; i < headers.length; i += 2) c.header(headers[i]!, headers[i + 1]!);
+  if (!s.principal.groups.length) c.header('x-forwarded-groups', ''); // present and empty: see anonymous()
+  if (!s.principal.scopes?.length) c.header('x-forwarded-scopes', '');
+  c.header('x-forwarded-assertion', deps.signer ? await deps.signer.sign(s.sessionId, s.principal) : '');
+  return c.body(null, 200);
 }
 
 /** For admins, or for a scraper on this machine — but never through a local reverse proxy, where every

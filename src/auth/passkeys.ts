@@ -29,9 +29,14 @@ export function passkeySignInLinks(c: AuthContext): { optionsUrl: string; verify
 }
 
 export function mountPasskeys(app: Hono<AuthEnv>, deps: AuthServices): void {
-  const P = deps.prefix;
-  const base = `${P}/account/passkeys`;
-  const signedInForm = [requireSession({ redirect: 303 }), csrf({ refuse: formExpiredPage })] as const;
+  const base = `${deps.prefix}/account/passkeys`;
+  mountPasskeyRegistration(app, deps, base);
+  mountPasskeyManagement(app, deps, base);
+  mountPasskeySignIn(app, deps);
+}
+
+/** The account page and adding a passkey (the JSON ceremony passkeys.js runs). */
+function mountPasskeyRegistration(app: Hono<AuthEnv>, deps: AuthServices, base: string): void {
   const signedInJson = [requireSession({ json: true }), jsonCsrf(true)] as const;
 
   app.get(base, requireSession({ redirect: 302, returnTo: base }), (c) => passkeysPage(c, noticeOf(c.req.query('done'))));
@@ -61,6 +66,11 @@ export function mountPasskeys(app: Hono<AuthEnv>, deps: AuthServices): void {
     audit(c, 'passkey.added', { userId: user.id, detail: outcome.passkey.name });
     return c.json({ ok: true, redirect: `${base}?done=added` });
   });
+}
+
+/** Renaming and removing (removal asks first). */
+function mountPasskeyManagement(app: Hono<AuthEnv>, deps: AuthServices, base: string): void {
+  const signedInForm = [requireSession({ redirect: 303 }), csrf({ refuse: formExpiredPage })] as const;
 
   app.post(`${base}/rename`, ...signedInForm, async (c) => {
     const s = signedIn(c);
@@ -96,6 +106,11 @@ export function mountPasskeys(app: Hono<AuthEnv>, deps: AuthServices): void {
     audit(c, 'passkey.removed', { userId: s.principal.userId });
     return c.redirect(`${base}?done=removed`, 303);
   });
+}
+
+/** "Sign in with a passkey": no email, no password (discoverable credentials). */
+function mountPasskeySignIn(app: Hono<AuthEnv>, deps: AuthServices): void {
+  const P = deps.prefix;
 
   app.post(`${P}/passkeys/sign-in/options`, jsonCsrf(false), async (c) => {
     const tooMany = await limitedJson(c, 'passkey');

@@ -169,30 +169,7 @@ export function mountSecondStep(app: Hono<AuthEnv>, deps: AuthServices): void {
     return pending ? codePage(c, 'sign-in', '/', null, 200, await hasPasskey(c, pending.user)) : expiredPage(c);
   });
 
-  // A passkey as the second step: only the pending user's passkeys, against a challenge issued to them.
-  app.post(`${P}/sign-in/code/passkey/options`, jsonCsrf(false), async (c) => {
-    const pending = await pendingOf(c);
-    if (!pending) return c.json({ error: 'expired', message: 'This sign-in expired. Please start again.' }, 400);
-    return c.json(await authenticationOptions(c, pending.user));
-  });
-
-  app.post(`${P}/sign-in/code/passkey/verify`, jsonCsrf(false), async (c) => {
-    const pending = await pendingOf(c);
-    if (!pending) return c.json({ error: 'expired', message: 'This sign-in expired. Please start again.' }, 400);
-    const tooMany = await limited(c, 'sign-in');
-    if (tooMany) return c.json({ error: 'rate_limited', message: 'Too many attempts. Please wait a little before trying again.' }, 429);
-    const outcome = await verifyPasskeyForUser(c, pending.user, (await jsonBody(c))?.response);
-    if (!outcome.ok) {
-      audit(c, 'mfa.failure', { userId: pending.user.id, email: pending.user.email, detail: `passkey: ${outcome.reason}` });
-      return c.json({ error: 'passkey_refused', message: 'That passkey did not work. Try again, or enter a code.' }, outcome.reason === 'locked' ? 429 : 401);
-    }
-    if (!(await deps.store.consumeToken(pending.hash, 'mfa', new Date(deps.now())))) return c.json({ error: 'expired', message: 'This sign-in expired. Please start again.' }, 400);
-    c.header('set-cookie', clearCookie(cookieName(deps), deps.cookies.secure), { append: true });
-    await startSession(c, pending.user, pending.provider, { amr: withFactor(amrOf(pending.provider), 'hwk') });
-    audit(c, 'passkey.used', { userId: pending.user.id, email: pending.user.email, detail: outcome.passkey.name });
-    audit(c, pending.provider === 'password' ? 'sign-in.success' : 'provider.login', { userId: pending.user.id, email: pending.user.email, detail: `${pending.provider} + passkey` });
-    return c.json({ ok: true, redirect: afterSignIn(c, pending.returnTo) });
-  });
+  mountPasskeyStep(app, deps);
 
   app.post(`${P}/sign-in/code`, csrf({ signedOutForm: true, refuse: (c) => codePage(c, 'sign-in', '/', 'Your form expired. Please try again.', 403) }), async (c) => {
     const pending = await pendingOf(c);
@@ -232,5 +209,33 @@ export function mountSecondStep(app: Hono<AuthEnv>, deps: AuthServices): void {
     await startSession(c, user, s.principal.provider, { amr: withOtp(s.principal.amr ?? amrOf(s.principal.provider)) });
     audit(c, 'mfa.step-up', { userId: user.id, email: user.email, detail: checked.kind });
     return c.redirect(returnTo, 303);
+  });
+}
+
+/** A passkey as the second step: only the pending user's passkeys, against a challenge issued to them. */
+function mountPasskeyStep(app: Hono<AuthEnv>, deps: AuthServices): void {
+  const P = deps.prefix;
+  app.post(`${P}/sign-in/code/passkey/options`, jsonCsrf(false), async (c) => {
+    const pending = await pendingOf(c);
+    if (!pending) return c.json({ error: 'expired', message: 'This sign-in expired. Please start again.' }, 400);
+    return c.json(await authenticationOptions(c, pending.user));
+  });
+
+  app.post(`${P}/sign-in/code/passkey/verify`, jsonCsrf(false), async (c) => {
+    const pending = await pendingOf(c);
+    if (!pending) return c.json({ error: 'expired', message: 'This sign-in expired. Please start again.' }, 400);
+    const tooMany = await limited(c, 'sign-in');
+    if (tooMany) return c.json({ error: 'rate_limited', message: 'Too many attempts. Please wait a little before trying again.' }, 429);
+    const outcome = await verifyPasskeyForUser(c, pending.user, (await jsonBody(c))?.response);
+    if (!outcome.ok) {
+      audit(c, 'mfa.failure', { userId: pending.user.id, email: pending.user.email, detail: `passkey: ${outcome.reason}` });
+      return c.json({ error: 'passkey_refused', message: 'That passkey did not work. Try again, or enter a code.' }, outcome.reason === 'locked' ? 429 : 401);
+    }
+    if (!(await deps.store.consumeToken(pending.hash, 'mfa', new Date(deps.now())))) return c.json({ error: 'expired', message: 'This sign-in expired. Please start again.' }, 400);
+    c.header('set-cookie', clearCookie(cookieName(deps), deps.cookies.secure), { append: true });
+    await startSession(c, pending.user, pending.provider, { amr: withFactor(amrOf(pending.provider), 'hwk') });
+    audit(c, 'passkey.used', { userId: pending.user.id, email: pending.user.email, detail: outcome.passkey.name });
+    audit(c, pending.provider === 'password' ? 'sign-in.success' : 'provider.login', { userId: pending.user.id, email: pending.user.email, detail: `${pending.provider} + passkey` });
+    return c.json({ ok: true, redirect: afterSignIn(c, pending.returnTo) });
   });
 }

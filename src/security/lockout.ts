@@ -55,11 +55,21 @@ export interface Lockout {
 
 const roundOf = (level: CounterState | null) => (level ? `${level.count}.${level.resetAt.getTime()}` : '0');
 
+// The counters of one account: how many locks so far (the level), the lock itself, and per round the
+// tries and the claim that lets exactly one caller lock it.
+const levelKey = (a: string) => `lock:level:${a}`;
+const lockedKey = (a: string) => `lock:on:${a}`;
+const triesKey = (a: string, round: string) => `lock:tries:${round}:${a}`;
+const claimKey = (a: string, round: string) => `lock:claim:${round}:${a}`;
+
+const refused = (lockedNow: boolean): LockoutAttempt => ({
+  allowed: false,
+  lockedNow,
+  failed: async () => false,
+  succeeded: async () => {},
+});
+
 export function createLockout(store: Store, policy: LockoutPolicy = DEFAULT_LOCKOUT, now: () => number = Date.now): Lockout {
-  const levelKey = (a: string) => `lock:level:${a}`;
-  const lockedKey = (a: string) => `lock:on:${a}`;
-  const triesKey = (a: string, round: string) => `lock:tries:${round}:${a}`;
-  const claimKey = (a: string, round: string) => `lock:claim:${round}:${a}`;
 
   /** Locks the account for this round, once: of any number of callers exactly one wins the claim. */
   async function lockRound(account: string, round: string, level: CounterState | null): Promise<boolean> {
@@ -73,13 +83,6 @@ export function createLockout(store: Store, policy: LockoutPolicy = DEFAULT_LOCK
     await store.hit(levelKey(account), policy.memoryMs, t); // only now does the next round begin
     return true;
   }
-
-  const refused = (lockedNow: boolean): LockoutAttempt => ({
-    allowed: false,
-    lockedNow,
-    failed: async () => false,
-    succeeded: async () => {},
-  });
 
   return {
     async begin(account) {
