@@ -3,7 +3,6 @@
 // but only the POST uses it up, so a link previewer cannot spend it) and gets its own session, which
 // the account page lists with the device it came from. Wrong codes block the IP (security/rate-limit.ts).
 import type { Hono } from 'hono';
-import QRCode from 'qrcode';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
 import { audit } from './audit.js';
 import { field, formOf } from './form.js';
@@ -31,7 +30,7 @@ export function mountPairing(app: Hono<AuthEnv>, deps: AuthServices): void {
     return page(c, 'pair-code', 'Pair a device', {
       code,
       link,
-      qrSvg: await QRCode.toString(link, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }),
+      qrSvg: await (await import('qrcode')).toString(link, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }),
       expiresAt: stamp(expiresAt),
       minutes: PAIR_TTL_MS / 60_000,
     });

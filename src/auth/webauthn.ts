@@ -13,16 +13,15 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { isIP } from 'node:net';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+
+// The library costs ~25 MiB of memory once loaded: only a deployment whose users use passkeys pays it.
+const webauthn = () => import('@simplewebauthn/server');
 import type { AuthContext } from './context.js';
 import { readCookie, serializeCookie, clearCookie } from '../session/cookies.js';
 import { randomToken, safeEqual, sha256Hex } from '../security/tokens.js';
@@ -88,7 +87,7 @@ const userHandle = (userId: string): Uint8Array<ArrayBuffer> => new Uint8Array(B
 export async function registrationOptions(c: AuthContext, user: User): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const rp = relyingParty(c);
   const existing = await c.var.deps.store.listPasskeys(user.id);
-  return generateRegistrationOptions({
+  return (await webauthn()).generateRegistrationOptions({
     rpName: c.var.deps.appName,
     rpID: rp.id,
     userName: user.email,
@@ -114,7 +113,7 @@ export async function registerPasskey(c: AuthContext, user: User, response: unkn
   const rp = relyingParty(c);
   let info;
   try {
-    const result = await verifyRegistrationResponse({
+    const result = await (await webauthn()).verifyRegistrationResponse({
       response: response as unknown as RegistrationResponseJSON,
       expectedChallenge: pending.challenge,
       expectedOrigin: rp.origin,
@@ -154,7 +153,7 @@ export async function registerPasskey(c: AuthContext, user: User, response: unkn
  */
 export async function authenticationOptions(c: AuthContext, user: User | null = null): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const allow = user ? (await c.var.deps.store.listPasskeys(user.id)).map((k) => ({ id: k.id, transports: k.transports })) : undefined;
-  return generateAuthenticationOptions({
+  return (await webauthn()).generateAuthenticationOptions({
     rpID: relyingParty(c).id,
     challenge: bytesOf(await beginChallenge(c, 'passkey-sign-in', user?.id ?? null)),
     timeout: CHALLENGE_TTL_MS,
@@ -220,7 +219,7 @@ async function checkSignature(c: AuthContext, response: CredentialJson, passkey:
   if (handle !== undefined && handle !== null && (typeof handle !== 'string' || !safeEqual(handle, Buffer.from(userId, 'utf8').toString('base64url')))) return failed;
   const rp = relyingParty(c);
   try {
-    const result = await verifyAuthenticationResponse({
+    const result = await (await webauthn()).verifyAuthenticationResponse({
       response: response as unknown as AuthenticationResponseJSON,
       expectedChallenge: challenge,
       expectedOrigin: rp.origin,

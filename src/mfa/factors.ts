@@ -1,7 +1,6 @@
 // A user's second factors (architecture.md#mfa) over the store: enrolment of an authenticator app,
 // checking a code (TOTP once per time-step, or a recovery code once), recovery codes, removal. The
 // TOTP secret is sealed with the master key at rest (config/secrets.ts) and opened only to check a code.
-import { toString as qrSvg } from 'qrcode';
 import { seal, unseal } from '../config/secrets.js';
 import { isStoreError, type Store, type User } from '../store/types.js';
 import { newRecoveryCodes, newTotpSecret, readCode, recoveryHash, totpStep, totpUri } from './totp.js';
@@ -49,7 +48,7 @@ export function createMfaService(store: Store, masterKey: Buffer, now: () => num
   };
   const enrolment = async (secret: string, issuer: string, account: string): Promise<Enrolment> => {
     const uri = totpUri(secret, issuer, account);
-    return { secret, uri, qr: await qrSvg(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) };
+    return { secret, uri, qr: await (await import('qrcode')).toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) };
   };
 
   return {

@@ -79,12 +79,23 @@ function intern(s: string): string {
   return s;
 }
 
+// A session's amr is one of a handful of lists too (pwd; pwd,otp; hwk; fed …): one shared, frozen copy each.
+const internedAmr = new Map<string, readonly string[]>();
+function internAmr(amr: readonly string[]): readonly string[] {
+  const key = amr.join(',');
+  const hit = internedAmr.get(key);
+  if (hit !== undefined) return hit;
+  const shared = Object.freeze([...amr]);
+  if (internedAmr.size < 256) internedAmr.set(key, shared);
+  return shared;
+}
+
 /** Who a session speaks for, as the gate forwards it. */
 export function principalOf(user: User, provider: string, amr?: readonly string[]): Principal {
   // The passphrase user is no one in particular: the app sees the mode, not an internal id.
   if (isPassphraseUser(user.id)) return { userId: 'passphrase', email: '', name: 'Passphrase', provider: 'passphrase', role: 'member', emailVerified: false, groups: [], amr: ['pwd'] };
   // provider and role come from a handful of values: share one string each across all entries.
-  return { userId: user.id, email: user.email, name: user.name, provider: intern(provider), role: intern(user.role), emailVerified: user.emailVerified, groups: user.groups, amr: amr ?? amrOf(provider) };
+  return { userId: user.id, email: user.email, name: user.name, provider: intern(provider), role: intern(user.role), emailVerified: user.emailVerified, groups: user.groups, amr: internAmr(amr ?? amrOf(provider)) };
 }
 
 export function createSessionService(store: Store, secret: Buffer, opts: SessionOptions): SessionService {
