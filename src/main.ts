@@ -28,6 +28,9 @@ export { DEFAULT_TIMEOUTS } from './http-server.js';
 export { VIEWS_DIR } from './views-dir.js';
 export type { ServeOptions } from './serve-options.js';
 
+/** Requests sent through the gate to a stand-in before listening: enough for V8 to compile the hot path. */
+const WARM_REQUESTS = 400;
+
 export interface RunningGatehouse {
   url: string;
   server: Server;
@@ -85,8 +88,12 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
       liveStore.follow(next);
     });
     const signer = await startSigner(opts, masterKey, live, () => opts.publicUrl?.origin ?? url, now);
-    const gate = buildGate({ opts, services, live, forwarder: upstream.forwarder, timeouts, listeningOrigin: () => url, signer, now });
-    await upstream.forwarder?.warm().catch(() => {}); // before listening: the first visitors do not pay for cold code (forward.ts)
+    const parts = { opts, services, live, timeouts, listeningOrigin: () => url, signer, now };
+    const gate = buildGate({ ...parts, forwarder: upstream.forwarder });
+    // Before listening, so the first visitors do not pay for cold code: requests through a gate like this
+    // one (auth off, so it forwards) to a stand-in of the app, which sees nothing of it (forward.ts).
+    const passThrough = { ...live, settings: () => ({ ...live.settings(), mode: 'off' as const }) };
+    await upstream.forwarder?.warm({ requests: WARM_REQUESTS, through: (standIn) => buildGate({ ...parts, live: passThrough, forwarder: standIn }) }).catch(() => {});
     const server = createHttpServer(gate, timeouts);
     await listen(server, opts.port, opts.host);
     url = listeningUrl(server, opts.host, opts.port);

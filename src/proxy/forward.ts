@@ -1,7 +1,7 @@
 // Forwarding to the app: undici's Pool.dispatch with keep-alive connections, streaming both ways with
 // backpressure and no buffering. WebSocket upgrades go over a fresh connection (see upgrade.ts). The
 // process never dies on a socket error: every stream has an error path.
-import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
@@ -35,10 +35,16 @@ export interface Forwarder {
    * Pays, before Gatehouse listens, for what the first visitors would otherwise wait for (see `warm`
    * below). The app sees nothing of it: no request, no connection.
    */
-  warm(opts?: { requests?: number }): Promise<void>;
+  warm(opts?: WarmOptions): Promise<void>;
   /** New TCP connections made to the app (connection reuse is asserted in tests). */
   readonly connectionsOpened: number;
   close(): Promise<void>;
+}
+
+export interface WarmOptions {
+  requests?: number;
+  /** The request handler to warm in front of the forwarding code (the gate), given a forwarder to the stand-in. */
+  through?(standIn: Forwarder): { handle: RequestListener; close(): void };
 }
 
 export function createForwarder(opts: ForwarderOptions): Forwarder {
@@ -72,7 +78,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       openUpgrade(upstreamHost, upstreamPort, req, socket, head, headers, ownCookies, tunnel);
     },
 
-    warm: ({ requests = 24 } = {}) => warmForwarding(ownCookies, requests),
+    warm: ({ requests = 24, through } = {}) => warmForwarding(ownCookies, requests, through),
 
     get connectionsOpened() {
       return connectionsOpened;
@@ -160,7 +166,7 @@ function relayTo(res: ServerResponse, ownCookies: readonly string[], reachabilit
 }
 
 /** `Forwarder.warm`: `requests` requests through this same forwarding code, to a throwaway server of our own. */
-async function warmForwarding(ownCookies: readonly string[], requests: number): Promise<void> {
+async function warmForwarding(ownCookies: readonly string[], requests: number, through: WarmOptions['through']): Promise<void> {
   // Measured with the bench's cold-start scenario (2,000 req/s from the moment of listening): the
   // first request after a start took 80 ms on an idle 2-core machine and 150–200 ms on a busy one,
   // and the queue behind it pushed the first second's p99 past 170 ms. A CPU profile shows what it
@@ -177,9 +183,12 @@ async function warmForwarding(ownCookies: readonly string[], requests: number): 
     res.end('ok');
   });
   const standInUrl = await listenLocal(standIn);
-  const through = createForwarder({ upstream: standInUrl, connections: 4, ownCookies });
-  const front = createServer((req, res) => through.forward(req, res, ['x-forwarded-for', '127.0.0.1'], () => res.writeHead(502).end()));
-  const frontUrl = new URL(await listenLocal(front));
+  const toStandIn = createForwarder({ upstream: standInUrl, connections: 4, ownCookies });
+  // With a handler in front (the gate), its code is compiled too: every request of a first visitor
+  // passes it. Without, the forwarding code alone.
+  const front = through?.(toStandIn);
+  const frontServer = createServer(front?.handle ?? ((req, res) => toStandIn.forward(req, res, ['x-forwarded-for', '127.0.0.1'], () => res.writeHead(502).end())));
+  const frontUrl = new URL(await listenLocal(frontServer));
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
   const one = () =>
     new Promise<void>((resolve) => {
@@ -191,10 +200,11 @@ async function warmForwarding(ownCookies: readonly string[], requests: number): 
     for (let i = 0; i < requests; i += 4) await Promise.all([one(), one(), one(), one()]);
   } finally {
     agent.destroy();
-    await through.close();
-    front.closeAllConnections();
+    front?.close();
+    await toStandIn.close();
+    frontServer.closeAllConnections();
     standIn.closeAllConnections();
-    await Promise.all([new Promise((r) => front.close(r)), new Promise((r) => standIn.close(r))]);
+    await Promise.all([new Promise((r) => frontServer.close(r)), new Promise((r) => standIn.close(r))]);
   }
 }
 
