@@ -132,6 +132,8 @@ describe('device authorization grant', () => {
     const me = await request(`${gh.url}/auth/api/v1/me`, { headers: { authorization: `Bearer ${won.json.access_token}` } });
     assert.equal(me.statusCode, 200);
     assert.equal(((await me.body.json()) as { email: string }).email, 'device-admin@example.com');
+    // The account page lists it with the connected apps, where the user can end it.
+    assert.match((await admin.get('/auth/account')).text, /Gatehouse CLI/);
     // The refresh token rotates like any other.
     const refreshed = await form('/auth/oauth/token', { grant_type: 'refresh_token', refresh_token: won.json.refresh_token, client_id: 'gatehouse-cli' });
     assert.equal(refreshed.status, 200, refreshed.text);
