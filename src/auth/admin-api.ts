@@ -1,5 +1,5 @@
-// The admin API (SPEC §12): JSON under /auth/api/v1 for an administrator's bearer token (an API key or a
-// personal token of an admin) or an admin's browser session — whose changes also need the CSRF token
+// The admin API (SPEC §12): JSON under /auth/api/v1 for an administrator's bearer token (an API key, a
+// personal token of an admin, or the device-grant token of `gatehouse login`: deviceToken below) or an admin's browser session — whose changes also need the CSRF token
 // from GET /csrf in `X-CSRF-Token` and a same-origin request. Every error is {"error": CODE,
 // "message": SENTENCE} with a stable CODE (ApiErrorCode); docs/admin-api.md lists the routes.
 import { Hono, type MiddlewareHandler } from 'hono';
