@@ -179,6 +179,35 @@ describe('device authorization grant', () => {
     assert.match(((await me.body.json()) as { message: string }).message, /device-member@example\.com is not an administrator/);
   });
 
+  it('an approved code is exchanged once, also when two polls race; another client\'s whole-app token stays out of the admin API', async () => {
+    const admin = await signedIn('device-race@example.com', 'admin');
+    const d = (await start()).json;
+    await decide(admin, d.verification_uri_complete, 'approve');
+    offset += 6_000;
+    const both = await Promise.all([poll(d.device_code), poll(d.device_code)]);
+    assert.deepEqual(both.map((r) => r.status).sort(), [200, 400]);
+    assert.equal(both.find((r) => r.status === 400)!.json.error, 'invalid_grant');
+
+    // A registered client (not the built-in CLI) may use the device grant, for the app only.
+    await gh.store.createOAuthClient({ id: 'ghc_tv', kind: 'dcr', name: 'Living-room TV', redirectUris: ['https://tv.example/cb'], createdAt: new Date(), lastUsedAt: null, cachedUntil: null });
+    const tv = (await start({ client_id: 'ghc_tv', scope: 'gatehouse:admin' })).json;
+    const page = await admin.get(`/auth/device?user_code=${tv.user_code}`);
+    assert.match(page.text, /Connect Living-room TV\?/);
+    assert.doesNotMatch(page.text, /admin API/, 'only the built-in CLI is offered the admin API');
+    assert.match(page.text, /chosen by the client itself/);
+    await decide(admin, tv.verification_uri_complete, 'approve');
+    offset += 6_000;
+    const token = await poll(tv.device_code, 'ghc_tv');
+    assert.equal(token.status, 200, token.text);
+    assert.equal(token.json.scope, undefined, 'a whole-app token carries no scopes, whatever was asked');
+    const app = await request(`${gh.url}/tv`, { headers: { authorization: `Bearer ${token.json.access_token}` } });
+    await app.body.text();
+    assert.equal(app.statusCode, 200);
+    const api = await request(`${gh.url}/auth/api/v1/me`, { headers: { authorization: `Bearer ${token.json.access_token}` } });
+    await api.body.text();
+    assert.equal(api.statusCode, 401);
+  });
+
   it('approval needs a session (signed out: to sign-in and back) and the CSRF token', async () => {
     const d = (await start()).json;
     const visitor = browser();
