@@ -31,7 +31,12 @@ export function mountDeviceGrant(app: Hono<AuthEnv>, deps: AuthServices): void {
   );
   app.post(`${P}/oauth/device_authorization`, async (c) => {
     c.header('access-control-allow-origin', '*');
-    if (await limited(c, 'oauth-device')) return oauthErrorResponse(new OAuthError('temporarily_unavailable', 'too many device authorizations from this network; wait a little', 429));
+    const tooMany = await limited(c, 'oauth-device');
+    if (tooMany) {
+      const res = oauthErrorResponse(new OAuthError('temporarily_unavailable', 'too many device authorizations from this network; wait a little', 429));
+      res.headers.set('retry-after', tooMany.headers.get('retry-after') ?? '60');
+      return res;
+    }
     const form = await formOf(c);
     try {
       const req = await checkDeviceRequest(
