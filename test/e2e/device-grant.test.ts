@@ -8,7 +8,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { withGatehouse } from '../support/gatehouse.js';
+import { GENEROUS_LIMITS, startTestGatehouse, withGatehouse } from '../support/gatehouse.js';
 import { csrfFrom, TestClient } from '../support/client.js';
 import { DEVICE_GRANT, normalUserCode, USER_CODE_ALPHABET } from '../../src/oauth/device.js';
 import { authorizationServerMetadata } from '../../src/oauth/metadata.js';
@@ -258,5 +258,23 @@ describe('device authorization grant', () => {
     const later = browser(ip);
     assert.equal((await later.signIn(email, PASSWORD)).status, 303);
     assert.equal((await later.get('/auth/device')).status, 200, 'the block ends after 5 minutes');
+  });
+
+  it('device authorizations are rate-limited per IP (429 + Retry-After, as OAuth JSON)', async () => {
+    const strict = await startTestGatehouse({ limits: { ...GENEROUS_LIMITS, perIp: { ...GENEROUS_LIMITS.perIp, 'oauth-device': { limit: 2, windowMs: 600_000 } } } });
+    try {
+      const ask = async () => {
+        const res = await request(`${strict.url}/auth/oauth/device_authorization`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=gatehouse-cli' });
+        return { status: res.statusCode, retryAfter: res.headers['retry-after'], json: (await res.body.json()) as { error?: string } };
+      };
+      assert.equal((await ask()).status, 200);
+      assert.equal((await ask()).status, 200);
+      const third = await ask();
+      assert.equal(third.status, 429);
+      assert.equal(third.json.error, 'temporarily_unavailable');
+      assert.ok(Number(third.retryAfter) > 0);
+    } finally {
+      await strict.stop();
+    }
   });
 });
