@@ -50,7 +50,11 @@ export type AuditEvent =
   | 'oauth.token-issued'
   | 'oauth.refresh-reused'
   | 'oauth.code-reused'
-  | 'oauth.revoked';
+  | 'oauth.revoked'
+  | 'device.requested'
+  | 'device.approved'
+  | 'device.denied'
+  | 'device.refused';
 
 export interface AuditLog {
   record(event: AuditEvent, fields: { userId?: string | null; email?: string | null; ip?: string | null; userAgent?: string | null; detail?: string }): void;

@@ -77,6 +77,8 @@ export function startSessionSweep(store: Store, idleMs: number, now: () => numbe
       // OAuth (SPEC §11): dead codes and tokens, and registrations nobody ever used.
       .then(() => store.deleteExpiredOAuthTokens(new Date(now())))
       .then(() => store.deleteUnusedOAuthClients(new Date(now() - UNUSED_CLIENT_MS)))
+      // Device grant (SPEC §12): codes nobody approved (or exchanged) within their 10 minutes.
+      .then(() => store.deleteExpiredDeviceAuthorizations(new Date(now())))
       .catch((err: Error) => {
         if (now() - lastLogged < 60 * 60_000) return;
         lastLogged = now();

@@ -79,6 +79,8 @@ const views: Record<string, Record<string, unknown>> = {
     csrf: EVIL, notice: EVIL,
     clients: [{ id: EVIL, name: EVIL, kind: 'dcr', lastUsedAt: at, grants: [{ email: EVIL, resource: EVIL, scopes: [EVIL] }] }, { id: 'c2', name: 'x', kind: 'cimd', lastUsedAt: null, grants: [] }],
   },
+  device: { csrf: EVIL, email: EVIL, code: EVIL, error: EVIL },
+  'device-confirm': { csrf: EVIL, email: EVIL, clientName: EVIL, unverified: true, userCode: EVIL, resourceName: EVIL, resourceUrl: EVIL, scopes: [EVIL], adminApi: true },
   'oauth-consent': {
     csrf: EVIL, user: { name: EVIL, email: EVIL }, clientName: EVIL, unverified: true, clientHost: EVIL, redirectHost: EVIL, resourceName: EVIL, resourceUrl: EVIL,
     scopes: [EVIL, 'tools'], params: [{ name: 'state', value: EVIL }, { name: 'client_id', value: EVIL }],
@@ -140,6 +142,8 @@ describe('views', () => {
     // One revoke form for the other session, none for this one; pair a device; one per connected app; then the password form.
     assert.deepEqual(action('account'), ['/auth/account/sessions/revoke', '/auth/account/pair', '/auth/account/connected/revoke', '/auth/account/connected/revoke', '/auth/account/password']);
     assert.deepEqual(action('oauth-consent'), ['/auth/oauth/authorize']);
+    assert.deepEqual(action('device'), ['/auth/device']);
+    assert.deepEqual(action('device-confirm'), ['/auth/device/decide']);
     assert.deepEqual(action('sign-in').length, 1);
     assert.deepEqual(action('sign-in-passphrase'), ['/auth/sign-in']);
     assert.deepEqual(action('admin-groups'), ['/auth/admin/users/u1/groups/remove', '/auth/admin/users/u1/groups/remove', '/auth/admin/users/u1/groups/add']);

@@ -37,11 +37,11 @@ async function accountPage(c: AuthContext, s: ResolvedSession, notes: AccountNot
   }, status);
 }
 
-/** OAuth clients the user allowed (SPEC §11), only while MCP resources exist. */
+/** OAuth clients the user allowed (SPEC §11), while MCP resources exist or a device (SPEC §12) holds a token. */
 async function connectedOf(c: AuthContext, s: ResolvedSession): Promise<Pick<AccountView, 'connected'>> {
   const { settings, store } = c.var.deps;
-  if (!settings.current().mcp.length) return {};
   const apps = await connectedApps(store, s.principal.userId);
+  if (!settings.current().mcp.length && !apps.length) return {};
   return { connected: apps.map((a) => ({ clientId: a.clientId, clientName: a.clientName, resource: a.resource, scopes: a.scopes, lastUsedAt: a.lastUsedAt ? stamp(a.lastUsedAt) : null })) };
 }
 

@@ -1,5 +1,5 @@
-// The admin API (SPEC §12): JSON under /auth/api/v1 for an administrator's bearer token (an API key or a
-// personal token of an admin) or an admin's browser session — whose changes also need the CSRF token
+// The admin API (SPEC §12): JSON under /auth/api/v1 for an administrator's bearer token (an API key, a
+// personal token of an admin, or the device-grant token of `gatehouse login`: deviceToken below) or an admin's browser session — whose changes also need the CSRF token
 // from GET /csrf in `X-CSRF-Token` and a same-origin request. Every error is {"error": CODE,
 // "message": SENTENCE} with a stable CODE (ApiErrorCode); docs/admin-api.md lists the routes.
 import { Hono, type MiddlewareHandler } from 'hono';
@@ -14,6 +14,8 @@ import { parseDuration } from '../config/duration.js';
 import { storedRule } from '../access/rules.js';
 import { GROUP_NAME, isStoreError, ROLE_NAME, type ApiKey, type User } from '../store/types.js';
 import type { ResolvedSession } from '../session/sessions.js';
+import { bearerOAuthToken, type ResolvedToken } from '../oauth/tokens.js';
+import { CLI_CLIENT_ID } from '../oauth/device.js';
 
 /** The scope that lets a scoped admin key use the admin API. */
 export const ADMIN_SCOPE = 'gatehouse:admin';
@@ -33,6 +35,8 @@ export function apiError(c: AuthContext, error: ApiErrorCode, message: string): 
 interface Caller {
   admin: ResolvedSession;
   viaToken: boolean;
+  /** Ends the token this request came with (POST /token/revoke: `gatehouse logout --remote`). */
+  revoke?: () => Promise<unknown>;
 }
 const callers = new WeakMap<Request, Caller>();
 const caller = (c: AuthContext): Caller => {
@@ -65,9 +69,17 @@ function adminOnly(deps: AuthServices): MiddlewareHandler<AuthEnv> {
     const header = c.get('headers').authorization;
     let who: ResolvedSession | null = null;
     let viaToken = false;
+    let revoke: Caller['revoke'];
     if (header !== undefined) {
       const token = bearerApiKey(header);
-      who = token ? await deps.apiKeys.resolve(token, { ip: c.get('ip'), userAgent: c.get('userAgent') }) : null;
+      if (token) {
+        who = await deps.apiKeys.resolve(token, { ip: c.get('ip'), userAgent: c.get('userAgent') });
+        revoke = () => deps.apiKeys.revoke(who!.sessionId.slice('key:'.length));
+      } else {
+        const device = await deviceToken(c, deps, header);
+        who = device?.session ?? null;
+        if (device) revoke = () => deps.oauthTokens!.revokeFamily(device.family);
+      }
       if (!who) {
         audit(c, 'api-key.refused', {});
         const verdict = await deps.limits.check('api-key', c.get('ip'));
@@ -93,10 +105,22 @@ function adminOnly(deps: AuthServices): MiddlewareHandler<AuthEnv> {
     if (!viaToken && !['GET', 'HEAD'].includes(c.req.method) && !sessionCsrfOk(c)) {
       return apiError(c, 'csrf', 'A change made with a browser session needs the token from GET /csrf in X-CSRF-Token, from this origin.');
     }
-    callers.set(c.req.raw, { admin: who, viaToken });
+    callers.set(c.req.raw, { admin: who, viaToken, revoke });
     await next();
     return undefined;
   };
+}
+
+/**
+ * The device grant's token of the built-in CLI, for the whole app (SPEC §12; oauth/device.ts): the
+ * one OAuth token the admin API takes — `gatehouse login --remote URL` without --token. Tokens of
+ * other clients, or bound to an MCP resource, were approved for less and stay out.
+ */
+async function deviceToken(c: AuthContext, deps: AuthServices, header: string): Promise<ResolvedToken | null> {
+  const raw = deps.oauthTokens ? bearerOAuthToken(header) : null;
+  const t = raw ? await deps.oauthTokens!.resolve(raw) : null;
+  const origin = deps.publicOrigin ?? c.get('ourOrigin');
+  return t && t.clientId === CLI_CLIENT_ID && t.resource === origin ? t : null;
 }
 
 function sessionCsrfOk(c: AuthContext): boolean {
@@ -248,7 +272,8 @@ function mountRoutes(api: Hono<AuthEnv>, deps: AuthServices): void {
   api.post('/token/revoke', async (c) => {
     const admin = caller(c).admin;
     if (!caller(c).viaToken) return apiError(c, 'bad_request', 'Only a token can revoke itself; this request used a session.');
-    await deps.apiKeys.revoke(admin.sessionId.slice('key:'.length));
+    await caller(c).revoke?.();
+    if (admin.sessionId.startsWith('oauth:')) audit(c, 'oauth.revoked', { userId: admin.principal.userId, detail: `${CLI_CLIENT_ID} (gatehouse logout)` });
     return c.json({ ok: true });
   });
 

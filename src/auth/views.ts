@@ -354,6 +354,28 @@ export interface HandoffView {
 }
 
 /** The OAuth consent page (SPEC §11): who asks, where the answer goes, for what. */
+/** /auth/device (RFC 8628): where a signed-in person types the code a device shows. */
+export interface DeviceView {
+  csrf: string;
+  email: string;
+  code: string;
+  error: string | null;
+}
+
+/** The device grant's approval page: which client asks for what, and the code to compare. */
+export interface DeviceConfirmView {
+  csrf: string;
+  email: string;
+  clientName: string;
+  unverified: boolean;
+  userCode: string; // XXXX-XXXX
+  resourceName: string | null; // null: the whole app
+  resourceUrl: string;
+  scopes: string[];
+  /** The built-in CLI asking an admin: the page says it can use the admin API too. */
+  adminApi: boolean;
+}
+
 export interface OAuthConsentView {
   csrf: string;
   user: Principal;
@@ -403,5 +425,7 @@ export interface Views {
   pair: PairView;
   handoff: HandoffView;
   'oauth-consent': OAuthConsentView;
+  device: DeviceView;
+  'device-confirm': DeviceConfirmView;
   'admin-oauth': AdminOAuthView;
 }

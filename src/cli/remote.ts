@@ -1,5 +1,5 @@
 // The remote CLI (SPEC §12): `gatehouse login --remote URL --token T` checks an administrator's token
-// against that server's admin API and keeps {url, token} in $GATEHOUSE_CONFIG_DIR/credentials.json
+// (without --token, one from the device grant, approved in the browser: deviceLogin) against that server's admin API and keeps {url, token} in $GATEHOUSE_CONFIG_DIR/credentials.json
 // (default ~/.config/gatehouse; the file 0600 in a 0700 directory, written atomically);
 // `gatehouse --remote URL users|keys|access …` then act on that server with the same output as the
 // local commands; `gatehouse logout --remote URL` revokes the token and forgets it.
@@ -13,7 +13,8 @@ import { CommandError, UsageError, type Io } from './common.js';
 import { keyLine, type KeyListRow } from './keys.js';
 import { userLine } from './users.js';
 
-export const REMOTE_HELP = `gatehouse login --remote URL --token TOKEN        keep an admin's token for that server (checked first)
+export const REMOTE_HELP = `gatehouse login --remote URL                       sign in through the browser (device grant, RFC 8628)
+gatehouse login --remote URL --token TOKEN        keep an admin's token for that server (checked first)
 gatehouse logout --remote URL                     revoke that token and forget it
 gatehouse --remote URL users list|show|disable|enable|set-role|groups …   the same commands, on that server
 gatehouse --remote URL keys list|create|revoke … · gatehouse --remote URL access list [--json]`;
@@ -94,12 +95,71 @@ export async function loginCommand(args: string[], io: Io): Promise<number> {
     return 0;
   }
   const url = remoteOrigin(values.remote);
-  const token = values.token ?? io.env.GATEHOUSE_TOKEN;
-  if (!token) throw new UsageError('login needs --token TOKEN (an admin\'s personal token from /auth/account/tokens, or `gatehouse keys create`)', 'login');
-  const me = await api({ url, token }, 'GET', '/me');
+  const given = values.token ?? io.env.GATEHOUSE_TOKEN;
+  const token = given ?? (await deviceLogin(url, io));
+  const me = await api({ url, token }, 'GET', '/me').catch(async (err: unknown) => {
+    // A device token the admin API refuses (a member approved it) is not kept, nor left alive.
+    if (!given) await oauthForm(url, 'revoke', { token, client_id: CLI_CLIENT }).catch(() => undefined);
+    throw err;
+  });
   writeRemotes(io.env, [...readRemotes(io.env).filter((r) => r.url !== url), { url, token }]);
   io.out(`✓ logged in to ${url} as ${me.email} (${me.role}); credentials in ${credentialsFile(io.env)}`);
   return 0;
+}
+
+const CLI_CLIENT = 'gatehouse-cli';
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/** A form POST to the server's OAuth endpoints; the JSON answer, whatever the status. */
+async function oauthForm(url: string, endpoint: string, form: Record<string, string>): Promise<{ status: number; json: Record<string, any> }> {
+  let res;
+  try {
+    res = await request(`${url}/auth/oauth/${endpoint}`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: new URLSearchParams(form).toString(), headersTimeout: 15_000, bodyTimeout: 15_000,
+    });
+  } catch (err) {
+    throw new CommandError(`cannot reach ${url} (${(err as Error).message})`);
+  }
+  const text = await res.body.text();
+  try {
+    return { status: res.statusCode, json: JSON.parse(text) as Record<string, any> };
+  } catch {
+    throw new CommandError(`${url} answered ${res.statusCode} without OAuth JSON (is it a Gatehouse with the device grant?)`);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `gatehouse login --remote URL` without a token: the device grant (RFC 8628). Prints where to go and
+ * the code to check, then polls at the server's interval (5 s more after each slow_down) until the
+ * person approves in a signed-in browser, denies, or the code expires.
+ */
+async function deviceLogin(url: string, io: Io): Promise<string> {
+  const started = await oauthForm(url, 'device_authorization', { client_id: CLI_CLIENT });
+  if (started.status !== 200) throw new CommandError(`${url} refused the device sign-in: ${started.json.error_description ?? started.json.error ?? started.status}`);
+  const d = started.json as { device_code: string; user_code: string; verification_uri: string; verification_uri_complete: string; interval: number; expires_in: number };
+  io.out(`To sign in, open ${d.verification_uri_complete}`);
+  io.out(`(or go to ${d.verification_uri} and enter the code ${d.user_code}) and approve. Waiting…`);
+  let interval = (d.interval || 5) * 1000;
+  for (;;) {
+    await sleep(interval);
+    const r = await oauthForm(url, 'token', { grant_type: DEVICE_GRANT, device_code: d.device_code, client_id: CLI_CLIENT });
+    if (r.status === 200 && typeof r.json.access_token === 'string') return r.json.access_token as string;
+    switch (r.json.error) {
+      case 'authorization_pending':
+        continue;
+      case 'slow_down':
+        interval += 5000;
+        continue;
+      case 'access_denied':
+        throw new CommandError('the sign-in was denied in the browser');
+      case 'expired_token':
+        throw new CommandError('the code expired before it was approved; run `gatehouse login` again');
+      default:
+        throw new CommandError(`${url} refused: ${r.json.error_description ?? r.json.error ?? r.status}`);
+    }
+  }
 }
 
 export async function logoutCommand(args: string[], io: Io): Promise<number> {

@@ -12,7 +12,11 @@ export type OAuthErrorCode =
   | 'access_denied'
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  // RFC 8628 §3.5: the device grant's answers while it polls.
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'expired_token';
 
 export class OAuthError extends Error {
   constructor(

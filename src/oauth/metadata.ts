@@ -22,7 +22,7 @@ export interface MetadataContext {
 }
 
 export const issuerOf = (origin: string, prefix: string) => origin + prefix;
-export const endpoint = (origin: string, prefix: string, name: 'authorize' | 'token' | 'revoke' | 'register') => `${origin}${prefix}/oauth/${name}`;
+export const endpoint = (origin: string, prefix: string, name: 'authorize' | 'token' | 'revoke' | 'register' | 'device_authorization') => `${origin}${prefix}/oauth/${name}`;
 
 /** Whether a request path is one of the discovery documents Gatehouse answers (given MCP resources). */
 export function isDiscoveryPath(path: string): boolean {
@@ -59,10 +59,11 @@ export function authorizationServerMetadata(ctx: MetadataContext, openid = false
     authorization_endpoint: endpoint(origin, prefix, 'authorize'),
     token_endpoint: endpoint(origin, prefix, 'token'),
     revocation_endpoint: endpoint(origin, prefix, 'revoke'),
+    device_authorization_endpoint: endpoint(origin, prefix, 'device_authorization'),
     ...(ctx.dcr ? { registration_endpoint: endpoint(origin, prefix, 'register') } : {}),
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', 'refresh_token'],
+    grant_types_supported: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: ['none'],
     revocation_endpoint_auth_methods_supported: ['none'],

@@ -1,7 +1,8 @@
 // Gatehouse as the OAuth 2.1 authorization server for its MCP resources (SPEC §11): the discovery
 // documents, the authorization endpoint with its consent page, token, revocation and registration.
 // Each protocol rule lives in its own module (authorize.ts, token.ts, clients.ts, metadata.ts, pkce.ts);
-// this file only turns HTTP into calls to them. Nothing here answers while no MCP resource is set.
+// this file only turns HTTP into calls to them. Nothing here answers while no MCP resource is set,
+// except the device grant (device-routes.ts) and the token and revocation endpoints it needs.
 import type { Hono, MiddlewareHandler } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from '../auth/context.js';
 import { audit, limited } from '../auth/audit.js';
@@ -20,6 +21,7 @@ import { revokeRequest, tokenRequest, tokenResponse, type TokenContext, type Tok
 import type { OAuthTokenService } from './tokens.js';
 import { CimdError, isCimdClientId, resolveClient } from './cimd.js';
 import type { OAuthClient } from '../store/types.js';
+import { mountDeviceGrant } from './device-routes.js';
 
 const originOf = (c: AuthContext) => c.var.deps.publicOrigin ?? c.get('ourOrigin');
 const resourcesOf = (c: AuthContext) => c.var.deps.settings.current().mcp;
@@ -60,6 +62,9 @@ export function mountOAuth(app: Hono<AuthEnv>, deps: AuthServices): void {
   if (!tokens) return;
   const P = deps.prefix;
   const guard = [whenConfigured(), openCors()] as const;
+  // Token and revocation also serve the device grant's whole-app tokens (SPEC §12), resource or not.
+  const tokenGuard = [openCors()] as const;
+  mountDeviceGrant(app, deps);
 
   app.on(['GET', 'OPTIONS'], '/.well-known/oauth-protected-resource/*', ...guard, (c) => {
     const r = resourceOfMetadataPath(c.req.path, resourcesOf(c));
@@ -106,7 +111,7 @@ export function mountOAuth(app: Hono<AuthEnv>, deps: AuthServices): void {
     return c.redirect(await approve(c, tokens, req), 303);
   });
 
-  app.on(['POST', 'OPTIONS'], `${P}/oauth/token`, ...guard, async (c) => {
+  app.on(['POST', 'OPTIONS'], `${P}/oauth/token`, ...tokenGuard, async (c) => {
     const form = await formOf(c);
     const params = Object.fromEntries(Object.entries(form).filter(([, v]) => typeof v === 'string')) as TokenParams;
     try {
@@ -118,7 +123,7 @@ export function mountOAuth(app: Hono<AuthEnv>, deps: AuthServices): void {
     }
   });
 
-  app.on(['POST', 'OPTIONS'], `${P}/oauth/revoke`, ...guard, async (c) => {
+  app.on(['POST', 'OPTIONS'], `${P}/oauth/revoke`, ...tokenGuard, async (c) => {
     const form = await formOf(c);
     try {
       const revoked = await revokeRequest({ token: stringOr(form.token), client_id: stringOr(form.client_id) }, tokenContext(c, tokens));

@@ -5,6 +5,7 @@ import { OAuthError } from './errors.js';
 import { verifierMatches } from './pkce.js';
 import type { IssuedTokens, OAuthTokenService } from './tokens.js';
 import { sha256Hex } from '../security/tokens.js';
+import { DEVICE_GRANT, pollDeviceCode } from './device.js';
 
 export interface TokenContext {
   store: Store;
@@ -12,10 +13,10 @@ export interface TokenContext {
   now(): Date;
   /** A replayed refresh token ended its family (for the audit log). */
   onReuse(token: OAuthToken): void;
-  onIssue(grant: 'authorization_code' | 'refresh_token', token: OAuthToken): void;
+  onIssue(grant: 'authorization_code' | 'refresh_token' | 'device_code', token: Pick<OAuthToken, 'userId' | 'clientId' | 'resource'>): void;
 }
 
-export type TokenParams = Partial<Record<'grant_type' | 'code' | 'redirect_uri' | 'client_id' | 'code_verifier' | 'refresh_token' | 'resource' | 'scope', string>>;
+export type TokenParams = Partial<Record<'grant_type' | 'code' | 'redirect_uri' | 'client_id' | 'code_verifier' | 'refresh_token' | 'resource' | 'scope' | 'device_code', string>>;
 
 const invalidGrant = (why: string) => new OAuthError('invalid_grant', why);
 
@@ -23,7 +24,18 @@ export async function tokenRequest(p: TokenParams, ctx: TokenContext): Promise<I
   if (!p.client_id) throw new OAuthError('invalid_request', 'client_id is required (public clients identify themselves)');
   if (p.grant_type === 'authorization_code') return redeemCode(p, ctx);
   if (p.grant_type === 'refresh_token') return refresh(p, ctx);
-  throw new OAuthError('unsupported_grant_type', 'grant_type must be authorization_code or refresh_token');
+  if (p.grant_type === DEVICE_GRANT) return redeemDeviceCode(p, ctx);
+  throw new OAuthError('unsupported_grant_type', `grant_type must be authorization_code, refresh_token or ${DEVICE_GRANT}`);
+}
+
+/** RFC 8628 §3.4: pending, slow_down, expired, denied — or, once approved, tokens of a new family. */
+async function redeemDeviceCode(p: TokenParams, ctx: TokenContext): Promise<IssuedTokens> {
+  const auth = await pollDeviceCode(ctx.store, p, ctx.now());
+  const grant = { clientId: auth.clientId, userId: auth.userId!, resource: auth.resource, scopes: auth.scopes ? auth.scopes.split(' ') : [] };
+  await usable(ctx, grant);
+  const issued = await ctx.tokens.issueTokens(grant);
+  ctx.onIssue('device_code', grant);
+  return issued;
 }
 
 async function redeemCode(p: TokenParams, ctx: TokenContext): Promise<IssuedTokens> {
@@ -86,7 +98,7 @@ async function unlessRevokedMeanwhile(ctx: TokenContext, hash: string, kind: 'co
 }
 
 /** The user must still be enabled and the client still registered. */
-async function usable(ctx: TokenContext, t: OAuthToken): Promise<void> {
+async function usable(ctx: TokenContext, t: Pick<OAuthToken, 'userId' | 'clientId'>): Promise<void> {
   const [user, client] = await Promise.all([ctx.store.findUserById(t.userId), ctx.store.findOAuthClient(t.clientId)]);
   if (!user || user.disabled || !client) throw invalidGrant('the grant is no longer valid');
   await ctx.store.touchOAuthClient(t.clientId, ctx.now());

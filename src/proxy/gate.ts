@@ -56,7 +56,7 @@ export interface GateDeps {
   onSigningError?(err: unknown): void;
   /** A request for a host that is not ours was refused or redirected (for the log). */
   onMisdirected?(host: string): void;
-  /** OAuth access tokens for MCP resources (SPEC §11); used only while a resource is configured. */
+  /** OAuth access tokens: for MCP resources (SPEC §11), or for the whole app from the device grant (SPEC §12). */
   oauthTokens?: OAuthTokenService;
 }
 
@@ -286,7 +286,7 @@ function upgrade(core: GateCore, watch: TunnelWatch, limits: TunnelLimits, req: 
       answers.refuseUpgrade(socket, 503, 'Service Unavailable');
     });
   };
-  if (!off && deps.oauthTokens && deps.settings.current().mcp.length && looksLikeOAuthBearer(req.headers.authorization)) {
+  if (!off && deps.oauthTokens && looksLikeOAuthBearer(req.headers.authorization)) {
     return tokenUpgrade(core, req, socket, deps.oauthTokens, go);
   }
   const anonymous = () => (passesWithoutSession(core, req) ? go(null, null) : answers.refuseUpgrade(socket, 401, 'Unauthorized'));
@@ -308,7 +308,7 @@ function upgrade(core: GateCore, watch: TunnelWatch, limits: TunnelLimits, req: 
   );
 }
 
-// --- OAuth for MCP resources (SPEC §11, architecture.md#oauth). Nothing below runs while no resource is configured. ---
+// --- OAuth for MCP resources (SPEC §11, architecture.md#oauth) and the device grant's whole-app tokens (SPEC §12). ---
 
 /** The public origin resource indicators are made of (as the /auth app computes it). */
 function originOf(core: GateCore, req: IncomingMessage): string {
@@ -342,9 +342,9 @@ function withToken(core: GateCore, req: IncomingMessage, res: ServerResponse, to
   if (path === null) return core.answers.refuse(req, res, 400, 'ambiguous path');
   const r = resourceFor(core.deps.settings.current().mcp, path);
   const token = bearerOAuthToken(req.headers.authorization);
-  if (!r || !token) return refuseToken(core, req, res, r);
+  if (!token) return refuseToken(core, req, res, r);
   const admitToken = (t: ResolvedToken | null) => {
-    if (!t || t.resource !== resourceUrl(originOf(core, req), r)) return refuseToken(core, req, res, r);
+    if (!t || !tokenFits(core, req, t, r)) return refuseToken(core, req, res, r);
     res.once('close', core.tokenStreams.add(() => res.destroy(), async () => (await tokens.resolve(token)) !== null));
     admit(core, req, res, t.session);
   };
@@ -356,11 +356,24 @@ function withToken(core: GateCore, req: IncomingMessage, res: ServerResponse, to
   });
 }
 
-/** Discovery documents and bearer tokens, while MCP resources exist; true when the request was taken. */
+/**
+ * Where a token opens: a whole-app token (the device grant, SPEC §12: its resource is the origin
+ * itself, which no resource URL equals) every path; any other token only its own resource's path.
+ */
+function tokenFits(core: GateCore, req: IncomingMessage, t: ResolvedToken, r: McpResource | undefined): boolean {
+  const origin = originOf(core, req);
+  return t.resource === origin || (r !== undefined && t.resource === resourceUrl(origin, r));
+}
+
+/**
+ * Discovery documents while MCP resources exist, and OAuth bearer tokens (which the device grant
+ * issues with or without resources); true when the request was taken. Without a resource the cost
+ * for everyone else is one look at the Authorization header.
+ */
 function oauthRoute(core: GateCore, req: IncomingMessage, res: ServerResponse, url: string): boolean {
   const tokens = core.deps.oauthTokens;
-  if (!tokens || !core.deps.settings.current().mcp.length) return false;
-  if (url.startsWith(WELL_KNOWN) && isDiscoveryPath(pathOf(url))) {
+  if (!tokens) return false;
+  if (core.deps.settings.current().mcp.length && url.startsWith(WELL_KNOWN) && isDiscoveryPath(pathOf(url))) {
     void core.deps.authApp(req, res);
     return true;
   }
@@ -376,10 +389,10 @@ function tokenUpgrade(core: GateCore, req: IncomingMessage, socket: Duplex, toke
   const r = path === null ? undefined : resourceFor(core.deps.settings.current().mcp, path);
   const token = bearerOAuthToken(req.headers.authorization);
   const invalid = () => answers.refuseUpgrade(socket, 401, 'Unauthorized', JSON.stringify({ error: 'invalid_token' }));
-  if (!r || !token) return invalid();
+  if (path === null || !token) return invalid();
   tokens.resolve(token).then(
     (t) => {
-      if (!t || t.resource !== resourceUrl(originOf(core, req), r)) return invalid();
+      if (!t || !tokenFits(core, req, t, r)) return invalid();
       const d = verdict(core, req, t.session);
       if (d && d.outcome !== 'allow' && d.outcome !== 'public') return answers.refuseUpgrade(socket, d.outcome === 'malformed' ? 400 : 403, 'Forbidden', FORBIDDEN);
       go(t.session, async () => (await tokens.resolve(token)) !== null);

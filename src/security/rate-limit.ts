@@ -4,7 +4,7 @@
 import { isIPv6 } from 'node:net';
 import type { Store } from '../store/types.js';
 
-export type LimitKind = 'sign-in' | 'sign-up' | 'forgot' | 'reset' | 'verify-resend' | 'api-key' | 'passkey' | 'oauth-register';
+export type LimitKind = 'sign-in' | 'sign-up' | 'forgot' | 'reset' | 'verify-resend' | 'api-key' | 'passkey' | 'oauth-register' | 'oauth-device';
 
 export interface Rule {
   limit: number;
@@ -28,6 +28,7 @@ export const DEFAULT_LIMITS: LimitRules = {
     'api-key': { limit: 30, windowMs: MIN }, // failed key checks only
     passkey: { limit: 60, windowMs: 5 * MIN }, // passkey ceremonies begun (each stores a challenge)
     'oauth-register': { limit: 20, windowMs: 60 * MIN }, // MCP client registrations (RFC 7591)
+    'oauth-device': { limit: 30, windowMs: 10 * MIN }, // device authorizations begun (RFC 8628; each stores a row)
   },
   perAccount: {
     forgot: { limit: 3, windowMs: 60 * MIN },

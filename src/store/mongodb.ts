@@ -6,7 +6,7 @@ import { MongoClient, type Collection, type Db, type Document, type MongoClientO
 import { randomUUID } from 'node:crypto';
 import { pendingMigrations } from './migrations/index.js';
 import { checkPrefix, counterKey, normalGroups, normalScopes, optional, RESERVED_USER_PREFIX, takePoolSizeFromString } from './rules.js';
-import { StoreError, type ApiKey, type Identity, type OAuthClient, type OAuthConsent, type OAuthToken, type OneTimeToken, type Passkey, type Session, type Store, type StoreOptions, type TokenKind, type TotpFactor, type User } from './types.js';
+import { StoreError, type ApiKey, type DeviceAuthorization, type Identity, type OAuthClient, type OAuthConsent, type OAuthToken, type OneTimeToken, type Passkey, type Session, type Store, type StoreOptions, type TokenKind, type TotpFactor, type User } from './types.js';
 
 const UNAVAILABLE = new Set([
   'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoTopologyClosedError',
@@ -42,6 +42,7 @@ type RecoveryDoc = { userId: string; hash: string; createdAt: Date };
 type OAuthClientDoc = Omit<OAuthClient, 'id'> & { _id: string };
 type OAuthTokenDoc = Omit<OAuthToken, 'hash'> & { _id: string };
 type OAuthConsentDoc = OAuthConsent & { _id?: unknown };
+type DeviceDoc = Omit<DeviceAuthorization, 'deviceHash'> & { _id: string };
 
 // Documents keep the contract's field names, with the record's id (a token's hash) as _id.
 const withId = <T extends { id: string }>({ id, ...rest }: T): Omit<T, 'id'> & { _id: string } => ({ _id: id, ...rest });
@@ -80,6 +81,7 @@ interface Collections {
   oauthClients: Collection<OAuthClientDoc>;
   oauthConsents: Collection<OAuthConsentDoc>;
   oauthTokens: Collection<OAuthTokenDoc>;
+  devices: Collection<DeviceDoc>;
   schema: Collection<{ _id: string; version: number }>;
 }
 
@@ -97,6 +99,7 @@ function collections(db: Db, p: string): Collections {
     oauthClients: db.collection<OAuthClientDoc>(`${p}oauth_clients`),
     oauthConsents: db.collection<OAuthConsentDoc>(`${p}oauth_consents`),
     oauthTokens: db.collection<OAuthTokenDoc>(`${p}oauth_tokens`),
+    devices: db.collection<DeviceDoc>(`${p}device_authorizations`),
     schema: db.collection<{ _id: string; version: number }>(`${p}schema`),
   };
 }
@@ -132,6 +135,7 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
     ...passkeyOps(c),
     ...mfaOps(c),
     ...oauthOps(c),
+    ...deviceOps(c),
     ...counterOps(c),
   };
 }
@@ -141,7 +145,7 @@ type Ops<K extends keyof Store> = Pick<Store, K>;
 /** Gatehouse's own users are no one's account: never listed or counted (store/rules.ts). */
 const NOT_RESERVED = { _id: { $not: { $regex: `^${RESERVED_USER_PREFIX}` } } };
 
-function userOps({ users, identities, sessions, keys, tokens, passkeys, totp, recovery, oauthConsents, oauthTokens }: Collections): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser' | 'linkIdentity' | 'findIdentity' | 'listIdentities'> {
+function userOps({ users, identities, sessions, keys, tokens, passkeys, totp, recovery, oauthConsents, oauthTokens, devices }: Collections): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser' | 'linkIdentity' | 'findIdentity' | 'listIdentities'> {
   return {
     createUser: (input, now) =>
       wrap(async () => {
@@ -161,7 +165,7 @@ function userOps({ users, identities, sessions, keys, tokens, passkeys, totp, re
     deleteUser: (id) =>
       wrap(async () => {
         await Promise.all([sessions.deleteMany({ userId: id }), identities.deleteMany({ userId: id }), keys.deleteMany({ userId: id }), tokens.deleteMany({ userId: id }), passkeys.deleteMany({ userId: id }),
-          totp.deleteOne({ _id: id }), recovery.deleteMany({ userId: id }), oauthConsents.deleteMany({ userId: id }), oauthTokens.deleteMany({ userId: id })]);
+          totp.deleteOne({ _id: id }), recovery.deleteMany({ userId: id }), oauthConsents.deleteMany({ userId: id }), oauthTokens.deleteMany({ userId: id }), devices.deleteMany({ userId: id })]);
         return (await users.deleteOne({ _id: id })).deletedCount === 1;
       }),
     listUsers: ({ limit, offset }) => wrap(async () => (await users.find(NOT_RESERVED).sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray()).map(toUser)),
@@ -261,13 +265,14 @@ const toOAuthConsent = (d: OAuthConsentDoc): OAuthConsent => ({ userId: d.userId
 
 // No foreign keys: deleting a client takes its consents and tokens by hand (tokens first, so a
 // half-done delete never leaves tokens of a client that is gone).
-function oauthOps({ oauthClients: clients, oauthConsents: consents, oauthTokens: tokens }: Collections): Ops<
+function oauthOps({ oauthClients: clients, oauthConsents: consents, oauthTokens: tokens, devices }: Collections): Ops<
   'createOAuthClient' | 'updateOAuthClient' | 'findOAuthClient' | 'listOAuthClients' | 'touchOAuthClient' | 'deleteOAuthClient' | 'deleteUnusedOAuthClients'
   | 'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant'
   | 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens'
 > {
   const dropClient = async (id: string) => {
     await tokens.deleteMany({ clientId: id });
+    await devices.deleteMany({ clientId: id });
     await consents.deleteMany({ clientId: id });
     return (await clients.deleteOne({ _id: id })).deletedCount === 1;
   };
@@ -312,6 +317,31 @@ function oauthOps({ oauthClients: clients, oauthConsents: consents, oauthTokens:
     listOAuthTokens: (userId) =>
       wrap(async () => (await tokens.find(userId ? { userId, kind: { $ne: 'code' } } : { kind: { $ne: 'code' } }).sort({ createdAt: 1, _id: 1 }).toArray()).map(toOAuthToken)),
     deleteExpiredOAuthTokens: (now) => wrap(async () => (await tokens.deleteMany({ expiresAt: { $lte: now } })).deletedCount),
+  };
+}
+
+const toDevice = ({ _id, ...rest }: DeviceDoc): DeviceAuthorization => ({ deviceHash: _id, ...rest });
+
+// Device authorizations (RFC 8628): conditional updates and findOneAndDelete are the referees.
+function deviceOps({ devices }: Collections): Ops<'createDeviceAuthorization' | 'findPendingDeviceAuthorization' | 'decideDeviceAuthorization' | 'pollDeviceAuthorization' | 'takeDecidedDeviceAuthorization' | 'deleteExpiredDeviceAuthorizations'> {
+  return {
+    createDeviceAuthorization: (a) => wrap(async () => void (await devices.insertOne((({ deviceHash, ...rest }) => ({ _id: deviceHash, ...rest }))(a)))),
+    findPendingDeviceAuthorization: (userHash, now) => wrap(async () => ((d) => (d ? toDevice(d) : null))(await devices.findOne({ userHash, status: 'pending', expiresAt: { $gt: now } }))),
+    decideDeviceAuthorization: (userHash, status, userId, now) =>
+      wrap(async () => (await devices.updateOne({ userHash, status: 'pending', expiresAt: { $gt: now } }, { $set: { status, userId } })).modifiedCount === 1),
+    pollDeviceAuthorization: (hash, now) =>
+      wrap(async () => {
+        const seen = await devices.findOne({ _id: hash });
+        if (!seen) return null;
+        const due = seen.lastPollAt === null || seen.lastPollAt.getTime() + seen.intervalSec * 1000 <= now.getTime();
+        // Compare-and-set on the poll time read: of two concurrent polls only one moves it as "on time".
+        const onTime = due && (await devices.updateOne({ _id: hash, lastPollAt: seen.lastPollAt }, { $set: { lastPollAt: now } })).modifiedCount === 1;
+        if (!onTime) await devices.updateOne({ _id: hash }, { $inc: { intervalSec: 5 }, $set: { lastPollAt: now } });
+        const d = await devices.findOne({ _id: hash });
+        return d ? { auth: toDevice(d), tooFast: !onTime } : null;
+      }),
+    takeDecidedDeviceAuthorization: (hash) => wrap(async () => ((d) => (d ? toDevice(d) : null))(await devices.findOneAndDelete({ _id: hash, status: { $ne: 'pending' } }))),
+    deleteExpiredDeviceAuthorizations: (now) => wrap(async () => (await devices.deleteMany({ expiresAt: { $lte: now } })).deletedCount),
   };
 }
 

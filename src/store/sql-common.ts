@@ -2,7 +2,7 @@
 // (BIGINT / INTEGER), which round-trip exactly on every dialect; drivers may hand them back as strings.
 // The rules that hold for MongoDB too (prefix, pool size, counter keys) are in rules.ts.
 import { optional } from './rules.js';
-import type { ApiKey, CounterState, Identity, OAuthClient, OAuthConsent, OAuthToken, OAuthTokenKind, OneTimeToken, Passkey, Session, TokenKind, TotpFactor, User } from './types.js';
+import type { ApiKey, CounterState, DeviceAuthorization, Identity, OAuthClient, OAuthConsent, OAuthToken, OAuthTokenKind, OneTimeToken, Passkey, Session, TokenKind, TotpFactor, User } from './types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -94,7 +94,7 @@ export const toPasskey = (r: Row): Passkey => ({
 
 export const toOAuthClient = (r: Row): OAuthClient => ({
   id: String(r.id),
-  kind: r.kind === 'cimd' ? 'cimd' : 'dcr',
+  kind: r.kind === 'cimd' || r.kind === 'builtin' ? r.kind : 'dcr',
   name: String(r.name),
   redirectUris: JSON.parse(String(r.redirect_uris)) as string[],
   createdAt: date(r.created_at),
@@ -115,6 +115,20 @@ export const toOAuthToken = (r: Row): OAuthToken => ({
   createdAt: date(r.created_at),
   expiresAt: date(r.expires_at),
   usedAt: dateOrNull(r.used_at),
+});
+
+export const toDeviceAuthorization = (r: Row): DeviceAuthorization => ({
+  deviceHash: String(r.device_hash),
+  userHash: String(r.user_hash),
+  clientId: String(r.client_id),
+  scopes: String(r.scopes),
+  resource: String(r.resource),
+  createdAt: date(r.created_at),
+  expiresAt: date(r.expires_at),
+  intervalSec: num(r.interval_s),
+  lastPollAt: dateOrNull(r.last_poll_at),
+  status: r.status === 'approved' || r.status === 'denied' ? r.status : 'pending',
+  userId: strOrNull(r.user_id),
 });
 
 export const toOAuthConsent = (r: Row): OAuthConsent => ({

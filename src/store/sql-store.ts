@@ -5,7 +5,7 @@
 // RETURNING (MySQL cannot). Backends agree by construction instead of by three copies kept in step.
 import { randomUUID } from 'node:crypto';
 import { counterKey, normalGroups, normalScopes, RESERVED_USER_PREFIX } from './rules.js';
-import { toApiKey, toCounter, toIdentity, toOAuthClient, toOAuthConsent, toOAuthToken, toPasskey, toSession, toToken, toTotp, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
+import { toApiKey, toCounter, toDeviceAuthorization, toIdentity, toOAuthClient, toOAuthConsent, toOAuthToken, toPasskey, toSession, toToken, toTotp, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
 import { isStoreError, type CounterState, type Store, type StoreKind, type User, type UserPatch } from './types.js';
 
 export interface SqlDriver {
@@ -48,6 +48,7 @@ export function createSqlStore(b: SqlBackend): Store {
     ...passkeyOps(b),
     ...mfaOps(b),
     ...oauthOps(b),
+    ...deviceOps(b),
     ...counterOps(b),
   };
 }
@@ -301,6 +302,42 @@ function oauthOps({ prefix: p, driver: d }: SqlBackend): Ops<OAuthVerbs> {
         : await d.rows(`SELECT * FROM ${T} WHERE kind <> ? ORDER BY created_at, hash`, ['code'])
       ).map(toOAuthToken),
     deleteExpiredOAuthTokens: (now) => d.affected(`DELETE FROM ${T} WHERE expires_at <= ?`, [now.getTime()]),
+  };
+}
+
+type DeviceVerbs = 'createDeviceAuthorization' | 'findPendingDeviceAuthorization' | 'decideDeviceAuthorization' | 'pollDeviceAuthorization'
+  | 'takeDecidedDeviceAuthorization' | 'deleteExpiredDeviceAuthorizations';
+
+// Device authorizations (RFC 8628). Every change that must have one winner is one conditional statement.
+function deviceOps({ prefix: p, driver: d, returning }: SqlBackend): Ops<DeviceVerbs> {
+  const T = `${p}device_authorizations`;
+  const byDevice = async (hash: string) => ((r) => (r ? toDeviceAuthorization(r) : null))(await first(d.rows(`SELECT * FROM ${T} WHERE device_hash = ?`, [hash])));
+  return {
+    async createDeviceAuthorization(a) {
+      await d.affected(
+        `INSERT INTO ${T} (device_hash, user_hash, client_id, scopes, resource, created_at, expires_at, interval_s, last_poll_at, status, user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [a.deviceHash, a.userHash, a.clientId, a.scopes, a.resource, a.createdAt.getTime(), a.expiresAt.getTime(), a.intervalSec, a.lastPollAt?.getTime() ?? null, a.status, a.userId],
+      );
+    },
+    findPendingDeviceAuthorization: async (userHash, now) =>
+      ((r) => (r ? toDeviceAuthorization(r) : null))(await first(d.rows(`SELECT * FROM ${T} WHERE user_hash = ? AND status = ? AND expires_at > ?`, [userHash, 'pending', now.getTime()]))),
+    decideDeviceAuthorization: async (userHash, status, userId, now) =>
+      (await d.affected(`UPDATE ${T} SET status = ?, user_id = ? WHERE user_hash = ? AND status = ? AND expires_at > ?`, [status, userId, userHash, 'pending', now.getTime()])) === 1,
+    async pollDeviceAuthorization(hash, now) {
+      const t = now.getTime();
+      // On time when the last poll is at least one interval ago; else the interval grows (RFC 8628 §3.5).
+      const onTime = (await d.affected(`UPDATE ${T} SET last_poll_at = ? WHERE device_hash = ? AND (last_poll_at IS NULL OR last_poll_at + interval_s * 1000 <= ?)`, [t, hash, t])) === 1;
+      if (!onTime) await d.affected(`UPDATE ${T} SET interval_s = interval_s + 5, last_poll_at = ? WHERE device_hash = ?`, [t, hash]);
+      const auth = await byDevice(hash);
+      return auth ? { auth, tooFast: !onTime } : null;
+    },
+    async takeDecidedDeviceAuthorization(hash) {
+      const where = `FROM ${T} WHERE device_hash = ? AND status <> ?`;
+      if (returning) return ((r) => (r ? toDeviceAuthorization(r) : null))(await first(d.rows(`DELETE ${where} RETURNING *`, [hash, 'pending'])));
+      const r = await first(d.rows(`SELECT * ${where}`, [hash, 'pending']));
+      return r && (await d.affected(`DELETE ${where}`, [hash, 'pending'])) === 1 ? toDeviceAuthorization(r) : null;
+    },
+    deleteExpiredDeviceAuthorizations: (now) => d.affected(`DELETE FROM ${T} WHERE expires_at <= ?`, [now.getTime()]),
   };
 }
 

@@ -123,7 +123,7 @@ export const SCOPE_NAME = /^[a-z0-9][a-z0-9:._\/-]{0,63}$/;
  *  under its URL. Public clients only: no secret is issued, PKCE is what binds a code to its client. */
 export interface OAuthClient {
   id: string; // DCR: random; CIMD: the document's https URL
-  kind: 'dcr' | 'cimd';
+  kind: 'dcr' | 'cimd' | 'builtin'; // builtin: gatehouse-cli, the device grant's own client (SPEC §12)
   name: string;
   redirectUris: string[];
   createdAt: Date;
@@ -161,6 +161,25 @@ export interface OAuthConsent {
   resource: string;
   scopes: string;
   createdAt: Date;
+}
+
+/**
+ * A device authorization (RFC 8628, SPEC §12). Keyed on the SHA-256 of the device code; the user code
+ * is kept only as its hash too. `resource` is an MCP resource URL or, for a token for the whole app,
+ * the public origin. `intervalSec` grows by 5 on every poll that came too early (slow_down).
+ */
+export interface DeviceAuthorization {
+  deviceHash: string;
+  userHash: string;
+  clientId: string;
+  scopes: string; // space-separated
+  resource: string;
+  createdAt: Date;
+  expiresAt: Date;
+  intervalSec: number;
+  lastPollAt: Date | null;
+  status: 'pending' | 'approved' | 'denied';
+  userId: string | null; // who approved or denied
 }
 
 export interface CounterState {
@@ -290,6 +309,22 @@ export interface Store {
   /** Tokens (not codes) of a user, or of everyone, for listings. */
   listOAuthTokens(userId?: string): Promise<OAuthToken[]>;
   deleteExpiredOAuthTokens(now: Date): Promise<number>;
+
+  // Device authorizations (RFC 8628). createDeviceAuthorization: DUPLICATE when either hash exists.
+  createDeviceAuthorization(d: DeviceAuthorization): Promise<void>;
+  /** The pending, unexpired authorization of a user code (what /auth/device shows). */
+  findPendingDeviceAuthorization(userHash: string, now: Date): Promise<DeviceAuthorization | null>;
+  /** Approves or denies a pending, unexpired authorization: true for exactly one of N concurrent callers. */
+  decideDeviceAuthorization(userHash: string, status: 'approved' | 'denied', userId: string, now: Date): Promise<boolean>;
+  /**
+   * Records a poll of the device code (expired ones included, so the caller can say expired_token).
+   * `tooFast` when it came before lastPollAt + interval — then the interval has grown by 5 s; of two
+   * concurrent polls at most one is on time. Null when unknown.
+   */
+  pollDeviceAuthorization(deviceHash: string, now: Date): Promise<{ auth: DeviceAuthorization; tooFast: boolean } | null>;
+  /** Deletes and returns an approved or denied authorization: one winner, so a decision buys tokens once. */
+  takeDecidedDeviceAuthorization(deviceHash: string): Promise<DeviceAuthorization | null>;
+  deleteExpiredDeviceAuthorizations(now: Date): Promise<number>;
 
   // Fixed-window counters for rate limits and lockout, shared by every replica on the same store.
   // hit() increments atomically: N concurrent hits on one key yield counts 1..N.

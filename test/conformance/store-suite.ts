@@ -21,7 +21,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { isStoreError, type NewUser, type OAuthClient, type OAuthToken, type Store } from '../../src/store/types.js';
+import { isStoreError, type DeviceAuthorization, type NewUser, type OAuthClient, type OAuthToken, type Store } from '../../src/store/types.js';
 
 export interface RelayOptions {
   open(prefix: string): Promise<Store>;
@@ -692,6 +692,71 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
         await store.deleteUser(v.id);
         assert.equal(await store.findOAuthToken('4'.repeat(64), 'access', at(1)), null);
         assert.deepEqual(await store.listOAuthConsents(v.id), []);
+      });
+    });
+
+    describe('device authorizations (RFC 8628, SPEC §12)', () => {
+      const device = (n: string, clientId: string, extra: Partial<DeviceAuthorization> = {}): DeviceAuthorization => ({
+        deviceHash: n.repeat(64).slice(0, 64), userHash: `u${n}`.repeat(32).slice(0, 64), clientId, scopes: 'gatehouse:admin', resource: 'https://gh.example',
+        createdAt: at(0), expiresAt: at(600_000), intervalSec: 5, lastPollAt: null, status: 'pending', userId: null, ...extra,
+      });
+      const builtin: OAuthClient = { id: 'gatehouse-cli', kind: 'builtin', name: 'Gatehouse CLI', redirectUris: [], createdAt: at(0), lastUsedAt: null, cachedUntil: null };
+
+      it('creates (a taken user code is DUPLICATE), finds the pending one by user code, not once expired', async () => {
+        await store.createOAuthClient(builtin);
+        assert.deepEqual(await store.findOAuthClient('gatehouse-cli'), builtin);
+        await store.createDeviceAuthorization(device('a', 'gatehouse-cli'));
+        await assert.rejects(store.createDeviceAuthorization({ ...device('b', 'gatehouse-cli'), userHash: device('a', 'x').userHash }), (e) => isStoreError(e, 'DUPLICATE'));
+        assert.deepEqual(await store.findPendingDeviceAuthorization(device('a', 'x').userHash, at(1)), device('a', 'gatehouse-cli'));
+        assert.equal(await store.findPendingDeviceAuthorization(device('a', 'x').userHash, at(600_000)), null);
+        assert.equal(await store.findPendingDeviceAuthorization('nope', at(1)), null);
+      });
+
+      it('polls: on time after the interval, too fast before it (the interval grows by 5 s); unknown is null', async () => {
+        await store.createDeviceAuthorization(device('p', 'gatehouse-cli'));
+        const h = device('p', 'x').deviceHash;
+        const first = (await store.pollDeviceAuthorization(h, at(1000)))!;
+        assert.equal(first.tooFast, false);
+        assert.deepEqual(first.auth.lastPollAt, at(1000));
+        const early = (await store.pollDeviceAuthorization(h, at(3000)))!;
+        assert.equal(early.tooFast, true);
+        assert.equal(early.auth.intervalSec, 10);
+        assert.equal((await store.pollDeviceAuthorization(h, at(9000)))!.tooFast, true); // 6 s < 10 s
+        assert.equal((await store.pollDeviceAuthorization(h, at(25_000)))!.tooFast, false);
+        // Two polls at once: at most one is on time.
+        const both = await Promise.all([store.pollDeviceAuthorization(h, at(60_000)), store.pollDeviceAuthorization(h, at(60_000))]);
+        assert.equal(both.filter((r) => r && !r.tooFast).length, 1);
+        // Expired codes are still answered (so the caller can say expired_token).
+        assert.ok(await store.pollDeviceAuthorization(h, at(700_000)));
+        assert.equal(await store.pollDeviceAuthorization('f'.repeat(64), at(1)), null);
+      });
+
+      it('approval has one winner, and the decided authorization is taken once', async () => {
+        const u = await store.createUser(user('device@example.com'), T0);
+        await store.createDeviceAuthorization(device('d', 'gatehouse-cli'));
+        const { userHash, deviceHash } = device('d', 'x');
+        assert.equal(await store.takeDecidedDeviceAuthorization(deviceHash), null); // still pending
+        const wins = await Promise.all([0, 1, 2].map((i) => store.decideDeviceAuthorization(userHash, i ? 'denied' : 'approved', u.id, at(1))));
+        assert.equal(wins.filter(Boolean).length, 1);
+        assert.equal(await store.findPendingDeviceAuthorization(userHash, at(1)), null);
+        const taken = await Promise.all([store.takeDecidedDeviceAuthorization(deviceHash), store.takeDecidedDeviceAuthorization(deviceHash)]);
+        assert.equal(taken.filter(Boolean).length, 1);
+        assert.equal(taken.find(Boolean)!.userId, u.id);
+        assert.equal(await store.pollDeviceAuthorization(deviceHash, at(2)), null);
+        // An expired authorization cannot be decided.
+        await store.createDeviceAuthorization(device('e', 'gatehouse-cli'));
+        assert.equal(await store.decideDeviceAuthorization(device('e', 'x').userHash, 'approved', u.id, at(600_000)), false);
+        assert.equal(await store.deleteExpiredDeviceAuthorizations(at(600_000)), 3); // 'e', and 'a' and 'p' from before
+      });
+
+      it('a deleted client or user takes its device authorizations with it', async () => {
+        const u = await store.createUser(user('device-gone@example.com'), T0);
+        await store.createDeviceAuthorization(device('g', 'gatehouse-cli', { status: 'approved', userId: u.id }));
+        await store.deleteUser(u.id);
+        assert.equal(await store.takeDecidedDeviceAuthorization(device('g', 'x').deviceHash), null);
+        await store.createDeviceAuthorization(device('h', 'gatehouse-cli'));
+        assert.equal(await store.deleteOAuthClient('gatehouse-cli'), true);
+        assert.equal(await store.pollDeviceAuthorization(device('h', 'x').deviceHash, at(1)), null);
       });
     });
 

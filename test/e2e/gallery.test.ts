@@ -100,6 +100,12 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
   }],
   pair: ['pair', { title: 'Sign in with a code', code: 'K7M2QZ', error: 'That code is not valid. Check it, or ask for a new one: a code works once, for 5 minutes.' }],
   handoff: ['handoff', { title: 'Continue to Gatehouse', token: 't', email: 'ada@example.com', name: 'Ada Lovelace', admin: true }],
+  // SPEC §12: the device grant (RFC 8628) — entering a code, and the approval page (the built-in CLI asking an admin).
+  device: ['device', { title: 'Connect a device', email: 'ada.lovelace@analytics.acme.example', code: 'BDFG-HJKM', error: 'That code is not valid. Check it against your device, or start again there: a code works once, for 10 minutes.' }],
+  'device-confirm': ['device-confirm', {
+    title: 'Connect Gatehouse CLI?', email: 'ada.lovelace@analytics.acme.example', clientName: 'Gatehouse CLI', unverified: false, userCode: 'BDFG-HJKM',
+    resourceName: null, resourceUrl: 'https://analytics.acme.example', scopes: [], adminApi: true,
+  }],
 };
 
 // Second factor (SPEC §10): the QR code is qrcode's own SVG, as the enrolment page embeds it.

@@ -13,6 +13,7 @@ import { passkeys } from './v0003.js';
 import { mfa } from './v0004.js';
 import { devices } from './v0005.js';
 import { oauth } from './v0006.js';
+import { deviceGrant } from './v0007.js';
 
 export type SqlDialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -32,7 +33,7 @@ export interface Migration {
   mongodb: MongoIndexStep[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [v0001, v0002, passkeys, mfa, devices, oauth];
+export const MIGRATIONS: readonly Migration[] = [v0001, v0002, passkeys, mfa, devices, oauth, deviceGrant];
 
 /** The schema version this Gatehouse writes. */
 export const LATEST_VERSION = MIGRATIONS.length;
