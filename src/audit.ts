@@ -50,7 +50,14 @@ export type AuditEvent =
   | 'oauth.token-issued'
   | 'oauth.refresh-reused'
   | 'oauth.code-reused'
-  | 'oauth.revoked';
+  | 'oauth.revoked'
+  // The account page (SPEC §12): an address moved only by a link mailed to it; identities joined and
+  // parted by the user; every other session ended at once.
+  | 'email.change-requested'
+  | 'email.changed'
+  | 'identity.linked'
+  | 'identity.unlinked'
+  | 'session.revoked-others';
 
 export interface AuditLog {
   record(event: AuditEvent, fields: { userId?: string | null; email?: string | null; ip?: string | null; userAgent?: string | null; detail?: string }): void;
