@@ -42,10 +42,7 @@ export function mountLinkedAccounts(app: Hono<AuthEnv>, deps: AuthServices): voi
     const target = identities.find((i) => i.issuer === field(form.issuer) && i.subject === field(form.subject));
     if (!target) return accountPage(c, s, { notice: 'That sign-in was not linked to your account.' }, 404);
     const others = identities.length - 1 + (await deps.store.listPasskeys(user.id)).length + (user.passwordHash ? 1 : 0);
-    if (others < 1) {
-      audit(c, 'identity.unlinked', { userId: user.id, detail: `${target.provider}: refused, last way in` });
-      return accountPage(c, s, { errors: { identities: LAST_WAY_IN } }, 409);
-    }
+    if (others < 1) return accountPage(c, s, { errors: { identities: LAST_WAY_IN } }, 409);
     await deps.store.unlinkIdentity(user.id, target.issuer, target.subject);
     audit(c, 'identity.unlinked', { userId: user.id, email: target.email, detail: target.provider });
     return accountPage(c, s, { notice: `${target.provider} no longer signs in to your account.` });
