@@ -8,7 +8,7 @@ import { startTestIdp, type TestIdp } from '../support/oidc.js';
 import { startTestGatehouse, tempHome, type TestGatehouse } from '../support/gatehouse.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
 import { csrfFrom, TestClient } from '../support/client.js';
-import { emptyState, writeState } from '../../src/config/state.js';
+import { emptyState, readState, writeState } from '../../src/config/state.js';
 import { enableAuth } from '../../src/config/auth-state.js';
 import { loadMasterKey, seal } from '../../src/config/secrets.js';
 import { freePort } from '../../src/exec-app.js';
@@ -158,6 +158,41 @@ describe('email change', () => {
     assert.equal(r.status, 409);
     assert.match(r.text, /cannot be used for your account/);
     assert.notEqual((await gh.store.findUserById(id))!.email, wanted);
+  });
+});
+
+describe('email change: the links and the policy', () => {
+  it('one live link at a time: a newer request kills the older link', async () => {
+    const { c, id } = await member(unique('jo'));
+    const first = unique('jo-first');
+    const second = unique('jo-second');
+    const { csrf } = await accountForm(c);
+    await c.post('/auth/account/email', { new_email: first, email_password: PASSWORD, csrf });
+    const older = changeLink((await smtp.waitFor(first)).text);
+    await c.post('/auth/account/email', { new_email: second, email_password: PASSWORD, csrf });
+    await smtp.waitFor(second);
+    assert.equal((await c.get(older.pathname + older.search)).status, 400);
+    assert.equal((await c.post(older.pathname + older.search, { csrf })).status, 400);
+    assert.notEqual((await gh.store.findUserById(id))!.email, first);
+    assert.equal((await c.get('/auth/account/email/confirm?token=' + 'A'.repeat(43))).status, 400, 'a made-up token');
+  });
+
+  it('refuses an address outside the sign-up domains while the domain policy is on', async () => {
+    const { c } = await member(unique('kim'));
+    const scope = { home: home.home, server: 'local', profile: 'main' };
+    const before = readState(scope)!;
+    writeState(scope, { ...before, auth: { ...before.auth, signUp: 'domains', allowedDomains: ['example.com'] } });
+    gh.reload();
+    try {
+      const { csrf } = await accountForm(c);
+      const r = await c.post('/auth/account/email', { new_email: 'kim@elsewhere.test', email_password: PASSWORD, csrf });
+      assert.equal(r.status, 400);
+      assert.match(r.text, /approved domains only/);
+      assert.equal(smtp.messages.filter((m) => m.to === 'kim@elsewhere.test').length, 0);
+    } finally {
+      writeState(scope, before);
+      gh.reload();
+    }
   });
 });
 
