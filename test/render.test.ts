@@ -31,7 +31,7 @@ const views: Record<string, Record<string, unknown>> = {
     csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [EVIL, 'ops'] },
     sessions: [session, { ...session, current: true }], errors: { current_password: EVIL, password: EVIL }, notice: EVIL, isAdmin: true,
     connected: [{ clientId: EVIL, clientName: EVIL, resource: EVIL, scopes: [EVIL], lastUsedAt: at }, { clientId: 'c2', clientName: 'x', resource: 'r', scopes: [], lastUsedAt: null }],
-    emailVerified: true, emailChange: { blocked: null, newEmail: EVIL }, hasPassword: true, security: { totp: true, recoveryLeft: 9, passkeys: 1, tokens: 2 },
+    emailVerified: true, emailChange: { blocked: null, newEmail: EVIL }, hasPassword: true, resetAvailable: true, security: { totp: true, recoveryLeft: 9, passkeys: 1, tokens: 2 },
     identities: [{ provider: EVIL, email: EVIL, since: at, issuer: EVIL, subject: EVIL, canUnlink: true }, { provider: 'b', email: null, since: at, issuer: 'i', subject: 's', canUnlink: false }],
     linkable: [{ name: EVIL, label: EVIL, action: '/auth/account/identities/link' }],
   },

@@ -38,6 +38,7 @@ export async function accountPage(c: AuthContext, s: ResolvedSession, notes: Acc
     emailVerified: user.emailVerified,
     emailChange: { blocked: emailChangeBlocked(c.var.deps, user), newEmail: notes.newEmail ?? '' },
     hasPassword: user.passwordHash !== null,
+    resetAvailable: c.var.deps.mailer() !== null,
     security: {
       totp: factors.totp !== null,
       recoveryLeft: factors.recoveryLeft,

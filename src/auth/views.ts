@@ -143,6 +143,8 @@ export interface AccountView {
   /** `blocked`: why the address cannot be changed here (no mail, no password), else null. */
   emailChange: { blocked: string | null; newEmail: string };
   hasPassword: boolean;
+  /** Mail is bound: "Forgot password" can set a password for a provider-only account. */
+  resetAvailable: boolean;
   /** Account › Security in brief; the pages themselves change it. */
   security: { totp: boolean; recoveryLeft: number; passkeys: number; tokens: number };
   identities: AccountIdentity[];
