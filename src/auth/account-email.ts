@@ -84,7 +84,7 @@ async function requestChange(c: AuthContext): Promise<Response> {
   const target = newAddress(deps, form.new_email, user.email);
   if ('error' in target) return accountPage(c, s, { errors: { new_email: target.error }, newEmail: field(form.new_email) }, 400);
   const proof = await checkCurrentPassword(c, user, field(form.email_password), 'email.change-requested');
-  if (!proof.ok) return accountPage(c, s, { errors: { email_password: proof.message }, newEmail: target.email }, proof.status);
+  if (!proof.ok) return proof.tooMany ?? accountPage(c, s, { errors: { email_password: proof.message }, newEmail: target.email }, proof.status);
   // Per new address and per client: the form cannot be used to flood someone's mailbox.
   const tooMany = await limited(c, 'verify-resend', target.email);
   if (tooMany) return tooMany;

@@ -110,10 +110,10 @@ export function mountAccount(app: Hono<AuthEnv>, deps: AuthServices): void {
 
 /** The current password, asked before a sensitive change. Guesses count like sign-in failures: a
  *  stolen session must not become an unlimited password oracle. */
-export async function checkCurrentPassword(c: AuthContext, user: User, given: string, failure: AuditEvent): Promise<{ ok: true } | { ok: false; message: string; status: number }> {
+export async function checkCurrentPassword(c: AuthContext, user: User, given: string, failure: AuditEvent): Promise<{ ok: true } | { ok: false; message: string; status: number; tooMany?: Response }> {
   const deps = c.var.deps;
-  const tooMany = await limited(c, 'sign-in');
-  if (tooMany) return { ok: false, message: 'Too many attempts. Please wait a little before trying again.', status: 429 };
+  const tooMany = await limited(c, 'sign-in'); // the 429 page, with Retry-After
+  if (tooMany) return { ok: false, message: 'Too many attempts.', status: 429, tooMany };
   const attempt = await deps.lockout.begin(user.email);
   const allowed = attempt.allowed;
   const matches = allowed && user.passwordHash !== null && (await deps.hasher.verify(user.passwordHash, given)).ok;
@@ -136,7 +136,7 @@ async function changePassword(c: AuthContext): Promise<Response> {
   if (!user) return c.redirect(`${deps.prefix}/sign-in`, 303);
   const next = field(form.password);
   const proof = await checkCurrentPassword(c, user, field(form.current_password), 'password.change-failed');
-  if (!proof.ok) return accountPage(c, s, { errors: { current_password: proof.message } }, proof.status);
+  if (!proof.ok) return proof.tooMany ?? accountPage(c, s, { errors: { current_password: proof.message } }, proof.status);
   const problem = checkPasswordPolicy(next, user.email);
   if (problem) return accountPage(c, s, { errors: { password: PASSWORD_MESSAGES[problem] } }, 400);
   await deps.store.updateUser(user.id, { passwordHash: await deps.hasher.hash(next) }, new Date(deps.now()));
