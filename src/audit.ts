@@ -54,7 +54,14 @@ export type AuditEvent =
   | 'device.requested'
   | 'device.approved'
   | 'device.denied'
-  | 'device.refused';
+  | 'device.refused'
+  // The account page (SPEC §12): an address moved only by a link mailed to it; identities joined and
+  // parted by the user; every other session ended at once.
+  | 'email.change-requested'
+  | 'email.changed'
+  | 'identity.linked'
+  | 'identity.unlinked'
+  | 'session.revoked-others';
 
 export interface AuditLog {
   record(event: AuditEvent, fields: { userId?: string | null; email?: string | null; ip?: string | null; userAgent?: string | null; detail?: string }): void;

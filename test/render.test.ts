@@ -31,6 +31,9 @@ const views: Record<string, Record<string, unknown>> = {
     csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [EVIL, 'ops'] },
     sessions: [session, { ...session, current: true }], errors: { current_password: EVIL, password: EVIL }, notice: EVIL, isAdmin: true,
     connected: [{ clientId: EVIL, clientName: EVIL, resource: EVIL, scopes: [EVIL], lastUsedAt: at }, { clientId: 'c2', clientName: 'x', resource: 'r', scopes: [], lastUsedAt: null }],
+    emailVerified: true, emailChange: { blocked: null, newEmail: EVIL }, hasPassword: true, resetAvailable: true, security: { totp: true, recoveryLeft: 9, passkeys: 1, tokens: 2 },
+    identities: [{ provider: EVIL, email: EVIL, since: at, issuer: EVIL, subject: EVIL, canUnlink: true }, { provider: 'b', email: null, since: at, issuer: 'i', subject: 's', canUnlink: false }],
+    linkable: [{ name: EVIL, label: EVIL, action: '/auth/account/identities/link' }],
   },
   passkeys: {
     csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [] }, unavailable: null, defaultName: EVIL,
@@ -139,8 +142,10 @@ describe('views', () => {
     assert.deepEqual(action('sign-out'), ['/auth/sign-out']);
     assert.deepEqual(action('forgot'), ['/auth/forgot']);
     assert.deepEqual(action('reset'), ['/auth/reset']);
-    // One revoke form for the other session, none for this one; pair a device; one per connected app; then the password form.
-    assert.deepEqual(action('account'), ['/auth/account/sessions/revoke', '/auth/account/pair', '/auth/account/connected/revoke', '/auth/account/connected/revoke', '/auth/account/password']);
+    // In section order: the email change; the password; one revoke form for the other session, none for
+    // this one; pair a device; one per connected app; unlink where another way in remains; link.
+    assert.deepEqual(action('account'), ['/auth/account/email', '/auth/account/password', '/auth/account/sessions/revoke', '/auth/account/pair', '/auth/account/connected/revoke',
+      '/auth/account/connected/revoke', '/auth/account/identities/unlink', '/auth/account/identities/link']);
     assert.deepEqual(action('oauth-consent'), ['/auth/oauth/authorize']);
     assert.deepEqual(action('device'), ['/auth/device']);
     assert.deepEqual(action('device-confirm'), ['/auth/device/decide']);

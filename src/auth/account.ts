@@ -1,4 +1,8 @@
-// The account page: who you are, your sessions (end any other one), and a password change.
+// The account page (SPEC §12): one page in sections — Profile (the address and its change), Security
+// (a summary of factors, passkeys and personal tokens, and the password change), Sessions (end one, or
+// every other), Connected apps, Linked accounts. Each section's actions live in their own module
+// (account-email.ts, account-identities.ts, mfa-account.ts, …); this one renders and owns sessions
+// and the password.
 import type { Hono } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
 import { audit, limited } from './audit.js';
@@ -12,16 +16,35 @@ import { stamp, type AccountView } from './views.js';
 import type { ResolvedSession } from '../session/sessions.js';
 import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js';
 import { connectedApps } from '../oauth/connected.js';
+import type { AuditEvent } from '../audit.js';
+import type { User } from '../store/types.js';
+import { emailChangeBlocked } from './account-email.js';
+import { linkedAccounts } from './account-identities.js';
 
-type AccountNotes = { errors?: AccountView['errors']; notice?: string | null };
+type AccountNotes = { errors?: AccountView['errors']; notice?: string | null; newEmail?: string };
 
-async function accountPage(c: AuthContext, s: ResolvedSession, notes: AccountNotes = {}, status = 200): Promise<Response> {
-  const sessions = await c.var.deps.store.listUserSessions(s.principal.userId);
+export async function accountPage(c: AuthContext, s: ResolvedSession, notes: AccountNotes = {}, status = 200): Promise<Response> {
+  const { store, mfa, now, prefix: P } = c.var.deps;
+  const userId = s.principal.userId;
+  const [user, sessions, factors, passkeys, keys] = await Promise.all([
+    store.findUserById(userId), store.listUserSessions(userId), mfa.status(userId), store.listPasskeys(userId), store.listApiKeys(userId),
+  ]);
+  if (!user) return c.redirect(`${P}/sign-in`, 303);
   return page(c, 'account', 'Your account', {
     csrf: csrfToken(c),
     user: s.principal,
     // The same test as the console's own door (requireAdmin): a link only where it opens.
     isAdmin: isAdmin(s.principal),
+    emailVerified: user.emailVerified,
+    emailChange: { blocked: emailChangeBlocked(c.var.deps, user), newEmail: notes.newEmail ?? '' },
+    hasPassword: user.passwordHash !== null,
+    resetAvailable: c.var.deps.mailer() !== null,
+    security: {
+      totp: factors.totp !== null,
+      recoveryLeft: factors.recoveryLeft,
+      passkeys: passkeys.length,
+      tokens: keys.filter((k) => !k.revoked && (!k.expiresAt || k.expiresAt.getTime() > now())).length,
+    },
     sessions: sessions.map((x) => ({
       id: x.id,
       current: x.id === s.sessionId,
@@ -31,6 +54,7 @@ async function accountPage(c: AuthContext, s: ResolvedSession, notes: AccountNot
       userAgent: describeAgent(x.userAgent),
       pairedFrom: x.pairedFrom ?? null,
     })),
+    ...(await linkedAccounts(c, user, passkeys.length)),
     errors: notes.errors ?? {},
     notice: notes.notice ?? null,
     ...(await connectedOf(c, s)),
@@ -63,7 +87,46 @@ export function mountAccount(app: Hono<AuthEnv>, deps: AuthServices): void {
     return c.redirect(`${P}/account`, 303);
   });
 
+  // "Sign out everywhere else": a page that says what will happen, then the POST.
+  app.get(`${P}/account/sessions/others`, requireSession({ redirect: 302, returnTo: `${P}/account` }), (c) => page(c, 'admin-confirm', 'Sign out everywhere else', {
+    csrf: csrfToken(c),
+    heading: 'Sign out everywhere else?',
+    subject: { title: signedIn(c).principal.email, badge: 'your account', detail: 'every browser, phone and paired device but this one' },
+    effect: 'Every other session of your account ends at once: those devices must sign in again. This browser stays signed in. Personal tokens and connected apps are not affected.',
+    button: 'Sign out everywhere else',
+    danger: true,
+    action: `${P}/account/sessions/others`,
+    cancel: `${P}/account`,
+  }));
+  app.post(`${P}/account/sessions/others`, ...signedInPost, async (c) => {
+    const s = signedIn(c);
+    const others = (await deps.store.listUserSessions(s.principal.userId)).filter((x) => x.id !== s.sessionId).length;
+    await deps.sessions.revokeUser(s.principal.userId, s.sessionId);
+    audit(c, 'session.revoked-others', { userId: s.principal.userId, detail: String(others) });
+    return accountPage(c, s, { notice: others === 1 ? 'Signed out 1 other session.' : `Signed out ${others} other sessions.` });
+  });
+
   app.post(`${P}/account/password`, ...signedInPost, changePassword);
+}
+
+/** The current password, asked before a sensitive change. Guesses count like sign-in failures: a
+ *  stolen session must not become an unlimited password oracle. */
+export async function checkCurrentPassword(c: AuthContext, user: User, given: string, failure: AuditEvent): Promise<{ ok: true } | { ok: false; message: string; status: number; tooMany?: Response }> {
+  const deps = c.var.deps;
+  const tooMany = await limited(c, 'sign-in'); // the 429 page, with Retry-After
+  if (tooMany) return { ok: false, message: 'Too many attempts.', status: 429, tooMany };
+  const attempt = await deps.lockout.begin(user.email);
+  const allowed = attempt.allowed;
+  const matches = allowed && user.passwordHash !== null && (await deps.hasher.verify(user.passwordHash, given)).ok;
+  if (matches) {
+    await attempt.succeeded();
+    return { ok: true };
+  }
+  if (attempt.lockedNow || (allowed && (await attempt.failed()))) audit(c, 'lockout', { email: user.email, userId: user.id });
+  audit(c, failure, { userId: user.id, detail: allowed ? 'wrong password' : 'locked' });
+  return allowed
+    ? { ok: false, message: 'That is not your current password.', status: 400 }
+    : { ok: false, message: 'Too many wrong attempts. Wait a few minutes, or reset your password.', status: 429 };
 }
 
 async function changePassword(c: AuthContext): Promise<Response> {
@@ -72,21 +135,9 @@ async function changePassword(c: AuthContext): Promise<Response> {
   const form = await formOf(c);
   const user = await deps.store.findUserById(s.principal.userId);
   if (!user) return c.redirect(`${deps.prefix}/sign-in`, 303);
-  // Guesses at the current password count like sign-in failures: a stolen session must not become
-  // an unlimited password oracle.
-  const tooMany = await limited(c, 'sign-in');
-  if (tooMany) return tooMany;
-  const attempt = await deps.lockout.begin(user.email);
-  const allowed = attempt.allowed;
   const next = field(form.password);
-  const matches = allowed && user.passwordHash !== null && (await deps.hasher.verify(user.passwordHash, field(form.current_password))).ok;
-  if (!matches) {
-    if (attempt.lockedNow || (allowed && (await attempt.failed()))) audit(c, 'lockout', { email: user.email, userId: user.id });
-    audit(c, 'password.change-failed', { userId: user.id, detail: allowed ? undefined : 'locked' });
-    const message = allowed ? 'That is not your current password.' : 'Too many wrong attempts. Wait a few minutes, or reset your password.';
-    return accountPage(c, s, { errors: { current_password: message } }, allowed ? 400 : 429);
-  }
-  await attempt.succeeded();
+  const proof = await checkCurrentPassword(c, user, field(form.current_password), 'password.change-failed');
+  if (!proof.ok) return proof.tooMany ?? accountPage(c, s, { errors: { current_password: proof.message } }, proof.status);
   const problem = checkPasswordPolicy(next, user.email);
   if (problem) return accountPage(c, s, { errors: { password: PASSWORD_MESSAGES[problem] } }, 400);
   await deps.store.updateUser(user.id, { passwordHash: await deps.hasher.hash(next) }, new Date(deps.now()));

@@ -28,7 +28,7 @@ async function issueToken(deps: AuthServices, kind: TokenKind, user: User, ttlMs
 }
 
 /** Mail is sent in the background: the answer must not wait on SMTP, or its timing would tell who exists. */
-function sendInBackground(deps: AuthServices, to: string, subject: string, text: string) {
+export function sendInBackground(deps: AuthServices, to: string, subject: string, text: string) {
   const mailer = deps.mailer();
   if (!mailer) return;
   mailer.send({ to, subject, text }).catch((err: Error) => deps.log(`gatehouse: mail to ${to} failed: ${err.message}`));

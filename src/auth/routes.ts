@@ -14,6 +14,8 @@ import { mountSignIn } from './sign-in.js';
 import { mountSignUp } from './sign-up.js';
 import { mountSignOut } from './sign-out.js';
 import { mountAccount } from './account.js';
+import { mountEmailChange } from './account-email.js';
+import { mountLinkedAccounts } from './account-identities.js';
 import { mountPasskeys } from './passkeys.js';
 import { mountPasswordReset } from './reset.js';
 import { mountSocialLogin } from '../oidc/routes.js';
@@ -52,6 +54,8 @@ export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   mountSignUp(app, deps);
   mountSignOut(app, deps);
   mountAccount(app, deps);
+  mountEmailChange(app, deps);
+  mountLinkedAccounts(app, deps);
   mountPasskeys(app, deps);
   mountPasswordReset(app, deps);
   mountSocialLogin(app, deps);

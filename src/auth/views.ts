@@ -139,8 +139,30 @@ export interface AccountView {
   sessions: AccountSession[];
   /** Absent while no MCP resource is configured. */
   connected?: AccountConnectedApp[];
-  errors: FieldErrors<'current_password' | 'password'>;
+  emailVerified: boolean;
+  /** `blocked`: why the address cannot be changed here (no mail, no password), else null. */
+  emailChange: { blocked: string | null; newEmail: string };
+  hasPassword: boolean;
+  /** Mail is bound: "Forgot password" can set a password for a provider-only account. */
+  resetAvailable: boolean;
+  /** Account › Security in brief; the pages themselves change it. */
+  security: { totp: boolean; recoveryLeft: number; passkeys: number; tokens: number };
+  identities: AccountIdentity[];
+  /** Providers configured here that this account has not linked yet. */
+  linkable: Array<{ name: string; label: string; action: string }>;
+  errors: FieldErrors<'current_password' | 'password' | 'new_email' | 'email_password' | 'identities'>;
   notice: string | null;
+}
+
+/** A social identity that signs in to this account. */
+export interface AccountIdentity {
+  provider: string;
+  email: string | null;
+  since: Stamp;
+  issuer: string;
+  subject: string;
+  /** False when it is the last way in (no password, passkey or other identity). */
+  canUnlink: boolean;
 }
 
 export interface PasskeyRow {

@@ -18,6 +18,10 @@ import { configurationFor, loadOidc, PRESETS, type ProviderEntry } from './provi
 import { createIdTokenVerifier, IdTokenRejected } from './id-token.js';
 import { accountFor, type Identity } from './accounts.js';
 import { githubProfile, oidcProfile } from './profile.js';
+import { csrf } from '../auth/middleware/csrf.js';
+import { requireSession, signedIn } from '../auth/middleware/session.js';
+import { formExpiredPage } from '../auth/pages.js';
+import { linkToAccount } from '../auth/account-identities.js';
 
 const TRANSACTION_TTL_MS = 10 * 60_000;
 
@@ -28,6 +32,7 @@ interface Transaction {
   v: string; // PKCE verifier
   r: string; // return_to
   e: number; // expires at (ms)
+  l?: string; // link mode: the signed-in user the identity joins (auth/account-identities.ts)
 }
 
 /** What start and callback share: discovery results (cached per provider), the transaction cookie, ID token checks. */
@@ -50,6 +55,12 @@ export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthServices): void {
   const callback = callbackHandler(flow);
   app.get(`${P}/oauth/:provider/callback`, callback);
   app.post(`${P}/oauth/:provider/callback`, callback);
+  // Link mode (SPEC §12): a POST with CSRF from the account page, so no other site can start it; the
+  // transaction names the user, and the callback joins the identity instead of signing in.
+  app.post(`${P}/account/identities/link`, requireSession({ redirect: 303 }), csrf({ refuse: formExpiredPage }), async (c) => {
+    const p = flow.find(String((await c.req.parseBody()).provider ?? ''));
+    return p ? beginFlow(c, flow, p, `${P}/account`, signedIn(c).principal.userId) : unknownProvider(c);
+  });
 }
 
 function createFlow(deps: AuthServices): Flow {
@@ -92,34 +103,40 @@ function startHandler(flow: Flow) {
   return async function startSocialLogin(c: AuthContext): Promise<Response> {
     const p = flow.find(c.req.param('provider') ?? '');
     if (!p) return unknownProvider(c);
-    const oidc = await loadOidc();
-    let config: Oidc.Configuration;
-    try {
-      config = await flow.configOf(p);
-    } catch (err) {
-      flow.deps.log(`gatehouse: provider ${p.name}: discovery failed: ${(err as Error).message}`);
-      return fail(c, `We could not reach ${p.name} right now. Please try again in a moment.`, 502);
-    }
-    const tx: Transaction = {
-      p: p.name,
-      s: oidc.randomState(),
-      n: oidc.randomNonce(),
-      v: oidc.randomPKCECodeVerifier(),
-      r: safeReturnTo(c.req.query('return_to')),
-      e: flow.deps.now() + TRANSACTION_TTL_MS,
-    };
-    const params: Record<string, string> = {
-      redirect_uri: flow.callbackUrl(p),
-      scope: p.scopes ?? PRESETS[p.kind].scopes,
-      state: tx.s,
-      code_challenge: await oidc.calculatePKCECodeChallenge(tx.v),
-      code_challenge_method: 'S256',
-    };
-    if (!PRESETS[p.kind].oauthOnly) params.nonce = tx.n;
-    if (PRESETS[p.kind].formPost) params.response_mode = 'form_post';
-    c.header('set-cookie', transactionCookie(flow, seal(JSON.stringify(tx), flow.key()), p, TRANSACTION_TTL_MS / 1000), { append: true });
-    return c.redirect(oidc.buildAuthorizationUrl(config, params).href, 302);
+    return beginFlow(c, flow, p, safeReturnTo(c.req.query('return_to')));
   };
+}
+
+/** The redirect to the provider, with the transaction sealed in a cookie; `linkTo` for link mode. */
+async function beginFlow(c: AuthContext, flow: Flow, p: ProviderEntry, returnTo: string, linkTo?: string): Promise<Response> {
+  const oidc = await loadOidc();
+  let config: Oidc.Configuration;
+  try {
+    config = await flow.configOf(p);
+  } catch (err) {
+    flow.deps.log(`gatehouse: provider ${p.name}: discovery failed: ${(err as Error).message}`);
+    return fail(c, `We could not reach ${p.name} right now. Please try again in a moment.`, 502);
+  }
+  const tx: Transaction = {
+    p: p.name,
+    s: oidc.randomState(),
+    n: oidc.randomNonce(),
+    v: oidc.randomPKCECodeVerifier(),
+    r: returnTo,
+    e: flow.deps.now() + TRANSACTION_TTL_MS,
+    ...(linkTo ? { l: linkTo } : {}),
+  };
+  const params: Record<string, string> = {
+    redirect_uri: flow.callbackUrl(p),
+    scope: p.scopes ?? PRESETS[p.kind].scopes,
+    state: tx.s,
+    code_challenge: await oidc.calculatePKCECodeChallenge(tx.v),
+    code_challenge_method: 'S256',
+  };
+  if (!PRESETS[p.kind].oauthOnly) params.nonce = tx.n;
+  if (PRESETS[p.kind].formPost) params.response_mode = 'form_post';
+  c.header('set-cookie', transactionCookie(flow, seal(JSON.stringify(tx), flow.key()), p, TRANSACTION_TTL_MS / 1000), { append: true });
+  return c.redirect(oidc.buildAuthorizationUrl(config, params).href, 302);
 }
 
 function callbackHandler(flow: Flow) {
@@ -140,6 +157,7 @@ function callbackHandler(flow: Flow) {
     }
     const identity = await identify(c, flow, p, tx, current, incoming);
     if (!identity) return fail(c, `We could not confirm your ${p.name} sign-in. Please start again.`);
+    if (tx.l) return linkToAccount(c, tx.l, identity);
     const user = await accountFor(c, identity);
     if (!('id' in user)) return fail(c, user.problem, user.status);
     const hasFactor = await flow.deps.mfa.hasFactor(user.id);

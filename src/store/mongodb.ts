@@ -145,7 +145,7 @@ type Ops<K extends keyof Store> = Pick<Store, K>;
 /** Gatehouse's own users are no one's account: never listed or counted (store/rules.ts). */
 const NOT_RESERVED = { _id: { $not: { $regex: `^${RESERVED_USER_PREFIX}` } } };
 
-function userOps({ users, identities, sessions, keys, tokens, passkeys, totp, recovery, oauthConsents, oauthTokens, devices }: Collections): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser' | 'linkIdentity' | 'findIdentity' | 'listIdentities'> {
+function userOps({ users, identities, sessions, keys, tokens, passkeys, totp, recovery, oauthConsents, oauthTokens, devices }: Collections): Ops<'createUser' | 'findUserById' | 'findUserByEmail' | 'updateUser' | 'deleteUser' | 'listUsers' | 'countUsers' | 'importUser' | 'linkIdentity' | 'findIdentity' | 'listIdentities' | 'unlinkIdentity'> {
   return {
     createUser: (input, now) =>
       wrap(async () => {
@@ -176,6 +176,7 @@ function userOps({ users, identities, sessions, keys, tokens, passkeys, totp, re
     findIdentity: (issuer, subject) => wrap(async () => ((d) => (d ? toIdentity(d) : null))(await identities.findOne({ issuer, subject }))),
     listIdentities: (userId) =>
       wrap(async () => (await identities.find({ userId }).sort({ createdAt: 1, issuer: 1, subject: 1 }).toArray()).map(toIdentity)),
+    unlinkIdentity: (userId, issuer, subject) => wrap(async () => (await identities.deleteOne({ userId, issuer, subject })).deletedCount === 1),
   };
 }
 

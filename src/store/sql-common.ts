@@ -141,6 +141,7 @@ export const toOAuthConsent = (r: Row): OAuthConsent => ({
 
 /** Columns a UserPatch may change, with their SQL names. */
 export const USER_PATCH_COLUMNS = {
+  email: 'email',
   name: 'name',
   role: 'role',
   passwordHash: 'password_hash',

@@ -97,7 +97,7 @@ function userOps({ prefix: p, driver: d, returning }: SqlBackend): Ops<'createUs
   };
 }
 
-function identityOps({ prefix: p, driver: d }: SqlBackend): Ops<'linkIdentity' | 'findIdentity' | 'listIdentities'> {
+function identityOps({ prefix: p, driver: d }: SqlBackend): Ops<'linkIdentity' | 'findIdentity' | 'listIdentities' | 'unlinkIdentity'> {
   return {
     async linkIdentity(i) {
       await d.affected(`INSERT INTO ${p}identities (issuer, subject, provider, user_id, email, created_at) VALUES (?, ?, ?, ?, ?, ?)`, [
@@ -108,6 +108,8 @@ function identityOps({ prefix: p, driver: d }: SqlBackend): Ops<'linkIdentity' |
       ((r) => (r ? toIdentity(r) : null))(await first(d.rows(`SELECT * FROM ${p}identities WHERE issuer = ? AND subject = ?`, [issuer, subject]))),
     listIdentities: async (userId) =>
       (await d.rows(`SELECT * FROM ${p}identities WHERE user_id = ? ORDER BY created_at, issuer, subject`, [userId])).map(toIdentity),
+    unlinkIdentity: async (userId, issuer, subject) =>
+      (await d.affected(`DELETE FROM ${p}identities WHERE user_id = ? AND issuer = ? AND subject = ?`, [userId, issuer, subject])) === 1,
   };
 }
 

@@ -31,7 +31,8 @@ export interface NewUser {
   groups?: string[];
 }
 
-export type UserPatch = Partial<Pick<User, 'name' | 'role' | 'passwordHash' | 'emailVerified' | 'disabled' | 'groups'>>;
+/** A changed `email` (already normalised) throws StoreError('DUPLICATE') when another user has it. */
+export type UserPatch = Partial<Pick<User, 'email' | 'name' | 'role' | 'passwordHash' | 'emailVerified' | 'disabled' | 'groups'>>;
 
 /** A social login: keyed on (issuer, subject), never on email. */
 export interface Identity {
@@ -61,8 +62,9 @@ export interface Session {
 }
 
 /** `passkey-register` / `passkey-sign-in`: a pending WebAuthn challenge (src/auth/passkeys.ts); `mfa`: a sign-in waiting for its
- *  second step (auth/second-step.ts); `pair`, `handoff`: pairing codes and browser handoff links (SPEC §12). */
-export type TokenKind = 'setup' | 'reset' | 'verify-email' | 'invite' | 'passkey-register' | 'passkey-sign-in' | 'mfa' | 'pair' | 'handoff';
+ *  second step (auth/second-step.ts); `pair`, `handoff`: pairing codes and browser handoff links (SPEC §12); `email-change`: a link
+ *  mailed to a user's NEW address (`email` is that address, `note` the old one; auth/account-email.ts). */
+export type TokenKind = 'setup' | 'reset' | 'verify-email' | 'invite' | 'passkey-register' | 'passkey-sign-in' | 'mfa' | 'pair' | 'handoff' | 'email-change';
 
 /** A user's authenticator app (architecture.md#mfa). `secret` is sealed (config/secrets.ts), never plain. */
 export interface TotpFactor {
@@ -214,6 +216,8 @@ export interface Store {
   linkIdentity(identity: Identity): Promise<void>;
   findIdentity(issuer: string, subject: string): Promise<Identity | null>;
   listIdentities(userId: string): Promise<Identity[]>; // oldest first
+  /** Removes one identity of this user (never another user's); true when it existed. */
+  unlinkIdentity(userId: string, issuer: string, subject: string): Promise<boolean>;
 
   // Sessions.
   createSession(session: Session): Promise<void>;

@@ -246,6 +246,23 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       await store.deleteTokens('invite');
     });
 
+    it('changes a user\'s email (DUPLICATE when taken) and unlinks only that user\'s identity', async () => {
+      const a = await store.createUser(user('move-a@example.com'), T0);
+      const b = await store.createUser(user('move-b@example.com'), T0);
+      assert.equal((await store.updateUser(a.id, { email: 'moved-a@example.com', emailVerified: true }, at(1)))!.email, 'moved-a@example.com');
+      assert.equal((await store.findUserByEmail('moved-a@example.com'))!.id, a.id);
+      assert.equal(await store.findUserByEmail('move-a@example.com'), null);
+      await assert.rejects(store.updateUser(b.id, { email: 'moved-a@example.com' }, at(2)), (e) => isStoreError(e, 'DUPLICATE'));
+      assert.equal((await store.findUserById(b.id))!.email, 'move-b@example.com', 'the refused change left the row as it was');
+      const id = { issuer: 'https://idp', subject: 'sub-a', provider: 'idp', userId: a.id, email: null, createdAt: at(1) };
+      await store.linkIdentity(id);
+      assert.equal(await store.unlinkIdentity(b.id, id.issuer, id.subject), false, 'another user cannot unlink it');
+      assert.ok(await store.findIdentity(id.issuer, id.subject));
+      assert.equal(await store.unlinkIdentity(a.id, id.issuer, id.subject), true);
+      assert.equal(await store.findIdentity(id.issuer, id.subject), null);
+      assert.equal(await store.unlinkIdentity(a.id, id.issuer, id.subject), false);
+    });
+
     it('creates, touches, lists and ends sessions', async () => {
       const u = await store.createUser(user('sess@example.com'), T0);
       const mk = (id: string, created: number, expires = 1_000_000) => ({

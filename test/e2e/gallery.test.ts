@@ -50,6 +50,21 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
       { id: 's2', current: false, createdAt: now, lastSeenAt: now, ip: '2001:db8::1', userAgent: 'Safari on iOS', pairedFrom: 'Firefox on macOS' },
     ],
     errors: { current_password: 'That is not your current password.' }, notice: 'Session signed out.', isAdmin: true,
+    // SPEC §12: every section populated — long addresses and names that must wrap at 320px.
+    emailVerified: true, emailChange: { blocked: null, newEmail: 'ada@lovelace.example' }, hasPassword: true, resetAvailable: true,
+    security: { totp: true, recoveryLeft: 8, passkeys: 2, tokens: 1 },
+    connected: [{ clientId: 'c1', clientName: 'Claude Desktop (MCP) on the finance team’s laptop', resource: 'https://analytics.acme.example/mcp', scopes: ['reports:read', 'reports:write'], lastUsedAt: now }],
+    identities: [{ provider: 'Google', email: 'ada.lovelace.personal.account@gmail.example.com', since: now, issuer: 'https://accounts.google.com', subject: '1098', canUnlink: true }],
+    linkable: [{ name: 'github', label: 'GitHub', action: '/auth/account/identities/link' }],
+  }],
+  'account-social-only': ['account', {
+    title: 'Account', user: { email: 'grace@navy.example.com', name: 'Grace Hopper', role: 'member', provider: 'google', groups: ['finance'] },
+    sessions: [{ id: 's1', current: true, createdAt: now, lastSeenAt: now, ip: '198.51.100.4', userAgent: 'Chrome on Android' }],
+    errors: { identities: 'This is the only way you can sign in, so it stays: set a password (Forgot password on the sign-in page) or add a passkey first.' }, notice: null, isAdmin: false,
+    emailVerified: true, emailChange: { blocked: 'Changing your email address needs mail (a link is sent to the new address to prove it is yours), and this server sends none. Ask an administrator to change it.', newEmail: '' },
+    hasPassword: false, resetAvailable: false, security: { totp: false, recoveryLeft: 0, passkeys: 0, tokens: 0 },
+    identities: [{ provider: 'Google', email: 'grace@navy.example.com', since: now, issuer: 'https://accounts.google.com', subject: '7', canUnlink: false }],
+    linkable: [],
   }],
   'sign-in-passphrase': ['sign-in-passphrase', { title: 'Enter the passphrase', error: 'That is not the passphrase.', notice: null, returnTo: '/reports' }],
   'admin-groups': ['admin-groups', {
