@@ -13,6 +13,7 @@ import { passkeys } from './v0003.js';
 import { mfa } from './v0004.js';
 import { devices } from './v0005.js';
 import { oauth } from './v0006.js';
+import { events } from './v0008.js';
 
 export type SqlDialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -32,10 +33,10 @@ export interface Migration {
   mongodb: MongoIndexStep[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [v0001, v0002, passkeys, mfa, devices, oauth];
+export const MIGRATIONS: readonly Migration[] = [v0001, v0002, passkeys, mfa, devices, oauth, events];
 
 /** The schema version this Gatehouse writes. */
-export const LATEST_VERSION = MIGRATIONS.length;
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 /**
  * The migrations to apply on top of schema version `current`, oldest first (none when up to date).
@@ -45,5 +46,5 @@ export function pendingMigrations(current: number): readonly Migration[] {
   if (current > LATEST_VERSION) {
     throw new StoreError('MIGRATION', `schema version ${current} is newer than this Gatehouse (${LATEST_VERSION})`);
   }
-  return MIGRATIONS.slice(current);
+  return MIGRATIONS.filter((m) => m.version > current);
 }
