@@ -89,7 +89,7 @@ export async function usersCommand(args: string[], io: Io): Promise<number> {
         try {
           made = await createInvite(store, { email: positionals[0], role: values.role, ttlMs: ttl }, now);
         } catch (err) {
-          if (err instanceof InviteError) throw new CommandError(`users invite: ${err.message}`);
+          if (err instanceof InviteError) throw err.badInput ? new UsageError(`users invite: ${err.message}`) : new CommandError(`users invite: ${err.message}`);
           throw err;
         }
         const origin = io.env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? `http://127.0.0.1:${io.env.GATEHOUSE_PORT ?? 4180}`;

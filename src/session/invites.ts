@@ -8,7 +8,12 @@ import { ROLE_NAME, type OneTimeToken, type Store } from '../store/types.js';
 
 export const DEFAULT_INVITE_TTL_MS = 7 * 24 * 3600_000;
 
-export class InviteError extends Error {}
+/** A refused invitation: `badInput` when the request itself is wrong (an address, a role, a duration). */
+export class InviteError extends Error {
+  constructor(message: string, readonly badInput = true) {
+    super(message);
+  }
+}
 
 export interface Invite {
   /** The stored hash: names the invitation in listings and revocations, and opens nothing. */
@@ -32,7 +37,7 @@ export async function createInvite(store: Store, input: { email: string; role?: 
   if (!ROLE_NAME.test(role)) throw new InviteError('A role is admin, member, or a name of a-z, 0-9 and "-" (up to 32, starting with a letter).');
   const ttlMs = input.ttlMs ?? DEFAULT_INVITE_TTL_MS;
   if (!(ttlMs > 0) || ttlMs > 366 * 24 * 3600_000) throw new InviteError('An invitation lasts between a minute and a year.');
-  if (await store.findUserByEmail(parsed.email)) throw new InviteError(`${parsed.email} already has an account.`);
+  if (await store.findUserByEmail(parsed.email)) throw new InviteError(`${parsed.email} already has an account.`, false);
   const secret = randomToken(32);
   const token: OneTimeToken = { hash: sha256Hex(secret), kind: 'invite', userId: null, email: parsed.email, createdAt: now, expiresAt: new Date(now.getTime() + ttlMs), note: role };
   await store.createToken(token);

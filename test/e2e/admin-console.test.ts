@@ -11,8 +11,7 @@ let member: TestClient;
 let memberId: string;
 
 const unescape = (s: string) => s.replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"');
-const locationOf = (r: { headers: Record<string, unknown> | Headers }) =>
-  r.headers instanceof Headers ? r.headers.get('location') : (r.headers as Record<string, string>).location;
+const locationOf = (r: { headers: Record<string, string | string[] | undefined> }) => String(r.headers.location);
 
 async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string): Promise<T> {
   for (let i = 0; i < 100; i++) {
