@@ -2,7 +2,7 @@
 // target, signed result notices, and the security events from the store — over real HTTP.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { withGatehouse } from '../support/gatehouse.js';
+import { startTestGatehouse, withGatehouse } from '../support/gatehouse.js';
 import { csrfFrom, TestClient } from '../support/client.js';
 
 const { gh } = withGatehouse({ upstream: true });
@@ -151,5 +151,17 @@ describe('admin console, complete', () => {
     // The events page is admin actions' record too: the invitation created and revoked above.
     const invites = await admin.get('/auth/admin/events?event=invite.revoked');
     assert.match(invites.text, /revoked@example\.com/);
+  });
+
+  it('shares the events across replicas: a failure on one shows on the other\'s console', async () => {
+    const other = await startTestGatehouse({ home: gh.home }); // same home, same SQLite store
+    try {
+      assert.equal((await new TestClient(other.url).signIn('alice.search@example.com', 'wrong on the other replica')).status, 401);
+      await until(async () => (await gh.store.listEvents({ limit: 5, offset: 0, user: { id: null, email: 'alice.search@example.com' } })).length > 0, 'the event');
+      const page = await admin.get('/auth/admin/events?user=alice.search%40example.com&event=sign-in.failure');
+      assert.match(page.text, /sign-in\.failure<\/code> · alice\.search@example\.com/);
+    } finally {
+      await other.stop();
+    }
   });
 });
