@@ -168,7 +168,7 @@ async function createAccount(c: AuthContext, input: SignUpForm, grant: { role: U
   }
   // Setup is over: every setup link still stored (older prints, other copies) dies with this one.
   if (grant.role === 'admin') await burnSetupLinks(deps.store);
-  audit(c, setup ? 'setup.admin-created' : 'sign-up', { userId: user.id, email });
+  audit(c, grant.role === 'admin' && !invite ? 'setup.admin-created' : 'sign-up', { userId: user.id, email }); // an invited admin is a sign-up
   if (viaMail) {
     await sendVerificationEmail(deps, user);
     return checkEmailPage(c, email);
