@@ -1,8 +1,12 @@
 // The admin console, complete (issue 14 item 8): search, invitations, confirm pages that name their
 // target, signed result notices, and the security events from the store — over real HTTP.
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestGatehouse, withGatehouse } from '../support/gatehouse.js';
+import { startTestGatehouse, tempHome, withGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
+import { emptyState, writeState } from '../../src/config/state.js';
+import { enableAuth } from '../../src/config/auth-state.js';
+import { loadMasterKey } from '../../src/config/secrets.js';
 import { csrfFrom, TestClient } from '../support/client.js';
 
 const { gh } = withGatehouse({ upstream: true });
@@ -163,5 +167,35 @@ describe('admin console, complete', () => {
     } finally {
       await other.stop();
     }
+  });
+});
+
+describe('admin console invitations with SMTP bound', () => {
+  let smtp: SmtpSink;
+  let mailed: TestGatehouse;
+  let home: ReturnType<typeof tempHome>;
+  before(async () => {
+    smtp = await startSmtpSink();
+    home = tempHome();
+    const state = enableAuth(emptyState(), loadMasterKey(home.home, {}), null);
+    state.bindings.smtp = { kind: 'smtp', url: smtp.url, from: 'Gatehouse <no-reply@test.example>' };
+    writeState({ home: home.home, server: 'local', profile: 'main' }, state);
+    mailed = await startTestGatehouse({ home: home.home });
+  });
+  after(async () => {
+    await mailed.stop();
+    home.cleanup();
+    await smtp.close();
+  });
+
+  it('emails the link it shows once, and the mail holds the same link', async () => {
+    const root = new TestClient(mailed.url);
+    assert.equal((await root.signUp('root@example.com', 'the admin password', 'Root', { setup: mailed.setupToken! })).status, 303);
+    const made = await root.post('/auth/admin/invites', { csrf: await root.csrf('/auth/admin/invites'), email: 'mailed@example.com', role: 'member', expires: '7d' });
+    assert.equal(made.status, 201);
+    assert.match(made.text, /was emailed to them/);
+    const link = unescape(/<code id="invite-link"[^>]*>([^<]+)<\/code>/.exec(made.text)![1]!);
+    const mail = await smtp.waitFor('mailed@example.com');
+    assert.ok(mail.text.includes(link), mail.text);
   });
 });
