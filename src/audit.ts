@@ -1,5 +1,8 @@
 // Security events as one JSON line each (never a password, token or cookie), plus counters for
 // /auth/metrics.
+import { randomUUID } from 'node:crypto';
+import type { Store } from './store/types.js';
+
 export type AuditEvent =
   | 'sign-in.success'
   | 'sign-in.failure'
@@ -61,29 +64,48 @@ export type AuditEvent =
   | 'email.changed'
   | 'identity.linked'
   | 'identity.unlinked'
-  | 'session.revoked-others';
+  | 'session.revoked-others'
+  | 'invite.created'
+  | 'invite.revoked';
 
 export interface AuditLog {
   record(event: AuditEvent, fields: { userId?: string | null; email?: string | null; ip?: string | null; userAgent?: string | null; detail?: string }): void;
   counts(): ReadonlyMap<string, number>;
 }
 
-export function createAuditLog(write: (line: string) => void, now: () => number = Date.now): AuditLog {
+/** How long the store keeps security events, and at most how many (pruned by the session sweep). */
+export const EVENTS_KEPT = { maxAgeMs: 30 * 24 * 60 * 60_000, max: 10_000 };
+
+/**
+ * Every audit line goes to `write`; with a `store`, the same fields (no user agent) also go to the
+ * store's recent events, which every replica's console reads. A store write is not awaited: a slow or
+ * failing store never holds up the request, and its failure is logged at most once a minute.
+ */
+export function createAuditLog(write: (line: string) => void, now: () => number = Date.now, store?: Pick<Store, 'recordEvent'>): AuditLog {
   const counts = new Map<string, number>();
+  let lastFailure = -Infinity;
+  const keep = (line: { time: string; event: string; userId: string | null; email: string | null; ip: string | null; detail?: string }) =>
+    store
+      ?.recordEvent({ id: randomUUID(), at: new Date(line.time), event: line.event, userId: line.userId, email: line.email, ip: line.ip, detail: line.detail ?? null })
+      .catch((err: Error) => {
+        if (now() - lastFailure < 60_000) return;
+        lastFailure = now();
+        write(JSON.stringify({ time: new Date(now()).toISOString(), event: 'audit.store-failed', detail: err.message }));
+      });
   return {
     record(event, fields) {
       counts.set(event, (counts.get(event) ?? 0) + 1);
-      write(
-        JSON.stringify({
-          time: new Date(now()).toISOString(),
-          event,
-          userId: fields.userId ?? null,
-          email: fields.email ?? null,
-          ip: fields.ip ?? null,
-          userAgent: fields.userAgent ? fields.userAgent.slice(0, 256) : null,
-          ...(fields.detail ? { detail: fields.detail } : {}),
-        }),
-      );
+      const line = {
+        time: new Date(now()).toISOString(),
+        event,
+        userId: fields.userId ?? null,
+        email: fields.email ?? null,
+        ip: fields.ip ?? null,
+        userAgent: fields.userAgent ? fields.userAgent.slice(0, 256) : null,
+        ...(fields.detail ? { detail: fields.detail } : {}),
+      };
+      write(JSON.stringify(line));
+      void keep(line);
     },
     counts: () => counts,
   };

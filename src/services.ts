@@ -1,6 +1,6 @@
 // The request-independent services every route and the gate share, built over one store. Which
 // services exist and how they are configured is decided here; main.ts only wires them to the server.
-import { createAuditLog, type AuditLog } from './audit.js';
+import { createAuditLog, EVENTS_KEPT, type AuditLog } from './audit.js';
 import type { SettingsSource } from './config/settings.js';
 import { createRenderer } from './render.js';
 import type { ServeOptions } from './serve-options.js';
@@ -36,7 +36,7 @@ export interface Services {
 }
 
 export function buildServices(opts: ServeOptions, store: Store, settings: SettingsSource, now: () => number, masterKey: Buffer): Services {
-  const audit = createAuditLog(opts.auditLine ?? opts.log, now);
+  const audit = createAuditLog(opts.auditLine ?? opts.log, now, store);
   const hashRate = opts.env.GATEHOUSE_HASH_RATE;
   return {
     store,
@@ -79,6 +79,8 @@ export function startSessionSweep(store: Store, idleMs: number, now: () => numbe
       .then(() => store.deleteUnusedOAuthClients(new Date(now() - UNUSED_CLIENT_MS)))
       // Device grant (SPEC §12): codes nobody approved (or exchanged) within their 10 minutes.
       .then(() => store.deleteExpiredDeviceAuthorizations(new Date(now())))
+      // Recent security events stay bounded (audit.ts).
+      .then(() => store.pruneEvents(new Date(now() - EVENTS_KEPT.maxAgeMs), EVENTS_KEPT.max))
       .catch((err: Error) => {
         if (now() - lastLogged < 60 * 60_000) return;
         lastLogged = now();

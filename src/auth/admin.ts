@@ -8,7 +8,9 @@ import { audit } from './audit.js';
 import { csrf, csrfToken } from './middleware/csrf.js';
 import { requireAdmin, signedIn } from './middleware/session.js';
 import { errorPage, formExpiredPage, page } from './pages.js';
-import { hmac, safeEqual } from '../security/tokens.js';
+import { doneNotice, doneRedirect } from './admin-done.js';
+import { mountAdminInvites } from './admin-invites.js';
+import { mountAdminEvents } from './admin-events.js';
 import type { ResolvedSession } from '../session/sessions.js';
 import type { User } from '../store/types.js';
 import { stamp, type AdminAction } from './views.js';
@@ -18,7 +20,7 @@ import { mountAdminAccess } from './admin-access.js';
 const PAGE_SIZE = 50;
 
 type UserAction = 'disable' | 'enable' | 'make-admin' | 'make-member' | 'end-sessions' | 'reset-mfa' | 'delete';
-type DoneAction = UserAction | 'revoke-key';
+type DoneAction = UserAction | 'revoke-key' | 'revoke-oauth';
 
 /** What the console says after an action; `who` is an email address, or a key's name. */
 const DONE: Record<DoneAction, (who: string) => string> = {
@@ -30,16 +32,19 @@ const DONE: Record<DoneAction, (who: string) => string> = {
   'reset-mfa': (who) => `Removed the second factor of ${who} and signed them out everywhere.`,
   delete: (who) => `Deleted ${who}.`,
   'revoke-key': (who) => `Revoked the API key “${who}”.`,
+  'revoke-oauth': (who) => `Revoked the OAuth client “${who}” for everyone.`,
 };
 
 /** The confirm page's words for each action that asks first. */
-const CONFIRM: Record<Exclude<DoneAction, 'enable' | 'end-sessions'>, { heading: string; button: string; danger: boolean; effect: string }> = {
+const CONFIRM: Record<Exclude<DoneAction, 'enable'>, { heading: string; button: string; danger: boolean; effect: string }> = {
   delete: { heading: 'Delete this account?', button: 'Delete account', danger: true, effect: 'The account is deleted with its sessions, API keys and linked logins. This cannot be undone.' },
   disable: { heading: 'Disable this account?', button: 'Disable account', danger: true, effect: 'They are signed out everywhere and cannot sign in until an administrator enables the account again.' },
   'make-admin': { heading: 'Make this account an admin?', button: 'Make admin', danger: false, effect: 'They can open this console and change every account. They sign in again to get the new role.' },
   'make-member': { heading: 'Make this account a member?', button: 'Make member', danger: false, effect: 'They can no longer open this console. They sign in again to get the new role.' },
   'reset-mfa': { heading: 'Reset two-step sign-in?', button: 'Reset two-step sign-in', danger: true, effect: 'Their authenticator app and recovery codes are removed and they are signed out everywhere. They sign in with their password alone and can set up a new app. They get an email about it.' },
+  'end-sessions': { heading: 'Sign this account out everywhere?', button: 'Sign out everywhere', danger: true, effect: 'Every session of theirs ends at once, on every device. They can sign in again.' },
   'revoke-key': { heading: 'Revoke this API key?', button: 'Revoke key', danger: true, effect: 'Scripts using this key are refused from now on. This cannot be undone.' },
+  'revoke-oauth': { heading: 'Revoke this OAuth client for everyone?', button: 'Revoke client', danger: true, effect: 'The client is removed with every consent and token of every user: each app using it must be connected again.' },
 };
 const isConfirmable = (a: string): a is keyof typeof CONFIRM => Object.hasOwn(CONFIRM, a);
 
@@ -51,6 +56,8 @@ export function mountAdmin(app: Hono<AuthEnv>, deps: AuthServices): void {
   app.get(`${P}/admin`, adminOnly, consolePage);
   app.get(`${P}/admin/confirm`, adminOnly, confirmPage);
   mountAdminAccess(app, deps); // groups and the access rules in force
+  mountAdminInvites(app, deps);
+  mountAdminEvents(app, deps);
 
   app.post(`${P}/admin/users/:id/:action{disable|enable|make-admin|make-member|end-sessions|reset-mfa|delete}`, ...adminPost, async (c) => {
     const admin = signedIn(c);
@@ -62,7 +69,7 @@ export function mountAdmin(app: Hono<AuthEnv>, deps: AuthServices): void {
     await applyUserAction(deps, admin, user, action);
     if (action === 'reset-mfa') factorChanged(c, user, 'reset', admin.principal.email);
     audit(c, 'admin.action', { userId: admin.principal.userId, detail: `${action} ${user.id}` });
-    return doneRedirect(c, admin.sessionId, action, user.email);
+    return doneRedirect(c, admin.sessionId, `${P}/admin`, action, user.email);
   });
 
   app.post(`${P}/admin/keys/:id/revoke`, ...adminPost, async (c) => {
@@ -71,7 +78,7 @@ export function mountAdmin(app: Hono<AuthEnv>, deps: AuthServices): void {
     const key = (await deps.store.listApiKeys()).find((k) => k.id === id);
     await deps.apiKeys.revoke(id);
     audit(c, 'admin.action', { userId: admin.principal.userId, detail: `revoke-key ${id}` });
-    return doneRedirect(c, admin.sessionId, 'revoke-key', key?.name ?? id);
+    return doneRedirect(c, admin.sessionId, `${P}/admin`, 'revoke-key', key?.name ?? id);
   });
 }
 
@@ -81,11 +88,14 @@ async function consolePage(c: AuthContext): Promise<Response> {
   const deps = c.var.deps;
   const admin = signedIn(c);
   const pageNo = Math.max(0, Math.min(10_000, Number(c.req.query('page') ?? 0) | 0));
-  const [users, total, keys] = await Promise.all([
-    deps.store.listUsers({ limit: PAGE_SIZE, offset: pageNo * PAGE_SIZE }),
-    deps.store.countUsers(),
+  const query = (c.req.query('q') ?? '').trim().slice(0, 200); // searched on the server, kept in the URL
+  const [users, total, everyone, keys] = await Promise.all([
+    deps.store.listUsers({ limit: PAGE_SIZE, offset: pageNo * PAGE_SIZE, query }),
+    deps.store.countUsers(query),
+    query ? deps.store.countUsers() : null,
     deps.store.listApiKeys(),
   ]);
+  const pageHref = (n: number) => `${deps.prefix}/admin?${new URLSearchParams(query ? { q: query, page: String(n) } : { page: String(n) })}`;
   const emailOf = new Map(users.map((u) => [u.id, u.email]));
   return page(c, 'admin', 'Admin', {
     csrf: csrfToken(c),
@@ -102,9 +112,13 @@ async function consolePage(c: AuthContext): Promise<Response> {
       self: u.id === admin.principal.userId,
       actions: u.id === admin.principal.userId ? [] : userActions(deps.prefix, u),
     })),
-    total,
+    total: everyone ?? total,
+    query,
+    matches: total,
     page: pageNo,
     pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
+    prevHref: pageNo > 0 ? pageHref(pageNo - 1) : null,
+    nextHref: (pageNo + 1) * PAGE_SIZE < total ? pageHref(pageNo + 1) : null,
     keys: keys.map((k) => ({
       id: k.id,
       name: k.name,
@@ -116,7 +130,7 @@ async function consolePage(c: AuthContext): Promise<Response> {
       revokeHref: k.revoked ? null : `${deps.prefix}/admin/confirm?action=revoke-key&key=${encodeURIComponent(k.id)}`,
     })),
     settings: { signUp: deps.settings.current().signUp, mode: deps.settings.current().mode },
-    notice: doneNotice(c, admin.sessionId),
+    notice: doneNotice(c, admin.sessionId, DONE),
   });
 }
 
@@ -128,6 +142,18 @@ async function confirmPage(c: AuthContext): Promise<Response> {
   if (!isConfirmable(action)) return errorPage(c, 404, 'No such action', 'The admin console has no such action.');
   const words = CONFIRM[action];
   const base = { csrf: csrfToken(c), ...words, cancel: `${P}/admin` };
+  if (action === 'revoke-oauth') {
+    const client = await store.findOAuthClient(c.req.query('client') ?? '');
+    if (!client) return errorPage(c, 404, 'No such client', 'That OAuth client does not exist or is already revoked.');
+    const grants = (await store.listOAuthConsents()).filter((g) => g.clientId === client.id).length;
+    return page(c, 'admin-confirm', words.heading, {
+      ...base,
+      cancel: `${P}/admin/oauth`,
+      action: `${P}/admin/oauth/revoke`,
+      hidden: [{ name: 'client_id', value: client.id }],
+      subject: { title: client.name, badge: client.kind, detail: `${client.id} · ${grants} consent${grants === 1 ? '' : 's'}` },
+    });
+  }
   if (action === 'revoke-key') {
     const id = c.req.query('key') ?? '';
     const key = (await store.listApiKeys()).find((k) => k.id === id);
@@ -201,21 +227,4 @@ async function applyUserAction(deps: AuthServices, admin: ResolvedSession, user:
       await deps.store.deleteUser(id);
       break;
   }
-}
-
-// The "what was done" notice rides on the redirect, signed with the admin's session: a link someone
-// else made cannot put words ("Deleted …") into the console.
-const doneSig = (c: AuthContext, sessionId: string, action: string, who: string) =>
-  hmac(c.var.deps.settings.current().secret, `admin-done:${sessionId}:${action}:${who}`);
-
-function doneRedirect(c: AuthContext, sessionId: string, action: DoneAction, who: string): Response {
-  return c.redirect(`${c.var.deps.prefix}/admin?${new URLSearchParams({ done: action, who, sig: doneSig(c, sessionId, action, who) })}`, 303);
-}
-
-function doneNotice(c: AuthContext, sessionId: string): string | null {
-  const action = c.req.query('done') ?? '';
-  const who = c.req.query('who') ?? '';
-  const sig = c.req.query('sig') ?? '';
-  if (!Object.hasOwn(DONE, action) || !who || who.length > 320) return null;
-  return safeEqual(sig, doneSig(c, sessionId, action, who)) ? DONE[action as DoneAction](who) : null;
 }

@@ -1,5 +1,6 @@
 // Sign-up: open, by email domain, or by invitation; and the one-time setup link that makes the first
 // admin. With mail, a new account confirms its address before it signs in.
+import { inviteRole } from '../session/invites.js';
 import type { Hono } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
 import { EMAIL_MESSAGES, isDomainAllowed, normalizeEmail, parseEmail, type EmailProblem } from './email.js';
@@ -142,7 +143,7 @@ async function roleFor(c: AuthContext, input: SignUpForm): Promise<Grant> {
       return { refused: signUpPage(c, input, { email: 'This invitation is for another email address.' }, 400) };
     }
     // An invitation bound to this very address counts as a confirmed address.
-    return { role: 'member', vouched: token.email !== null };
+    return { role: inviteRole(token), vouched: token.email !== null };
   }
   // The demo on your own machine: the first local account administers it.
   if (demo && c.get('loopbackPeer') && (await store.countUsers()) === 0) return { role: 'admin', vouched: false };
@@ -167,7 +168,7 @@ async function createAccount(c: AuthContext, input: SignUpForm, grant: { role: U
   }
   // Setup is over: every setup link still stored (older prints, other copies) dies with this one.
   if (grant.role === 'admin') await burnSetupLinks(deps.store);
-  audit(c, grant.role === 'admin' ? 'setup.admin-created' : 'sign-up', { userId: user.id, email });
+  audit(c, grant.role === 'admin' && !invite ? 'setup.admin-created' : 'sign-up', { userId: user.id, email }); // an invited admin is a sign-up
   if (viaMail) {
     await sendVerificationEmail(deps, user);
     return checkEmailPage(c, email);

@@ -196,6 +196,8 @@ export interface AdminConfirmView {
   effect: string;
   cancel: string;
   action: string;
+  /** Fields the confirmed POST carries besides the CSRF token (the OAuth client to revoke). */
+  hidden?: Array<{ name: string; value: string }>;
   subject: { title: string; badge: string; detail: string };
 }
 
@@ -240,8 +242,13 @@ export interface AdminView {
   me: Principal;
   users: AdminUserRow[];
   total: number;
+  /** The search (email or name contains it; '' for none) and how many accounts match it. */
+  query: string;
+  matches: number;
   page: number;
   pages: number;
+  prevHref: string | null;
+  nextHref: string | null;
   keys: AdminKeyRow[];
   settings: { signUp: string; mode: string };
   notice: string | null;
@@ -450,4 +457,27 @@ export interface Views {
   device: DeviceView;
   'device-confirm': DeviceConfirmView;
   'admin-oauth': AdminOAuthView;
+  'admin-invites': AdminInvitesView;
+  'admin-events': AdminEventsView;
+}
+
+/** Console › Invitations: pending ones, the form, and a new link shown once. */
+export interface AdminInvitesView {
+  csrf: string;
+  invites: Array<{ id: string; email: string; role: string; expires: Stamp; revokeHref: string }>;
+  created: { email: string; role: string; link: string; expires: Stamp; mailed: boolean } | null;
+  form: { email: string; role: string; expires: string };
+  error: string | null;
+  notice: string | null;
+  signUp: string;
+}
+
+/** Console › Security events: newest first, filtered by user and event. */
+export interface AdminEventsView {
+  filter: { user: string; event: string };
+  known: string[];
+  events: Array<{ at: Stamp; event: string; user: string; ip: string; detail: string }>;
+  prevHref: string | null;
+  nextHref: string | null;
+  empty: string | null;
 }

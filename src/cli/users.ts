@@ -1,9 +1,9 @@
 import { resetFactors } from '../mfa/factors.js';
 import { parseArgs } from 'node:util';
-import { EMAIL_MESSAGES, normalizeEmail, parseEmail } from '../auth/email.js';
+import { normalizeEmail } from '../auth/email.js';
 import { createLockout } from '../security/lockout.js';
 import { GROUP_NAME, ROLE_NAME, type Store, type User } from '../store/types.js';
-import { randomToken, sha256Hex } from '../security/tokens.js';
+import { createInvite, inviteLink, InviteError } from '../session/invites.js';
 import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
 import { createAuditLog } from '../audit.js';
 import { smtpBindingOf } from '../config/auth-state.js';
@@ -17,7 +17,7 @@ gatehouse users show EMAIL
 gatehouse users disable EMAIL · users enable EMAIL · users delete EMAIL
 gatehouse users set-role EMAIL ROLE               admin, member, or any name such as operator (a-z, 0-9, -)
 gatehouse users groups EMAIL [--add G]… [--remove G]…   groups for access rules, sent as X-Forwarded-Groups
-gatehouse users invite EMAIL [--expires 7d]      a single-use sign-up link (works with sign-up "invite")
+gatehouse users invite EMAIL [--role R] [--expires 7d]   a single-use sign-up link (works with sign-up "invite")
 gatehouse users reset-mfa EMAIL                  remove their authenticator app, recovery codes and passkeys; end their sessions`;
 
 /** One user in `users list`, locally and with --remote alike. */
@@ -27,7 +27,7 @@ const row = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role
 
 export async function usersCommand(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { ...SCOPE_OPTIONS, json: { type: 'boolean' }, expires: { type: 'string' }, add: { type: 'string', multiple: true }, remove: { type: 'string', multiple: true } } });
+  const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { ...SCOPE_OPTIONS, json: { type: 'boolean' }, expires: { type: 'string' }, role: { type: 'string' }, add: { type: 'string', multiple: true }, remove: { type: 'string', multiple: true } } });
   if (values.help || !sub) {
     io.out(USERS_HELP);
     return sub ? 0 : 2;
@@ -83,17 +83,18 @@ export async function usersCommand(args: string[], io: Io): Promise<number> {
       }
       case 'invite': {
         if (!positionals[0]) throw new UsageError('users invite needs an EMAIL');
-        const parsed = parseEmail(positionals[0]);
-        if (!parsed.ok) throw new UsageError(`users invite: ${EMAIL_MESSAGES[parsed.reason]}`);
-        const email = parsed.email;
         const ttl = parseDuration(values.expires ?? '7d');
         if (ttl === null) throw new UsageError('--expires must be a duration such as 7d or 12h');
-        if (await store.findUserByEmail(email)) throw new CommandError(`${email} already has an account`);
-        const token = randomToken(32);
-        await store.createToken({ hash: sha256Hex(token), kind: 'invite', userId: null, email, createdAt: now, expiresAt: new Date(now.getTime() + ttl) });
+        let made;
+        try {
+          made = await createInvite(store, { email: positionals[0], role: values.role, ttlMs: ttl }, now);
+        } catch (err) {
+          if (err instanceof InviteError) throw err.badInput ? new UsageError(`users invite: ${err.message}`) : new CommandError(`users invite: ${err.message}`);
+          throw err;
+        }
         const origin = io.env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? `http://127.0.0.1:${io.env.GATEHOUSE_PORT ?? 4180}`;
-        io.out(`✓ invitation for ${email}, valid until ${new Date(now.getTime() + ttl).toISOString()}, single use:`);
-        io.out(`${origin}/auth/sign-up?invite=${token}&email=${encodeURIComponent(email)}`);
+        io.out(`✓ invitation for ${made.invite.email} (${made.invite.role}), valid until ${made.invite.expiresAt.toISOString()}, single use:`);
+        io.out(inviteLink(origin, '/auth', made.secret, made.invite.email));
         return 0;
       }
       case 'set-role': {
@@ -122,7 +123,7 @@ export async function usersCommand(args: string[], io: Io): Promise<number> {
         const ended = await store.deleteUserSessions(u.id);
         await store.deleteTokens('mfa', u.id); // sign-ins waiting for their second step
         // The same audit line and email as the admin console's reset (auth/admin.ts).
-        createAuditLog(io.err).record('mfa.reset', { userId: u.id, email: u.email, detail: 'by gatehouse users reset-mfa' });
+        createAuditLog(io.err, Date.now, store).record('mfa.reset', { userId: u.id, email: u.email, detail: 'by gatehouse users reset-mfa' });
         await mailFactorReset(scope, io, u);
         io.out(`✓ ${u.email}: ${had ? 'second factor removed' : 'had no second factor'}; ${ended} session(s) ended (running servers notice within 2 s)`);
         return 0;

@@ -3,6 +3,7 @@
 // Each protocol rule lives in its own module (authorize.ts, token.ts, clients.ts, metadata.ts, pkce.ts);
 // this file only turns HTTP into calls to them. Nothing here answers while no MCP resource is set,
 // except the device grant (device-routes.ts) and the token and revocation endpoints it needs.
+import { doneNotice, doneRedirect } from '../auth/admin-done.js';
 import type { Hono, MiddlewareHandler } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from '../auth/context.js';
 import { audit, limited } from '../auth/audit.js';
@@ -56,6 +57,8 @@ function openCors(): MiddlewareHandler<AuthEnv> {
     return undefined;
   };
 }
+
+const OAUTH_DONE = { 'revoke-oauth': (who: string) => `Revoked the OAuth client “${who}” for everyone.` };
 
 export function mountOAuth(app: Hono<AuthEnv>, deps: AuthServices): void {
   const tokens = deps.oauthTokens;
@@ -148,11 +151,14 @@ export function mountOAuth(app: Hono<AuthEnv>, deps: AuthServices): void {
 
   // The admin's view: every client and whom it acts for; Revoke removes a client for everyone.
   const adminOnly = requireAdmin({ prefix: P });
-  app.get(`${P}/admin/oauth`, adminOnly, (c) => adminPage(c, c.req.query('revoked') ? 'Revoked.' : null));
+  // Revoke is asked first on the console's confirm page (auth/admin.ts, action revoke-oauth), which posts here.
+  app.get(`${P}/admin/oauth`, adminOnly, (c) => adminPage(c, doneNotice(c, signedIn(c).sessionId, OAUTH_DONE)));
   app.post(`${P}/admin/oauth/revoke`, adminOnly, csrf({ refuse: formExpiredPage }), async (c) => {
     const clientId = field((await formOf(c)).client_id);
-    if (clientId && (await tokens.revokeClient(clientId))) audit(c, 'oauth.revoked', { userId: signedIn(c).principal.userId, detail: `${clientId.slice(0, 300)} for everyone, by an admin` });
-    return c.redirect(`${P}/admin/oauth?revoked=1`, 303);
+    const client = clientId ? await deps.store.findOAuthClient(clientId) : null;
+    if (!client || !(await tokens.revokeClient(client.id))) return errorPage(c, 404, 'No such client', 'That OAuth client does not exist or is already revoked.');
+    audit(c, 'oauth.revoked', { userId: signedIn(c).principal.userId, detail: `${client.id.slice(0, 300)} for everyone, by an admin` });
+    return doneRedirect(c, signedIn(c).sessionId, `${P}/admin/oauth`, 'revoke-oauth', client.name);
   });
 
   app.on(['POST', 'OPTIONS'], `${P}/oauth/register`, ...guard, async (c) => {

@@ -6,7 +6,7 @@ import { MongoClient, type Collection, type Db, type Document, type MongoClientO
 import { randomUUID } from 'node:crypto';
 import { pendingMigrations } from './migrations/index.js';
 import { checkPrefix, counterKey, normalGroups, normalScopes, optional, RESERVED_USER_PREFIX, takePoolSizeFromString } from './rules.js';
-import { StoreError, type ApiKey, type DeviceAuthorization, type Identity, type OAuthClient, type OAuthConsent, type OAuthToken, type OneTimeToken, type Passkey, type Session, type Store, type StoreOptions, type TokenKind, type TotpFactor, type User } from './types.js';
+import { StoreError, type ApiKey, type DeviceAuthorization, type Identity, type OAuthClient, type OAuthConsent, type OAuthToken, type OneTimeToken, type Passkey, type SecurityEvent, type Session, type Store, type StoreOptions, type TokenKind, type TotpFactor, type User } from './types.js';
 
 const UNAVAILABLE = new Set([
   'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoTopologyClosedError',
@@ -43,6 +43,7 @@ type OAuthClientDoc = Omit<OAuthClient, 'id'> & { _id: string };
 type OAuthTokenDoc = Omit<OAuthToken, 'hash'> & { _id: string };
 type OAuthConsentDoc = OAuthConsent & { _id?: unknown };
 type DeviceDoc = Omit<DeviceAuthorization, 'deviceHash'> & { _id: string };
+type EventDoc = Omit<SecurityEvent, 'id'> & { _id: string };
 
 // Documents keep the contract's field names, with the record's id (a token's hash) as _id.
 const withId = <T extends { id: string }>({ id, ...rest }: T): Omit<T, 'id'> & { _id: string } => ({ _id: id, ...rest });
@@ -82,6 +83,7 @@ interface Collections {
   oauthConsents: Collection<OAuthConsentDoc>;
   oauthTokens: Collection<OAuthTokenDoc>;
   devices: Collection<DeviceDoc>;
+  events: Collection<EventDoc>;
   schema: Collection<{ _id: string; version: number }>;
 }
 
@@ -100,6 +102,7 @@ function collections(db: Db, p: string): Collections {
     oauthConsents: db.collection<OAuthConsentDoc>(`${p}oauth_consents`),
     oauthTokens: db.collection<OAuthTokenDoc>(`${p}oauth_tokens`),
     devices: db.collection<DeviceDoc>(`${p}device_authorizations`),
+    events: db.collection<EventDoc>(`${p}events`),
     schema: db.collection<{ _id: string; version: number }>(`${p}schema`),
   };
 }
@@ -136,7 +139,37 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
     ...mfaOps(c),
     ...oauthOps(c),
     ...deviceOps(c),
+    ...eventOps(c),
     ...counterOps(c),
+  };
+}
+
+/** The console's search: email or name contains the query, any case (regex metacharacters escaped). */
+const userSearch = (query: string | undefined) => {
+  const q = query?.trim().toLowerCase();
+  if (!q) return NOT_RESERVED;
+  const re = { $regex: q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), $options: 'i' };
+  return { ...NOT_RESERVED, $or: [{ email: re }, { name: re }] };
+};
+
+function eventOps({ events }: Collections): Ops<'recordEvent' | 'listEvents' | 'pruneEvents'> {
+  const toEvent = ({ _id, ...rest }: EventDoc): SecurityEvent => ({ id: _id, ...rest });
+  return {
+    recordEvent: (e) =>
+      wrap(async () => void (await events.insertOne({ _id: e.id, at: e.at, event: e.event.slice(0, 64), userId: e.userId, email: e.email?.slice(0, 320) ?? null, ip: e.ip?.slice(0, 64) ?? null, detail: e.detail?.slice(0, 1000) ?? null }))),
+    listEvents: ({ limit, offset, user, event }) =>
+      wrap(async () => {
+        const q: Document = {};
+        if (user) q.$or = [{ userId: user.id ?? '' }, { email: user.email }];
+        if (event) q.event = event;
+        return (await events.find(q).sort({ at: -1, _id: -1 }).skip(offset).limit(limit).toArray()).map(toEvent);
+      }),
+    pruneEvents: (before, keep) =>
+      wrap(async () => {
+        const [cut] = await events.find({}).sort({ at: -1, _id: -1 }).skip(keep).limit(1).toArray();
+        const bound = Math.max(before.getTime(), cut ? cut.at.getTime() + 1 : -Infinity);
+        return (await events.deleteMany({ at: { $lt: new Date(bound) } })).deletedCount;
+      }),
   };
 }
 
@@ -168,8 +201,8 @@ function userOps({ users, identities, sessions, keys, tokens, passkeys, totp, re
           totp.deleteOne({ _id: id }), recovery.deleteMany({ userId: id }), oauthConsents.deleteMany({ userId: id }), oauthTokens.deleteMany({ userId: id }), devices.deleteMany({ userId: id })]);
         return (await users.deleteOne({ _id: id })).deletedCount === 1;
       }),
-    listUsers: ({ limit, offset }) => wrap(async () => (await users.find(NOT_RESERVED).sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray()).map(toUser)),
-    countUsers: () => wrap(() => users.countDocuments(NOT_RESERVED)),
+    listUsers: ({ limit, offset, query }) => wrap(async () => (await users.find(userSearch(query)).sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray()).map(toUser)),
+    countUsers: (query) => wrap(() => users.countDocuments(userSearch(query))),
     importUser: (u) => wrap(async () => void (await users.insertOne(withId(u)))),
 
     linkIdentity: (i) => wrap(async () => void (await identities.insertOne({ ...i }))),

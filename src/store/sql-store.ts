@@ -5,7 +5,7 @@
 // RETURNING (MySQL cannot). Backends agree by construction instead of by three copies kept in step.
 import { randomUUID } from 'node:crypto';
 import { counterKey, normalGroups, normalScopes, RESERVED_USER_PREFIX } from './rules.js';
-import { toApiKey, toCounter, toDeviceAuthorization, toIdentity, toOAuthClient, toOAuthConsent, toOAuthToken, toPasskey, toSession, toToken, toTotp, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
+import { num, toApiKey, toCounter, toDeviceAuthorization, toEvent, toIdentity, toOAuthClient, toOAuthConsent, toOAuthToken, toPasskey, toSession, toToken, toTotp, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
 import { isStoreError, type CounterState, type Store, type StoreKind, type User, type UserPatch } from './types.js';
 
 export interface SqlDriver {
@@ -49,6 +49,7 @@ export function createSqlStore(b: SqlBackend): Store {
     ...mfaOps(b),
     ...oauthOps(b),
     ...deviceOps(b),
+    ...eventOps(b),
     ...counterOps(b),
   };
 }
@@ -91,10 +92,24 @@ function userOps({ prefix: p, driver: d, returning }: SqlBackend): Ops<'createUs
       return ((r) => (r ? toUser(r) : null))(await first(d.rows(`${update} RETURNING *`, values)));
     },
     deleteUser: async (id) => (await d.affected(`DELETE FROM ${p}users WHERE id = ?`, [id])) === 1,
-    listUsers: async ({ limit, offset }) => (await d.rows(`SELECT * FROM ${p}users WHERE id NOT LIKE ? ORDER BY created_at, id LIMIT ? OFFSET ?`, [RESERVED_LIKE, limit, offset])).map(toUser),
-    countUsers: async () => Number((await first(d.rows(`SELECT COUNT(*) AS n FROM ${p}users WHERE id NOT LIKE ?`, [RESERVED_LIKE])))!.n),
+    listUsers: async ({ limit, offset, query }) => {
+      const [where, values] = userSearch(query);
+      return (await d.rows(`SELECT * FROM ${p}users WHERE id NOT LIKE ?${where} ORDER BY created_at, id LIMIT ? OFFSET ?`, [RESERVED_LIKE, ...values, limit, offset])).map(toUser);
+    },
+    countUsers: async (query) => {
+      const [where, values] = userSearch(query);
+      return Number((await first(d.rows(`SELECT COUNT(*) AS n FROM ${p}users WHERE id NOT LIKE ?${where}`, [RESERVED_LIKE, ...values])))!.n);
+    },
     importUser: async (u) => void (await insert(u)),
   };
+}
+
+/** The search condition: email or name contains `query`, any case; `!` escapes LIKE's wildcards on every dialect. */
+function userSearch(query: string | undefined): [string, unknown[]] {
+  const q = query?.trim().toLowerCase();
+  if (!q) return ['', []];
+  const like = `%${q.replace(/[!%_]/g, (ch) => `!${ch}`)}%`;
+  return [` AND (LOWER(email) LIKE ? ESCAPE '!' OR LOWER(name) LIKE ? ESCAPE '!')`, [like, like]];
 }
 
 function identityOps({ prefix: p, driver: d }: SqlBackend): Ops<'linkIdentity' | 'findIdentity' | 'listIdentities' | 'unlinkIdentity'> {
@@ -340,6 +355,37 @@ function deviceOps({ prefix: p, driver: d, returning }: SqlBackend): Ops<DeviceV
       return r && (await d.affected(`DELETE ${where}`, [hash, 'pending'])) === 1 ? toDeviceAuthorization(r) : null;
     },
     deleteExpiredDeviceAuthorizations: (now) => d.affected(`DELETE FROM ${T} WHERE expires_at <= ?`, [now.getTime()]),
+  };
+}
+
+function eventOps({ prefix: p, driver: d }: SqlBackend): Ops<'recordEvent' | 'listEvents' | 'pruneEvents'> {
+  const T = `${p}events`;
+  return {
+    async recordEvent(e) {
+      await d.affected(`INSERT INTO ${T} (id, at, event, user_id, email, ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
+        e.id, e.at.getTime(), e.event.slice(0, 64), e.userId, e.email?.slice(0, 320) ?? null, e.ip?.slice(0, 64) ?? null, e.detail?.slice(0, 1000) ?? null,
+      ]);
+    },
+    async listEvents({ limit, offset, user, event }) {
+      const where: string[] = [];
+      const values: unknown[] = [];
+      if (user) {
+        where.push('(user_id = ? OR email = ?)');
+        values.push(user.id ?? '', user.email);
+      }
+      if (event) {
+        where.push('event = ?');
+        values.push(event);
+      }
+      const sql = `SELECT * FROM ${T}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`;
+      return (await d.rows(sql, [...values, limit, offset])).map(toEvent);
+    },
+    async pruneEvents(before, keep) {
+      // The newest `keep` stay: anything at or before the (keep+1)-th newest goes, and anything too old.
+      const cut = await first(d.rows(`SELECT at FROM ${T} ORDER BY at DESC, id DESC LIMIT 1 OFFSET ?`, [keep]));
+      const bound = Math.max(before.getTime(), cut ? num(cut.at) + 1 : -Infinity);
+      return d.affected(`DELETE FROM ${T} WHERE at < ?`, [bound]);
+    },
   };
 }
 

@@ -184,6 +184,24 @@ export interface DeviceAuthorization {
   userId: string | null; // who approved or denied
 }
 
+/** One audit line kept in the store (never a password, token or cookie: the audit helper's fields only). */
+export interface SecurityEvent {
+  id: string;
+  at: Date;
+  event: string;
+  userId: string | null;
+  email: string | null;
+  ip: string | null;
+  detail: string | null;
+}
+
+export interface EventFilter {
+  limit: number;
+  offset: number;
+  user?: { id: string | null; email: string };
+  event?: string;
+}
+
 export interface CounterState {
   count: number; // hits in the current window, including this one
   resetAt: Date; // when the window ends
@@ -206,8 +224,9 @@ export interface Store {
   updateUser(id: string, patch: UserPatch, now: Date): Promise<User | null>;
   /** Deletes the user with its sessions, identities, API keys, passkeys, tokens and second factors. */
   deleteUser(id: string): Promise<boolean>;
-  listUsers(opts: { limit: number; offset: number }): Promise<User[]>; // ordered by createdAt, then id
-  countUsers(): Promise<number>;
+  /** `query` (the console's search) keeps users whose email or name contains it, ignoring case. */
+  listUsers(opts: { limit: number; offset: number; query?: string }): Promise<User[]>; // ordered by createdAt, then id
+  countUsers(query?: string): Promise<number>;
   /** Inserts a user exactly as given — id, password hash, flags and dates — for `gatehouse migrate-users`,
    *  which must keep ids (the app knows its users by X-Forwarded-User). DUPLICATE when the id or email exists. */
   importUser(user: User): Promise<void>;
@@ -329,6 +348,12 @@ export interface Store {
   /** Deletes and returns an approved or denied authorization: one winner, so a decision buys tokens once. */
   takeDecidedDeviceAuthorization(deviceHash: string): Promise<DeviceAuthorization | null>;
   deleteExpiredDeviceAuthorizations(now: Date): Promise<number>;
+  // Recent security events (the audit log's store-backed copy, for the console): bounded by pruneEvents.
+  recordEvent(event: SecurityEvent): Promise<void>;
+  /** Newest first. `user` keeps events naming that user's id or email; `event` one event name. */
+  listEvents(filter: EventFilter): Promise<SecurityEvent[]>;
+  /** Deletes events older than `before`, and all but the newest `keep`; returns how many went. */
+  pruneEvents(before: Date, keep: number): Promise<number>;
 
   // Fixed-window counters for rate limits and lockout, shared by every replica on the same store.
   // hit() increments atomically: N concurrent hits on one key yield counts 1..N.

@@ -174,6 +174,45 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(await store.countUsers(), before + 2);
     });
 
+    it('searches users by email or name, any case, with wildcards taken literally, and counts the matches', async () => {
+      const a = await store.createUser({ ...user('finder.one@search.example'), name: 'Zelda Quux' }, at(1e12 + 20));
+      const b = await store.createUser({ ...user('other@search.example'), name: 'Finder Two' }, at(1e12 + 21));
+      await store.createUser({ ...user('x_y%z@search.example'), name: 'Percent' }, at(1e12 + 22));
+      const emails = async (query: string) => (await store.listUsers({ limit: 10, offset: 0, query })).map((u) => u.email);
+      assert.deepEqual(await emails('FINDER'), [a.email, b.email], 'email or name, any case, by creation time');
+      assert.equal(await store.countUsers('finder'), 2);
+      assert.deepEqual(await emails('zelda q'), [a.email]);
+      assert.deepEqual(await emails('x_y%'), ['x_y%z@search.example'], '_ and % are literal');
+      assert.deepEqual(await emails('y%z@'), ['x_y%z@search.example']);
+      assert.deepEqual(await emails('nobody-at-all'), []);
+      assert.equal(await store.countUsers('nobody-at-all'), 0);
+      assert.deepEqual((await store.listUsers({ limit: 1, offset: 1, query: 'finder' })).map((u) => u.email), [b.email], 'paged');
+      assert.ok((await store.countUsers('')) >= 3, 'an empty query is no filter');
+    });
+
+    it('keeps security events newest first, filters by user (id or email) and event, and prunes by age and count', async () => {
+      await store.pruneEvents(at(1e13), 0); // a clean table for this run
+      const ev = (n: number, event: string, userId: string | null, email: string | null) =>
+        store.recordEvent({ id: `ev-${n}`, at: at(n * 1000), event, userId, email, ip: '192.0.2.1', detail: n === 2 ? 'd'.repeat(1200) : null });
+      await ev(1, 'sign-in.failure', null, 'ann@events.example');
+      await ev(2, 'sign-in.success', 'u-ann', 'ann@events.example');
+      await ev(3, 'admin.action', 'u-ann', null);
+      await ev(4, 'sign-in.failure', null, 'bob@events.example');
+      const all = await store.listEvents({ limit: 10, offset: 0 });
+      assert.deepEqual(all.map((e) => e.id), ['ev-4', 'ev-3', 'ev-2', 'ev-1']);
+      assert.deepEqual(all[3], { id: 'ev-1', at: at(1000), event: 'sign-in.failure', userId: null, email: 'ann@events.example', ip: '192.0.2.1', detail: null });
+      assert.equal(all[2]!.detail!.length, 1000, 'a long detail is cut');
+      const ann = { id: 'u-ann', email: 'ann@events.example' };
+      assert.deepEqual((await store.listEvents({ limit: 10, offset: 0, user: ann })).map((e) => e.id), ['ev-3', 'ev-2', 'ev-1']);
+      assert.deepEqual((await store.listEvents({ limit: 10, offset: 0, user: { id: null, email: 'bob@events.example' } })).map((e) => e.id), ['ev-4']);
+      assert.deepEqual((await store.listEvents({ limit: 10, offset: 0, user: ann, event: 'sign-in.failure' })).map((e) => e.id), ['ev-1']);
+      assert.deepEqual((await store.listEvents({ limit: 2, offset: 1 })).map((e) => e.id), ['ev-3', 'ev-2'], 'paged');
+      assert.equal(await store.pruneEvents(at(1500), 10), 1, 'older than the cut-off');
+      assert.equal(await store.pruneEvents(at(0), 2), 1, 'all but the newest two');
+      assert.deepEqual((await store.listEvents({ limit: 10, offset: 0 })).map((e) => e.id), ['ev-4', 'ev-3']);
+      assert.equal(await store.pruneEvents(at(0), 2), 0);
+    });
+
     it('leaves Gatehouse\'s reserved users (id gatehouse:…) out of listings and counts, but holds their sessions', async () => {
       const before = await store.countUsers();
       const id = 'gatehouse:passphrase:conformance';

@@ -28,7 +28,7 @@ const graceActions = [
   { label: 'Groups', ariaLabel: 'Groups of grace.hopper@navy.example.com', style: 'button-secondary', href: '/auth/admin/users/u2/groups' },
   { label: 'Disable', ariaLabel: 'Disable grace.hopper@navy.example.com', style: 'button-secondary', href: '/auth/admin/confirm?action=disable&user=u2' },
   { label: 'Make admin', ariaLabel: 'Make admin grace.hopper@navy.example.com', style: 'button-secondary', href: '/auth/admin/confirm?action=make-admin&user=u2' },
-  { label: 'Sign out everywhere', ariaLabel: 'Sign out everywhere grace.hopper@navy.example.com', style: 'button-secondary', post: '/auth/admin/users/u2/end-sessions' },
+  { label: 'Sign out everywhere', ariaLabel: 'Sign out everywhere grace.hopper@navy.example.com', style: 'button-secondary', href: '/auth/admin/confirm?action=end-sessions&user=u2' },
   { label: 'Delete', ariaLabel: 'Delete grace.hopper@navy.example.com', style: 'button-danger', href: '/auth/admin/confirm?action=delete&user=u2' },
 ];
 const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
@@ -91,12 +91,38 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
     subject: { title: 'Grace Hopper', badge: 'member', detail: 'grace.hopper@navy.example.com' }, action: '/auth/admin/users/u2/delete', cancel: '/auth/admin',
   }],
   admin: ['admin', {
-    title: 'Admin', me: {}, total: 2, page: 0, pages: 2, notice: 'Deleted grace.hopper@navy.example.com.', settings: { signUp: 'open', mode: 'on' },
+    title: 'Admin', me: {}, total: 2, query: '', matches: 2, page: 0, pages: 2, prevHref: null, nextHref: '/auth/admin?page=1', notice: 'Deleted grace.hopper@navy.example.com.', settings: { signUp: 'open', mode: 'on' },
     users: [
       { id: 'u1', email: 'ada@example.com', name: 'Ada Lovelace', role: 'admin', disabled: false, emailVerified: true, createdAt: now.iso, self: true, actions: [] },
       { id: 'u2', groups: ['finance', 'ops'], email: 'grace.hopper@navy.example.com', name: 'Grace Hopper', role: 'member', disabled: false, emailVerified: false, createdAt: now.iso, self: false, actions: graceActions },
     ],
     keys: [{ id: 'k_4f2a', name: 'CI deploys', owner: 'ada@example.com', role: 'member', scopes: ['reports:read'], expiry: 'expires 2026-06-01', lastUsedAt: now, revokeHref: '/auth/admin/confirm?action=revoke-key&key=k_4f2a' }],
+  }],
+  // The console, complete (issue 14 item 8): a search with no match, invitations with a new link, the
+  // revoke-invitation confirm page, and the security events with filters.
+  'admin-search-empty': ['admin', {
+    title: 'Admin', me: {}, total: 2, query: 'nobody@navy.example.com', matches: 0, page: 0, pages: 1, prevHref: null, nextHref: null, notice: null, settings: { signUp: 'invite', mode: 'on' }, users: [], keys: [],
+  }],
+  'admin-invites': ['admin-invites', {
+    title: 'Invitations', signUp: 'invite', notice: null, error: null, form: { email: '', role: 'member', expires: '7d' },
+    created: { email: 'grace.hopper@navy.example.com', role: 'admin', link: 'https://analytics.acme.example/auth/sign-up?invite=Q3b9ZkLm2xPaVt1W8yq0s3kLr5dN7bH2cF4gJ6mX9zA&email=grace.hopper%40navy.example.com', expires: now, mailed: true },
+    invites: [
+      { id: 'a'.repeat(64), email: 'grace.hopper@navy.example.com', role: 'admin', expires: now, revokeHref: `/auth/admin/invites/${'a'.repeat(64)}/revoke` },
+      { id: 'b'.repeat(64), email: 'katherine.johnson.flight-dynamics@langley.nasa.example.gov', role: 'member', expires: now, revokeHref: `/auth/admin/invites/${'b'.repeat(64)}/revoke` },
+    ],
+  }],
+  'admin-confirm-invite': ['admin-confirm', {
+    title: 'Revoke this invitation?', heading: 'Revoke this invitation?', button: 'Revoke invitation', danger: true,
+    effect: 'Its sign-up link stops working at once. You can invite the address again later.',
+    subject: { title: 'grace.hopper@navy.example.com', badge: 'admin', detail: 'invitation valid until 2026-03-21 09:26 UTC' }, action: `/auth/admin/invites/${'a'.repeat(64)}/revoke`, cancel: '/auth/admin/invites',
+  }],
+  'admin-events': ['admin-events', {
+    title: 'Security events', filter: { user: 'grace@example.com', event: '' }, known: ['sign-in.failure', 'admin.action'], prevHref: null, nextHref: '/auth/admin/events?page=1', empty: null,
+    events: [
+      { at: now, event: 'sign-in.failure', user: 'grace.hopper@navy.example.com', ip: '2001:db8:85a3::8a2e:370:7334', detail: '' },
+      { at: now, event: 'lockout', user: 'grace.hopper@navy.example.com', ip: '203.0.113.7', detail: 'locked for 15 minutes after 10 failures' },
+      { at: now, event: 'admin.action', user: 'ada@example.com', ip: '203.0.113.9', detail: 'end-sessions 7f0c2a8e-51b4-4d6e-9a43-2f1b9c0d5e77' },
+    ],
   }],
   // SPEC §12: personal tokens (a secret just made), the pairing code with its QR code, entering a code, the handoff.
   'account-tokens': ['account-tokens', {

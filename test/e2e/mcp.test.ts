@@ -453,8 +453,13 @@ describe('people stay in control', () => {
     const refused = await browser.post('/auth/admin/oauth/revoke', { csrf: csrfFrom((await browser.get('/auth/account')).text), client_id: f.clientId });
     assert.equal(refused.status, 403);
     assert.equal((await callMcp(issued.access_token)).status, 200, 'a member cannot revoke');
-    const r = await admin.post('/auth/admin/oauth/revoke', { csrf: csrfFrom(page.text), client_id: f.clientId });
+    // Revoke asks first, on a page naming the client; its form carries the client id.
+    const confirm = await admin.get(`/auth/admin/confirm?action=revoke-oauth&client=${encodeURIComponent(f.clientId)}`);
+    assert.match(confirm.text, /Revoke this OAuth client for everyone\?/);
+    assert.ok(confirm.text.includes(f.clientId));
+    const r = await admin.post('/auth/admin/oauth/revoke', { csrf: csrfFrom(confirm.text), client_id: f.clientId });
     assert.equal(r.status, 303);
+    assert.match((await admin.get(String(r.headers.location))).text, /Revoked the OAuth client “[^”]+” for everyone\./);
     assert.equal((await callMcp(issued.access_token)).status, 401, 'at once in this process');
     assert.equal(await gh.store.findOAuthClient(f.clientId), null);
   });

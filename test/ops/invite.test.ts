@@ -52,4 +52,16 @@ describe('invite-only sign-up', () => {
     assert.equal((await again.post('/auth/sign-up', { name: 'X', email: 'invited@example.com', password: 'another long password', csrf: c3, invite })).status, 400);
     assert.equal((await runCli(['users', 'invite', 'invited@example.com'], { GATEHOUSE_HOME: home.home })).code, 1, 'no invitation for an existing account');
   });
+
+  it('gives the invited account the role of --role, the rule the admin console uses too', async () => {
+    assert.equal((await runCli(['users', 'invite', 'ops@example.com', '--role', 'Not A Role'], { GATEHOUSE_HOME: home.home })).code, 2);
+    const made = await runCli(['users', 'invite', 'ops@example.com', '--role', 'operator', '--expires', '1d'], { GATEHOUSE_HOME: home.home });
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stdout, /ops@example\.com \(operator\)/);
+    const invite = new URL(made.stdout.trim().split('\n').at(-1)!).searchParams.get('invite')!;
+    const joined = new TestClient(server.url);
+    const csrf = csrfFrom((await joined.get(`/auth/sign-up?invite=${invite}&email=ops%40example.com`)).text);
+    assert.equal((await joined.post('/auth/sign-up', { name: 'Ops', email: 'ops@example.com', password: 'a long enough password', csrf, invite })).status, 303);
+    assert.equal(JSON.parse((await joined.get('/auth/me')).text).role, 'operator');
+  });
 });

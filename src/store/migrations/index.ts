@@ -14,6 +14,7 @@ import { mfa } from './v0004.js';
 import { devices } from './v0005.js';
 import { oauth } from './v0006.js';
 import { deviceGrant } from './v0007.js';
+import { events } from './v0008.js';
 
 export type SqlDialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -33,10 +34,10 @@ export interface Migration {
   mongodb: MongoIndexStep[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [v0001, v0002, passkeys, mfa, devices, oauth, deviceGrant];
+export const MIGRATIONS: readonly Migration[] = [v0001, v0002, passkeys, mfa, devices, oauth, deviceGrant, events];
 
 /** The schema version this Gatehouse writes. */
-export const LATEST_VERSION = MIGRATIONS.length;
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 /**
  * The migrations to apply on top of schema version `current`, oldest first (none when up to date).
@@ -46,5 +47,5 @@ export function pendingMigrations(current: number): readonly Migration[] {
   if (current > LATEST_VERSION) {
     throw new StoreError('MIGRATION', `schema version ${current} is newer than this Gatehouse (${LATEST_VERSION})`);
   }
-  return MIGRATIONS.slice(current);
+  return MIGRATIONS.filter((m) => m.version > current);
 }
