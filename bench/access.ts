@@ -3,11 +3,13 @@
 // with `auth_request` → `/auth/check` (the documented config) against the same nginx without it.
 // Rounds interleave A and B with the order swapped each round; a ratio is the median of per-round ratios.
 import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { updateState } from '../src/config/state.js';
 import { freePort } from '../src/exec-app.js';
 import { documentedConfig } from '../test/support/proxies.js';
+import { TestClient } from '../test/support/client.js';
 import { median, signedInCookie, sleep, startGatehouse, tempDir, track, waitFor, wrk, type WrkResult } from './harness.js';
 import type { BenchContext, ScenarioResult } from './scenarios.js';
 
@@ -97,4 +99,38 @@ ${server.replace('listen 80;', `listen 127.0.0.1:${port};`)}
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/auth/health`);
   return url;
+}
+
+/**
+ * An OAuth access token (SPEC §11) against a session cookie on the same MCP resource of one Gatehouse:
+ * the token path (its own 2 s cache, resource check, X-Forwarded-Client) beside the cookie path
+ * (issue: within 10 %). The token is obtained as a client would: DCR, PKCE, consent by the signed-in
+ * user, code exchange.
+ */
+export async function scenarioOAuthToken(ctx: BenchContext): Promise<ScenarioResult> {
+  const gh = await startGatehouse(ctx.direct, { env: { GATEHOUSE_MCP: JSON.stringify([{ path: '/2b', name: 'bench tools' }]) } });
+  const browser = new TestClient(gh.url);
+  if ((await browser.signUp('bench-oauth@example.com', 'a long enough bench password')).status !== 303) throw new Error('sign-up failed');
+  const token = await oauthToken(gh.url, browser);
+  const { rows, ratio, data } = await pair(ctx, 'oauth token', { name: 'session cookie', url: gh.url, headers: { cookie: browser.cookieHeader()! } }, { name: 'oauth access token', url: gh.url, headers: { authorization: `Bearer ${token}` } });
+  return { rows, checks: [['OAuth token within 10 % of the cookie (GET 2 B)', ratio.toFixed(2), ratio >= 0.9]], data };
+}
+
+async function oauthToken(base: string, browser: TestClient): Promise<string> {
+  const redirect = 'http://127.0.0.1:5000/cb';
+  const post = async (path: string, body: string, type: string) => (await fetch(base + path, { method: 'POST', headers: { 'content-type': type }, body })).json() as Promise<Record<string, string>>;
+  const client = await post('/auth/oauth/register', JSON.stringify({ client_name: 'bench', redirect_uris: [redirect] }), 'application/json');
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const q = new URLSearchParams({ response_type: 'code', client_id: client.client_id!, redirect_uri: redirect, code_challenge: challenge, code_challenge_method: 'S256', resource: `${base}/2b`, state: 'bench' });
+  const consent = await browser.get(`/auth/oauth/authorize?${q}`);
+  const fields: Record<string, string> = { decision: 'allow' };
+  for (const m of consent.text.matchAll(/<input type="hidden" name="([a-z_]+)" value="([^"]*)">/g)) fields[m[1]!] = m[2]!.replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"');
+  const answer = await browser.post('/auth/oauth/authorize', fields);
+  const code = new URL(String(answer.headers.location)).searchParams.get('code');
+  if (!code) throw new Error(`no code: ${answer.status} ${answer.text.slice(0, 200)}`);
+  const form = new URLSearchParams({ grant_type: 'authorization_code', code, client_id: client.client_id!, code_verifier: verifier, redirect_uri: redirect });
+  const tokens = await post('/auth/oauth/token', form.toString(), 'application/x-www-form-urlencoded');
+  if (!tokens.access_token) throw new Error(`no token: ${JSON.stringify(tokens)}`);
+  return tokens.access_token;
 }

@@ -24,7 +24,7 @@ import {
   type Check,
   type ScenarioResult,
 } from './scenarios.js';
-import { scenarioAccessRules, scenarioAssertion, scenarioForwardAuth } from './access.js';
+import { scenarioAccessRules, scenarioAssertion, scenarioForwardAuth, scenarioOAuthToken } from './access.js';
 
 /** In run order: the throughput table first, as before; workers last, since it reuses the table. */
 const SCENARIOS: Array<{ name: string; needs: string[]; run(ctx: BenchContext): Promise<ScenarioResult> }> = [
@@ -41,6 +41,7 @@ const SCENARIOS: Array<{ name: string; needs: string[]; run(ctx: BenchContext): 
   { name: 'access-rules', needs: ['wrk'], run: scenarioAccessRules },
   { name: 'assertion', needs: ['wrk'], run: scenarioAssertion },
   { name: 'forward-auth', needs: ['wrk', 'nginx'], run: scenarioForwardAuth },
+  { name: 'oauth-token', needs: ['wrk'], run: scenarioOAuthToken },
 ];
 
 async function main() {

@@ -50,8 +50,16 @@ const views: Record<string, Record<string, unknown>> = {
     csrf: EVIL, mode: EVIL, rules: [{ n: 1, pattern: EVIL, who: EVIL, source: EVIL }],
     test: { as: EVIL, method: EVIL, path: EVIL, error: EVIL }, result: { headline: EVIL, reason: EVIL },
   },
+  // Console › Invitations and Security events (SPEC §12): the invite link is shown once; filters are GET forms.
+  'admin-invites': {
+    csrf: EVIL, invites: [{ id: EVIL, email: EVIL, role: EVIL, expires: at, revokeHref: EVIL }],
+    created: { email: EVIL, role: EVIL, link: EVIL, expires: at, mailed: false }, form: { email: EVIL, role: EVIL, expires: EVIL }, error: EVIL, notice: EVIL, signUp: EVIL,
+  },
+  'admin-events': {
+    filter: { user: EVIL, event: EVIL }, known: [EVIL], events: [{ at, event: EVIL, user: EVIL, ip: EVIL, detail: EVIL }], prevHref: EVIL, nextHref: EVIL, empty: EVIL,
+  },
   admin: {
-    csrf: EVIL, me: {}, total: 1, page: 0, pages: 2, notice: EVIL, settings: { signUp: EVIL, mode: EVIL },
+    csrf: EVIL, me: {}, total: 1, query: EVIL, matches: 1, page: 0, pages: 2, prevHref: EVIL, nextHref: EVIL, notice: EVIL, settings: { signUp: EVIL, mode: EVIL },
     users: [{
       id: 'u1', groups: [EVIL], email: EVIL, name: EVIL, role: EVIL, disabled: false, emailVerified: true, createdAt: '2026-01-01T00:00:00.000Z', self: false,
       actions: [{ label: EVIL, ariaLabel: EVIL, style: 'button-secondary', post: '/auth/admin/users/u1/enable' }, { label: EVIL, ariaLabel: EVIL, style: 'button-danger', href: EVIL }],
@@ -128,7 +136,8 @@ describe('views', () => {
   it('every form posts, and every form on a page with a token carries it as a hidden "csrf" input', () => {
     for (const view of Object.keys(views)) {
       const html = render(view, { csrf: 'tok123' });
-      for (const form of forms(html)) {
+      // Search and filter forms are GETs (their state belongs in the URL) and change nothing: no token.
+      for (const form of forms(html).filter((f) => !/^<form [^>]*method="get"/.test(f))) {
         assert.match(form, /^<form method="post" action="\/auth\//, `${view}: ${form.slice(0, 80)}`);
         if (views[view]!.csrf !== undefined) assert.match(form, /<input type="hidden" name="csrf" value="tok123">/, view);
       }

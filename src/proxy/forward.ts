@@ -211,6 +211,8 @@ async function warmForwarding(ownCookies: readonly string[], requests: number, t
 function listenLocal(server: ReturnType<typeof createServer>): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+    // `exclusive`: in a cluster worker (`serve --workers N`) a plain listen(0) is shared through the
+    // primary by call order, so one worker's throwaway server could receive another worker's traffic.
+    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
   });
 }

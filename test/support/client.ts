@@ -71,6 +71,7 @@ export class TestClient {
 export function csrfFrom(html: string): string {
   const input = /<input[^>]*name="csrf"[^>]*>/.exec(html)?.[0];
   const value = input && /value="([^"]*)"/.exec(input)?.[1];
-  if (!value) throw new Error('no CSRF token in page');
+  // The page's own words say why (an error page, a redirect body, another form).
+  if (!value) throw new Error(`no CSRF token in page: ${html.replace(/\s+/g, ' ').slice(0, 300)}`);
   return value;
 }
