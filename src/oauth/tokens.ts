@@ -91,6 +91,33 @@ export function createOAuthTokenService(store: Store, opts: { now?: () => number
     for (const [k, e] of cache) if (pred(e.resolved)) cache.delete(k);
   };
 
+  const inFlight = new Map<string, Promise<ResolvedToken | null>>();
+  /** The store's word on a token, cached for revalidateMs (a revocation in this process wins over a lookup in flight). */
+  async function lookUp(token: string): Promise<ResolvedToken | null> {
+    lookups++;
+    const started = revocations;
+    const t = new Date(now());
+    const found = await store.findOAuthToken(sha256Hex(token), 'access', t);
+    const [user, client] = found ? await Promise.all([store.findUserById(found.userId), store.findOAuthClient(found.clientId)]) : [null, null];
+    if (!found || !user || user.disabled || !client || revocations !== started) {
+      cache.delete(token);
+      return null;
+    }
+    const scopes = found.scopes ? found.scopes.split(' ') : [];
+    const resolved: ResolvedToken = {
+      resource: found.resource,
+      family: found.family,
+      clientId: found.clientId,
+      session: {
+        sessionId: `oauth:${found.hash.slice(0, 32)}`,
+        principal: { userId: user.id, email: user.email, name: user.name, provider: 'oauth', role: user.role, emailVerified: user.emailVerified, groups: user.groups, client: client.name, scopes },
+      },
+    };
+    if (cache.size >= maxCached) cache.delete(cache.keys().next().value!);
+    cache.set(token, { resolved, checkedAt: t.getTime(), expiresAt: found.expiresAt.getTime() });
+    return resolved;
+  }
+
   const service: OAuthTokenService = {
     async issueCode(grant, redirectUri, codeChallenge) {
       const code = randomToken(32);
@@ -114,31 +141,16 @@ export function createOAuthTokenService(store: Store, opts: { now?: () => number
       return e.resolved;
     },
 
-    async resolve(token) {
+    resolve(token) {
       const fast = service.peek(token);
-      if (fast) return fast;
-      lookups++;
-      const started = revocations;
-      const t = new Date(now());
-      const found = await store.findOAuthToken(sha256Hex(token), 'access', t);
-      const [user, client] = found ? await Promise.all([store.findUserById(found.userId), store.findOAuthClient(found.clientId)]) : [null, null];
-      if (!found || !user || user.disabled || !client || revocations !== started) {
-        cache.delete(token);
-        return null;
+      if (fast) return Promise.resolve(fast);
+      // Concurrent requests with one token (an agent's burst, the stream watch) share one store lookup.
+      let pending = inFlight.get(token);
+      if (!pending) {
+        pending = lookUp(token).finally(() => inFlight.delete(token));
+        inFlight.set(token, pending);
       }
-      const scopes = found.scopes ? found.scopes.split(' ') : [];
-      const resolved: ResolvedToken = {
-        resource: found.resource,
-        family: found.family,
-        clientId: found.clientId,
-        session: {
-          sessionId: `oauth:${found.hash.slice(0, 32)}`,
-          principal: { userId: user.id, email: user.email, name: user.name, provider: 'oauth', role: user.role, emailVerified: user.emailVerified, groups: user.groups, client: client.name, scopes },
-        },
-      };
-      if (cache.size >= maxCached) cache.delete(cache.keys().next().value!);
-      cache.set(token, { resolved, checkedAt: t.getTime(), expiresAt: found.expiresAt.getTime() });
-      return resolved;
+      return pending;
     },
 
     async revokeFamily(family) {

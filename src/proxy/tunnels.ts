@@ -20,6 +20,13 @@ export function createTunnelWatch(recheckMs: number): TunnelWatch {
   let timer: NodeJS.Timeout | null = null;
 
   const recheck = () => {
+    // Stopped here, not when the last one ends: answers to OAuth tokens are watched too, and a busy API
+    // would otherwise start and stop this timer on nearly every request.
+    if (open.size === 0 && timer) {
+      clearInterval(timer);
+      timer = null;
+      return;
+    }
     for (const t of open) {
       t.stillValid?.().then(
         (ok) => ok || t.close(),
@@ -33,13 +40,7 @@ export function createTunnelWatch(recheckMs: number): TunnelWatch {
       const t: Tunnel = { close, stillValid };
       open.add(t);
       if (!timer) timer = setInterval(recheck, recheckMs).unref();
-      return () => {
-        open.delete(t);
-        if (open.size === 0 && timer) {
-          clearInterval(timer);
-          timer = null;
-        }
-      };
+      return () => void open.delete(t);
     },
     get size() {
       return open.size;
