@@ -112,6 +112,24 @@ describe('admin API', () => {
     assert.deepEqual(access.json.rules, [{ pattern: '/reports/*', allow: ['scope:reports:read'] }]);
   });
 
+  it('lists OAuth clients with whom they act for, and revokes one for everyone; a member may not', async () => {
+    // The device grant's built-in client gets its row on first use, with a grant once a token exists.
+    const asked = await request(`${gh.url}/auth/oauth/device_authorization`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=gatehouse-cli' });
+    assert.equal(asked.statusCode, 200, await asked.body.text());
+    const listed = await call('GET', '/oauth/clients', { token: admin });
+    assert.equal(listed.status, 200);
+    const cli = listed.json.clients.find((c: { id: string }) => c.id === 'gatehouse-cli');
+    assert.ok(cli, JSON.stringify(listed.json));
+    assert.equal(cli.kind, 'builtin');
+    assert.deepEqual(cli.grants, []);
+    assert.equal((await call('GET', '/oauth/clients', { token: member })).status, 403);
+    assert.equal((await call('POST', '/oauth/clients/gatehouse-cli/revoke', { token: member })).status, 403);
+    assert.equal((await call('POST', '/oauth/clients/gatehouse-cli/revoke', { token: admin })).status, 200);
+    assert.ok(!(await call('GET', '/oauth/clients', { token: admin })).json.clients.some((c: { id: string }) => c.id === 'gatehouse-cli'), 'gone for everyone');
+    const again = await call('POST', '/oauth/clients/gatehouse-cli/revoke', { token: admin });
+    assert.deepEqual([again.status, again.json.error], [404, 'not_found']);
+  });
+
   it('takes an admin session for reads; a change made with it needs the CSRF token, from the same origin', async () => {
     const cookie = adminBrowser.cookieHeader()!;
     const me = await call('GET', '/me', { headers: { cookie } });
