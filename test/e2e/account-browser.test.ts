@@ -6,7 +6,7 @@
 // sideways at 320px.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { REPO, startTestGatehouse, tempHome, type TestGatehouse } from '../support/gatehouse.js';
@@ -15,9 +15,9 @@ import { TestClient } from '../support/client.js';
 import { emptyState, writeState } from '../../src/config/state.js';
 import { enableAuth } from '../../src/config/auth-state.js';
 import { loadMasterKey, seal } from '../../src/config/secrets.js';
+import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS } from '../support/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
+const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
 const PASSWORD = 'a long and memorable passphrase';
 const EMAIL = 'ada.account@example.com';
@@ -58,7 +58,7 @@ describe('the account page in a real browser', { skip }, () => {
     await gh.store.linkIdentity({ issuer: 'https://accounts.google.com', subject: '1098', provider: 'google', userId: user.id, email: 'ada.lovelace@gmail.example.com', createdAt: new Date() });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: CHROMIUM_ARGS,
     });
   });
   after(async () => {

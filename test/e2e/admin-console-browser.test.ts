@@ -4,14 +4,14 @@
 // desktop and phone; no CSP violation or script error. Screenshots: test/artifacts/console-*.png.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO, withGatehouse } from '../support/gatehouse.js';
 import { TestClient } from '../support/client.js';
+import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS } from '../support/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
+const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
 
 const { gh } = withGatehouse({ upstream: true });
@@ -31,7 +31,7 @@ describe('the admin console in a real browser', { skip }, () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: CHROMIUM_ARGS,
     });
     assert.equal((await new TestClient(gh.url).signUp('ada@example.com', 'the admin password', 'Ada Lovelace', { setup: gh.setupToken! })).status, 303);
     await new TestClient(gh.url).signUp('grace.hopper@navy.example.com', 'a long password', 'Grace Hopper');

@@ -3,7 +3,7 @@
 // violation, no sideways scrolling from 320px up, and a screenshot per view in test/artifacts/gallery-*.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { createRenderer } from '../../src/render.js';
@@ -12,9 +12,9 @@ import { REPO } from '../support/gatehouse.js';
 import { PAGE_CSP } from '../../src/security/headers.js';
 import { toString as qrSvg } from 'qrcode';
 import QRCode from 'qrcode';
+import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS } from '../support/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
+const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
 const CSP = PAGE_CSP; // Gatehouse's own: script-src 'self' for gatehouse.js, nothing inline
 
@@ -183,7 +183,7 @@ describe('every view in a real browser', { skip }, () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: CHROMIUM_ARGS,
     });
   });
   after(() => browser?.close());

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -13,9 +13,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO, startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { TestClient } from '../support/client.js';
 import { startMcpApp, type McpApp } from '../support/mcp.js';
+import { CHROMIUM, CHROMIUM_SKIP } from '../support/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
+const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
 
 describe('OAuth consent in a real browser', { skip }, () => {

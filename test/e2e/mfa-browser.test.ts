@@ -4,15 +4,15 @@
 // pwd+otp. Screenshots go to test/artifacts/mfa-* (gitignored), desktop light and phone dark.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO, startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
 import { totpAt } from '../support/totp.js';
+import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS } from '../support/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
+const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
 const PASSWORD = 'a long and memorable passphrase';
 
@@ -39,7 +39,7 @@ describe('second factor in a real browser', { skip }, () => {
     gh = await startTestGatehouse({ upstream: upstream.url });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: CHROMIUM_ARGS,
     });
   });
   after(async () => {

@@ -6,7 +6,7 @@
 // (light and dark, 1280 and 390 wide) in test/artifacts/pages-*.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO, startTestGatehouse, tempHome, type TestGatehouse } from '../support/gatehouse.js';
@@ -16,9 +16,9 @@ import { csrfFrom, TestClient } from '../support/client.js';
 import { emptyState, writeState } from '../../src/config/state.js';
 import { enableAuth } from '../../src/config/auth-state.js';
 import { loadMasterKey } from '../../src/config/secrets.js';
+import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS } from '../support/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
+const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
 const ADMIN = { email: 'root@example.com', password: 'the admin password' };
 
@@ -238,7 +238,7 @@ describe('pages in Chromium', { skip }, () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: CHROMIUM_ARGS,
     });
   });
   after(() => browser?.close());

@@ -6,14 +6,14 @@
 // light and dark, desktop and phone (and 320px), go to test/artifacts/passkeys-*.png (gitignored).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { REPO, startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS } from '../support/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`;
+const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 }, narrow: { width: 320, height: 640 } } as const;
 
@@ -69,7 +69,7 @@ describe('passkeys in a real browser', { skip }, () => {
     gh = await startTestGatehouse({ port, demo: true, publicUrl: new URL(origin), appName: 'Gatehouse demo' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: CHROMIUM_ARGS,
     });
   });
   after(async () => {
