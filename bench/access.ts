@@ -4,7 +4,7 @@
 // Rounds interleave A and B with the order swapped each round; a ratio is the median of per-round ratios.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { updateState } from '../src/config/state.js';
 import { freePort } from '../src/exec-app.js';
@@ -17,27 +17,43 @@ interface Side {
   name: string;
   url: string;
   headers?: Record<string, string>;
+  /** The Gatehouse process serving this side: its CPU time per request is reported too. */
+  pid?: number;
+}
+
+/** CPU time (user + system) a process has used, in µs: far less sensitive to other load than throughput. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100; // clock ticks of 1/100 s (USER_HZ)
 }
 
 /** A against B on one path, interleaved; the rows to print and B/A… as `ratio` (b over a). */
-async function pair(ctx: BenchContext, label: string, a: Side, b: Side, path = '/2b'): Promise<{ rows: string[]; ratio: number; data: Record<string, WrkResult[]> }> {
+async function pair(ctx: BenchContext, label: string, a: Side, b: Side, path = '/2b'): Promise<{ rows: string[]; ratio: number; cpuRatio: number | null; data: Record<string, WrkResult[]> }> {
   const runs: Record<string, WrkResult[]> = { [a.name]: [], [b.name]: [] };
+  const cpu: Record<string, number[]> = { [a.name]: [], [b.name]: [] };
   // A fresh process first resolves the session from the store and warms its JIT: not what is compared.
   for (const side of [a, b]) await wrk(side.url + path, { headers: side.headers, seconds: 1, connections: ctx.connections });
   for (let round = 0; round < ctx.rounds; round++) {
     for (const side of round % 2 ? [b, a] : [a, b]) {
+      const cpuBefore = side.pid ? cpuMicros(side.pid) : 0;
       const r = await wrk(side.url + path, { headers: side.headers, seconds: ctx.duration, connections: ctx.connections });
+      const perRequest = side.pid ? (cpuMicros(side.pid) - cpuBefore) / (r.rps * ctx.duration) : 0;
       runs[side.name]!.push(r);
-      process.stdout.write(`round ${round + 1} ${label.padEnd(14)} ${side.name.padEnd(24)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms${r.non2xx ? `  NON-2XX ${r.non2xx}` : ''}\n`);
+      if (side.pid) cpu[side.name]!.push(perRequest);
+      process.stdout.write(`round ${round + 1} ${label.padEnd(14)} ${side.name.padEnd(24)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms${side.pid ? `  ${perRequest.toFixed(0)} µs CPU/request` : ''}${r.non2xx ? `  NON-2XX ${r.non2xx}` : ''}\n`);
     }
   }
   const ratio = median(runs[b.name]!.map((r, i) => r.rps / runs[a.name]![i]!.rps));
   const line = (s: Side) => {
     const rs = runs[s.name]!;
     const bad = rs.reduce((n, r) => n + r.non2xx, 0);
-    return `  ${s.name.padEnd(24)} ${median(rs.map((r) => r.rps)).toFixed(0).padStart(7)} req/s   p50 ${median(rs.map((r) => r.p50ms)).toFixed(2)} ms   p99 ${median(rs.map((r) => r.p99ms)).toFixed(2)} ms${bad ? `   ⚠ ${bad} non-2xx (not measuring the allowed path)` : ''}`;
+    const us = cpu[s.name]!.length ? `   ${median(cpu[s.name]!).toFixed(0)} µs CPU/request` : '';
+    return `  ${s.name.padEnd(24)} ${median(rs.map((r) => r.rps)).toFixed(0).padStart(7)} req/s   p50 ${median(rs.map((r) => r.p50ms)).toFixed(2)} ms   p99 ${median(rs.map((r) => r.p99ms)).toFixed(2)} ms${us}${bad ? `   ⚠ ${bad} non-2xx (not measuring the allowed path)` : ''}`;
   };
-  return { rows: [`${label} (wrk -c${ctx.connections} ${ctx.duration}s × ${ctx.rounds} rounds, interleaved)`, line(a), line(b), `  ratio ${b.name} / ${a.name}: ${ratio.toFixed(2)}`], ratio, data: runs };
+  const cpuRatio = cpu[a.name]!.length && cpu[b.name]!.length ? median(cpu[a.name]!) / median(cpu[b.name]!) : null;
+  const rows = [`${label} (wrk -c${ctx.connections} ${ctx.duration}s × ${ctx.rounds} rounds, interleaved)`, line(a), line(b), `  ratio ${b.name} / ${a.name}: ${ratio.toFixed(2)}`];
+  if (cpuRatio !== null) rows.push(`  CPU per request ${a.name} / ${b.name}: ${cpuRatio.toFixed(2)} (1.00: the same work per request)`);
+  return { rows, ratio, cpuRatio, data: runs };
 }
 
 /** 49 rules that never match /2b (but are evaluated, in order, on every request), then the one that does. */
@@ -112,8 +128,8 @@ export async function scenarioOAuthToken(ctx: BenchContext): Promise<ScenarioRes
   const browser = new TestClient(gh.url);
   if ((await browser.signUp('bench-oauth@example.com', 'a long enough bench password')).status !== 303) throw new Error('sign-up failed');
   const token = await oauthToken(gh.url, browser);
-  const { rows, ratio, data } = await pair(ctx, 'oauth token', { name: 'session cookie', url: gh.url, headers: { cookie: browser.cookieHeader()! } }, { name: 'oauth access token', url: gh.url, headers: { authorization: `Bearer ${token}` } });
-  return { rows, checks: [['OAuth token within 10 % of the cookie (GET 2 B)', ratio.toFixed(2), ratio >= 0.9]], data };
+  const { rows, ratio, cpuRatio, data } = await pair(ctx, 'oauth token', { name: 'session cookie', url: gh.url, headers: { cookie: browser.cookieHeader()! }, pid: gh.pid }, { name: 'oauth access token', url: gh.url, headers: { authorization: `Bearer ${token}` }, pid: gh.pid });
+  return { rows, checks: [['OAuth token within 10 % of the cookie (GET 2 B)', `${ratio.toFixed(2)} (CPU per request ${cpuRatio?.toFixed(2)})`, ratio >= 0.9]], data };
 }
 
 async function oauthToken(base: string, browser: TestClient): Promise<string> {

@@ -133,7 +133,7 @@ async function startSigner(opts: ServeOptions, masterKey: Buffer, live: LiveConf
   if (!keys) keys = signingKeysOf(await ensureSigningKey(opts.scope, masterKey), masterKey)!;
   const signer = await createIdentitySigner({ keys, origin, prefix: opts.prefix, now });
   // The first signature pays for key import and JIT: pay it before listening, not on a visitor.
-  await signer.sign('warm-up', { userId: 'warm-up', email: 'warm-up@localhost', name: 'warm-up', provider: 'password', role: 'member', emailVerified: false, groups: [] });
+  await signer.assertionOf({ sessionId: 'warm-up', principal: { userId: 'warm-up', email: 'warm-up@localhost', name: 'warm-up', provider: 'password', role: 'member', emailVerified: false, groups: [] } });
   live.onChange((_settings, next) => {
     const changed = signingKeysOf(next, masterKey);
     if (changed) signer.use(changed).catch((err: Error) => opts.log(`assertion: kept the previous signing key: ${err.message}`));

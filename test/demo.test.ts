@@ -119,7 +119,7 @@ describe('demo app', () => {
     await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
     const jwks = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/auth/.well-known/jwks.json`;
     try {
-      const jwt = await signer.assertionFor('s', { sub: 'u-1', email: 'a@example.com', name: 'A', provider: 'password', role: 'member', groups: [], amr: ['pwd'] });
+      const jwt = await signer.sign({ sub: 'u-1', email: 'a@example.com', name: 'A', provider: 'password', role: 'member', groups: [], amr: ['pwd'] });
       const headers = { 'x-forwarded-assertion': jwt, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example.com' };
       const good = await checkAssertion(headers, jwks, '/auth');
       assert.ok(good?.ok && good.sub === 'u-1', JSON.stringify(good));

@@ -1,15 +1,23 @@
 // The signer the gate and /auth/check use: follows the state file's keys (a rotation on any replica is
 // picked up within a second) and knows the claims of architecture.md#access. Off with GATEHOUSE_ASSERTION=off.
+//
+// An assertion is reused while it is fresh and its claims are those of the session as last resolved
+// (the session cache re-resolves every 2 s, so a changed role or group is never staler than that).
+// Requests that arrive while one is being signed share that one signature: a burst for a fresh session
+// must not sign hundreds of times at once. Kept by session id in signing order, so the expired ones are
+// always the first: memory follows the sessions active in the last half-minute, not every cached one.
 import type { JWK } from 'jose';
-import type { Principal } from '../session/sessions.js';
-import { createAssertionSigner, type AssertionSigner } from './assertion.js';
+import type { Principal, ResolvedSession } from '../session/sessions.js';
+import { ASSERTION_TTL_SEC, createAssertionSigner, type AssertionSigner } from './assertion.js';
 import type { SigningKeys } from './signing-keys.js';
 import { amrOf } from '../mfa/policy.js';
 
+/** Re-signed after half its life, so none reaches an app nearly dead. */
+const REUSE_MS = (ASSERTION_TTL_SEC * 1000) / 2;
+
 export interface IdentitySigner {
-  /** A fresh cached assertion for this session, or null when one must be signed (async). */
-  cached(sessionId: string): string | null;
-  sign(sessionId: string, p: Principal): Promise<string>;
+  /** The assertion of this resolution: a string when already signed (the hot path), else a promise. */
+  assertionOf(session: ResolvedSession): string | Promise<string>;
   jwks(): { keys: JWK[] };
   /** The keys changed (rotation): sign with the new one from now on. */
   use(keys: SigningKeys): Promise<void>;
@@ -18,15 +26,65 @@ export interface IdentitySigner {
 /** How a session without a recorded `amr` was made (mfa/policy.ts); the claim itself is the session's. */
 export { amrOf };
 
+interface Signed {
+  jwt: string | null;
+  pending: Promise<string> | null; // dropped once signed
+  until: number;
+  /** Whose claims it carries: compared by reference first (the hot path), by value after a re-resolution. */
+  principal: Principal;
+}
+
+const sameList = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
+  a === b || (a !== undefined && b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]));
+
+/** The claims an assertion carries are equal (architecture.md#access lists them). */
+function sameClaims(a: Principal, b: Principal): boolean {
+  return a.userId === b.userId && a.email === b.email && a.name === b.name && a.provider === b.provider && a.role === b.role && sameList(a.groups, b.groups) && sameList(a.amr, b.amr);
+}
+
 export async function createIdentitySigner(opts: { keys: SigningKeys; origin: () => string; prefix: string; now?: () => number }): Promise<IdentitySigner> {
+  const now = opts.now ?? Date.now;
   const build = (keys: SigningKeys) =>
     createAssertionSigner({ issuer: () => opts.origin() + opts.prefix, audience: opts.origin, current: keys.current, previous: keys.previous, now: opts.now });
   let signer: AssertionSigner = await build(opts.keys);
   let kid = opts.keys.current.kid;
+  const signed = new Map<string, Signed>();
+  const forgetExpired = (t: number) => {
+    for (const [id, entry] of signed) {
+      if (entry.until > t) return;
+      signed.delete(id);
+    }
+  };
+
+  const sign = (p: Principal) =>
+    signer.sign({ sub: p.userId, email: p.email, name: p.name, provider: p.provider, role: p.role, groups: p.groups, amr: p.amr ?? amrOf(p.provider) });
+
   return {
-    cached: (sessionId) => signer.cached(sessionId),
-    sign: (sessionId, p) =>
-      signer.assertionFor(sessionId, { sub: p.userId, email: p.email, name: p.name, provider: p.provider, role: p.role, groups: p.groups, amr: [...(p.amr ?? amrOf(p.provider))] }),
+    assertionOf(session) {
+      const t = now();
+      const id = session.sessionId;
+      const entry = signed.get(id);
+      if (entry && entry.until > t && (entry.principal === session.principal || sameClaims(entry.principal, session.principal))) {
+        entry.principal = session.principal;
+        return entry.jwt ?? entry.pending!;
+      }
+      forgetExpired(t);
+      const made: Signed = { jwt: null, pending: null, until: t + REUSE_MS, principal: session.principal };
+      made.pending = sign(session.principal).then(
+        (jwt) => {
+          made.jwt = jwt;
+          made.pending = null;
+          return jwt;
+        },
+        (err: unknown) => {
+          if (signed.get(id) === made) signed.delete(id);
+          throw err;
+        },
+      );
+      signed.delete(id); // re-inserted at the end: the map stays in signing order
+      signed.set(id, made);
+      return made.pending;
+    },
     jwks: () => signer.jwks(),
     async use(keys) {
       if (keys.current.kid === kid) return;

@@ -118,7 +118,7 @@ async function forwardAuthCheck(c: AuthContext, deps: AuthServices): Promise<Res
   for (let i = 0; i < headers.length; i += 2) c.header(headers[i]!, headers[i + 1]!);
   if (!s.principal.groups.length) c.header('x-forwarded-groups', ''); // present and empty: see anonymous()
   if (!s.principal.scopes?.length) c.header('x-forwarded-scopes', '');
-  c.header('x-forwarded-assertion', deps.signer ? await deps.signer.sign(s.sessionId, s.principal) : '');
+  c.header('x-forwarded-assertion', deps.signer ? await deps.signer.assertionOf(s) : '');
   return c.body(null, 200);
 }
 

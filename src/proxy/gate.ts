@@ -18,6 +18,7 @@ import { policyOf } from '../access/policy.js';
 import { decide, normalisedPath, subjectOf, type Decision } from '../access/rules.js';
 import type { IdentitySigner } from '../access/identity-signer.js';
 import { createHostPolicy, type HostPolicy } from './hosts.js';
+import { createTokenStreams, type TokenStreams } from './token-streams.js';
 import { createTunnelWatch, type TunnelWatch } from './tunnels.js';
 import { createAnswers, FORBIDDEN, MFA_REQUIRED, type Answers } from './answers.js';
 import { createAssertionCache, type WithAssertion } from './assertions.js';
@@ -108,7 +109,7 @@ interface GateCore {
   isAuthRoute(url: string): boolean;
   clientIp(req: IncomingMessage): string;
   /** Answers given to OAuth tokens, ended when the token is revoked. */
-  tokenStreams: TunnelWatch;
+  tokenStreams: TokenStreams;
 }
 
 function createCore(deps: GateDeps, limits: TunnelLimits): GateCore {
@@ -127,7 +128,7 @@ function createCore(deps: GateDeps, limits: TunnelLimits): GateCore {
     isAuthRoute: (url) => url.startsWith(prefix) && (url.length === prefix.length || url[prefix.length] === '/' || url[prefix.length] === '?'),
     clientIp: (req) => deps.trusted.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']),
     // Answers to OAuth tokens (SPEC §11) are watched like tunnels: a revoked token ends an open stream (SSE) too.
-    tokenStreams: createTunnelWatch(limits.recheckMs),
+    tokenStreams: createTokenStreams(limits.recheckMs, async (token) => (await deps.oauthTokens?.resolve(token)) != null),
   };
 }
 
@@ -345,7 +346,7 @@ function withToken(core: GateCore, req: IncomingMessage, res: ServerResponse, to
   if (!token) return refuseToken(core, req, res, r);
   const admitToken = (t: ResolvedToken | null) => {
     if (!t || !tokenFits(core, req, t, r)) return refuseToken(core, req, res, r);
-    res.once('close', core.tokenStreams.add(() => res.destroy(), async () => (await tokens.resolve(token)) !== null));
+    core.tokenStreams.add(res, token);
     admit(core, req, res, t.session);
   };
   const cached = tokens.peek(token);
