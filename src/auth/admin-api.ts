@@ -12,7 +12,7 @@ import { isValidCsrfToken } from '../security/csrf.js';
 import { readCookie } from '../session/cookies.js';
 import { parseDuration } from '../config/duration.js';
 import { storedRule } from '../access/rules.js';
-import { GROUP_NAME, isStoreError, ROLE_NAME, type ApiKey, type User } from '../store/types.js';
+import { GROUP_NAME, isStoreError, ROLE_NAME, type ApiKey, type Store, type User } from '../store/types.js';
 import type { ResolvedSession } from '../session/sessions.js';
 import { bearerOAuthToken, type ResolvedToken } from '../oauth/tokens.js';
 import { CLI_CLIENT_ID } from '../oauth/device.js';
@@ -142,20 +142,35 @@ async function jsonBody(c: AuthContext): Promise<Record<string, unknown> | null>
 
 const BAD_BODY = 'The body must be a JSON object (Content-Type: application/json).';
 
-function mountRoutes(api: Hono<AuthEnv>, deps: AuthServices): void {
-  const { store } = deps;
-  const now = () => new Date(deps.now());
-  const findUser = async (ref: string) => (ref.includes('@') ? store.findUserByEmail(normalizeEmail(ref)) : store.findUserById(ref));
-  const noUser = (c: AuthContext, ref: string) => apiError(c, 'not_found', `There is no user ${ref.slice(0, 320)}.`);
-  const done = (c: AuthContext, action: string, target: string) =>
-    audit(c, 'admin.action', { userId: caller(c).admin.principal.userId, detail: `api ${action} ${target}` });
+/** A user by email (any case) or id. */
+const findUser = async (store: Store, ref: string) => (ref.includes('@') ? store.findUserByEmail(normalizeEmail(ref)) : store.findUserById(ref));
+const noUser = (c: AuthContext, ref: string) => apiError(c, 'not_found', `There is no user ${ref.slice(0, 320)}.`);
+/** Audits a change made through the API, as the calling admin. */
+const done = (c: AuthContext, action: string, target: string) =>
+  audit(c, 'admin.action', { userId: caller(c).admin.principal.userId, detail: `api ${action} ${target}` });
 
+function mountRoutes(api: Hono<AuthEnv>, deps: AuthServices): void {
+  mountCallerInfo(api);
+  mountUserListing(api, deps);
+  mountUserChanges(api, deps);
+  mountUserSessions(api, deps);
+  mountGroupListing(api, deps);
+  mountKeys(api, deps);
+  mountTokenSelfRevoke(api);
+  api.get('/access', (c) => c.json({ rules: deps.settings.current().access.map(storedRule), publicPaths: deps.settings.current().publicPaths }));
+  mountOAuthClients(api, deps);
+}
+
+/** Who is calling, and the CSRF token a session needs for changes. */
+function mountCallerInfo(api: Hono<AuthEnv>): void {
   api.get('/me', (c) => {
     const p = caller(c).admin.principal;
     return c.json({ id: p.userId, email: p.email, name: p.name, role: p.role, via: caller(c).viaToken ? 'token' : 'session' });
   });
   api.get('/csrf', (c) => c.json({ csrf: csrfToken(c) }));
+}
 
+function mountUserListing(api: Hono<AuthEnv>, { store }: AuthServices): void {
   api.get('/users', async (c) => {
     const limit = Math.max(1, Math.min(500, Number(c.req.query('limit') ?? 100) | 0));
     const offset = Math.max(0, Number(c.req.query('offset') ?? 0) | 0);
@@ -164,17 +179,21 @@ function mountRoutes(api: Hono<AuthEnv>, deps: AuthServices): void {
   });
 
   api.get('/users/:user', async (c) => {
-    const u = await findUser(c.req.param('user'));
+    const u = await findUser(store, c.req.param('user'));
     if (!u) return noUser(c, c.req.param('user'));
     return c.json({ ...userRow(u), sessions: (await store.listUserSessions(u.id)).length });
   });
+}
 
+/** Disable or enable, role and groups of one user (never the caller's own account for the first two). */
+function mountUserChanges(api: Hono<AuthEnv>, deps: AuthServices): void {
+  const { store } = deps;
   api.post('/users/:user/:action{disable|enable}', async (c) => {
-    const u = await findUser(c.req.param('user'));
+    const u = await findUser(store, c.req.param('user'));
     if (!u) return noUser(c, c.req.param('user'));
     if (u.id === caller(c).admin.principal.userId) return apiError(c, 'bad_request', 'Not on your own account: ask another administrator.');
     const disable = c.req.param('action') === 'disable';
-    const updated = await store.updateUser(u.id, { disabled: disable }, now());
+    const updated = await store.updateUser(u.id, { disabled: disable }, new Date(deps.now()));
     if (disable) await deps.sessions.revokeUser(u.id);
     else await deps.lockout.clear(u.email);
     done(c, c.req.param('action'), u.id);
@@ -186,10 +205,10 @@ function mountRoutes(api: Hono<AuthEnv>, deps: AuthServices): void {
     if (!body) return apiError(c, 'bad_request', BAD_BODY);
     const role = body.role;
     if (typeof role !== 'string' || !ROLE_NAME.test(role)) return apiError(c, 'bad_request', '"role" must be admin, member, or a name of a-z, 0-9 and "-" starting with a letter.');
-    const u = await findUser(c.req.param('user'));
+    const u = await findUser(store, c.req.param('user'));
     if (!u) return noUser(c, c.req.param('user'));
     if (u.id === caller(c).admin.principal.userId) return apiError(c, 'bad_request', 'Not on your own account: ask another administrator.');
-    const updated = await store.updateUser(u.id, { role }, now());
+    const updated = await store.updateUser(u.id, { role }, new Date(deps.now()));
     await deps.sessions.revokeUser(u.id); // the new role applies from the next sign-in
     done(c, `set-role ${role}`, u.id);
     return c.json(userRow(updated ?? u));
@@ -203,16 +222,19 @@ function mountRoutes(api: Hono<AuthEnv>, deps: AuthServices): void {
     if (!body || !add || !remove) return apiError(c, 'bad_request', '{"add": [...], "remove": [...]}: lists of group names.');
     const bad = [...add, ...remove].find((g) => !GROUP_NAME.test(g));
     if (bad !== undefined) return apiError(c, 'bad_request', `"${bad.slice(0, 70)}" is not a group name (a-z, 0-9, ".", "_", "-"; up to 64).`);
-    const u = await findUser(c.req.param('user'));
+    const u = await findUser(store, c.req.param('user'));
     if (!u) return noUser(c, c.req.param('user'));
     const next = [...new Set([...u.groups.filter((g) => !remove.includes(g)), ...add])].sort();
-    const updated = await store.updateUser(u.id, { groups: next }, now());
+    const updated = await store.updateUser(u.id, { groups: next }, new Date(deps.now()));
     done(c, 'groups', u.id);
     return c.json(userRow(updated ?? u));
   });
+}
 
+function mountUserSessions(api: Hono<AuthEnv>, deps: AuthServices): void {
+  const { store } = deps;
   api.get('/users/:user/sessions', async (c) => {
-    const u = await findUser(c.req.param('user'));
+    const u = await findUser(store, c.req.param('user'));
     if (!u) return noUser(c, c.req.param('user'));
     const sessions = await store.listUserSessions(u.id);
     // The stored id is a hash of the cookie, but still not something to hand out: listed by position.
@@ -220,14 +242,16 @@ function mountRoutes(api: Hono<AuthEnv>, deps: AuthServices): void {
   });
 
   api.post('/users/:user/sessions/revoke', async (c) => {
-    const u = await findUser(c.req.param('user'));
+    const u = await findUser(store, c.req.param('user'));
     if (!u) return noUser(c, c.req.param('user'));
     const admin = caller(c).admin;
     await deps.sessions.revokeUser(u.id, u.id === admin.principal.userId ? admin.sessionId : undefined);
     done(c, 'end-sessions', u.id);
     return c.json({ ok: true });
   });
+}
 
+function mountGroupListing(api: Hono<AuthEnv>, { store }: AuthServices): void {
   api.get('/groups', async (c) => {
     const members = new Map<string, string[]>();
     for (let offset = 0; ; offset += 500) {
@@ -237,10 +261,14 @@ function mountRoutes(api: Hono<AuthEnv>, deps: AuthServices): void {
     }
     return c.json({ groups: [...members].sort(([a], [b]) => a.localeCompare(b)).map(([name, emails]) => ({ name, members: emails })) });
   });
+}
 
+/** API keys: list (of everyone, or of one user), create with role, expiry and scopes, revoke. */
+function mountKeys(api: Hono<AuthEnv>, deps: AuthServices): void {
+  const { store } = deps;
   api.get('/keys', async (c) => {
     const ref = c.req.query('user');
-    const u = ref ? await findUser(ref) : null;
+    const u = ref ? await findUser(store, ref) : null;
     if (ref && !u) return noUser(c, ref);
     return c.json({ keys: (await store.listApiKeys(u?.id)).map(keyRow) });
   });
@@ -255,7 +283,7 @@ function mountRoutes(api: Hono<AuthEnv>, deps: AuthServices): void {
     if (expires !== undefined && expires !== null && ttl === null) return apiError(c, 'bad_request', '"expires" must be a duration such as 30d or 12h.');
     const parsed = parseScopes(Array.isArray(scopes) ? scopes.join(' ') : String(scopes));
     if (typeof parsed === 'string') return apiError(c, 'bad_request', `"scopes": ${parsed}`);
-    const u = await findUser(ref);
+    const u = await findUser(store, ref);
     if (!u) return noUser(c, ref);
     const { key, token } = await deps.apiKeys.issue(u, name.trim(), role, ttl === null ? null : new Date(deps.now() + ttl), parsed);
     done(c, 'create-key', key.id);
@@ -268,8 +296,10 @@ function mountRoutes(api: Hono<AuthEnv>, deps: AuthServices): void {
     done(c, 'revoke-key', id);
     return c.json({ ok: true });
   });
+}
 
-  // The presented token revokes itself (`gatehouse logout --remote`).
+/** The presented token revokes itself (`gatehouse logout --remote`). */
+function mountTokenSelfRevoke(api: Hono<AuthEnv>): void {
   api.post('/token/revoke', async (c) => {
     const admin = caller(c).admin;
     if (!caller(c).viaToken) return apiError(c, 'bad_request', 'Only a token can revoke itself; this request used a session.');
@@ -277,13 +307,10 @@ function mountRoutes(api: Hono<AuthEnv>, deps: AuthServices): void {
     if (admin.sessionId.startsWith('oauth:')) audit(c, 'oauth.revoked', { userId: admin.principal.userId, detail: `${CLI_CLIENT_ID} (gatehouse logout)` });
     return c.json({ ok: true });
   });
-
-  api.get('/access', (c) => c.json({ rules: deps.settings.current().access.map(storedRule), publicPaths: deps.settings.current().publicPaths }));
-  mountOAuthClients(api, deps, done);
 }
 
 /** OAuth clients (SPEC §11, §12): every client with whom it acts for, and revoking one for everyone. */
-function mountOAuthClients(api: Hono<AuthEnv>, deps: AuthServices, done: (c: AuthContext, action: string, target: string) => void): void {
+function mountOAuthClients(api: Hono<AuthEnv>, deps: AuthServices): void {
   api.get('/oauth/clients', async (c) => {
     const [clients, apps] = await Promise.all([deps.store.listOAuthClients(), connectedApps(deps.store)]);
     const emails = new Map((await Promise.all([...new Set(apps.map((a) => a.userId))].map((id) => deps.store.findUserById(id)))).flatMap((u) => (u ? [[u.id, u.email] as const] : [])));

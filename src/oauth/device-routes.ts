@@ -22,9 +22,13 @@ const stringOr = (v: unknown): string | undefined => (typeof v === 'string' ? v 
 
 export function mountDeviceGrant(app: Hono<AuthEnv>, deps: AuthServices): void {
   if (!deps.oauthTokens) return;
-  const P = deps.prefix;
-  const block = createBlocker(deps.store, 'device', PAIRING_BLOCK, deps.now);
+  mountDeviceAuthorization(app, deps);
+  mountDeviceApproval(app, deps);
+}
 
+/** The device authorization endpoint, where a device asks for its device and user codes. */
+function mountDeviceAuthorization(app: Hono<AuthEnv>, deps: AuthServices): void {
+  const P = deps.prefix;
   // Called by devices in any origin, with no cookie: open CORS like the token endpoint.
   app.options(`${P}/oauth/device_authorization`, (c) =>
     c.body(null, 204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'POST, OPTIONS', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '600' }),
@@ -51,6 +55,12 @@ export function mountDeviceGrant(app: Hono<AuthEnv>, deps: AuthServices): void {
       throw err;
     }
   });
+}
+
+/** /auth/device: the signed-in person enters or confirms the user code, then approves or denies. */
+function mountDeviceApproval(app: Hono<AuthEnv>, deps: AuthServices): void {
+  const P = deps.prefix;
+  const block = createBlocker(deps.store, 'device', PAIRING_BLOCK, deps.now);
 
   // The link of verification_uri_complete fills the code in and shows what approving means; only the
   // POST below decides. A signed-out visitor signs in first and comes back here.

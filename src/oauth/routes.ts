@@ -63,25 +63,34 @@ const OAUTH_DONE = { 'revoke-oauth': (who: string) => `Revoked the OAuth client 
 export function mountOAuth(app: Hono<AuthEnv>, deps: AuthServices): void {
   const tokens = deps.oauthTokens;
   if (!tokens) return;
-  const P = deps.prefix;
-  const guard = [whenConfigured(), openCors()] as const;
-  // Token and revocation also serve the device grant's whole-app tokens (SPEC §12), resource or not.
-  const tokenGuard = [openCors()] as const;
   mountDeviceGrant(app, deps);
+  mountDiscovery(app, deps.prefix);
+  mountAuthorization(app, deps, tokens);
+  mountTokenEndpoints(app, deps.prefix, tokens);
+  mountConnectedAppRevoke(app, deps.prefix, tokens);
+  mountAdminConsole(app, deps, tokens);
+  mountRegistration(app, deps);
+}
 
-  app.on(['GET', 'OPTIONS'], '/.well-known/oauth-protected-resource/*', ...guard, (c) => {
+/** The metadata documents of the protected resources and of the authorization server. */
+function mountDiscovery(app: Hono<AuthEnv>, P: string): void {
+  app.on(['GET', 'OPTIONS'], '/.well-known/oauth-protected-resource/*', whenConfigured(), openCors(), (c) => {
     const r = resourceOfMetadataPath(c.req.path, resourcesOf(c));
     if (!r) return c.json({ error: 'not_found' }, 404);
     c.header('cache-control', 'public, max-age=300');
     return c.json(protectedResourceMetadata(metadataContext(c), r));
   });
   for (const path of authorizationServerPaths(P)) {
-    app.on(['GET', 'OPTIONS'], path, ...guard, (c) => {
+    app.on(['GET', 'OPTIONS'], path, whenConfigured(), openCors(), (c) => {
       c.header('cache-control', 'public, max-age=300');
       return c.json(authorizationServerMetadata(metadataContext(c), path.includes('openid-configuration')));
     });
   }
+}
 
+/** The authorization endpoint: GET checks the request and asks for consent (unless given), POST takes the decision. */
+function mountAuthorization(app: Hono<AuthEnv>, deps: AuthServices, tokens: OAuthTokenService): void {
+  const P = deps.prefix;
   app.get(`${P}/oauth/authorize`, whenConfigured(), async (c) => {
     const query = new URL(c.req.url).searchParams;
     const checked = await check(c, paramsOf((k) => query.getAll(k)));
@@ -113,8 +122,11 @@ export function mountOAuth(app: Hono<AuthEnv>, deps: AuthServices): void {
     audit(c, 'oauth.consent', { userId: s.principal.userId, detail: `${req.client.id} ${req.resourceUrl} [${req.scopes.join(' ')}]` });
     return c.redirect(await approve(c, tokens, req), 303);
   });
+}
 
-  app.on(['POST', 'OPTIONS'], `${P}/oauth/token`, ...tokenGuard, async (c) => {
+/** Token and revocation also serve the device grant's whole-app tokens (SPEC §12), resource or not: no whenConfigured. */
+function mountTokenEndpoints(app: Hono<AuthEnv>, P: string, tokens: OAuthTokenService): void {
+  app.on(['POST', 'OPTIONS'], `${P}/oauth/token`, openCors(), async (c) => {
     const form = await formOf(c);
     const params = Object.fromEntries(Object.entries(form).filter(([, v]) => typeof v === 'string')) as TokenParams;
     try {
@@ -126,7 +138,7 @@ export function mountOAuth(app: Hono<AuthEnv>, deps: AuthServices): void {
     }
   });
 
-  app.on(['POST', 'OPTIONS'], `${P}/oauth/revoke`, ...tokenGuard, async (c) => {
+  app.on(['POST', 'OPTIONS'], `${P}/oauth/revoke`, openCors(), async (c) => {
     const form = await formOf(c);
     try {
       const revoked = await revokeRequest({ token: stringOr(form.token), client_id: stringOr(form.client_id) }, tokenContext(c, tokens));
@@ -137,8 +149,10 @@ export function mountOAuth(app: Hono<AuthEnv>, deps: AuthServices): void {
       throw err;
     }
   });
+}
 
-  // "Connected apps" on the account page: the user ends a client's access (every token, and the consent).
+/** "Connected apps" on the account page: the user ends a client's access (every token, and the consent). */
+function mountConnectedAppRevoke(app: Hono<AuthEnv>, P: string, tokens: OAuthTokenService): void {
   app.post(`${P}/account/connected/revoke`, requireSession({ redirect: 303 }), csrf({ refuse: formExpiredPage }), async (c) => {
     const s = signedIn(c);
     const clientId = field((await formOf(c)).client_id);
@@ -148,8 +162,11 @@ export function mountOAuth(app: Hono<AuthEnv>, deps: AuthServices): void {
     }
     return c.redirect(`${P}/account`, 303);
   });
+}
 
-  // The admin's view: every client and whom it acts for; Revoke removes a client for everyone.
+/** The admin's view: every client and whom it acts for; Revoke removes a client for everyone. */
+function mountAdminConsole(app: Hono<AuthEnv>, deps: AuthServices, tokens: OAuthTokenService): void {
+  const P = deps.prefix;
   const adminOnly = requireAdmin({ prefix: P });
   // Revoke is asked first on the console's confirm page (auth/admin.ts, action revoke-oauth), which posts here.
   app.get(`${P}/admin/oauth`, adminOnly, (c) => adminPage(c, doneNotice(c, signedIn(c).sessionId, OAUTH_DONE)));
@@ -160,8 +177,11 @@ export function mountOAuth(app: Hono<AuthEnv>, deps: AuthServices): void {
     audit(c, 'oauth.revoked', { userId: signedIn(c).principal.userId, detail: `${client.id.slice(0, 300)} for everyone, by an admin` });
     return doneRedirect(c, signedIn(c).sessionId, `${P}/admin/oauth`, 'revoke-oauth', client.name);
   });
+}
 
-  app.on(['POST', 'OPTIONS'], `${P}/oauth/register`, ...guard, async (c) => {
+/** Dynamic client registration (unless GATEHOUSE_OAUTH_DCR=off), rate-limited per network. */
+function mountRegistration(app: Hono<AuthEnv>, deps: AuthServices): void {
+  app.on(['POST', 'OPTIONS'], `${deps.prefix}/oauth/register`, whenConfigured(), openCors(), async (c) => {
     if (deps.oauthDcr === false) return oauthErrorResponse(new OAuthError('access_denied', 'client registration is switched off here (GATEHOUSE_OAUTH_DCR=off)', 403));
     const tooMany = await limited(c, 'oauth-register');
     if (tooMany) return c.json({ error: 'rate_limited' }, 429, { 'retry-after': tooMany.headers.get('retry-after') ?? '60' });
