@@ -7,8 +7,8 @@ import { explain, subjectOfUser } from '../access/explain.js';
 import { rulesInForce as policyRules } from '../access/policy.js';
 import type { AuthMode } from '../config/choices.js';
 import { effectiveMode, rulesFrom, splitList } from '../config/settings.js';
-import { emptyState, readState, updateState, type StoredState } from '../config/state.js';
-import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
+import { emptyState, readState, updateState, type Scope, type StoredState } from '../config/state.js';
+import { CommandError, SCOPE_OPTIONS, scopeFrom, subcommandIn, type Subcommands, UsageError, withStore, type Io } from './common.js';
 
 export const ACCESS_HELP = `gatehouse access add PATTERN (--public | --allow WHO[,WHO…]) [--methods GET,HEAD] [--mfa] [--at N]
 gatehouse access list [--json] · access remove N
@@ -39,44 +39,70 @@ export async function accessCommand(args: string[], io: Io): Promise<number> {
     return sub ? 0 : 2;
   }
   const scope = scopeFrom(values, io.env);
-  switch (sub) {
-    case 'list':
-      return list(readState(scope) ?? emptyState(), values.json ?? false, io);
-    case 'add': {
-      refuseWhenFromEnv(io);
-      const rule = ruleFromFlags(positionals[0], values);
-      const at = values.at === undefined ? null : Number(values.at);
-      const next = updateState(scope, (current) => {
-        const state = current ?? emptyState();
-        const rules = [...(state.access ?? [])];
-        if (at !== null && !(Number.isInteger(at) && at >= 1 && at <= rules.length + 1)) throw new UsageError(`--at must be a position from 1 to ${rules.length + 1}`);
-        rules.splice(at === null ? rules.length : at - 1, 0, storedRule(rule));
-        return { ...state, access: rules };
-      });
-      const n = at ?? (next.access ?? []).length;
-      io.out(`✓ rule ${n}: ${describeRule(rule)} (running servers apply it within a second)`);
-      return 0;
-    }
-    case 'remove': {
-      refuseWhenFromEnv(io);
-      const n = Number(positionals[0]);
-      let removed: AccessRule | null = null;
-      updateState(scope, (current) => {
-        const state = current ?? emptyState();
-        const rules = [...(state.access ?? [])];
-        if (!Number.isInteger(n) || n < 1 || n > rules.length) throw new UsageError(`access remove needs a rule number from 1 to ${rules.length} (see \`gatehouse access list\`)`);
-        removed = parseRules([rules[n - 1]], 'access').rules[0]!;
-        rules.splice(n - 1, 1);
-        return { ...state, access: rules };
-      });
-      io.out(`✓ removed rule ${n}: ${describeRule(removed!)}`);
-      return 0;
-    }
-    case 'test':
-      return test(scope, positionals, values.as, values.provider, io);
-    default:
-      throw new UsageError(`unknown access command "${sub}"\n${ACCESS_HELP}`);
-  }
+  const run = subcommandIn(ACCESS_SUBCOMMANDS, sub);
+  if (!run) throw new UsageError(`unknown access command "${sub}"\n${ACCESS_HELP}`);
+  return run({ scope, values, positionals, io });
+}
+
+/** The flags `access` subcommands take beyond --server/--profile. */
+interface AccessFlags {
+  public?: boolean;
+  allow?: string;
+  methods?: string;
+  mfa?: boolean;
+  at?: string;
+  json?: boolean;
+  as?: string;
+  provider?: string;
+}
+
+/** What one `access SUB …` gets: where it runs and what was typed. */
+interface AccessContext {
+  scope: Scope;
+  values: AccessFlags;
+  positionals: string[];
+  io: Io;
+}
+
+const ACCESS_SUBCOMMANDS: Subcommands<AccessContext> = {
+  list: ({ scope, values, io }) => list(readState(scope) ?? emptyState(), values.json ?? false, io),
+  add: addRule,
+  remove: removeRule,
+  test: ({ scope, positionals, values, io }) => test(scope, positionals, values.as, values.provider, io),
+};
+
+/** `access add`: the rule goes in at --at N, or last. */
+function addRule({ scope, values, positionals, io }: AccessContext): number {
+  refuseWhenFromEnv(io);
+  const rule = ruleFromFlags(positionals[0], values);
+  const at = values.at === undefined ? null : Number(values.at);
+  const next = updateState(scope, (current) => {
+    const state = current ?? emptyState();
+    const rules = [...(state.access ?? [])];
+    if (at !== null && !(Number.isInteger(at) && at >= 1 && at <= rules.length + 1)) throw new UsageError(`--at must be a position from 1 to ${rules.length + 1}`);
+    rules.splice(at === null ? rules.length : at - 1, 0, storedRule(rule));
+    return { ...state, access: rules };
+  });
+  const n = at ?? (next.access ?? []).length;
+  io.out(`✓ rule ${n}: ${describeRule(rule)} (running servers apply it within a second)`);
+  return 0;
+}
+
+/** `access remove N`: N as `access list` numbers the rules. */
+function removeRule({ scope, positionals, io }: AccessContext): number {
+  refuseWhenFromEnv(io);
+  const n = Number(positionals[0]);
+  let removed: AccessRule | null = null;
+  updateState(scope, (current) => {
+    const state = current ?? emptyState();
+    const rules = [...(state.access ?? [])];
+    if (!Number.isInteger(n) || n < 1 || n > rules.length) throw new UsageError(`access remove needs a rule number from 1 to ${rules.length} (see \`gatehouse access list\`)`);
+    removed = parseRules([rules[n - 1]], 'access').rules[0]!;
+    rules.splice(n - 1, 1);
+    return { ...state, access: rules };
+  });
+  io.out(`✓ removed rule ${n}: ${describeRule(removed!)}`);
+  return 0;
 }
 
 /** Rules from GATEHOUSE_ACCESS replace the state file's: changing the file would change nothing. */

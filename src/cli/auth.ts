@@ -11,7 +11,7 @@ import type { Store } from '../store/types.js';
 import { setupLinkLine, setupOrigin } from '../auth/setup-link.js';
 import { PROVIDERS_HELP, providersCommand } from './providers.js';
 import { withEnvProviders } from '../config/env-providers.js';
-import { SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
+import { SCOPE_OPTIONS, scopeFrom, subcommandIn, type Subcommands, UsageError, type Io } from './common.js';
 import { modeCommand, PASSPHRASE_HELP, passphraseCommand } from './passphrase.js';
 
 export const AUTH_HELP = `gatehouse auth enable [--db NAME|embedded] [--skip-fitness]   turn the login screen on
@@ -48,48 +48,76 @@ export async function authCommand(args: string[], io: Io): Promise<number> {
   const scope = scopeFrom(values, io.env);
   const masterKey = loadMasterKey(scope.home, io.env);
   const state = readState(scope);
-  switch (sub) {
-    case 'enable': {
-      const origin = linkOrigin(values, io.env);
-      return enable(scope, state, masterKey, values.db ?? null, values['skip-fitness'] ?? false, origin, io);
-    }
-    case 'disable': {
-      updateState(scope, (current) => {
-        const next = current ?? enableAuth(null, masterKey, null);
-        next.auth.enabled = false;
-        return next;
-      });
-      io.out(`auth: DISABLED on server "${scope.server}" (profile "${scope.profile}") — traffic passes straight through; users are kept`);
-      return 0;
-    }
-    case 'mode':
-      return modeCommand(positionals[0], values.domain, scope, io);
-    case 'passphrase':
-      return passphraseCommand(positionals[0], scope, io);
-    case 'status':
-      return status(scope, state, masterKey, io, values.json ?? false);
-    case 'rotate-secret': {
-      if (!state) throw new UsageError('auth was never enabled here; run `gatehouse auth enable` first');
-      updateState(scope, (current) => rotateSecret(current ?? state, masterKey));
-      const store = await openStoreFor(scope, state, masterKey, io.env);
-      try {
-        await store.migrate();
-        const ended = await store.deleteAllSessions();
-        io.out(`✓ new signing secret; ${ended} session(s) ended — everyone signs in again`);
-      } finally {
-        await store.close();
-      }
-      return 0;
-    }
-    case 'rotate-signing-key': {
-      if (!state) throw new UsageError('auth was never enabled here; run `gatehouse auth enable` first');
-      const key = await rotateSigningKey(scope, masterKey);
-      io.out(`✓ new assertion signing key ${key.kid}; running servers sign with it within a second, and the previous key stays in the JWKS for 10 minutes`);
-      return 0;
-    }
-    default:
-      throw new UsageError(`unknown auth command "${sub}"\n${AUTH_HELP}`);
+  const run = subcommandIn(AUTH_SUBCOMMANDS, sub);
+  if (!run) throw new UsageError(`unknown auth command "${sub}"\n${AUTH_HELP}`);
+  return run({ scope, masterKey, state, values, positionals, io });
+}
+
+/** The flags `auth` subcommands take beyond --server/--profile. */
+interface AuthFlags {
+  domain?: string;
+  json?: boolean;
+  db?: string;
+  'skip-fitness'?: boolean;
+  'public-url'?: string;
+  host?: string;
+  port?: string;
+}
+
+/** What one `auth SUB …` gets: where it runs, that server's master key and state, and what was typed. */
+interface AuthContext {
+  scope: Scope;
+  masterKey: Buffer;
+  state: StoredState | null;
+  values: AuthFlags;
+  positionals: string[];
+  io: Io;
+}
+
+const AUTH_SUBCOMMANDS: Subcommands<AuthContext> = {
+  enable: ({ scope, state, masterKey, values, io }) => {
+    const origin = linkOrigin(values, io.env);
+    return enable(scope, state, masterKey, values.db ?? null, values['skip-fitness'] ?? false, origin, io);
+  },
+  disable: disableAuth,
+  mode: ({ positionals, values, scope, io }) => modeCommand(positionals[0], values.domain, scope, io),
+  passphrase: ({ positionals, scope, io }) => passphraseCommand(positionals[0], scope, io),
+  status: ({ scope, state, masterKey, values, io }) => status(scope, state, masterKey, io, values.json ?? false),
+  'rotate-secret': rotateAuthSecret,
+  'rotate-signing-key': rotateAssertionKey,
+};
+
+function disableAuth({ scope, masterKey, io }: AuthContext): number {
+  updateState(scope, (current) => {
+    const next = current ?? enableAuth(null, masterKey, null);
+    next.auth.enabled = false;
+    return next;
+  });
+  io.out(`auth: DISABLED on server "${scope.server}" (profile "${scope.profile}") — traffic passes straight through; users are kept`);
+  return 0;
+}
+
+const NEVER_ENABLED = 'auth was never enabled here; run `gatehouse auth enable` first';
+
+async function rotateAuthSecret({ scope, state, masterKey, io }: AuthContext): Promise<number> {
+  if (!state) throw new UsageError(NEVER_ENABLED);
+  updateState(scope, (current) => rotateSecret(current ?? state, masterKey));
+  const store = await openStoreFor(scope, state, masterKey, io.env);
+  try {
+    await store.migrate();
+    const ended = await store.deleteAllSessions();
+    io.out(`✓ new signing secret; ${ended} session(s) ended — everyone signs in again`);
+  } finally {
+    await store.close();
   }
+  return 0;
+}
+
+async function rotateAssertionKey({ scope, state, masterKey, io }: AuthContext): Promise<number> {
+  if (!state) throw new UsageError(NEVER_ENABLED);
+  const key = await rotateSigningKey(scope, masterKey);
+  io.out(`✓ new assertion signing key ${key.kid}; running servers sign with it within a second, and the previous key stays in the JWKS for 10 minutes`);
+  return 0;
 }
 
 const DB_KINDS = new Set(['postgres', 'mysql', 'mongodb']);

@@ -41,6 +41,17 @@ export function scopeFrom(values: { server?: string; profile?: string }, env: No
   return scope;
 }
 
+/** A command's subcommands by name; each gets what the command parsed (C) and returns the exit code. */
+export type Subcommands<C> = Readonly<Record<string, (c: C) => number | Promise<number>>>;
+
+/**
+ * The handler a subcommand table has for `sub`, or undefined: an own key only, so a word such as
+ * "toString" is an unknown subcommand like any other, not a method of every object.
+ */
+export function subcommandIn<C>(table: Subcommands<C>, sub: string): Subcommands<C>[string] | undefined {
+  return Object.hasOwn(table, sub) ? table[sub] : undefined;
+}
+
 export const SCOPE_OPTIONS = {
   server: { type: 'string' },
   profile: { type: 'string' },

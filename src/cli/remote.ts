@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { describeRule, parseRules, type StoredRule } from '../access/rules.js';
-import { CommandError, UsageError, type Io } from './common.js';
+import { CommandError, subcommandIn, type Subcommands, UsageError, type Io } from './common.js';
 import { keyLine, type KeyListRow } from './keys.js';
 import { userLine } from './users.js';
 
@@ -192,76 +192,129 @@ export async function remoteCommand(url: string | undefined, argv: string[], io:
     args: rest, strict: true, allowPositionals: true,
     options: { json: { type: 'boolean' }, user: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, scopes: { type: 'string' }, add: { type: 'string', multiple: true }, remove: { type: 'string', multiple: true } },
   });
-  const at = (text: string) => encodeURIComponent(text.trim().toLowerCase());
-  const need = (v: string | undefined, what: string) => {
-    if (!v) throw new UsageError(`${command} ${sub} needs ${what}`);
-    return v;
-  };
-  switch (`${command} ${sub}`) {
-    case 'users list': {
-      const users: Array<Record<string, any>> = [];
-      for (let offset = 0; ; offset += 500) {
-        const page = await api(remote, 'GET', `/users?limit=500&offset=${offset}`);
-        users.push(...page.users);
-        if (page.users.length < 500) break;
-      }
-      if (values.json) io.out(JSON.stringify(users, null, 2));
-      else if (!users.length) io.out('no users yet');
-      else for (const u of users) io.out(userLine(u as Parameters<typeof userLine>[0]));
-      return 0;
-    }
-    case 'users show':
-      io.out(JSON.stringify(await api(remote, 'GET', `/users/${at(need(positionals[0], 'an EMAIL'))}`), null, 2));
-      return 0;
-    case 'users disable':
-    case 'users enable': {
-      const u = await api(remote, 'POST', `/users/${at(need(positionals[0], 'an EMAIL'))}/${sub}`);
-      io.out(sub === 'disable' ? `✓ ${u.email} disabled; their sessions ended` : `✓ ${u.email} enabled (and any lockout cleared)`);
-      return 0;
-    }
-    case 'users set-role': {
-      const u = await api(remote, 'POST', `/users/${at(need(positionals[0], 'an EMAIL'))}/role`, { role: need(positionals[1], 'a ROLE') });
-      io.out(`✓ ${u.email} is now ${u.role}; they sign in again`);
-      return 0;
-    }
-    case 'users groups': {
-      const u = await api(remote, 'POST', `/users/${at(need(positionals[0], 'an EMAIL'))}/groups`, { add: values.add ?? [], remove: values.remove ?? [] });
-      io.out(values.json ? JSON.stringify({ email: u.email, groups: u.groups }) : `${u.email}: ${u.groups.length ? u.groups.join(', ') : '(no groups)'}`);
-      return 0;
-    }
-    case 'keys list': {
-      const { keys } = await api(remote, 'GET', `/keys${values.user ? `?user=${at(values.user)}` : ''}`);
-      if (values.json) io.out(JSON.stringify(keys, null, 2));
-      else if (!keys.length) io.out('no API keys');
-      else for (const k of keys as KeyListRow[]) io.out(keyLine(k));
-      return 0;
-    }
-    case 'keys create': {
-      const body = { user: need(values.user, '--user EMAIL'), name: need(values.name, '--name NAME'), role: values.role ?? 'member', expires: values.expires ?? null, scopes: values.scopes ?? '' };
-      const { key, token } = await api(remote, 'POST', '/keys', body);
-      io.out(`✓ key ${key.id} for ${body.user} (${key.role}${key.scopes.length ? `, scopes ${key.scopes.join(' ')}` : ''}${key.expiresAt ? `, expires ${key.expiresAt}` : ''})`);
-      io.out(token);
-      io.err('Store it now: it is shown only once. Send it as `Authorization: Bearer <key>`.');
-      return 0;
-    }
-    case 'keys revoke': {
-      const id = need(positionals[0], 'the key ID');
-      await api(remote, 'POST', `/keys/${encodeURIComponent(id)}/revoke`);
-      io.out(`✓ key ${id} revoked; running servers stop accepting it within 2 seconds`);
-      return 0;
-    }
-    case 'access list': {
-      const { rules } = await api(remote, 'GET', '/access');
-      if (values.json) {
-        io.out(JSON.stringify(rules, null, 2));
-        return 0;
-      }
-      const parsed = parseRules(rules as StoredRule[], 'remote').rules;
-      if (!parsed.length) io.out('no access rules: every signed-in user reaches every path (add one with `gatehouse access add`)');
-      parsed.forEach((r, i) => io.out(`${String(i + 1).padStart(3)}  ${describeRule(r)}`));
-      return 0;
-    }
-    default:
-      throw new UsageError(`--remote does not run "${argv.join(' ').slice(0, 60)}"\n${REMOTE_HELP}`);
-  }
+  const run = subcommandIn(REMOTE_SUBCOMMANDS, `${command} ${sub}`);
+  if (!run) throw new UsageError(`--remote does not run "${argv.join(' ').slice(0, 60)}"\n${REMOTE_HELP}`);
+  return run({ remote, command, sub, values, positionals, io });
 }
+
+/** The flags the remote commands take. */
+interface RemoteFlags {
+  json?: boolean;
+  user?: string;
+  name?: string;
+  role?: string;
+  expires?: string;
+  scopes?: string;
+  add?: string[];
+  remove?: string[];
+}
+
+/** What one `--remote URL COMMAND SUB …` gets: the server and its token, and the words and flags typed. */
+interface RemoteContext {
+  remote: Remote;
+  command: string | undefined;
+  sub: string | undefined;
+  values: RemoteFlags;
+  positionals: string[];
+  io: Io;
+}
+
+/** A required argument or flag, or the usage error that names it. */
+function need({ command, sub }: RemoteContext, v: string | undefined, what: string): string {
+  if (!v) throw new UsageError(`${command} ${sub} needs ${what}`);
+  return v;
+}
+
+/** An email as the admin API's paths take it. */
+const at = (text: string) => encodeURIComponent(text.trim().toLowerCase());
+
+/** `/users/EMAIL` for the EMAIL argument. */
+const userPath = (c: RemoteContext) => `/users/${at(need(c, c.positionals[0], 'an EMAIL'))}`;
+
+async function listRemoteUsers({ remote, values, io }: RemoteContext): Promise<number> {
+  const users: Array<Parameters<typeof userLine>[0]> = [];
+  for (let offset = 0; ; offset += 500) {
+    const page = await api(remote, 'GET', `/users?limit=500&offset=${offset}`);
+    users.push(...page.users);
+    if (page.users.length < 500) break;
+  }
+  if (values.json) io.out(JSON.stringify(users, null, 2));
+  else if (!users.length) io.out('no users yet');
+  else for (const u of users) io.out(userLine(u));
+  return 0;
+}
+
+async function showRemoteUser(c: RemoteContext): Promise<number> {
+  c.io.out(JSON.stringify(await api(c.remote, 'GET', userPath(c)), null, 2));
+  return 0;
+}
+
+/** `users disable` and `users enable`: the API's path ends in the same word. */
+async function disableOrEnableRemoteUser(c: RemoteContext): Promise<number> {
+  const u = await api(c.remote, 'POST', `${userPath(c)}/${c.sub}`);
+  c.io.out(c.sub === 'disable' ? `✓ ${u.email} disabled; their sessions ended` : `✓ ${u.email} enabled (and any lockout cleared)`);
+  return 0;
+}
+
+async function setRemoteUserRole(c: RemoteContext): Promise<number> {
+  const u = await api(c.remote, 'POST', `${userPath(c)}/role`, { role: need(c, c.positionals[1], 'a ROLE') });
+  c.io.out(`✓ ${u.email} is now ${u.role}; they sign in again`);
+  return 0;
+}
+
+async function remoteUserGroups(c: RemoteContext): Promise<number> {
+  const u = await api(c.remote, 'POST', `${userPath(c)}/groups`, { add: c.values.add ?? [], remove: c.values.remove ?? [] });
+  c.io.out(c.values.json ? JSON.stringify({ email: u.email, groups: u.groups }) : `${u.email}: ${u.groups.length ? u.groups.join(', ') : '(no groups)'}`);
+  return 0;
+}
+
+async function listRemoteKeys({ remote, values, io }: RemoteContext): Promise<number> {
+  const { keys } = await api(remote, 'GET', `/keys${values.user ? `?user=${at(values.user)}` : ''}`);
+  if (values.json) io.out(JSON.stringify(keys, null, 2));
+  else if (!keys.length) io.out('no API keys');
+  else for (const k of keys as KeyListRow[]) io.out(keyLine(k));
+  return 0;
+}
+
+async function createRemoteKey(c: RemoteContext): Promise<number> {
+  const { values, io } = c;
+  const body = { user: need(c, values.user, '--user EMAIL'), name: need(c, values.name, '--name NAME'), role: values.role ?? 'member', expires: values.expires ?? null, scopes: values.scopes ?? '' };
+  const { key, token } = await api(c.remote, 'POST', '/keys', body);
+  io.out(`✓ key ${key.id} for ${body.user} (${key.role}${key.scopes.length ? `, scopes ${key.scopes.join(' ')}` : ''}${key.expiresAt ? `, expires ${key.expiresAt}` : ''})`);
+  io.out(token);
+  io.err('Store it now: it is shown only once. Send it as `Authorization: Bearer <key>`.');
+  return 0;
+}
+
+async function revokeRemoteKey(c: RemoteContext): Promise<number> {
+  const id = need(c, c.positionals[0], 'the key ID');
+  await api(c.remote, 'POST', `/keys/${encodeURIComponent(id)}/revoke`);
+  c.io.out(`✓ key ${id} revoked; running servers stop accepting it within 2 seconds`);
+  return 0;
+}
+
+async function listRemoteAccess({ remote, values, io }: RemoteContext): Promise<number> {
+  const { rules } = await api(remote, 'GET', '/access');
+  if (values.json) {
+    io.out(JSON.stringify(rules, null, 2));
+    return 0;
+  }
+  const parsed = parseRules(rules as StoredRule[], 'remote').rules;
+  if (!parsed.length) io.out('no access rules: every signed-in user reaches every path (add one with `gatehouse access add`)');
+  parsed.forEach((r, i) => io.out(`${String(i + 1).padStart(3)}  ${describeRule(r)}`));
+  return 0;
+}
+
+/** What `--remote` runs, by "COMMAND SUB": the same output as the local commands. */
+const REMOTE_SUBCOMMANDS: Subcommands<RemoteContext> = {
+  'users list': listRemoteUsers,
+  'users show': showRemoteUser,
+  'users disable': disableOrEnableRemoteUser,
+  'users enable': disableOrEnableRemoteUser,
+  'users set-role': setRemoteUserRole,
+  'users groups': remoteUserGroups,
+  'keys list': listRemoteKeys,
+  'keys create': createRemoteKey,
+  'keys revoke': revokeRemoteKey,
+  'access list': listRemoteAccess,
+};
