@@ -11,7 +11,7 @@ import { describeStore, enableAuth, storeChoiceFor } from './config/auth-state.j
 import { ensureHome } from './config/files.js';
 import { loadMasterKey } from './config/secrets.js';
 import { emptyState, readState, updateState, type Scope, type StoredState } from './config/state.js';
-import { buildGate, startUpstream } from './front-door.js';
+import { buildGate, startUpstream, type FrontDoorParts } from './front-door.js';
 import { closeServer, createHttpServer, DEFAULT_TIMEOUTS, listen, listeningUrl } from './http-server.js';
 import { createLiveConfig, type LiveConfig } from './live-config.js';
 import { openLiveStore } from './live-store.js';
@@ -90,10 +90,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     const signer = await startSigner(opts, masterKey, live, () => opts.publicUrl?.origin ?? url, now);
     const parts = { opts, services, live, timeouts, listeningOrigin: () => url, signer, now };
     const gate = buildGate({ ...parts, forwarder: upstream.forwarder });
-    // Before listening, so the first visitors do not pay for cold code: requests through a gate like this
-    // one (auth off, so it forwards) to a stand-in of the app, which sees nothing of it (forward.ts).
-    const passThrough = { ...live, settings: () => ({ ...live.settings(), mode: 'off' as const }) };
-    await upstream.forwarder?.warm({ requests: WARM_REQUESTS, through: (standIn) => buildGate({ ...parts, live: passThrough, forwarder: standIn }) }).catch(() => {});
+    await warmUp(parts, upstream.forwarder);
     const server = createHttpServer(gate, timeouts);
     await listen(server, opts.port, opts.host);
     url = listeningUrl(server, opts.host, opts.port);
@@ -121,6 +118,17 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     await release();
     throw err;
   }
+}
+
+/**
+ * Before listening, so the first visitors do not pay for cold code: requests through a gate like this
+ * one (auth off, so it forwards) to a stand-in of the app, which sees nothing of it (forward.ts).
+ * A failed warm-up costs only speed: the start goes on.
+ */
+async function warmUp(parts: Omit<FrontDoorParts, 'forwarder'>, forwarder: Forwarder | null): Promise<void> {
+  const { live } = parts;
+  const passThrough = { ...live, settings: () => ({ ...live.settings(), mode: 'off' as const }) };
+  await forwarder?.warm({ requests: WARM_REQUESTS, through: (standIn) => buildGate({ ...parts, live: passThrough, forwarder: standIn }) }).catch(() => {});
 }
 
 /**

@@ -45,7 +45,7 @@ export function createApiKeyService(
 
   return {
     async issue(user, name, role, expiresAt, scopes = []) {
-      const id = randomToken(12).replace(/[^A-Za-z0-9]/g, '').slice(0, 12).padEnd(12, 'x');
+      const id = newKeyId();
       const secret = randomToken(32);
       // A key never carries more power than its owner has.
       const effective: Role = capRole(user.role, role);
@@ -73,11 +73,7 @@ export function createApiKeyService(
       }
       // Logged when checked against the store (at most every 2 s per key), not on every request.
       if (!hit) opts.onUse?.(key, user, meta);
-      const role: Role = capRole(user.role, key.role); // the owner may have lost the role since
-      const resolved: ResolvedSession = {
-        sessionId: `key:${key.id}`,
-        principal: { userId: user.id, email: user.email, name: user.name, provider: 'api-key', role, emailVerified: user.emailVerified, groups: user.groups, ...(key.scopes?.length ? { scopes: key.scopes } : {}) },
-      };
+      const resolved = keyPrincipal(key, user);
       const touchedAt = hit?.touchedAt ?? key.lastUsedAt?.getTime() ?? 0;
       const entry = { resolved, checkedAt: t, touchedAt, expiresAt: key.expiresAt?.getTime() ?? null };
       if (t - touchedAt >= touchEveryMs) {
@@ -93,6 +89,20 @@ export function createApiKeyService(
       for (const [k, v] of cache) if (v.resolved.sessionId === `key:${id}`) cache.delete(k);
       return store.revokeApiKey(id);
     },
+  };
+}
+
+/** A key's public id: the 12 letters and digits before its secret. */
+function newKeyId(): string {
+  return randomToken(12).replace(/[^A-Za-z0-9]/g, '').slice(0, 12).padEnd(12, 'x');
+}
+
+/** Who a checked key speaks for: its owner, under the key's role and scopes. */
+function keyPrincipal(key: ApiKey, user: User): ResolvedSession {
+  const role: Role = capRole(user.role, key.role); // the owner may have lost the role since
+  return {
+    sessionId: `key:${key.id}`,
+    principal: { userId: user.id, email: user.email, name: user.name, provider: 'api-key', role, emailVerified: user.emailVerified, groups: user.groups, ...(key.scopes?.length ? { scopes: key.scopes } : {}) },
   };
 }
 

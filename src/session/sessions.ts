@@ -98,146 +98,191 @@ export function principalOf(user: User, provider: string, amr?: readonly string[
   return { userId: user.id, email: user.email, name: user.name, provider: intern(provider), role: intern(user.role), emailVerified: user.emailVerified, groups: user.groups, amr: internAmr(amr ?? amrOf(provider)) };
 }
 
+/** What the parts of one session service share: its settings, the cache, the revocation log and the current key. */
+interface SessionState {
+  readonly store: Store;
+  readonly opts: SessionOptions;
+  readonly now: () => number;
+  readonly revalidateMs: number;
+  readonly touchEveryMs: number;
+  readonly maxCached: number;
+  readonly cache: Map<string, CacheEntry>;
+  readonly revocations: RevocationLog;
+  key: Buffer;
+  touches: number;
+}
+
 export function createSessionService(store: Store, secret: Buffer, opts: SessionOptions): SessionService {
-  const now = opts.now ?? Date.now;
-  const revalidateMs = opts.revalidateMs ?? 2000;
-  // "Last seen" must be written well inside the idle window, or an active session would still expire.
-  const touchEveryMs = opts.touchEveryMs ?? Math.min(60_000, Math.floor(opts.idleMs / 4));
-  const maxCached = opts.maxCached ?? 100_000;
-  const cache = new Map<string, CacheEntry>();
-  const revocations = createRevocationLog();
-  let key = secret;
-  let touches = 0;
-
-  const macOf = (token: string) => hmac(key, token).slice(0, 22);
-
-  function tokenOf(cookieValue: string): string | null {
-    const dot = cookieValue.indexOf('.');
-    if (dot !== 43 || cookieValue.length !== 66) return null;
-    const token = cookieValue.slice(0, dot);
-    return safeEqual(cookieValue.slice(dot + 1), macOf(token)) ? token : null;
-  }
-
-  const remember = (cookieValue: string, entry: CacheEntry) => rememberBounded(cache, maxCached, cookieValue, entry);
-  const evictWhere = (pred: (e: CacheEntry) => boolean) => {
-    for (const [k, e] of cache) if (pred(e)) cache.delete(k);
+  const state: SessionState = {
+    store,
+    opts,
+    now: opts.now ?? Date.now,
+    revalidateMs: opts.revalidateMs ?? 2000,
+    // "Last seen" must be written well inside the idle window, or an active session would still expire.
+    touchEveryMs: opts.touchEveryMs ?? Math.min(60_000, Math.floor(opts.idleMs / 4)),
+    maxCached: opts.maxCached ?? 100_000,
+    cache: new Map(),
+    revocations: createRevocationLog(),
+    key: secret,
+    touches: 0,
   };
-  const alive = (e: { lastSeenAt: number; expiresAt: number }, t: number) => e.expiresAt > t && e.lastSeenAt + opts.idleMs > t;
+  return {
+    ...sessionCookies(state),
+    ...sessionLookup(state),
+    ...sessionRevocation(state),
+    get cached() {
+      return state.cache.size;
+    },
+    get touches() {
+      return state.touches;
+    },
+  };
+}
 
-  function maybeTouch(entry: CacheEntry, t: number) {
-    if (t - entry.lastSeenAt < touchEveryMs) return;
-    entry.lastSeenAt = t;
-    touches++;
-    // Fire and forget: a failed touch only shortens the idle window, it must not fail the request.
-    store.touchSession(entry.resolved.sessionId, new Date(t)).catch(() => {});
-  }
-
-  const service: SessionService = {
+/** New sessions and their cookies, and the secret those cookies are signed with. */
+function sessionCookies(s: SessionState): Pick<SessionService, 'create' | 'idOf' | 'setSecret'> {
+  return {
     async create(user, provider, meta, amr) {
       const token = randomToken(32);
-      const t = now();
+      const t = s.now();
       const session: Session = {
         id: sha256Hex(token),
         userId: user.id,
         provider,
         createdAt: new Date(t),
         lastSeenAt: new Date(t),
-        expiresAt: new Date(t + opts.absoluteMs),
+        expiresAt: new Date(t + s.opts.absoluteMs),
         ip: meta.ip,
         userAgent: meta.userAgent ? meta.userAgent.slice(0, 512) : null,
         amr: [...(amr ?? amrOf(provider))],
         ...(meta.pairedFrom ? { pairedFrom: meta.pairedFrom } : {}),
       };
-      await store.createSession(session);
-      return { cookieValue: `${token}.${macOf(token)}`, session };
-    },
-
-    peek(cookieValue) {
-      const e = cache.get(cookieValue);
-      if (!e) return tokenOf(cookieValue) === null ? null : undefined;
-      const t = now();
-      if (t - e.checkedAt >= revalidateMs) return undefined;
-      if (!alive(e, t)) {
-        cache.delete(cookieValue);
-        return null;
-      }
-      maybeTouch(e, t);
-      return e.resolved;
-    },
-
-    async resolve(cookieValue) {
-      const fast = service.peek(cookieValue);
-      if (fast !== undefined) return fast;
-      const token = tokenOf(cookieValue);
-      if (!token) return null;
-      const id = sha256Hex(token);
-      const t = now();
-      const lookup = revocations.lookupStarted();
-      let session: Session | null;
-      let user: User | null = null;
-      try {
-        session = await store.findSession(id);
-        if (session) user = await store.findUserById(session.userId);
-      } finally {
-        lookup.finished();
-      }
-      if (!session || !alive({ lastSeenAt: session.lastSeenAt.getTime(), expiresAt: session.expiresAt.getTime() }, t)) {
-        cache.delete(cookieValue);
-        if (session) await store.deleteSession(id);
-        return null;
-      }
-      if (lookup.revoked(id, session.userId)) return null; // revoked while we were asking
-      if (!user || user.disabled || (opts.accepts && !opts.accepts(user))) {
-        cache.delete(cookieValue);
-        return null;
-      }
-      const previous = cache.get(cookieValue);
-      const entry: CacheEntry = {
-        resolved: {
-          sessionId: id,
-          principal: principalOf(user, session.provider, session.amr),
-        },
-        checkedAt: t,
-        lastSeenAt: Math.max(session.lastSeenAt.getTime(), previous?.lastSeenAt ?? 0),
-        expiresAt: session.expiresAt.getTime(),
-      };
-      remember(cookieValue, entry);
-      maybeTouch(entry, t);
-      return entry.resolved;
-    },
-
-    async revoke(sessionId) {
-      revocations.session(sessionId);
-      evictWhere((e) => e.resolved.sessionId === sessionId);
-      await store.deleteSession(sessionId);
-    },
-    async revokeUser(userId, exceptSessionId) {
-      revocations.user(userId, exceptSessionId);
-      evictWhere((e) => e.resolved.principal.userId === userId && e.resolved.sessionId !== exceptSessionId);
-      await store.deleteUserSessions(userId, exceptSessionId);
-    },
-    async revokeAll() {
-      revocations.all();
-      cache.clear();
-      await store.deleteAllSessions();
+      await s.store.createSession(session);
+      return { cookieValue: `${token}.${macOf(s.key, token)}`, session };
     },
     idOf(cookieValue) {
-      const token = tokenOf(cookieValue);
+      const token = tokenOf(s.key, cookieValue);
       return token ? sha256Hex(token) : null;
     },
     setSecret(secret) {
-      if (secret.equals(key)) return;
-      key = secret;
-      cache.clear();
-    },
-    get cached() {
-      return cache.size;
-    },
-    get touches() {
-      return touches;
+      if (secret.equals(s.key)) return;
+      s.key = secret;
+      s.cache.clear();
     },
   };
-  return service;
+}
+
+/** The per-request check: the cached fast path (peek), and the store check behind it (resolve). */
+function sessionLookup(s: SessionState): Pick<SessionService, 'peek' | 'resolve'> {
+  function peek(cookieValue: string): ResolvedSession | null | undefined {
+    const e = s.cache.get(cookieValue);
+    if (!e) return tokenOf(s.key, cookieValue) === null ? null : undefined;
+    const t = s.now();
+    if (t - e.checkedAt >= s.revalidateMs) return undefined;
+    if (!alive(s.opts.idleMs, e, t)) {
+      s.cache.delete(cookieValue);
+      return null;
+    }
+    maybeTouch(s, e, t);
+    return e.resolved;
+  }
+
+  async function resolve(cookieValue: string): Promise<ResolvedSession | null> {
+    const fast = peek(cookieValue);
+    if (fast !== undefined) return fast;
+    const token = tokenOf(s.key, cookieValue);
+    if (!token) return null;
+    const id = sha256Hex(token);
+    const t = s.now();
+    const lookup = s.revocations.lookupStarted();
+    let session: Session | null;
+    let user: User | null = null;
+    try {
+      session = await s.store.findSession(id);
+      if (session) user = await s.store.findUserById(session.userId);
+    } finally {
+      lookup.finished();
+    }
+    if (!session || !alive(s.opts.idleMs, { lastSeenAt: session.lastSeenAt.getTime(), expiresAt: session.expiresAt.getTime() }, t)) {
+      s.cache.delete(cookieValue);
+      if (session) await s.store.deleteSession(id);
+      return null;
+    }
+    if (lookup.revoked(id, session.userId)) return null; // revoked while we were asking
+    if (!user || user.disabled || (s.opts.accepts && !s.opts.accepts(user))) {
+      s.cache.delete(cookieValue);
+      return null;
+    }
+    return cacheChecked(s, cookieValue, id, session, user, t);
+  }
+
+  return { peek, resolve };
+}
+
+/** Sign-outs. Each is noted in the revocation log before the cache is cleared, so that a store lookup
+ *  already under way cannot put the session back when it finishes (createRevocationLog). */
+function sessionRevocation(s: SessionState): Pick<SessionService, 'revoke' | 'revokeUser' | 'revokeAll'> {
+  const evictWhere = (pred: (e: CacheEntry) => boolean) => {
+    for (const [k, e] of s.cache) if (pred(e)) s.cache.delete(k);
+  };
+  return {
+    async revoke(sessionId) {
+      s.revocations.session(sessionId);
+      evictWhere((e) => e.resolved.sessionId === sessionId);
+      await s.store.deleteSession(sessionId);
+    },
+    async revokeUser(userId, exceptSessionId) {
+      s.revocations.user(userId, exceptSessionId);
+      evictWhere((e) => e.resolved.principal.userId === userId && e.resolved.sessionId !== exceptSessionId);
+      await s.store.deleteUserSessions(userId, exceptSessionId);
+    },
+    async revokeAll() {
+      s.revocations.all();
+      s.cache.clear();
+      await s.store.deleteAllSessions();
+    },
+  };
+}
+
+function macOf(key: Buffer, token: string): string {
+  return hmac(key, token).slice(0, 22);
+}
+
+/** The token of a well-formed cookie whose MAC is valid under `key`, else null. */
+function tokenOf(key: Buffer, cookieValue: string): string | null {
+  const dot = cookieValue.indexOf('.');
+  if (dot !== 43 || cookieValue.length !== 66) return null;
+  const token = cookieValue.slice(0, dot);
+  return safeEqual(cookieValue.slice(dot + 1), macOf(key, token)) ? token : null;
+}
+
+function alive(idleMs: number, e: { lastSeenAt: number; expiresAt: number }, t: number): boolean {
+  return e.expiresAt > t && e.lastSeenAt + idleMs > t;
+}
+
+function maybeTouch(s: SessionState, entry: CacheEntry, t: number): void {
+  if (t - entry.lastSeenAt < s.touchEveryMs) return;
+  entry.lastSeenAt = t;
+  s.touches++;
+  // Fire and forget: a failed touch only shortens the idle window, it must not fail the request.
+  s.store.touchSession(entry.resolved.sessionId, new Date(t)).catch(() => {});
+}
+
+/** Caches a session the store has just vouched for, keeping the later of the two last-seen times. */
+function cacheChecked(s: SessionState, cookieValue: string, id: string, session: Session, user: User, t: number): ResolvedSession {
+  const previous = s.cache.get(cookieValue);
+  const entry: CacheEntry = {
+    resolved: {
+      sessionId: id,
+      principal: principalOf(user, session.provider, session.amr),
+    },
+    checkedAt: t,
+    lastSeenAt: Math.max(session.lastSeenAt.getTime(), previous?.lastSeenAt ?? 0),
+    expiresAt: session.expiresAt.getTime(),
+  };
+  rememberBounded(s.cache, s.maxCached, cookieValue, entry);
+  maybeTouch(s, entry, t);
+  return entry.resolved;
 }
 
 function rememberBounded(cache: Map<string, CacheEntry>, maxCached: number, cookieValue: string, entry: CacheEntry): void {
@@ -248,6 +293,8 @@ function rememberBounded(cache: Map<string, CacheEntry>, maxCached: number, cook
   }
   cache.set(cookieValue, entry);
 }
+
+type RevocationLog = ReturnType<typeof createRevocationLog>;
 
 /**
  * Revocations this process made recently, by a sequence number. A store lookup that started before a
