@@ -70,79 +70,68 @@ export interface OAuthTokenService {
   readonly lookups: number;
 }
 
-export function createOAuthTokenService(store: Store, opts: { now?: () => number; revalidateMs?: number; maxCached?: number } = {}): OAuthTokenService {
-  const now = opts.now ?? Date.now;
-  const revalidateMs = opts.revalidateMs ?? 2000;
-  const maxCached = opts.maxCached ?? 100_000;
+/** A stored token row for a grant (codes add their redirect URI and PKCE challenge). */
+function tokenRow(at: number, hash: string, kind: OAuthToken['kind'], grant: Grant, family: string, ttlMs: number, extra: Partial<OAuthToken> = {}): OAuthToken {
+  return {
+    hash, kind, family, clientId: grant.clientId, userId: grant.userId, resource: grant.resource, scopes: grant.scopes.join(' '),
+    redirectUri: null, codeChallenge: null, createdAt: new Date(at), expiresAt: new Date(at + ttlMs), usedAt: null, ...extra,
+  };
+}
+
+/** A live access token as the store has it: not expired, its user enabled, its client still registered. */
+async function fromStore(store: Store, token: string, at: Date): Promise<{ resolved: ResolvedToken; expiresAt: number } | null> {
+  const found = await store.findOAuthToken(sha256Hex(token), 'access', at);
+  if (!found) return null;
+  const [user, client] = await Promise.all([store.findUserById(found.userId), store.findOAuthClient(found.clientId)]);
+  if (!user || user.disabled || !client) return null;
+  const principal = { userId: user.id, email: user.email, name: user.name, provider: 'oauth', role: user.role, emailVerified: user.emailVerified, groups: user.groups, client: client.name, scopes: found.scopes ? found.scopes.split(' ') : [] };
+  const resolved: ResolvedToken = { resource: found.resource, family: found.family, clientId: found.clientId, session: { sessionId: `oauth:${found.hash.slice(0, 32)}`, principal } };
+  return { resolved, expiresAt: found.expiresAt.getTime() };
+}
+
+/** The hot path's view of access tokens: checked ones cached, re-asked of the store every `revalidateMs`. */
+interface TokenCache {
+  peek(token: string): ResolvedToken | undefined;
+  resolve(token: string): Promise<ResolvedToken | null>;
+  /** Forgets matching tokens now, and any lookup in flight (a revocation wins over it). */
+  evict(pred: (r: ResolvedToken) => boolean): void;
+  readonly lookups: number;
+}
+
+function createTokenCache(store: Store, now: () => number, revalidateMs: number, maxCached: number): TokenCache {
   const cache = new Map<string, { resolved: ResolvedToken; checkedAt: number; expiresAt: number }>();
+  const inFlight = new Map<string, Promise<ResolvedToken | null>>();
   // A lookup that started before a revocation in this process must not put the token back.
   let revocations = 0;
   let lookups = 0;
 
-  const row = (hash: string, kind: OAuthToken['kind'], grant: Grant, family: string, ttlMs: number, extra: Partial<OAuthToken> = {}): OAuthToken => {
-    const t = now();
-    return {
-      hash, kind, family, clientId: grant.clientId, userId: grant.userId, resource: grant.resource, scopes: grant.scopes.join(' '),
-      redirectUri: null, codeChallenge: null, createdAt: new Date(t), expiresAt: new Date(t + ttlMs), usedAt: null, ...extra,
-    };
-  };
-  const evict = (pred: (r: ResolvedToken) => boolean) => {
-    revocations++;
-    for (const [k, e] of cache) if (pred(e.resolved)) cache.delete(k);
-  };
-
-  const inFlight = new Map<string, Promise<ResolvedToken | null>>();
-  /** The store's word on a token, cached for revalidateMs (a revocation in this process wins over a lookup in flight). */
+  /** The store's word on a token, cached for revalidateMs. */
   async function lookUp(token: string): Promise<ResolvedToken | null> {
     lookups++;
     const started = revocations;
-    const t = new Date(now());
-    const found = await store.findOAuthToken(sha256Hex(token), 'access', t);
-    const [user, client] = found ? await Promise.all([store.findUserById(found.userId), store.findOAuthClient(found.clientId)]) : [null, null];
-    if (!found || !user || user.disabled || !client || revocations !== started) {
+    const t = now();
+    const found = await fromStore(store, token, new Date(t));
+    if (!found || revocations !== started) {
       cache.delete(token);
       return null;
     }
-    const scopes = found.scopes ? found.scopes.split(' ') : [];
-    const resolved: ResolvedToken = {
-      resource: found.resource,
-      family: found.family,
-      clientId: found.clientId,
-      session: {
-        sessionId: `oauth:${found.hash.slice(0, 32)}`,
-        principal: { userId: user.id, email: user.email, name: user.name, provider: 'oauth', role: user.role, emailVerified: user.emailVerified, groups: user.groups, client: client.name, scopes },
-      },
-    };
     if (cache.size >= maxCached) cache.delete(cache.keys().next().value!);
-    cache.set(token, { resolved, checkedAt: t.getTime(), expiresAt: found.expiresAt.getTime() });
-    return resolved;
+    cache.set(token, { resolved: found.resolved, checkedAt: t, expiresAt: found.expiresAt });
+    return found.resolved;
   }
 
-  const service: OAuthTokenService = {
-    async issueCode(grant, redirectUri, codeChallenge) {
-      const code = randomToken(32);
-      await store.createOAuthToken(row(sha256Hex(code), 'code', grant, randomToken(16), CODE_TTL_MS, { redirectUri, codeChallenge }));
-      return code;
-    },
+  const peek = (token: string): ResolvedToken | undefined => {
+    const e = cache.get(token);
+    if (!e) return undefined;
+    const t = now();
+    if (t - e.checkedAt >= revalidateMs || e.expiresAt <= t) return undefined;
+    return e.resolved;
+  };
 
-    async issueTokens(grant, family = randomToken(16)) {
-      const accessToken = ACCESS_TOKEN_PREFIX + randomToken(32);
-      const refreshToken = REFRESH_TOKEN_PREFIX + randomToken(32);
-      await store.createOAuthToken(row(sha256Hex(accessToken), 'access', grant, family, ACCESS_TTL_MS));
-      await store.createOAuthToken(row(sha256Hex(refreshToken), 'refresh', grant, family, REFRESH_TTL_MS));
-      return { accessToken, refreshToken, expiresIn: ACCESS_TTL_MS / 1000, scope: grant.scopes.join(' '), family };
-    },
-
-    peek(token) {
-      const e = cache.get(token);
-      if (!e) return undefined;
-      const t = now();
-      if (t - e.checkedAt >= revalidateMs || e.expiresAt <= t) return undefined;
-      return e.resolved;
-    },
-
+  return {
+    peek,
     resolve(token) {
-      const fast = service.peek(token);
+      const fast = peek(token);
       if (fast) return Promise.resolve(fast);
       // Concurrent requests with one token (an agent's burst, the stream watch) share one store lookup.
       let pending = inFlight.get(token);
@@ -152,25 +141,54 @@ export function createOAuthTokenService(store: Store, opts: { now?: () => number
       }
       return pending;
     },
-
-    async revokeFamily(family) {
-      evict((r) => r.family === family);
-      return store.deleteOAuthFamily(family);
+    evict(pred) {
+      revocations++;
+      for (const [k, e] of cache) if (pred(e.resolved)) cache.delete(k);
     },
-
-    async revokeGrant(userId, clientId) {
-      evict((r) => r.session.principal.userId === userId && r.clientId === clientId);
-      return store.revokeOAuthGrant(userId, clientId);
-    },
-
-    async revokeClient(clientId) {
-      evict((r) => r.clientId === clientId);
-      return store.deleteOAuthClient(clientId);
-    },
-
     get lookups() {
       return lookups;
     },
   };
-  return service;
+}
+
+export function createOAuthTokenService(store: Store, opts: { now?: () => number; revalidateMs?: number; maxCached?: number } = {}): OAuthTokenService {
+  const now = opts.now ?? Date.now;
+  const cache = createTokenCache(store, now, opts.revalidateMs ?? 2000, opts.maxCached ?? 100_000);
+  return {
+    async issueCode(grant, redirectUri, codeChallenge) {
+      const code = randomToken(32);
+      await store.createOAuthToken(tokenRow(now(), sha256Hex(code), 'code', grant, randomToken(16), CODE_TTL_MS, { redirectUri, codeChallenge }));
+      return code;
+    },
+
+    async issueTokens(grant, family = randomToken(16)) {
+      const accessToken = ACCESS_TOKEN_PREFIX + randomToken(32);
+      const refreshToken = REFRESH_TOKEN_PREFIX + randomToken(32);
+      await store.createOAuthToken(tokenRow(now(), sha256Hex(accessToken), 'access', grant, family, ACCESS_TTL_MS));
+      await store.createOAuthToken(tokenRow(now(), sha256Hex(refreshToken), 'refresh', grant, family, REFRESH_TTL_MS));
+      return { accessToken, refreshToken, expiresIn: ACCESS_TTL_MS / 1000, scope: grant.scopes.join(' '), family };
+    },
+
+    peek: cache.peek,
+    resolve: cache.resolve,
+
+    async revokeFamily(family) {
+      cache.evict((r) => r.family === family);
+      return store.deleteOAuthFamily(family);
+    },
+
+    async revokeGrant(userId, clientId) {
+      cache.evict((r) => r.session.principal.userId === userId && r.clientId === clientId);
+      return store.revokeOAuthGrant(userId, clientId);
+    },
+
+    async revokeClient(clientId) {
+      cache.evict((r) => r.clientId === clientId);
+      return store.deleteOAuthClient(clientId);
+    },
+
+    get lookups() {
+      return cache.lookups;
+    },
+  };
 }
