@@ -4,13 +4,13 @@
 // Rounds interleave A and B with the order swapped each round; a ratio is the median of per-round ratios.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { updateState } from '../src/config/state.js';
 import { freePort } from '../src/exec-app.js';
 import { documentedConfig } from '../test/support/proxies.js';
 import { TestClient } from '../test/support/client.js';
-import { median, signedInCookie, sleep, startGatehouse, tempDir, track, waitFor, wrk, type WrkResult } from './harness.js';
+import { cpuMicros, median, signedInCookie, sleep, startGatehouse, tempDir, track, waitFor, wrk, type WrkResult } from './harness.js';
 import type { BenchContext, ScenarioResult } from './scenarios.js';
 
 interface Side {
@@ -21,11 +21,6 @@ interface Side {
   pid?: number;
 }
 
-/** CPU time (user + system) a process has used, in µs: far less sensitive to other load than throughput. */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100; // clock ticks of 1/100 s (USER_HZ)
-}
 
 /** A against B on one path, interleaved; the rows to print and B/A… as `ratio` (b over a). */
 async function pair(ctx: BenchContext, label: string, a: Side, b: Side, path = '/2b'): Promise<{ rows: string[]; ratio: number; cpuRatio: number | null; data: Record<string, WrkResult[]> }> {

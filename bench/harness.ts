@@ -194,6 +194,11 @@ export function wrk(url: string, opts: WrkOptions): Promise<WrkResult> {
 export const loadPerCore = (): number => loadavg()[0]! / cpus().length;
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** CPU time (user + system) a process has used, in µs: far less sensitive to other load than throughput. */
+export function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100; // clock ticks of 1/100 s (USER_HZ)
+}
 export const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 export const fdCount = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -11,6 +11,7 @@ import { TestClient } from '../test/support/client.js';
 import { openLoop, window, type LatencySummary, type OpenLoopResult } from './open-loop.js';
 import { micro } from './micro.js';
 import {
+  cpuMicros,
   fdCount,
   REPO,
   loadPerCore,
@@ -66,13 +67,13 @@ export async function scenarioThroughput(ctx: BenchContext): Promise<ScenarioRes
   const gh = await ctx.gatehouse();
   const postScript = join(ctx.scratch, 'post.lua');
   writeFileSync(postScript, `wrk.method = "POST"\nwrk.body = string.rep("a", 65536)\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
-  type Variant = { name: string; url: string; headers?: Record<string, string> };
+  type Variant = { name: string; url: string; headers?: Record<string, string>; pid?: number };
   const variants: Variant[] = [
     { name: 'direct', url: ctx.direct },
     { name: 'nginx', url: await ctx.nginx() },
     { name: 'http-proxy', url: await ctx.httpProxy() },
-    { name: 'bare', url: (await ctx.bare()).url },
-    { name: 'gatehouse', url: gh.url, headers: gh.session },
+    { name: 'bare', url: (await ctx.bare()).url, pid: (await ctx.bare()).pid },
+    { name: 'gatehouse', url: gh.url, headers: gh.session, pid: gh.pid },
     { name: 'sign-in page', url: gh.url, headers: { accept: 'text/html' } },
   ];
   const profiles = ctx.quick
@@ -80,6 +81,9 @@ export async function scenarioThroughput(ctx: BenchContext): Promise<ScenarioRes
     : [{ name: 'GET 2 B', path: '/2b' }, { name: 'GET 16 KiB', path: '/16k' }, { name: 'POST 64 KiB', path: '/upload', script: postScript }];
 
   const results: Record<string, Record<string, WrkResult[]>> = {};
+  // CPU time per request of the Gatehouse variants: the hot path's own cost, which other load on the
+  // machine moves far less than it moves throughput.
+  const cpuPerRequest: Record<string, Record<string, number[]>> = {};
   const connectionsBefore = await upstreamConnections(ctx.upstreamPort);
   let gatehouseRequests = 0;
   for (let round = 0; round < ctx.rounds; round++) {
@@ -87,8 +91,10 @@ export async function scenarioThroughput(ctx: BenchContext): Promise<ScenarioRes
     for (const p of profiles) {
       for (const v of order) {
         if (v.name === 'sign-in page' && p.script) continue;
+        const cpuBefore = v.pid ? cpuMicros(v.pid) : 0;
         const r = await wrk(v.url + p.path, { headers: v.headers, script: p.script, seconds: ctx.duration, connections: ctx.connections });
         ((results[p.name] ??= {})[v.name] ??= []).push(r);
+        if (v.pid) ((cpuPerRequest[p.name] ??= {})[v.name] ??= []).push((cpuMicros(v.pid) - cpuBefore) / (r.rps * ctx.duration));
         if (v.name === 'gatehouse') gatehouseRequests += r.rps * ctx.duration;
         process.stdout.write(`round ${round + 1} ${p.name.padEnd(12)} ${v.name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms${r.non2xx && v.name !== 'sign-in page' ? `  NON-2XX ${r.non2xx}` : ''}\n`);
       }
@@ -107,9 +113,12 @@ export async function scenarioThroughput(ctx: BenchContext): Promise<ScenarioRes
     rows.push(profile);
     for (const [v, rs] of Object.entries(byVariant)) {
       const s = spread(profile, v);
-      rows.push(`  ${v.padEnd(13)} ${median(rs.map((r) => r.rps)).toFixed(0).padStart(7)} req/s   p50 ${median(rs.map((r) => r.p50ms)).toFixed(2)} ms   p99 ${median(rs.map((r) => r.p99ms)).toFixed(2)} ms${s > 0.25 ? `   ⚠ spread ${(s * 100).toFixed(0)} % (machine busy)` : ''}`);
+      const cpu = cpuPerRequest[profile]?.[v];
+      rows.push(`  ${v.padEnd(13)} ${median(rs.map((r) => r.rps)).toFixed(0).padStart(7)} req/s   p50 ${median(rs.map((r) => r.p50ms)).toFixed(2)} ms   p99 ${median(rs.map((r) => r.p99ms)).toFixed(2)} ms${cpu ? `   ${median(cpu).toFixed(0)} µs CPU/request` : ''}${s > 0.25 ? `   ⚠ spread ${(s * 100).toFixed(0)} % (machine busy)` : ''}`);
     }
   }
+  const cpu2b = cpuPerRequest['GET 2 B']!;
+  rows.push(`CPU per request, bare / gatehouse (GET 2 B): ${(median(cpu2b.bare!) / median(cpu2b.gatehouse!)).toFixed(2)} (1.00: signing in costs nothing per request)`);
   const targets: Array<[string, number, number]> = [
     ['gatehouse ≥ 0.90 × bare (GET 2 B)', ratio('GET 2 B', 'gatehouse', 'bare'), 0.9],
     ['gatehouse ≥ 1.5 × http-proxy (GET 2 B)', ratio('GET 2 B', 'gatehouse', 'http-proxy'), 1.5],
@@ -121,7 +130,7 @@ export async function scenarioThroughput(ctx: BenchContext): Promise<ScenarioRes
       ...targets.map(([name, value, min]): Check => [name, value.toFixed(2), value >= min]),
       ['new upstream connections ≤ 1 % of requests', `${newConnections} for ${Math.round(gatehouseRequests)} gatehouse requests (all variants share the upstream)`, newConnections <= 0.01 * gatehouseRequests],
     ],
-    data: { results, newUpstreamConnections: newConnections },
+    data: { results, cpuPerRequest, newUpstreamConnections: newConnections },
   };
 }
 

@@ -10,7 +10,10 @@ import { identityHeaders } from '../proxy/headers.js';
 import { checkMode, originalRequest, redirectsToSignIn, signInLocation } from './forward-auth.js';
 import { policyOf } from '../access/policy.js';
 import { audit } from './audit.js';
-import { decide, subjectOf } from '../access/rules.js';
+import { decide, normalisedPath, subjectOf } from '../access/rules.js';
+import { bearerOAuthToken, looksLikeOAuthBearer } from '../oauth/tokens.js';
+import { resourceFor, tokenOpens } from '../oauth/resources.js';
+import type { ResolvedSession } from '../session/sessions.js';
 import { WEBAUTHN_BROWSER_BUNDLE } from './webauthn.js';
 import { amrOf } from '../mfa/policy.js';
 
@@ -92,7 +95,12 @@ async function forwardAuthCheck(c: AuthContext, deps: AuthServices): Promise<Res
   const fromProxy = deps.trusted.any && deps.trusted.isTrusted(incoming?.socket.remoteAddress ?? '');
   const orig = originalRequest(incoming?.headers ?? {}, fromProxy);
   if (typeof orig === 'string') return c.json({ error: 'bad_request', reason: orig }, 400);
-  const s = c.get('session');
+  const token = c.get('session') ? null : await oauthTokenFor(c, deps, orig.uri);
+  if (token === 'invalid') {
+    c.header('www-authenticate', 'Bearer error="invalid_token"');
+    return c.json({ error: 'invalid_token' }, 401);
+  }
+  const s = c.get('session') ?? token;
   // The access rules decide about the original request, exactly as the gate would (architecture.md#access).
   const { rules } = policyOf(deps.settings.current());
   const d = rules.length ? decide(rules, orig.method, orig.uri, s ? subjectOf(s.principal) : null) : null;
@@ -120,6 +128,21 @@ async function forwardAuthCheck(c: AuthContext, deps: AuthServices): Promise<Res
   if (!s.principal.scopes?.length) c.header('x-forwarded-scopes', '');
   c.header('x-forwarded-assertion', deps.signer ? await deps.signer.assertionOf(s) : '');
   return c.body(null, 200);
+}
+
+/**
+ * An OAuth access token (SPEC §11, §12) presented to forward-auth: it opens the original request's path
+ * exactly where it would open it through the gate. null when none is presented.
+ */
+async function oauthTokenFor(c: AuthContext, deps: AuthServices, uri: string): Promise<ResolvedSession | 'invalid' | null> {
+  const authorization = c.req.header('authorization');
+  if (!deps.oauthTokens || !looksLikeOAuthBearer(authorization)) return null;
+  const token = bearerOAuthToken(authorization);
+  const t = token ? await deps.oauthTokens.resolve(token) : null;
+  const path = normalisedPath(uri);
+  if (!t || path === null) return 'invalid';
+  const here = resourceFor(deps.settings.current().mcp, path);
+  return tokenOpens(t.resource, deps.publicOrigin ?? c.get('ourOrigin'), here) ? t.session : 'invalid';
 }
 
 /** For admins, or for a scraper on this machine — but never through a local reverse proxy, where every

@@ -3,7 +3,7 @@
 // anonymous client names is server-side request forgery waiting to happen, so the fetch is fenced:
 // https only; every address the name resolves to must be public (loopback only when Gatehouse itself
 // runs on loopback) and the connection goes to the address that was checked (no DNS rebinding);
-// redirects are not followed; 5 KB and 5 s at most. Documents are cached as their Cache-Control says.
+// redirects are not followed; 5 KB and 5 s at most. Documents are cached as their Cache-Control (or Expires) says.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request } from 'node:https';
 import { BlockList, isIP } from 'node:net';
@@ -121,7 +121,7 @@ export function fetchMetadataDocument(url: string, opts: CimdOptions): Promise<F
         clearTimeout(timer);
         if (size > maxBytes) return;
         try {
-          resolve({ body: JSON.parse(Buffer.concat(chunks).toString('utf8')), ttlSeconds: ttlOf(res.headers['cache-control']) });
+          resolve({ body: JSON.parse(Buffer.concat(chunks).toString('utf8')), ttlSeconds: ttlOf(res.headers['cache-control'], res.headers.expires, res.headers.date) });
         } catch (err) {
           reject(new CimdError('it is not JSON', { cause: err }));
         }
@@ -131,12 +131,20 @@ export function fetchMetadataDocument(url: string, opts: CimdOptions): Promise<F
   });
 }
 
-/** HTTP caching, simply: no-store/no-cache → 0, max-age → that (at most a day), else 10 minutes. */
-export function ttlOf(cacheControl: string | undefined): number {
+/**
+ * HTTP caching (RFC 9111 §4.2.1), simply: no-store/no-cache → 0; max-age → that; else Expires, counted
+ * from the response's Date (an invalid Expires means already expired); else 10 minutes. At most a day.
+ */
+export function ttlOf(cacheControl: string | undefined, expires?: string, date?: string): number {
   const cc = (cacheControl ?? '').toLowerCase();
   if (/\bno-(store|cache)\b/.test(cc)) return 0;
   const m = /\bmax-age=(\d+)/.exec(cc);
-  return m ? Math.min(Number(m[1]), MAX_TTL_S) : DEFAULT_TTL_S;
+  if (m) return Math.min(Number(m[1]), MAX_TTL_S);
+  if (expires === undefined) return DEFAULT_TTL_S;
+  const until = Date.parse(expires);
+  const sent = date !== undefined && !Number.isNaN(Date.parse(date)) ? Date.parse(date) : Date.now();
+  if (Number.isNaN(until)) return 0;
+  return Math.min(Math.max(0, Math.floor((until - sent) / 1000)), MAX_TTL_S);
 }
 
 /** The metadata a document must hold for this client id. */

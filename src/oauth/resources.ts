@@ -77,6 +77,18 @@ export function resourceUrl(origin: string, r: McpResource): string {
   return origin + r.path;
 }
 
+/**
+ * Where a token opens: a whole-app token (the device grant, SPEC §12: its resource is the origin
+ * itself, which no resource URL equals) every path; any other token only its own resource's path
+ * (`here`: the resource the request's path is under, if any). Compared in place: the gate asks on
+ * every token request.
+ */
+export function tokenOpens(tokenResource: string, origin: string, here: McpResource | undefined): boolean {
+  if (!tokenResource.startsWith(origin)) return false;
+  if (tokenResource.length === origin.length) return true;
+  return here !== undefined && tokenResource.length === origin.length + here.path.length && tokenResource.endsWith(here.path);
+}
+
 /** The resource a `resource` parameter names, if it is exactly one of ours at this origin. */
 export function resourceByUrl(resources: readonly McpResource[], origin: string, url: string): McpResource | undefined {
   return resources.find((r) => resourceUrl(origin, r) === url);

@@ -25,7 +25,7 @@ import { createAssertionCache, type WithAssertion } from './assertions.js';
 import { foreignOrigin, forwardContext, hasBody, malformed, pathOf } from './request-checks.js';
 import { mustEnrol } from '../mfa/policy.js';
 import { bearerOAuthToken, looksLikeOAuthBearer, type OAuthTokenService, type ResolvedToken } from '../oauth/tokens.js';
-import { resourceFor, resourceUrl, type McpResource } from '../oauth/resources.js';
+import { resourceFor, tokenOpens, type McpResource } from '../oauth/resources.js';
 import { bearerChallenge, isDiscoveryPath, WELL_KNOWN } from '../oauth/metadata.js';
 
 export interface GateDeps {
@@ -345,7 +345,7 @@ function withToken(core: GateCore, req: IncomingMessage, res: ServerResponse, to
   const token = bearerOAuthToken(req.headers.authorization);
   if (!token) return refuseToken(core, req, res, r);
   const admitToken = (t: ResolvedToken | null) => {
-    if (!t || !tokenFits(core, req, t, r)) return refuseToken(core, req, res, r);
+    if (!t || !tokenOpens(t.resource, originOf(core, req), r)) return refuseToken(core, req, res, r);
     core.tokenStreams.add(res, token);
     admit(core, req, res, t.session);
   };
@@ -355,15 +355,6 @@ function withToken(core: GateCore, req: IncomingMessage, res: ServerResponse, to
     core.deps.onStoreError(err);
     core.answers.unavailable(req, res);
   });
-}
-
-/**
- * Where a token opens: a whole-app token (the device grant, SPEC §12: its resource is the origin
- * itself, which no resource URL equals) every path; any other token only its own resource's path.
- */
-function tokenFits(core: GateCore, req: IncomingMessage, t: ResolvedToken, r: McpResource | undefined): boolean {
-  const origin = originOf(core, req);
-  return t.resource === origin || (r !== undefined && t.resource === resourceUrl(origin, r));
 }
 
 /**
@@ -393,7 +384,7 @@ function tokenUpgrade(core: GateCore, req: IncomingMessage, socket: Duplex, toke
   if (path === null || !token) return invalid();
   tokens.resolve(token).then(
     (t) => {
-      if (!t || !tokenFits(core, req, t, r)) return invalid();
+      if (!t || !tokenOpens(t.resource, originOf(core, req), r)) return invalid();
       const d = verdict(core, req, t.session);
       if (d && d.outcome !== 'allow' && d.outcome !== 'public') return answers.refuseUpgrade(socket, d.outcome === 'malformed' ? 400 : 403, 'Forbidden', FORBIDDEN);
       go(t.session, async () => (await tokens.resolve(token)) !== null);

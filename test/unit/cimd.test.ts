@@ -81,11 +81,18 @@ describe('CIMD fetching', () => {
     assert.equal(clientFromDocument(id, { client_id: id, redirect_uris: ['https://a.example/cb'] }).name, 'app.example');
   });
 
-  it('caches as Cache-Control says', () => {
+  it('caches as Cache-Control or Expires says', () => {
     assert.equal(ttlOf('max-age=60'), 60);
     assert.equal(ttlOf('public, max-age=999999'), 86_400);
     assert.equal(ttlOf('no-store'), 0);
     assert.equal(ttlOf('no-cache, max-age=60'), 0);
     assert.equal(ttlOf(undefined), 600);
+    // Expires counts when max-age is absent, from the response's own Date; a bad date is already stale.
+    const date = 'Mon, 30 Nov 2026 12:00:00 GMT';
+    assert.equal(ttlOf(undefined, 'Mon, 30 Nov 2026 12:05:00 GMT', date), 300);
+    assert.equal(ttlOf('public', 'Mon, 30 Nov 2026 11:00:00 GMT', date), 0);
+    assert.equal(ttlOf(undefined, '0', date), 0);
+    assert.equal(ttlOf(undefined, 'Fri, 30 Nov 2029 12:00:00 GMT', date), 86_400);
+    assert.equal(ttlOf('max-age=60', 'Mon, 30 Nov 2026 11:00:00 GMT', date), 60, 'max-age wins over Expires');
   });
 });
