@@ -1,7 +1,6 @@
 // `gatehouse pair --user EMAIL`: a pairing code for a user, made from the operator's machine (SPEC §12)
 // — the CLI writes the code's hash into the store the running server reads, and the server uses it up.
 import { parseArgs } from 'node:util';
-import QRCode from 'qrcode';
 import { normalizeEmail } from '../auth/email.js';
 import { setupOrigin } from '../auth/setup-link.js';
 import { issuePairingCode, pairingLink, PAIR_TTL_MS } from '../session/pairing.js';
@@ -26,7 +25,8 @@ export async function pairCommand(args: string[], io: Io): Promise<number> {
     const link = pairingLink(origin, '/auth', code);
     io.out(`✓ pairing code for ${user.email}: ${code} (valid ${PAIR_TTL_MS / 60_000} minutes, until ${expiresAt.toISOString()}, once)`);
     io.out(link);
-    if (values.qr) io.out(await QRCode.toString(link, { type: 'terminal', small: true }));
+    // Loaded here, not at the top: every command (serve too) loads this module for its help text.
+    if (values.qr) io.out(await (await import('qrcode')).toString(link, { type: 'terminal', small: true }));
     io.err('On the other device, open the link (or scan it with --qr), or enter the code at /auth/pair.');
     return 0;
   });
