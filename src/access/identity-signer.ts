@@ -19,6 +19,8 @@ export interface IdentitySigner {
   /** The assertion of this resolution: a string when already signed (the hot path), else a promise. */
   assertionOf(session: ResolvedSession): string | Promise<string>;
   jwks(): { keys: JWK[] };
+  /** Assertions kept now (the sessions active in the last half-minute, at most). */
+  readonly held: number;
   /** The keys changed (rotation): sign with the new one from now on. */
   use(keys: SigningKeys): Promise<void>;
 }
@@ -86,6 +88,9 @@ export async function createIdentitySigner(opts: { keys: SigningKeys; origin: ()
       return made.pending;
     },
     jwks: () => signer.jwks(),
+    get held() {
+      return signed.size;
+    },
     async use(keys) {
       if (keys.current.kid === kid) return;
       signer = await build(keys);
