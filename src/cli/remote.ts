@@ -1,5 +1,6 @@
 // The remote CLI (SPEC §12): `gatehouse login --remote URL --token T` checks an administrator's token
-// (without --token, one from the device grant, approved in the browser: deviceLogin) against that server's admin API and keeps {url, token} in $GATEHOUSE_CONFIG_DIR/credentials.json
+// (without --token, one from the device grant, approved in the browser: deviceLogin) against that server's admin API and keeps {url, token}
+// (a device login also its refresh token, which renews the hour-long access token when it expires) in $GATEHOUSE_CONFIG_DIR/credentials.json
 // (default ~/.config/gatehouse; the file 0600 in a 0700 directory, written atomically);
 // `gatehouse --remote URL users|keys|access …` then act on that server with the same output as the
 // local commands; `gatehouse logout --remote URL` revokes the token and forgets it.
@@ -22,6 +23,13 @@ gatehouse --remote URL keys list|create|revoke … · gatehouse --remote URL acc
 interface Remote {
   url: string;
   token: string;
+  /** Device logins only: trades for a fresh pair when the hour-long access token has expired. */
+  refreshToken?: string;
+}
+
+/** A login in use: `renew` (device logins) replaces an expired access token once, and keeps the new pair. */
+interface Login extends Remote {
+  renew?: () => Promise<boolean>;
 }
 
 export function configDir(env: NodeJS.ProcessEnv): string {
@@ -63,7 +71,7 @@ export function remoteOrigin(url: string | undefined): string {
 }
 
 /** One admin API call: the JSON answer, or a CommandError with the server's own sentence. */
-async function api(remote: Remote, method: string, path: string, body?: unknown): Promise<Record<string, any>> {
+async function api(remote: Login, method: string, path: string, body?: unknown): Promise<Record<string, any>> {
   let res;
   try {
     res = await request(`${remote.url}/auth/api/v1${path}`, {
@@ -77,6 +85,8 @@ async function api(remote: Remote, method: string, path: string, body?: unknown)
     throw new CommandError(`cannot reach ${remote.url} (${(err as Error).message})`);
   }
   const text = await res.body.text();
+  // An expired device login renews itself once (a refresh token rotates: the new pair is kept at once).
+  if (res.statusCode === 401 && remote.renew && (await remote.renew())) return api({ ...remote, renew: undefined }, method, path, body);
   let json: Record<string, any> | null = null;
   try {
     json = JSON.parse(text) as Record<string, any>;
@@ -84,6 +94,7 @@ async function api(remote: Remote, method: string, path: string, body?: unknown)
     // not the admin API: said below
   }
   if (res.statusCode >= 200 && res.statusCode < 300 && json) return json;
+  if (res.statusCode === 401) throw new CommandError(`${remote.url} no longer accepts this login${json?.message ? ` (${json.message})` : ''}: run \`gatehouse login --remote ${remote.url}\` again`);
   if (json && typeof json.message === 'string') throw new CommandError(`${remote.url} refused: ${json.message}`);
   throw new CommandError(`${remote.url} answered ${res.statusCode} without the admin API (is it a Gatehouse with /auth/api/v1?)`);
 }
@@ -96,15 +107,36 @@ export async function loginCommand(args: string[], io: Io): Promise<number> {
   }
   const url = remoteOrigin(values.remote);
   const given = values.token ?? io.env.GATEHOUSE_TOKEN;
-  const token = given ?? (await deviceLogin(url, io));
+  const { token, refreshToken } = given ? { token: given, refreshToken: undefined } : await deviceLogin(url, io);
   const me = await api({ url, token }, 'GET', '/me').catch(async (err: unknown) => {
     // A device token the admin API refuses (a member approved it) is not kept, nor left alive.
     if (!given) await oauthForm(url, 'revoke', { token, client_id: CLI_CLIENT }).catch(() => undefined);
     throw err;
   });
-  writeRemotes(io.env, [...readRemotes(io.env).filter((r) => r.url !== url), { url, token }]);
+  keepLogin(io.env, { url, token, ...(refreshToken ? { refreshToken } : {}) });
   io.out(`✓ logged in to ${url} as ${me.email} (${me.role}); credentials in ${credentialsFile(io.env)}`);
   return 0;
+}
+
+/** The credentials file with this server's login replaced. */
+function keepLogin(env: NodeJS.ProcessEnv, login: Remote): void {
+  writeRemotes(env, [...readRemotes(env).filter((r) => r.url !== login.url), login]);
+}
+
+/** A kept login, ready to use: a device login can renew its access token with its refresh token. */
+function loginFor(env: NodeJS.ProcessEnv, kept: Remote): Login {
+  const login: Login = { ...kept };
+  if (kept.refreshToken) {
+    login.renew = async () => {
+      const r = await oauthForm(kept.url, 'token', { grant_type: 'refresh_token', refresh_token: login.refreshToken!, client_id: CLI_CLIENT });
+      if (r.status !== 200 || typeof r.json.access_token !== 'string' || typeof r.json.refresh_token !== 'string') return false;
+      login.token = r.json.access_token;
+      login.refreshToken = r.json.refresh_token;
+      keepLogin(env, { url: kept.url, token: login.token, refreshToken: login.refreshToken });
+      return true;
+    };
+  }
+  return login;
 }
 
 const CLI_CLIENT = 'gatehouse-cli';
@@ -135,7 +167,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * the code to check, then polls at the server's interval (5 s more after each slow_down) until the
  * person approves in a signed-in browser, denies, or the code expires.
  */
-async function deviceLogin(url: string, io: Io): Promise<string> {
+async function deviceLogin(url: string, io: Io): Promise<{ token: string; refreshToken: string | undefined }> {
   const started = await oauthForm(url, 'device_authorization', { client_id: CLI_CLIENT });
   if (started.status !== 200) throw new CommandError(`${url} refused the device sign-in: ${started.json.error_description ?? started.json.error ?? started.status}`);
   const d = started.json as { device_code: string; user_code: string; verification_uri: string; verification_uri_complete: string; interval: number; expires_in: number };
@@ -145,7 +177,9 @@ async function deviceLogin(url: string, io: Io): Promise<string> {
   for (;;) {
     await sleep(interval);
     const r = await oauthForm(url, 'token', { grant_type: DEVICE_GRANT, device_code: d.device_code, client_id: CLI_CLIENT });
-    if (r.status === 200 && typeof r.json.access_token === 'string') return r.json.access_token as string;
+    if (r.status === 200 && typeof r.json.access_token === 'string') {
+      return { token: r.json.access_token as string, refreshToken: typeof r.json.refresh_token === 'string' ? r.json.refresh_token : undefined };
+    }
     switch (r.json.error) {
       case 'authorization_pending':
         continue;
@@ -173,7 +207,8 @@ export async function logoutCommand(args: string[], io: Io): Promise<number> {
   const remote = remotes.find((r) => r.url === url);
   if (!remote) throw new CommandError(`not logged in to ${url}`, 'logout');
   let revoked = true;
-  await api(remote, 'POST', '/token/revoke').catch((err: Error) => {
+  // A device login's token ends its whole grant, refresh token included; an expired one is renewed first.
+  await api(loginFor(io.env, remote), 'POST', '/token/revoke').catch((err: Error) => {
     revoked = false;
     io.err(`gatehouse logout: could not revoke the token (${err.message}); revoke it on the server`);
   });
@@ -185,8 +220,9 @@ export async function logoutCommand(args: string[], io: Io): Promise<number> {
 /** `gatehouse --remote URL COMMAND …` */
 export async function remoteCommand(url: string | undefined, argv: string[], io: Io): Promise<number> {
   const origin = remoteOrigin(url);
-  const remote = readRemotes(io.env).find((r) => r.url === origin);
-  if (!remote) throw new CommandError(`not logged in to ${origin}: run \`gatehouse login --remote ${origin} --token TOKEN\` first`);
+  const kept = readRemotes(io.env).find((r) => r.url === origin);
+  if (!kept) throw new CommandError(`not logged in to ${origin}: run \`gatehouse login --remote ${origin} --token TOKEN\` first`);
+  const remote = loginFor(io.env, kept);
   const [command, sub, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest, strict: true, allowPositionals: true,
@@ -211,7 +247,7 @@ interface RemoteFlags {
 
 /** What one `--remote URL COMMAND SUB …` gets: the server and its token, and the words and flags typed. */
 interface RemoteContext {
-  remote: Remote;
+  remote: Login;
   command: string | undefined;
   sub: string | undefined;
   values: RemoteFlags;

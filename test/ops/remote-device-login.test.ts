@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
+import Database from 'better-sqlite3';
 import { REPO, runCli, spawnServe, tempHome, type CliResult } from '../support/gatehouse.js';
 import { csrfFrom, TestClient } from '../support/client.js';
 import { openStore } from '../../src/store/open.js';
@@ -94,6 +95,52 @@ describe('gatehouse login --remote (device grant)', () => {
     const dead = await request(`${serve.url}/auth/api/v1/me`, { headers: { authorization: `Bearer ${remotes[0]!.token}` } });
     await dead.body.text();
     assert.equal(dead.statusCode, 401);
+  });
+
+  it('renews an expired access token with its refresh token, keeps the new pair, and logout ends the grant', async () => {
+    const login = loginInBackground(['--remote', serve.url], env);
+    await approveAs(admin, await login.link);
+    assert.equal((await login.done).code, 0);
+    const file = join(cfg, 'credentials.json');
+    const before = (JSON.parse(readFileSync(file, 'utf8')) as { remotes: Array<{ token: string; refreshToken?: string }> }).remotes[0]!;
+    assert.match(before.refreshToken ?? '', /^ghrt_/);
+    // An hour later, as far as the server knows: every access token has expired (its cache re-asks within 2 s).
+    const db = new Database(join(home.home, 'local.main.sqlite'));
+    db.prepare(`UPDATE gatehouse_oauth_tokens SET expires_at = 0 WHERE kind = 'access'`).run();
+    db.close();
+    await new Promise((r) => setTimeout(r, 2_100));
+    const stale = await request(`${serve.url}/auth/api/v1/me`, { headers: { authorization: `Bearer ${before.token}` } });
+    await stale.body.text();
+    assert.equal(stale.statusCode, 401, 'the old access token is refused');
+
+    const users = await runCli(['--remote', serve.url, 'users', 'list'], env);
+    assert.equal(users.code, 0, users.stderr);
+    assert.match(users.stdout, /ops@example\.com +admin/);
+    const after = (JSON.parse(readFileSync(file, 'utf8')) as { remotes: Array<{ token: string; refreshToken?: string }> }).remotes[0]!;
+    assert.notEqual(after.token, before.token);
+    assert.notEqual(after.refreshToken, before.refreshToken, 'the refresh token rotated and the new one is kept');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+
+    const out = await runCli(['logout', '--remote', serve.url], env);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /the token is revoked/);
+    const dead = await request(`${serve.url}/auth/api/v1/me`, { headers: { authorization: `Bearer ${after.token}` } });
+    await dead.body.text();
+    assert.equal(dead.statusCode, 401, 'logout ended the grant, the renewed access token with it');
+  });
+
+  it('says to log in again when the refresh token is gone too', async () => {
+    const login = loginInBackground(['--remote', serve.url], env);
+    await approveAs(admin, await login.link);
+    assert.equal((await login.done).code, 0);
+    const db = new Database(join(home.home, 'local.main.sqlite'));
+    db.prepare(`UPDATE gatehouse_oauth_tokens SET expires_at = 0 WHERE kind IN ('access', 'refresh')`).run();
+    db.close();
+    await new Promise((r) => setTimeout(r, 2_100));
+    const r = await runCli(['--remote', serve.url, 'users', 'list'], env);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no longer accepts this login.*gatehouse login --remote/);
+    await runCli(['logout', '--remote', serve.url], env);
   });
 
   it('a member who approves gets a clear 403 sentence, and nothing is kept; a denial says so', async () => {
