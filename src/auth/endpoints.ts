@@ -95,12 +95,13 @@ async function forwardAuthCheck(c: AuthContext, deps: AuthServices): Promise<Res
   const fromProxy = deps.trusted.any && deps.trusted.isTrusted(incoming?.socket.remoteAddress ?? '');
   const orig = originalRequest(incoming?.headers ?? {}, fromProxy);
   if (typeof orig === 'string') return c.json({ error: 'bad_request', reason: orig }, 400);
-  const token = c.get('session') ? null : await oauthTokenFor(c, deps, orig.uri);
+  // As at the gate, a presented OAuth token decides, whatever cookie comes with it.
+  const token = await oauthTokenFor(c, deps, orig.uri);
   if (token === 'invalid') {
     c.header('www-authenticate', 'Bearer error="invalid_token"');
     return c.json({ error: 'invalid_token' }, 401);
   }
-  const s = c.get('session') ?? token;
+  const s = token ?? c.get('session');
   // The access rules decide about the original request, exactly as the gate would (architecture.md#access).
   const { rules } = policyOf(deps.settings.current());
   const d = rules.length ? decide(rules, orig.method, orig.uri, s ? subjectOf(s.principal) : null) : null;

@@ -5,6 +5,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { withGatehouse } from '../support/gatehouse.js';
+import { TestClient } from '../support/client.js';
 
 const { gh } = withGatehouse({
   upstream: true,
@@ -51,6 +52,22 @@ describe('OAuth tokens at /auth/check', () => {
     assert.equal((await check(accessToken, '/mcp')).status, 200);
     await gh.oauthTokens.revokeFamily(family);
     assert.equal((await check(accessToken, '/mcp')).status, 401);
+  });
+
+  it('lets the token decide when a session cookie comes with it, as the gate does', async () => {
+    const browser = new TestClient(gh.url);
+    assert.equal((await browser.signUp('fa-browser@example.com', 'a long enough password')).status, 303);
+    const withCookie = (bearer: string, uri: string) =>
+      fetch(`${gh.url}/auth/check`, { headers: { cookie: browser.cookieHeader()!, authorization: `Bearer ${bearer}`, 'x-original-uri': uri, accept: 'application/json' } });
+    const bogus = await withCookie('ghat_' + 'C'.repeat(43), '/mcp');
+    assert.equal(bogus.status, 401);
+    assert.equal(bogus.headers.get('x-forwarded-user'), null);
+    const gate = await fetch(`${gh.url}/mcp`, { headers: { cookie: browser.cookieHeader()!, authorization: `Bearer ghat_${'C'.repeat(43)}`, accept: 'application/json' } });
+    assert.equal(gate.status, 401, 'the gate gives the same answer');
+    const { accessToken } = await gh.oauthTokens.issueTokens({ clientId: 'ghc_fa', userId, resource: `${gh.url}/mcp`, scopes: [] });
+    const good = await withCookie(accessToken, '/mcp');
+    assert.equal(good.status, 200);
+    assert.equal(good.headers.get('x-forwarded-provider'), 'oauth', 'the token’s identity, not the cookie’s');
   });
 
   it('lets a whole-app token (the device grant) open every path', async () => {
