@@ -80,6 +80,14 @@ describe('demo app', () => {
     assert.equal(json['x-forwarded-email'], null);
   });
 
+  it('shows an OAuth client and its scopes only when they are sent', async () => {
+    const agent = await get('/', { 'x-forwarded-user': 'u1', 'x-forwarded-provider': 'oauth', 'x-forwarded-client': encodeURIComponent('Claude <desktop>'), 'x-forwarded-scopes': 'tools read' });
+    assert.match(agent.text, /<th scope="row">x-forwarded-client<\/th><td>Claude &lt;desktop&gt;<\/td>/);
+    assert.match(agent.text, /<th scope="row">x-forwarded-scopes<\/th><td>tools read<\/td>/);
+    const browser = await get('/', { 'x-forwarded-user': 'u1', 'x-forwarded-provider': 'password' });
+    assert.doesNotMatch(browser.text, /x-forwarded-client|x-forwarded-scopes/);
+  });
+
   it('serves its own stylesheet, and 404 for anything else', async () => {
     const css = await get('/whoami.css');
     assert.equal(css.status, 200);

@@ -95,6 +95,8 @@ export async function createIdentitySigner(opts: { keys: SigningKeys; origin: ()
       if (keys.current.kid === kid) return;
       signer = await build(keys);
       kid = keys.current.kid;
+      signed.clear(); // after a rotation every assertion is signed with the new key
+
     },
   };
 }

@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { AUTH_PREFIX } from '../config/prefix.js';
 
 const IDENTITY = ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-email-verified', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role', 'x-forwarded-groups'];
+/** Sent only for some credentials (a scoped API key, an OAuth token): shown when sent. */
+const WHEN_SENT = ['x-forwarded-scopes', 'x-forwarded-client'];
 const CLIENT = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'];
 
 const escapeHtml = (s: string) =>
@@ -24,7 +26,7 @@ function decoded(value: string | string[] | undefined): string | null {
 }
 
 export function identityOf(headers: IncomingHttpHeaders): Record<string, string | null> {
-  return Object.fromEntries([...IDENTITY, ...CLIENT].map((h) => [h, decoded(headers[h])]));
+  return Object.fromEntries([...IDENTITY, ...WHEN_SENT, ...CLIENT].map((h) => [h, decoded(headers[h])]));
 }
 
 /** "Ada Lovelace" → "AL"; whole code points, so "Zoë 李" → "Z李" and emoji are never split. */
@@ -183,7 +185,7 @@ ${hero}
 <p class="sub">${sub}</p>
 <h2 id="identity">Identity headers</h2>
 <div class="card"><table aria-labelledby="identity">
-${rows(IDENTITY)}
+${rows([...IDENTITY, ...WHEN_SENT.filter((h) => id[h] !== null)])}
 </table></div>
 <h2 id="client">Client headers</h2>
 <div class="card"><table aria-labelledby="client">

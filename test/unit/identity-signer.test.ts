@@ -3,7 +3,7 @@
 // one signature; and what is kept follows the sessions active in the last half-minute.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeJwt } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { newSigningKey } from '../../src/access/assertion.js';
 import { createIdentitySigner } from '../../src/access/identity-signer.js';
 import type { Principal, ResolvedSession } from '../../src/session/sessions.js';
@@ -41,6 +41,17 @@ describe('identity signer', () => {
     const later = await s.assertionOf(session({ ...ada, role: 'admin', groups: ['finance', 'ops'], amr: ['pwd', 'otp'] }));
     assert.notEqual(later, amr);
     assert.ok(decodeJwt(later).exp! - Math.floor(clock.t / 1000) > 30, 'never handed out in its last half');
+  });
+
+  it('signs with the new key at once after a rotation', async () => {
+    const clock = { t: Date.now() };
+    const s = await signer(clock);
+    const before = await s.assertionOf(session(ada));
+    const next = await newSigningKey(clock.t);
+    await s.use({ current: next, previous: null });
+    const after = await s.assertionOf(session(ada));
+    assert.notEqual(after, before);
+    assert.equal(decodeProtectedHeader(after).kid, next.kid);
   });
 
   it('keeps nothing for sessions idle past half a minute, and one session never gets another’s assertion', async () => {
