@@ -183,6 +183,11 @@ describe('views', () => {
     assert.match(page, /<a class="button button-small button-danger" href="&quot;[^"]*" aria-label="Remove &quot;/);
     assert.match(page, /never used/);
     assert.match(page, /<p class="hint gap" data-passkey-unsupported>/);
+    const stale = render('passkeys', { reauth: { action: '/auth/sign-out', returnTo: '/auth/account/passkeys', minutes: 10 } });
+    assert.deepEqual(forms(stale).map((f) => /action="([^"]*)"/.exec(f)![1]), ['/auth/account/passkeys/rename', '/auth/account/passkeys/rename', '/auth/sign-out'], 'sign in again instead of adding');
+    assert.match(stale, /<input type="hidden" name="return_to" value="\/auth\/account\/passkeys">/);
+    assert.match(stale, /within the last 10 minutes/);
+    assert.doesNotMatch(stale, /data-passkey="register"|button-danger/, 'no add form, no remove buttons');
     const ip = render('passkeys', { unavailable: 'Passkeys need a domain name.', passkeys: [] });
     assert.match(ip, /<p class="alert" role="alert">Passkeys need a domain name.<\/p>/);
     assert.doesNotMatch(ip, /data-passkey="register"|webauthn\.js/);

@@ -28,6 +28,20 @@ export function passkeySignInLinks(c: AuthContext): { optionsUrl: string; verify
   return { optionsUrl: `${P}/passkeys/sign-in/options`, verifyUrl: `${P}/passkeys/sign-in/verify` };
 }
 
+/**
+ * Adding or removing a passkey changes how one gets into the account: it needs a sign-in this recent,
+ * so a stolen session cookie cannot plant a passkey of its own (and keep the account after the session
+ * ends) or remove the owner's. Older sessions are asked to sign in again and come back.
+ */
+export const RECENT_SIGN_IN_MINUTES = 10;
+const REAUTH_MESSAGE = `Adding or removing a passkey needs a sign-in within the last ${RECENT_SIGN_IN_MINUTES} minutes. Sign in again, then try once more.`;
+
+async function signedInRecently(c: AuthContext): Promise<boolean> {
+  const { store, now } = c.var.deps;
+  const session = await store.findSession(signedIn(c).sessionId);
+  return session !== null && now() - session.createdAt.getTime() < RECENT_SIGN_IN_MINUTES * 60_000;
+}
+
 export function mountPasskeys(app: Hono<AuthEnv>, deps: AuthServices): void {
   const base = `${deps.prefix}/account/passkeys`;
   mountPasskeyRegistration(app, deps, base);
@@ -48,6 +62,7 @@ function mountPasskeyRegistration(app: Hono<AuthEnv>, deps: AuthServices, base: 
     const user = await deps.store.findUserById(signedIn(c).principal.userId);
     if (!user) return jsonError(c, 401, 'unauthenticated', 'Please sign in again.');
     if (relyingParty(c).unavailable) return jsonError(c, 400, 'unavailable', relyingParty(c).unavailable!);
+    if (!(await signedInRecently(c))) return jsonError(c, 403, 'reauth', REAUTH_MESSAGE);
     return c.json(await registrationOptions(c, user));
   });
 
@@ -55,6 +70,7 @@ function mountPasskeyRegistration(app: Hono<AuthEnv>, deps: AuthServices, base: 
     const body = await jsonBody(c);
     const user = await deps.store.findUserById(signedIn(c).principal.userId);
     if (!user) return jsonError(c, 401, 'unauthenticated', 'Please sign in again.');
+    if (!(await signedInRecently(c))) return jsonError(c, 403, 'reauth', REAUTH_MESSAGE);
     const name = passkeyName(body?.name, defaultName(c));
     const outcome = await registerPasskey(c, user, body?.response, name);
     if (!outcome.ok) {
@@ -85,6 +101,7 @@ function mountPasskeyManagement(app: Hono<AuthEnv>, deps: AuthServices, base: st
 
   // Removing asks first: a passkey gone may be the only way this person signs in.
   app.get(`${base}/remove`, requireSession({ redirect: 302, returnTo: base }), async (c) => {
+    if (!(await signedInRecently(c))) return passkeysPage(c, null, REAUTH_MESSAGE, 403);
     const key = await ownPasskey(c, c.req.query('id'));
     if (!key) return errorPage(c, 404, 'Passkey not found', 'There is no such passkey on your account.');
     return page(c, 'admin-confirm', 'Remove this passkey?', {
@@ -101,6 +118,7 @@ function mountPasskeyManagement(app: Hono<AuthEnv>, deps: AuthServices, base: st
 
   app.post(`${base}/remove`, ...signedInForm, async (c) => {
     const s = signedIn(c);
+    if (!(await signedInRecently(c))) return passkeysPage(c, null, REAUTH_MESSAGE, 403);
     const id = c.req.query('id') ?? field((await formOf(c)).id);
     if (!(await deps.store.deletePasskey(s.principal.userId, id))) return errorPage(c, 404, 'Passkey not found', 'There is no such passkey on your account.');
     audit(c, 'passkey.removed', { userId: s.principal.userId });
@@ -166,6 +184,7 @@ async function passkeysPage(c: AuthContext, notice: string | null, error: string
     ...links,
     notice,
     error,
+    reauth: (await signedInRecently(c)) ? null : { action: `${prefix}/sign-out`, returnTo: `${prefix}/account/passkeys`, minutes: RECENT_SIGN_IN_MINUTES },
   }, status);
 }
 

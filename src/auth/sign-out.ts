@@ -7,6 +7,8 @@ import { csrf, csrfToken } from './middleware/csrf.js';
 import { requireSession, signedIn } from './middleware/session.js';
 import { errorPage, page } from './pages.js';
 import { clearCookie } from '../session/cookies.js';
+import { safeReturnTo } from '../security/redirect.js';
+import { formOf } from './form.js';
 
 export function mountSignOut(app: Hono<AuthEnv>, deps: AuthServices): void {
   const P = deps.prefix;
@@ -28,6 +30,8 @@ export function mountSignOut(app: Hono<AuthEnv>, deps: AuthServices): void {
       audit(c, 'sign-out', { userId: s.principal.userId });
     }
     c.header('set-cookie', clearCookie(deps.cookies.session, deps.cookies.secure), { append: true });
-    return c.redirect(`${P}/sign-in?signed_out=1`, 303);
+    // "Sign in again" (a recent sign-in is asked before changing passkeys) comes back where it started.
+    const returnTo = safeReturnTo((await formOf(c)).return_to);
+    return c.redirect(`${P}/sign-in?signed_out=1${returnTo === '/' ? '' : `&return_to=${encodeURIComponent(returnTo)}`}`, 303);
   });
 }

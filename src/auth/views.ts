@@ -186,6 +186,8 @@ export interface PasskeysView {
   verifyUrl: string;
   notice: string | null;
   error: string | null;
+  /** Signed in too long ago to add or remove one: the form that signs out and back in, returning here. */
+  reauth: { action: string; returnTo: string; minutes: number } | null;
 }
 
 export interface AdminConfirmView {

@@ -1,0 +1,100 @@
+// Adding or removing a passkey needs a recent sign-in (passkeys.ts, RECENT_SIGN_IN_MINUTES): a stolen
+// session cookie must not plant its own passkey (and keep the account after the session ends) or
+// remove the owner's. Over real HTTP with a software authenticator and a clock the test moves: fresh,
+// it works; eleven minutes on, every way in refuses and nothing changes; "Sign in again" signs out and
+// comes back to the passkeys page, where it works again.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { withGatehouse } from '../support/gatehouse.js';
+import { TestClient, type Reply } from '../support/client.js';
+import { SoftAuthenticator } from '../support/soft-authenticator.js';
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+const port = await freePort();
+const ORIGIN = `http://localhost:${port}`;
+const clock = { t: Date.now() };
+const { gh } = withGatehouse({ port, publicUrl: new URL(ORIGIN), allowedHosts: [`127.0.0.1:${port}`], now: () => clock.t });
+const PASSWORD = 'a long enough password';
+
+class Browser extends TestClient {
+  readonly authenticator = new SoftAuthenticator(ORIGIN);
+  constructor() {
+    super(gh.url, ORIGIN);
+  }
+  json(path: string, body: unknown, csrf: string): Promise<Reply> {
+    return this.send('POST', path, {
+      headers: { 'content-type': 'application/json', accept: 'application/json', origin: ORIGIN, 'sec-fetch-site': 'same-origin', 'x-csrf-token': csrf },
+      body: JSON.stringify(body),
+    });
+  }
+  async addPasskey(name: string): Promise<Reply> {
+    const csrf = await this.csrf('/auth/account/passkeys');
+    const options = await this.json('/auth/account/passkeys/options', {}, csrf);
+    if (options.status !== 200) return options;
+    return this.json('/auth/account/passkeys/verify', { name, response: this.authenticator.register(JSON.parse(options.text)) }, csrf);
+  }
+}
+
+describe('passkey changes need a recent sign-in', () => {
+  it('adds while fresh; eleven minutes on, adding and removing are refused and nothing changes', async () => {
+    const b = new Browser();
+    assert.equal((await b.signUp('reauth@example.com', PASSWORD)).status, 303);
+    const user = (await gh.store.findUserByEmail('reauth@example.com'))!;
+    const fresh = await b.get('/auth/account/passkeys');
+    assert.match(fresh.text, /data-passkey="register"/);
+    assert.doesNotMatch(fresh.text, /Sign in again/);
+    assert.equal((await b.addPasskey('Laptop')).status, 200);
+    const [key] = await gh.store.listPasskeys(user.id);
+    assert.ok(key);
+
+    clock.t += 11 * 60_000;
+    const stale = await b.get('/auth/account/passkeys');
+    assert.equal(stale.status, 200, 'the list still shows');
+    assert.match(stale.text, /Laptop/);
+    assert.match(stale.text, /Sign in again/);
+    assert.doesNotMatch(stale.text, /data-passkey="register"/);
+    assert.doesNotMatch(stale.text, /passkeys\/remove\?id=/);
+
+    const csrf = await b.csrf('/auth/account/passkeys');
+    const options = await b.json('/auth/account/passkeys/options', {}, csrf);
+    assert.equal(options.status, 403);
+    assert.equal(JSON.parse(options.text).error, 'reauth');
+    // A challenge obtained earlier does not help either: verify checks too.
+    const verify = await b.json('/auth/account/passkeys/verify', { name: 'Planted', response: {} }, csrf);
+    assert.equal(verify.status, 403);
+    assert.equal((await b.get(`/auth/account/passkeys/remove?id=${encodeURIComponent(key.id)}`)).status, 403);
+    const removed = await b.post(`/auth/account/passkeys/remove?id=${encodeURIComponent(key.id)}`, { csrf, id: key.id });
+    assert.equal(removed.status, 403);
+    assert.deepEqual((await gh.store.listPasskeys(user.id)).map((k) => k.name), ['Laptop'], 'nothing added or removed');
+  });
+
+  it('"Sign in again" signs out and comes back to the passkeys page, where changes work again', async () => {
+    const b = new Browser();
+    assert.equal((await b.signUp('again@example.com', PASSWORD)).status, 303);
+    clock.t += 11 * 60_000;
+    const page = await b.get('/auth/account/passkeys');
+    const out = await b.post('/auth/sign-out', { csrf: /name="csrf" value="([^"]+)"/.exec(page.text)![1]!, return_to: '/auth/account/passkeys' });
+    assert.equal(out.status, 303);
+    assert.equal(out.headers.location, '/auth/sign-in?signed_out=1&return_to=%2Fauth%2Faccount%2Fpasskeys');
+    const back = await b.signIn('again@example.com', PASSWORD, { return_to: '/auth/account/passkeys' });
+    assert.equal(back.status, 303);
+    assert.equal(back.headers.location, '/auth/account/passkeys');
+    assert.equal((await b.addPasskey('Phone')).status, 200);
+  });
+
+  it('never sends "Sign in again" anywhere but this site', async () => {
+    const b = new Browser();
+    assert.equal((await b.signUp('elsewhere@example.com', PASSWORD)).status, 303);
+    const page = await b.get('/auth/account');
+    const out = await b.post('/auth/sign-out', { csrf: /name="csrf" value="([^"]+)"/.exec(page.text)![1]!, return_to: '//evil.example/x' });
+    assert.equal(out.headers.location, '/auth/sign-in?signed_out=1');
+  });
+});
