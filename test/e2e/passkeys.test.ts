@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../src/exec-app.js';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { REPO, startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
@@ -16,14 +16,6 @@ import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS } from '../support/browser.js';
 const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 }, narrow: { width: 320, height: 640 } } as const;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** CSP violations, script errors, failed sub-resources: none expected, except answers a test provokes on purpose. */
 function watch(page: Page, expected: RegExp[] = []): string[] {

@@ -5,18 +5,10 @@
 // comes back to the passkeys page, where it works again.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { freePort } from '../../src/exec-app.js';
 import { withGatehouse } from '../support/gatehouse.js';
 import { TestClient, type Reply } from '../support/client.js';
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 const port = await freePort();
 const ORIGIN = `http://localhost:${port}`;

@@ -6,7 +6,7 @@
 // The same flows in a real Chromium: test/e2e/passkeys.test.ts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { freePort } from '../../src/exec-app.js';
 import { GENEROUS_LIMITS, startTestGatehouse, withGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { csrfFrom, TestClient, type Reply } from '../support/client.js';
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
@@ -15,14 +15,6 @@ import type { AuthContext, AuthServices } from '../../src/auth/context.js';
 import type { User } from '../../src/store/types.js';
 import { createLockout } from '../../src/security/lockout.js';
 import { cookieNames } from '../../src/session/cookies.js';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 const port = await freePort();
 const ORIGIN = `http://localhost:${port}`;
