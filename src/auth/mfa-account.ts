@@ -13,6 +13,7 @@ import { checkCode, factorChanged } from './second-step.js';
 import { startSession } from './start-session.js';
 import { stamp, withReturnTo, type SecurityView } from './views.js';
 import { amrOf, hasSecondFactor, mustEnrol } from '../mfa/policy.js';
+import { reauthUnlessRecent, signedInRecently } from './recent-sign-in.js';
 import { safeReturnTo } from '../security/redirect.js';
 import type { User } from '../store/types.js';
 
@@ -64,6 +65,7 @@ export function mountMfaAccount(app: Hono<AuthEnv>, deps: AuthServices): void {
     const returnTo = safeReturnTo(form.return_to);
     const tooMany = await limited(c, 'sign-in');
     if (tooMany) return tooMany;
+    if (!(await signedInRecently(c))) return enrolPage(c, user, returnTo, null, 403);
     const codes = await deps.mfa.confirmEnrolment(user.id, field(form.code).replace(/\s/g, ''));
     if (!codes) return enrolPage(c, user, returnTo, 'That code is not right. Check the time on your phone, then enter the newest code.', 400);
     factorChanged(c, user, 'enrolled');
@@ -98,6 +100,12 @@ export function mountMfaAccount(app: Hono<AuthEnv>, deps: AuthServices): void {
 async function enrolPage(c: AuthContext, user: User, returnTo: string, error: string | null, status = 200): Promise<Response> {
   const deps = c.var.deps;
   const s = signedIn(c);
+  const required = mustEnrol(deps.settings.current().mfa, s.principal);
+  const here = returnTo === '/' ? `${deps.prefix}/account/totp` : withReturnTo(`${deps.prefix}/account/totp`, returnTo);
+  const reauth = await reauthUnlessRecent(c, 'An authenticator app becomes part of how you sign in, so setting one up', here);
+  if (reauth) {
+    return page(c, 'totp', 'Set up an authenticator app', { csrf: csrfToken(c), secret: '', secretGroups: '', uri: '', qr: '', returnTo, error: null, required, reauth }, status === 200 ? 200 : 403);
+  }
   const enrolment = await deps.mfa.startEnrolment(user, deps.appName);
   if (!enrolment) {
     // Already set up (in another browser, say): this session shows a code instead.
@@ -112,7 +120,8 @@ async function enrolPage(c: AuthContext, user: User, returnTo: string, error: st
     qr: enrolment.qr,
     returnTo,
     error,
-    required: mustEnrol(deps.settings.current().mfa, s.principal),
+    required,
+    reauth: null,
   }, status);
 }
 

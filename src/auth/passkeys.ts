@@ -18,6 +18,7 @@ import { authenticationOptions, passkeyName, registerPasskey, registrationOption
 import { isValidCsrfToken } from '../security/csrf.js';
 import { readCookie } from '../session/cookies.js';
 import { safeReturnTo } from '../security/redirect.js';
+import { reauthMessage, reauthUnlessRecent, signedInRecently } from './recent-sign-in.js';
 import type { LimitKind } from '../security/rate-limit.js';
 import type { Passkey } from '../store/types.js';
 
@@ -28,19 +29,8 @@ export function passkeySignInLinks(c: AuthContext): { optionsUrl: string; verify
   return { optionsUrl: `${P}/passkeys/sign-in/options`, verifyUrl: `${P}/passkeys/sign-in/verify` };
 }
 
-/**
- * Adding or removing a passkey changes how one gets into the account: it needs a sign-in this recent,
- * so a stolen session cookie cannot plant a passkey of its own (and keep the account after the session
- * ends) or remove the owner's. Older sessions are asked to sign in again and come back.
- */
-export const RECENT_SIGN_IN_MINUTES = 10;
-const REAUTH_MESSAGE = `Adding or removing a passkey needs a sign-in within the last ${RECENT_SIGN_IN_MINUTES} minutes. Sign in again, then try once more.`;
-
-async function signedInRecently(c: AuthContext): Promise<boolean> {
-  const { store, now } = c.var.deps;
-  const session = await store.findSession(signedIn(c).sessionId);
-  return session !== null && now() - session.createdAt.getTime() < RECENT_SIGN_IN_MINUTES * 60_000;
-}
+const PASSKEY_CHANGE = 'A passkey is a way into your account, so adding or removing one';
+const REAUTH_MESSAGE = reauthMessage('Adding or removing a passkey');
 
 export function mountPasskeys(app: Hono<AuthEnv>, deps: AuthServices): void {
   const base = `${deps.prefix}/account/passkeys`;
@@ -184,7 +174,7 @@ async function passkeysPage(c: AuthContext, notice: string | null, error: string
     ...links,
     notice,
     error,
-    reauth: (await signedInRecently(c)) ? null : { action: `${prefix}/sign-out`, returnTo: `${prefix}/account/passkeys`, minutes: RECENT_SIGN_IN_MINUTES },
+    reauth: await reauthUnlessRecent(c, PASSKEY_CHANGE, `${prefix}/account/passkeys`),
   }, status);
 }
 

@@ -1,6 +1,7 @@
 // The data each template in views/ takes, so that `page(c, 'sign-in', …)` is checked by the compiler.
 // Values are ready to print: links built, dates formatted (stamp, withReturnTo below); the templates
 // only escape and lay out.
+import type { Reauth } from './recent-sign-in.js';
 import type { Principal } from '../session/sessions.js';
 
 /** What layout.eta reads on every page; page() adds it. */
@@ -187,7 +188,7 @@ export interface PasskeysView {
   notice: string | null;
   error: string | null;
   /** Signed in too long ago to add or remove one: the form that signs out and back in, returning here. */
-  reauth: { action: string; returnTo: string; minutes: number } | null;
+  reauth: Reauth | null;
 }
 
 export interface AdminConfirmView {
@@ -284,6 +285,8 @@ export interface TotpView {
   error: string | null;
   /** The policy sent the user here: they cannot go on without it. */
   required: boolean;
+  /** Signed in too long ago to set one up: "Sign in again" instead of the code (recent-sign-in.ts). */
+  reauth: Reauth | null;
 }
 
 /** Recovery codes, shown once. */

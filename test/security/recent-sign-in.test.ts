@@ -1,8 +1,8 @@
-// Adding or removing a passkey needs a recent sign-in (passkeys.ts, RECENT_SIGN_IN_MINUTES): a stolen
-// session cookie must not plant its own passkey (and keep the account after the session ends) or
-// remove the owner's. Over real HTTP with a software authenticator and a clock the test moves: fresh,
-// it works; eleven minutes on, every way in refuses and nothing changes; "Sign in again" signs out and
-// comes back to the passkeys page, where it works again.
+// Changing how one signs in needs a recent sign-in (auth/recent-sign-in.ts): a stolen session cookie
+// must not plant its own passkey (and keep the account after the session ends), remove the owner's, or
+// put an authenticator app of its own in front of the owner. Over real HTTP with a software
+// authenticator and a clock the test moves: fresh, it works; eleven minutes on, every way in refuses
+// and nothing changes; "Sign in again" signs out and comes back, where it works again.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort } from '../../src/exec-app.js';
@@ -35,7 +35,7 @@ class Browser extends TestClient {
   }
 }
 
-describe('passkey changes need a recent sign-in', () => {
+describe('changes to how one signs in need a recent sign-in', () => {
   it('adds while fresh; eleven minutes on, adding and removing are refused and nothing changes', async () => {
     const b = new Browser();
     assert.equal((await b.signUp('reauth@example.com', PASSWORD)).status, 303);
@@ -88,5 +88,22 @@ describe('passkey changes need a recent sign-in', () => {
     const page = await b.get('/auth/account');
     const out = await b.post('/auth/sign-out', { csrf: /name="csrf" value="([^"]+)"/.exec(page.text)![1]!, return_to: '//evil.example/x' });
     assert.equal(out.headers.location, '/auth/sign-in?signed_out=1');
+  });
+
+  it('an authenticator app is set up only by a recent sign-in: no secret is shown to an older session, and its POST is refused', async () => {
+    const b = new Browser();
+    assert.equal((await b.signUp('totp-late@example.com', PASSWORD)).status, 303);
+    const user = (await gh.store.findUserByEmail('totp-late@example.com'))!;
+    const fresh = await b.get('/auth/account/totp');
+    assert.match(fresh.text, /otpauth:\/\//, 'fresh: the secret and its QR code');
+    clock.t += 11 * 60_000;
+    const stale = await b.get('/auth/account/totp');
+    assert.equal(stale.status, 200);
+    assert.doesNotMatch(stale.text, /otpauth:\/\/|name="code"/, 'no secret for an older session');
+    assert.match(stale.text, /Sign in again/);
+    assert.match(stale.text, /name="return_to" value="\/auth\/account\/totp"/);
+    const post = await b.post('/auth/account/totp', { csrf: /name="csrf" value="([^"]+)"/.exec(stale.text)![1]!, code: '123456' });
+    assert.equal(post.status, 403);
+    assert.equal((await gh.store.findTotp(user.id))?.confirmed ?? false, false, "no factor turned on");
   });
 });
