@@ -4,6 +4,7 @@
 // demoted too) and no scopes: scopes open `scope:S` rules, which only an operator or admin may grant.
 // The secret is shown once, on the answer to the POST that made it; regenerating revokes the old key
 // before the page shows the new one, so the old one stops at once on this replica (2 s on the others).
+import { reauthUnlessRecent, signedInRecently } from './recent-sign-in.js';
 import type { Hono } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
 import { audit } from './audit.js';
@@ -50,6 +51,8 @@ export function mountPersonalTokens(app: Hono<AuthEnv>, deps: AuthServices): voi
     const action = c.req.param('action') as TokenAction;
     const key = await ownKey(c, c.req.param('id'));
     if (!key) return noSuchToken(c);
+    // A new secret needs a recent sign-in, as a new token does; disabling one never does.
+    if (action === 'regenerate' && !(await signedInRecently(c))) return tokensPage(c, {}, 403);
     return page(c, 'admin-confirm', CONFIRM[action].heading, {
       csrf: csrfToken(c),
       ...CONFIRM[action],
@@ -69,6 +72,7 @@ export function mountPersonalTokens(app: Hono<AuthEnv>, deps: AuthServices): voi
       audit(c, 'token.disabled', { userId: s.principal.userId, detail: key.id });
       return tokensPage(c, { notice: `Disabled “${key.name}”. Scripts using it are refused from now on.` });
     }
+    if (!(await signedInRecently(c))) return tokensPage(c, {}, 403);
     const user = await deps.store.findUserById(s.principal.userId);
     if (!user) return c.redirect(`${P}/sign-in`, 303);
     // The old key dies first: if anything below fails, no two live secrets exist for one name.
@@ -83,6 +87,7 @@ export function mountPersonalTokens(app: Hono<AuthEnv>, deps: AuthServices): voi
 async function createToken(c: AuthContext): Promise<Response> {
   const deps = c.var.deps;
   const s = signedIn(c);
+  if (!(await signedInRecently(c))) return tokensPage(c, {}, 403);
   const form = await formOf(c);
   const name = field(form.name).trim();
   const lifetime = TOKEN_LIFETIMES.find((l) => l.value === field(form.expires)) ?? TOKEN_LIFETIMES[0]!;
@@ -127,6 +132,7 @@ async function tokensPage(c: AuthContext, notes: Notes = {}, status = 200): Prom
     error: notes.error ?? null,
     notice: notes.notice ?? null,
     name: notes.name ?? '',
+    reauth: await reauthUnlessRecent(c, 'A personal token acts as you until it expires, so making one', `${P}/account/tokens`),
   }, status);
 }
 

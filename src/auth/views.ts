@@ -359,6 +359,8 @@ export interface AccountTokensView {
   notice: string | null;
   /** The name field as typed, after an error. */
   name: string;
+  /** Signed in too long ago to make or regenerate one: "Sign in again" instead (recent-sign-in.ts). */
+  reauth: Reauth | null;
 }
 
 /** The code a signed-in device shows to pair another one (SPEC §12). */

@@ -106,4 +106,31 @@ describe('changes to how one signs in need a recent sign-in', () => {
     assert.equal(post.status, 403);
     assert.equal((await gh.store.findTotp(user.id))?.confirmed ?? false, false, "no factor turned on");
   });
+
+  it('a personal token is made or regenerated only by a recent sign-in; disabling one always works', async () => {
+    const b = new Browser();
+    assert.equal((await b.signUp('tokens-late@example.com', PASSWORD)).status, 303);
+    const user = (await gh.store.findUserByEmail('tokens-late@example.com'))!;
+    const made = await b.post('/auth/account/tokens', { csrf: await b.csrf('/auth/account/tokens'), name: 'backup script', expires: '30d' });
+    assert.equal(made.status, 200);
+    assert.match(made.text, /ghk_/, 'fresh: the new secret is shown');
+    const [first] = await gh.store.listApiKeys(user.id);
+    assert.ok(first);
+
+    clock.t += 11 * 60_000;
+    const page = await b.get('/auth/account/tokens');
+    assert.match(page.text, /Sign in again/);
+    assert.doesNotMatch(page.text, /Generate token/);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)![1]!;
+    const refused = await b.post('/auth/account/tokens', { csrf, name: 'planted', expires: '30d' });
+    assert.equal(refused.status, 403);
+    assert.doesNotMatch(refused.text, /ghk_/);
+    assert.equal((await b.get(`/auth/account/tokens/${first.id}/regenerate`)).status, 403);
+    const regenerated = await b.post(`/auth/account/tokens/${first.id}/regenerate`, { csrf });
+    assert.equal(regenerated.status, 403);
+    assert.deepEqual((await gh.store.listApiKeys(user.id)).map((k) => [k.id, k.revoked]), [[first.id, false]], 'nothing made, nothing regenerated');
+    const disabled = await b.post(`/auth/account/tokens/${first.id}/disable`, { csrf });
+    assert.equal(disabled.status, 200);
+    assert.equal((await gh.store.listApiKeys(user.id))[0]!.revoked, true);
+  });
 });
