@@ -4,6 +4,7 @@
 // sessions are offered "Sign in again": a sign-out whose return_to brings them back (views/_reauth.eta).
 import type { AuthContext } from './context.js';
 import { signedIn } from './middleware/session.js';
+import { amrOf } from '../mfa/policy.js';
 
 export const RECENT_SIGN_IN_MINUTES = 10;
 
@@ -15,11 +16,17 @@ export interface Reauth {
   minutes: number;
 }
 
-/** True when this request's session was made (signed in, stepped up, paired) within the window. Off the hot path: one store read. */
+/**
+ * True when this request's session was made by a sign-in (or a step-up) within the window. A session
+ * handed over from another — a pairing code, an operator's handoff link (amr `mca`) — proves nothing by
+ * itself: otherwise a stolen cookie would pair a device of its own and be "recent" there. Off the hot
+ * path: one store read.
+ */
 export async function signedInRecently(c: AuthContext): Promise<boolean> {
   const { store, now } = c.var.deps;
   const session = await store.findSession(signedIn(c).sessionId);
-  return session !== null && now() - session.createdAt.getTime() < RECENT_SIGN_IN_MINUTES * 60_000;
+  if (!session || (session.amr ?? amrOf(session.provider)).includes('mca')) return false;
+  return now() - session.createdAt.getTime() < RECENT_SIGN_IN_MINUTES * 60_000;
 }
 
 /** null when the session is recent enough; else what the page offers instead (`reason` starts the sentence). */

@@ -133,4 +133,17 @@ describe('changes to how one signs in need a recent sign-in', () => {
     assert.equal(disabled.status, 200);
     assert.equal((await gh.store.listApiKeys(user.id))[0]!.revoked, true);
   });
+
+  it('a session paired from another device is not a recent sign-in: a stolen cookie cannot pair its way in', async () => {
+    const laptop = new Browser();
+    assert.equal((await laptop.signUp('paired@example.com', PASSWORD)).status, 303);
+    const asked = await laptop.post('/auth/account/pair', { csrf: await laptop.csrf('/auth/account') });
+    const code = /class="pair-code"[^>]*>([A-Z0-9]{6})</.exec(asked.text)![1]!;
+    const phone = new Browser();
+    const form = await phone.get(`/auth/pair?code=${code}`);
+    assert.equal((await phone.post('/auth/pair', { code, csrf: /name="csrf" value="([^"]+)"/.exec(form.text)![1]! })).status, 303);
+    const options = await phone.json('/auth/account/passkeys/options', {}, await phone.csrf('/auth/account/passkeys'));
+    assert.equal(options.status, 403, 'the paired phone must sign in itself first');
+    assert.equal((await laptop.addPasskey('Laptop')).status, 200, 'the device that signed in may');
+  });
 });
