@@ -106,7 +106,7 @@ http {
 ${server.replace('listen 80;', `listen 127.0.0.1:${port};`)}
 }`,
   );
-  track(spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  track(spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'inherit'] }), 'SIGTERM');
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/auth/health`);
   return url;

@@ -15,11 +15,11 @@ export const GATEHOUSE_BIN = join(REPO, 'bin/gatehouse.js');
 export const BENCH_LIMITS = 'sign-in=100000000/1m,sign-up=100000/1m';
 export const BENCH_PASSWORD = 'a long enough bench password';
 
-const children: ChildProcess[] = [];
+const children: Array<{ child: ChildProcess; signal: NodeJS.Signals }> = [];
 const temp: string[] = [];
 
 function cleanup() {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const { child, signal } of children) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   for (const d of temp) rmSync(d, { recursive: true, force: true });
 }
 process.on('exit', cleanup);
@@ -31,9 +31,12 @@ export function tempDir(name: string): string {
   return d;
 }
 
-/** Starts a process that is killed when the benchmark exits, however it exits. */
-export function track(child: ChildProcess): ChildProcess {
-  children.push(child);
+/**
+ * Starts a process that is killed when the benchmark exits, however it exits. `signal`: nginx's master
+ * takes SIGTERM and stops its workers; killed outright, it would leave them listening.
+ */
+export function track(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): ChildProcess {
+  children.push({ child, signal });
   return child;
 }
 
@@ -148,7 +151,7 @@ http {
   server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; } }
 }`,
   );
-  track(spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  track(spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'inherit'] }), 'SIGTERM');
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/2b`);
   return url;
