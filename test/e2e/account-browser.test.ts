@@ -89,6 +89,8 @@ describe('the account page in a real browser', { skip }, () => {
     await laptop.goto(`${gh.url}/auth/account/tokens`);
     await laptop.getByLabel('Name').fill('nightly backup');
     await laptop.getByRole('button', { name: /create|generate/i }).click();
+    // The answer (the token, shown once) before the next navigation: leaving earlier aborts the POST.
+    await laptop.getByRole('heading', { name: /Your new token/ }).waitFor();
     await laptop.goto(`${gh.url}/auth/account`);
     for (const name of ['Profile', 'Security', 'Sessions', 'Linked accounts']) {
       assert.equal(await laptop.getByRole('heading', { level: 2, name }).count(), 1, name);
