@@ -6,25 +6,16 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { REPO, withGatehouse } from '../support/gatehouse.js';
 import { TestClient } from '../support/client.js';
-import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS } from '../support/browser.js';
+import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS, scriptProblems } from '../support/browser.js';
 
 const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
 
 const { gh } = withGatehouse({ upstream: true });
 let browser: Browser;
-
-function problemsOf(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
-  return problems;
-}
 
 describe('the admin console in a real browser', { skip }, () => {
   before(async () => {
@@ -44,7 +35,7 @@ describe('the admin console in a real browser', { skip }, () => {
     it(`${width}px ${scheme}: search, a confirm page naming its target, invitations and events`, async () => {
       const context = await browser.newContext({ viewport: { width, height }, colorScheme: scheme });
       const page = await context.newPage();
-      const problems = problemsOf(page);
+      const problems = scriptProblems(page);
       const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `console-${width}-${scheme}-${name}.png`), fullPage: true, animations: 'disabled' });
 
       await page.goto(`${gh.url}/auth/sign-in?return_to=%2Fauth%2Fadmin`);

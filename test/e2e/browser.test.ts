@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO, spawnServe, tempHome } from '../support/gatehouse.js';
-import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS } from '../support/browser.js';
+import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS, pageProblems } from '../support/browser.js';
 
 const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
@@ -16,25 +16,6 @@ const ARTIFACTS = join(REPO, 'test/artifacts');
 let browser: Browser;
 let server: Awaited<ReturnType<typeof spawnServe>>;
 let home: ReturnType<typeof tempHome>;
-
-/** CSP violations, script errors, and sub-resources (stylesheet, icon) that failed: a polished page has
- *  none. Documents answering 4xx on purpose (a sign-up error, a 404 page) are not problems. */
-function watch(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    // Chromium reports every 4xx as "Failed to load resource", naming the URL only in the location;
-    // the favicon, which no 'response' event shows, is caught here.
-    if (m.type() !== 'error') return;
-    if (/^Failed to load resource/.test(m.text()) && m.location().url === page.url()) return;
-    problems.push(`console: ${m.text()} ${m.location().url}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`failed: ${r.url()}`));
-  page.on('response', (r) => {
-    if (r.request().resourceType() !== 'document' && r.status() >= 400) problems.push(`${r.status()}: ${r.url()}`);
-  });
-  return problems;
-}
 
 /** Wider than the viewport means a sideways scrollbar on a phone. */
 const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -62,7 +43,7 @@ describe('in a real browser', { skip }, () => {
     it(`signs up, sees its own email in the app, signs out (${label}, ${colorScheme})`, async () => {
       const context = await browser.newContext({ viewport, colorScheme });
       const page = await context.newPage();
-      const problems = watch(page);
+      const problems = pageProblems(page);
       const other = colorScheme === 'light' ? 'dark' : 'light';
       // animations: 'disabled' finishes the 0.15 s colour transitions (focus ring, scheme switch)
       // instead of catching them half-way.
@@ -142,7 +123,7 @@ describe('in a real browser', { skip }, () => {
   it('fits a 320px-wide screen without sideways scrolling', async () => {
     const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
     const page = await context.newPage();
-    const problems = watch(page);
+    const problems = pageProblems(page);
     await page.goto(server.url + '/auth/sign-in');
     assert.ok((await overflow(page)) <= 0, 'sign-in');
     await page.goto(server.url + '/auth/sign-up');

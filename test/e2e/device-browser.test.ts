@@ -11,23 +11,13 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { request } from 'undici';
 import { REPO, withGatehouse } from '../support/gatehouse.js';
 import { DEVICE_GRANT } from '../../src/oauth/device.js';
-import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS } from '../support/browser.js';
+import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS, scriptProblems, IPHONE } from '../support/browser.js';
 
 const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
-const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 
 const { gh } = withGatehouse({ demo: true });
 let browser: Browser;
-
-function problemsOf(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
-  return problems;
-}
 
 async function post(path: string, form: Record<string, string>) {
   const res = await request(gh.url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
@@ -54,7 +44,7 @@ describe('device approval in a real browser', { skip }, () => {
   it('a signed-out phone opens the link, signs in, comes back, sees the code and the client, approves', async () => {
     const d = (await post('/auth/oauth/device_authorization', { client_id: 'gatehouse-cli' })).json;
     const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, userAgent: IPHONE, isMobile: true, hasTouch: true })).newPage();
-    const problems = problemsOf(phone);
+    const problems = scriptProblems(phone);
     await phone.goto(`${gh.url}/auth/sign-up`);
     await phone.getByLabel('Name').fill('Ada Lovelace');
     await phone.getByLabel('Email').fill('ada.device@example.com');

@@ -6,28 +6,17 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { REPO, startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
 import { totpAt } from '../support/totp.js';
-import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS } from '../support/browser.js';
+import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS, pageProblems } from '../support/browser.js';
 
 const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
 const PASSWORD = 'a long and memorable passphrase';
 
 /** CSP violations, script errors and failed sub-resources. */
-function watch(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    if (/^Failed to load resource/.test(m.text()) && m.location().url === page.url()) return;
-    problems.push(`console: ${m.text()} ${m.location().url}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`failed: ${r.url()}`));
-  return problems;
-}
 
 describe('second factor in a real browser', { skip }, () => {
   let browser: Browser;
@@ -55,7 +44,7 @@ describe('second factor in a real browser', { skip }, () => {
     it(`sets up an authenticator app and signs in with two steps (${label}, ${colorScheme})`, async () => {
       const context = await browser.newContext({ viewport, colorScheme });
       const page = await context.newPage();
-      const problems = watch(page);
+      const problems = pageProblems(page);
       const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `mfa-${label}-${name}.png`), fullPage: true, animations: 'disabled' });
       const email = `mfa-${label}@example.com`;
 

@@ -8,23 +8,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO, withGatehouse } from '../support/gatehouse.js';
-import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS } from '../support/browser.js';
+import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS, scriptProblems, IPHONE } from '../support/browser.js';
 
 const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
-const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 
 const { gh } = withGatehouse({ demo: true });
 let browser: Browser;
-
-function problemsOf(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
-  return problems;
-}
 
 describe('pairing in a real browser', { skip }, () => {
   before(async () => {
@@ -38,7 +28,7 @@ describe('pairing in a real browser', { skip }, () => {
 
   it('signs a phone in with the code from a laptop, into its own session', async () => {
     const laptop = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' })).newPage();
-    const laptopProblems = problemsOf(laptop);
+    const laptopProblems = scriptProblems(laptop);
     await laptop.goto(`${gh.url}/auth/sign-up`);
     await laptop.getByLabel('Name').fill('Ada Lovelace');
     await laptop.getByLabel('Email').fill('ada.pair@example.com');
@@ -61,7 +51,7 @@ describe('pairing in a real browser', { skip }, () => {
 
     const phoneContext = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark', userAgent: IPHONE, isMobile: true, hasTouch: true });
     const phone = await phoneContext.newPage();
-    const phoneProblems = problemsOf(phone);
+    const phoneProblems = scriptProblems(phone);
     await phone.goto(link);
     assert.equal(await phone.getByLabel('Pairing code').inputValue(), code, 'the link fills the code in');
     await phone.screenshot({ path: join(ARTIFACTS, 'pairing-enter-phone.png'), fullPage: true, animations: 'disabled' });
