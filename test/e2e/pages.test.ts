@@ -16,7 +16,7 @@ import { csrfFrom, TestClient } from '../support/client.js';
 import { emptyState, writeState } from '../../src/config/state.js';
 import { enableAuth } from '../../src/config/auth-state.js';
 import { loadMasterKey } from '../../src/config/secrets.js';
-import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS } from '../support/browser.js';
+import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS, pageProblems } from '../support/browser.js';
 
 const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
@@ -206,25 +206,6 @@ describe('pages over HTTP', () => {
   });
 });
 
-/** Script errors, CSP violations, sub-resources that failed (as in browser.test.ts). */
-function watch(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    if (/^Failed to load resource/.test(m.text()) && m.location().url === page.url()) return;
-    problems.push(`console: ${m.text()} ${m.location().url}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => {
-    // A navigation the test itself replaced (a held form post) is not a broken page.
-    if (r.resourceType() !== 'document') problems.push(`failed: ${r.url()}`);
-  });
-  page.on('response', (r) => {
-    if (r.request().resourceType() !== 'document' && r.status() >= 400) problems.push(`${r.status()}: ${r.url()}`);
-  });
-  return problems;
-}
-
 const focused = (page: Page) =>
   page.evaluate(() => {
     const el = document.activeElement;
@@ -246,7 +227,7 @@ describe('pages in Chromium', { skip }, () => {
   it('show-password toggles the field; without scripts the page still works', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
-    const problems = watch(page);
+    const problems = pageProblems(page, { navigationsMayAbort: true });
     await page.goto(mailed.url + '/auth/sign-in');
     await page.getByLabel('Password', { exact: true }).fill('hunter2 hunter2');
     const toggle = page.getByRole('button', { name: 'Show password' });
@@ -331,7 +312,7 @@ describe('pages in Chromium', { skip }, () => {
       const { id } = await member(`${label}-target@example.com`);
       const context = await browser.newContext({ viewport, colorScheme: 'light' });
       const page = await context.newPage();
-      const problems = watch(page);
+      const problems = pageProblems(page, { navigationsMayAbort: true });
       const shot = async (name: string) => {
         assert.ok((await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)) <= 0, `${name} scrolls sideways`);
         for (const scheme of ['light', 'dark'] as const) {

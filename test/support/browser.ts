@@ -17,7 +17,7 @@ export const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Ap
  * "Failed to load resource", naming the URL only in the location; the favicon, which no 'response'
  * event shows, is caught there.
  */
-export function pageProblems(page: Page): string[] {
+export function pageProblems(page: Page, opts: { navigationsMayAbort?: boolean } = {}): string[] {
   const problems: string[] = [];
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
@@ -25,7 +25,10 @@ export function pageProblems(page: Page): string[] {
     problems.push(`console: ${m.text()} ${m.location().url}`);
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`failed: ${r.url()}`));
+  page.on('requestfailed', (r) => {
+    // `navigationsMayAbort`: a navigation the test itself replaces (a held form post) is not a broken page.
+    if (!(opts.navigationsMayAbort && r.resourceType() === 'document')) problems.push(`failed: ${r.url()}`);
+  });
   page.on('response', (r) => {
     if (r.request().resourceType() !== 'document' && r.status() >= 400) problems.push(`${r.status()}: ${r.url()}`);
   });
