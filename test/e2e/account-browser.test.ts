@@ -8,14 +8,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { REPO, startTestGatehouse, tempHome, type TestGatehouse } from '../support/gatehouse.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
 import { TestClient } from '../support/client.js';
 import { emptyState, writeState } from '../../src/config/state.js';
 import { enableAuth } from '../../src/config/auth-state.js';
 import { loadMasterKey, seal } from '../../src/config/secrets.js';
-import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS } from '../support/browser.js';
+import { CHROMIUM_SKIP, launchChromium } from '../support/browser.js';
 
 const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
@@ -56,10 +56,7 @@ describe('the account page in a real browser', { skip }, () => {
     const user = (await gh.store.findUserByEmail(EMAIL))!;
     await gh.store.updateUser(user.id, { emailVerified: true, role: 'admin' }, new Date());
     await gh.store.linkIdentity({ issuer: 'https://accounts.google.com', subject: '1098', provider: 'google', userId: user.id, email: 'ada.lovelace@gmail.example.com', createdAt: new Date() });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

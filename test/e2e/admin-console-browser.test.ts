@@ -6,10 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { REPO, withGatehouse } from '../support/gatehouse.js';
 import { TestClient } from '../support/client.js';
-import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS, scriptProblems } from '../support/browser.js';
+import { CHROMIUM_SKIP, scriptProblems, launchChromium } from '../support/browser.js';
 
 const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
@@ -20,10 +20,7 @@ let browser: Browser;
 describe('the admin console in a real browser', { skip }, () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium();
     assert.equal((await new TestClient(gh.url).signUp('ada@example.com', 'the admin password', 'Ada Lovelace', { setup: gh.setupToken! })).status, 303);
     await new TestClient(gh.url).signUp('grace.hopper@navy.example.com', 'a long password', 'Grace Hopper');
     await new TestClient(gh.url).signUp('alan@example.com', 'a long password', 'Alan Turing');

@@ -6,9 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { REPO, spawnServe, tempHome } from '../support/gatehouse.js';
-import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS, pageProblems } from '../support/browser.js';
+import { CHROMIUM_SKIP, pageProblems, launchChromium } from '../support/browser.js';
 
 const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
@@ -25,10 +25,7 @@ describe('in a real browser', { skip }, () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     home = tempHome();
     server = await spawnServe(['--demo'], { GATEHOUSE_HOME: home.home });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

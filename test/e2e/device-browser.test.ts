@@ -7,11 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { request } from 'undici';
 import { REPO, withGatehouse } from '../support/gatehouse.js';
 import { DEVICE_GRANT } from '../../src/oauth/device.js';
-import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS, scriptProblems, IPHONE } from '../support/browser.js';
+import { CHROMIUM_SKIP, scriptProblems, IPHONE, launchChromium } from '../support/browser.js';
 
 const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
@@ -34,10 +34,7 @@ async function shoot(page: Page, name: string) {
 describe('device approval in a real browser', { skip }, () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium();
   });
   after(() => browser?.close());
 

@@ -5,14 +5,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createRenderer } from '../../src/render.js';
 import { VIEWS_DIR } from '../../src/main.js';
 import { REPO } from '../support/gatehouse.js';
 import { PAGE_CSP } from '../../src/security/headers.js';
 import { toString as qrSvg } from 'qrcode';
 import QRCode from 'qrcode';
-import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS } from '../support/browser.js';
+import { CHROMIUM_SKIP, launchChromium } from '../support/browser.js';
 
 const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
@@ -181,10 +181,7 @@ let browser: Browser;
 describe('every view in a real browser', { skip }, () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium();
   });
   after(() => browser?.close());
 

@@ -6,11 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { REPO, startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
 import { totpAt } from '../support/totp.js';
-import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS, pageProblems } from '../support/browser.js';
+import { CHROMIUM_SKIP, pageProblems, launchChromium } from '../support/browser.js';
 
 const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
@@ -26,10 +26,7 @@ describe('second factor in a real browser', { skip }, () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     upstream = await startRecordingUpstream();
     gh = await startTestGatehouse({ upstream: upstream.url });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { REPO, startTestGatehouse, tempHome, type TestGatehouse } from '../support/gatehouse.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
@@ -16,7 +16,7 @@ import { csrfFrom, TestClient } from '../support/client.js';
 import { emptyState, writeState } from '../../src/config/state.js';
 import { enableAuth } from '../../src/config/auth-state.js';
 import { loadMasterKey } from '../../src/config/secrets.js';
-import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS, pageProblems } from '../support/browser.js';
+import { CHROMIUM_SKIP, pageProblems, launchChromium } from '../support/browser.js';
 
 const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
@@ -217,10 +217,7 @@ let browser: Browser;
 describe('pages in Chromium', { skip }, () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium();
   });
   after(() => browser?.close());
 

@@ -6,9 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { REPO, withGatehouse } from '../support/gatehouse.js';
-import { CHROMIUM, CHROMIUM_SKIP, CHROMIUM_ARGS, scriptProblems, IPHONE } from '../support/browser.js';
+import { CHROMIUM_SKIP, scriptProblems, IPHONE, launchChromium } from '../support/browser.js';
 
 const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
@@ -19,10 +19,7 @@ let browser: Browser;
 describe('pairing in a real browser', { skip }, () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium();
   });
   after(() => browser?.close());
 
