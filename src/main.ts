@@ -11,11 +11,12 @@ import { describeStore, enableAuth, storeChoiceFor } from './config/auth-state.j
 import { ensureHome } from './config/files.js';
 import { loadMasterKey } from './config/secrets.js';
 import { emptyState, readState, updateState, type Scope, type StoredState } from './config/state.js';
-import { buildGate, startUpstream, type FrontDoorParts } from './front-door.js';
+import { buildGate, startUpstream } from './front-door.js';
 import { closeServer, createHttpServer, DEFAULT_TIMEOUTS, listen, listeningUrl } from './http-server.js';
 import { createLiveConfig, type LiveConfig } from './live-config.js';
 import { openLiveStore } from './live-store.js';
 import type { Forwarder } from './proxy/forward.js';
+import { warmUp, type WarmUpReport } from './warm-up.js';
 import type { PasswordHasher } from './security/password.js';
 import type { ServeOptions } from './serve-options.js';
 import { buildServices, startSessionSweep } from './services.js';
@@ -28,9 +29,6 @@ export { DEFAULT_TIMEOUTS } from './http-server.js';
 export { VIEWS_DIR } from './views-dir.js';
 export type { ServeOptions } from './serve-options.js';
 
-/** Requests sent through the gate to a stand-in before listening: enough for V8 to compile the hot path. */
-const WARM_REQUESTS = 400;
-
 export interface RunningGatehouse {
   url: string;
   server: Server;
@@ -41,6 +39,8 @@ export interface RunningGatehouse {
   oauthTokens: OAuthTokenService;
   hasher: PasswordHasher;
   forwarder: Forwarder | null;
+  /** What the warm-up before listening did (warm-up.ts); null without an app to forward to. */
+  warmedUp: WarmUpReport | null;
   audit: AuditLog;
   /** Re-reads the state file now (the watcher does this within a second by itself). */
   reload(): void;
@@ -90,15 +90,14 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     const signer = await startSigner(opts, masterKey, live, () => opts.publicUrl?.origin ?? url, now);
     const parts = { opts, services, live, timeouts, listeningOrigin: () => url, signer, now };
     const gate = buildGate({ ...parts, forwarder: upstream.forwarder });
-    await warmUp(parts, upstream.forwarder);
     const server = createHttpServer(gate, timeouts);
+    const warmedUp = upstream.forwarder
+      ? await warmUp({ server, gate, forwarder: upstream.forwarder, sessions: services.sessions, cookieName: services.cookies.session, host: opts.publicUrl?.host ?? null })
+      : null;
     await listen(server, opts.port, opts.host);
     url = listeningUrl(server, opts.host, opts.port);
 
-    if (opts.announceSetup !== false && live.settings().mode !== 'off') {
-      const line = await setupLinkLine(services.store, opts.publicUrl?.origin ?? url, opts.prefix, now());
-      if (line) log(line);
-    }
+    await announceSetupLink(opts, services.store, live, url, now);
     const stopSweep = startSessionSweep(services.store, opts.sessionIdleMs, now, log);
 
     return {
@@ -106,6 +105,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
       server,
       ...services,
       forwarder: upstream.forwarder,
+      warmedUp,
       reload: live.reload,
       async close() {
         stopSweep();
@@ -120,15 +120,11 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
   }
 }
 
-/**
- * Before listening, so the first visitors do not pay for cold code: requests through a gate like this
- * one (auth off, so it forwards) to a stand-in of the app, which sees nothing of it (forward.ts).
- * A failed warm-up costs only speed: the start goes on.
- */
-async function warmUp(parts: Omit<FrontDoorParts, 'forwarder'>, forwarder: Forwarder | null): Promise<void> {
-  const { live } = parts;
-  const passThrough = { ...live, settings: () => ({ ...live.settings(), mode: 'off' as const }) };
-  await forwarder?.warm({ requests: WARM_REQUESTS, through: (standIn) => buildGate({ ...parts, live: passThrough, forwarder: standIn }) }).catch(() => {});
+/** While nobody has signed up, the one-time link that makes the first account its admin. */
+async function announceSetupLink(opts: ServeOptions, store: Store, live: LiveConfig, url: string, now: () => number): Promise<void> {
+  if (opts.announceSetup === false || live.settings().mode === 'off') return;
+  const line = await setupLinkLine(store, opts.publicUrl?.origin ?? url, opts.prefix, now());
+  if (line) opts.log(line);
 }
 
 /**

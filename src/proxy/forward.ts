@@ -1,13 +1,13 @@
 // Forwarding to the app: undici's Pool.dispatch with keep-alive connections, streaming both ways with
 // backpressure and no buffering. WebSocket upgrades go over a fresh connection (see upgrade.ts). The
 // process never dies on a socket error: every stream has an error path.
-import { Agent, createServer, request, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { downstreamHeaders } from './headers.js';
 import { openUpgrade, type TunnelOptions } from './upgrade.js';
 import { hasBody } from './request-checks.js';
+import { listenOnLoopback } from '../http-server.js';
 
 export type { TunnelOptions } from './upgrade.js';
 
@@ -32,34 +32,34 @@ export interface Forwarder {
    */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, headers: string[], tunnel: TunnelOptions): void;
   /**
-   * Pays, before Gatehouse listens, for what the first visitors would otherwise wait for (see `warm`
-   * below). The app sees nothing of it: no request, no connection.
+   * Runs `drive` while this forwarder sends every request to a stand-in of the app instead (it answers
+   * 200 "ok"), so warm-up.ts can pay for cold code before Gatehouse listens. The app sees nothing of
+   * it: no request, no connection.
    */
-  warm(opts?: WarmOptions): Promise<void>;
+  throughStandIn<T>(drive: () => Promise<T>): Promise<T>;
   /** New TCP connections made to the app (connection reuse is asserted in tests). */
   readonly connectionsOpened: number;
   close(): Promise<void>;
 }
 
-export interface WarmOptions {
-  requests?: number;
-  /** The request handler to warm in front of the forwarding code (the gate), given a forwarder to the stand-in. */
-  through?(standIn: Forwarder): { handle: RequestListener; close(): void };
-}
-
 export function createForwarder(opts: ForwarderOptions): Forwarder {
   const url = new URL(opts.upstream);
   if (url.protocol !== 'http:') throw new Error(`upstream must be an http:// URL, got ${opts.upstream}`);
-  const pool = new Pool(url.origin, {
-    connections: opts.connections ?? 128,
-    pipelining: 1,
-    keepAliveTimeout: 30_000,
-    headersTimeout: opts.headersTimeoutMs ?? 60_000,
-    bodyTimeout: 0, // server-sent events may idle for a long time; the client's socket governs
-  });
+  const poolTo = (origin: string) =>
+    new Pool(origin, {
+      connections: opts.connections ?? 128,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: opts.headersTimeoutMs ?? 60_000,
+      bodyTimeout: 0, // server-sent events may idle for a long time; the client's socket governs
+    });
+  const appPool = poolTo(url.origin);
+  // The app's pool, except while warming up (throughStandIn): the same code then runs against a
+  // stand-in's pool of the same class and options, so what V8 learns there holds for the app.
+  let pool = appPool;
   const ownCookies = opts.ownCookies ?? [];
   let connectionsOpened = 0;
-  pool.on('connect', () => connectionsOpened++);
+  appPool.on('connect', () => connectionsOpened++);
   const upstreamHost = url.hostname;
   const upstreamPort = Number(url.port || 80);
   const reachability = createReachability(opts.onReachable);
@@ -78,7 +78,15 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       openUpgrade(upstreamHost, upstreamPort, req, socket, head, headers, ownCookies, tunnel);
     },
 
-    warm: ({ requests = 24, through } = {}) => warmForwarding(ownCookies, requests, through),
+    throughStandIn: (drive) =>
+      withStandIn(poolTo, async (standInPool) => {
+        pool = standInPool;
+        try {
+          return await drive();
+        } finally {
+          pool = appPool;
+        }
+      }),
 
     get connectionsOpened() {
       return connectionsOpened;
@@ -88,11 +96,28 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       // In-flight requests get a grace period to finish; then their connections are cut, so a request
       // the app never answers cannot keep a stopping Gatehouse waiting for ever.
       let timer: NodeJS.Timeout | undefined;
-      const cut = new Promise<void>((resolve) => (timer = setTimeout(() => resolve(pool.destroy().catch(() => {})), 5_000)));
-      await Promise.race([pool.close().catch(() => {}), cut]);
+      const cut = new Promise<void>((resolve) => (timer = setTimeout(() => resolve(appPool.destroy().catch(() => {})), 5_000)));
+      await Promise.race([appPool.close().catch(() => {}), cut]);
       clearTimeout(timer);
     },
   };
+}
+
+/** A stand-in of the app on a loopback port (it answers 200 "ok"), and a pool to it, for as long as `use` runs. */
+async function withStandIn<T>(poolTo: (origin: string) => Pool, use: (pool: Pool) => Promise<T>): Promise<T> {
+  const standIn = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
+    res.end('ok');
+  });
+  const standInPool = poolTo(await listenOnLoopback(standIn));
+  try {
+    return await use(standInPool);
+  } finally {
+    await standInPool.close().catch(() => {});
+    standIn.closeAllConnections();
+    await new Promise((r) => standIn.close(r));
+  }
 }
 
 /** Whether the app answered last time; `onReachable` hears of each change once (for the log). */
@@ -163,56 +188,4 @@ function relayTo(res: ServerResponse, ownCookies: readonly string[], reachabilit
       onFailure(code === 'UND_ERR_HEADERS_TIMEOUT' ? 'timeout' : 'unreachable');
     },
   };
-}
-
-/** `Forwarder.warm`: `requests` requests through this same forwarding code, to a throwaway server of our own. */
-async function warmForwarding(ownCookies: readonly string[], requests: number, through: WarmOptions['through']): Promise<void> {
-  // Measured with the bench's cold-start scenario (2,000 req/s from the moment of listening): the
-  // first request after a start took 80 ms on an idle 2-core machine and 150–200 ms on a busy one,
-  // and the queue behind it pushed the first second's p99 past 170 ms. A CPU profile shows what it
-  // waits for: undici compiling its HTTP parser (WebAssembly) on its first connection, V8
-  // compiling the forwarding code on first call, and the collection of start-up's garbage. So:
-  // forward `requests` requests through this same code, but to a throwaway server of our own —
-  // the app must not see requests it did not ask for. Not done: opening keep-alive connections to
-  // the app ahead of time. On loopback a connection costs well under a millisecond, and handing
-  // pre-opened sockets to undici through a custom connector lost five requests in the fuzz test
-  // and left the pool unable to close.
-  const standIn = createServer((req, res) => {
-    req.resume();
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
-    res.end('ok');
-  });
-  const standInUrl = await listenLocal(standIn);
-  const toStandIn = createForwarder({ upstream: standInUrl, connections: 4, ownCookies });
-  // With a handler in front (the gate), its code is compiled too: every request of a first visitor
-  // passes it. Without, the forwarding code alone.
-  const front = through?.(toStandIn);
-  const frontServer = createServer(front?.handle ?? ((req, res) => toStandIn.forward(req, res, ['x-forwarded-for', '127.0.0.1'], () => res.writeHead(502).end())));
-  const frontUrl = new URL(await listenLocal(frontServer));
-  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-  const one = () =>
-    new Promise<void>((resolve) => {
-      const r = request({ agent, host: frontUrl.hostname, port: frontUrl.port, path: '/warm' }, (res) => res.resume().once('end', resolve));
-      r.once('error', () => resolve());
-      r.end();
-    });
-  try {
-    for (let i = 0; i < requests; i += 4) await Promise.all([one(), one(), one(), one()]);
-  } finally {
-    agent.destroy();
-    front?.close();
-    await toStandIn.close();
-    frontServer.closeAllConnections();
-    standIn.closeAllConnections();
-    await Promise.all([new Promise((r) => frontServer.close(r)), new Promise((r) => standIn.close(r))]);
-  }
-}
-
-function listenLocal(server: ReturnType<typeof createServer>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    // `exclusive`: in a cluster worker (`serve --workers N`) a plain listen(0) is shared through the
-    // primary by call order, so one worker's throwaway server could receive another worker's traffic.
-    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
-  });
 }

@@ -64,6 +64,8 @@ export interface GateDeps {
 export interface Gate {
   handle: RequestListener;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Whether a signed-in GET of `url` by `principal` would reach the app (warm-up.ts keeps clear of refusals). */
+  wouldForward(principal: Principal, url: string): boolean;
   /** Open tunnels (WebSockets) now. */
   readonly tunnels: number;
   /** Closes every open tunnel (shutdown). */
@@ -88,6 +90,11 @@ export function createGate(deps: GateDeps): Gate {
   return {
     handle: (req, res) => handle(core, req, res),
     upgrade: (req, socket, head) => upgrade(core, watch, limits, req, socket, head),
+    wouldForward(principal, url) {
+      if (core.deps.settings.current().mode === 'off' || !core.deps.forwarder || lacksRequiredFactor(core, principal)) return false;
+      const d = verdict(core, 'GET', url, principal);
+      return !d || d.outcome === 'allow' || d.outcome === 'public';
+    },
     get tunnels() {
       return watch.size;
     },
@@ -194,16 +201,16 @@ function passesWithoutSession(core: GateCore, req: IncomingMessage): boolean {
 }
 
 /** The access rules' verdict on a signed-in request; null when no rule can refuse anyone (hot path). */
-function verdict(core: GateCore, req: IncomingMessage, s: ResolvedSession): Decision | null {
+function verdict(core: GateCore, method: string | undefined, url: string | undefined, p: Principal): Decision | null {
   const policy = policyOf(core.deps.settings.current());
   if (!policy.restricts) return null;
-  return decide(policy.rules, req.method ?? 'GET', req.url ?? '/', subjectOf(s.principal));
+  return decide(policy.rules, method ?? 'GET', url ?? '/', subjectOf(p));
 }
 
-/** GATEHOUSE_MFA asks this session for a factor it was made without (one string compare when optional). */
-function lacksRequiredFactor(core: GateCore, s: ResolvedSession): boolean {
+/** GATEHOUSE_MFA asks this principal for a factor its session was made without (one string compare when optional). */
+function lacksRequiredFactor(core: GateCore, p: Principal): boolean {
   const policy = core.deps.settings.current().mfa;
-  return policy !== 'optional' && mustEnrol(policy, s.principal);
+  return policy !== 'optional' && mustEnrol(policy, p);
 }
 
 /** A browser goes to `page` (enrolment or step-up) and comes back; anything else gets 403 mfa_required. */
@@ -216,8 +223,8 @@ function askForFactor(core: GateCore, req: IncomingMessage, res: ServerResponse,
 /** A signed-in request: forwarded, or refused by an access rule with 403 (the app receives nothing). */
 function admit(core: GateCore, req: IncomingMessage, res: ServerResponse, s: ResolvedSession): void {
   const { deps, answers } = core;
-  if (lacksRequiredFactor(core, s)) return askForFactor(core, req, res, 'account/totp');
-  const d = verdict(core, req, s);
+  if (lacksRequiredFactor(core, s.principal)) return askForFactor(core, req, res, 'account/totp');
+  const d = verdict(core, req.method, req.url, s.principal);
   if (!d || d.outcome === 'allow' || d.outcome === 'public') return forward(core, req, res, s);
   if (d.outcome === 'malformed') return answers.refuse(req, res, 400, 'ambiguous path');
   deps.audit.record('access.denied', { userId: s.principal.userId, email: s.principal.email, ip: core.clientIp(req), userAgent: req.headers['user-agent'] ?? null, detail: `${req.method} ${(req.url ?? '').slice(0, 200)}: ${d.reason}` });
@@ -296,8 +303,8 @@ function upgrade(core: GateCore, watch: TunnelWatch, limits: TunnelLimits, req: 
   deps.sessions.resolve(cookie).then(
     (s) => {
       if (!s) return anonymous();
-      if (lacksRequiredFactor(core, s)) return answers.refuseUpgrade(socket, 403, 'Forbidden', MFA_REQUIRED);
-      const d = verdict(core, req, s);
+      if (lacksRequiredFactor(core, s.principal)) return answers.refuseUpgrade(socket, 403, 'Forbidden', MFA_REQUIRED);
+      const d = verdict(core, req.method, req.url, s.principal);
       if (d?.outcome === 'malformed') return answers.refuseUpgrade(socket, 400, 'Bad Request', JSON.stringify({ error: 'ambiguous_path' }));
       if (d && d.outcome !== 'allow' && d.outcome !== 'public') return answers.refuseUpgrade(socket, 403, 'Forbidden', d.outcome === 'mfa' ? MFA_REQUIRED : FORBIDDEN);
       go(s, async () => (await deps.sessions.resolve(cookie)) !== null);
@@ -385,7 +392,7 @@ function tokenUpgrade(core: GateCore, req: IncomingMessage, socket: Duplex, toke
   tokens.resolve(token).then(
     (t) => {
       if (!t || !tokenOpens(t.resource, originOf(core, req), r)) return invalid();
-      const d = verdict(core, req, t.session);
+      const d = verdict(core, req.method, req.url, t.session.principal);
       if (d && d.outcome !== 'allow' && d.outcome !== 'public') return answers.refuseUpgrade(socket, d.outcome === 'malformed' ? 400 : 403, 'Forbidden', FORBIDDEN);
       go(t.session, async () => (await tokens.resolve(token)) !== null);
     },

@@ -65,6 +65,12 @@ export interface SessionService {
   revokeAll(): Promise<void>;
   /** The id (hash) a cookie value maps to, if its MAC is valid. */
   idOf(cookieValue: string): string | null;
+  /**
+   * A session for `principal` that lives in this cache only, never in the store, until `end()`: the
+   * warm-up (warm-up.ts) signs in with it before Gatehouse listens. Nothing is written for it; if the
+   * warm-up outlasts the revalidation interval, the store check finds no such session and ends it.
+   */
+  standIn(principal: Principal): { cookieValue: string; end(): void };
   setSecret(secret: Buffer): void;
   readonly cached: number;
   /** How many lastSeenAt writes were issued (tests assert the hot path does not write). */
@@ -140,7 +146,7 @@ export function createSessionService(store: Store, secret: Buffer, opts: Session
 }
 
 /** New sessions and their cookies, and the secret those cookies are signed with. */
-function sessionCookies(s: SessionState): Pick<SessionService, 'create' | 'idOf' | 'setSecret'> {
+function sessionCookies(s: SessionState): Pick<SessionService, 'create' | 'idOf' | 'setSecret' | 'standIn'> {
   return {
     async create(user, provider, meta, amr) {
       const token = randomToken(32);
@@ -163,6 +169,13 @@ function sessionCookies(s: SessionState): Pick<SessionService, 'create' | 'idOf'
     idOf(cookieValue) {
       const token = tokenOf(s.key, cookieValue);
       return token ? sha256Hex(token) : null;
+    },
+    standIn(principal) {
+      const token = randomToken(32);
+      const cookieValue = `${token}.${macOf(s.key, token)}`;
+      const t = s.now();
+      s.cache.set(cookieValue, { resolved: { sessionId: sha256Hex(token), principal }, checkedAt: t, lastSeenAt: t, expiresAt: t + s.opts.absoluteMs });
+      return { cookieValue, end: () => s.cache.delete(cookieValue) };
     },
     setSecret(secret) {
       if (secret.equals(s.key)) return;
@@ -187,9 +200,21 @@ function sessionLookup(s: SessionState): Pick<SessionService, 'peek' | 'resolve'
     return e.resolved;
   }
 
-  async function resolve(cookieValue: string): Promise<ResolvedSession | null> {
+  // One store check per cookie at a time: after a restart, a busy client's first requests all miss
+  // the cache together, and would otherwise each ask the store the same question.
+  const inFlight = new Map<string, Promise<ResolvedSession | null>>();
+  function resolve(cookieValue: string): Promise<ResolvedSession | null> {
     const fast = peek(cookieValue);
-    if (fast !== undefined) return fast;
+    if (fast !== undefined) return Promise.resolve(fast);
+    let pending = inFlight.get(cookieValue);
+    if (!pending) {
+      pending = check(cookieValue).finally(() => inFlight.delete(cookieValue));
+      inFlight.set(cookieValue, pending);
+    }
+    return pending;
+  }
+
+  async function check(cookieValue: string): Promise<ResolvedSession | null> {
     const token = tokenOf(s.key, cookieValue);
     if (!token) return null;
     const id = sha256Hex(token);

@@ -143,6 +143,56 @@ describe('sessions', () => {
     hold = Promise.resolve();
   });
 
+  it('ask the store once for a cookie many requests bring at once, and a revocation still wins for all', async () => {
+    let lookups = 0;
+    let hold: Promise<void> = Promise.resolve();
+    const counting: Store = new Proxy(store, {
+      get(target, key: keyof Store) {
+        if (key === 'findSession') {
+          return async (id: string) => {
+            lookups++;
+            const found = await target.findSession(id);
+            await hold;
+            return found;
+          };
+        }
+        const v = target[key];
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const svc = createSessionService(counting, secret, { idleMs: 60 * MIN, absoluteMs: 600 * MIN });
+    const s = await svc.create(user, 'password', { ip: null, userAgent: null });
+    const all = await Promise.all(Array.from({ length: 50 }, () => svc.resolve(s.cookieValue)));
+    assert.equal(lookups, 1, 'one store lookup for 50 concurrent requests');
+    assert.ok(all.every((r) => r?.principal.userId === user.id));
+
+    // A request that joins a lookup after a sign-out gets the sign-out's answer, not the lookup's.
+    const other = createSessionService(counting, secret, { idleMs: 60 * MIN, absoluteMs: 600 * MIN });
+    let release = () => {};
+    hold = new Promise<void>((r) => (release = r));
+    lookups = 0;
+    const early = other.resolve(s.cookieValue);
+    await new Promise((r) => setTimeout(r, 20));
+    await other.revoke(s.session.id);
+    const late = other.resolve(s.cookieValue);
+    release();
+    assert.deepEqual([await early, await late], [null, null]);
+    assert.equal(lookups, 1);
+  });
+
+  it('keep a stand-in session (the warm-up\'s) in memory only, until it ends', async () => {
+    const before = await store.listUserSessions(user.id);
+    const svc = createSessionService(store, secret, { idleMs: 60 * MIN, absoluteMs: 600 * MIN });
+    const principal = { userId: 'warm-up', email: 'warm-up@gatehouse.invalid', name: 'Warm-up', provider: 'password', role: 'member' as const, emailVerified: true, groups: [], amr: ['pwd'] };
+    const standIn = svc.standIn(principal);
+    assert.deepEqual(svc.peek(standIn.cookieValue)?.principal, principal);
+    assert.deepEqual(await store.listUserSessions(user.id), before, 'nothing written');
+    assert.equal(await store.findSession(svc.idOf(standIn.cookieValue)!), null);
+    standIn.end();
+    assert.equal(svc.peek(standIn.cookieValue), undefined, 'gone from the cache: the store would be asked');
+    assert.equal(await svc.resolve(standIn.cookieValue), null, 'and the store knows no such session');
+  });
+
   // Regression: "last seen" was written once a minute whatever the idle limit, so with an idle limit
   // near a minute an active session still expired.
   it('write "last seen" often enough for a short idle limit', async () => {
