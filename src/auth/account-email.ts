@@ -1,5 +1,5 @@
-// Changing the account's address (SPEC §12): the current password, then a link mailed to the NEW
-// address; the change happens only when that link is used, and the OLD address is told. The link is a
+// Changing the account's address (SPEC §12): the current password (an account without one: a recent
+// sign-in), then a link mailed to the NEW address; the change happens only when that link is used, and the OLD address is told. The link is a
 // single-use `email-change` token (only its SHA-256 stored) carrying the new address, and the old one
 // in `note`, so a link issued before another change of address no longer applies.
 import type { Hono } from 'hono';
@@ -12,23 +12,23 @@ import { requireSession, signedIn } from './middleware/session.js';
 import { errorPage, formExpiredPage, page } from './pages.js';
 import { sendInBackground } from './reset.js';
 import { accountPage, checkCurrentPassword } from './account.js';
+import { reauthMessage, signedInRecently } from './recent-sign-in.js';
 import { randomToken, sha256Hex } from '../security/tokens.js';
 import { isStoreError, type User } from '../store/types.js';
 
 const CHANGE_TTL_MS = 60 * 60_000; // it moves where password resets go: short, like a reset link
 
 export const EMAIL_CHANGE_NEEDS_MAIL = 'Changing your email address needs mail (a link is sent to the new address to prove it is yours), and this server sends none. Ask an administrator to change it.';
-export const EMAIL_CHANGE_NEEDS_PASSWORD = 'Your account signs in through a provider and has no password here, and a change of address must be confirmed with your password. Set one first with "Forgot password" on the sign-in page (the link goes to your current address), then come back.';
+/** What a change of address proves who is asking with: the password where there is one, else a recent sign-in. */
+export const EMAIL_CHANGE_REAUTH = 'Moving your account to another address';
 // The same words whether the address is free or belongs to someone: the page never tells who is registered.
 const SENT = (email: string) => `If ${email} can be used for your account, a link is on its way to it. Your address changes only when you open that link (within an hour).`;
 const CANNOT_USE = 'This address cannot be used for your account. Your address was not changed.';
 const LINK_DEAD = 'This link is invalid, expired or already used, or your address changed since it was sent. Ask for a new one on your account page.';
 
-/** Why this user cannot change the address here, or null when they can. */
-export function emailChangeBlocked(deps: AuthServices, user: Pick<User, 'passwordHash'>): string | null {
-  if (!deps.mailer()) return EMAIL_CHANGE_NEEDS_MAIL;
-  if (!user.passwordHash) return EMAIL_CHANGE_NEEDS_PASSWORD;
-  return null;
+/** Why the address cannot be changed here, or null when it can. */
+export function emailChangeBlocked(deps: AuthServices): string | null {
+  return deps.mailer() ? null : EMAIL_CHANGE_NEEDS_MAIL;
 }
 
 /** The address typed, normalised and checked like a new account's (auth/email.ts, the domain policy). */
@@ -79,12 +79,18 @@ async function requestChange(c: AuthContext): Promise<Response> {
   const form = await formOf(c);
   const user = await deps.store.findUserById(s.principal.userId);
   if (!user) return c.redirect(`${deps.prefix}/sign-in`, 303);
-  const blocked = emailChangeBlocked(deps, user);
+  const blocked = emailChangeBlocked(deps);
   if (blocked) return accountPage(c, s, { errors: { new_email: blocked } }, deps.mailer() ? 400 : 409);
   const target = newAddress(deps, form.new_email, user.email);
   if ('error' in target) return accountPage(c, s, { errors: { new_email: target.error }, newEmail: field(form.new_email) }, 400);
-  const proof = await checkCurrentPassword(c, user, field(form.email_password), 'email.change-requested');
-  if (!proof.ok) return proof.tooMany ?? accountPage(c, s, { errors: { email_password: proof.message }, newEmail: target.email }, proof.status);
+  // A stolen cookie alone must not move the account to its thief's mailbox: the password, or for an
+  // account without one (social sign-in, passkeys) a sign-in within the last minutes.
+  if (user.passwordHash) {
+    const proof = await checkCurrentPassword(c, user, field(form.email_password), 'email.change-requested');
+    if (!proof.ok) return proof.tooMany ?? accountPage(c, s, { errors: { email_password: proof.message }, newEmail: target.email }, proof.status);
+  } else if (!(await signedInRecently(c))) {
+    return accountPage(c, s, { errors: { new_email: reauthMessage(EMAIL_CHANGE_REAUTH) }, newEmail: target.email }, 403);
+  }
   // Per new address and per client: the form cannot be used to flood someone's mailbox.
   const tooMany = await limited(c, 'verify-resend', target.email);
   if (tooMany) return tooMany;

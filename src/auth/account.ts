@@ -18,7 +18,8 @@ import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js'
 import { connectedApps } from '../oauth/connected.js';
 import type { AuditEvent } from '../audit.js';
 import type { User } from '../store/types.js';
-import { emailChangeBlocked } from './account-email.js';
+import { EMAIL_CHANGE_REAUTH, emailChangeBlocked } from './account-email.js';
+import { reauthUnlessRecent } from './recent-sign-in.js';
 import { linkedAccounts } from './account-identities.js';
 
 type AccountNotes = { errors?: AccountView['errors']; notice?: string | null; newEmail?: string };
@@ -36,7 +37,12 @@ export async function accountPage(c: AuthContext, s: ResolvedSession, notes: Acc
     // The same test as the console's own door (requireAdmin): a link only where it opens.
     isAdmin: isAdmin(s.principal),
     emailVerified: user.emailVerified,
-    emailChange: { blocked: emailChangeBlocked(c.var.deps, user), newEmail: notes.newEmail ?? '' },
+    emailChange: {
+      blocked: emailChangeBlocked(c.var.deps),
+      newEmail: notes.newEmail ?? '',
+      // Without a password, the proof is a recent sign-in: an older session is offered "Sign in again".
+      reauth: user.passwordHash === null ? await reauthUnlessRecent(c, EMAIL_CHANGE_REAUTH, `${P}/account`) : null,
+    },
     hasPassword: user.passwordHash !== null,
     resetAvailable: c.var.deps.mailer() !== null,
     security: {

@@ -29,8 +29,8 @@ export function passkeySignInLinks(c: AuthContext): { optionsUrl: string; verify
   return { optionsUrl: `${P}/passkeys/sign-in/options`, verifyUrl: `${P}/passkeys/sign-in/verify` };
 }
 
-const PASSKEY_CHANGE = 'A passkey is a way into your account, so adding or removing one';
-const REAUTH_MESSAGE = reauthMessage('Adding or removing a passkey');
+const PASSKEY_CHANGE = 'A passkey is a way into your account, so adding, renaming or removing one';
+const REAUTH_MESSAGE = reauthMessage('Adding, renaming or removing a passkey');
 
 export function mountPasskeys(app: Hono<AuthEnv>, deps: AuthServices): void {
   const base = `${deps.prefix}/account/passkeys`;
@@ -78,8 +78,10 @@ function mountPasskeyRegistration(app: Hono<AuthEnv>, deps: AuthServices, base: 
 function mountPasskeyManagement(app: Hono<AuthEnv>, deps: AuthServices, base: string): void {
   const signedInForm = [requireSession({ redirect: 303 }), csrf({ refuse: formExpiredPage })] as const;
 
+  // A rename too: a thief's "Old phone — remove me" on the owner's only passkey is a trap for the owner.
   app.post(`${base}/rename`, ...signedInForm, async (c) => {
     const s = signedIn(c);
+    if (!(await signedInRecently(c))) return passkeysPage(c, null, REAUTH_MESSAGE, 403);
     const form = await formOf(c);
     const id = field(form.id);
     const name = passkeyName(form.name, '');

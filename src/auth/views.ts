@@ -141,8 +141,9 @@ export interface AccountView {
   /** Absent while no MCP resource is configured. */
   connected?: AccountConnectedApp[];
   emailVerified: boolean;
-  /** `blocked`: why the address cannot be changed here (no mail, no password), else null. */
-  emailChange: { blocked: string | null; newEmail: string };
+  /** `blocked`: why the address cannot be changed here (no mail), else null. `reauth`: an account
+   *  without a password, signed in too long ago to change it (the password proves it otherwise). */
+  emailChange: { blocked: string | null; newEmail: string; reauth: Reauth | null };
   hasPassword: boolean;
   /** Mail is bound: "Forgot password" can set a password for a provider-only account. */
   resetAvailable: boolean;

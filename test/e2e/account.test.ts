@@ -239,22 +239,17 @@ describe('linked accounts', () => {
     assert.ok(gh.auditLines.some((l) => l.includes('"identity.unlinked"') && l.includes(id)));
   });
 
-  it('refuses to unlink the last way in, and tells a provider-only account why it cannot change its address', async () => {
+  it('refuses to unlink the last way in', async () => {
     idp.accounts.set('gus-idp', { email: 'gus@corp.example', email_verified: true, name: 'Gus' });
     const c = new TestClient(gh.url);
     assert.equal((await idpLogin(c, await c.get('/auth/oauth/corp/start'), 'gus-idp')).status, 303);
     const { html, csrf } = await accountForm(c);
     assert.match(html, /Your only way in/);
     assert.doesNotMatch(html, /identities\/unlink/);
-    assert.match(html, /has no password here/);
-    assert.doesNotMatch(html, /name="new_email"/);
     const r = await c.post('/auth/account/identities/unlink', { issuer: idp.issuer, subject: 'gus-idp', csrf });
     assert.equal(r.status, 409);
     assert.match(r.text, /only way you can sign in/);
     assert.ok(await gh.store.findIdentity(idp.issuer, 'gus-idp'));
-    const change = await c.post('/auth/account/email', { new_email: unique('gus'), email_password: 'x', csrf });
-    assert.equal(change.status, 400);
-    assert.match(change.text, /has no password here/);
   });
 });
 
@@ -297,5 +292,46 @@ describe('without mail', () => {
     } finally {
       await plain.stop();
     }
+  });
+});
+
+describe('email change without a password', () => {
+  it('a social-only account proves itself with a recent sign-in; an older session is asked to sign in again', async () => {
+    const sub = `hal-${randomBytes(3).toString('hex')}`;
+    const email = unique('hal');
+    idp.accounts.set(sub, { email, email_verified: true, name: 'Hal' });
+    const c = new TestClient(gh.url);
+    assert.equal((await idpLogin(c, await c.get('/auth/oauth/corp/start'), sub)).status, 303);
+    const user = (await gh.store.findUserByEmail(email))!;
+    assert.equal(user.passwordHash, null, 'the IdP made a passwordless account');
+
+    // Older than ten minutes: the form gives way to "Sign in again", and a posted change is refused.
+    const sessionId = gh.sessions.idOf(c.cookies.get('gatehouse_session')!)!;
+    const session = (await gh.store.findSession(sessionId))!;
+    await gh.store.deleteSession(sessionId);
+    await gh.store.createSession({ ...session, createdAt: new Date(Date.now() - 11 * 60_000) });
+    const stale = await accountForm(c);
+    assert.match(stale.html, /Moving your account to another address needs a sign-in within the last 10 minutes/);
+    assert.doesNotMatch(stale.html, /name="new_email"/);
+    const staleNext = unique('hal-stale');
+    const refused = await c.post('/auth/account/email', { new_email: staleNext, csrf: stale.csrf });
+    assert.equal(refused.status, 403);
+    assert.match(refused.text, /needs a sign-in within the last 10 minutes/);
+
+    // Fresh: no password field, and the change goes through the mailed link as for everyone.
+    await gh.store.deleteSession(sessionId);
+    await gh.store.createSession({ ...session, createdAt: new Date() });
+    const { html, csrf } = await accountForm(c);
+    assert.match(html, /name="new_email"/);
+    assert.doesNotMatch(html, /id="email_password"/, 'there is no password to ask for');
+    const next = unique('hal-new');
+    const asked = await c.post('/auth/account/email', { new_email: next, csrf });
+    assert.equal(asked.status, 200, asked.text);
+    assert.match(asked.text, /a link is on its way/);
+    const link = changeLink((await smtp.waitFor(next)).text);
+    const look = await c.get(link.pathname + link.search);
+    assert.equal((await c.post(link.pathname + link.search, { csrf: csrfFrom(look.text) })).status, 200);
+    assert.equal((await gh.store.findUserById(user.id))!.email, next);
+    assert.equal(smtp.messages.filter((m) => m.to === staleNext).length, 0, 'the refused request sent nothing');
   });
 });

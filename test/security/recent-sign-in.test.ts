@@ -65,7 +65,10 @@ describe('changes to how one signs in need a recent sign-in', () => {
     assert.equal((await b.get(`/auth/account/passkeys/remove?id=${encodeURIComponent(key.id)}`)).status, 403);
     const removed = await b.post(`/auth/account/passkeys/remove?id=${encodeURIComponent(key.id)}`, { csrf, id: key.id });
     assert.equal(removed.status, 403);
-    assert.deepEqual((await gh.store.listPasskeys(user.id)).map((k) => k.name), ['Laptop'], 'nothing added or removed');
+    assert.doesNotMatch(stale.text, /passkeys\/rename/, 'no rename form either');
+    const renamed = await b.post('/auth/account/passkeys/rename', { csrf, id: key.id, name: 'Old phone, remove me' });
+    assert.equal(renamed.status, 403);
+    assert.deepEqual((await gh.store.listPasskeys(user.id)).map((k) => k.name), ['Laptop'], 'nothing added, renamed or removed');
   });
 
   it('"Sign in again" signs out and comes back to the passkeys page, where changes work again', async () => {
