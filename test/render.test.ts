@@ -45,7 +45,7 @@ const views: Record<string, Record<string, unknown>> = {
     subject: { title: EVIL, badge: EVIL, detail: EVIL },
   },
   'sign-in-passphrase': { csrf: EVIL, error: EVIL, notice: EVIL, returnTo: EVIL },
-  'admin-groups': { csrf: EVIL, user: { email: EVIL, name: EVIL, role: EVIL }, groups: [EVIL, 'ops'], action: '/auth/admin/users/u1/groups', back: '/auth/admin', value: EVIL, error: EVIL, notice: EVIL },
+  'admin-groups': { csrf: EVIL, user: { email: EVIL, name: EVIL, role: EVIL }, groups: [{ name: EVIL, removeHref: '/auth/admin/users/u1/groups/remove?group=x' }, { name: 'ops', removeHref: '/auth/admin/users/u1/groups/remove?group=ops' }], action: '/auth/admin/users/u1/groups', back: '/auth/admin', value: EVIL, error: EVIL, notice: EVIL },
   'admin-access': {
     csrf: EVIL, mode: EVIL, rules: [{ n: 1, pattern: EVIL, who: EVIL, source: EVIL }],
     test: { as: EVIL, method: EVIL, path: EVIL, error: EVIL }, result: { headline: EVIL, reason: EVIL },
@@ -160,7 +160,7 @@ describe('views', () => {
     assert.deepEqual(action('device-confirm'), ['/auth/device/decide']);
     assert.deepEqual(action('sign-in').length, 1);
     assert.deepEqual(action('sign-in-passphrase'), ['/auth/sign-in']);
-    assert.deepEqual(action('admin-groups'), ['/auth/admin/users/u1/groups/remove', '/auth/admin/users/u1/groups/remove', '/auth/admin/users/u1/groups/add']);
+    assert.deepEqual(action('admin-groups'), ['/auth/admin/users/u1/groups/add'], 'removing goes through a confirm page');
     assert.deepEqual(action('admin-access'), ['/auth/admin/access']);
     const passphrase = render('sign-in-passphrase');
     assert.match(tag(passphrase, 'passphrase'), /type="password"/);
@@ -184,7 +184,7 @@ describe('views', () => {
     assert.match(page, /never used/);
     assert.match(page, /<p class="hint gap" data-passkey-unsupported>/);
     const stale = render('passkeys', { reauth: { action: '/auth/sign-out', returnTo: '/auth/account/passkeys', minutes: 10 } });
-    assert.deepEqual(forms(stale).map((f) => /action="([^"]*)"/.exec(f)![1]), ['/auth/account/passkeys/rename', '/auth/account/passkeys/rename', '/auth/sign-out'], 'sign in again instead of adding');
+    assert.deepEqual(forms(stale).map((f) => /action="([^"]*)"/.exec(f)![1]), ['/auth/sign-out'], 'sign in again instead of adding, renaming or removing');
     assert.match(stale, /<input type="hidden" name="return_to" value="\/auth\/account\/passkeys">/);
     assert.match(stale, /within the last 10 minutes/);
     assert.doesNotMatch(stale, /data-passkey="register"|button-danger/, 'no add form, no remove buttons');

@@ -33,6 +33,26 @@ export function mountAdminAccess(app: Hono<AuthEnv>, deps: AuthServices): void {
     return user ? groupsPage(c, user, { notice: doneNotice(c.req.query('done'), c.req.query('group')) }) : noSuchUser(c);
   });
 
+  // Removing asks first, as the console's other removals do: it may close routes to someone at once.
+  app.get(`${P}/admin/users/:id/groups/remove`, adminOnly, async (c) => {
+    const user = await deps.store.findUserById(c.req.param('id'));
+    if (!user) return noSuchUser(c);
+    const group = c.req.query('group') ?? '';
+    const action = `${P}/admin/users/${encodeURIComponent(user.id)}/groups`;
+    if (!user.groups.includes(group)) return groupsPage(c, user, { error: `${user.email} is not in that group.` }, 404);
+    return page(c, 'admin-confirm', `Remove from ${group}?`, {
+      csrf: csrfToken(c),
+      heading: `Remove ${user.name} from ${group}?`,
+      button: 'Remove from group',
+      danger: true,
+      effect: `Access rules that name group:${group} stop letting ${user.email} in within two seconds, and the app no longer receives it in X-Forwarded-Groups. You can add it back on the groups page.`,
+      subject: { title: user.email, badge: user.role, detail: `member of ${user.groups.join(', ')}` },
+      action: `${action}/remove`,
+      hidden: [{ name: 'group', value: group }],
+      cancel: action,
+    });
+  });
+
   app.post(`${P}/admin/users/:id/groups/:change{add|remove}`, ...adminPost, async (c) => {
     const user = await deps.store.findUserById(c.req.param('id'));
     if (!user) return noSuchUser(c);
@@ -62,7 +82,7 @@ function groupsPage(c: AuthContext, user: User, notes: { notice?: string | null;
   return page(c, 'admin-groups', `Groups of ${user.email}`, {
     csrf: csrfToken(c),
     user: { email: user.email, name: user.name, role: user.role },
-    groups: user.groups,
+    groups: user.groups.map((name) => ({ name, removeHref: `${P}/admin/users/${encodeURIComponent(user.id)}/groups/remove?${new URLSearchParams({ group: name })}` })),
     action: `${P}/admin/users/${encodeURIComponent(user.id)}/groups`,
     back: `${P}/admin`,
     value: notes.value ?? '',

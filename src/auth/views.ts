@@ -316,7 +316,8 @@ export interface SecondStepView {
 export interface AdminGroupsView {
   csrf: string;
   user: { email: string; name: string; role: string };
-  groups: string[];
+  /** Each with the link to its confirm page (removing asks first). */
+  groups: Array<{ name: string; removeHref: string }>;
   /** The form actions' base: `…/admin/users/ID/groups` (+ /add, /remove). */
   action: string;
   back: string;

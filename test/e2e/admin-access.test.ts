@@ -45,9 +45,19 @@ describe('admin console: groups and access rules', () => {
     await until('the gate sees the group', async () => (await member.get('/finance/q3', { accept: 'application/json' })).status === 200, 4000);
     assert.equal([...upstream.requests].reverse().find((r) => r.url === '/finance/q3')!.headers['x-forwarded-groups'], 'finance');
     assert.ok(gh.auditLines.some((l) => l.includes('"admin.action"') && l.includes(`groups +finance ${memberId}`)), 'audited');
-    const removed = await admin.post(`${groupsUrl}/remove`, { csrf: csrfFrom(after.text), group: 'finance' });
+    // Removing asks first: the list links to a confirm page, which changes nothing by itself.
+    const confirmHref = /href="([^"]*groups\/remove\?group=finance)"/.exec(after.text)?.[1]?.replaceAll('&amp;', '&');
+    assert.ok(confirmHref, 'a Remove link per group');
+    const confirm = await admin.get(confirmHref);
+    assert.equal(confirm.status, 200);
+    assert.match(confirm.text, /Remove from group/);
+    assert.match(confirm.text, /stop letting/);
+    assert.deepEqual((await gh.store.findUserById(memberId))!.groups, ['finance'], 'looking removes nothing');
+    assert.equal((await admin.get(`${groupsUrl}/remove?group=nope`)).status, 404, 'not a group of theirs');
+    const removed = await admin.post(`${groupsUrl}/remove`, { csrf: csrfFrom(confirm.text), group: 'finance' });
     assert.equal(removed.status, 303);
     assert.deepEqual((await gh.store.findUserById(memberId))!.groups, []);
+    assert.equal((await member.get(confirmHref)).status, 403, 'members do not reach the confirm page');
   });
 
   it('refuses a bad group name, a form without a token, and a member', async () => {
