@@ -51,7 +51,7 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
     ],
     errors: { current_password: 'That is not your current password.' }, notice: 'Session signed out.', isAdmin: true,
     // SPEC §12: every section populated — long addresses and names that must wrap at 320px.
-    emailVerified: true, emailChange: { blocked: null, newEmail: 'ada@lovelace.example' }, hasPassword: true, resetAvailable: true,
+    emailVerified: true, emailChange: { blocked: null, newEmail: 'ada@lovelace.example', reauth: null }, hasPassword: true, resetAvailable: true,
     security: { totp: true, recoveryLeft: 8, passkeys: 2, tokens: 1 },
     connected: [{ clientId: 'c1', clientName: 'Claude Desktop (MCP) on the finance team’s laptop', resource: 'https://analytics.acme.example/mcp', scopes: ['reports:read', 'reports:write'], lastUsedAt: now }],
     identities: [{ provider: 'Google', email: 'ada.lovelace.personal.account@gmail.example.com', since: now, issuer: 'https://accounts.google.com', subject: '1098', canUnlink: true }],
@@ -61,7 +61,8 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
     title: 'Account', user: { email: 'grace@navy.example.com', name: 'Grace Hopper', role: 'member', provider: 'google', groups: ['finance'] },
     sessions: [{ id: 's1', current: true, createdAt: now, lastSeenAt: now, ip: '198.51.100.4', userAgent: 'Chrome on Android' }],
     errors: { identities: 'This is the only way you can sign in, so it stays: set a password (Forgot password on the sign-in page) or add a passkey first.' }, notice: null, isAdmin: false,
-    emailVerified: true, emailChange: { blocked: 'Changing your email address needs mail (a link is sent to the new address to prove it is yours), and this server sends none. Ask an administrator to change it.', newEmail: '' },
+    // No password and an older session: a change of address asks for a fresh sign-in instead.
+    emailVerified: true, emailChange: { blocked: null, newEmail: '', reauth: { reason: 'Moving your account to another address', action: '/auth/sign-out', returnTo: '/auth/account', minutes: 10 } },
     hasPassword: false, resetAvailable: false, security: { totp: false, recoveryLeft: 0, passkeys: 0, tokens: 0 },
     identities: [{ provider: 'Google', email: 'grace@navy.example.com', since: now, issuer: 'https://accounts.google.com', subject: '7', canUnlink: false }],
     linkable: [],
@@ -69,7 +70,7 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
   'sign-in-passphrase': ['sign-in-passphrase', { title: 'Enter the passphrase', error: 'That is not the passphrase.', notice: null, returnTo: '/reports' }],
   'admin-groups': ['admin-groups', {
     title: 'Groups of grace.hopper@navy.example.com', user: { email: 'grace.hopper@navy.example.com', name: 'Grace Hopper', role: 'member' },
-    groups: ['finance', 'platform-operations.eu-west'], action: '/auth/admin/users/u2/groups', back: '/auth/admin', value: 'Bad Name!',
+    groups: [{ name: 'finance', removeHref: '/auth/admin/users/u2/groups/remove?group=finance' }, { name: 'platform-operations.eu-west', removeHref: '/auth/admin/users/u2/groups/remove?group=platform-operations.eu-west' }], action: '/auth/admin/users/u2/groups', back: '/auth/admin', value: 'Bad Name!',
     error: 'A group name is lower-case letters, digits, ".", "_" or "-" (up to 64), starting with a letter or digit.', notice: 'Added to finance.',
   }],
   'admin-access': ['admin-access', {
@@ -110,6 +111,12 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
       { id: 'a'.repeat(64), email: 'grace.hopper@navy.example.com', role: 'admin', expires: now, revokeHref: `/auth/admin/invites/${'a'.repeat(64)}/revoke` },
       { id: 'b'.repeat(64), email: 'katherine.johnson.flight-dynamics@langley.nasa.example.gov', role: 'member', expires: now, revokeHref: `/auth/admin/invites/${'b'.repeat(64)}/revoke` },
     ],
+  }],
+  'admin-confirm-group': ['admin-confirm', {
+    title: 'Remove from platform-operations.eu-west?', heading: 'Remove Grace Hopper from platform-operations.eu-west?', button: 'Remove from group', danger: true,
+    effect: 'Access rules that name group:platform-operations.eu-west stop letting grace.hopper@navy.example.com in within two seconds, and the app no longer receives it in X-Forwarded-Groups. You can add it back on the groups page.',
+    subject: { title: 'grace.hopper@navy.example.com', badge: 'member', detail: 'member of finance, platform-operations.eu-west' },
+    action: '/auth/admin/users/u2/groups/remove', hidden: [{ name: 'group', value: 'platform-operations.eu-west' }], cancel: '/auth/admin/users/u2/groups',
   }],
   'admin-confirm-invite': ['admin-confirm', {
     title: 'Revoke this invitation?', heading: 'Revoke this invitation?', button: 'Revoke invitation', danger: true,
