@@ -38,7 +38,7 @@ export function mountAdminAccess(app: Hono<AuthEnv>, deps: AuthServices): void {
     const user = await deps.store.findUserById(c.req.param('id'));
     if (!user) return noSuchUser(c);
     const group = c.req.query('group') ?? '';
-    const action = `${P}/admin/users/${encodeURIComponent(user.id)}/groups`;
+    const action = groupsUrl(P, user);
     if (!user.groups.includes(group)) return groupsPage(c, user, { error: `${user.email} is not in that group.` }, 404);
     return page(c, 'admin-confirm', `Remove from ${group}?`, {
       csrf: csrfToken(c),
@@ -63,9 +63,12 @@ export function mountAdminAccess(app: Hono<AuthEnv>, deps: AuthServices): void {
     // Running servers see the new groups at the session's next check (≤ 2 s): no one has to sign in again.
     await deps.store.updateUser(user.id, { groups }, new Date(deps.now()));
     audit(c, 'admin.action', { userId: signedIn(c).principal.userId, detail: `groups ${change === 'add' ? '+' : '-'}${group} ${user.id}` });
-    return c.redirect(`${P}/admin/users/${encodeURIComponent(user.id)}/groups?${new URLSearchParams({ done: change, group })}`, 303);
+    return c.redirect(`${groupsUrl(P, user)}?${new URLSearchParams({ done: change, group })}`, 303);
   });
 }
+
+/** A user's groups page; its forms post to /add and /remove below it. */
+const groupsUrl = (prefix: string, user: Pick<User, 'id'>) => `${prefix}/admin/users/${encodeURIComponent(user.id)}/groups`;
 
 const noSuchUser = (c: AuthContext) => errorPage(c, 404, 'No such user', 'That account does not exist any more.');
 
@@ -82,8 +85,8 @@ function groupsPage(c: AuthContext, user: User, notes: { notice?: string | null;
   return page(c, 'admin-groups', `Groups of ${user.email}`, {
     csrf: csrfToken(c),
     user: { email: user.email, name: user.name, role: user.role },
-    groups: user.groups.map((name) => ({ name, removeHref: `${P}/admin/users/${encodeURIComponent(user.id)}/groups/remove?${new URLSearchParams({ group: name })}` })),
-    action: `${P}/admin/users/${encodeURIComponent(user.id)}/groups`,
+    groups: user.groups.map((name) => ({ name, removeHref: `${groupsUrl(P, user)}/remove?${new URLSearchParams({ group: name })}` })),
+    action: groupsUrl(P, user),
     back: `${P}/admin`,
     value: notes.value ?? '',
     error: notes.error ?? null,

@@ -92,8 +92,7 @@ export function createGate(deps: GateDeps): Gate {
     upgrade: (req, socket, head) => upgrade(core, watch, limits, req, socket, head),
     wouldForward(principal, url) {
       if (core.deps.settings.current().mode === 'off' || !core.deps.forwarder || lacksRequiredFactor(core, principal)) return false;
-      const d = verdict(core, 'GET', url, principal);
-      return !d || d.outcome === 'allow' || d.outcome === 'public';
+      return passes(verdict(core, 'GET', url, principal));
     },
     get tunnels() {
       return watch.size;
@@ -207,6 +206,11 @@ function verdict(core: GateCore, method: string | undefined, url: string | undef
   return decide(policy.rules, method ?? 'GET', url ?? '/', subjectOf(p));
 }
 
+/** Whether a verdict lets the request through (null: no rule can refuse anyone). */
+function passes(d: Decision | null): d is null | (Decision & { outcome: 'allow' | 'public' }) {
+  return !d || d.outcome === 'allow' || d.outcome === 'public';
+}
+
 /** GATEHOUSE_MFA asks this principal for a factor its session was made without (one string compare when optional). */
 function lacksRequiredFactor(core: GateCore, p: Principal): boolean {
   const policy = core.deps.settings.current().mfa;
@@ -225,7 +229,7 @@ function admit(core: GateCore, req: IncomingMessage, res: ServerResponse, s: Res
   const { deps, answers } = core;
   if (lacksRequiredFactor(core, s.principal)) return askForFactor(core, req, res, 'account/totp');
   const d = verdict(core, req.method, req.url, s.principal);
-  if (!d || d.outcome === 'allow' || d.outcome === 'public') return forward(core, req, res, s);
+  if (passes(d)) return forward(core, req, res, s);
   if (d.outcome === 'malformed') return answers.refuse(req, res, 400, 'ambiguous path');
   deps.audit.record('access.denied', { userId: s.principal.userId, email: s.principal.email, ip: core.clientIp(req), userAgent: req.headers['user-agent'] ?? null, detail: `${req.method} ${(req.url ?? '').slice(0, 200)}: ${d.reason}` });
   const html = (req.method === 'GET' || req.method === 'HEAD') && (req.headers.accept ?? '').includes('text/html');
@@ -306,7 +310,7 @@ function upgrade(core: GateCore, watch: TunnelWatch, limits: TunnelLimits, req: 
       if (lacksRequiredFactor(core, s.principal)) return answers.refuseUpgrade(socket, 403, 'Forbidden', MFA_REQUIRED);
       const d = verdict(core, req.method, req.url, s.principal);
       if (d?.outcome === 'malformed') return answers.refuseUpgrade(socket, 400, 'Bad Request', JSON.stringify({ error: 'ambiguous_path' }));
-      if (d && d.outcome !== 'allow' && d.outcome !== 'public') return answers.refuseUpgrade(socket, 403, 'Forbidden', d.outcome === 'mfa' ? MFA_REQUIRED : FORBIDDEN);
+      if (!passes(d)) return answers.refuseUpgrade(socket, 403, 'Forbidden', d.outcome === 'mfa' ? MFA_REQUIRED : FORBIDDEN);
       go(s, async () => (await deps.sessions.resolve(cookie)) !== null);
     },
     (err) => {
@@ -393,7 +397,7 @@ function tokenUpgrade(core: GateCore, req: IncomingMessage, socket: Duplex, toke
     (t) => {
       if (!t || !tokenOpens(t.resource, originOf(core, req), r)) return invalid();
       const d = verdict(core, req.method, req.url, t.session.principal);
-      if (d && d.outcome !== 'allow' && d.outcome !== 'public') return answers.refuseUpgrade(socket, d.outcome === 'malformed' ? 400 : 403, 'Forbidden', FORBIDDEN);
+      if (!passes(d)) return answers.refuseUpgrade(socket, d.outcome === 'malformed' ? 400 : 403, 'Forbidden', FORBIDDEN);
       go(t.session, async () => (await tokens.resolve(token)) !== null);
     },
     (err) => {
