@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // The `gatehouse` binary: runs the compiled CLI (npm install / npm start build it into dist/).
+// Before anything else loads: start-up must not grow V8's young generation (src/young-generation.ts).
+(await import('../dist/young-generation.js')).holdYoungGeneration();
 const { runCli } = await import('../dist/cli/main.js');
 const io = {
   out: (line) => process.stdout.write(line + '\n'),

@@ -16,10 +16,12 @@ import { closeServer, createHttpServer, DEFAULT_TIMEOUTS, listen, listeningUrl }
 import { createLiveConfig, type LiveConfig } from './live-config.js';
 import { openLiveStore } from './live-store.js';
 import type { Forwarder } from './proxy/forward.js';
+import type { Gate } from './proxy/gate.js';
 import { warmUp, type WarmUpReport } from './warm-up.js';
+import { releaseYoungGeneration } from './young-generation.js';
 import type { PasswordHasher } from './security/password.js';
 import type { ServeOptions } from './serve-options.js';
-import { buildServices, startSessionSweep } from './services.js';
+import { buildServices, startSessionSweep, type Services } from './services.js';
 import type { ApiKeyService } from './session/api-keys.js';
 import type { SessionService } from './session/sessions.js';
 import type { Store } from './store/types.js';
@@ -91,10 +93,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     const parts = { opts, services, live, timeouts, listeningOrigin: () => url, signer, now };
     const gate = buildGate({ ...parts, forwarder: upstream.forwarder });
     const server = createHttpServer(gate, timeouts);
-    const warmedUp = upstream.forwarder
-      ? await warmUp({ server, gate, forwarder: upstream.forwarder, sessions: services.sessions, cookieName: services.cookies.session, host: opts.publicUrl?.host ?? null })
-      : null;
-    await listen(server, opts.port, opts.host);
+    const warmedUp = await warmThenListen(server, gate, upstream.forwarder, services, opts);
     url = listeningUrl(server, opts.host, opts.port);
 
     await announceSetupLink(opts, services.store, live, url, now);
@@ -118,6 +117,17 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     await release();
     throw err;
   }
+}
+
+/** Warms the path visitors will take (warm-up.ts), then listens; from then on V8's young generation
+ *  may grow as traffic needs (young-generation.ts). */
+async function warmThenListen(server: Server, gate: Gate, forwarder: Forwarder | null, services: Services, opts: ServeOptions): Promise<WarmUpReport | null> {
+  const warmedUp = forwarder
+    ? await warmUp({ server, gate, forwarder, sessions: services.sessions, cookieName: services.cookies.session, host: opts.publicUrl?.host ?? null })
+    : null;
+  await listen(server, opts.port, opts.host);
+  releaseYoungGeneration();
+  return warmedUp;
 }
 
 /** While nobody has signed up, the one-time link that makes the first account its admin. */

@@ -1,8 +1,11 @@
 // Password hashing: argon2id (OWASP minimum m=19 MiB, t=2, p=1) in PHC strings via @node-rs/argon2,
 // which runs on libuv's thread pool, off the event loop. Concurrency is bounded so a sign-in storm
-// queues instead of taking every core from proxied traffic.
+// queues instead of taking every core from proxied traffic. The native module loads on the first hash,
+// not at start: it is ~5 MiB of resident memory that an instance serving signed-in traffic never needs.
 import { createRequire } from 'node:module';
-import { hash as argonHash, verify as argonVerify, type Algorithm } from '@node-rs/argon2';
+import type { Algorithm } from '@node-rs/argon2';
+
+const argon2 = () => import('@node-rs/argon2');
 
 export interface HashParams {
   memoryCost: number; // KiB
@@ -48,18 +51,18 @@ export function createPasswordHasher(opts: HasherOptions = {}): PasswordHasher {
   let dummyVerifications = 0;
 
   return {
-    hash: (password) => limit(() => argonHash(password, options)),
+    hash: (password) => limit(async () => (await argon2()).hash(password, options)),
     async verify(phc, password) {
       if (!phc.startsWith('$argon2')) return { ok: false, rehash: false };
       verifications++;
-      const ok = await limit(() => argonVerify(phc, password).catch(() => false));
+      const ok = await limit(() => verifyPhc(phc, password));
       return { ok, rehash: ok && !hasParams(phc, params) };
     },
     async verifyDummy(password) {
-      dummy ??= argonHash('gatehouse-dummy-password', options);
+      dummy ??= argon2().then((a) => a.hash('gatehouse-dummy-password', options));
       const phc = await dummy;
       dummyVerifications++;
-      await limit(() => argonVerify(phc, password).catch(() => false));
+      await limit(() => verifyPhc(phc, password));
     },
     get inFlight() {
       return limit.active + limit.waiting;
@@ -72,6 +75,11 @@ export function createPasswordHasher(opts: HasherOptions = {}): PasswordHasher {
       return dummyVerifications;
     },
   };
+}
+
+/** A malformed stored hash is a failed check, not an error. */
+async function verifyPhc(phc: string, password: string): Promise<boolean> {
+  return (await argon2()).verify(phc, password).catch(() => false);
 }
 
 function hasParams(phc: string, p: HashParams): boolean {

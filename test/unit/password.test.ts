@@ -20,6 +20,7 @@ describe('passwords', () => {
     assert.ok((await h.verify(phc, long)).ok);
     assert.ok(!(await h.verify(phc, long.slice(0, 999))).ok, 'a shorter prefix must not match');
     assert.ok(!(await h.verify('not-a-phc', long)).ok);
+    assert.ok(!(await h.verify('$argon2id$v=19$m=19456,t=2,p=1$broken', long)).ok, 'a malformed stored hash is a failed check');
   });
   it('asks for a rehash when stored parameters are weaker', async () => {
     const weak = createPasswordHasher({ params: { memoryCost: 8192, timeCost: 1, parallelism: 1 } });
