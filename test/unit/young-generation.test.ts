@@ -4,11 +4,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 
+const MODULE = new URL('../../src/young-generation.ts', import.meta.url).href;
+
 // Keeps many small objects alive, so collections see mostly survivors (as start-up does), and reports
 // the young generation's size after it while held, then after the same again once released.
 const probe = `
   import { getHeapSpaceStatistics } from 'node:v8';
-  import { holdYoungGeneration, releaseYoungGeneration } from './src/young-generation.ts';
+  import { holdYoungGeneration, releaseYoungGeneration } from '${MODULE}';
   const young = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
   const kept = [];
   const survivors = () => { for (let i = 0; i < 400_000; i++) kept.push({ i, s: 'x' + i }); };
