@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { runCli, startTestGatehouse, tempHome, type TestGatehouse } from '../support/gatehouse.js';
+import { onFreePort, runCli, startTestGatehouse, tempHome, type TestGatehouse } from '../support/gatehouse.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
 import { TestClient, type Reply } from '../support/client.js';
 import { startTestIdp, type TestIdp } from '../support/oidc.js';
@@ -15,7 +15,6 @@ import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
 import { totpAt } from '../support/totp.js';
 import { readState, writeState } from '../../src/config/state.js';
 import { loadMasterKey, seal } from '../../src/config/secrets.js';
-import { freePort } from '../../src/exec-app.js';
 import { openStore } from '../../src/store/open.js';
 import { join } from 'node:path';
 
@@ -431,12 +430,10 @@ describe('social sign-in with a second factor, and the email a factor change sen
   let smtp: SmtpSink;
   let home: ReturnType<typeof tempHome>;
   before(async () => {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    idp = await startTestIdp([`${base}/auth/oauth/corp/callback`]);
-    smtp = await startSmtpSink();
     home = tempHome();
-    gh = await startTestGatehouse({ home: home.home, port, publicUrl: new URL(base), now: clock.now, upstream: null });
+    gh = await onFreePort((port) => startTestGatehouse({ home: home.home, port, publicUrl: new URL(`http://127.0.0.1:${port}`), now: clock.now, upstream: null }));
+    idp = await startTestIdp([`${gh.url}/auth/oauth/corp/callback`]);
+    smtp = await startSmtpSink();
     const scope = { home: home.home, server: 'local', profile: 'main' };
     const state = readState(scope)!;
     state.providers = [{ name: 'corp', kind: 'oidc', clientId: idp.clientId, clientSecret: seal(idp.clientSecret, loadMasterKey(home.home, {})), issuer: idp.issuer }];
@@ -445,10 +442,11 @@ describe('social sign-in with a second factor, and the email a factor change sen
     gh.reload();
   });
   after(async () => {
-    await gh.stop();
-    home.cleanup();
-    await idp.close();
-    await smtp.close();
+    // Whatever before() managed to start: a half-started suite must not hold the file open.
+    await gh?.stop();
+    home?.cleanup();
+    await idp?.close();
+    await smtp?.close();
   });
 
   const socialLogin = async (c: TestClient, sub: string): Promise<Reply> => {

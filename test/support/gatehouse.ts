@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, beforeEach } from 'node:test';
+import { freePort } from '../../src/exec-app.js';
 import { startGatehouse, type RunningGatehouse, type ServeOptions } from '../../src/main.js';
 import { DEFAULT_LIMITS, type LimitRules } from '../../src/security/rate-limit.js';
 import { startRecordingUpstream, type RecordingUpstream } from './upstream.js';
@@ -32,6 +33,20 @@ export interface TestGatehouse extends RunningGatehouse {
   verifications(): number;
   realVerifications(): number;
   stop(): Promise<void>;
+}
+
+/**
+ * For a Gatehouse whose port must be known before it starts (an IdP's callback URL names it): picks a
+ * free port and starts there, and on a fresh port again if another process took that one meanwhile.
+ */
+export async function onFreePort<T>(start: (port: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EADDRINUSE' || attempt === 3) throw err;
+    }
+  }
 }
 
 export async function startTestGatehouse(overrides: Partial<ServeOptions> & { home?: string } = {}): Promise<TestGatehouse> {
