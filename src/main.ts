@@ -51,7 +51,7 @@ export interface RunningGatehouse {
 
 /** The stored state, created on the first start: safe by default, that turns the login screen on. */
 export function prepareState(scope: Scope, masterKey: Buffer, log: (line: string) => void, env: NodeJS.ProcessEnv = {}): StoredState {
-  const needsSetup = (s: StoredState | null) => !s || (s.auth.enabled && !s.auth.secret);
+  const needsSetup = (s: StoredState | null) => !s || s.auth.enabled === undefined || (s.auth.enabled && !s.auth.secret);
   let state = readState(scope);
   if (needsSetup(state)) {
     // Under the state file's lock, and decided again on the latest file: a CLI command may be writing.
