@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
-import { errorPage } from './pages.js';
+import { errorPage, page } from './pages.js';
 import { isAdmin, requireSession, signedIn } from './middleware/session.js';
 import { identityHeaders } from '../proxy/headers.js';
 import { checkMode, originalRequest, redirectsToSignIn, signInLocation, type OriginalRequest } from './forward-auth.js';
@@ -29,6 +29,14 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
   mountProbes(app, deps);
   // Forward-auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth): see forward-auth.ts.
   app.get(`${P}/check`, (c) => forwardAuthCheck(c, deps));
+  // What a browser sees when /auth/check refused it: the documented proxy configs route their 403 here,
+  // so it gets the same page the gate shows (docs/forward-auth.md).
+  app.get(`${P}/forbidden`, (c) => {
+    const s = c.get('session');
+    if (!s) return errorPage(c, 403, 'Not open to you', 'This page needs a signed-in account that may open it.');
+    const path = safeReturnTo(c.req.query('path') ?? c.req.header('x-original-uri') ?? '/');
+    return page(c, 'forbidden', 'Not open to you', { name: s.principal.name, email: s.principal.email, path }, 403);
+  });
 
   // The public keys apps verify X-Forwarded-Assertion with (the previous key too, for its overlap).
   app.get(`${P}/.well-known/jwks.json`, (c) => {
@@ -158,6 +166,9 @@ function appCookies(c: AuthContext): void {
 }
 
 /** Whether the check request names an original request at all (any spelling a proxy uses). */
+/** A path to name on the page: only a same-origin path, shortened; the page escapes it. */
+const safeReturnTo = (p: string) => (p.startsWith('/') && !p.startsWith('//') ? p.split('?')[0]!.slice(0, 200) : '/');
+
 const namesOriginal = (h: IncomingHttpHeaders) => ['x-forwarded-uri', 'x-original-uri', 'x-forwarded-method', 'x-original-method'].some((k) => h[k] !== undefined);
 
 /** For admins, or for a scraper on this machine — but never through a local reverse proxy, where every
