@@ -9,7 +9,7 @@ import { isAdmin, requireSession, signedIn } from './middleware/session.js';
 import { identityHeaders } from '../proxy/headers.js';
 import { checkMode, originalRequest, redirectsToSignIn, signInLocation, type OriginalRequest } from './forward-auth.js';
 import { policyOf } from '../access/policy.js';
-import type { Verdict } from '../access/admission.js';
+import { STATUS_OF, type Verdict } from '../access/admission.js';
 import type { ResolvedSession } from '../session/sessions.js';
 import { ALL_OWN_COOKIES, stripCookies } from '../session/cookies.js';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -29,14 +29,9 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
   mountProbes(app, deps);
   // Forward-auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth): see forward-auth.ts.
   app.get(`${P}/check`, (c) => forwardAuthCheck(c, deps));
-  // What a browser sees when /auth/check refused it: the documented proxy configs route their 403 here,
-  // so it gets the same page the gate shows (docs/forward-auth.md).
-  app.get(`${P}/forbidden`, (c) => {
-    const s = c.get('session');
-    if (!s) return errorPage(c, 403, 'Not open to you', 'This page needs a signed-in account that may open it.');
-    const path = safeReturnTo(c.req.query('path') ?? c.req.header('x-original-uri') ?? '/');
-    return page(c, 'forbidden', 'Not open to you', { name: s.principal.name, email: s.principal.email, path }, 403);
-  });
+  // What a browser sees when /auth/check refused it: nginx's documented config routes its 403 here. The
+  // door is asked again about the original request, so a missing second factor goes to the step-up.
+  app.get(`${P}/forbidden`, (c) => forbiddenPage(c, deps));
 
   // The public keys apps verify X-Forwarded-Assertion with (the previous key too, for its overlap).
   app.get(`${P}/.well-known/jwks.json`, (c) => {
@@ -136,6 +131,8 @@ async function checkAnswer(c: AuthContext, deps: AuthServices, v: Verdict, orig:
       c.header('retry-after', String(v.retryAfterSec));
       return c.json({ error: 'rate_limited' }, 429);
     case 'forbidden':
+      // Traefik and Caddy hand this answer to the browser as it is: a navigation gets the gate's page.
+      if (navigation) return forbidden(c, v.session, orig.uri);
       return c.json({ error: 'forbidden' }, 403);
     case 'step-up':
     case 'enrol':
@@ -146,6 +143,26 @@ async function checkAnswer(c: AuthContext, deps: AuthServices, v: Verdict, orig:
       c.header('retry-after', '5');
       return c.json({ error: 'unavailable' }, 503);
   }
+}
+
+/** The 403 page a browser gets from the gate, for a refusal made at forward-auth. */
+const forbidden = (c: AuthContext, s: ResolvedSession, uri: string) =>
+  page(c, 'forbidden', 'Not open to you', { name: s.principal.name, email: s.principal.email, path: safePath(uri) }, 403);
+
+/** `/auth/forbidden`: nginx's error_page for a 403 from /auth/check. The original request (from a trusted
+ *  proxy, else `?path=`) is decided again, for this browser only: the page, a second step, or back. */
+async function forbiddenPage(c: AuthContext, deps: AuthServices): Promise<Response> {
+  const incoming = c.env?.incoming;
+  const headers = incoming?.headers ?? {};
+  const fromProxy = deps.trusted.any && deps.trusted.isTrusted(incoming?.socket.remoteAddress ?? '');
+  const orig = originalRequest(headers, fromProxy);
+  const uri = safePath(typeof orig !== 'string' && orig.via !== 'none' ? orig.uri : (c.req.query('path') ?? '/'));
+  const v = await deps.door.decide({ method: 'GET', url: uri, headers, peer: incoming?.socket.remoteAddress }, 'forward-auth');
+  if (v.code === 'forbidden') return forbidden(c, v.session, uri);
+  if (v.code === 'step-up' || v.code === 'enrol') return c.redirect(`${deps.prefix}/${v.code === 'step-up' ? 'step-up' : 'account/totp'}?return_to=${encodeURIComponent(uri)}`, 302);
+  if (v.code === 'sign-in') return c.redirect(signInLocation(deps.prefix, { method: 'GET', uri, via: 'none' }), 302);
+  if (v.code === 'pass') return c.redirect(uri, 302);
+  return errorPage(c, STATUS_OF[v.code], 'Not open to you', 'This request cannot be let through.');
 }
 
 async function signedInAnswer(c: AuthContext, deps: AuthServices, s: ResolvedSession): Promise<Response> {
@@ -166,8 +183,8 @@ function appCookies(c: AuthContext): void {
 }
 
 /** Whether the check request names an original request at all (any spelling a proxy uses). */
-/** A path to name on the page: only a same-origin path, shortened; the page escapes it. */
-const safeReturnTo = (p: string) => (p.startsWith('/') && !p.startsWith('//') ? p.split('?')[0]!.slice(0, 200) : '/');
+/** A path to name on a page or go back to: only a same-origin path (the page escapes it). */
+const safePath = (p: string) => (p.startsWith('/') && !p.startsWith('//') && !p.startsWith('/\\') && p.length <= 2048 ? p : '/');
 
 const namesOriginal = (h: IncomingHttpHeaders) => ['x-forwarded-uri', 'x-original-uri', 'x-forwarded-method', 'x-original-method'].some((k) => h[k] !== undefined);
 
