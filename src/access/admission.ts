@@ -76,6 +76,9 @@ export interface DoorDeps {
 
 export interface Door {
   decide(req: AdmissionRequest, entrance: Entrance): Verdict | Promise<Verdict>;
+  /** Who is asking, trying only the credentials an entrance accepts, in the one order (the auth app's
+   *  pages take the cookie; `/auth/me` and the admin API take keys and tokens too). */
+  identify(req: AdmissionRequest, accept?: ReadonlySet<Credential>): Identity | Promise<Identity>;
   /** The verdict for a session already in hand, without audit (the warm-up asks where it may go). */
   admitSession(session: ResolvedSession, req: AdmissionRequest): Verdict;
   /** The resource indicator origin for this request (the public URL's, else the Host's). */
@@ -87,8 +90,11 @@ export function isNavigation(method: string | undefined, accept: string | undefi
   return (method === 'GET' || method === 'HEAD') && accept !== undefined && accept.includes('text/html');
 }
 
-type Identity =
-  | { kind: 'caller'; session: ResolvedSession; token: ResolvedToken | null; bearer: string | null }
+export type Credential = 'oauth' | 'cookie' | 'api-key';
+export const EVERY_CREDENTIAL: ReadonlySet<Credential> = new Set(['oauth', 'cookie', 'api-key']);
+
+export type Identity =
+  | { kind: 'caller'; session: ResolvedSession; credential: Credential; token: ResolvedToken | null; bearer: string | null }
   | { kind: 'nobody' }
   | { kind: 'bad-token' }
   | { kind: 'bad-key' };
@@ -101,11 +107,12 @@ export function createDoor(deps: DoorDeps): Door {
   const ctx: DoorContext = { deps, originOf };
   return {
     originOf,
+    identify: (req, accept = EVERY_CREDENTIAL) => identify(ctx, req, accept),
     decide(req, entrance) {
       const s = deps.settings.current();
       // Auth off means off: no identity reaches the app, even from a browser that still holds a session.
       if (s.mode === 'off') return PASS_ANONYMOUS;
-      const who = identify(ctx, req);
+      const who = identify(ctx, req, EVERY_CREDENTIAL);
       if (!(who instanceof Promise)) return audited(ctx, req, entrance, admit(ctx, s, req, who));
       return who.then(
         (w) => audited(ctx, req, entrance, admit(ctx, deps.settings.current(), req, w)),
@@ -114,7 +121,7 @@ export function createDoor(deps: DoorDeps): Door {
     },
     admitSession(session, req) {
       const s = deps.settings.current();
-      return s.mode === 'off' ? PASS_ANONYMOUS : admitCaller(ctx, s, req, { kind: 'caller', session, token: null, bearer: null });
+      return s.mode === 'off' ? PASS_ANONYMOUS : admitCaller(ctx, s, req, { kind: 'caller', session, credential: 'cookie', token: null, bearer: null });
     },
   };
 }
@@ -125,21 +132,22 @@ interface DoorContext {
 }
 
 /** The credentials in their one order; synchronous when the session cache answers. */
-function identify({ deps }: DoorContext, req: AdmissionRequest): Identity | Promise<Identity> {
+function identify({ deps }: DoorContext, req: AdmissionRequest, accept: ReadonlySet<Credential>): Identity | Promise<Identity> {
   const authorization = req.headers.authorization;
-  if (deps.oauthTokens && looksLikeOAuthBearer(authorization)) return tokenIdentity(deps.oauthTokens, bearerOAuthToken(authorization));
-  const cookie = readCookie(req.headers.cookie, deps.cookies.session);
+  if (deps.oauthTokens && accept.has('oauth') && looksLikeOAuthBearer(authorization)) return tokenIdentity(deps.oauthTokens, bearerOAuthToken(authorization));
+  const cookie = accept.has('cookie') ? readCookie(req.headers.cookie, deps.cookies.session) : undefined;
+  const orKey = () => (accept.has('api-key') ? keyIdentity(deps, req) : NOBODY);
   if (cookie) {
     const cached = deps.sessions.peek(cookie);
-    if (cached) return { kind: 'caller', session: cached, token: null, bearer: null };
-    if (cached === undefined) return deps.sessions.resolve(cookie).then((s) => (s ? { kind: 'caller', session: s, token: null, bearer: null } : keyIdentity(deps, req)));
+    if (cached) return { kind: 'caller', session: cached, credential: 'cookie', token: null, bearer: null };
+    if (cached === undefined) return deps.sessions.resolve(cookie).then((s) => (s ? { kind: 'caller', session: s, credential: 'cookie', token: null, bearer: null } : orKey()));
   }
-  return keyIdentity(deps, req);
+  return orKey();
 }
 
 function tokenIdentity(tokens: NonNullable<DoorDeps['oauthTokens']>, bearer: string | null): Identity | Promise<Identity> {
   if (!bearer) return { kind: 'bad-token' };
-  const known = (t: ResolvedToken | null): Identity => (t ? { kind: 'caller', session: t.session, token: t, bearer } : { kind: 'bad-token' });
+  const known = (t: ResolvedToken | null): Identity => (t ? { kind: 'caller', session: t.session, credential: 'oauth', token: t, bearer } : { kind: 'bad-token' });
   const cached = tokens.peek(bearer);
   return cached ? known(cached) : tokens.resolve(bearer).then(known);
 }
@@ -148,7 +156,7 @@ function keyIdentity(deps: DoorDeps, req: AdmissionRequest): Identity | Promise<
   const key = bearerApiKey(req.headers.authorization);
   if (!key) return NOBODY;
   const meta = { ip: clientIp(deps, req), userAgent: one(req.headers['user-agent']) ?? null };
-  return deps.apiKeys.resolve(key, meta).then((s): Identity => (s ? { kind: 'caller', session: s, token: null, bearer: null } : { kind: 'bad-key' }));
+  return deps.apiKeys.resolve(key, meta).then((s): Identity => (s ? { kind: 'caller', session: s, credential: 'api-key', token: null, bearer: null } : { kind: 'bad-key' }));
 }
 
 function admit(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest, who: Identity): Verdict | Promise<Verdict> {
