@@ -15,7 +15,7 @@ import { stamp } from '../auth/views.js';
 import { errorPage, formExpiredPage, page } from '../auth/pages.js';
 import { PAGE_CSP } from '../security/headers.js';
 import { answerRedirect, AUTHORIZE_PARAMS, checkAuthorization, consentCovers, errorRedirect, formActionFor, redirectHost, type AuthorizeParams, type AuthorizeRequest } from './authorize.js';
-import { parseRegistration, registerClient, registrationResponse } from './clients.js';
+import { parseRegistration, registerClient, registrationResponse, verifiedByDeployment } from './clients.js';
 import { NO_STORE, OAuthError, oauthErrorResponse } from './errors.js';
 import { authorizationServerMetadata, authorizationServerPaths, issuerOf, protectedResourceMetadata, resourceOfMetadataPath, type MetadataContext } from './metadata.js';
 import { revokeRequest, tokenRequest, tokenResponse, type TokenContext, type TokenParams } from './token.js';
@@ -251,7 +251,7 @@ function consentPage(c: AuthContext, req: AuthorizeRequest, query: URLSearchPara
     csrf: csrfToken(c),
     user: signedIn(c).principal,
     clientName: req.client.name,
-    unverified: req.client.kind === 'dcr',
+    unverified: !verifiedByDeployment(req.client),
     clientHost: req.client.kind === 'cimd' ? new URL(req.client.id).host : null,
     redirectHost: redirectHost(req.redirectUri),
     resourceName: req.resource.name,

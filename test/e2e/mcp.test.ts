@@ -150,11 +150,17 @@ const refresh = (clientId: string, token: string) => json('/auth/oauth/token', f
 const callMcp = (token: string, path = '/mcp') =>
   fetch(gh.url + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
 
-/** The redirect an authorization request with a signed-in user answers with (an error, here). */
-async function authorizeError(params: Record<string, string | undefined>): Promise<URL> {
-  const r = await browser.get(authorizePath(params));
-  assert.equal(r.status, 302, r.text.slice(0, 200));
-  return new URL(String(r.headers.location));
+/**
+ * What an authorization request with a bad parameter answers, for a client that registered itself: a
+ * page naming the error, never a redirect to the address the client chose (an open redirect).
+ */
+async function authorizeError(params: Record<string, string | undefined>, as: TestClient = browser): Promise<string> {
+  const r = await as.get(authorizePath(params));
+  assert.equal(r.status, 400, r.text.slice(0, 200));
+  assert.equal(r.headers.location, undefined);
+  assert.match(r.text, /<h1[^>]*>This sign-in link does not work<\/h1>/);
+  assert.match(r.text, /Nothing was sent to it\./);
+  return /\(([a-z_]+)\)/.exec(r.text)?.[1] ?? '';
 }
 
 describe('discovery', () => {
@@ -196,23 +202,32 @@ describe('authorization endpoint refusals', () => {
 
   it('refuses a missing or plain PKCE challenge', async () => {
     for (const params of [{ ...base(), code_challenge: undefined }, { ...base(), code_challenge_method: 'plain' }, { ...base(), code_challenge_method: undefined }]) {
-      const back = await authorizeError(params);
-      assert.equal(back.searchParams.get('error'), 'invalid_request');
-      assert.match(back.searchParams.get('error_description')!, /S256|code_challenge/);
-      assert.equal(back.searchParams.get('state'), 'keep-me');
-      assert.equal(back.searchParams.get('code'), null);
+      assert.equal(await authorizeError(params), 'invalid_request');
     }
   });
 
   it('refuses a missing resource, and one that is not ours', async () => {
     for (const resource of [undefined, 'https://evil.example/mcp', `${gh.url}/plain`, `${gh.url}/mcp/`]) {
-      const back = await authorizeError({ ...base(), resource });
-      assert.equal(back.searchParams.get('error'), 'invalid_target', String(resource));
+      assert.equal(await authorizeError({ ...base(), resource }), 'invalid_target', String(resource));
     }
   });
 
   it('refuses response types other than code', async () => {
-    assert.equal((await authorizeError({ ...base(), response_type: 'token' })).searchParams.get('error'), 'unsupported_response_type');
+    assert.equal(await authorizeError({ ...base(), response_type: 'token' }), 'unsupported_response_type');
+  });
+
+  it('never bounces a signed-out visitor to a self-registered client\'s address, whatever the bad parameter', async () => {
+    const evil = (await register({ client_name: 'Docs', redirect_uris: ['https://evil.example/landing'] })).body.client_id as string;
+    const seen = app.seen.length;
+    const visitor = new TestClient(gh.url);
+    const bad = { ...base(), client_id: evil, redirect_uri: 'https://evil.example/landing' };
+    for (const params of [{ ...bad, response_type: 'token' }, { ...bad, code_challenge: undefined }, { ...bad, resource: 'https://elsewhere.example/' }, { ...bad, resource: undefined }]) {
+      const r = await visitor.get(authorizePath(params));
+      assert.equal(r.status, 400, r.text.slice(0, 200));
+      assert.ok(!String(r.headers.location ?? '').includes('evil.example'), 'no Location to the client\'s host');
+      assert.ok(!r.text.includes('https://evil.example/landing?'), 'no link there either');
+    }
+    assert.equal(app.seen.length, seen, 'the app saw nothing');
   });
 
   it('never redirects to an unregistered redirect URI, or for an unknown client: a page says so', async () => {
@@ -491,9 +506,11 @@ describe('Client ID Metadata Documents through the official SDK', () => {
   const provider = () => new MemoryOAuthProvider('http://127.0.0.1:43119/callback', `${stub.url}/client.json`);
   before(async () => {
     stub = await startHttpsStub((req, res) => {
-      if (req.url !== '/client.json') return void res.writeHead(404).end();
+      // evil.json: a document anyone can publish, naming an address of its own choosing.
+      const redirect = req.url === '/client.json' ? 'http://127.0.0.1:43119/callback' : req.url === '/evil.json' ? 'https://evil.example/cb' : null;
+      if (!redirect) return void res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
-      res.end(JSON.stringify({ client_id: `${stub.url}/client.json`, client_name: 'Docs Agent', redirect_uris: ['http://127.0.0.1:43119/callback'], token_endpoint_auth_method: 'none' }));
+      res.end(JSON.stringify({ client_id: `${stub.url}${req.url}`, client_name: 'Docs Agent', redirect_uris: [redirect], token_endpoint_auth_method: 'none' }));
     });
     // On loopback, so a document on loopback may be fetched (the loopback exception); the stub's certificate trusted.
     gh2 = await startTestGatehouse({ upstream: app.url, env: { GATEHOUSE_MCP: MCP }, cimdCa: stub.cert });
@@ -542,6 +559,18 @@ describe('Client ID Metadata Documents through the official SDK', () => {
     const wrongUri = await user2.get(authorizePath({ ...base, client_id: `${stub.url}/client.json`, redirect_uri: 'http://127.0.0.1:43119/elsewhere' }));
     assert.equal(wrongUri.status, 400);
     assert.equal(wrongUri.headers.location, undefined);
+  });
+
+  it('never bounces a signed-out visitor to the address a metadata document names: a page', async () => {
+    const { challenge } = pkce();
+    const base = { client_id: `${stub.url}/evil.json`, redirect_uri: 'https://evil.example/cb', code_challenge: challenge, code_challenge_method: 'S256', resource: `${gh2.url}/mcp` };
+    const visitor = new TestClient(gh2.url);
+    for (const params of [{ ...base, response_type: 'token' }, { ...base, response_type: 'code', code_challenge_method: 'plain' }, { ...base, response_type: 'code', resource: 'https://x.example/' }]) {
+      const r = await visitor.get(authorizePath(params));
+      assert.equal(r.status, 400, r.text.slice(0, 200));
+      assert.ok(!String(r.headers.location ?? '').includes('evil.example'), 'no Location to the document\'s address');
+      assert.match(r.text, /Nothing was sent to it\./);
+    }
   });
 
   it('refuses a document on loopback when the deployment is not on loopback', async () => {
