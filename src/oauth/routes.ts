@@ -133,8 +133,12 @@ function mountTokenEndpoints(app: Hono<AuthEnv>, P: string, tokens: OAuthTokenSe
       const issued = await tokenRequest(params, tokenContext(c, tokens));
       return c.json(tokenResponse(issued), 200, NO_STORE);
     } catch (err) {
-      if (err instanceof OAuthError) return oauthErrorResponse(err);
-      throw err;
+      if (!(err instanceof OAuthError)) throw err;
+      // RFC 6749 §5.2: a client that authenticated in the Authorization header is told so with a 401.
+      if (err.code !== 'invalid_client' || !c.req.header('authorization')) return oauthErrorResponse(err);
+      const res = oauthErrorResponse(new OAuthError(err.code, err.description, 401));
+      res.headers.set('www-authenticate', 'Basic realm="gatehouse"');
+      return res;
     }
   });
 

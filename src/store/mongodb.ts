@@ -302,7 +302,7 @@ const toOAuthConsent = (d: OAuthConsentDoc): OAuthConsent => ({ userId: d.userId
 function oauthOps({ oauthClients: clients, oauthConsents: consents, oauthTokens: tokens, devices }: Collections): Ops<
   'createOAuthClient' | 'updateOAuthClient' | 'findOAuthClient' | 'listOAuthClients' | 'touchOAuthClient' | 'deleteOAuthClient' | 'deleteUnusedOAuthClients'
   | 'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant'
-  | 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens'
+  | 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily' | 'supersedeOAuthRefresh' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens'
 > {
   const dropClient = async (id: string) => {
     await tokens.deleteMany({ clientId: id });
@@ -348,6 +348,12 @@ function oauthOps({ oauthClients: clients, oauthConsents: consents, oauthTokens:
         return d ? { token: toOAuthToken(d), first: won.modifiedCount === 1 } : null;
       }),
     deleteOAuthFamily: (family) => wrap(async () => (await tokens.deleteMany({ family })).deletedCount),
+    supersedeOAuthRefresh: (spent, keep) =>
+      wrap(async () => {
+        await tokens.deleteMany({ family: spent.family, _id: { $nin: keep }, $or: [{ kind: 'access' }, { kind: 'refresh', usedAt: null }] });
+        const later = await tokens.findOne({ family: spent.family, kind: 'refresh', _id: { $ne: spent.hash }, usedAt: { $gte: spent.usedAt ?? new Date(0) } });
+        return later ? 'replayed' : 'superseded';
+      }),
     listOAuthTokens: (userId) =>
       wrap(async () => (await tokens.find(userId ? { userId, kind: { $ne: 'code' } } : { kind: { $ne: 'code' } }).sort({ createdAt: 1, _id: 1 }).toArray()).map(toOAuthToken)),
     deleteExpiredOAuthTokens: (now) => wrap(async () => (await tokens.deleteMany({ expiresAt: { $lte: now } })).deletedCount),

@@ -258,7 +258,7 @@ function mfaOps({ prefix: p, driver: d }: SqlBackend): Ops<'saveTotp' | 'findTot
 
 type OAuthVerbs = 'createOAuthClient' | 'updateOAuthClient' | 'findOAuthClient' | 'listOAuthClients' | 'touchOAuthClient' | 'deleteOAuthClient' | 'deleteUnusedOAuthClients'
   | 'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant'
-  | 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens';
+  | 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily' | 'supersedeOAuthRefresh' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens';
 
 // OAuth (SPEC §11). Foreign keys cascade a deleted client or user to its consents and tokens.
 function oauthOps({ prefix: p, driver: d }: SqlBackend): Ops<OAuthVerbs> {
@@ -313,6 +313,14 @@ function oauthOps({ prefix: p, driver: d }: SqlBackend): Ops<OAuthVerbs> {
       return r ? { token: toOAuthToken(r), first: won === 1 } : null;
     },
     deleteOAuthFamily: (family) => d.affected(`DELETE FROM ${T} WHERE family = ?`, [family]),
+    async supersedeOAuthRefresh(spent, keep) {
+      const kept = keep.length ? keep : [''];
+      const others = `hash NOT IN (${kept.map(() => '?').join(', ')})`;
+      await d.affected(`DELETE FROM ${T} WHERE family = ? AND (kind = ? OR (kind = ? AND used_at IS NULL)) AND ${others}`, [spent.family, 'access', 'refresh', ...kept]);
+      const later = await d.rows(`SELECT hash FROM ${T} WHERE family = ? AND kind = ? AND hash <> ? AND used_at >= ?`,
+        [spent.family, 'refresh', spent.hash, spent.usedAt?.getTime() ?? 0]);
+      return later.length ? 'replayed' : 'superseded';
+    },
     listOAuthTokens: async (userId) =>
       (userId
         ? await d.rows(`SELECT * FROM ${T} WHERE user_id = ? AND kind <> ? ORDER BY created_at, hash`, [userId, 'code'])

@@ -96,7 +96,9 @@ describe('device authorization grant', () => {
     assert.equal((await poll(d.device_code)).json.error, 'slow_down', '6 s is less than the grown interval of 10 s');
     offset += 16_000;
     assert.equal((await poll(d.device_code)).json.error, 'authorization_pending');
-    assert.equal((await poll(d.device_code, 'another-client')).json.error, 'invalid_grant', 'another client cannot redeem it');
+    assert.equal((await poll(d.device_code, 'another-client')).json.error, 'invalid_client', 'an unknown client is told so');
+    await gh.store.createOAuthClient({ id: 'ghc_other', kind: 'dcr', name: 'Other', redirectUris: ['https://o.example/cb'], createdAt: new Date(), lastUsedAt: null, cachedUntil: null });
+    assert.equal((await poll(d.device_code, 'ghc_other')).json.error, 'invalid_grant', 'another client cannot redeem it');
 
     const page = await admin.get(new URL(d.verification_uri_complete).pathname + new URL(d.verification_uri_complete).search);
     assert.equal(page.status, 200);
@@ -226,7 +228,7 @@ describe('device authorization grant', () => {
     assert.equal(page.status, 400);
     assert.doesNotMatch(page.text, /Trusted Tools/);
     offset += 6_000;
-    assert.equal((await poll('old-cimd-device-code', cimdId)).json.error, 'authorization_pending', 'nothing was approved');
+    assert.equal((await poll('old-cimd-device-code', cimdId)).json.error, 'unauthorized_client', 'and never buys a token');
 
     // The built-in client is the deployment's own: its name is not marked; a registered one's is.
     const cli = (await start()).json;

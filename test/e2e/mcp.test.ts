@@ -13,6 +13,8 @@ import { runCli, startTestGatehouse, type TestGatehouse } from '../support/gateh
 import { csrfFrom, TestClient } from '../support/client.js';
 import { MemoryOAuthProvider, startMcpApp, type McpApp } from '../support/mcp.js';
 import { startHttpsStub, type HttpsStub } from '../support/tls.js';
+import { startTcpRelay } from '../support/tcp-relay.js';
+import { request } from 'undici';
 
 const MCP = JSON.stringify([{ path: '/mcp', name: 'Test tools', scopes: ['tools', 'read'] }, { path: '/other-mcp' }]);
 let app: McpApp;
@@ -107,6 +109,41 @@ describe('MCP client through the official SDK: refresh and revocation', () => {
     provider.authorizationUrl = null;
     await assert.rejects(connect(provider));
     assert.ok(provider.authorizationUrl, 'sent to authorize again');
+  });
+});
+
+describe('MCP client through the official SDK: a revoked client', () => {
+  it('registers again by itself (invalid_client at the token endpoint) and is sent to authorize under its new id', async () => {
+    const provider = new MemoryOAuthProvider('http://127.0.0.1:43120/callback');
+    const transport = new StreamableHTTPClientTransport(new URL(`${gh.url}/mcp`), { authProvider: provider });
+    await assert.rejects(new Client({ name: 'revoked', version: '1.0.0' }).connect(transport), UnauthorizedError);
+    await transport.finishAuth((await approve(provider.authorizationUrl!)).searchParams.get('code')!);
+    const firstId = String(provider.info!.client_id);
+    // An admin revokes the client for everyone; the SDK's access token has run out meanwhile.
+    assert.equal((await runCli(['oauth', 'clients', 'revoke', firstId], { GATEHOUSE_HOME: gh.home })).code, 0);
+    provider.saved = { ...provider.saved!, access_token: 'ghat_' + 'x'.repeat(43) };
+    provider.authorizationUrl = null;
+    const again = new StreamableHTTPClientTransport(new URL(`${gh.url}/mcp`), { authProvider: provider });
+    await assert.rejects(new Client({ name: 'revoked', version: '1.0.0' }).connect(again), UnauthorizedError);
+    const newId = String(provider.info?.client_id);
+    assert.match(newId, /^ghc_/);
+    assert.notEqual(newId, firstId, 'registered again by itself');
+    assert.equal(provider.authorizationUrl!.searchParams.get('client_id'), newId, 'and sent to authorize under the new id');
+    await again.finishAuth((await approve(provider.authorizationUrl!)).searchParams.get('code')!);
+    const client = await connect(provider);
+    assert.equal(((await client.callTool({ name: 'whoami', arguments: {} })).content as unknown[]).length, 1);
+    await client.close();
+  });
+
+  it('answers invalid_client for an unknown client: 400, or 401 with a challenge when it sent an Authorization header', async () => {
+    const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'ghrt_' + 'x'.repeat(43), client_id: 'ghc_gone' }).toString();
+    const plain = await fetch(`${gh.url}/auth/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    assert.equal(plain.status, 400);
+    assert.equal(((await plain.json()) as { error: string }).error, 'invalid_client');
+    const basic = await fetch(`${gh.url}/auth/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('ghc_gone:').toString('base64')}` }, body });
+    assert.equal(basic.status, 401);
+    assert.match(String(basic.headers.get('www-authenticate')), /^Basic /);
+    assert.equal(((await basic.json()) as { error: string }).error, 'invalid_client');
   });
 });
 
@@ -280,7 +317,10 @@ describe('token endpoint refusals', () => {
     const redirect = await flow();
     assert.equal((await exchange(redirect, { redirect_uri: 'http://127.0.0.1:5000/other' })).body.error, 'invalid_grant');
     const other = await flow();
-    assert.equal((await exchange(other, { client_id: 'ghc_someone-else' })).body.error, 'invalid_grant');
+    const someoneElse = (await register({ client_name: 'Someone else', redirect_uris: [REDIRECT] })).body.client_id as string;
+    assert.equal((await exchange(other, { client_id: someoneElse })).body.error, 'invalid_grant');
+    assert.equal((await exchange(other)).body.error, 'invalid_grant', 'a code shown by another client is dead');
+    assert.equal((await exchange(other, { client_id: 'ghc_unknown' })).body.error, 'invalid_client');
 
     const good = await flow();
     const first = await exchange(good);
@@ -306,13 +346,81 @@ describe('token endpoint refusals', () => {
     assert.equal(rotated.status, 200);
     assert.notEqual(rotated.body.refresh_token, issued.refresh_token);
     assert.equal((await callMcp(rotated.body.access_token)).status, 200);
-    // The old refresh token comes back (stolen): everything of this grant ends.
+    const third = await refresh(f.clientId, rotated.body.refresh_token);
+    assert.equal(third.status, 200);
+    // The old refresh token comes back (stolen) after its successor was used: everything of this grant ends.
     const replay = await refresh(f.clientId, issued.refresh_token);
     assert.equal(replay.body.error, 'invalid_grant');
+    assert.equal((await callMcp(third.body.access_token)).status, 401);
     assert.equal((await callMcp(rotated.body.access_token)).status, 401);
     assert.equal((await callMcp(issued.access_token)).status, 401);
-    assert.equal((await refresh(f.clientId, rotated.body.refresh_token)).body.error, 'invalid_grant');
+    assert.equal((await refresh(f.clientId, third.body.refresh_token)).body.error, 'invalid_grant');
     assert.ok(gh.auditLines.some((l) => l.includes('"oauth.refresh-reused"')));
+  });
+});
+
+describe('refresh answers that are lost', () => {
+  const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+
+  it('retries a refresh whose answer a dropped connection lost: the retry works, and only its successor lives', async () => {
+    const relay = await startTcpRelay('127.0.0.1', Number(new URL(gh.url).port));
+    try {
+      const f = await flow();
+      const issued = (await exchange(f)).body;
+      const viaRelay = () =>
+        request(`http://127.0.0.1:${relay.port}/auth/oauth/token`, {
+          method: 'POST', headers: { host: new URL(gh.url).host, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: issued.refresh_token, client_id: f.clientId }).toString(),
+        });
+      relay.cutOnNextReply();
+      await assert.rejects(viaRelay(), 'the client never hears the answer');
+      relay.restore();
+      // Gatehouse did the work: the refresh token is spent, and its successor was written with it.
+      const spent = (await gh.store.findOAuthToken(sha(issued.refresh_token), 'refresh', new Date()))!;
+      assert.ok(spent.usedAt, 'spent by the lost request');
+      const unusedOf = async () => (await gh.store.listOAuthTokens()).filter((t) => t.family === spent.family && t.kind === 'refresh' && !t.usedAt).map((t) => t.hash);
+      assert.equal((await unusedOf()).length, 1, 'a spent token never lacks its successor');
+
+      const retry = await viaRelay();
+      assert.equal(retry.statusCode, 200);
+      const again = (await retry.body.json()) as { access_token: string; refresh_token: string };
+      assert.equal((await callMcp(again.access_token)).status, 200);
+      assert.deepEqual(await unusedOf(), [sha(again.refresh_token)], 'the lost successor stopped working; the retry\'s is the only one');
+      const next = await refresh(f.clientId, again.refresh_token);
+      assert.equal(next.status, 200, 'the grant goes on');
+      assert.equal((await callMcp(next.body.access_token)).status, 200);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('gives a retry a new successor while the old one is unused; once a successor was used, a reuse ends the family', async () => {
+    const f = await flow();
+    const a = (await exchange(f)).body;
+    const b = (await refresh(f.clientId, a.refresh_token)).body; // answered, but say the client lost it
+    const c = await refresh(f.clientId, a.refresh_token);
+    assert.equal(c.status, 200, 'a retry within 30 s while B is unused');
+    assert.equal((await callMcp(b.access_token)).status, 401, 'the unused successor\'s access token stopped working');
+    assert.equal((await refresh(f.clientId, b.refresh_token)).body.error, 'invalid_grant', 'and so did its refresh token');
+    assert.equal((await callMcp(c.body.access_token)).status, 200, 'without ending the grant');
+    assert.ok(!gh.auditLines.some((l) => l.includes('"oauth.refresh-reused"') && l.includes(f.clientId)));
+
+    const d = await refresh(f.clientId, c.body.refresh_token);
+    assert.equal(d.status, 200);
+    // C was used: A (or C) coming back now is a replay, and the whole grant ends.
+    assert.equal((await refresh(f.clientId, a.refresh_token)).body.error, 'invalid_grant');
+    assert.equal((await callMcp(d.body.access_token)).status, 401);
+    assert.equal((await refresh(f.clientId, d.body.refresh_token)).body.error, 'invalid_grant');
+    assert.ok(gh.auditLines.some((l) => l.includes('"oauth.refresh-reused"') && l.includes(f.clientId)));
+  });
+
+  it('ends the grant when another client presents the refresh token', async () => {
+    const f = await flow();
+    const a = (await exchange(f)).body;
+    const other = (await register({ client_name: 'Other', redirect_uris: [REDIRECT] })).body.client_id as string;
+    assert.equal((await refresh(other, a.refresh_token)).body.error, 'invalid_grant');
+    assert.equal((await callMcp(a.access_token)).status, 401);
+    assert.equal((await refresh(f.clientId, a.refresh_token)).body.error, 'invalid_grant');
   });
 });
 
