@@ -69,7 +69,8 @@ export function remoteOrigin(url: string | undefined): string {
   const u = URL.canParse(url) ? new URL(url) : null;
   if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) throw new UsageError(`--remote "${url}" must be an http:// or https:// URL`);
   if (u.protocol === 'http:' && !isLoopbackHost(u)) {
-    throw new UsageError(`--remote ${u.origin} would send an admin token in clear: use https:// (plain http only to 127.0.0.1, ::1 or localhost)`);
+    const only = 'plain http only to 127.0.0.1, ::1 or localhost';
+    throw new UsageError(`--remote ${u.origin} would send an admin token in clear: use https:// (${only})`);
   }
   return u.origin;
 }

@@ -57,8 +57,11 @@ export async function checkAuthorization(p: AuthorizeParams, repeated: readonly 
   const back = (code: OAuthError['code'], description: string): Checked => {
     // A self-registered client (DCR, a metadata document) may have registered any address: redirecting
     // its errors would let anyone bounce a visitor, signed in or not, to it (an open redirect).
-    if (!verifiedByDeployment(client)) return { page: `The application's request cannot be used: ${description} (${code}). Nothing was sent to it.` };
-    return { redirect: errorRedirect(redirectUri, new OAuthError(code, description), p.state ?? null, issuerOf(ctx.origin, ctx.prefix)) };
+    if (!verifiedByDeployment(client)) {
+      return { page: `The application's request cannot be used: ${description} (${code}). Nothing was sent to it.` };
+    }
+    const iss = issuerOf(ctx.origin, ctx.prefix);
+    return { redirect: errorRedirect(redirectUri, new OAuthError(code, description), p.state ?? null, iss) };
   };
   if (repeated.length) return back('invalid_request', `parameters given more than once: ${repeated.join(', ')}`);
   if (p.response_type !== 'code') return back('unsupported_response_type', 'response_type must be code');

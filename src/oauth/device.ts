@@ -87,7 +87,9 @@ export async function checkDeviceRequest(
  */
 export function refuseMetadataDocumentClient(client: Pick<OAuthClient, 'kind'>): void {
   if (client.kind === 'cimd') {
-    throw new OAuthError('unauthorized_client', 'the device grant is not open to clients identified by a metadata document; register one (RFC 7591) or use gatehouse-cli');
+    const why = 'the device grant is not open to clients identified by a metadata document; '
+      + 'register one (RFC 7591) or use gatehouse-cli';
+    throw new OAuthError('unauthorized_client', why);
   }
 }
 

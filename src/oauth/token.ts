@@ -27,12 +27,15 @@ export type TokenParams = Partial<Record<'grant_type' | 'code' | 'redirect_uri' 
 
 const invalidGrant = (why: string) => new OAuthError('invalid_grant', why);
 /** RFC 6749 §5.2: the MCP SDK and mcp-remote forget a client, and register again, only on this code. */
-const invalidClient = () => new OAuthError('invalid_client', 'the client is not registered here (unknown or revoked): register again');
+const invalidClient = () =>
+  new OAuthError('invalid_client', 'the client is not registered here (unknown or revoked): register again');
 
 export async function tokenRequest(p: TokenParams, ctx: TokenContext): Promise<IssuedTokens> {
   if (!p.client_id) throw new OAuthError('invalid_request', 'client_id is required (public clients identify themselves)');
-  const grant = p.grant_type === 'authorization_code' ? redeemCode : p.grant_type === 'refresh_token' ? refresh : p.grant_type === DEVICE_GRANT ? redeemDeviceCode : null;
-  if (!grant) throw new OAuthError('unsupported_grant_type', `grant_type must be authorization_code, refresh_token or ${DEVICE_GRANT}`);
+  const grant = GRANTS[p.grant_type ?? ''];
+  if (!grant) {
+    throw new OAuthError('unsupported_grant_type', `grant_type must be ${Object.keys(GRANTS).join(', ')}`);
+  }
   const client = p.client_id.length <= 2000 ? await ctx.store.findOAuthClient(p.client_id) : null;
   if (!client) throw invalidClient();
   return grant(p, client, ctx);
@@ -52,21 +55,34 @@ async function redeemDeviceCode(p: TokenParams, client: OAuthClient, ctx: TokenC
 function redeemCode(p: TokenParams, client: OAuthClient, ctx: TokenContext): Promise<IssuedTokens> {
   return redeem(ctx, client, 'code', p.code, (code) => {
     if (code.redirectUri !== p.redirect_uri) throw invalidGrant('redirect_uri differs from the authorization request');
-    if (!verifierMatches(p.code_verifier, code.codeChallenge ?? '')) throw invalidGrant('code_verifier does not match the code_challenge');
-    if (p.resource !== undefined && p.resource !== code.resource) throw new OAuthError('invalid_target', 'resource differs from the authorization request');
+    if (!verifierMatches(p.code_verifier, code.codeChallenge ?? '')) {
+      throw invalidGrant('code_verifier does not match the code_challenge');
+    }
+    if (p.resource !== undefined && p.resource !== code.resource) {
+      throw new OAuthError('invalid_target', 'resource differs from the authorization request');
+    }
     return grantOf(code);
   });
 }
 
 function refresh(p: TokenParams, client: OAuthClient, ctx: TokenContext): Promise<IssuedTokens> {
   return redeem(ctx, client, 'refresh', p.refresh_token, (old) => {
-    if (p.resource !== undefined && p.resource !== old.resource) throw new OAuthError('invalid_target', 'resource differs from the grant');
+    if (p.resource !== undefined && p.resource !== old.resource) {
+      throw new OAuthError('invalid_target', 'resource differs from the grant');
+    }
     const granted = grantOf(old);
     const scopes = p.scope === undefined ? granted.scopes : p.scope.split(' ').filter(Boolean);
-    if (!scopes.every((s) => granted.scopes.includes(s))) throw new OAuthError('invalid_scope', 'a refresh may narrow the scopes, never widen them');
+    if (!scopes.every((s) => granted.scopes.includes(s))) {
+      throw new OAuthError('invalid_scope', 'a refresh may narrow the scopes, never widen them');
+    }
     return { ...granted, scopes };
   });
 }
+
+type GrantHandler = (p: TokenParams, client: OAuthClient, ctx: TokenContext) => Promise<IssuedTokens>;
+const GRANTS: Partial<Record<string, GrantHandler>> = {
+  authorization_code: redeemCode, refresh_token: refresh, [DEVICE_GRANT]: redeemDeviceCode,
+};
 
 const NAMES = { code: ['code', 'code'], refresh: ['refresh token', 'refresh_token'] } as const;
 
@@ -75,7 +91,10 @@ const NAMES = { code: ['code', 'code'], refresh: ['refresh token', 'refresh_toke
  * `check` adds the grant's own; a code fails them only once (it is burned), a refresh token keeps its
  * grant. Two presentations race on the spend: exactly one is first.
  */
-async function redeem(ctx: TokenContext, client: OAuthClient, kind: 'code' | 'refresh', secret: string | undefined, check: (t: OAuthToken) => Grant): Promise<IssuedTokens> {
+async function redeem(
+  ctx: TokenContext, client: OAuthClient, kind: 'code' | 'refresh', secret: string | undefined,
+  check: (t: OAuthToken) => Grant,
+): Promise<IssuedTokens> {
   const [name, param] = NAMES[kind];
   if (!secret || secret.length > 100) throw new OAuthError('invalid_request', `${param} is required`);
   const hash = sha256Hex(secret);
@@ -92,7 +111,8 @@ async function redeem(ctx: TokenContext, client: OAuthClient, kind: 'code' | 're
   // Written before the spend: whatever happens after it, a spent token has its successor.
   const issued = await ctx.tokens.issueTokens(grant, found.family);
   const used = await ctx.store.useOAuthToken(hash, kind, ctx.now());
-  if (used && !used.first && !(kind === 'refresh' && (await retried(ctx, used.token, issued)))) return replayed(ctx, used.token);
+  const retry = used && !used.first;
+  if (retry && !(kind === 'refresh' && (await retried(ctx, used.token, issued)))) return replayed(ctx, used.token);
   if (!used || !(await ctx.store.findOAuthToken(hash, kind, ctx.now()))) {
     // A replay or a revocation ended the family between our steps (it deleted the used row): ours end too.
     await ctx.tokens.revokeFamily(found.family);
@@ -113,7 +133,8 @@ async function checked(ctx: TokenContext, t: OAuthToken, check: (t: OAuthToken) 
 }
 
 /** A used refresh token may come back from its client for a short while: its answer may have been lost. */
-const mayRetry = (t: OAuthToken, now: Date) => t.kind === 'refresh' && t.usedAt !== null && now.getTime() - t.usedAt.getTime() <= RETRY_GRACE_MS;
+const mayRetry = (t: OAuthToken, now: Date) =>
+  t.kind === 'refresh' && t.usedAt !== null && now.getTime() - t.usedAt.getTime() <= RETRY_GRACE_MS;
 
 /**
  * A retry within the grace window: the successor still unused is replaced by `issued` (it and every
@@ -125,7 +146,9 @@ async function retried(ctx: TokenContext, spent: OAuthToken, issued: IssuedToken
   if ((await ctx.tokens.supersede(spent, [sha256Hex(issued.accessToken), refreshHash])) === 'replayed') return false;
   // Of two retries at once, a later one ends the earlier one's pair, as it ends the lost one; if each
   // ended the other's, neither answers, and the next retry works.
-  if (!(await ctx.store.findOAuthToken(refreshHash, 'refresh', ctx.now()))) throw invalidGrant('another retry of this refresh token was answered; try again');
+  if (!(await ctx.store.findOAuthToken(refreshHash, 'refresh', ctx.now()))) {
+    throw invalidGrant('another retry of this refresh token was answered; try again');
+  }
   return true;
 }
 
@@ -133,7 +156,9 @@ async function retried(ctx: TokenContext, spent: OAuthToken, issued: IssuedToken
 async function replayed(ctx: TokenContext, t: OAuthToken): Promise<never> {
   await ctx.tokens.revokeFamily(t.family);
   ctx.onReuse(t);
-  throw invalidGrant(t.kind === 'code' ? 'the code was already used; the tokens issued for it are revoked' : 'the refresh token was already used; every token of this grant is now revoked');
+  throw invalidGrant(t.kind === 'code'
+    ? 'the code was already used; the tokens issued for it are revoked'
+    : 'the refresh token was already used; every token of this grant is now revoked');
 }
 
 /** The user must still be enabled and the client still registered. */
@@ -144,7 +169,8 @@ async function usable(ctx: TokenContext, t: Pick<OAuthToken, 'userId' | 'clientI
   await ctx.store.touchOAuthClient(t.clientId, ctx.now());
 }
 
-const grantOf = (t: OAuthToken): Grant => ({ clientId: t.clientId, userId: t.userId, resource: t.resource, scopes: t.scopes ? t.scopes.split(' ') : [] });
+const grantOf = (t: OAuthToken): Grant =>
+  ({ clientId: t.clientId, userId: t.userId, resource: t.resource, scopes: t.scopes ? t.scopes.split(' ') : [] });
 
 /** The JSON of a successful token answer (RFC 6749 §5.1). */
 export function tokenResponse(t: IssuedTokens): Record<string, unknown> {

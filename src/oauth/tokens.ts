@@ -64,7 +64,7 @@ export interface OAuthTokenService {
   resolve(token: string): Promise<ResolvedToken | null>;
   /** Ends a family everywhere (this process at once). */
   revokeFamily(family: string): Promise<number>;
-  /** A retried refresh: the family's other access tokens and unused refresh tokens end (Store.supersedeOAuthRefresh). */
+  /** A retried refresh: the family's other access and unused refresh tokens end (Store.supersedeOAuthRefresh). */
   supersede(spent: OAuthToken, keep: string[]): Promise<'superseded' | 'replayed'>;
   /** Ends every token of a user for a client, and forgets the consent. */
   revokeGrant(userId: string, clientId: string): Promise<number>;
