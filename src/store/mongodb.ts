@@ -299,11 +299,14 @@ const toOAuthConsent = (d: OAuthConsentDoc): OAuthConsent => ({ userId: d.userId
 
 // No foreign keys: deleting a client takes its consents and tokens by hand (tokens first, so a
 // half-done delete never leaves tokens of a client that is gone).
-function oauthOps({ oauthClients: clients, oauthConsents: consents, oauthTokens: tokens, devices }: Collections): Ops<
+type OAuthTokenVerbs = 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily'
+  | 'supersedeOAuthRefresh' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens';
+
+function oauthOps(c: Collections): Ops<
   'createOAuthClient' | 'updateOAuthClient' | 'findOAuthClient' | 'listOAuthClients' | 'touchOAuthClient' | 'deleteOAuthClient' | 'deleteUnusedOAuthClients'
-  | 'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant'
-  | 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens'
+  | 'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant' | OAuthTokenVerbs
 > {
+  const { oauthClients: clients, oauthConsents: consents, oauthTokens: tokens, devices } = c;
   const dropClient = async (id: string) => {
     await tokens.deleteMany({ clientId: id });
     await devices.deleteMany({ clientId: id });
@@ -338,6 +341,13 @@ function oauthOps({ oauthClients: clients, oauthConsents: consents, oauthTokens:
         return (await tokens.deleteMany({ userId, clientId, kind: { $ne: 'code' } })).deletedCount;
       }),
 
+    ...oauthTokenOps(c),
+  };
+}
+
+/** Codes, access and refresh tokens: conditional updates and deletes are the referees (types.ts says of what). */
+function oauthTokenOps({ oauthTokens: tokens }: Collections): Ops<OAuthTokenVerbs> {
+  return {
     createOAuthToken: (t) => wrap(async () => void (await tokens.insertOne((({ hash, ...rest }) => ({ _id: hash, ...rest }))(t)))),
     findOAuthToken: (hash, kind, now) => wrap(async () => ((d) => (d ? toOAuthToken(d) : null))(await tokens.findOne({ _id: hash, kind, expiresAt: { $gt: now } }))),
     useOAuthToken: (hash, kind, now) =>
@@ -348,6 +358,15 @@ function oauthOps({ oauthClients: clients, oauthConsents: consents, oauthTokens:
         return d ? { token: toOAuthToken(d), first: won.modifiedCount === 1 } : null;
       }),
     deleteOAuthFamily: (family) => wrap(async () => (await tokens.deleteMany({ family })).deletedCount),
+    supersedeOAuthRefresh: (spent, keep) =>
+      wrap(async () => {
+        const family = spent.family;
+        const unusedOrAccess = [{ kind: 'access' as const }, { kind: 'refresh' as const, usedAt: null }];
+        await tokens.deleteMany({ family, _id: { $nin: keep }, $or: unusedOrAccess });
+        const since = spent.usedAt ?? new Date(0);
+        const later = await tokens.findOne({ family, kind: 'refresh', _id: { $ne: spent.hash }, usedAt: { $gte: since } });
+        return later ? 'replayed' : 'superseded';
+      }),
     listOAuthTokens: (userId) =>
       wrap(async () => (await tokens.find(userId ? { userId, kind: { $ne: 'code' } } : { kind: { $ne: 'code' } }).sort({ createdAt: 1, _id: 1 }).toArray()).map(toOAuthToken)),
     deleteExpiredOAuthTokens: (now) => wrap(async () => (await tokens.deleteMany({ expiresAt: { $lte: now } })).deletedCount),

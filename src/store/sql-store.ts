@@ -257,14 +257,15 @@ function mfaOps({ prefix: p, driver: d }: SqlBackend): Ops<'saveTotp' | 'findTot
 }
 
 type OAuthVerbs = 'createOAuthClient' | 'updateOAuthClient' | 'findOAuthClient' | 'listOAuthClients' | 'touchOAuthClient' | 'deleteOAuthClient' | 'deleteUnusedOAuthClients'
-  | 'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant'
-  | 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens';
+  | 'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant';
+type OAuthTokenVerbs = 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily'
+  | 'supersedeOAuthRefresh' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens';
 
 // OAuth (SPEC §11). Foreign keys cascade a deleted client or user to its consents and tokens.
-function oauthOps({ prefix: p, driver: d }: SqlBackend): Ops<OAuthVerbs> {
+function oauthOps(b: SqlBackend): Ops<OAuthVerbs | OAuthTokenVerbs> {
+  const { prefix: p, driver: d } = b;
   const T = `${p}oauth_tokens`;
   const clientOf = async (id: string) => ((r) => (r ? toOAuthClient(r) : null))(await first(d.rows(`SELECT * FROM ${p}oauth_clients WHERE id = ?`, [id])));
-  const liveToken = (hash: string, kind: string, now: Date) => first(d.rows(`SELECT * FROM ${T} WHERE hash = ? AND kind = ? AND expires_at > ?`, [hash, kind, now.getTime()]));
   return {
     async createOAuthClient(c) {
       await d.affected(`INSERT INTO ${p}oauth_clients (id, kind, name, redirect_uris, created_at, last_used_at, cached_until) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
@@ -298,7 +299,16 @@ function oauthOps({ prefix: p, driver: d }: SqlBackend): Ops<OAuthVerbs> {
       await d.affected(`DELETE FROM ${p}oauth_consents WHERE user_id = ? AND client_id = ?`, [userId, clientId]);
       return d.affected(`DELETE FROM ${T} WHERE user_id = ? AND client_id = ? AND kind <> ?`, [userId, clientId, 'code']);
     },
+    ...oauthTokenOps(b),
+  };
+}
 
+/** Codes, access and refresh tokens: conditional UPDATEs and DELETEs are the referees (types.ts says of what). */
+function oauthTokenOps({ prefix: p, driver: d }: SqlBackend): Ops<OAuthTokenVerbs> {
+  const T = `${p}oauth_tokens`;
+  const liveToken = (hash: string, kind: string, now: Date) =>
+    first(d.rows(`SELECT * FROM ${T} WHERE hash = ? AND kind = ? AND expires_at > ?`, [hash, kind, now.getTime()]));
+  return {
     async createOAuthToken(t) {
       await d.affected(
         `INSERT INTO ${T} (hash, kind, family, client_id, user_id, resource, scopes, redirect_uri, code_challenge, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -313,6 +323,16 @@ function oauthOps({ prefix: p, driver: d }: SqlBackend): Ops<OAuthVerbs> {
       return r ? { token: toOAuthToken(r), first: won === 1 } : null;
     },
     deleteOAuthFamily: (family) => d.affected(`DELETE FROM ${T} WHERE family = ?`, [family]),
+    async supersedeOAuthRefresh(spent, keep) {
+      const kept = keep.length ? keep : [''];
+      const others = `hash NOT IN (${kept.map(() => '?').join(', ')})`;
+      const unusedOrAccess = '(kind = ? OR (kind = ? AND used_at IS NULL))';
+      await d.affected(`DELETE FROM ${T} WHERE family = ? AND ${unusedOrAccess} AND ${others}`,
+        [spent.family, 'access', 'refresh', ...kept]);
+      const later = await d.rows(`SELECT hash FROM ${T} WHERE family = ? AND kind = ? AND hash <> ? AND used_at >= ?`,
+        [spent.family, 'refresh', spent.hash, spent.usedAt?.getTime() ?? 0]);
+      return later.length ? 'replayed' : 'superseded';
+    },
     listOAuthTokens: async (userId) =>
       (userId
         ? await d.rows(`SELECT * FROM ${T} WHERE user_id = ? AND kind <> ? ORDER BY created_at, hash`, [userId, 'code'])

@@ -329,6 +329,14 @@ export interface Store {
   useOAuthToken(hash: string, kind: 'code' | 'refresh', now: Date): Promise<{ token: OAuthToken; first: boolean } | null>;
   /** Ends every code and token of a family; returns how many. */
   deleteOAuthFamily(family: string): Promise<number>;
+  /**
+   * A refresh token `spent` (used) was presented again by its client, whose answer may have been lost:
+   * ends every unused refresh token and every access token of its family except `keep` (the retry's new
+   * pair), then answers 'replayed' when a refresh token of the family other than `spent` was used at or
+   * after `spent.usedAt` — a successor reached its holder — else 'superseded'. The delete comes first:
+   * a successor used concurrently either survives it (and is seen) or is gone before its use (which fails).
+   */
+  supersedeOAuthRefresh(spent: OAuthToken, keep: string[]): Promise<'superseded' | 'replayed'>;
   /** Tokens (not codes) of a user, or of everyone, for listings. */
   listOAuthTokens(userId?: string): Promise<OAuthToken[]>;
   deleteExpiredOAuthTokens(now: Date): Promise<number>;

@@ -722,6 +722,36 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
         assert.deepEqual(await store.listOAuthTokens(u.id), []);
       });
 
+      it('supersedes a lost answer\'s unused successor for a retry, and tells a successor already used apart', async () => {
+        const u = await store.createUser(user('oauth-retry@example.com'), T0);
+        await store.createOAuthClient(client('c-retry'));
+        const fam = { family: 'fam-retry' };
+        // A was spent at 10 and bought B (+ its access token); the answer was lost; the retry wrote C.
+        const a = token('1', u.id, 'c-retry', { ...fam, kind: 'refresh', usedAt: at(10), expiresAt: at(86_400_000) });
+        const aAccess = token('2', u.id, 'c-retry', fam);
+        const b = token('3', u.id, 'c-retry', { ...fam, kind: 'refresh', expiresAt: at(86_400_000) });
+        const bAccess = token('4', u.id, 'c-retry', fam);
+        const c = token('5', u.id, 'c-retry', { ...fam, kind: 'refresh', expiresAt: at(86_400_000) });
+        const cAccess = token('6', u.id, 'c-retry', fam);
+        const other = token('7', u.id, 'c-retry', { family: 'fam-else' });
+        for (const t of [a, aAccess, b, bAccess, c, cAccess, other]) await store.createOAuthToken(t);
+        assert.equal(await store.supersedeOAuthRefresh(a, [cAccess.hash, c.hash]), 'superseded');
+        const live = async (t: OAuthToken) => (await store.findOAuthToken(t.hash, t.kind, at(20))) !== null;
+        assert.deepEqual(await Promise.all([a, aAccess, b, bAccess, c, cAccess, other].map(live)), [true, false, false, false, true, true, true],
+          'the spent token stays (a replay is recognised); the other access tokens and the unused successor end; another family lives on');
+        // C is used (its holder got the answer) and bought D: a retry of A is now a replay.
+        assert.equal((await store.useOAuthToken(c.hash, 'refresh', at(30)))!.first, true);
+        const d = token('8', u.id, 'c-retry', { ...fam, kind: 'refresh', expiresAt: at(86_400_000) });
+        await store.createOAuthToken(d);
+        assert.equal(await store.supersedeOAuthRefresh(a, ['9'.repeat(64)]), 'replayed');
+        // C itself, retried while D is unused, is a retry again.
+        await store.createOAuthToken(token('a', u.id, 'c-retry', { ...fam, kind: 'refresh', expiresAt: at(86_400_000) }));
+        assert.equal(await store.supersedeOAuthRefresh((await store.findOAuthToken(c.hash, 'refresh', at(40)))!, ['a'.repeat(64)]), 'superseded');
+        assert.equal(await live(d), false);
+        await store.deleteOAuthFamily('fam-retry');
+        await store.deleteOAuthFamily('fam-else');
+      });
+
       it('remembers one consent per user, client and resource; revoking a grant ends its tokens only', async () => {
         const [u, v] = [await store.createUser(user('oauth-consent-u@example.com'), T0), await store.createUser(user('oauth-consent-v@example.com'), T0)];
         await store.createOAuthClient(client('c-consent'));
