@@ -23,8 +23,8 @@ import type { RateLimiter } from '../security/rate-limit.js';
 import { isLoopback, type TrustedProxies } from '../security/client-ip.js';
 import type { AuditLog } from '../audit.js';
 import { mustEnrol } from '../mfa/policy.js';
-import { policyOf } from './policy.js';
-import { decide, subjectOf } from './rules.js';
+import { policyOf, type AccessPolicy } from './policy.js';
+import { decide, subjectOf, type Decision, type Subject } from './rules.js';
 import { readPath } from './paths.js';
 
 /** What the door reads of a request: for `/auth/check`, the original method and URI a proxy named. */
@@ -184,11 +184,47 @@ function admitCaller(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest, w
   if (s.mfa !== 'optional' && mustEnrol(s.mfa, session.principal)) return { code: 'enrol', reason: `GATEHOUSE_MFA=${s.mfa} asks this user for a second factor`, session };
   const policy = policyOf(s);
   if (!policy.restricts) return { code: 'pass', session, token: who.bearer };
-  const d = decide(policy.rules, req.method, req.url, subjectOf(session.principal), policy.fallback);
+  const d = decideAs(policy, req, subjectOf(session.principal));
   if (d.outcome === 'allow' || d.outcome === 'public') return { code: 'pass', session, token: who.bearer };
   if (d.outcome === 'malformed') return { code: 'ambiguous-path', reason: d.reason };
   if (d.outcome === 'mfa') return { code: 'step-up', reason: d.reason, session };
   return { code: 'forbidden', reason: d.reason, session }; // 'deny'; 'sign-in' cannot happen with a subject
+}
+
+/**
+ * The rules' decision for every method the app could take this request for. Frameworks honour method
+ * overrides (`X-HTTP-Method-Override` and its spellings, `?_method=`; Rails and Laravel read `_method`
+ * from a form body, which the gate does not read): where a rule limits methods, a GET that an app would
+ * run as a DELETE is decided as both, and the stricter answer stands.
+ */
+function decideAs(policy: AccessPolicy, req: AdmissionRequest, subject: Subject | null): Decision {
+  const d = decide(policy.rules, req.method, req.url, subject, policy.fallback);
+  if (!policy.limitsMethods || (d.outcome !== 'allow' && d.outcome !== 'public')) return d;
+  for (const m of overriddenMethods(req)) {
+    const other = decide(policy.rules, m, req.url, subject, policy.fallback);
+    if (other.outcome !== 'allow' && other.outcome !== 'public') return other;
+  }
+  return d;
+}
+
+const OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'];
+const FORM = /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i;
+
+/** The methods besides its own that an app could run this request as. */
+function overriddenMethods(req: AdmissionRequest): string[] {
+  const out: string[] = [];
+  for (const h of OVERRIDE_HEADERS) {
+    const v = one(req.headers[h]);
+    if (v) out.push(v.trim().toUpperCase());
+  }
+  const q = req.url.indexOf('?');
+  if (q !== -1 && /(?:^|[?&])_method=/i.test(req.url.slice(q))) {
+    const m = new URLSearchParams(req.url.slice(q + 1)).get('_method');
+    out.push(m ? m.toUpperCase() : 'DELETE');
+  }
+  // A form POST may carry `_method` in its body: read it as each method a form can stand for.
+  if (req.method === 'POST' && FORM.test(one(req.headers['content-type']) ?? '')) out.push('PUT', 'PATCH', 'DELETE');
+  return out;
 }
 
 /** A rule's refusal is an audit line, wherever it was asked; the verdict is passed on as it is. */
@@ -207,7 +243,7 @@ function admitNobody(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest): 
   if (s.mode === 'hybrid' && isLoopback(req.peer)) return PASS_ANONYMOUS; // the TCP peer, never a header
   const policy = policyOf(s);
   if (policy.rules.length) {
-    const d = decide(policy.rules, req.method, req.url, null, policy.fallback);
+    const d = decideAs(policy, req, null);
     if (d.outcome === 'public') return PASS_ANONYMOUS;
     // With rules in force, an ambiguous path is refused outright rather than guessed at.
     if (d.outcome === 'malformed') return { code: 'ambiguous-path', reason: d.reason };
