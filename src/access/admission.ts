@@ -85,11 +85,6 @@ export interface Door {
   originOf(req: Pick<AdmissionRequest, 'headers'>): string;
 }
 
-/** A browser navigation: the one test for "answer with a page or a redirect rather than JSON". */
-export function isNavigation(method: string | undefined, accept: string | undefined): boolean {
-  return (method === 'GET' || method === 'HEAD') && accept !== undefined && accept.includes('text/html');
-}
-
 export type Credential = 'oauth' | 'cookie' | 'api-key';
 export const EVERY_CREDENTIAL: ReadonlySet<Credential> = new Set(['oauth', 'cookie', 'api-key']);
 
