@@ -26,6 +26,7 @@ import { mustEnrol } from '../mfa/policy.js';
 import { policyOf, type AccessPolicy } from './policy.js';
 import { decide, subjectOf, type Decision, type Subject } from './rules.js';
 import { readPath } from './paths.js';
+import { overriddenMethods } from './method-overrides.js';
 
 /** What the door reads of a request: for `/auth/check`, the original method and URI a proxy named. */
 export interface AdmissionRequest {
@@ -200,26 +201,6 @@ function decideAs(policy: AccessPolicy, req: AdmissionRequest, subject: Subject 
     if (other.outcome !== 'allow' && other.outcome !== 'public') return other;
   }
   return d;
-}
-
-const OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'];
-const FORM = /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i;
-
-/** The methods besides its own that an app could run this request as. */
-function overriddenMethods(req: AdmissionRequest): string[] {
-  const out: string[] = [];
-  for (const h of OVERRIDE_HEADERS) {
-    const v = one(req.headers[h]);
-    if (v) out.push(v.trim().toUpperCase());
-  }
-  const q = req.url.indexOf('?');
-  if (q !== -1 && /(?:^|[?&])_method=/i.test(req.url.slice(q))) {
-    const m = new URLSearchParams(req.url.slice(q + 1)).get('_method');
-    out.push(m ? m.toUpperCase() : 'DELETE');
-  }
-  // A form POST may carry `_method` in its body: read it as each method a form can stand for.
-  if (req.method === 'POST' && FORM.test(one(req.headers['content-type']) ?? '')) out.push('PUT', 'PATCH', 'DELETE');
-  return out;
 }
 
 /** A rule's refusal is an audit line, wherever it was asked; the verdict is passed on as it is. */
