@@ -1,7 +1,7 @@
 // Replicas must share the public URL (architecture.md#access): the assertion's issuer and audience, passkeys'
 // relying party and the sign-in redirects are all that one origin, and an app that verifies the assertion
 // refuses a replica that signs as another. Each server writes a heartbeat with the URL it serves as into the
-// store every 30 s and reads who else beat lately; a replica with another URL is named in the log, once.
+// store every 30 s and reads who else beat lately; each other URL is named in the log, once.
 import { randomUUID } from 'node:crypto';
 import type { Store } from './store/types.js';
 
@@ -25,8 +25,8 @@ export function startReplicaHeartbeat(opts: { store: Store; publicUrl: () => str
     const mine = opts.publicUrl();
     await opts.store.recordReplica({ id, publicUrl: mine, seenAt: new Date(t) });
     for (const other of await opts.store.listReplicas(new Date(t - ALIVE_MS))) {
-      if (other.id === id || other.publicUrl === mine || warned.has(`${other.id} ${other.publicUrl}`)) continue;
-      warned.add(`${other.id} ${other.publicUrl}`);
+      if (other.id === id || other.publicUrl === mine || warned.has(other.publicUrl)) continue;
+      warned.add(other.publicUrl);
       opts.log(`replicas: WARNING another replica on this database serves as ${other.publicUrl}, this one as ${mine} — ` +
         'replicas must share the public URL (GATEHOUSE_PUBLIC_URL): apps refuse assertions from another issuer');
     }

@@ -7,6 +7,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkAssertion, identityOf, initialsOf, startDemoApp, type DemoApp } from '../src/demo/whoami.js';
 import { createAssertionSigner, newSigningKey } from '../src/access/assertion.js';
+import { startTestGatehouse } from './support/gatehouse.js';
+import { TestClient } from './support/client.js';
 
 const EVIL = `"><script>alert(1)</script><img src=x onerror=alert(1)> ' Zoë 李`;
 
@@ -143,6 +145,25 @@ describe('demo app', () => {
       assert.equal(await checkAssertion({}, source, '/auth'), null, 'no assertion, nothing to say');
     } finally {
       jwksServer.close();
+    }
+  });
+});
+
+describe('gatehouse serve --demo', () => {
+  // Regression: opened as http://localhost:4180 while Gatehouse listens as 127.0.0.1, the page said
+  // "X-Forwarded-Assertion did not verify" (it took the issuer from X-Forwarded-Host).
+  it('says the assertion verified when reached under another name than it listens as', async () => {
+    const gh = await startTestGatehouse({ demo: true });
+    try {
+      const port = new URL(gh.url).port;
+      const c = new TestClient(gh.url);
+      assert.equal((await c.signUp(`demo${Date.now()}@example.com`, 'correct horse battery staple')).status, 303);
+      const page = await c.get('/', { host: `localhost:${port}` });
+      assert.equal(page.status, 200);
+      assert.match(page.text, /X-Forwarded-Assertion verified/);
+      assert.doesNotMatch(page.text, /did not verify/);
+    } finally {
+      await gh.stop();
     }
   });
 });

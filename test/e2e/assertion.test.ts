@@ -62,6 +62,23 @@ describe('X-Forwarded-Assertion', () => {
     assert.equal(upstream.requests[0]!.headers['x-forwarded-assertion'], undefined);
   });
 
+  it('tells a scoped API key from a session: scope (RFC 9068) for a scoped key, neither scope nor client_id for a session', async () => {
+    const email = `k${randomBytes(3).toString('hex')}@example.com`;
+    const c = new TestClient(gh.url);
+    assert.equal((await c.signUp(email, PASSWORD)).status, 303);
+    await c.get('/as-session');
+    const bySession = (await verify(String(upstream.requests.at(-1)!.headers['x-forwarded-assertion']))).payload;
+    assert.equal('scope' in bySession || 'client_id' in bySession, false);
+    const u = (await gh.store.findUserByEmail(email))!;
+    const { token } = await gh.apiKeys.issue(u, 'reports', 'member', null, ['reports:write', 'reports:read']);
+    await new TestClient(gh.url).get('/as-key', { authorization: `Bearer ${token}` });
+    const byKey = (await verify(String(upstream.requests.at(-1)!.headers['x-forwarded-assertion']))).payload;
+    assert.equal(byKey.sub, u.id);
+    assert.equal(byKey.scope, 'reports:read reports:write');
+    assert.deepEqual(byKey.amr, ['key']);
+    assert.equal('client_id' in byKey, false);
+  });
+
   it('publishes a rotated key at once and keeps signing with the old one for now (key-rotation.test.ts follows it through)', async () => {
     const c = new TestClient(gh.url);
     assert.equal((await c.signUp(`r${randomBytes(3).toString('hex')}@example.com`, PASSWORD)).status, 303);

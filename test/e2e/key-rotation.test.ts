@@ -11,7 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
-import { runCli, startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
+import { runCli, startTestGatehouse, tempHome, type TestGatehouse } from '../support/gatehouse.js';
+import { newSigningKey } from '../../src/access/assertion.js';
+import { loadMasterKey, seal } from '../../src/config/secrets.js';
+import { updateState } from '../../src/config/state.js';
+import { prepareState } from '../../src/main.js';
 import { TestClient } from '../support/client.js';
 
 const clock = { t: Date.now() };
@@ -77,5 +81,31 @@ describe('a verifier using jose createRemoteJWKSet across a key rotation', () =>
     assert.equal(kids.at(-1), newKid, 'the new key signs after its minute');
     const keys = await published(1);
     assert.deepEqual(keys.map((k) => k.kid), [newKid], 'the old key is gone 10 minutes after its last use');
+  });
+});
+
+describe('a deployment from before the keys moved to the store', () => {
+  it('keeps its kid: the first start moves the state file’s key into the store', async () => {
+    const home = tempHome();
+    const scope = { home: home.home, server: 'local', profile: 'main' };
+    const masterKey = loadMasterKey(home.home, {});
+    prepareState(scope, masterKey, () => {});
+    const old = await newSigningKey(Date.now() - 86_400_000);
+    updateState(scope, (s) => ({ ...s!, signing: { current: seal(JSON.stringify(old), masterKey), previous: null } }));
+    const upstream = await startRecordingUpstream();
+    const gh = await startTestGatehouse({ home: home.home, upstream: upstream.url });
+    try {
+      const r = await request(`${gh.url}/auth/.well-known/jwks.json`);
+      assert.deepEqual(((await r.body.json()) as JSONWebKeySet).keys.map((k) => k.kid), [old.kid]);
+      assert.deepEqual((await gh.store.listSigningKeys()).map((k) => k.kid), [old.kid]);
+      const c = new TestClient(gh.url);
+      await c.signUp(`legacy${randomBytes(3).toString('hex')}@example.com`, 'correct horse battery staple');
+      await c.get('/app');
+      assert.equal(decodeProtectedHeader(String(upstream.requests.at(-1)!.headers['x-forwarded-assertion'])).kid, old.kid);
+    } finally {
+      await gh.stop();
+      await upstream.close();
+      home.cleanup();
+    }
   });
 });
