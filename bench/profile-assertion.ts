@@ -22,7 +22,9 @@ for (let round = 0; round < 3; round++) {
   for (const s of round % 2 ? [...sides].reverse() : sides) {
     const before = cpuMicros(s.gh.pid);
     const r = await wrk(`${s.gh.url}/2b`, { headers: s.headers, seconds, connections: 50 });
-    process.stdout.write(`${s.name.padEnd(4)} ${r.rps.toFixed(0).padStart(6)} req/s  ${((cpuMicros(s.gh.pid) - before) / (r.rps * seconds)).toFixed(1)} µs CPU/request\n`);
+    const cpu = (cpuMicros(s.gh.pid) - before) / (r.rps * seconds);
+    const rps = r.rps.toFixed(0).padStart(6);
+    process.stdout.write(`${s.name.padEnd(4)} ${rps} req/s  ${cpu.toFixed(1)} µs CPU/request\n`);
   }
 }
 for (const s of sides) s.gh.child.kill('SIGTERM');

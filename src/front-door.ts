@@ -24,7 +24,10 @@ export async function startUpstream(opts: ServeOptions, timeouts: Timeouts, gate
   if (opts.demo && !upstream) {
     const { startDemoApp } = await import('./demo/whoami.js');
     // The demo verifies the signed identity as an app would: the keys Gatehouse publishes, the issuer it signs as.
-    const gatehouse = () => (gatehouseUrl() ? { jwks: `${gatehouseUrl()}${opts.prefix}/.well-known/jwks.json`, origin: opts.publicUrl?.origin ?? gatehouseUrl() } : null);
+    const gatehouse = () => {
+      const url = gatehouseUrl();
+      return url ? { jwks: `${url}${opts.prefix}/.well-known/jwks.json`, origin: opts.publicUrl?.origin ?? url } : null;
+    };
     demoApp = await startDemoApp({ host: '127.0.0.1', port: 0, prefix: opts.prefix, gatehouse });
     upstream = demoApp.url;
   }

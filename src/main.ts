@@ -90,15 +90,13 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
       liveStore.follow(next);
     });
     const origin = () => opts.publicUrl?.origin ?? url;
-    const followed = await startSigner(opts, services.store, masterKey, state, origin, now, releases);
-    const signer = followed?.signer ?? null;
-    const parts = { opts, services, live, timeouts, listeningOrigin: () => url, signer, now };
+    const followed = await startSigner(opts, { store: services.store, masterKey, state }, origin, now, releases);
+    const parts = { opts, services, live, timeouts, listeningOrigin: () => url, signer: followed?.signer ?? null, now };
     const gate = buildGate({ ...parts, forwarder: upstream.forwarder });
     const server = createHttpServer(gate, timeouts);
     const warmedUp = await warmThenListen(server, gate, upstream.forwarder, services, opts);
     url = listeningUrl(server, opts.host, opts.port);
-    const heartbeat = startReplicaHeartbeat({ store: services.store, publicUrl: origin, log, now });
-    releases.push(async () => heartbeat.close());
+    releases.push(startReplicaHeartbeat({ store: services.store, publicUrl: origin, log, now }).close);
 
     await announceSetupLink(opts, services.store, live, url, now);
     const stopSweep = startSessionSweep(services.store, opts.sessionIdleMs, now, log);
@@ -109,10 +107,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
       ...services,
       forwarder: upstream.forwarder,
       warmedUp,
-      reload() {
-        live.reload();
-        void followed?.refresh();
-      },
+      reload: () => void (live.reload(), followed?.refresh()),
       async close() {
         stopSweep();
         gate.close(); // tunnels are no longer the HTTP server's connections: close them ourselves
@@ -148,9 +143,18 @@ async function announceSetupLink(opts: ServeOptions, store: Store, live: LiveCon
  * The identity assertion's signer (architecture.md#access), or null with GATEHOUSE_ASSERTION=off. Its keys are
  * the store's (the state file's move there on the first start); a rotation anywhere reaches it through the store.
  */
-async function startSigner(opts: ServeOptions, store: Store, masterKey: Buffer, state: StoredState, origin: () => string, now: () => number, releases: Array<() => Promise<void>>): Promise<FollowedSigner | null> {
+async function startSigner(
+  opts: ServeOptions,
+  keys: { store: Store; masterKey: Buffer; state: StoredState },
+  origin: () => string,
+  now: () => number,
+  releases: Array<() => Promise<void>>,
+): Promise<FollowedSigner | null> {
   if (opts.env.GATEHOUSE_ASSERTION === 'off') return null;
-  const followed = await startIdentitySigner({ store, masterKey, legacy: state.signing ?? null, origin, prefix: opts.prefix, log: opts.log, now });
-  releases.push(async () => followed.close());
+  const { store, masterKey, state } = keys;
+  const legacy = state.signing ?? null;
+  const { prefix, log } = opts;
+  const followed = await startIdentitySigner({ store, masterKey, legacy, origin, prefix, log, now });
+  releases.push(followed.close);
   return followed;
 }

@@ -13,10 +13,16 @@ const FORGET_MS = 86_400_000;
 export interface ReplicaHeartbeat {
   /** Beats now (the timer beats every BEAT_EVERY_MS). */
   beat(): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
 }
 
-export function startReplicaHeartbeat(opts: { store: Store; publicUrl: () => string; log: (line: string) => void; now: () => number; everyMs?: number }): ReplicaHeartbeat {
+export function startReplicaHeartbeat(opts: {
+  store: Store;
+  publicUrl: () => string;
+  log: (line: string) => void;
+  now: () => number;
+  everyMs?: number;
+}): ReplicaHeartbeat {
   const id = randomUUID();
   const warned = new Set<string>();
   let failing = false;
@@ -27,8 +33,10 @@ export function startReplicaHeartbeat(opts: { store: Store; publicUrl: () => str
     for (const other of await opts.store.listReplicas(new Date(t - ALIVE_MS))) {
       if (other.id === id || other.publicUrl === mine || warned.has(other.publicUrl)) continue;
       warned.add(other.publicUrl);
-      opts.log(`replicas: WARNING another replica on this database serves as ${other.publicUrl}, this one as ${mine} — ` +
-        'replicas must share the public URL (GATEHOUSE_PUBLIC_URL): apps refuse assertions from another issuer');
+      opts.log(
+        `replicas: WARNING another replica on this database serves as ${other.publicUrl}, this one as ${mine} — ` +
+          'replicas must share the public URL (GATEHOUSE_PUBLIC_URL): apps refuse assertions from another issuer',
+      );
     }
     await opts.store.deleteReplicasSeenBefore(new Date(t - FORGET_MS));
   };
@@ -43,5 +51,5 @@ export function startReplicaHeartbeat(opts: { store: Store; publicUrl: () => str
   const timer = setInterval(() => void beat(), opts.everyMs ?? BEAT_EVERY_MS);
   timer.unref();
   void beat();
-  return { beat, close: () => clearInterval(timer) };
+  return { beat, close: async () => clearInterval(timer) };
 }

@@ -124,7 +124,8 @@ describe('demo app', () => {
 
   it('verifies X-Forwarded-Assertion against the published keys, as an app would, and says so', async () => {
     const origin = 'https://app.example.com';
-    const signer = await createAssertionSigner({ issuer: `${origin}/auth`, audience: origin, keys: [{ ...(await newSigningKey()), generation: 1, signsFrom: 0 }] });
+    const keys = [{ ...(await newSigningKey()), generation: 1, signsFrom: 0 }];
+    const signer = await createAssertionSigner({ issuer: `${origin}/auth`, audience: origin, keys });
     const jwksServer = createServer((_req, res) => res.end(JSON.stringify(signer.jwks())));
     await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
     const jwks = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/auth/.well-known/jwks.json`;
@@ -134,11 +135,13 @@ describe('demo app', () => {
       const source = { jwks, origin };
       const good = await checkAssertion(headers, source, '/auth');
       assert.ok(good?.ok && good.sub === 'u-1', JSON.stringify(good));
-      const tampered = await checkAssertion({ ...headers, 'x-forwarded-assertion': jwt.slice(0, -4) + 'AAAA' }, source, '/auth');
+      const forged = { ...headers, 'x-forwarded-assertion': jwt.slice(0, -4) + 'AAAA' };
+      const tampered = await checkAssertion(forged, source, '/auth');
       assert.equal(tampered?.ok, false);
       // Regression: the demo took the issuer from X-Forwarded-Host, so at http://localhost:4180 (Gatehouse
       // listening as 127.0.0.1) it said "did not verify"; the host a request names changes nothing now.
-      const reachedAs = await checkAssertion({ ...headers, 'x-forwarded-proto': 'http', 'x-forwarded-host': 'localhost:4180' }, source, '/auth');
+      const local = { ...headers, 'x-forwarded-proto': 'http', 'x-forwarded-host': 'localhost:4180' };
+      const reachedAs = await checkAssertion(local, source, '/auth');
       assert.ok(reachedAs?.ok, JSON.stringify(reachedAs));
       const otherIssuer = await checkAssertion(headers, { jwks, origin: 'https://evil.example' }, '/auth');
       assert.equal(otherIssuer?.ok, false, 'bound to the configured issuer and audience');

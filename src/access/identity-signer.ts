@@ -8,7 +8,8 @@
 // always the first: memory follows the sessions active in the last half-minute, not every cached one.
 import type { JWK } from 'jose';
 import type { Principal, ResolvedSession } from '../session/sessions.js';
-import { ASSERTION_TTL_SEC, createAssertionSigner, type AssertionClaims, type AssertionSigner, type KeyImports } from './assertion.js';
+import { ASSERTION_TTL_SEC, createAssertionSigner } from './assertion.js';
+import type { AssertionClaims, AssertionSigner, KeyImports } from './assertion.js';
 import type { SigningKeys } from './signing-keys.js';
 import { amrOf } from '../mfa/policy.js';
 
@@ -41,22 +42,44 @@ const sameList = (a: readonly string[] | undefined, b: readonly string[] | undef
 
 /** The claims an assertion carries are equal (architecture.md#access lists them). */
 function sameClaims(a: Principal, b: Principal): boolean {
-  return a.userId === b.userId && a.email === b.email && a.name === b.name && a.provider === b.provider && a.role === b.role && sameList(a.groups, b.groups) && sameList(a.amr, b.amr)
-    && sameList(a.scopes, b.scopes) && a.clientId === b.clientId;
+  return (
+    a.userId === b.userId && a.email === b.email && a.name === b.name && a.provider === b.provider &&
+    a.role === b.role && sameList(a.groups, b.groups) && sameList(a.amr, b.amr) &&
+    sameList(a.scopes, b.scopes) && a.clientId === b.clientId
+  );
 }
 
 /** The claims of a principal: `scope` and `client_id` (RFC 9068 names) only for keys and tokens that have them. */
 export function claimsOf(p: Principal): AssertionClaims {
-  const claims: AssertionClaims = { sub: p.userId, email: p.email, name: p.name, provider: p.provider, role: p.role, groups: p.groups, amr: p.amr ?? amrOf(p.provider) };
+  const amr = p.amr ?? amrOf(p.provider);
+  const { email, name, provider, role, groups } = p;
+  const claims: AssertionClaims = { sub: p.userId, email, name, provider, role, groups, amr };
   if (p.scopes?.length) claims.scope = p.scopes.join(' ');
   if (p.clientId !== undefined) claims.client_id = p.clientId;
   return claims;
 }
 
-export async function createIdentitySigner(opts: { keys: SigningKeys; origin: () => string; prefix: string; now?: () => number }): Promise<IdentitySigner> {
+/** Whether a key `before` published is gone from `after`: assertions it signed no app could verify any more. */
+const lostKeys = (before: AssertionSigner, after: AssertionSigner): boolean => {
+  const still = new Set(after.jwks().keys.map((k) => k.kid));
+  return before.jwks().keys.some((k) => !still.has(k.kid));
+};
+
+export interface IdentitySignerOptions {
+  keys: SigningKeys;
+  origin: () => string;
+  prefix: string;
+  now?: () => number;
+}
+
+export async function createIdentitySigner(opts: IdentitySignerOptions): Promise<IdentitySigner> {
   const now = opts.now ?? Date.now;
   const imports: KeyImports = new Map();
-  const build = (keys: SigningKeys) => createAssertionSigner({ issuer: () => opts.origin() + opts.prefix, audience: opts.origin, keys, now, imports });
+  const issuer = () => opts.origin() + opts.prefix;
+  const build = (keys: SigningKeys) => {
+    for (const kid of imports.keys()) if (!keys.some((k) => k.kid === kid)) imports.delete(kid);
+    return createAssertionSigner({ issuer, audience: opts.origin, keys, now, imports });
+  };
   let signer: AssertionSigner = await build(opts.keys);
   const signed = new Map<string, Signed>();
   const forgetExpired = (t: number) => {
@@ -99,13 +122,11 @@ export async function createIdentitySigner(opts: { keys: SigningKeys; origin: ()
       return signed.size;
     },
     async use(keys) {
-      const was = new Set(signer.jwks().keys.map((k) => k.kid));
+      const before = signer;
       signer = await build(keys);
-      const still = new Set(signer.jwks().keys.map((k) => k.kid));
-      for (const kid of imports.keys()) if (!keys.some((k) => k.kid === kid)) imports.delete(kid);
       // A rotation leaves what was signed valid (the old key stays published); keys that vanished (another
       // database's keys) leave assertions no app could verify: sign those again.
-      if ([...was].some((kid) => !still.has(kid))) signed.clear();
+      if (lostKeys(before, signer)) signed.clear();
     },
   };
 }

@@ -14,7 +14,7 @@ export interface FollowedSigner {
   signer: IdentitySigner;
   /** Looks at the store now (the timer does so every FOLLOW_EVERY_MS). */
   refresh(): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface FollowerOptions {
@@ -35,7 +35,18 @@ export async function startIdentitySigner(opts: FollowerOptions): Promise<Follow
   let seen = fingerprintOf(keys);
   const signer = await createIdentitySigner({ keys, origin: opts.origin, prefix: opts.prefix, now: opts.now });
   // The first signature pays for key import and JIT: pay it before listening, not on a visitor.
-  await signer.assertionOf({ sessionId: 'warm-up', principal: { userId: 'warm-up', email: 'warm-up@localhost', name: 'warm-up', provider: 'password', role: 'member', emailVerified: false, groups: [] } });
+  await signer.assertionOf({
+    sessionId: 'warm-up',
+    principal: {
+      userId: 'warm-up',
+      email: 'warm-up@localhost',
+      name: 'warm-up',
+      provider: 'password',
+      role: 'member',
+      emailVerified: false,
+      groups: [],
+    },
+  });
 
   let failing = false;
   let inFlight: Promise<void> | null = null;
@@ -43,7 +54,9 @@ export async function startIdentitySigner(opts: FollowerOptions): Promise<Follow
     const records = await store.listSigningKeys();
     const print = fingerprintOf(records);
     if (print === seen) return;
-    const next = records.length ? openSigningKeys(records, masterKey) : await loadSigningKeys(store, masterKey, { known: keys }, opts.now());
+    const next = records.length
+      ? openSigningKeys(records, masterKey)
+      : await loadSigningKeys(store, masterKey, { known: keys }, opts.now());
     await signer.use(next);
     keys = next;
     seen = fingerprintOf(next);
@@ -56,12 +69,13 @@ export async function startIdentitySigner(opts: FollowerOptions): Promise<Follow
           failing = false;
         },
         (err: Error) => {
-          if (!failing) opts.log(`assertion: kept the signing keys in use, the store's could not be read: ${err.message}`);
+          if (!failing)
+            opts.log(`assertion: kept the signing keys in use, the store's could not be read: ${err.message}`);
           failing = true;
         },
       )
       .finally(() => (inFlight = null)));
   const timer = setInterval(() => void refresh(), opts.everyMs ?? FOLLOW_EVERY_MS);
   timer.unref();
-  return { signer, refresh, close: () => clearInterval(timer) };
+  return { signer, refresh, close: async () => clearInterval(timer) };
 }

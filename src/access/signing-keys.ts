@@ -22,7 +22,11 @@ function open(records: readonly SigningKeyRecord[], masterKey: Buffer): SigningK
       stored = JSON.parse(unseal(r.sealed, masterKey)) as StoredSigningKey;
     } catch (err) {
       // Fail closed and say why: a replica with another master key must not make keys of its own.
-      throw new Error(`signing key ${r.kid} in the store does not open with this master key: replicas need the same GATEHOUSE_MASTER_KEY`, { cause: err });
+      throw new Error(
+        `signing key ${r.kid} in the store does not open with this master key: ` +
+          'replicas need the same GATEHOUSE_MASTER_KEY',
+        { cause: err },
+      );
     }
     return { ...stored, generation: r.generation, signsFrom: r.signsFrom.getTime() };
   });
@@ -31,14 +35,21 @@ function open(records: readonly SigningKeyRecord[], masterKey: Buffer): SigningK
 const recordOf = (k: SigningKey, masterKey: Buffer): SigningKeyRecord => ({
   generation: k.generation,
   kid: k.kid,
-  sealed: seal(JSON.stringify({ kid: k.kid, privateJwk: k.privateJwk, createdAt: k.createdAt } satisfies StoredSigningKey), masterKey),
+  sealed: seal(
+    JSON.stringify({ kid: k.kid, privateJwk: k.privateJwk, createdAt: k.createdAt } satisfies StoredSigningKey),
+    masterKey,
+  ),
   createdAt: new Date(k.createdAt),
   signsFrom: new Date(k.signsFrom),
 });
 
 /** What an empty store is given: the keys this process already signs with (a switch to another database),
  *  else the state file's, else a new key that signs at once (nobody can have seen another). */
-async function seedFor(seed: { known?: SigningKeys | null; legacy?: LegacyKeys | null }, masterKey: Buffer, now: number): Promise<SigningKey[]> {
+async function seedFor(
+  seed: { known?: SigningKeys | null; legacy?: LegacyKeys | null },
+  masterKey: Buffer,
+  now: number,
+): Promise<SigningKey[]> {
   if (seed.known?.length) return [...seed.known];
   const sealed = [seed.legacy?.previous, seed.legacy?.current].filter((s): s is string => typeof s === 'string');
   if (sealed.length) {
@@ -55,7 +66,12 @@ async function seedFor(seed: { known?: SigningKeys | null; legacy?: LegacyKeys |
  * The store's keys, opened. A store without any gets its first ones (seedFor); replicas starting together
  * race on generation 1 and the losers read the winner's keys.
  */
-export async function loadSigningKeys(store: Store, masterKey: Buffer, seed: { known?: SigningKeys | null; legacy?: LegacyKeys | null }, now: number): Promise<SigningKey[]> {
+export async function loadSigningKeys(
+  store: Store,
+  masterKey: Buffer,
+  seed: { known?: SigningKeys | null; legacy?: LegacyKeys | null },
+  now: number,
+): Promise<SigningKey[]> {
   let records = await store.listSigningKeys();
   if (!records.length) {
     try {
@@ -72,11 +88,20 @@ export async function loadSigningKeys(store: Store, masterKey: Buffer, seed: { k
  * A new key: published by every replica at its next look at the store (within seconds), signing a minute
  * from now; keys retired for good are deleted. Two rotations at once both succeed, one generation apart.
  */
-export async function rotateSigningKey(store: Store, masterKey: Buffer, legacy: LegacyKeys | null, now = Date.now()): Promise<SigningKey> {
+export async function rotateSigningKey(
+  store: Store,
+  masterKey: Buffer,
+  legacy: LegacyKeys | null,
+  now = Date.now(),
+): Promise<SigningKey> {
   for (let attempt = 1; ; attempt++) {
     const keys = await loadSigningKeys(store, masterKey, { legacy }, now);
     const last = keys[keys.length - 1];
-    const key: SigningKey = { ...(await newSigningKey(now)), generation: (last?.generation ?? 0) + 1, signsFrom: signsFromFor(last, now) };
+    const key: SigningKey = {
+      ...(await newSigningKey(now)),
+      generation: (last?.generation ?? 0) + 1,
+      signsFrom: signsFromFor(last, now),
+    };
     try {
       await store.addSigningKey(recordOf(key, masterKey));
     } catch (err) {
@@ -89,6 +114,7 @@ export async function rotateSigningKey(store: Store, masterKey: Buffer, legacy: 
 }
 
 /** A cheap fingerprint of the stored keys, to tell whether a look at the store found a change. */
-export const fingerprintOf = (records: readonly Pick<SigningKeyRecord, 'generation' | 'kid'>[]): string => records.map((r) => `${r.generation}:${r.kid}`).join(',');
+export const fingerprintOf = (records: readonly Pick<SigningKeyRecord, 'generation' | 'kid'>[]): string =>
+  records.map((r) => `${r.generation}:${r.kid}`).join(',');
 
 export { open as openSigningKeys };

@@ -122,8 +122,10 @@ async function rotateAssertionKey({ scope, state, masterKey, io }: AuthContext):
     await store.migrate();
     const key = await rotateSigningKey(store, masterKey, state.signing ?? null);
     const at = new Date(key.signsFrom).toISOString();
-    io.out(`✓ new assertion signing key ${key.kid}: running servers publish it within seconds and sign with it from ${at}; ` +
-      'the previous key stays in the JWKS for 10 minutes after that');
+    io.out(
+      `✓ new assertion signing key ${key.kid}: running servers publish it within seconds and sign with it ` +
+        `from ${at}; the previous key stays in the JWKS for 10 minutes after that`,
+    );
   } finally {
     await store.close();
   }

@@ -116,14 +116,20 @@ export interface AssertionSource {
 }
 
 /** Verifies the assertion as docs/app-guide.md tells apps to: against the configured issuer and audience. */
-export async function checkAssertion(headers: IncomingHttpHeaders, source: AssertionSource | null, prefix: string): Promise<AssertionCheck> {
+export async function checkAssertion(
+  headers: IncomingHttpHeaders,
+  source: AssertionSource | null,
+  prefix: string,
+): Promise<AssertionCheck> {
   const jwt = headers['x-forwarded-assertion'];
   if (typeof jwt !== 'string' || !jwt || !source) return null;
   let keys = keySets.get(source.jwks);
   if (!keys) keySets.set(source.jwks, (keys = createRemoteJWKSet(new URL(source.jwks))));
   try {
-    const { payload, protectedHeader } = await jwtVerify(jwt, keys, { issuer: source.origin + prefix, audience: source.origin, algorithms: ['ES256'] });
-    return { ok: true, kid: String(protectedHeader.kid), sub: String(payload.sub), secondsLeft: Math.max(0, (payload.exp ?? 0) - Math.floor(Date.now() / 1000)) };
+    const expected = { issuer: source.origin + prefix, audience: source.origin, algorithms: ['ES256'] };
+    const { payload, protectedHeader } = await jwtVerify(jwt, keys, expected);
+    const secondsLeft = Math.max(0, (payload.exp ?? 0) - Math.floor(Date.now() / 1000));
+    return { ok: true, kid: String(protectedHeader.kid), sub: String(payload.sub), secondsLeft };
   } catch (err) {
     return { ok: false, reason: (err as Error).message.slice(0, 200) };
   }
@@ -216,7 +222,9 @@ export interface DemoApp {
 
 /** `prefix` is Gatehouse's route prefix, for the sign-out form and account link (default `/auth`); `gatehouse`,
  *  once known, where to check the signed identity. */
-export async function startDemoApp(opts: { host?: string; port?: number; prefix?: string; gatehouse?: () => AssertionSource | null } = {}): Promise<DemoApp> {
+export async function startDemoApp(
+  opts: { host?: string; port?: number; prefix?: string; gatehouse?: () => AssertionSource | null } = {},
+): Promise<DemoApp> {
   const prefix = opts.prefix ?? AUTH_PREFIX;
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];

@@ -387,15 +387,31 @@ function deviceOps({ devices }: Collections): Ops<'createDeviceAuthorization' | 
 }
 
 // Signing keys and replica heartbeats (architecture.md#access): the unique _id (the generation) is the referee.
-function signingKeyOps({ signingKeys: keys, replicas }: Collections): Ops<'addSigningKey' | 'listSigningKeys' | 'deleteSigningKey' | 'recordReplica' | 'listReplicas' | 'deleteReplicasSeenBefore'> {
+function signingKeyOps({ signingKeys: keys, replicas }: Collections): Ops<
+  'addSigningKey' | 'listSigningKeys' | 'deleteSigningKey' |
+  'recordReplica' | 'listReplicas' | 'deleteReplicasSeenBefore'
+> {
   return {
-    addSigningKey: ({ generation, ...rest }) => wrap(async () => void (await keys.insertOne({ _id: generation, ...rest }))),
-    listSigningKeys: () => wrap(async () => (await keys.find().sort({ _id: 1 }).toArray()).map(({ _id, ...rest }) => ({ generation: _id, ...rest }))),
+    addSigningKey: ({ generation, ...rest }) =>
+      wrap(async () => void (await keys.insertOne({ _id: generation, ...rest }))),
+    listSigningKeys: () =>
+      wrap(async () => {
+        const docs = await keys.find().sort({ _id: 1 }).toArray();
+        return docs.map(({ _id, ...k }) => ({ generation: _id, ...k }));
+      }),
     deleteSigningKey: (generation) => wrap(async () => (await keys.deleteOne({ _id: generation })).deletedCount === 1),
     recordReplica: ({ id, publicUrl, seenAt }) =>
-      wrap(async () => void (await replicas.updateOne({ _id: id }, { $set: { publicUrl: publicUrl.slice(0, 2048), seenAt } }, { upsert: true }))),
-    listReplicas: (since) => wrap(async () => (await replicas.find({ seenAt: { $gte: since } }).sort({ _id: 1 }).toArray()).map(({ _id, ...rest }) => ({ id: _id, ...rest }))),
-    deleteReplicasSeenBefore: (before) => wrap(async () => (await replicas.deleteMany({ seenAt: { $lt: before } })).deletedCount),
+      wrap(async () => {
+        const beat = { publicUrl: publicUrl.slice(0, 2048), seenAt };
+        await replicas.updateOne({ _id: id }, { $set: beat }, { upsert: true });
+      }),
+    listReplicas: (since) =>
+      wrap(async () => {
+        const docs = await replicas.find({ seenAt: { $gte: since } }).sort({ _id: 1 }).toArray();
+        return docs.map(({ _id, ...rest }) => ({ id: _id, ...rest }));
+      }),
+    deleteReplicasSeenBefore: (before) =>
+      wrap(async () => (await replicas.deleteMany({ seenAt: { $lt: before } })).deletedCount),
   };
 }
 

@@ -391,25 +391,34 @@ function eventOps({ prefix: p, driver: d }: SqlBackend): Ops<'recordEvent' | 'li
 }
 
 const toSigningKey = (r: Row): SigningKeyRecord => ({
-  generation: num(r.generation), kid: String(r.kid), sealed: String(r.sealed), createdAt: date(r.created_at), signsFrom: date(r.signs_from),
+  generation: num(r.generation),
+  kid: String(r.kid),
+  sealed: String(r.sealed),
+  createdAt: date(r.created_at),
+  signsFrom: date(r.signs_from),
 });
 
 // Signing keys and replica heartbeats (architecture.md#access). The primary key on `generation` is the referee
 // between replicas adding the same key generation; a heartbeat is an UPDATE, else the first INSERT.
-function signingKeyOps({ prefix: p, driver: d }: SqlBackend): Ops<'addSigningKey' | 'listSigningKeys' | 'deleteSigningKey' | 'recordReplica' | 'listReplicas' | 'deleteReplicasSeenBefore'> {
+function signingKeyOps({ prefix: p, driver: d }: SqlBackend): Ops<
+  'addSigningKey' | 'listSigningKeys' | 'deleteSigningKey' |
+  'recordReplica' | 'listReplicas' | 'deleteReplicasSeenBefore'
+> {
   return {
     async addSigningKey(k) {
-      await d.affected(`INSERT INTO ${p}signing_keys (generation, kid, sealed, created_at, signs_from) VALUES (?, ?, ?, ?, ?)`, [
-        k.generation, k.kid, k.sealed, k.createdAt.getTime(), k.signsFrom.getTime(),
-      ]);
+      const columns = 'generation, kid, sealed, created_at, signs_from';
+      const insert = `INSERT INTO ${p}signing_keys (${columns}) VALUES (?, ?, ?, ?, ?)`;
+      await d.affected(insert, [k.generation, k.kid, k.sealed, k.createdAt.getTime(), k.signsFrom.getTime()]);
     },
     listSigningKeys: async () => (await d.rows(`SELECT * FROM ${p}signing_keys ORDER BY generation`)).map(toSigningKey),
-    deleteSigningKey: async (generation) => (await d.affected(`DELETE FROM ${p}signing_keys WHERE generation = ?`, [generation])) === 1,
+    deleteSigningKey: async (generation) =>
+      (await d.affected(`DELETE FROM ${p}signing_keys WHERE generation = ?`, [generation])) === 1,
     async recordReplica({ id, publicUrl, seenAt }) {
-      const url = publicUrl.slice(0, 2048);
+      const values = [publicUrl.slice(0, 2048), seenAt.getTime(), id];
       // MySQL counts only changed rows: an UPDATE within the same millisecond says 0, and the INSERT is DUPLICATE.
-      if ((await d.affected(`UPDATE ${p}replicas SET public_url = ?, seen_at = ? WHERE id = ?`, [url, seenAt.getTime(), id])) === 1) return;
-      await d.affected(`INSERT INTO ${p}replicas (id, public_url, seen_at) VALUES (?, ?, ?)`, [id, url, seenAt.getTime()]).catch((err: unknown) => {
+      if ((await d.affected(`UPDATE ${p}replicas SET public_url = ?, seen_at = ? WHERE id = ?`, values)) === 1) return;
+      const insert = `INSERT INTO ${p}replicas (public_url, seen_at, id) VALUES (?, ?, ?)`;
+      await d.affected(insert, values).catch((err: unknown) => {
         if (!isStoreError(err, 'DUPLICATE')) throw err;
       });
     },

@@ -215,17 +215,26 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
 
     describe('signing keys and replicas (architecture.md#access)', () => {
       const key = (generation: number, extra: Partial<SigningKeyRecord> = {}): SigningKeyRecord => ({
-        generation, kid: `gh-test-${generation}`, sealed: `enc:v1:${'k'.repeat(200)}${generation}`, createdAt: at(generation * 1000), signsFrom: at(generation * 1000 + 60_000), ...extra,
+        generation,
+        kid: `gh-test-${generation}`,
+        sealed: `enc:v1:${'k'.repeat(200)}${generation}`,
+        createdAt: at(generation * 1000),
+        signsFrom: at(generation * 1000 + 60_000),
+        ...extra,
       });
 
       it('keeps signing keys by generation, and of 10 concurrent adds of one generation exactly one wins', async () => {
         await store.addSigningKey(key(2));
         await store.addSigningKey(key(1, { signsFrom: at(1000) }));
         assert.deepEqual(await store.listSigningKeys(), [key(1, { signsFrom: at(1000) }), key(2)]);
-        const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.addSigningKey(key(3, { kid: `gh-race-${i}` }))));
+        const adds = Array.from({ length: 10 }, (_, i) => store.addSigningKey(key(3, { kid: `gh-race-${i}` })));
+        const results = await Promise.allSettled(adds);
         assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-        for (const r of results) if (r.status === 'rejected') assert.ok(isStoreError(r.reason, 'DUPLICATE'), String(r.reason));
-        await assert.rejects(store.addSigningKey(key(4, { kid: 'gh-test-1' })), (e) => isStoreError(e, 'DUPLICATE'), 'a kid is unique too');
+        for (const r of results) {
+          if (r.status === 'rejected') assert.ok(isStoreError(r.reason, 'DUPLICATE'), String(r.reason));
+        }
+        const sameKid = store.addSigningKey(key(4, { kid: 'gh-test-1' }));
+        await assert.rejects(sameKid, (e) => isStoreError(e, 'DUPLICATE'), 'a kid is unique too');
         assert.equal(await store.deleteSigningKey(1), true);
         assert.equal(await store.deleteSigningKey(1), false);
         assert.deepEqual((await store.listSigningKeys()).map((k) => k.generation), [2, 3]);
@@ -235,7 +244,8 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
         await store.recordReplica({ id: 'rep-a', publicUrl: 'https://a.example', seenAt: at(0) });
         await store.recordReplica({ id: 'rep-b', publicUrl: 'https://b.example', seenAt: at(1000) });
         await store.recordReplica({ id: 'rep-a', publicUrl: 'https://a2.example', seenAt: at(5000) });
-        await store.recordReplica({ id: 'rep-a', publicUrl: 'https://a2.example', seenAt: at(5000) }); // the same beat again
+        // The same beat again (MySQL reports no changed row for it).
+        await store.recordReplica({ id: 'rep-a', publicUrl: 'https://a2.example', seenAt: at(5000) });
         assert.deepEqual(await store.listReplicas(at(0)), [
           { id: 'rep-a', publicUrl: 'https://a2.example', seenAt: at(5000) },
           { id: 'rep-b', publicUrl: 'https://b.example', seenAt: at(1000) },

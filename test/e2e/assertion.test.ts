@@ -62,7 +62,7 @@ describe('X-Forwarded-Assertion', () => {
     assert.equal(upstream.requests[0]!.headers['x-forwarded-assertion'], undefined);
   });
 
-  it('tells a scoped API key from a session: scope (RFC 9068) for a scoped key, neither scope nor client_id for a session', async () => {
+  it('tells a scoped API key from a session: scope (RFC 9068) for the key, no scope or client_id for a session', async () => {
     const email = `k${randomBytes(3).toString('hex')}@example.com`;
     const c = new TestClient(gh.url);
     assert.equal((await c.signUp(email, PASSWORD)).status, 303);
@@ -79,7 +79,8 @@ describe('X-Forwarded-Assertion', () => {
     assert.equal('client_id' in byKey, false);
   });
 
-  it('publishes a rotated key at once and keeps signing with the old one for now (key-rotation.test.ts follows it through)', async () => {
+  // key-rotation.test.ts follows a rotation through to the new key signing and the old one leaving.
+  it('publishes a rotated key at once and keeps signing with the old one for now', async () => {
     const c = new TestClient(gh.url);
     assert.equal((await c.signUp(`r${randomBytes(3).toString('hex')}@example.com`, PASSWORD)).status, 303);
     await c.get('/before');
@@ -90,7 +91,10 @@ describe('X-Forwarded-Assertion', () => {
     assert.match(rotated.stdout, /sign with it from \d{4}-/);
     gh.reload(); // looks at the store now rather than at the next tick
     let keys = await jwksOf(gh);
-    for (let i = 0; i < 50 && keys.keys.length < 2; i++) keys = (await new Promise((r) => setTimeout(r, 100)), await jwksOf(gh));
+    for (let i = 0; i < 50 && keys.keys.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      keys = await jwksOf(gh);
+    }
     assert.equal(keys.keys.length, 2, 'both keys published');
     const again = new TestClient(gh.url);
     assert.equal((await again.signUp(`s${randomBytes(3).toString('hex')}@example.com`, PASSWORD)).status, 303);

@@ -38,15 +38,18 @@ describe('a verifier using jose createRemoteJWKSet across a key rotation', () =>
     const r = await request(`${gh.url}/auth/.well-known/jwks.json`);
     return (await r.body.json()) as JSONWebKeySet;
   };
-  /** Polls (in real time, bounded) until Gatehouse publishes `n` keys: a rotation reaches a server through the store. */
+  /** Polls (real time, bounded) until Gatehouse publishes `n` keys: a rotation reaches it through the store. */
   const published = async (n: number) => {
     for (let i = 0; i < 100 && (await jwks()).keys.length !== n; i++) await new Promise((r) => setTimeout(r, 100));
     return (await jwks()).keys;
   };
 
-  it('never fails: the new key signs only after the verifier may refetch, the old one stays for the overlap', async () => {
+  it('never fails: the new key signs only once the verifier may refetch, the old one stays its overlap', async () => {
     const c = new TestClient(gh.url);
-    assert.equal((await c.signUp(`rot${randomBytes(3).toString('hex')}@example.com`, 'correct horse battery staple')).status, 303);
+    assert.equal(
+      (await c.signUp(`rot${randomBytes(3).toString('hex')}@example.com`, 'correct horse battery staple')).status,
+      303,
+    );
     const verifier = createRemoteJWKSet(new URL(`${gh.url}/auth/.well-known/jwks.json`));
     const failures: string[] = [];
     const kids: string[] = [];
@@ -54,9 +57,11 @@ describe('a verifier using jose createRemoteJWKSet across a key rotation', () =>
       await c.get('/app');
       const jwt = String(upstream.requests.at(-1)!.headers['x-forwarded-assertion']);
       kids.push(String(decodeProtectedHeader(jwt).kid));
-      await jwtVerify(jwt, verifier, { issuer: `${gh.url}/auth`, audience: gh.url, currentDate: new Date(clock.t) }).catch((err: Error) =>
-        failures.push(`${(clock.t - start) / 1000} s: ${err.message}`),
-      );
+      await jwtVerify(jwt, verifier, {
+        issuer: `${gh.url}/auth`,
+        audience: gh.url,
+        currentDate: new Date(clock.t),
+      }).catch((err: Error) => failures.push(`${(clock.t - start) / 1000} s: ${err.message}`));
     };
     const start = clock.t;
     await check(); // the verifier has fetched the keys once
@@ -80,7 +85,11 @@ describe('a verifier using jose createRemoteJWKSet across a key rotation', () =>
     assert.deepEqual(new Set(early), new Set([oldKid]), 'the new key does not sign during its first minute');
     assert.equal(kids.at(-1), newKid, 'the new key signs after its minute');
     const keys = await published(1);
-    assert.deepEqual(keys.map((k) => k.kid), [newKid], 'the old key is gone 10 minutes after its last use');
+    assert.deepEqual(
+      keys.map((k) => k.kid),
+      [newKid],
+      'the old key is gone 10 minutes after its last use',
+    );
   });
 });
 
@@ -96,12 +105,21 @@ describe('a deployment from before the keys moved to the store', () => {
     const gh = await startTestGatehouse({ home: home.home, upstream: upstream.url });
     try {
       const r = await request(`${gh.url}/auth/.well-known/jwks.json`);
-      assert.deepEqual(((await r.body.json()) as JSONWebKeySet).keys.map((k) => k.kid), [old.kid]);
-      assert.deepEqual((await gh.store.listSigningKeys()).map((k) => k.kid), [old.kid]);
+      assert.deepEqual(
+        ((await r.body.json()) as JSONWebKeySet).keys.map((k) => k.kid),
+        [old.kid],
+      );
+      assert.deepEqual(
+        (await gh.store.listSigningKeys()).map((k) => k.kid),
+        [old.kid],
+      );
       const c = new TestClient(gh.url);
       await c.signUp(`legacy${randomBytes(3).toString('hex')}@example.com`, 'correct horse battery staple');
       await c.get('/app');
-      assert.equal(decodeProtectedHeader(String(upstream.requests.at(-1)!.headers['x-forwarded-assertion'])).kid, old.kid);
+      assert.equal(
+        decodeProtectedHeader(String(upstream.requests.at(-1)!.headers['x-forwarded-assertion'])).kid,
+        old.kid,
+      );
     } finally {
       await gh.stop();
       await upstream.close();

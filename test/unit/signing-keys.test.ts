@@ -23,20 +23,52 @@ const fresh = async (): Promise<Store> => {
   return store;
 };
 const T0 = Date.UTC(2026, 0, 1);
-const ada = { sessionId: 's-1', principal: { userId: 'u-1', email: 'ada@example.com', name: 'Ada', provider: 'password', role: 'member', emailVerified: true, groups: [] } };
+const ada = {
+  sessionId: 's-1',
+  principal: {
+    userId: 'u-1',
+    email: 'ada@example.com',
+    name: 'Ada',
+    provider: 'password',
+    role: 'member',
+    emailVerified: true,
+    groups: [],
+  },
+};
 
 describe('signing keys in the store', () => {
   it('moves the state file’s keys in on the first start, kids kept, the current one signing', async () => {
     const store = await fresh();
     const previous = await newSigningKey(T0 - 120_000);
     const current = await newSigningKey(T0 - 60_000);
-    const legacy = { current: seal(JSON.stringify(current), masterKey), previous: seal(JSON.stringify(previous), masterKey) };
+    const legacy = {
+      current: seal(JSON.stringify(current), masterKey),
+      previous: seal(JSON.stringify(previous), masterKey),
+    };
     const keys = await loadSigningKeys(store, masterKey, { legacy }, T0);
-    assert.deepEqual(keys.map((k) => [k.generation, k.kid]), [[1, previous.kid], [2, current.kid]]);
-    const followed = await startIdentitySigner({ store, masterKey, legacy: null, origin: () => 'https://gh.example', prefix: '/auth', log: () => {}, now: () => T0 });
+    assert.deepEqual(
+      keys.map((k) => [k.generation, k.kid]),
+      [
+        [1, previous.kid],
+        [2, current.kid],
+      ],
+    );
+    const followed = await startIdentitySigner({
+      store,
+      masterKey,
+      legacy: null,
+      origin: () => 'https://gh.example',
+      prefix: '/auth',
+      log: () => {},
+      now: () => T0,
+    });
     followed.close();
     assert.equal(decodeProtectedHeader(await followed.signer.assertionOf(ada)).kid, current.kid);
-    assert.deepEqual(followed.signer.jwks().keys.map((k) => k.kid), [previous.kid, current.kid], 'the previous key keeps its overlap');
+    assert.deepEqual(
+      followed.signer.jwks().keys.map((k) => k.kid),
+      [previous.kid, current.kid],
+      'the previous key keeps its overlap',
+    );
     assert.equal((await loadSigningKeys(store, masterKey, { legacy: null }, T0)).length, 2, 'read, not made again');
   });
 
@@ -57,22 +89,45 @@ describe('signing keys in the store', () => {
     assert.ok(quick.signsFrom > second.signsFrom);
     const late = quick.signsFrom + KEPT_AFTER_LAST_USE_MS;
     const fourth = await rotateSigningKey(store, masterKey, null, late);
-    assert.deepEqual((await store.listSigningKeys()).map((r) => r.generation), [3, 4], `${first!.kid} and the second retired and deleted`);
+    assert.deepEqual(
+      (await store.listSigningKeys()).map((r) => r.generation),
+      [3, 4],
+      `${first!.kid} and the second retired and deleted`,
+    );
     assert.equal(fourth.generation, 4);
   });
 
   it('publishes a rotation at the next look, and gives an empty store the keys it signs with', async () => {
     let store = await fresh();
-    const proxy = new Proxy({} as Store, { get: (_, k) => Reflect.get(store, k, store) }); // the live store follows a switch like this
-    const followed = await startIdentitySigner({ store: proxy, masterKey, legacy: null, origin: () => 'https://gh.example', prefix: '/auth', log: () => {}, now: () => T0 + 5000 });
+    // The live store follows a switch of database like this.
+    const proxy = new Proxy({} as Store, { get: (_, k) => Reflect.get(store, k, store) });
+    const followed = await startIdentitySigner({
+      store: proxy,
+      masterKey,
+      legacy: null,
+      origin: () => 'https://gh.example',
+      prefix: '/auth',
+      log: () => {},
+      now: () => T0 + 5000,
+    });
     followed.close();
     const next = await rotateSigningKey(store, masterKey, null, T0 + 1000);
     assert.equal(followed.signer.jwks().keys.length, 1);
     await followed.refresh();
-    assert.deepEqual(followed.signer.jwks().keys.map((k) => k.kid).at(-1), next.kid);
+    assert.deepEqual(
+      followed.signer
+        .jwks()
+        .keys.map((k) => k.kid)
+        .at(-1),
+      next.kid,
+    );
     store = await fresh();
     await followed.refresh();
-    assert.deepEqual((await store.listSigningKeys()).map((r) => r.kid).at(-1), next.kid, 'the new database got this server’s keys');
+    assert.deepEqual(
+      (await store.listSigningKeys()).map((r) => r.kid).at(-1),
+      next.kid,
+      'the new database got this server’s keys',
+    );
   });
 });
 
@@ -82,17 +137,32 @@ describe('replica heartbeat', () => {
     const logs: string[][] = [[], [], []];
     const t = { now: T0 };
     const beats = ['https://gh.example', 'https://gh.example', 'http://10.0.0.7:4180'].map((url, i) =>
-      startReplicaHeartbeat({ store, publicUrl: () => url, log: (l) => logs[i]!.push(l), now: () => t.now, everyMs: 3_600_000 }),
+      startReplicaHeartbeat({
+        store,
+        publicUrl: () => url,
+        log: (l) => logs[i]!.push(l),
+        now: () => t.now,
+        everyMs: 3_600_000,
+      }),
     );
     for (const b of beats) await b.beat();
     for (const b of beats) await b.beat();
     for (const b of beats) b.close();
     assert.equal(logs[0]!.length, 1, logs[0]!.join('\n'));
-    assert.match(logs[0]![0]!, /another replica .* serves as http:\/\/10\.0\.0\.7:4180, this one as https:\/\/gh\.example/);
+    assert.match(
+      logs[0]![0]!,
+      /another replica .* serves as http:\/\/10\.0\.0\.7:4180, this one as https:\/\/gh\.example/,
+    );
     assert.equal(logs[1]!.length, 1);
     assert.equal(logs[2]!.length, 1, 'two replicas with the same other URL: one line');
     t.now += 3 * 60_000;
-    const late = startReplicaHeartbeat({ store, publicUrl: () => 'https://elsewhere.example', log: (l) => logs[2]!.push(l), now: () => t.now, everyMs: 3_600_000 });
+    const late = startReplicaHeartbeat({
+      store,
+      publicUrl: () => 'https://elsewhere.example',
+      log: (l) => logs[2]!.push(l),
+      now: () => t.now,
+      everyMs: 3_600_000,
+    });
     await late.beat();
     late.close();
     assert.equal(logs[2]!.length, 1, 'replicas not heard from in three beats are not named');

@@ -32,7 +32,8 @@ export const signingKeys: Migration = {
        generation INT PRIMARY KEY, kid VARCHAR(64) NOT NULL UNIQUE, sealed TEXT NOT NULL,
        created_at BIGINT NOT NULL, signs_from BIGINT NOT NULL) ${MYSQL_TABLE}`,
     `CREATE TABLE IF NOT EXISTS ${p}replicas (
-       id VARCHAR(64) PRIMARY KEY, public_url VARCHAR(2048) NOT NULL, seen_at BIGINT NOT NULL, INDEX (seen_at)) ${MYSQL_TABLE}`,
+       id VARCHAR(64) PRIMARY KEY, public_url VARCHAR(2048) NOT NULL, seen_at BIGINT NOT NULL,
+       INDEX (seen_at)) ${MYSQL_TABLE}`,
   ],
 
   mongodb: [
