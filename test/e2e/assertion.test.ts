@@ -8,6 +8,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet
 import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
 import { runCli, startTestGatehouse, type TestGatehouse } from '../support/gatehouse.js';
 import { TestClient } from '../support/client.js';
+import { builtinClient } from '../../src/oauth/device.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -77,6 +78,21 @@ describe('X-Forwarded-Assertion', () => {
     assert.equal(byKey.scope, 'reports:read reports:write');
     assert.deepEqual(byKey.amr, ['key']);
     assert.equal('client_id' in byKey, false);
+  });
+
+  it('names the OAuth client of a token (client_id), with its scopes when it has any', async () => {
+    const email = `o${randomBytes(3).toString('hex')}@example.com`;
+    assert.equal((await new TestClient(gh.url).signUp(email, PASSWORD)).status, 303);
+    const u = (await gh.store.findUserByEmail(email))!;
+    const client = await builtinClient(gh.store, new Date());
+    const grant = { clientId: client.id, userId: u.id, resource: gh.url, scopes: [] }; // a token for the whole app
+    const { accessToken } = await gh.oauthTokens.issueTokens(grant);
+    await new TestClient(gh.url).get('/as-token', { authorization: `Bearer ${accessToken}` });
+    const byToken = (await verify(String(upstream.requests.at(-1)!.headers['x-forwarded-assertion']))).payload;
+    assert.equal(byToken.sub, u.id);
+    assert.equal(byToken.client_id, 'gatehouse-cli');
+    assert.deepEqual(byToken.amr, ['oauth']);
+    assert.equal('scope' in byToken, false, 'a whole-app token carries no scopes');
   });
 
   // key-rotation.test.ts follows a rotation through to the new key signing and the old one leaving.
