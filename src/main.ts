@@ -3,6 +3,7 @@
 // live-config.ts (the watched state file), live-store.ts (the store that follows it), services.ts,
 // front-door.ts (upstream, /auth routes, gate) and http-server.ts.
 import { startIdentitySigner, type FollowedSigner } from './access/key-follower.js';
+import { dropLegacyKeys } from './access/signing-keys.js';
 import type { Server } from 'node:http';
 import type { AuditLog } from './audit.js';
 import { setupLinkLine } from './auth/setup-link.js';
@@ -155,6 +156,7 @@ async function startSigner(
   const legacy = state.signing ?? null;
   const { prefix, log } = opts;
   const followed = await startIdentitySigner({ store, masterKey, legacy, origin, prefix, log, now });
+  if (legacy) dropLegacyKeys(opts.scope); // the store has them now
   releases.push(followed.close);
   return followed;
 }

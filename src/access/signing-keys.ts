@@ -4,7 +4,7 @@
 // key moves that file's keys in, kids unchanged, so apps keep verifying across the upgrade.
 // `gatehouse auth rotate-signing-key` adds the next generation, which signs only a minute later (key-timeline.ts).
 import { seal, unseal } from '../config/secrets.js';
-import type { StoredState } from '../config/state.js';
+import { updateState, type Scope, type StoredState } from '../config/state.js';
 import { isStoreError, type SigningKeyRecord, type Store } from '../store/types.js';
 import { newSigningKey, type SigningKey, type StoredSigningKey } from './assertion.js';
 import { retiredAt, signsFromFor } from './key-timeline.js';
@@ -111,6 +111,18 @@ export async function rotateSigningKey(
     for (const old of retiredAt([...keys, key], now)) await store.deleteSigningKey(old.generation);
     return key;
   }
+}
+
+/**
+ * Once the store holds the keys, the state file's copy goes: a key rotated away (perhaps because it leaked)
+ * must never come back as the first key of another, empty database.
+ */
+export function dropLegacyKeys(scope: Scope): void {
+  updateState(scope, (current) => {
+    if (!current?.signing) return current!;
+    const { signing: _moved, ...rest } = current;
+    return rest;
+  });
 }
 
 /** A cheap fingerprint of the stored keys, to tell whether a look at the store found a change. */

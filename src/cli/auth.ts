@@ -1,4 +1,4 @@
-import { rotateSigningKey } from '../access/signing-keys.js';
+import { dropLegacyKeys, rotateSigningKey } from '../access/signing-keys.js';
 import { AUTH_PREFIX } from '../config/prefix.js';
 import { parseArgs } from 'node:util';
 import { isSealed, loadMasterKey, unseal } from '../config/secrets.js';
@@ -121,6 +121,7 @@ async function rotateAssertionKey({ scope, state, masterKey, io }: AuthContext):
   try {
     await store.migrate();
     const key = await rotateSigningKey(store, masterKey, state.signing ?? null);
+    if (state.signing) dropLegacyKeys(scope);
     const at = new Date(key.signsFrom).toISOString();
     io.out(
       `✓ new assertion signing key ${key.kid}: running servers publish it within seconds and sign with it ` +

@@ -14,7 +14,7 @@ import { startRecordingUpstream, type RecordingUpstream } from '../support/upstr
 import { runCli, startTestGatehouse, tempHome, type TestGatehouse } from '../support/gatehouse.js';
 import { newSigningKey } from '../../src/access/assertion.js';
 import { loadMasterKey, seal } from '../../src/config/secrets.js';
-import { updateState } from '../../src/config/state.js';
+import { readState, updateState } from '../../src/config/state.js';
 import { prepareState } from '../../src/main.js';
 import { TestClient } from '../support/client.js';
 
@@ -113,6 +113,7 @@ describe('a deployment from before the keys moved to the store', () => {
         (await gh.store.listSigningKeys()).map((k) => k.kid),
         [old.kid],
       );
+      assert.equal(readState(scope)!.signing, undefined, 'moved, not copied: a rotated key never returns from there');
       const c = new TestClient(gh.url);
       await c.signUp(`legacy${randomBytes(3).toString('hex')}@example.com`, 'correct horse battery staple');
       await c.get('/app');
