@@ -88,7 +88,7 @@ async function fromStore(store: Store, token: string, at: Date): Promise<{ resol
   if (!found) return null;
   const [user, client] = await Promise.all([store.findUserById(found.userId), store.findOAuthClient(found.clientId)]);
   if (!user || user.disabled || !client) return null;
-  const principal = { userId: user.id, email: user.email, name: user.name, provider: 'oauth', role: user.role, emailVerified: user.emailVerified, groups: user.groups, client: client.name, scopes: found.scopes ? found.scopes.split(' ') : [] };
+  const principal = { userId: user.id, email: user.email, name: user.name, provider: 'oauth', role: user.role, emailVerified: user.emailVerified, groups: user.groups, client: client.name, clientId: client.id, scopes: found.scopes ? found.scopes.split(' ') : [] };
   const resolved: ResolvedToken = { resource: found.resource, family: found.family, clientId: found.clientId, session: { sessionId: `oauth:${found.hash.slice(0, 32)}`, principal } };
   return { resolved, expiresAt: found.expiresAt.getTime() };
 }

@@ -6,7 +6,7 @@ import { MongoClient, type Collection, type Db, type Document, type MongoClientO
 import { randomUUID } from 'node:crypto';
 import { pendingMigrations } from './migrations/index.js';
 import { checkPrefix, counterKey, normalGroups, normalScopes, optional, RESERVED_USER_PREFIX, takePoolSizeFromString } from './rules.js';
-import { StoreError, type ApiKey, type DeviceAuthorization, type Identity, type OAuthClient, type OAuthConsent, type OAuthToken, type OneTimeToken, type Passkey, type SecurityEvent, type Session, type Store, type StoreOptions, type TokenKind, type TotpFactor, type User } from './types.js';
+import { StoreError, type ApiKey, type DeviceAuthorization, type Identity, type OAuthClient, type OAuthConsent, type OAuthToken, type OneTimeToken, type Passkey, type ReplicaBeat, type SecurityEvent, type Session, type SigningKeyRecord, type Store, type StoreOptions, type TokenKind, type TotpFactor, type User } from './types.js';
 
 const UNAVAILABLE = new Set([
   'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoTopologyClosedError',
@@ -44,6 +44,8 @@ type OAuthTokenDoc = Omit<OAuthToken, 'hash'> & { _id: string };
 type OAuthConsentDoc = OAuthConsent & { _id?: unknown };
 type DeviceDoc = Omit<DeviceAuthorization, 'deviceHash'> & { _id: string };
 type EventDoc = Omit<SecurityEvent, 'id'> & { _id: string };
+type SigningKeyDoc = Omit<SigningKeyRecord, 'generation'> & { _id: number };
+type ReplicaDoc = Omit<ReplicaBeat, 'id'> & { _id: string };
 
 // Documents keep the contract's field names, with the record's id (a token's hash) as _id.
 const withId = <T extends { id: string }>({ id, ...rest }: T): Omit<T, 'id'> & { _id: string } => ({ _id: id, ...rest });
@@ -84,6 +86,8 @@ interface Collections {
   oauthTokens: Collection<OAuthTokenDoc>;
   devices: Collection<DeviceDoc>;
   events: Collection<EventDoc>;
+  signingKeys: Collection<SigningKeyDoc>;
+  replicas: Collection<ReplicaDoc>;
   schema: Collection<{ _id: string; version: number }>;
 }
 
@@ -103,6 +107,8 @@ function collections(db: Db, p: string): Collections {
     oauthTokens: db.collection<OAuthTokenDoc>(`${p}oauth_tokens`),
     devices: db.collection<DeviceDoc>(`${p}device_authorizations`),
     events: db.collection<EventDoc>(`${p}events`),
+    signingKeys: db.collection<SigningKeyDoc>(`${p}signing_keys`),
+    replicas: db.collection<ReplicaDoc>(`${p}replicas`),
     schema: db.collection<{ _id: string; version: number }>(`${p}schema`),
   };
 }
@@ -140,6 +146,7 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
     ...oauthOps(c),
     ...deviceOps(c),
     ...eventOps(c),
+    ...signingKeyOps(c),
     ...counterOps(c),
   };
 }
@@ -395,6 +402,35 @@ function deviceOps({ devices }: Collections): Ops<'createDeviceAuthorization' | 
       }),
     takeDecidedDeviceAuthorization: (hash) => wrap(async () => ((d) => (d ? toDevice(d) : null))(await devices.findOneAndDelete({ _id: hash, status: { $ne: 'pending' } }))),
     deleteExpiredDeviceAuthorizations: (now) => wrap(async () => (await devices.deleteMany({ expiresAt: { $lte: now } })).deletedCount),
+  };
+}
+
+// Signing keys and replica heartbeats (architecture.md#access): the unique _id (the generation) is the referee.
+function signingKeyOps({ signingKeys: keys, replicas }: Collections): Ops<
+  'addSigningKey' | 'listSigningKeys' | 'deleteSigningKey' |
+  'recordReplica' | 'listReplicas' | 'deleteReplicasSeenBefore'
+> {
+  return {
+    addSigningKey: ({ generation, ...rest }) =>
+      wrap(async () => void (await keys.insertOne({ _id: generation, ...rest }))),
+    listSigningKeys: () =>
+      wrap(async () => {
+        const docs = await keys.find().sort({ _id: 1 }).toArray();
+        return docs.map(({ _id, ...k }) => ({ generation: _id, ...k }));
+      }),
+    deleteSigningKey: (generation) => wrap(async () => (await keys.deleteOne({ _id: generation })).deletedCount === 1),
+    recordReplica: ({ id, publicUrl, seenAt }) =>
+      wrap(async () => {
+        const beat = { publicUrl: publicUrl.slice(0, 2048), seenAt };
+        await replicas.updateOne({ _id: id }, { $set: beat }, { upsert: true });
+      }),
+    listReplicas: (since) =>
+      wrap(async () => {
+        const docs = await replicas.find({ seenAt: { $gte: since } }).sort({ _id: 1 }).toArray();
+        return docs.map(({ _id, ...rest }) => ({ id: _id, ...rest }));
+      }),
+    deleteReplicasSeenBefore: (before) =>
+      wrap(async () => (await replicas.deleteMany({ seenAt: { $lt: before } })).deletedCount),
   };
 }
 

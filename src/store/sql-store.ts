@@ -5,8 +5,8 @@
 // RETURNING (MySQL cannot). Backends agree by construction instead of by three copies kept in step.
 import { randomUUID } from 'node:crypto';
 import { counterKey, normalGroups, normalScopes, RESERVED_USER_PREFIX } from './rules.js';
-import { num, toApiKey, toCounter, toDeviceAuthorization, toEvent, toIdentity, toOAuthClient, toOAuthConsent, toOAuthToken, toPasskey, toSession, toToken, toTotp, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
-import { isStoreError, type CounterState, type Store, type StoreKind, type User, type UserPatch } from './types.js';
+import { date, num, toApiKey, toCounter, toDeviceAuthorization, toEvent, toIdentity, toOAuthClient, toOAuthConsent, toOAuthToken, toPasskey, toSession, toToken, toTotp, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
+import { isStoreError, type CounterState, type SigningKeyRecord, type Store, type StoreKind, type User, type UserPatch } from './types.js';
 
 export interface SqlDriver {
   /** The rows of a SELECT, or of a statement with RETURNING. `?` placeholders, values in order. */
@@ -50,6 +50,7 @@ export function createSqlStore(b: SqlBackend): Store {
     ...oauthOps(b),
     ...deviceOps(b),
     ...eventOps(b),
+    ...signingKeyOps(b),
     ...counterOps(b),
   };
 }
@@ -406,6 +407,46 @@ function eventOps({ prefix: p, driver: d }: SqlBackend): Ops<'recordEvent' | 'li
       const bound = Math.max(before.getTime(), cut ? num(cut.at) + 1 : -Infinity);
       return d.affected(`DELETE FROM ${T} WHERE at < ?`, [bound]);
     },
+  };
+}
+
+const toSigningKey = (r: Row): SigningKeyRecord => ({
+  generation: num(r.generation),
+  kid: String(r.kid),
+  sealed: String(r.sealed),
+  createdAt: date(r.created_at),
+  signsFrom: date(r.signs_from),
+});
+
+// Signing keys and replica heartbeats (architecture.md#access). The primary key on `generation` is the referee
+// between replicas adding the same key generation; a heartbeat is an UPDATE, else the first INSERT.
+function signingKeyOps({ prefix: p, driver: d }: SqlBackend): Ops<
+  'addSigningKey' | 'listSigningKeys' | 'deleteSigningKey' |
+  'recordReplica' | 'listReplicas' | 'deleteReplicasSeenBefore'
+> {
+  return {
+    async addSigningKey(k) {
+      const columns = 'generation, kid, sealed, created_at, signs_from';
+      const insert = `INSERT INTO ${p}signing_keys (${columns}) VALUES (?, ?, ?, ?, ?)`;
+      await d.affected(insert, [k.generation, k.kid, k.sealed, k.createdAt.getTime(), k.signsFrom.getTime()]);
+    },
+    listSigningKeys: async () => (await d.rows(`SELECT * FROM ${p}signing_keys ORDER BY generation`)).map(toSigningKey),
+    deleteSigningKey: async (generation) =>
+      (await d.affected(`DELETE FROM ${p}signing_keys WHERE generation = ?`, [generation])) === 1,
+    async recordReplica({ id, publicUrl, seenAt }) {
+      const values = [publicUrl.slice(0, 2048), seenAt.getTime(), id];
+      // MySQL counts only changed rows: an UPDATE within the same millisecond says 0, and the INSERT is DUPLICATE.
+      if ((await d.affected(`UPDATE ${p}replicas SET public_url = ?, seen_at = ? WHERE id = ?`, values)) === 1) return;
+      const insert = `INSERT INTO ${p}replicas (public_url, seen_at, id) VALUES (?, ?, ?)`;
+      await d.affected(insert, values).catch((err: unknown) => {
+        if (!isStoreError(err, 'DUPLICATE')) throw err;
+      });
+    },
+    listReplicas: async (since) =>
+      (await d.rows(`SELECT * FROM ${p}replicas WHERE seen_at >= ? ORDER BY id`, [since.getTime()])).map((r) => ({
+        id: String(r.id), publicUrl: String(r.public_url), seenAt: date(r.seen_at),
+      })),
+    deleteReplicasSeenBefore: (before) => d.affected(`DELETE FROM ${p}replicas WHERE seen_at < ?`, [before.getTime()]),
   };
 }
 

@@ -21,7 +21,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { isStoreError, type DeviceAuthorization, type NewUser, type OAuthClient, type OAuthToken, type Store } from '../../src/store/types.js';
+import { isStoreError, type DeviceAuthorization, type NewUser, type OAuthClient, type OAuthToken, type SigningKeyRecord, type Store } from '../../src/store/types.js';
 
 export interface RelayOptions {
   open(prefix: string): Promise<Store>;
@@ -211,6 +211,49 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(await store.pruneEvents(at(0), 2), 1, 'all but the newest two');
       assert.deepEqual((await store.listEvents({ limit: 10, offset: 0 })).map((e) => e.id), ['ev-4', 'ev-3']);
       assert.equal(await store.pruneEvents(at(0), 2), 0);
+    });
+
+    describe('signing keys and replicas (architecture.md#access)', () => {
+      const key = (generation: number, extra: Partial<SigningKeyRecord> = {}): SigningKeyRecord => ({
+        generation,
+        kid: `gh-test-${generation}`,
+        sealed: `enc:v1:${'k'.repeat(200)}${generation}`,
+        createdAt: at(generation * 1000),
+        signsFrom: at(generation * 1000 + 60_000),
+        ...extra,
+      });
+
+      it('keeps signing keys by generation, and of 10 concurrent adds of one generation exactly one wins', async () => {
+        await store.addSigningKey(key(2));
+        await store.addSigningKey(key(1, { signsFrom: at(1000) }));
+        assert.deepEqual(await store.listSigningKeys(), [key(1, { signsFrom: at(1000) }), key(2)]);
+        const adds = Array.from({ length: 10 }, (_, i) => store.addSigningKey(key(3, { kid: `gh-race-${i}` })));
+        const results = await Promise.allSettled(adds);
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+        for (const r of results) {
+          if (r.status === 'rejected') assert.ok(isStoreError(r.reason, 'DUPLICATE'), String(r.reason));
+        }
+        const sameKid = store.addSigningKey(key(4, { kid: 'gh-test-1' }));
+        await assert.rejects(sameKid, (e) => isStoreError(e, 'DUPLICATE'), 'a kid is unique too');
+        assert.equal(await store.deleteSigningKey(1), true);
+        assert.equal(await store.deleteSigningKey(1), false);
+        assert.deepEqual((await store.listSigningKeys()).map((k) => k.generation), [2, 3]);
+      });
+
+      it('records replica heartbeats (one row per replica), lists the recent ones and forgets the stale', async () => {
+        await store.recordReplica({ id: 'rep-a', publicUrl: 'https://a.example', seenAt: at(0) });
+        await store.recordReplica({ id: 'rep-b', publicUrl: 'https://b.example', seenAt: at(1000) });
+        await store.recordReplica({ id: 'rep-a', publicUrl: 'https://a2.example', seenAt: at(5000) });
+        // The same beat again (MySQL reports no changed row for it).
+        await store.recordReplica({ id: 'rep-a', publicUrl: 'https://a2.example', seenAt: at(5000) });
+        assert.deepEqual(await store.listReplicas(at(0)), [
+          { id: 'rep-a', publicUrl: 'https://a2.example', seenAt: at(5000) },
+          { id: 'rep-b', publicUrl: 'https://b.example', seenAt: at(1000) },
+        ]);
+        assert.deepEqual((await store.listReplicas(at(2000))).map((r) => r.id), ['rep-a']);
+        assert.equal(await store.deleteReplicasSeenBefore(at(2000)), 1);
+        assert.deepEqual((await store.listReplicas(at(0))).map((r) => r.id), ['rep-a']);
+      });
     });
 
     it('leaves Gatehouse\'s reserved users (id gatehouse:…) out of listings and counts, but holds their sessions', async () => {
