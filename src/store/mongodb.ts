@@ -4,6 +4,7 @@
 // Prefix, pool size and counter keys follow rules.ts, and the indexes migrations/, like every backend.
 import { MongoClient, type Collection, type Db, type Document, type MongoClientOptions } from 'mongodb';
 import { randomUUID } from 'node:crypto';
+import { DRIVER_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { pendingMigrations } from './migrations/index.js';
 import { checkPrefix, counterKey, normalGroups, normalScopes, optional, RESERVED_USER_PREFIX, takePoolSizeFromString } from './rules.js';
 import { StoreError, type ApiKey, type DeviceAuthorization, type Identity, type OAuthClient, type OAuthConsent, type OAuthToken, type OneTimeToken, type Passkey, type SecurityEvent, type Session, type Store, type StoreOptions, type TokenKind, type TotpFactor, type User } from './types.js';
@@ -23,7 +24,13 @@ function mapError(err: unknown): never {
   throw err;
 }
 
+/** One store call: bounded like every server backend's (store/deadline.ts), driver errors mapped. */
 async function wrap<T>(fn: () => Promise<T>): Promise<T> {
+  return unbounded(() => withDeadline(fn(), 'MongoDB'));
+}
+
+/** Driver errors mapped, no deadline: migrations build indexes and may wait on another replica. */
+async function unbounded<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -66,7 +73,10 @@ const toIdentity = (d: Document): Identity => ({
  */
 export function mongoClientSettings(url: string, options: StoreOptions = {}): { url: string; options: MongoClientOptions } {
   const { url: rest, poolSize } = takePoolSizeFromString(url, options.poolSize);
-  return { url: rest, options: { maxPoolSize: poolSize, serverSelectionTimeoutMS: 5000, connectTimeoutMS: 5000, socketTimeoutMS: 15_000 } };
+  // A hung server: selection, connecting and waiting for a pooled connection give up with the call's
+  // deadline; a socket silent for longer than a migration may take is closed.
+  const timeouts = { serverSelectionTimeoutMS: DRIVER_TIMEOUT_MS, connectTimeoutMS: DRIVER_TIMEOUT_MS, waitQueueTimeoutMS: DRIVER_TIMEOUT_MS, socketTimeoutMS: 15_000 };
+  return { url: rest, options: { maxPoolSize: poolSize, ...timeouts } };
 }
 
 interface Collections {
@@ -128,7 +138,7 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
   const c = collections(db, p);
   return {
     kind: 'mongodb',
-    migrate: () => wrap(() => migrate(db, p, c)),
+    migrate: () => unbounded(() => migrate(db, p, c)),
     ping: () => wrap(async () => void (await db.command({ ping: 1 }))),
     close: () => client.close(),
     ...userOps(c),

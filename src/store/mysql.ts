@@ -2,6 +2,7 @@
 // single-use token, then deletes it with "the winner is the one whose DELETE affected the row"; counters
 // use INSERT … ON DUPLICATE KEY UPDATE with LAST_INSERT_ID(expr) to read back this statement's own count.
 import mysql from 'mysql2/promise';
+import { DRIVER_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { migrateSqlServer, type MigrationConnection } from './migrations/sql-runner.js';
 import { checkPrefix, takePoolSize } from './rules.js';
 import type { Row } from './sql-common.js';
@@ -31,7 +32,7 @@ export function mysqlPoolConfig(url: string, options: StoreOptions = {}): mysql.
   const u = new URL(url.replace(/^mariadb:/, 'mysql:'));
   const connectionLimit = takePoolSize(u, options.poolSize);
   return {
-    uri: u.toString(), connectionLimit, waitForConnections: true, queueLimit: 1000, connectTimeout: 5000,
+    uri: u.toString(), connectionLimit, waitForConnections: true, queueLimit: 1000, connectTimeout: DRIVER_TIMEOUT_MS,
     enableKeepAlive: true, supportBigNumbers: true, charset: 'utf8mb4',
   };
 }
@@ -55,6 +56,25 @@ async function migrationConnection(pool: mysql.Pool, p: string): Promise<Migrati
   };
 }
 
+/**
+ * `work` on a pooled connection. A query that timed out is still running on its connection as far as
+ * mysql2 knows (it only gives up waiting), and a fatal error leaves the connection unusable: either way
+ * the connection is destroyed rather than handed to the next caller, which would wait behind it.
+ */
+async function onConnection<T>(pool: mysql.Pool, work: (conn: mysql.PoolConnection) => Promise<[T, unknown]>): Promise<T> {
+  const conn = await pool.getConnection();
+  try {
+    const [result] = await work(conn);
+    conn.release();
+    return result;
+  } catch (err) {
+    const e = err as { code?: string; fatal?: boolean };
+    if (e.fatal || e.code === 'PROTOCOL_SEQUENCE_TIMEOUT') conn.destroy();
+    else conn.release();
+    throw err;
+  }
+}
+
 export function createMysqlStore(url: string, options: StoreOptions = {}): Store {
   const p = checkPrefix(options.prefix ?? 'gatehouse_');
   const pool = mysql.createPool(mysqlPoolConfig(url, options));
@@ -62,8 +82,8 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
   pool.on('connection', (conn) => conn.on('error', () => {}));
   const exec = async (sql: string, values: unknown[] = []) => {
     try {
-      const [result] = await pool.query({ sql, values, timeout: 15_000 });
-      return result;
+      // The pool's queue has no timeout of its own: the deadline covers waiting for a connection too.
+      return await withDeadline(onConnection(pool, (conn) => conn.query({ sql, values, timeout: DRIVER_TIMEOUT_MS })), 'MySQL');
     } catch (err) {
       mapError(err);
     }
