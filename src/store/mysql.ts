@@ -6,7 +6,7 @@ import { DRIVER_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { migrateSqlServer, type MigrationConnection } from './migrations/sql-runner.js';
 import { checkPrefix, takePoolSize } from './rules.js';
 import type { Row } from './sql-common.js';
-import { createSqlStore } from './sql-store.js';
+import { createSqlStore, type SqlDriver } from './sql-store.js';
 import { StoreError, type Store, type StoreOptions } from './types.js';
 
 const GONE = new Set([
@@ -75,6 +75,23 @@ async function onConnection<T>(pool: mysql.Pool, work: (conn: mysql.PoolConnecti
   }
 }
 
+/** `work` in one transaction on one pooled connection; a connection that failed is destroyed, not reused. */
+async function inTransaction<T>(pool: mysql.Pool, work: (tx: SqlDriver) => Promise<T>): Promise<T> {
+  const conn = await pool.getConnection();
+  const run = async (sql: string, values: unknown[] = []) => (await conn.query({ sql, values, timeout: DRIVER_TIMEOUT_MS }))[0];
+  try {
+    await conn.beginTransaction();
+    const result = await work({ rows: async (sql, values) => (await run(sql, values)) as Row[], affected: async (sql, values) => ((await run(sql, values)) as mysql.ResultSetHeader).affectedRows });
+    await conn.commit();
+    conn.release();
+    return result;
+  } catch (err) {
+    // Without COMMIT the server rolls back when the connection ends, which destroy() makes sure of.
+    conn.destroy();
+    throw err;
+  }
+}
+
 export function createMysqlStore(url: string, options: StoreOptions = {}): Store {
   const p = checkPrefix(options.prefix ?? 'gatehouse_');
   const pool = mysql.createPool(mysqlPoolConfig(url, options));
@@ -103,6 +120,13 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
       }),
     ping: async () => void (await exec('SELECT 1')),
     close: () => pool.end(),
+    transaction: async (work) => {
+      try {
+        return await withDeadline(inTransaction(pool, work), 'MySQL');
+      } catch (err) {
+        mapError(err);
+      }
+    },
     async hit(key, windowMs, now) {
       const t = now.getTime();
       // Assignments run left to right: `count` is computed from the old reset_at before it changes.

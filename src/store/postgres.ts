@@ -6,7 +6,7 @@ import { DRIVER_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { migrateSqlServer, type MigrationConnection } from './migrations/sql-runner.js';
 import { checkPrefix, takePoolSize } from './rules.js';
 import { toCounter, type Row } from './sql-common.js';
-import { createSqlStore } from './sql-store.js';
+import { createSqlStore, type SqlDriver } from './sql-store.js';
 import { StoreError, type Store, type StoreOptions } from './types.js';
 
 /**
@@ -62,6 +62,29 @@ async function migrationConnection(pool: pg.Pool, p: string): Promise<MigrationC
   };
 }
 
+/** `work` in one transaction on one pooled client; a client that failed is destroyed, not reused. */
+async function inTransaction<T>(pool: pg.Pool, work: (tx: SqlDriver) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  const run = (sql: string, values?: unknown[]) => client.query<Row>(numbered(sql), values);
+  // A checked-out client has no listener of the pool's: its connection dying must fail the query, not
+  // crash the process.
+  const ignore = () => {};
+  client.on('error', ignore);
+  try {
+    await client.query('BEGIN');
+    const result = await work({ rows: async (sql, values) => (await run(sql, values)).rows, affected: async (sql, values) => (await run(sql, values)).rowCount ?? 0 });
+    await client.query('COMMIT');
+    client.off('error', ignore);
+    client.release();
+    return result;
+  } catch (err) {
+    // Without COMMIT the server rolls back when the connection ends; ROLLBACK says so sooner.
+    await client.query('ROLLBACK').catch(() => {});
+    client.release(true);
+    throw err;
+  }
+}
+
 export function createPostgresStore(url: string, options: StoreOptions = {}): Store {
   const p = checkPrefix(options.prefix ?? 'gatehouse_');
   const pool = new pg.Pool(postgresPoolConfig(url, options));
@@ -90,6 +113,13 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
       }),
     ping: async () => void (await query('SELECT 1')),
     close: () => pool.end(),
+    transaction: async (work) => {
+      try {
+        return await withDeadline(inTransaction(pool, work), 'PostgreSQL');
+      } catch (err) {
+        mapError(err);
+      }
+    },
     async hit(key, windowMs, now) {
       const t = now.getTime();
       const { rows } = await query(

@@ -17,6 +17,8 @@ export interface TcpRelay {
   cut(): void;
   cutOnNextRequest(): void;
   cutOnNextReply(): void;
+  /** Lets n - 1 more client writes through, then swallows the n-th and cuts (inside a multi-statement call). */
+  cutOnRequest(n: number): void;
   restore(): void;
   freeze(): void;
   thaw(): void;
@@ -28,6 +30,7 @@ export async function startTcpRelay(targetHost: string, targetPort: number): Pro
   let down = false;
   let armed: 'request' | 'reply' | null = null;
   let frozen = false;
+  let requestsLeft = 0; // with armed === 'request': chunks still to pass before the cut
 
   const cut = () => {
     down = true;
@@ -41,7 +44,7 @@ export async function startTcpRelay(targetHost: string, targetPort: number): Pro
   /** Forwards from → to, unless the relay is armed for this direction: then the chunk is dropped. */
   const forward = (from: Socket, to: Socket, direction: 'request' | 'reply') =>
     from.on('data', (chunk: Buffer) => {
-      if (armed === direction) return cut();
+      if (armed === direction && (direction === 'reply' || --requestsLeft <= 0)) return cut();
       if (!to.write(chunk)) from.pause();
     });
   // A paused socket reads nothing, so its bytes wait in the kernel; drain must not undo a freeze.
@@ -72,6 +75,11 @@ export async function startTcpRelay(targetHost: string, targetPort: number): Pro
     cut,
     cutOnNextRequest() {
       armed = 'request';
+      requestsLeft = 1;
+    },
+    cutOnRequest(n) {
+      armed = 'request';
+      requestsLeft = n;
     },
     cutOnNextReply() {
       armed = 'reply';
