@@ -58,7 +58,7 @@ export interface FrontDoorParts {
 }
 
 export function buildGate({ opts, services, live, forwarder, timeouts, listeningOrigin, signer, now }: FrontDoorParts): Gate {
-  const settings = { current: live.settings };
+  const settings = { current: live.settings, latest: () => (live.reload(), live.settings()) };
   const { renderer } = services;
   const authApp = createAuthApp({
     ...services,
