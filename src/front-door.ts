@@ -63,7 +63,7 @@ export interface FrontDoorParts {
 }
 
 export function buildGate({ opts, services, live, forwarder, timeouts, listeningOrigin, signer, now }: FrontDoorParts): Gate {
-  const settings = { current: live.settings };
+  const settings = { current: live.settings, latest: () => (live.reload(), live.settings()) };
   const { renderer } = services;
   const onStoreError = throttled(10_000, now, (err: unknown) => opts.log(`store: unavailable (${(err as Error).message}); answering 503 until it returns`));
   // One door for every entrance: the gate, WebSocket upgrades and /auth/check (access/admission.ts).

@@ -28,6 +28,9 @@ export interface SqlBackend {
   migrate(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** Runs `work` on one connection in one transaction: committed when it resolves, rolled back when it
+   *  throws, and never half applied if the process or the connection dies on the way. */
+  transaction<T>(work: (tx: SqlDriver) => Promise<T>): Promise<T>;
   /** One atomic fixed-window hit; `key` has already been through counterKey(). */
   hit(key: string, windowMs: number, now: Date): Promise<CounterState>;
 }
@@ -227,7 +230,18 @@ function passkeyOps({ prefix: p, driver: d }: SqlBackend): Ops<'createPasskey' |
   };
 }
 
-function mfaOps({ prefix: p, driver: d }: SqlBackend): Ops<'saveTotp' | 'findTotp' | 'confirmTotp' | 'useTotpStep' | 'deleteTotp' | 'replaceRecoveryCodes' | 'consumeRecoveryCode' | 'countRecoveryCodes' | 'listRecoveryCodes' | 'deleteRecoveryCodes'> {
+type MfaVerbs = 'saveTotp' | 'findTotp' | 'confirmTotp' | 'enableTotp' | 'useTotpStep' | 'deleteTotp'
+  | 'replaceRecoveryCodes' | 'consumeRecoveryCode' | 'countRecoveryCodes' | 'listRecoveryCodes' | 'deleteRecoveryCodes';
+
+function mfaOps({ prefix: p, driver: d, transaction }: SqlBackend): Ops<MfaVerbs> {
+  const confirm = (on: SqlDriver, userId: string, step: number) =>
+    on.affected(`UPDATE ${p}totp SET confirmed = ?, last_step = ? WHERE user_id = ? AND confirmed = ?`, [true, step, userId, false]);
+  const writeCodes = async (on: SqlDriver, userId: string, hashes: string[], now: Date) => {
+    await on.affected(`DELETE FROM ${p}recovery_codes WHERE user_id = ?`, [userId]);
+    if (!hashes.length) return;
+    await on.affected(`INSERT INTO ${p}recovery_codes (user_id, hash, created_at) VALUES ${hashes.map(() => '(?, ?, ?)').join(', ')}`,
+      hashes.flatMap((h) => [userId, h, now.getTime()]));
+  };
   return {
     async saveTotp(f) {
       // The primary key on user_id makes the insert fail (DUPLICATE) while a confirmed factor exists.
@@ -237,19 +251,21 @@ function mfaOps({ prefix: p, driver: d }: SqlBackend): Ops<'saveTotp' | 'findTot
       ]);
     },
     findTotp: async (userId) => ((r) => (r ? toTotp(r) : null))(await first(d.rows(`SELECT * FROM ${p}totp WHERE user_id = ?`, [userId]))),
-    confirmTotp: async (userId, step) =>
-      (await d.affected(`UPDATE ${p}totp SET confirmed = ?, last_step = ? WHERE user_id = ? AND confirmed = ?`, [true, step, userId, false])) === 1,
+    confirmTotp: async (userId, step) => (await confirm(d, userId, step)) === 1,
+    // The UPDATE is the race's referee (a second confirmation waits on the row, then matches nothing), and
+    // the codes change only for the winner, in its transaction.
+    enableTotp: (userId, step, hashes, now) =>
+      transaction(async (tx) => {
+        if ((await confirm(tx, userId, step)) !== 1) return false;
+        await writeCodes(tx, userId, hashes, now);
+        return true;
+      }),
     // One conditional UPDATE: the row changes for exactly one of the callers presenting the same step.
     useTotpStep: async (userId, step) =>
       (await d.affected(`UPDATE ${p}totp SET last_step = ? WHERE user_id = ? AND confirmed = ? AND (last_step IS NULL OR last_step < ?)`, [step, userId, true, step])) === 1,
     deleteTotp: async (userId) => (await d.affected(`DELETE FROM ${p}totp WHERE user_id = ?`, [userId])) === 1,
-    async replaceRecoveryCodes(userId, hashes, now) {
-      // Old codes go first: a crash in between leaves none rather than old and new together.
-      await d.affected(`DELETE FROM ${p}recovery_codes WHERE user_id = ?`, [userId]);
-      if (!hashes.length) return;
-      await d.affected(`INSERT INTO ${p}recovery_codes (user_id, hash, created_at) VALUES ${hashes.map(() => '(?, ?, ?)').join(', ')}`,
-        hashes.flatMap((h) => [userId, h, now.getTime()]));
-    },
+    // Old codes go first: a crash in between leaves none rather than old and new together.
+    replaceRecoveryCodes: (userId, hashes, now) => writeCodes(d, userId, hashes, now),
     consumeRecoveryCode: async (userId, hash) => (await d.affected(`DELETE FROM ${p}recovery_codes WHERE user_id = ? AND hash = ?`, [userId, hash])) === 1,
     countRecoveryCodes: async (userId) => Number((await first(d.rows(`SELECT COUNT(*) AS n FROM ${p}recovery_codes WHERE user_id = ?`, [userId])))!.n),
     listRecoveryCodes: async (userId) => (await d.rows(`SELECT hash FROM ${p}recovery_codes WHERE user_id = ? ORDER BY hash`, [userId])).map((r) => String(r.hash)),

@@ -307,6 +307,11 @@ export interface Store {
   findTotp(userId: string): Promise<TotpFactor | null>;
   /** Turns an unconfirmed factor on, recording `step` as used; false when there is none to confirm. */
   confirmTotp(userId: string, step: number): Promise<boolean>;
+  /** Enrolment written whole: turns an unconfirmed factor on (recording `step` as used) and makes the user's
+   *  recovery codes exactly `hashes`, in one transaction — a crash or a cut leaves no factor, or the factor
+   *  with every code, never one without the other. false, and nothing written, when there is none to
+   *  confirm; of N concurrent callers exactly one wins. */
+  enableTotp(userId: string, step: number, hashes: string[], now: Date): Promise<boolean>;
   /** Accepts time-step `step` of the confirmed factor once: atomically true only when it is later than
    *  every step accepted before, so of N concurrent uses of one code exactly one wins. */
   useTotpStep(userId: string, step: number): Promise<boolean>;

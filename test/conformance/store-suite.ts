@@ -12,7 +12,7 @@
 //                        like the backend would. Every server backend gives it; SQLite has no pool.
 //       storedCounterKeys(prefix)  the keys as they are in the counters table/collection, read past the
 //                        Store, to show every backend stores a long key the same way (as its SHA-256)
-//       relay            { open(prefix), cut(), restore(), cutOnNextRequest?(), cutOnNextReply?() }: a Store
+//       relay            { open(prefix), cut(), restore(), cutOnNextRequest?(), cutOnNextReply?(), cutOnRequest?(n) }: a Store
 //                        reaching the server through something the test can sever (test/support/tcp-relay.ts
 //                        for SQL servers), for the outage tests; the cutOn… ones cut mid-operation.
 //
@@ -32,6 +32,8 @@ export interface RelayOptions {
   cutOnNextRequest?(): void;
   /** Cut as the next reply leaves the server: the work is done, the client never hears of it. */
   cutOnNextReply?(): void;
+  /** Let n - 1 more request writes through, then cut at the n-th: somewhere inside a multi-statement call. */
+  cutOnRequest?(n: number): void;
 }
 
 export interface ConformanceOptions {
@@ -436,6 +438,31 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(await store.countRecoveryCodes(u.id), 0);
       await store.deleteUser(v.id);
       assert.equal(await store.countRecoveryCodes(v.id), 0, 'deleted with the user');
+    });
+
+    it('enables an authenticator app with its recovery codes in one step, once, with one winner', async () => {
+      const u = await store.createUser(user('enable@example.com'), T0);
+      const h = (c: string) => c.repeat(64);
+      const batch = (tag: string) => Array.from({ length: 10 }, (_, i) => `${tag.repeat(63)}${i}`);
+      assert.equal(await store.enableTotp(u.id, 7, batch('n'), at(1)), false, 'nothing to confirm');
+      assert.equal(await store.countRecoveryCodes(u.id), 0, 'and nothing written');
+      await store.replaceRecoveryCodes(u.id, [h('o')], at(1)); // codes from before (a passkey user regenerated them)
+      await store.saveTotp({ userId: u.id, secret: 'enc:v1:e', confirmed: false, lastStep: null, createdAt: at(1) });
+      const tags = ['p', 'q', 'r', 's', 't', 'u'];
+      const wins = await Promise.all(tags.map((tag) => store.enableTotp(u.id, 500, batch(tag), at(2))));
+      assert.equal(wins.filter(Boolean).length, 1, 'one confirmation wins');
+      const winner = tags[wins.indexOf(true)]!;
+      assert.deepEqual(await store.listRecoveryCodes(u.id), [...batch(winner)].sort(), "exactly the winner's codes: the old ones and the losers' are gone");
+      assert.equal(await store.countRecoveryCodes(u.id), 10);
+      assert.deepEqual(await store.findTotp(u.id), { userId: u.id, secret: 'enc:v1:e', confirmed: true, lastStep: 500, createdAt: at(1) });
+      assert.equal(await store.useTotpStep(u.id, 500), false, 'the confirming step is used up');
+      assert.equal(await store.consumeRecoveryCode(u.id, batch(winner)[3]!), true);
+      assert.equal(await store.consumeRecoveryCode(u.id, h('o')), false, 'an old code is dead');
+      assert.equal(await store.enableTotp(u.id, 501, batch('v'), at(3)), false, 'enabled once');
+      assert.equal(await store.countRecoveryCodes(u.id), 9, 'a losing call changes no codes');
+      await store.replaceRecoveryCodes(u.id, [h('w')], at(4));
+      assert.deepEqual(await store.listRecoveryCodes(u.id), [h('w')], 'regenerating replaces them as before');
+      await store.deleteUser(u.id);
     });
 
     it('ends all of one user\'s sessions without touching another user\'s, and keeps null fields null', async () => {
@@ -941,6 +968,32 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
             await eventually(() => s.ping());
             assert.equal((await s.consumeToken('m'.repeat(64), 'reset', at(1)))?.userId, owner.id, 'an interrupted consume does not burn the token');
           });
+        });
+      }
+
+      if (relay.cutOnRequest) {
+        const cutOnRequest = relay.cutOnRequest.bind(relay);
+        it('an enrolment cut anywhere leaves no factor, or the factor with all its codes (never half)', { timeout: 120_000 }, async () => {
+          const h = (c: string, i: number) => `${c.repeat(60)}${String(i).padStart(4, '0')}`;
+          const seen = new Set<string>();
+          for (let n = 1; n <= 8; n++) {
+            const u = await store.createUser(user(`cut-enrol-${n}@example.com`), T0);
+            await store.replaceRecoveryCodes(u.id, [h('o', 0)], at(1));
+            await store.saveTotp({ userId: u.id, secret: 'enc:v1:c', confirmed: false, lastStep: null, createdAt: at(1) });
+            const fresh = Array.from({ length: 10 }, (_, i) => h('n', i));
+            await viaRelay(async (s) => {
+              cutOnRequest(n);
+              const outcome = await s.enableTotp(u.id, 900, fresh, at(2)).then(String, (e: unknown) => (unavailable(e) ? 'cut' : Promise.reject(e)));
+              relay.restore();
+              const on = (await store.findTotp(u.id))!.confirmed;
+              const codes = await store.listRecoveryCodes(u.id);
+              if (on) assert.deepEqual(codes, fresh, `cut at write ${n} (${outcome}): the factor is on with all its codes`);
+              else assert.deepEqual(codes, [h('o', 0)], `cut at write ${n} (${outcome}): no factor, and the old codes untouched`);
+              assert.ok(outcome !== 'true' || on, 'a reported success is stored');
+              seen.add(on ? 'on' : 'off');
+            });
+          }
+          assert.ok(seen.has('off'), 'some cut landed before the commit');
         });
       }
 
