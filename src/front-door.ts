@@ -11,7 +11,7 @@ import type { Services } from './services.js';
 import { ALL_OWN_COOKIES } from './session/cookies.js';
 import { VIEWS_DIR } from './views-dir.js';
 import type { IdentitySigner } from './access/identity-signer.js';
-import { createDoor } from './access/admission.js';
+import { createDoor } from './admission/door.js';
 
 export interface Upstream {
   forwarder: Forwarder | null;
@@ -66,7 +66,7 @@ export function buildGate({ opts, services, live, forwarder, timeouts, listening
   const settings = { current: live.settings, latest: () => (live.reload(), live.settings()) };
   const { renderer } = services;
   const onStoreError = throttled(10_000, now, (err: unknown) => opts.log(`store: unavailable (${(err as Error).message}); answering 503 until it returns`));
-  // One door for every entrance: the gate, WebSocket upgrades and /auth/check (access/admission.ts).
+  // One door for every entrance: the gate, WebSocket upgrades and /auth/check (admission/door.ts).
   const door = createDoor({ ...services, settings, publicUrl: opts.publicUrl, onStoreError });
   const authApp = createAuthApp({
     ...services,

@@ -1,7 +1,6 @@
 // The HTTP server in front of the gate: slow-client timeouts, plain refusals for CONNECT and malformed
 // requests, and listen errors as one sentence an operator can act on.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 export const DEFAULT_TIMEOUTS = {
@@ -53,19 +52,6 @@ export function listen(server: Server, port: number, host: string): Promise<void
     server.listen(port, host, () => {
       server.off('error', fail);
       resolve();
-    });
-  });
-}
-
-/** Listens on a free loopback port of this process's own (the warm-up's servers); the URL. */
-export function listenOnLoopback(server: Server): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    // `exclusive`: in a cluster worker (`serve --workers N`) a plain listen(0) is shared through the
-    // primary by call order, so one worker's throwaway server could receive another worker's traffic.
-    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
-      server.off('error', reject);
-      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     });
   });
 }

@@ -6,7 +6,7 @@ import { policyOf } from './access/policy.js';
 import { startIdentitySigner, type FollowedSigner } from './access/key-follower.js';
 import { dropLegacyKeys } from './access/signing-keys.js';
 import type { Server } from 'node:http';
-import type { AuditLog } from './audit.js';
+import type { AuditLog } from './security/audit-log.js';
 import { setupLinkLine } from './auth/setup-link.js';
 import { describeStore, enableAuth, storeChoiceFor } from './config/auth-state.js';
 import { ensureHome } from './config/files.js';

@@ -1,6 +1,6 @@
 // The request-independent services every route and the gate share, built over one store. Which
 // services exist and how they are configured is decided here; main.ts only wires them to the server.
-import { createAuditLog, EVENTS_KEPT, type AuditLog } from './audit.js';
+import { createAuditLog, EVENTS_KEPT, type AuditLog } from './security/audit-log.js';
 import type { SettingsSource } from './config/settings.js';
 import { createRenderer } from './render.js';
 import type { ServeOptions } from './serve-options.js';

@@ -9,7 +9,7 @@
 // store and the audit log see nothing.
 import type { Server } from 'node:http';
 import { Pool } from 'undici';
-import { listenOnLoopback } from './http-server.js';
+import { listenOnLoopback } from './http/listen.js';
 import type { Forwarder } from './proxy/forward.js';
 import type { Gate } from './proxy/gate.js';
 import { principalOf, type SessionService } from './session/sessions.js';

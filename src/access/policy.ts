@@ -11,7 +11,7 @@ export interface AccessPolicy {
   fallback: AccessDefault;
   /** Some rule allows only some users, needs a second factor or limits methods, or the default is deny. */
   restricts: boolean;
-  /** Some rule names methods: method overrides must be decided too (admission.ts). */
+  /** Some rule names methods: method overrides must be decided too (admission/door.ts). */
   limitsMethods: boolean;
 }
 

@@ -4,7 +4,7 @@
 // in `note`, so a link issued before another change of address no longer applies.
 import type { Hono } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
-import { EMAIL_MESSAGES, isDomainAllowed, parseEmail } from './email.js';
+import { EMAIL_MESSAGES, isDomainAllowed, parseEmail } from '../accounts/email.js';
 import { audit, limited } from './audit.js';
 import { field, formOf, tokenParam } from './form.js';
 import { csrf, csrfToken } from './middleware/csrf.js';
@@ -31,7 +31,7 @@ export function emailChangeBlocked(deps: AuthServices): string | null {
   return deps.mailer() ? null : EMAIL_CHANGE_NEEDS_MAIL;
 }
 
-/** The address typed, normalised and checked like a new account's (auth/email.ts, the domain policy). */
+/** The address typed, normalised and checked like a new account's (accounts/email.ts, the domain policy). */
 function newAddress(deps: AuthServices, value: unknown, current: string): { email: string } | { error: string } {
   const parsed = parseEmail(value);
   if (!parsed.ok) return { error: EMAIL_MESSAGES[parsed.reason] };

@@ -1,5 +1,5 @@
 // Account › Linked accounts (SPEC §12): the social identities that sign in to this account, joining
-// another one (the sign-in flow of oidc/routes.ts in link mode, which ends in linkToAccount), and
+// another one (the sign-in flow of auth/social-routes.ts in link mode, which ends in linkToAccount), and
 // parting one while another way in remains — a password, another identity or a passkey.
 import type { Hono } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
@@ -12,7 +12,7 @@ import { accountPage } from './account.js';
 import { stamp, type AccountView } from './views.js';
 import { labelOf } from '../oidc/providers.js';
 import { isStoreError, type User } from '../store/types.js';
-import type { Identity } from '../oidc/accounts.js';
+import type { Identity } from './social-accounts.js';
 
 export const LAST_WAY_IN = 'This is the only way you can sign in, so it stays: set a password (Forgot password on the sign-in page) or add a passkey first.';
 

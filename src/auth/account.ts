@@ -16,7 +16,7 @@ import { stamp, type AccountView } from './views.js';
 import type { ResolvedSession } from '../session/sessions.js';
 import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js';
 import { connectedApps } from '../oauth/connected.js';
-import type { AuditEvent } from '../audit.js';
+import type { AuditEvent } from '../security/audit-log.js';
 import type { User } from '../store/types.js';
 import { EMAIL_CHANGE_REAUTH, emailChangeBlocked } from './account-email.js';
 import { reauthUnlessRecent } from './recent-sign-in.js';

@@ -8,7 +8,7 @@ import { field, formOf } from './form.js';
 import { csrf, csrfToken } from './middleware/csrf.js';
 import { requireAdmin, signedIn } from './middleware/session.js';
 import { errorPage, formExpiredPage, page } from './pages.js';
-import { normalizeEmail } from './email.js';
+import { normalizeEmail } from '../accounts/email.js';
 import { explain, subjectOfUser } from '../access/explain.js';
 import { policyOf } from '../access/policy.js';
 import { describeRule } from '../access/rules.js';

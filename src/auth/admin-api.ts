@@ -6,7 +6,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
 import { audit } from './audit.js';
 import { csrfToken } from './middleware/csrf.js';
-import { normalizeEmail } from './email.js';
+import { normalizeEmail } from '../accounts/email.js';
 import { parseScopes } from '../session/api-keys.js';
 import { isValidCsrfToken } from '../security/csrf.js';
 import { readCookie } from '../session/cookies.js';
@@ -15,7 +15,7 @@ import { storedRule } from '../access/rules.js';
 import { GROUP_NAME, isStoreError, ROLE_NAME, type ApiKey, type Store, type User } from '../store/types.js';
 import type { ResolvedSession } from '../session/sessions.js';
 import type { ResolvedToken } from '../oauth/tokens.js';
-import type { Identity } from '../access/admission.js';
+import type { Identity } from '../admission/door.js';
 import { CLI_CLIENT_ID } from '../oauth/device.js';
 import { connectedApps } from '../oauth/connected.js';
 
@@ -66,7 +66,7 @@ export function mountAdminApi(app: Hono<AuthEnv>, deps: AuthServices): void {
 }
 
 /** Who may use the API: an admin's bearer token, or an admin's session (changes then need CSRF). Who is
- *  asking comes from the door (access/admission.ts), in its one order of credentials. */
+ *  asking comes from the door (admission/door.ts), in its one order of credentials. */
 function adminOnly(deps: AuthServices): MiddlewareHandler<AuthEnv> {
   return async function adminOnly(c, next) {
     const asked = { method: c.req.method, url: c.req.path, headers: c.get('headers'), peer: c.env?.incoming?.socket.remoteAddress };

@@ -2,7 +2,7 @@
 // newest first, filtered by user (email) and event. A GET form: the filters stay in the URL.
 import type { Hono } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
-import { normalizeEmail } from './email.js';
+import { normalizeEmail } from '../accounts/email.js';
 import { requireAdmin } from './middleware/session.js';
 import { page } from './pages.js';
 import { stamp } from './views.js';

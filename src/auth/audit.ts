@@ -1,5 +1,5 @@
 // One way to write an audit line from a request: the client's address and user agent come along.
-import type { AuditEvent } from '../audit.js';
+import type { AuditEvent } from '../security/audit-log.js';
 import type { LimitKind } from '../security/rate-limit.js';
 import type { AuthContext } from './context.js';
 import { errorPage } from './pages.js';

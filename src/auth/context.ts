@@ -15,13 +15,13 @@ import type { PasswordHasher } from '../security/password.js';
 import type { TrustedProxies } from '../security/client-ip.js';
 import type { OriginVerdict } from '../security/csrf.js';
 import type { Store } from '../store/types.js';
-import type { AuditLog } from '../audit.js';
+import type { AuditLog } from '../security/audit-log.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { ProviderEntry } from '../oidc/providers.js';
 import type { Renderer } from '../render.js';
 import type { MfaService } from '../mfa/factors.js';
 import type { OAuthTokenService } from '../oauth/tokens.js';
-import type { Door } from '../access/admission.js';
+import type { Door } from '../admission/door.js';
 
 export interface AuthDeps {
   store: Store;
@@ -53,7 +53,7 @@ export interface AuthDeps {
   signer?: IdentitySigner | null;
   /** Second factors (architecture.md#mfa). */
   mfa: MfaService;
-  /** Who is asking and may they pass, shared with the gate (access/admission.ts); made from these deps when absent. */
+  /** Who is asking and may they pass, shared with the gate (admission/door.ts); made from these deps when absent. */
   door?: Door;
   /** OAuth for MCP resources (SPEC §11); the routes answer only while a resource is configured. */
   oauthTokens?: OAuthTokenService;

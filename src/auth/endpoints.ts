@@ -9,7 +9,7 @@ import { isAdmin, requireSession, signedIn } from './middleware/session.js';
 import { identityHeaders } from '../proxy/headers.js';
 import { checkMode, originalRequest, redirectsToSignIn, signInLocation, type OriginalRequest } from './forward-auth.js';
 import { policyOf } from '../access/policy.js';
-import { STATUS_OF, type Verdict } from '../access/admission.js';
+import { STATUS_OF, type Verdict } from '../admission/door.js';
 import type { ResolvedSession } from '../session/sessions.js';
 import { ALL_OWN_COOKIES, stripCookies } from '../session/cookies.js';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -88,7 +88,7 @@ function mountProbes(app: Hono<AuthEnv>, deps: AuthServices): void {
 
 }
 
-/** `/auth/check`: the door's verdict (access/admission.ts) on the original request a trusted proxy names,
+/** `/auth/check`: the door's verdict (admission/door.ts) on the original request a trusted proxy names,
  *  as the answer nginx, Traefik and Caddy expect. With auth switched off everyone passes, without identity. */
 async function forwardAuthCheck(c: AuthContext, deps: AuthServices): Promise<Response> {
   const incoming = c.env?.incoming;

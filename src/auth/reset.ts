@@ -4,7 +4,7 @@
 import { isReservedUserId } from '../store/rules.js';
 import type { Hono, MiddlewareHandler } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
-import { normalizeEmail } from './email.js';
+import { normalizeEmail } from '../accounts/email.js';
 import { audit, limited } from './audit.js';
 import { formOf } from './form.js';
 import { csrf, csrfToken } from './middleware/csrf.js';

@@ -1,7 +1,7 @@
 // Gatehouse's own pages and endpoints under the auth prefix. Hono handles only these; proxied app
 // traffic never enters Hono (see proxy/gate.ts). This file only assembles: the middleware every
 // request passes (middleware/*.ts), then each group of routes from its own module.
-import { createDoor } from '../access/admission.js';
+import { createDoor } from '../admission/door.js';
 import { Hono } from 'hono';
 import type { AuthDeps, AuthEnv, AuthServices } from './context.js';
 import { requestInfo } from './middleware/request-info.js';
@@ -19,7 +19,7 @@ import { mountEmailChange } from './account-email.js';
 import { mountLinkedAccounts } from './account-identities.js';
 import { mountPasskeys } from './passkeys.js';
 import { mountPasswordReset } from './reset.js';
-import { mountSocialLogin } from '../oidc/routes.js';
+import { mountSocialLogin } from './social-routes.js';
 import { mountAdmin } from './admin.js';
 import { mountAliases } from './aliases.js';
 import { requireEnrolment } from './middleware/mfa-policy.js';
@@ -30,7 +30,7 @@ import { mountPersonalTokens } from './personal-tokens.js';
 import { mountPairing } from './pairing.js';
 import { mountHandoff } from './handoff.js';
 import { mountAdminApi } from './admin-api.js';
-import { mountOAuth } from '../oauth/routes.js';
+import { mountOAuth } from './oauth-routes.js';
 
 const MAX_FORM_BYTES = 64 * 1024;
 

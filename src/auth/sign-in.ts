@@ -2,7 +2,7 @@
 // and built so that an unknown address, a wrong password and a locked account look alike.
 import type { Hono } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
-import { normalizeEmail } from './email.js';
+import { normalizeEmail } from '../accounts/email.js';
 import { audit, limited } from './audit.js';
 import { field, formOf } from './form.js';
 import { csrf, csrfToken } from './middleware/csrf.js';

@@ -3,7 +3,7 @@
 import { inviteRole } from '../session/invites.js';
 import type { Hono } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
-import { EMAIL_MESSAGES, isDomainAllowed, normalizeEmail, parseEmail, type EmailProblem } from './email.js';
+import { EMAIL_MESSAGES, isDomainAllowed, normalizeEmail, parseEmail, type EmailProblem } from '../accounts/email.js';
 import { audit, limited } from './audit.js';
 import { field, formOf, tokenParam, type Form } from './form.js';
 import { csrf, csrfToken } from './middleware/csrf.js';

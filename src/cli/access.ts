@@ -1,7 +1,7 @@
 // `gatehouse access …`: ordered access rules in the state file (architecture.md#access). Running servers pick a change
 // up within a second, like every other state-file change.
 import { parseArgs } from 'node:util';
-import { normalizeEmail } from '../auth/email.js';
+import { normalizeEmail } from '../accounts/email.js';
 import { describeRule, parseRules, parseWho, storedRule, type AccessDefault, type AccessRule } from '../access/rules.js';
 import { explain, subjectOfUser } from '../access/explain.js';
 import { rulesInForce as policyRules } from '../access/policy.js';

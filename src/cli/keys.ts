@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ROLE_NAME } from '../store/types.js';
-import { normalizeEmail } from '../auth/email.js';
+import { normalizeEmail } from '../accounts/email.js';
 import { createApiKeyService, parseScopes } from '../session/api-keys.js';
 import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
 

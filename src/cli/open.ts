@@ -1,7 +1,7 @@
 // `gatehouse open [--user EMAIL]`: a one-time link that signs that user (default: the oldest admin) into
 // the admin console of the running server (SPEC §12). The CLI writes the hash; the server uses it up.
 import { parseArgs } from 'node:util';
-import { normalizeEmail } from '../auth/email.js';
+import { normalizeEmail } from '../accounts/email.js';
 import { handoffLink, HANDOFF_TTL_MS, issueHandoff, oldestAdmin } from '../session/handoff.js';
 import { cliLinkOrigin } from './pair.js';
 import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';

@@ -1,7 +1,7 @@
 // `gatehouse pair --user EMAIL`: a pairing code for a user, made from the operator's machine (SPEC §12)
 // — the CLI writes the code's hash into the store the running server reads, and the server uses it up.
 import { parseArgs } from 'node:util';
-import { normalizeEmail } from '../auth/email.js';
+import { normalizeEmail } from '../accounts/email.js';
 import { setupOrigin } from '../auth/setup-link.js';
 import { issuePairingCode, pairingLink, PAIR_TTL_MS } from '../session/pairing.js';
 import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';

@@ -1,11 +1,11 @@
 import { resetFactors } from '../mfa/factors.js';
 import { parseArgs } from 'node:util';
-import { normalizeEmail } from '../auth/email.js';
+import { normalizeEmail } from '../accounts/email.js';
 import { createLockout } from '../security/lockout.js';
 import { GROUP_NAME, ROLE_NAME, type Store, type User } from '../store/types.js';
 import { createInvite, inviteLink, InviteError } from '../session/invites.js';
 import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, subcommandIn, type Subcommands, UsageError, withStore, type Io } from './common.js';
-import { createAuditLog } from '../audit.js';
+import { createAuditLog } from '../security/audit-log.js';
 import { smtpBindingOf } from '../config/auth-state.js';
 import { loadMasterKey } from '../config/secrets.js';
 import { emptyState, readState, type Scope } from '../config/state.js';

@@ -3,7 +3,7 @@
 //   GATEHOUSE_OIDC_<NAME>_CLIENT_ID / _CLIENT_SECRET / _ISSUER [/ _SCOPES] any OpenID Connect provider
 // An entry from the environment replaces a state-file entry of the same name. Secrets here are plain
 // (the environment is the operator's secret store), the same shape as ProviderConfig otherwise.
-import { isAllowedIssuer } from '../oidc/providers.js';
+import { isAllowedIssuer } from './issuer.js';
 import type { ProviderConfig, ProviderKind } from './state.js';
 import { RESERVED_PROVIDER_NAMES } from './choices.js';
 

@@ -6,6 +6,9 @@ import type * as Oidc from 'openid-client';
 export const loadOidc = (): Promise<typeof Oidc> => import('openid-client');
 import { isSealed, unseal } from '../config/secrets.js';
 import { ENTRY_NAME, type ProviderKind } from '../config/choices.js';
+import { isAllowedIssuer } from '../config/issuer.js';
+
+export { isAllowedIssuer };
 
 export type { ProviderKind } from '../config/choices.js';
 
@@ -40,17 +43,6 @@ export const PRESETS: Record<ProviderKind, Preset> = {
   oidc: { label: 'Single sign-on', issuer: null, scopes: 'openid email profile' },
 };
 
-/** http:// issuers are allowed only on loopback, so a provider can be tried locally (architecture.md#accounts). */
-export function isAllowedIssuer(issuer: string): boolean {
-  let u: URL;
-  try {
-    u = new URL(issuer);
-  } catch {
-    return false;
-  }
-  if (u.protocol === 'https:') return true;
-  return u.protocol === 'http:' && (u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]');
-}
 
 /** Provider entries from the state file, secrets unsealed; malformed entries are skipped with a reason. */
 export function providersFromState(raw: ReadonlyArray<Record<string, unknown>>, masterKey: Buffer, warn: (m: string) => void): ProviderEntry[] {

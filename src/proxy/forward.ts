@@ -7,7 +7,7 @@ import { Pool, type Dispatcher } from 'undici';
 import { downstreamHeaders } from './headers.js';
 import { openUpgrade, type TunnelOptions } from './upgrade.js';
 import { hasBody } from './request-checks.js';
-import { listenOnLoopback } from '../http-server.js';
+import { listenOnLoopback } from '../http/listen.js';
 
 export type { TunnelOptions } from './upgrade.js';
 

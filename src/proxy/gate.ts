@@ -1,7 +1,7 @@
 // The hot path. Every request that is not for /auth lands here: find the session (from memory when
 // possible), then forward with identity headers — or answer 302 / 401 / 403 and send the app nothing.
 // Requests under the auth prefix go to the Hono app instead. Who may pass is decided by the door
-// (access/admission.ts); the gate only translates its verdict into an answer. The parts: `request-checks.ts` (framing
+// (admission/door.ts); the gate only translates its verdict into an answer. The parts: `request-checks.ts` (framing
 // refused outright, the forwarding context), `answers.ts` (what the gate writes itself),
 // `assertions.ts` (the signed identity, cached per session), and below, the decisions.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
@@ -12,7 +12,7 @@ import type { Principal, ResolvedSession, SessionService } from '../session/sess
 import type { TrustedProxies } from '../security/client-ip.js';
 import { identityHeaders, upstreamHeaders } from './headers.js';
 import type { Forwarder } from './forward.js';
-import type { AdmissionRequest, Door, Verdict } from '../access/admission.js';
+import type { AdmissionRequest, Door, Verdict } from '../admission/door.js';
 import { isNavigation } from '../http/navigation.js';
 import type { IdentitySigner } from '../access/identity-signer.js';
 import { createHostPolicy, type HostPolicy } from './hosts.js';
@@ -28,7 +28,7 @@ export interface GateDeps {
   prefix: string;
   authApp: RequestListener;
   forwarder: Forwarder | null; // null: only /auth routes are served (forward-auth deployments)
-  /** Who is asking and may they pass (access/admission.ts): the one decision every entrance shares. */
+  /** Who is asking and may they pass (admission/door.ts): the one decision every entrance shares. */
   door: Door;
   sessions: Pick<SessionService, 'resolve'>;
   settings: SettingsSource;

@@ -2,7 +2,7 @@
 // One set of rules for `gatehouse users invite` and the admin console: only the SHA-256 of the link's
 // secret is stored (a token of kind `invite`, its role in the token's note), and the link itself is
 // shown once, to whoever made it.
-import { EMAIL_MESSAGES, parseEmail } from '../auth/email.js';
+import { EMAIL_MESSAGES, parseEmail } from '../accounts/email.js';
 import { randomToken, sha256Hex } from '../security/tokens.js';
 import { ROLE_NAME, type OneTimeToken, type Store } from '../store/types.js';
 

@@ -88,7 +88,7 @@ describe('email change', () => {
     assert.equal(wrong.status, 400);
     assert.match(wrong.text, /That is not your current password/);
     const bad = await c.post('/auth/account/email', { new_email: 'ann@exa\u200bmple.com', email_password: PASSWORD, csrf });
-    assert.equal(bad.status, 400, 'the address goes through auth/email.ts');
+    assert.equal(bad.status, 400, 'the address goes through accounts/email.ts');
     assert.match(bad.text, /invisible or control characters/);
 
     const asked = await c.post('/auth/account/email', { new_email: `  ${next.toUpperCase()} `, email_password: PASSWORD, csrf });

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
-import { isDomainAllowed, normalizeEmail, parseEmail } from '../../src/auth/email.js';
+import { isDomainAllowed, normalizeEmail, parseEmail } from '../../src/accounts/email.js';
 import { checkPasswordPolicy, isCommonPassword, MAX_PASSWORD_LENGTH, passwordLength } from '../../src/security/password.js';
 import { runCli, startTestGatehouse, tempHome, type TestGatehouse } from '../support/gatehouse.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';

@@ -2,7 +2,7 @@
 // user agent; a failing store is logged, not thrown, at most once a minute; the session sweep prunes.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createAuditLog, EVENTS_KEPT } from '../../src/audit.js';
+import { createAuditLog, EVENTS_KEPT } from '../../src/security/audit-log.js';
 import { startSessionSweep } from '../../src/services.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';

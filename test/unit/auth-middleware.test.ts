@@ -1,7 +1,7 @@
 // The middleware in front of Gatehouse's own routes, in-process through Hono's app.request(): guards
 // refuse and the handler never runs; CSRF refuses cross-site posts and missing tokens; request info
 // believes X-Forwarded-For only from a trusted proxy.
-import { createDoor } from '../../src/access/admission.js';
+import { createDoor } from '../../src/admission/door.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
@@ -12,7 +12,7 @@ import { requestInfo, type RawRequest } from '../../src/auth/middleware/request-
 import { loadSession, requireAdmin, requireSession } from '../../src/auth/middleware/session.js';
 import { csrf, csrfCookie, csrfToken } from '../../src/auth/middleware/csrf.js';
 import { formBody } from '../../src/auth/middleware/form-body.js';
-import { createAuditLog } from '../../src/audit.js';
+import { createAuditLog } from '../../src/security/audit-log.js';
 import { createRenderer } from '../../src/render.js';
 import { cookieNames } from '../../src/session/cookies.js';
 import { parseTrustedProxies } from '../../src/security/client-ip.js';

@@ -11,7 +11,7 @@ import { withReturnTo } from '../views.js';
 export function requireEnrolment({ prefix }: { prefix: string }): MiddlewareHandler<AuthEnv> {
   // Enrolment, the second step, leaving, and what every page needs. /account/passkeys is the passkey
   // enrolment built alongside (issue 12): a passkey satisfies the policy too.
-  // /check is decided by the door (access/admission.ts), which applies the policy to the original request.
+  // /check is decided by the door (admission/door.ts), which applies the policy to the original request.
   const open = [`/check`, `/account/totp`, `/account/security`, `/account/passkeys`, `/step-up`, `/sign-in`, `/sign-out`, `/assets/`, `/health`, `/ready`, `/.well-known/`];
   const isOpen = (path: string) => {
     const rest = path.slice(prefix.length);

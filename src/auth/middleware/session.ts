@@ -3,7 +3,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AuthContext, AuthEnv } from '../context.js';
 import type { Principal, ResolvedSession } from '../../session/sessions.js';
-import type { Credential } from '../../access/admission.js';
+import type { Credential } from '../../admission/door.js';
 import { isStoreError } from '../../store/types.js';
 import { errorPage, storeUnavailablePage } from '../pages.js';
 
@@ -14,7 +14,7 @@ const COOKIE_OR_KEY: ReadonlySet<Credential> = new Set(['cookie', 'api-key']);
 export function loadSession({ prefix }: { prefix: string }): MiddlewareHandler<AuthEnv> {
   // Scripts may present an API key instead of a cookie — for /auth/me only: a key never manages the
   // account (password, keys, sessions) and never gets a cookie session. /auth/check asks the door
-  // (access/admission.ts) itself, with every credential the gate takes.
+  // (admission/door.ts) itself, with every credential the gate takes.
   const keyPaths = new Set([`${prefix}/me`]);
   const check = `${prefix}/check`;
   return async function loadSession(c, next) {

@@ -21,11 +21,11 @@ import { resourceFor, tokenOpens } from '../oauth/resources.js';
 import { bearerChallenge } from '../oauth/metadata.js';
 import type { RateLimiter } from '../security/rate-limit.js';
 import { isLoopback, type TrustedProxies } from '../security/client-ip.js';
-import type { AuditLog } from '../audit.js';
+import type { AuditLog } from '../security/audit-log.js';
 import { mustEnrol } from '../mfa/policy.js';
-import { policyOf, type AccessPolicy } from './policy.js';
-import { decide, subjectOf, type Decision, type Subject } from './rules.js';
-import { readPath } from './paths.js';
+import { policyOf, type AccessPolicy } from '../access/policy.js';
+import { decide, subjectOf, type Decision, type Subject } from '../access/rules.js';
+import { readPath } from '../access/paths.js';
 import { overriddenMethods } from './method-overrides.js';
 
 /** What the door reads of a request: for `/auth/check`, the original method and URI a proxy named. */

@@ -7,21 +7,21 @@
 import { createHmac } from 'node:crypto';
 import type { Hono } from 'hono';
 import type * as Oidc from 'openid-client';
-import type { AuthContext, AuthEnv, AuthServices } from '../auth/context.js';
-import { audit } from '../auth/audit.js';
-import { errorPage } from '../auth/pages.js';
-import { finishSignIn } from '../auth/second-step.js';
+import type { AuthContext, AuthEnv, AuthServices } from './context.js';
+import { audit } from './audit.js';
+import { errorPage } from './pages.js';
+import { finishSignIn } from './second-step.js';
 import { seal, unseal } from '../config/secrets.js';
 import { clearCookie, readCookie } from '../session/cookies.js';
 import { safeReturnTo } from '../security/redirect.js';
-import { configurationFor, loadOidc, PRESETS, type ProviderEntry } from './providers.js';
-import { createIdTokenVerifier, IdTokenRejected } from './id-token.js';
-import { accountFor, type Identity } from './accounts.js';
-import { githubProfile, oidcProfile } from './profile.js';
-import { csrf } from '../auth/middleware/csrf.js';
-import { requireSession, signedIn } from '../auth/middleware/session.js';
-import { formExpiredPage } from '../auth/pages.js';
-import { linkToAccount } from '../auth/account-identities.js';
+import { configurationFor, loadOidc, PRESETS, type ProviderEntry } from '../oidc/providers.js';
+import { createIdTokenVerifier, IdTokenRejected } from '../oidc/id-token.js';
+import { accountFor, type Identity } from './social-accounts.js';
+import { githubProfile, oidcProfile } from '../oidc/profile.js';
+import { csrf } from './middleware/csrf.js';
+import { requireSession, signedIn } from './middleware/session.js';
+import { formExpiredPage } from './pages.js';
+import { linkToAccount } from './account-identities.js';
 
 const TRANSACTION_TTL_MS = 10 * 60_000;
 

@@ -1,7 +1,7 @@
 // Security events as one JSON line each (never a password, token or cookie), plus counters for
 // /auth/metrics.
 import { randomUUID } from 'node:crypto';
-import type { Store } from './store/types.js';
+import type { Store } from '../store/types.js';
 
 export type AuditEvent =
   | 'sign-in.success'

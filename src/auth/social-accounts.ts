@@ -1,12 +1,12 @@
 // Which local account a provider sign-in lands in: the one linked to (issuer, subject); else the account
 // with the same address, linked only when both sides proved that address; else a new account, as far as
 // the sign-up policy allows (architecture.md#accounts).
-import type { AuthContext } from '../auth/context.js';
-import { audit } from '../auth/audit.js';
-import { EMAIL_MESSAGES, isDomainAllowed, parseEmail } from '../auth/email.js';
+import type { AuthContext } from './context.js';
+import { audit } from './audit.js';
+import { EMAIL_MESSAGES, isDomainAllowed, parseEmail } from '../accounts/email.js';
 import { isStoreError, type User } from '../store/types.js';
-import type { ProviderEntry } from './providers.js';
-import type { Profile } from './profile.js';
+import type { ProviderEntry } from '../oidc/providers.js';
+import type { Profile } from '../oidc/profile.js';
 
 /** Why no session was started, and with which status the refusal page answers. */
 export interface Refusal {

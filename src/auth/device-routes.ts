@@ -4,17 +4,17 @@
 // src/oauth/, this answers without any MCP resource configured: the built-in `gatehouse-cli` client
 // gets tokens for the whole app. Wrong user codes block the IP like pairing codes do.
 import type { Hono } from 'hono';
-import type { AuthContext, AuthEnv, AuthServices } from '../auth/context.js';
-import { audit, limited } from '../auth/audit.js';
-import { field, formOf } from '../auth/form.js';
-import { csrf, csrfToken } from '../auth/middleware/csrf.js';
-import { isAdmin, requireSession, signedIn } from '../auth/middleware/session.js';
-import { errorPage, formExpiredPage, page } from '../auth/pages.js';
+import type { AuthContext, AuthEnv, AuthServices } from './context.js';
+import { audit, limited } from './audit.js';
+import { field, formOf } from './form.js';
+import { csrf, csrfToken } from './middleware/csrf.js';
+import { isAdmin, requireSession, signedIn } from './middleware/session.js';
+import { errorPage, formExpiredPage, page } from './pages.js';
 import { createBlocker, PAIRING_BLOCK, type Blocker } from '../security/rate-limit.js';
-import { NO_STORE, OAuthError, oauthErrorResponse } from './errors.js';
-import { resourceByUrl } from './resources.js';
-import { verifiedByDeployment } from './clients.js';
-import { CLI_CLIENT_ID, checkDeviceRequest, deviceAuthorizationResponse, issueDeviceCodes, normalUserCode, showUserCode, userHashOf } from './device.js';
+import { NO_STORE, OAuthError, oauthErrorResponse } from '../oauth/errors.js';
+import { resourceByUrl } from '../oauth/resources.js';
+import { verifiedByDeployment } from '../oauth/clients.js';
+import { CLI_CLIENT_ID, checkDeviceRequest, deviceAuthorizationResponse, issueDeviceCodes, normalUserCode, showUserCode, userHashOf } from '../oauth/device.js';
 
 const WRONG = 'That code is not valid. Check it against your device, or start again there: a code works once, for 10 minutes.';
 

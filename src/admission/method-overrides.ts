@@ -1,7 +1,7 @@
 // The methods an app could run a request as, besides its own. Frameworks honour method overrides —
 // `X-HTTP-Method-Override` and its spellings (Express's method-override, ASP.NET, Spring's filter),
 // `?_method=`, and `_method` in a form body (Rails, Laravel, Symfony) — so where an access rule limits
-// methods, the door decides each of these too (admission.ts).
+// methods, the door decides each of these too (door.ts).
 import type { IncomingHttpHeaders } from 'node:http';
 
 const OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'];

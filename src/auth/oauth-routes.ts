@@ -3,24 +3,24 @@
 // Each protocol rule lives in its own module (authorize.ts, token.ts, clients.ts, metadata.ts, pkce.ts);
 // this file only turns HTTP into calls to them. Nothing here answers while no MCP resource is set,
 // except the device grant (device-routes.ts) and the token and revocation endpoints it needs.
-import { doneNotice, doneRedirect } from '../auth/admin-done.js';
+import { doneNotice, doneRedirect } from './admin-done.js';
 import type { Hono, MiddlewareHandler } from 'hono';
-import type { AuthContext, AuthEnv, AuthServices } from '../auth/context.js';
-import { audit, limited } from '../auth/audit.js';
-import { field, formOf } from '../auth/form.js';
-import { csrf, csrfToken } from '../auth/middleware/csrf.js';
-import { requireAdmin, requireSession, signedIn } from '../auth/middleware/session.js';
-import { connectedApps } from './connected.js';
-import { stamp } from '../auth/views.js';
-import { errorPage, formExpiredPage, page } from '../auth/pages.js';
+import type { AuthContext, AuthEnv, AuthServices } from './context.js';
+import { audit, limited } from './audit.js';
+import { field, formOf } from './form.js';
+import { csrf, csrfToken } from './middleware/csrf.js';
+import { requireAdmin, requireSession, signedIn } from './middleware/session.js';
+import { connectedApps } from '../oauth/connected.js';
+import { stamp } from './views.js';
+import { errorPage, formExpiredPage, page } from './pages.js';
 import { PAGE_CSP } from '../security/headers.js';
-import { answerRedirect, AUTHORIZE_PARAMS, checkAuthorization, consentCovers, errorRedirect, formActionFor, redirectHost, type AuthorizeParams, type AuthorizeRequest } from './authorize.js';
-import { parseRegistration, registerClient, registrationResponse, verifiedByDeployment } from './clients.js';
-import { NO_STORE, OAuthError, oauthErrorResponse } from './errors.js';
-import { authorizationServerMetadata, authorizationServerPaths, issuerOf, protectedResourceMetadata, resourceOfMetadataPath, type MetadataContext } from './metadata.js';
-import { revokeRequest, tokenRequest, tokenResponse, type TokenContext, type TokenParams } from './token.js';
-import type { OAuthTokenService } from './tokens.js';
-import { CimdError, isCimdClientId, resolveClient } from './cimd.js';
+import { answerRedirect, AUTHORIZE_PARAMS, checkAuthorization, consentCovers, errorRedirect, formActionFor, redirectHost, type AuthorizeParams, type AuthorizeRequest } from '../oauth/authorize.js';
+import { parseRegistration, registerClient, registrationResponse, verifiedByDeployment } from '../oauth/clients.js';
+import { NO_STORE, OAuthError, oauthErrorResponse } from '../oauth/errors.js';
+import { authorizationServerMetadata, authorizationServerPaths, issuerOf, protectedResourceMetadata, resourceOfMetadataPath, type MetadataContext } from '../oauth/metadata.js';
+import { revokeRequest, tokenRequest, tokenResponse, type TokenContext, type TokenParams } from '../oauth/token.js';
+import type { OAuthTokenService } from '../oauth/tokens.js';
+import { CimdError, isCimdClientId, resolveClient } from '../oauth/cimd.js';
 import type { OAuthClient } from '../store/types.js';
 import { mountDeviceGrant } from './device-routes.js';
 

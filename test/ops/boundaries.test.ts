@@ -1,0 +1,41 @@
+// The layer rules of src/ (scripts/boundaries.ts, docs/architecture.md#layers) hold, and the check
+// itself catches what it is there to catch: an import up a layer, and folders that import each other.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { brokenRules, importsOf } from '../../scripts/boundaries.js';
+
+const SRC = new URL('../../src', import.meta.url).pathname;
+
+describe('layer rules', () => {
+  it('hold in src/: no import runs up a layer, no two folders import each other', () => {
+    assert.deepEqual(brokenRules(importsOf(SRC)), []);
+  });
+
+  it('name an import from the domain into the web layer, and one from the web into the entry layer', () => {
+    const problems = brokenRules([
+      { from: 'oauth/token.ts', to: 'auth/pages.ts' },
+      { from: 'proxy/forward.ts', to: 'main.ts' },
+      { from: 'store/sql-store.ts', to: 'session/sessions.ts' },
+      { from: 'cli/users.ts', to: 'auth/admin-api.ts' },
+    ]);
+    assert.equal(problems.length, 3, problems.join('\n'));
+    assert.match(problems[0]!, /oauth\/token\.ts \(domain\) imports auth\/pages\.ts \(web\)/);
+    assert.match(problems[1]!, /proxy\/forward\.ts \(web\) imports main\.ts \(entry\)/);
+    assert.match(problems[2]!, /store\/sql-store\.ts \(base\) imports session\/sessions\.ts \(domain\)/);
+  });
+
+  it('name folders that import each other, round a longer circle too', () => {
+    const problems = brokenRules([
+      { from: 'session/a.ts', to: 'mfa/b.ts' },
+      { from: 'mfa/b.ts', to: 'security/c.ts' },
+      { from: 'security/c.ts', to: 'session/d.ts' },
+    ]);
+    assert.deepEqual(problems.map((p) => p.replace(/ \(.*$/, '')), ['folders import each other: mfa, security, session']);
+  });
+
+  it('take what config/ may parse with only while it imports nothing from config/ back', () => {
+    assert.deepEqual(brokenRules([{ from: 'config/settings.ts', to: 'access/rules.ts' }]), []);
+    const back = brokenRules([{ from: 'config/settings.ts', to: 'access/rules.ts' }, { from: 'access/rules.ts', to: 'config/state.ts' }]);
+    assert.ok(back.some((p) => /must not import config\/ back/.test(p)), back.join('\n'));
+  });
+});
