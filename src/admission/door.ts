@@ -34,8 +34,11 @@ export interface AdmissionRequest {
   /** Path and query as the client sent them. */
   url: string;
   headers: IncomingHttpHeaders;
-  /** The TCP peer (never a header): hybrid mode lets loopback through. */
+  /** The TCP peer (never a header): hybrid mode lets loopback through; limits count by it. */
   peer: string | undefined;
+  /** false when the peer asks for someone else it does not name (forward-auth without a trusted proxy, which
+   *  is always loopback behind a local nginx): hybrid mode does not let it through then. */
+  peerIsClient?: boolean;
 }
 
 export type Entrance = 'gate' | 'websocket' | 'forward-auth';
@@ -216,7 +219,7 @@ function audited(ctx: DoorContext, req: AdmissionRequest, entrance: Entrance, v:
 
 /** Nobody is asking: hybrid loopback, a public path — or sign in first. */
 function admitNobody(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest): Verdict {
-  if (s.mode === 'hybrid' && isLoopback(req.peer)) return PASS_ANONYMOUS; // the TCP peer, never a header
+  if (s.mode === 'hybrid' && req.peerIsClient !== false && isLoopback(req.peer)) return PASS_ANONYMOUS; // the TCP peer, never a header
   const policy = policyOf(s);
   if (policy.rules.length) {
     const d = decideAs(policy, req, null);

@@ -103,7 +103,7 @@ async function forwardAuthCheck(c: AuthContext, deps: AuthServices): Promise<Res
     return c.json({ error: 'forbidden', reason: 'the original URI comes from a peer that is not a trusted proxy (--trusted-proxies)' }, 403);
   }
   const client = fromProxy ? deps.trusted.clientIp(peer, headers['x-forwarded-for']) : peer;
-  const v = await deps.door.decide({ method: orig.method, url: orig.uri, headers, peer: client }, 'forward-auth');
+  const v = await deps.door.decide({ method: orig.method, url: orig.uri, headers, peer: client, peerIsClient: fromProxy }, 'forward-auth');
   const navigation = redirectsToSignIn(orig, c.req.header('accept'), checkMode(c.req.query('mode')));
   return checkAnswer(c, deps, v, orig, navigation);
 }
@@ -157,7 +157,7 @@ async function forbiddenPage(c: AuthContext, deps: AuthServices): Promise<Respon
   const fromProxy = deps.trusted.any && deps.trusted.isTrusted(incoming?.socket.remoteAddress ?? '');
   const orig = originalRequest(headers, fromProxy);
   const uri = safePath(typeof orig !== 'string' && orig.via !== 'none' ? orig.uri : (c.req.query('path') ?? '/'));
-  const v = await deps.door.decide({ method: 'GET', url: uri, headers, peer: incoming?.socket.remoteAddress }, 'forward-auth');
+  const v = await deps.door.decide({ method: 'GET', url: uri, headers, peer: incoming?.socket.remoteAddress, peerIsClient: false }, 'forward-auth');
   if (v.code === 'forbidden') return forbidden(c, v.session, uri);
   if (v.code === 'step-up' || v.code === 'enrol') return c.redirect(`${deps.prefix}/${v.code === 'step-up' ? 'step-up' : 'account/totp'}?return_to=${encodeURIComponent(uri)}`, 302);
   if (v.code === 'sign-in') return c.redirect(signInLocation(deps.prefix, { method: 'GET', uri, via: 'none' }), 302);

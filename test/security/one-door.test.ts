@@ -283,3 +283,18 @@ describe('one door: the JWKS answers on every host name (finding 6)', () => {
     assert.equal((await fetch(`${pub.url}/auth/sign-in`, { redirect: 'manual' })).status, 421);
   });
 });
+
+describe('one door: hybrid mode at forward-auth', () => {
+  let hybrid: TestGatehouse;
+  before(async () => {
+    hybrid = await startTestGatehouse({ env: { GATEHOUSE_AUTH_MODE: 'hybrid' } });
+  });
+  after(() => hybrid.stop());
+
+  it('does not let a loopback proxy through for everyone it asks about (red-team pass)', async () => {
+    // A local nginx asking /auth/check is always loopback: without a trusted proxy naming the client,
+    // hybrid mode's "the loopback peer passes" must not make every visitor pass.
+    const r = await fetch(`${hybrid.url}/auth/check`, { headers: { accept: 'application/json' } });
+    assert.equal(r.status, 401);
+  });
+});
