@@ -9,6 +9,7 @@ import type { AuditLog } from './audit.js';
 import { setupLinkLine } from './auth/setup-link.js';
 import { describeStore, enableAuth, storeChoiceFor } from './config/auth-state.js';
 import { ensureHome } from './config/files.js';
+import { envSetting } from './config/schema.js';
 import { loadMasterKey } from './config/secrets.js';
 import { emptyState, readState, updateState, type Scope, type StoredState } from './config/state.js';
 import { buildGate, startUpstream } from './front-door.js';
@@ -142,7 +143,7 @@ async function announceSetupLink(opts: ServeOptions, store: Store, live: LiveCon
  * makes the key; a rotation on any machine reaches this one through the state file.
  */
 async function startSigner(opts: ServeOptions, masterKey: Buffer, live: LiveConfig, origin: () => string, now: () => number): Promise<IdentitySigner | null> {
-  if (opts.env.GATEHOUSE_ASSERTION === 'off') return null;
+  if (!envSetting('assertion', opts.env)) return null;
   let keys = signingKeysOf(readState(opts.scope) ?? emptyState(), masterKey);
   if (!keys) keys = signingKeysOf(await ensureSigningKey(opts.scope, masterKey), masterKey)!;
   const signer = await createIdentitySigner({ keys, origin, prefix: opts.prefix, now });
