@@ -114,7 +114,7 @@ export const OTHER_SETTINGS = {
   server: setting({ env: 'GATEHOUSE_SERVER', flag: { name: 'server', arg: 'NAME' }, default: 'local', help: 'which server this is (state is kept per server)', parse: text }),
   profile: setting({ env: 'GATEHOUSE_PROFILE', flag: { name: 'profile', arg: 'NAME' }, default: 'main', help: 'which profile of the server (e.g. staging)', parse: text }),
   authMode: setting({
-    env: 'GATEHOUSE_AUTH_MODE', help: `overrides the stored mode: ${orList(AUTH_MODES)} (README "Access modes")`,
+    env: 'GATEHOUSE_AUTH_MODE', help: `overrides the stored mode: ${orList(AUTH_MODES)} (docs/access.md)`,
     check: (t) => problem(isOneOf(AUTH_MODES, t), `GATEHOUSE_AUTH_MODE must be ${orList(AUTH_MODES)}, not "${t}"`),
     parse: text,
   }),
