@@ -12,6 +12,7 @@ import type { Services } from './services.js';
 import { ALL_OWN_COOKIES } from './session/cookies.js';
 import { VIEWS_DIR } from './views-dir.js';
 import type { IdentitySigner } from './access/identity-signer.js';
+import { createDoor } from './access/admission.js';
 
 export interface Upstream {
   forwarder: Forwarder | null;
@@ -61,9 +62,13 @@ export interface FrontDoorParts {
 export function buildGate({ opts, services, live, forwarder, timeouts, listeningOrigin, signer, now }: FrontDoorParts): Gate {
   const settings = { current: live.settings };
   const { renderer } = services;
+  const onStoreError = throttled(10_000, now, (err: unknown) => opts.log(`store: unavailable (${(err as Error).message}); answering 503 until it returns`));
+  // One door for every entrance: the gate, WebSocket upgrades and /auth/check (access/admission.ts).
+  const door = createDoor({ ...services, settings, publicUrl: opts.publicUrl, onStoreError });
   const authApp = createAuthApp({
     ...services,
     settings,
+    door,
     appName: opts.appName,
     prefix: opts.prefix,
     publicOrigin: opts.publicUrl?.origin ?? null,
@@ -83,6 +88,7 @@ export function buildGate({ opts, services, live, forwarder, timeouts, listening
     prefix: opts.prefix,
     authApp: getRequestListener(authApp.fetch, { overrideGlobalObjects: false }),
     forwarder,
+    door,
     settings,
     signer,
     publicUrl: opts.publicUrl,
@@ -95,7 +101,7 @@ export function buildGate({ opts, services, live, forwarder, timeouts, listening
     onMisdirected: throttled(60_000, now, (host: string) =>
       opts.log(`host: a request for "${host.slice(0, 100)}" was sent to ${opts.publicUrl?.origin} instead (not the public URL's host; list it in GATEHOUSE_ALLOWED_HOSTS if it is yours)`),
     ),
-    onStoreError: throttled(10_000, now, (err: unknown) => opts.log(`store: unavailable (${(err as Error).message}); answering 503 until it returns`)),
+    onStoreError,
     onSigningError: throttled(10_000, now, (err: unknown) => opts.log(`assertion: could not sign (${(err as Error).message}); answering 503`)),
   });
 }

@@ -2,6 +2,7 @@
 // the environment; everything below receives its dependencies as arguments. Each step is a named part:
 // live-config.ts (the watched state file), live-store.ts (the store that follows it), services.ts,
 // front-door.ts (upstream, /auth routes, gate) and http-server.ts.
+import { policyOf } from './access/policy.js';
 import { createIdentitySigner, type IdentitySigner } from './access/identity-signer.js';
 import { ensureSigningKey, signingKeysOf } from './access/signing-keys.js';
 import type { Server } from 'node:http';
@@ -52,7 +53,7 @@ export interface RunningGatehouse {
 
 /** The stored state, created on the first start: safe by default, that turns the login screen on. */
 export function prepareState(scope: Scope, masterKey: Buffer, log: (line: string) => void, env: NodeJS.ProcessEnv = {}): StoredState {
-  const needsSetup = (s: StoredState | null) => !s || (s.auth.enabled && !s.auth.secret);
+  const needsSetup = (s: StoredState | null) => !s || s.auth.enabled === undefined || (s.auth.enabled && !s.auth.secret);
   let state = readState(scope);
   if (needsSetup(state)) {
     // Under the state file's lock, and decided again on the latest file: a CLI command may be writing.
@@ -98,6 +99,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
     url = listeningUrl(server, opts.host, opts.port);
 
     await announceSetupLink(opts, services.store, live, url, now);
+    warnUntrustedForwardAuth(opts, services, live, upstream.forwarder);
     const stopSweep = startSessionSweep(services.store, opts.sessionIdleMs, now, log);
 
     return {
@@ -136,6 +138,12 @@ async function announceSetupLink(opts: ServeOptions, store: Store, live: LiveCon
   if (opts.announceSetup === false || live.settings().mode === 'off') return;
   const line = await setupLinkLine(store, opts.publicUrl?.origin ?? url, opts.prefix, now());
   if (line) opts.log(line);
+}
+
+/** Forward-auth with rules but no trusted proxy cannot learn which request a proxy asks about: say so at start. */
+function warnUntrustedForwardAuth(opts: ServeOptions, services: Services, live: LiveConfig, forwarder: Forwarder | null): void {
+  if (forwarder || services.trusted.any || live.settings().mode === 'off' || !policyOf(live.settings()).rules.length) return;
+  opts.log('forward-auth: access rules are set but no trusted proxy (--trusted-proxies): /auth/check cannot believe the original URI a proxy names, and refuses every request that names one');
 }
 
 /**

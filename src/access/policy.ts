@@ -3,11 +3,13 @@
 // rule that lets only the organisation's domains through. `restricts` says whether any rule can refuse a
 // signed-in user — when none can, the signed-in hot path skips rule matching altogether.
 import type { LiveSettings } from '../config/settings.js';
-import { publicPathRules, type AccessRule } from './rules.js';
+import { publicPathRules, type AccessDefault, type AccessRule } from './rules.js';
 
 export interface AccessPolicy {
   rules: readonly AccessRule[];
-  /** Some rule allows only some users (or needs a second factor). */
+  /** Where no rule applies (`gatehouse access default`). */
+  fallback: AccessDefault;
+  /** Some rule allows only some users, needs a second factor or limits methods, or the default is deny. */
   restricts: boolean;
 }
 
@@ -17,7 +19,9 @@ export function policyOf(settings: LiveSettings): AccessPolicy {
   let policy = built.get(settings);
   if (!policy) {
     const rules = rulesInForce(settings);
-    policy = { rules, restricts: rules.some((r) => !r.public) };
+    // A method-limited rule can refuse the methods it does not list, public or not.
+    const restricts = settings.accessDefault === 'deny' || rules.some((r) => !r.public || r.methods);
+    policy = { rules, fallback: settings.accessDefault, restricts };
     built.set(settings, policy);
   }
   return policy;

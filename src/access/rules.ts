@@ -1,15 +1,19 @@
 // Access rules (architecture.md#access): ordered, first match wins. A rule names a path pattern — an exact path
 // (`/status`) or a prefix (`/admin/*`, which matches `/admin` and everything below) — and either makes
-// it public or lists who may pass. With no matching rule any signed-in user passes, as before rules.
+// it public or lists who may pass, optionally for some methods only.
 //
-// Rules are matched on the normalised path only (never the query), with the same fail-closed
-// normalisation as public paths: a path whose raw form is ambiguous (dot segments, encoded slashes or
-// dots, backslashes, ";" parameters, NUL, double encoding) cannot be matched safely and is refused
-// with 400 — it never slips past a rule by being read differently by the app.
+// Paths are read as paths.ts says: a rule that limits who passes matches every spelling the most
+// lenient app would take for its path (`/%61dmin`, `/ADMIN`, `/admin./x`, `/billing/`); a public rule
+// opens only the path as written. Ambiguous spellings are refused with 400.
+//
+// Methods: a rule with methods decides only those (GET covers HEAD). A request whose path such a rule
+// names, with a method it does not list, goes on to later rules — and if none applies it is refused:
+// naming a path in a rule never leaves that path open to everyone.
 //
 // Pure functions of (rules, request, principal): no I/O, so the hot path pays a loop over strings.
 
 import { hasSecondFactor } from '../mfa/policy.js';
+import { compilePattern, namesPath, opensPath, readPath, type RequestPath, type PathPattern } from './paths.js';
 
 export type Who =
   | { kind: 'any' }
@@ -40,7 +44,7 @@ export type Decision =
   | { outcome: 'public'; rule: number; reason: string }
   | { outcome: 'allow'; rule: number | null; reason: string }
   | { outcome: 'sign-in'; rule: number | null; reason: string }
-  | { outcome: 'deny'; rule: number; reason: string }
+  | { outcome: 'deny'; rule: number | null; reason: string }
   | { outcome: 'mfa'; rule: number; reason: string };
 
 const WHO_KINDS = ['role', 'group', 'email', 'domain', 'provider', 'scope'] as const;
@@ -67,7 +71,8 @@ export function patternProblem(pattern: string): string | null {
   if (/[?#\s\\%;]/.test(pattern)) return `pattern "${pattern}" must be a plain path (no query, spaces, "%", ";" or "\\")`;
   const star = pattern.indexOf('*');
   if (star !== -1 && !(pattern.endsWith('/*') && star === pattern.length - 1)) return `pattern "${pattern}" may only end in "/*"`;
-  if (pattern !== '/' && pattern.replace(/\/\*$/, '') !== normalisedPath(pattern.replace(/\/\*$/, '') || '/')) return `pattern "${pattern}" is not a normalised path`;
+  const base = pattern.replace(/\/\*$/, '') || '/';
+  if (readPath(base)?.key !== base.toLowerCase()) return `pattern "${pattern}" is not a normalised path (no "//", dot segments, or trailing "/" or ".")`;
   return null;
 }
 
@@ -86,42 +91,10 @@ export function ruleProblems(rules: readonly AccessRule[], where: string): strin
   return problems;
 }
 
-/**
- * The path a request is for, normalised, or null when its raw form is ambiguous (see the file
- * comment). The query never takes part.
- */
-export function normalisedPath(rawUrl: string): string | null {
-  const q = rawUrl.indexOf('?');
-  const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
-  if (!path.startsWith('/') || path.startsWith('//') || path.includes('//')) return null;
-  // The common case, decided without parsing: only unreserved characters and "/", and no "." or ".."
-  // segment. Such a path is its own normal form (WHATWG URL changes nothing in it, there is nothing
-  // to decode), so it is what the app reads too. Anything else takes the full check below.
-  if (PLAIN_PATH.test(path) && !DOT_SEGMENT.test(path)) return path;
-  if (/[\\;#\u0000-\u001f]|%(2f|5c|00|25|2e|3b|23)/i.test(path)) return null;
-  let normalised: string;
-  try {
-    normalised = new URL(path, 'http://x.invalid').pathname;
-  } catch {
-    return null;
-  }
-  if (normalised !== path) return null;
-  try {
-    decodeURIComponent(path); // invalid UTF-8 (overlong `%c0%ae` dots): the app might read anything
-  } catch {
-    return null;
-  }
-  return path;
-}
-
-const PLAIN_PATH = /^[A-Za-z0-9/._~-]*$/;
-const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
-
 /** A pattern taken apart once (per rule object), so matching 50 rules allocates nothing per request. */
 interface Matcher {
-  exact: string | null;
-  base: string; // prefix patterns: "/admin" for "/admin/*"
-  below: string; // "/admin/"
+  path: PathPattern;
+  /** Upper-case methods, with HEAD wherever GET is listed; undefined: every method. */
   methods: readonly string[] | undefined;
 }
 // Per rule list (the gate's is built once per settings change): one lookup per request, not one per rule.
@@ -130,35 +103,39 @@ const compiled = new WeakMap<readonly AccessRule[], Matcher[]>();
 function matchersOf(rules: readonly AccessRule[]): Matcher[] {
   let ms = compiled.get(rules);
   if (!ms) {
-    ms = rules.map((r) => {
-      const prefix = r.pattern.endsWith('/*');
-      const base = prefix ? r.pattern.slice(0, -2) : '';
-      return { exact: prefix ? null : r.pattern, base, below: base + '/', methods: r.methods };
-    });
+    ms = rules.map((r) => ({ path: compilePattern(r.pattern), methods: methodsCovered(r.methods) }));
     compiled.set(rules, ms);
   }
   return ms;
 }
 
-/** The index of the first rule for this (upper-case) method and normalised path, or -1. */
-function firstMatch(rules: readonly AccessRule[], method: string, path: string): number {
+/** `GET` covers `HEAD`: a HEAD is a GET without the body, and every app answers it so. */
+function methodsCovered(methods: readonly string[] | undefined): readonly string[] | undefined {
+  if (!methods) return undefined;
+  return methods.includes('GET') && !methods.includes('HEAD') ? [...methods, 'HEAD'] : methods;
+}
+
+/** What the rules say about a method and path: the first rule that applies, or why none does. */
+interface Match {
+  index: number; // -1: no rule applies
+  /** A rule names the path but not this method: with no later rule, the request is refused, not let through. */
+  namedBy: number;
+}
+
+function firstMatch(rules: readonly AccessRule[], method: string, path: RequestPath): Match {
   const ms = matchersOf(rules);
+  let namedBy = -1;
   for (let i = 0; i < ms.length; i++) {
     const m = ms[i]!;
-    if ((m.exact !== null ? path === m.exact : path === m.base || path.startsWith(m.below)) && (!m.methods || m.methods.includes(method))) return i;
+    // An opening rule needs both readings of the path; a limiting one only the lenient one (paths.ts).
+    if (!(rules[i]!.public ? opensPath(m.path, path) : namesPath(m.path, path))) continue;
+    if (!m.methods || m.methods.includes(method)) return { index: i, namedBy };
+    if (namedBy === -1) namedBy = i;
   }
-  return -1;
+  return { index: -1, namedBy };
 }
 
 const ruleLabel = (index: number, rule: AccessRule) => `rule ${index + 1} (${rule.pattern})`;
-
-export function matchesPattern(path: string, pattern: string): boolean {
-  if (pattern.endsWith('/*')) {
-    const base = pattern.slice(0, -2);
-    return path === base || path.startsWith(base + '/') || (base === '' && path.startsWith('/'));
-  }
-  return path === pattern;
-}
 
 function admits(who: Who, s: Subject): boolean {
   switch (who.kind) {
@@ -184,14 +161,15 @@ function firstAdmitting(allow: readonly Who[] | undefined, subject: Subject): Wh
   return undefined;
 }
 
+/** What happens where no rule applies: any signed-in user passes (`allow`, the default), or no one (`deny`). */
+export type AccessDefault = 'allow' | 'deny';
+
 /** The first rule that applies to this method and path decides; `subject` is null when signed out. */
-export function decide(rules: readonly AccessRule[], method: string, rawUrl: string, subject: Subject | null): Decision {
-  const path = normalisedPath(rawUrl);
-  if (path === null) return rules.length ? { outcome: 'malformed', reason: 'the path is ambiguous (encoded or dot segments)' } : subject ? { outcome: 'allow', rule: null, reason: 'signed in; no rules' } : { outcome: 'sign-in', rule: null, reason: 'not signed in' };
-  const index = firstMatch(rules, method.toUpperCase(), path);
-  if (index === -1) {
-    return subject ? { outcome: 'allow', rule: null, reason: 'no rule matched: any signed-in user passes' } : { outcome: 'sign-in', rule: null, reason: 'no rule matched and not signed in' };
-  }
+export function decide(rules: readonly AccessRule[], method: string, rawUrl: string, subject: Subject | null, fallback: AccessDefault = 'allow'): Decision {
+  const path = readPath(rawUrl);
+  if (path === null) return { outcome: 'malformed', reason: 'the path is ambiguous (encoded separators, dot segments or the like)' };
+  const { index, namedBy } = firstMatch(rules, method.toUpperCase(), path);
+  if (index === -1) return noRuleApplies(rules, method, namedBy, subject, fallback);
   const rule = rules[index]!;
   if (rule.public) return { outcome: 'public', rule: index, reason: `${ruleLabel(index, rule)} is public` };
   if (!subject) return { outcome: 'sign-in', rule: null, reason: `${ruleLabel(index, rule)} needs a signed-in user` };
@@ -199,6 +177,17 @@ export function decide(rules: readonly AccessRule[], method: string, rawUrl: str
   if (!who) return { outcome: 'deny', rule: index, reason: `${ruleLabel(index, rule)} allows ${(rule.allow ?? []).map(formatWho).join(', ')}; this user is none of them` };
   if (rule.mfa && !subject.mfa) return { outcome: 'mfa', rule: index, reason: `${ruleLabel(index, rule)} needs a second factor in this session` };
   return new Allowed(index, rule, who);
+}
+
+/** No rule decides: a path a method-limited rule names is refused; otherwise the access default applies. */
+function noRuleApplies(rules: readonly AccessRule[], method: string, namedBy: number, subject: Subject | null, fallback: AccessDefault): Decision {
+  if (!subject) return { outcome: 'sign-in', rule: null, reason: 'no rule lets this in without signing in' };
+  if (namedBy !== -1) {
+    const rule = rules[namedBy]!;
+    return { outcome: 'deny', rule: namedBy, reason: `${ruleLabel(namedBy, rule)} names this path for ${rule.methods!.join(', ')} only, and no later rule allows ${method.toUpperCase()}` };
+  }
+  if (fallback === 'deny') return { outcome: 'deny', rule: null, reason: 'no rule matched and the access default is deny' };
+  return { outcome: 'allow', rule: null, reason: 'no rule matched: any signed-in user passes (access default allow)' };
 }
 
 /** The allowed signed-in request is the hot path: its sentence is only built if someone reads it (a

@@ -21,6 +21,7 @@ import type { ProviderEntry } from '../oidc/providers.js';
 import type { Renderer } from '../render.js';
 import type { MfaService } from '../mfa/factors.js';
 import type { OAuthTokenService } from '../oauth/tokens.js';
+import type { Door } from '../access/admission.js';
 
 export interface AuthDeps {
   store: Store;
@@ -52,6 +53,8 @@ export interface AuthDeps {
   signer?: IdentitySigner | null;
   /** Second factors (architecture.md#mfa). */
   mfa: MfaService;
+  /** Who is asking and may they pass, shared with the gate (access/admission.ts); made from these deps when absent. */
+  door?: Door;
   /** OAuth for MCP resources (SPEC §11); the routes answer only while a resource is configured. */
   oauthTokens?: OAuthTokenService;
   /** Dynamic Client Registration (RFC 7591) allowed; GATEHOUSE_OAUTH_DCR=off refuses it. */
@@ -63,6 +66,7 @@ export interface AuthDeps {
 /** AuthDeps with its defaults filled in by createAuthApp: what the route modules are given. */
 export interface AuthServices extends AuthDeps {
   log: (line: string) => void;
+  door: Door;
 }
 
 export type AuthEnv = {

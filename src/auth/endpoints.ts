@@ -4,16 +4,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
-import { errorPage } from './pages.js';
+import { errorPage, page } from './pages.js';
 import { isAdmin, requireSession, signedIn } from './middleware/session.js';
 import { identityHeaders } from '../proxy/headers.js';
-import { checkMode, originalRequest, redirectsToSignIn, signInLocation } from './forward-auth.js';
+import { checkMode, originalRequest, redirectsToSignIn, signInLocation, type OriginalRequest } from './forward-auth.js';
 import { policyOf } from '../access/policy.js';
-import { audit } from './audit.js';
-import { decide, normalisedPath, subjectOf } from '../access/rules.js';
-import { bearerOAuthToken, looksLikeOAuthBearer } from '../oauth/tokens.js';
-import { resourceFor, tokenOpens } from '../oauth/resources.js';
+import { STATUS_OF, type Verdict } from '../access/admission.js';
 import type { ResolvedSession } from '../session/sessions.js';
+import { ALL_OWN_COOKIES, stripCookies } from '../session/cookies.js';
+import type { IncomingHttpHeaders } from 'node:http';
 import { WEBAUTHN_BROWSER_BUNDLE } from './webauthn.js';
 import { amrOf } from '../mfa/policy.js';
 
@@ -30,6 +29,9 @@ export function mountEndpoints(app: Hono<AuthEnv>, deps: AuthServices): void {
   mountProbes(app, deps);
   // Forward-auth (nginx auth_request, Traefik forwardAuth, Caddy forward_auth): see forward-auth.ts.
   app.get(`${P}/check`, (c) => forwardAuthCheck(c, deps));
+  // What a browser sees when /auth/check refused it: nginx's documented config routes its 403 here. The
+  // door is asked again about the original request, so a missing second factor goes to the step-up.
+  app.get(`${P}/forbidden`, (c) => forbiddenPage(c, deps));
 
   // The public keys apps verify X-Forwarded-Assertion with (the previous key too, for its overlap).
   app.get(`${P}/.well-known/jwks.json`, (c) => {
@@ -86,65 +88,105 @@ function mountProbes(app: Hono<AuthEnv>, deps: AuthServices): void {
 
 }
 
-/** `/auth/check`: the access rules applied to the original request a trusted proxy names. With auth
- *  switched off everyone passes, without identity headers. */
+/** `/auth/check`: the door's verdict (access/admission.ts) on the original request a trusted proxy names,
+ *  as the answer nginx, Traefik and Caddy expect. With auth switched off everyone passes, without identity. */
 async function forwardAuthCheck(c: AuthContext, deps: AuthServices): Promise<Response> {
-  const P = deps.prefix;
-  if (deps.settings.current().mode === 'off') return anonymous(c);
   const incoming = c.env?.incoming;
-  const fromProxy = deps.trusted.any && deps.trusted.isTrusted(incoming?.socket.remoteAddress ?? '');
-  const orig = originalRequest(incoming?.headers ?? {}, fromProxy);
+  const headers = incoming?.headers ?? {};
+  const peer = incoming?.socket.remoteAddress;
+  const fromProxy = deps.trusted.any && deps.trusted.isTrusted(peer ?? '');
+  const orig = originalRequest(headers, fromProxy);
   if (typeof orig === 'string') return c.json({ error: 'bad_request', reason: orig }, 400);
-  // As at the gate, a presented OAuth token decides, whatever cookie comes with it.
-  const token = await oauthTokenFor(c, deps, orig.uri);
-  if (token === 'invalid') {
-    c.header('www-authenticate', 'Bearer error="invalid_token"');
-    return c.json({ error: 'invalid_token' }, 401);
+  // An original URI we cannot believe is never answered 200 while rules could refuse it (architecture.md#forward-auth).
+  const s = deps.settings.current();
+  if (s.mode !== 'off' && orig.via === 'none' && namesOriginal(headers) && policyOf(s).rules.length) {
+    return c.json({ error: 'forbidden', reason: 'the original URI comes from a peer that is not a trusted proxy (--trusted-proxies)' }, 403);
   }
-  const s = token ?? c.get('session');
-  // The access rules decide about the original request, exactly as the gate would (architecture.md#access).
-  const { rules } = policyOf(deps.settings.current());
-  const d = rules.length ? decide(rules, orig.method, orig.uri, s ? subjectOf(s.principal) : null) : null;
-  if (d?.outcome === 'malformed') return c.json({ error: 'bad_request', reason: d.reason }, 400);
-  if (d?.outcome === 'public' && !s) return anonymous(c);
-  if (s && d && (d.outcome === 'deny' || d.outcome === 'mfa')) {
-    audit(c, 'access.denied', { userId: s.principal.userId, email: s.principal.email, detail: `${orig.method} ${orig.uri.slice(0, 200)} (forward-auth): ${d.reason}` });
-    // A browser relayed by Traefik or Caddy is asked for a code, as the gate would (architecture.md#mfa).
-    if (d.outcome === 'mfa' && redirectsToSignIn(orig, c.req.header('accept'), checkMode(c.req.query('mode')))) {
-      return c.redirect(`${P}/step-up?return_to=${encodeURIComponent(orig.uri)}`, 302);
+  const client = fromProxy ? deps.trusted.clientIp(peer, headers['x-forwarded-for']) : peer;
+  const v = await deps.door.decide({ method: orig.method, url: orig.uri, headers, peer: client }, 'forward-auth');
+  const navigation = redirectsToSignIn(orig, c.req.header('accept'), checkMode(c.req.query('mode')));
+  return checkAnswer(c, deps, v, orig, navigation);
+}
+
+/** The verdict as forward-auth's answer: 200 with identity headers, or 302 / 401 / 403 / 429 / 503. */
+async function checkAnswer(c: AuthContext, deps: AuthServices, v: Verdict, orig: OriginalRequest, navigation: boolean): Promise<Response> {
+  const P = deps.prefix;
+  switch (v.code) {
+    case 'pass':
+      return v.session ? signedInAnswer(c, deps, v.session) : anonymous(c);
+    case 'ambiguous-path':
+      return c.json({ error: 'bad_request', reason: v.reason }, 400);
+    case 'sign-in': {
+      const location = signInLocation(P, orig);
+      if (navigation) return c.redirect(location, 302);
+      // nginx turns this 401 into its own redirect with `error_page` and this header.
+      c.header('x-gatehouse-sign-in', location);
+      c.header('www-authenticate', v.challenge ?? 'Cookie realm="gatehouse"');
+      return c.json({ error: 'unauthenticated' }, 401);
     }
-    return c.json({ error: d.outcome === 'mfa' ? 'mfa_required' : 'forbidden' }, 403);
+    case 'invalid-token':
+      c.header('www-authenticate', v.challenge);
+      return c.json({ error: 'invalid_token' }, 401);
+    case 'rate-limited':
+      c.header('retry-after', String(v.retryAfterSec));
+      return c.json({ error: 'rate_limited' }, 429);
+    case 'forbidden':
+      // Traefik and Caddy hand this answer to the browser as it is: a navigation gets the gate's page.
+      if (navigation) return forbidden(c, v.session, orig.uri);
+      return c.json({ error: 'forbidden' }, 403);
+    case 'step-up':
+    case 'enrol':
+      // A browser relayed by Traefik or Caddy is asked for a code, as the gate would (architecture.md#mfa).
+      if (navigation) return c.redirect(`${P}/${v.code === 'step-up' ? 'step-up' : 'account/totp'}?return_to=${encodeURIComponent(orig.uri)}`, 302);
+      return c.json({ error: 'mfa_required' }, 403);
+    case 'unavailable':
+      c.header('retry-after', '5');
+      return c.json({ error: 'unavailable' }, 503);
   }
-  if (!s) {
-    const location = signInLocation(P, orig);
-    if (redirectsToSignIn(orig, c.req.header('accept'), checkMode(c.req.query('mode')))) return c.redirect(location, 302);
-    // nginx turns this 401 into its own redirect with `error_page` and this header.
-    c.header('x-gatehouse-sign-in', location);
-    c.header('www-authenticate', 'Cookie realm="gatehouse"');
-    return c.json({ error: 'unauthenticated' }, 401);
-  }
+}
+
+/** The 403 page a browser gets from the gate, for a refusal made at forward-auth. */
+const forbidden = (c: AuthContext, s: ResolvedSession, uri: string) =>
+  page(c, 'forbidden', 'Not open to you', { name: s.principal.name, email: s.principal.email, path: safePath(uri) }, 403);
+
+/** `/auth/forbidden`: nginx's error_page for a 403 from /auth/check. The original request (from a trusted
+ *  proxy, else `?path=`) is decided again, for this browser only: the page, a second step, or back. */
+async function forbiddenPage(c: AuthContext, deps: AuthServices): Promise<Response> {
+  const incoming = c.env?.incoming;
+  const headers = incoming?.headers ?? {};
+  const fromProxy = deps.trusted.any && deps.trusted.isTrusted(incoming?.socket.remoteAddress ?? '');
+  const orig = originalRequest(headers, fromProxy);
+  const uri = safePath(typeof orig !== 'string' && orig.via !== 'none' ? orig.uri : (c.req.query('path') ?? '/'));
+  const v = await deps.door.decide({ method: 'GET', url: uri, headers, peer: incoming?.socket.remoteAddress }, 'forward-auth');
+  if (v.code === 'forbidden') return forbidden(c, v.session, uri);
+  if (v.code === 'step-up' || v.code === 'enrol') return c.redirect(`${deps.prefix}/${v.code === 'step-up' ? 'step-up' : 'account/totp'}?return_to=${encodeURIComponent(uri)}`, 302);
+  if (v.code === 'sign-in') return c.redirect(signInLocation(deps.prefix, { method: 'GET', uri, via: 'none' }), 302);
+  if (v.code === 'pass') return c.redirect(uri, 302);
+  return errorPage(c, STATUS_OF[v.code], 'Not open to you', 'This request cannot be let through.');
+}
+
+async function signedInAnswer(c: AuthContext, deps: AuthServices, s: ResolvedSession): Promise<Response> {
   const headers = identityHeaders(s.principal); // the proxy's own writer: identical bytes
   for (let i = 0; i < headers.length; i += 2) c.header(headers[i]!, headers[i + 1]!);
   if (!s.principal.groups.length) c.header('x-forwarded-groups', ''); // present and empty: see anonymous()
   if (!s.principal.scopes?.length) c.header('x-forwarded-scopes', '');
   c.header('x-forwarded-assertion', deps.signer ? await deps.signer.assertionOf(s) : '');
+  appCookies(c);
   return c.body(null, 200);
 }
 
-/**
- * An OAuth access token (SPEC §11, §12) presented to forward-auth: it opens the original request's path
- * exactly where it would open it through the gate. null when none is presented.
- */
-async function oauthTokenFor(c: AuthContext, deps: AuthServices, uri: string): Promise<ResolvedSession | 'invalid' | null> {
-  const authorization = c.req.header('authorization');
-  if (!deps.oauthTokens || !looksLikeOAuthBearer(authorization)) return null;
-  const token = bearerOAuthToken(authorization);
-  const t = token ? await deps.oauthTokens.resolve(token) : null;
-  const path = normalisedPath(uri);
-  if (!t || path === null) return 'invalid';
-  const here = resourceFor(deps.settings.current().mcp, path);
-  return tokenOpens(t.resource, deps.publicOrigin ?? c.get('ourOrigin'), here) ? t.session : 'invalid';
+/** The request's cookies without Gatehouse's: the documented proxy configs send the app this instead of
+ *  the Cookie header, so the app never receives a session it could replay (docs/forward-auth.md). */
+function appCookies(c: AuthContext): void {
+  const cookie = c.req.header('cookie');
+  c.header('x-gatehouse-app-cookie', cookie ? (stripCookies(cookie, ALL_OWN_COOKIES) ?? '') : '');
 }
+
+/** Whether the check request names an original request at all (any spelling a proxy uses). */
+/** A path to name on a page or go back to: only a same-origin path (the page escapes it). */
+const safePath = (p: string) => (p.startsWith('/') && !p.startsWith('//') && !p.startsWith('/\\') && p.length <= 2048 ? p : '/');
+
+const namesOriginal = (h: IncomingHttpHeaders) => ['x-forwarded-uri', 'x-original-uri', 'x-forwarded-method', 'x-original-method'].some((k) => h[k] !== undefined);
 
 /** For admins, or for a scraper on this machine — but never through a local reverse proxy, where every
  *  visitor would look like loopback. */
@@ -180,6 +222,7 @@ function metricsText(deps: AuthServices): string {
  */
 function anonymous(c: AuthContext): Response {
   for (const h of ANONYMOUS_HEADERS) c.header(h, '');
+  appCookies(c);
   return c.body(null, 200);
 }
 

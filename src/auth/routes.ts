@@ -1,6 +1,7 @@
 // Gatehouse's own pages and endpoints under the auth prefix. Hono handles only these; proxied app
 // traffic never enters Hono (see proxy/gate.ts). This file only assembles: the middleware every
 // request passes (middleware/*.ts), then each group of routes from its own module.
+import { createDoor } from '../access/admission.js';
 import { Hono } from 'hono';
 import type { AuthDeps, AuthEnv, AuthServices } from './context.js';
 import { requestInfo } from './middleware/request-info.js';
@@ -38,7 +39,9 @@ const writeToStderr = (line: string) => {
 };
 
 export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
-  const deps: AuthServices = { ...input, log: input.log ?? writeToStderr };
+  const log = input.log ?? writeToStderr;
+  const door = input.door ?? createDoor({ ...input, oauthTokens: input.oauthTokens ?? null, publicUrl: input.publicOrigin ? new URL(input.publicOrigin) : null, onStoreError: (err) => log(`store: ${(err as Error).message}`) });
+  const deps: AuthServices = { ...input, log, door };
   const app = new Hono<AuthEnv>();
   app.use('*', requestInfo({ deps }));
   app.use('*', securityHeaders({ secure: deps.cookies.secure }));

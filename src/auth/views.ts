@@ -444,6 +444,8 @@ export interface Views {
   'sign-up': SignUpView;
   'sign-out': SignOutView;
   error: ErrorView;
+  /** A signed-in user an access rule refuses (the gate's 403, and /auth/forbidden behind a proxy). */
+  forbidden: { name: string; email: string; path: string };
   message: MessageView;
   forgot: ForgotView;
   'confirm-email': ConfirmEmailView;

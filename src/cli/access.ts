@@ -7,7 +7,7 @@ import { explain, subjectOfUser } from '../access/explain.js';
 import { rulesInForce as policyRules } from '../access/policy.js';
 import type { AuthMode } from '../config/choices.js';
 import { effectiveMode, rulesFrom, splitList } from '../config/settings.js';
-import { emptyState, readState, updateState, type Scope, type StoredState } from '../config/state.js';
+import { authIsOn, emptyState, readState, updateState, type Scope, type StoredState } from '../config/state.js';
 import { CommandError, SCOPE_OPTIONS, scopeFrom, subcommandIn, type Subcommands, UsageError, withStore, type Io } from './common.js';
 
 export const ACCESS_HELP = `gatehouse access add PATTERN (--public | --allow WHO[,WHO…]) [--methods GET,HEAD] [--mfa] [--at N]
@@ -128,7 +128,7 @@ function ruleFromFlags(pattern: string | undefined, values: { public?: boolean; 
 /** What a running server applies, in the gate's own order (access/policy.ts). */
 function rulesInForce(state: StoredState, io: Io): readonly AccessRule[] {
   const env = io.env;
-  const mode = effectiveMode(!state.auth.enabled ? 'off' : ((env.GATEHOUSE_AUTH_MODE as AuthMode | undefined) || state.auth.mode));
+  const mode = effectiveMode(!authIsOn(state) ? 'off' : ((env.GATEHOUSE_AUTH_MODE as AuthMode | undefined) || state.auth.mode));
   return policyRules({
     mode,
     publicPaths: env.GATEHOUSE_PUBLIC_PATHS ? splitList(env.GATEHOUSE_PUBLIC_PATHS) : state.auth.publicPaths,

@@ -3,7 +3,7 @@
 import { AUTH_MODES, isOneOf, orList } from '../config/choices.js';
 import { isDomainName } from '../config/domains.js';
 import { splitList } from '../config/settings.js';
-import { readState, updateState, type Scope } from '../config/state.js';
+import { authIsOn, readState, updateState, type Scope } from '../config/state.js';
 import { createPasswordHasher, MAX_PASSWORD_LENGTH, passwordLength } from '../security/password.js';
 import { passphraseUserId } from '../session/passphrase.js';
 import { CommandError, UsageError, withStore, type Io } from './common.js';
@@ -82,7 +82,7 @@ export function modeCommand(mode: string | undefined, domainList: string | undef
   const state = readState(scope);
   const domains = mode === 'org-only' ? ` (${(io.env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(io.env.GATEHOUSE_ALLOWED_DOMAINS) : state?.auth.allowedDomains ?? []).join(', ')})` : '';
   io.out(`✓ auth mode ${mode}: ${what}${domains} (running servers apply it within a second)`);
-  if (state && !state.auth.enabled && mode !== 'off' && mode !== 'public') io.out('  auth is disabled here, so traffic still passes through: `gatehouse auth enable` turns it on');
+  if (state && !authIsOn(state) && mode !== 'off' && mode !== 'public') io.out('  auth is disabled here, so traffic still passes through: `gatehouse auth enable` turns it on');
   if (io.env.GATEHOUSE_AUTH_MODE && io.env.GATEHOUSE_AUTH_MODE !== mode) io.err(`gatehouse: warning: GATEHOUSE_AUTH_MODE=${io.env.GATEHOUSE_AUTH_MODE} is set and overrides the stored mode`);
   return 0;
 }

@@ -154,6 +154,11 @@ export const OTHER_SETTINGS = {
     env: 'GATEHOUSE_ACCESS', help: 'access rules as JSON, replacing the state file\'s: [{"pattern":"/admin/*","allow":["role:admin"]}]',
     parse: text,
   }),
+  accessDefault: setting({
+    env: 'GATEHOUSE_ACCESS_DEFAULT', help: 'where no access rule applies: allow (any signed-in user, the default) or deny',
+    check: ifSet((t) => problem(t === 'allow' || t === 'deny', `GATEHOUSE_ACCESS_DEFAULT must be allow or deny, not "${t}"`)),
+    parse: text,
+  }),
   mcp: setting({
     // Checked with the live settings (validate.ts), where the state file's list is checked too.
     env: 'GATEHOUSE_MCP', help: 'MCP resources (OAuth 2.1 protected paths) as JSON, replacing the state file\'s: [{"path":"/mcp","scopes":["tools"]}]',

@@ -1,9 +1,9 @@
 // The live part of the configuration: what `auth enable/disable`, profiles and env vars decide, re-read
 // while `gatehouse serve` runs. Everything here can change without a restart.
-import type { AuthMode, SignUpPolicy, StoredState } from './state.js';
+import { authIsOn, type AuthMode, type SignUpPolicy, type StoredState } from './state.js';
 import type { MfaPolicy } from './choices.js';
 import type { EffectiveMode } from './choices.js';
-import { parseRules, type AccessRule, type StoredRule } from '../access/rules.js';
+import { parseRules, type AccessDefault, type AccessRule, type StoredRule } from '../access/rules.js';
 import { isSealed, unseal } from './secrets.js';
 import { resourcesFrom, type McpResource } from '../oauth/resources.js';
 
@@ -19,6 +19,8 @@ export interface LiveSettings {
   access: AccessRule[];
   /** Who must have a second factor (GATEHOUSE_MFA, else the state file; architecture.md#mfa). */
   mfa: MfaPolicy;
+  /** Where no access rule applies (GATEHOUSE_ACCESS_DEFAULT, else the state file): allow or deny. */
+  accessDefault: AccessDefault;
   /** MCP resources (SPEC §11), from GATEHOUSE_MCP or the state file; empty: no OAuth anywhere. */
   mcp: McpResource[];
 }
@@ -32,7 +34,8 @@ export function liveSettings(state: StoredState, masterKey: Buffer, env: NodeJS.
   else secret = Buffer.alloc(0);
   const envMode = env.GATEHOUSE_AUTH_MODE as AuthMode | undefined;
   return {
-    mode: effectiveMode(!state.auth.enabled ? 'off' : (envMode ?? state.auth.mode)),
+    mode: effectiveMode(!authIsOn(state) ? 'off' : (envMode ?? state.auth.mode)),
+    accessDefault: (env.GATEHOUSE_ACCESS_DEFAULT as AccessDefault | undefined) || state.auth.accessDefault || 'allow',
     passphraseHash: env.GATEHOUSE_PASSPHRASE_HASH || state.auth.passphrase || null,
     secret,
     signUp: (env.GATEHOUSE_SIGN_UP as SignUpPolicy | undefined) ?? state.auth.signUp,

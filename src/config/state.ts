@@ -1,6 +1,6 @@
 // Persistent state of one server/profile: `<GATEHOUSE_HOME>/<server>.<profile>.json`, written atomically
 // with mode 0600 by the CLI and read (and watched) by `gatehouse serve`.
-import { parseRules, type StoredRule } from '../access/rules.js';
+import { parseRules, type AccessDefault, type StoredRule } from '../access/rules.js';
 import { parseResources, type StoredMcpResource } from '../oauth/resources.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +32,11 @@ export type ProviderConfig = {
 export interface StoredState {
   version: 1;
   auth: {
-    enabled: boolean;
+    /** Absent until `auth enable`, `auth disable` or the first `serve` decides: a state file another CLI
+     *  command wrote first (`access add`, `mcp add`, `bind …`) must not leave the first start open. */
+    enabled?: boolean;
+    /** Where no access rule applies: any signed-in user passes (allow, the default) or no one (deny). */
+    accessDefault?: AccessDefault;
     mode: AuthMode;
     secret: string | null; // sealed session / CSRF signing secret
     db: string | null; // binding name, or null for the embedded store
@@ -54,10 +58,13 @@ export interface StoredState {
   mcp?: StoredMcpResource[];
 }
 
+/** Whether auth is on, or will be at the first `serve` (which turns an undecided state on). */
+export const authIsOn = (state: StoredState): boolean => state.auth.enabled !== false;
+
 export function emptyState(): StoredState {
   return {
     version: 1,
-    auth: { enabled: false, mode: 'on', secret: null, db: null, signUp: 'open', allowedDomains: [], publicPaths: [] },
+    auth: { mode: 'on', secret: null, db: null, signUp: 'open', allowedDomains: [], publicPaths: [] },
     bindings: {},
     providers: [],
   };
@@ -104,7 +111,7 @@ export function readState(scope: Scope): StoredState | null {
 }
 
 const TOP_KEYS = ['version', 'auth', 'bindings', 'providers', 'access', 'signing', 'mcp'];
-const AUTH_KEYS = ['enabled', 'mode', 'secret', 'db', 'signUp', 'allowedDomains', 'publicPaths', 'mfa', 'passphrase'];
+const AUTH_KEYS = ['enabled', 'accessDefault', 'mode', 'secret', 'db', 'signUp', 'allowedDomains', 'publicPaths', 'mfa', 'passphrase'];
 
 /** Every problem of a state file at once: unknown keys are errors, so a typo never silently does nothing. */
 export function checkStateShape(value: unknown): string[] {
@@ -118,6 +125,7 @@ export function checkStateShape(value: unknown): string[] {
   else {
     for (const k of Object.keys(auth)) if (!AUTH_KEYS.includes(k)) problems.push(`unknown key "auth.${k}"`);
     if (auth.enabled !== undefined && typeof auth.enabled !== 'boolean') problems.push('"auth.enabled" must be true or false');
+    if (auth.accessDefault !== undefined && auth.accessDefault !== 'allow' && auth.accessDefault !== 'deny') problems.push('"auth.accessDefault" must be allow or deny');
     if (auth.mode !== undefined && !isOneOf(AUTH_MODES, auth.mode)) problems.push(`"auth.mode" must be ${orList(AUTH_MODES)}`);
     if (auth.signUp !== undefined && !isOneOf(SIGN_UP_POLICIES, auth.signUp)) problems.push(`"auth.signUp" must be ${orList(SIGN_UP_POLICIES)}`);
     if (auth.mfa !== undefined && !isOneOf(MFA_POLICIES, auth.mfa)) problems.push(`"auth.mfa" must be ${orList(MFA_POLICIES)}`);

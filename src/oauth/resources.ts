@@ -2,7 +2,7 @@
 // authorization server is Gatehouse. `gatehouse mcp add /mcp` makes /mcp and everything below it one
 // resource; its resource indicator (RFC 8707) is the public origin + the path. Pure functions: the
 // state file and GATEHOUSE_MCP hold the same list, checked at start-up with every problem at once.
-import { normalisedPath } from '../access/rules.js';
+import { readPath, type RequestPath } from '../access/paths.js';
 
 export interface McpResource {
   /** A normalised absolute path without a trailing "/" (except "/" itself is refused). */
@@ -26,7 +26,7 @@ const KEYS = ['path', 'name', 'scopes'];
 export function pathProblem(path: string): string | null {
   if (typeof path !== 'string' || !path.startsWith('/')) return `path "${String(path)}" must start with "/"`;
   if (path === '/' || path.endsWith('/')) return `path "${path}" must name a path below the root without a trailing "/" (e.g. /mcp)`;
-  if (/[?#*\s%;\\]/.test(path) || normalisedPath(path) !== path) return `path "${path}" must be a plain, normalised path`;
+  if (/[?#*\s%;\\]/.test(path) || readPath(path)?.key !== path.toLowerCase()) return `path "${path}" must be a plain, normalised path`;
   if (path === '/.well-known' || path.startsWith('/.well-known/')) return `path "${path}" is where discovery documents live`;
   return null;
 }
@@ -66,11 +66,13 @@ export function storedResource(r: McpResource): StoredMcpResource {
   return { path: r.path, ...(r.name !== r.path ? { name: r.name } : {}), ...(r.scopes.length ? { scopes: r.scopes } : {}) };
 }
 
-/** The resource whose path is this normalised path or an ancestor of it; undefined when none. */
-export function resourceFor(resources: readonly McpResource[], path: string): McpResource | undefined {
-  for (const r of resources) if (path === r.path || path.startsWith(r.path + '/')) return r;
+/** The resource a request's path is at or below, read leniently (access/paths.ts); undefined when none. */
+export function resourceFor(resources: readonly McpResource[], path: RequestPath): McpResource | undefined {
+  for (const r of resources) if (isAtOrBelow(path.key, r.path.toLowerCase())) return r;
   return undefined;
 }
+
+const isAtOrBelow = (path: string, base: string) => path === base || (path.startsWith(base) && path.charCodeAt(base.length) === 47);
 
 /** The resource indicator (RFC 8707) of a resource at this public origin. */
 export function resourceUrl(origin: string, r: McpResource): string {
@@ -83,10 +85,12 @@ export function resourceUrl(origin: string, r: McpResource): string {
  * (`here`: the resource the request's path is under, if any). Compared in place: the gate asks on
  * every token request.
  */
-export function tokenOpens(tokenResource: string, origin: string, here: McpResource | undefined): boolean {
+export function tokenOpens(tokenResource: string, origin: string, here: McpResource | undefined, path: RequestPath): boolean {
   if (!tokenResource.startsWith(origin)) return false;
   if (tokenResource.length === origin.length) return true;
-  return here !== undefined && tokenResource.length === origin.length + here.path.length && tokenResource.endsWith(here.path);
+  // Opening a path takes both readings (access/paths.ts): `/MCP` is not the resource to a case-sensitive app.
+  if (here === undefined || !isAtOrBelow(path.raw, here.path)) return false;
+  return tokenResource.length === origin.length + here.path.length && tokenResource.endsWith(here.path);
 }
 
 /** The resource a `resource` parameter names, if it is exactly one of ours at this origin. */

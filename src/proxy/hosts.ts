@@ -17,7 +17,8 @@ export interface HostPolicy {
   misdirected(req: IncomingMessage, authPath: string | null): Misdirected | null;
 }
 
-const ANY_HOST_ROUTES = new Set(['/health', '/ready', '/metrics', '/check']);
+// Apps fetch the JWKS from Gatehouse's internal address (http://gatehouse:4180), not the public URL.
+const ANY_HOST_ROUTES = new Set(['/health', '/ready', '/metrics', '/check', '/.well-known/jwks.json']);
 
 export function createHostPolicy(publicUrl: URL | null, allowed: readonly string[], trusted: TrustedProxies): HostPolicy {
   if (!publicUrl) return { misdirected: () => null };

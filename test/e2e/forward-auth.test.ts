@@ -108,6 +108,36 @@ for (const proxy of ['nginx', 'caddy'] as const) {
       assert.ok(gh.auditLines.some((l) => l.includes('"access.denied"') && l.includes('forward-auth')));
     });
 
+    it('never hands the app Gatehouse\'s cookies, only its own (finding 6)', async () => {
+      const c = new TestClient(front.url);
+      const csrf = await c.csrf('/auth/sign-up');
+      assert.equal((await c.post('/auth/sign-up', { name: 'C', email: `c${randomBytes(4).toString('hex')}@example.com`, password: PASSWORD, csrf })).status, 303);
+      app.clear();
+      assert.equal((await c.get('/reports', { cookie: `${c.cookieHeader()}; theme=dark` })).status, 200, front.log());
+      const cookie = String(app.requests.at(-1)!.headers.cookie ?? '');
+      assert.match(cookie, /theme=dark/, 'the app keeps its own cookies');
+      assert.doesNotMatch(cookie, /gatehouse_/, `the app received ${cookie}`);
+      // Signed out on a public path, too.
+      await new TestClient(front.url).get('/open/page', { cookie: 'gatehouse_csrf=x; theme=light' });
+      assert.equal(String(app.requests.at(-1)!.headers.cookie ?? ''), 'theme=light');
+    });
+
+    it('shows a browser refused by a rule Gatehouse\'s 403 page; scripts get JSON (finding 6)', async () => {
+      const c = new TestClient(front.url);
+      const csrf = await c.csrf('/auth/sign-up');
+      assert.equal((await c.post('/auth/sign-up', { name: 'Refused Member', email: `r${randomBytes(4).toString('hex')}@example.com`, password: PASSWORD, csrf })).status, 303);
+      app.clear();
+      const page = await c.get('/admin/users');
+      assert.equal(page.status, 403, front.log());
+      assert.match(String(page.headers['content-type']), /text\/html/);
+      assert.match(page.text, /not open to you/i);
+      assert.match(page.text, /Refused Member/);
+      const api = await c.get('/admin/users', { accept: 'application/json' });
+      assert.equal(api.status, 403);
+      assert.deepEqual(JSON.parse(api.text), { error: 'forbidden' });
+      assert.equal(app.requests.length, 0, 'the app received nothing');
+    });
+
     it('keeps forged identity headers in every spelling away from the app for anonymous requests to /auth pages', async () => {
       const r = await new TestClient(front.url).get('/auth/sign-in', { 'x-forwarded-user': 'victim' });
       assert.equal(r.status, 200);

@@ -37,11 +37,17 @@ describe('OAuth tokens at /auth/check', () => {
 
   it('refuses the token off its resource path, on a look-alike path, and on an ambiguous one', async () => {
     const { accessToken } = await gh.oauthTokens.issueTokens({ clientId: 'ghc_fa', userId, resource: `${gh.url}/mcp`, scopes: [] });
-    for (const uri of ['/', '/admin', '/mcpx', '/mcp/../admin', '/%2e%2e/mcp']) {
+    for (const uri of ['/', '/admin', '/mcpx', '/MCP']) {
       const r = await check(accessToken, uri);
       assert.equal(r.status, 401, uri);
       assert.equal(r.headers.get('x-forwarded-user'), null, uri);
       assert.match(r.headers.get('www-authenticate') ?? '', /invalid_token/, uri);
+    }
+    // An ambiguous path is refused before any credential counts, as at the gate.
+    for (const uri of ['/mcp/../admin', '/%2e%2e/mcp']) {
+      const r = await check(accessToken, uri);
+      assert.equal(r.status, 400, uri);
+      assert.equal(r.headers.get('x-forwarded-user'), null, uri);
     }
   });
 

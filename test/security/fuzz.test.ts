@@ -19,6 +19,8 @@ const COUNT = Number(process.env.FUZZ_COUNT ?? 3000);
 const UPGRADES = Number(process.env.FUZZ_UPGRADES ?? Math.round(COUNT / 3));
 const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
 const PUBLIC_PATHS = ['/public/*', '/healthz'];
+// A rule that refuses the member: no spelling of /admin may reach the app (the oracle decodes as Flask does).
+const ACCESS = [{ pattern: '/admin/*', allow: ['role:admin'] }];
 let upstream: RecordingUpstream;
 let gh: TestGatehouse;
 // Gatehouse's side of every connection that asked to upgrade, until it closes. server.close() waits for
@@ -34,7 +36,7 @@ before(async () => {
   // only sent after a 101, so the app never answers; with the default 60 s those would hold the run.
   gh = await startTestGatehouse({
     upstream: upstream.url,
-    env: { GATEHOUSE_PUBLIC_PATHS: PUBLIC_PATHS.join(',') },
+    env: { GATEHOUSE_PUBLIC_PATHS: PUBLIC_PATHS.join(','), GATEHOUSE_ACCESS: JSON.stringify(ACCESS) },
     timeouts: { headers: 2000, checkInterval: 500 },
     tunnels: { handshakeMs: 2000 },
   });
@@ -59,8 +61,11 @@ async function identityOf(c: TestClient): Promise<string[]> {
 describe('fuzz', () => {
   it(`survives ${COUNT} mutated requests and ${UPGRADES} upgrade/pipeline connections (seed ${SEED}); nothing forged or anonymous reaches the app`, async () => {
     const c = new TestClient(gh.url);
+    // The first account from loopback may become the admin: the fuzzer's account must be a member.
+    await new TestClient(gh.url).signUp('fuzz-first@example.com', 'a long enough password');
     await c.signUp('fuzz@example.com', 'a long enough password');
     const member = await identityOf(c);
+    assert.equal(member[member.indexOf('x-forwarded-role') + 1], 'member', 'the /admin rule refuses this account');
     upstream.clear();
     const result = await runFuzz(gh.url, { count: COUNT, upgrades: UPGRADES, seed: SEED, validCookie: c.cookieHeader()!, concurrency: 16 });
     await new Promise((r) => setTimeout(r, 300)); // the app records a request when its body ends
@@ -68,7 +73,7 @@ describe('fuzz', () => {
     // Every client has closed by now, and every handshake has had its 2 s: nothing should be left open.
     await new Promise((r) => setTimeout(r, 2500));
     leftOpen = [...upgraded.values()];
-    const violations = appViolations(upstream.requests, { member, publicPaths: PUBLIC_PATHS, parts: result.parts });
+    const violations = appViolations(upstream.requests, { member, publicPaths: PUBLIC_PATHS, refused: ['/admin'], parts: result.parts });
     const tagged = upstream.requests.filter((r) => r.headers['x-fuzz-case'] !== undefined);
     const summary = [...result.statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}:${n}`).join(' ');
     process.stdout.write(

@@ -9,6 +9,7 @@
 import { rawRequest, rawWrites, statusOf } from './raw.js';
 import type { Recorded } from './upstream.js';
 import { decide, publicPathRules } from '../../src/access/rules.js';
+import { appLandsUnder, hostileSpellings } from './spellings.js';
 
 /** The gate's own matcher: public paths are --public rules. */
 const isPublicPath = (url: string, patterns: readonly string[]) => decide(publicPathRules(patterns), 'GET', url, null).outcome === 'public';
@@ -27,7 +28,9 @@ export function prng(seed: number): () => number {
 
 const PATHS = ['/', '/private', '/public/a', '/public/../private', '/public/%2e%2e/private', '/public%2fx', '//public/a', '/public/a;x', '/healthz',
   '/%00', '/\\public', '/public/%252e%252e/x', '/auth/sign-in', '/auth/../private', '/auth%2fsign-in', '/AUTH/sign-in', '/auth', '/auth/me', '/auth/check',
-  '/auth/oauth/x/callback?code=a&state=b', '/auth/reset?token=x', '*', 'http://evil/private', '/private?return_to=//evil', '/' + 'a'.repeat(9000)];
+  '/auth/oauth/x/callback?code=a&state=b', '/auth/reset?token=x', '*', 'http://evil/private', '/private?return_to=//evil', '/' + 'a'.repeat(9000),
+  // Spellings a lenient app (Flask, Express, IIS) takes for /admin/x, which a rule refuses the member.
+  ...hostileSpellings('/admin/x')];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT', 'get', 'G ET', 'PROPFIND', ''];
 const HEADERS = ['X-Forwarded-User: admin', 'X_Forwarded_User: admin', 'x-forwarded-for: 1.2.3.4', 'X-Original-URL: /private', 'X-Rewrite-URL: /private',
   'Transfer-Encoding: chunked', 'Transfer-Encoding: xchunked', 'Content-Length: 5', 'Content-Length: -1', 'Content-Length: 99999999999',
@@ -306,7 +309,7 @@ function followUp(r: Rng, tag: string, validCookie: string, afterUpgrade: boolea
   return { text: damaged, sent: { tag, credential, clean: !malformed && damaged === text, afterUpgrade } };
 }
 
-export type Rule = 'forged-identity' | 'forged-fact' | 'anonymous' | 'session-cookie' | 'not-the-member' | 'smuggled';
+export type Rule = 'forged-identity' | 'forged-fact' | 'anonymous' | 'session-cookie' | 'not-the-member' | 'smuggled' | 'refused-path';
 
 export interface Violation {
   rule: Rule;
@@ -317,6 +320,8 @@ export interface AppExpectations {
   /** identityHeaders() of the member whose session cookie the fuzzer sends: [name, value, …]. */
   member: readonly string[];
   publicPaths: readonly string[];
+  /** Paths an access rule refuses the member: no request an app would read as one of them may arrive. */
+  refused?: readonly string[];
   /** From FuzzResult.parts: what each tagged request was sent with. */
   parts: ReadonlyMap<string, SentPart>;
 }
@@ -325,7 +330,8 @@ export interface AppExpectations {
  * Checks every request the app recorded. The app may only ever see identity headers written by
  * Gatehouse — exactly once each, in its spelling, with the member's values — and only on requests that
  * came with the member's session; no client fact the fuzzer forged; nothing anonymous on a protected
- * path; no session cookie; and nothing at all that followed an upgrade request on its socket.
+ * path; no session cookie; no request a lenient app would read as a path a rule refuses the member; and
+ * nothing at all that followed an upgrade request on its socket.
  */
 export function appViolations(seen: readonly Recorded[], expect: AppExpectations): Violation[] {
   const out: Violation[] = [];
@@ -337,6 +343,8 @@ export function appViolations(seen: readonly Recorded[], expect: AppExpectations
     const member = rec.headers['x-forwarded-user'] === memberId;
     if (!member && !isPublicPath(rec.url, expect.publicPaths)) flag('anonymous');
     if (String(rec.headers.cookie ?? '').includes('gatehouse_session')) flag('session-cookie');
+    // The oracle reads the path as a decoding, case-folding app would (spellings.ts), not as Gatehouse does.
+    if ((expect.refused ?? []).some((base) => appLandsUnder(rec.url, base))) flag('refused-path');
     const part = expect.parts.get(String(rec.headers['x-fuzz-case'] ?? ''));
     if (part?.afterUpgrade) flag('smuggled');
     if (part?.clean && member !== (part.credential === 'member')) flag('not-the-member');

@@ -7,6 +7,7 @@ import { challengeProblem, verifierMatches } from '../../src/oauth/pkce.js';
 import { parseRegistration, redirectMatches, redirectUriProblem, cleanName } from '../../src/oauth/clients.js';
 import { checkAuthorization, consentCovers, formActionFor, redirectHost, type AuthorizeParams } from '../../src/oauth/authorize.js';
 import { mcpProblems, parseResources, resourceFor } from '../../src/oauth/resources.js';
+import { readPath } from '../../src/access/paths.js';
 import { authorizationServerMetadata, bearerChallenge, isDiscoveryPath, resourceOfMetadataPath } from '../../src/oauth/metadata.js';
 import { bearerOAuthToken, looksLikeOAuthBearer } from '../../src/oauth/tokens.js';
 import { OAuthError } from '../../src/oauth/errors.js';
@@ -114,10 +115,10 @@ describe('resources and discovery', () => {
   });
   it('matches a resource path and everything below it, nothing beside it', () => {
     const rs = [{ path: '/mcp', name: '/mcp', scopes: [] }];
-    assert.ok(resourceFor(rs, '/mcp'));
-    assert.ok(resourceFor(rs, '/mcp/x'));
-    assert.equal(resourceFor(rs, '/mcpx'), undefined);
-    assert.equal(resourceFor(rs, '/'), undefined);
+    assert.ok(resourceFor(rs, readPath('/mcp')!));
+    assert.ok(resourceFor(rs, readPath('/mcp/x')!));
+    assert.equal(resourceFor(rs, readPath('/mcpx')!), undefined);
+    assert.equal(resourceFor(rs, readPath('/')!), undefined);
   });
   it('builds the challenge and documents a client discovers from', () => {
     const r = { path: '/mcp', name: 'M', scopes: ['a', 'b'] };

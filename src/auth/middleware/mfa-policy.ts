@@ -10,7 +10,8 @@ import { withReturnTo } from '../views.js';
 export function requireEnrolment({ prefix }: { prefix: string }): MiddlewareHandler<AuthEnv> {
   // Enrolment, the second step, leaving, and what every page needs. /account/passkeys is the passkey
   // enrolment built alongside (issue 12): a passkey satisfies the policy too.
-  const open = [`/account/totp`, `/account/security`, `/account/passkeys`, `/step-up`, `/sign-in`, `/sign-out`, `/assets/`, `/health`, `/ready`, `/.well-known/`];
+  // /check is decided by the door (access/admission.ts), which applies the policy to the original request.
+  const open = [`/check`, `/account/totp`, `/account/security`, `/account/passkeys`, `/step-up`, `/sign-in`, `/sign-out`, `/assets/`, `/health`, `/ready`, `/.well-known/`];
   const isOpen = (path: string) => {
     const rest = path.slice(prefix.length);
     return open.some((p) => rest === p || rest.startsWith(p.endsWith('/') ? p : `${p}/`));
@@ -19,7 +20,7 @@ export function requireEnrolment({ prefix }: { prefix: string }): MiddlewareHand
     const s = c.get('session');
     const policy = c.var.deps.settings.current().mfa;
     if (!s || policy === 'optional' || !mustEnrol(policy, s.principal) || isOpen(c.req.path)) return next();
-    const html = c.req.method === 'GET' && (c.req.header('accept') ?? '').includes('text/html') && !c.req.path.endsWith('/check');
+    const html = c.req.method === 'GET' && (c.req.header('accept') ?? '').includes('text/html');
     if (html) return c.redirect(withReturnTo(`${prefix}/account/totp`, c.req.path === `${prefix}/account` ? `${prefix}/account` : '/'), 302);
     return c.json({ error: 'mfa_required' }, 403);
   };

@@ -9,10 +9,16 @@ import { isStoreError } from '../../store/types.js';
 import { errorPage, storeUnavailablePage } from '../pages.js';
 
 export function loadSession({ prefix }: { prefix: string }): MiddlewareHandler<AuthEnv> {
-  // Scripts may present an API key instead of a cookie — for /auth/me and /auth/check only: a key
-  // never manages the account (password, keys, sessions) and never gets a cookie session.
-  const keyPaths = new Set([`${prefix}/me`, `${prefix}/check`]);
+  // Scripts may present an API key instead of a cookie — for /auth/me only: a key never manages the
+  // account (password, keys, sessions) and never gets a cookie session. /auth/check asks the door
+  // (access/admission.ts) itself, with every credential the gate takes.
+  const keyPaths = new Set([`${prefix}/me`]);
+  const check = `${prefix}/check`;
   return async function loadSession(c, next) {
+    if (c.req.path === check) {
+      c.set('session', null);
+      return next();
+    }
     const { sessions, apiKeys, cookies } = c.var.deps;
     const headers = c.get('headers');
     const cookie = readCookie(headers.cookie, cookies.session);

@@ -1,0 +1,269 @@
+// The one door (architecture.md#admission): who is asking, and may they pass. Every entrance — the
+// gate's HTTP path, WebSocket upgrades, `/auth/check` — asks `decide` and only translates its verdict
+// into its own answer (forward, 302/401/403, 101 or a refused handshake, a 200 with identity headers).
+//
+//   identify: the credentials, tried in one order — an OAuth bearer token (it decides, whatever cookie
+//             comes with it), the session cookie, an API key — into a caller, nobody, or a credential
+//             that does not hold;
+//   admit:    the mode, then the token's resource binding, the second-factor policy and the access rules
+//             (rules.ts, paths.ts) into a verdict with a stable code and a reason.
+//
+// The signed-in request whose session is cached is decided synchronously (the hot path); anything that
+// needs the store returns a promise. A store that fails while finding who is asking lets only what
+// needs no one through (public paths), and answers everything else `unavailable`.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { SettingsSource, LiveSettings } from '../config/settings.js';
+import type { ResolvedSession, SessionService } from '../session/sessions.js';
+import { readCookie, type CookieNames } from '../session/cookies.js';
+import { bearerApiKey, type ApiKeyService } from '../session/api-keys.js';
+import { bearerOAuthToken, looksLikeOAuthBearer, type OAuthTokenService, type ResolvedToken } from '../oauth/tokens.js';
+import { resourceFor, tokenOpens } from '../oauth/resources.js';
+import { bearerChallenge } from '../oauth/metadata.js';
+import type { RateLimiter } from '../security/rate-limit.js';
+import { isLoopback, type TrustedProxies } from '../security/client-ip.js';
+import type { AuditLog } from '../audit.js';
+import { mustEnrol } from '../mfa/policy.js';
+import { policyOf } from './policy.js';
+import { decide, subjectOf } from './rules.js';
+import { readPath } from './paths.js';
+
+/** What the door reads of a request: for `/auth/check`, the original method and URI a proxy named. */
+export interface AdmissionRequest {
+  method: string;
+  /** Path and query as the client sent them. */
+  url: string;
+  headers: IncomingHttpHeaders;
+  /** The TCP peer (never a header): hybrid mode lets loopback through. */
+  peer: string | undefined;
+}
+
+export type Entrance = 'gate' | 'websocket' | 'forward-auth';
+
+export type Verdict =
+  /** Through: with the caller's session, or as nobody (a public path, auth off, hybrid loopback). */
+  | { code: 'pass'; session: ResolvedSession | null; token: string | null }
+  /** 400: the path cannot be read one way only (paths.ts). */
+  | { code: 'ambiguous-path'; reason: string }
+  /** 401, or a redirect to sign-in for a browser navigation; `challenge` is OAuth's under an MCP resource. */
+  | { code: 'sign-in'; reason: string; challenge: string | undefined }
+  /** 401: an OAuth token that is not valid, or not for this path. */
+  | { code: 'invalid-token'; reason: string; challenge: string }
+  /** 429: too many API keys that were not valid, from this address. */
+  | { code: 'rate-limited'; reason: string; retryAfterSec: number }
+  /** 403: an access rule refuses this caller. */
+  | { code: 'forbidden'; reason: string; session: ResolvedSession }
+  /** 403, or the step-up page for a navigation: an `--mfa` rule wants a second factor in this session. */
+  | { code: 'step-up'; reason: string; session: ResolvedSession }
+  /** 403, or enrolment for a navigation: GATEHOUSE_MFA wants this person to have a second factor first. */
+  | { code: 'enrol'; reason: string; session: ResolvedSession }
+  /** 503: the store could not be asked. */
+  | { code: 'unavailable'; reason: string };
+
+export type VerdictCode = Verdict['code'];
+
+export interface DoorDeps {
+  settings: SettingsSource;
+  sessions: Pick<SessionService, 'peek' | 'resolve'>;
+  apiKeys: Pick<ApiKeyService, 'resolve'>;
+  oauthTokens: Pick<OAuthTokenService, 'peek' | 'resolve'> | null;
+  limits: Pick<RateLimiter, 'check'>;
+  audit: Pick<AuditLog, 'record'>;
+  cookies: CookieNames;
+  trusted: TrustedProxies;
+  publicUrl: URL | null;
+  onStoreError(err: unknown): void;
+}
+
+export interface Door {
+  decide(req: AdmissionRequest, entrance: Entrance): Verdict | Promise<Verdict>;
+  /** The verdict for a session already in hand, without audit (the warm-up asks where it may go). */
+  admitSession(session: ResolvedSession, req: AdmissionRequest): Verdict;
+  /** The resource indicator origin for this request (the public URL's, else the Host's). */
+  originOf(req: Pick<AdmissionRequest, 'headers'>): string;
+}
+
+/** A browser navigation: the one test for "answer with a page or a redirect rather than JSON". */
+export function isNavigation(method: string | undefined, accept: string | undefined): boolean {
+  return (method === 'GET' || method === 'HEAD') && accept !== undefined && accept.includes('text/html');
+}
+
+type Identity =
+  | { kind: 'caller'; session: ResolvedSession; token: ResolvedToken | null; bearer: string | null }
+  | { kind: 'nobody' }
+  | { kind: 'bad-token' }
+  | { kind: 'bad-key' };
+
+const NOBODY: Identity = { kind: 'nobody' };
+const PASS_ANONYMOUS: Verdict = { code: 'pass', session: null, token: null };
+
+export function createDoor(deps: DoorDeps): Door {
+  const originOf = (req: Pick<AdmissionRequest, 'headers'>) => requestOrigin(deps.publicUrl, req.headers.host);
+  const ctx: DoorContext = { deps, originOf };
+  return {
+    originOf,
+    decide(req, entrance) {
+      const s = deps.settings.current();
+      // Auth off means off: no identity reaches the app, even from a browser that still holds a session.
+      if (s.mode === 'off') return PASS_ANONYMOUS;
+      const who = identify(ctx, req);
+      if (!(who instanceof Promise)) return audited(ctx, req, entrance, admit(ctx, s, req, who));
+      return who.then(
+        (w) => audited(ctx, req, entrance, admit(ctx, deps.settings.current(), req, w)),
+        (err) => storeFailed(ctx, deps.settings.current(), req, err),
+      );
+    },
+    admitSession(session, req) {
+      const s = deps.settings.current();
+      return s.mode === 'off' ? PASS_ANONYMOUS : admitCaller(ctx, s, req, { kind: 'caller', session, token: null, bearer: null });
+    },
+  };
+}
+
+interface DoorContext {
+  deps: DoorDeps;
+  originOf(req: Pick<AdmissionRequest, 'headers'>): string;
+}
+
+/** The credentials in their one order; synchronous when the session cache answers. */
+function identify({ deps }: DoorContext, req: AdmissionRequest): Identity | Promise<Identity> {
+  const authorization = req.headers.authorization;
+  if (deps.oauthTokens && looksLikeOAuthBearer(authorization)) return tokenIdentity(deps.oauthTokens, bearerOAuthToken(authorization));
+  const cookie = readCookie(req.headers.cookie, deps.cookies.session);
+  if (cookie) {
+    const cached = deps.sessions.peek(cookie);
+    if (cached) return { kind: 'caller', session: cached, token: null, bearer: null };
+    if (cached === undefined) return deps.sessions.resolve(cookie).then((s) => (s ? { kind: 'caller', session: s, token: null, bearer: null } : keyIdentity(deps, req)));
+  }
+  return keyIdentity(deps, req);
+}
+
+function tokenIdentity(tokens: NonNullable<DoorDeps['oauthTokens']>, bearer: string | null): Identity | Promise<Identity> {
+  if (!bearer) return { kind: 'bad-token' };
+  const known = (t: ResolvedToken | null): Identity => (t ? { kind: 'caller', session: t.session, token: t, bearer } : { kind: 'bad-token' });
+  const cached = tokens.peek(bearer);
+  return cached ? known(cached) : tokens.resolve(bearer).then(known);
+}
+
+function keyIdentity(deps: DoorDeps, req: AdmissionRequest): Identity | Promise<Identity> {
+  const key = bearerApiKey(req.headers.authorization);
+  if (!key) return NOBODY;
+  const meta = { ip: clientIp(deps, req), userAgent: one(req.headers['user-agent']) ?? null };
+  return deps.apiKeys.resolve(key, meta).then((s): Identity => (s ? { kind: 'caller', session: s, token: null, bearer: null } : { kind: 'bad-key' }));
+}
+
+function admit(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest, who: Identity): Verdict | Promise<Verdict> {
+  switch (who.kind) {
+    case 'caller':
+      return admitCaller(ctx, s, req, who);
+    case 'nobody':
+      return admitNobody(ctx, s, req);
+    case 'bad-token':
+      return invalidToken(ctx, s, req, 'the OAuth access token is not valid');
+    case 'bad-key':
+      return refusedKey(ctx, s, req);
+  }
+}
+
+/** A signed-in caller: token binding, the second-factor policy, then the rules. */
+function admitCaller(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest, who: Extract<Identity, { kind: 'caller' }>): Verdict {
+  const { session, token } = who;
+  if (token) {
+    // A token opens only its own resource's path (RFC 8707), read in both ways (paths.ts).
+    const path = readPath(req.url);
+    if (path === null) return { code: 'ambiguous-path', reason: 'the path is ambiguous' };
+    if (!tokenOpens(token.resource, ctx.originOf(req), resourceFor(s.mcp, path), path)) return invalidToken(ctx, s, req, 'the token is for another resource');
+  }
+  if (s.mfa !== 'optional' && mustEnrol(s.mfa, session.principal)) return { code: 'enrol', reason: `GATEHOUSE_MFA=${s.mfa} asks this user for a second factor`, session };
+  const policy = policyOf(s);
+  if (!policy.restricts) return { code: 'pass', session, token: who.bearer };
+  const d = decide(policy.rules, req.method, req.url, subjectOf(session.principal), policy.fallback);
+  if (d.outcome === 'allow' || d.outcome === 'public') return { code: 'pass', session, token: who.bearer };
+  if (d.outcome === 'malformed') return { code: 'ambiguous-path', reason: d.reason };
+  if (d.outcome === 'mfa') return { code: 'step-up', reason: d.reason, session };
+  return { code: 'forbidden', reason: d.reason, session }; // 'deny'; 'sign-in' cannot happen with a subject
+}
+
+/** A rule's refusal is an audit line, wherever it was asked; the verdict is passed on as it is. */
+function audited(ctx: DoorContext, req: AdmissionRequest, entrance: Entrance, v: Verdict | Promise<Verdict>): Verdict | Promise<Verdict> {
+  if (v instanceof Promise) return v.then((x) => audited(ctx, req, entrance, x));
+  if (v.code !== 'forbidden' && v.code !== 'step-up') return v;
+  const p = v.session.principal;
+  const via = entrance === 'gate' ? '' : ` (${entrance})`;
+  const detail = `${req.method} ${req.url.slice(0, 200)}${via}: ${v.reason}`;
+  ctx.deps.audit.record('access.denied', { userId: p.userId, email: p.email, ip: clientIp(ctx.deps, req), userAgent: one(req.headers['user-agent']) ?? null, detail });
+  return v;
+}
+
+/** Nobody is asking: hybrid loopback, a public path — or sign in first. */
+function admitNobody(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest): Verdict {
+  if (s.mode === 'hybrid' && isLoopback(req.peer)) return PASS_ANONYMOUS; // the TCP peer, never a header
+  const policy = policyOf(s);
+  if (policy.rules.length) {
+    const d = decide(policy.rules, req.method, req.url, null, policy.fallback);
+    if (d.outcome === 'public') return PASS_ANONYMOUS;
+    // With rules in force, an ambiguous path is refused outright rather than guessed at.
+    if (d.outcome === 'malformed') return { code: 'ambiguous-path', reason: d.reason };
+  }
+  return { code: 'sign-in', reason: 'not signed in', challenge: oauthChallenge(ctx, s, req) };
+}
+
+/** A presented API key that is not valid: counted per client address; past the limit, 429. */
+async function refusedKey(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest): Promise<Verdict> {
+  const ip = clientIp(ctx.deps, req);
+  ctx.deps.audit.record('api-key.refused', { ip, userAgent: one(req.headers['user-agent']) ?? null });
+  try {
+    const limit = await ctx.deps.limits.check('api-key', ip);
+    if (!limit.ok) return { code: 'rate-limited', reason: 'too many keys that were not valid', retryAfterSec: limit.retryAfterSec };
+  } catch (err) {
+    ctx.deps.onStoreError(err);
+    return { code: 'unavailable', reason: 'the store could not count the refused key' };
+  }
+  return admitNobody(ctx, s, req);
+}
+
+function invalidToken(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest, reason: string): Verdict {
+  const path = readPath(req.url);
+  const r = path && s.mcp.length ? resourceFor(s.mcp, path) : undefined;
+  return { code: 'invalid-token', reason, challenge: r ? bearerChallenge(ctx.originOf(req), r, 'invalid_token') : 'Bearer error="invalid_token"' };
+}
+
+/** Under an MCP resource the 401's challenge is OAuth's: a client discovers everything from it. */
+function oauthChallenge(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest): string | undefined {
+  if (!s.mcp.length) return undefined;
+  const path = readPath(req.url);
+  const r = path ? resourceFor(s.mcp, path) : undefined;
+  return r ? bearerChallenge(ctx.originOf(req), r) : undefined;
+}
+
+/** The store failed while finding who is asking: what needs no one still passes, anything else is 503. */
+function storeFailed(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest, err: unknown): Verdict {
+  const anonymous = admitNobody(ctx, s, req);
+  if (anonymous.code === 'pass') return anonymous;
+  ctx.deps.onStoreError(err);
+  return { code: 'unavailable', reason: 'the store could not be asked who this is' };
+}
+
+/** The public origin resource indicators are made of. */
+function requestOrigin(publicUrl: URL | null, host: string | undefined): string {
+  if (publicUrl) return publicUrl.origin;
+  // Without a public URL (local development) the Host names it; one that is no host name never reaches a header we write.
+  return `http://${host && /^[A-Za-z0-9.:[\]-]{1,300}$/.test(host) ? host : 'localhost'}`;
+}
+
+function clientIp(deps: DoorDeps, req: AdmissionRequest): string {
+  return deps.trusted.clientIp(req.peer, req.headers['x-forwarded-for']);
+}
+
+const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+
+/** Verdicts that a navigation answers with a page or redirect; the rest are JSON for everyone. */
+export const STATUS_OF: Record<Exclude<VerdictCode, 'pass'>, number> = {
+  'ambiguous-path': 400,
+  'sign-in': 401,
+  'invalid-token': 401,
+  'rate-limited': 429,
+  forbidden: 403,
+  'step-up': 403,
+  enrol: 403,
+  unavailable: 503,
+};
