@@ -23,6 +23,7 @@ const KNOWN_BEFORE = [
   'GATEHOUSE_MFA', // second factor policy (SPEC §10)
   'GATEHOUSE_CONFIG_DIR', 'GATEHOUSE_TOKEN', // the remote CLI (SPEC §12)
   'GATEHOUSE_MCP', 'GATEHOUSE_OAUTH_DCR',
+  'GATEHOUSE_ACCESS_DEFAULT', // where no access rule applies: allow or deny
 ];
 const FLAGS_BEFORE = ['upstream', 'port', 'host', 'public-url', 'demo', 'app-name', 'trusted-proxies', 'workers', 'exec', 'server', 'profile'];
 
