@@ -69,13 +69,25 @@ export async function scenarioAccessRules(ctx: BenchContext): Promise<ScenarioRe
   return { rows, checks: [['50 access rules ≥ 0.95 × none (GET 2 B)', ratio.toFixed(2), ratio >= 0.95]], data };
 }
 
-/** The signed assertion on (the default) against GATEHOUSE_ASSERTION=off, signed in. */
+/**
+ * The signed assertion on (the default) against GATEHOUSE_ASSERTION=off, signed in (issue: ≥ 0.95 ×). Both
+ * sides are fresh processes started alike: the shared `ctx.gatehouse()` has served earlier scenarios (a
+ * bigger heap, more cached sessions), which a full run used to count against the assertion. The CPU time
+ * each process spends per request is printed beside the ratio: on a busy machine the throughput ratio
+ * swings with other load (0.77–1.02 measured), the work per request does not. Where the rest goes: the app
+ * parses 492 more header bytes per request (+1.6 µs of ~28 µs for the 2-byte bench upstream, measured).
+ */
 export async function scenarioAssertion(ctx: BenchContext): Promise<ScenarioResult> {
-  const on = await ctx.gatehouse();
+  const on = await startGatehouse(ctx.direct);
   const off = await startGatehouse(ctx.direct, { env: { GATEHOUSE_ASSERTION: 'off' } });
-  const session = await signedInCookie(off.url, 'bench-assertion@example.com');
-  const { rows, ratio, data } = await pair(ctx, 'assertion', { name: 'assertion off', url: off.url, headers: session }, { name: 'assertion on', url: on.url, headers: on.session });
-  return { rows, checks: [], data: { ...data, ratio } };
+  const sides = [
+    { name: 'assertion off', url: off.url, headers: await signedInCookie(off.url, 'b-off@example.com'), pid: off.pid },
+    { name: 'assertion on', url: on.url, headers: await signedInCookie(on.url, 'b-on@example.com'), pid: on.pid },
+  ] as const;
+  const { rows, ratio, cpuRatio, data } = await pair(ctx, 'assertion', sides[0], sides[1]);
+  const value = `${ratio.toFixed(2)} (CPU per request ${cpuRatio?.toFixed(2)})`;
+  const checks: ScenarioResult['checks'] = [['assertion on ≥ 0.95 × off (GET 2 B)', value, ratio >= 0.95]];
+  return { rows, checks, data: { ...data, ratio, cpuRatio } };
 }
 
 /**

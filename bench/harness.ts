@@ -96,13 +96,24 @@ export function gatehouseEnv(home: string): NodeJS.ProcessEnv {
  * request, so a cold-start measurement sees the process exactly as the first visitor would. `bin`: the
  * bin/gatehouse.js of another (built) checkout, for a before/after comparison under the same load.
  */
-export async function startGatehouse(upstream: string, opts: { disabled?: boolean; workers?: number; home?: string; bin?: string; env?: Record<string, string> } = {}): Promise<BenchGatehouse> {
+export async function startGatehouse(
+  upstream: string,
+  opts: {
+    disabled?: boolean;
+    workers?: number;
+    home?: string;
+    bin?: string;
+    env?: Record<string, string>;
+    /** Node's own flags for the process (`--cpu-prof`: NODE_OPTIONS refuses it). */
+    nodeArgs?: string[];
+  } = {},
+): Promise<BenchGatehouse> {
   const home = opts.home ?? tempDir('home');
   const env = { ...gatehouseEnv(home), ...opts.env };
   const bin = opts.bin ?? GATEHOUSE_BIN;
   if (opts.disabled) spawnSync(process.execPath, [bin, 'auth', 'disable'], { env });
   const port = await freePort();
-  const args = [bin, 'serve', '--upstream', upstream, '--port', String(port)];
+  const args = [...(opts.nodeArgs ?? []), bin, 'serve', '--upstream', upstream, '--port', String(port)];
   if (opts.workers) args.push('--workers', String(opts.workers));
   const started = performance.now();
   const child = track(spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] }));

@@ -29,7 +29,7 @@ const store = await openStore(`sqlite:${join(dir, 'heap.sqlite')}`);
 await store.migrate();
 let clock = Date.now();
 const sessions = createSessionService(store, randomBytes(32), { idleMs: 86_400_000, absoluteMs: 86_400_000, now: () => clock });
-const signer = await createIdentitySigner({ keys: { current: await newSigningKey(), previous: null }, origin: () => 'https://app.example.com', prefix: '/auth', now: () => clock });
+const signer = await createIdentitySigner({ keys: [{ ...(await newSigningKey()), generation: 1, signsFrom: 0 }], origin: () => 'https://app.example.com', prefix: '/auth', now: () => clock });
 const withAssertion = createAssertionCache(signer);
 const cookies: string[] = [];
 for (let i = 0; i < n + 200; i++) {

@@ -25,8 +25,12 @@ export async function startUpstream(opts: ServeOptions, timeouts: Timeouts, gate
   let upstream = opts.upstream;
   if (opts.demo && !upstream) {
     const { startDemoApp } = await import('./demo/whoami.js');
-    // The demo verifies the signed identity as an app would, with the keys Gatehouse publishes.
-    demoApp = await startDemoApp({ host: '127.0.0.1', port: 0, prefix: opts.prefix, jwks: () => (gatehouseUrl() ? `${gatehouseUrl()}${opts.prefix}/.well-known/jwks.json` : null) });
+    // The demo verifies the signed identity as an app would: the keys Gatehouse publishes, the issuer it signs as.
+    const gatehouse = () => {
+      const url = gatehouseUrl();
+      return url ? { jwks: `${url}${opts.prefix}/.well-known/jwks.json`, origin: opts.publicUrl?.origin ?? url } : null;
+    };
+    demoApp = await startDemoApp({ host: '127.0.0.1', port: 0, prefix: opts.prefix, gatehouse });
     upstream = demoApp.url;
   }
   // Both spellings of every Gatehouse cookie: the app may set none of them.
@@ -60,7 +64,7 @@ export interface FrontDoorParts {
 }
 
 export function buildGate({ opts, services, live, forwarder, timeouts, listeningOrigin, signer, now }: FrontDoorParts): Gate {
-  const settings = { current: live.settings };
+  const settings = { current: live.settings, latest: () => (live.reload(), live.settings()) };
   const { renderer } = services;
   const onStoreError = throttled(10_000, now, (err: unknown) => opts.log(`store: unavailable (${(err as Error).message}); answering 503 until it returns`));
   // One door for every entrance: the gate, WebSocket upgrades and /auth/check (access/admission.ts).

@@ -3,8 +3,8 @@
 // live-config.ts (the watched state file), live-store.ts (the store that follows it), services.ts,
 // front-door.ts (upstream, /auth routes, gate) and http-server.ts.
 import { policyOf } from './access/policy.js';
-import { createIdentitySigner, type IdentitySigner } from './access/identity-signer.js';
-import { ensureSigningKey, signingKeysOf } from './access/signing-keys.js';
+import { startIdentitySigner, type FollowedSigner } from './access/key-follower.js';
+import { dropLegacyKeys } from './access/signing-keys.js';
 import type { Server } from 'node:http';
 import type { AuditLog } from './audit.js';
 import { setupLinkLine } from './auth/setup-link.js';
@@ -12,7 +12,7 @@ import { describeStore, enableAuth, storeChoiceFor } from './config/auth-state.j
 import { ensureHome } from './config/files.js';
 import { envSetting } from './config/schema.js';
 import { loadMasterKey } from './config/secrets.js';
-import { emptyState, readState, updateState, type Scope, type StoredState } from './config/state.js';
+import { readState, updateState, type Scope, type StoredState } from './config/state.js';
 import { buildGate, startUpstream } from './front-door.js';
 import { closeServer, createHttpServer, DEFAULT_TIMEOUTS, listen, listeningUrl } from './http-server.js';
 import { createLiveConfig, type LiveConfig } from './live-config.js';
@@ -21,6 +21,7 @@ import type { Forwarder } from './proxy/forward.js';
 import type { Gate } from './proxy/gate.js';
 import { warmUp, type WarmUpReport } from './warm-up.js';
 import { releaseYoungGeneration } from './young-generation.js';
+import { startReplicaHeartbeat } from './replicas.js';
 import type { PasswordHasher } from './security/password.js';
 import type { ServeOptions } from './serve-options.js';
 import { buildServices, startSessionSweep, type Services } from './services.js';
@@ -46,7 +47,7 @@ export interface RunningGatehouse {
   /** What the warm-up before listening did (warm-up.ts); null without an app to forward to. */
   warmedUp: WarmUpReport | null;
   audit: AuditLog;
-  /** Re-reads the state file now (the watcher does this within a second by itself). */
+  /** Re-reads the state file, and the signing keys in the store, now (the watchers do within seconds by themselves). */
   reload(): void;
   close(): Promise<void>;
 }
@@ -91,12 +92,14 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
       services.sessions.setSecret(settings.secret);
       liveStore.follow(next);
     });
-    const signer = await startSigner(opts, masterKey, live, () => opts.publicUrl?.origin ?? url, now);
-    const parts = { opts, services, live, timeouts, listeningOrigin: () => url, signer, now };
+    const origin = () => opts.publicUrl?.origin ?? url;
+    const followed = await startSigner(opts, { store: services.store, masterKey, state }, origin, now, releases);
+    const parts = { opts, services, live, timeouts, listeningOrigin: () => url, signer: followed?.signer ?? null, now };
     const gate = buildGate({ ...parts, forwarder: upstream.forwarder });
     const server = createHttpServer(gate, timeouts);
     const warmedUp = await warmThenListen(server, gate, upstream.forwarder, services, opts);
     url = listeningUrl(server, opts.host, opts.port);
+    releases.push(startReplicaHeartbeat({ store: services.store, publicUrl: origin, log, now }).close);
 
     await announceSetupLink(opts, services.store, live, url, now);
     warnUntrustedForwardAuth(opts, services, live, upstream.forwarder);
@@ -108,7 +111,7 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
       ...services,
       forwarder: upstream.forwarder,
       warmedUp,
-      reload: live.reload,
+      reload: () => void (live.reload(), followed?.refresh()),
       async close() {
         stopSweep();
         gate.close(); // tunnels are no longer the HTTP server's connections: close them ourselves
@@ -147,19 +150,22 @@ function warnUntrustedForwardAuth(opts: ServeOptions, services: Services, live: 
 }
 
 /**
- * The identity assertion's signer (architecture.md#access), or null with GATEHOUSE_ASSERTION=off. The first start
- * makes the key; a rotation on any machine reaches this one through the state file.
+ * The identity assertion's signer (architecture.md#access), or null with GATEHOUSE_ASSERTION=off. Its keys are
+ * the store's (the state file's move there on the first start); a rotation anywhere reaches it through the store.
  */
-async function startSigner(opts: ServeOptions, masterKey: Buffer, live: LiveConfig, origin: () => string, now: () => number): Promise<IdentitySigner | null> {
+async function startSigner(
+  opts: ServeOptions,
+  keys: { store: Store; masterKey: Buffer; state: StoredState },
+  origin: () => string,
+  now: () => number,
+  releases: Array<() => Promise<void>>,
+): Promise<FollowedSigner | null> {
   if (!envSetting('assertion', opts.env)) return null;
-  let keys = signingKeysOf(readState(opts.scope) ?? emptyState(), masterKey);
-  if (!keys) keys = signingKeysOf(await ensureSigningKey(opts.scope, masterKey), masterKey)!;
-  const signer = await createIdentitySigner({ keys, origin, prefix: opts.prefix, now });
-  // The first signature pays for key import and JIT: pay it before listening, not on a visitor.
-  await signer.assertionOf({ sessionId: 'warm-up', principal: { userId: 'warm-up', email: 'warm-up@localhost', name: 'warm-up', provider: 'password', role: 'member', emailVerified: false, groups: [] } });
-  live.onChange((_settings, next) => {
-    const changed = signingKeysOf(next, masterKey);
-    if (changed) signer.use(changed).catch((err: Error) => opts.log(`assertion: kept the previous signing key: ${err.message}`));
-  });
-  return signer;
+  const { store, masterKey, state } = keys;
+  const legacy = state.signing ?? null;
+  const { prefix, log } = opts;
+  const followed = await startIdentitySigner({ store, masterKey, legacy, origin, prefix, log, now });
+  if (legacy) dropLegacyKeys(opts.scope); // the store has them now
+  releases.push(followed.close);
+  return followed;
 }

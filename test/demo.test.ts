@@ -7,6 +7,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkAssertion, identityOf, initialsOf, startDemoApp, type DemoApp } from '../src/demo/whoami.js';
 import { createAssertionSigner, newSigningKey } from '../src/access/assertion.js';
+import { startTestGatehouse } from './support/gatehouse.js';
+import { TestClient } from './support/client.js';
 
 const EVIL = `"><script>alert(1)</script><img src=x onerror=alert(1)> ' Zoë 李`;
 
@@ -122,22 +124,49 @@ describe('demo app', () => {
 
   it('verifies X-Forwarded-Assertion against the published keys, as an app would, and says so', async () => {
     const origin = 'https://app.example.com';
-    const signer = await createAssertionSigner({ issuer: `${origin}/auth`, audience: origin, current: await newSigningKey() });
+    const keys = [{ ...(await newSigningKey()), generation: 1, signsFrom: 0 }];
+    const signer = await createAssertionSigner({ issuer: `${origin}/auth`, audience: origin, keys });
     const jwksServer = createServer((_req, res) => res.end(JSON.stringify(signer.jwks())));
     await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
     const jwks = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/auth/.well-known/jwks.json`;
     try {
       const jwt = await signer.sign({ sub: 'u-1', email: 'a@example.com', name: 'A', provider: 'password', role: 'member', groups: [], amr: ['pwd'] });
       const headers = { 'x-forwarded-assertion': jwt, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example.com' };
-      const good = await checkAssertion(headers, jwks, '/auth');
+      const source = { jwks, origin };
+      const good = await checkAssertion(headers, source, '/auth');
       assert.ok(good?.ok && good.sub === 'u-1', JSON.stringify(good));
-      const tampered = await checkAssertion({ ...headers, 'x-forwarded-assertion': jwt.slice(0, -4) + 'AAAA' }, jwks, '/auth');
+      const forged = { ...headers, 'x-forwarded-assertion': jwt.slice(0, -4) + 'AAAA' };
+      const tampered = await checkAssertion(forged, source, '/auth');
       assert.equal(tampered?.ok, false);
-      const otherHost = await checkAssertion({ ...headers, 'x-forwarded-host': 'evil.example' }, jwks, '/auth');
-      assert.equal(otherHost?.ok, false, 'audience bound to the origin');
-      assert.equal(await checkAssertion({}, jwks, '/auth'), null, 'no assertion, nothing to say');
+      // Regression: the demo took the issuer from X-Forwarded-Host, so at http://localhost:4180 (Gatehouse
+      // listening as 127.0.0.1) it said "did not verify"; the host a request names changes nothing now.
+      const local = { ...headers, 'x-forwarded-proto': 'http', 'x-forwarded-host': 'localhost:4180' };
+      const reachedAs = await checkAssertion(local, source, '/auth');
+      assert.ok(reachedAs?.ok, JSON.stringify(reachedAs));
+      const otherIssuer = await checkAssertion(headers, { jwks, origin: 'https://evil.example' }, '/auth');
+      assert.equal(otherIssuer?.ok, false, 'bound to the configured issuer and audience');
+      assert.equal(await checkAssertion({}, source, '/auth'), null, 'no assertion, nothing to say');
     } finally {
       jwksServer.close();
+    }
+  });
+});
+
+describe('gatehouse serve --demo', () => {
+  // Regression: opened as http://localhost:4180 while Gatehouse listens as 127.0.0.1, the page said
+  // "X-Forwarded-Assertion did not verify" (it took the issuer from X-Forwarded-Host).
+  it('says the assertion verified when reached under another name than it listens as', async () => {
+    const gh = await startTestGatehouse({ demo: true });
+    try {
+      const port = new URL(gh.url).port;
+      const c = new TestClient(gh.url);
+      assert.equal((await c.signUp(`demo${Date.now()}@example.com`, 'correct horse battery staple')).status, 303);
+      const page = await c.get('/', { host: `localhost:${port}` });
+      assert.equal(page.status, 200);
+      assert.match(page.text, /X-Forwarded-Assertion verified/);
+      assert.doesNotMatch(page.text, /did not verify/);
+    } finally {
+      await gh.stop();
     }
   });
 });

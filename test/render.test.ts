@@ -48,7 +48,7 @@ const views: Record<string, Record<string, unknown>> = {
   'admin-groups': { csrf: EVIL, user: { email: EVIL, name: EVIL, role: EVIL }, groups: [{ name: EVIL, removeHref: '/auth/admin/users/u1/groups/remove?group=x' }, { name: 'ops', removeHref: '/auth/admin/users/u1/groups/remove?group=ops' }], action: '/auth/admin/users/u1/groups', back: '/auth/admin', value: EVIL, error: EVIL, notice: EVIL },
   'admin-access': {
     csrf: EVIL, mode: EVIL, rules: [{ n: 1, pattern: EVIL, who: EVIL, source: EVIL }],
-    test: { as: EVIL, method: EVIL, path: EVIL, error: EVIL }, result: { headline: EVIL, reason: EVIL },
+    test: { as: EVIL, method: EVIL, path: EVIL, error: EVIL }, result: { headline: EVIL, reason: EVIL, reading: EVIL }, fallback: 'deny',
   },
   // Console › Invitations and Security events (SPEC §12): the invite link is shown once; filters are GET forms.
   'admin-invites': {

@@ -23,9 +23,10 @@ import type { RateLimiter } from '../security/rate-limit.js';
 import { isLoopback, type TrustedProxies } from '../security/client-ip.js';
 import type { AuditLog } from '../audit.js';
 import { mustEnrol } from '../mfa/policy.js';
-import { policyOf } from './policy.js';
-import { decide, subjectOf } from './rules.js';
+import { policyOf, type AccessPolicy } from './policy.js';
+import { decide, subjectOf, type Decision, type Subject } from './rules.js';
 import { readPath } from './paths.js';
+import { overriddenMethods } from './method-overrides.js';
 
 /** What the door reads of a request: for `/auth/check`, the original method and URI a proxy named. */
 export interface AdmissionRequest {
@@ -76,19 +77,20 @@ export interface DoorDeps {
 
 export interface Door {
   decide(req: AdmissionRequest, entrance: Entrance): Verdict | Promise<Verdict>;
+  /** Who is asking, trying only the credentials an entrance accepts, in the one order (the auth app's
+   *  pages take the cookie; `/auth/me` and the admin API take keys and tokens too). */
+  identify(req: AdmissionRequest, accept?: ReadonlySet<Credential>): Identity | Promise<Identity>;
   /** The verdict for a session already in hand, without audit (the warm-up asks where it may go). */
   admitSession(session: ResolvedSession, req: AdmissionRequest): Verdict;
   /** The resource indicator origin for this request (the public URL's, else the Host's). */
   originOf(req: Pick<AdmissionRequest, 'headers'>): string;
 }
 
-/** A browser navigation: the one test for "answer with a page or a redirect rather than JSON". */
-export function isNavigation(method: string | undefined, accept: string | undefined): boolean {
-  return (method === 'GET' || method === 'HEAD') && accept !== undefined && accept.includes('text/html');
-}
+export type Credential = 'oauth' | 'cookie' | 'api-key';
+export const EVERY_CREDENTIAL: ReadonlySet<Credential> = new Set(['oauth', 'cookie', 'api-key']);
 
-type Identity =
-  | { kind: 'caller'; session: ResolvedSession; token: ResolvedToken | null; bearer: string | null }
+export type Identity =
+  | { kind: 'caller'; session: ResolvedSession; credential: Credential; token: ResolvedToken | null; bearer: string | null }
   | { kind: 'nobody' }
   | { kind: 'bad-token' }
   | { kind: 'bad-key' };
@@ -101,11 +103,12 @@ export function createDoor(deps: DoorDeps): Door {
   const ctx: DoorContext = { deps, originOf };
   return {
     originOf,
+    identify: (req, accept = EVERY_CREDENTIAL) => identify(ctx, req, accept),
     decide(req, entrance) {
       const s = deps.settings.current();
       // Auth off means off: no identity reaches the app, even from a browser that still holds a session.
       if (s.mode === 'off') return PASS_ANONYMOUS;
-      const who = identify(ctx, req);
+      const who = identify(ctx, req, EVERY_CREDENTIAL);
       if (!(who instanceof Promise)) return audited(ctx, req, entrance, admit(ctx, s, req, who));
       return who.then(
         (w) => audited(ctx, req, entrance, admit(ctx, deps.settings.current(), req, w)),
@@ -114,7 +117,7 @@ export function createDoor(deps: DoorDeps): Door {
     },
     admitSession(session, req) {
       const s = deps.settings.current();
-      return s.mode === 'off' ? PASS_ANONYMOUS : admitCaller(ctx, s, req, { kind: 'caller', session, token: null, bearer: null });
+      return s.mode === 'off' ? PASS_ANONYMOUS : admitCaller(ctx, s, req, { kind: 'caller', session, credential: 'cookie', token: null, bearer: null });
     },
   };
 }
@@ -125,21 +128,22 @@ interface DoorContext {
 }
 
 /** The credentials in their one order; synchronous when the session cache answers. */
-function identify({ deps }: DoorContext, req: AdmissionRequest): Identity | Promise<Identity> {
+function identify({ deps }: DoorContext, req: AdmissionRequest, accept: ReadonlySet<Credential>): Identity | Promise<Identity> {
   const authorization = req.headers.authorization;
-  if (deps.oauthTokens && looksLikeOAuthBearer(authorization)) return tokenIdentity(deps.oauthTokens, bearerOAuthToken(authorization));
-  const cookie = readCookie(req.headers.cookie, deps.cookies.session);
+  if (deps.oauthTokens && accept.has('oauth') && looksLikeOAuthBearer(authorization)) return tokenIdentity(deps.oauthTokens, bearerOAuthToken(authorization));
+  const cookie = accept.has('cookie') ? readCookie(req.headers.cookie, deps.cookies.session) : undefined;
+  const orKey = () => (accept.has('api-key') ? keyIdentity(deps, req) : NOBODY);
   if (cookie) {
     const cached = deps.sessions.peek(cookie);
-    if (cached) return { kind: 'caller', session: cached, token: null, bearer: null };
-    if (cached === undefined) return deps.sessions.resolve(cookie).then((s) => (s ? { kind: 'caller', session: s, token: null, bearer: null } : keyIdentity(deps, req)));
+    if (cached) return { kind: 'caller', session: cached, credential: 'cookie', token: null, bearer: null };
+    if (cached === undefined) return deps.sessions.resolve(cookie).then((s) => (s ? { kind: 'caller', session: s, credential: 'cookie', token: null, bearer: null } : orKey()));
   }
-  return keyIdentity(deps, req);
+  return orKey();
 }
 
 function tokenIdentity(tokens: NonNullable<DoorDeps['oauthTokens']>, bearer: string | null): Identity | Promise<Identity> {
   if (!bearer) return { kind: 'bad-token' };
-  const known = (t: ResolvedToken | null): Identity => (t ? { kind: 'caller', session: t.session, token: t, bearer } : { kind: 'bad-token' });
+  const known = (t: ResolvedToken | null): Identity => (t ? { kind: 'caller', session: t.session, credential: 'oauth', token: t, bearer } : { kind: 'bad-token' });
   const cached = tokens.peek(bearer);
   return cached ? known(cached) : tokens.resolve(bearer).then(known);
 }
@@ -148,7 +152,7 @@ function keyIdentity(deps: DoorDeps, req: AdmissionRequest): Identity | Promise<
   const key = bearerApiKey(req.headers.authorization);
   if (!key) return NOBODY;
   const meta = { ip: clientIp(deps, req), userAgent: one(req.headers['user-agent']) ?? null };
-  return deps.apiKeys.resolve(key, meta).then((s): Identity => (s ? { kind: 'caller', session: s, token: null, bearer: null } : { kind: 'bad-key' }));
+  return deps.apiKeys.resolve(key, meta).then((s): Identity => (s ? { kind: 'caller', session: s, credential: 'api-key', token: null, bearer: null } : { kind: 'bad-key' }));
 }
 
 function admit(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest, who: Identity): Verdict | Promise<Verdict> {
@@ -176,11 +180,27 @@ function admitCaller(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest, w
   if (s.mfa !== 'optional' && mustEnrol(s.mfa, session.principal)) return { code: 'enrol', reason: `GATEHOUSE_MFA=${s.mfa} asks this user for a second factor`, session };
   const policy = policyOf(s);
   if (!policy.restricts) return { code: 'pass', session, token: who.bearer };
-  const d = decide(policy.rules, req.method, req.url, subjectOf(session.principal), policy.fallback);
+  const d = decideAs(policy, req, subjectOf(session.principal));
   if (d.outcome === 'allow' || d.outcome === 'public') return { code: 'pass', session, token: who.bearer };
   if (d.outcome === 'malformed') return { code: 'ambiguous-path', reason: d.reason };
   if (d.outcome === 'mfa') return { code: 'step-up', reason: d.reason, session };
   return { code: 'forbidden', reason: d.reason, session }; // 'deny'; 'sign-in' cannot happen with a subject
+}
+
+/**
+ * The rules' decision for every method the app could take this request for. Frameworks honour method
+ * overrides (`X-HTTP-Method-Override` and its spellings, `?_method=`; Rails and Laravel read `_method`
+ * from a form body, which the gate does not read): where a rule limits methods, a GET that an app would
+ * run as a DELETE is decided as both, and the stricter answer stands.
+ */
+function decideAs(policy: AccessPolicy, req: AdmissionRequest, subject: Subject | null): Decision {
+  const d = decide(policy.rules, req.method, req.url, subject, policy.fallback);
+  if (!policy.limitsMethods || (d.outcome !== 'allow' && d.outcome !== 'public')) return d;
+  for (const m of overriddenMethods(req)) {
+    const other = decide(policy.rules, m, req.url, subject, policy.fallback);
+    if (other.outcome !== 'allow' && other.outcome !== 'public') return other;
+  }
+  return d;
 }
 
 /** A rule's refusal is an audit line, wherever it was asked; the verdict is passed on as it is. */
@@ -199,7 +219,7 @@ function admitNobody(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest): 
   if (s.mode === 'hybrid' && isLoopback(req.peer)) return PASS_ANONYMOUS; // the TCP peer, never a header
   const policy = policyOf(s);
   if (policy.rules.length) {
-    const d = decide(policy.rules, req.method, req.url, null, policy.fallback);
+    const d = decideAs(policy, req, null);
     if (d.outcome === 'public') return PASS_ANONYMOUS;
     // With rules in force, an ambiguous path is refused outright rather than guessed at.
     if (d.outcome === 'malformed') return { code: 'ambiguous-path', reason: d.reason };

@@ -1,6 +1,7 @@
 // The one explanation of an access decision, in words: `gatehouse access test` prints it and the admin
 // console shows it, so the two can never disagree (architecture.md#access).
-import { decide, type AccessRule, type Decision, type Subject } from './rules.js';
+import { decide, type AccessDefault, type AccessRule, type Decision, type Subject } from './rules.js';
+import { readPath } from './paths.js';
 
 export interface Explanation {
   decision: Decision;
@@ -8,6 +9,8 @@ export interface Explanation {
   headline: string;
   /** Which rule decided, and why. */
   reason: string;
+  /** How the path was read, when a lenient app would read it differently from how it was written. */
+  reading: string | null;
 }
 
 const VERDICT: Record<Decision['outcome'], string> = {
@@ -24,8 +27,11 @@ export function subjectOfUser(user: { email: string; role: string; groups: reado
   return { email: user.email, role: user.role, groups: user.groups, provider };
 }
 
-export function explain(rules: readonly AccessRule[], method: string, path: string, subject: Subject | null): Explanation {
-  const decision = decide(rules, method, path, subject);
+export function explain(rules: readonly AccessRule[], method: string, path: string, subject: Subject | null, fallback: AccessDefault = 'allow'): Explanation {
+  const decision = decide(rules, method, path, subject, fallback);
+  const read = readPath(path);
+  const raw = path.split('?')[0]!;
+  const reading = read === null ? null : read.key !== raw ? `read as ${read.key}, as a lenient app would (decoded, any case, trailing "/" or "." dropped)` : null;
   const who = subject ? ` as ${subject.email} (role ${subject.role}${subject.groups.length ? `, groups ${subject.groups.join(', ')}` : ''})` : ' signed out';
-  return { decision, headline: `${VERDICT[decision.outcome]}: ${method.toUpperCase()} ${path}${who}`, reason: decision.reason };
+  return { decision, headline: `${VERDICT[decision.outcome]}: ${method.toUpperCase()} ${path}${who}`, reason: decision.reason, reading };
 }

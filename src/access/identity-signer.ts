@@ -1,5 +1,5 @@
-// The signer the gate and /auth/check use: follows the state file's keys (a rotation on any replica is
-// picked up within a second) and knows the claims of architecture.md#access. Off with GATEHOUSE_ASSERTION=off.
+// The signer the gate and /auth/check use: signs with the keys it is given (key-follower.ts keeps them in step
+// with the store) and knows the claims of architecture.md#access. Off with GATEHOUSE_ASSERTION=off.
 //
 // An assertion is reused while it is fresh and its claims are those of the session as last resolved
 // (the session cache re-resolves every 2 s, so a changed role or group is never staler than that).
@@ -8,7 +8,8 @@
 // always the first: memory follows the sessions active in the last half-minute, not every cached one.
 import type { JWK } from 'jose';
 import type { Principal, ResolvedSession } from '../session/sessions.js';
-import { ASSERTION_TTL_SEC, createAssertionSigner, type AssertionSigner } from './assertion.js';
+import { ASSERTION_TTL_SEC, createAssertionSigner } from './assertion.js';
+import type { AssertionClaims, AssertionSigner, KeyImports } from './assertion.js';
 import type { SigningKeys } from './signing-keys.js';
 import { amrOf } from '../mfa/policy.js';
 
@@ -21,7 +22,7 @@ export interface IdentitySigner {
   jwks(): { keys: JWK[] };
   /** Assertions kept now (the sessions active in the last half-minute, at most). */
   readonly held: number;
-  /** The keys changed (rotation): sign with the new one from now on. */
+  /** The stored keys changed (a rotation, another database): publish and sign by these from now on. */
   use(keys: SigningKeys): Promise<void>;
 }
 
@@ -41,15 +42,45 @@ const sameList = (a: readonly string[] | undefined, b: readonly string[] | undef
 
 /** The claims an assertion carries are equal (architecture.md#access lists them). */
 function sameClaims(a: Principal, b: Principal): boolean {
-  return a.userId === b.userId && a.email === b.email && a.name === b.name && a.provider === b.provider && a.role === b.role && sameList(a.groups, b.groups) && sameList(a.amr, b.amr);
+  return (
+    a.userId === b.userId && a.email === b.email && a.name === b.name && a.provider === b.provider &&
+    a.role === b.role && sameList(a.groups, b.groups) && sameList(a.amr, b.amr) &&
+    sameList(a.scopes, b.scopes) && a.clientId === b.clientId
+  );
 }
 
-export async function createIdentitySigner(opts: { keys: SigningKeys; origin: () => string; prefix: string; now?: () => number }): Promise<IdentitySigner> {
+/** The claims of a principal: `scope` and `client_id` (RFC 9068 names) only for keys and tokens that have them. */
+export function claimsOf(p: Principal): AssertionClaims {
+  const amr = p.amr ?? amrOf(p.provider);
+  const { email, name, provider, role, groups } = p;
+  const claims: AssertionClaims = { sub: p.userId, email, name, provider, role, groups, amr };
+  if (p.scopes?.length) claims.scope = p.scopes.join(' ');
+  if (p.clientId !== undefined) claims.client_id = p.clientId;
+  return claims;
+}
+
+/** Whether a key `before` published is gone from `after`: assertions it signed no app could verify any more. */
+const lostKeys = (before: AssertionSigner, after: AssertionSigner): boolean => {
+  const still = new Set(after.jwks().keys.map((k) => k.kid));
+  return before.jwks().keys.some((k) => !still.has(k.kid));
+};
+
+export interface IdentitySignerOptions {
+  keys: SigningKeys;
+  origin: () => string;
+  prefix: string;
+  now?: () => number;
+}
+
+export async function createIdentitySigner(opts: IdentitySignerOptions): Promise<IdentitySigner> {
   const now = opts.now ?? Date.now;
-  const build = (keys: SigningKeys) =>
-    createAssertionSigner({ issuer: () => opts.origin() + opts.prefix, audience: opts.origin, current: keys.current, previous: keys.previous, now: opts.now });
+  const imports: KeyImports = new Map();
+  const issuer = () => opts.origin() + opts.prefix;
+  const build = (keys: SigningKeys) => {
+    for (const kid of imports.keys()) if (!keys.some((k) => k.kid === kid)) imports.delete(kid);
+    return createAssertionSigner({ issuer, audience: opts.origin, keys, now, imports });
+  };
   let signer: AssertionSigner = await build(opts.keys);
-  let kid = opts.keys.current.kid;
   const signed = new Map<string, Signed>();
   const forgetExpired = (t: number) => {
     for (const [id, entry] of signed) {
@@ -58,8 +89,7 @@ export async function createIdentitySigner(opts: { keys: SigningKeys; origin: ()
     }
   };
 
-  const sign = (p: Principal) =>
-    signer.sign({ sub: p.userId, email: p.email, name: p.name, provider: p.provider, role: p.role, groups: p.groups, amr: p.amr ?? amrOf(p.provider) });
+  const sign = (p: Principal) => signer.sign(claimsOf(p));
 
   return {
     assertionOf(session) {
@@ -92,11 +122,11 @@ export async function createIdentitySigner(opts: { keys: SigningKeys; origin: ()
       return signed.size;
     },
     async use(keys) {
-      if (keys.current.kid === kid) return;
+      const before = signer;
       signer = await build(keys);
-      kid = keys.current.kid;
-      signed.clear(); // after a rotation every assertion is signed with the new key
-
+      // A rotation leaves what was signed valid (the old key stays published); keys that vanished (another
+      // database's keys) leave assertions no app could verify: sign those again.
+      if (lostKeys(before, signer)) signed.clear();
     },
   };
 }

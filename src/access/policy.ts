@@ -11,6 +11,8 @@ export interface AccessPolicy {
   fallback: AccessDefault;
   /** Some rule allows only some users, needs a second factor or limits methods, or the default is deny. */
   restricts: boolean;
+  /** Some rule names methods: method overrides must be decided too (admission.ts). */
+  limitsMethods: boolean;
 }
 
 const built = new WeakMap<LiveSettings, AccessPolicy>();
@@ -21,7 +23,7 @@ export function policyOf(settings: LiveSettings): AccessPolicy {
     const rules = rulesInForce(settings);
     // A method-limited rule can refuse the methods it does not list, public or not.
     const restricts = settings.accessDefault === 'deny' || rules.some((r) => !r.public || r.methods);
-    policy = { rules, fallback: settings.accessDefault, restricts };
+    policy = { rules, fallback: settings.accessDefault, restricts, limitsMethods: rules.some((r) => r.methods) };
     built.set(settings, policy);
   }
   return policy;

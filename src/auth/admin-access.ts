@@ -97,7 +97,7 @@ function groupsPage(c: AuthContext, user: User, notes: { notice?: string | null;
 async function accessPage(c: AuthContext, asked: { as: string; method: string; path: string } | null): Promise<Response> {
   const { settings, store } = c.var.deps;
   const s = settings.current();
-  const { rules } = policyOf(s);
+  const { rules, fallback } = policyOf(s);
   const publicCount = s.publicPaths.length;
   const rows = rules.map((r, i) => {
     const source = i < publicCount ? 'public paths' : i < publicCount + s.access.length ? 'access rules' : 'mode org-only';
@@ -113,13 +113,14 @@ async function accessPage(c: AuthContext, asked: { as: string; method: string; p
     if (!user) error = 'There is no user with that email.';
     else if (!/^[A-Za-z]{1,16}$/.test(method)) error = 'The method is a word such as GET or POST.';
     else if (!path.startsWith('/')) error = 'The path starts with "/".';
-    else result = explain(rules, method, path, subjectOfUser(user));
+    else result = explain(rules, method, path, subjectOfUser(user), fallback);
   }
   return page(c, 'admin-access', 'Access rules', {
     csrf: csrfToken(c),
     mode: s.mode,
     rules: rows,
     test: { as, method, path, error },
-    result: result && { headline: result.headline, reason: result.reason },
+    fallback,
+    result: result && { headline: result.headline, reason: result.reason, reading: result.reading },
   });
 }

@@ -7,14 +7,15 @@ import type { AuthContext, AuthEnv, AuthServices } from './context.js';
 import { audit } from './audit.js';
 import { csrfToken } from './middleware/csrf.js';
 import { normalizeEmail } from './email.js';
-import { bearerApiKey, parseScopes } from '../session/api-keys.js';
+import { parseScopes } from '../session/api-keys.js';
 import { isValidCsrfToken } from '../security/csrf.js';
 import { readCookie } from '../session/cookies.js';
 import { parseDuration } from '../config/duration.js';
 import { storedRule } from '../access/rules.js';
 import { GROUP_NAME, isStoreError, ROLE_NAME, type ApiKey, type Store, type User } from '../store/types.js';
 import type { ResolvedSession } from '../session/sessions.js';
-import { bearerOAuthToken, type ResolvedToken } from '../oauth/tokens.js';
+import type { ResolvedToken } from '../oauth/tokens.js';
+import type { Identity } from '../access/admission.js';
 import { CLI_CLIENT_ID } from '../oauth/device.js';
 import { connectedApps } from '../oauth/connected.js';
 
@@ -64,52 +65,57 @@ export function mountAdminApi(app: Hono<AuthEnv>, deps: AuthServices): void {
   app.route(`${deps.prefix}/api/v1`, api);
 }
 
-/** Who may use the API: an admin's bearer token, or an admin's session (changes then need CSRF). */
+/** Who may use the API: an admin's bearer token, or an admin's session (changes then need CSRF). Who is
+ *  asking comes from the door (access/admission.ts), in its one order of credentials. */
 function adminOnly(deps: AuthServices): MiddlewareHandler<AuthEnv> {
   return async function adminOnly(c, next) {
-    const header = c.get('headers').authorization;
-    let who: ResolvedSession | null = null;
-    let viaToken = false;
-    let revoke: Caller['revoke'];
-    if (header !== undefined) {
-      const token = bearerApiKey(header);
-      if (token) {
-        who = await deps.apiKeys.resolve(token, { ip: c.get('ip'), userAgent: c.get('userAgent') });
-        revoke = () => deps.apiKeys.revoke(who!.sessionId.slice('key:'.length));
-      } else {
-        const device = await deviceToken(c, deps, header);
-        who = device?.session ?? null;
-        if (device) revoke = () => deps.oauthTokens!.revokeFamily(device.family);
+    const asked = { method: c.req.method, url: c.req.path, headers: c.get('headers'), peer: c.env?.incoming?.socket.remoteAddress };
+    const who = await deps.door.identify(asked);
+    const caller = who.kind === 'caller' ? callerOf(c, deps, who) : null;
+    if (!caller) {
+      if (who.kind === 'nobody') return apiError(c, 'unauthenticated', 'Send an administrator\'s token as `Authorization: Bearer <token>`.');
+      audit(c, 'api-key.refused', {});
+      const verdict = await deps.limits.check('api-key', c.get('ip'));
+      if (!verdict.ok) {
+        c.header('retry-after', String(verdict.retryAfterSec));
+        return apiError(c, 'rate_limited', 'Too many refused tokens from this address; wait a little.');
       }
-      if (!who) {
-        audit(c, 'api-key.refused', {});
-        const verdict = await deps.limits.check('api-key', c.get('ip'));
-        if (!verdict.ok) {
-          c.header('retry-after', String(verdict.retryAfterSec));
-          return apiError(c, 'rate_limited', 'Too many refused tokens from this address; wait a little.');
-        }
-        return apiError(c, 'unauthenticated', 'That token is not valid: it is unknown, revoked or expired, or its owner is disabled.');
-      }
-      viaToken = true;
-    } else {
-      who = c.get('session');
-      if (!who) return apiError(c, 'unauthenticated', 'Send an administrator\'s token as `Authorization: Bearer <token>`.');
+      return apiError(c, 'unauthenticated', 'That token is not valid: it is unknown, revoked or expired, or its owner is disabled.');
     }
-    if (who.principal.role !== 'admin') {
-      return apiError(c, 'forbidden', `${who.principal.email} is not an administrator: the admin API needs an admin's token or session.`);
-    }
-    // A scoped key was made for a narrow job (reports:read, say): it opens the admin API only when one
-    // of its scopes says so. Unscoped keys and personal tokens act with their owner's full rights.
-    if (who.principal.scopes?.length && !who.principal.scopes.includes(ADMIN_SCOPE)) {
-      return apiError(c, 'forbidden', `This key is limited to ${who.principal.scopes.join(' ')}; the admin API needs an unscoped admin token or the scope ${ADMIN_SCOPE}.`);
-    }
-    if (!viaToken && !['GET', 'HEAD'].includes(c.req.method) && !sessionCsrfOk(c)) {
-      return apiError(c, 'csrf', 'A change made with a browser session needs the token from GET /csrf in X-CSRF-Token, from this origin.');
-    }
-    callers.set(c.req.raw, { admin: who, viaToken, revoke });
+    const refusal = refusalOf(c, caller);
+    if (refusal) return refusal;
+    callers.set(c.req.raw, caller);
     await next();
     return undefined;
   };
+}
+
+/** The caller as the API sees them; null for an OAuth token other than the CLI's whole-app one. */
+function callerOf(c: AuthContext, deps: AuthServices, who: Extract<Identity, { kind: 'caller' }>): Caller | null {
+  const admin = who.session;
+  switch (who.credential) {
+    case 'cookie':
+      return { admin, viaToken: false };
+    case 'api-key':
+      return { admin, viaToken: true, revoke: () => deps.apiKeys.revoke(admin.sessionId.slice('key:'.length)) };
+    case 'oauth':
+      return who.token && isDeviceToken(c, deps, who.token) ? { admin, viaToken: true, revoke: () => deps.oauthTokens!.revokeFamily(who.token!.family) } : null;
+  }
+}
+
+/** An admin, with a key scoped for it if scoped, and CSRF for a browser session's changes. */
+function refusalOf(c: AuthContext, caller: Caller): Response | null {
+  const p = caller.admin.principal;
+  if (p.role !== 'admin') return apiError(c, 'forbidden', `${p.email} is not an administrator: the admin API needs an admin's token or session.`);
+  // A scoped key was made for a narrow job (reports:read, say): it opens the admin API only when one
+  // of its scopes says so. Unscoped keys and personal tokens act with their owner's full rights.
+  if (p.scopes?.length && !p.scopes.includes(ADMIN_SCOPE)) {
+    return apiError(c, 'forbidden', `This key is limited to ${p.scopes.join(' ')}; the admin API needs an unscoped admin token or the scope ${ADMIN_SCOPE}.`);
+  }
+  if (!caller.viaToken && !['GET', 'HEAD'].includes(c.req.method) && !sessionCsrfOk(c)) {
+    return apiError(c, 'csrf', 'A change made with a browser session needs the token from GET /csrf in X-CSRF-Token, from this origin.');
+  }
+  return null;
 }
 
 /**
@@ -117,11 +123,9 @@ function adminOnly(deps: AuthServices): MiddlewareHandler<AuthEnv> {
  * one OAuth token the admin API takes — `gatehouse login --remote URL` without --token. Tokens of
  * other clients, or bound to an MCP resource, were approved for less and stay out.
  */
-async function deviceToken(c: AuthContext, deps: AuthServices, header: string): Promise<ResolvedToken | null> {
-  const raw = deps.oauthTokens ? bearerOAuthToken(header) : null;
-  const t = raw ? await deps.oauthTokens!.resolve(raw) : null;
+function isDeviceToken(c: AuthContext, deps: AuthServices, t: ResolvedToken): boolean {
   const origin = deps.publicOrigin ?? c.get('ourOrigin');
-  return t && t.clientId === CLI_CLIENT_ID && t.resource === origin ? t : null;
+  return t.clientId === CLI_CLIENT_ID && t.resource === origin;
 }
 
 function sessionCsrfOk(c: AuthContext): boolean {

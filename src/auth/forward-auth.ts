@@ -2,6 +2,7 @@
 // (architecture.md#access). The proxy asks on behalf of an original request it names in headers; those headers are
 // believed only from a trusted proxy, and when a proxy sends both spellings they must agree — a client
 // could add the spelling its proxy does not set, and we will not guess which one the proxy meant.
+import { isNavigation } from '../http/navigation.js';
 import type { IncomingHttpHeaders } from 'node:http';
 
 export interface OriginalRequest {
@@ -43,7 +44,7 @@ export function checkMode(query: string | undefined): CheckMode {
  */
 export function redirectsToSignIn(orig: OriginalRequest, accept: string | undefined, mode: CheckMode): boolean {
   if (mode !== 'auto') return mode === 'redirect';
-  const navigation = (orig.method === 'GET' || orig.method === 'HEAD') && (accept ?? '').includes('text/html');
+  const navigation = isNavigation(orig.method, accept);
   return navigation && orig.via === 'x-forwarded';
 }
 

@@ -152,8 +152,12 @@ function mountPasskeySignIn(app: Hono<AuthEnv>, deps: AuthServices): void {
   });
 }
 
+/** What a person is told when their authenticator signed without asking for their PIN or biometric. */
+export const UNVERIFIED = 'Your device did not check it is you (no PIN, fingerprint or face). Set a PIN on it, or sign in another way.';
+
 async function refusal(c: AuthContext, reason: AssertionFailure, email: string | null): Promise<Response> {
   if (reason === 'challenge') return jsonError(c, 400, 'challenge', 'That took too long, or was started in another tab. Please try again.');
+  if (reason === 'unverified') return jsonError(c, 401, 'unverified', UNVERIFIED);
   if (reason === 'unknown-passkey') return jsonError(c, 401, 'unknown_passkey', 'This passkey is not registered here (it may have been removed). Sign in another way.');
   if (reason === 'locked' && email) {
     const minutes = Math.max(1, Math.ceil((await c.var.deps.lockout.lockedFor(email)) / 60_000));

@@ -61,7 +61,9 @@ async function signIn(c: AuthContext, deps: AuthServices): Promise<Response> {
   const returnTo = safeReturnTo(form.return_to);
   const tooMany = await limited(c, 'sign-in');
   if (tooMany) return tooMany;
-  const hash = deps.settings.current().passphraseHash;
+  // The state file as it is now, not as last polled: `auth passphrase set` in another process has
+  // ended the old passphrase the moment it returns, so it must not be accepted a moment longer.
+  const hash = (deps.settings.latest?.() ?? deps.settings.current()).passphraseHash;
   // Locked per client address: one shared lock would let anyone lock everyone out with five guesses.
   const key = `passphrase:${c.get('ip')}`;
   const attempt = await deps.lockout.begin(key);

@@ -15,7 +15,7 @@ import { csrf, csrfToken } from './middleware/csrf.js';
 import { requireSession, signedIn } from './middleware/session.js';
 import { formExpiredPage, page } from './pages.js';
 import { startSession } from './start-session.js';
-import { jsonBody, jsonCsrf } from './passkeys.js';
+import { jsonBody, jsonCsrf, UNVERIFIED } from './passkeys.js';
 import { authenticationOptions, relyingParty, verifyPasskeyForUser } from './webauthn.js';
 import { withReturnTo } from './views.js';
 import { seal, unseal } from '../config/secrets.js';
@@ -229,7 +229,8 @@ function mountPasskeyStep(app: Hono<AuthEnv>, deps: AuthServices): void {
     const outcome = await verifyPasskeyForUser(c, pending.user, (await jsonBody(c))?.response);
     if (!outcome.ok) {
       audit(c, 'mfa.failure', { userId: pending.user.id, email: pending.user.email, detail: `passkey: ${outcome.reason}` });
-      return c.json({ error: 'passkey_refused', message: 'That passkey did not work. Try again, or enter a code.' }, outcome.reason === 'locked' ? 429 : 401);
+      const message = outcome.reason === 'unverified' ? UNVERIFIED : 'That passkey did not work. Try again, or enter a code.';
+      return c.json({ error: 'passkey_refused', message }, outcome.reason === 'locked' ? 429 : 401);
     }
     if (!(await deps.store.consumeToken(pending.hash, 'mfa', new Date(deps.now())))) return c.json({ error: 'expired', message: 'This sign-in expired. Please start again.' }, 400);
     c.header('set-cookie', clearCookie(cookieName(deps), deps.cookies.secure), { append: true });

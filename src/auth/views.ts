@@ -332,7 +332,9 @@ export interface AdminAccessView {
   rules: Array<{ n: number; pattern: string; who: string; source: string }>;
   test: { as: string; method: string; path: string; error: string | null };
   /** The explanation of the tested request (access/explain.ts), as `access test` prints it. */
-  result: { headline: string; reason: string } | null;
+  result: { headline: string; reason: string; reading: string | null } | null;
+  /** Where no rule applies: allow (any signed-in user) or deny. */
+  fallback: 'allow' | 'deny';
 }
 
 /** A personal token on Account › Personal tokens (one of the user's own live API keys). */

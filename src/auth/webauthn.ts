@@ -84,6 +84,17 @@ const bytesOf = (challenge: string): Uint8Array<ArrayBuffer> => new Uint8Array(B
 /** The WebAuthn user handle: the user's opaque id, which is no personal data. */
 const userHandle = (userId: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(userId, 'utf8'));
 
+/**
+ * Every passkey ceremony asks the authenticator to verify the person (PIN or biometric: the UV flag), and
+ * an answer without it is refused — when adding a passkey, signing in with it alone, and as the second
+ * step after a password (architecture.md#passkeys). A passkey without verification is only "someone
+ * touched this key": signing in with it alone would be one factor recorded as two (`hwk`), and as a
+ * second step it would make a passkey that counts in one place and not in another. One rule instead:
+ * a passkey always proves possession and the person, so `hwk` always means both. Browsers ask a key
+ * without a PIN to set one when 'required' is asked for.
+ */
+const USER_VERIFICATION = 'required';
+
 export async function registrationOptions(c: AuthContext, user: User): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const rp = relyingParty(c);
   const existing = await c.var.deps.store.listPasskeys(user.id);
@@ -98,7 +109,7 @@ export async function registrationOptions(c: AuthContext, user: User): Promise<P
     attestationType: 'none',
     // The same authenticator twice would be one passkey under two names.
     excludeCredentials: existing.map((k) => ({ id: k.id, transports: k.transports })),
-    authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+    authenticatorSelection: { residentKey: 'required', userVerification: USER_VERIFICATION },
   });
 }
 
@@ -118,7 +129,7 @@ export async function registerPasskey(c: AuthContext, user: User, response: unkn
       expectedChallenge: pending.challenge,
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
-      requireUserVerification: false, // "preferred": a security key without a PIN is still a passkey
+      requireUserVerification: true, // see USER_VERIFICATION
     });
     if (!result.verified) return { ok: false, reason: 'invalid' };
     info = result.registrationInfo;
@@ -157,15 +168,16 @@ export async function authenticationOptions(c: AuthContext, user: User | null = 
     rpID: relyingParty(c).id,
     challenge: bytesOf(await beginChallenge(c, 'passkey-sign-in', user?.id ?? null)),
     timeout: CHALLENGE_TTL_MS,
-    userVerification: 'preferred',
+    userVerification: USER_VERIFICATION,
     allowCredentials: allow,
   });
 }
 
-export type AssertionFailure = 'challenge' | 'invalid' | 'unknown-passkey' | 'other-user' | 'replayed' | 'locked' | 'disabled';
+/** `unverified`: a right signature, but the authenticator did not verify the person (no UV flag). */
+export type AssertionFailure = 'challenge' | 'invalid' | 'unverified' | 'unknown-passkey' | 'other-user' | 'replayed' | 'locked' | 'disabled';
 
 export type AssertionOutcome =
-  | { ok: true; user: User; passkey: Passkey; userVerified: boolean }
+  | { ok: true; user: User; passkey: Passkey }
   | { ok: false; reason: AssertionFailure; user: User | null };
 
 /**
@@ -190,6 +202,11 @@ export async function verifyAssertion(c: AuthContext, response: unknown, forUser
   const attempt = await lockout.begin(user.email);
   if (!attempt.allowed) return { ok: false, reason: 'locked', user };
   const verdict = await checkSignature(c, response, passkey, pending.challenge, user.id);
+  // Refused before the counter moves: nothing about the passkey changes for an answer that does not count.
+  if (verdict.ok && !verdict.userVerified) {
+    await attempt.failed();
+    return { ok: false, reason: 'unverified', user };
+  }
   if (verdict.ok && !(await store.usePasskey(passkey.id, verdict.counter, new Date(now())))) verdict.ok = false;
   if (!verdict.ok) {
     await attempt.failed();
@@ -198,7 +215,7 @@ export async function verifyAssertion(c: AuthContext, response: unknown, forUser
   await attempt.succeeded();
   // Said only to whoever holds the passkey, like a password sign-in says it after the right password.
   if (user.disabled) return { ok: false, reason: 'disabled', user };
-  return { ok: true, user, passkey, userVerified: verdict.userVerified };
+  return { ok: true, user, passkey };
 }
 
 /**
@@ -225,7 +242,7 @@ async function checkSignature(c: AuthContext, response: CredentialJson, passkey:
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
       credential: { id: passkey.id, publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')), counter: passkey.counter, transports: passkey.transports },
-      requireUserVerification: false,
+      requireUserVerification: false, // checked by the caller, which says 'unverified' rather than 'invalid'
     });
     const info = result.authenticationInfo;
     return { ok: result.verified, counter: info.newCounter, userVerified: info.userVerified, replayed: false };

@@ -2,7 +2,7 @@
 // up within a second, like every other state-file change.
 import { parseArgs } from 'node:util';
 import { normalizeEmail } from '../auth/email.js';
-import { describeRule, parseRules, parseWho, storedRule, type AccessRule } from '../access/rules.js';
+import { describeRule, parseRules, parseWho, storedRule, type AccessDefault, type AccessRule } from '../access/rules.js';
 import { explain, subjectOfUser } from '../access/explain.js';
 import { rulesInForce as policyRules } from '../access/policy.js';
 import type { AuthMode } from '../config/choices.js';
@@ -12,8 +12,12 @@ import { CommandError, SCOPE_OPTIONS, scopeFrom, subcommandIn, type Subcommands,
 
 export const ACCESS_HELP = `gatehouse access add PATTERN (--public | --allow WHO[,WHO…]) [--methods GET,HEAD] [--mfa] [--at N]
 gatehouse access list [--json] · access remove N
+gatehouse access default [allow|deny]   where no rule applies: any signed-in user (allow), or no one (deny)
 gatehouse access test METHOD PATH --as EMAIL [--provider NAME]   which rule decides, and why
-  PATTERN: /exact/path or /prefix/* (matches /prefix and everything below); first match wins
+  PATTERN: /exact/path or /prefix/* (matches /prefix and everything below); first match wins.
+  A path matches however an app could spell it (/%61dmin, /ADMIN, /admin/ are /admin); a public rule
+  opens only the path as written. --methods: only those methods (GET covers HEAD); a method a rule
+  leaves out goes on to the later rules, and is refused if none applies
   WHO: any, role:R, group:G, email:ADDRESS, domain:example.com, provider:NAME, scope:S`;
 
 export async function accessCommand(args: string[], io: Io): Promise<number> {
@@ -69,7 +73,27 @@ const ACCESS_SUBCOMMANDS: Subcommands<AccessContext> = {
   add: addRule,
   remove: removeRule,
   test: ({ scope, positionals, values, io }) => test(scope, positionals, values.as, values.provider, io),
+  default: setDefault,
 };
+
+/** `access default [allow|deny]`: prints it, or sets it. */
+function setDefault({ scope, positionals, io }: AccessContext): number {
+  const [value] = positionals;
+  if (value === undefined) {
+    io.out(`access default: ${fallbackOf(readState(scope) ?? emptyState(), io)}`);
+    return 0;
+  }
+  if (value !== 'allow' && value !== 'deny') throw new UsageError('access default takes allow or deny');
+  if (io.env.GATEHOUSE_ACCESS_DEFAULT) throw new CommandError('the access default comes from GATEHOUSE_ACCESS_DEFAULT here; change that variable instead');
+  updateState(scope, (current) => {
+    const state = current ?? emptyState();
+    return { ...state, auth: { ...state.auth, accessDefault: value } };
+  });
+  io.out(`✓ access default: ${value} — ${value === 'deny' ? 'only what a rule allows passes' : 'where no rule applies, any signed-in user passes'} (running servers apply it within a second)`);
+  return 0;
+}
+
+const fallbackOf = (state: StoredState, io: Io): AccessDefault => (io.env.GATEHOUSE_ACCESS_DEFAULT as AccessDefault | undefined) || state.auth.accessDefault || 'allow';
 
 /** `access add`: the rule goes in at --at N, or last. */
 function addRule({ scope, values, positionals, io }: AccessContext): number {
@@ -143,8 +167,10 @@ function list(state: StoredState, json: boolean, io: Io): number {
     io.out(JSON.stringify(rules.map(storedRule), null, 2));
     return 0;
   }
-  if (!rules.length) io.out('no access rules: every signed-in user reaches every path (add one with `gatehouse access add`)');
+  const fallback = fallbackOf(state, io);
+  if (!rules.length && fallback === 'allow') io.out('no access rules: every signed-in user reaches every path (add one with `gatehouse access add`)');
   rules.forEach((r, i) => io.out(`${String(i + 1).padStart(3)}  ${describeRule(r)}`));
+  io.out(`  where no rule applies: ${fallback === 'deny' ? 'deny (no one passes)' : 'allow (any signed-in user)'}`);
   if (io.env.GATEHOUSE_ACCESS) io.out('(from GATEHOUSE_ACCESS)');
   return 0;
 }
@@ -162,8 +188,9 @@ async function test(scope: ReturnType<typeof scopeFrom>, positionals: string[], 
       })
     : null;
   if (provider && typeof parseWho(`provider:${provider}`) === 'string') throw new UsageError(`--provider "${provider}" is not a provider name`);
-  const { headline, reason } = explain(rules, method, path, subject);
+  const { headline, reason, reading } = explain(rules, method, path, subject, fallbackOf(state, io));
   io.out(headline);
+  if (reading) io.out(`  ${reading}`);
   io.out(`  ${reason}`);
   return 0;
 }

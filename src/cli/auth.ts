@@ -1,4 +1,4 @@
-import { rotateSigningKey } from '../access/signing-keys.js';
+import { dropLegacyKeys, rotateSigningKey } from '../access/signing-keys.js';
 import { AUTH_PREFIX } from '../config/prefix.js';
 import { parseArgs } from 'node:util';
 import { isSealed, loadMasterKey, unseal } from '../config/secrets.js';
@@ -19,7 +19,7 @@ export const AUTH_HELP = `gatehouse auth enable [--db NAME|embedded] [--skip-fit
 gatehouse auth disable                              pass traffic straight through (users are kept)
 gatehouse auth status [--json]                      show what is configured
 gatehouse auth rotate-secret                        new signing secret: every session ends
-gatehouse auth rotate-signing-key                   new key for X-Forwarded-Assertion; the old one stays published 10 minutes
+gatehouse auth rotate-signing-key                   new key for X-Forwarded-Assertion: signs in 1 minute; the old one stays 10 more
 ${PASSPHRASE_HELP}
 ${PROVIDERS_HELP}`;
 
@@ -113,10 +113,23 @@ async function rotateAuthSecret({ scope, state, masterKey, io }: AuthContext): P
   return 0;
 }
 
+/** The keys are in the store every replica reads (architecture.md#access): the new one is published by each
+ *  within seconds and signs a minute from now, when every verifier may have fetched it. */
 async function rotateAssertionKey({ scope, state, masterKey, io }: AuthContext): Promise<number> {
   if (!state) throw new UsageError(NEVER_ENABLED);
-  const key = await rotateSigningKey(scope, masterKey);
-  io.out(`✓ new assertion signing key ${key.kid}; running servers sign with it within a second, and the previous key stays in the JWKS for 10 minutes`);
+  const store = await openStoreFor(scope, state, masterKey, io.env);
+  try {
+    await store.migrate();
+    const key = await rotateSigningKey(store, masterKey, state.signing ?? null);
+    if (state.signing) dropLegacyKeys(scope);
+    const at = new Date(key.signsFrom).toISOString();
+    io.out(
+      `✓ new assertion signing key ${key.kid}: running servers publish it within seconds and sign with it ` +
+        `from ${at}; the previous key stays in the JWKS for 10 minutes after that`,
+    );
+  } finally {
+    await store.close();
+  }
   return 0;
 }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { describeRule, parseRules, type StoredRule } from '../access/rules.js';
+import { isLoopback } from '../security/client-ip.js';
 import { CommandError, subcommandIn, type Subcommands, UsageError, type Io } from './common.js';
 import { keyLine, type KeyListRow } from './keys.js';
 import { userLine } from './users.js';
@@ -67,7 +68,17 @@ export function remoteOrigin(url: string | undefined): string {
   if (!url) throw new UsageError('--remote needs the server\'s URL, e.g. --remote https://app.example.com');
   const u = URL.canParse(url) ? new URL(url) : null;
   if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) throw new UsageError(`--remote "${url}" must be an http:// or https:// URL`);
+  if (u.protocol === 'http:' && !isLoopbackHost(u)) {
+    const only = 'plain http only to 127.0.0.1, ::1 or localhost';
+    throw new UsageError(`--remote ${u.origin} would send an admin token in clear: use https:// (${only})`);
+  }
   return u.origin;
+}
+
+/** This machine: the only place plain http cannot be read or changed on the way (127.0.0.0/8, ::1, localhost). */
+function isLoopbackHost(u: URL): boolean {
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  return host === 'localhost' || isLoopback(host);
 }
 
 /** One admin API call: the JSON answer, or a CommandError with the server's own sentence. */

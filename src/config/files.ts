@@ -1,4 +1,5 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -19,10 +20,31 @@ export function writeFileAtomic(file: string, data: string): void {
 const LOCK_WAIT_MS = 10_000;
 const LOCK_STALE_MS = 30_000;
 
+/** What a lock file says about its holder: this host's name and the holder's process id. */
+const lockOwner = () => `${hostname()} ${process.pid}\n`;
+
+/**
+ * Whether the lock is left over from a holder that is gone: a process of this host that no longer
+ * exists (a command killed with SIGKILL never removes its lock) is known at once; a holder on another
+ * host (a shared GATEHOUSE_HOME), or a lock from before holders were written down, only by age.
+ */
+function isStale(lock: string): boolean {
+  const [host, pid] = readFileSync(lock, 'utf8').trim().split(' ');
+  if (host === hostname() && /^\d+$/.test(pid ?? '')) {
+    try {
+      process.kill(Number(pid), 0);
+      return false;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true; // EPERM: alive, someone else's
+    }
+  }
+  return Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS;
+}
+
 /**
  * Runs `fn` while holding `<file>.lock` (created exclusively), so read-modify-write cycles of two
  * processes — `gatehouse bind …` and `gatehouse auth providers add …` run side by side — never lose
- * one another's change. A lock older than 30 s is left over from a killed process and is taken over.
+ * one another's change. A lock whose holder is gone is taken over at once (see isStale).
  * Synchronous on purpose: the critical sections are a read and a write of one small file.
  */
 export function withFileLock<T>(file: string, fn: () => T): T {
@@ -31,14 +53,14 @@ export function withFileLock<T>(file: string, fn: () => T): T {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
-      closeSync(openSync(lock, 'wx', 0o600));
+      writeFileSync(lock, lockOwner(), { flag: 'wx', mode: 0o600 });
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       try {
-        if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) unlinkSync(lock);
+        if (isStale(lock)) unlinkSync(lock);
       } catch {
-        // gone meanwhile: try again
+        // gone meanwhile, or caught half-written by its creator: try again
       }
       if (Date.now() > deadline) throw new Error(`another gatehouse command is changing ${file}; try again`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.floor(Math.random() * 20));

@@ -61,6 +61,9 @@ export function splitList(value: string): string[] {
 
 export interface SettingsSource {
   current(): LiveSettings;
+  /** The settings as the state file says them now (re-read), where a snapshot up to one poll of the file
+   *  old is not good enough: deciding whether a credential is the current one. Without it, current(). */
+  latest?(): LiveSettings;
 }
 
 /** GATEHOUSE_ACCESS (JSON) when set, else the state file's rules; problems were refused at start-up. */

@@ -52,7 +52,8 @@ export interface StoredState {
   providers: ProviderConfig[];
   /** Access rules (architecture.md#access), in order; absent in files written before rules existed. */
   access?: StoredRule[];
-  /** The identity assertion's signing keys, each a sealed JSON private key (architecture.md#access). */
+  /** Signing keys written by versions before the keys moved to the store: the first start moves them there
+   *  (kids kept) and removes them from this file (architecture.md#access). */
   signing?: { current: string; previous: string | null };
   /** MCP resources (SPEC §11): paths that take OAuth 2.1 bearer tokens; absent before they existed. */
   mcp?: StoredMcpResource[];

@@ -107,16 +107,29 @@ export type AssertionCheck = { ok: true; kid: string; sub: string; secondsLeft: 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 const keySets = new Map<string, KeySet>();
 
-/** Verifies the assertion against Gatehouse's JWKS, for the origin Gatehouse says the client used. */
-export async function checkAssertion(headers: IncomingHttpHeaders, jwksUrl: string | null, prefix: string): Promise<AssertionCheck> {
+/** Where the demo checks assertions: Gatehouse's JWKS, and the origin it signs as (the public URL, else its
+ *  listening address). Never the origin a request names: X-Forwarded-Host is how the client reached Gatehouse
+ *  (http://localhost:4180), not who signed, and an app that took it from there would believe any issuer. */
+export interface AssertionSource {
+  jwks: string;
+  origin: string;
+}
+
+/** Verifies the assertion as docs/app-guide.md tells apps to: against the configured issuer and audience. */
+export async function checkAssertion(
+  headers: IncomingHttpHeaders,
+  source: AssertionSource | null,
+  prefix: string,
+): Promise<AssertionCheck> {
   const jwt = headers['x-forwarded-assertion'];
-  if (typeof jwt !== 'string' || !jwt || !jwksUrl) return null;
-  const origin = `${headers['x-forwarded-proto'] ?? 'http'}://${headers['x-forwarded-host'] ?? ''}`;
-  let keys = keySets.get(jwksUrl);
-  if (!keys) keySets.set(jwksUrl, (keys = createRemoteJWKSet(new URL(jwksUrl))));
+  if (typeof jwt !== 'string' || !jwt || !source) return null;
+  let keys = keySets.get(source.jwks);
+  if (!keys) keySets.set(source.jwks, (keys = createRemoteJWKSet(new URL(source.jwks))));
   try {
-    const { payload, protectedHeader } = await jwtVerify(jwt, keys, { issuer: origin + prefix, audience: origin, algorithms: ['ES256'] });
-    return { ok: true, kid: String(protectedHeader.kid), sub: String(payload.sub), secondsLeft: Math.max(0, (payload.exp ?? 0) - Math.floor(Date.now() / 1000)) };
+    const expected = { issuer: source.origin + prefix, audience: source.origin, algorithms: ['ES256'] };
+    const { payload, protectedHeader } = await jwtVerify(jwt, keys, expected);
+    const secondsLeft = Math.max(0, (payload.exp ?? 0) - Math.floor(Date.now() / 1000));
+    return { ok: true, kid: String(protectedHeader.kid), sub: String(payload.sub), secondsLeft };
   } catch (err) {
     return { ok: false, reason: (err as Error).message.slice(0, 200) };
   }
@@ -207,8 +220,11 @@ export interface DemoApp {
   close(): Promise<void>;
 }
 
-/** `prefix` is Gatehouse's route prefix, for the sign-out form and account link (default `/auth`). */
-export async function startDemoApp(opts: { host?: string; port?: number; prefix?: string; jwks?: () => string | null } = {}): Promise<DemoApp> {
+/** `prefix` is Gatehouse's route prefix, for the sign-out form and account link (default `/auth`); `gatehouse`,
+ *  once known, where to check the signed identity. */
+export async function startDemoApp(
+  opts: { host?: string; port?: number; prefix?: string; gatehouse?: () => AssertionSource | null } = {},
+): Promise<DemoApp> {
   const prefix = opts.prefix ?? AUTH_PREFIX;
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -230,7 +246,7 @@ export async function startDemoApp(opts: { host?: string; port?: number; prefix?
       'content-security-policy': "default-src 'none'; style-src 'self'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
       'x-content-type-options': 'nosniff',
     });
-    res.end(page(req.headers, prefix, await checkAssertion(req.headers, opts.jwks?.() ?? null, prefix)));
+    res.end(page(req.headers, prefix, await checkAssertion(req.headers, opts.gatehouse?.() ?? null, prefix)));
   });
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((r) => server.listen(opts.port ?? 0, host, r));

@@ -76,8 +76,11 @@ export function createMfaService(store: Store, masterKey: Buffer, now: () => num
       const typed = readCode(code);
       if (!f || f.confirmed || typed?.kind !== 'totp') return null;
       const step = totpStep(unseal(f.secret, masterKey), typed.code, now());
-      if (step === null || !(await store.confirmTotp(userId, step))) return null;
-      return newCodes(userId);
+      if (step === null) return null;
+      // One store call: the app turns on together with its recovery codes or not at all, so a crash
+      // never leaves a factor without codes; of two tabs confirming at once, one wins.
+      const codes = newRecoveryCodes();
+      return (await store.enableTotp(userId, step, codes.map((c) => recoveryHash(userId, c)), new Date(now()))) ? codes : null;
     },
     async verify(userId, code) {
       const typed = readCode(code);

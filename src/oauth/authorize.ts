@@ -3,11 +3,12 @@
 // once per client, resource and scopes; the answer carries `state` back and `iss`.
 //
 // Order matters (RFC 6749 §4.1.2.1): until the client and its redirect URI are known good, nothing is
-// sent anywhere — an error is a page. After that, errors go back to the client as redirects.
+// sent anywhere — an error is a page. After that, errors go back as redirects only to a client the
+// deployment verified; a self-registered one gets a page too (docs/architecture.md#oauth).
 import type { OAuthClient } from '../store/types.js';
 import { OAuthError } from './errors.js';
 import { challengeProblem } from './pkce.js';
-import { redirectMatches } from './clients.js';
+import { redirectMatches, verifiedByDeployment } from './clients.js';
 import { resourceByUrl, type McpResource } from './resources.js';
 import { issuerOf } from './metadata.js';
 
@@ -53,7 +54,15 @@ export async function checkAuthorization(p: AuthorizeParams, repeated: readonly 
   if (!redirectUri) return { page: 'The request does not say where to send the answer (redirect_uri is missing).' };
   if (!redirectMatches(client.redirectUris, redirectUri)) return { page: 'The application asked to send the answer to an address it did not register. Nothing was sent.' };
 
-  const back = (code: OAuthError['code'], description: string) => ({ redirect: errorRedirect(redirectUri, new OAuthError(code, description), p.state ?? null, issuerOf(ctx.origin, ctx.prefix)) });
+  const back = (code: OAuthError['code'], description: string): Checked => {
+    // A self-registered client (DCR, a metadata document) may have registered any address: redirecting
+    // its errors would let anyone bounce a visitor, signed in or not, to it (an open redirect).
+    if (!verifiedByDeployment(client)) {
+      return { page: `The application's request cannot be used: ${description} (${code}). Nothing was sent to it.` };
+    }
+    const iss = issuerOf(ctx.origin, ctx.prefix);
+    return { redirect: errorRedirect(redirectUri, new OAuthError(code, description), p.state ?? null, iss) };
+  };
   if (repeated.length) return back('invalid_request', `parameters given more than once: ${repeated.join(', ')}`);
   if (p.response_type !== 'code') return back('unsupported_response_type', 'response_type must be code');
   const pkce = challengeProblem(p.code_challenge, p.code_challenge_method);

@@ -5,6 +5,14 @@ import { randomToken } from '../security/tokens.js';
 import type { OAuthClient, Store } from '../store/types.js';
 import { OAuthError } from './errors.js';
 
+/**
+ * Whether the deployment itself vouches for a client (the built-in CLI); a client that registered itself
+ * (DCR) or is named by its own metadata document (CIMD) chose its name and its addresses alone.
+ */
+export function verifiedByDeployment(client: Pick<OAuthClient, 'kind'>): boolean {
+  return client.kind === 'builtin';
+}
+
 const MAX_URIS = 10;
 const MAX_URI = 2000;
 const MAX_NAME = 100;

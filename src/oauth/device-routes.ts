@@ -13,6 +13,7 @@ import { errorPage, formExpiredPage, page } from '../auth/pages.js';
 import { createBlocker, PAIRING_BLOCK, type Blocker } from '../security/rate-limit.js';
 import { NO_STORE, OAuthError, oauthErrorResponse } from './errors.js';
 import { resourceByUrl } from './resources.js';
+import { verifiedByDeployment } from './clients.js';
 import { CLI_CLIENT_ID, checkDeviceRequest, deviceAuthorizationResponse, issueDeviceCodes, normalUserCode, showUserCode, userHashOf } from './device.js';
 
 const WRONG = 'That code is not valid. Check it against your device, or start again there: a code works once, for 10 minutes.';
@@ -103,14 +104,15 @@ async function confirmOrRetry(c: AuthContext, block: Blocker, typed: string): Pr
   const code = normalUserCode(typed);
   const auth = code ? await store.findPendingDeviceAuthorization(userHashOf(code), new Date(now())) : null;
   const client = auth ? await store.findOAuthClient(auth.clientId) : null;
-  if (!auth || !client || !code) return refuse(c, block, typed);
+  // A metadata-document client's flow started before the device grant refused them is not shown either.
+  if (!auth || !client || !code || client.kind === 'cimd') return refuse(c, block, typed);
   const s = signedIn(c);
   const resource = resourceByUrl(settings.current().mcp, originOf(c), auth.resource);
   return page(c, 'device-confirm', `Connect ${client.name}?`, {
     csrf: csrfToken(c),
     email: s.principal.email,
     clientName: client.name,
-    unverified: client.kind === 'dcr',
+    unverified: !verifiedByDeployment(client),
     userCode: showUserCode(code),
     resourceName: resource?.name ?? null,
     resourceUrl: auth.resource,

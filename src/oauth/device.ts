@@ -70,6 +70,7 @@ export async function checkDeviceRequest(
   if (!p.client_id) throw new OAuthError('invalid_request', 'client_id is required');
   const client = p.client_id === CLI_CLIENT_ID ? await builtinClient(ctx.store, ctx.now) : await ctx.store.findOAuthClient(p.client_id.slice(0, 2000));
   if (!client) throw new OAuthError('invalid_client', 'unknown client_id: register the client first, or use gatehouse-cli', 401);
+  refuseMetadataDocumentClient(client);
   if (p.resource === undefined || p.resource === '') return { client, resource: undefined, resourceUrl: ctx.origin, scopes: [] };
   const resource = resourceByUrl(ctx.resources, ctx.origin, p.resource);
   if (!resource) throw new OAuthError('invalid_target', 'resource is not one of the protected resources here (leave it out for the whole app)');
@@ -77,6 +78,19 @@ export async function checkDeviceRequest(
   // As the authorization endpoint: scopes the resource does not offer are dropped, not refused.
   const scopes = resource.scopes.length ? [...new Set(asked.filter((s) => resource.scopes.includes(s)))] : [];
   return { client, resource, resourceUrl: p.resource, scopes };
+}
+
+/**
+ * A metadata-document client is who its redirect URIs say it is, and the device grant has none: anyone
+ * could start a flow under the id of a document another user once used, and be approved under its
+ * name (docs/architecture.md#devices).
+ */
+export function refuseMetadataDocumentClient(client: Pick<OAuthClient, 'kind'>): void {
+  if (client.kind === 'cimd') {
+    const why = 'the device grant is not open to clients identified by a metadata document; '
+      + 'register one (RFC 7591) or use gatehouse-cli';
+    throw new OAuthError('unauthorized_client', why);
+  }
 }
 
 export interface IssuedDeviceCodes {

@@ -15,7 +15,7 @@ import { stamp } from '../auth/views.js';
 import { errorPage, formExpiredPage, page } from '../auth/pages.js';
 import { PAGE_CSP } from '../security/headers.js';
 import { answerRedirect, AUTHORIZE_PARAMS, checkAuthorization, consentCovers, errorRedirect, formActionFor, redirectHost, type AuthorizeParams, type AuthorizeRequest } from './authorize.js';
-import { parseRegistration, registerClient, registrationResponse } from './clients.js';
+import { parseRegistration, registerClient, registrationResponse, verifiedByDeployment } from './clients.js';
 import { NO_STORE, OAuthError, oauthErrorResponse } from './errors.js';
 import { authorizationServerMetadata, authorizationServerPaths, issuerOf, protectedResourceMetadata, resourceOfMetadataPath, type MetadataContext } from './metadata.js';
 import { revokeRequest, tokenRequest, tokenResponse, type TokenContext, type TokenParams } from './token.js';
@@ -133,8 +133,12 @@ function mountTokenEndpoints(app: Hono<AuthEnv>, P: string, tokens: OAuthTokenSe
       const issued = await tokenRequest(params, tokenContext(c, tokens));
       return c.json(tokenResponse(issued), 200, NO_STORE);
     } catch (err) {
-      if (err instanceof OAuthError) return oauthErrorResponse(err);
-      throw err;
+      if (!(err instanceof OAuthError)) throw err;
+      // RFC 6749 §5.2: a client that authenticated in the Authorization header is told so with a 401.
+      if (err.code !== 'invalid_client' || !c.req.header('authorization')) return oauthErrorResponse(err);
+      const res = oauthErrorResponse(new OAuthError(err.code, err.description, 401));
+      res.headers.set('www-authenticate', 'Basic realm="gatehouse"');
+      return res;
     }
   });
 
@@ -251,7 +255,7 @@ function consentPage(c: AuthContext, req: AuthorizeRequest, query: URLSearchPara
     csrf: csrfToken(c),
     user: signedIn(c).principal,
     clientName: req.client.name,
-    unverified: req.client.kind === 'dcr',
+    unverified: !verifiedByDeployment(req.client),
     clientHost: req.client.kind === 'cimd' ? new URL(req.client.id).host : null,
     redirectHost: redirectHost(req.redirectUri),
     resourceName: req.resource.name,

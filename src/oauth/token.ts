@@ -1,11 +1,18 @@
 // The token endpoint (SPEC §11; OAuth 2.1 §4.1.3, §4.3): a code for tokens with its PKCE verifier,
 // and refresh-token rotation with reuse detection. Every refusal is an RFC 6749 §5.2 error.
-import type { OAuthToken, Store } from '../store/types.js';
+//
+// A code and a refresh token are redeemed by one function (`redeem`): the token must be live and the
+// client's, its user enabled; the tokens it buys are written before it is spent, and the spend (one
+// conditional UPDATE) is the commit, so no crash leaves a spent token without its successor. A second
+// presentation ends the grant — except a refresh token retried by its client within RETRY_GRACE_MS
+// while its successor is unused: the answer was lost, and the retry gets a new successor
+// (docs/architecture.md#oauth).
+import type { OAuthClient, OAuthToken, Store } from '../store/types.js';
 import { OAuthError } from './errors.js';
 import { verifierMatches } from './pkce.js';
-import type { IssuedTokens, OAuthTokenService } from './tokens.js';
+import { RETRY_GRACE_MS, type Grant, type IssuedTokens, type OAuthTokenService } from './tokens.js';
 import { sha256Hex } from '../security/tokens.js';
-import { DEVICE_GRANT, pollDeviceCode } from './device.js';
+import { DEVICE_GRANT, pollDeviceCode, refuseMetadataDocumentClient } from './device.js';
 
 export interface TokenContext {
   store: Store;
@@ -19,17 +26,24 @@ export interface TokenContext {
 export type TokenParams = Partial<Record<'grant_type' | 'code' | 'redirect_uri' | 'client_id' | 'code_verifier' | 'refresh_token' | 'resource' | 'scope' | 'device_code', string>>;
 
 const invalidGrant = (why: string) => new OAuthError('invalid_grant', why);
+/** RFC 6749 §5.2: the MCP SDK and mcp-remote forget a client, and register again, only on this code. */
+const invalidClient = () =>
+  new OAuthError('invalid_client', 'the client is not registered here (unknown or revoked): register again');
 
 export async function tokenRequest(p: TokenParams, ctx: TokenContext): Promise<IssuedTokens> {
   if (!p.client_id) throw new OAuthError('invalid_request', 'client_id is required (public clients identify themselves)');
-  if (p.grant_type === 'authorization_code') return redeemCode(p, ctx);
-  if (p.grant_type === 'refresh_token') return refresh(p, ctx);
-  if (p.grant_type === DEVICE_GRANT) return redeemDeviceCode(p, ctx);
-  throw new OAuthError('unsupported_grant_type', `grant_type must be authorization_code, refresh_token or ${DEVICE_GRANT}`);
+  const grant = GRANTS[p.grant_type ?? ''];
+  if (!grant) {
+    throw new OAuthError('unsupported_grant_type', `grant_type must be ${Object.keys(GRANTS).join(', ')}`);
+  }
+  const client = p.client_id.length <= 2000 ? await ctx.store.findOAuthClient(p.client_id) : null;
+  if (!client) throw invalidClient();
+  return grant(p, client, ctx);
 }
 
 /** RFC 8628 §3.4: pending, slow_down, expired, denied — or, once approved, tokens of a new family. */
-async function redeemDeviceCode(p: TokenParams, ctx: TokenContext): Promise<IssuedTokens> {
+async function redeemDeviceCode(p: TokenParams, client: OAuthClient, ctx: TokenContext): Promise<IssuedTokens> {
+  refuseMetadataDocumentClient(client);
   const auth = await pollDeviceCode(ctx.store, p, ctx.now());
   const grant = { clientId: auth.clientId, userId: auth.userId!, resource: auth.resource, scopes: auth.scopes ? auth.scopes.split(' ') : [] };
   await usable(ctx, grant);
@@ -38,73 +52,125 @@ async function redeemDeviceCode(p: TokenParams, ctx: TokenContext): Promise<Issu
   return issued;
 }
 
-async function redeemCode(p: TokenParams, ctx: TokenContext): Promise<IssuedTokens> {
-  if (!p.code || p.code.length > 100) throw new OAuthError('invalid_request', 'code is required');
-  const hash = sha256Hex(p.code);
-  // Used up before any check: a code is burned by its first presentation, right or wrong.
-  const used = await ctx.store.useOAuthToken(hash, 'code', ctx.now());
-  if (!used) throw invalidGrant('the code is unknown or expired');
-  const code = used.token;
-  if (!used.first) {
-    // A code presented twice was intercepted (OAuth 2.1 §4.1.3): the tokens issued for it end too.
-    await ctx.tokens.revokeFamily(code.family);
-    ctx.onReuse(code);
-    throw invalidGrant('the code was already used; the tokens issued for it are revoked');
-  }
-  if (code.clientId !== p.client_id) throw invalidGrant('the code was issued to another client');
-  if (code.redirectUri !== p.redirect_uri) throw invalidGrant('redirect_uri differs from the authorization request');
-  if (!verifierMatches(p.code_verifier, code.codeChallenge ?? '')) throw invalidGrant('code_verifier does not match the code_challenge');
-  if (p.resource !== undefined && p.resource !== code.resource) throw new OAuthError('invalid_target', 'resource differs from the authorization request');
-  await usable(ctx, code);
-  // The grant's tokens share the code's family: a replay of the code ends them.
-  const issued = await ctx.tokens.issueTokens(grantOf(code), code.family);
-  await unlessRevokedMeanwhile(ctx, hash, 'code', code.family);
-  ctx.onIssue('authorization_code', code);
-  return issued;
+function redeemCode(p: TokenParams, client: OAuthClient, ctx: TokenContext): Promise<IssuedTokens> {
+  return redeem(ctx, client, 'code', p.code, (code) => {
+    if (code.redirectUri !== p.redirect_uri) throw invalidGrant('redirect_uri differs from the authorization request');
+    if (!verifierMatches(p.code_verifier, code.codeChallenge ?? '')) {
+      throw invalidGrant('code_verifier does not match the code_challenge');
+    }
+    if (p.resource !== undefined && p.resource !== code.resource) {
+      throw new OAuthError('invalid_target', 'resource differs from the authorization request');
+    }
+    return grantOf(code);
+  });
 }
 
-async function refresh(p: TokenParams, ctx: TokenContext): Promise<IssuedTokens> {
-  if (!p.refresh_token || p.refresh_token.length > 100) throw new OAuthError('invalid_request', 'refresh_token is required');
-  const hash = sha256Hex(p.refresh_token);
-  const used = await ctx.store.useOAuthToken(hash, 'refresh', ctx.now());
-  if (!used) throw invalidGrant('the refresh token is unknown, expired or revoked');
-  const old = used.token;
-  if (!used.first) {
-    // A rotated token came back: one of the two holders is not the client. End the whole grant.
-    await ctx.tokens.revokeFamily(old.family);
-    ctx.onReuse(old);
-    throw invalidGrant('the refresh token was already used; every token of this grant is now revoked');
-  }
-  if (old.clientId !== p.client_id) throw invalidGrant('the refresh token was issued to another client');
-  if (p.resource !== undefined && p.resource !== old.resource) throw new OAuthError('invalid_target', 'resource differs from the grant');
-  const scopes = p.scope === undefined ? grantOf(old).scopes : p.scope.split(' ').filter(Boolean);
-  if (!scopes.every((s) => grantOf(old).scopes.includes(s))) throw new OAuthError('invalid_scope', 'a refresh may narrow the scopes, never widen them');
-  await usable(ctx, old);
-  const issued = await ctx.tokens.issueTokens({ ...grantOf(old), scopes }, old.family);
-  await unlessRevokedMeanwhile(ctx, hash, 'refresh', old.family);
-  ctx.onIssue('refresh_token', old);
-  return issued;
+function refresh(p: TokenParams, client: OAuthClient, ctx: TokenContext): Promise<IssuedTokens> {
+  return redeem(ctx, client, 'refresh', p.refresh_token, (old) => {
+    if (p.resource !== undefined && p.resource !== old.resource) {
+      throw new OAuthError('invalid_target', 'resource differs from the grant');
+    }
+    const granted = grantOf(old);
+    const scopes = p.scope === undefined ? granted.scopes : p.scope.split(' ').filter(Boolean);
+    if (!scopes.every((s) => granted.scopes.includes(s))) {
+      throw new OAuthError('invalid_scope', 'a refresh may narrow the scopes, never widen them');
+    }
+    return { ...granted, scopes };
+  });
 }
+
+type GrantHandler = (p: TokenParams, client: OAuthClient, ctx: TokenContext) => Promise<IssuedTokens>;
+const GRANTS: Partial<Record<string, GrantHandler>> = {
+  authorization_code: redeemCode, refresh_token: refresh, [DEVICE_GRANT]: redeemDeviceCode,
+};
+
+const NAMES = { code: ['code', 'code'], refresh: ['refresh token', 'refresh_token'] } as const;
 
 /**
- * A replay that raced this exchange ended the family between our two steps: then the new tokens must
- * die too. The replayer deletes the family (the used row included) before or after our insert; either
- * way, looking for the used row afterwards tells.
+ * The checks a code and a refresh token share (client, expiry, single use, family revocation), once.
+ * `check` adds the grant's own; a code fails them only once (it is burned), a refresh token keeps its
+ * grant. Two presentations race on the spend: exactly one is first.
  */
-async function unlessRevokedMeanwhile(ctx: TokenContext, hash: string, kind: 'code' | 'refresh', family: string): Promise<void> {
-  if (await ctx.store.findOAuthToken(hash, kind, ctx.now())) return;
-  await ctx.tokens.revokeFamily(family);
-  throw invalidGrant('the grant was revoked');
+async function redeem(
+  ctx: TokenContext, client: OAuthClient, kind: 'code' | 'refresh', secret: string | undefined,
+  check: (t: OAuthToken) => Grant,
+): Promise<IssuedTokens> {
+  const [name, param] = NAMES[kind];
+  if (!secret || secret.length > 100) throw new OAuthError('invalid_request', `${param} is required`);
+  const hash = sha256Hex(secret);
+  const found = await ctx.store.findOAuthToken(hash, kind, ctx.now());
+  if (!found) throw invalidGrant(`the ${name} is unknown, expired or revoked`);
+  if (found.clientId !== client.id) {
+    // Presented by another client: it leaked. Its grant ends rather than wait for the replay.
+    await ctx.tokens.revokeFamily(found.family);
+    throw invalidGrant(`the ${name} was issued to another client; its grant is revoked`);
+  }
+  if (found.usedAt && !mayRetry(found, ctx.now())) return replayed(ctx, found);
+  const grant = await checked(ctx, found, check);
+  await usable(ctx, found);
+  // Written before the spend: whatever happens after it, a spent token has its successor.
+  const issued = await ctx.tokens.issueTokens(grant, found.family);
+  const used = await ctx.store.useOAuthToken(hash, kind, ctx.now());
+  const retry = used && !used.first;
+  if (retry && !(kind === 'refresh' && (await retried(ctx, used.token, issued)))) return replayed(ctx, used.token);
+  if (!used || !(await ctx.store.findOAuthToken(hash, kind, ctx.now()))) {
+    // A replay or a revocation ended the family between our steps (it deleted the used row): ours end too.
+    await ctx.tokens.revokeFamily(found.family);
+    throw invalidGrant('the grant was revoked');
+  }
+  ctx.onIssue(kind === 'code' ? 'authorization_code' : 'refresh_token', found);
+  return issued;
+}
+
+/** The grant's own checks; a code that fails them is burned (OAuth 2.1 §4.1.3: one presentation). */
+async function checked(ctx: TokenContext, t: OAuthToken, check: (t: OAuthToken) => Grant): Promise<Grant> {
+  try {
+    return check(t);
+  } catch (err) {
+    if (t.kind === 'code') await ctx.tokens.revokeFamily(t.family);
+    throw err;
+  }
+}
+
+/** A used refresh token may come back from its client for a short while: its answer may have been lost. */
+const mayRetry = (t: OAuthToken, now: Date) =>
+  t.kind === 'refresh' && t.usedAt !== null && now.getTime() - t.usedAt.getTime() <= RETRY_GRACE_MS;
+
+/**
+ * A retry within the grace window: the successor still unused is replaced by `issued` (it and every
+ * other access token of the family stop working). False when a successor was used meanwhile: a replay.
+ */
+async function retried(ctx: TokenContext, spent: OAuthToken, issued: IssuedTokens): Promise<boolean> {
+  if (!mayRetry(spent, ctx.now())) return false;
+  const refreshHash = sha256Hex(issued.refreshToken);
+  if ((await ctx.tokens.supersede(spent, [sha256Hex(issued.accessToken), refreshHash])) === 'replayed') return false;
+  // Of two retries at once, a later one ends the earlier one's pair, as it ends the lost one; if each
+  // ended the other's, neither answers, and the next retry works.
+  if (!(await ctx.store.findOAuthToken(refreshHash, 'refresh', ctx.now()))) {
+    throw invalidGrant('another retry of this refresh token was answered; try again');
+  }
+  return true;
+}
+
+/** A used code or refresh token came back: one of its holders is not the client. End the whole grant. */
+async function replayed(ctx: TokenContext, t: OAuthToken): Promise<never> {
+  await ctx.tokens.revokeFamily(t.family);
+  ctx.onReuse(t);
+  throw invalidGrant(t.kind === 'code'
+    ? 'the code was already used; the tokens issued for it are revoked'
+    : 'the refresh token was already used; every token of this grant is now revoked');
 }
 
 /** The user must still be enabled and the client still registered. */
 async function usable(ctx: TokenContext, t: Pick<OAuthToken, 'userId' | 'clientId'>): Promise<void> {
   const [user, client] = await Promise.all([ctx.store.findUserById(t.userId), ctx.store.findOAuthClient(t.clientId)]);
-  if (!user || user.disabled || !client) throw invalidGrant('the grant is no longer valid');
+  if (!client) throw invalidClient();
+  if (!user || user.disabled) throw invalidGrant('the grant is no longer valid');
   await ctx.store.touchOAuthClient(t.clientId, ctx.now());
 }
 
-const grantOf = (t: OAuthToken) => ({ clientId: t.clientId, userId: t.userId, resource: t.resource, scopes: t.scopes ? t.scopes.split(' ') : [] });
+const grantOf = (t: OAuthToken): Grant =>
+  ({ clientId: t.clientId, userId: t.userId, resource: t.resource, scopes: t.scopes ? t.scopes.split(' ') : [] });
 
 /** The JSON of a successful token answer (RFC 6749 §5.1). */
 export function tokenResponse(t: IssuedTokens): Record<string, unknown> {

@@ -15,6 +15,8 @@ export const REFRESH_TOKEN_PREFIX = 'ghrt_';
 export const ACCESS_TTL_MS = 60 * 60_000;
 export const REFRESH_TTL_MS = 30 * 86_400_000;
 export const CODE_TTL_MS = 60_000;
+/** How long a client whose refresh answer was lost may present the spent refresh token again. */
+export const RETRY_GRACE_MS = 30_000;
 
 const ACCESS_SHAPE = /^Bearer[ ]+(ghat_[A-Za-z0-9_-]{43})$/i;
 
@@ -62,6 +64,8 @@ export interface OAuthTokenService {
   resolve(token: string): Promise<ResolvedToken | null>;
   /** Ends a family everywhere (this process at once). */
   revokeFamily(family: string): Promise<number>;
+  /** A retried refresh: the family's other access and unused refresh tokens end (Store.supersedeOAuthRefresh). */
+  supersede(spent: OAuthToken, keep: string[]): Promise<'superseded' | 'replayed'>;
   /** Ends every token of a user for a client, and forgets the consent. */
   revokeGrant(userId: string, clientId: string): Promise<number>;
   /** Removes a client for everyone: its tokens and consents go with it. */
@@ -84,7 +88,7 @@ async function fromStore(store: Store, token: string, at: Date): Promise<{ resol
   if (!found) return null;
   const [user, client] = await Promise.all([store.findUserById(found.userId), store.findOAuthClient(found.clientId)]);
   if (!user || user.disabled || !client) return null;
-  const principal = { userId: user.id, email: user.email, name: user.name, provider: 'oauth', role: user.role, emailVerified: user.emailVerified, groups: user.groups, client: client.name, scopes: found.scopes ? found.scopes.split(' ') : [] };
+  const principal = { userId: user.id, email: user.email, name: user.name, provider: 'oauth', role: user.role, emailVerified: user.emailVerified, groups: user.groups, client: client.name, clientId: client.id, scopes: found.scopes ? found.scopes.split(' ') : [] };
   const resolved: ResolvedToken = { resource: found.resource, family: found.family, clientId: found.clientId, session: { sessionId: `oauth:${found.hash.slice(0, 32)}`, principal } };
   return { resolved, expiresAt: found.expiresAt.getTime() };
 }
@@ -175,6 +179,11 @@ export function createOAuthTokenService(store: Store, opts: { now?: () => number
     async revokeFamily(family) {
       cache.evict((r) => r.family === family);
       return store.deleteOAuthFamily(family);
+    },
+
+    async supersede(spent, keep) {
+      cache.evict((r) => r.family === spent.family);
+      return store.supersedeOAuthRefresh(spent, keep);
     },
 
     async revokeGrant(userId, clientId) {

@@ -1,6 +1,7 @@
 // The answers the gate writes itself — its own pages, short JSON or text replies, redirects to sign-in,
 // refused upgrades — each with the headers every answer of ours carries. The app receives nothing of
 // these requests: bodies are drained and discarded.
+import { isNavigation } from '../http/navigation.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { UpstreamFailure } from './forward.js';
@@ -61,7 +62,7 @@ export function createAnswers({ prefix, secure, errorPage }: AnswerOptions): Ans
     answer,
     refuse: (req, res, status, message) => answer(req, res, status, PLAIN_CLOSE, message + '\n'),
     signInFirst(req, res, challenge = 'Cookie realm="gatehouse"') {
-      if ((req.method === 'GET' || req.method === 'HEAD') && (req.headers.accept ?? '').includes('text/html')) {
+      if (isNavigation(req.method, req.headers.accept)) {
         return answer(req, res, 302, { location: `${prefix}/sign-in?return_to=${encodeURIComponent(req.url ?? '/')}` });
       }
       answer(req, res, 401, { 'content-type': 'application/json', 'www-authenticate': challenge }, UNAUTHENTICATED);

@@ -12,7 +12,8 @@ import type { Principal, ResolvedSession, SessionService } from '../session/sess
 import type { TrustedProxies } from '../security/client-ip.js';
 import { identityHeaders, upstreamHeaders } from './headers.js';
 import type { Forwarder } from './forward.js';
-import { isNavigation, type AdmissionRequest, type Door, type Verdict } from '../access/admission.js';
+import type { AdmissionRequest, Door, Verdict } from '../access/admission.js';
+import { isNavigation } from '../http/navigation.js';
 import type { IdentitySigner } from '../access/identity-signer.js';
 import { createHostPolicy, type HostPolicy } from './hosts.js';
 import { createTokenStreams, type TokenStreams } from './token-streams.js';

@@ -3,6 +3,7 @@
 // it builds, cache keys): a browser navigation is sent to the same path on the public URL, anything
 // else gets 421 Misdirected Request. Health, readiness, metrics and forward-auth answer on any host:
 // orchestrators and proxies call them by an internal name.
+import { isNavigation } from '../http/navigation.js';
 import type { IncomingMessage } from 'node:http';
 import type { TrustedProxies } from '../security/client-ip.js';
 
@@ -39,7 +40,7 @@ export function createHostPolicy(publicUrl: URL | null, allowed: readonly string
       const forwarded = viaTrusted ? req.headers['x-forwarded-host'] : undefined;
       const host = canonical(typeof forwarded === 'string' ? forwarded.split(',')[0]! : (req.headers.host ?? ''));
       if (exact.has(host) || anyPort.has(hostname(host))) return null;
-      const navigation = (req.method === 'GET' || req.method === 'HEAD') && (req.headers.accept ?? '').includes('text/html');
+      const navigation = isNavigation(req.method, req.headers.accept);
       if (navigation) return { status: 302, headers: { location: publicUrl.origin + (req.url ?? '/') }, body: '' };
       return { status: 421, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'misdirected_request', expected_host: publicUrl.host }) };
     },

@@ -14,6 +14,8 @@
 //   next reservation finds the round used up. Either way exactly one caller wins an atomic claim, so a
 //   burst of failures raises the back-off once, not once per failure, and no lost report can leave an
 //   account refusing every attempt without a lock that ends.
+// - A success clears the round; a failure reported after it (a second browser whose identical code was
+//   refused as a replay a moment after the first browser's was accepted) no longer locks that round.
 // - Each lock lasts baseLockMs · 2^(locks so far), capped at maxLockMs; locks are remembered for
 //   memoryMs. A lock therefore never grows without end, and a password reset or an admin clears it.
 // - Each round counts in its own key (named after the lock level and that level's window), so a new
@@ -84,6 +86,12 @@ export function createLockout(store: Store, policy: LockoutPolicy = DEFAULT_LOCK
     return true;
   }
 
+  /** Whether the round still holds this reservation's count (no success cleared it since). */
+  async function stillCounted(account: string, round: string, n: number): Promise<boolean> {
+    const tries = await store.peekCounter(triesKey(account, round), new Date(now()));
+    return (tries?.count ?? 0) >= n;
+  }
+
   return {
     async begin(account) {
       const t = new Date(now());
@@ -96,7 +104,9 @@ export function createLockout(store: Store, policy: LockoutPolicy = DEFAULT_LOCK
       return {
         allowed: true,
         lockedNow: false,
-        failed: async () => (n === policy.maxFailures ? lockRound(account, round, level) : false),
+        // A success since this reservation (the same person finishing a second step in another browser)
+        // cleared the round: its failure then ends no round, and locks no one out.
+        failed: async () => (n === policy.maxFailures && (await stillCounted(account, round, n)) ? lockRound(account, round, level) : false),
         succeeded: () => store.clearCounter(triesKey(account, round)),
       };
     },

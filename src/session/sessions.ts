@@ -22,6 +22,8 @@ export interface Principal {
   amr?: readonly string[];
   /** OAuth tokens only (SPEC §11): the client's name, sent as X-Forwarded-Client. */
   client?: string;
+  /** OAuth tokens only: the client's id, the assertion's `client_id` (RFC 9068). */
+  clientId?: string;
   /** A scoped API key's scopes (SPEC §12) or an OAuth token's granted scopes (§11), sorted; matched by
    *  `scope:` rules and sent as X-Forwarded-Scopes. Absent for sessions and unscoped keys. */
   scopes?: readonly string[];
@@ -52,6 +54,9 @@ interface CacheEntry {
   checkedAt: number;
   lastSeenAt: number;
   expiresAt: number;
+  /** The warm-up's session: not in the store, so never checked against it (it ends with `end()`).
+   *  On every entry, so that the warm-up's entries have the shape real ones have. */
+  standIn: boolean;
 }
 
 export interface SessionService {
@@ -174,7 +179,7 @@ function sessionCookies(s: SessionState): Pick<SessionService, 'create' | 'idOf'
       const token = randomToken(32);
       const cookieValue = `${token}.${macOf(s.key, token)}`;
       const t = s.now();
-      s.cache.set(cookieValue, { resolved: { sessionId: sha256Hex(token), principal }, checkedAt: t, lastSeenAt: t, expiresAt: t + s.opts.absoluteMs });
+      s.cache.set(cookieValue, { resolved: { sessionId: sha256Hex(token), principal }, checkedAt: t, lastSeenAt: t, expiresAt: t + s.opts.absoluteMs, standIn: true });
       return { cookieValue, end: () => s.cache.delete(cookieValue) };
     },
     setSecret(secret) {
@@ -191,7 +196,8 @@ function sessionLookup(s: SessionState): Pick<SessionService, 'peek' | 'resolve'
     const e = s.cache.get(cookieValue);
     if (!e) return tokenOf(s.key, cookieValue) === null ? null : undefined;
     const t = s.now();
-    if (t - e.checkedAt >= s.revalidateMs) return undefined;
+    // A busy machine may stretch the warm-up past the revalidation interval; its stand-in has no row to find.
+    if (t - e.checkedAt >= s.revalidateMs && !e.standIn) return undefined;
     if (!alive(s.opts.idleMs, e, t)) {
       s.cache.delete(cookieValue);
       return null;
@@ -304,6 +310,7 @@ function cacheChecked(s: SessionState, cookieValue: string, id: string, session:
     checkedAt: t,
     lastSeenAt: Math.max(session.lastSeenAt.getTime(), previous?.lastSeenAt ?? 0),
     expiresAt: session.expiresAt.getTime(),
+    standIn: false,
   };
   rememberBounded(s.cache, s.maxCached, cookieValue, entry);
   maybeTouch(s, entry, t);

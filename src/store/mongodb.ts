@@ -4,9 +4,10 @@
 // Prefix, pool size and counter keys follow rules.ts, and the indexes migrations/, like every backend.
 import { MongoClient, type Collection, type Db, type Document, type MongoClientOptions } from 'mongodb';
 import { randomUUID } from 'node:crypto';
+import { DRIVER_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { pendingMigrations } from './migrations/index.js';
 import { checkPrefix, counterKey, normalGroups, normalScopes, optional, RESERVED_USER_PREFIX, takePoolSizeFromString } from './rules.js';
-import { StoreError, type ApiKey, type DeviceAuthorization, type Identity, type OAuthClient, type OAuthConsent, type OAuthToken, type OneTimeToken, type Passkey, type SecurityEvent, type Session, type Store, type StoreOptions, type TokenKind, type TotpFactor, type User } from './types.js';
+import { StoreError, type ApiKey, type DeviceAuthorization, type Identity, type OAuthClient, type OAuthConsent, type OAuthToken, type OneTimeToken, type Passkey, type ReplicaBeat, type SecurityEvent, type Session, type SigningKeyRecord, type Store, type StoreOptions, type TokenKind, type TotpFactor, type User } from './types.js';
 
 const UNAVAILABLE = new Set([
   'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoTopologyClosedError',
@@ -23,7 +24,13 @@ function mapError(err: unknown): never {
   throw err;
 }
 
+/** One store call: bounded like every server backend's (store/deadline.ts), driver errors mapped. */
 async function wrap<T>(fn: () => Promise<T>): Promise<T> {
+  return unbounded(() => withDeadline(fn(), 'MongoDB'));
+}
+
+/** Driver errors mapped, no deadline: migrations build indexes and may wait on another replica. */
+async function unbounded<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -37,13 +44,16 @@ type TokenDoc = Omit<OneTimeToken, 'hash'> & { _id: string };
 type KeyDoc = Omit<ApiKey, 'id'> & { _id: string };
 type PasskeyDoc = Omit<Passkey, 'id'> & { _id: string };
 type CounterDoc = { _id: string; count: number; resetAt: Date };
-type TotpDoc = Omit<TotpFactor, 'userId'> & { _id: string };
-type RecoveryDoc = { userId: string; hash: string; createdAt: Date };
+// `codes`: the batch of recovery codes the factor was enabled with (enableTotp); a code's `batch` names it.
+type TotpDoc = Omit<TotpFactor, 'userId'> & { _id: string; codes?: string };
+type RecoveryDoc = { userId: string; hash: string; createdAt: Date; batch?: string };
 type OAuthClientDoc = Omit<OAuthClient, 'id'> & { _id: string };
 type OAuthTokenDoc = Omit<OAuthToken, 'hash'> & { _id: string };
 type OAuthConsentDoc = OAuthConsent & { _id?: unknown };
 type DeviceDoc = Omit<DeviceAuthorization, 'deviceHash'> & { _id: string };
 type EventDoc = Omit<SecurityEvent, 'id'> & { _id: string };
+type SigningKeyDoc = Omit<SigningKeyRecord, 'generation'> & { _id: number };
+type ReplicaDoc = Omit<ReplicaBeat, 'id'> & { _id: string };
 
 // Documents keep the contract's field names, with the record's id (a token's hash) as _id.
 const withId = <T extends { id: string }>({ id, ...rest }: T): Omit<T, 'id'> & { _id: string } => ({ _id: id, ...rest });
@@ -51,7 +61,7 @@ const toUser = ({ _id, ...rest }: UserDoc): User => ({ id: _id, ...rest, groups:
 // Stored without `amr` when none was given (and by versions before it existed), and documents from
 // before schema version 5 lack pairedFrom, scopes and note: each reads back as none.
 const toSession = ({ _id, amr, pairedFrom, ...rest }: SessionDoc): Session => ({ id: _id, ...rest, ...(amr?.length ? { amr } : {}), ...optional('pairedFrom', pairedFrom ?? null) });
-const toTotp = ({ _id, ...rest }: TotpDoc): TotpFactor => ({ userId: _id, ...rest });
+const toTotp = (d: TotpDoc): TotpFactor => ({ userId: d._id, secret: d.secret, confirmed: d.confirmed, lastStep: d.lastStep, createdAt: d.createdAt });
 const toKey = ({ _id, scopes, ...rest }: KeyDoc): ApiKey => ({ id: _id, ...rest, ...optional('scopes', scopes?.length ? scopes : null) });
 const toPasskey = ({ _id, ...rest }: PasskeyDoc): Passkey => ({ id: _id, ...rest });
 const toToken = (d: TokenDoc): OneTimeToken => ({ hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt, ...optional('note', d.note ?? null) });
@@ -66,7 +76,10 @@ const toIdentity = (d: Document): Identity => ({
  */
 export function mongoClientSettings(url: string, options: StoreOptions = {}): { url: string; options: MongoClientOptions } {
   const { url: rest, poolSize } = takePoolSizeFromString(url, options.poolSize);
-  return { url: rest, options: { maxPoolSize: poolSize, serverSelectionTimeoutMS: 5000, connectTimeoutMS: 5000, socketTimeoutMS: 15_000 } };
+  // A hung server: selection, connecting and waiting for a pooled connection give up with the call's
+  // deadline; a socket silent for longer than a migration may take is closed.
+  const timeouts = { serverSelectionTimeoutMS: DRIVER_TIMEOUT_MS, connectTimeoutMS: DRIVER_TIMEOUT_MS, waitQueueTimeoutMS: DRIVER_TIMEOUT_MS, socketTimeoutMS: 15_000 };
+  return { url: rest, options: { maxPoolSize: poolSize, ...timeouts } };
 }
 
 interface Collections {
@@ -84,6 +97,8 @@ interface Collections {
   oauthTokens: Collection<OAuthTokenDoc>;
   devices: Collection<DeviceDoc>;
   events: Collection<EventDoc>;
+  signingKeys: Collection<SigningKeyDoc>;
+  replicas: Collection<ReplicaDoc>;
   schema: Collection<{ _id: string; version: number }>;
 }
 
@@ -103,6 +118,8 @@ function collections(db: Db, p: string): Collections {
     oauthTokens: db.collection<OAuthTokenDoc>(`${p}oauth_tokens`),
     devices: db.collection<DeviceDoc>(`${p}device_authorizations`),
     events: db.collection<EventDoc>(`${p}events`),
+    signingKeys: db.collection<SigningKeyDoc>(`${p}signing_keys`),
+    replicas: db.collection<ReplicaDoc>(`${p}replicas`),
     schema: db.collection<{ _id: string; version: number }>(`${p}schema`),
   };
 }
@@ -128,7 +145,7 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
   const c = collections(db, p);
   return {
     kind: 'mongodb',
-    migrate: () => wrap(() => migrate(db, p, c)),
+    migrate: () => unbounded(() => migrate(db, p, c)),
     ping: () => wrap(async () => void (await db.command({ ping: 1 }))),
     close: () => client.close(),
     ...userOps(c),
@@ -140,6 +157,7 @@ export function createMongoStore(url: string, options: StoreOptions = {}): Store
     ...oauthOps(c),
     ...deviceOps(c),
     ...eventOps(c),
+    ...signingKeyOps(c),
     ...counterOps(c),
   };
 }
@@ -267,8 +285,40 @@ function passkeyOps({ passkeys }: Collections): Ops<'createPasskey' | 'findPassk
   };
 }
 
-function mfaOps({ totp, recovery }: Collections): Ops<'saveTotp' | 'findTotp' | 'confirmTotp' | 'useTotpStep' | 'deleteTotp' | 'replaceRecoveryCodes' | 'consumeRecoveryCode' | 'countRecoveryCodes' | 'listRecoveryCodes' | 'deleteRecoveryCodes'> {
+/**
+ * Enrolment written whole without a multi-document transaction (a standalone server has none): the
+ * factor document is the commit point. The new codes go in first, marked with a batch no reader counts;
+ * one conditional update turns the factor on and names that batch, and from then on those codes count;
+ * the codes of other batches and the unmarked old ones go last. A crash before the update leaves no
+ * factor (and uncounted codes); after it, the factor with all its codes (and, until a regenerate, the
+ * old unmarked ones too, which were the user's already).
+ */
+function enrolmentOps({ totp, recovery }: Collections): Ops<'enableTotp'> & { counted(userId: string): Promise<Document> } {
   return {
+    async counted(userId) {
+      const batch = (await totp.findOne({ _id: userId }, { projection: { codes: 1 } }))?.codes;
+      const unmarked = { batch: { $exists: false } };
+      return batch ? { userId, $or: [unmarked, { batch }] } : { userId, ...unmarked };
+    },
+    enableTotp: (userId, step, hashes, now) =>
+      wrap(async () => {
+        const batch = randomUUID();
+        if (hashes.length) await recovery.insertMany(hashes.map((hash) => ({ userId, hash, createdAt: now, batch })));
+        const won = (await totp.updateOne({ _id: userId, confirmed: false }, { $set: { confirmed: true, lastStep: step, codes: batch } })).modifiedCount === 1;
+        await recovery.deleteMany(won ? { userId, batch: { $ne: batch } } : { userId, batch });
+        return won;
+      }),
+  };
+}
+
+type MfaVerbs = 'saveTotp' | 'findTotp' | 'confirmTotp' | 'useTotpStep' | 'deleteTotp'
+  | 'replaceRecoveryCodes' | 'consumeRecoveryCode' | 'countRecoveryCodes' | 'listRecoveryCodes' | 'deleteRecoveryCodes';
+
+function mfaOps(c: Collections): Ops<MfaVerbs | 'enableTotp'> {
+  const { totp, recovery } = c;
+  const { counted, enableTotp } = enrolmentOps(c);
+  return {
+    enableTotp,
     saveTotp: ({ userId, ...rest }) =>
       wrap(async () => {
         // _id is the user: the insert fails (DUPLICATE) while a confirmed factor exists.
@@ -286,9 +336,9 @@ function mfaOps({ totp, recovery }: Collections): Ops<'saveTotp' | 'findTotp' | 
         await recovery.deleteMany({ userId });
         if (hashes.length) await recovery.insertMany(hashes.map((hash) => ({ userId, hash, createdAt: now })));
       }),
-    consumeRecoveryCode: (userId, hash) => wrap(async () => (await recovery.deleteOne({ userId, hash })).deletedCount === 1),
-    countRecoveryCodes: (userId) => wrap(() => recovery.countDocuments({ userId })),
-    listRecoveryCodes: (userId) => wrap(async () => (await recovery.find({ userId }).sort({ hash: 1 }).toArray()).map((d) => d.hash)),
+    consumeRecoveryCode: (userId, hash) => wrap(async () => (await recovery.deleteOne({ ...(await counted(userId)), hash })).deletedCount === 1),
+    countRecoveryCodes: (userId) => wrap(async () => recovery.countDocuments(await counted(userId))),
+    listRecoveryCodes: (userId) => wrap(async () => (await recovery.find(await counted(userId)).sort({ hash: 1 }).toArray()).map((d) => d.hash)),
     deleteRecoveryCodes: (userId) => wrap(async () => (await recovery.deleteMany({ userId })).deletedCount),
   };
 }
@@ -299,11 +349,14 @@ const toOAuthConsent = (d: OAuthConsentDoc): OAuthConsent => ({ userId: d.userId
 
 // No foreign keys: deleting a client takes its consents and tokens by hand (tokens first, so a
 // half-done delete never leaves tokens of a client that is gone).
-function oauthOps({ oauthClients: clients, oauthConsents: consents, oauthTokens: tokens, devices }: Collections): Ops<
+type OAuthTokenVerbs = 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily'
+  | 'supersedeOAuthRefresh' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens';
+
+function oauthOps(c: Collections): Ops<
   'createOAuthClient' | 'updateOAuthClient' | 'findOAuthClient' | 'listOAuthClients' | 'touchOAuthClient' | 'deleteOAuthClient' | 'deleteUnusedOAuthClients'
-  | 'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant'
-  | 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens'
+  | 'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant' | OAuthTokenVerbs
 > {
+  const { oauthClients: clients, oauthConsents: consents, oauthTokens: tokens, devices } = c;
   const dropClient = async (id: string) => {
     await tokens.deleteMany({ clientId: id });
     await devices.deleteMany({ clientId: id });
@@ -338,6 +391,13 @@ function oauthOps({ oauthClients: clients, oauthConsents: consents, oauthTokens:
         return (await tokens.deleteMany({ userId, clientId, kind: { $ne: 'code' } })).deletedCount;
       }),
 
+    ...oauthTokenOps(c),
+  };
+}
+
+/** Codes, access and refresh tokens: conditional updates and deletes are the referees (types.ts says of what). */
+function oauthTokenOps({ oauthTokens: tokens }: Collections): Ops<OAuthTokenVerbs> {
+  return {
     createOAuthToken: (t) => wrap(async () => void (await tokens.insertOne((({ hash, ...rest }) => ({ _id: hash, ...rest }))(t)))),
     findOAuthToken: (hash, kind, now) => wrap(async () => ((d) => (d ? toOAuthToken(d) : null))(await tokens.findOne({ _id: hash, kind, expiresAt: { $gt: now } }))),
     useOAuthToken: (hash, kind, now) =>
@@ -348,6 +408,15 @@ function oauthOps({ oauthClients: clients, oauthConsents: consents, oauthTokens:
         return d ? { token: toOAuthToken(d), first: won.modifiedCount === 1 } : null;
       }),
     deleteOAuthFamily: (family) => wrap(async () => (await tokens.deleteMany({ family })).deletedCount),
+    supersedeOAuthRefresh: (spent, keep) =>
+      wrap(async () => {
+        const family = spent.family;
+        const unusedOrAccess = [{ kind: 'access' as const }, { kind: 'refresh' as const, usedAt: null }];
+        await tokens.deleteMany({ family, _id: { $nin: keep }, $or: unusedOrAccess });
+        const since = spent.usedAt ?? new Date(0);
+        const later = await tokens.findOne({ family, kind: 'refresh', _id: { $ne: spent.hash }, usedAt: { $gte: since } });
+        return later ? 'replayed' : 'superseded';
+      }),
     listOAuthTokens: (userId) =>
       wrap(async () => (await tokens.find(userId ? { userId, kind: { $ne: 'code' } } : { kind: { $ne: 'code' } }).sort({ createdAt: 1, _id: 1 }).toArray()).map(toOAuthToken)),
     deleteExpiredOAuthTokens: (now) => wrap(async () => (await tokens.deleteMany({ expiresAt: { $lte: now } })).deletedCount),
@@ -376,6 +445,35 @@ function deviceOps({ devices }: Collections): Ops<'createDeviceAuthorization' | 
       }),
     takeDecidedDeviceAuthorization: (hash) => wrap(async () => ((d) => (d ? toDevice(d) : null))(await devices.findOneAndDelete({ _id: hash, status: { $ne: 'pending' } }))),
     deleteExpiredDeviceAuthorizations: (now) => wrap(async () => (await devices.deleteMany({ expiresAt: { $lte: now } })).deletedCount),
+  };
+}
+
+// Signing keys and replica heartbeats (architecture.md#access): the unique _id (the generation) is the referee.
+function signingKeyOps({ signingKeys: keys, replicas }: Collections): Ops<
+  'addSigningKey' | 'listSigningKeys' | 'deleteSigningKey' |
+  'recordReplica' | 'listReplicas' | 'deleteReplicasSeenBefore'
+> {
+  return {
+    addSigningKey: ({ generation, ...rest }) =>
+      wrap(async () => void (await keys.insertOne({ _id: generation, ...rest }))),
+    listSigningKeys: () =>
+      wrap(async () => {
+        const docs = await keys.find().sort({ _id: 1 }).toArray();
+        return docs.map(({ _id, ...k }) => ({ generation: _id, ...k }));
+      }),
+    deleteSigningKey: (generation) => wrap(async () => (await keys.deleteOne({ _id: generation })).deletedCount === 1),
+    recordReplica: ({ id, publicUrl, seenAt }) =>
+      wrap(async () => {
+        const beat = { publicUrl: publicUrl.slice(0, 2048), seenAt };
+        await replicas.updateOne({ _id: id }, { $set: beat }, { upsert: true });
+      }),
+    listReplicas: (since) =>
+      wrap(async () => {
+        const docs = await replicas.find({ seenAt: { $gte: since } }).sort({ _id: 1 }).toArray();
+        return docs.map(({ _id, ...rest }) => ({ id: _id, ...rest }));
+      }),
+    deleteReplicasSeenBefore: (before) =>
+      wrap(async () => (await replicas.deleteMany({ seenAt: { $lt: before } })).deletedCount),
   };
 }
 

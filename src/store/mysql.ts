@@ -2,10 +2,11 @@
 // single-use token, then deletes it with "the winner is the one whose DELETE affected the row"; counters
 // use INSERT … ON DUPLICATE KEY UPDATE with LAST_INSERT_ID(expr) to read back this statement's own count.
 import mysql from 'mysql2/promise';
+import { DRIVER_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { migrateSqlServer, type MigrationConnection } from './migrations/sql-runner.js';
 import { checkPrefix, takePoolSize } from './rules.js';
 import type { Row } from './sql-common.js';
-import { createSqlStore } from './sql-store.js';
+import { createSqlStore, type SqlDriver } from './sql-store.js';
 import { StoreError, type Store, type StoreOptions } from './types.js';
 
 const GONE = new Set([
@@ -31,7 +32,7 @@ export function mysqlPoolConfig(url: string, options: StoreOptions = {}): mysql.
   const u = new URL(url.replace(/^mariadb:/, 'mysql:'));
   const connectionLimit = takePoolSize(u, options.poolSize);
   return {
-    uri: u.toString(), connectionLimit, waitForConnections: true, queueLimit: 1000, connectTimeout: 5000,
+    uri: u.toString(), connectionLimit, waitForConnections: true, queueLimit: 1000, connectTimeout: DRIVER_TIMEOUT_MS,
     enableKeepAlive: true, supportBigNumbers: true, charset: 'utf8mb4',
   };
 }
@@ -55,6 +56,42 @@ async function migrationConnection(pool: mysql.Pool, p: string): Promise<Migrati
   };
 }
 
+/**
+ * `work` on a pooled connection. A query that timed out is still running on its connection as far as
+ * mysql2 knows (it only gives up waiting), and a fatal error leaves the connection unusable: either way
+ * the connection is destroyed rather than handed to the next caller, which would wait behind it.
+ */
+async function onConnection<T>(pool: mysql.Pool, work: (conn: mysql.PoolConnection) => Promise<[T, unknown]>): Promise<T> {
+  const conn = await pool.getConnection();
+  try {
+    const [result] = await work(conn);
+    conn.release();
+    return result;
+  } catch (err) {
+    const e = err as { code?: string; fatal?: boolean };
+    if (e.fatal || e.code === 'PROTOCOL_SEQUENCE_TIMEOUT') conn.destroy();
+    else conn.release();
+    throw err;
+  }
+}
+
+/** `work` in one transaction on one pooled connection; a connection that failed is destroyed, not reused. */
+async function inTransaction<T>(pool: mysql.Pool, work: (tx: SqlDriver) => Promise<T>): Promise<T> {
+  const conn = await pool.getConnection();
+  const run = async (sql: string, values: unknown[] = []) => (await conn.query({ sql, values, timeout: DRIVER_TIMEOUT_MS }))[0];
+  try {
+    await conn.beginTransaction();
+    const result = await work({ rows: async (sql, values) => (await run(sql, values)) as Row[], affected: async (sql, values) => ((await run(sql, values)) as mysql.ResultSetHeader).affectedRows });
+    await conn.commit();
+    conn.release();
+    return result;
+  } catch (err) {
+    // Without COMMIT the server rolls back when the connection ends, which destroy() makes sure of.
+    conn.destroy();
+    throw err;
+  }
+}
+
 export function createMysqlStore(url: string, options: StoreOptions = {}): Store {
   const p = checkPrefix(options.prefix ?? 'gatehouse_');
   const pool = mysql.createPool(mysqlPoolConfig(url, options));
@@ -62,8 +99,8 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
   pool.on('connection', (conn) => conn.on('error', () => {}));
   const exec = async (sql: string, values: unknown[] = []) => {
     try {
-      const [result] = await pool.query({ sql, values, timeout: 15_000 });
-      return result;
+      // The pool's queue has no timeout of its own: the deadline covers waiting for a connection too.
+      return await withDeadline(onConnection(pool, (conn) => conn.query({ sql, values, timeout: DRIVER_TIMEOUT_MS })), 'MySQL');
     } catch (err) {
       mapError(err);
     }
@@ -83,6 +120,13 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
       }),
     ping: async () => void (await exec('SELECT 1')),
     close: () => pool.end(),
+    transaction: async (work) => {
+      try {
+        return await withDeadline(inTransaction(pool, work), 'MySQL');
+      } catch (err) {
+        mapError(err);
+      }
+    },
     async hit(key, windowMs, now) {
       const t = now.getTime();
       // Assignments run left to right: `count` is computed from the old reset_at before it changes.

@@ -2,10 +2,11 @@
 // operations in one statement each, and driver errors mapped to StoreError codes. The pool recovers by
 // itself when the server comes back. The queries are sql-store.ts's, shared with the other dialects.
 import pg from 'pg';
+import { DRIVER_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { migrateSqlServer, type MigrationConnection } from './migrations/sql-runner.js';
 import { checkPrefix, takePoolSize } from './rules.js';
 import { toCounter, type Row } from './sql-common.js';
-import { createSqlStore } from './sql-store.js';
+import { createSqlStore, type SqlDriver } from './sql-store.js';
 import { StoreError, type Store, type StoreOptions } from './types.js';
 
 /**
@@ -30,8 +31,16 @@ function mapError(err: unknown): never {
 export function postgresPoolConfig(url: string, options: StoreOptions = {}): pg.PoolConfig {
   const u = new URL(url);
   const max = takePoolSize(u, options.poolSize);
-  return { connectionString: u.toString(), max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000, query_timeout: 15_000, keepAlive: true };
+  // connectionTimeoutMillis bounds the wait for a pool slot as well as connecting; a query that times out
+  // has its client destroyed by the pool (architecture.md#store), so a hung server's sockets do not linger.
+  return {
+    connectionString: u.toString(), max, connectionTimeoutMillis: DRIVER_TIMEOUT_MS, idleTimeoutMillis: 30_000,
+    query_timeout: DRIVER_TIMEOUT_MS, keepAlive: true,
+  };
 }
+
+/** Migrations wait for another replica's advisory lock and run DDL: they get longer than a visitor's call. */
+const MIGRATION_QUERY_MS = 120_000;
 
 /** The shared SQL is written with `?`; pg numbers its placeholders. No statement has a literal `?`. */
 const numbered = (sql: string): string => {
@@ -43,12 +52,37 @@ const numbered = (sql: string): string => {
 async function migrationConnection(pool: pg.Pool, p: string): Promise<MigrationConnection> {
   const client = await pool.connect();
   const lockKey = [...p].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) | 0, 7);
+  // pg reads query_timeout from a query's own config too; its types do not list it.
+  const long = (text: string, values?: unknown[]) => client.query<Row>({ text, values, query_timeout: MIGRATION_QUERY_MS } as pg.QueryConfig);
   return {
-    query: async (sql, values) => (await client.query<Row>(numbered(sql), values)).rows,
-    lock: async () => void (await client.query('SELECT pg_advisory_lock($1)', [lockKey])),
+    query: async (sql, values) => (await long(numbered(sql), values)).rows,
+    lock: async () => void (await long('SELECT pg_advisory_lock($1)', [lockKey])),
     unlock: async () => void (await client.query('SELECT pg_advisory_unlock($1)', [lockKey])),
     release: () => client.release(),
   };
+}
+
+/** `work` in one transaction on one pooled client; a client that failed is destroyed, not reused. */
+async function inTransaction<T>(pool: pg.Pool, work: (tx: SqlDriver) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  const run = (sql: string, values?: unknown[]) => client.query<Row>(numbered(sql), values);
+  // A checked-out client has no listener of the pool's: its connection dying must fail the query, not
+  // crash the process.
+  const ignore = () => {};
+  client.on('error', ignore);
+  try {
+    await client.query('BEGIN');
+    const result = await work({ rows: async (sql, values) => (await run(sql, values)).rows, affected: async (sql, values) => (await run(sql, values)).rowCount ?? 0 });
+    await client.query('COMMIT');
+    client.off('error', ignore);
+    client.release();
+    return result;
+  } catch (err) {
+    // Without COMMIT the server rolls back when the connection ends; ROLLBACK says so sooner.
+    await client.query('ROLLBACK').catch(() => {});
+    client.release(true);
+    throw err;
+  }
 }
 
 export function createPostgresStore(url: string, options: StoreOptions = {}): Store {
@@ -58,7 +92,7 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
   pool.on('error', () => {});
   const query = async (text: string, values: unknown[] = []): Promise<pg.QueryResult<Row>> => {
     try {
-      return await pool.query<Row>(text, values);
+      return await withDeadline(pool.query<Row>(text, values), 'PostgreSQL');
     } catch (err) {
       mapError(err);
     }
@@ -79,6 +113,13 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
       }),
     ping: async () => void (await query('SELECT 1')),
     close: () => pool.end(),
+    transaction: async (work) => {
+      try {
+        return await withDeadline(inTransaction(pool, work), 'PostgreSQL');
+      } catch (err) {
+        mapError(err);
+      }
+    },
     async hit(key, windowMs, now) {
       const t = now.getTime();
       const { rows } = await query(

@@ -5,8 +5,8 @@
 // RETURNING (MySQL cannot). Backends agree by construction instead of by three copies kept in step.
 import { randomUUID } from 'node:crypto';
 import { counterKey, normalGroups, normalScopes, RESERVED_USER_PREFIX } from './rules.js';
-import { num, toApiKey, toCounter, toDeviceAuthorization, toEvent, toIdentity, toOAuthClient, toOAuthConsent, toOAuthToken, toPasskey, toSession, toToken, toTotp, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
-import { isStoreError, type CounterState, type Store, type StoreKind, type User, type UserPatch } from './types.js';
+import { date, num, toApiKey, toCounter, toDeviceAuthorization, toEvent, toIdentity, toOAuthClient, toOAuthConsent, toOAuthToken, toPasskey, toSession, toToken, toTotp, toUser, USER_PATCH_COLUMNS, type Row } from './sql-common.js';
+import { isStoreError, type CounterState, type SigningKeyRecord, type Store, type StoreKind, type User, type UserPatch } from './types.js';
 
 export interface SqlDriver {
   /** The rows of a SELECT, or of a statement with RETURNING. `?` placeholders, values in order. */
@@ -28,6 +28,9 @@ export interface SqlBackend {
   migrate(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** Runs `work` on one connection in one transaction: committed when it resolves, rolled back when it
+   *  throws, and never half applied if the process or the connection dies on the way. */
+  transaction<T>(work: (tx: SqlDriver) => Promise<T>): Promise<T>;
   /** One atomic fixed-window hit; `key` has already been through counterKey(). */
   hit(key: string, windowMs: number, now: Date): Promise<CounterState>;
 }
@@ -50,6 +53,7 @@ export function createSqlStore(b: SqlBackend): Store {
     ...oauthOps(b),
     ...deviceOps(b),
     ...eventOps(b),
+    ...signingKeyOps(b),
     ...counterOps(b),
   };
 }
@@ -226,7 +230,18 @@ function passkeyOps({ prefix: p, driver: d }: SqlBackend): Ops<'createPasskey' |
   };
 }
 
-function mfaOps({ prefix: p, driver: d }: SqlBackend): Ops<'saveTotp' | 'findTotp' | 'confirmTotp' | 'useTotpStep' | 'deleteTotp' | 'replaceRecoveryCodes' | 'consumeRecoveryCode' | 'countRecoveryCodes' | 'listRecoveryCodes' | 'deleteRecoveryCodes'> {
+type MfaVerbs = 'saveTotp' | 'findTotp' | 'confirmTotp' | 'enableTotp' | 'useTotpStep' | 'deleteTotp'
+  | 'replaceRecoveryCodes' | 'consumeRecoveryCode' | 'countRecoveryCodes' | 'listRecoveryCodes' | 'deleteRecoveryCodes';
+
+function mfaOps({ prefix: p, driver: d, transaction }: SqlBackend): Ops<MfaVerbs> {
+  const confirm = (on: SqlDriver, userId: string, step: number) =>
+    on.affected(`UPDATE ${p}totp SET confirmed = ?, last_step = ? WHERE user_id = ? AND confirmed = ?`, [true, step, userId, false]);
+  const writeCodes = async (on: SqlDriver, userId: string, hashes: string[], now: Date) => {
+    await on.affected(`DELETE FROM ${p}recovery_codes WHERE user_id = ?`, [userId]);
+    if (!hashes.length) return;
+    await on.affected(`INSERT INTO ${p}recovery_codes (user_id, hash, created_at) VALUES ${hashes.map(() => '(?, ?, ?)').join(', ')}`,
+      hashes.flatMap((h) => [userId, h, now.getTime()]));
+  };
   return {
     async saveTotp(f) {
       // The primary key on user_id makes the insert fail (DUPLICATE) while a confirmed factor exists.
@@ -236,19 +251,21 @@ function mfaOps({ prefix: p, driver: d }: SqlBackend): Ops<'saveTotp' | 'findTot
       ]);
     },
     findTotp: async (userId) => ((r) => (r ? toTotp(r) : null))(await first(d.rows(`SELECT * FROM ${p}totp WHERE user_id = ?`, [userId]))),
-    confirmTotp: async (userId, step) =>
-      (await d.affected(`UPDATE ${p}totp SET confirmed = ?, last_step = ? WHERE user_id = ? AND confirmed = ?`, [true, step, userId, false])) === 1,
+    confirmTotp: async (userId, step) => (await confirm(d, userId, step)) === 1,
+    // The UPDATE is the race's referee (a second confirmation waits on the row, then matches nothing), and
+    // the codes change only for the winner, in its transaction.
+    enableTotp: (userId, step, hashes, now) =>
+      transaction(async (tx) => {
+        if ((await confirm(tx, userId, step)) !== 1) return false;
+        await writeCodes(tx, userId, hashes, now);
+        return true;
+      }),
     // One conditional UPDATE: the row changes for exactly one of the callers presenting the same step.
     useTotpStep: async (userId, step) =>
       (await d.affected(`UPDATE ${p}totp SET last_step = ? WHERE user_id = ? AND confirmed = ? AND (last_step IS NULL OR last_step < ?)`, [step, userId, true, step])) === 1,
     deleteTotp: async (userId) => (await d.affected(`DELETE FROM ${p}totp WHERE user_id = ?`, [userId])) === 1,
-    async replaceRecoveryCodes(userId, hashes, now) {
-      // Old codes go first: a crash in between leaves none rather than old and new together.
-      await d.affected(`DELETE FROM ${p}recovery_codes WHERE user_id = ?`, [userId]);
-      if (!hashes.length) return;
-      await d.affected(`INSERT INTO ${p}recovery_codes (user_id, hash, created_at) VALUES ${hashes.map(() => '(?, ?, ?)').join(', ')}`,
-        hashes.flatMap((h) => [userId, h, now.getTime()]));
-    },
+    // Old codes go first: a crash in between leaves none rather than old and new together.
+    replaceRecoveryCodes: (userId, hashes, now) => writeCodes(d, userId, hashes, now),
     consumeRecoveryCode: async (userId, hash) => (await d.affected(`DELETE FROM ${p}recovery_codes WHERE user_id = ? AND hash = ?`, [userId, hash])) === 1,
     countRecoveryCodes: async (userId) => Number((await first(d.rows(`SELECT COUNT(*) AS n FROM ${p}recovery_codes WHERE user_id = ?`, [userId])))!.n),
     listRecoveryCodes: async (userId) => (await d.rows(`SELECT hash FROM ${p}recovery_codes WHERE user_id = ? ORDER BY hash`, [userId])).map((r) => String(r.hash)),
@@ -257,14 +274,15 @@ function mfaOps({ prefix: p, driver: d }: SqlBackend): Ops<'saveTotp' | 'findTot
 }
 
 type OAuthVerbs = 'createOAuthClient' | 'updateOAuthClient' | 'findOAuthClient' | 'listOAuthClients' | 'touchOAuthClient' | 'deleteOAuthClient' | 'deleteUnusedOAuthClients'
-  | 'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant'
-  | 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens';
+  | 'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant';
+type OAuthTokenVerbs = 'createOAuthToken' | 'findOAuthToken' | 'useOAuthToken' | 'deleteOAuthFamily'
+  | 'supersedeOAuthRefresh' | 'listOAuthTokens' | 'deleteExpiredOAuthTokens';
 
 // OAuth (SPEC §11). Foreign keys cascade a deleted client or user to its consents and tokens.
-function oauthOps({ prefix: p, driver: d }: SqlBackend): Ops<OAuthVerbs> {
+function oauthOps(b: SqlBackend): Ops<OAuthVerbs | OAuthTokenVerbs> {
+  const { prefix: p, driver: d } = b;
   const T = `${p}oauth_tokens`;
   const clientOf = async (id: string) => ((r) => (r ? toOAuthClient(r) : null))(await first(d.rows(`SELECT * FROM ${p}oauth_clients WHERE id = ?`, [id])));
-  const liveToken = (hash: string, kind: string, now: Date) => first(d.rows(`SELECT * FROM ${T} WHERE hash = ? AND kind = ? AND expires_at > ?`, [hash, kind, now.getTime()]));
   return {
     async createOAuthClient(c) {
       await d.affected(`INSERT INTO ${p}oauth_clients (id, kind, name, redirect_uris, created_at, last_used_at, cached_until) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
@@ -298,7 +316,16 @@ function oauthOps({ prefix: p, driver: d }: SqlBackend): Ops<OAuthVerbs> {
       await d.affected(`DELETE FROM ${p}oauth_consents WHERE user_id = ? AND client_id = ?`, [userId, clientId]);
       return d.affected(`DELETE FROM ${T} WHERE user_id = ? AND client_id = ? AND kind <> ?`, [userId, clientId, 'code']);
     },
+    ...oauthTokenOps(b),
+  };
+}
 
+/** Codes, access and refresh tokens: conditional UPDATEs and DELETEs are the referees (types.ts says of what). */
+function oauthTokenOps({ prefix: p, driver: d }: SqlBackend): Ops<OAuthTokenVerbs> {
+  const T = `${p}oauth_tokens`;
+  const liveToken = (hash: string, kind: string, now: Date) =>
+    first(d.rows(`SELECT * FROM ${T} WHERE hash = ? AND kind = ? AND expires_at > ?`, [hash, kind, now.getTime()]));
+  return {
     async createOAuthToken(t) {
       await d.affected(
         `INSERT INTO ${T} (hash, kind, family, client_id, user_id, resource, scopes, redirect_uri, code_challenge, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -313,6 +340,16 @@ function oauthOps({ prefix: p, driver: d }: SqlBackend): Ops<OAuthVerbs> {
       return r ? { token: toOAuthToken(r), first: won === 1 } : null;
     },
     deleteOAuthFamily: (family) => d.affected(`DELETE FROM ${T} WHERE family = ?`, [family]),
+    async supersedeOAuthRefresh(spent, keep) {
+      const kept = keep.length ? keep : [''];
+      const others = `hash NOT IN (${kept.map(() => '?').join(', ')})`;
+      const unusedOrAccess = '(kind = ? OR (kind = ? AND used_at IS NULL))';
+      await d.affected(`DELETE FROM ${T} WHERE family = ? AND ${unusedOrAccess} AND ${others}`,
+        [spent.family, 'access', 'refresh', ...kept]);
+      const later = await d.rows(`SELECT hash FROM ${T} WHERE family = ? AND kind = ? AND hash <> ? AND used_at >= ?`,
+        [spent.family, 'refresh', spent.hash, spent.usedAt?.getTime() ?? 0]);
+      return later.length ? 'replayed' : 'superseded';
+    },
     listOAuthTokens: async (userId) =>
       (userId
         ? await d.rows(`SELECT * FROM ${T} WHERE user_id = ? AND kind <> ? ORDER BY created_at, hash`, [userId, 'code'])
@@ -386,6 +423,46 @@ function eventOps({ prefix: p, driver: d }: SqlBackend): Ops<'recordEvent' | 'li
       const bound = Math.max(before.getTime(), cut ? num(cut.at) + 1 : -Infinity);
       return d.affected(`DELETE FROM ${T} WHERE at < ?`, [bound]);
     },
+  };
+}
+
+const toSigningKey = (r: Row): SigningKeyRecord => ({
+  generation: num(r.generation),
+  kid: String(r.kid),
+  sealed: String(r.sealed),
+  createdAt: date(r.created_at),
+  signsFrom: date(r.signs_from),
+});
+
+// Signing keys and replica heartbeats (architecture.md#access). The primary key on `generation` is the referee
+// between replicas adding the same key generation; a heartbeat is an UPDATE, else the first INSERT.
+function signingKeyOps({ prefix: p, driver: d }: SqlBackend): Ops<
+  'addSigningKey' | 'listSigningKeys' | 'deleteSigningKey' |
+  'recordReplica' | 'listReplicas' | 'deleteReplicasSeenBefore'
+> {
+  return {
+    async addSigningKey(k) {
+      const columns = 'generation, kid, sealed, created_at, signs_from';
+      const insert = `INSERT INTO ${p}signing_keys (${columns}) VALUES (?, ?, ?, ?, ?)`;
+      await d.affected(insert, [k.generation, k.kid, k.sealed, k.createdAt.getTime(), k.signsFrom.getTime()]);
+    },
+    listSigningKeys: async () => (await d.rows(`SELECT * FROM ${p}signing_keys ORDER BY generation`)).map(toSigningKey),
+    deleteSigningKey: async (generation) =>
+      (await d.affected(`DELETE FROM ${p}signing_keys WHERE generation = ?`, [generation])) === 1,
+    async recordReplica({ id, publicUrl, seenAt }) {
+      const values = [publicUrl.slice(0, 2048), seenAt.getTime(), id];
+      // MySQL counts only changed rows: an UPDATE within the same millisecond says 0, and the INSERT is DUPLICATE.
+      if ((await d.affected(`UPDATE ${p}replicas SET public_url = ?, seen_at = ? WHERE id = ?`, values)) === 1) return;
+      const insert = `INSERT INTO ${p}replicas (public_url, seen_at, id) VALUES (?, ?, ?)`;
+      await d.affected(insert, values).catch((err: unknown) => {
+        if (!isStoreError(err, 'DUPLICATE')) throw err;
+      });
+    },
+    listReplicas: async (since) =>
+      (await d.rows(`SELECT * FROM ${p}replicas WHERE seen_at >= ? ORDER BY id`, [since.getTime()])).map((r) => ({
+        id: String(r.id), publicUrl: String(r.public_url), seenAt: date(r.seen_at),
+      })),
+    deleteReplicasSeenBefore: (before) => d.affected(`DELETE FROM ${p}replicas WHERE seen_at < ?`, [before.getTime()]),
   };
 }
 

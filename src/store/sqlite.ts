@@ -6,7 +6,7 @@ import { closeSync, openSync } from 'node:fs';
 import { LATEST_VERSION, pendingMigrations } from './migrations/index.js';
 import { checkPrefix } from './rules.js';
 import { toCounter, type Row } from './sql-common.js';
-import { createSqlStore, type SqlDriver } from './sql-store.js';
+import { createSqlStore, type SqlBackend, type SqlDriver } from './sql-store.js';
 import { StoreError, type Store, type StoreOptions } from './types.js';
 
 function mapError(err: unknown): unknown {
@@ -37,8 +37,13 @@ function openDatabase(file: string): Database.Database {
   return db;
 }
 
-/** better-sqlite3 behind the async driver interface: prepared once per SQL text, errors as rejections. */
-function sqliteDriver(db: Database.Database): SqlDriver & { forget(): void } {
+/**
+ * better-sqlite3 behind the async driver interface: prepared once per SQL text, errors as rejections.
+ * One connection serves the whole process, so while a transaction is open (between its awaits other
+ * requests run) every other statement waits for it: nothing outside the transaction is written into it,
+ * or rolled back with it.
+ */
+function sqliteDriver(db: Database.Database): SqlDriver & { forget(): void; transaction: SqlBackend['transaction'] } {
   const prepared = new Map<string, Database.Statement>();
   const statement = (sql: string) => {
     let s = prepared.get(sql);
@@ -54,7 +59,7 @@ function sqliteDriver(db: Database.Database): SqlDriver & { forget(): void } {
       return Promise.reject(mapError(err));
     }
   };
-  return {
+  const direct: SqlDriver = {
     rows: (sql, values = []) =>
       attempt(() => {
         const s = statement(sql);
@@ -63,6 +68,31 @@ function sqliteDriver(db: Database.Database): SqlDriver & { forget(): void } {
         return [];
       }),
     affected: (sql, values = []) => attempt(() => statement(sql).run(...bind(values)).changes),
+  };
+  let open: Promise<void> | null = null; // the transaction in progress, settled (never rejects)
+  const transaction = <T>(work: (tx: SqlDriver) => Promise<T>): Promise<T> => {
+    if (open) return open.then(() => transaction(work));
+    const done = (async () => {
+      await attempt(() => db.exec('BEGIN IMMEDIATE'));
+      try {
+        const result = await work(direct);
+        db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw mapError(err);
+      }
+    })();
+    open = done.then(() => {}, () => {}).finally(() => (open = null));
+    return done;
+  };
+  // A waiter checks again when it wakes: another transaction may have begun first.
+  const rows: SqlDriver['rows'] = (sql, values) => (open ? open.then(() => rows(sql, values)) : direct.rows(sql, values));
+  const affected: SqlDriver['affected'] = (sql, values) => (open ? open.then(() => affected(sql, values)) : direct.affected(sql, values));
+  return {
+    rows,
+    affected,
+    transaction,
     // A statement prepared before a migration may describe the old schema.
     forget: () => prepared.clear(),
   };
@@ -76,6 +106,7 @@ export function createSqliteStore(file: string, options: StoreOptions = {}): Sto
     kind: 'sqlite',
     prefix: p,
     driver,
+    transaction: driver.transaction,
     returning: true,
     counterColumn: 'key',
     async migrate() {

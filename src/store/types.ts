@@ -207,6 +207,26 @@ export interface CounterState {
   resetAt: Date; // when the window ends
 }
 
+/**
+ * An assertion signing key (architecture.md#access): `sealed` is the private JWK sealed with the master key.
+ * Keys are ordered by `generation` (1, 2, …); `signsFrom` is when it starts signing (a rotated key is
+ * published first and signs only later), and its predecessor's last use.
+ */
+export interface SigningKeyRecord {
+  generation: number;
+  kid: string;
+  sealed: string;
+  createdAt: Date;
+  signsFrom: Date;
+}
+
+/** A running server's heartbeat: which public URL (the assertion's issuer origin) it serves as. */
+export interface ReplicaBeat {
+  id: string;
+  publicUrl: string;
+  seenAt: Date;
+}
+
 export type StoreKind = 'sqlite' | 'postgres' | 'mysql' | 'mongodb';
 
 export interface Store {
@@ -287,6 +307,11 @@ export interface Store {
   findTotp(userId: string): Promise<TotpFactor | null>;
   /** Turns an unconfirmed factor on, recording `step` as used; false when there is none to confirm. */
   confirmTotp(userId: string, step: number): Promise<boolean>;
+  /** Enrolment written whole: turns an unconfirmed factor on (recording `step` as used) and makes the user's
+   *  recovery codes exactly `hashes`, in one transaction — a crash or a cut leaves no factor, or the factor
+   *  with every code, never one without the other. false, and nothing written, when there is none to
+   *  confirm; of N concurrent callers exactly one wins. */
+  enableTotp(userId: string, step: number, hashes: string[], now: Date): Promise<boolean>;
   /** Accepts time-step `step` of the confirmed factor once: atomically true only when it is later than
    *  every step accepted before, so of N concurrent uses of one code exactly one wins. */
   useTotpStep(userId: string, step: number): Promise<boolean>;
@@ -329,6 +354,14 @@ export interface Store {
   useOAuthToken(hash: string, kind: 'code' | 'refresh', now: Date): Promise<{ token: OAuthToken; first: boolean } | null>;
   /** Ends every code and token of a family; returns how many. */
   deleteOAuthFamily(family: string): Promise<number>;
+  /**
+   * A refresh token `spent` (used) was presented again by its client, whose answer may have been lost:
+   * ends every unused refresh token and every access token of its family except `keep` (the retry's new
+   * pair), then answers 'replayed' when a refresh token of the family other than `spent` was used at or
+   * after `spent.usedAt` — a successor reached its holder — else 'superseded'. The delete comes first:
+   * a successor used concurrently either survives it (and is seen) or is gone before its use (which fails).
+   */
+  supersedeOAuthRefresh(spent: OAuthToken, keep: string[]): Promise<'superseded' | 'replayed'>;
   /** Tokens (not codes) of a user, or of everyone, for listings. */
   listOAuthTokens(userId?: string): Promise<OAuthToken[]>;
   deleteExpiredOAuthTokens(now: Date): Promise<number>;
@@ -354,6 +387,16 @@ export interface Store {
   listEvents(filter: EventFilter): Promise<SecurityEvent[]>;
   /** Deletes events older than `before`, and all but the newest `keep`; returns how many went. */
   pruneEvents(before: Date, keep: number): Promise<number>;
+
+  // Assertion signing keys and replica heartbeats (architecture.md#access), shared by every replica on the store.
+  /** DUPLICATE when the generation (or kid) is taken: of two replicas adding the same generation, one wins. */
+  addSigningKey(key: SigningKeyRecord): Promise<void>;
+  listSigningKeys(): Promise<SigningKeyRecord[]>; // by generation
+  deleteSigningKey(generation: number): Promise<boolean>;
+  /** Creates or refreshes this replica's row. */
+  recordReplica(beat: ReplicaBeat): Promise<void>;
+  listReplicas(seenSince: Date): Promise<ReplicaBeat[]>; // by id
+  deleteReplicasSeenBefore(before: Date): Promise<number>;
 
   // Fixed-window counters for rate limits and lockout, shared by every replica on the same store.
   // hit() increments atomically: N concurrent hits on one key yield counts 1..N.

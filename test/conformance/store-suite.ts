@@ -12,7 +12,7 @@
 //                        like the backend would. Every server backend gives it; SQLite has no pool.
 //       storedCounterKeys(prefix)  the keys as they are in the counters table/collection, read past the
 //                        Store, to show every backend stores a long key the same way (as its SHA-256)
-//       relay            { open(prefix), cut(), restore(), cutOnNextRequest?(), cutOnNextReply?() }: a Store
+//       relay            { open(prefix), cut(), restore(), cutOnNextRequest?(), cutOnNextReply?(), cutOnRequest?(n) }: a Store
 //                        reaching the server through something the test can sever (test/support/tcp-relay.ts
 //                        for SQL servers), for the outage tests; the cutOn… ones cut mid-operation.
 //
@@ -21,7 +21,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { isStoreError, type DeviceAuthorization, type NewUser, type OAuthClient, type OAuthToken, type Store } from '../../src/store/types.js';
+import { isStoreError, type DeviceAuthorization, type NewUser, type OAuthClient, type OAuthToken, type SigningKeyRecord, type Store } from '../../src/store/types.js';
 
 export interface RelayOptions {
   open(prefix: string): Promise<Store>;
@@ -32,6 +32,8 @@ export interface RelayOptions {
   cutOnNextRequest?(): void;
   /** Cut as the next reply leaves the server: the work is done, the client never hears of it. */
   cutOnNextReply?(): void;
+  /** Let n - 1 more request writes through, then cut at the n-th: somewhere inside a multi-statement call. */
+  cutOnRequest?(n: number): void;
 }
 
 export interface ConformanceOptions {
@@ -211,6 +213,49 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(await store.pruneEvents(at(0), 2), 1, 'all but the newest two');
       assert.deepEqual((await store.listEvents({ limit: 10, offset: 0 })).map((e) => e.id), ['ev-4', 'ev-3']);
       assert.equal(await store.pruneEvents(at(0), 2), 0);
+    });
+
+    describe('signing keys and replicas (architecture.md#access)', () => {
+      const key = (generation: number, extra: Partial<SigningKeyRecord> = {}): SigningKeyRecord => ({
+        generation,
+        kid: `gh-test-${generation}`,
+        sealed: `enc:v1:${'k'.repeat(200)}${generation}`,
+        createdAt: at(generation * 1000),
+        signsFrom: at(generation * 1000 + 60_000),
+        ...extra,
+      });
+
+      it('keeps signing keys by generation, and of 10 concurrent adds of one generation exactly one wins', async () => {
+        await store.addSigningKey(key(2));
+        await store.addSigningKey(key(1, { signsFrom: at(1000) }));
+        assert.deepEqual(await store.listSigningKeys(), [key(1, { signsFrom: at(1000) }), key(2)]);
+        const adds = Array.from({ length: 10 }, (_, i) => store.addSigningKey(key(3, { kid: `gh-race-${i}` })));
+        const results = await Promise.allSettled(adds);
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+        for (const r of results) {
+          if (r.status === 'rejected') assert.ok(isStoreError(r.reason, 'DUPLICATE'), String(r.reason));
+        }
+        const sameKid = store.addSigningKey(key(4, { kid: 'gh-test-1' }));
+        await assert.rejects(sameKid, (e) => isStoreError(e, 'DUPLICATE'), 'a kid is unique too');
+        assert.equal(await store.deleteSigningKey(1), true);
+        assert.equal(await store.deleteSigningKey(1), false);
+        assert.deepEqual((await store.listSigningKeys()).map((k) => k.generation), [2, 3]);
+      });
+
+      it('records replica heartbeats (one row per replica), lists the recent ones and forgets the stale', async () => {
+        await store.recordReplica({ id: 'rep-a', publicUrl: 'https://a.example', seenAt: at(0) });
+        await store.recordReplica({ id: 'rep-b', publicUrl: 'https://b.example', seenAt: at(1000) });
+        await store.recordReplica({ id: 'rep-a', publicUrl: 'https://a2.example', seenAt: at(5000) });
+        // The same beat again (MySQL reports no changed row for it).
+        await store.recordReplica({ id: 'rep-a', publicUrl: 'https://a2.example', seenAt: at(5000) });
+        assert.deepEqual(await store.listReplicas(at(0)), [
+          { id: 'rep-a', publicUrl: 'https://a2.example', seenAt: at(5000) },
+          { id: 'rep-b', publicUrl: 'https://b.example', seenAt: at(1000) },
+        ]);
+        assert.deepEqual((await store.listReplicas(at(2000))).map((r) => r.id), ['rep-a']);
+        assert.equal(await store.deleteReplicasSeenBefore(at(2000)), 1);
+        assert.deepEqual((await store.listReplicas(at(0))).map((r) => r.id), ['rep-a']);
+      });
     });
 
     it('leaves Gatehouse\'s reserved users (id gatehouse:…) out of listings and counts, but holds their sessions', async () => {
@@ -393,6 +438,31 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(await store.countRecoveryCodes(u.id), 0);
       await store.deleteUser(v.id);
       assert.equal(await store.countRecoveryCodes(v.id), 0, 'deleted with the user');
+    });
+
+    it('enables an authenticator app with its recovery codes in one step, once, with one winner', async () => {
+      const u = await store.createUser(user('enable@example.com'), T0);
+      const h = (c: string) => c.repeat(64);
+      const batch = (tag: string) => Array.from({ length: 10 }, (_, i) => `${tag.repeat(63)}${i}`);
+      assert.equal(await store.enableTotp(u.id, 7, batch('n'), at(1)), false, 'nothing to confirm');
+      assert.equal(await store.countRecoveryCodes(u.id), 0, 'and nothing written');
+      await store.replaceRecoveryCodes(u.id, [h('o')], at(1)); // codes from before (a passkey user regenerated them)
+      await store.saveTotp({ userId: u.id, secret: 'enc:v1:e', confirmed: false, lastStep: null, createdAt: at(1) });
+      const tags = ['p', 'q', 'r', 's', 't', 'u'];
+      const wins = await Promise.all(tags.map((tag) => store.enableTotp(u.id, 500, batch(tag), at(2))));
+      assert.equal(wins.filter(Boolean).length, 1, 'one confirmation wins');
+      const winner = tags[wins.indexOf(true)]!;
+      assert.deepEqual(await store.listRecoveryCodes(u.id), [...batch(winner)].sort(), "exactly the winner's codes: the old ones and the losers' are gone");
+      assert.equal(await store.countRecoveryCodes(u.id), 10);
+      assert.deepEqual(await store.findTotp(u.id), { userId: u.id, secret: 'enc:v1:e', confirmed: true, lastStep: 500, createdAt: at(1) });
+      assert.equal(await store.useTotpStep(u.id, 500), false, 'the confirming step is used up');
+      assert.equal(await store.consumeRecoveryCode(u.id, batch(winner)[3]!), true);
+      assert.equal(await store.consumeRecoveryCode(u.id, h('o')), false, 'an old code is dead');
+      assert.equal(await store.enableTotp(u.id, 501, batch('v'), at(3)), false, 'enabled once');
+      assert.equal(await store.countRecoveryCodes(u.id), 9, 'a losing call changes no codes');
+      await store.replaceRecoveryCodes(u.id, [h('w')], at(4));
+      assert.deepEqual(await store.listRecoveryCodes(u.id), [h('w')], 'regenerating replaces them as before');
+      await store.deleteUser(u.id);
     });
 
     it('ends all of one user\'s sessions without touching another user\'s, and keeps null fields null', async () => {
@@ -722,6 +792,36 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
         assert.deepEqual(await store.listOAuthTokens(u.id), []);
       });
 
+      it('supersedes a lost answer\'s unused successor for a retry, and tells a successor already used apart', async () => {
+        const u = await store.createUser(user('oauth-retry@example.com'), T0);
+        await store.createOAuthClient(client('c-retry'));
+        const fam = { family: 'fam-retry' };
+        // A was spent at 10 and bought B (+ its access token); the answer was lost; the retry wrote C.
+        const a = token('1', u.id, 'c-retry', { ...fam, kind: 'refresh', usedAt: at(10), expiresAt: at(86_400_000) });
+        const aAccess = token('2', u.id, 'c-retry', fam);
+        const b = token('3', u.id, 'c-retry', { ...fam, kind: 'refresh', expiresAt: at(86_400_000) });
+        const bAccess = token('4', u.id, 'c-retry', fam);
+        const c = token('5', u.id, 'c-retry', { ...fam, kind: 'refresh', expiresAt: at(86_400_000) });
+        const cAccess = token('6', u.id, 'c-retry', fam);
+        const other = token('7', u.id, 'c-retry', { family: 'fam-else' });
+        for (const t of [a, aAccess, b, bAccess, c, cAccess, other]) await store.createOAuthToken(t);
+        assert.equal(await store.supersedeOAuthRefresh(a, [cAccess.hash, c.hash]), 'superseded');
+        const live = async (t: OAuthToken) => (await store.findOAuthToken(t.hash, t.kind, at(20))) !== null;
+        assert.deepEqual(await Promise.all([a, aAccess, b, bAccess, c, cAccess, other].map(live)), [true, false, false, false, true, true, true],
+          'the spent token stays (a replay is recognised); the other access tokens and the unused successor end; another family lives on');
+        // C is used (its holder got the answer) and bought D: a retry of A is now a replay.
+        assert.equal((await store.useOAuthToken(c.hash, 'refresh', at(30)))!.first, true);
+        const d = token('8', u.id, 'c-retry', { ...fam, kind: 'refresh', expiresAt: at(86_400_000) });
+        await store.createOAuthToken(d);
+        assert.equal(await store.supersedeOAuthRefresh(a, ['9'.repeat(64)]), 'replayed');
+        // C itself, retried while D is unused, is a retry again.
+        await store.createOAuthToken(token('a', u.id, 'c-retry', { ...fam, kind: 'refresh', expiresAt: at(86_400_000) }));
+        assert.equal(await store.supersedeOAuthRefresh((await store.findOAuthToken(c.hash, 'refresh', at(40)))!, ['a'.repeat(64)]), 'superseded');
+        assert.equal(await live(d), false);
+        await store.deleteOAuthFamily('fam-retry');
+        await store.deleteOAuthFamily('fam-else');
+      });
+
       it('remembers one consent per user, client and resource; revoking a grant ends its tokens only', async () => {
         const [u, v] = [await store.createUser(user('oauth-consent-u@example.com'), T0), await store.createUser(user('oauth-consent-v@example.com'), T0)];
         await store.createOAuthClient(client('c-consent'));
@@ -868,6 +968,32 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
             await eventually(() => s.ping());
             assert.equal((await s.consumeToken('m'.repeat(64), 'reset', at(1)))?.userId, owner.id, 'an interrupted consume does not burn the token');
           });
+        });
+      }
+
+      if (relay.cutOnRequest) {
+        const cutOnRequest = relay.cutOnRequest.bind(relay);
+        it('an enrolment cut anywhere leaves no factor, or the factor with all its codes (never half)', { timeout: 120_000 }, async () => {
+          const h = (c: string, i: number) => `${c.repeat(60)}${String(i).padStart(4, '0')}`;
+          const seen = new Set<string>();
+          for (let n = 1; n <= 8; n++) {
+            const u = await store.createUser(user(`cut-enrol-${n}@example.com`), T0);
+            await store.replaceRecoveryCodes(u.id, [h('o', 0)], at(1));
+            await store.saveTotp({ userId: u.id, secret: 'enc:v1:c', confirmed: false, lastStep: null, createdAt: at(1) });
+            const fresh = Array.from({ length: 10 }, (_, i) => h('n', i));
+            await viaRelay(async (s) => {
+              cutOnRequest(n);
+              const outcome = await s.enableTotp(u.id, 900, fresh, at(2)).then(String, (e: unknown) => (unavailable(e) ? 'cut' : Promise.reject(e)));
+              relay.restore();
+              const on = (await store.findTotp(u.id))!.confirmed;
+              const codes = await store.listRecoveryCodes(u.id);
+              if (on) assert.deepEqual(codes, fresh, `cut at write ${n} (${outcome}): the factor is on with all its codes`);
+              else assert.deepEqual(codes, [h('o', 0)], `cut at write ${n} (${outcome}): no factor, and the old codes untouched`);
+              assert.ok(outcome !== 'true' || on, 'a reported success is stored');
+              seen.add(on ? 'on' : 'off');
+            });
+          }
+          assert.ok(seen.has('off'), 'some cut landed before the commit');
         });
       }
 

@@ -152,6 +152,27 @@ describe('access rules at the gate', () => {
     const bad = await runCli(['access', 'add', '/x', '--allow', 'team:y'], env);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /"team:y" is not one of any, role:/);
+    // A spelling is explained as the reading that decided it.
+    const spelled = await runCli(['access', 'test', 'GET', '/%61dmin/Users/', '--as', email], env);
+    assert.match(spelled.stdout, /^DENIED \(403\): GET \/%61dmin\/Users\/ .*\n {2}read as \/admin\/users, as a lenient app would/m);
+    const head = await runCli(['access', 'test', 'HEAD', '/admin/users', '--as', email], env);
+    assert.match(head.stdout, /^DENIED/m);
+  });
+
+  it('`gatehouse access default deny` refuses what no rule allows, live; `allow` restores it', async () => {
+    const c = await user(`d${randomBytes(3).toString('hex')}@example.com`);
+    const env = { GATEHOUSE_HOME: gh.home };
+    assert.equal((await c.get('/unruled/page', { accept: 'application/json' })).status, 200);
+    const set = await runCli(['access', 'default', 'deny'], env);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match((await runCli(['access', 'list'], env)).stdout, /where no rule applies: deny/);
+    await until('the default', async () => (await c.get('/unruled/page', { accept: 'application/json' })).status === 403, 3000);
+    assert.equal((await c.get('/ops/x', { accept: 'application/json' })).status, 403, 'not in ops');
+    const explained = await runCli(['access', 'test', 'GET', '/unruled', '--as', 'nobody-here@example.com'], env);
+    assert.equal(explained.code, 1, 'an unknown user is an error');
+    assert.equal((await runCli(['access', 'default', 'maybe'], env)).code, 2);
+    assert.equal((await runCli(['access', 'default', 'allow'], env)).code, 0);
+    await until('the default back', async () => (await c.get('/unruled/page', { accept: 'application/json' })).status === 200, 3000);
   });
 });
 

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { GENEROUS_LIMITS, startTestGatehouse, withGatehouse } from '../support/gatehouse.js';
 import { csrfFrom, TestClient } from '../support/client.js';
-import { DEVICE_GRANT, normalUserCode, USER_CODE_ALPHABET } from '../../src/oauth/device.js';
+import { DEVICE_GRANT, deviceHashOf, normalUserCode, USER_CODE_ALPHABET, userHashOf } from '../../src/oauth/device.js';
 import { authorizationServerMetadata } from '../../src/oauth/metadata.js';
 
 let offset = 0; // the injected clock: real time plus what a test fast-forwards
@@ -96,7 +96,9 @@ describe('device authorization grant', () => {
     assert.equal((await poll(d.device_code)).json.error, 'slow_down', '6 s is less than the grown interval of 10 s');
     offset += 16_000;
     assert.equal((await poll(d.device_code)).json.error, 'authorization_pending');
-    assert.equal((await poll(d.device_code, 'another-client')).json.error, 'invalid_grant', 'another client cannot redeem it');
+    assert.equal((await poll(d.device_code, 'another-client')).json.error, 'invalid_client', 'an unknown client is told so');
+    await gh.store.createOAuthClient({ id: 'ghc_other', kind: 'dcr', name: 'Other', redirectUris: ['https://o.example/cb'], createdAt: new Date(), lastUsedAt: null, cachedUntil: null });
+    assert.equal((await poll(d.device_code, 'ghc_other')).json.error, 'invalid_grant', 'another client cannot redeem it');
 
     const page = await admin.get(new URL(d.verification_uri_complete).pathname + new URL(d.verification_uri_complete).search);
     assert.equal(page.status, 200);
@@ -206,6 +208,38 @@ describe('device authorization grant', () => {
     const api = await request(`${gh.url}/auth/api/v1/me`, { headers: { authorization: `Bearer ${token.json.access_token}` } });
     await api.body.text();
     assert.equal(api.statusCode, 401);
+  });
+
+  it('refuses metadata-document clients (unauthorized_client), and marks every client but the built-in CLI as naming itself', async () => {
+    // A document another user's agent once used is cached under its URL: anyone may send that client_id.
+    const cimdId = 'https://tools.example/oauth/client.json';
+    await gh.store.createOAuthClient({ id: cimdId, kind: 'cimd', name: 'Trusted Tools', redirectUris: ['https://tools.example/cb'], createdAt: new Date(), lastUsedAt: null, cachedUntil: new Date(Date.now() + offset + 3_600_000) });
+    const posing = await start({ client_id: cimdId });
+    assert.equal(posing.status, 400, posing.text);
+    assert.equal(posing.json.error, 'unauthorized_client');
+    assert.equal(posing.json.device_code, undefined);
+
+    // One started before this refusal existed is not shown for approval under the document's name.
+    const admin = await signedIn('device-cimd@example.com', 'admin');
+    const now = Date.now() + offset;
+    await gh.store.createDeviceAuthorization({ deviceHash: deviceHashOf('old-cimd-device-code'), userHash: userHashOf('BCDFGHJK'), clientId: cimdId, scopes: '', resource: gh.url,
+      createdAt: new Date(now), expiresAt: new Date(now + 600_000), intervalSec: 5, lastPollAt: null, status: 'pending', userId: null });
+    const page = await admin.get('/auth/device?user_code=BCDF-GHJK');
+    assert.equal(page.status, 400);
+    assert.doesNotMatch(page.text, /Trusted Tools/);
+    offset += 6_000;
+    assert.equal((await poll('old-cimd-device-code', cimdId)).json.error, 'unauthorized_client', 'and never buys a token');
+
+    // The built-in client is the deployment's own: its name is not marked; a registered one's is.
+    const cli = (await start()).json;
+    const own = await admin.get(`/auth/device?user_code=${cli.user_code}`);
+    assert.match(own.text, /Connect Gatehouse CLI\?/);
+    assert.doesNotMatch(own.text, /chosen by the client itself/);
+    await gh.store.createOAuthClient({ id: 'ghc_named', kind: 'dcr', name: 'Gatehouse CLI', redirectUris: ['https://x.example/cb'], createdAt: new Date(), lastUsedAt: null, cachedUntil: null });
+    const lookalike = (await start({ client_id: 'ghc_named' })).json;
+    const marked = await admin.get(`/auth/device?user_code=${lookalike.user_code}`);
+    assert.match(marked.text, /Connect Gatehouse CLI\?/);
+    assert.match(marked.text, /chosen by the client itself, not by an administrator/);
   });
 
   it('approval needs a session (signed out: to sign-in and back) and the CSRF token', async () => {

@@ -84,7 +84,9 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
     result: {
       headline: 'DENIED (403): POST /admin/settings/billing-and-invoices/2026 as grace.hopper@navy.example.com (role member, groups platform-operations.eu-west)',
       reason: 'rule 2 (/admin/settings/billing-and-invoices/*) allows role:admin, group:finance, email:grace.hopper@navy.example.com; this user is none of them',
+      reading: 'read as /admin/settings/billing-and-invoices/2026, as a lenient app would (decoded, any case, trailing "/" or "." dropped)',
     },
+    fallback: 'allow',
   }],
   'admin-confirm': ['admin-confirm', {
     title: 'Delete this account?', heading: 'Delete this account?', button: 'Delete account', danger: true,

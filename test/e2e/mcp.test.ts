@@ -13,6 +13,8 @@ import { runCli, startTestGatehouse, type TestGatehouse } from '../support/gateh
 import { csrfFrom, TestClient } from '../support/client.js';
 import { MemoryOAuthProvider, startMcpApp, type McpApp } from '../support/mcp.js';
 import { startHttpsStub, type HttpsStub } from '../support/tls.js';
+import { startTcpRelay } from '../support/tcp-relay.js';
+import { request } from 'undici';
 
 const MCP = JSON.stringify([{ path: '/mcp', name: 'Test tools', scopes: ['tools', 'read'] }, { path: '/other-mcp' }]);
 let app: McpApp;
@@ -110,6 +112,41 @@ describe('MCP client through the official SDK: refresh and revocation', () => {
   });
 });
 
+describe('MCP client through the official SDK: a revoked client', () => {
+  it('registers again by itself (invalid_client at the token endpoint) and is sent to authorize under its new id', async () => {
+    const provider = new MemoryOAuthProvider('http://127.0.0.1:43120/callback');
+    const transport = new StreamableHTTPClientTransport(new URL(`${gh.url}/mcp`), { authProvider: provider });
+    await assert.rejects(new Client({ name: 'revoked', version: '1.0.0' }).connect(transport), UnauthorizedError);
+    await transport.finishAuth((await approve(provider.authorizationUrl!)).searchParams.get('code')!);
+    const firstId = String(provider.info!.client_id);
+    // An admin revokes the client for everyone; the SDK's access token has run out meanwhile.
+    assert.equal((await runCli(['oauth', 'clients', 'revoke', firstId], { GATEHOUSE_HOME: gh.home })).code, 0);
+    provider.saved = { ...provider.saved!, access_token: 'ghat_' + 'x'.repeat(43) };
+    provider.authorizationUrl = null;
+    const again = new StreamableHTTPClientTransport(new URL(`${gh.url}/mcp`), { authProvider: provider });
+    await assert.rejects(new Client({ name: 'revoked', version: '1.0.0' }).connect(again), UnauthorizedError);
+    const newId = String(provider.info?.client_id);
+    assert.match(newId, /^ghc_/);
+    assert.notEqual(newId, firstId, 'registered again by itself');
+    assert.equal(provider.authorizationUrl!.searchParams.get('client_id'), newId, 'and sent to authorize under the new id');
+    await again.finishAuth((await approve(provider.authorizationUrl!)).searchParams.get('code')!);
+    const client = await connect(provider);
+    assert.equal(((await client.callTool({ name: 'whoami', arguments: {} })).content as unknown[]).length, 1);
+    await client.close();
+  });
+
+  it('answers invalid_client for an unknown client: 400, or 401 with a challenge when it sent an Authorization header', async () => {
+    const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'ghrt_' + 'x'.repeat(43), client_id: 'ghc_gone' }).toString();
+    const plain = await fetch(`${gh.url}/auth/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    assert.equal(plain.status, 400);
+    assert.equal(((await plain.json()) as { error: string }).error, 'invalid_client');
+    const basic = await fetch(`${gh.url}/auth/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('ghc_gone:').toString('base64')}` }, body });
+    assert.equal(basic.status, 401);
+    assert.match(String(basic.headers.get('www-authenticate')), /^Basic /);
+    assert.equal(((await basic.json()) as { error: string }).error, 'invalid_client');
+  });
+});
+
 // --- The protocol by hand: each refusal tried, and what the app saw checked. ---
 
 const REDIRECT = 'http://127.0.0.1:5000/cb';
@@ -150,11 +187,17 @@ const refresh = (clientId: string, token: string) => json('/auth/oauth/token', f
 const callMcp = (token: string, path = '/mcp') =>
   fetch(gh.url + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
 
-/** The redirect an authorization request with a signed-in user answers with (an error, here). */
-async function authorizeError(params: Record<string, string | undefined>): Promise<URL> {
-  const r = await browser.get(authorizePath(params));
-  assert.equal(r.status, 302, r.text.slice(0, 200));
-  return new URL(String(r.headers.location));
+/**
+ * What an authorization request with a bad parameter answers, for a client that registered itself: a
+ * page naming the error, never a redirect to the address the client chose (an open redirect).
+ */
+async function authorizeError(params: Record<string, string | undefined>, as: TestClient = browser): Promise<string> {
+  const r = await as.get(authorizePath(params));
+  assert.equal(r.status, 400, r.text.slice(0, 200));
+  assert.equal(r.headers.location, undefined);
+  assert.match(r.text, /<h1[^>]*>This sign-in link does not work<\/h1>/);
+  assert.match(r.text, /Nothing was sent to it\./);
+  return /\(([a-z_]+)\)/.exec(r.text)?.[1] ?? '';
 }
 
 describe('discovery', () => {
@@ -196,23 +239,32 @@ describe('authorization endpoint refusals', () => {
 
   it('refuses a missing or plain PKCE challenge', async () => {
     for (const params of [{ ...base(), code_challenge: undefined }, { ...base(), code_challenge_method: 'plain' }, { ...base(), code_challenge_method: undefined }]) {
-      const back = await authorizeError(params);
-      assert.equal(back.searchParams.get('error'), 'invalid_request');
-      assert.match(back.searchParams.get('error_description')!, /S256|code_challenge/);
-      assert.equal(back.searchParams.get('state'), 'keep-me');
-      assert.equal(back.searchParams.get('code'), null);
+      assert.equal(await authorizeError(params), 'invalid_request');
     }
   });
 
   it('refuses a missing resource, and one that is not ours', async () => {
     for (const resource of [undefined, 'https://evil.example/mcp', `${gh.url}/plain`, `${gh.url}/mcp/`]) {
-      const back = await authorizeError({ ...base(), resource });
-      assert.equal(back.searchParams.get('error'), 'invalid_target', String(resource));
+      assert.equal(await authorizeError({ ...base(), resource }), 'invalid_target', String(resource));
     }
   });
 
   it('refuses response types other than code', async () => {
-    assert.equal((await authorizeError({ ...base(), response_type: 'token' })).searchParams.get('error'), 'unsupported_response_type');
+    assert.equal(await authorizeError({ ...base(), response_type: 'token' }), 'unsupported_response_type');
+  });
+
+  it('never bounces a signed-out visitor to a self-registered client\'s address, whatever the bad parameter', async () => {
+    const evil = (await register({ client_name: 'Docs', redirect_uris: ['https://evil.example/landing'] })).body.client_id as string;
+    const seen = app.seen.length;
+    const visitor = new TestClient(gh.url);
+    const bad = { ...base(), client_id: evil, redirect_uri: 'https://evil.example/landing' };
+    for (const params of [{ ...bad, response_type: 'token' }, { ...bad, code_challenge: undefined }, { ...bad, resource: 'https://elsewhere.example/' }, { ...bad, resource: undefined }]) {
+      const r = await visitor.get(authorizePath(params));
+      assert.equal(r.status, 400, r.text.slice(0, 200));
+      assert.ok(!String(r.headers.location ?? '').includes('evil.example'), 'no Location to the client\'s host');
+      assert.ok(!r.text.includes('https://evil.example/landing?'), 'no link there either');
+    }
+    assert.equal(app.seen.length, seen, 'the app saw nothing');
   });
 
   it('never redirects to an unregistered redirect URI, or for an unknown client: a page says so', async () => {
@@ -265,7 +317,10 @@ describe('token endpoint refusals', () => {
     const redirect = await flow();
     assert.equal((await exchange(redirect, { redirect_uri: 'http://127.0.0.1:5000/other' })).body.error, 'invalid_grant');
     const other = await flow();
-    assert.equal((await exchange(other, { client_id: 'ghc_someone-else' })).body.error, 'invalid_grant');
+    const someoneElse = (await register({ client_name: 'Someone else', redirect_uris: [REDIRECT] })).body.client_id as string;
+    assert.equal((await exchange(other, { client_id: someoneElse })).body.error, 'invalid_grant');
+    assert.equal((await exchange(other)).body.error, 'invalid_grant', 'a code shown by another client is dead');
+    assert.equal((await exchange(other, { client_id: 'ghc_unknown' })).body.error, 'invalid_client');
 
     const good = await flow();
     const first = await exchange(good);
@@ -291,13 +346,81 @@ describe('token endpoint refusals', () => {
     assert.equal(rotated.status, 200);
     assert.notEqual(rotated.body.refresh_token, issued.refresh_token);
     assert.equal((await callMcp(rotated.body.access_token)).status, 200);
-    // The old refresh token comes back (stolen): everything of this grant ends.
+    const third = await refresh(f.clientId, rotated.body.refresh_token);
+    assert.equal(third.status, 200);
+    // The old refresh token comes back (stolen) after its successor was used: everything of this grant ends.
     const replay = await refresh(f.clientId, issued.refresh_token);
     assert.equal(replay.body.error, 'invalid_grant');
+    assert.equal((await callMcp(third.body.access_token)).status, 401);
     assert.equal((await callMcp(rotated.body.access_token)).status, 401);
     assert.equal((await callMcp(issued.access_token)).status, 401);
-    assert.equal((await refresh(f.clientId, rotated.body.refresh_token)).body.error, 'invalid_grant');
+    assert.equal((await refresh(f.clientId, third.body.refresh_token)).body.error, 'invalid_grant');
     assert.ok(gh.auditLines.some((l) => l.includes('"oauth.refresh-reused"')));
+  });
+});
+
+describe('refresh answers that are lost', () => {
+  const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+
+  it('retries a refresh whose answer a dropped connection lost: the retry works, and only its successor lives', async () => {
+    const relay = await startTcpRelay('127.0.0.1', Number(new URL(gh.url).port));
+    try {
+      const f = await flow();
+      const issued = (await exchange(f)).body;
+      const viaRelay = () =>
+        request(`http://127.0.0.1:${relay.port}/auth/oauth/token`, {
+          method: 'POST', headers: { host: new URL(gh.url).host, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: issued.refresh_token, client_id: f.clientId }).toString(),
+        });
+      relay.cutOnNextReply();
+      await assert.rejects(viaRelay(), 'the client never hears the answer');
+      relay.restore();
+      // Gatehouse did the work: the refresh token is spent, and its successor was written with it.
+      const spent = (await gh.store.findOAuthToken(sha(issued.refresh_token), 'refresh', new Date()))!;
+      assert.ok(spent.usedAt, 'spent by the lost request');
+      const unusedOf = async () => (await gh.store.listOAuthTokens()).filter((t) => t.family === spent.family && t.kind === 'refresh' && !t.usedAt).map((t) => t.hash);
+      assert.equal((await unusedOf()).length, 1, 'a spent token never lacks its successor');
+
+      const retry = await viaRelay();
+      assert.equal(retry.statusCode, 200);
+      const again = (await retry.body.json()) as { access_token: string; refresh_token: string };
+      assert.equal((await callMcp(again.access_token)).status, 200);
+      assert.deepEqual(await unusedOf(), [sha(again.refresh_token)], 'the lost successor stopped working; the retry\'s is the only one');
+      const next = await refresh(f.clientId, again.refresh_token);
+      assert.equal(next.status, 200, 'the grant goes on');
+      assert.equal((await callMcp(next.body.access_token)).status, 200);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('gives a retry a new successor while the old one is unused; once a successor was used, a reuse ends the family', async () => {
+    const f = await flow();
+    const a = (await exchange(f)).body;
+    const b = (await refresh(f.clientId, a.refresh_token)).body; // answered, but say the client lost it
+    const c = await refresh(f.clientId, a.refresh_token);
+    assert.equal(c.status, 200, 'a retry within 30 s while B is unused');
+    assert.equal((await callMcp(b.access_token)).status, 401, 'the unused successor\'s access token stopped working');
+    assert.equal((await refresh(f.clientId, b.refresh_token)).body.error, 'invalid_grant', 'and so did its refresh token');
+    assert.equal((await callMcp(c.body.access_token)).status, 200, 'without ending the grant');
+    assert.ok(!gh.auditLines.some((l) => l.includes('"oauth.refresh-reused"') && l.includes(f.clientId)));
+
+    const d = await refresh(f.clientId, c.body.refresh_token);
+    assert.equal(d.status, 200);
+    // C was used: A (or C) coming back now is a replay, and the whole grant ends.
+    assert.equal((await refresh(f.clientId, a.refresh_token)).body.error, 'invalid_grant');
+    assert.equal((await callMcp(d.body.access_token)).status, 401);
+    assert.equal((await refresh(f.clientId, d.body.refresh_token)).body.error, 'invalid_grant');
+    assert.ok(gh.auditLines.some((l) => l.includes('"oauth.refresh-reused"') && l.includes(f.clientId)));
+  });
+
+  it('ends the grant when another client presents the refresh token', async () => {
+    const f = await flow();
+    const a = (await exchange(f)).body;
+    const other = (await register({ client_name: 'Other', redirect_uris: [REDIRECT] })).body.client_id as string;
+    assert.equal((await refresh(other, a.refresh_token)).body.error, 'invalid_grant');
+    assert.equal((await callMcp(a.access_token)).status, 401);
+    assert.equal((await refresh(f.clientId, a.refresh_token)).body.error, 'invalid_grant');
   });
 });
 
@@ -491,9 +614,11 @@ describe('Client ID Metadata Documents through the official SDK', () => {
   const provider = () => new MemoryOAuthProvider('http://127.0.0.1:43119/callback', `${stub.url}/client.json`);
   before(async () => {
     stub = await startHttpsStub((req, res) => {
-      if (req.url !== '/client.json') return void res.writeHead(404).end();
+      // evil.json: a document anyone can publish, naming an address of its own choosing.
+      const redirect = req.url === '/client.json' ? 'http://127.0.0.1:43119/callback' : req.url === '/evil.json' ? 'https://evil.example/cb' : null;
+      if (!redirect) return void res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
-      res.end(JSON.stringify({ client_id: `${stub.url}/client.json`, client_name: 'Docs Agent', redirect_uris: ['http://127.0.0.1:43119/callback'], token_endpoint_auth_method: 'none' }));
+      res.end(JSON.stringify({ client_id: `${stub.url}${req.url}`, client_name: 'Docs Agent', redirect_uris: [redirect], token_endpoint_auth_method: 'none' }));
     });
     // On loopback, so a document on loopback may be fetched (the loopback exception); the stub's certificate trusted.
     gh2 = await startTestGatehouse({ upstream: app.url, env: { GATEHOUSE_MCP: MCP }, cimdCa: stub.cert });
@@ -542,6 +667,18 @@ describe('Client ID Metadata Documents through the official SDK', () => {
     const wrongUri = await user2.get(authorizePath({ ...base, client_id: `${stub.url}/client.json`, redirect_uri: 'http://127.0.0.1:43119/elsewhere' }));
     assert.equal(wrongUri.status, 400);
     assert.equal(wrongUri.headers.location, undefined);
+  });
+
+  it('never bounces a signed-out visitor to the address a metadata document names: a page', async () => {
+    const { challenge } = pkce();
+    const base = { client_id: `${stub.url}/evil.json`, redirect_uri: 'https://evil.example/cb', code_challenge: challenge, code_challenge_method: 'S256', resource: `${gh2.url}/mcp` };
+    const visitor = new TestClient(gh2.url);
+    for (const params of [{ ...base, response_type: 'token' }, { ...base, response_type: 'code', code_challenge_method: 'plain' }, { ...base, response_type: 'code', resource: 'https://x.example/' }]) {
+      const r = await visitor.get(authorizePath(params));
+      assert.equal(r.status, 400, r.text.slice(0, 200));
+      assert.ok(!String(r.headers.location ?? '').includes('evil.example'), 'no Location to the document\'s address');
+      assert.match(r.text, /Nothing was sent to it\./);
+    }
   });
 
   it('refuses a document on loopback when the deployment is not on loopback', async () => {

@@ -189,6 +189,21 @@ describe('mode passphrase', () => {
     assert.equal((await c.get('/private', json)).status, 200);
   });
 
+  // A clean-clone run under load once saw the old passphrase accepted just after `set` reported success:
+  // the server checked it against its view of the state file, which it re-reads by polling (twice a
+  // second). Accepting a passphrase now re-reads the file first, so no wait of any length is needed here.
+  it('refuses the old passphrase the moment `passphrase set` has finished', async () => {
+    const THIRD = 'an entirely different third passphrase';
+    for (const [from, to] of [[SECOND, THIRD], [THIRD, SECOND]] as const) {
+      const set = await cliWithInput(['auth', 'passphrase', 'set'], env, `${to}\n`);
+      assert.equal(set.code, 0, set.stderr);
+      assert.equal((await new Browser(gh.url).enter(from)).status, 401, `"${from}" is refused at once`);
+      const next = new Browser(gh.url);
+      assert.equal((await next.enter(to)).status, 303, `"${to}" is accepted at once`);
+      assert.equal((await next.get('/private', json)).status, 200);
+    }
+  });
+
   it('locks an address out after repeated wrong guesses, and rate-limits sign-in', async () => {
     const guesser = new Browser(gh.url, '10.9.9.9');
     for (let i = 0; i < 3; i++) assert.equal((await guesser.enter(`wrong guess number ${i}`)).status, 401);

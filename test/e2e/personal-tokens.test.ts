@@ -35,6 +35,12 @@ async function act(c: TestClient, id: string, action: 'regenerate' | 'disable') 
 const keyIdOf = (token: string) => token.slice(4, 16);
 
 describe('personal tokens', () => {
+  it('explain themselves in one readable sentence (the intro was garbled: text repeated inside the code)', async () => {
+    const c = await member('intro@example.com');
+    const lede = /<p class="lede">([\s\S]*?)<\/p>/.exec((await c.get('/auth/account/tokens')).text)![1]!;
+    assert.equal(lede.replace(/<[^>]+>/g, ''), 'Tokens let your own scripts reach Test App as you: send one in the header Authorization: Bearer &lt;token&gt;. A token can do what your account can, never more.');
+  });
+
   it('are generated once, act as their owner with at most the owner\'s role, and are listed with last use', async () => {
     const c = await member('tokens@example.com');
     const page = await c.get('/auth/account');

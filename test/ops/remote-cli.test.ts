@@ -98,6 +98,12 @@ describe('gatehouse --remote', () => {
     assert.equal(after.code, 1);
     assert.match(after.stderr, /not logged in to http:\/\/127\.0\.0\.1:\d+: run `gatehouse login --remote/);
     assert.equal((await runCli(['login', '--remote', 'ftp://x'], env)).code, 2);
+    // An admin token is never sent in clear beyond this machine: a usage error before any request.
+    const clear = await runCli(['login', '--remote', 'http://gatehouse.example', '--token', adminToken], env);
+    assert.equal(clear.code, 2);
+    assert.match(clear.stderr, /--remote http:\/\/gatehouse\.example would send an admin token in clear: use https:\/\//);
+    assert.equal((await runCli(['--remote', 'http://10.1.2.3:8080', 'users', 'list'], env)).code, 2);
+    assert.deepEqual(JSON.parse(readFileSync(join(cfg, 'credentials.json'), 'utf8')), { remotes: [] }, 'nothing kept');
     // Without --token, login runs the device grant: test/ops/remote-device-login.test.ts.
   });
 });

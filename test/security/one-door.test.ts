@@ -30,6 +30,8 @@ interface Case {
   as: string; // a caller below
   method?: string;
   path: string;
+  /** Extra request headers (a method override, a content type). */
+  headers?: Record<string, string>;
   expect: Expect;
 }
 
@@ -73,6 +75,12 @@ const CASES: Case[] = [
   { name: 'finding 3: POST past a GET-only rule, even for its group', as: 'finance', method: 'POST', path: '/reports/q3', expect: 'forbidden' },
   { name: 'finding 3: GET covers HEAD', as: 'member', method: 'HEAD', path: '/reports/q3', expect: 'forbidden' },
   { name: 'finding 3: HEAD for the GET group', as: 'finance', method: 'HEAD', path: '/reports/q3', expect: 'pass' },
+  // Method overrides: frameworks run these as the method they name (red-team pass).
+  { name: 'X-HTTP-Method-Override: POST on a GET-only rule', as: 'finance', path: '/reports/q3', headers: { 'X-HTTP-Method-Override': 'POST' }, expect: 'forbidden' },
+  { name: 'X-Method-Override: DELETE on a GET-only rule', as: 'finance', path: '/reports/q3', headers: { 'X-Method-Override': 'DELETE' }, expect: 'forbidden' },
+  { name: '?_method=DELETE on a GET-only rule', as: 'finance', path: '/reports/q3?_method=DELETE', expect: 'forbidden' },
+  { name: 'a form POST (its body may say _method) on a GET-only rule', as: 'finance', method: 'POST', path: '/reports/q3', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': '0' }, expect: 'forbidden' },
+  { name: 'an override naming GET itself changes nothing', as: 'finance', path: '/reports/q3', headers: { 'X-HTTP-Method-Override': 'GET' }, expect: 'pass' },
   // Ambiguous spellings are refused outright.
   { name: 'dot segments', as: 'member', path: '/static/../admin/x', expect: 'ambiguous' },
   { name: 'an encoded slash', as: 'admin', path: '/admin%2fx', expect: 'ambiguous' },
@@ -174,7 +182,8 @@ describe('one door: every entrance decides alike', () => {
 
   for (const c of CASES) {
     it(c.name, async () => {
-      const caller = callers.get(c.as)!;
+      const known = callers.get(c.as)!;
+      const caller = { ...known, headers: { ...known.headers, ...c.headers } };
       const method = c.method ?? 'GET';
       const label = `${c.as} ${method} ${c.path}`;
       await assertEntrance('the gate', throughGate(method, c.path, caller), STATUS[c.expect], label);

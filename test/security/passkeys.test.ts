@@ -87,7 +87,7 @@ describe('passkeys over HTTP', () => {
     assert.equal(options.user.name, email);
     assert.equal(Buffer.from(options.user.id, 'base64url').toString(), user.id, 'the user handle is the opaque user id');
     assert.equal(options.authenticatorSelection.residentKey, 'required');
-    assert.equal(options.authenticatorSelection.userVerification, 'preferred');
+    assert.equal(options.authenticatorSelection.userVerification, 'required');
     assert.equal(options.attestation, 'none');
     assert.deepEqual(options.excludeCredentials, []);
     const cookie = ([] as string[]).concat(r.headers['set-cookie'] ?? []).find((l) => l.startsWith('gatehouse_webauthn='));
@@ -119,7 +119,7 @@ describe('passkeys over HTTP', () => {
     assert.match(page.text, /<script src="\/auth\/assets\/webauthn\.js" defer><\/script>/);
     const { options, csrf } = await visitor.beginSignIn();
     assert.equal(options.rpId, 'localhost');
-    assert.equal(options.userVerification, 'preferred');
+    assert.equal(options.userVerification, 'required');
     assert.ok(!options.allowCredentials?.length, 'discoverable: no list of credentials, so no email is asked');
     const r = await visitor.json('/auth/passkeys/sign-in/verify', { response: visitor.authenticator.authenticate(options), return_to: '/reports' }, csrf);
     assert.equal(r.status, 200, r.text);
@@ -440,5 +440,55 @@ describe('a passkey as the second step after a password', () => {
     const { resetFactors } = await import('../../src/mfa/factors.js');
     assert.equal(await resetFactors(gh.store, user.id), true);
     assert.equal((await gh.store.listPasskeys(user.id)).length, 0);
+  });
+});
+
+// Issue #23 item 8: a presence-only assertion (UP without UV: a key touched, nobody verified) signed in on
+// its own with amr ["hwk"], which passed --mfa rules and GATEHOUSE_MFA as two factors.
+describe('a passkey without user verification (presence only)', () => {
+  it('is refused for a sign-in on its own: no session, nothing written, and the app sees nothing', async () => {
+    const { b, user } = await member();
+    assert.equal((await b.addPasskey('Key')).status, 200);
+    const [stored] = await gh.store.listPasskeys(user.id);
+    const before = upstream.requests.length;
+    const alone = signedOut(b);
+    const { options, csrf } = await alone.beginSignIn();
+    assert.equal(options.userVerification, 'required', 'the browser is asked to verify the person');
+    const r = await alone.json('/auth/passkeys/sign-in/verify', { response: alone.authenticator.authenticate(options, { presenceOnly: true }) }, csrf);
+    assert.equal(r.status, 401);
+    assert.equal(JSON.parse(r.text).error, 'unverified');
+    assert.equal((await alone.get('/auth/me')).status, 401, 'no session');
+    assert.equal((await alone.get('/private', { accept: 'application/json' })).status, 401);
+    assert.equal((await gh.store.findPasskey(stored!.id))!.lastUsedAt, null, 'the passkey was not recorded as used');
+    assert.equal(upstream.requests.length, before, 'the app saw nothing');
+    assert.ok(audits('passkey.refused').some((l) => l.userId === user.id && l.detail === 'unverified'), 'audited');
+    // The same authenticator verifying the person signs in, and only then is it two factors.
+    assert.equal((await alone.signInWithPasskey()).status, 200);
+    assert.deepEqual(JSON.parse((await alone.get('/auth/me')).text).amr, ['hwk']);
+  });
+
+  it('is refused as the second step after a password: the step stays open for a verified passkey or a code', async () => {
+    const { b, email } = await member();
+    assert.equal((await b.addPasskey('Key')).status, 200);
+    const other = signedOut(b);
+    assert.equal((await other.signIn(email, 'a long enough password')).headers.location, '/auth/sign-in/code');
+    const csrf = csrfFrom((await other.get('/auth/sign-in/code')).text);
+    const ask = async () => JSON.parse((await other.json('/auth/sign-in/code/passkey/options', {}, csrf)).text);
+    const options = await ask();
+    assert.equal(options.userVerification, 'required');
+    const weak = await other.json('/auth/sign-in/code/passkey/verify', { response: other.authenticator.authenticate(options, { presenceOnly: true }) }, csrf);
+    assert.equal(weak.status, 401);
+    assert.match(JSON.parse(weak.text).message, /PIN/);
+    assert.equal((await other.get('/auth/me')).status, 401, 'a password and a touched key made no session');
+    const strong = await other.json('/auth/sign-in/code/passkey/verify', { response: other.authenticator.authenticate(await ask()) }, csrf);
+    assert.equal(strong.status, 200, strong.text);
+    assert.deepEqual(JSON.parse((await other.get('/auth/me')).text).amr, ['pwd', 'hwk']);
+  });
+
+  it('cannot be added: a passkey that would not count anywhere is refused when it is made', async () => {
+    const { b, user } = await member();
+    const r = await b.addPasskey('Key without PIN', { presenceOnly: true });
+    assert.equal(r.status, 400);
+    assert.deepEqual(await gh.store.listPasskeys(user.id), []);
   });
 });

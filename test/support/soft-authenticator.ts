@@ -22,6 +22,8 @@ export interface Tamper {
   /** Keep the counter where it was (a cloned authenticator). */
   freezeCounter?: boolean;
   userHandle?: string;
+  /** Sign without verifying the person: UP only, no UV (a security key without a PIN). */
+  presenceOnly?: boolean;
 }
 
 interface CreationOptions {
@@ -56,7 +58,7 @@ export class SoftAuthenticator {
     const id = randomBytes(32);
     const cred: Credential = { id, privateKey, rpId, userHandle: options.user.id, counter: 0 };
     const attested = Buffer.concat([Buffer.alloc(16), Buffer.from([0, id.length]), id, Buffer.from(cose)]);
-    const authData = Buffer.concat([this.header(rpId, 0x45, 0), attested]); // UP | UV | AT
+    const authData = Buffer.concat([this.header(rpId, tamper.presenceOnly ? 0x41 : 0x45, 0), attested]); // UP | UV? | AT
     const clientData = this.clientData('webauthn.create', options.challenge, tamper.origin);
     const attestationObject = isoCBOR.encode(new Map<string, unknown>([['fmt', 'none'], ['attStmt', new Map()], ['authData', new Uint8Array(authData)]]) as never);
     this.credentials.push(cred);
@@ -76,7 +78,7 @@ export class SoftAuthenticator {
     const c = cred ?? this.credentials.find((k) => !allowed?.length || allowed.includes(b64url(k.id)));
     if (!c) throw new Error('no credential for these options');
     if (this.counting && !tamper.freezeCounter) c.counter++;
-    const authData = this.header(tamper.rpId ?? options.rpId ?? c.rpId, 0x05, this.counting ? c.counter : 0); // UP | UV
+    const authData = this.header(tamper.rpId ?? options.rpId ?? c.rpId, tamper.presenceOnly ? 0x01 : 0x05, this.counting ? c.counter : 0); // UP | UV?
     const clientData = this.clientData('webauthn.get', options.challenge, tamper.origin);
     const signature = sign('sha256', Buffer.concat([authData, sha256(clientData)]), c.privateKey);
     return {

@@ -1,6 +1,7 @@
 // The middleware in front of Gatehouse's own routes, in-process through Hono's app.request(): guards
 // refuse and the handler never runs; CSRF refuses cross-site posts and missing tokens; request info
 // believes X-Forwarded-For only from a trusted proxy.
+import { createDoor } from '../../src/access/admission.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
@@ -38,12 +39,14 @@ function harness(opts: { peer?: string; raw?: (headers: Headers) => RawRequest }
     cookies: cookieNames(false),
     trusted: parseTrustedProxies(['10.0.0.0/8']),
     settings: { current: () => ({ mode: 'on', secret: SECRET, signUp: 'open', allowedDomains: [], publicPaths: [] }) },
-    sessions: { resolve: async (cookie: string) => byCookie[cookie] ?? null } as Pick<SessionService, 'resolve'>,
+    sessions: { peek: () => undefined, resolve: async (cookie: string) => byCookie[cookie] ?? null } as Pick<SessionService, 'peek' | 'resolve'>,
     apiKeys: { resolve: async () => null },
     audit: createAuditLog((line) => audit.push(line)),
     renderer: createRenderer(VIEWS),
     log: () => {},
   } as unknown as AuthServices;
+  // The pages find who is asking through the door, as every entrance does.
+  deps.door = createDoor({ ...deps, oauthTokens: null, limits: { check: async () => ({ ok: true }) } as never, publicUrl: null, onStoreError: () => {} });
   const raw = opts.raw ?? ((headers: Headers) => ({ peer: opts.peer ?? '127.0.0.1', headers: Object.fromEntries(headers) }));
   const app = new Hono<AuthEnv>();
   app.use('*', requestInfo({ deps, raw: (c) => raw(c.req.raw.headers) }));

@@ -8,11 +8,24 @@ import { newSigningKey } from '../../src/access/assertion.js';
 import { createIdentitySigner } from '../../src/access/identity-signer.js';
 import type { Principal, ResolvedSession } from '../../src/session/sessions.js';
 
-const ada: Principal = { userId: 'u-ada', email: 'ada@example.com', name: 'Ada', provider: 'password', role: 'member', emailVerified: true, groups: ['finance'] };
+const ada: Principal = {
+  userId: 'u-ada',
+  email: 'ada@example.com',
+  name: 'Ada',
+  provider: 'password',
+  role: 'member',
+  emailVerified: true,
+  groups: ['finance'],
+};
 const session = (principal: Principal, sessionId = 's-1'): ResolvedSession => ({ sessionId, principal });
 
 async function signer(clock: { t: number }) {
-  return createIdentitySigner({ keys: { current: await newSigningKey(), previous: null }, origin: () => 'https://app.example.com', prefix: '/auth', now: () => clock.t });
+  return createIdentitySigner({
+    keys: [{ ...(await newSigningKey(clock.t)), generation: 1, signsFrom: clock.t }],
+    origin: () => 'https://app.example.com',
+    prefix: '/auth',
+    now: () => clock.t,
+  });
 }
 
 describe('identity signer', () => {
@@ -35,23 +48,61 @@ describe('identity signer', () => {
     assert.equal(decodeJwt(admin).role, 'admin');
     const regrouped = await s.assertionOf(session({ ...ada, role: 'admin', groups: ['finance', 'ops'] }));
     assert.deepEqual(decodeJwt(regrouped).groups, ['finance', 'ops']);
-    const amr = await s.assertionOf(session({ ...ada, role: 'admin', groups: ['finance', 'ops'], amr: ['pwd', 'otp'] }));
+    const amr = await s.assertionOf(
+      session({ ...ada, role: 'admin', groups: ['finance', 'ops'], amr: ['pwd', 'otp'] }),
+    );
     assert.deepEqual(decodeJwt(amr).amr, ['pwd', 'otp']);
     clock.t += 31_000;
-    const later = await s.assertionOf(session({ ...ada, role: 'admin', groups: ['finance', 'ops'], amr: ['pwd', 'otp'] }));
+    const later = await s.assertionOf(
+      session({ ...ada, role: 'admin', groups: ['finance', 'ops'], amr: ['pwd', 'otp'] }),
+    );
     assert.notEqual(later, amr);
     assert.ok(decodeJwt(later).exp! - Math.floor(clock.t / 1000) > 30, 'never handed out in its last half');
   });
 
-  it('signs with the new key at once after a rotation', async () => {
+  it('keeps what it signed across a rotation (the old key stays published), then signs with the new', async () => {
     const clock = { t: Date.now() };
     const s = await signer(clock);
     const before = await s.assertionOf(session(ada));
-    const next = await newSigningKey(clock.t);
-    await s.use({ current: next, previous: null });
+    const oldKid = decodeProtectedHeader(before).kid;
+    const next = { ...(await newSigningKey(clock.t)), generation: 2, signsFrom: clock.t + 60_000 };
+    await s.use([{ ...(await newSigningKey(clock.t)), kid: String(oldKid), generation: 1, signsFrom: 0 }, next]);
+    assert.equal(s.assertionOf(session(ada)), before, 'nothing to re-sign: the key that signed it is still published');
+    clock.t += 60_000;
+    assert.equal(decodeProtectedHeader(await s.assertionOf(session(ada, 's-2'))).kid, next.kid);
+  });
+
+  it('signs again at once when the keys that signed are gone (another database)', async () => {
+    const clock = { t: Date.now() };
+    const s = await signer(clock);
+    const before = await s.assertionOf(session(ada));
+    const other = { ...(await newSigningKey(clock.t)), generation: 1, signsFrom: clock.t };
+    await s.use([other]);
     const after = await s.assertionOf(session(ada));
     assert.notEqual(after, before);
-    assert.equal(decodeProtectedHeader(after).kid, next.kid);
+    assert.equal(decodeProtectedHeader(after).kid, other.kid);
+    assert.deepEqual(
+      s.jwks().keys.map((k) => k.kid),
+      [other.kid],
+    );
+  });
+
+  it('adds scope for scoped keys and tokens and client_id for tokens, and signs again when they change', async () => {
+    const clock = { t: Date.now() };
+    const s = await signer(clock);
+    const plain = decodeJwt(await s.assertionOf(session(ada)));
+    assert.equal('scope' in plain || 'client_id' in plain, false, 'a session carries neither');
+    const key = decodeJwt(
+      await s.assertionOf(session({ ...ada, provider: 'api-key', scopes: ['reports:read', 'reports:write'] }, 'k-1')),
+    );
+    assert.equal(key.scope, 'reports:read reports:write');
+    assert.equal('client_id' in key, false);
+    const token = { ...ada, provider: 'oauth', client: 'Claude', clientId: 'ghc_abc', scopes: ['mcp:tools'] };
+    const t1 = decodeJwt(await s.assertionOf(session(token, 'o-1')));
+    assert.equal(t1.scope, 'mcp:tools');
+    assert.equal(t1.client_id, 'ghc_abc');
+    const narrowed = decodeJwt(await s.assertionOf(session({ ...token, scopes: ['mcp:read'] }, 'o-1')));
+    assert.equal(narrowed.scope, 'mcp:read', 'a changed scope is signed again at once');
   });
 
   it('keeps nothing for sessions idle past half a minute, and one session never gets another’s assertion', async () => {

@@ -67,10 +67,14 @@ describe('redirect URIs and registration', () => {
 
 describe('authorization request', () => {
   const client: OAuthClient = { id: 'ghc_1', kind: 'dcr', name: 'C', redirectUris: ['http://127.0.0.1:5000/cb'], createdAt: new Date(0), lastUsedAt: null, cachedUntil: null };
-  const ctx = { origin: 'https://gh.example', prefix: '/auth', resources: [{ path: '/mcp', name: 'MCP', scopes: ['tools'] }], findClient: async (id: string) => (id === client.id ? client : null) };
+  // A client the deployment vouches for (only the built-in kind today) gets its errors as redirects.
+  const verified: OAuthClient = { ...client, id: 'ghc_v', kind: 'builtin' };
+  const cimd: OAuthClient = { ...client, id: 'https://c.example/doc.json', kind: 'cimd' };
+  const clients = new Map([client, verified, cimd].map((c) => [c.id, c]));
+  const ctx = { origin: 'https://gh.example', prefix: '/auth', resources: [{ path: '/mcp', name: 'MCP', scopes: ['tools'] }], findClient: async (id: string) => clients.get(id) ?? null };
   const good: AuthorizeParams = { response_type: 'code', client_id: 'ghc_1', redirect_uri: 'http://127.0.0.1:5000/cb', code_challenge: challenge, code_challenge_method: 'S256', resource: 'https://gh.example/mcp', scope: 'tools other', state: 'xyz' };
   const errorOf = async (p: AuthorizeParams, repeated: string[] = []) => {
-    const r = await checkAuthorization(p, repeated, ctx);
+    const r = await checkAuthorization({ ...p, client_id: 'ghc_v' }, repeated, ctx);
     assert.ok('redirect' in r, JSON.stringify(r));
     const u = new URL(r.redirect);
     assert.equal(u.searchParams.get('state'), p.state ?? null);
@@ -88,7 +92,17 @@ describe('authorization request', () => {
       assert.ok('page' in (await checkAuthorization(p, repeated, ctx)), JSON.stringify(p).slice(0, 80));
     }
   });
-  it('sends every other problem back to the client', async () => {
+  it('shows every problem of a self-registered client (DCR, metadata document) as a page, never a redirect', async () => {
+    const bad: AuthorizeParams[] = [{ ...good, response_type: 'token' }, { ...good, code_challenge: undefined }, { ...good, resource: undefined }, { ...good, resource: 'https://gh.example/x' }];
+    for (const id of [client.id, cimd.id]) {
+      for (const p of bad) {
+        const r = await checkAuthorization({ ...p, client_id: id }, [], ctx);
+        assert.ok('page' in r && /Nothing was sent to it/.test(r.page), `${id} ${JSON.stringify(r).slice(0, 120)}`);
+      }
+      assert.ok('page' in (await checkAuthorization({ ...good, client_id: id }, ['scope'], ctx)));
+    }
+  });
+  it('sends every other problem back to a client the deployment verified', async () => {
     assert.equal(await errorOf({ ...good, response_type: 'token' }), 'unsupported_response_type');
     assert.equal(await errorOf({ ...good, code_challenge: undefined }), 'invalid_request');
     assert.equal(await errorOf({ ...good, code_challenge_method: 'plain' }), 'invalid_request');

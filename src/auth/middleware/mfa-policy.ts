@@ -2,6 +2,7 @@
 // without one, reaches only what it takes to set one up (or to show one) and to leave. Browsers are
 // taken to enrolment; anything else gets 403 {"error":"mfa_required"}. The gate applies the same rule
 // to the app (proxy/gate.ts).
+import { isNavigation } from '../../http/navigation.js';
 import type { MiddlewareHandler } from 'hono';
 import type { AuthEnv } from '../context.js';
 import { mustEnrol } from '../../mfa/policy.js';
@@ -20,7 +21,7 @@ export function requireEnrolment({ prefix }: { prefix: string }): MiddlewareHand
     const s = c.get('session');
     const policy = c.var.deps.settings.current().mfa;
     if (!s || policy === 'optional' || !mustEnrol(policy, s.principal) || isOpen(c.req.path)) return next();
-    const html = c.req.method === 'GET' && (c.req.header('accept') ?? '').includes('text/html');
+    const html = isNavigation(c.req.method, c.req.header('accept'));
     if (html) return c.redirect(withReturnTo(`${prefix}/account/totp`, c.req.path === `${prefix}/account` ? `${prefix}/account` : '/'), 302);
     return c.json({ error: 'mfa_required' }, 403);
   };

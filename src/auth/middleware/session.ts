@@ -3,10 +3,13 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AuthContext, AuthEnv } from '../context.js';
 import type { Principal, ResolvedSession } from '../../session/sessions.js';
-import { readCookie } from '../../session/cookies.js';
-import { bearerApiKey } from '../../session/api-keys.js';
+import type { Credential } from '../../access/admission.js';
 import { isStoreError } from '../../store/types.js';
 import { errorPage, storeUnavailablePage } from '../pages.js';
+
+// The auth app's pages take the session cookie only; /auth/me takes an API key as well (the door's order).
+const COOKIE: ReadonlySet<Credential> = new Set(['cookie']);
+const COOKIE_OR_KEY: ReadonlySet<Credential> = new Set(['cookie', 'api-key']);
 
 export function loadSession({ prefix }: { prefix: string }): MiddlewareHandler<AuthEnv> {
   // Scripts may present an API key instead of a cookie — for /auth/me only: a key never manages the
@@ -19,21 +22,17 @@ export function loadSession({ prefix }: { prefix: string }): MiddlewareHandler<A
       c.set('session', null);
       return next();
     }
-    const { sessions, apiKeys, cookies } = c.var.deps;
-    const headers = c.get('headers');
-    const cookie = readCookie(headers.cookie, cookies.session);
+    const incoming = c.env?.incoming;
+    const asked = { method: c.req.method, url: c.req.path, headers: c.get('headers'), peer: incoming?.socket.remoteAddress };
     let session: ResolvedSession | null = null;
-    if (cookie) {
-      try {
-        session = await sessions.resolve(cookie);
-      } catch (err) {
-        if (!isStoreError(err, 'UNAVAILABLE')) throw err;
-        // Health and readiness must answer even while the store is down.
-        if (!c.req.path.endsWith('/health') && !c.req.path.endsWith('/ready')) return storeUnavailablePage(c);
-      }
+    try {
+      const who = await c.var.deps.door.identify(asked, keyPaths.has(c.req.path) ? COOKIE_OR_KEY : COOKIE);
+      session = who.kind === 'caller' ? who.session : null;
+    } catch (err) {
+      if (!isStoreError(err, 'UNAVAILABLE')) throw err;
+      // Health and readiness must answer even while the store is down.
+      if (!c.req.path.endsWith('/health') && !c.req.path.endsWith('/ready')) return storeUnavailablePage(c);
     }
-    const key = session || !keyPaths.has(c.req.path) ? null : bearerApiKey(headers.authorization);
-    if (key) session = await apiKeys.resolve(key);
     c.set('session', session);
     await next();
     return undefined;

@@ -15,6 +15,7 @@ import { devices } from './v0005.js';
 import { oauth } from './v0006.js';
 import { deviceGrant } from './v0007.js';
 import { events } from './v0008.js';
+import { signingKeys } from './v0009.js';
 
 export type SqlDialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -34,7 +35,7 @@ export interface Migration {
   mongodb: MongoIndexStep[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [v0001, v0002, passkeys, mfa, devices, oauth, deviceGrant, events];
+export const MIGRATIONS: readonly Migration[] = [v0001, v0002, passkeys, mfa, devices, oauth, deviceGrant, events, signingKeys];
 
 /** The schema version this Gatehouse writes. */
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
