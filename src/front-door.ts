@@ -2,6 +2,7 @@
 // forward-auth), the /auth routes, and the gate that sends each request to one of them.
 import { getRequestListener } from '@hono/node-server';
 import { createAuthApp } from './auth/routes.js';
+import { envSetting } from './config/schema.js';
 import type { Timeouts } from './http-server.js';
 import type { LiveConfig } from './live-config.js';
 import { createForwarder, type Forwarder } from './proxy/forward.js';
@@ -82,7 +83,7 @@ export function buildGate({ opts, services, live, forwarder, timeouts, listening
     linkOrigin: () => opts.publicUrl?.origin ?? listeningOrigin(),
     signer,
     now,
-    oauthDcr: opts.env.GATEHOUSE_OAUTH_DCR !== 'off',
+    oauthDcr: envSetting('oauthDcr', opts.env),
     // "Unless the deployment itself is on loopback": the public URL's host, else the address we listen on.
     oauthCimd: { allowLoopback: isLoopbackName(opts.publicUrl?.hostname ?? opts.host), ...(opts.cimdCa ? { ca: opts.cimdCa } : {}) },
   });

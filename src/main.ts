@@ -10,6 +10,7 @@ import type { AuditLog } from './security/audit-log.js';
 import { setupLinkLine } from './auth/setup-link.js';
 import { describeStore, enableAuth, storeChoiceFor } from './config/auth-state.js';
 import { ensureHome } from './config/files.js';
+import { envSetting } from './config/schema.js';
 import { loadMasterKey } from './config/secrets.js';
 import { readState, updateState, type Scope, type StoredState } from './config/state.js';
 import { buildGate, startUpstream } from './front-door.js';
@@ -159,7 +160,7 @@ async function startSigner(
   now: () => number,
   releases: Array<() => Promise<void>>,
 ): Promise<FollowedSigner | null> {
-  if (opts.env.GATEHOUSE_ASSERTION === 'off') return null;
+  if (!envSetting('assertion', opts.env)) return null;
   const { store, masterKey, state } = keys;
   const legacy = state.signing ?? null;
   const { prefix, log } = opts;

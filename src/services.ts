@@ -1,6 +1,7 @@
 // The request-independent services every route and the gate share, built over one store. Which
 // services exist and how they are configured is decided here; main.ts only wires them to the server.
 import { createAuditLog, EVENTS_KEPT, type AuditLog } from './security/audit-log.js';
+import { envSetting } from './config/schema.js';
 import type { SettingsSource } from './config/settings.js';
 import { createRenderer } from './render.js';
 import type { ServeOptions } from './serve-options.js';
@@ -37,7 +38,6 @@ export interface Services {
 
 export function buildServices(opts: ServeOptions, store: Store, settings: SettingsSource, now: () => number, masterKey: Buffer): Services {
   const audit = createAuditLog(opts.auditLine ?? opts.log, now, store);
-  const hashRate = opts.env.GATEHOUSE_HASH_RATE;
   return {
     store,
     sessions: createSessionService(store, settings.current().secret, { idleMs: opts.sessionIdleMs, absoluteMs: opts.sessionAbsoluteMs, now, accepts: (user) => passphraseAccepts(settings, user) }),
@@ -46,7 +46,7 @@ export function buildServices(opts: ServeOptions, store: Store, settings: Settin
       onUse: (key, user, meta) => audit.record('api-key.used', { userId: user.id, email: user.email, ip: meta?.ip, userAgent: meta?.userAgent, detail: key.id }),
     }),
     audit,
-    hasher: createPasswordHasher({ perSecond: hashRate ? Number(hashRate) : undefined }),
+    hasher: createPasswordHasher({ perSecond: envSetting('hashRate', opts.env) }),
     limits: createRateLimiter(store, opts.limits ?? DEFAULT_LIMITS, now),
     lockout: createLockout(store, opts.lockout ?? DEFAULT_LOCKOUT, now),
     trusted: parseTrustedProxies(opts.trustedProxies),

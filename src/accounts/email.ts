@@ -90,7 +90,18 @@ function isValidLocal(local: string): boolean {
 /** Letters, digits and hyphens in two or more labels; a numeric top level would be an IP address. */
 function isValidAsciiDomain(ascii: string): boolean {
   const labels = ascii.split('.');
-  return ascii.length <= 253 && labels.length >= 2 && labels.every((l) => ASCII_LABEL.test(l)) && !/^\d+$/.test(labels.at(-1)!);
+  if (ascii.length > 253 || labels.length < 2 || /^\d+$/.test(labels.at(-1)!)) return false;
+  return labels.every((l) => ASCII_LABEL.test(l) && isDecodable(l));
+}
+
+/**
+ * An `xn--` label must be punycode of a Unicode label and back (RFC 5891 §5.3). Node 20's domainToASCII
+ * refuses one that is not; Node 24's passes it through unchanged (`xn--zz`), so check the round trip here.
+ */
+function isDecodable(label: string): boolean {
+  if (!label.startsWith('xn--')) return true;
+  const unicode = domainToUnicode(label);
+  return unicode !== label && domainToASCII(unicode) === label;
 }
 
 // UTS #39 "highly restrictive": one script per label, except Latin with the scripts that are

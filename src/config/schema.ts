@@ -114,7 +114,7 @@ export const OTHER_SETTINGS = {
   server: setting({ env: 'GATEHOUSE_SERVER', flag: { name: 'server', arg: 'NAME' }, default: 'local', help: 'which server this is (state is kept per server)', parse: text }),
   profile: setting({ env: 'GATEHOUSE_PROFILE', flag: { name: 'profile', arg: 'NAME' }, default: 'main', help: 'which profile of the server (e.g. staging)', parse: text }),
   authMode: setting({
-    env: 'GATEHOUSE_AUTH_MODE', help: `overrides the stored mode: ${orList(AUTH_MODES)} (README "Access modes")`,
+    env: 'GATEHOUSE_AUTH_MODE', help: `overrides the stored mode: ${orList(AUTH_MODES)} (docs/access.md)`,
     check: (t) => problem(isOneOf(AUTH_MODES, t), `GATEHOUSE_AUTH_MODE must be ${orList(AUTH_MODES)}, not "${t}"`),
     parse: text,
   }),
@@ -144,9 +144,10 @@ export const OTHER_SETTINGS = {
     parse: text,
   }),
   assertion: setting({
-    env: 'GATEHOUSE_ASSERTION', help: 'on (default): a signed X-Forwarded-Assertion on every request; off: none',
+    env: 'GATEHOUSE_ASSERTION', default: 'on',
+    help: 'on (default): a signed X-Forwarded-Assertion on every request; off: none',
     check: (t) => problem(t === 'on' || t === 'off', `GATEHOUSE_ASSERTION must be on or off, not "${t}"`),
-    parse: text,
+    parse: (t) => t !== 'off',
   }),
   access: setting({
     // Checked with the live settings (validate.ts), where the state file's rules are checked too.
@@ -166,7 +167,7 @@ export const OTHER_SETTINGS = {
   oauthDcr: setting({
     env: 'GATEHOUSE_OAUTH_DCR', default: 'on', help: 'on (default): MCP clients may register themselves (RFC 7591); off: refused',
     check: (t) => problem(t === 'on' || t === 'off', `GATEHOUSE_OAUTH_DCR must be on or off, not "${t}"`),
-    parse: text,
+    parse: (t) => t !== 'off',
   }),
   allowedDomains: setting({
     env: 'GATEHOUSE_ALLOWED_DOMAINS', help: 'email domains that may sign up (sign-up "domains"), and the only ones let in (mode org-only)',
@@ -219,6 +220,16 @@ export const SETTINGS: Readonly<Record<string, Setting<unknown>>> = { ...SERVE_S
 
 type Parsed<S> = { [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
 export type ServeSettings = Parsed<typeof SERVE_SETTINGS>;
+type OtherSettings = Parsed<typeof OTHER_SETTINGS>;
+
+/**
+ * One of the other settings, typed by its own parser: what the variable says, else its default. Start-up
+ * has already checked the text (readServeSettings), so the parser is the one place its meaning is written.
+ */
+export function envSetting<K extends keyof OtherSettings>(key: K, env: NodeJS.ProcessEnv): OtherSettings[K] {
+  const s = OTHER_SETTINGS[key] as Setting<OtherSettings[K]>;
+  return s.parse(textOf(s, {}, env));
+}
 
 /** GATEHOUSE_* variables this version knows; anything else is most likely a typo. */
 export const KNOWN_ENV: ReadonlySet<string> = new Set(Object.values(SETTINGS).flatMap((s) => (s.env ? [s.env] : [])));

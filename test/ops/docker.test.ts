@@ -3,6 +3,7 @@
 // leaves secrets and local clutter out, and the package carries a name we can publish.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -47,13 +48,13 @@ describe('compose.yaml', () => {
     for (const [name, s] of Object.entries(compose.services)) assert.ok(s.restart, `${name} has restart`);
   });
 
-  it('pins every image to an exact version tag, and runs the example app on Node 22', () => {
+  it('pins every image to an exact version tag, and runs the example app on Node 24 LTS', () => {
     for (const [name, s] of Object.entries(compose.services)) {
       if (!s.image) continue;
       assert.doesNotMatch(s.image, /:latest$|^[^:]+$/, `${name}: no latest, no untagged image`);
       assert.match(s.image, EXACT_TAG, `${name}: ${s.image} is an exact version`);
     }
-    assert.match(compose.services.app!.image!, /^node:22\.\d+\.\d+-bookworm-slim$/);
+    assert.match(compose.services.app!.image!, /^node:24\.\d+\.\d+-bookworm-slim$/);
   });
 
   it('says where the setup link is and how to run the CLI in the container', () => {
@@ -66,10 +67,11 @@ describe('compose.yaml', () => {
 describe('docker/Dockerfile', () => {
   const text = read('docker/Dockerfile');
 
-  it('builds and runs on Node 22, pinned to an exact release', () => {
+  it('builds and runs on Node 24 LTS, pinned to one exact release, the same as the example app', () => {
     const froms = [...text.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]!);
     assert.equal(froms.length, 2);
-    for (const f of froms) assert.match(f, /^node:22\.\d+\.\d+-bookworm-slim$/);
+    for (const f of froms) assert.match(f, /^node:24\.\d+\.\d+-bookworm-slim$/);
+    assert.equal(new Set([...froms, compose.services.app!.image!]).size, 1, 'one Node release everywhere');
   });
 
   it('puts `gatehouse` on PATH for `docker compose exec`, pointing at the real binary', () => {
@@ -114,10 +116,30 @@ describe('package.json', () => {
     assert.equal(lock.packages['']!.name, pkg.name);
   });
 
-  it('tells newcomers the published name and the Node versions', () => {
+  it('tells newcomers plainly that it is not on npm yet, and gives paths that work on a fresh machine', () => {
     const readme = read('README.md');
-    assert.match(readme, new RegExp(`npx ${pkg.name} serve`));
-    assert.doesNotMatch(readme, /^npx gatehouse /m, 'outside a clone, `npx gatehouse` runs the other package');
+    assert.match(readme, /not on the npm registry yet/);
+    assert.match(readme, /npm install && npm start/);
+    assert.match(readme, /npm pack/);
+    for (const file of ['README.md', 'docs/agent-skill.md', 'docs/deployment.md']) {
+      const text = read(file);
+      // Until it is published, `npx gatehouse-login` answers 404: no file may offer it as a command.
+      assert.doesNotMatch(text, new RegExp(`^\\s*npx ${pkg.name}\\b`, 'm'), `${file} offers npx ${pkg.name}`);
+    }
+    for (const file of ['README.md', 'docs/agent-skill.md']) {
+      // Outside an install, `npx gatehouse` runs the unrelated package of that name.
+      assert.doesNotMatch(read(file), /^\s*npx gatehouse /m, `${file} offers npx gatehouse outside an install`);
+    }
     assert.equal(pkg.engines.node, '>=20.19');
+  });
+
+  it('packs the compiled code, templates and docs, and never tests, sources or a state directory', () => {
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
+    for (const needed of ['package.json', 'bin/gatehouse.js', 'dist/cli/main.js', 'views/layout.eta', 'docs/agent-skill.md']) {
+      assert.ok(files.includes(needed), `the tarball holds ${needed}`);
+    }
+    for (const f of files) assert.doesNotMatch(f, /^(src|test|bench|scripts|\.ci|\.gatehouse|node_modules)\//, `${f} stays out`);
   });
 });

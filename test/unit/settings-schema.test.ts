@@ -4,11 +4,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AUTH_MODES, SIGN_UP_POLICIES } from '../../src/config/choices.js';
-import { KNOWN_ENV, SERVE_FLAGS, SETTINGS } from '../../src/config/schema.js';
+import { envSetting, KNOWN_ENV, SERVE_FLAGS, SETTINGS } from '../../src/config/schema.js';
 import { readServeSettings } from '../../src/config/serve-settings.js';
 import { KNOWN_ENV as KNOWN_ENV_FROM_STATE } from '../../src/config/state.js';
 import { SERVE_HELP } from '../../src/cli/serve.js';
 import { DEFAULT_LIMITS } from '../../src/security/rate-limit.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+const REPO = new URL('../..', import.meta.url).pathname;
 
 // The list KNOWN_ENV held before the schema existed: no variable may silently disappear.
 const KNOWN_BEFORE = [
@@ -20,6 +23,7 @@ const KNOWN_BEFORE = [
   'GATEHOUSE_MFA', // second factor policy (SPEC §10)
   'GATEHOUSE_CONFIG_DIR', 'GATEHOUSE_TOKEN', // the remote CLI (SPEC §12)
   'GATEHOUSE_MCP', 'GATEHOUSE_OAUTH_DCR',
+  'GATEHOUSE_ACCESS_DEFAULT', // where no access rule applies: allow or deny
 ];
 const FLAGS_BEFORE = ['upstream', 'port', 'host', 'public-url', 'demo', 'app-name', 'trusted-proxies', 'workers', 'exec', 'server', 'profile'];
 
@@ -138,5 +142,23 @@ describe('settings schema', () => {
     assert.deepEqual([...SIGN_UP_POLICIES], ['open', 'invite', 'domains']);
     for (const mode of AUTH_MODES) assert.deepEqual(problemsOf({}, { GATEHOUSE_AUTH_MODE: mode }), []);
     for (const policy of SIGN_UP_POLICIES) assert.deepEqual(problemsOf({}, { GATEHOUSE_SIGN_UP: policy }), []);
+  });
+
+  it('gives the settings read outside `serve` their meaning in the schema, defaults included', () => {
+    assert.equal(envSetting('assertion', {}), true);
+    assert.equal(envSetting('assertion', { GATEHOUSE_ASSERTION: 'on' }), true);
+    assert.equal(envSetting('assertion', { GATEHOUSE_ASSERTION: 'off' }), false);
+    assert.equal(envSetting('oauthDcr', {}), true);
+    assert.equal(envSetting('oauthDcr', { GATEHOUSE_OAUTH_DCR: 'off' }), false);
+    assert.equal(envSetting('hashRate', {}), undefined);
+    assert.equal(envSetting('hashRate', { GATEHOUSE_HASH_RATE: '2.5' }), 2.5);
+  });
+
+  it('reads GATEHOUSE_HASH_RATE, _ASSERTION and _OAUTH_DCR only through the schema', () => {
+    const files = readdirSync(join(REPO, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    for (const f of files) {
+      const text = readFileSync(join(REPO, 'src', f), 'utf8');
+      assert.doesNotMatch(text, /env\.GATEHOUSE_(HASH_RATE|ASSERTION|OAUTH_DCR)\b/, `${f} reads the variable itself`);
+    }
   });
 });

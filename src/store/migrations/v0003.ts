@@ -1,8 +1,8 @@
-// Passkeys (WebAuthn credentials), one row per credential (architecture.md#passkeys). The credential id is
-// the primary key: it is what an authenticator hands back at sign-in, before anyone knows the user.
-// It is base64url (ASCII) of up to 1023 bytes, so MySQL keeps it in an ascii column: 1400 bytes fit
-// an InnoDB index where 1400 utf8mb4 characters would not. Transports are few short words, stored
-// comma-separated like users.group_names.
+// Version 3 (passkeys): WebAuthn credentials, one row per credential (architecture.md#passkeys). The
+// credential id is the primary key: it is what an authenticator hands back at sign-in, before anyone
+// knows the user. It is base64url (ASCII) of up to 1023 bytes, so MySQL keeps it in an ascii column:
+// 1400 bytes fit an InnoDB index where 1400 utf8mb4 characters would not. Transports are few short
+// words, stored comma-separated like users.group_names.
 import type { Migration } from './index.js';
 
 const MYSQL_TABLE = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';

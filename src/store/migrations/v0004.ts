@@ -1,4 +1,4 @@
-// Second factor (architecture.md#mfa): a user's authenticator app (TOTP) and recovery codes, and how
+// Version 4 (second factor, architecture.md#mfa): a user's authenticator app (TOTP) and recovery codes, and how
 // each session was made (`amr`). One change, written once per dialect side by side.
 //
 // - totp: one row per user. `secret` is sealed with the master key (config/secrets.ts), never plain;
