@@ -1,4 +1,4 @@
-// Version 3 (oauth): Gatehouse as the OAuth 2.1 authorization server for MCP resources (SPEC §11).
+// Version 6 (oauth): Gatehouse as the OAuth 2.1 authorization server for MCP resources (architecture.md#oauth).
 // Clients (registered or cached Client ID Metadata Documents), consents, and one table for codes,
 // access and refresh tokens — each row keyed on the SHA-256 of its secret, never the secret. A token's
 // `family` is the grant it came from: replaying a rotated refresh token ends the whole family.
