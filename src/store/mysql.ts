@@ -1,5 +1,5 @@
-// MySQL / MariaDB backend (mysql2). MySQL has no UPDATE/DELETE … RETURNING, so sql-store.ts reads a
-// single-use token, then deletes it with "the winner is the one whose DELETE affected the row"; counters
+// MySQL / MariaDB backend (mysql2). MySQL has no UPDATE/DELETE … RETURNING, so the shared verbs (sql/)
+// read a single-use token, then delete it with "the winner is the one whose DELETE affected the row"; counters
 // use INSERT … ON DUPLICATE KEY UPDATE with LAST_INSERT_ID(expr) to read back this statement's own count.
 import mysql from 'mysql2/promise';
 import { DRIVER_TIMEOUT_MS, withDeadline } from './deadline.js';

@@ -1,6 +1,6 @@
 // PostgreSQL backend (pg). Versioned migrations (migrations/) under an advisory lock, atomic single-use and counter
 // operations in one statement each, and driver errors mapped to StoreError codes. The pool recovers by
-// itself when the server comes back. The queries are sql-store.ts's, shared with the other dialects.
+// itself when the server comes back. The queries are sql/'s, shared with the other dialects.
 import pg from 'pg';
 import { DRIVER_TIMEOUT_MS, withDeadline } from './deadline.js';
 import { migrateSqlServer, type MigrationConnection } from './migrations/sql-runner.js';

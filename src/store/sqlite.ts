@@ -1,6 +1,6 @@
 // Embedded store: SQLite through better-sqlite3, in GATEHOUSE_HOME. Synchronous calls wrapped in the
 // async contract; every statement is prepared once, on first use. WAL mode lets several processes share
-// the file. The queries themselves are sql-store.ts's, shared with the server dialects.
+// the file. The queries themselves are sql/'s, shared with the server dialects.
 import Database from 'better-sqlite3';
 import { closeSync, openSync } from 'node:fs';
 import { LATEST_VERSION, pendingMigrations } from './migrations/index.js';

@@ -1,4 +1,5 @@
-// Version 5: devices and personal tokens (architecture.md#devices). Columns added to existing tables, nothing new:
+// Version 5: devices and personal tokens (architecture.md#devices). Columns added to existing tables,
+// nothing new:
 // - api_keys.scopes: the key's scopes, space-separated (scope names never contain a space), checked by
 //   `scope:S` access rules and forwarded as X-Forwarded-Scopes. Read with the key on every check, so a
 //   column beats a join table, as for users.group_names.

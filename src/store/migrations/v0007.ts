@@ -1,5 +1,5 @@
-// Version 7 (device_grant): device authorizations of the OAuth device grant (RFC 8628, architecture.md#oauth). One
-// row per device code, keyed on its SHA-256; the user code is stored as its SHA-256 too (unique, the
+// Version 7 (device_grant): device authorizations of the OAuth device grant (RFC 8628; architecture.md#devices).
+// One row per device code, keyed on its SHA-256; the user code is stored as its SHA-256 too (unique, the
 // key /auth/device looks it up by). Status pending → approved | denied by one conditional UPDATE; the
 // token exchange deletes the decided row (one winner). Written once per dialect side by side.
 import type { Migration } from './index.js';
