@@ -71,6 +71,11 @@ const refused = (lockedNow: boolean): LockoutAttempt => ({
   succeeded: async () => {},
 });
 
+/** Whether the round still holds this reservation's count (no success cleared it since). */
+async function stillCounted(store: Store, tries: string, n: number, now: () => number): Promise<boolean> {
+  return ((await store.peekCounter(tries, new Date(now())))?.count ?? 0) >= n;
+}
+
 export function createLockout(store: Store, policy: LockoutPolicy = DEFAULT_LOCKOUT, now: () => number = Date.now): Lockout {
 
   /** Locks the account for this round, once: of any number of callers exactly one wins the claim. */
@@ -84,12 +89,6 @@ export function createLockout(store: Store, policy: LockoutPolicy = DEFAULT_LOCK
     await store.hit(lockedKey(account), duration, t);
     await store.hit(levelKey(account), policy.memoryMs, t); // only now does the next round begin
     return true;
-  }
-
-  /** Whether the round still holds this reservation's count (no success cleared it since). */
-  async function stillCounted(account: string, round: string, n: number): Promise<boolean> {
-    const tries = await store.peekCounter(triesKey(account, round), new Date(now()));
-    return (tries?.count ?? 0) >= n;
   }
 
   return {
@@ -106,7 +105,7 @@ export function createLockout(store: Store, policy: LockoutPolicy = DEFAULT_LOCK
         lockedNow: false,
         // A success since this reservation (the same person finishing a second step in another browser)
         // cleared the round: its failure then ends no round, and locks no one out.
-        failed: async () => (n === policy.maxFailures && (await stillCounted(account, round, n)) ? lockRound(account, round, level) : false),
+        failed: async () => (n === policy.maxFailures && (await stillCounted(store, triesKey(account, round), n, now)) ? lockRound(account, round, level) : false),
         succeeded: () => store.clearCounter(triesKey(account, round)),
       };
     },
