@@ -11,7 +11,7 @@ import { requireSession, signedIn } from './middleware/session.js';
 import { errorPage, formExpiredPage, page } from './pages.js';
 import { startSession } from './start-session.js';
 import { stamp } from './views.js';
-import { describeAgent } from './account.js';
+import { describeAgent } from './agents.js';
 import { consumePairingCode, issuePairingCode, normalCode, pairingLink, PAIR_TTL_MS } from '../session/pairing.js';
 import { createBlocker, PAIRING_BLOCK, type Blocker } from '../security/rate-limit.js';
 

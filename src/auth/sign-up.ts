@@ -8,7 +8,7 @@ import { audit, limited } from './audit.js';
 import { field, formOf, tokenParam, type Form } from './form.js';
 import { csrf, csrfToken } from './middleware/csrf.js';
 import { errorPage, page, providerButtons } from './pages.js';
-import { sendAccountExistsEmail, sendVerificationEmail } from './reset.js';
+import { sendAccountExistsEmail, sendVerificationEmail } from './mail-jobs.js';
 import { startSession } from './start-session.js';
 import { afterSignIn } from './second-step.js';
 import { burnSetupLinks, consumeSetupLink, SETUP_LINK_GONE, setupLinkStatus, type SetupLinkStatus } from './setup-link.js';
