@@ -99,7 +99,7 @@ function callerOf(c: AuthContext, deps: AuthServices, who: Extract<Identity, { k
     case 'api-key':
       return { admin, viaToken: true, revoke: () => deps.apiKeys.revoke(admin.sessionId.slice('key:'.length)) };
     case 'oauth':
-      return who.token && isDeviceToken(c, deps, who.token) ? { admin, viaToken: true, revoke: () => deps.oauthTokens!.revokeFamily(who.token!.family) } : null;
+      return who.token && isDeviceToken(c, deps, who.token) ? { admin, viaToken: true, revoke: () => deps.oauthTokens.revokeFamily(who.token!.family) } : null;
   }
 }
 
@@ -330,7 +330,7 @@ function mountOAuthClients(api: Hono<AuthEnv>, deps: AuthServices): void {
   // Like the console's Revoke: the client's tokens and consents go with it, here at once, elsewhere within 2 s.
   api.post('/oauth/clients/:id/revoke', async (c) => {
     const id = c.req.param('id');
-    if (!deps.oauthTokens || !(await deps.oauthTokens.revokeClient(id))) return apiError(c, 'not_found', `There is no OAuth client ${id.slice(0, 200)}.`);
+    if (!(await deps.oauthTokens.revokeClient(id))) return apiError(c, 'not_found', `There is no OAuth client ${id.slice(0, 200)}.`);
     done(c, 'revoke-oauth-client', id);
     audit(c, 'oauth.revoked', { detail: `client ${id.slice(0, 200)} (admin API)` });
     return c.json({ ok: true });

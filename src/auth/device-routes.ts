@@ -22,7 +22,6 @@ const originOf = (c: AuthContext) => c.var.deps.publicOrigin ?? c.get('ourOrigin
 const stringOr = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 export function mountDeviceGrant(app: Hono<AuthEnv>, deps: AuthServices): void {
-  if (!deps.oauthTokens) return;
   mountDeviceAuthorization(app, deps);
   mountDeviceApproval(app, deps);
 }

@@ -35,7 +35,7 @@ function metadataContext(c: AuthContext): MetadataContext {
 /** The OAuth routes exist only while an MCP resource is configured; otherwise they are not found. */
 function whenConfigured(): MiddlewareHandler<AuthEnv> {
   return async function whenConfigured(c, next) {
-    if (!c.var.deps.oauthTokens || resourcesOf(c).length === 0) return c.json({ error: 'not_found' }, 404);
+    if (resourcesOf(c).length === 0) return c.json({ error: 'not_found' }, 404);
     await next();
     return undefined;
   };
@@ -62,7 +62,6 @@ const OAUTH_DONE = { 'revoke-oauth': (who: string) => `Revoked the OAuth client 
 
 export function mountOAuth(app: Hono<AuthEnv>, deps: AuthServices): void {
   const tokens = deps.oauthTokens;
-  if (!tokens) return;
   mountDeviceGrant(app, deps);
   mountDiscovery(app, deps.prefix);
   mountAuthorization(app, deps, tokens);
