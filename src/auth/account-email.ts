@@ -1,5 +1,6 @@
-// Changing the account's address (SPEC §12): the current password (an account without one: a recent
-// sign-in), then a link mailed to the NEW address; the change happens only when that link is used, and the OLD address is told. The link is a
+// Changing the account's address (docs/architecture.md#devices): the current password (an account
+// without one: a recent sign-in), then a link mailed to the NEW address; the change happens only when
+// that link is used, and the OLD address is told. The link is a
 // single-use `email-change` token (only its SHA-256 stored) carrying the new address, and the old one
 // in `note`, so a link issued before another change of address no longer applies.
 import type { Hono } from 'hono';

@@ -1,4 +1,4 @@
-// Account › Linked accounts (SPEC §12): the social identities that sign in to this account, joining
+// Account › Linked accounts (docs/architecture.md#devices): the social identities that sign in to this account, joining
 // another one (the sign-in flow of auth/social-routes.ts in link mode, which ends in linkToAccount), and
 // parting one while another way in remains — a password, another identity or a passkey.
 import type { Hono } from 'hono';

@@ -1,4 +1,4 @@
-// The page a `gatehouse open` link lands on (SPEC §12). GET only looks (a browser may fetch a pasted
+// The page a `gatehouse open` link lands on (docs/architecture.md#devices). GET only looks (a browser may fetch a pasted
 // URL ahead of time, which must not spend the link); the button's POST uses the link up and signs the
 // user in — to the admin console for an admin, to their account page otherwise.
 import type { Hono } from 'hono';

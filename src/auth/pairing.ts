@@ -1,4 +1,4 @@
-// Pairing a second device (SPEC §12). The signed-in device asks for a code on the account page and
+// Pairing a second device (docs/architecture.md#devices). The signed-in device asks for a code on the account page and
 // shows it as text, a link and a QR code; the new device opens /auth/pair (the link fills the code in,
 // but only the POST uses it up, so a link previewer cannot spend it) and gets its own session, which
 // the account page lists with the device it came from. Wrong codes block the IP (security/rate-limit.ts).

@@ -69,7 +69,7 @@ export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   mountPairing(app, deps);
   mountHandoff(app, deps);
   mountAdminApi(app, deps);
-  mountOAuth(app, deps); // SPEC §11: answers only while an MCP resource is configured
+  mountOAuth(app, deps); // answers only while an MCP resource is configured (docs/architecture.md#oauth)
   mountAliases(app, deps.prefix); // last: an alias never shadows a real route
 
   app.notFound(notFound);

@@ -14,7 +14,7 @@ export interface AccountSession {
   pairedFrom?: string | null;
 }
 
-/** An OAuth client the user allowed (SPEC §11), on the account page. */
+/** An OAuth client the user allowed (docs/architecture.md#oauth), on the account page. */
 export interface AccountConnectedApp {
   clientId: string;
   clientName: string;

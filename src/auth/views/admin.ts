@@ -42,7 +42,7 @@ export interface AdminKeyRow {
   name: string;
   owner: string;
   role: string;
-  /** A scoped key's scopes (SPEC §12). */
+  /** A scoped key's scopes (docs/architecture.md#devices). */
   scopes?: string[];
   /** "revoked", "expires 2026-06-01" or "no expiry". */
   expiry: string;

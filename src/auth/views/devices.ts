@@ -2,7 +2,7 @@
 // device authorization grant.
 import type { Stamp } from './common.js';
 
-/** The code a signed-in device shows to pair another one (SPEC §12). */
+/** The code a signed-in device shows to pair another one (docs/architecture.md#devices). */
 export interface PairCodeView {
   code: string;
   link: string;
@@ -28,7 +28,6 @@ export interface HandoffView {
   admin: boolean;
 }
 
-/** The OAuth consent page (SPEC §11): who asks, where the answer goes, for what. */
 /** /auth/device (RFC 8628): where a signed-in person types the code a device shows. */
 export interface DeviceView {
   csrf: string;

@@ -2,6 +2,7 @@
 import type { Stamp } from './common.js';
 import type { Principal } from '../../session/sessions.js';
 
+/** The OAuth consent page (docs/architecture.md#oauth): who asks, where the answer goes, for what. */
 export interface OAuthConsentView {
   csrf: string;
   user: Principal;
@@ -18,7 +19,7 @@ export interface OAuthConsentView {
   params: Array<{ name: string; value: string }>;
 }
 
-/** The admin's view of OAuth clients (SPEC §11). */
+/** The admin's view of OAuth clients (docs/architecture.md#oauth). */
 export interface AdminOAuthView {
   csrf: string;
   notice: string | null;
