@@ -9,7 +9,7 @@ import { audit, limited } from './audit.js';
 import { formOf } from './form.js';
 import { csrf, csrfToken } from './middleware/csrf.js';
 import { errorPage, page } from './pages.js';
-import { finishSignIn } from './second-step.js';
+import { finishSignIn } from './finish-sign-in.js';
 import type { ResetView } from './views.js';
 import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js';
 import { safeReturnTo } from '../security/redirect.js';

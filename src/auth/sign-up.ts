@@ -10,7 +10,7 @@ import { csrf, csrfToken } from './middleware/csrf.js';
 import { errorPage, page, providerButtons } from './pages.js';
 import { sendAccountExistsEmail, sendVerificationEmail } from './mail-jobs.js';
 import { startSession } from './start-session.js';
-import { afterSignIn } from './second-step.js';
+import { afterSignIn } from './finish-sign-in.js';
 import { burnSetupLinks, consumeSetupLink, SETUP_LINK_GONE, setupLinkStatus, type SetupLinkStatus } from './setup-link.js';
 import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js';
 import { safeReturnTo } from '../security/redirect.js';

@@ -10,7 +10,7 @@ import type * as Oidc from 'openid-client';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
 import { audit } from './audit.js';
 import { errorPage } from './pages.js';
-import { finishSignIn } from './second-step.js';
+import { finishSignIn } from './finish-sign-in.js';
 import { seal, unseal } from '../config/secrets.js';
 import { clearCookie, readCookie } from '../session/cookies.js';
 import { safeReturnTo } from '../security/redirect.js';
