@@ -70,7 +70,8 @@ function callerOf(c: AuthContext, deps: AuthServices, who: Extract<Identity, { k
     case 'api-key':
       return { admin, viaToken: true, revoke: () => deps.apiKeys.revoke(admin.sessionId.slice('key:'.length)) };
     case 'oauth':
-      return who.token && isDeviceToken(c, deps, who.token) ? { admin, viaToken: true, revoke: () => deps.oauthTokens.revokeFamily(who.token!.family) } : null;
+      if (!who.token || !isDeviceToken(c, deps, who.token)) return null;
+      return { admin, viaToken: true, revoke: () => deps.oauthTokens.revokeFamily(who.token!.family) };
   }
 }
 
@@ -109,7 +110,8 @@ function sessionCsrfOk(c: AuthContext): boolean {
 function mountCallerInfo(api: Hono<AuthEnv>): void {
   api.get('/me', (c) => {
     const p = caller(c).admin.principal;
-    return c.json({ id: p.userId, email: p.email, name: p.name, role: p.role, via: caller(c).viaToken ? 'token' : 'session' });
+    const via = caller(c).viaToken ? 'token' : 'session';
+    return c.json({ id: p.userId, email: p.email, name: p.name, role: p.role, via });
   });
   api.get('/csrf', (c) => c.json({ csrf: csrfToken(c) }));
 }

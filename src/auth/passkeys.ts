@@ -15,7 +15,10 @@ import { startSession } from './start-session.js';
 import { describeAgent } from './agents.js';
 import { jsonBody, jsonCsrf, jsonError } from './json.js';
 import { stamp, type PasskeyRow } from './views.js';
-import { authenticationOptions, passkeyName, registerPasskey, registrationOptions, relyingParty, verifyAssertion, type AssertionFailure, UNVERIFIED } from './webauthn.js';
+import {
+  authenticationOptions, passkeyName, registerPasskey, registrationOptions, relyingParty, UNVERIFIED, verifyAssertion,
+  type AssertionFailure,
+} from './webauthn.js';
 import { safeReturnTo } from '../security/redirect.js';
 import { reauthMessage, reauthUnlessRecent, signedInRecently } from './recent-sign-in.js';
 import type { LimitKind } from '../security/rate-limit.js';
