@@ -7,7 +7,7 @@ import { parseScopes } from '../session/api-keys.js';
 import { parseDuration } from '../config/duration.js';
 import { ROLE_NAME } from '../store/types.js';
 import { CLI_CLIENT_ID } from '../oauth/device.js';
-import { apiError, BAD_BODY, caller, done, findUser, jsonBody, keyRow, noUser } from './admin-api-shared.js';
+import { apiBody, apiError, BAD_BODY, caller, done, findUser, keyRow, noUser } from './admin-api-shared.js';
 
 /** API keys: list (of everyone, or of one user), create with role, expiry and scopes, revoke. */
 export function mountKeys(api: Hono<AuthEnv>, deps: AuthServices): void {
@@ -20,7 +20,7 @@ export function mountKeys(api: Hono<AuthEnv>, deps: AuthServices): void {
   });
 
   api.post('/keys', async (c) => {
-    const body = await jsonBody(c);
+    const body = await apiBody(c);
     if (!body) return apiError(c, 'bad_request', BAD_BODY);
     const { user: ref, name, role = 'member', expires, scopes = '' } = body as Record<string, unknown>;
     if (typeof ref !== 'string' || typeof name !== 'string' || !name.trim() || name.length > 100) return apiError(c, 'bad_request', '"user" (an email or id) and "name" (up to 100 characters) are required.');

@@ -3,6 +3,7 @@
 // the audit of a change made through the API.
 import type { AuthContext } from './context.js';
 import { audit } from './audit.js';
+import { jsonBody } from './json.js';
 import { normalizeEmail } from '../accounts/email.js';
 import type { ApiKey, Store, User } from '../store/types.js';
 import type { ResolvedSession } from '../session/sessions.js';
@@ -44,14 +45,9 @@ export const userRow = (u: User) => ({ id: u.id, email: u.email, name: u.name, r
 export const keyRow = (k: ApiKey) => ({ id: k.id, name: k.name, userId: k.userId, role: k.role, scopes: k.scopes ?? [], revoked: k.revoked, expiresAt: k.expiresAt?.toISOString() ?? null, lastUsedAt: k.lastUsedAt?.toISOString() ?? null });
 
 /** The body as an object; an empty body counts as {} (a POST that needs no fields). Null: not a JSON object. */
-export async function jsonBody(c: AuthContext): Promise<Record<string, unknown> | null> {
-  if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return (c.req.header('content-length') ?? '0') === '0' ? {} : null;
-  try {
-    const body: unknown = await c.req.json();
-    return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
+export async function apiBody(c: AuthContext): Promise<Record<string, unknown> | null> {
+  if (/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return jsonBody(c);
+  return (c.req.header('content-length') ?? '0') === '0' ? {} : null;
 }
 
 export const BAD_BODY = 'The body must be a JSON object (Content-Type: application/json).';

@@ -3,7 +3,7 @@
 import type { Hono } from 'hono';
 import type { AuthEnv, AuthServices } from './context.js';
 import { GROUP_NAME, ROLE_NAME } from '../store/types.js';
-import { apiError, BAD_BODY, caller, done, findUser, jsonBody, noUser, userRow } from './admin-api-shared.js';
+import { apiBody, apiError, BAD_BODY, caller, done, findUser, noUser, userRow } from './admin-api-shared.js';
 
 export function mountUserListing(api: Hono<AuthEnv>, { store }: AuthServices): void {
   api.get('/users', async (c) => {
@@ -36,7 +36,7 @@ export function mountUserChanges(api: Hono<AuthEnv>, deps: AuthServices): void {
   });
 
   api.post('/users/:user/role', async (c) => {
-    const body = await jsonBody(c);
+    const body = await apiBody(c);
     if (!body) return apiError(c, 'bad_request', BAD_BODY);
     const role = body.role;
     if (typeof role !== 'string' || !ROLE_NAME.test(role)) return apiError(c, 'bad_request', '"role" must be admin, member, or a name of a-z, 0-9 and "-" starting with a letter.');
@@ -50,7 +50,7 @@ export function mountUserChanges(api: Hono<AuthEnv>, deps: AuthServices): void {
   });
 
   api.post('/users/:user/groups', async (c) => {
-    const body = await jsonBody(c);
+    const body = await apiBody(c);
     const list = (v: unknown) => (v === undefined ? [] : Array.isArray(v) && v.every((g) => typeof g === 'string') ? (v as string[]) : null);
     const add = list(body?.add);
     const remove = list(body?.remove);
