@@ -1,5 +1,6 @@
-// Changing the account's address (SPEC §12): the current password (an account without one: a recent
-// sign-in), then a link mailed to the NEW address; the change happens only when that link is used, and the OLD address is told. The link is a
+// Changing the account's address (docs/architecture.md#devices): the current password (an account
+// without one: a recent sign-in), then a link mailed to the NEW address; the change happens only when
+// that link is used, and the OLD address is told. The link is a
 // single-use `email-change` token (only its SHA-256 stored) carrying the new address, and the old one
 // in `note`, so a link issued before another change of address no longer applies.
 import type { Hono } from 'hono';
@@ -10,26 +11,19 @@ import { field, formOf, tokenParam } from './form.js';
 import { csrf, csrfToken } from './middleware/csrf.js';
 import { requireSession, signedIn } from './middleware/session.js';
 import { errorPage, formExpiredPage, page } from './pages.js';
-import { sendInBackground } from './reset.js';
-import { accountPage, checkCurrentPassword } from './account.js';
+import { sendInBackground } from './mail-jobs.js';
+import { checkCurrentPassword } from './account.js';
+import { accountPage, EMAIL_CHANGE_REAUTH, emailChangeBlocked } from './account-page.js';
 import { reauthMessage, signedInRecently } from './recent-sign-in.js';
 import { randomToken, sha256Hex } from '../security/tokens.js';
 import { isStoreError, type User } from '../store/types.js';
 
 const CHANGE_TTL_MS = 60 * 60_000; // it moves where password resets go: short, like a reset link
 
-export const EMAIL_CHANGE_NEEDS_MAIL = 'Changing your email address needs mail (a link is sent to the new address to prove it is yours), and this server sends none. Ask an administrator to change it.';
-/** What a change of address proves who is asking with: the password where there is one, else a recent sign-in. */
-export const EMAIL_CHANGE_REAUTH = 'Moving your account to another address';
 // The same words whether the address is free or belongs to someone: the page never tells who is registered.
 const SENT = (email: string) => `If ${email} can be used for your account, a link is on its way to it. Your address changes only when you open that link (within an hour).`;
 const CANNOT_USE = 'This address cannot be used for your account. Your address was not changed.';
 const LINK_DEAD = 'This link is invalid, expired or already used, or your address changed since it was sent. Ask for a new one on your account page.';
-
-/** Why the address cannot be changed here, or null when it can. */
-export function emailChangeBlocked(deps: AuthServices): string | null {
-  return deps.mailer() ? null : EMAIL_CHANGE_NEEDS_MAIL;
-}
 
 /** The address typed, normalised and checked like a new account's (accounts/email.ts, the domain policy). */
 function newAddress(deps: AuthServices, value: unknown, current: string): { email: string } | { error: string } {

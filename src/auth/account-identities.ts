@@ -1,4 +1,4 @@
-// Account › Linked accounts (SPEC §12): the social identities that sign in to this account, joining
+// Account › Linked accounts (docs/architecture.md#devices): the social identities that sign in to this account, joining
 // another one (the sign-in flow of auth/social-routes.ts in link mode, which ends in linkToAccount), and
 // parting one while another way in remains — a password, another identity or a passkey.
 import type { Hono } from 'hono';
@@ -8,28 +8,12 @@ import { field, formOf } from './form.js';
 import { csrf } from './middleware/csrf.js';
 import { requireSession, signedIn } from './middleware/session.js';
 import { errorPage, formExpiredPage } from './pages.js';
-import { accountPage } from './account.js';
-import { stamp, type AccountView } from './views.js';
+import { accountPage } from './account-page.js';
 import { labelOf } from '../oidc/providers.js';
-import { isStoreError, type User } from '../store/types.js';
+import { isStoreError } from '../store/types.js';
 import type { Identity } from './social-accounts.js';
 
 export const LAST_WAY_IN = 'This is the only way you can sign in, so it stays: set a password (Forgot password on the sign-in page) or add a passkey first.';
-
-/** The rows of the Linked accounts section, and the providers that can still be joined. */
-export async function linkedAccounts(c: AuthContext, user: User, passkeys: number): Promise<Pick<AccountView, 'identities' | 'linkable'>> {
-  const { store, providers, prefix: P } = c.var.deps;
-  const identities = await store.listIdentities(user.id);
-  const configured = providers();
-  const waysIn = identities.length + passkeys + (user.passwordHash ? 1 : 0);
-  return {
-    identities: identities.map((i) => {
-      const p = configured.find((x) => x.name === i.provider);
-      return { provider: p ? labelOf(p) : i.provider, email: i.email, since: stamp(i.createdAt), issuer: i.issuer, subject: i.subject, canUnlink: waysIn > 1 };
-    }),
-    linkable: configured.filter((p) => !identities.some((i) => i.provider === p.name)).map((p) => ({ name: p.name, label: labelOf(p), action: `${P}/account/identities/link` })),
-  };
-}
 
 export function mountLinkedAccounts(app: Hono<AuthEnv>, deps: AuthServices): void {
   const P = deps.prefix;

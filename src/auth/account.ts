@@ -1,79 +1,21 @@
-// The account page (SPEC §12): one page in sections — Profile (the address and its change), Security
-// (a summary of factors, passkeys and personal tokens, and the password change), Sessions (end one, or
-// every other), Connected apps, Linked accounts. Each section's actions live in their own module
-// (account-email.ts, account-identities.ts, mfa-account.ts, …); this one renders and owns sessions
-// and the password.
+// The account page (docs/architecture.md#devices): one page in sections — Profile (the address and its
+// change), Security (a summary of factors, passkeys and personal tokens, and the password change),
+// Sessions (end one, or every other), Connected apps, Linked accounts. account-page.ts renders it; each
+// section's actions live in their own module (account-email.ts, account-identities.ts, mfa-account.ts,
+// …); this one owns sessions and the password.
 import type { Hono } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
 import { audit, limited } from './audit.js';
 import { field, formOf } from './form.js';
 import { csrf, csrfToken } from './middleware/csrf.js';
-import { isAdmin, requireSession, signedIn } from './middleware/session.js';
+import { requireSession, signedIn } from './middleware/session.js';
 import { formExpiredPage, page } from './pages.js';
-import { sendPasswordChangedEmail } from './reset.js';
+import { accountPage } from './account-page.js';
+import { sendPasswordChangedEmail } from './mail-jobs.js';
 import { startSession } from './start-session.js';
-import { stamp, type AccountView } from './views.js';
-import type { ResolvedSession } from '../session/sessions.js';
 import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js';
-import { connectedApps } from '../oauth/connected.js';
 import type { AuditEvent } from '../security/audit-log.js';
 import type { User } from '../store/types.js';
-import { EMAIL_CHANGE_REAUTH, emailChangeBlocked } from './account-email.js';
-import { reauthUnlessRecent } from './recent-sign-in.js';
-import { linkedAccounts } from './account-identities.js';
-
-type AccountNotes = { errors?: AccountView['errors']; notice?: string | null; newEmail?: string };
-
-export async function accountPage(c: AuthContext, s: ResolvedSession, notes: AccountNotes = {}, status = 200): Promise<Response> {
-  const { store, mfa, now, prefix: P } = c.var.deps;
-  const userId = s.principal.userId;
-  const [user, sessions, factors, passkeys, keys] = await Promise.all([
-    store.findUserById(userId), store.listUserSessions(userId), mfa.status(userId), store.listPasskeys(userId), store.listApiKeys(userId),
-  ]);
-  if (!user) return c.redirect(`${P}/sign-in`, 303);
-  return page(c, 'account', 'Your account', {
-    csrf: csrfToken(c),
-    user: s.principal,
-    // The same test as the console's own door (requireAdmin): a link only where it opens.
-    isAdmin: isAdmin(s.principal),
-    emailVerified: user.emailVerified,
-    emailChange: {
-      blocked: emailChangeBlocked(c.var.deps),
-      newEmail: notes.newEmail ?? '',
-      // Without a password, the proof is a recent sign-in: an older session is offered "Sign in again".
-      reauth: user.passwordHash === null ? await reauthUnlessRecent(c, EMAIL_CHANGE_REAUTH, `${P}/account`) : null,
-    },
-    hasPassword: user.passwordHash !== null,
-    resetAvailable: c.var.deps.mailer() !== null,
-    security: {
-      totp: factors.totp !== null,
-      recoveryLeft: factors.recoveryLeft,
-      passkeys: passkeys.length,
-      tokens: keys.filter((k) => !k.revoked && (!k.expiresAt || k.expiresAt.getTime() > now())).length,
-    },
-    sessions: sessions.map((x) => ({
-      id: x.id,
-      current: x.id === s.sessionId,
-      createdAt: stamp(x.createdAt),
-      lastSeenAt: stamp(x.lastSeenAt),
-      ip: x.ip,
-      userAgent: describeAgent(x.userAgent),
-      pairedFrom: x.pairedFrom ?? null,
-    })),
-    ...(await linkedAccounts(c, user, passkeys.length)),
-    errors: notes.errors ?? {},
-    notice: notes.notice ?? null,
-    ...(await connectedOf(c, s)),
-  }, status);
-}
-
-/** OAuth clients the user allowed (SPEC §11), while MCP resources exist or a device (SPEC §12) holds a token. */
-async function connectedOf(c: AuthContext, s: ResolvedSession): Promise<Pick<AccountView, 'connected'>> {
-  const { settings, store } = c.var.deps;
-  const apps = await connectedApps(store, s.principal.userId);
-  if (!settings.current().mcp.length && !apps.length) return {};
-  return { connected: apps.map((a) => ({ clientId: a.clientId, clientName: a.clientName, resource: a.resource, scopes: a.scopes, lastUsedAt: a.lastUsedAt ? stamp(a.lastUsedAt) : null })) };
-}
 
 export function mountAccount(app: Hono<AuthEnv>, deps: AuthServices): void {
   const P = deps.prefix;
@@ -157,13 +99,4 @@ async function changePassword(c: AuthContext): Promise<Response> {
   audit(c, 'password.changed', { userId: user.id });
   sendPasswordChangedEmail(deps, user);
   return accountPage(c, fresh, { notice: 'Password changed. Your other sessions were signed out.' });
-}
-
-/** "Chrome on Linux" rather than a 150-character user-agent string. */
-export function describeAgent(ua: string | null): string | null {
-  if (!ua) return null;
-  const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : null;
-  const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Mac OS X/.test(ua) ? 'macOS' : /Windows/.test(ua) ? 'Windows' : /Linux/.test(ua) ? 'Linux' : null;
-  if (browser && os) return `${browser} on ${os}`;
-  return browser ?? os ?? ua.slice(0, 60);
 }

@@ -14,7 +14,7 @@ import { mountAdminEvents } from './admin-events.js';
 import type { ResolvedSession } from '../session/sessions.js';
 import type { User } from '../store/types.js';
 import { stamp, type AdminAction } from './views.js';
-import { factorChanged } from './second-step.js';
+import { factorChanged } from './code-check.js';
 import { mountAdminAccess } from './admin-access.js';
 
 const PAGE_SIZE = 50;

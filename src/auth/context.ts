@@ -55,8 +55,8 @@ export interface AuthDeps {
   mfa: MfaService;
   /** Who is asking and may they pass, shared with the gate (admission/door.ts); made from these deps when absent. */
   door?: Door;
-  /** OAuth for MCP resources (SPEC §11); the routes answer only while a resource is configured. */
-  oauthTokens?: OAuthTokenService;
+  /** OAuth for MCP resources (docs/architecture.md#oauth); the routes answer only while a resource is configured. */
+  oauthTokens: OAuthTokenService;
   /** Dynamic Client Registration (RFC 7591) allowed; GATEHOUSE_OAUTH_DCR=off refuses it. */
   oauthDcr?: boolean;
   /** How Client ID Metadata Documents are fetched (oauth/cimd.ts): loopback only when Gatehouse is on loopback. */

@@ -1,5 +1,5 @@
-// HTTP of the device authorization grant (RFC 8628, SPEC §12; the protocol is device.ts): the device
-// authorization endpoint, and /auth/device where a signed-in person enters (or, from
+// HTTP of the device authorization grant (RFC 8628, docs/architecture.md#oauth; the protocol is
+// oauth/device.ts): the device authorization endpoint, and /auth/device where a signed-in person enters (or, from
 // verification_uri_complete, confirms) the user code and approves or denies. Unlike the rest of
 // src/oauth/, this answers without any MCP resource configured: the built-in `gatehouse-cli` client
 // gets tokens for the whole app. Wrong user codes block the IP like pairing codes do.
@@ -22,7 +22,6 @@ const originOf = (c: AuthContext) => c.var.deps.publicOrigin ?? c.get('ourOrigin
 const stringOr = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 export function mountDeviceGrant(app: Hono<AuthEnv>, deps: AuthServices): void {
-  if (!deps.oauthTokens) return;
   mountDeviceAuthorization(app, deps);
   mountDeviceApproval(app, deps);
 }

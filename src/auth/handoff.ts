@@ -1,6 +1,6 @@
-// The page a `gatehouse open` link lands on (SPEC §12). GET only looks (a browser may fetch a pasted
-// URL ahead of time, which must not spend the link); the button's POST uses the link up and signs the
-// user in — to the admin console for an admin, to their account page otherwise.
+// The page a `gatehouse open` link lands on (docs/architecture.md#devices). GET only looks (a browser
+// may fetch a pasted URL ahead of time, which must not spend the link); the button's POST uses the link
+// up and signs the user in — to the admin console for an admin, to their account page otherwise.
 import type { Hono } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
 import { audit } from './audit.js';

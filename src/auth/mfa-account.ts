@@ -1,6 +1,6 @@
 // Account › Security (architecture.md#mfa): the user's factors, enrolling an authenticator app, new
 // recovery codes, and removing the app (with a code or the current password). Every change is audited
-// and mailed (second-step.ts, factorChanged). Passkeys and personal tokens have their own pages; this
+// and mailed (code-check.ts, factorChanged). Passkeys and personal tokens have their own pages; this
 // one links to them.
 import type { Hono } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
@@ -9,7 +9,7 @@ import { field, formOf } from './form.js';
 import { csrf, csrfToken } from './middleware/csrf.js';
 import { requireSession, signedIn } from './middleware/session.js';
 import { errorPage, formExpiredPage, page } from './pages.js';
-import { checkCode, factorChanged } from './second-step.js';
+import { checkCode, factorChanged } from './code-check.js';
 import { startSession } from './start-session.js';
 import { stamp, withReturnTo, type SecurityView } from './views.js';
 import { amrOf, hasSecondFactor, mustEnrol } from '../mfa/policy.js';

@@ -1,5 +1,5 @@
-// Gatehouse as the OAuth 2.1 authorization server for its MCP resources (SPEC §11): the discovery
-// documents, the authorization endpoint with its consent page, token, revocation and registration.
+// Gatehouse as the OAuth 2.1 authorization server for its MCP resources (docs/architecture.md#oauth): the
+// discovery documents, the authorization endpoint with its consent page, token, revocation and registration.
 // Each protocol rule lives in its own module (authorize.ts, token.ts, clients.ts, metadata.ts, pkce.ts);
 // this file only turns HTTP into calls to them. Nothing here answers while no MCP resource is set,
 // except the device grant (device-routes.ts) and the token and revocation endpoints it needs.
@@ -35,7 +35,7 @@ function metadataContext(c: AuthContext): MetadataContext {
 /** The OAuth routes exist only while an MCP resource is configured; otherwise they are not found. */
 function whenConfigured(): MiddlewareHandler<AuthEnv> {
   return async function whenConfigured(c, next) {
-    if (!c.var.deps.oauthTokens || resourcesOf(c).length === 0) return c.json({ error: 'not_found' }, 404);
+    if (resourcesOf(c).length === 0) return c.json({ error: 'not_found' }, 404);
     await next();
     return undefined;
   };
@@ -62,7 +62,6 @@ const OAUTH_DONE = { 'revoke-oauth': (who: string) => `Revoked the OAuth client 
 
 export function mountOAuth(app: Hono<AuthEnv>, deps: AuthServices): void {
   const tokens = deps.oauthTokens;
-  if (!tokens) return;
   mountDeviceGrant(app, deps);
   mountDiscovery(app, deps.prefix);
   mountAuthorization(app, deps, tokens);
@@ -124,7 +123,8 @@ function mountAuthorization(app: Hono<AuthEnv>, deps: AuthServices, tokens: OAut
   });
 }
 
-/** Token and revocation also serve the device grant's whole-app tokens (SPEC §12), resource or not: no whenConfigured. */
+/** Token and revocation also serve the device grant's whole-app tokens (RFC 8628 §3.4), resource or
+ *  not: no whenConfigured. */
 function mountTokenEndpoints(app: Hono<AuthEnv>, P: string, tokens: OAuthTokenService): void {
   app.on(['POST', 'OPTIONS'], `${P}/oauth/token`, openCors(), async (c) => {
     const form = await formOf(c);

@@ -1,4 +1,4 @@
-// Pairing a second device (SPEC §12). The signed-in device asks for a code on the account page and
+// Pairing a second device (docs/architecture.md#devices). The signed-in device asks for a code on the account page and
 // shows it as text, a link and a QR code; the new device opens /auth/pair (the link fills the code in,
 // but only the POST uses it up, so a link previewer cannot spend it) and gets its own session, which
 // the account page lists with the device it came from. Wrong codes block the IP (security/rate-limit.ts).
@@ -11,7 +11,7 @@ import { requireSession, signedIn } from './middleware/session.js';
 import { errorPage, formExpiredPage, page } from './pages.js';
 import { startSession } from './start-session.js';
 import { stamp } from './views.js';
-import { describeAgent } from './account.js';
+import { describeAgent } from './agents.js';
 import { consumePairingCode, issuePairingCode, normalCode, pairingLink, PAIR_TTL_MS } from '../session/pairing.js';
 import { createBlocker, PAIRING_BLOCK, type Blocker } from '../security/rate-limit.js';
 

@@ -4,7 +4,7 @@
 //
 // The JSON endpoints take their CSRF token in X-CSRF-Token and accept only a same-origin request
 // with a JSON body (which a cross-site form cannot send without a refused preflight).
-import type { Hono, MiddlewareHandler } from 'hono';
+import type { Hono } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
 import { audit } from './audit.js';
 import { field, formOf } from './form.js';
@@ -12,11 +12,13 @@ import { csrf, csrfToken } from './middleware/csrf.js';
 import { requireSession, signedIn } from './middleware/session.js';
 import { errorPage, formExpiredPage, page } from './pages.js';
 import { startSession } from './start-session.js';
-import { describeAgent } from './account.js';
+import { describeAgent } from './agents.js';
+import { jsonBody, jsonCsrf, jsonError } from './json.js';
 import { stamp, type PasskeyRow } from './views.js';
-import { authenticationOptions, passkeyName, registerPasskey, registrationOptions, relyingParty, verifyAssertion, type AssertionFailure } from './webauthn.js';
-import { isValidCsrfToken } from '../security/csrf.js';
-import { readCookie } from '../session/cookies.js';
+import {
+  authenticationOptions, passkeyName, registerPasskey, registrationOptions, relyingParty, UNVERIFIED, verifyAssertion,
+  type AssertionFailure,
+} from './webauthn.js';
 import { safeReturnTo } from '../security/redirect.js';
 import { reauthMessage, reauthUnlessRecent, signedInRecently } from './recent-sign-in.js';
 import type { LimitKind } from '../security/rate-limit.js';
@@ -152,9 +154,6 @@ function mountPasskeySignIn(app: Hono<AuthEnv>, deps: AuthServices): void {
   });
 }
 
-/** What a person is told when their authenticator signed without asking for their PIN or biometric. */
-export const UNVERIFIED = 'Your device did not check it is you (no PIN, fingerprint or face). Set a PIN on it, or sign in another way.';
-
 async function refusal(c: AuthContext, reason: AssertionFailure, email: string | null): Promise<Response> {
   if (reason === 'challenge') return jsonError(c, 400, 'challenge', 'That took too long, or was started in another tab. Please try again.');
   if (reason === 'unverified') return jsonError(c, 401, 'unverified', UNVERIFIED);
@@ -216,48 +215,10 @@ async function ownPasskey(c: AuthContext, id: string | undefined): Promise<Passk
   return key && key.userId === signedIn(c).principal.userId ? key : null;
 }
 
-function jsonError(c: AuthContext, status: 400 | 401 | 403 | 409 | 415 | 429, error: string, message: string): Response {
-  return c.json({ error, message }, status);
-}
-
-/** The JSON body as an object, or null (the handlers treat a missing field as a refusal). */
-export async function jsonBody(c: AuthContext): Promise<Record<string, unknown> | null> {
-  try {
-    const v: unknown = await c.req.json();
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
 async function limitedJson(c: AuthContext, kind: LimitKind): Promise<Response | null> {
   const verdict = await c.var.deps.limits.check(kind, c.get('ip'));
   if (verdict.ok) return null;
   audit(c, 'rate-limited', { detail: kind });
   c.header('retry-after', String(verdict.retryAfterSec));
   return jsonError(c, 429, 'rate_limited', 'Too many attempts. Please wait a little before trying again.');
-}
-
-/**
- * CSRF for the JSON endpoints: a JSON body, from our own origin (a browser's fetch always names it),
- * carrying the page's token in X-CSRF-Token. `boundToSession`: the token of a signed-in page; else a
- * signed-out page's token (unbound) counts too, like the sign-in form's. Exported for the two-step
- * sign-in's passkey endpoints, which the same script (passkeys.js) calls.
- */
-export function jsonCsrf(boundToSession: boolean): MiddlewareHandler<AuthEnv> {
-  return async function jsonCsrf(c, next) {
-    if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return jsonError(c, 415, 'json_required', 'Send a JSON body.');
-    if (c.get('origin') !== 'same-origin') {
-      audit(c, 'csrf.refused', { detail: `${c.req.path} from ${(c.req.header('origin') ?? 'no origin').slice(0, 100)}, expected ${c.get('ourOrigin')}` });
-      return jsonError(c, 403, 'csrf', 'Request refused: it did not come from this site.');
-    }
-    const { settings, cookies } = c.var.deps;
-    const cookie = readCookie(c.req.header('cookie'), cookies.csrf);
-    const token = c.req.header('x-csrf-token');
-    const secret = settings.current().secret;
-    const valid = isValidCsrfToken(secret, cookie, token, c.get('session')?.sessionId) || (!boundToSession && isValidCsrfToken(secret, cookie, token));
-    if (!valid) return jsonError(c, 403, 'csrf', 'Your page expired. Please reload it and try again.');
-    await next();
-    return undefined;
-  };
 }

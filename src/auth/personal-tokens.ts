@@ -1,5 +1,5 @@
-// Personal tokens (SPEC §12, Account › Security): API keys a user makes for their own scripts — the same
-// keys as `gatehouse keys create`, so the gate, the audit and the admin console treat them alike. A
+// Personal tokens (Account › Security, docs/architecture.md#devices): API keys a user makes for their own
+// scripts — the same keys as `gatehouse keys create`, so the gate, the audit and the admin console treat them alike. A
 // token has exactly its owner's role (capRole again on every use, so a demoted owner's token is
 // demoted too) and no scopes: scopes open `scope:S` rules, which only an operator or admin may grant.
 // The secret is shown once, on the answer to the POST that made it; regenerating revokes the old key

@@ -3,18 +3,11 @@
 // after the session ends), remove the owner's, or put a second step in front of the owner. Older
 // sessions are offered "Sign in again": a sign-out whose return_to brings them back (views/_reauth.eta).
 import type { AuthContext } from './context.js';
+import type { Reauth } from './views/common.js';
 import { signedIn } from './middleware/session.js';
 import { amrOf } from '../mfa/policy.js';
 
 export const RECENT_SIGN_IN_MINUTES = 10;
-
-/** What the views show instead of the change: why, and the form that signs out and comes back. */
-export interface Reauth {
-  reason: string;
-  action: string;
-  returnTo: string;
-  minutes: number;
-}
 
 /**
  * True when this request's session was made by a sign-in (or a step-up) within the window. A session

@@ -40,7 +40,11 @@ const writeToStderr = (line: string) => {
 
 export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   const log = input.log ?? writeToStderr;
-  const door = input.door ?? createDoor({ ...input, oauthTokens: input.oauthTokens ?? null, publicUrl: input.publicOrigin ? new URL(input.publicOrigin) : null, onStoreError: (err) => log(`store: ${(err as Error).message}`) });
+  const door = input.door ?? createDoor({
+    ...input,
+    publicUrl: input.publicOrigin ? new URL(input.publicOrigin) : null,
+    onStoreError: (err) => log(`store: ${(err as Error).message}`),
+  });
   const deps: AuthServices = { ...input, log, door };
   const app = new Hono<AuthEnv>();
   app.use('*', requestInfo({ deps }));
@@ -69,7 +73,7 @@ export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   mountPairing(app, deps);
   mountHandoff(app, deps);
   mountAdminApi(app, deps);
-  mountOAuth(app, deps); // SPEC §11: answers only while an MCP resource is configured
+  mountOAuth(app, deps); // answers only while an MCP resource is configured (docs/architecture.md#oauth)
   mountAliases(app, deps.prefix); // last: an alias never shadows a real route
 
   app.notFound(notFound);

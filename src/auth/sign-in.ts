@@ -9,7 +9,7 @@ import { csrf, csrfToken } from './middleware/csrf.js';
 import { page, providerButtons } from './pages.js';
 import { withReturnTo } from './views.js';
 import { passkeySignInLinks } from './passkeys.js';
-import { finishSignIn } from './second-step.js';
+import { finishSignIn } from './finish-sign-in.js';
 import { MAX_PASSWORD_LENGTH, passwordLength } from '../security/password.js';
 import { safeReturnTo } from '../security/redirect.js';
 import type { User } from '../store/types.js';

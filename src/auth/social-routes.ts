@@ -10,7 +10,7 @@ import type * as Oidc from 'openid-client';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
 import { audit } from './audit.js';
 import { errorPage } from './pages.js';
-import { finishSignIn } from './second-step.js';
+import { finishSignIn } from './finish-sign-in.js';
 import { seal, unseal } from '../config/secrets.js';
 import { clearCookie, readCookie } from '../session/cookies.js';
 import { safeReturnTo } from '../security/redirect.js';
@@ -55,8 +55,8 @@ export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthServices): void {
   const callback = callbackHandler(flow);
   app.get(`${P}/oauth/:provider/callback`, callback);
   app.post(`${P}/oauth/:provider/callback`, callback);
-  // Link mode (SPEC §12): a POST with CSRF from the account page, so no other site can start it; the
-  // transaction names the user, and the callback joins the identity instead of signing in.
+  // Link mode (docs/architecture.md#devices): a POST with CSRF from the account page, so no other site
+  // can start it; the transaction names the user, and the callback joins the identity instead of signing in.
   app.post(`${P}/account/identities/link`, requireSession({ redirect: 303 }), csrf({ refuse: formExpiredPage }), async (c) => {
     const p = flow.find(String((await c.req.parseBody()).provider ?? ''));
     return p ? beginFlow(c, flow, p, `${P}/account`, signedIn(c).principal.userId) : unknownProvider(c);

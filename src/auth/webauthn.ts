@@ -174,6 +174,10 @@ export async function authenticationOptions(c: AuthContext, user: User | null = 
 }
 
 /** `unverified`: a right signature, but the authenticator did not verify the person (no UV flag). */
+/** What a person is told when their authenticator signed without asking for their PIN or biometric. */
+export const UNVERIFIED = 'Your device did not check it is you (no PIN, fingerprint or face). '
+  + 'Set a PIN on it, or sign in another way.';
+
 export type AssertionFailure = 'challenge' | 'invalid' | 'unverified' | 'unknown-passkey' | 'other-user' | 'replayed' | 'locked' | 'disabled';
 
 export type AssertionOutcome =

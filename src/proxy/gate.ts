@@ -53,7 +53,7 @@ export interface GateDeps {
   /** A request for a host that is not ours was refused or redirected (for the log). */
   onMisdirected?(host: string): void;
   /** OAuth access tokens: an answer to a token ends when the token is revoked (architecture.md#oauth). */
-  oauthTokens?: Pick<OAuthTokenService, 'resolve'>;
+  oauthTokens: Pick<OAuthTokenService, 'resolve'>;
 }
 
 export interface Gate {
@@ -128,7 +128,7 @@ function createCore(deps: GateDeps, limits: TunnelLimits): GateCore {
     },
     isAuthRoute: (url) => url.startsWith(prefix) && (url.length === prefix.length || url[prefix.length] === '/' || url[prefix.length] === '?'),
     // Answers to OAuth tokens are watched like tunnels: a revoked token ends an open stream (SSE) too.
-    tokenStreams: createTokenStreams(limits.recheckMs, async (token) => (await deps.oauthTokens?.resolve(token)) != null),
+    tokenStreams: createTokenStreams(limits.recheckMs, async (t) => (await deps.oauthTokens.resolve(t)) != null),
   };
 }
 
@@ -147,7 +147,8 @@ function handle(core: GateCore, req: IncomingMessage, res: ServerResponse): void
   }
   if (core.isAuthRoute(url)) return void deps.authApp(req, res);
   // OAuth discovery documents live at the root's /.well-known while MCP resources exist.
-  if (url.startsWith(WELL_KNOWN) && deps.oauthTokens && deps.settings.current().mcp.length && isDiscoveryPath(pathOf(url))) return void deps.authApp(req, res);
+  const discovery = url.startsWith(WELL_KNOWN) && deps.settings.current().mcp.length && isDiscoveryPath(pathOf(url));
+  if (discovery) return void deps.authApp(req, res);
   const v = deps.door.decide(asked(req), 'gate');
   if (!(v instanceof Promise)) return answer(core, req, res, v);
   v.then(
