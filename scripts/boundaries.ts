@@ -101,7 +101,7 @@ function folderCircles(imports: readonly Import[]): string[] {
 }
 
 /** Folders whose files must import no file that imports them back, directly or round a circle: a reader
- *  can then start at any file and read downwards (docs/architecture.md#layers). */
+ *  can then start at any file and read downwards (docs/architecture.md#auth-downwards). */
 export const FILE_CIRCLE_FREE: readonly string[] = ['auth'];
 
 /** Files of one folder (subfolders included) that import each other; `only` limits it to some folders. */

@@ -1,6 +1,6 @@
 // The mail the auth pages send — links to confirm an address or reset a password, and notices to an
 // account's owner — and the background work around it. Routes call these after answering, so a reply
-// never waits on SMTP (docs/architecture.md#layers).
+// never waits on SMTP (docs/architecture.md#auth-downwards).
 import type { AuthServices } from './context.js';
 import { randomToken, sha256Hex } from '../security/tokens.js';
 import type { TokenKind, User } from '../store/types.js';
