@@ -1,4 +1,4 @@
-// `gatehouse mcp …`: MCP resources (SPEC §11) in the state file. PATH and everything below it take
+// `gatehouse mcp …`: MCP resources (architecture.md#oauth) in the state file. PATH and everything below it take
 // OAuth 2.1 bearer tokens issued by Gatehouse; running servers pick a change up within a second.
 import { parseArgs } from 'node:util';
 import { emptyState, readState, updateState } from '../config/state.js';

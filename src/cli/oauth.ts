@@ -1,4 +1,4 @@
-// `gatehouse oauth clients …` (SPEC §11): the OAuth clients registered or cached here, who they act for,
+// `gatehouse oauth clients …` (architecture.md#oauth): the OAuth clients registered or cached here, who they act for,
 // and revocation of a client for everyone (every token and consent; running servers refuse its
 // tokens within 2 s).
 import { parseArgs } from 'node:util';

@@ -1,5 +1,5 @@
 // `gatehouse open [--user EMAIL]`: a one-time link that signs that user (default: the oldest admin) into
-// the admin console of the running server (SPEC §12). The CLI writes the hash; the server uses it up.
+// the admin console of the running server (architecture.md#devices). The CLI writes the hash; the server uses it up.
 import { parseArgs } from 'node:util';
 import { normalizeEmail } from '../accounts/email.js';
 import { handoffLink, HANDOFF_TTL_MS, issueHandoff, oldestAdmin } from '../session/handoff.js';

@@ -1,4 +1,4 @@
-// `gatehouse pair --user EMAIL`: a pairing code for a user, made from the operator's machine (SPEC §12)
+// `gatehouse pair --user EMAIL`: a pairing code for a user, made from the operator's machine (architecture.md#devices)
 // — the CLI writes the code's hash into the store the running server reads, and the server uses it up.
 import { parseArgs } from 'node:util';
 import { normalizeEmail } from '../accounts/email.js';

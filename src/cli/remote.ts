@@ -1,4 +1,4 @@
-// The remote CLI (SPEC §12): `gatehouse login --remote URL --token T` checks an administrator's token
+// The remote CLI (architecture.md#devices): `gatehouse login --remote URL --token T` checks an administrator's token
 // (without --token, one from the device grant, approved in the browser: deviceLogin) against that server's admin API and keeps {url, token}
 // (a device login also its refresh token, which renews the hour-long access token when it expires) in $GATEHOUSE_CONFIG_DIR/credentials.json
 // (default ~/.config/gatehouse; the file 0600 in a 0700 directory, written atomically);

@@ -20,11 +20,11 @@ export interface Principal {
   groups: readonly string[];
   /** How the session was made (RFC 8176): pwd, otp, fed … (architecture.md#mfa). Absent: derived from provider. */
   amr?: readonly string[];
-  /** OAuth tokens only (SPEC §11): the client's name, sent as X-Forwarded-Client. */
+  /** OAuth tokens only (architecture.md#oauth): the client's name, sent as X-Forwarded-Client. */
   client?: string;
   /** OAuth tokens only: the client's id, the assertion's `client_id` (RFC 9068). */
   clientId?: string;
-  /** A scoped API key's scopes (SPEC §12) or an OAuth token's granted scopes (§11), sorted; matched by
+  /** A scoped API key's scopes (architecture.md#devices) or an OAuth token's granted scopes, sorted; matched by
    *  `scope:` rules and sent as X-Forwarded-Scopes. Absent for sessions and unscoped keys. */
   scopes?: readonly string[];
 }
