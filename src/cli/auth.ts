@@ -1,6 +1,5 @@
 import { dropLegacyKeys, rotateSigningKey } from '../access/signing-keys.js';
 import { AUTH_PREFIX } from '../config/prefix.js';
-import { parseArgs } from 'node:util';
 import { isSealed, loadMasterKey, unseal } from '../config/secrets.js';
 import { existsSync } from 'node:fs';
 import { checkFitness, detailOf, redactUrl } from '../store/fitness.js';
@@ -11,7 +10,7 @@ import type { Store } from '../store/types.js';
 import { setupLinkLine, setupOrigin } from '../auth/setup-link.js';
 import { PROVIDERS_HELP, providersCommand } from './providers.js';
 import { withEnvProviders } from '../config/env-providers.js';
-import { SCOPE_OPTIONS, scopeFrom, subcommandIn, type Subcommands, UsageError, type Io } from './common.js';
+import { parseCommand, scopeFrom, subcommandIn, type Subcommands, UsageError, type Io } from './common.js';
 import { modeCommand, PASSPHRASE_HELP, passphraseCommand } from './passphrase.js';
 
 export const AUTH_HELP = `gatehouse auth enable [--db NAME|embedded] [--skip-fitness]   turn the login screen on
@@ -24,14 +23,13 @@ ${PASSPHRASE_HELP}
 ${PROVIDERS_HELP}`;
 
 export async function authCommand(args: string[], io: Io): Promise<number> {
-  const [sub, ...rest] = args;
+  const [sub = '', ...rest] = args;
   if (sub === 'providers') return providersCommand(rest, io);
-  const { values, positionals } = parseArgs({
-    args: rest,
-    strict: true,
-    allowPositionals: sub === 'mode' || sub === 'passphrase',
+  const parsed = parseCommand(args, io, {
+    help: AUTH_HELP,
+    words: 1,
+    positionals: ['mode', 'passphrase'],
     options: {
-      ...SCOPE_OPTIONS,
       domain: { type: 'string' },
       json: { type: 'boolean' },
       db: { type: 'string' },
@@ -41,10 +39,8 @@ export async function authCommand(args: string[], io: Io): Promise<number> {
       port: { type: 'string' },
     },
   });
-  if (values.help || !sub) {
-    io.out(AUTH_HELP);
-    return sub ? 0 : 2;
-  }
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
   const scope = scopeFrom(values, io.env);
   const masterKey = loadMasterKey(scope.home, io.env);
   const state = readState(scope);
