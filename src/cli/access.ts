@@ -7,7 +7,9 @@ import { rulesInForce as policyRules } from '../access/policy.js';
 import type { AuthMode } from '../config/choices.js';
 import { effectiveMode, rulesFrom, splitList } from '../config/settings.js';
 import { authIsOn, emptyState, readState, updateState, type Scope, type StoredState } from '../config/state.js';
-import { CommandError, parseCommand, scopeFrom, subcommandIn, type Subcommands, UsageError, withStore, type Io } from './common.js';
+import {
+  CommandError, parseCommand, scopeFrom, subcommandIn, type Subcommands, UsageError, withStore, type Io,
+} from './common.js';
 
 export const ACCESS_HELP = `gatehouse access add PATTERN (--public | --allow WHO[,WHO…]) [--methods GET,HEAD] [--mfa] [--at N]
 gatehouse access list [--json] · access remove N

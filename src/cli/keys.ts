@@ -21,7 +21,7 @@ export interface KeyListRow {
 export const keyLine = (r: KeyListRow) =>
   `${r.id}  ${r.name}  ${r.role}${r.scopes.length ? `  [${r.scopes.join(' ')}]` : ''}  ${r.revoked ? 'revoked' : r.expiresAt ? `expires ${r.expiresAt}` : 'active'}  last used ${r.lastUsedAt ?? 'never'}`;
 
-const KEYS_OPTIONS = {
+export const KEYS_OPTIONS = {
   user: { type: 'string' },
   name: { type: 'string' },
   role: { type: 'string' },

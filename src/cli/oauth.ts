@@ -8,7 +8,8 @@ export const OAUTH_HELP = `gatehouse oauth clients list [--json]   MCP/OAuth cli
 gatehouse oauth clients revoke ID       ends every token and consent of that client`;
 
 export async function oauthCommand(args: string[], io: Io): Promise<number> {
-  const parsed = parseCommand(args, io, { help: OAUTH_HELP, words: 2, positionals: true, options: { json: { type: 'boolean' } } });
+  const options = { json: { type: 'boolean' } } as const;
+  const parsed = parseCommand(args, io, { help: OAUTH_HELP, words: 2, positionals: true, options });
   if (typeof parsed === 'number') return parsed;
   const { words: [group, sub], values, positionals } = parsed;
   if (group !== 'clients') {

@@ -8,7 +8,8 @@ import { CommandError, parseCommand, scopeFrom, UsageError, withStore, type Io }
 export const PAIR_HELP = `gatehouse pair --user EMAIL [--qr]                a pairing code: sign that user in on another device (5 min, once)`;
 
 export async function pairCommand(args: string[], io: Io): Promise<number> {
-  const parsed = parseCommand(args, io, { help: PAIR_HELP, options: { user: { type: 'string' }, qr: { type: 'boolean' } } });
+  const options = { user: { type: 'string' }, qr: { type: 'boolean' } } as const;
+  const parsed = parseCommand(args, io, { help: PAIR_HELP, options });
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
   if (!values.user) throw new UsageError('pair needs --user EMAIL', 'pair');

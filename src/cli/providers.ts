@@ -24,7 +24,8 @@ const PROVIDER_OPTIONS = {
 } as const;
 
 export async function providersCommand(args: string[], io: Io): Promise<number> {
-  const parsed = parseCommand(args, io, { help: PROVIDERS_HELP, words: 1, positionals: true, options: PROVIDER_OPTIONS });
+  const shape = { help: PROVIDERS_HELP, words: 1, positionals: true, options: PROVIDER_OPTIONS };
+  const parsed = parseCommand(args, io, shape);
   if (typeof parsed === 'number') return parsed;
   const { words: [sub], values, positionals } = parsed;
   const scope = scopeFrom(values, io.env);

@@ -7,6 +7,8 @@ import { CommandError, parseCommand, subcommandIn, UsageError, type Io } from '.
 import { api, CLI_CLIENT, deviceLogin, loginFor, oauthForm } from './remote-client.js';
 import { credentialsFile, keepLogin, readRemotes, remoteOrigin, writeRemotes } from './remote-credentials.js';
 import { REMOTE_SUBCOMMANDS } from './remote-commands.js';
+import { KEYS_OPTIONS } from './keys.js';
+import { USERS_OPTIONS } from './users.js';
 
 export { remoteOrigin } from './remote-credentials.js';
 
@@ -56,16 +58,8 @@ export async function logoutCommand(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-const REMOTE_OPTIONS = {
-  json: { type: 'boolean' },
-  user: { type: 'string' },
-  name: { type: 'string' },
-  role: { type: 'string' },
-  expires: { type: 'string' },
-  scopes: { type: 'string' },
-  add: { type: 'string', multiple: true },
-  remove: { type: 'string', multiple: true },
-} as const;
+// The options of the local `users` and `keys` commands: --remote runs the same commands on a server.
+const REMOTE_OPTIONS = { ...USERS_OPTIONS, ...KEYS_OPTIONS };
 
 /** `gatehouse --remote URL COMMAND …` */
 export async function remoteCommand(url: string | undefined, argv: string[], io: Io): Promise<number> {

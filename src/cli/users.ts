@@ -3,7 +3,9 @@ import { normalizeEmail } from '../accounts/email.js';
 import { createLockout } from '../security/lockout.js';
 import { GROUP_NAME, ROLE_NAME, type Store, type User } from '../store/types.js';
 import { createInvite, inviteLink, InviteError } from '../session/invites.js';
-import { CommandError, parseCommand, parseDuration, scopeFrom, subcommandIn, type Subcommands, UsageError, withStore, type Io } from './common.js';
+import {
+  CommandError, parseCommand, parseDuration, scopeFrom, subcommandIn, type Subcommands, UsageError, withStore, type Io,
+} from './common.js';
 import { createAuditLog } from '../security/audit-log.js';
 import { smtpBindingOf } from '../config/auth-state.js';
 import { loadMasterKey } from '../config/secrets.js';
@@ -24,7 +26,7 @@ export const userLine = (u: { email: string; role: string; disabled: boolean; na
 
 const row = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, groups: u.groups, disabled: u.disabled, emailVerified: u.emailVerified, createdAt: u.createdAt.toISOString() });
 
-const USERS_OPTIONS = {
+export const USERS_OPTIONS = {
   json: { type: 'boolean' },
   expires: { type: 'string' },
   role: { type: 'string' },

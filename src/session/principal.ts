@@ -18,8 +18,8 @@ export interface Principal {
   client?: string;
   /** OAuth tokens only: the client's id, the assertion's `client_id` (RFC 9068). */
   clientId?: string;
-  /** A scoped API key's scopes (architecture.md#devices) or an OAuth token's granted scopes, sorted; matched by
-   *  `scope:` rules and sent as X-Forwarded-Scopes. Absent for sessions and unscoped keys. */
+  /** A scoped API key's scopes (architecture.md#devices) or an OAuth token's granted scopes, sorted;
+   *  matched by `scope:` rules and sent as X-Forwarded-Scopes. Absent for sessions and unscoped keys. */
   scopes?: readonly string[];
 }
 

@@ -56,7 +56,9 @@ export function maybeTouch(s: SessionState, entry: CacheEntry, t: number): void 
 }
 
 /** Caches a session the store has just vouched for, keeping the later of the two last-seen times. */
-export function cacheChecked(s: SessionState, cookieValue: string, id: string, session: Session, user: User, t: number): ResolvedSession {
+export function cacheChecked(
+  s: SessionState, cookieValue: string, id: string, session: Session, user: User, t: number,
+): ResolvedSession {
   const previous = s.cache.get(cookieValue);
   const entry: CacheEntry = {
     resolved: {
@@ -73,11 +75,11 @@ export function cacheChecked(s: SessionState, cookieValue: string, id: string, s
   return entry.resolved;
 }
 
-function rememberBounded(cache: Map<string, CacheEntry>, maxCached: number, cookieValue: string, entry: CacheEntry): void {
-  if (cache.size >= maxCached && !cache.has(cookieValue)) {
+function rememberBounded(cache: Map<string, CacheEntry>, maxCached: number, key: string, entry: CacheEntry): void {
+  if (cache.size >= maxCached && !cache.has(key)) {
     // Evict the oldest insertion: Map iterates in insertion order.
     const oldest = cache.keys().next().value;
     if (oldest !== undefined) cache.delete(oldest);
   }
-  cache.set(cookieValue, entry);
+  cache.set(key, entry);
 }

@@ -12,7 +12,9 @@ import type { Session, Store, User } from '../store/types.js';
 import { amrOf } from '../mfa/policy.js';
 import type { Principal, ResolvedSession } from './principal.js';
 import { createRevocationLog } from './revocation-log.js';
-import { alive, cacheChecked, macOf, maybeTouch, tokenOf, type CacheEntry, type SessionState } from './session-cache.js';
+import {
+  alive, cacheChecked, macOf, maybeTouch, tokenOf, type CacheEntry, type SessionState,
+} from './session-cache.js';
 
 export { principalOf, type Principal, type ResolvedSession } from './principal.js';
 

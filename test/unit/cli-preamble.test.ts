@@ -21,7 +21,8 @@ after(() => rmSync(home, { recursive: true, force: true }));
 function capture(): Io & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  return { stdout, stderr, out: (l) => void stdout.push(l), err: (l) => void stderr.push(l), env: { GATEHOUSE_HOME: home } };
+  const env = { GATEHOUSE_HOME: home };
+  return { stdout, stderr, out: (l) => void stdout.push(l), err: (l) => void stderr.push(l), env };
 }
 
 async function run(...argv: string[]) {
@@ -49,7 +50,7 @@ describe('the CLI preamble', () => {
     assert.deepEqual(readdirSync(home), [], 'no state file or store was created');
   });
 
-  it('takes --help in place of the subcommand too, instead of opening the store and naming "--help" unknown', async () => {
+  it('takes --help in place of the subcommand, instead of opening the store to name "--help" unknown', async () => {
     const r = await run('users', '--help');
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, USERS_HELP, '']);
     assert.deepEqual(readdirSync(home), []);
