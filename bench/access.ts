@@ -1,4 +1,4 @@
-// The access scenarios (SPEC §9, architecture.md#access), each an A/B pair measured in the same run:
+// The access scenarios (architecture.md#access), each an A/B pair measured in the same run:
 // 50 access rules against none on the signed-in path, the signed assertion on against off, and nginx
 // with `auth_request` → `/auth/check` (the documented config) against the same nginx without it.
 // Rounds interleave A and B with the order swapped each round; a ratio is the median of per-round ratios.
@@ -125,7 +125,7 @@ ${server.replace('listen 80;', `listen 127.0.0.1:${port};`)}
 }
 
 /**
- * An OAuth access token (SPEC §11) against a session cookie on the same MCP resource of one Gatehouse:
+ * An OAuth access token (architecture.md#oauth) against a session cookie on the same MCP resource of one Gatehouse:
  * the token path (its own 2 s cache, resource check, X-Forwarded-Client) beside the cookie path
  * (issue: within 10 %). The token is obtained as a client would: DCR, PKCE, consent by the signed-in
  * user, code exchange.

@@ -40,7 +40,7 @@ export interface RunningGatehouse {
   store: Store;
   sessions: SessionService;
   apiKeys: ApiKeyService;
-  /** OAuth tokens for MCP resources (SPEC §11). */
+  /** OAuth tokens for MCP resources (architecture.md#oauth). */
   oauthTokens: OAuthTokenService;
   hasher: PasswordHasher;
   forwarder: Forwarder | null;

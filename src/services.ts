@@ -74,10 +74,10 @@ export function startSessionSweep(store: Store, idleMs: number, now: () => numbe
   const sweep = () =>
     store
       .deleteExpiredSessions(new Date(now()), idleMs)
-      // OAuth (SPEC §11): dead codes and tokens, and registrations nobody ever used.
+      // OAuth (architecture.md#oauth): dead codes and tokens, and registrations nobody ever used.
       .then(() => store.deleteExpiredOAuthTokens(new Date(now())))
       .then(() => store.deleteUnusedOAuthClients(new Date(now() - UNUSED_CLIENT_MS)))
-      // Device grant (SPEC §12): codes nobody approved (or exchanged) within their 10 minutes.
+      // Device grant (architecture.md#devices): codes nobody approved (or exchanged) within their 10 minutes.
       .then(() => store.deleteExpiredDeviceAuthorizations(new Date(now())))
       // Recent security events stay bounded (audit.ts).
       .then(() => store.pruneEvents(new Date(now() - EVENTS_KEPT.maxAgeMs), EVENTS_KEPT.max))

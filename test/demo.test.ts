@@ -56,7 +56,7 @@ describe('demo app', () => {
     assert.match(text, /<link rel="stylesheet" href="\/whoami.css">/);
   });
 
-  it('signs out with a plain same-origin POST form (no token: SPEC §4)', async () => {
+  it('signs out with a plain same-origin POST form (no token: the Origin header proves same-origin)', async () => {
     const { text } = await get('/', { 'x-forwarded-email': 'ada@example.com' });
     const form = /<form[^>]*>[\s\S]*?<\/form>/.exec(text)?.[0] ?? '';
     assert.match(form, /^<form method="post" action="\/auth\/sign-out">/);

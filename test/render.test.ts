@@ -50,7 +50,8 @@ const views: Record<string, Record<string, unknown>> = {
     csrf: EVIL, mode: EVIL, rules: [{ n: 1, pattern: EVIL, who: EVIL, source: EVIL }],
     test: { as: EVIL, method: EVIL, path: EVIL, error: EVIL }, result: { headline: EVIL, reason: EVIL, reading: EVIL }, fallback: 'deny',
   },
-  // Console › Invitations and Security events (SPEC §12): the invite link is shown once; filters are GET forms.
+  // Console › Invitations and Security events (architecture.md#devices): the invite link is shown once;
+  // filters are GET forms.
   'admin-invites': {
     csrf: EVIL, invites: [{ id: EVIL, email: EVIL, role: EVIL, expires: at, revokeHref: EVIL }],
     created: { email: EVIL, role: EVIL, link: EVIL, expires: at, mailed: false }, form: { email: EVIL, role: EVIL, expires: EVIL }, error: EVIL, notice: EVIL, signUp: EVIL,
@@ -66,7 +67,8 @@ const views: Record<string, Record<string, unknown>> = {
     }],
     keys: [{ id: 'k1', name: EVIL, owner: EVIL, role: EVIL, scopes: [EVIL], expiry: EVIL, lastUsedAt: at, revokeHref: EVIL }],
   },
-  // Second factor (SPEC §10). The QR code is the one value printed raw: qrcode's SVG, made from the URI alone.
+  // Second factor (architecture.md#mfa). The QR code is the one value printed raw: qrcode's SVG, made from
+  // the URI alone.
   security: {
     csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [] }, totp: { since: at }, recoveryLeft: 3, hasPassword: true,
     passkeysHref: EVIL, tokensHref: EVIL, errors: { code: EVIL }, notice: EVIL,

@@ -1,6 +1,5 @@
 // `gatehouse access …`: ordered access rules in the state file (architecture.md#access). Running servers pick a change
 // up within a second, like every other state-file change.
-import { parseArgs } from 'node:util';
 import { normalizeEmail } from '../accounts/email.js';
 import { describeRule, parseRules, parseWho, storedRule, type AccessDefault, type AccessRule } from '../access/rules.js';
 import { explain, subjectOfUser } from '../access/explain.js';
@@ -8,7 +7,9 @@ import { rulesInForce as policyRules } from '../access/policy.js';
 import type { AuthMode } from '../config/choices.js';
 import { effectiveMode, rulesFrom, splitList } from '../config/settings.js';
 import { authIsOn, emptyState, readState, updateState, type Scope, type StoredState } from '../config/state.js';
-import { CommandError, SCOPE_OPTIONS, scopeFrom, subcommandIn, type Subcommands, UsageError, withStore, type Io } from './common.js';
+import {
+  CommandError, parseCommand, scopeFrom, subcommandIn, type Subcommands, UsageError, withStore, type Io,
+} from './common.js';
 
 export const ACCESS_HELP = `gatehouse access add PATTERN (--public | --allow WHO[,WHO…]) [--methods GET,HEAD] [--mfa] [--at N]
 gatehouse access list [--json] · access remove N
@@ -21,13 +22,11 @@ gatehouse access test METHOD PATH --as EMAIL [--provider NAME]   which rule deci
   WHO: any, role:R, group:G, email:ADDRESS, domain:example.com, provider:NAME, scope:S`;
 
 export async function accessCommand(args: string[], io: Io): Promise<number> {
-  const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    strict: true,
-    allowPositionals: true,
+  const parsed = parseCommand(args, io, {
+    help: ACCESS_HELP,
+    words: 1,
+    positionals: true,
     options: {
-      ...SCOPE_OPTIONS,
       public: { type: 'boolean' },
       allow: { type: 'string' },
       methods: { type: 'string' },
@@ -38,10 +37,8 @@ export async function accessCommand(args: string[], io: Io): Promise<number> {
       provider: { type: 'string' },
     },
   });
-  if (values.help || !sub) {
-    io.out(ACCESS_HELP);
-    return sub ? 0 : 2;
-  }
+  if (typeof parsed === 'number') return parsed;
+  const { words: [sub = ''], values, positionals } = parsed;
   const scope = scopeFrom(values, io.env);
   const run = subcommandIn(ACCESS_SUBCOMMANDS, sub);
   if (!run) throw new UsageError(`unknown access command "${sub}"\n${ACCESS_HELP}`);

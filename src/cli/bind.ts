@@ -1,10 +1,9 @@
 // Bindings: the databases and the SMTP server this server/profile may use. URLs are stored sealed
 // (they usually carry a password) and listed without their password.
-import { parseArgs } from 'node:util';
 import { loadMasterKey, seal, unseal, isSealed } from '../config/secrets.js';
 import { emptyState, ENTRY_NAME, readState, updateState, type BindingKind, type Scope, type StoredState } from '../config/state.js';
 import { redactUrl } from '../store/fitness.js';
-import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
+import { CommandError, parseCommand, scopeFrom, UsageError, type Io } from './common.js';
 
 export const BIND_HELP = `gatehouse bind postgres|mysql|mongodb URL [--name NAME]   a database binding
 gatehouse bind smtp URL [--from ADDRESS]                  smtp://user:pass@host:587
@@ -27,16 +26,13 @@ const EXAMPLES: Record<BindingKind, string> = {
 };
 
 export async function bindCommand(command: 'bind' | 'unbind' | 'bindings', args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: { ...SCOPE_OPTIONS, name: { type: 'string' }, from: { type: 'string' }, json: { type: 'boolean' } },
+  const line = parseCommand(args, io, {
+    help: BIND_HELP,
+    positionals: true,
+    options: { name: { type: 'string' }, from: { type: 'string' }, json: { type: 'boolean' } },
   });
-  if (values.help) {
-    io.out(BIND_HELP);
-    return 0;
-  }
+  if (typeof line === 'number') return line;
+  const { values, positionals } = line;
   const scope = scopeFrom(values, io.env);
   const masterKey = loadMasterKey(scope.home, io.env);
   const state = readState(scope) ?? emptyState();

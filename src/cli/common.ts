@@ -1,5 +1,6 @@
 // Shared by every command: where state lives, the usage-error type, durations (from config/duration.ts).
 import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { checkScope, emptyState, readState, type Scope, type StoredState } from '../config/state.js';
 import { loadMasterKey } from '../config/secrets.js';
 import { describeStore, ENV_STORE, storeChoiceFor } from '../config/auth-state.js';
@@ -57,6 +58,65 @@ export const SCOPE_OPTIONS = {
   profile: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** How a command is typed: `gatehouse NAME WORD… [--option …] [POSITIONAL…]`. */
+export interface CommandShape<O extends OptionsConfig> {
+  /** Printed for --help (exit 0) and when a required leading word is missing (exit 2). */
+  help: string;
+  /** Options beyond --help (and --server/--profile unless `scoped` is false). */
+  options: O;
+  /** Leading words (a subcommand, "clients list") the command needs before its options; default 0. */
+  words?: number;
+  /** Whether positionals may follow, or the subcommands (first word) that take them; default none. */
+  positionals?: boolean | readonly string[];
+  /** Whether --server and --profile are taken; default true (the remote commands name a URL instead). */
+  scoped?: boolean;
+}
+
+type WithScope<O extends OptionsConfig> = O & typeof SCOPE_OPTIONS;
+type ValuesOf<O extends OptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; strict: true; allowPositionals: true; options: WithScope<O> }>
+>['values'];
+
+/** A parsed command line: its leading words, its options, and the rest. */
+export interface ParsedCommand<O extends OptionsConfig> {
+  words: string[];
+  values: ValuesOf<O>;
+  positionals: string[];
+}
+
+/**
+ * The one preamble of every command: parses `args` strictly (node:util's errors become one sentence in
+ * main.ts), and answers `--help` — anywhere, a leading word too — with the help text and exit 0, and a
+ * missing leading word with the help text and exit 2. Returns the exit code when it answered, else the
+ * parsed line.
+ */
+export function parseCommand<const O extends OptionsConfig>(
+  args: string[],
+  io: Io,
+  shape: CommandShape<O>,
+): ParsedCommand<O> | number {
+  const count = shape.words ?? 0;
+  const words: string[] = [];
+  while (words.length < count && args[words.length] !== undefined && !args[words.length]!.startsWith('-')) {
+    words.push(args[words.length]!);
+  }
+  const takes = shape.positionals ?? false;
+  const { values, positionals } = parseArgs({
+    args: args.slice(words.length),
+    strict: true,
+    allowPositionals: typeof takes === 'boolean' ? takes : takes.includes(words[0] ?? ''),
+    options: { ...(shape.scoped === false ? { help: SCOPE_OPTIONS.help } : SCOPE_OPTIONS), ...shape.options },
+  });
+  const help = (values as { help?: boolean }).help === true;
+  if (help || words.length < count) {
+    io.out(shape.help);
+    return help ? 0 : 2;
+  }
+  return { words, values: values as ValuesOf<O>, positionals };
+}
 
 /** "gatehouse: users in …" when the store in use is not the only one this setup could mean; else null. */
 function storeNotice(scope: Scope, state: StoredState, masterKey: Buffer, env: NodeJS.ProcessEnv): string | null {

@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import { ROLE_NAME } from '../store/types.js';
 import { normalizeEmail } from '../accounts/email.js';
 import { createApiKeyService, parseScopes } from '../session/api-keys.js';
-import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
+import { CommandError, parseCommand, parseDuration, scopeFrom, UsageError, withStore, type Io } from './common.js';
 
 export const KEYS_HELP = `gatehouse keys create --user EMAIL --name NAME [--role ROLE] [--expires 30d] [--scopes "reports:read …"]
 gatehouse keys list [--user EMAIL] [--json]
@@ -22,18 +21,19 @@ export interface KeyListRow {
 export const keyLine = (r: KeyListRow) =>
   `${r.id}  ${r.name}  ${r.role}${r.scopes.length ? `  [${r.scopes.join(' ')}]` : ''}  ${r.revoked ? 'revoked' : r.expiresAt ? `expires ${r.expiresAt}` : 'active'}  last used ${r.lastUsedAt ?? 'never'}`;
 
+export const KEYS_OPTIONS = {
+  user: { type: 'string' },
+  name: { type: 'string' },
+  role: { type: 'string' },
+  expires: { type: 'string' },
+  scopes: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
 export async function keysCommand(args: string[], io: Io): Promise<number> {
-  const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    strict: true,
-    allowPositionals: true,
-    options: { ...SCOPE_OPTIONS, user: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean' } },
-  });
-  if (values.help || !sub) {
-    io.out(KEYS_HELP);
-    return sub ? 0 : 2;
-  }
+  const parsed = parseCommand(args, io, { help: KEYS_HELP, words: 1, positionals: true, options: KEYS_OPTIONS });
+  if (typeof parsed === 'number') return parsed;
+  const { words: [sub], values, positionals } = parsed;
   const scope = scopeFrom(values, io.env);
   switch (sub) {
     case 'create': {

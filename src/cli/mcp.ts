@@ -1,25 +1,21 @@
-// `gatehouse mcp …`: MCP resources (SPEC §11) in the state file. PATH and everything below it take
+// `gatehouse mcp …`: MCP resources (architecture.md#oauth) in the state file. PATH and everything below it take
 // OAuth 2.1 bearer tokens issued by Gatehouse; running servers pick a change up within a second.
-import { parseArgs } from 'node:util';
 import { emptyState, readState, updateState } from '../config/state.js';
 import { parseResources, resourcesFrom, storedResource, type McpResource } from '../oauth/resources.js';
-import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
+import { CommandError, parseCommand, scopeFrom, UsageError, type Io } from './common.js';
 
 export const MCP_HELP = `gatehouse mcp add PATH [--name NAME] [--scopes "a b"]   PATH and below become an OAuth 2.1 protected resource
 gatehouse mcp list [--json] · mcp remove PATH`;
 
 export async function mcpCommand(args: string[], io: Io): Promise<number> {
-  const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    strict: true,
-    allowPositionals: true,
-    options: { ...SCOPE_OPTIONS, name: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean' } },
+  const parsed = parseCommand(args, io, {
+    help: MCP_HELP,
+    words: 1,
+    positionals: true,
+    options: { name: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean' } },
   });
-  if (values.help || !sub) {
-    io.out(MCP_HELP);
-    return sub ? 0 : 2;
-  }
+  if (typeof parsed === 'number') return parsed;
+  const { words: [sub], values, positionals } = parsed;
   const scope = scopeFrom(values, io.env);
   switch (sub) {
     case 'list': {

@@ -3,14 +3,13 @@
 // them by X-Forwarded-User), password hashes, roles and flags; linked social logins, API keys and open
 // invitations come along. Sessions do not: everyone signs in again on the new store.
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { loadMasterKey, isSealed, unseal } from '../config/secrets.js';
 import { emptyState, readState, type Scope, type StoredState } from '../config/state.js';
 import { describeStore, embeddedChoice, ENV_STORE, type StoreChoice } from '../config/auth-state.js';
 import { openStoreAt } from '../store/open.js';
 import { detailOf } from '../store/fitness.js';
 import { isStoreError, type Store, type User } from '../store/types.js';
-import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
+import { CommandError, parseCommand, scopeFrom, UsageError, type Io } from './common.js';
 
 export const MIGRATE_HELP = `gatehouse migrate-users --from embedded|NAME --to embedded|NAME [--dry-run]
                     copy users (same ids, passwords), social logins, API keys and invitations into a
@@ -30,15 +29,12 @@ interface Copied {
 }
 
 export async function migrateCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: { ...SCOPE_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+  const parsed = parseCommand(args, io, {
+    help: MIGRATE_HELP,
+    options: { from: { type: 'string' }, to: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   });
-  if (values.help) {
-    io.out(MIGRATE_HELP);
-    return 0;
-  }
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   if (!values.from || !values.to) throw new UsageError(`migrate-users needs --from and --to\n${MIGRATE_HELP}`);
   const scope = scopeFrom(values, io.env);
   const masterKey = loadMasterKey(scope.home, io.env);

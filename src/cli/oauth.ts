@@ -1,19 +1,20 @@
-// `gatehouse oauth clients …` (SPEC §11): the OAuth clients registered or cached here, who they act for,
+// `gatehouse oauth clients …` (architecture.md#oauth): the OAuth clients registered or cached here, who they act for,
 // and revocation of a client for everyone (every token and consent; running servers refuse its
 // tokens within 2 s).
-import { parseArgs } from 'node:util';
 import { connectedApps } from '../oauth/connected.js';
-import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
+import { CommandError, parseCommand, scopeFrom, UsageError, withStore, type Io } from './common.js';
 
 export const OAUTH_HELP = `gatehouse oauth clients list [--json]   MCP/OAuth clients, and the users they act for
 gatehouse oauth clients revoke ID       ends every token and consent of that client`;
 
 export async function oauthCommand(args: string[], io: Io): Promise<number> {
-  const [group, sub, ...rest] = args;
-  const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { ...SCOPE_OPTIONS, json: { type: 'boolean' } } });
-  if (values.help || group !== 'clients' || !sub) {
+  const options = { json: { type: 'boolean' } } as const;
+  const parsed = parseCommand(args, io, { help: OAUTH_HELP, words: 2, positionals: true, options });
+  if (typeof parsed === 'number') return parsed;
+  const { words: [group, sub], values, positionals } = parsed;
+  if (group !== 'clients') {
     io.out(OAUTH_HELP);
-    return values.help ? 0 : 2;
+    return 2;
   }
   const scope = scopeFrom(values, io.env);
   switch (sub) {

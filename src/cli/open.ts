@@ -1,19 +1,16 @@
 // `gatehouse open [--user EMAIL]`: a one-time link that signs that user (default: the oldest admin) into
-// the admin console of the running server (SPEC §12). The CLI writes the hash; the server uses it up.
-import { parseArgs } from 'node:util';
+// the admin console of the running server (architecture.md#devices). The CLI writes the hash; the server uses it up.
 import { normalizeEmail } from '../accounts/email.js';
 import { handoffLink, HANDOFF_TTL_MS, issueHandoff, oldestAdmin } from '../session/handoff.js';
 import { cliLinkOrigin } from './pair.js';
-import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
+import { CommandError, parseCommand, scopeFrom, UsageError, withStore, type Io } from './common.js';
 
 export const OPEN_HELP = `gatehouse open [--user EMAIL]                    a one-time link into the admin console (60 s, once; default: the oldest admin)`;
 
 export async function openCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, strict: true, options: { ...SCOPE_OPTIONS, user: { type: 'string' } } });
-  if (values.help) {
-    io.out(OPEN_HELP);
-    return 0;
-  }
+  const parsed = parseCommand(args, io, { help: OPEN_HELP, options: { user: { type: 'string' } } });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   if (values.user !== undefined && !normalizeEmail(values.user)) throw new UsageError('--user needs an EMAIL', 'open');
   const scope = scopeFrom(values, io.env);
   const origin = cliLinkOrigin(io.env);

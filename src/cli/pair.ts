@@ -1,19 +1,17 @@
-// `gatehouse pair --user EMAIL`: a pairing code for a user, made from the operator's machine (SPEC §12)
+// `gatehouse pair --user EMAIL`: a pairing code for a user, made from the operator's machine (architecture.md#devices)
 // — the CLI writes the code's hash into the store the running server reads, and the server uses it up.
-import { parseArgs } from 'node:util';
 import { normalizeEmail } from '../accounts/email.js';
 import { setupOrigin } from '../auth/setup-link.js';
 import { issuePairingCode, pairingLink, PAIR_TTL_MS } from '../session/pairing.js';
-import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, withStore, type Io } from './common.js';
+import { CommandError, parseCommand, scopeFrom, UsageError, withStore, type Io } from './common.js';
 
 export const PAIR_HELP = `gatehouse pair --user EMAIL [--qr]                a pairing code: sign that user in on another device (5 min, once)`;
 
 export async function pairCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, strict: true, options: { ...SCOPE_OPTIONS, user: { type: 'string' }, qr: { type: 'boolean' } } });
-  if (values.help) {
-    io.out(PAIR_HELP);
-    return 0;
-  }
+  const options = { user: { type: 'string' }, qr: { type: 'boolean' } } as const;
+  const parsed = parseCommand(args, io, { help: PAIR_HELP, options });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   if (!values.user) throw new UsageError('pair needs --user EMAIL', 'pair');
   const scope = scopeFrom(values, io.env);
   const origin = cliLinkOrigin(io.env);

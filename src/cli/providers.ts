@@ -1,12 +1,11 @@
 // `gatehouse auth providers add|list|remove`: social login configuration. Client secrets are sealed at
 // rest and listed as <set>; a running server picks changes up within a second.
-import { parseArgs } from 'node:util';
 import { loadMasterKey, seal } from '../config/secrets.js';
 import { emptyState, readState, updateState, type Scope } from '../config/state.js';
 import { ENTRY_NAME, orList, PROVIDER_KINDS, RESERVED_PROVIDER_NAMES } from '../config/choices.js';
 import { AUTH_PREFIX } from '../config/prefix.js';
 import { isAllowedIssuer, PRESETS, type ProviderKind } from '../oidc/providers.js';
-import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
+import { CommandError, parseCommand, scopeFrom, UsageError, type Io } from './common.js';
 import { checkDiscovery } from './discovery.js';
 
 export const PROVIDERS_HELP = `gatehouse auth providers add google|github|microsoft|apple|oidc --client-id ID --client-secret SECRET [--issuer URL] [--name NAME] [--scopes "…"]
@@ -14,18 +13,21 @@ export const PROVIDERS_HELP = `gatehouse auth providers add google|github|micros
 gatehouse auth providers list [--json]
 gatehouse auth providers remove NAME`;
 
+const PROVIDER_OPTIONS = {
+  'client-id': { type: 'string' },
+  'client-secret': { type: 'string' },
+  issuer: { type: 'string' },
+  name: { type: 'string' },
+  scopes: { type: 'string' },
+  json: { type: 'boolean' },
+  'skip-check': { type: 'boolean' },
+} as const;
+
 export async function providersCommand(args: string[], io: Io): Promise<number> {
-  const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    strict: true,
-    allowPositionals: true,
-    options: { ...SCOPE_OPTIONS, 'client-id': { type: 'string' }, 'client-secret': { type: 'string' }, issuer: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean' }, 'skip-check': { type: 'boolean' } },
-  });
-  if (values.help || !sub) {
-    io.out(PROVIDERS_HELP);
-    return sub ? 0 : 2;
-  }
+  const shape = { help: PROVIDERS_HELP, words: 1, positionals: true, options: PROVIDER_OPTIONS };
+  const parsed = parseCommand(args, io, shape);
+  if (typeof parsed === 'number') return parsed;
+  const { words: [sub], values, positionals } = parsed;
   const scope = scopeFrom(values, io.env);
   const state = readState(scope) ?? emptyState();
   switch (sub) {

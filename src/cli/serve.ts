@@ -1,7 +1,6 @@
 // `gatehouse serve`: read and check every setting (schema.ts), then run one process, or a primary
 // that forks --workers N processes sharing the port.
 import cluster from 'node:cluster';
-import { parseArgs } from 'node:util';
 import { readState, type Scope } from '../config/state.js';
 import { AUTH_PREFIX } from '../config/prefix.js';
 import { SERVE_FLAGS, type ServeSettings } from '../config/schema.js';
@@ -9,18 +8,16 @@ import { readServeSettings } from '../config/serve-settings.js';
 import { checkLiveSettings } from '../config/validate.js';
 import { startGatehouse, type RunningGatehouse } from '../main.js';
 import { execApp, type ExecutedApp } from '../exec-app.js';
-import { CommandError, SCOPE_OPTIONS, scopeFrom, UsageError, type Io } from './common.js';
+import { CommandError, parseCommand, scopeFrom, UsageError, type Io } from './common.js';
 import { runPrimary } from './serve-primary.js';
 import { serveHelp } from './serve-help.js';
 
 export const SERVE_HELP = serveHelp();
 
 export async function serveCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, strict: true, options: { ...SERVE_FLAGS, ...SCOPE_OPTIONS } });
-  if (values.help) {
-    io.out(SERVE_HELP);
-    return 0;
-  }
+  const parsed = parseCommand(args, io, { help: SERVE_HELP, options: SERVE_FLAGS });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const env = io.env;
   const scope = scopeFrom({ server: values.server as string | undefined, profile: values.profile as string | undefined }, env);
   const settings = checkedSettings(values, scope, env);

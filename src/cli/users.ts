@@ -1,10 +1,11 @@
 import { resetFactors } from '../mfa/factors.js';
-import { parseArgs } from 'node:util';
 import { normalizeEmail } from '../accounts/email.js';
 import { createLockout } from '../security/lockout.js';
 import { GROUP_NAME, ROLE_NAME, type Store, type User } from '../store/types.js';
 import { createInvite, inviteLink, InviteError } from '../session/invites.js';
-import { CommandError, parseDuration, SCOPE_OPTIONS, scopeFrom, subcommandIn, type Subcommands, UsageError, withStore, type Io } from './common.js';
+import {
+  CommandError, parseCommand, parseDuration, scopeFrom, subcommandIn, type Subcommands, UsageError, withStore, type Io,
+} from './common.js';
 import { createAuditLog } from '../security/audit-log.js';
 import { smtpBindingOf } from '../config/auth-state.js';
 import { loadMasterKey } from '../config/secrets.js';
@@ -25,13 +26,18 @@ export const userLine = (u: { email: string; role: string; disabled: boolean; na
 
 const row = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, groups: u.groups, disabled: u.disabled, emailVerified: u.emailVerified, createdAt: u.createdAt.toISOString() });
 
+export const USERS_OPTIONS = {
+  json: { type: 'boolean' },
+  expires: { type: 'string' },
+  role: { type: 'string' },
+  add: { type: 'string', multiple: true },
+  remove: { type: 'string', multiple: true },
+} as const;
+
 export async function usersCommand(args: string[], io: Io): Promise<number> {
-  const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { ...SCOPE_OPTIONS, json: { type: 'boolean' }, expires: { type: 'string' }, role: { type: 'string' }, add: { type: 'string', multiple: true }, remove: { type: 'string', multiple: true } } });
-  if (values.help || !sub) {
-    io.out(USERS_HELP);
-    return sub ? 0 : 2;
-  }
+  const parsed = parseCommand(args, io, { help: USERS_HELP, words: 1, positionals: true, options: USERS_OPTIONS });
+  if (typeof parsed === 'number') return parsed;
+  const { words: [sub = ''], values, positionals } = parsed;
   const scope = scopeFrom(values, io.env);
   return withStore(scope, io, async (store) => {
     const now = new Date();

@@ -211,7 +211,8 @@ export const OTHER_SETTINGS = {
     parse: text,
   }),
   bin: setting({ env: 'GATEHOUSE_BIN', help: 'path of the gatehouse executable (for tools that start it)', parse: text }),
-  // The remote CLI (SPEC §12, cli/remote.ts): where `gatehouse login` keeps credentials, and a token for it.
+  // The remote CLI (cli/remote.ts, architecture.md#devices): where `gatehouse login` keeps credentials,
+  // and a token for it.
   configDir: setting({ env: 'GATEHOUSE_CONFIG_DIR', help: 'where `gatehouse login` keeps credentials.json (default ~/.config/gatehouse)', parse: text }),
   token: setting({ env: 'GATEHOUSE_TOKEN', help: 'the admin token `gatehouse login --remote URL` uses when --token is not given', parse: text }),
 };

@@ -21,7 +21,7 @@ export interface LiveSettings {
   mfa: MfaPolicy;
   /** Where no access rule applies (GATEHOUSE_ACCESS_DEFAULT, else the state file): allow or deny. */
   accessDefault: AccessDefault;
-  /** MCP resources (SPEC §11), from GATEHOUSE_MCP or the state file; empty: no OAuth anywhere. */
+  /** MCP resources (architecture.md#oauth), from GATEHOUSE_MCP or the state file; empty: no OAuth anywhere. */
   mcp: McpResource[];
 }
 

@@ -55,7 +55,7 @@ export interface StoredState {
   /** Signing keys written by versions before the keys moved to the store: the first start moves them there
    *  (kids kept) and removes them from this file (architecture.md#access). */
   signing?: { current: string; previous: string | null };
-  /** MCP resources (SPEC §11): paths that take OAuth 2.1 bearer tokens; absent before they existed. */
+  /** MCP resources (architecture.md#oauth): paths that take OAuth 2.1 bearer tokens; absent before they existed. */
   mcp?: StoredMcpResource[];
 }
 

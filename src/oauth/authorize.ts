@@ -1,4 +1,4 @@
-// The authorization endpoint (SPEC §11; OAuth 2.1 §4.1, RFC 8707, RFC 9207): code flow only, PKCE
+// The authorization endpoint (architecture.md#oauth; OAuth 2.1 §4.1, RFC 8707, RFC 9207): code flow only, PKCE
 // S256 required, `resource` required and one of ours, exact redirect URI. A signed-in user approves
 // once per client, resource and scopes; the answer carries `state` back and `iss`.
 //

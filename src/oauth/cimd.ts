@@ -1,4 +1,4 @@
-// Client ID Metadata Documents (SPEC §11; draft-ietf-oauth-client-id-metadata-document): a client
+// Client ID Metadata Documents (architecture.md#oauth; draft-ietf-oauth-client-id-metadata-document): a client
 // whose id is an https URL publishes its metadata there, and Gatehouse fetches it. Fetching a URL an
 // anonymous client names is server-side request forgery waiting to happen, so the fetch is fenced:
 // https only; every address the name resolves to must be public (loopback only when Gatehouse itself

@@ -1,4 +1,4 @@
-// OAuth clients (SPEC §11): the redirect URI rules, Dynamic Client Registration (RFC 7591), and the
+// OAuth clients (architecture.md#oauth): the redirect URI rules, Dynamic Client Registration (RFC 7591), and the
 // lookup the endpoints share. Clients are public (no secret): PKCE binds a code to whoever started
 // the flow, and the exact redirect URI decides where a code may go.
 import { randomToken } from '../security/tokens.js';

@@ -1,4 +1,4 @@
-// "Connected apps" (SPEC §11): the OAuth clients a user allowed, per resource, for the account page,
+// "Connected apps" (architecture.md#oauth): the OAuth clients a user allowed, per resource, for the account page,
 // the admin's CLI and revocation. Built from the consents and the live tokens, so an app shows up
 // while it can still act for the user.
 import type { Store } from '../store/types.js';

@@ -1,10 +1,10 @@
-// The device authorization grant (RFC 8628, SPEC §12) for CLIs, TVs and agents: a device asks for a
+// The device authorization grant (RFC 8628, architecture.md#devices) for CLIs, TVs and agents: a device asks for a
 // device code and a short user code, the person approves at /auth/device while signed in, and the
 // device polls the token endpoint. Only SHA-256 hashes of both codes are stored. Approval and the
 // exchange are each one atomic store step (one winner), so a code buys tokens once.
 //
 // What a token is for: with `resource` (one of the MCP resources), that resource, exactly as a code
-// flow token; without, the whole app (SPEC §12) — then `resource` holds the public origin, which no MCP
+// flow token; without, the whole app (architecture.md#devices) — then `resource` holds the public origin, which no MCP
 // resource URL equals (those are origin + path). A whole-app token carries no scopes: scopes on a
 // token narrow what access rules let through (`scope:S`), and a person must not grant them to
 // themselves (architecture.md#devices). The built-in client `gatehouse-cli` is the only one whose

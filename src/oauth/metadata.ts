@@ -1,4 +1,4 @@
-// Discovery (SPEC §11): protected resource metadata (RFC 9728) for each MCP resource, authorization
+// Discovery (architecture.md#oauth): protected resource metadata (RFC 9728) for each MCP resource, authorization
 // server metadata (RFC 8414) and the OpenID discovery forms clients also try, and the 401 challenge
 // that points at the first of them — an MCP client must find everything from that header alone.
 //

@@ -1,4 +1,4 @@
-// MCP resources (SPEC §11): paths of the app that are OAuth 2.1 protected resources whose
+// MCP resources (architecture.md#oauth): paths of the app that are OAuth 2.1 protected resources whose
 // authorization server is Gatehouse. `gatehouse mcp add /mcp` makes /mcp and everything below it one
 // resource; its resource indicator (RFC 8707) is the public origin + the path. Pure functions: the
 // state file and GATEHOUSE_MCP hold the same list, checked at start-up with every problem at once.
@@ -80,7 +80,7 @@ export function resourceUrl(origin: string, r: McpResource): string {
 }
 
 /**
- * Where a token opens: a whole-app token (the device grant, SPEC §12: its resource is the origin
+ * Where a token opens: a whole-app token (the device grant, architecture.md#devices: its resource is the origin
  * itself, which no resource URL equals) every path; any other token only its own resource's path
  * (`here`: the resource the request's path is under, if any). Compared in place: the gate asks on
  * every token request.

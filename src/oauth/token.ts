@@ -1,4 +1,4 @@
-// The token endpoint (SPEC §11; OAuth 2.1 §4.1.3, §4.3): a code for tokens with its PKCE verifier,
+// The token endpoint (architecture.md#oauth; OAuth 2.1 §4.1.3, §4.3): a code for tokens with its PKCE verifier,
 // and refresh-token rotation with reuse detection. Every refusal is an RFC 6749 §5.2 error.
 //
 // A code and a refresh token are redeemed by one function (`redeem`): the token must be live and the

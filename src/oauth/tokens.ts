@@ -1,4 +1,4 @@
-// OAuth tokens (SPEC §11): opaque, 256 random bits, only their SHA-256 stored. Access tokens live an
+// OAuth tokens (architecture.md#oauth): opaque, 256 random bits, only their SHA-256 stored. Access tokens live an
 // hour and work only for their resource; refresh tokens are rotated on every use, and a replayed one
 // ends its whole family (every token of that grant). Codes live 60 s and are used once.
 //

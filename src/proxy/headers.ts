@@ -72,9 +72,9 @@ export function identityHeaders(p: Principal): string[] {
     'x-forwarded-role', p.role,
     // Absent when none (architecture.md#access); sorted and comma-separated, the names cannot contain a comma.
     ...(p.groups.length ? ['x-forwarded-groups', p.groups.join(',')] : []),
-    // A scoped key's scopes, space-separated as OAuth writes `scope` (SPEC §12); absent when none.
+    // A scoped key's scopes, space-separated as OAuth writes `scope` (architecture.md#devices); absent when none.
     ...(p.scopes?.length ? ['x-forwarded-scopes', p.scopes.join(' ')] : []),
-    // OAuth tokens (SPEC §11): which client acts for the user; its name is the client's own words.
+    // OAuth tokens (architecture.md#oauth): which client acts for the user; its name is the client's own words.
     ...(p.client !== undefined ? ['x-forwarded-client', encodeHeaderValue(p.client)] : []),
   ];
 }

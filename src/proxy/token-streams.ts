@@ -1,4 +1,4 @@
-// Answers given to OAuth access tokens (SPEC §11), watched like tunnels (tunnels.ts): a token revoked
+// Answers given to OAuth access tokens (architecture.md#oauth), watched like tunnels (tunnels.ts): a token revoked
 // on any replica — or its user disabled, or its client removed — ends an open stream (SSE) within a
 // recheck. Nearly every answer ends in milliseconds, so watching one must cost next to nothing on the
 // hot path: one Map entry and one shared listener, no closures per request. The work is done at the

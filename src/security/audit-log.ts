@@ -58,7 +58,7 @@ export type AuditEvent =
   | 'device.approved'
   | 'device.denied'
   | 'device.refused'
-  // The account page (SPEC §12): an address moved only by a link mailed to it; identities joined and
+  // The account page (architecture.md#devices): an address moved only by a link mailed to it; identities joined and
   // parted by the user; every other session ended at once.
   | 'email.change-requested'
   | 'email.changed'

@@ -92,7 +92,7 @@ export function createRateLimiter(store: Store, rules: LimitRules = DEFAULT_LIMI
 }
 
 /**
- * A block after repeated failures (SPEC §12: pairing codes): `failures` wrong attempts from one IP
+ * A block after repeated failures (architecture.md#devices: pairing codes): `failures` wrong attempts from one IP
  * within `windowMs` shut that IP out for `blockMs` — every attempt, a right one included, until the
  * block ends. Both counters live in the store, so every replica sees the same block.
  */

@@ -1,4 +1,4 @@
-// Browser handoff (SPEC §12): `gatehouse open` writes a one-time link's hash into the store the running
+// Browser handoff (architecture.md#devices): `gatehouse open` writes a one-time link's hash into the store the running
 // server reads; the server uses the link up and signs that user in. 256 random bits, 60 seconds,
 // single use (consumeToken: one winner), only the hash stored — like a reset link, but short-lived.
 import { randomToken, sha256Hex } from '../security/tokens.js';

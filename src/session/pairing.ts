@@ -1,4 +1,4 @@
-// Pairing codes (SPEC §12): a signed-in user (or an admin with `gatehouse pair`) gets a short code that
+// Pairing codes (architecture.md#devices): a signed-in user (or an admin with `gatehouse pair`) gets a short code that
 // signs a second device in as them without a password. 6 characters from an alphabet without the
 // look-alikes 0/O, 1/I/L — about 30 bits, enough for 5 minutes behind a block of 5 wrong codes a
 // minute per IP. Only the hash is stored; the code is used up atomically (consumeToken: one winner).

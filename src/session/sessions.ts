@@ -5,34 +5,18 @@
 // Hot path: a resolved session is cached in memory by cookie value and re-checked against the store at
 // most every `revalidateMs` (so a sign-out on another replica is honoured within that time), and
 // `lastSeenAt` is written at most once per `touchEveryMs` per session — never on every request.
-import { hmac, randomToken, safeEqual, sha256Hex } from '../security/tokens.js';
-import type { Role, Session, Store, User } from '../store/types.js';
+// The parts: who a session speaks for (principal.ts), the cache and the cookie's MAC (session-cache.ts),
+// and the guard that keeps a revoked session out of it (revocation-log.ts).
+import { randomToken, sha256Hex } from '../security/tokens.js';
+import type { Session, Store, User } from '../store/types.js';
 import { amrOf } from '../mfa/policy.js';
-import { isPassphraseUser } from './passphrase.js';
+import type { Principal, ResolvedSession } from './principal.js';
+import { createRevocationLog } from './revocation-log.js';
+import {
+  alive, cacheChecked, macOf, maybeTouch, tokenOf, type CacheEntry, type SessionState,
+} from './session-cache.js';
 
-export interface Principal {
-  userId: string;
-  email: string;
-  name: string;
-  provider: string;
-  role: Role;
-  emailVerified: boolean;
-  groups: readonly string[];
-  /** How the session was made (RFC 8176): pwd, otp, fed … (architecture.md#mfa). Absent: derived from provider. */
-  amr?: readonly string[];
-  /** OAuth tokens only (SPEC §11): the client's name, sent as X-Forwarded-Client. */
-  client?: string;
-  /** OAuth tokens only: the client's id, the assertion's `client_id` (RFC 9068). */
-  clientId?: string;
-  /** A scoped API key's scopes (SPEC §12) or an OAuth token's granted scopes (§11), sorted; matched by
-   *  `scope:` rules and sent as X-Forwarded-Scopes. Absent for sessions and unscoped keys. */
-  scopes?: readonly string[];
-}
-
-export interface ResolvedSession {
-  sessionId: string;
-  principal: Principal;
-}
+export { principalOf, type Principal, type ResolvedSession } from './principal.js';
 
 export interface SessionOptions {
   idleMs: number;
@@ -47,16 +31,6 @@ export interface SessionOptions {
    * outside mode passphrase, is refused here (session/passphrase.ts).
    */
   accepts?: (user: User) => boolean;
-}
-
-interface CacheEntry {
-  resolved: ResolvedSession;
-  checkedAt: number;
-  lastSeenAt: number;
-  expiresAt: number;
-  /** The warm-up's session: not in the store, so never checked against it (it ends with `end()`).
-   *  On every entry, so that the warm-up's entries have the shape real ones have. */
-  standIn: boolean;
 }
 
 export interface SessionService {
@@ -80,47 +54,6 @@ export interface SessionService {
   readonly cached: number;
   /** How many lastSeenAt writes were issued (tests assert the hot path does not write). */
   readonly touches: number;
-}
-
-const interned = new Map<string, string>();
-function intern(s: string): string {
-  const hit = interned.get(s);
-  if (hit !== undefined) return hit;
-  if (interned.size < 256) interned.set(s, s);
-  return s;
-}
-
-// A session's amr is one of a handful of lists too (pwd; pwd,otp; hwk; fed …): one shared, frozen copy each.
-const internedAmr = new Map<string, readonly string[]>();
-function internAmr(amr: readonly string[]): readonly string[] {
-  const key = amr.join(',');
-  const hit = internedAmr.get(key);
-  if (hit !== undefined) return hit;
-  const shared = Object.freeze([...amr]);
-  if (internedAmr.size < 256) internedAmr.set(key, shared);
-  return shared;
-}
-
-/** Who a session speaks for, as the gate forwards it. */
-export function principalOf(user: User, provider: string, amr?: readonly string[]): Principal {
-  // The passphrase user is no one in particular: the app sees the mode, not an internal id.
-  if (isPassphraseUser(user.id)) return { userId: 'passphrase', email: '', name: 'Passphrase', provider: 'passphrase', role: 'member', emailVerified: false, groups: [], amr: ['pwd'] };
-  // provider and role come from a handful of values: share one string each across all entries.
-  return { userId: user.id, email: user.email, name: user.name, provider: intern(provider), role: intern(user.role), emailVerified: user.emailVerified, groups: user.groups, amr: internAmr(amr ?? amrOf(provider)) };
-}
-
-/** What the parts of one session service share: its settings, the cache, the revocation log and the current key. */
-interface SessionState {
-  readonly store: Store;
-  readonly opts: SessionOptions;
-  readonly now: () => number;
-  readonly revalidateMs: number;
-  readonly touchEveryMs: number;
-  readonly maxCached: number;
-  readonly cache: Map<string, CacheEntry>;
-  readonly revocations: RevocationLog;
-  key: Buffer;
-  touches: number;
 }
 
 export function createSessionService(store: Store, secret: Buffer, opts: SessionOptions): SessionService {
@@ -271,98 +204,6 @@ function sessionRevocation(s: SessionState): Pick<SessionService, 'revoke' | 're
       s.revocations.all();
       s.cache.clear();
       await s.store.deleteAllSessions();
-    },
-  };
-}
-
-function macOf(key: Buffer, token: string): string {
-  return hmac(key, token).slice(0, 22);
-}
-
-/** The token of a well-formed cookie whose MAC is valid under `key`, else null. */
-function tokenOf(key: Buffer, cookieValue: string): string | null {
-  const dot = cookieValue.indexOf('.');
-  if (dot !== 43 || cookieValue.length !== 66) return null;
-  const token = cookieValue.slice(0, dot);
-  return safeEqual(cookieValue.slice(dot + 1), macOf(key, token)) ? token : null;
-}
-
-function alive(idleMs: number, e: { lastSeenAt: number; expiresAt: number }, t: number): boolean {
-  return e.expiresAt > t && e.lastSeenAt + idleMs > t;
-}
-
-function maybeTouch(s: SessionState, entry: CacheEntry, t: number): void {
-  if (t - entry.lastSeenAt < s.touchEveryMs) return;
-  entry.lastSeenAt = t;
-  s.touches++;
-  // Fire and forget: a failed touch only shortens the idle window, it must not fail the request.
-  s.store.touchSession(entry.resolved.sessionId, new Date(t)).catch(() => {});
-}
-
-/** Caches a session the store has just vouched for, keeping the later of the two last-seen times. */
-function cacheChecked(s: SessionState, cookieValue: string, id: string, session: Session, user: User, t: number): ResolvedSession {
-  const previous = s.cache.get(cookieValue);
-  const entry: CacheEntry = {
-    resolved: {
-      sessionId: id,
-      principal: principalOf(user, session.provider, session.amr),
-    },
-    checkedAt: t,
-    lastSeenAt: Math.max(session.lastSeenAt.getTime(), previous?.lastSeenAt ?? 0),
-    expiresAt: session.expiresAt.getTime(),
-    standIn: false,
-  };
-  rememberBounded(s.cache, s.maxCached, cookieValue, entry);
-  maybeTouch(s, entry, t);
-  return entry.resolved;
-}
-
-function rememberBounded(cache: Map<string, CacheEntry>, maxCached: number, cookieValue: string, entry: CacheEntry): void {
-  if (cache.size >= maxCached && !cache.has(cookieValue)) {
-    // Evict the oldest insertion: Map iterates in insertion order.
-    const oldest = cache.keys().next().value;
-    if (oldest !== undefined) cache.delete(oldest);
-  }
-  cache.set(cookieValue, entry);
-}
-
-type RevocationLog = ReturnType<typeof createRevocationLog>;
-
-/**
- * Revocations this process made recently, by a sequence number. A store lookup that started before a
- * revocation must not put the revoked session back in the cache when it finishes after it.
- */
-function createRevocationLog() {
-  let seq = 0;
-  const sessions = new Map<string, number>();
-  const users = new Map<string, { seq: number; except: string | undefined }>();
-  let allSeq = -1;
-  let inFlight = 0;
-  const note = () => {
-    // Forget old marks once no lookup that could have raced with them is still running.
-    if (inFlight === 0 || sessions.size + users.size > 10_000) {
-      sessions.clear();
-      users.clear();
-    }
-    return ++seq;
-  };
-  return {
-    session: (sessionId: string) => void sessions.set(sessionId, note()),
-    user: (userId: string, except: string | undefined) => void users.set(userId, { seq: note(), except }),
-    all: () => void (allSeq = note()),
-    /** Marks a store lookup as running; ask it afterwards whether what it found was revoked meanwhile. */
-    lookupStarted() {
-      const startSeq = seq;
-      inFlight++;
-      return {
-        finished: () => void inFlight--,
-        revoked(sessionId: string, userId: string): boolean {
-          if (allSeq > startSeq) return true;
-          if ((sessions.get(sessionId) ?? -1) > startSeq) return true;
-          const u = users.get(userId);
-          return u !== undefined && u.seq > startSeq && u.except !== sessionId;
-        },
-      };
     },
   };
 }

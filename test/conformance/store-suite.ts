@@ -719,7 +719,7 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(await store.deleteUser(u.id), false);
     });
 
-    describe('OAuth (SPEC §11)', () => {
+    describe('OAuth (architecture.md#oauth)', () => {
       const client = (id: string, extra: Partial<OAuthClient> = {}): OAuthClient => ({
         id, kind: 'dcr', name: 'Claude ✓', redirectUris: ['http://127.0.0.1/callback', 'https://x.example/cb?a=1'], createdAt: at(0), lastUsedAt: null, cachedUntil: null, ...extra,
       });
@@ -851,7 +851,7 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       });
     });
 
-    describe('device authorizations (RFC 8628, SPEC §12)', () => {
+    describe('device authorizations (RFC 8628, architecture.md#devices)', () => {
       const device = (n: string, clientId: string, extra: Partial<DeviceAuthorization> = {}): DeviceAuthorization => ({
         deviceHash: n.repeat(64).slice(0, 64), userHash: `u${n}`.repeat(32).slice(0, 64), clientId, scopes: 'gatehouse:admin', resource: 'https://gh.example',
         createdAt: at(0), expiresAt: at(600_000), intervalSec: 5, lastPollAt: null, status: 'pending', userId: null, ...extra,

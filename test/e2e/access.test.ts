@@ -1,4 +1,4 @@
-// Access rules through the real gate (SPEC §9): order, every kind of WHO, the 403 answers, live
+// Access rules through the real gate (architecture.md#access): order, every kind of WHO, the 403 answers, live
 // reload, path tricks against a protected prefix, WebSockets, and `gatehouse access test`.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

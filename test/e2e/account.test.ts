@@ -1,4 +1,4 @@
-// The account page, complete (SPEC §12): email change through a real SMTP server, linked identities
+// The account page, complete (architecture.md#devices): email change through a real SMTP server, linked identities
 // through a real OpenID provider, "sign out everywhere else" with two cookie jars — all over HTTP.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// The admin API (SPEC §12) over real sockets: an admin's token (API key or personal token) or an admin
+// The admin API (architecture.md#devices) over real sockets: an admin's token (API key or personal token) or an admin
 // session with CSRF; a member's token gets 403 with a sentence; every error is {"error", "message"}
 // with a stable code; users, groups, keys, sessions and access rules.
 import { before, describe, it } from 'node:test';

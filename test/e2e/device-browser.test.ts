@@ -1,4 +1,4 @@
-// The device approval page (RFC 8628, SPEC §12) in a real browser (Chromium through playwright-core):
+// The device approval page (RFC 8628, architecture.md#devices) in a real browser (Chromium through playwright-core):
 // a device asks for a code, a signed-out phone opens verification_uri_complete, signs in, comes back
 // to the confirmation page, and approves; the device's next poll gets a token. Also the page where a
 // code is typed. No CSP violation or script error; screenshots light/dark, desktop/phone in

@@ -1,4 +1,4 @@
-// The device authorization grant (RFC 8628, SPEC §12) over real sockets, with an injected clock: the
+// The device authorization grant (RFC 8628, architecture.md#devices) over real sockets, with an injected clock: the
 // device authorization answer and metadata; every error answer of the token endpoint while polling
 // (authorization_pending, slow_down with the interval grown by 5 s, expired_token after 10 minutes,
 // access_denied, an unknown or used device code, another client's code); approval needs a session

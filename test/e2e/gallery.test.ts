@@ -50,7 +50,7 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
       { id: 's2', current: false, createdAt: now, lastSeenAt: now, ip: '2001:db8::1', userAgent: 'Safari on iOS', pairedFrom: 'Firefox on macOS' },
     ],
     errors: { current_password: 'That is not your current password.' }, notice: 'Session signed out.', isAdmin: true,
-    // SPEC §12: every section populated — long addresses and names that must wrap at 320px.
+    // architecture.md#devices: every section populated — long addresses and names that must wrap at 320px.
     emailVerified: true, emailChange: { blocked: null, newEmail: 'ada@lovelace.example', reauth: null }, hasPassword: true, resetAvailable: true,
     security: { totp: true, recoveryLeft: 8, passkeys: 2, tokens: 1 },
     connected: [{ clientId: 'c1', clientName: 'Claude Desktop (MCP) on the finance team’s laptop', resource: 'https://analytics.acme.example/mcp', scopes: ['reports:read', 'reports:write'], lastUsedAt: now }],
@@ -133,7 +133,8 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
       { at: now, event: 'admin.action', user: 'ada@example.com', ip: '203.0.113.9', detail: 'end-sessions 7f0c2a8e-51b4-4d6e-9a43-2f1b9c0d5e77' },
     ],
   }],
-  // SPEC §12: personal tokens (a secret just made), the pairing code with its QR code, entering a code, the handoff.
+  // architecture.md#devices: personal tokens (a secret just made), the pairing code with its QR code,
+  // entering a code, the handoff.
   'account-tokens': ['account-tokens', {
     title: 'Personal tokens', user: { email: 'ada@example.com', name: 'Ada Lovelace', role: 'admin' }, error: null, notice: null, name: '',
     created: { name: 'nightly backup', token: 'ghk_Q3b9ZkLm2xPa_Vt1W8yq0s3kLr5dN7bH2cF4gJ6mX9zA1eR0uT-Yw_Qp' },
@@ -150,7 +151,8 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
   }],
   pair: ['pair', { title: 'Sign in with a code', code: 'K7M2QZ', error: 'That code is not valid. Check it, or ask for a new one: a code works once, for 5 minutes.' }],
   handoff: ['handoff', { title: 'Continue to Gatehouse', token: 't', email: 'ada@example.com', name: 'Ada Lovelace', admin: true }],
-  // SPEC §12: the device grant (RFC 8628) — entering a code, and the approval page (the built-in CLI asking an admin).
+  // architecture.md#devices: the device grant (RFC 8628) — entering a code, and the approval page
+  // (the built-in CLI asking an admin).
   device: ['device', { title: 'Connect a device', email: 'ada.lovelace@analytics.acme.example', code: 'BDFG-HJKM', error: 'That code is not valid. Check it against your device, or start again there: a code works once, for 10 minutes.' }],
   'device-confirm': ['device-confirm', {
     title: 'Connect Gatehouse CLI?', email: 'ada.lovelace@analytics.acme.example', clientName: 'Gatehouse CLI', unverified: false, userCode: 'BDFG-HJKM',
@@ -158,7 +160,7 @@ const pages: Record<string, [view: string, data: Record<string, unknown>]> = {
   }],
 };
 
-// Second factor (SPEC §10): the QR code is qrcode's own SVG, as the enrolment page embeds it.
+// Second factor (architecture.md#mfa): the QR code is qrcode's own SVG, as the enrolment page embeds it.
 const TOTP_URI = 'otpauth://totp/Acme%20Analytics:ada%40example.com?issuer=Acme%20Analytics&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30';
 const recoveryCodes = ['k7vq2-m9xht', 'a3zfe-8npwr', 'qd5uy-b2kjc', 'h4tmx-r6wsn', 'p8cva-z3yqe', 'f2nbg-u7dkm', 'w9ehs-c4vtx', 'y6rkp-n2amq', 'e5jdz-t8bfu', 'm3xwq-k9hrv'];
 Object.assign(pages, {

@@ -1,4 +1,4 @@
-// Browser handoff (SPEC §12): `gatehouse open` (the real CLI, writing to the store the running server
+// Browser handoff (architecture.md#devices): `gatehouse open` (the real CLI, writing to the store the running server
 // reads) prints a one-time link; the page names the account, its button signs the browser in and opens
 // the admin console. Works once, not after 60 s (injected clock), not for a disabled user; the link
 // itself is never stored, and opening it (GET) does not spend it.

@@ -1,4 +1,4 @@
-// OAuth tokens at forward-auth (SPEC §11, §12): a proxy that asks /auth/check about a request carrying
+// OAuth tokens at forward-auth (architecture.md#oauth): a proxy that asks /auth/check about a request carrying
 // an OAuth access token gets the same answer the gate would give — the identity on the token's own
 // resource path, 401 invalid_token anywhere else, for a revoked token, and for one of our shape that
 // does not exist. A whole-app token (the device grant's) opens every path.

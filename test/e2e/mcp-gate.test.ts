@@ -1,4 +1,4 @@
-// OAuth tokens at the gate beyond plain requests (SPEC §11): scopes meet the access rules as `scope:S`,
+// OAuth tokens at the gate beyond plain requests (architecture.md#oauth): scopes meet the access rules as `scope:S`,
 // and WebSockets opened with a token work only on its resource path, never pass the token on, and
 // close within seconds of the token's revocation on any replica.
 import { before, describe, it } from 'node:test';

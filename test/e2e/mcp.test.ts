@@ -1,4 +1,4 @@
-// OAuth 2.1 for MCP servers behind Gatehouse (SPEC §11), end to end with the official MCP SDK: its
+// OAuth 2.1 for MCP servers behind Gatehouse (architecture.md#oauth), end to end with the official MCP SDK: its
 // client discovers everything from the 401, registers (DCR), is sent to authorize; a signed-in user
 // approves on the consent page; the code comes back through finishAuth, and a tool call reaches the
 // MCP server with the user's identity and without the token. Then the attacks, each refused with the

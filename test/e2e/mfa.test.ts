@@ -1,4 +1,4 @@
-// Second factor end to end (SPEC §10), over real sockets with a recording app behind Gatehouse and an
+// Second factor end to end (architecture.md#mfa), over real sockets with a recording app behind Gatehouse and an
 // injected clock: enrolment, two-step sign-in with codes computed here from RFC 6238, replay, recovery
 // codes, the shared lockout, the pending step's binding to one browser and its 5 minutes, `--mfa`
 // rules (browser step-up vs API 403), GATEHOUSE_MFA=admins, social sign-in, operators' reset, amr.

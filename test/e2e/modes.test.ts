@@ -1,4 +1,4 @@
-// Access modes (SPEC §9, README "Access modes") through the real gate over HTTP: passphrase (a session
+// Access modes (architecture.md#access, README "Access modes") through the real gate over HTTP: passphrase (a session
 // per browser, the headers the app sees, lockout and rate limit, a new passphrase ends every passphrase
 // session, the account flows refused, the CLI never prints the passphrase), org-only and public.
 import { after, before, beforeEach, describe, it } from 'node:test';

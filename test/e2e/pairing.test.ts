@@ -1,4 +1,4 @@
-// Pairing codes (SPEC §12), through real sockets with an injected clock: a signed-in device gets a
+// Pairing codes (architecture.md#devices), through real sockets with an injected clock: a signed-in device gets a
 // code, a link and a QR code; another device enters the code at /auth/pair and gets its own session,
 // listed with the device it came from. Single use (also under a race), dead after 5 minutes, 5 wrong
 // codes from one IP in a minute block that IP for 5 minutes (429 + Retry-After, even for a right code)

@@ -1,4 +1,4 @@
-// Personal tokens (SPEC §12) at /auth/account/tokens: generated and shown once, usable as a bearer
+// Personal tokens (architecture.md#devices) at /auth/account/tokens: generated and shown once, usable as a bearer
 // token with exactly the owner's rights, listed with last use, regenerated (the old one stops at once)
 // and disabled; never someone else's; forms CSRF-checked; the admin console sees them and revokes them.
 import { describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// Scoped keys (SPEC §12): a key's scopes are forwarded as X-Forwarded-Scopes and open `scope:S` access
+// Scoped keys (architecture.md#devices): a key's scopes are forwarded as X-Forwarded-Scopes and open `scope:S` access
 // rules; a key with another scope is refused 403 and the app sees nothing; a client cannot forge the
 // header; a key never carries more role than its owner; the CLI takes --scopes and refuses bad ones.
 import { after, before, beforeEach, describe, it } from 'node:test';

@@ -88,7 +88,7 @@ describe('hybrid mode', { skip }, () => {
     assert.deepEqual(upstream.requests.map((r) => r.url), ['/healthz', '/static/app.css']);
     upstream.clear();
     for (const path of ['/echo?x=/healthz', '/echo?/static/a', '/static/../echo', '/static/%2e%2e/echo', '/healthz/../echo', '/staticx', '/healthzz']) {
-      // 401, or 400 for a path whose encoding is ambiguous (public paths are access rules: SPEC §9).
+      // 401, or 400 for a path whose encoding is ambiguous (public paths are access rules: architecture.md#access).
       assert.ok([400, 401].includes(await curlFromNamespace(path)), path);
     }
     assert.equal(upstream.requests.length, 0, 'the app saw none of them');

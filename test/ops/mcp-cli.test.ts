@@ -1,4 +1,4 @@
-// `gatehouse mcp add|list|remove` (SPEC §11): a path becomes an OAuth protected resource on the running
+// `gatehouse mcp add|list|remove` (architecture.md#oauth): a path becomes an OAuth protected resource on the running
 // server within 2 s, and an ordinary path of the app again after `remove`; bad settings stop start-up.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// The remote CLI against a real `gatehouse serve` subprocess (SPEC §12): login checks the token and keeps
+// The remote CLI against a `gatehouse serve` subprocess (architecture.md#devices): login checks the token and keeps
 // {url, token} in $GATEHOUSE_CONFIG_DIR/credentials.json (0600 in a 0700 directory); `--remote URL users
 // list` prints exactly what the local command prints; changes land in the server's store; a member's
 // token is refused with a sentence and not kept; logout revokes the token and forgets it.

@@ -1,4 +1,4 @@
-// `gatehouse login --remote URL` without --token (SPEC §12): the device grant end to end, the CLI and
+// `gatehouse login --remote URL` without --token (architecture.md#devices): the device grant end to end, the CLI and
 // `gatehouse serve` both real subprocesses. The CLI prints the verification link and the code, an admin
 // signed in with a browser-like client approves, the CLI keeps {url, token} exactly as the --token
 // path does (0600 file), `--remote URL users list` works with it, and `logout` revokes it on the

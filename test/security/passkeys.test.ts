@@ -1,6 +1,6 @@
 // Passkeys over real HTTP against an in-process Gatehouse whose public URL is http://localhost:PORT,
 // with a software authenticator that makes real keys and signatures (test/support/soft-authenticator.ts)
-// and can be told to lie. The options follow SPEC §10 (discoverable, user verification preferred);
+// and can be told to lie. The options follow architecture.md#mfa (discoverable, user verification preferred);
 // a challenge works once, only in the browser that asked for it; another origin, another RP ID,
 // another user's passkey, a frozen counter and a removed passkey are refused, and the app saw nothing.
 // The same flows in a real Chromium: test/e2e/passkeys.test.ts.

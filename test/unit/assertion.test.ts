@@ -23,7 +23,7 @@ const CLAIMS = {
 };
 
 describe('assertion', () => {
-  it('verifies a fresh assertion with the claims of SPEC §9', async () => {
+  it('verifies a fresh assertion with the claims architecture.md#access lists', async () => {
     const signer = await createAssertionSigner({ issuer: ISS, audience: AUD, keys: [await keyAt(1, Date.now())] });
     const jwt = await signer.sign(CLAIMS);
     const { payload, protectedHeader } = await jwtVerify(jwt, createLocalJWKSet(signer.jwks()), {

@@ -1,4 +1,4 @@
-// Client ID Metadata Documents fetched behind the SSRF fences (SPEC §11), against a real HTTPS server on
+// Client ID Metadata Documents fetched behind the SSRF fences (architecture.md#oauth), against a real HTTPS server on
 // 127.0.0.1: private and loopback addresses refused (loopback only with the loopback exception),
 // redirects not followed, size and time limits, caching by Cache-Control, and a document that must
 // name itself.

@@ -1,4 +1,4 @@
-// The OAuth protocol rules one module at a time (SPEC §11), each refusal pinned: PKCE, redirect URIs
+// The OAuth protocol rules one module at a time (architecture.md#oauth), each refusal pinned: PKCE, redirect URIs
 // and registration, the authorization request, resources and their settings, discovery documents.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

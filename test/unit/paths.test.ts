@@ -1,4 +1,4 @@
-// Public paths are `--public` access rules (SPEC §9) and go through the rules' one matcher.
+// Public paths are `--public` access rules (architecture.md#access) and go through the rules' one matcher.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decide, publicPathRules } from '../../src/access/rules.js';
