@@ -19,7 +19,8 @@ const children: Array<{ child: ChildProcess; signal: NodeJS.Signals }> = [];
 const temp: string[] = [];
 
 function cleanup() {
-  for (const { child, signal } of children) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  for (const { child, signal } of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   for (const d of temp) rmSync(d, { recursive: true, force: true });
 }
 process.on('exit', cleanup);
@@ -71,7 +72,11 @@ export function have(command: string): boolean {
 /** A Node helper script in bench/ that reports its port over IPC. */
 export function startScript(file: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = track(spawn(process.execPath, ['--import', 'tsx', join(REPO, 'bench', file), ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const child = track(
+      spawn(process.execPath, ['--import', 'tsx', join(REPO, 'bench', file), ...args], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
+    );
     child.once('message', (m: { port: number }) => resolve({ child, port: m.port }));
     child.once('exit', (code) => reject(new Error(`${file} exited ${code}`)));
   });
@@ -162,7 +167,10 @@ http {
   server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; } }
 }`,
   );
-  track(spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'inherit'] }), 'SIGTERM');
+  track(
+    spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'inherit'] }),
+    'SIGTERM',
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/2b`);
   return url;
@@ -199,7 +207,12 @@ export function wrk(url: string, opts: WrkOptions): Promise<WrkResult> {
         const m = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
         return m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : NaN;
       };
-      resolve({ rps, p50ms: ms('50'), p99ms: ms('99'), non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) });
+      resolve({
+        rps,
+        p50ms: ms('50'),
+        p99ms: ms('99'),
+        non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+      });
     });
   });
 }
@@ -213,7 +226,8 @@ export function cpuMicros(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100; // clock ticks of 1/100 s (USER_HZ)
 }
-export const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+export const rssKiB = (pid: number): number =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 export const fdCount = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -11,7 +11,10 @@ export async function micro(quick: boolean): Promise<{ cachedUs: number; uncache
   try {
     const store = createSqliteStore(join(dir, 'm.sqlite'));
     await store.migrate();
-    const user = await store.createUser({ email: 'm@example.com', name: 'M', role: 'member', passwordHash: null, emailVerified: true }, new Date());
+    const user = await store.createUser(
+      { email: 'm@example.com', name: 'M', role: 'member', passwordHash: null, emailVerified: true },
+      new Date(),
+    );
     const secret = Buffer.alloc(32, 9);
     const hot = createSessionService(store, secret, { idleMs: 86_400_000, absoluteMs: 86_400_000 });
     const { cookieValue } = await hot.create(user, 'password', { ip: null, userAgent: null });

@@ -49,7 +49,10 @@ export function window(result: OpenLoopResult, fromMs: number, toMs = Infinity):
  * what an HTTP server sends to a GET: a status line, headers, a body framed by Content-Length
  * (anything else counts as an error and closes the connection).
  */
-export async function openLoop(url: string, opts: { rate: number; seconds: number; headers?: Record<string, string>; startInMs?: number }): Promise<OpenLoopResult> {
+export async function openLoop(
+  url: string,
+  opts: { rate: number; seconds: number; headers?: Record<string, string>; startInMs?: number },
+): Promise<OpenLoopResult> {
   const target = new URL(url);
   const head = Buffer.from(
     `GET ${target.pathname}${target.search} HTTP/1.1\r\nhost: ${target.host}\r\n` +

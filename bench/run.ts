@@ -8,7 +8,17 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
-import { have, loadPerCore, once, REPO, signedInCookie, startGatehouse, startNginx, startScript, tempDir } from './harness.js';
+import {
+  have,
+  loadPerCore,
+  once,
+  REPO,
+  signedInCookie,
+  startGatehouse,
+  startNginx,
+  startScript,
+  tempDir,
+} from './harness.js';
 import {
   scenarioColdStart,
   scenarioFileDescriptors,
@@ -50,7 +60,8 @@ async function main() {
   const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
   const only = onlyArg ? onlyArg.replace(/^--only=/, '').split(',') : null;
   const unknown = only?.filter((n) => !SCENARIOS.some((s) => s.name === n)) ?? [];
-  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const chosen = SCENARIOS.filter((s) => !only || only.includes(s.name));
 
   // The subprocesses run the compiled CLI: compile first, so the bench never measures stale code.
@@ -78,7 +89,9 @@ async function main() {
     }),
   };
 
-  const rows: string[] = [`\nGatehouse benchmark (${quick ? 'quick' : 'full'}; ${cpus().length} cores shared with the load generator; load ${loadPerCore().toFixed(1)} per core at the start)\n`];
+  const rows: string[] = [
+    `\nGatehouse benchmark (${quick ? 'quick' : 'full'}; ${cpus().length} cores shared with the load generator; load ${loadPerCore().toFixed(1)} per core at the start)\n`,
+  ];
   const checks: Check[] = [];
   const data: Record<string, unknown> = { quick };
   for (const s of chosen) {
@@ -95,12 +108,17 @@ async function main() {
   }
 
   rows.push('\ntarget                                         value                          met');
-  for (const [name, value, ok] of checks) rows.push(`  ${name.padEnd(45)} ${value.padEnd(30)} ${ok ? 'met' : 'NOT MET'}`);
+  for (const [name, value, ok] of checks)
+    rows.push(`  ${name.padEnd(45)} ${value.padEnd(30)} ${ok ? 'met' : 'NOT MET'}`);
   rows.push(`\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
   process.stdout.write(rows.join('\n') + '\n');
 
   mkdirSync(join(REPO, 'bench/results'), { recursive: true });
-  const file = join(REPO, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
+  const file = join(
+    REPO,
+    'bench/results',
+    `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`,
+  );
   writeFileSync(file, JSON.stringify({ ...data, checks }, null, 2));
   process.stdout.write(`results: ${file}\n`);
 }

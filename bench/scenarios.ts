@@ -60,13 +60,17 @@ export interface BenchContext {
   gatehouseRps2b?: number;
 }
 
-const fmt = (s: LatencySummary) => `p50 ${s.p50.toFixed(2)} / p99 ${s.p99.toFixed(2)} / max ${s.max.toFixed(1)} ms (${s.n})`;
+const fmt = (s: LatencySummary) =>
+  `p50 ${s.p50.toFixed(2)} / p99 ${s.p99.toFixed(2)} / max ${s.max.toFixed(1)} ms (${s.n})`;
 
 /** Gatehouse against the alternatives, interleaved over rounds with the order rotated; ratios are medians of per-round ratios. */
 export async function scenarioThroughput(ctx: BenchContext): Promise<ScenarioResult> {
   const gh = await ctx.gatehouse();
   const postScript = join(ctx.scratch, 'post.lua');
-  writeFileSync(postScript, `wrk.method = "POST"\nwrk.body = string.rep("a", 65536)\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
+  writeFileSync(
+    postScript,
+    `wrk.method = "POST"\nwrk.body = string.rep("a", 65536)\nwrk.headers["Content-Type"] = "application/octet-stream"\n`,
+  );
   type Variant = { name: string; url: string; headers?: Record<string, string>; pid?: number };
   const variants: Variant[] = [
     { name: 'direct', url: ctx.direct },
@@ -78,7 +82,11 @@ export async function scenarioThroughput(ctx: BenchContext): Promise<ScenarioRes
   ];
   const profiles = ctx.quick
     ? [{ name: 'GET 2 B', path: '/2b' }]
-    : [{ name: 'GET 2 B', path: '/2b' }, { name: 'GET 16 KiB', path: '/16k' }, { name: 'POST 64 KiB', path: '/upload', script: postScript }];
+    : [
+        { name: 'GET 2 B', path: '/2b' },
+        { name: 'GET 16 KiB', path: '/16k' },
+        { name: 'POST 64 KiB', path: '/upload', script: postScript },
+      ];
 
   const results: Record<string, Record<string, WrkResult[]>> = {};
   // CPU time per request of the Gatehouse variants: the hot path's own cost, which other load on the
@@ -92,33 +100,52 @@ export async function scenarioThroughput(ctx: BenchContext): Promise<ScenarioRes
       for (const v of order) {
         if (v.name === 'sign-in page' && p.script) continue;
         const cpuBefore = v.pid ? cpuMicros(v.pid) : 0;
-        const r = await wrk(v.url + p.path, { headers: v.headers, script: p.script, seconds: ctx.duration, connections: ctx.connections });
+        const r = await wrk(v.url + p.path, {
+          headers: v.headers,
+          script: p.script,
+          seconds: ctx.duration,
+          connections: ctx.connections,
+        });
         ((results[p.name] ??= {})[v.name] ??= []).push(r);
-        if (v.pid) ((cpuPerRequest[p.name] ??= {})[v.name] ??= []).push((cpuMicros(v.pid) - cpuBefore) / (r.rps * ctx.duration));
+        if (v.pid)
+          ((cpuPerRequest[p.name] ??= {})[v.name] ??= []).push((cpuMicros(v.pid) - cpuBefore) / (r.rps * ctx.duration));
         if (v.name === 'gatehouse') gatehouseRequests += r.rps * ctx.duration;
-        process.stdout.write(`round ${round + 1} ${p.name.padEnd(12)} ${v.name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms${r.non2xx && v.name !== 'sign-in page' ? `  NON-2XX ${r.non2xx}` : ''}\n`);
+        process.stdout.write(
+          `round ${round + 1} ${p.name.padEnd(12)} ${v.name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms.toFixed(2)} ms  p99 ${r.p99ms.toFixed(2)} ms${r.non2xx && v.name !== 'sign-in page' ? `  NON-2XX ${r.non2xx}` : ''}\n`,
+        );
       }
     }
   }
   const newConnections = (await upstreamConnections(ctx.upstreamPort)) - connectionsBefore;
   ctx.gatehouseRps2b = median(results['GET 2 B']!.gatehouse!.map((r) => r.rps));
 
-  const ratio = (profile: string, a: string, b: string) => median(results[profile]![a]!.map((r, i) => r.rps / results[profile]![b]![i]!.rps));
+  const ratio = (profile: string, a: string, b: string) =>
+    median(results[profile]![a]!.map((r, i) => r.rps / results[profile]![b]![i]!.rps));
   const spread = (profile: string, v: string) => {
     const xs = results[profile]![v]!.map((r) => r.rps);
     return (Math.max(...xs) - Math.min(...xs)) / median(xs);
   };
-  const rows = [`wrk -t2 -c${ctx.connections} ${ctx.duration}s × ${ctx.rounds} rounds, order rotated; 2 cores shared with the load generator`];
+  const rows = [
+    `wrk -t2 -c${ctx.connections} ${ctx.duration}s × ${ctx.rounds} rounds, order rotated; 2 cores shared with the load generator`,
+  ];
   for (const [profile, byVariant] of Object.entries(results)) {
     rows.push(profile);
     for (const [v, rs] of Object.entries(byVariant)) {
       const s = spread(profile, v);
       const cpu = cpuPerRequest[profile]?.[v];
-      rows.push(`  ${v.padEnd(13)} ${median(rs.map((r) => r.rps)).toFixed(0).padStart(7)} req/s   p50 ${median(rs.map((r) => r.p50ms)).toFixed(2)} ms   p99 ${median(rs.map((r) => r.p99ms)).toFixed(2)} ms${cpu ? `   ${median(cpu).toFixed(0)} µs CPU/request` : ''}${s > 0.25 ? `   ⚠ spread ${(s * 100).toFixed(0)} % (machine busy)` : ''}`);
+      rows.push(
+        `  ${v.padEnd(13)} ${median(rs.map((r) => r.rps))
+          .toFixed(0)
+          .padStart(
+            7,
+          )} req/s   p50 ${median(rs.map((r) => r.p50ms)).toFixed(2)} ms   p99 ${median(rs.map((r) => r.p99ms)).toFixed(2)} ms${cpu ? `   ${median(cpu).toFixed(0)} µs CPU/request` : ''}${s > 0.25 ? `   ⚠ spread ${(s * 100).toFixed(0)} % (machine busy)` : ''}`,
+      );
     }
   }
   const cpu2b = cpuPerRequest['GET 2 B']!;
-  rows.push(`CPU per request, bare / gatehouse (GET 2 B): ${(median(cpu2b.bare!) / median(cpu2b.gatehouse!)).toFixed(2)} (1.00: signing in costs nothing per request)`);
+  rows.push(
+    `CPU per request, bare / gatehouse (GET 2 B): ${(median(cpu2b.bare!) / median(cpu2b.gatehouse!)).toFixed(2)} (1.00: signing in costs nothing per request)`,
+  );
   const targets: Array<[string, number, number]> = [
     ['gatehouse ≥ 0.90 × bare (GET 2 B)', ratio('GET 2 B', 'gatehouse', 'bare'), 0.9],
     ['gatehouse ≥ 1.5 × http-proxy (GET 2 B)', ratio('GET 2 B', 'gatehouse', 'http-proxy'), 1.5],
@@ -128,7 +155,11 @@ export async function scenarioThroughput(ctx: BenchContext): Promise<ScenarioRes
     rows,
     checks: [
       ...targets.map(([name, value, min]): Check => [name, value.toFixed(2), value >= min]),
-      ['new upstream connections ≤ 1 % of requests', `${newConnections} for ${Math.round(gatehouseRequests)} gatehouse requests (all variants share the upstream)`, newConnections <= 0.01 * gatehouseRequests],
+      [
+        'new upstream connections ≤ 1 % of requests',
+        `${newConnections} for ${Math.round(gatehouseRequests)} gatehouse requests (all variants share the upstream)`,
+        newConnections <= 0.01 * gatehouseRequests,
+      ],
     ],
     data: { results, cpuPerRequest, newUpstreamConnections: newConnections },
   };
@@ -142,7 +173,9 @@ export async function scenarioOpenLoop(ctx: BenchContext): Promise<ScenarioResul
   const gate = await openLoop(gh.url + '/2b', { rate: 2000, seconds, headers: gh.session });
   const strip = ({ points: _points, ...rest }: OpenLoopResult) => rest;
   return {
-    rows: [`open loop 2,000 req/s: direct p50 ${direct.p50.toFixed(3)} / p99 ${direct.p99.toFixed(3)} ms; gatehouse p50 ${gate.p50.toFixed(3)} / p99 ${gate.p99.toFixed(3)} ms (errors ${gate.errors})`],
+    rows: [
+      `open loop 2,000 req/s: direct p50 ${direct.p50.toFixed(3)} / p99 ${direct.p99.toFixed(3)} ms; gatehouse p50 ${gate.p50.toFixed(3)} / p99 ${gate.p99.toFixed(3)} ms (errors ${gate.errors})`,
+    ],
     checks: [
       ['open-loop 2k/s added p50 ≤ 0.3 ms', `${(gate.p50 - direct.p50).toFixed(3)} ms`, gate.p50 - direct.p50 <= 0.3],
       ['open-loop 2k/s added p99 ≤ 2 ms', `${(gate.p99 - direct.p99).toFixed(3)} ms`, gate.p99 - direct.p99 <= 2],
@@ -156,22 +189,31 @@ export async function scenarioWebSocket(ctx: BenchContext): Promise<ScenarioResu
   const gh = await ctx.gatehouse();
   const ws = async (base: string, headers: Record<string, string>) => {
     const sockets = await Promise.all(
-      Array.from({ length: 1000 }, () => new Promise<WebSocket>((res, rej) => {
-        const s = new WebSocket(base.replace('http', 'ws') + '/ws', { headers });
-        s.once('open', () => res(s));
-        s.once('error', rej);
-      })),
+      Array.from(
+        { length: 1000 },
+        () =>
+          new Promise<WebSocket>((res, rej) => {
+            const s = new WebSocket(base.replace('http', 'ws') + '/ws', { headers });
+            s.once('open', () => res(s));
+            s.once('error', rej);
+          }),
+      ),
     );
     const rtts: number[] = [];
     for (let round = 0; round < 3; round++) {
-      await Promise.all(sockets.map((s) => new Promise<void>((res) => {
-        const t = performance.now();
-        s.once('message', () => {
-          rtts.push(performance.now() - t);
-          res();
-        });
-        s.send('ping');
-      })));
+      await Promise.all(
+        sockets.map(
+          (s) =>
+            new Promise<void>((res) => {
+              const t = performance.now();
+              s.once('message', () => {
+                rtts.push(performance.now() - t);
+                res();
+              });
+              s.send('ping');
+            }),
+        ),
+      );
     }
     for (const s of sockets) s.terminate();
     rtts.sort((a, b) => a - b);
@@ -180,7 +222,9 @@ export async function scenarioWebSocket(ctx: BenchContext): Promise<ScenarioResu
   const direct = await ws(ctx.direct, {});
   const gate = await ws(gh.url, gh.session);
   return {
-    rows: [`websocket echo, 1,000 connections: direct p50 ${direct.p50.toFixed(2)} / p99 ${direct.p99.toFixed(2)} ms; gatehouse p50 ${gate.p50.toFixed(2)} / p99 ${gate.p99.toFixed(2)} ms`],
+    rows: [
+      `websocket echo, 1,000 connections: direct p50 ${direct.p50.toFixed(2)} / p99 ${direct.p99.toFixed(2)} ms; gatehouse p50 ${gate.p50.toFixed(2)} / p99 ${gate.p99.toFixed(2)} ms`,
+    ],
     checks: [],
     data: { direct, gatehouse: gate },
   };
@@ -195,17 +239,31 @@ export async function scenarioStorm(ctx: BenchContext): Promise<ScenarioResult> 
   const csrfClient = new TestClient(gh.url);
   const csrf = /name="csrf" value="([^"]+)"/.exec((await csrfClient.get('/auth/sign-in')).text)![1]!;
   const stormScript = join(ctx.scratch, 'storm.lua');
-  writeFileSync(stormScript, `counter = 0
+  writeFileSync(
+    stormScript,
+    `counter = 0
 request = function()
   counter = counter + 1
   return wrk.format("POST", "/auth/sign-in", { ["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = "${csrfClient.cookieHeader()}", ["Origin"] = "${gh.url}" }, "email=storm" .. counter .. "%40example.com&password=wrong+password+here&csrf=${encodeURIComponent(csrf)}")
-end\n`);
+end\n`,
+  );
   const cell = { seconds: ctx.duration, connections: 40 };
   const quiet = await wrk(gh.url + '/2b', { ...cell, headers: gh.session });
-  const [stormy, storm] = await Promise.all([wrk(gh.url + '/2b', { ...cell, headers: gh.session }), wrk(gh.url, { seconds: ctx.duration, connections: 10, script: stormScript })]);
+  const [stormy, storm] = await Promise.all([
+    wrk(gh.url + '/2b', { ...cell, headers: gh.session }),
+    wrk(gh.url, { seconds: ctx.duration, connections: 10, script: stormScript }),
+  ]);
   return {
-    rows: [`sign-in storm: ${stormy.rps.toFixed(0)} req/s signed-in traffic during ${storm.rps.toFixed(0)} sign-ins/s; ${quiet.rps.toFixed(0)} req/s when quiet`],
-    checks: [['sign-in storm: traffic ≥ 0.80 × quiet', `${(stormy.rps / quiet.rps).toFixed(2)} (${storm.rps.toFixed(0)} sign-ins/s)`, stormy.rps / quiet.rps >= 0.8]],
+    rows: [
+      `sign-in storm: ${stormy.rps.toFixed(0)} req/s signed-in traffic during ${storm.rps.toFixed(0)} sign-ins/s; ${quiet.rps.toFixed(0)} req/s when quiet`,
+    ],
+    checks: [
+      [
+        'sign-in storm: traffic ≥ 0.80 × quiet',
+        `${(stormy.rps / quiet.rps).toFixed(2)} (${storm.rps.toFixed(0)} sign-ins/s)`,
+        stormy.rps / quiet.rps >= 0.8,
+      ],
+    ],
     data: { quiet, stormy, storm },
   };
 }
@@ -227,7 +285,11 @@ export async function scenarioMemory(ctx: BenchContext): Promise<ScenarioResult>
     for (let sent = 0; sent < uploadBytes; sent += chunk.length) yield chunk;
   }
   // undici's types take a Readable, not a bare async generator.
-  const up = await request(gh.url + '/upload', { method: 'POST', body: Readable.from(body()), headers: { ...gh.session, 'content-type': 'application/octet-stream' } });
+  const up = await request(gh.url + '/upload', {
+    method: 'POST',
+    body: Readable.from(body()),
+    headers: { ...gh.session, 'content-type': 'application/octet-stream' },
+  });
   const echoed = Number(await up.body.text());
   clearInterval(sampler);
   const perSession = await sessionMemory(gh, ctx.quick ? 5_000 : 20_000);
@@ -240,9 +302,18 @@ export async function scenarioMemory(ctx: BenchContext): Promise<ScenarioResult>
     ],
     checks: [
       ['≤ 1 KiB per cached session (retained heap, idle)', `${idleKiB.toFixed(2)} KiB`, idleKiB <= 1],
-      [`RSS flat during a ${uploadBytes / 1024 ** 2} MiB upload`, `+${((peakRss - loadedRss) / 1024).toFixed(1)} MiB, ${echoed === uploadBytes ? 'intact' : 'CORRUPT'}`, peakRss - loadedRss < 64 * 1024 && echoed === uploadBytes],
+      [
+        `RSS flat during a ${uploadBytes / 1024 ** 2} MiB upload`,
+        `+${((peakRss - loadedRss) / 1024).toFixed(1)} MiB, ${echoed === uploadBytes ? 'intact' : 'CORRUPT'}`,
+        peakRss - loadedRss < 64 * 1024 && echoed === uploadBytes,
+      ],
     ],
-    data: { loadedRssKiB: loadedRss, peakUploadRssKiB: peakRss, perSessionKiB: perSession, retainedPerSession: retained },
+    data: {
+      loadedRssKiB: loadedRss,
+      peakUploadRssKiB: peakRss,
+      perSessionKiB: perSession,
+      retainedPerSession: retained,
+    },
   };
 }
 
@@ -266,7 +337,9 @@ export async function scenarioStartup(ctx: BenchContext): Promise<ScenarioResult
   }
   const idleRss = median(idle);
   return {
-    rows: [`start-up: listening after ${listening.map((ms) => ms.toFixed(0)).join(' / ')} ms, healthy after ${healthy.map((ms) => ms.toFixed(0)).join(' / ')} ms; idle RSS ${(idleRss / 1024).toFixed(1)} MiB`],
+    rows: [
+      `start-up: listening after ${listening.map((ms) => ms.toFixed(0)).join(' / ')} ms, healthy after ${healthy.map((ms) => ms.toFixed(0)).join(' / ')} ms; idle RSS ${(idleRss / 1024).toFixed(1)} MiB`,
+    ],
     checks: [
       ['cold start (spawn → healthy) ≤ 1 s', `${median(healthy).toFixed(0)} ms`, median(healthy) <= 1000],
       ['idle RSS ≤ 80 MiB', `${(idleRss / 1024).toFixed(1)} MiB`, idleRss <= 80 * 1024],
@@ -299,8 +372,18 @@ export async function scenarioColdStart(ctx: BenchContext): Promise<ScenarioResu
   await openLoop(ctx.direct + '/2b', { rate, seconds: 0.5 });
 
   type Run = { first: LatencySummary; after: LatencySummary; errors: number; listeningMs: number };
-  const measure = (r: OpenLoopResult, listeningMs: number): Run => ({ first: window(r, 0, 1000), after: window(r, 1000), errors: r.errors, listeningMs });
-  const byVariant: Record<string, Run[]> = { direct: [], gatehouse: [], bare: [], ...(ctx.baselineBin ? { baseline: [] } : {}) };
+  const measure = (r: OpenLoopResult, listeningMs: number): Run => ({
+    first: window(r, 0, 1000),
+    after: window(r, 1000),
+    errors: r.errors,
+    listeningMs,
+  });
+  const byVariant: Record<string, Run[]> = {
+    direct: [],
+    gatehouse: [],
+    bare: [],
+    ...(ctx.baselineBin ? { baseline: [] } : {}),
+  };
   const cold = async (opts: { home: string; bin?: string }, headers?: Record<string, string>) => {
     const g = await startGatehouse(ctx.direct, opts);
     const r = measure(await openLoop(g.url + '/2b', { rate, seconds, headers, startInMs: 0 }), g.listeningMs);
@@ -321,17 +404,33 @@ export async function scenarioColdStart(ctx: BenchContext): Promise<ScenarioResu
   const gate = pick(byVariant.gatehouse!);
   const bare = pick(byVariant.bare!);
   const added = gate.first.p99 - direct.first.p99;
-  const rows = [`cold start, ${rate.toLocaleString('en')} req/s open loop from "listening" for ${seconds} s (median of ${runs} run${runs > 1 ? 's' : ''}; load ${load.map((l) => l.toFixed(1)).join('/')} per core):`];
-  const shown: Array<[string, Run]> = [['direct', direct], ['gatehouse', gate], ['bare', bare]];
+  const rows = [
+    `cold start, ${rate.toLocaleString('en')} req/s open loop from "listening" for ${seconds} s (median of ${runs} run${runs > 1 ? 's' : ''}; load ${load.map((l) => l.toFixed(1)).join('/')} per core):`,
+  ];
+  const shown: Array<[string, Run]> = [
+    ['direct', direct],
+    ['gatehouse', gate],
+    ['bare', bare],
+  ];
   if (byVariant.baseline) shown.push(['baseline', pick(byVariant.baseline)]);
   for (const [name, r] of shown) {
-    rows.push(`  ${name.padEnd(10)} first second ${fmt(r.first)}; after ${fmt(r.after)}${r.errors ? `; ${r.errors} errors` : ''}`);
+    rows.push(
+      `  ${name.padEnd(10)} first second ${fmt(r.first)}; after ${fmt(r.after)}${r.errors ? `; ${r.errors} errors` : ''}`,
+    );
   }
   return {
     rows,
     checks: [
-      ['cold start: first-second p99 adds ≤ 20 ms', `${added.toFixed(1)} ms (max ${gate.first.max.toFixed(0)} ms)`, added <= 20 && gate.errors === 0],
-      ['cold start, bare: first-second p99 adds ≤ 20 ms', `${(bare.first.p99 - direct.first.p99).toFixed(1)} ms`, bare.first.p99 - direct.first.p99 <= 20 && bare.errors === 0],
+      [
+        'cold start: first-second p99 adds ≤ 20 ms',
+        `${added.toFixed(1)} ms (max ${gate.first.max.toFixed(0)} ms)`,
+        added <= 20 && gate.errors === 0,
+      ],
+      [
+        'cold start, bare: first-second p99 adds ≤ 20 ms',
+        `${(bare.first.p99 - direct.first.p99).toFixed(1)} ms`,
+        bare.first.p99 - direct.first.p99 <= 20 && bare.errors === 0,
+      ],
     ],
     data: { ...byVariant, loadPerCore: load },
   };
@@ -354,7 +453,13 @@ export async function scenarioFileDescriptors(ctx: BenchContext): Promise<Scenar
   // Keep-alive sockets come and go with the load generator's connections; growth with requests would not.
   return {
     rows: [],
-    checks: [['no fd growth over a long run', `${before} → ${after} fds over ${Math.round(long.rps * seconds)} requests`, after <= before + 16]],
+    checks: [
+      [
+        'no fd growth over a long run',
+        `${before} → ${after} fds over ${Math.round(long.rps * seconds)} requests`,
+        after <= before + 16,
+      ],
+    ],
     data: { before, after },
   };
 }
@@ -372,7 +477,9 @@ export async function scenarioWorkers(ctx: BenchContext): Promise<ScenarioResult
     w1 = (await wrk(gh.url + '/2b', { ...cell, headers: gh.session })).rps;
   }
   return {
-    rows: [`--workers 2: ${w2.rps.toFixed(0)} req/s vs 1 worker ${w1.toFixed(0)} req/s (×${(w2.rps / w1).toFixed(2)} on 2 cores shared with wrk)`],
+    rows: [
+      `--workers 2: ${w2.rps.toFixed(0)} req/s vs 1 worker ${w1.toFixed(0)} req/s (×${(w2.rps / w1).toFixed(2)} on 2 cores shared with wrk)`,
+    ],
     checks: [],
     data: { one: w1, two: w2.rps },
   };
@@ -382,8 +489,12 @@ export async function scenarioWorkers(ctx: BenchContext): Promise<ScenarioResult
 export async function scenarioMicro(ctx: BenchContext): Promise<ScenarioResult> {
   const m = await micro(ctx.quick);
   return {
-    rows: [`micro: cookie verify + cached session ${m.cachedUs.toFixed(2)} µs; uncached (SQLite) ${m.uncachedUs.toFixed(1)} µs; argon2id hash ${m.hashMs.toFixed(1)} ms`],
-    checks: [['password hash (argon2id m=19 MiB t=2) 3–200 ms', `${m.hashMs.toFixed(1)} ms`, m.hashMs >= 3 && m.hashMs <= 200]],
+    rows: [
+      `micro: cookie verify + cached session ${m.cachedUs.toFixed(2)} µs; uncached (SQLite) ${m.uncachedUs.toFixed(1)} µs; argon2id hash ${m.hashMs.toFixed(1)} ms`,
+    ],
+    checks: [
+      ['password hash (argon2id m=19 MiB t=2) 3–200 ms', `${m.hashMs.toFixed(1)} ms`, m.hashMs >= 3 && m.hashMs <= 200],
+    ],
     data: m,
   };
 }
@@ -391,7 +502,11 @@ export async function scenarioMicro(ctx: BenchContext): Promise<ScenarioResult> 
 /** RSS growth per session held in Gatehouse's cache: N sessions created in the store, each used once. */
 /** session-heap.ts in a process of its own, where it can collect garbage at will. */
 function retainedPerSession(sessions: number): { activeBytes: number; idleBytes: number } {
-  const run = spawnSync(process.execPath, ['--expose-gc', '--no-flush-bytecode', '--import', 'tsx', join(REPO, 'bench/session-heap.ts'), String(sessions)], { encoding: 'utf8' });
+  const run = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--no-flush-bytecode', '--import', 'tsx', join(REPO, 'bench/session-heap.ts'), String(sessions)],
+    { encoding: 'utf8' },
+  );
   if (run.status !== 0) throw new Error(`session-heap.ts failed: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').pop()!) as { activeBytes: number; idleBytes: number };
 }
@@ -410,7 +525,10 @@ async function sessionMemory(gh: { url: string; home: string; pid: number }, n: 
   const svc = createSessionService(store, secret, { idleMs: 86_400_000, absoluteMs: 86_400_000 });
   const cookies: string[] = [];
   for (let i = 0; i < n; i++) {
-    const user = await store.createUser({ email: `mem${i}@example.com`, name: `Member ${i}`, role: 'member', passwordHash: null, emailVerified: true }, new Date());
+    const user = await store.createUser(
+      { email: `mem${i}@example.com`, name: `Member ${i}`, role: 'member', passwordHash: null, emailVerified: true },
+      new Date(),
+    );
     cookies.push((await svc.create(user, 'password', { ip: null, userAgent: null })).cookieValue);
   }
   await store.close();
@@ -420,7 +538,13 @@ async function sessionMemory(gh: { url: string; home: string; pid: number }, n: 
   const dispatcher = new Agent();
   const use = async (from: number, to: number) => {
     for (let i = from; i < to; i += 50) {
-      await Promise.all(cookies.slice(i, Math.min(to, i + 50)).map(async (c) => (await request(gh.url + '/2b', { dispatcher, headers: { cookie: `gatehouse_session=${c}` } })).body.dump()));
+      await Promise.all(
+        cookies
+          .slice(i, Math.min(to, i + 50))
+          .map(async (c) =>
+            (await request(gh.url + '/2b', { dispatcher, headers: { cookie: `gatehouse_session=${c}` } })).body.dump(),
+          ),
+      );
     }
   };
   await use(0, 500); // warm up allocator and code paths first

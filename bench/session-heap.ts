@@ -28,12 +28,24 @@ const dir = mkdtempSync(join(tmpdir(), 'gatehouse-heap-'));
 const store = await openStore(`sqlite:${join(dir, 'heap.sqlite')}`);
 await store.migrate();
 let clock = Date.now();
-const sessions = createSessionService(store, randomBytes(32), { idleMs: 86_400_000, absoluteMs: 86_400_000, now: () => clock });
-const signer = await createIdentitySigner({ keys: [{ ...(await newSigningKey()), generation: 1, signsFrom: 0 }], origin: () => 'https://app.example.com', prefix: '/auth', now: () => clock });
+const sessions = createSessionService(store, randomBytes(32), {
+  idleMs: 86_400_000,
+  absoluteMs: 86_400_000,
+  now: () => clock,
+});
+const signer = await createIdentitySigner({
+  keys: [{ ...(await newSigningKey()), generation: 1, signsFrom: 0 }],
+  origin: () => 'https://app.example.com',
+  prefix: '/auth',
+  now: () => clock,
+});
 const withAssertion = createAssertionCache(signer);
 const cookies: string[] = [];
 for (let i = 0; i < n + 200; i++) {
-  const user = await store.createUser({ email: `member${i}@example.com`, name: `Member ${i}`, role: 'member', passwordHash: null, emailVerified: true }, new Date());
+  const user = await store.createUser(
+    { email: `member${i}@example.com`, name: `Member ${i}`, role: 'member', passwordHash: null, emailVerified: true },
+    new Date(),
+  );
   // A flat string, as a request's header value is (a concatenated one would shrink when first hashed).
   const { cookieValue } = await sessions.create(user, 'password', { ip: null, userAgent: null });
   cookies.push(Buffer.from(cookieValue, 'latin1').toString('latin1'));

@@ -30,5 +30,7 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 60_000;
 server.on('connection', () => connections++);
 const wss = new WebSocketServer({ noServer: true });
-server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (m) => ws.send(m))));
+server.on('upgrade', (req, socket, head) =>
+  wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (m) => ws.send(m))),
+);
 server.listen(port, '127.0.0.1', () => process.send?.({ port: (server.address() as { port: number }).port }));

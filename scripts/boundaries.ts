@@ -14,10 +14,22 @@ import { dirname, join, relative, resolve } from 'node:path';
 export type Layer = 'entry' | 'web' | 'domain' | 'base' | 'leaf';
 
 const FOLDERS: Record<string, Layer> = {
-  cli: 'entry', demo: 'entry',
-  auth: 'web', proxy: 'web', http: 'web',
-  access: 'domain', accounts: 'domain', admission: 'domain', oauth: 'domain', oidc: 'domain', session: 'domain', mfa: 'domain', security: 'domain', mail: 'domain',
-  store: 'base', config: 'base',
+  cli: 'entry',
+  demo: 'entry',
+  auth: 'web',
+  proxy: 'web',
+  http: 'web',
+  access: 'domain',
+  accounts: 'domain',
+  admission: 'domain',
+  oauth: 'domain',
+  oidc: 'domain',
+  session: 'domain',
+  mfa: 'domain',
+  security: 'domain',
+  mail: 'domain',
+  store: 'base',
+  config: 'base',
 };
 // Files at the top of src/: the composition root and what it wires, or leaves anyone may use.
 const LEAVES = new Set(['audit.ts', 'render.ts', 'views-dir.ts', 'young-generation.ts']);
@@ -151,7 +163,9 @@ function circlesOf(edges: Map<string, Set<string>>): string[][] {
 
 /** The imports that tie a circle together, to start untying it. */
 function edgesWithin(edges: Map<string, Set<string>>, component: string[]): string {
-  const inside = component.flatMap((a) => [...(edges.get(a) ?? [])].filter((b) => component.includes(b)).map((b) => `${a} → ${b}`));
+  const inside = component.flatMap((a) =>
+    [...(edges.get(a) ?? [])].filter((b) => component.includes(b)).map((b) => `${a} → ${b}`),
+  );
   return ` (${inside.join('; ')})`;
 }
 

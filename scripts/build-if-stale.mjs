@@ -16,11 +16,19 @@ function newest(dir) {
   return latest;
 }
 
-const sources = Math.max(newest(join(root, 'src')), statSync(join(root, 'tsconfig.json')).mtimeMs, statSync(join(root, 'package.json')).mtimeMs);
+const sources = Math.max(
+  newest(join(root, 'src')),
+  statSync(join(root, 'tsconfig.json')).mtimeMs,
+  statSync(join(root, 'package.json')).mtimeMs,
+);
 if (existsSync(stamp) && statSync(stamp).mtimeMs >= sources) {
   process.stderr.write('gatehouse: dist/ is up to date\n');
 } else {
   process.stderr.write('gatehouse: compiling src/ to dist/ …\n');
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')],
+    { stdio: 'inherit' },
+  );
   writeFileSync(stamp, new Date().toISOString() + '\n');
 }

@@ -3,7 +3,8 @@
 // requests unless `upgrades` says otherwise).
 import { spawnSync } from 'node:child_process';
 
-const [count = '50000', seed = String(Date.now() % 1e9), upgrades = String(Math.round(Number(count) / 3))] = process.argv.slice(2);
+const [count = '50000', seed = String(Date.now() % 1e9), upgrades = String(Math.round(Number(count) / 3))] =
+  process.argv.slice(2);
 process.stdout.write(`fuzz: ${count} requests and ${upgrades} upgrade/pipeline connections, seed ${seed}\n`);
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', 'test/security/fuzz.test.ts'], {
   stdio: 'inherit',

@@ -24,7 +24,9 @@ const env = installEnv();
 try {
   install();
   await serveAndCheck();
-  console.log(`smoke: ok — installed and started on Node ${process.version} in ${Math.round((Date.now() - started) / 1000)} s`);
+  console.log(
+    `smoke: ok — installed and started on Node ${process.version} in ${Math.round((Date.now() - started) / 1000)} s`,
+  );
 } catch (err) {
   console.error(`smoke: FAILED on Node ${process.version}: ${err.message}`);
   process.exitCode = 1;
@@ -59,11 +61,16 @@ async function serveAndCheck() {
     const port = await freePort();
     const server = startServe(port);
     try {
-      await until(`gatehouse serve on port ${port} to answer /auth/health`, server, async () => (await get(port, '/auth/health')).status === 200);
+      await until(
+        `gatehouse serve on port ${port} to answer /auth/health`,
+        server,
+        async () => (await get(port, '/auth/health')).status === 200,
+      );
       console.log(`smoke: ✓ gatehouse serve --demo answers GET /auth/health → 200 (port ${port})`);
       const page = await get(port, '/', { accept: 'text/html' });
       const to = page.headers.get('location') ?? '';
-      if (page.status !== 302 || !to.includes('/auth/sign-in')) throw new Error(`signed-out GET / gave ${page.status} ${to}, not a 302 to sign-in`);
+      if (page.status !== 302 || !to.includes('/auth/sign-in'))
+        throw new Error(`signed-out GET / gave ${page.status} ${to}, not a 302 to sign-in`);
       console.log(`smoke: ✓ a signed-out GET / → 302 ${to}`);
       await server.stop();
       console.log('smoke: ✓ stopped on SIGTERM');
@@ -71,14 +78,19 @@ async function serveAndCheck() {
     } catch (err) {
       await server.stop();
       // Another process may take the free port between our check and the server's listen.
-      if (!server.output().includes('EADDRINUSE') || attempt === 3) throw new Error(`${err.message}\n${server.output()}`);
+      if (!server.output().includes('EADDRINUSE') || attempt === 3)
+        throw new Error(`${err.message}\n${server.output()}`);
     }
   }
 }
 
 function startServe(port) {
   const bin = join(dir, 'node_modules', 'gatehouse-login', 'bin', 'gatehouse.js');
-  const child = spawn(process.execPath, [bin, 'serve', '--demo', '--port', String(port)], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'serve', '--demo', '--port', String(port)], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));

@@ -29,11 +29,20 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-export async function execApp(command: string, env: NodeJS.ProcessEnv, opts: { port?: number; readyTimeoutMs?: number } = {}): Promise<ExecutedApp> {
+export async function execApp(
+  command: string,
+  env: NodeJS.ProcessEnv,
+  opts: { port?: number; readyTimeoutMs?: number } = {},
+): Promise<ExecutedApp> {
   const port = opts.port ?? (await freePort());
   // Its own process group: the command runs under `sh -c`, and a signal must reach the app itself, not
   // only the shell (which would leave the app orphaned and running).
-  const child = spawn(command, { shell: true, detached: true, stdio: 'inherit', env: { ...env, PORT: String(port), HOST: '127.0.0.1' } });
+  const child = spawn(command, {
+    shell: true,
+    detached: true,
+    stdio: 'inherit',
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+  });
   const signalGroup = (signal: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, signal);
@@ -41,7 +50,9 @@ export async function execApp(command: string, env: NodeJS.ProcessEnv, opts: { p
       child.kill(signal);
     }
   };
-  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + (signalNumber(signal) ?? 15) : 1))));
+  const exited = new Promise<number>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + (signalNumber(signal) ?? 15) : 1))),
+  );
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
   let gone = false;
   void exited.then(() => (gone = true));
@@ -49,7 +60,9 @@ export async function execApp(command: string, env: NodeJS.ProcessEnv, opts: { p
     if (gone) throw new Error(`the app ("${command}") exited before it listened on port ${port}`);
     if (Date.now() > deadline) {
       signalGroup('SIGTERM');
-      throw new Error(`the app ("${command}") did not listen on PORT=${port} within ${(opts.readyTimeoutMs ?? 30_000) / 1000} s`);
+      throw new Error(
+        `the app ("${command}") did not listen on PORT=${port} within ${(opts.readyTimeoutMs ?? 30_000) / 1000} s`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }

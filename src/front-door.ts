@@ -20,7 +20,11 @@ export interface Upstream {
 }
 
 /** The forwarder to --upstream, or to the demo app started here for --demo; none for forward-auth. */
-export async function startUpstream(opts: ServeOptions, timeouts: Timeouts, gatehouseUrl: () => string = () => ''): Promise<Upstream> {
+export async function startUpstream(
+  opts: ServeOptions,
+  timeouts: Timeouts,
+  gatehouseUrl: () => string = () => '',
+): Promise<Upstream> {
   let demoApp: { url: string; close(): Promise<void> } | null = null;
   let upstream = opts.upstream;
   if (opts.demo && !upstream) {
@@ -39,7 +43,10 @@ export async function startUpstream(opts: ServeOptions, timeouts: Timeouts, gate
         upstream,
         headersTimeoutMs: timeouts.upstreamHeaders,
         ownCookies: ALL_OWN_COOKIES,
-        onReachable: (up) => opts.log(up ? `app: ${upstream} answers again` : `app: ${upstream} is not reachable; answering 502 until it is`),
+        onReachable: (up) =>
+          opts.log(
+            up ? `app: ${upstream} answers again` : `app: ${upstream} is not reachable; answering 502 until it is`,
+          ),
       })
     : null;
   return {
@@ -63,10 +70,21 @@ export interface FrontDoorParts {
   now: () => number;
 }
 
-export function buildGate({ opts, services, live, forwarder, timeouts, listeningOrigin, signer, now }: FrontDoorParts): Gate {
+export function buildGate({
+  opts,
+  services,
+  live,
+  forwarder,
+  timeouts,
+  listeningOrigin,
+  signer,
+  now,
+}: FrontDoorParts): Gate {
   const settings = { current: live.settings, latest: () => (live.reload(), live.settings()) };
   const { renderer } = services;
-  const onStoreError = throttled(10_000, now, (err: unknown) => opts.log(`store: unavailable (${(err as Error).message}); answering 503 until it returns`));
+  const onStoreError = throttled(10_000, now, (err: unknown) =>
+    opts.log(`store: unavailable (${(err as Error).message}); answering 503 until it returns`),
+  );
   // One door for every entrance: the gate, WebSocket upgrades and /auth/check (admission/door.ts).
   const door = createDoor({ ...services, settings, publicUrl: opts.publicUrl, onStoreError });
   const authApp = createAuthApp({
@@ -85,7 +103,10 @@ export function buildGate({ opts, services, live, forwarder, timeouts, listening
     now,
     oauthDcr: envSetting('oauthDcr', opts.env),
     // "Unless the deployment itself is on loopback": the public URL's host, else the address we listen on.
-    oauthCimd: { allowLoopback: isLoopbackName(opts.publicUrl?.hostname ?? opts.host), ...(opts.cimdCa ? { ca: opts.cimdCa } : {}) },
+    oauthCimd: {
+      allowLoopback: isLoopbackName(opts.publicUrl?.hostname ?? opts.host),
+      ...(opts.cimdCa ? { ca: opts.cimdCa } : {}),
+    },
   });
   return createGate({
     ...services,
@@ -99,14 +120,34 @@ export function buildGate({ opts, services, live, forwarder, timeouts, listening
     allowedHosts: opts.allowedHosts,
     allowedOrigins: opts.allowedOrigins,
     tunnels: { handshakeMs: timeouts.upstreamHeaders, idleMs: timeouts.idle, ...opts.tunnels },
-    forbiddenPage: (p, path) => renderer.render('forbidden', { appName: opts.appName, prefix: opts.prefix, title: 'Not open to you', name: p.name, email: p.email, path }),
+    forbiddenPage: (p, path) =>
+      renderer.render('forbidden', {
+        appName: opts.appName,
+        prefix: opts.prefix,
+        title: 'Not open to you',
+        name: p.name,
+        email: p.email,
+        path,
+      }),
     errorPage: (status, heading, message) =>
-      renderer.render('error', { appName: opts.appName, prefix: opts.prefix, title: heading, status, heading, message, retryAfter: null }),
+      renderer.render('error', {
+        appName: opts.appName,
+        prefix: opts.prefix,
+        title: heading,
+        status,
+        heading,
+        message,
+        retryAfter: null,
+      }),
     onMisdirected: throttled(60_000, now, (host: string) =>
-      opts.log(`host: a request for "${host.slice(0, 100)}" was sent to ${opts.publicUrl?.origin} instead (not the public URL's host; list it in GATEHOUSE_ALLOWED_HOSTS if it is yours)`),
+      opts.log(
+        `host: a request for "${host.slice(0, 100)}" was sent to ${opts.publicUrl?.origin} instead (not the public URL's host; list it in GATEHOUSE_ALLOWED_HOSTS if it is yours)`,
+      ),
     ),
     onStoreError,
-    onSigningError: throttled(10_000, now, (err: unknown) => opts.log(`assertion: could not sign (${(err as Error).message}); answering 503`)),
+    onSigningError: throttled(10_000, now, (err: unknown) =>
+      opts.log(`assertion: could not sign (${(err as Error).message}); answering 503`),
+    ),
   });
 }
 

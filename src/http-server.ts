@@ -38,8 +38,16 @@ export function createHttpServer(handlers: HttpHandlers, timeouts: Timeouts): Se
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    endAndDestroy(socket, `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\nx-content-type-options: nosniff\r\ncache-control: no-store\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    endAndDestroy(
+      socket,
+      `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\nx-content-type-options: nosniff\r\ncache-control: no-store\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+    );
   });
   return server;
 }
@@ -59,11 +67,15 @@ export function listen(server: Server, port: number, host: string): Promise<void
 /** One sentence an operator can act on, instead of Node's "listen EADDRINUSE: address already in use …". */
 export function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
   const sentence =
-    err.code === 'EADDRINUSE' ? `port ${port} is already in use (EADDRINUSE)`
-    : err.code === 'EACCES' ? `port ${port} needs more privileges than this process has (EACCES)`
-    : err.code === 'EADDRNOTAVAIL' ? `address ${host} is not available on this machine (EADDRNOTAVAIL)`
-    : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? `host "${host}" could not be resolved (${err.code})`
-    : `could not listen on ${host}:${port}: ${err.message}`;
+    err.code === 'EADDRINUSE'
+      ? `port ${port} is already in use (EADDRINUSE)`
+      : err.code === 'EACCES'
+        ? `port ${port} needs more privileges than this process has (EACCES)`
+        : err.code === 'EADDRNOTAVAIL'
+          ? `address ${host} is not available on this machine (EADDRNOTAVAIL)`
+          : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN'
+            ? `host "${host}" could not be resolved (${err.code})`
+            : `could not listen on ${host}:${port}: ${err.message}`;
   return Object.assign(new Error(sentence), { code: err.code });
 }
 

@@ -39,7 +39,8 @@ export async function createLiveConfig(opts: LiveConfigOptions): Promise<LiveCon
   const mail = createMailerSlot(opts.createMailer ?? createSmtpMailer);
   const warn = (m: string) => log(`providers: ${m}`);
   // GATEHOUSE_GOOGLE_CLIENT_ID … in the environment lay over the state file's entries.
-  const providersOf = (state: StoredState) => providersFromState(withEnvProviders(state.providers, env), masterKey, warn);
+  const providersOf = (state: StoredState) =>
+    providersFromState(withEnvProviders(state.providers, env), masterKey, warn);
   let settings = liveSettings(opts.state, masterKey, env);
   let providers = providersOf(opts.state);
   await mail.follow(smtpBindingOf(opts.state, masterKey, env));
@@ -88,7 +89,11 @@ export async function createLiveConfig(opts: LiveConfigOptions): Promise<LiveCon
 
 function logModeChange(before: LiveSettings, after: LiveSettings, log: (line: string) => void): void {
   if (after.mode === before.mode) return;
-  log(after.mode === 'off' ? 'auth: switched off (requests pass through, no identity headers)' : `auth: switched on (mode ${after.mode})`);
+  log(
+    after.mode === 'off'
+      ? 'auth: switched off (requests pass through, no identity headers)'
+      : `auth: switched on (mode ${after.mode})`,
+  );
 }
 
 /** The mailer follows the smtp binding, so `gatehouse bind smtp …` switches reset on while running. */

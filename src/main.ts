@@ -53,13 +53,21 @@ export interface RunningGatehouse {
 }
 
 /** The stored state, created on the first start: safe by default, that turns the login screen on. */
-export function prepareState(scope: Scope, masterKey: Buffer, log: (line: string) => void, env: NodeJS.ProcessEnv = {}): StoredState {
-  const needsSetup = (s: StoredState | null) => !s || s.auth.enabled === undefined || (s.auth.enabled && !s.auth.secret);
+export function prepareState(
+  scope: Scope,
+  masterKey: Buffer,
+  log: (line: string) => void,
+  env: NodeJS.ProcessEnv = {},
+): StoredState {
+  const needsSetup = (s: StoredState | null) =>
+    !s || s.auth.enabled === undefined || (s.auth.enabled && !s.auth.secret);
   let state = readState(scope);
   if (needsSetup(state)) {
     // Under the state file's lock, and decided again on the latest file: a CLI command may be writing.
     state = updateState(scope, (current) => (needsSetup(current) ? enableAuth(current, masterKey, null) : current!));
-    log(`auth: enabled for this server/profile on first start (users in ${describeStore(storeChoiceFor(scope, state, masterKey, env))})`);
+    log(
+      `auth: enabled for this server/profile on first start (users in ${describeStore(storeChoiceFor(scope, state, masterKey, env))})`,
+    );
   }
   return state!;
 }
@@ -127,9 +135,22 @@ export async function startGatehouse(opts: ServeOptions): Promise<RunningGatehou
 
 /** Warms the path visitors will take (warm-up.ts), then listens; from then on V8's young generation
  *  may grow as traffic needs (young-generation.ts). */
-async function warmThenListen(server: Server, gate: Gate, forwarder: Forwarder | null, services: Services, opts: ServeOptions): Promise<WarmUpReport | null> {
+async function warmThenListen(
+  server: Server,
+  gate: Gate,
+  forwarder: Forwarder | null,
+  services: Services,
+  opts: ServeOptions,
+): Promise<WarmUpReport | null> {
   const warmedUp = forwarder
-    ? await warmUp({ server, gate, forwarder, sessions: services.sessions, cookieName: services.cookies.session, host: opts.publicUrl?.host ?? null })
+    ? await warmUp({
+        server,
+        gate,
+        forwarder,
+        sessions: services.sessions,
+        cookieName: services.cookies.session,
+        host: opts.publicUrl?.host ?? null,
+      })
     : null;
   await listen(server, opts.port, opts.host);
   releaseYoungGeneration();
@@ -137,16 +158,30 @@ async function warmThenListen(server: Server, gate: Gate, forwarder: Forwarder |
 }
 
 /** While nobody has signed up, the one-time link that makes the first account its admin. */
-async function announceSetupLink(opts: ServeOptions, store: Store, live: LiveConfig, url: string, now: () => number): Promise<void> {
+async function announceSetupLink(
+  opts: ServeOptions,
+  store: Store,
+  live: LiveConfig,
+  url: string,
+  now: () => number,
+): Promise<void> {
   if (opts.announceSetup === false || live.settings().mode === 'off') return;
   const line = await setupLinkLine(store, opts.publicUrl?.origin ?? url, opts.prefix, now());
   if (line) opts.log(line);
 }
 
 /** Forward-auth with rules but no trusted proxy cannot learn which request a proxy asks about: say so at start. */
-function warnUntrustedForwardAuth(opts: ServeOptions, services: Services, live: LiveConfig, forwarder: Forwarder | null): void {
-  if (forwarder || services.trusted.any || live.settings().mode === 'off' || !policyOf(live.settings()).rules.length) return;
-  opts.log('forward-auth: access rules are set but no trusted proxy (--trusted-proxies): /auth/check cannot believe the original URI a proxy names, and refuses every request that names one');
+function warnUntrustedForwardAuth(
+  opts: ServeOptions,
+  services: Services,
+  live: LiveConfig,
+  forwarder: Forwarder | null,
+): void {
+  if (forwarder || services.trusted.any || live.settings().mode === 'off' || !policyOf(live.settings()).rules.length)
+    return;
+  opts.log(
+    'forward-auth: access rules are set but no trusted proxy (--trusted-proxies): /auth/check cannot believe the original URI a proxy names, and refuses every request that names one',
+  );
 }
 
 /**

@@ -36,14 +36,32 @@ export interface Services {
   oauthTokens: OAuthTokenService;
 }
 
-export function buildServices(opts: ServeOptions, store: Store, settings: SettingsSource, now: () => number, masterKey: Buffer): Services {
+export function buildServices(
+  opts: ServeOptions,
+  store: Store,
+  settings: SettingsSource,
+  now: () => number,
+  masterKey: Buffer,
+): Services {
   const audit = createAuditLog(opts.auditLine ?? opts.log, now, store);
   return {
     store,
-    sessions: createSessionService(store, settings.current().secret, { idleMs: opts.sessionIdleMs, absoluteMs: opts.sessionAbsoluteMs, now, accepts: (user) => passphraseAccepts(settings, user) }),
+    sessions: createSessionService(store, settings.current().secret, {
+      idleMs: opts.sessionIdleMs,
+      absoluteMs: opts.sessionAbsoluteMs,
+      now,
+      accepts: (user) => passphraseAccepts(settings, user),
+    }),
     apiKeys: createApiKeyService(store, {
       now,
-      onUse: (key, user, meta) => audit.record('api-key.used', { userId: user.id, email: user.email, ip: meta?.ip, userAgent: meta?.userAgent, detail: key.id }),
+      onUse: (key, user, meta) =>
+        audit.record('api-key.used', {
+          userId: user.id,
+          email: user.email,
+          ip: meta?.ip,
+          userAgent: meta?.userAgent,
+          detail: key.id,
+        }),
     }),
     audit,
     hasher: createPasswordHasher({ perSecond: envSetting('hashRate', opts.env) }),
@@ -69,7 +87,13 @@ function passphraseAccepts(settings: SettingsSource, user: User): boolean {
  * that stays down does not flood the log) instead of being swallowed: a sweep that never succeeds
  * lets the sessions table grow without bound. Returns the function that stops it.
  */
-export function startSessionSweep(store: Store, idleMs: number, now: () => number, log: (line: string) => void, everyMs = 10 * 60_000): () => void {
+export function startSessionSweep(
+  store: Store,
+  idleMs: number,
+  now: () => number,
+  log: (line: string) => void,
+  everyMs = 10 * 60_000,
+): () => void {
   let lastLogged = -Infinity;
   const sweep = () =>
     store

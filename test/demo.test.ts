@@ -42,12 +42,25 @@ describe('demo app', () => {
     assert.match(String(headers['content-security-policy']), /default-src 'none'; style-src 'self'/);
     assert.match(text, /<h1><span class="lead">Signed in as <\/span>ada@example\.com<\/h1>/);
     // The percent-encoded name is decoded for display, then escaped: unicode intact, no markup.
-    assert.ok(text.includes('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &#39; Zoë 李'));
+    assert.ok(
+      text.includes('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &#39; Zoë 李'),
+    );
     assert.doesNotMatch(text, /<script|<img/i);
     const markup = text.replace(/"[^"]*"/g, '""');
     assert.doesNotMatch(markup, /<[^>]*\s(style|on[a-z]+)=/i);
     assert.doesNotMatch(markup, /<style/i);
-    for (const h of ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-email-verified', 'x-forwarded-groups', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']) {
+    for (const h of [
+      'x-forwarded-user',
+      'x-forwarded-email',
+      'x-forwarded-email-verified',
+      'x-forwarded-groups',
+      'x-forwarded-name',
+      'x-forwarded-provider',
+      'x-forwarded-role',
+      'x-forwarded-for',
+      'x-forwarded-proto',
+      'x-forwarded-host',
+    ]) {
       assert.match(text, new RegExp(`<th scope="row">${h}</th>`), h);
     }
     assert.match(text, /<td>203\.0\.113\.7<\/td>/);
@@ -73,7 +86,10 @@ describe('demo app', () => {
   });
 
   it('/api/whoami returns the same identity as JSON', async () => {
-    const { status, headers, text } = await get('/api/whoami?x=1', { 'x-forwarded-user': 'u1', 'x-forwarded-name': encodeURIComponent('Zoë 李') });
+    const { status, headers, text } = await get('/api/whoami?x=1', {
+      'x-forwarded-user': 'u1',
+      'x-forwarded-name': encodeURIComponent('Zoë 李'),
+    });
     assert.equal(status, 200);
     assert.match(String(headers['content-type']), /^application\/json/);
     const json = JSON.parse(text) as Record<string, string | null>;
@@ -83,7 +99,12 @@ describe('demo app', () => {
   });
 
   it('shows an OAuth client and its scopes only when they are sent', async () => {
-    const agent = await get('/', { 'x-forwarded-user': 'u1', 'x-forwarded-provider': 'oauth', 'x-forwarded-client': encodeURIComponent('Claude <desktop>'), 'x-forwarded-scopes': 'tools read' });
+    const agent = await get('/', {
+      'x-forwarded-user': 'u1',
+      'x-forwarded-provider': 'oauth',
+      'x-forwarded-client': encodeURIComponent('Claude <desktop>'),
+      'x-forwarded-scopes': 'tools read',
+    });
     assert.match(agent.text, /<th scope="row">x-forwarded-client<\/th><td>Claude &lt;desktop&gt;<\/td>/);
     assert.match(agent.text, /<th scope="row">x-forwarded-scopes<\/th><td>tools read<\/td>/);
     const browser = await get('/', { 'x-forwarded-user': 'u1', 'x-forwarded-provider': 'password' });
@@ -130,8 +151,20 @@ describe('demo app', () => {
     await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
     const jwks = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/auth/.well-known/jwks.json`;
     try {
-      const jwt = await signer.sign({ sub: 'u-1', email: 'a@example.com', name: 'A', provider: 'password', role: 'member', groups: [], amr: ['pwd'] });
-      const headers = { 'x-forwarded-assertion': jwt, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example.com' };
+      const jwt = await signer.sign({
+        sub: 'u-1',
+        email: 'a@example.com',
+        name: 'A',
+        provider: 'password',
+        role: 'member',
+        groups: [],
+        amr: ['pwd'],
+      });
+      const headers = {
+        'x-forwarded-assertion': jwt,
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'app.example.com',
+      };
       const source = { jwks, origin };
       const good = await checkAssertion(headers, source, '/auth');
       assert.ok(good?.ok && good.sub === 'u-1', JSON.stringify(good));

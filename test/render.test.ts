@@ -13,13 +13,37 @@ const EVIL = `"><script>alert(1)</script><img src=x onerror=alert(1)> ' Zoë 李
 const ESCAPED = '&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &#39; Zoë 李 🙂';
 const r = createRenderer(VIEWS_DIR);
 const base = { appName: EVIL, prefix: '/auth', title: EVIL };
-const providers = [{ name: 'corp', label: EVIL, startUrl: `/auth/oauth/corp/start?return_to=${encodeURIComponent(EVIL)}` }];
+const providers = [
+  { name: 'corp', label: EVIL, startUrl: `/auth/oauth/corp/start?return_to=${encodeURIComponent(EVIL)}` },
+];
 const at = { iso: '2026-01-01T00:00:00.000Z', text: '2026-01-01 00:00 UTC' };
 const session = { id: EVIL, current: false, createdAt: at, lastSeenAt: at, ip: EVIL, userAgent: EVIL };
 
 const views: Record<string, Record<string, unknown>> = {
-  'sign-in': { csrf: EVIL, email: EVIL, error: EVIL, notice: EVIL, returnTo: EVIL, providers, signUpOpen: true, signUpHref: EVIL, resetAvailable: true },
-  'sign-up': { csrf: EVIL, name: EVIL, email: EVIL, errors: { name: EVIL, email: EVIL, password: EVIL, form: EVIL }, returnTo: EVIL, providers, setup: EVIL, invite: EVIL, isSetup: true, focus: 'name', signInHref: EVIL },
+  'sign-in': {
+    csrf: EVIL,
+    email: EVIL,
+    error: EVIL,
+    notice: EVIL,
+    returnTo: EVIL,
+    providers,
+    signUpOpen: true,
+    signUpHref: EVIL,
+    resetAvailable: true,
+  },
+  'sign-up': {
+    csrf: EVIL,
+    name: EVIL,
+    email: EVIL,
+    errors: { name: EVIL, email: EVIL, password: EVIL, form: EVIL },
+    returnTo: EVIL,
+    providers,
+    setup: EVIL,
+    invite: EVIL,
+    isSetup: true,
+    focus: 'name',
+    signInHref: EVIL,
+  },
   'sign-out': { csrf: EVIL, user: { email: EVIL, name: EVIL } },
   error: { status: 503, heading: EVIL, message: EVIL, retryAfter: 5 },
   forbidden: { name: EVIL, email: EVIL, path: EVIL },
@@ -28,79 +52,238 @@ const views: Record<string, Record<string, unknown>> = {
   'confirm-email': { csrf: EVIL, email: EVIL, notice: EVIL },
   reset: { csrf: EVIL, token: EVIL, errors: { password: EVIL, form: EVIL } },
   account: {
-    csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [EVIL, 'ops'] },
-    sessions: [session, { ...session, current: true }], errors: { current_password: EVIL, password: EVIL }, notice: EVIL, isAdmin: true,
-    connected: [{ clientId: EVIL, clientName: EVIL, resource: EVIL, scopes: [EVIL], lastUsedAt: at }, { clientId: 'c2', clientName: 'x', resource: 'r', scopes: [], lastUsedAt: null }],
-    emailVerified: true, emailChange: { blocked: null, newEmail: EVIL }, hasPassword: true, resetAvailable: true, security: { totp: true, recoveryLeft: 9, passkeys: 1, tokens: 2 },
-    identities: [{ provider: EVIL, email: EVIL, since: at, issuer: EVIL, subject: EVIL, canUnlink: true }, { provider: 'b', email: null, since: at, issuer: 'i', subject: 's', canUnlink: false }],
+    csrf: EVIL,
+    user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [EVIL, 'ops'] },
+    sessions: [session, { ...session, current: true }],
+    errors: { current_password: EVIL, password: EVIL },
+    notice: EVIL,
+    isAdmin: true,
+    connected: [
+      { clientId: EVIL, clientName: EVIL, resource: EVIL, scopes: [EVIL], lastUsedAt: at },
+      { clientId: 'c2', clientName: 'x', resource: 'r', scopes: [], lastUsedAt: null },
+    ],
+    emailVerified: true,
+    emailChange: { blocked: null, newEmail: EVIL },
+    hasPassword: true,
+    resetAvailable: true,
+    security: { totp: true, recoveryLeft: 9, passkeys: 1, tokens: 2 },
+    identities: [
+      { provider: EVIL, email: EVIL, since: at, issuer: EVIL, subject: EVIL, canUnlink: true },
+      { provider: 'b', email: null, since: at, issuer: 'i', subject: 's', canUnlink: false },
+    ],
     linkable: [{ name: EVIL, label: EVIL, action: '/auth/account/identities/link' }],
   },
   passkeys: {
-    csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [] }, unavailable: null, defaultName: EVIL,
-    optionsUrl: '/auth/account/passkeys/options', verifyUrl: '/auth/account/passkeys/verify', notice: EVIL, error: EVIL,
-    passkeys: [{ id: EVIL, name: EVIL, createdAt: at, lastUsedAt: null, kind: EVIL, removeHref: EVIL }, { id: 'k2', name: 'Phone', createdAt: at, lastUsedAt: at, kind: 'Security key', removeHref: '/auth/account/passkeys/remove?id=k2' }],
+    csrf: EVIL,
+    user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [] },
+    unavailable: null,
+    defaultName: EVIL,
+    optionsUrl: '/auth/account/passkeys/options',
+    verifyUrl: '/auth/account/passkeys/verify',
+    notice: EVIL,
+    error: EVIL,
+    passkeys: [
+      { id: EVIL, name: EVIL, createdAt: at, lastUsedAt: null, kind: EVIL, removeHref: EVIL },
+      {
+        id: 'k2',
+        name: 'Phone',
+        createdAt: at,
+        lastUsedAt: at,
+        kind: 'Security key',
+        removeHref: '/auth/account/passkeys/remove?id=k2',
+      },
+    ],
   },
   'admin-confirm': {
-    csrf: EVIL, heading: EVIL, effect: EVIL, button: EVIL, danger: true, action: '/auth/admin/users/u1/delete', cancel: '/auth/admin',
+    csrf: EVIL,
+    heading: EVIL,
+    effect: EVIL,
+    button: EVIL,
+    danger: true,
+    action: '/auth/admin/users/u1/delete',
+    cancel: '/auth/admin',
     subject: { title: EVIL, badge: EVIL, detail: EVIL },
   },
   'sign-in-passphrase': { csrf: EVIL, error: EVIL, notice: EVIL, returnTo: EVIL },
-  'admin-groups': { csrf: EVIL, user: { email: EVIL, name: EVIL, role: EVIL }, groups: [{ name: EVIL, removeHref: '/auth/admin/users/u1/groups/remove?group=x' }, { name: 'ops', removeHref: '/auth/admin/users/u1/groups/remove?group=ops' }], action: '/auth/admin/users/u1/groups', back: '/auth/admin', value: EVIL, error: EVIL, notice: EVIL },
+  'admin-groups': {
+    csrf: EVIL,
+    user: { email: EVIL, name: EVIL, role: EVIL },
+    groups: [
+      { name: EVIL, removeHref: '/auth/admin/users/u1/groups/remove?group=x' },
+      { name: 'ops', removeHref: '/auth/admin/users/u1/groups/remove?group=ops' },
+    ],
+    action: '/auth/admin/users/u1/groups',
+    back: '/auth/admin',
+    value: EVIL,
+    error: EVIL,
+    notice: EVIL,
+  },
   'admin-access': {
-    csrf: EVIL, mode: EVIL, rules: [{ n: 1, pattern: EVIL, who: EVIL, source: EVIL }],
-    test: { as: EVIL, method: EVIL, path: EVIL, error: EVIL }, result: { headline: EVIL, reason: EVIL, reading: EVIL }, fallback: 'deny',
+    csrf: EVIL,
+    mode: EVIL,
+    rules: [{ n: 1, pattern: EVIL, who: EVIL, source: EVIL }],
+    test: { as: EVIL, method: EVIL, path: EVIL, error: EVIL },
+    result: { headline: EVIL, reason: EVIL, reading: EVIL },
+    fallback: 'deny',
   },
   // Console › Invitations and Security events (architecture.md#devices): the invite link is shown once;
   // filters are GET forms.
   'admin-invites': {
-    csrf: EVIL, invites: [{ id: EVIL, email: EVIL, role: EVIL, expires: at, revokeHref: EVIL }],
-    created: { email: EVIL, role: EVIL, link: EVIL, expires: at, mailed: false }, form: { email: EVIL, role: EVIL, expires: EVIL }, error: EVIL, notice: EVIL, signUp: EVIL,
+    csrf: EVIL,
+    invites: [{ id: EVIL, email: EVIL, role: EVIL, expires: at, revokeHref: EVIL }],
+    created: { email: EVIL, role: EVIL, link: EVIL, expires: at, mailed: false },
+    form: { email: EVIL, role: EVIL, expires: EVIL },
+    error: EVIL,
+    notice: EVIL,
+    signUp: EVIL,
   },
   'admin-events': {
-    filter: { user: EVIL, event: EVIL }, known: [EVIL], events: [{ at, event: EVIL, user: EVIL, ip: EVIL, detail: EVIL }], prevHref: EVIL, nextHref: EVIL, empty: EVIL,
+    filter: { user: EVIL, event: EVIL },
+    known: [EVIL],
+    events: [{ at, event: EVIL, user: EVIL, ip: EVIL, detail: EVIL }],
+    prevHref: EVIL,
+    nextHref: EVIL,
+    empty: EVIL,
   },
   admin: {
-    csrf: EVIL, me: {}, total: 1, query: EVIL, matches: 1, page: 0, pages: 2, prevHref: EVIL, nextHref: EVIL, notice: EVIL, settings: { signUp: EVIL, mode: EVIL },
-    users: [{
-      id: 'u1', groups: [EVIL], email: EVIL, name: EVIL, role: EVIL, disabled: false, emailVerified: true, createdAt: '2026-01-01T00:00:00.000Z', self: false,
-      actions: [{ label: EVIL, ariaLabel: EVIL, style: 'button-secondary', post: '/auth/admin/users/u1/enable' }, { label: EVIL, ariaLabel: EVIL, style: 'button-danger', href: EVIL }],
-    }],
-    keys: [{ id: 'k1', name: EVIL, owner: EVIL, role: EVIL, scopes: [EVIL], expiry: EVIL, lastUsedAt: at, revokeHref: EVIL }],
+    csrf: EVIL,
+    me: {},
+    total: 1,
+    query: EVIL,
+    matches: 1,
+    page: 0,
+    pages: 2,
+    prevHref: EVIL,
+    nextHref: EVIL,
+    notice: EVIL,
+    settings: { signUp: EVIL, mode: EVIL },
+    users: [
+      {
+        id: 'u1',
+        groups: [EVIL],
+        email: EVIL,
+        name: EVIL,
+        role: EVIL,
+        disabled: false,
+        emailVerified: true,
+        createdAt: '2026-01-01T00:00:00.000Z',
+        self: false,
+        actions: [
+          { label: EVIL, ariaLabel: EVIL, style: 'button-secondary', post: '/auth/admin/users/u1/enable' },
+          { label: EVIL, ariaLabel: EVIL, style: 'button-danger', href: EVIL },
+        ],
+      },
+    ],
+    keys: [
+      { id: 'k1', name: EVIL, owner: EVIL, role: EVIL, scopes: [EVIL], expiry: EVIL, lastUsedAt: at, revokeHref: EVIL },
+    ],
   },
   // Second factor (architecture.md#mfa). The QR code is the one value printed raw: qrcode's SVG, made from
   // the URI alone.
   security: {
-    csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [] }, totp: { since: at }, recoveryLeft: 3, hasPassword: true,
-    passkeysHref: EVIL, tokensHref: EVIL, errors: { code: EVIL }, notice: EVIL,
+    csrf: EVIL,
+    user: { name: EVIL, email: EVIL, role: EVIL, provider: EVIL, groups: [] },
+    totp: { since: at },
+    recoveryLeft: 3,
+    hasPassword: true,
+    passkeysHref: EVIL,
+    tokensHref: EVIL,
+    errors: { code: EVIL },
+    notice: EVIL,
   },
   totp: {
-    csrf: EVIL, secret: EVIL, secretGroups: EVIL, uri: EVIL, returnTo: EVIL, error: EVIL, required: true,
+    csrf: EVIL,
+    secret: EVIL,
+    secretGroups: EVIL,
+    uri: EVIL,
+    returnTo: EVIL,
+    error: EVIL,
+    required: true,
     qr: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4" shape-rendering="crispEdges"><path fill="#ffffff" d="M0 0h4v4H0z"/></svg>',
   },
   'recovery-codes': { heading: EVIL, codes: [EVIL, 'abcde-fgh23'], continueHref: EVIL },
-  'second-step': { csrf: EVIL, heading: EVIL, lede: EVIL, action: '/auth/sign-in/code', returnTo: EVIL, error: EVIL, recovery: false, switchHref: EVIL, cancel: { href: EVIL, label: EVIL } },
+  'second-step': {
+    csrf: EVIL,
+    heading: EVIL,
+    lede: EVIL,
+    action: '/auth/sign-in/code',
+    returnTo: EVIL,
+    error: EVIL,
+    recovery: false,
+    switchHref: EVIL,
+    cancel: { href: EVIL, label: EVIL },
+  },
   'account-tokens': {
-    csrf: EVIL, user: { name: EVIL, email: EVIL, role: EVIL }, error: EVIL, notice: EVIL, name: EVIL, created: { name: EVIL, token: EVIL },
+    csrf: EVIL,
+    user: { name: EVIL, email: EVIL, role: EVIL },
+    error: EVIL,
+    notice: EVIL,
+    name: EVIL,
+    created: { name: EVIL, token: EVIL },
     lifetimes: [{ value: EVIL, label: EVIL }],
-    tokens: [{ id: EVIL, name: EVIL, role: EVIL, scopes: [EVIL], createdAt: at, expiry: EVIL, lastUsedAt: at, regenerateHref: EVIL, disableHref: EVIL }],
+    tokens: [
+      {
+        id: EVIL,
+        name: EVIL,
+        role: EVIL,
+        scopes: [EVIL],
+        createdAt: at,
+        expiry: EVIL,
+        lastUsedAt: at,
+        regenerateHref: EVIL,
+        disableHref: EVIL,
+      },
+    ],
   },
   // qrSvg is markup qrcode made from our own link, inserted as is (the one raw value: not hostile input).
-  'pair-code': { code: EVIL, link: EVIL, qrSvg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><path d="M0 0h1v1H0z"/></svg>', expiresAt: at, minutes: 5 },
+  'pair-code': {
+    code: EVIL,
+    link: EVIL,
+    qrSvg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><path d="M0 0h1v1H0z"/></svg>',
+    expiresAt: at,
+    minutes: 5,
+  },
   pair: { csrf: EVIL, code: EVIL, error: EVIL },
   handoff: { csrf: EVIL, token: EVIL, email: EVIL, name: EVIL, admin: true },
   'admin-oauth': {
-    csrf: EVIL, notice: EVIL,
-    clients: [{ id: EVIL, name: EVIL, kind: 'dcr', lastUsedAt: at, grants: [{ email: EVIL, resource: EVIL, scopes: [EVIL] }] }, { id: 'c2', name: 'x', kind: 'cimd', lastUsedAt: null, grants: [] }],
+    csrf: EVIL,
+    notice: EVIL,
+    clients: [
+      { id: EVIL, name: EVIL, kind: 'dcr', lastUsedAt: at, grants: [{ email: EVIL, resource: EVIL, scopes: [EVIL] }] },
+      { id: 'c2', name: 'x', kind: 'cimd', lastUsedAt: null, grants: [] },
+    ],
   },
   device: { csrf: EVIL, email: EVIL, code: EVIL, error: EVIL },
-  'device-confirm': { csrf: EVIL, email: EVIL, clientName: EVIL, unverified: true, userCode: EVIL, resourceName: EVIL, resourceUrl: EVIL, scopes: [EVIL], adminApi: true },
+  'device-confirm': {
+    csrf: EVIL,
+    email: EVIL,
+    clientName: EVIL,
+    unverified: true,
+    userCode: EVIL,
+    resourceName: EVIL,
+    resourceUrl: EVIL,
+    scopes: [EVIL],
+    adminApi: true,
+  },
   'oauth-consent': {
-    csrf: EVIL, user: { name: EVIL, email: EVIL }, clientName: EVIL, unverified: true, clientHost: EVIL, redirectHost: EVIL, resourceName: EVIL, resourceUrl: EVIL,
-    scopes: [EVIL, 'tools'], params: [{ name: 'state', value: EVIL }, { name: 'client_id', value: EVIL }],
+    csrf: EVIL,
+    user: { name: EVIL, email: EVIL },
+    clientName: EVIL,
+    unverified: true,
+    clientHost: EVIL,
+    redirectHost: EVIL,
+    resourceName: EVIL,
+    resourceUrl: EVIL,
+    scopes: [EVIL, 'tools'],
+    params: [
+      { name: 'state', value: EVIL },
+      { name: 'client_id', value: EVIL },
+    ],
   },
 };
 
-const render = (view: string, extra: Record<string, unknown> = {}) => r.render(view, { ...base, ...views[view], ...extra });
+const render = (view: string, extra: Record<string, unknown> = {}) =>
+  r.render(view, { ...base, ...views[view], ...extra });
 /** Tags with their quoted attribute values blanked: escaped hostile text inside value="…" is data, not markup. */
 const markupOf = (html: string) => html.replace(/"[^"]*"/g, '""');
 const forms = (html: string) => [...html.matchAll(/<form\b[^>]*>[\s\S]*?<\/form>/g)].map((m) => m[0]);
@@ -116,7 +299,9 @@ describe('views', () => {
     it(`${view} escapes hostile input everywhere and has no inline script or style`, () => {
       const html = render(view);
       // gatehouse.js everywhere; the WebAuthn library and passkeys.js only where a passkey form is.
-      const scripts = ['gatehouse.js', ...(view === 'passkeys' ? ['webauthn.js', 'passkeys.js'] : [])].map((f) => `<script src="/auth/assets/${f}" defer></script>`);
+      const scripts = ['gatehouse.js', ...(view === 'passkeys' ? ['webauthn.js', 'passkeys.js'] : [])].map(
+        (f) => `<script src="/auth/assets/${f}" defer></script>`,
+      );
       assert.deepEqual(html.match(/<script[^>]*>[^<]*<\/script>/gi), scripts, 'external scripts only');
       assert.equal((html.match(/<script/gi) ?? []).length, scripts.length);
       assert.doesNotMatch(html, /<img/i);
@@ -141,7 +326,8 @@ describe('views', () => {
       // Search and filter forms are GETs (their state belongs in the URL) and change nothing: no token.
       for (const form of forms(html).filter((f) => !/^<form [^>]*method="get"/.test(f))) {
         assert.match(form, /^<form method="post" action="\/auth\//, `${view}: ${form.slice(0, 80)}`);
-        if (views[view]!.csrf !== undefined) assert.match(form, /<input type="hidden" name="csrf" value="tok123">/, view);
+        if (views[view]!.csrf !== undefined)
+          assert.match(form, /<input type="hidden" name="csrf" value="tok123">/, view);
       }
     }
   });
@@ -155,38 +341,74 @@ describe('views', () => {
     assert.deepEqual(action('reset'), ['/auth/reset']);
     // In section order: the email change; the password; one revoke form for the other session, none for
     // this one; pair a device; one per connected app; unlink where another way in remains; link.
-    assert.deepEqual(action('account'), ['/auth/account/email', '/auth/account/password', '/auth/account/sessions/revoke', '/auth/account/pair', '/auth/account/connected/revoke',
-      '/auth/account/connected/revoke', '/auth/account/identities/unlink', '/auth/account/identities/link']);
+    assert.deepEqual(action('account'), [
+      '/auth/account/email',
+      '/auth/account/password',
+      '/auth/account/sessions/revoke',
+      '/auth/account/pair',
+      '/auth/account/connected/revoke',
+      '/auth/account/connected/revoke',
+      '/auth/account/identities/unlink',
+      '/auth/account/identities/link',
+    ]);
     assert.deepEqual(action('oauth-consent'), ['/auth/oauth/authorize']);
     assert.deepEqual(action('device'), ['/auth/device']);
     assert.deepEqual(action('device-confirm'), ['/auth/device/decide']);
     assert.deepEqual(action('sign-in').length, 1);
     assert.deepEqual(action('sign-in-passphrase'), ['/auth/sign-in']);
-    assert.deepEqual(action('admin-groups'), ['/auth/admin/users/u1/groups/add'], 'removing goes through a confirm page');
+    assert.deepEqual(
+      action('admin-groups'),
+      ['/auth/admin/users/u1/groups/add'],
+      'removing goes through a confirm page',
+    );
     assert.deepEqual(action('admin-access'), ['/auth/admin/access']);
     const passphrase = render('sign-in-passphrase');
     assert.match(tag(passphrase, 'passphrase'), /type="password"/);
     assert.doesNotMatch(passphrase, /name="email"|\/sign-up|\/forgot|oauth/, 'one field, no account links');
-    assert.match(forms(render('sign-in', { prefix: '/login' }))[0]!, /action="\/login\/sign-in"/, 'the prefix is honoured');
+    assert.match(
+      forms(render('sign-in', { prefix: '/login' }))[0]!,
+      /action="\/login\/sign-in"/,
+      'the prefix is honoured',
+    );
   });
 
   it('passkeys: sign-in offers a passkey form hidden until passkeys.js shows it; the account page lists and names them', () => {
-    const signIn = render('sign-in', { passkeySignIn: { optionsUrl: '/auth/passkeys/sign-in/options', verifyUrl: '/auth/passkeys/sign-in/verify' } });
+    const signIn = render('sign-in', {
+      passkeySignIn: { optionsUrl: '/auth/passkeys/sign-in/options', verifyUrl: '/auth/passkeys/sign-in/verify' },
+    });
     const [passkeyForm, passwordForm] = forms(signIn);
-    assert.match(passkeyForm!, /<form method="post" action="\/auth\/sign-in" class="form passkey-sign-in" data-passkey="sign-in" data-options="\/auth\/passkeys\/sign-in\/options" data-verify="\/auth\/passkeys\/sign-in\/verify" hidden>/);
-    assert.match(passkeyForm!, /<button class="button button-secondary" type="submit">Sign in with a passkey<\/button>/);
+    assert.match(
+      passkeyForm!,
+      /<form method="post" action="\/auth\/sign-in" class="form passkey-sign-in" data-passkey="sign-in" data-options="\/auth\/passkeys\/sign-in\/options" data-verify="\/auth\/passkeys\/sign-in\/verify" hidden>/,
+    );
+    assert.match(
+      passkeyForm!,
+      /<button class="button button-secondary" type="submit">Sign in with a passkey<\/button>/,
+    );
     assert.match(passkeyForm!, /name="return_to" value="&quot;/, 'return_to escaped');
     assert.match(passwordForm!, /name="password"/);
-    assert.match(signIn, /<script src="\/auth\/assets\/webauthn.js" defer><\/script>\s*<script src="\/auth\/assets\/passkeys.js" defer><\/script>/);
+    assert.match(
+      signIn,
+      /<script src="\/auth\/assets\/webauthn.js" defer><\/script>\s*<script src="\/auth\/assets\/passkeys.js" defer><\/script>/,
+    );
     assert.doesNotMatch(render('sign-in'), /passkey/i, 'no passkey form or script where passkeys cannot work');
 
     const page = render('passkeys');
-    assert.deepEqual(forms(page).map((f) => /action="([^"]*)"/.exec(f)![1]), ['/auth/account/passkeys/rename', '/auth/account/passkeys/rename', '/auth/account/passkeys']);
+    assert.deepEqual(
+      forms(page).map((f) => /action="([^"]*)"/.exec(f)![1]),
+      ['/auth/account/passkeys/rename', '/auth/account/passkeys/rename', '/auth/account/passkeys'],
+    );
     assert.match(page, /<a class="button button-small button-danger" href="&quot;[^"]*" aria-label="Remove &quot;/);
     assert.match(page, /never used/);
     assert.match(page, /<p class="hint gap" data-passkey-unsupported>/);
-    const stale = render('passkeys', { reauth: { action: '/auth/sign-out', returnTo: '/auth/account/passkeys', minutes: 10 } });
-    assert.deepEqual(forms(stale).map((f) => /action="([^"]*)"/.exec(f)![1]), ['/auth/sign-out'], 'sign in again instead of adding, renaming or removing');
+    const stale = render('passkeys', {
+      reauth: { action: '/auth/sign-out', returnTo: '/auth/account/passkeys', minutes: 10 },
+    });
+    assert.deepEqual(
+      forms(stale).map((f) => /action="([^"]*)"/.exec(f)![1]),
+      ['/auth/sign-out'],
+      'sign in again instead of adding, renaming or removing',
+    );
     assert.match(stale, /<input type="hidden" name="return_to" value="\/auth\/account\/passkeys">/);
     assert.match(stale, /within the last 10 minutes/);
     assert.doesNotMatch(stale, /data-passkey="register"|button-danger/, 'no add form, no remove buttons');
@@ -196,7 +418,13 @@ describe('views', () => {
   });
 
   it('sign-in: heading, autocomplete, return_to, links, and an error tied to the fields', () => {
-    const html = render('sign-in', { appName: 'Acme', error: 'Wrong email or password.', email: 'a@b.co', returnTo: '/x?y=1', signUpHref: '/auth/sign-up?return_to=%2Fx%3Fy%3D1' });
+    const html = render('sign-in', {
+      appName: 'Acme',
+      error: 'Wrong email or password.',
+      email: 'a@b.co',
+      returnTo: '/x?y=1',
+      signUpHref: '/auth/sign-up?return_to=%2Fx%3Fy%3D1',
+    });
     assert.match(html, /<h1 id="page-title">Sign in to Acme<\/h1>/);
     assert.match(html, /<p class="alert" role="alert" id="form-error">Wrong email or password.<\/p>/);
     assert.match(tag(html, 'email'), /type="email"/);
@@ -210,14 +438,25 @@ describe('views', () => {
     assert.match(html, /href="\/auth\/forgot">Forgot password\?<\/a>/);
     assert.match(html, /href="\/auth\/sign-up\?return_to=%2Fx%3Fy%3D1">Create an account<\/a>/);
 
-    const quiet = render('sign-in', { error: null, notice: null, providers: [], signUpOpen: false, resetAvailable: false });
+    const quiet = render('sign-in', {
+      error: null,
+      notice: null,
+      providers: [],
+      signUpOpen: false,
+      resetAvailable: false,
+    });
     assert.doesNotMatch(quiet, /role="alert"|role="status"|aria-invalid|aria-describedby/);
     assert.doesNotMatch(quiet, /class="providers"|class="divider"/, 'no social section without providers');
     assert.doesNotMatch(quiet, /\/forgot|\/sign-up/);
   });
 
   it('sign-in: one social button per provider', () => {
-    const html = render('sign-in', { providers: [{ name: 'google', label: 'Google', startUrl: '/auth/oauth/google/start' }, { name: 'github', label: 'GitHub', startUrl: '/auth/oauth/github/start' }] });
+    const html = render('sign-in', {
+      providers: [
+        { name: 'google', label: 'Google', startUrl: '/auth/oauth/google/start' },
+        { name: 'github', label: 'GitHub', startUrl: '/auth/oauth/github/start' },
+      ],
+    });
     assert.match(html, /<a class="[^"]*provider-google" href="\/auth\/oauth\/google\/start">Continue with Google<\/a>/);
     assert.match(html, /<a class="[^"]*provider-github" href="\/auth\/oauth\/github\/start">Continue with GitHub<\/a>/);
   });
@@ -256,7 +495,11 @@ describe('views', () => {
     const account = render('account', { errors: {} });
     assert.match(tag(account, 'current_password'), /name="current_password"[^>]*autocomplete="current-password"/);
     assert.match(tag(account, 'password'), /name="password"[^>]*autocomplete="new-password"[^>]*minlength="8"/);
-    assert.match(account, /<input type="hidden" name="id" value="&quot;&gt;&lt;script&gt;/, 'the revoke form carries the session id');
+    assert.match(
+      account,
+      /<input type="hidden" name="id" value="&quot;&gt;&lt;script&gt;/,
+      'the revoke form carries the session id',
+    );
   });
 
   it('second factor: the code field is `code` with autocomplete one-time-code, tied to its error; enrolment shows the secret three ways', () => {
@@ -266,7 +509,12 @@ describe('views', () => {
       assert.match(tag(html, 'code'), new RegExp(`inputmode="${recovery ? 'text' : 'numeric'}"`));
       assert.match(tag(html, 'code'), /aria-describedby="form-error"/);
     }
-    const totp = render('totp', { secretGroups: 'ABCD EFGH', uri: 'otpauth://totp/x?secret=ABCDEFGH', error: null, required: false });
+    const totp = render('totp', {
+      secretGroups: 'ABCD EFGH',
+      uri: 'otpauth://totp/x?secret=ABCDEFGH',
+      error: null,
+      required: false,
+    });
     assert.match(totp, /<code class="secret">ABCD EFGH<\/code>/);
     assert.match(totp, /href="otpauth:\/\/totp\/x\?secret=ABCDEFGH"/);
     assert.match(totp, /<div class="qr" role="img" aria-label="[^"]+"><svg /);

@@ -23,15 +23,36 @@ const VERDICT: Record<Decision['outcome'], string> = {
 };
 
 /** A stored user as a rule sees them, signed in with `provider` (what `access test --provider` says; password by default). */
-export function subjectOfUser(user: { email: string; role: string; groups: readonly string[] }, provider = 'password'): Subject {
+export function subjectOfUser(
+  user: { email: string; role: string; groups: readonly string[] },
+  provider = 'password',
+): Subject {
   return { email: user.email, role: user.role, groups: user.groups, provider };
 }
 
-export function explain(rules: readonly AccessRule[], method: string, path: string, subject: Subject | null, fallback: AccessDefault = 'allow'): Explanation {
+export function explain(
+  rules: readonly AccessRule[],
+  method: string,
+  path: string,
+  subject: Subject | null,
+  fallback: AccessDefault = 'allow',
+): Explanation {
   const decision = decide(rules, method, path, subject, fallback);
   const read = readPath(path);
   const raw = path.split('?')[0]!;
-  const reading = read === null ? null : read.key !== raw ? `read as ${read.key}, as a lenient app would (decoded, any case, trailing "/" or "." dropped)` : null;
-  const who = subject ? ` as ${subject.email} (role ${subject.role}${subject.groups.length ? `, groups ${subject.groups.join(', ')}` : ''})` : ' signed out';
-  return { decision, headline: `${VERDICT[decision.outcome]}: ${method.toUpperCase()} ${path}${who}`, reason: decision.reason, reading };
+  const reading =
+    read === null
+      ? null
+      : read.key !== raw
+        ? `read as ${read.key}, as a lenient app would (decoded, any case, trailing "/" or "." dropped)`
+        : null;
+  const who = subject
+    ? ` as ${subject.email} (role ${subject.role}${subject.groups.length ? `, groups ${subject.groups.join(', ')}` : ''})`
+    : ' signed out';
+  return {
+    decision,
+    headline: `${VERDICT[decision.outcome]}: ${method.toUpperCase()} ${path}${who}`,
+    reason: decision.reason,
+    reading,
+  };
 }

@@ -43,9 +43,15 @@ const sameList = (a: readonly string[] | undefined, b: readonly string[] | undef
 /** The claims an assertion carries are equal (architecture.md#access lists them). */
 function sameClaims(a: Principal, b: Principal): boolean {
   return (
-    a.userId === b.userId && a.email === b.email && a.name === b.name && a.provider === b.provider &&
-    a.role === b.role && sameList(a.groups, b.groups) && sameList(a.amr, b.amr) &&
-    sameList(a.scopes, b.scopes) && a.clientId === b.clientId
+    a.userId === b.userId &&
+    a.email === b.email &&
+    a.name === b.name &&
+    a.provider === b.provider &&
+    a.role === b.role &&
+    sameList(a.groups, b.groups) &&
+    sameList(a.amr, b.amr) &&
+    sameList(a.scopes, b.scopes) &&
+    a.clientId === b.clientId
   );
 }
 
@@ -96,7 +102,11 @@ export async function createIdentitySigner(opts: IdentitySignerOptions): Promise
       const t = now();
       const id = session.sessionId;
       const entry = signed.get(id);
-      if (entry && entry.until > t && (entry.principal === session.principal || sameClaims(entry.principal, session.principal))) {
+      if (
+        entry &&
+        entry.until > t &&
+        (entry.principal === session.principal || sameClaims(entry.principal, session.principal))
+      ) {
         entry.principal = session.principal;
         return entry.jwt ?? entry.pending!;
       }

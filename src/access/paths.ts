@@ -101,4 +101,5 @@ function under(path: string, base: string, prefix: boolean): boolean {
 export const namesPath = (p: PathPattern, path: RequestPath): boolean => under(path.key, p.key, p.prefix);
 
 /** Both readings do: what an opening (public) rule needs. */
-export const opensPath = (p: PathPattern, path: RequestPath): boolean => under(path.raw, p.raw, p.prefix) && namesPath(p, path);
+export const opensPath = (p: PathPattern, path: RequestPath): boolean =>
+  under(path.raw, p.raw, p.prefix) && namesPath(p, path);

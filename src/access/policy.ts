@@ -34,7 +34,9 @@ export function policyOf(settings: LiveSettings): AccessPolicy {
  * show exactly this. `org-only` is `--allow domain:…` for every path, placed last so that a rule the
  * operator wrote (a public `/healthz`, a contractor's `email:` on `/docs/*`) still decides first.
  */
-export function rulesInForce(s: Pick<LiveSettings, 'mode' | 'publicPaths' | 'access' | 'allowedDomains'>): AccessRule[] {
+export function rulesInForce(
+  s: Pick<LiveSettings, 'mode' | 'publicPaths' | 'access' | 'allowedDomains'>,
+): AccessRule[] {
   const rules = [...publicPathRules(s.publicPaths), ...s.access];
   if (s.mode === 'org-only') rules.push(orgOnlyRule(s.allowedDomains));
   return rules;

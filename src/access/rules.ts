@@ -16,8 +16,7 @@ import { hasSecondFactor } from '../mfa/policy.js';
 import { compilePattern, namesPath, opensPath, readPath, type RequestPath, type PathPattern } from './paths.js';
 
 export type Who =
-  | { kind: 'any' }
-  | { kind: 'role' | 'group' | 'email' | 'domain' | 'provider' | 'scope'; value: string };
+  { kind: 'any' } | { kind: 'role' | 'group' | 'email' | 'domain' | 'provider' | 'scope'; value: string };
 
 export interface AccessRule {
   pattern: string;
@@ -55,8 +54,12 @@ export function parseWho(text: string): Who | string {
   if (t === 'any') return { kind: 'any' };
   const colon = t.indexOf(':');
   const kind = t.slice(0, colon) as (typeof WHO_KINDS)[number];
-  const value = t.slice(colon + 1).trim().toLowerCase();
-  if (colon <= 0 || !WHO_KINDS.includes(kind)) return `"${t}" is not one of any, ${WHO_KINDS.map((k) => `${k}:…`).join(', ')}`;
+  const value = t
+    .slice(colon + 1)
+    .trim()
+    .toLowerCase();
+  if (colon <= 0 || !WHO_KINDS.includes(kind))
+    return `"${t}" is not one of any, ${WHO_KINDS.map((k) => `${k}:…`).join(', ')}`;
   if (!value || /[\s,]/.test(value)) return `"${t}" needs a value without spaces or commas`;
   return { kind, value };
 }
@@ -68,11 +71,14 @@ export function formatWho(who: Who): string {
 /** A pattern is an absolute path, optionally ending in "/*"; nothing else is a wildcard. */
 export function patternProblem(pattern: string): string | null {
   if (!pattern.startsWith('/')) return `pattern "${pattern}" must start with "/"`;
-  if (/[?#\s\\%;]/.test(pattern)) return `pattern "${pattern}" must be a plain path (no query, spaces, "%", ";" or "\\")`;
+  if (/[?#\s\\%;]/.test(pattern))
+    return `pattern "${pattern}" must be a plain path (no query, spaces, "%", ";" or "\\")`;
   const star = pattern.indexOf('*');
-  if (star !== -1 && !(pattern.endsWith('/*') && star === pattern.length - 1)) return `pattern "${pattern}" may only end in "/*"`;
+  if (star !== -1 && !(pattern.endsWith('/*') && star === pattern.length - 1))
+    return `pattern "${pattern}" may only end in "/*"`;
   const base = pattern.replace(/\/\*$/, '') || '/';
-  if (readPath(base)?.key !== base.toLowerCase()) return `pattern "${pattern}" is not a normalised path (no "//", dot segments, or trailing "/" or ".")`;
+  if (readPath(base)?.key !== base.toLowerCase())
+    return `pattern "${pattern}" is not a normalised path (no "//", dot segments, or trailing "/" or ".")`;
   return null;
 }
 
@@ -165,28 +171,52 @@ function firstAdmitting(allow: readonly Who[] | undefined, subject: Subject): Wh
 export type AccessDefault = 'allow' | 'deny';
 
 /** The first rule that applies to this method and path decides; `subject` is null when signed out. */
-export function decide(rules: readonly AccessRule[], method: string, rawUrl: string, subject: Subject | null, fallback: AccessDefault = 'allow'): Decision {
+export function decide(
+  rules: readonly AccessRule[],
+  method: string,
+  rawUrl: string,
+  subject: Subject | null,
+  fallback: AccessDefault = 'allow',
+): Decision {
   const path = readPath(rawUrl);
-  if (path === null) return { outcome: 'malformed', reason: 'the path is ambiguous (encoded separators, dot segments or the like)' };
+  if (path === null)
+    return { outcome: 'malformed', reason: 'the path is ambiguous (encoded separators, dot segments or the like)' };
   const { index, namedBy } = firstMatch(rules, method.toUpperCase(), path);
   if (index === -1) return noRuleApplies(rules, method, namedBy, subject, fallback);
   const rule = rules[index]!;
   if (rule.public) return { outcome: 'public', rule: index, reason: `${ruleLabel(index, rule)} is public` };
   if (!subject) return { outcome: 'sign-in', rule: null, reason: `${ruleLabel(index, rule)} needs a signed-in user` };
   const who = firstAdmitting(rule.allow, subject);
-  if (!who) return { outcome: 'deny', rule: index, reason: `${ruleLabel(index, rule)} allows ${(rule.allow ?? []).map(formatWho).join(', ')}; this user is none of them` };
-  if (rule.mfa && !subject.mfa) return { outcome: 'mfa', rule: index, reason: `${ruleLabel(index, rule)} needs a second factor in this session` };
+  if (!who)
+    return {
+      outcome: 'deny',
+      rule: index,
+      reason: `${ruleLabel(index, rule)} allows ${(rule.allow ?? []).map(formatWho).join(', ')}; this user is none of them`,
+    };
+  if (rule.mfa && !subject.mfa)
+    return { outcome: 'mfa', rule: index, reason: `${ruleLabel(index, rule)} needs a second factor in this session` };
   return new Allowed(index, rule, who);
 }
 
 /** No rule decides: a path a method-limited rule names is refused; otherwise the access default applies. */
-function noRuleApplies(rules: readonly AccessRule[], method: string, namedBy: number, subject: Subject | null, fallback: AccessDefault): Decision {
+function noRuleApplies(
+  rules: readonly AccessRule[],
+  method: string,
+  namedBy: number,
+  subject: Subject | null,
+  fallback: AccessDefault,
+): Decision {
   if (!subject) return { outcome: 'sign-in', rule: null, reason: 'no rule lets this in without signing in' };
   if (namedBy !== -1) {
     const rule = rules[namedBy]!;
-    return { outcome: 'deny', rule: namedBy, reason: `${ruleLabel(namedBy, rule)} names this path for ${rule.methods!.join(', ')} only, and no later rule allows ${method.toUpperCase()}` };
+    return {
+      outcome: 'deny',
+      rule: namedBy,
+      reason: `${ruleLabel(namedBy, rule)} names this path for ${rule.methods!.join(', ')} only, and no later rule allows ${method.toUpperCase()}`,
+    };
   }
-  if (fallback === 'deny') return { outcome: 'deny', rule: null, reason: 'no rule matched and the access default is deny' };
+  if (fallback === 'deny')
+    return { outcome: 'deny', rule: null, reason: 'no rule matched and the access default is deny' };
   return { outcome: 'allow', rule: null, reason: 'no rule matched: any signed-in user passes (access default allow)' };
 }
 
@@ -250,7 +280,13 @@ export function parseRules(value: unknown, where: string): { rules: AccessRule[]
     const methods = Array.isArray(r.methods) ? r.methods.map((m) => String(m).toUpperCase()) : undefined;
     // A rule whose every WHO was unreadable keeps a placeholder, so it is not also reported as allowing no one.
     if (unreadable) allow.push({ kind: 'any' });
-    return { pattern: String(r.pattern ?? ''), ...(r.public === true ? { public: true } : {}), ...(allow.length ? { allow } : {}), ...(methods ? { methods } : {}), ...(r.mfa === true ? { mfa: true } : {}) };
+    return {
+      pattern: String(r.pattern ?? ''),
+      ...(r.public === true ? { public: true } : {}),
+      ...(allow.length ? { allow } : {}),
+      ...(methods ? { methods } : {}),
+      ...(r.mfa === true ? { mfa: true } : {}),
+    };
   });
   problems.push(...ruleProblems(rules, where));
   return { rules, problems };
@@ -273,6 +309,20 @@ export function describeRule(rule: AccessRule): string {
 }
 
 /** The subject of a principal (a signed-in user, or an API key acting for one). */
-export function subjectOf(p: { email: string; role: string; provider: string; groups: readonly string[]; amr?: readonly string[]; scopes?: readonly string[] }): Subject {
-  return { email: p.email, role: p.role, provider: p.provider, groups: p.groups, mfa: hasSecondFactor(p.amr), ...(p.scopes ? { scopes: p.scopes } : {}) };
+export function subjectOf(p: {
+  email: string;
+  role: string;
+  provider: string;
+  groups: readonly string[];
+  amr?: readonly string[];
+  scopes?: readonly string[];
+}): Subject {
+  return {
+    email: p.email,
+    role: p.role,
+    provider: p.provider,
+    groups: p.groups,
+    mfa: hasSecondFactor(p.amr),
+    ...(p.scopes ? { scopes: p.scopes } : {}),
+  };
 }

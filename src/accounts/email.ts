@@ -13,7 +13,8 @@ export const EMAIL_MESSAGES: Record<EmailProblem, string> = {
   invalid: 'Enter a valid email address.',
   invisible: 'Enter a valid email address: it contains invisible or control characters. Type it instead of pasting it.',
   'trailing-dot': 'Enter a valid email address, without a dot at the end.',
-  'mixed-script': 'Enter a valid email address: it mixes letters from different alphabets (such as Latin and Cyrillic).',
+  'mixed-script':
+    'Enter a valid email address: it mixes letters from different alphabets (such as Latin and Cyrillic).',
   'too-long': 'Enter a valid email address (at most 254 characters).',
 };
 
@@ -107,9 +108,38 @@ function isDecodable(label: string): boolean {
 // UTS #39 "highly restrictive": one script per label, except Latin with the scripts that are
 // written together with it in Chinese, Japanese and Korean.
 const SCRIPTS = [
-  'Latin', 'Greek', 'Cyrillic', 'Armenian', 'Georgian', 'Cherokee', 'Hebrew', 'Arabic', 'Syriac', 'Thaana',
-  'Devanagari', 'Bengali', 'Gurmukhi', 'Gujarati', 'Oriya', 'Tamil', 'Telugu', 'Kannada', 'Malayalam', 'Sinhala',
-  'Thai', 'Lao', 'Tibetan', 'Myanmar', 'Khmer', 'Mongolian', 'Ethiopic', 'Han', 'Hiragana', 'Katakana', 'Hangul', 'Bopomofo',
+  'Latin',
+  'Greek',
+  'Cyrillic',
+  'Armenian',
+  'Georgian',
+  'Cherokee',
+  'Hebrew',
+  'Arabic',
+  'Syriac',
+  'Thaana',
+  'Devanagari',
+  'Bengali',
+  'Gurmukhi',
+  'Gujarati',
+  'Oriya',
+  'Tamil',
+  'Telugu',
+  'Kannada',
+  'Malayalam',
+  'Sinhala',
+  'Thai',
+  'Lao',
+  'Tibetan',
+  'Myanmar',
+  'Khmer',
+  'Mongolian',
+  'Ethiopic',
+  'Han',
+  'Hiragana',
+  'Katakana',
+  'Hangul',
+  'Bopomofo',
 ].map((name) => ({ name, pattern: new RegExp(`\\p{Script=${name}}`, 'u') }));
 const SHARED = /[\p{Script=Common}\p{Script=Inherited}]/u; // digits, punctuation, combining marks
 const ALLOWED_MIXES = [

@@ -93,7 +93,13 @@ export type Credential = 'oauth' | 'cookie' | 'api-key';
 export const EVERY_CREDENTIAL: ReadonlySet<Credential> = new Set(['oauth', 'cookie', 'api-key']);
 
 export type Identity =
-  | { kind: 'caller'; session: ResolvedSession; credential: Credential; token: ResolvedToken | null; bearer: string | null }
+  | {
+      kind: 'caller';
+      session: ResolvedSession;
+      credential: Credential;
+      token: ResolvedToken | null;
+      bearer: string | null;
+    }
   | { kind: 'nobody' }
   | { kind: 'bad-token' }
   | { kind: 'bad-key' };
@@ -120,7 +126,9 @@ export function createDoor(deps: DoorDeps): Door {
     },
     admitSession(session, req) {
       const s = deps.settings.current();
-      return s.mode === 'off' ? PASS_ANONYMOUS : admitCaller(ctx, s, req, { kind: 'caller', session, credential: 'cookie', token: null, bearer: null });
+      return s.mode === 'off'
+        ? PASS_ANONYMOUS
+        : admitCaller(ctx, s, req, { kind: 'caller', session, credential: 'cookie', token: null, bearer: null });
     },
   };
 }
@@ -131,22 +139,34 @@ interface DoorContext {
 }
 
 /** The credentials in their one order; synchronous when the session cache answers. */
-function identify({ deps }: DoorContext, req: AdmissionRequest, accept: ReadonlySet<Credential>): Identity | Promise<Identity> {
+function identify(
+  { deps }: DoorContext,
+  req: AdmissionRequest,
+  accept: ReadonlySet<Credential>,
+): Identity | Promise<Identity> {
   const authorization = req.headers.authorization;
-  if (deps.oauthTokens && accept.has('oauth') && looksLikeOAuthBearer(authorization)) return tokenIdentity(deps.oauthTokens, bearerOAuthToken(authorization));
+  if (deps.oauthTokens && accept.has('oauth') && looksLikeOAuthBearer(authorization))
+    return tokenIdentity(deps.oauthTokens, bearerOAuthToken(authorization));
   const cookie = accept.has('cookie') ? readCookie(req.headers.cookie, deps.cookies.session) : undefined;
   const orKey = () => (accept.has('api-key') ? keyIdentity(deps, req) : NOBODY);
   if (cookie) {
     const cached = deps.sessions.peek(cookie);
     if (cached) return { kind: 'caller', session: cached, credential: 'cookie', token: null, bearer: null };
-    if (cached === undefined) return deps.sessions.resolve(cookie).then((s) => (s ? { kind: 'caller', session: s, credential: 'cookie', token: null, bearer: null } : orKey()));
+    if (cached === undefined)
+      return deps.sessions
+        .resolve(cookie)
+        .then((s) => (s ? { kind: 'caller', session: s, credential: 'cookie', token: null, bearer: null } : orKey()));
   }
   return orKey();
 }
 
-function tokenIdentity(tokens: NonNullable<DoorDeps['oauthTokens']>, bearer: string | null): Identity | Promise<Identity> {
+function tokenIdentity(
+  tokens: NonNullable<DoorDeps['oauthTokens']>,
+  bearer: string | null,
+): Identity | Promise<Identity> {
   if (!bearer) return { kind: 'bad-token' };
-  const known = (t: ResolvedToken | null): Identity => (t ? { kind: 'caller', session: t.session, credential: 'oauth', token: t, bearer } : { kind: 'bad-token' });
+  const known = (t: ResolvedToken | null): Identity =>
+    t ? { kind: 'caller', session: t.session, credential: 'oauth', token: t, bearer } : { kind: 'bad-token' };
   const cached = tokens.peek(bearer);
   return cached ? known(cached) : tokens.resolve(bearer).then(known);
 }
@@ -155,7 +175,11 @@ function keyIdentity(deps: DoorDeps, req: AdmissionRequest): Identity | Promise<
   const key = bearerApiKey(req.headers.authorization);
   if (!key) return NOBODY;
   const meta = { ip: clientIp(deps, req), userAgent: one(req.headers['user-agent']) ?? null };
-  return deps.apiKeys.resolve(key, meta).then((s): Identity => (s ? { kind: 'caller', session: s, credential: 'api-key', token: null, bearer: null } : { kind: 'bad-key' }));
+  return deps.apiKeys
+    .resolve(key, meta)
+    .then((s): Identity =>
+      s ? { kind: 'caller', session: s, credential: 'api-key', token: null, bearer: null } : { kind: 'bad-key' },
+    );
 }
 
 function admit(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest, who: Identity): Verdict | Promise<Verdict> {
@@ -172,15 +196,22 @@ function admit(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest, who: Id
 }
 
 /** A signed-in caller: token binding, the second-factor policy, then the rules. */
-function admitCaller(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest, who: Extract<Identity, { kind: 'caller' }>): Verdict {
+function admitCaller(
+  ctx: DoorContext,
+  s: LiveSettings,
+  req: AdmissionRequest,
+  who: Extract<Identity, { kind: 'caller' }>,
+): Verdict {
   const { session, token } = who;
   if (token) {
     // A token opens only its own resource's path (RFC 8707), read in both ways (paths.ts).
     const path = readPath(req.url);
     if (path === null) return { code: 'ambiguous-path', reason: 'the path is ambiguous' };
-    if (!tokenOpens(token.resource, ctx.originOf(req), resourceFor(s.mcp, path), path)) return invalidToken(ctx, s, req, 'the token is for another resource');
+    if (!tokenOpens(token.resource, ctx.originOf(req), resourceFor(s.mcp, path), path))
+      return invalidToken(ctx, s, req, 'the token is for another resource');
   }
-  if (s.mfa !== 'optional' && mustEnrol(s.mfa, session.principal)) return { code: 'enrol', reason: `GATEHOUSE_MFA=${s.mfa} asks this user for a second factor`, session };
+  if (s.mfa !== 'optional' && mustEnrol(s.mfa, session.principal))
+    return { code: 'enrol', reason: `GATEHOUSE_MFA=${s.mfa} asks this user for a second factor`, session };
   const policy = policyOf(s);
   if (!policy.restricts) return { code: 'pass', session, token: who.bearer };
   const d = decideAs(policy, req, subjectOf(session.principal));
@@ -207,13 +238,24 @@ function decideAs(policy: AccessPolicy, req: AdmissionRequest, subject: Subject 
 }
 
 /** A rule's refusal is an audit line, wherever it was asked; the verdict is passed on as it is. */
-function audited(ctx: DoorContext, req: AdmissionRequest, entrance: Entrance, v: Verdict | Promise<Verdict>): Verdict | Promise<Verdict> {
+function audited(
+  ctx: DoorContext,
+  req: AdmissionRequest,
+  entrance: Entrance,
+  v: Verdict | Promise<Verdict>,
+): Verdict | Promise<Verdict> {
   if (v instanceof Promise) return v.then((x) => audited(ctx, req, entrance, x));
   if (v.code !== 'forbidden' && v.code !== 'step-up') return v;
   const p = v.session.principal;
   const via = entrance === 'gate' ? '' : ` (${entrance})`;
   const detail = `${req.method} ${req.url.slice(0, 200)}${via}: ${v.reason}`;
-  ctx.deps.audit.record('access.denied', { userId: p.userId, email: p.email, ip: clientIp(ctx.deps, req), userAgent: one(req.headers['user-agent']) ?? null, detail });
+  ctx.deps.audit.record('access.denied', {
+    userId: p.userId,
+    email: p.email,
+    ip: clientIp(ctx.deps, req),
+    userAgent: one(req.headers['user-agent']) ?? null,
+    detail,
+  });
   return v;
 }
 
@@ -236,7 +278,8 @@ async function refusedKey(ctx: DoorContext, s: LiveSettings, req: AdmissionReque
   ctx.deps.audit.record('api-key.refused', { ip, userAgent: one(req.headers['user-agent']) ?? null });
   try {
     const limit = await ctx.deps.limits.check('api-key', ip);
-    if (!limit.ok) return { code: 'rate-limited', reason: 'too many keys that were not valid', retryAfterSec: limit.retryAfterSec };
+    if (!limit.ok)
+      return { code: 'rate-limited', reason: 'too many keys that were not valid', retryAfterSec: limit.retryAfterSec };
   } catch (err) {
     ctx.deps.onStoreError(err);
     return { code: 'unavailable', reason: 'the store could not count the refused key' };
@@ -247,7 +290,11 @@ async function refusedKey(ctx: DoorContext, s: LiveSettings, req: AdmissionReque
 function invalidToken(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest, reason: string): Verdict {
   const path = readPath(req.url);
   const r = path && s.mcp.length ? resourceFor(s.mcp, path) : undefined;
-  return { code: 'invalid-token', reason, challenge: r ? bearerChallenge(ctx.originOf(req), r, 'invalid_token') : 'Bearer error="invalid_token"' };
+  return {
+    code: 'invalid-token',
+    reason,
+    challenge: r ? bearerChallenge(ctx.originOf(req), r, 'invalid_token') : 'Bearer error="invalid_token"',
+  };
 }
 
 /** Under an MCP resource the 401's challenge is OAuth's: a client discovers everything from it. */

@@ -22,7 +22,9 @@ export function mountAccount(app: Hono<AuthEnv>, deps: AuthServices): void {
   // A form posted after the session ended goes to sign-in, without a way back to a POST.
   const signedInPost = [requireSession({ redirect: 303 }), csrf({ refuse: formExpiredPage })] as const;
 
-  app.get(`${P}/account`, requireSession({ redirect: 302, returnTo: `${P}/account` }), (c) => accountPage(c, signedIn(c)));
+  app.get(`${P}/account`, requireSession({ redirect: 302, returnTo: `${P}/account` }), (c) =>
+    accountPage(c, signedIn(c)),
+  );
 
   app.post(`${P}/account/sessions/revoke`, ...signedInPost, async (c) => {
     const s = signedIn(c);
@@ -36,22 +38,31 @@ export function mountAccount(app: Hono<AuthEnv>, deps: AuthServices): void {
   });
 
   // "Sign out everywhere else": a page that says what will happen, then the POST.
-  app.get(`${P}/account/sessions/others`, requireSession({ redirect: 302, returnTo: `${P}/account` }), (c) => page(c, 'admin-confirm', 'Sign out everywhere else', {
-    csrf: csrfToken(c),
-    heading: 'Sign out everywhere else?',
-    subject: { title: signedIn(c).principal.email, badge: 'your account', detail: 'every browser, phone and paired device but this one' },
-    effect: 'Every other session of your account ends at once: those devices must sign in again. This browser stays signed in. Personal tokens and connected apps are not affected.',
-    button: 'Sign out everywhere else',
-    danger: true,
-    action: `${P}/account/sessions/others`,
-    cancel: `${P}/account`,
-  }));
+  app.get(`${P}/account/sessions/others`, requireSession({ redirect: 302, returnTo: `${P}/account` }), (c) =>
+    page(c, 'admin-confirm', 'Sign out everywhere else', {
+      csrf: csrfToken(c),
+      heading: 'Sign out everywhere else?',
+      subject: {
+        title: signedIn(c).principal.email,
+        badge: 'your account',
+        detail: 'every browser, phone and paired device but this one',
+      },
+      effect:
+        'Every other session of your account ends at once: those devices must sign in again. This browser stays signed in. Personal tokens and connected apps are not affected.',
+      button: 'Sign out everywhere else',
+      danger: true,
+      action: `${P}/account/sessions/others`,
+      cancel: `${P}/account`,
+    }),
+  );
   app.post(`${P}/account/sessions/others`, ...signedInPost, async (c) => {
     const s = signedIn(c);
     const others = (await deps.store.listUserSessions(s.principal.userId)).filter((x) => x.id !== s.sessionId).length;
     await deps.sessions.revokeUser(s.principal.userId, s.sessionId);
     audit(c, 'session.revoked-others', { userId: s.principal.userId, detail: String(others) });
-    return accountPage(c, s, { notice: others === 1 ? 'Signed out 1 other session.' : `Signed out ${others} other sessions.` });
+    return accountPage(c, s, {
+      notice: others === 1 ? 'Signed out 1 other session.' : `Signed out ${others} other sessions.`,
+    });
   });
 
   app.post(`${P}/account/password`, ...signedInPost, changePassword);
@@ -59,7 +70,12 @@ export function mountAccount(app: Hono<AuthEnv>, deps: AuthServices): void {
 
 /** The current password, asked before a sensitive change. Guesses count like sign-in failures: a
  *  stolen session must not become an unlimited password oracle. */
-export async function checkCurrentPassword(c: AuthContext, user: User, given: string, failure: AuditEvent): Promise<{ ok: true } | { ok: false; message: string; status: number; tooMany?: Response }> {
+export async function checkCurrentPassword(
+  c: AuthContext,
+  user: User,
+  given: string,
+  failure: AuditEvent,
+): Promise<{ ok: true } | { ok: false; message: string; status: number; tooMany?: Response }> {
   const deps = c.var.deps;
   const tooMany = await limited(c, 'sign-in'); // the 429 page, with Retry-After
   if (tooMany) return { ok: false, message: 'Too many attempts.', status: 429, tooMany };
@@ -70,7 +86,8 @@ export async function checkCurrentPassword(c: AuthContext, user: User, given: st
     await attempt.succeeded();
     return { ok: true };
   }
-  if (attempt.lockedNow || (allowed && (await attempt.failed()))) audit(c, 'lockout', { email: user.email, userId: user.id });
+  if (attempt.lockedNow || (allowed && (await attempt.failed())))
+    audit(c, 'lockout', { email: user.email, userId: user.id });
   audit(c, failure, { userId: user.id, detail: allowed ? 'wrong password' : 'locked' });
   return allowed
     ? { ok: false, message: 'That is not your current password.', status: 400 }
@@ -85,7 +102,8 @@ async function changePassword(c: AuthContext): Promise<Response> {
   if (!user) return c.redirect(`${deps.prefix}/sign-in`, 303);
   const next = field(form.password);
   const proof = await checkCurrentPassword(c, user, field(form.current_password), 'password.change-failed');
-  if (!proof.ok) return proof.tooMany ?? accountPage(c, s, { errors: { current_password: proof.message } }, proof.status);
+  if (!proof.ok)
+    return proof.tooMany ?? accountPage(c, s, { errors: { current_password: proof.message } }, proof.status);
   const problem = checkPasswordPolicy(next, user.email);
   if (problem) return accountPage(c, s, { errors: { password: PASSWORD_MESSAGES[problem] } }, 400);
   await deps.store.updateUser(user.id, { passwordHash: await deps.hasher.hash(next) }, new Date(deps.now()));

@@ -14,7 +14,8 @@ import { policyOf } from '../access/policy.js';
 import { describeRule } from '../access/rules.js';
 import { GROUP_NAME, type User } from '../store/types.js';
 
-const BAD_GROUP = 'A group name is lower-case letters, digits, ".", "_" or "-" (up to 64), starting with a letter or digit.';
+const BAD_GROUP =
+  'A group name is lower-case letters, digits, ".", "_" or "-" (up to 64), starting with a letter or digit.';
 
 export function mountAdminAccess(app: Hono<AuthEnv>, deps: AuthServices): void {
   const P = deps.prefix;
@@ -30,7 +31,9 @@ export function mountAdminAccess(app: Hono<AuthEnv>, deps: AuthServices): void {
 
   app.get(`${P}/admin/users/:id/groups`, adminOnly, async (c) => {
     const user = await deps.store.findUserById(c.req.param('id'));
-    return user ? groupsPage(c, user, { notice: doneNotice(c.req.query('done'), c.req.query('group')) }) : noSuchUser(c);
+    return user
+      ? groupsPage(c, user, { notice: doneNotice(c.req.query('done'), c.req.query('group')) })
+      : noSuchUser(c);
   });
 
   // Removing asks first, as the console's other removals do: it may close routes to someone at once.
@@ -57,18 +60,25 @@ export function mountAdminAccess(app: Hono<AuthEnv>, deps: AuthServices): void {
     const user = await deps.store.findUserById(c.req.param('id'));
     if (!user) return noSuchUser(c);
     const change = c.req.param('change') as 'add' | 'remove';
-    const group = field((await formOf(c)).group).trim().toLowerCase();
+    const group = field((await formOf(c)).group)
+      .trim()
+      .toLowerCase();
     if (!GROUP_NAME.test(group)) return groupsPage(c, user, { error: BAD_GROUP, value: group.slice(0, 64) }, 400);
-    const groups = change === 'add' ? [...new Set([...user.groups, group])].sort() : user.groups.filter((g) => g !== group);
+    const groups =
+      change === 'add' ? [...new Set([...user.groups, group])].sort() : user.groups.filter((g) => g !== group);
     // Running servers see the new groups at the session's next check (≤ 2 s): no one has to sign in again.
     await deps.store.updateUser(user.id, { groups }, new Date(deps.now()));
-    audit(c, 'admin.action', { userId: signedIn(c).principal.userId, detail: `groups ${change === 'add' ? '+' : '-'}${group} ${user.id}` });
+    audit(c, 'admin.action', {
+      userId: signedIn(c).principal.userId,
+      detail: `groups ${change === 'add' ? '+' : '-'}${group} ${user.id}`,
+    });
     return c.redirect(`${groupsUrl(P, user)}?${new URLSearchParams({ done: change, group })}`, 303);
   });
 }
 
 /** A user's groups page; its forms post to /add and /remove below it. */
-const groupsUrl = (prefix: string, user: Pick<User, 'id'>) => `${prefix}/admin/users/${encodeURIComponent(user.id)}/groups`;
+const groupsUrl = (prefix: string, user: Pick<User, 'id'>) =>
+  `${prefix}/admin/users/${encodeURIComponent(user.id)}/groups`;
 
 const noSuchUser = (c: AuthContext) => errorPage(c, 404, 'No such user', 'That account does not exist any more.');
 
@@ -80,27 +90,45 @@ function doneNotice(done: string | undefined, group: string | undefined): string
   return null;
 }
 
-function groupsPage(c: AuthContext, user: User, notes: { notice?: string | null; error?: string; value?: string }, status = 200): Response {
+function groupsPage(
+  c: AuthContext,
+  user: User,
+  notes: { notice?: string | null; error?: string; value?: string },
+  status = 200,
+): Response {
   const P = c.var.deps.prefix;
-  return page(c, 'admin-groups', `Groups of ${user.email}`, {
-    csrf: csrfToken(c),
-    user: { email: user.email, name: user.name, role: user.role },
-    groups: user.groups.map((name) => ({ name, removeHref: `${groupsUrl(P, user)}/remove?${new URLSearchParams({ group: name })}` })),
-    action: groupsUrl(P, user),
-    back: `${P}/admin`,
-    value: notes.value ?? '',
-    error: notes.error ?? null,
-    notice: notes.notice ?? null,
-  }, status);
+  return page(
+    c,
+    'admin-groups',
+    `Groups of ${user.email}`,
+    {
+      csrf: csrfToken(c),
+      user: { email: user.email, name: user.name, role: user.role },
+      groups: user.groups.map((name) => ({
+        name,
+        removeHref: `${groupsUrl(P, user)}/remove?${new URLSearchParams({ group: name })}`,
+      })),
+      action: groupsUrl(P, user),
+      back: `${P}/admin`,
+      value: notes.value ?? '',
+      error: notes.error ?? null,
+      notice: notes.notice ?? null,
+    },
+    status,
+  );
 }
 
-async function accessPage(c: AuthContext, asked: { as: string; method: string; path: string } | null): Promise<Response> {
+async function accessPage(
+  c: AuthContext,
+  asked: { as: string; method: string; path: string } | null,
+): Promise<Response> {
   const { settings, store } = c.var.deps;
   const s = settings.current();
   const { rules, fallback } = policyOf(s);
   const publicCount = s.publicPaths.length;
   const rows = rules.map((r, i) => {
-    const source = i < publicCount ? 'public paths' : i < publicCount + s.access.length ? 'access rules' : 'mode org-only';
+    const source =
+      i < publicCount ? 'public paths' : i < publicCount + s.access.length ? 'access rules' : 'mode org-only';
     return { n: i + 1, pattern: r.pattern, who: describeRule(r).slice(r.pattern.length + 1), source };
   });
   const as = (asked?.as ?? '').slice(0, 320);

@@ -8,10 +8,18 @@ import { normalizeEmail } from '../accounts/email.js';
 import type { ApiKey, Store, User } from '../store/types.js';
 import type { ResolvedSession } from '../session/sessions.js';
 
-export type ApiErrorCode = 'unauthenticated' | 'forbidden' | 'csrf' | 'not_found' | 'bad_request' | 'rate_limited' | 'unavailable' | 'internal';
+export type ApiErrorCode =
+  'unauthenticated' | 'forbidden' | 'csrf' | 'not_found' | 'bad_request' | 'rate_limited' | 'unavailable' | 'internal';
 
 const STATUS: Record<ApiErrorCode, 400 | 401 | 403 | 404 | 429 | 500 | 503> = {
-  unauthenticated: 401, forbidden: 403, csrf: 403, not_found: 404, bad_request: 400, rate_limited: 429, unavailable: 503, internal: 500,
+  unauthenticated: 401,
+  forbidden: 403,
+  csrf: 403,
+  not_found: 404,
+  bad_request: 400,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
 };
 
 export function apiError(c: AuthContext, error: ApiErrorCode, message: string): Response {
@@ -40,9 +48,27 @@ export const caller = (c: AuthContext): Caller => {
 };
 
 /** A user as the API and `gatehouse users list --json` show one. */
-export const userRow = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, groups: u.groups, disabled: u.disabled, emailVerified: u.emailVerified, createdAt: u.createdAt.toISOString() });
+export const userRow = (u: User) => ({
+  id: u.id,
+  email: u.email,
+  name: u.name,
+  role: u.role,
+  groups: u.groups,
+  disabled: u.disabled,
+  emailVerified: u.emailVerified,
+  createdAt: u.createdAt.toISOString(),
+});
 /** A key as the API and `gatehouse keys list --json` show one (never its secret or hash). */
-export const keyRow = (k: ApiKey) => ({ id: k.id, name: k.name, userId: k.userId, role: k.role, scopes: k.scopes ?? [], revoked: k.revoked, expiresAt: k.expiresAt?.toISOString() ?? null, lastUsedAt: k.lastUsedAt?.toISOString() ?? null });
+export const keyRow = (k: ApiKey) => ({
+  id: k.id,
+  name: k.name,
+  userId: k.userId,
+  role: k.role,
+  scopes: k.scopes ?? [],
+  revoked: k.revoked,
+  expiresAt: k.expiresAt?.toISOString() ?? null,
+  lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+});
 
 /** The body as an object; an empty body counts as {} (a POST that needs no fields). Null: not a JSON object. */
 export async function apiBody(c: AuthContext): Promise<Record<string, unknown> | null> {
@@ -53,8 +79,10 @@ export async function apiBody(c: AuthContext): Promise<Record<string, unknown> |
 export const BAD_BODY = 'The body must be a JSON object (Content-Type: application/json).';
 
 /** A user by email (any case) or id. */
-export const findUser = async (store: Store, ref: string) => (ref.includes('@') ? store.findUserByEmail(normalizeEmail(ref)) : store.findUserById(ref));
-export const noUser = (c: AuthContext, ref: string) => apiError(c, 'not_found', `There is no user ${ref.slice(0, 320)}.`);
+export const findUser = async (store: Store, ref: string) =>
+  ref.includes('@') ? store.findUserByEmail(normalizeEmail(ref)) : store.findUserById(ref);
+export const noUser = (c: AuthContext, ref: string) =>
+  apiError(c, 'not_found', `There is no user ${ref.slice(0, 320)}.`);
 /** Audits a change made through the API, as the calling admin. */
 export const done = (c: AuthContext, action: string, target: string) =>
   audit(c, 'admin.action', { userId: caller(c).admin.principal.userId, detail: `api ${action} ${target}` });

@@ -26,7 +26,8 @@ export function mountUserChanges(api: Hono<AuthEnv>, deps: AuthServices): void {
   api.post('/users/:user/:action{disable|enable}', async (c) => {
     const u = await findUser(store, c.req.param('user'));
     if (!u) return noUser(c, c.req.param('user'));
-    if (u.id === caller(c).admin.principal.userId) return apiError(c, 'bad_request', 'Not on your own account: ask another administrator.');
+    if (u.id === caller(c).admin.principal.userId)
+      return apiError(c, 'bad_request', 'Not on your own account: ask another administrator.');
     const disable = c.req.param('action') === 'disable';
     const updated = await store.updateUser(u.id, { disabled: disable }, new Date(deps.now()));
     if (disable) await deps.sessions.revokeUser(u.id);
@@ -39,10 +40,16 @@ export function mountUserChanges(api: Hono<AuthEnv>, deps: AuthServices): void {
     const body = await apiBody(c);
     if (!body) return apiError(c, 'bad_request', BAD_BODY);
     const role = body.role;
-    if (typeof role !== 'string' || !ROLE_NAME.test(role)) return apiError(c, 'bad_request', '"role" must be admin, member, or a name of a-z, 0-9 and "-" starting with a letter.');
+    if (typeof role !== 'string' || !ROLE_NAME.test(role))
+      return apiError(
+        c,
+        'bad_request',
+        '"role" must be admin, member, or a name of a-z, 0-9 and "-" starting with a letter.',
+      );
     const u = await findUser(store, c.req.param('user'));
     if (!u) return noUser(c, c.req.param('user'));
-    if (u.id === caller(c).admin.principal.userId) return apiError(c, 'bad_request', 'Not on your own account: ask another administrator.');
+    if (u.id === caller(c).admin.principal.userId)
+      return apiError(c, 'bad_request', 'Not on your own account: ask another administrator.');
     const updated = await store.updateUser(u.id, { role }, new Date(deps.now()));
     await deps.sessions.revokeUser(u.id); // the new role applies from the next sign-in
     done(c, `set-role ${role}`, u.id);
@@ -51,12 +58,19 @@ export function mountUserChanges(api: Hono<AuthEnv>, deps: AuthServices): void {
 
   api.post('/users/:user/groups', async (c) => {
     const body = await apiBody(c);
-    const list = (v: unknown) => (v === undefined ? [] : Array.isArray(v) && v.every((g) => typeof g === 'string') ? (v as string[]) : null);
+    const list = (v: unknown) =>
+      v === undefined ? [] : Array.isArray(v) && v.every((g) => typeof g === 'string') ? (v as string[]) : null;
     const add = list(body?.add);
     const remove = list(body?.remove);
-    if (!body || !add || !remove) return apiError(c, 'bad_request', '{"add": [...], "remove": [...]}: lists of group names.');
+    if (!body || !add || !remove)
+      return apiError(c, 'bad_request', '{"add": [...], "remove": [...]}: lists of group names.');
     const bad = [...add, ...remove].find((g) => !GROUP_NAME.test(g));
-    if (bad !== undefined) return apiError(c, 'bad_request', `"${bad.slice(0, 70)}" is not a group name (a-z, 0-9, ".", "_", "-"; up to 64).`);
+    if (bad !== undefined)
+      return apiError(
+        c,
+        'bad_request',
+        `"${bad.slice(0, 70)}" is not a group name (a-z, 0-9, ".", "_", "-"; up to 64).`,
+      );
     const u = await findUser(store, c.req.param('user'));
     if (!u) return noUser(c, c.req.param('user'));
     const next = [...new Set([...u.groups.filter((g) => !remove.includes(g)), ...add])].sort();
@@ -73,7 +87,16 @@ export function mountUserSessions(api: Hono<AuthEnv>, deps: AuthServices): void 
     if (!u) return noUser(c, c.req.param('user'));
     const sessions = await store.listUserSessions(u.id);
     // The stored id is a hash of the cookie, but still not something to hand out: listed by position.
-    return c.json({ sessions: sessions.map((s) => ({ provider: s.provider, createdAt: s.createdAt.toISOString(), lastSeenAt: s.lastSeenAt.toISOString(), ip: s.ip, userAgent: s.userAgent, pairedFrom: s.pairedFrom ?? null })) });
+    return c.json({
+      sessions: sessions.map((s) => ({
+        provider: s.provider,
+        createdAt: s.createdAt.toISOString(),
+        lastSeenAt: s.lastSeenAt.toISOString(),
+        ip: s.ip,
+        userAgent: s.userAgent,
+        pairedFrom: s.pairedFrom ?? null,
+      })),
+    });
   });
 
   api.post('/users/:user/sessions/revoke', async (c) => {
@@ -94,6 +117,8 @@ export function mountGroupListing(api: Hono<AuthEnv>, { store }: AuthServices): 
       for (const u of page) for (const g of u.groups) members.set(g, [...(members.get(g) ?? []), u.email]);
       if (page.length < 500) break;
     }
-    return c.json({ groups: [...members].sort(([a], [b]) => a.localeCompare(b)).map(([name, emails]) => ({ name, members: emails })) });
+    return c.json({
+      groups: [...members].sort(([a], [b]) => a.localeCompare(b)).map(([name, emails]) => ({ name, members: emails })),
+    });
   });
 }

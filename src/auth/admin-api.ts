@@ -26,13 +26,16 @@ export const ADMIN_SCOPE = 'gatehouse:admin';
 export function mountAdminApi(app: Hono<AuthEnv>, deps: AuthServices): void {
   const api = new Hono<AuthEnv>();
   api.onError((err, c) => {
-    if (isStoreError(err, 'UNAVAILABLE')) return apiError(c, 'unavailable', 'The user database is unreachable; try again in a moment.');
+    if (isStoreError(err, 'UNAVAILABLE'))
+      return apiError(c, 'unavailable', 'The user database is unreachable; try again in a moment.');
     deps.log(`gatehouse: ${c.req.method} ${c.req.path}: ${err.stack ?? err}`);
     return apiError(c, 'internal', 'Gatehouse hit an unexpected error.');
   });
   api.use('*', adminOnly(deps));
   mountRoutes(api, deps);
-  api.all('*', (c) => apiError(c, 'not_found', `There is no ${c.req.method} ${c.req.path} in the admin API (see docs/admin-api.md).`));
+  api.all('*', (c) =>
+    apiError(c, 'not_found', `There is no ${c.req.method} ${c.req.path} in the admin API (see docs/admin-api.md).`),
+  );
   app.route(`${deps.prefix}/api/v1`, api);
 }
 
@@ -40,18 +43,28 @@ export function mountAdminApi(app: Hono<AuthEnv>, deps: AuthServices): void {
  *  asking comes from the door (admission/door.ts), in its one order of credentials. */
 function adminOnly(deps: AuthServices): MiddlewareHandler<AuthEnv> {
   return async function adminOnly(c, next) {
-    const asked = { method: c.req.method, url: c.req.path, headers: c.get('headers'), peer: c.env?.incoming?.socket.remoteAddress };
+    const asked = {
+      method: c.req.method,
+      url: c.req.path,
+      headers: c.get('headers'),
+      peer: c.env?.incoming?.socket.remoteAddress,
+    };
     const who = await deps.door.identify(asked);
     const caller = who.kind === 'caller' ? callerOf(c, deps, who) : null;
     if (!caller) {
-      if (who.kind === 'nobody') return apiError(c, 'unauthenticated', 'Send an administrator\'s token as `Authorization: Bearer <token>`.');
+      if (who.kind === 'nobody')
+        return apiError(c, 'unauthenticated', "Send an administrator's token as `Authorization: Bearer <token>`.");
       audit(c, 'api-key.refused', {});
       const verdict = await deps.limits.check('api-key', c.get('ip'));
       if (!verdict.ok) {
         c.header('retry-after', String(verdict.retryAfterSec));
         return apiError(c, 'rate_limited', 'Too many refused tokens from this address; wait a little.');
       }
-      return apiError(c, 'unauthenticated', 'That token is not valid: it is unknown, revoked or expired, or its owner is disabled.');
+      return apiError(
+        c,
+        'unauthenticated',
+        'That token is not valid: it is unknown, revoked or expired, or its owner is disabled.',
+      );
     }
     const refusal = refusalOf(c, caller);
     if (refusal) return refusal;
@@ -78,14 +91,27 @@ function callerOf(c: AuthContext, deps: AuthServices, who: Extract<Identity, { k
 /** An admin, with a key scoped for it if scoped, and CSRF for a browser session's changes. */
 function refusalOf(c: AuthContext, caller: Caller): Response | null {
   const p = caller.admin.principal;
-  if (p.role !== 'admin') return apiError(c, 'forbidden', `${p.email} is not an administrator: the admin API needs an admin's token or session.`);
+  if (p.role !== 'admin')
+    return apiError(
+      c,
+      'forbidden',
+      `${p.email} is not an administrator: the admin API needs an admin's token or session.`,
+    );
   // A scoped key was made for a narrow job (reports:read, say): it opens the admin API only when one
   // of its scopes says so. Unscoped keys and personal tokens act with their owner's full rights.
   if (p.scopes?.length && !p.scopes.includes(ADMIN_SCOPE)) {
-    return apiError(c, 'forbidden', `This key is limited to ${p.scopes.join(' ')}; the admin API needs an unscoped admin token or the scope ${ADMIN_SCOPE}.`);
+    return apiError(
+      c,
+      'forbidden',
+      `This key is limited to ${p.scopes.join(' ')}; the admin API needs an unscoped admin token or the scope ${ADMIN_SCOPE}.`,
+    );
   }
   if (!caller.viaToken && !['GET', 'HEAD'].includes(c.req.method) && !sessionCsrfOk(c)) {
-    return apiError(c, 'csrf', 'A change made with a browser session needs the token from GET /csrf in X-CSRF-Token, from this origin.');
+    return apiError(
+      c,
+      'csrf',
+      'A change made with a browser session needs the token from GET /csrf in X-CSRF-Token, from this origin.',
+    );
   }
   return null;
 }
@@ -103,7 +129,12 @@ function isDeviceToken(c: AuthContext, deps: AuthServices, t: ResolvedToken): bo
 function sessionCsrfOk(c: AuthContext): boolean {
   if (c.get('origin') === 'cross-site') return false;
   const cookie = readCookie(c.get('headers').cookie, c.var.deps.cookies.csrf);
-  return isValidCsrfToken(c.var.deps.settings.current().secret, cookie, c.req.header('x-csrf-token'), c.get('session')?.sessionId);
+  return isValidCsrfToken(
+    c.var.deps.settings.current().secret,
+    cookie,
+    c.req.header('x-csrf-token'),
+    c.get('session')?.sessionId,
+  );
 }
 
 /** Who is calling, and the CSRF token a session needs for changes. */
@@ -124,7 +155,8 @@ function mountRoutes(api: Hono<AuthEnv>, deps: AuthServices): void {
   mountGroupListing(api, deps);
   mountKeys(api, deps);
   mountTokenSelfRevoke(api);
-  api.get('/access', (c) => c.json({ rules: deps.settings.current().access.map(storedRule), publicPaths: deps.settings.current().publicPaths }));
+  api.get('/access', (c) =>
+    c.json({ rules: deps.settings.current().access.map(storedRule), publicPaths: deps.settings.current().publicPaths }),
+  );
   mountOAuthClients(api, deps);
 }
-

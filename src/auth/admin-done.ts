@@ -10,7 +10,10 @@ const doneSig = (c: AuthContext, sessionId: string, action: string, who: string)
 
 /** A 303 to `path` (a console page) carrying the signed notice. */
 export function doneRedirect(c: AuthContext, sessionId: string, path: string, action: string, who: string): Response {
-  return c.redirect(`${path}?${new URLSearchParams({ done: action, who, sig: doneSig(c, sessionId, action, who) })}`, 303);
+  return c.redirect(
+    `${path}?${new URLSearchParams({ done: action, who, sig: doneSig(c, sessionId, action, who) })}`,
+    303,
+  );
 }
 
 /** The sentence for the notice on this request, when it is there and signed for this session. */

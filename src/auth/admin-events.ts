@@ -10,7 +10,24 @@ import { stamp } from './views.js';
 const PAGE_SIZE = 50;
 const EVENT_NAME = /^[a-z][a-z0-9.-]{0,63}$/;
 /** Offered in the event filter; any other event name typed in works too. */
-const KNOWN = ['sign-in.failure', 'sign-in.success', 'lockout', 'rate-limited', 'admin.action', 'invite.created', 'invite.revoked', 'password.changed', 'password.reset', 'mfa.failure', 'mfa.reset', 'session.revoked', 'access.denied', 'csrf.refused', 'api-key.refused', 'oauth.revoked'];
+const KNOWN = [
+  'sign-in.failure',
+  'sign-in.success',
+  'lockout',
+  'rate-limited',
+  'admin.action',
+  'invite.created',
+  'invite.revoked',
+  'password.changed',
+  'password.reset',
+  'mfa.failure',
+  'mfa.reset',
+  'session.revoked',
+  'access.denied',
+  'csrf.refused',
+  'api-key.refused',
+  'oauth.revoked',
+];
 
 export function mountAdminEvents(app: Hono<AuthEnv>, deps: AuthServices): void {
   app.get(`${deps.prefix}/admin/events`, requireAdmin({ prefix: deps.prefix }), eventsPage);
@@ -31,8 +48,12 @@ async function eventsPage(c: AuthContext): Promise<Response> {
     ...(event ? { event } : {}),
   });
   const shown = rows.slice(0, PAGE_SIZE);
-  const emails = await emailsOf(c, shown.filter((e) => !e.email && e.userId).map((e) => e.userId!));
-  const href = (n: number) => `${P}/admin/events?${new URLSearchParams({ ...(userQ ? { user: userQ } : {}), ...(eventQ ? { event: eventQ } : {}), page: String(n) })}`;
+  const emails = await emailsOf(
+    c,
+    shown.filter((e) => !e.email && e.userId).map((e) => e.userId!),
+  );
+  const href = (n: number) =>
+    `${P}/admin/events?${new URLSearchParams({ ...(userQ ? { user: userQ } : {}), ...(eventQ ? { event: eventQ } : {}), page: String(n) })}`;
   const filtered = Boolean(userQ || eventQ);
   return page(c, 'admin-events', 'Security events', {
     filter: { user: userQ, event: eventQ },

@@ -20,19 +20,37 @@ export function mountAdminInvites(app: Hono<AuthEnv>, deps: AuthServices): void 
   const adminOnly = requireAdmin({ prefix: P });
   const adminPost = [adminOnly, csrf({ refuse: formExpiredPage })] as const;
 
-  app.get(`${P}/admin/invites`, adminOnly, (c) => invitesPage(c, { notice: doneNotice(c, signedIn(c).sessionId, DONE) }));
+  app.get(`${P}/admin/invites`, adminOnly, (c) =>
+    invitesPage(c, { notice: doneNotice(c, signedIn(c).sessionId, DONE) }),
+  );
 
   app.post(`${P}/admin/invites`, ...adminPost, async (c) => {
     const form = await formOf(c);
-    const input = { email: field(form.email).trim().slice(0, 320), role: field(form.role).trim().slice(0, 32) || 'member', expires: field(form.expires) };
+    const input = {
+      email: field(form.email).trim().slice(0, 320),
+      role: field(form.role).trim().slice(0, 32) || 'member',
+      expires: field(form.expires),
+    };
     const ttlMs = Object.hasOwn(EXPIRY, input.expires) ? EXPIRY[input.expires as keyof typeof EXPIRY] : null;
     if (ttlMs === null) return invitesPage(c, { form: input, error: 'Choose how long the invitation lasts.' }, 400);
     try {
-      const { invite, secret } = await createInvite(deps.store, { email: input.email, role: input.role, ttlMs }, new Date(deps.now()));
+      const { invite, secret } = await createInvite(
+        deps.store,
+        { email: input.email, role: input.role, ttlMs },
+        new Date(deps.now()),
+      );
       const link = inviteLink(deps.linkOrigin(), P, secret, invite.email);
       const mailed = mailInvite(deps, invite.email, link);
-      audit(c, 'invite.created', { userId: signedIn(c).principal.userId, email: invite.email, detail: `role ${invite.role}, until ${invite.expiresAt.toISOString()}` });
-      return invitesPage(c, { created: { email: invite.email, role: invite.role, link, expires: stamp(invite.expiresAt), mailed } }, 201);
+      audit(c, 'invite.created', {
+        userId: signedIn(c).principal.userId,
+        email: invite.email,
+        detail: `role ${invite.role}, until ${invite.expiresAt.toISOString()}`,
+      });
+      return invitesPage(
+        c,
+        { created: { email: invite.email, role: invite.role, link, expires: stamp(invite.expiresAt), mailed } },
+        201,
+      );
     } catch (err) {
       if (err instanceof InviteError) return invitesPage(c, { form: input, error: err.message }, 400);
       throw err;
@@ -41,15 +59,21 @@ export function mountAdminInvites(app: Hono<AuthEnv>, deps: AuthServices): void 
 
   app.post(`${P}/admin/invites/:id/revoke`, ...adminPost, async (c) => {
     const invite = await revokeInvite(deps.store, c.req.param('id'), new Date(deps.now()));
-    if (!invite) return errorPage(c, 404, 'No such invitation', 'That invitation was used, has expired or was already revoked.');
-    audit(c, 'invite.revoked', { userId: signedIn(c).principal.userId, email: invite.email, detail: `role ${invite.role}` });
+    if (!invite)
+      return errorPage(c, 404, 'No such invitation', 'That invitation was used, has expired or was already revoked.');
+    audit(c, 'invite.revoked', {
+      userId: signedIn(c).principal.userId,
+      email: invite.email,
+      detail: `role ${invite.role}`,
+    });
     return doneRedirect(c, signedIn(c).sessionId, `${P}/admin/invites`, 'revoke-invite', invite.email);
   });
 
   // Revoking asks first, naming the invitation, like every destructive action of the console.
   app.get(`${P}/admin/invites/:id/revoke`, adminOnly, async (c) => {
     const invite = await findInvite(deps.store, c.req.param('id'), new Date(deps.now()));
-    if (!invite) return errorPage(c, 404, 'No such invitation', 'That invitation was used, has expired or was already revoked.');
+    if (!invite)
+      return errorPage(c, 404, 'No such invitation', 'That invitation was used, has expired or was already revoked.');
     return page(c, 'admin-confirm', 'Revoke this invitation?', {
       csrf: csrfToken(c),
       heading: 'Revoke this invitation?',
@@ -58,7 +82,11 @@ export function mountAdminInvites(app: Hono<AuthEnv>, deps: AuthServices): void 
       effect: 'Its sign-up link stops working at once. You can invite the address again later.',
       cancel: `${P}/admin/invites`,
       action: `${P}/admin/invites/${invite.id}/revoke`,
-      subject: { title: invite.email, badge: invite.role, detail: `invitation valid until ${invite.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` },
+      subject: {
+        title: invite.email,
+        badge: invite.role,
+        detail: `invitation valid until ${invite.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+      },
     });
   });
 }
@@ -68,21 +96,41 @@ function mailInvite(deps: AuthServices, to: string, link: string): boolean {
   const mailer = deps.mailer();
   if (!mailer) return false;
   mailer
-    .send({ to, subject: `You are invited to ${deps.appName}`, text: `Hello,\n\nYou are invited to ${deps.appName}. Create your account with this link (single use):\n\n${link}\n\nIf you did not expect this, ignore this message.\n` })
+    .send({
+      to,
+      subject: `You are invited to ${deps.appName}`,
+      text: `Hello,\n\nYou are invited to ${deps.appName}. Create your account with this link (single use):\n\n${link}\n\nIf you did not expect this, ignore this message.\n`,
+    })
     .catch((err: Error) => deps.log(`gatehouse: mail to ${to} failed: ${err.message}`));
   return true;
 }
 
-async function invitesPage(c: AuthContext, parts: Partial<Pick<AdminInvitesView, 'created' | 'form' | 'error' | 'notice'>>, status = 200): Promise<Response> {
+async function invitesPage(
+  c: AuthContext,
+  parts: Partial<Pick<AdminInvitesView, 'created' | 'form' | 'error' | 'notice'>>,
+  status = 200,
+): Promise<Response> {
   const { store, prefix: P, settings, now } = c.var.deps;
   const invites = await listInvites(store, new Date(now()));
-  return page(c, 'admin-invites', 'Invitations', {
-    csrf: csrfToken(c),
-    invites: invites.map((i) => ({ id: i.id, email: i.email, role: i.role, expires: stamp(i.expiresAt), revokeHref: `${P}/admin/invites/${i.id}/revoke` })),
-    created: parts.created ?? null,
-    form: parts.form ?? { email: '', role: 'member', expires: '7d' },
-    error: parts.error ?? null,
-    notice: parts.notice ?? null,
-    signUp: settings.current().signUp,
-  }, status);
+  return page(
+    c,
+    'admin-invites',
+    'Invitations',
+    {
+      csrf: csrfToken(c),
+      invites: invites.map((i) => ({
+        id: i.id,
+        email: i.email,
+        role: i.role,
+        expires: stamp(i.expiresAt),
+        revokeHref: `${P}/admin/invites/${i.id}/revoke`,
+      })),
+      created: parts.created ?? null,
+      form: parts.form ?? { email: '', role: 'member', expires: '7d' },
+      error: parts.error ?? null,
+      notice: parts.notice ?? null,
+      signUp: settings.current().signUp,
+    },
+    status,
+  );
 }

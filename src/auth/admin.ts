@@ -36,15 +36,60 @@ const DONE: Record<DoneAction, (who: string) => string> = {
 };
 
 /** The confirm page's words for each action that asks first. */
-const CONFIRM: Record<Exclude<DoneAction, 'enable'>, { heading: string; button: string; danger: boolean; effect: string }> = {
-  delete: { heading: 'Delete this account?', button: 'Delete account', danger: true, effect: 'The account is deleted with its sessions, API keys and linked logins. This cannot be undone.' },
-  disable: { heading: 'Disable this account?', button: 'Disable account', danger: true, effect: 'They are signed out everywhere and cannot sign in until an administrator enables the account again.' },
-  'make-admin': { heading: 'Make this account an admin?', button: 'Make admin', danger: false, effect: 'They can open this console and change every account. They sign in again to get the new role.' },
-  'make-member': { heading: 'Make this account a member?', button: 'Make member', danger: false, effect: 'They can no longer open this console. They sign in again to get the new role.' },
-  'reset-mfa': { heading: 'Reset two-step sign-in?', button: 'Reset two-step sign-in', danger: true, effect: 'Their authenticator app and recovery codes are removed and they are signed out everywhere. They sign in with their password alone and can set up a new app. They get an email about it.' },
-  'end-sessions': { heading: 'Sign this account out everywhere?', button: 'Sign out everywhere', danger: true, effect: 'Every session of theirs ends at once, on every device. They can sign in again.' },
-  'revoke-key': { heading: 'Revoke this API key?', button: 'Revoke key', danger: true, effect: 'Scripts using this key are refused from now on. This cannot be undone.' },
-  'revoke-oauth': { heading: 'Revoke this OAuth client for everyone?', button: 'Revoke client', danger: true, effect: 'The client is removed with every consent and token of every user: each app using it must be connected again.' },
+const CONFIRM: Record<
+  Exclude<DoneAction, 'enable'>,
+  { heading: string; button: string; danger: boolean; effect: string }
+> = {
+  delete: {
+    heading: 'Delete this account?',
+    button: 'Delete account',
+    danger: true,
+    effect: 'The account is deleted with its sessions, API keys and linked logins. This cannot be undone.',
+  },
+  disable: {
+    heading: 'Disable this account?',
+    button: 'Disable account',
+    danger: true,
+    effect: 'They are signed out everywhere and cannot sign in until an administrator enables the account again.',
+  },
+  'make-admin': {
+    heading: 'Make this account an admin?',
+    button: 'Make admin',
+    danger: false,
+    effect: 'They can open this console and change every account. They sign in again to get the new role.',
+  },
+  'make-member': {
+    heading: 'Make this account a member?',
+    button: 'Make member',
+    danger: false,
+    effect: 'They can no longer open this console. They sign in again to get the new role.',
+  },
+  'reset-mfa': {
+    heading: 'Reset two-step sign-in?',
+    button: 'Reset two-step sign-in',
+    danger: true,
+    effect:
+      'Their authenticator app and recovery codes are removed and they are signed out everywhere. They sign in with their password alone and can set up a new app. They get an email about it.',
+  },
+  'end-sessions': {
+    heading: 'Sign this account out everywhere?',
+    button: 'Sign out everywhere',
+    danger: true,
+    effect: 'Every session of theirs ends at once, on every device. They can sign in again.',
+  },
+  'revoke-key': {
+    heading: 'Revoke this API key?',
+    button: 'Revoke key',
+    danger: true,
+    effect: 'Scripts using this key are refused from now on. This cannot be undone.',
+  },
+  'revoke-oauth': {
+    heading: 'Revoke this OAuth client for everyone?',
+    button: 'Revoke client',
+    danger: true,
+    effect:
+      'The client is removed with every consent and token of every user: each app using it must be connected again.',
+  },
 };
 const isConfirmable = (a: string): a is keyof typeof CONFIRM => Object.hasOwn(CONFIRM, a);
 
@@ -59,18 +104,22 @@ export function mountAdmin(app: Hono<AuthEnv>, deps: AuthServices): void {
   mountAdminInvites(app, deps);
   mountAdminEvents(app, deps);
 
-  app.post(`${P}/admin/users/:id/:action{disable|enable|make-admin|make-member|end-sessions|reset-mfa|delete}`, ...adminPost, async (c) => {
-    const admin = signedIn(c);
-    const action = c.req.param('action') as UserAction;
-    const user = await deps.store.findUserById(c.req.param('id'));
-    if (!user) return errorPage(c, 404, 'No such user', 'That account does not exist any more.');
-    // An admin cannot lock themselves out of their own console.
-    if (user.id === admin.principal.userId && action !== 'end-sessions') return notOnYourself(c);
-    await applyUserAction(deps, admin, user, action);
-    if (action === 'reset-mfa') factorChanged(c, user, 'reset', admin.principal.email);
-    audit(c, 'admin.action', { userId: admin.principal.userId, detail: `${action} ${user.id}` });
-    return doneRedirect(c, admin.sessionId, `${P}/admin`, action, user.email);
-  });
+  app.post(
+    `${P}/admin/users/:id/:action{disable|enable|make-admin|make-member|end-sessions|reset-mfa|delete}`,
+    ...adminPost,
+    async (c) => {
+      const admin = signedIn(c);
+      const action = c.req.param('action') as UserAction;
+      const user = await deps.store.findUserById(c.req.param('id'));
+      if (!user) return errorPage(c, 404, 'No such user', 'That account does not exist any more.');
+      // An admin cannot lock themselves out of their own console.
+      if (user.id === admin.principal.userId && action !== 'end-sessions') return notOnYourself(c);
+      await applyUserAction(deps, admin, user, action);
+      if (action === 'reset-mfa') factorChanged(c, user, 'reset', admin.principal.email);
+      audit(c, 'admin.action', { userId: admin.principal.userId, detail: `${action} ${user.id}` });
+      return doneRedirect(c, admin.sessionId, `${P}/admin`, action, user.email);
+    },
+  );
 
   app.post(`${P}/admin/keys/:id/revoke`, ...adminPost, async (c) => {
     const admin = signedIn(c);
@@ -82,7 +131,8 @@ export function mountAdmin(app: Hono<AuthEnv>, deps: AuthServices): void {
   });
 }
 
-const notOnYourself = (c: AuthContext) => errorPage(c, 400, 'Not on your own account', 'Ask another administrator to change your own account.');
+const notOnYourself = (c: AuthContext) =>
+  errorPage(c, 400, 'Not on your own account', 'Ask another administrator to change your own account.');
 
 async function consolePage(c: AuthContext): Promise<Response> {
   const deps = c.var.deps;
@@ -95,7 +145,8 @@ async function consolePage(c: AuthContext): Promise<Response> {
     query ? deps.store.countUsers() : null,
     deps.store.listApiKeys(),
   ]);
-  const pageHref = (n: number) => `${deps.prefix}/admin?${new URLSearchParams(query ? { q: query, page: String(n) } : { page: String(n) })}`;
+  const pageHref = (n: number) =>
+    `${deps.prefix}/admin?${new URLSearchParams(query ? { q: query, page: String(n) } : { page: String(n) })}`;
   const emailOf = new Map(users.map((u) => [u.id, u.email]));
   return page(c, 'admin', 'Admin', {
     csrf: csrfToken(c),
@@ -151,13 +202,18 @@ async function confirmPage(c: AuthContext): Promise<Response> {
       cancel: `${P}/admin/oauth`,
       action: `${P}/admin/oauth/revoke`,
       hidden: [{ name: 'client_id', value: client.id }],
-      subject: { title: client.name, badge: client.kind, detail: `${client.id} · ${grants} consent${grants === 1 ? '' : 's'}` },
+      subject: {
+        title: client.name,
+        badge: client.kind,
+        detail: `${client.id} · ${grants} consent${grants === 1 ? '' : 's'}`,
+      },
     });
   }
   if (action === 'revoke-key') {
     const id = c.req.query('key') ?? '';
     const key = (await store.listApiKeys()).find((k) => k.id === id);
-    if (!key || key.revoked) return errorPage(c, 404, 'No such key', 'That API key does not exist or is already revoked.');
+    if (!key || key.revoked)
+      return errorPage(c, 404, 'No such key', 'That API key does not exist or is already revoked.');
     const owner = await store.findUserById(key.userId);
     return page(c, 'admin-confirm', words.heading, {
       ...base,
@@ -185,18 +241,31 @@ function userActions(prefix: string, u: User): AdminAction[] {
     ['reset-mfa', 'Reset two-step'],
     ['delete', 'Delete'],
   ];
-  const groups: AdminAction = { label: 'Groups', ariaLabel: `Groups of ${u.email}`, style: 'button-secondary', href: `${prefix}/admin/users/${encodeURIComponent(u.id)}/groups` };
-  return [groups, ...actions.map(([action, label]): AdminAction => ({
-    label,
-    ariaLabel: `${label} ${u.email}`,
-    style: action === 'delete' ? 'button-danger' : 'button-secondary',
-    ...(isConfirmable(action)
-      ? { href: `${prefix}/admin/confirm?action=${action}&user=${encodeURIComponent(u.id)}` }
-      : { post: `${prefix}/admin/users/${u.id}/${action}` }),
-  }))];
+  const groups: AdminAction = {
+    label: 'Groups',
+    ariaLabel: `Groups of ${u.email}`,
+    style: 'button-secondary',
+    href: `${prefix}/admin/users/${encodeURIComponent(u.id)}/groups`,
+  };
+  return [
+    groups,
+    ...actions.map(([action, label]): AdminAction => ({
+      label,
+      ariaLabel: `${label} ${u.email}`,
+      style: action === 'delete' ? 'button-danger' : 'button-secondary',
+      ...(isConfirmable(action)
+        ? { href: `${prefix}/admin/confirm?action=${action}&user=${encodeURIComponent(u.id)}` }
+        : { post: `${prefix}/admin/users/${u.id}/${action}` }),
+    })),
+  ];
 }
 
-async function applyUserAction(deps: AuthServices, admin: ResolvedSession, user: User, action: UserAction): Promise<void> {
+async function applyUserAction(
+  deps: AuthServices,
+  admin: ResolvedSession,
+  user: User,
+  action: UserAction,
+): Promise<void> {
   const id = user.id;
   const now = new Date(deps.now());
   switch (action) {

@@ -4,9 +4,14 @@ import type { Hono } from 'hono';
 import type { AuthEnv } from './context.js';
 
 const ALIASES: Record<string, string> = {
-  login: 'sign-in', signin: 'sign-in', 'log-in': 'sign-in',
-  signup: 'sign-up', register: 'sign-up',
-  logout: 'sign-out', signout: 'sign-out', 'log-out': 'sign-out',
+  login: 'sign-in',
+  signin: 'sign-in',
+  'log-in': 'sign-in',
+  signup: 'sign-up',
+  register: 'sign-up',
+  logout: 'sign-out',
+  signout: 'sign-out',
+  'log-out': 'sign-out',
 };
 
 export function mountAliases(app: Hono<AuthEnv>, prefix: string): void {
@@ -14,6 +19,9 @@ export function mountAliases(app: Hono<AuthEnv>, prefix: string): void {
     const target = ALIASES[c.req.param('alias')];
     if (!target) return next();
     const q = c.req.url.indexOf('?');
-    return c.redirect(`${prefix}/${target}${q === -1 ? '' : c.req.url.slice(q)}`, c.req.method === 'GET' || c.req.method === 'HEAD' ? 302 : 307);
+    return c.redirect(
+      `${prefix}/${target}${q === -1 ? '' : c.req.url.slice(q)}`,
+      c.req.method === 'GET' || c.req.method === 'HEAD' ? 302 : 307,
+    );
   });
 }

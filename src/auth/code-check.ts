@@ -22,7 +22,11 @@ export async function checkCode(c: AuthContext, user: User, code: string): Promi
   if (!kind) {
     if (await attempt.failed()) audit(c, 'lockout', { email: user.email, userId: user.id });
     audit(c, 'mfa.failure', { userId: user.id, email: user.email });
-    return { ok: false, status: 401, error: 'That code is not right, or it was used already. Try the newest code from your app.' };
+    return {
+      ok: false,
+      status: 401,
+      error: 'That code is not right, or it was used already. Try the newest code from your app.',
+    };
   }
   await attempt.succeeded();
   if (kind === 'recovery') factorChanged(c, user, 'recovery-used');

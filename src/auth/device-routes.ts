@@ -14,9 +14,18 @@ import { createBlocker, PAIRING_BLOCK, type Blocker } from '../security/rate-lim
 import { NO_STORE, OAuthError, oauthErrorResponse } from '../oauth/errors.js';
 import { resourceByUrl } from '../oauth/resources.js';
 import { verifiedByDeployment } from '../oauth/clients.js';
-import { CLI_CLIENT_ID, checkDeviceRequest, deviceAuthorizationResponse, issueDeviceCodes, normalUserCode, showUserCode, userHashOf } from '../oauth/device.js';
+import {
+  CLI_CLIENT_ID,
+  checkDeviceRequest,
+  deviceAuthorizationResponse,
+  issueDeviceCodes,
+  normalUserCode,
+  showUserCode,
+  userHashOf,
+} from '../oauth/device.js';
 
-const WRONG = 'That code is not valid. Check it against your device, or start again there: a code works once, for 10 minutes.';
+const WRONG =
+  'That code is not valid. Check it against your device, or start again there: a code works once, for 10 minutes.';
 
 const originOf = (c: AuthContext) => c.var.deps.publicOrigin ?? c.get('ourOrigin');
 const stringOr = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -31,13 +40,24 @@ function mountDeviceAuthorization(app: Hono<AuthEnv>, deps: AuthServices): void 
   const P = deps.prefix;
   // Called by devices in any origin, with no cookie: open CORS like the token endpoint.
   app.options(`${P}/oauth/device_authorization`, (c) =>
-    c.body(null, 204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'POST, OPTIONS', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '600' }),
+    c.body(null, 204, {
+      'access-control-allow-origin': '*',
+      'access-control-allow-methods': 'POST, OPTIONS',
+      'access-control-allow-headers': 'content-type',
+      'access-control-max-age': '600',
+    }),
   );
   app.post(`${P}/oauth/device_authorization`, async (c) => {
     c.header('access-control-allow-origin', '*');
     const tooMany = await limited(c, 'oauth-device');
     if (tooMany) {
-      const res = oauthErrorResponse(new OAuthError('temporarily_unavailable', 'too many device authorizations from this network; wait a little', 429));
+      const res = oauthErrorResponse(
+        new OAuthError(
+          'temporarily_unavailable',
+          'too many device authorizations from this network; wait a little',
+          429,
+        ),
+      );
       res.headers.set('retry-after', tooMany.headers.get('retry-after') ?? '60');
       return res;
     }
@@ -68,34 +88,54 @@ function mountDeviceApproval(app: Hono<AuthEnv>, deps: AuthServices): void {
     const refused = await blocked(c, block);
     if (refused) return refused;
     const self = new URL(c.req.url);
-    if (!c.get('session')) return c.redirect(`${P}/sign-in?return_to=${encodeURIComponent(self.pathname + self.search)}`, 302);
+    if (!c.get('session'))
+      return c.redirect(`${P}/sign-in?return_to=${encodeURIComponent(self.pathname + self.search)}`, 302);
     const typed = (c.req.query('user_code') ?? '').slice(0, 16);
     return typed ? confirmOrRetry(c, block, typed) : entryPage(c, '', null);
   });
 
-  app.post(`${P}/device`, requireSession({ redirect: 303, returnTo: `${P}/device` }), csrf({ refuse: formExpiredPage }), async (c) => {
-    const refused = await blocked(c, block);
-    if (refused) return refused;
-    return confirmOrRetry(c, block, field((await formOf(c)).user_code).slice(0, 16));
-  });
+  app.post(
+    `${P}/device`,
+    requireSession({ redirect: 303, returnTo: `${P}/device` }),
+    csrf({ refuse: formExpiredPage }),
+    async (c) => {
+      const refused = await blocked(c, block);
+      if (refused) return refused;
+      return confirmOrRetry(c, block, field((await formOf(c)).user_code).slice(0, 16));
+    },
+  );
 
-  app.post(`${P}/device/decide`, requireSession({ redirect: 303, returnTo: `${P}/device` }), csrf({ refuse: formExpiredPage }), async (c) => {
-    const refused = await blocked(c, block);
-    if (refused) return refused;
-    const form = await formOf(c);
-    const code = normalUserCode(field(form.user_code));
-    const s = signedIn(c);
-    const approve = field(form.decision) === 'approve';
-    // One conditional UPDATE: of two tabs (or two people) deciding the same code, one wins.
-    const won = code !== null && (await deps.store.decideDeviceAuthorization(userHashOf(code), approve ? 'approved' : 'denied', s.principal.userId, new Date(deps.now())));
-    if (!won) return refuse(c, block, field(form.user_code).slice(0, 16));
-    audit(c, approve ? 'device.approved' : 'device.denied', { userId: s.principal.userId, email: s.principal.email });
-    return page(c, 'message', approve ? 'Device connected' : 'Request denied', {
-      heading: approve ? 'Device connected' : 'Request denied',
-      message: approve ? 'You can go back to your device: it continues on its own in a few seconds.' : 'The device was refused. Nothing was connected.',
-      link: { href: `${P}/account`, label: 'Back to your account' },
-    });
-  });
+  app.post(
+    `${P}/device/decide`,
+    requireSession({ redirect: 303, returnTo: `${P}/device` }),
+    csrf({ refuse: formExpiredPage }),
+    async (c) => {
+      const refused = await blocked(c, block);
+      if (refused) return refused;
+      const form = await formOf(c);
+      const code = normalUserCode(field(form.user_code));
+      const s = signedIn(c);
+      const approve = field(form.decision) === 'approve';
+      // One conditional UPDATE: of two tabs (or two people) deciding the same code, one wins.
+      const won =
+        code !== null &&
+        (await deps.store.decideDeviceAuthorization(
+          userHashOf(code),
+          approve ? 'approved' : 'denied',
+          s.principal.userId,
+          new Date(deps.now()),
+        ));
+      if (!won) return refuse(c, block, field(form.user_code).slice(0, 16));
+      audit(c, approve ? 'device.approved' : 'device.denied', { userId: s.principal.userId, email: s.principal.email });
+      return page(c, 'message', approve ? 'Device connected' : 'Request denied', {
+        heading: approve ? 'Device connected' : 'Request denied',
+        message: approve
+          ? 'You can go back to your device: it continues on its own in a few seconds.'
+          : 'The device was refused. Nothing was connected.',
+        link: { href: `${P}/account`, label: 'Back to your account' },
+      });
+    },
+  );
 }
 
 async function confirmOrRetry(c: AuthContext, block: Blocker, typed: string): Promise<Response> {
@@ -129,7 +169,13 @@ async function refuse(c: AuthContext, block: Blocker, typed: string): Promise<Re
 }
 
 function entryPage(c: AuthContext, code: string, error: string | null, status = 200): Response {
-  return page(c, 'device', 'Connect a device', { csrf: csrfToken(c), email: signedIn(c).principal.email, code, error }, status);
+  return page(
+    c,
+    'device',
+    'Connect a device',
+    { csrf: csrfToken(c), email: signedIn(c).principal.email, code, error },
+    status,
+  );
 }
 
 async function blocked(c: AuthContext, block: Blocker): Promise<Response | null> {
@@ -139,5 +185,11 @@ async function blocked(c: AuthContext, block: Blocker): Promise<Response | null>
 
 function tooMany(c: AuthContext, wait: number): Response {
   audit(c, 'rate-limited', { detail: 'device' });
-  return errorPage(c, 429, 'Too many wrong codes', 'This network entered too many wrong codes. Wait a few minutes, then start again on your device.', wait);
+  return errorPage(
+    c,
+    429,
+    'Too many wrong codes',
+    'This network entered too many wrong codes. Wait a few minutes, then start again on your device.',
+    wait,
+  );
 }

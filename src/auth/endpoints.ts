@@ -19,7 +19,12 @@ import { amrOf } from '../mfa/policy.js';
 // From src/auth (tsx) and from dist/auth (compiled) alike, ../../docs is the package root's docs/.
 const AGENT_GUIDE = new URL('../../docs/agent-skill.md', import.meta.url);
 const JS = 'text/javascript; charset=utf-8';
-const ASSETS: Record<string, string> = { 'gatehouse.css': 'text/css; charset=utf-8', 'gatehouse.js': JS, 'passkeys.js': JS, 'webauthn.js': JS };
+const ASSETS: Record<string, string> = {
+  'gatehouse.css': 'text/css; charset=utf-8',
+  'gatehouse.js': JS,
+  'passkeys.js': JS,
+  'webauthn.js': JS,
+};
 /** Assets served read-only from an installed package instead of views/assets. */
 const PACKAGE_ASSETS: Record<string, string> = { 'webauthn.js': WEBAUTHN_BROWSER_BUNDLE };
 
@@ -83,9 +88,18 @@ function mountProbes(app: Hono<AuthEnv>, deps: AuthServices): void {
 
   app.get(`${P}/me`, requireSession({ json: true }), (c) => {
     const p = signedIn(c).principal;
-    return c.json({ id: p.userId, email: p.email, emailVerified: p.emailVerified, name: p.name, provider: p.provider, role: p.role, groups: p.groups, amr: p.amr ?? amrOf(p.provider), ...(p.scopes ? { scopes: p.scopes } : {}) });
+    return c.json({
+      id: p.userId,
+      email: p.email,
+      emailVerified: p.emailVerified,
+      name: p.name,
+      provider: p.provider,
+      role: p.role,
+      groups: p.groups,
+      amr: p.amr ?? amrOf(p.provider),
+      ...(p.scopes ? { scopes: p.scopes } : {}),
+    });
   });
-
 }
 
 /** `/auth/check`: the door's verdict (admission/door.ts) on the original request a trusted proxy names,
@@ -100,16 +114,31 @@ async function forwardAuthCheck(c: AuthContext, deps: AuthServices): Promise<Res
   // An original URI we cannot believe is never answered 200 while rules could refuse it (architecture.md#forward-auth).
   const s = deps.settings.current();
   if (s.mode !== 'off' && orig.via === 'none' && namesOriginal(headers) && policyOf(s).rules.length) {
-    return c.json({ error: 'forbidden', reason: 'the original URI comes from a peer that is not a trusted proxy (--trusted-proxies)' }, 403);
+    return c.json(
+      {
+        error: 'forbidden',
+        reason: 'the original URI comes from a peer that is not a trusted proxy (--trusted-proxies)',
+      },
+      403,
+    );
   }
   const client = fromProxy ? deps.trusted.clientIp(peer, headers['x-forwarded-for']) : peer;
-  const v = await deps.door.decide({ method: orig.method, url: orig.uri, headers, peer: client, peerIsClient: fromProxy }, 'forward-auth');
+  const v = await deps.door.decide(
+    { method: orig.method, url: orig.uri, headers, peer: client, peerIsClient: fromProxy },
+    'forward-auth',
+  );
   const navigation = redirectsToSignIn(orig, c.req.header('accept'), checkMode(c.req.query('mode')));
   return checkAnswer(c, deps, v, orig, navigation);
 }
 
 /** The verdict as forward-auth's answer: 200 with identity headers, or 302 / 401 / 403 / 429 / 503. */
-async function checkAnswer(c: AuthContext, deps: AuthServices, v: Verdict, orig: OriginalRequest, navigation: boolean): Promise<Response> {
+async function checkAnswer(
+  c: AuthContext,
+  deps: AuthServices,
+  v: Verdict,
+  orig: OriginalRequest,
+  navigation: boolean,
+): Promise<Response> {
   const P = deps.prefix;
   switch (v.code) {
     case 'pass':
@@ -137,7 +166,11 @@ async function checkAnswer(c: AuthContext, deps: AuthServices, v: Verdict, orig:
     case 'step-up':
     case 'enrol':
       // A browser relayed by Traefik or Caddy is asked for a code, as the gate would (architecture.md#mfa).
-      if (navigation) return c.redirect(`${P}/${v.code === 'step-up' ? 'step-up' : 'account/totp'}?return_to=${encodeURIComponent(orig.uri)}`, 302);
+      if (navigation)
+        return c.redirect(
+          `${P}/${v.code === 'step-up' ? 'step-up' : 'account/totp'}?return_to=${encodeURIComponent(orig.uri)}`,
+          302,
+        );
       return c.json({ error: 'mfa_required' }, 403);
     case 'unavailable':
       c.header('retry-after', '5');
@@ -147,7 +180,13 @@ async function checkAnswer(c: AuthContext, deps: AuthServices, v: Verdict, orig:
 
 /** The 403 page a browser gets from the gate, for a refusal made at forward-auth. */
 const forbidden = (c: AuthContext, s: ResolvedSession, uri: string) =>
-  page(c, 'forbidden', 'Not open to you', { name: s.principal.name, email: s.principal.email, path: safePath(uri) }, 403);
+  page(
+    c,
+    'forbidden',
+    'Not open to you',
+    { name: s.principal.name, email: s.principal.email, path: safePath(uri) },
+    403,
+  );
 
 /** `/auth/forbidden`: nginx's error_page for a 403 from /auth/check. The original request (from a trusted
  *  proxy, else `?path=`) is decided again, for this browser only: the page, a second step, or back. */
@@ -157,9 +196,16 @@ async function forbiddenPage(c: AuthContext, deps: AuthServices): Promise<Respon
   const fromProxy = deps.trusted.any && deps.trusted.isTrusted(incoming?.socket.remoteAddress ?? '');
   const orig = originalRequest(headers, fromProxy);
   const uri = safePath(typeof orig !== 'string' && orig.via !== 'none' ? orig.uri : (c.req.query('path') ?? '/'));
-  const v = await deps.door.decide({ method: 'GET', url: uri, headers, peer: incoming?.socket.remoteAddress, peerIsClient: false }, 'forward-auth');
+  const v = await deps.door.decide(
+    { method: 'GET', url: uri, headers, peer: incoming?.socket.remoteAddress, peerIsClient: false },
+    'forward-auth',
+  );
   if (v.code === 'forbidden') return forbidden(c, v.session, uri);
-  if (v.code === 'step-up' || v.code === 'enrol') return c.redirect(`${deps.prefix}/${v.code === 'step-up' ? 'step-up' : 'account/totp'}?return_to=${encodeURIComponent(uri)}`, 302);
+  if (v.code === 'step-up' || v.code === 'enrol')
+    return c.redirect(
+      `${deps.prefix}/${v.code === 'step-up' ? 'step-up' : 'account/totp'}?return_to=${encodeURIComponent(uri)}`,
+      302,
+    );
   if (v.code === 'sign-in') return c.redirect(signInLocation(deps.prefix, { method: 'GET', uri, via: 'none' }), 302);
   if (v.code === 'pass') return c.redirect(uri, 302);
   return errorPage(c, STATUS_OF[v.code], 'Not open to you', 'This request cannot be let through.');
@@ -184,9 +230,11 @@ function appCookies(c: AuthContext): void {
 
 /** Whether the check request names an original request at all (any spelling a proxy uses). */
 /** A path to name on a page or go back to: only a same-origin path (the page escapes it). */
-const safePath = (p: string) => (p.startsWith('/') && !p.startsWith('//') && !p.startsWith('/\\') && p.length <= 2048 ? p : '/');
+const safePath = (p: string) =>
+  p.startsWith('/') && !p.startsWith('//') && !p.startsWith('/\\') && p.length <= 2048 ? p : '/';
 
-const namesOriginal = (h: IncomingHttpHeaders) => ['x-forwarded-uri', 'x-original-uri', 'x-forwarded-method', 'x-original-method'].some((k) => h[k] !== undefined);
+const namesOriginal = (h: IncomingHttpHeaders) =>
+  ['x-forwarded-uri', 'x-original-uri', 'x-forwarded-method', 'x-original-method'].some((k) => h[k] !== undefined);
 
 /** For admins, or for a scraper on this machine — but never through a local reverse proxy, where every
  *  visitor would look like loopback. */
@@ -202,7 +250,7 @@ function metricsText(deps: AuthServices): string {
     '# HELP gatehouse_events_total Security events since start, by type.',
     '# TYPE gatehouse_events_total counter',
     ...[...deps.audit.counts()].map(([event, n]) => `gatehouse_events_total{event="${event}"} ${n}`),
-    '# HELP gatehouse_sessions_cached Sessions held in this process\'s cache.',
+    "# HELP gatehouse_sessions_cached Sessions held in this process's cache.",
     '# TYPE gatehouse_sessions_cached gauge',
     `gatehouse_sessions_cached ${deps.sessions.cached}`,
     '# HELP gatehouse_password_hashes_in_flight Password hashes running or queued.',
@@ -226,4 +274,14 @@ function anonymous(c: AuthContext): Response {
   return c.body(null, 200);
 }
 
-const ANONYMOUS_HEADERS = ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-email-verified', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role', 'x-forwarded-groups', 'x-forwarded-scopes', 'x-forwarded-assertion'];
+const ANONYMOUS_HEADERS = [
+  'x-forwarded-user',
+  'x-forwarded-email',
+  'x-forwarded-email-verified',
+  'x-forwarded-name',
+  'x-forwarded-provider',
+  'x-forwarded-role',
+  'x-forwarded-groups',
+  'x-forwarded-scopes',
+  'x-forwarded-assertion',
+];

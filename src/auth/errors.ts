@@ -9,9 +9,11 @@ export const onError: ErrorHandler<AuthEnv> = (err, c) => {
   // The client went away mid-request: nobody is left to answer.
   if (err.message === 'aborted' || (err as { code?: string }).code === 'ECONNRESET') return c.body(null, 400);
   if (isStoreError(err, 'UNAVAILABLE')) return storeUnavailablePage(c);
-  if (err instanceof HasherBusyError) return errorPage(c, 503, 'Busy', 'Too many sign-ins at once. Please try again in a moment.', 2);
+  if (err instanceof HasherBusyError)
+    return errorPage(c, 503, 'Busy', 'Too many sign-ins at once. Please try again in a moment.', 2);
   c.var.deps.log(`gatehouse: ${c.req.method} ${c.req.path}: ${err.stack ?? err}`);
   return errorPage(c, 500, 'Something went wrong', 'Gatehouse hit an unexpected error. Please try again.');
 };
 
-export const notFound: NotFoundHandler<AuthEnv> = (c) => errorPage(c, 404, 'Page not found', 'There is nothing at this address.');
+export const notFound: NotFoundHandler<AuthEnv> = (c) =>
+  errorPage(c, 404, 'Page not found', 'There is nothing at this address.');

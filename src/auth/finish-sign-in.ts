@@ -22,21 +22,31 @@ interface PendingCookie {
 }
 
 /** The pending step's cookie (second-step.ts clears it when the step ends). */
-export const pendingCookieName = (deps: AuthServices) => (deps.cookies.secure ? '__Host-gatehouse_mfa' : 'gatehouse_mfa');
-const cookieKey = (deps: AuthServices) => createHmac('sha256', deps.settings.current().secret).update('gatehouse second step').digest();
+export const pendingCookieName = (deps: AuthServices) =>
+  deps.cookies.secure ? '__Host-gatehouse_mfa' : 'gatehouse_mfa';
+const cookieKey = (deps: AuthServices) =>
+  createHmac('sha256', deps.settings.current().secret).update('gatehouse second step').digest();
 
 /** Where a fresh session goes: where it was going, unless the policy wants a factor first. */
 export function afterSignIn(c: AuthContext, returnTo: string): string {
   const s = c.get('session');
   const P = c.var.deps.prefix;
-  return s && mustEnrol(c.var.deps.settings.current().mfa, s.principal) ? withReturnTo(`${P}/account/totp`, returnTo) : returnTo;
+  return s && mustEnrol(c.var.deps.settings.current().mfa, s.principal)
+    ? withReturnTo(`${P}/account/totp`, returnTo)
+    : returnTo;
 }
 
 /**
  * The end of every first step (password, social login, reset): a session, or — with a factor set —
  * the second step. `hasFactor` when the caller already knows it.
  */
-export async function finishSignIn(c: AuthContext, user: User, provider: string, returnTo: string, hasFactor?: boolean): Promise<Response> {
+export async function finishSignIn(
+  c: AuthContext,
+  user: User,
+  provider: string,
+  returnTo: string,
+  hasFactor?: boolean,
+): Promise<Response> {
   const deps = c.var.deps;
   if (hasFactor ?? (await deps.mfa.hasFactor(user.id))) {
     await beginSecondStep(c, user, provider, returnTo);
@@ -50,10 +60,21 @@ async function beginSecondStep(c: AuthContext, user: User, provider: string, ret
   const deps = c.var.deps;
   const t = randomToken(32);
   const now = deps.now();
-  await deps.store.createToken({ hash: sha256Hex(t), kind: 'mfa', userId: user.id, email: user.email, createdAt: new Date(now), expiresAt: new Date(now + PENDING_TTL_MS) });
+  await deps.store.createToken({
+    hash: sha256Hex(t),
+    kind: 'mfa',
+    userId: user.id,
+    email: user.email,
+    createdAt: new Date(now),
+    expiresAt: new Date(now + PENDING_TTL_MS),
+  });
   const value = seal(JSON.stringify({ t, p: provider, r: returnTo } satisfies PendingCookie), cookieKey(deps));
   const secure = deps.cookies.secure;
-  c.header('set-cookie', `${pendingCookieName(deps)}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${PENDING_TTL_MS / 1000}${secure ? '; Secure' : ''}`, { append: true });
+  c.header(
+    'set-cookie',
+    `${pendingCookieName(deps)}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${PENDING_TTL_MS / 1000}${secure ? '; Secure' : ''}`,
+    { append: true },
+  );
 }
 
 export interface Pending {

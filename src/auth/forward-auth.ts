@@ -19,7 +19,8 @@ export function originalRequest(headers: IncomingHttpHeaders, fromTrustedProxy: 
   if (!fromTrustedProxy) return { method: 'GET', uri: '/', via: 'none' };
   const fwd = { method: one(headers['x-forwarded-method']), uri: one(headers['x-forwarded-uri']) };
   const orig = { method: one(headers['x-original-method']), uri: one(headers['x-original-uri']) };
-  if (fwd.uri !== undefined && orig.uri !== undefined && fwd.uri !== orig.uri) return 'X-Forwarded-Uri and X-Original-URI disagree';
+  if (fwd.uri !== undefined && orig.uri !== undefined && fwd.uri !== orig.uri)
+    return 'X-Forwarded-Uri and X-Original-URI disagree';
   if (fwd.method !== undefined && orig.method !== undefined && fwd.method.toUpperCase() !== orig.method.toUpperCase()) {
     return 'X-Forwarded-Method and X-Original-Method disagree';
   }

@@ -18,7 +18,13 @@ export function mountHandoff(app: Hono<AuthEnv>, deps: AuthServices): void {
     const live = token ? await peekHandoff(deps.store, token, deps.now()) : null;
     const user = live?.userId ? await deps.store.findUserById(live.userId) : null;
     if (!token || !user || user.disabled) return gone(c);
-    return page(c, 'handoff', 'Continue to Gatehouse', { csrf: csrfToken(c), token, email: user.email, name: user.name, admin: user.role === 'admin' });
+    return page(c, 'handoff', 'Continue to Gatehouse', {
+      csrf: csrfToken(c),
+      token,
+      email: user.email,
+      name: user.name,
+      admin: user.role === 'admin',
+    });
   });
 
   app.post(`${P}/handoff`, csrf({ signedOutForm: true, refuse: (c) => gone(c, 403) }), async (c) => {
@@ -36,9 +42,15 @@ export function mountHandoff(app: Hono<AuthEnv>, deps: AuthServices): void {
 }
 
 function gone(c: AuthContext, status = 410): Response {
-  return page(c, 'message', 'Link no longer valid', {
-    heading: 'This link no longer works',
-    message: 'A link from gatehouse open works once, for 60 seconds. Run the command again for a new one.',
-    link: { href: `${c.var.deps.prefix}/sign-in`, label: 'Sign in instead' },
-  }, status);
+  return page(
+    c,
+    'message',
+    'Link no longer valid',
+    {
+      heading: 'This link no longer works',
+      message: 'A link from gatehouse open works once, for 60 seconds. Run the command again for a new one.',
+      link: { href: `${c.var.deps.prefix}/sign-in`, label: 'Sign in instead' },
+    },
+    status,
+  );
 }

@@ -6,7 +6,12 @@ import { audit } from './audit.js';
 import { isValidCsrfToken } from '../security/csrf.js';
 import { readCookie } from '../session/cookies.js';
 
-export function jsonError(c: AuthContext, status: 400 | 401 | 403 | 409 | 415 | 429, error: string, message: string): Response {
+export function jsonError(
+  c: AuthContext,
+  status: 400 | 401 | 403 | 409 | 415 | 429,
+  error: string,
+  message: string,
+): Response {
   return c.json({ error, message }, status);
 }
 
@@ -28,16 +33,21 @@ export async function jsonBody(c: AuthContext): Promise<Record<string, unknown> 
  */
 export function jsonCsrf(boundToSession: boolean): MiddlewareHandler<AuthEnv> {
   return async function jsonCsrf(c, next) {
-    if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return jsonError(c, 415, 'json_required', 'Send a JSON body.');
+    if (!/^application\/json\b/i.test(c.req.header('content-type') ?? ''))
+      return jsonError(c, 415, 'json_required', 'Send a JSON body.');
     if (c.get('origin') !== 'same-origin') {
-      audit(c, 'csrf.refused', { detail: `${c.req.path} from ${(c.req.header('origin') ?? 'no origin').slice(0, 100)}, expected ${c.get('ourOrigin')}` });
+      audit(c, 'csrf.refused', {
+        detail: `${c.req.path} from ${(c.req.header('origin') ?? 'no origin').slice(0, 100)}, expected ${c.get('ourOrigin')}`,
+      });
       return jsonError(c, 403, 'csrf', 'Request refused: it did not come from this site.');
     }
     const { settings, cookies } = c.var.deps;
     const cookie = readCookie(c.req.header('cookie'), cookies.csrf);
     const token = c.req.header('x-csrf-token');
     const secret = settings.current().secret;
-    const valid = isValidCsrfToken(secret, cookie, token, c.get('session')?.sessionId) || (!boundToSession && isValidCsrfToken(secret, cookie, token));
+    const valid =
+      isValidCsrfToken(secret, cookie, token, c.get('session')?.sessionId) ||
+      (!boundToSession && isValidCsrfToken(secret, cookie, token));
     if (!valid) return jsonError(c, 403, 'csrf', 'Your page expired. Please reload it and try again.');
     await next();
     return undefined;

@@ -23,17 +23,23 @@ async function securityPage(c: AuthContext, user: User, notes: SecurityNotes = {
   const { mfa, prefix: P } = c.var.deps;
   const s = signedIn(c);
   const st = await mfa.status(user.id);
-  return page(c, 'security', 'Security', {
-    csrf: csrfToken(c),
-    user: s.principal,
-    totp: st.totp ? { since: stamp(st.totp.since) } : null,
-    recoveryLeft: st.recoveryLeft,
-    hasPassword: user.passwordHash !== null,
-    passkeysHref: `${P}/account/passkeys`,
-    tokensHref: `${P}/account/tokens`,
-    errors: notes.errors ?? {},
-    notice: notes.notice ?? null,
-  }, status);
+  return page(
+    c,
+    'security',
+    'Security',
+    {
+      csrf: csrfToken(c),
+      user: s.principal,
+      totp: st.totp ? { since: stamp(st.totp.since) } : null,
+      recoveryLeft: st.recoveryLeft,
+      hasPassword: user.passwordHash !== null,
+      passkeysHref: `${P}/account/passkeys`,
+      tokensHref: `${P}/account/tokens`,
+      errors: notes.errors ?? {},
+      notice: notes.notice ?? null,
+    },
+    status,
+  );
 }
 
 /** The signed-in user's record; a session whose user is gone is sent to sign in. */
@@ -67,21 +73,44 @@ export function mountMfaAccount(app: Hono<AuthEnv>, deps: AuthServices): void {
     if (tooMany) return tooMany;
     if (!(await signedInRecently(c))) return enrolPage(c, user, returnTo, null, 403);
     const codes = await deps.mfa.confirmEnrolment(user.id, field(form.code).replace(/\s/g, ''));
-    if (!codes) return enrolPage(c, user, returnTo, 'That code is not right. Check the time on your phone, then enter the newest code.', 400);
+    if (!codes)
+      return enrolPage(
+        c,
+        user,
+        returnTo,
+        'That code is not right. Check the time on your phone, then enter the newest code.',
+        400,
+      );
     factorChanged(c, user, 'enrolled');
     // The code just shown proves the factor: this session continues, under a new token, as one made with it.
     const s = signedIn(c);
-    await startSession(c, user, s.principal.provider, { amr: [...(s.principal.amr ?? amrOf(s.principal.provider)).filter((m) => m !== 'otp'), 'otp'] });
-    return page(c, 'recovery-codes', 'Recovery codes', { heading: 'Authenticator app is on', codes, continueHref: returnTo === '/' ? `${P}/account/security` : returnTo });
+    await startSession(c, user, s.principal.provider, {
+      amr: [...(s.principal.amr ?? amrOf(s.principal.provider)).filter((m) => m !== 'otp'), 'otp'],
+    });
+    return page(c, 'recovery-codes', 'Recovery codes', {
+      heading: 'Authenticator app is on',
+      codes,
+      continueHref: returnTo === '/' ? `${P}/account/security` : returnTo,
+    });
   });
 
   app.post(`${P}/account/recovery-codes`, ...signedInPost, async (c) => {
     const user = await currentUser(c);
     if (!user) return gone(c);
-    if (!(await deps.mfa.hasFactor(user.id))) return errorPage(c, 400, 'No authenticator app', 'Recovery codes come with an authenticator app. Set one up first.');
+    if (!(await deps.mfa.hasFactor(user.id)))
+      return errorPage(
+        c,
+        400,
+        'No authenticator app',
+        'Recovery codes come with an authenticator app. Set one up first.',
+      );
     const codes = await deps.mfa.regenerateRecoveryCodes(user.id);
     factorChanged(c, user, 'recovery-regenerated');
-    return page(c, 'recovery-codes', 'Recovery codes', { heading: 'New recovery codes', codes, continueHref: `${P}/account/security` });
+    return page(c, 'recovery-codes', 'Recovery codes', {
+      heading: 'New recovery codes',
+      codes,
+      continueHref: `${P}/account/security`,
+    });
   });
 
   app.post(`${P}/account/totp/remove`, ...signedInPost, async (c) => {
@@ -97,42 +126,74 @@ export function mountMfaAccount(app: Hono<AuthEnv>, deps: AuthServices): void {
   });
 }
 
-async function enrolPage(c: AuthContext, user: User, returnTo: string, error: string | null, status = 200): Promise<Response> {
+async function enrolPage(
+  c: AuthContext,
+  user: User,
+  returnTo: string,
+  error: string | null,
+  status = 200,
+): Promise<Response> {
   const deps = c.var.deps;
   const s = signedIn(c);
   const required = mustEnrol(deps.settings.current().mfa, s.principal);
   const here = returnTo === '/' ? `${deps.prefix}/account/totp` : withReturnTo(`${deps.prefix}/account/totp`, returnTo);
-  const reauth = await reauthUnlessRecent(c, 'An authenticator app becomes part of how you sign in, so setting one up', here);
+  const reauth = await reauthUnlessRecent(
+    c,
+    'An authenticator app becomes part of how you sign in, so setting one up',
+    here,
+  );
   if (reauth) {
-    return page(c, 'totp', 'Set up an authenticator app', { csrf: csrfToken(c), secret: '', secretGroups: '', uri: '', qr: '', returnTo, error: null, required, reauth }, status === 200 ? 200 : 403);
+    return page(
+      c,
+      'totp',
+      'Set up an authenticator app',
+      { csrf: csrfToken(c), secret: '', secretGroups: '', uri: '', qr: '', returnTo, error: null, required, reauth },
+      status === 200 ? 200 : 403,
+    );
   }
   const enrolment = await deps.mfa.startEnrolment(user, deps.appName);
   if (!enrolment) {
     // Already set up (in another browser, say): this session shows a code instead.
-    const next = hasSecondFactor(s.principal.amr) ? (returnTo === '/' ? `${deps.prefix}/account/security` : returnTo) : withReturnTo(`${deps.prefix}/step-up`, returnTo);
+    const next = hasSecondFactor(s.principal.amr)
+      ? returnTo === '/'
+        ? `${deps.prefix}/account/security`
+        : returnTo
+      : withReturnTo(`${deps.prefix}/step-up`, returnTo);
     return c.redirect(next, 302);
   }
-  return page(c, 'totp', 'Set up an authenticator app', {
-    csrf: csrfToken(c),
-    secret: enrolment.secret,
-    secretGroups: enrolment.secret.replace(/(.{4})(?=.)/g, '$1 '),
-    uri: enrolment.uri,
-    qr: enrolment.qr,
-    returnTo,
-    error,
-    required,
-    reauth: null,
-  }, status);
+  return page(
+    c,
+    'totp',
+    'Set up an authenticator app',
+    {
+      csrf: csrfToken(c),
+      secret: enrolment.secret,
+      secretGroups: enrolment.secret.replace(/(.{4})(?=.)/g, '$1 '),
+      uri: enrolment.uri,
+      qr: enrolment.qr,
+      returnTo,
+      error,
+      required,
+      reauth: null,
+    },
+    status,
+  );
 }
 
 /** Removing a factor needs a code, or the current password; both are checked under the lockout. */
-async function proveIt(c: AuthContext, user: User, code: string, password: string): Promise<{ status: number; error: string } | null> {
+async function proveIt(
+  c: AuthContext,
+  user: User,
+  code: string,
+  password: string,
+): Promise<{ status: number; error: string } | null> {
   const deps = c.var.deps;
   if (code.trim()) {
     const checked = await checkCode(c, user, code);
     return checked.ok ? null : { status: checked.status, error: checked.error };
   }
-  if (!password || !user.passwordHash) return { status: 400, error: 'Enter a code from your app or a recovery code, or your current password.' };
+  if (!password || !user.passwordHash)
+    return { status: 400, error: 'Enter a code from your app or a recovery code, or your current password.' };
   const attempt = await deps.lockout.begin(user.email);
   if (!attempt.allowed) return { status: 429, error: 'Too many wrong attempts. Wait a few minutes, then try again.' };
   if (!(await deps.hasher.verify(user.passwordHash, password)).ok) {

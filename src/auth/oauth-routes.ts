@@ -14,10 +14,27 @@ import { connectedApps } from '../oauth/connected.js';
 import { stamp } from './views.js';
 import { errorPage, formExpiredPage, page } from './pages.js';
 import { PAGE_CSP } from '../security/headers.js';
-import { answerRedirect, AUTHORIZE_PARAMS, checkAuthorization, consentCovers, errorRedirect, formActionFor, redirectHost, type AuthorizeParams, type AuthorizeRequest } from '../oauth/authorize.js';
+import {
+  answerRedirect,
+  AUTHORIZE_PARAMS,
+  checkAuthorization,
+  consentCovers,
+  errorRedirect,
+  formActionFor,
+  redirectHost,
+  type AuthorizeParams,
+  type AuthorizeRequest,
+} from '../oauth/authorize.js';
 import { parseRegistration, registerClient, registrationResponse, verifiedByDeployment } from '../oauth/clients.js';
 import { NO_STORE, OAuthError, oauthErrorResponse } from '../oauth/errors.js';
-import { authorizationServerMetadata, authorizationServerPaths, issuerOf, protectedResourceMetadata, resourceOfMetadataPath, type MetadataContext } from '../oauth/metadata.js';
+import {
+  authorizationServerMetadata,
+  authorizationServerPaths,
+  issuerOf,
+  protectedResourceMetadata,
+  resourceOfMetadataPath,
+  type MetadataContext,
+} from '../oauth/metadata.js';
 import { revokeRequest, tokenRequest, tokenResponse, type TokenContext, type TokenParams } from '../oauth/token.js';
 import type { OAuthTokenService } from '../oauth/tokens.js';
 import { CimdError, isCimdClientId, resolveClient } from '../oauth/cimd.js';
@@ -92,7 +109,10 @@ function mountAuthorization(app: Hono<AuthEnv>, deps: AuthServices, tokens: OAut
   const P = deps.prefix;
   app.get(`${P}/oauth/authorize`, whenConfigured(), async (c) => {
     const query = new URL(c.req.url).searchParams;
-    const checked = await check(c, paramsOf((k) => query.getAll(k)));
+    const checked = await check(
+      c,
+      paramsOf((k) => query.getAll(k)),
+    );
     if ('page' in checked) return errorPage(c, 400, 'This sign-in link does not work', checked.page);
     if ('redirect' in checked) return c.redirect(checked.redirect, 302);
     const s = c.get('session');
@@ -106,21 +126,47 @@ function mountAuthorization(app: Hono<AuthEnv>, deps: AuthServices, tokens: OAut
     return consentPage(c, req, query);
   });
 
-  app.post(`${P}/oauth/authorize`, whenConfigured(), requireSession({ redirect: 303 }), csrf({ refuse: formExpiredPage }), async (c) => {
-    const form = await formOf(c);
-    const checked = await check(c, paramsOf((k) => (typeof form[k] === 'string' ? [form[k] as string] : [])));
-    if ('page' in checked) return errorPage(c, 400, 'This sign-in link does not work', checked.page);
-    if ('redirect' in checked) return c.redirect(checked.redirect, 303);
-    const req = checked.ok;
-    const s = signedIn(c);
-    if (field(form.decision) !== 'allow') {
-      audit(c, 'oauth.denied', { userId: s.principal.userId, detail: `${req.client.id} ${req.resourceUrl}` });
-      return c.redirect(errorRedirect(req.redirectUri, new OAuthError('access_denied', 'the user did not allow access'), req.state, issuerOf(originOf(c), P)), 303);
-    }
-    await deps.store.saveOAuthConsent({ userId: s.principal.userId, clientId: req.client.id, resource: req.resourceUrl, scopes: req.scopes.join(' '), createdAt: new Date(deps.now()) });
-    audit(c, 'oauth.consent', { userId: s.principal.userId, detail: `${req.client.id} ${req.resourceUrl} [${req.scopes.join(' ')}]` });
-    return c.redirect(await approve(c, tokens, req), 303);
-  });
+  app.post(
+    `${P}/oauth/authorize`,
+    whenConfigured(),
+    requireSession({ redirect: 303 }),
+    csrf({ refuse: formExpiredPage }),
+    async (c) => {
+      const form = await formOf(c);
+      const checked = await check(
+        c,
+        paramsOf((k) => (typeof form[k] === 'string' ? [form[k] as string] : [])),
+      );
+      if ('page' in checked) return errorPage(c, 400, 'This sign-in link does not work', checked.page);
+      if ('redirect' in checked) return c.redirect(checked.redirect, 303);
+      const req = checked.ok;
+      const s = signedIn(c);
+      if (field(form.decision) !== 'allow') {
+        audit(c, 'oauth.denied', { userId: s.principal.userId, detail: `${req.client.id} ${req.resourceUrl}` });
+        return c.redirect(
+          errorRedirect(
+            req.redirectUri,
+            new OAuthError('access_denied', 'the user did not allow access'),
+            req.state,
+            issuerOf(originOf(c), P),
+          ),
+          303,
+        );
+      }
+      await deps.store.saveOAuthConsent({
+        userId: s.principal.userId,
+        clientId: req.client.id,
+        resource: req.resourceUrl,
+        scopes: req.scopes.join(' '),
+        createdAt: new Date(deps.now()),
+      });
+      audit(c, 'oauth.consent', {
+        userId: s.principal.userId,
+        detail: `${req.client.id} ${req.resourceUrl} [${req.scopes.join(' ')}]`,
+      });
+      return c.redirect(await approve(c, tokens, req), 303);
+    },
+  );
 }
 
 /** Token and revocation also serve the device grant's whole-app tokens (RFC 8628 §3.4), resource or
@@ -145,8 +191,12 @@ function mountTokenEndpoints(app: Hono<AuthEnv>, P: string, tokens: OAuthTokenSe
   app.on(['POST', 'OPTIONS'], `${P}/oauth/revoke`, openCors(), async (c) => {
     const form = await formOf(c);
     try {
-      const revoked = await revokeRequest({ token: stringOr(form.token), client_id: stringOr(form.client_id) }, tokenContext(c, tokens));
-      if (revoked) audit(c, 'oauth.revoked', { userId: revoked.userId, detail: `${revoked.clientId} (revocation endpoint)` });
+      const revoked = await revokeRequest(
+        { token: stringOr(form.token), client_id: stringOr(form.client_id) },
+        tokenContext(c, tokens),
+      );
+      if (revoked)
+        audit(c, 'oauth.revoked', { userId: revoked.userId, detail: `${revoked.clientId} (revocation endpoint)` });
       return c.body(null, 200, NO_STORE);
     } catch (err) {
       if (err instanceof OAuthError) return oauthErrorResponse(err);
@@ -157,15 +207,23 @@ function mountTokenEndpoints(app: Hono<AuthEnv>, P: string, tokens: OAuthTokenSe
 
 /** "Connected apps" on the account page: the user ends a client's access (every token, and the consent). */
 function mountConnectedAppRevoke(app: Hono<AuthEnv>, P: string, tokens: OAuthTokenService): void {
-  app.post(`${P}/account/connected/revoke`, requireSession({ redirect: 303 }), csrf({ refuse: formExpiredPage }), async (c) => {
-    const s = signedIn(c);
-    const clientId = field((await formOf(c)).client_id);
-    if (clientId) {
-      const ended = await tokens.revokeGrant(s.principal.userId, clientId);
-      audit(c, 'oauth.revoked', { userId: s.principal.userId, detail: `${clientId.slice(0, 300)} by the user (${ended} tokens)` });
-    }
-    return c.redirect(`${P}/account`, 303);
-  });
+  app.post(
+    `${P}/account/connected/revoke`,
+    requireSession({ redirect: 303 }),
+    csrf({ refuse: formExpiredPage }),
+    async (c) => {
+      const s = signedIn(c);
+      const clientId = field((await formOf(c)).client_id);
+      if (clientId) {
+        const ended = await tokens.revokeGrant(s.principal.userId, clientId);
+        audit(c, 'oauth.revoked', {
+          userId: s.principal.userId,
+          detail: `${clientId.slice(0, 300)} by the user (${ended} tokens)`,
+        });
+      }
+      return c.redirect(`${P}/account`, 303);
+    },
+  );
 }
 
 /** The admin's view: every client and whom it acts for; Revoke removes a client for everyone. */
@@ -177,8 +235,12 @@ function mountAdminConsole(app: Hono<AuthEnv>, deps: AuthServices, tokens: OAuth
   app.post(`${P}/admin/oauth/revoke`, adminOnly, csrf({ refuse: formExpiredPage }), async (c) => {
     const clientId = field((await formOf(c)).client_id);
     const client = clientId ? await deps.store.findOAuthClient(clientId) : null;
-    if (!client || !(await tokens.revokeClient(client.id))) return errorPage(c, 404, 'No such client', 'That OAuth client does not exist or is already revoked.');
-    audit(c, 'oauth.revoked', { userId: signedIn(c).principal.userId, detail: `${client.id.slice(0, 300)} for everyone, by an admin` });
+    if (!client || !(await tokens.revokeClient(client.id)))
+      return errorPage(c, 404, 'No such client', 'That OAuth client does not exist or is already revoked.');
+    audit(c, 'oauth.revoked', {
+      userId: signedIn(c).principal.userId,
+      detail: `${client.id.slice(0, 300)} for everyone, by an admin`,
+    });
     return doneRedirect(c, signedIn(c).sessionId, `${P}/admin/oauth`, 'revoke-oauth', client.name);
   });
 }
@@ -186,9 +248,13 @@ function mountAdminConsole(app: Hono<AuthEnv>, deps: AuthServices, tokens: OAuth
 /** Dynamic client registration (unless GATEHOUSE_OAUTH_DCR=off), rate-limited per network. */
 function mountRegistration(app: Hono<AuthEnv>, deps: AuthServices): void {
   app.on(['POST', 'OPTIONS'], `${deps.prefix}/oauth/register`, whenConfigured(), openCors(), async (c) => {
-    if (deps.oauthDcr === false) return oauthErrorResponse(new OAuthError('access_denied', 'client registration is switched off here (GATEHOUSE_OAUTH_DCR=off)', 403));
+    if (deps.oauthDcr === false)
+      return oauthErrorResponse(
+        new OAuthError('access_denied', 'client registration is switched off here (GATEHOUSE_OAUTH_DCR=off)', 403),
+      );
     const tooMany = await limited(c, 'oauth-register');
-    if (tooMany) return c.json({ error: 'rate_limited' }, 429, { 'retry-after': tooMany.headers.get('retry-after') ?? '60' });
+    if (tooMany)
+      return c.json({ error: 'rate_limited' }, 429, { 'retry-after': tooMany.headers.get('retry-after') ?? '60' });
     let body: unknown;
     try {
       body = await c.req.json();
@@ -219,7 +285,12 @@ function paramsOf(values: (k: string) => string[]): { params: AuthorizeParams; r
 
 function check(c: AuthContext, { params, repeated }: { params: AuthorizeParams; repeated: string[] }) {
   const { prefix } = c.var.deps;
-  return checkAuthorization(params, repeated, { origin: originOf(c), prefix, resources: resourcesOf(c), findClient: (id) => findClient(c, id) });
+  return checkAuthorization(params, repeated, {
+    origin: originOf(c),
+    prefix,
+    resources: resourcesOf(c),
+    findClient: (id) => findClient(c, id),
+  });
 }
 
 /** A registered client, or a Client ID Metadata Document fetched behind the SSRF fences (counted like registrations). */
@@ -228,7 +299,8 @@ async function findClient(c: AuthContext, id: string): Promise<OAuthClient | str
   if (isCimdClientId(id)) {
     const cached = await store.findOAuthClient(id);
     const fresh = cached?.cachedUntil && cached.cachedUntil.getTime() > now();
-    if (!fresh && (await limited(c, 'oauth-register'))) return 'Too many new applications from your network. Please wait a little and try again.';
+    if (!fresh && (await limited(c, 'oauth-register')))
+      return 'Too many new applications from your network. Please wait a little and try again.';
   }
   try {
     return await resolveClient(store, id, new Date(now()), oauthCimd ?? { allowLoopback: false });
@@ -242,14 +314,21 @@ async function findClient(c: AuthContext, id: string): Promise<OAuthClient | str
 async function approve(c: AuthContext, tokens: OAuthTokenService, req: AuthorizeRequest): Promise<string> {
   const { store, now, prefix } = c.var.deps;
   const s = signedIn(c);
-  const code = await tokens.issueCode({ clientId: req.client.id, userId: s.principal.userId, resource: req.resourceUrl, scopes: req.scopes }, req.redirectUri, req.codeChallenge);
+  const code = await tokens.issueCode(
+    { clientId: req.client.id, userId: s.principal.userId, resource: req.resourceUrl, scopes: req.scopes },
+    req.redirectUri,
+    req.codeChallenge,
+  );
   await store.touchOAuthClient(req.client.id, new Date(now()));
   return answerRedirect(req.redirectUri, { code, state: req.state, iss: issuerOf(originOf(c), prefix) });
 }
 
 function consentPage(c: AuthContext, req: AuthorizeRequest, query: URLSearchParams): Response {
   // Browsers apply form-action to the redirect that follows the POST: allow the client's address too.
-  c.header('content-security-policy', PAGE_CSP.replace("form-action 'self'", `form-action ${formActionFor(req.redirectUri)}`));
+  c.header(
+    'content-security-policy',
+    PAGE_CSP.replace("form-action 'self'", `form-action ${formActionFor(req.redirectUri)}`),
+  );
   const params = AUTHORIZE_PARAMS.flatMap((name) => (query.get(name) ? [{ name, value: query.get(name)! }] : []));
   return page(c, 'oauth-consent', `Allow ${req.client.name}?`, {
     csrf: csrfToken(c),
@@ -274,8 +353,13 @@ async function adminPage(c: AuthContext, notice: string | null): Promise<Respons
     csrf: csrfToken(c),
     notice,
     clients: clients.map((cl) => ({
-      id: cl.id, name: cl.name, kind: cl.kind, lastUsedAt: cl.lastUsedAt ? stamp(cl.lastUsedAt) : null,
-      grants: apps.filter((a) => a.clientId === cl.id).map((a) => ({ email: emails.get(a.userId)!, resource: a.resource, scopes: a.scopes })),
+      id: cl.id,
+      name: cl.name,
+      kind: cl.kind,
+      lastUsedAt: cl.lastUsedAt ? stamp(cl.lastUsedAt) : null,
+      grants: apps
+        .filter((a) => a.clientId === cl.id)
+        .map((a) => ({ email: emails.get(a.userId)!, resource: a.resource, scopes: a.scopes })),
     })),
   });
 }
@@ -286,8 +370,13 @@ function tokenContext(c: AuthContext, tokens: OAuthTokenService): TokenContext {
     store,
     tokens,
     now: () => new Date(now()),
-    onReuse: (t) => audit(c, t.kind === 'code' ? 'oauth.code-reused' : 'oauth.refresh-reused', { userId: t.userId, detail: `${t.clientId}: a used ${t.kind === 'code' ? 'code' : 'refresh token'} came back; its grant is revoked` }),
-    onIssue: (grant, t) => audit(c, 'oauth.token-issued', { userId: t.userId, detail: `${t.clientId} ${grant} ${t.resource}` }),
+    onReuse: (t) =>
+      audit(c, t.kind === 'code' ? 'oauth.code-reused' : 'oauth.refresh-reused', {
+        userId: t.userId,
+        detail: `${t.clientId}: a used ${t.kind === 'code' ? 'code' : 'refresh token'} came back; its grant is revoked`,
+      }),
+    onIssue: (grant, t) =>
+      audit(c, 'oauth.token-issued', { userId: t.userId, detail: `${t.clientId} ${grant} ${t.resource}` }),
   };
 }
 

@@ -37,29 +37,46 @@ export function mountPairing(app: Hono<AuthEnv>, deps: AuthServices): void {
   });
 
   // Blocked IPs are refused here too: the block is on /auth/pair, whatever the method.
-  app.get(`${P}/pair`, async (c) => (await blocked(c, block)) ?? pairPage(c, { code: (c.req.query('code') ?? '').slice(0, 16) }));
+  app.get(
+    `${P}/pair`,
+    async (c) => (await blocked(c, block)) ?? pairPage(c, { code: (c.req.query('code') ?? '').slice(0, 16) }),
+  );
 
-  app.post(`${P}/pair`, csrf({ signedOutForm: true, refuse: (c, form) => pairPage(c, { code: field(form.code).slice(0, 16), error: 'Your form expired. Please try again.' }, 403) }), async (c) => {
-    const refused = await blocked(c, block);
-    if (refused) return refused;
-    const typed = field((await formOf(c)).code);
-    const code = normalCode(typed);
-    const token = code ? await consumePairingCode(deps.store, code, deps.now()) : null;
-    const user = token?.userId ? await deps.store.findUserById(token.userId) : null;
-    if (!token || !user || user.disabled) {
-      audit(c, 'pairing.refused', { userId: user?.id ?? null });
-      const wait = await block.failed(c.get('ip'));
-      if (wait > 0) return tooMany(c, wait);
-      return pairPage(c, { code: typed.slice(0, 16), error: WRONG }, 400);
-    }
-    await startSession(c, user, 'pairing', { pairedFrom: token.note ?? null });
-    audit(c, 'pairing.used', { userId: user.id, email: user.email, detail: token.note ?? undefined });
-    return c.redirect('/', 303);
-  });
+  app.post(
+    `${P}/pair`,
+    csrf({
+      signedOutForm: true,
+      refuse: (c, form) =>
+        pairPage(c, { code: field(form.code).slice(0, 16), error: 'Your form expired. Please try again.' }, 403),
+    }),
+    async (c) => {
+      const refused = await blocked(c, block);
+      if (refused) return refused;
+      const typed = field((await formOf(c)).code);
+      const code = normalCode(typed);
+      const token = code ? await consumePairingCode(deps.store, code, deps.now()) : null;
+      const user = token?.userId ? await deps.store.findUserById(token.userId) : null;
+      if (!token || !user || user.disabled) {
+        audit(c, 'pairing.refused', { userId: user?.id ?? null });
+        const wait = await block.failed(c.get('ip'));
+        if (wait > 0) return tooMany(c, wait);
+        return pairPage(c, { code: typed.slice(0, 16), error: WRONG }, 400);
+      }
+      await startSession(c, user, 'pairing', { pairedFrom: token.note ?? null });
+      audit(c, 'pairing.used', { userId: user.id, email: user.email, detail: token.note ?? undefined });
+      return c.redirect('/', 303);
+    },
+  );
 }
 
 function pairPage(c: AuthContext, data: { code: string; error?: string }, status = 200): Response {
-  return page(c, 'pair', 'Sign in with a code', { csrf: csrfToken(c), code: data.code, error: data.error ?? null }, status);
+  return page(
+    c,
+    'pair',
+    'Sign in with a code',
+    { csrf: csrfToken(c), code: data.code, error: data.error ?? null },
+    status,
+  );
 }
 
 async function blocked(c: AuthContext, block: Blocker): Promise<Response | null> {
@@ -69,5 +86,11 @@ async function blocked(c: AuthContext, block: Blocker): Promise<Response | null>
 
 function tooMany(c: AuthContext, wait: number): Response {
   audit(c, 'rate-limited', { detail: 'pair' });
-  return errorPage(c, 429, 'Too many wrong codes', 'This network entered too many wrong codes. Wait a few minutes, then try again with a new code.', wait);
+  return errorPage(
+    c,
+    429,
+    'Too many wrong codes',
+    'This network entered too many wrong codes. Wait a few minutes, then try again with a new code.',
+    wait,
+  );
 }

@@ -16,7 +16,13 @@ import { describeAgent } from './agents.js';
 import { jsonBody, jsonCsrf, jsonError } from './json.js';
 import { stamp, type PasskeyRow } from './views.js';
 import {
-  authenticationOptions, passkeyName, registerPasskey, registrationOptions, relyingParty, UNVERIFIED, verifyAssertion,
+  authenticationOptions,
+  passkeyName,
+  registerPasskey,
+  registrationOptions,
+  relyingParty,
+  UNVERIFIED,
+  verifyAssertion,
   type AssertionFailure,
 } from './webauthn.js';
 import { safeReturnTo } from '../security/redirect.js';
@@ -45,7 +51,9 @@ export function mountPasskeys(app: Hono<AuthEnv>, deps: AuthServices): void {
 function mountPasskeyRegistration(app: Hono<AuthEnv>, deps: AuthServices, base: string): void {
   const signedInJson = [requireSession({ json: true }), jsonCsrf(true)] as const;
 
-  app.get(base, requireSession({ redirect: 302, returnTo: base }), (c) => passkeysPage(c, noticeOf(c.req.query('done'))));
+  app.get(base, requireSession({ redirect: 302, returnTo: base }), (c) =>
+    passkeysPage(c, noticeOf(c.req.query('done'))),
+  );
 
   // The add form posts here only if passkeys.js did not take it over (it is hidden until the script runs).
   app.post(base, (c) => c.redirect(base, 303));
@@ -67,8 +75,10 @@ function mountPasskeyRegistration(app: Hono<AuthEnv>, deps: AuthServices, base: 
     const outcome = await registerPasskey(c, user, body?.response, name);
     if (!outcome.ok) {
       audit(c, 'passkey.refused', { userId: user.id, detail: `register: ${outcome.reason}` });
-      if (outcome.reason === 'duplicate') return jsonError(c, 409, 'duplicate', 'That passkey is already on an account.');
-      if (outcome.reason === 'challenge') return jsonError(c, 400, 'challenge', 'That took too long, or was started in another tab. Please try again.');
+      if (outcome.reason === 'duplicate')
+        return jsonError(c, 409, 'duplicate', 'That passkey is already on an account.');
+      if (outcome.reason === 'challenge')
+        return jsonError(c, 400, 'challenge', 'That took too long, or was started in another tab. Please try again.');
       return jsonError(c, 400, 'invalid', 'That passkey could not be added. Please try again.');
     }
     audit(c, 'passkey.added', { userId: user.id, detail: outcome.passkey.name });
@@ -88,7 +98,8 @@ function mountPasskeyManagement(app: Hono<AuthEnv>, deps: AuthServices, base: st
     const id = field(form.id);
     const name = passkeyName(form.name, '');
     if (!name) return passkeysPage(c, null, 'Give the passkey a name.', 400);
-    if (!(await deps.store.renamePasskey(s.principal.userId, id, name))) return passkeysPage(c, null, 'There is no such passkey on your account.', 404);
+    if (!(await deps.store.renamePasskey(s.principal.userId, id, name)))
+      return passkeysPage(c, null, 'There is no such passkey on your account.', 404);
     audit(c, 'passkey.renamed', { userId: s.principal.userId, detail: name });
     return c.redirect(`${base}?done=renamed`, 303);
   });
@@ -103,7 +114,8 @@ function mountPasskeyManagement(app: Hono<AuthEnv>, deps: AuthServices, base: st
       heading: 'Remove this passkey?',
       button: 'Remove passkey',
       danger: true,
-      effect: 'You will no longer be able to sign in with it. The copy on your device stays there until you delete it in your device’s settings.',
+      effect:
+        'You will no longer be able to sign in with it. The copy on your device stays there until you delete it in your device’s settings.',
       subject: { title: key.name, badge: 'passkey', detail: `Added ${stamp(key.createdAt).text}` },
       action: `${base}/remove?id=${encodeURIComponent(key.id)}`,
       cancel: base,
@@ -114,7 +126,8 @@ function mountPasskeyManagement(app: Hono<AuthEnv>, deps: AuthServices, base: st
     const s = signedIn(c);
     if (!(await signedInRecently(c))) return passkeysPage(c, null, REAUTH_MESSAGE, 403);
     const id = c.req.query('id') ?? field((await formOf(c)).id);
-    if (!(await deps.store.deletePasskey(s.principal.userId, id))) return errorPage(c, 404, 'Passkey not found', 'There is no such passkey on your account.');
+    if (!(await deps.store.deletePasskey(s.principal.userId, id)))
+      return errorPage(c, 404, 'Passkey not found', 'There is no such passkey on your account.');
     audit(c, 'passkey.removed', { userId: s.principal.userId });
     return c.redirect(`${base}?done=removed`, 303);
   });
@@ -138,26 +151,42 @@ function mountPasskeySignIn(app: Hono<AuthEnv>, deps: AuthServices): void {
     const outcome = await verifyAssertion(c, body?.response, null);
     if (!outcome.ok) {
       audit(c, 'passkey.refused', { userId: outcome.user?.id, email: outcome.user?.email, detail: outcome.reason });
-      if (outcome.reason === 'locked') audit(c, 'sign-in.failure', { userId: outcome.user?.id, email: outcome.user?.email, detail: 'locked' });
+      if (outcome.reason === 'locked')
+        audit(c, 'sign-in.failure', { userId: outcome.user?.id, email: outcome.user?.email, detail: 'locked' });
       return refusal(c, outcome.reason, outcome.user?.email ?? null);
     }
     const { user, passkey } = outcome;
     // As for a password: with mail on, an unconfirmed address does not sign in (sign-in.ts).
     if (deps.mailer() && !user.emailVerified) {
       audit(c, 'sign-in.unverified', { userId: user.id, email: user.email });
-      return jsonError(c, 403, 'unverified', 'Confirm your email address first: sign in with your password to get a new link.');
+      return jsonError(
+        c,
+        403,
+        'unverified',
+        'Confirm your email address first: sign in with your password to get a new link.',
+      );
     }
     await startSession(c, user, 'passkey');
     audit(c, 'passkey.used', { userId: user.id, email: user.email, detail: passkey.name });
     audit(c, 'sign-in.success', { userId: user.id, email: user.email, detail: 'passkey' });
-    return c.json({ ok: true, redirect: safeReturnTo(typeof body?.return_to === 'string' ? body.return_to : undefined) });
+    return c.json({
+      ok: true,
+      redirect: safeReturnTo(typeof body?.return_to === 'string' ? body.return_to : undefined),
+    });
   });
 }
 
 async function refusal(c: AuthContext, reason: AssertionFailure, email: string | null): Promise<Response> {
-  if (reason === 'challenge') return jsonError(c, 400, 'challenge', 'That took too long, or was started in another tab. Please try again.');
+  if (reason === 'challenge')
+    return jsonError(c, 400, 'challenge', 'That took too long, or was started in another tab. Please try again.');
   if (reason === 'unverified') return jsonError(c, 401, 'unverified', UNVERIFIED);
-  if (reason === 'unknown-passkey') return jsonError(c, 401, 'unknown_passkey', 'This passkey is not registered here (it may have been removed). Sign in another way.');
+  if (reason === 'unknown-passkey')
+    return jsonError(
+      c,
+      401,
+      'unknown_passkey',
+      'This passkey is not registered here (it may have been removed). Sign in another way.',
+    );
   if (reason === 'locked' && email) {
     const minutes = Math.max(1, Math.ceil((await c.var.deps.lockout.lockedFor(email)) / 60_000));
     return jsonError(c, 401, 'locked', `Too many attempts: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
@@ -165,22 +194,33 @@ async function refusal(c: AuthContext, reason: AssertionFailure, email: string |
   return jsonError(c, 401, 'refused', 'That passkey was not accepted.');
 }
 
-async function passkeysPage(c: AuthContext, notice: string | null, error: string | null = null, status = 200): Promise<Response> {
+async function passkeysPage(
+  c: AuthContext,
+  notice: string | null,
+  error: string | null = null,
+  status = 200,
+): Promise<Response> {
   const s = signedIn(c);
   const { prefix, store } = c.var.deps;
   const keys = await store.listPasskeys(s.principal.userId);
   const links = { optionsUrl: `${prefix}/account/passkeys/options`, verifyUrl: `${prefix}/account/passkeys/verify` };
-  return page(c, 'passkeys', 'Passkeys', {
-    csrf: csrfToken(c),
-    user: s.principal,
-    passkeys: keys.map((k) => rowOf(prefix, k)),
-    unavailable: relyingParty(c).unavailable,
-    defaultName: defaultName(c),
-    ...links,
-    notice,
-    error,
-    reauth: await reauthUnlessRecent(c, PASSKEY_CHANGE, `${prefix}/account/passkeys`),
-  }, status);
+  return page(
+    c,
+    'passkeys',
+    'Passkeys',
+    {
+      csrf: csrfToken(c),
+      user: s.principal,
+      passkeys: keys.map((k) => rowOf(prefix, k)),
+      unavailable: relyingParty(c).unavailable,
+      defaultName: defaultName(c),
+      ...links,
+      notice,
+      error,
+      reauth: await reauthUnlessRecent(c, PASSKEY_CHANGE, `${prefix}/account/passkeys`),
+    },
+    status,
+  );
 }
 
 function rowOf(prefix: string, k: Passkey): PasskeyRow {
@@ -206,7 +246,11 @@ function defaultName(c: AuthContext): string {
   return describeAgent(c.get('userAgent')) ?? 'Passkey';
 }
 
-const NOTICES: Record<string, string> = { added: 'Passkey added. You can now sign in with it.', renamed: 'Passkey renamed.', removed: 'Passkey removed.' };
+const NOTICES: Record<string, string> = {
+  added: 'Passkey added. You can now sign in with it.',
+  renamed: 'Passkey renamed.',
+  removed: 'Passkey removed.',
+};
 const noticeOf = (done: string | undefined): string | null => (done ? (NOTICES[done] ?? null) : null);
 
 async function ownPasskey(c: AuthContext, id: string | undefined): Promise<Passkey | null> {

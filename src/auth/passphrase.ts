@@ -17,8 +17,18 @@ import { passphraseUser } from '../session/passphrase.js';
 /** Everything under the prefix that belongs to accounts: refused in passphrase mode. */
 const ACCOUNT_FLOWS = /^\/(sign-up|forgot|reset|verify-email|oauth|account|admin)(\/|$)/;
 
-function passphrasePage(c: AuthContext, data: { returnTo: string; error?: string | null; notice?: string | null }, status = 200): Response {
-  return page(c, 'sign-in-passphrase', 'Enter the passphrase', { csrf: csrfToken(c), returnTo: data.returnTo, error: data.error ?? null, notice: data.notice ?? null }, status);
+function passphrasePage(
+  c: AuthContext,
+  data: { returnTo: string; error?: string | null; notice?: string | null },
+  status = 200,
+): Response {
+  return page(
+    c,
+    'sign-in-passphrase',
+    'Enter the passphrase',
+    { csrf: csrfToken(c), returnTo: data.returnTo, error: data.error ?? null, notice: data.notice ?? null },
+    status,
+  );
 }
 
 export function mountPassphrase(app: Hono<AuthEnv>, deps: AuthServices): void {
@@ -27,7 +37,12 @@ export function mountPassphrase(app: Hono<AuthEnv>, deps: AuthServices): void {
 
   app.use(`${P}/*`, async function passphraseOnly(c, next) {
     if (on() && ACCOUNT_FLOWS.test(c.req.path.slice(P.length))) {
-      return errorPage(c, 404, 'Not available here', 'This app is shared with a passphrase: there are no accounts to create, recover or manage.');
+      return errorPage(
+        c,
+        404,
+        'Not available here',
+        'This app is shared with a passphrase: there are no accounts to create, recover or manage.',
+      );
     }
     await next();
     return undefined;
@@ -43,7 +58,8 @@ export function mountPassphrase(app: Hono<AuthEnv>, deps: AuthServices): void {
 
   const checked = csrf({
     signedOutForm: true,
-    refuse: (c, form) => passphrasePage(c, { returnTo: safeReturnTo(form.return_to), error: 'Your form expired. Please try again.' }, 403),
+    refuse: (c, form) =>
+      passphrasePage(c, { returnTo: safeReturnTo(form.return_to), error: 'Your form expired. Please try again.' }, 403),
   });
   app.post(`${P}/sign-in`, async (c, next) => {
     if (!on()) return next();
@@ -69,7 +85,8 @@ async function signIn(c: AuthContext, deps: AuthServices): Promise<Response> {
   const attempt = await deps.lockout.begin(key);
   const given = field(form.passphrase);
   let ok = false;
-  if (attempt.allowed && hash && given && passwordLength(given) <= MAX_PASSWORD_LENGTH) ok = (await deps.hasher.verify(hash, given)).ok;
+  if (attempt.allowed && hash && given && passwordLength(given) <= MAX_PASSWORD_LENGTH)
+    ok = (await deps.hasher.verify(hash, given)).ok;
   else await deps.hasher.verifyDummy(given);
   if (ok && hash) {
     await attempt.succeeded();
@@ -82,6 +99,9 @@ async function signIn(c: AuthContext, deps: AuthServices): Promise<Response> {
   audit(c, 'sign-in.failure', { detail: attempt.allowed ? 'passphrase' : 'passphrase, locked' });
   if (lockedNow) audit(c, 'lockout', { detail: 'passphrase' });
   const lockMs = !attempt.allowed || lockedNow ? await deps.lockout.lockedFor(key) : 0;
-  const error = lockMs > 0 ? `Too many attempts from here: try again in ${Math.max(1, Math.ceil(lockMs / 60_000))} minute(s).` : 'That is not the passphrase.';
+  const error =
+    lockMs > 0
+      ? `Too many attempts from here: try again in ${Math.max(1, Math.ceil(lockMs / 60_000))} minute(s).`
+      : 'That is not the passphrase.';
   return passphrasePage(c, { returnTo, error }, 401);
 }

@@ -29,8 +29,18 @@ const MAX_NAME = 100;
 
 type TokenAction = 'regenerate' | 'disable';
 const CONFIRM: Record<TokenAction, { heading: string; button: string; danger: boolean; effect: string }> = {
-  regenerate: { heading: 'Regenerate this token?', button: 'Regenerate token', danger: false, effect: 'A new token replaces it. Scripts using the old one are refused from now on; give them the new one.' },
-  disable: { heading: 'Disable this token?', button: 'Disable token', danger: true, effect: 'Scripts using this token are refused from now on. This cannot be undone.' },
+  regenerate: {
+    heading: 'Regenerate this token?',
+    button: 'Regenerate token',
+    danger: false,
+    effect: 'A new token replaces it. Scripts using the old one are refused from now on; give them the new one.',
+  },
+  disable: {
+    heading: 'Disable this token?',
+    button: 'Disable token',
+    danger: true,
+    effect: 'Scripts using this token are refused from now on. This cannot be undone.',
+  },
 };
 
 interface Notes {
@@ -44,23 +54,29 @@ export function mountPersonalTokens(app: Hono<AuthEnv>, deps: AuthServices): voi
   const P = deps.prefix;
   const post = [requireSession({ redirect: 303 }), csrf({ refuse: formExpiredPage })] as const;
 
-  app.get(`${P}/account/tokens`, requireSession({ redirect: 302, returnTo: `${P}/account/tokens` }), (c) => tokensPage(c));
+  app.get(`${P}/account/tokens`, requireSession({ redirect: 302, returnTo: `${P}/account/tokens` }), (c) =>
+    tokensPage(c),
+  );
   app.post(`${P}/account/tokens`, ...post, createToken);
 
-  app.get(`${P}/account/tokens/:id/:action{regenerate|disable}`, requireSession({ redirect: 302, returnTo: `${P}/account/tokens` }), async (c) => {
-    const action = c.req.param('action') as TokenAction;
-    const key = await ownKey(c, c.req.param('id'));
-    if (!key) return noSuchToken(c);
-    // A new secret needs a recent sign-in, as a new token does; disabling one never does.
-    if (action === 'regenerate' && !(await signedInRecently(c))) return tokensPage(c, {}, 403);
-    return page(c, 'admin-confirm', CONFIRM[action].heading, {
-      csrf: csrfToken(c),
-      ...CONFIRM[action],
-      cancel: `${P}/account/tokens`,
-      action: `${P}/account/tokens/${encodeURIComponent(key.id)}/${action}`,
-      subject: { title: key.name, badge: key.role, detail: `${key.id} · ${expiryText(key)}` },
-    });
-  });
+  app.get(
+    `${P}/account/tokens/:id/:action{regenerate|disable}`,
+    requireSession({ redirect: 302, returnTo: `${P}/account/tokens` }),
+    async (c) => {
+      const action = c.req.param('action') as TokenAction;
+      const key = await ownKey(c, c.req.param('id'));
+      if (!key) return noSuchToken(c);
+      // A new secret needs a recent sign-in, as a new token does; disabling one never does.
+      if (action === 'regenerate' && !(await signedInRecently(c))) return tokensPage(c, {}, 403);
+      return page(c, 'admin-confirm', CONFIRM[action].heading, {
+        csrf: csrfToken(c),
+        ...CONFIRM[action],
+        cancel: `${P}/account/tokens`,
+        action: `${P}/account/tokens/${encodeURIComponent(key.id)}/${action}`,
+        subject: { title: key.name, badge: key.role, detail: `${key.id} · ${expiryText(key)}` },
+      });
+    },
+  );
 
   app.post(`${P}/account/tokens/:id/:action{regenerate|disable}`, ...post, async (c) => {
     const s = signedIn(c);
@@ -78,9 +94,18 @@ export function mountPersonalTokens(app: Hono<AuthEnv>, deps: AuthServices): voi
     // The old key dies first: if anything below fails, no two live secrets exist for one name.
     if (!(await deps.apiKeys.revoke(key.id))) return noSuchToken(c);
     const lifetime = key.expiresAt ? Math.max(DAY, key.expiresAt.getTime() - key.createdAt.getTime()) : null;
-    const { key: fresh, token } = await deps.apiKeys.issue(user, key.name, capRole(user.role, key.role), lifetime ? new Date(deps.now() + lifetime) : null, key.scopes ?? []);
+    const { key: fresh, token } = await deps.apiKeys.issue(
+      user,
+      key.name,
+      capRole(user.role, key.role),
+      lifetime ? new Date(deps.now() + lifetime) : null,
+      key.scopes ?? [],
+    );
     audit(c, 'token.regenerated', { userId: user.id, detail: `${key.id} → ${fresh.id}` });
-    return tokensPage(c, { created: { name: fresh.name, token }, notice: `Regenerated “${key.name}”: the old token no longer works.` });
+    return tokensPage(c, {
+      created: { name: fresh.name, token },
+      notice: `Regenerated “${key.name}”: the old token no longer works.`,
+    });
   });
 }
 
@@ -92,14 +117,28 @@ async function createToken(c: AuthContext): Promise<Response> {
   const name = field(form.name).trim();
   const lifetime = TOKEN_LIFETIMES.find((l) => l.value === field(form.expires)) ?? TOKEN_LIFETIMES[0]!;
   if (!name || [...name].length > MAX_NAME || /[\u0000-\u001f\u007f]/.test(name)) {
-    return tokensPage(c, { error: `Give the token a name of up to ${MAX_NAME} characters (what will use it?).`, name: name.slice(0, 200) }, 400);
+    return tokensPage(
+      c,
+      { error: `Give the token a name of up to ${MAX_NAME} characters (what will use it?).`, name: name.slice(0, 200) },
+      400,
+    );
   }
   const user = await deps.store.findUserById(s.principal.userId);
   if (!user) return c.redirect(`${deps.prefix}/sign-in`, 303);
   const active = (await deps.store.listApiKeys(user.id)).filter((k) => live(k, deps.now()));
-  if (active.length >= MAX_ACTIVE) return tokensPage(c, { error: `You have ${MAX_ACTIVE} active tokens. Disable one you no longer use first.`, name }, 400);
+  if (active.length >= MAX_ACTIVE)
+    return tokensPage(
+      c,
+      { error: `You have ${MAX_ACTIVE} active tokens. Disable one you no longer use first.`, name },
+      400,
+    );
   // Exactly the owner's role, and no scopes (see the file comment).
-  const { key, token } = await deps.apiKeys.issue(user, name, user.role, lifetime.ms === null ? null : new Date(deps.now() + lifetime.ms));
+  const { key, token } = await deps.apiKeys.issue(
+    user,
+    name,
+    user.role,
+    lifetime.ms === null ? null : new Date(deps.now() + lifetime.ms),
+  );
   audit(c, 'token.created', { userId: user.id, detail: key.id });
   return tokensPage(c, { created: { name: key.name, token } });
 }
@@ -123,17 +162,27 @@ async function tokensPage(c: AuthContext, notes: Notes = {}, status = 200): Prom
       regenerateHref: `${P}/account/tokens/${encodeURIComponent(k.id)}/regenerate`,
       disableHref: `${P}/account/tokens/${encodeURIComponent(k.id)}/disable`,
     }));
-  return page(c, 'account-tokens', 'Personal tokens', {
-    csrf: csrfToken(c),
-    user: s.principal,
-    tokens: rows,
-    lifetimes: TOKEN_LIFETIMES.map(({ value, label }) => ({ value, label })),
-    created: notes.created ?? null,
-    error: notes.error ?? null,
-    notice: notes.notice ?? null,
-    name: notes.name ?? '',
-    reauth: await reauthUnlessRecent(c, 'A personal token acts as you until it expires, so making one', `${P}/account/tokens`),
-  }, status);
+  return page(
+    c,
+    'account-tokens',
+    'Personal tokens',
+    {
+      csrf: csrfToken(c),
+      user: s.principal,
+      tokens: rows,
+      lifetimes: TOKEN_LIFETIMES.map(({ value, label }) => ({ value, label })),
+      created: notes.created ?? null,
+      error: notes.error ?? null,
+      notice: notes.notice ?? null,
+      name: notes.name ?? '',
+      reauth: await reauthUnlessRecent(
+        c,
+        'A personal token acts as you until it expires, so making one',
+        `${P}/account/tokens`,
+      ),
+    },
+    status,
+  );
 }
 
 const live = (k: ApiKey, t: number) => !k.revoked && (k.expiresAt === null || k.expiresAt.getTime() > t);
@@ -148,4 +197,5 @@ async function ownKey(c: AuthContext, id: string): Promise<ApiKey | null> {
   return keys.find((k) => k.id === id && live(k, c.var.deps.now())) ?? null;
 }
 
-const noSuchToken = (c: AuthContext) => errorPage(c, 404, 'No such token', 'That token does not exist, is not yours, or was already disabled.');
+const noSuchToken = (c: AuthContext) =>
+  errorPage(c, 404, 'No such token', 'That token does not exist, is not yours, or was already disabled.');

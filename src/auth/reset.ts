@@ -47,9 +47,16 @@ export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthServices): void
   const P = deps.prefix;
   const mailOn = requireMail(notSetUp);
 
-  app.get(`${P}/forgot`, requireMail((c) => notSetUp(c, 200)), (c) => forgotForm(c, '', null));
+  app.get(
+    `${P}/forgot`,
+    requireMail((c) => notSetUp(c, 200)),
+    (c) => forgotForm(c, '', null),
+  );
 
-  const forgotExpired = csrf({ signedOutForm: true, refuse: (c, form) => forgotForm(c, normalizeEmail(form.email), EXPIRED, 403) });
+  const forgotExpired = csrf({
+    signedOutForm: true,
+    refuse: (c, form) => forgotForm(c, normalizeEmail(form.email), EXPIRED, 403),
+  });
   app.post(`${P}/forgot`, mailOn, forgotExpired, async (c) => {
     const email = normalizeEmail((await formOf(c)).email);
     const tooMany = await limited(c, 'forgot', email || undefined);
@@ -64,18 +71,23 @@ export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthServices): void
     // The same answer whether or not the account exists.
     return page(c, 'message', 'Check your email', {
       heading: 'Check your email',
-      message: 'If an account exists for that address, we sent it a link to reset the password. The link works for 30 minutes.',
+      message:
+        'If an account exists for that address, we sent it a link to reset the password. The link works for 30 minutes.',
       link: { href: `${P}/sign-in`, label: 'Back to sign in' },
     });
   });
 
   app.get(`${P}/reset`, mailOn, (c) => {
     const token = c.req.query('token') ?? '';
-    if (!token || token.length > 128) return errorPage(c, 400, 'This link is not valid', 'Ask for a new password reset link.');
+    if (!token || token.length > 128)
+      return errorPage(c, 400, 'This link is not valid', 'Ask for a new password reset link.');
     return resetForm(c, token, {});
   });
 
-  const resetExpired = csrf({ signedOutForm: true, refuse: (c, form) => resetForm(c, resetToken(form.token), { form: EXPIRED }, 403) });
+  const resetExpired = csrf({
+    signedOutForm: true,
+    refuse: (c, form) => resetForm(c, resetToken(form.token), { form: EXPIRED }, 403),
+  });
   app.post(`${P}/reset`, mailOn, resetExpired, resetPassword);
 
   mountVerifyEmail(app, deps);
@@ -97,7 +109,8 @@ async function resetPassword(c: AuthContext): Promise<Response> {
   if (!user || user.disabled) {
     return resetForm(c, '', { form: 'This reset link is invalid, expired or already used. Ask for a new one.' }, 400);
   }
-  if (checkPasswordPolicy(password, user.email)) return resetForm(c, '', { form: PASSWORD_MESSAGES['same-as-email'] + ' Ask for a new link.' }, 400); // no form left to put it under
+  if (checkPasswordPolicy(password, user.email))
+    return resetForm(c, '', { form: PASSWORD_MESSAGES['same-as-email'] + ' Ask for a new link.' }, 400); // no form left to put it under
   // Resetting proves the mailbox: the email counts as verified from now on.
   await deps.store.updateUser(user.id, { passwordHash: await deps.hasher.hash(password), emailVerified: true }, now);
   await deps.sessions.revokeUser(user.id); // every device signs in again
@@ -112,8 +125,16 @@ async function resetPassword(c: AuthContext): Promise<Response> {
 function mountVerifyEmail(app: Hono<AuthEnv>, deps: AuthServices): void {
   const P = deps.prefix;
   const noMail = (c: AuthContext) =>
-    errorPage(c, 404, 'Email is not set up', 'This app sends no email, so there is no link to send. Sign in again, or ask an administrator.');
-  const expired = csrf({ signedOutForm: true, refuse: (c, form) => confirmEmailPage(c, normalizeEmail(form.email), EXPIRED, 403) });
+    errorPage(
+      c,
+      404,
+      'Email is not set up',
+      'This app sends no email, so there is no link to send. Sign in again, or ask an administrator.',
+    );
+  const expired = csrf({
+    signedOutForm: true,
+    refuse: (c, form) => confirmEmailPage(c, normalizeEmail(form.email), EXPIRED, 403),
+  });
 
   // A new confirmation link, from the page a not-yet-confirmed sign-in shows. The answer is the same
   // whether or not the address has an account waiting for confirmation (no enumeration), and it is
@@ -139,11 +160,16 @@ async function verifyEmail(c: AuthContext): Promise<Response> {
   const deps = c.var.deps;
   const P = deps.prefix;
   const token = c.req.query('token') ?? '';
-  const consumed = token && token.length <= 128 ? await deps.store.consumeToken(sha256Hex(token), 'verify-email', new Date(deps.now())) : null;
-  if (!consumed?.userId) return errorPage(c, 400, 'This link is not valid', 'The verification link is invalid, expired or already used.');
+  const consumed =
+    token && token.length <= 128
+      ? await deps.store.consumeToken(sha256Hex(token), 'verify-email', new Date(deps.now()))
+      : null;
+  if (!consumed?.userId)
+    return errorPage(c, 400, 'This link is not valid', 'The verification link is invalid, expired or already used.');
   const user = await deps.store.findUserById(consumed.userId);
   // The address may have changed since the mail was sent: verify only the one the link was sent to.
-  if (!user || user.email !== consumed.email) return errorPage(c, 400, 'This link is not valid', 'The verification link no longer matches this account.');
+  if (!user || user.email !== consumed.email)
+    return errorPage(c, 400, 'This link is not valid', 'The verification link no longer matches this account.');
   if (user.disabled) return errorPage(c, 403, 'Account disabled', 'This account is disabled.');
   await deps.store.updateUser(user.id, { emailVerified: true }, new Date(deps.now()));
   audit(c, 'email.verified', { userId: user.id });
@@ -152,6 +178,8 @@ async function verifyEmail(c: AuthContext): Promise<Response> {
   return page(c, 'message', 'Email confirmed', {
     heading: 'Email confirmed',
     message: `Thank you — ${user.email} is confirmed.`,
-    link: c.get('session') ? { href: '/', label: `Continue to ${deps.appName}` } : { href: `${P}/sign-in`, label: 'Sign in' },
+    link: c.get('session')
+      ? { href: '/', label: `Continue to ${deps.appName}` }
+      : { href: `${P}/sign-in`, label: 'Sign in' },
   });
 }

@@ -40,11 +40,13 @@ const writeToStderr = (line: string) => {
 
 export function createAuthApp(input: AuthDeps): Hono<AuthEnv> {
   const log = input.log ?? writeToStderr;
-  const door = input.door ?? createDoor({
-    ...input,
-    publicUrl: input.publicOrigin ? new URL(input.publicOrigin) : null,
-    onStoreError: (err) => log(`store: ${(err as Error).message}`),
-  });
+  const door =
+    input.door ??
+    createDoor({
+      ...input,
+      publicUrl: input.publicOrigin ? new URL(input.publicOrigin) : null,
+      onStoreError: (err) => log(`store: ${(err as Error).message}`),
+    });
   const deps: AuthServices = { ...input, log, door };
   const app = new Hono<AuthEnv>();
   app.use('*', requestInfo({ deps }));

@@ -28,35 +28,61 @@ const withFactor = (amr: readonly string[], factor: 'otp' | 'hwk') => [...amr.fi
 const withOtp = (amr: readonly string[]) => withFactor(amr, 'otp');
 const hasPasskey = async (c: AuthContext, user: User) => (await c.var.deps.store.listPasskeys(user.id)).length > 0;
 
-function codePage(c: AuthContext, mode: 'sign-in' | 'step-up', returnTo: string, error: string | null, status = 200, withPasskey = false): Response {
+function codePage(
+  c: AuthContext,
+  mode: 'sign-in' | 'step-up',
+  returnTo: string,
+  error: string | null,
+  status = 200,
+  withPasskey = false,
+): Response {
   const P = c.var.deps.prefix;
-  const passkeySignIn = withPasskey && !relyingParty(c).unavailable ? { optionsUrl: `${P}/sign-in/code/passkey/options`, verifyUrl: `${P}/sign-in/code/passkey/verify` } : null;
+  const passkeySignIn =
+    withPasskey && !relyingParty(c).unavailable
+      ? { optionsUrl: `${P}/sign-in/code/passkey/options`, verifyUrl: `${P}/sign-in/code/passkey/verify` }
+      : null;
   const recovery = c.req.query('recovery') !== undefined;
   const here = mode === 'sign-in' ? `${P}/sign-in/code` : `${P}/step-up`;
-  const switchQuery = new URLSearchParams({ ...(mode === 'step-up' && returnTo !== '/' ? { return_to: returnTo } : {}), ...(recovery ? {} : { recovery: '' }) }).toString();
-  return page(c, 'second-step', mode === 'sign-in' ? 'Two-step sign-in' : 'Confirm it is you', {
-    csrf: csrfToken(c),
-    heading: mode === 'sign-in' ? 'Two-step sign-in' : 'Confirm it is you',
-    lede: mode === 'sign-in'
-      ? 'Enter the code from your authenticator app, or one of your recovery codes.'
-      : 'This page asks for a second step. Enter the code from your authenticator app, or a recovery code.',
-    action: here,
-    returnTo,
-    error,
-    recovery,
-    switchHref: switchQuery ? `${here}?${switchQuery}` : here,
-    cancel: mode === 'sign-in' ? { href: `${P}/sign-in`, label: 'Start again' } : { href: '/', label: 'Cancel' },
-    passkeySignIn,
-  }, status);
+  const switchQuery = new URLSearchParams({
+    ...(mode === 'step-up' && returnTo !== '/' ? { return_to: returnTo } : {}),
+    ...(recovery ? {} : { recovery: '' }),
+  }).toString();
+  return page(
+    c,
+    'second-step',
+    mode === 'sign-in' ? 'Two-step sign-in' : 'Confirm it is you',
+    {
+      csrf: csrfToken(c),
+      heading: mode === 'sign-in' ? 'Two-step sign-in' : 'Confirm it is you',
+      lede:
+        mode === 'sign-in'
+          ? 'Enter the code from your authenticator app, or one of your recovery codes.'
+          : 'This page asks for a second step. Enter the code from your authenticator app, or a recovery code.',
+      action: here,
+      returnTo,
+      error,
+      recovery,
+      switchHref: switchQuery ? `${here}?${switchQuery}` : here,
+      cancel: mode === 'sign-in' ? { href: `${P}/sign-in`, label: 'Start again' } : { href: '/', label: 'Cancel' },
+      passkeySignIn,
+    },
+    status,
+  );
 }
 
 function expiredPage(c: AuthContext): Response {
   c.header('set-cookie', clearCookie(pendingCookieName(c.var.deps), c.var.deps.cookies.secure), { append: true });
-  return page(c, 'message', 'Sign in again', {
-    heading: 'Sign in again',
-    message: 'This sign-in took longer than 5 minutes, was finished already, or began in another browser.',
-    link: { href: `${c.var.deps.prefix}/sign-in`, label: 'Back to sign-in' },
-  }, 400);
+  return page(
+    c,
+    'message',
+    'Sign in again',
+    {
+      heading: 'Sign in again',
+      message: 'This sign-in took longer than 5 minutes, was finished already, or began in another browser.',
+      link: { href: `${c.var.deps.prefix}/sign-in`, label: 'Back to sign-in' },
+    },
+    400,
+  );
 }
 
 export function mountSecondStep(app: Hono<AuthEnv>, deps: AuthServices): void {
@@ -69,27 +95,40 @@ export function mountSecondStep(app: Hono<AuthEnv>, deps: AuthServices): void {
 
   mountPasskeyStep(app, deps);
 
-  app.post(`${P}/sign-in/code`, csrf({ signedOutForm: true, refuse: (c) => codePage(c, 'sign-in', '/', 'Your form expired. Please try again.', 403) }), async (c) => {
-    const pending = await pendingOf(c);
-    if (!pending) return expiredPage(c);
-    const tooMany = await limited(c, 'sign-in');
-    if (tooMany) return tooMany;
-    const checked = await checkCode(c, pending.user, field((await formOf(c)).code));
-    if (!checked.ok) return codePage(c, 'sign-in', '/', checked.error, checked.status, await hasPasskey(c, pending.user));
-    // Single use: of two tabs finishing at once, one wins; the other starts again.
-    if (!(await deps.store.consumeToken(pending.hash, 'mfa', new Date(deps.now())))) return expiredPage(c);
-    c.header('set-cookie', clearCookie(pendingCookieName(deps), deps.cookies.secure), { append: true });
-    await startSession(c, pending.user, pending.provider, { amr: withOtp(amrOf(pending.provider)) });
-    audit(c, pending.provider === 'password' ? 'sign-in.success' : 'provider.login', { userId: pending.user.id, email: pending.user.email, detail: `${pending.provider} + ${checked.kind}` });
-    return c.redirect(afterSignIn(c, pending.returnTo), 303);
-  });
+  app.post(
+    `${P}/sign-in/code`,
+    csrf({
+      signedOutForm: true,
+      refuse: (c) => codePage(c, 'sign-in', '/', 'Your form expired. Please try again.', 403),
+    }),
+    async (c) => {
+      const pending = await pendingOf(c);
+      if (!pending) return expiredPage(c);
+      const tooMany = await limited(c, 'sign-in');
+      if (tooMany) return tooMany;
+      const checked = await checkCode(c, pending.user, field((await formOf(c)).code));
+      if (!checked.ok)
+        return codePage(c, 'sign-in', '/', checked.error, checked.status, await hasPasskey(c, pending.user));
+      // Single use: of two tabs finishing at once, one wins; the other starts again.
+      if (!(await deps.store.consumeToken(pending.hash, 'mfa', new Date(deps.now())))) return expiredPage(c);
+      c.header('set-cookie', clearCookie(pendingCookieName(deps), deps.cookies.secure), { append: true });
+      await startSession(c, pending.user, pending.provider, { amr: withOtp(amrOf(pending.provider)) });
+      audit(c, pending.provider === 'password' ? 'sign-in.success' : 'provider.login', {
+        userId: pending.user.id,
+        email: pending.user.email,
+        detail: `${pending.provider} + ${checked.kind}`,
+      });
+      return c.redirect(afterSignIn(c, pending.returnTo), 303);
+    },
+  );
 
   app.get(`${P}/step-up`, requireSession({ redirect: 302 }), async (c) => {
     const s = signedIn(c);
     const returnTo = safeReturnTo(c.req.query('return_to'));
     if (hasSecondFactor(s.principal.amr)) return c.redirect(returnTo, 302);
     // Nothing to show yet: set one up first (which counts as the second step for this session).
-    if (!(await deps.mfa.hasFactor(s.principal.userId))) return c.redirect(withReturnTo(`${P}/account/totp`, returnTo), 302);
+    if (!(await deps.mfa.hasFactor(s.principal.userId)))
+      return c.redirect(withReturnTo(`${P}/account/totp`, returnTo), 302);
     return codePage(c, 'step-up', returnTo, null);
   });
 
@@ -123,18 +162,32 @@ function mountPasskeyStep(app: Hono<AuthEnv>, deps: AuthServices): void {
     const pending = await pendingOf(c);
     if (!pending) return c.json({ error: 'expired', message: 'This sign-in expired. Please start again.' }, 400);
     const tooMany = await limited(c, 'sign-in');
-    if (tooMany) return c.json({ error: 'rate_limited', message: 'Too many attempts. Please wait a little before trying again.' }, 429);
+    if (tooMany)
+      return c.json(
+        { error: 'rate_limited', message: 'Too many attempts. Please wait a little before trying again.' },
+        429,
+      );
     const outcome = await verifyPasskeyForUser(c, pending.user, (await jsonBody(c))?.response);
     if (!outcome.ok) {
-      audit(c, 'mfa.failure', { userId: pending.user.id, email: pending.user.email, detail: `passkey: ${outcome.reason}` });
-      const message = outcome.reason === 'unverified' ? UNVERIFIED : 'That passkey did not work. Try again, or enter a code.';
+      audit(c, 'mfa.failure', {
+        userId: pending.user.id,
+        email: pending.user.email,
+        detail: `passkey: ${outcome.reason}`,
+      });
+      const message =
+        outcome.reason === 'unverified' ? UNVERIFIED : 'That passkey did not work. Try again, or enter a code.';
       return c.json({ error: 'passkey_refused', message }, outcome.reason === 'locked' ? 429 : 401);
     }
-    if (!(await deps.store.consumeToken(pending.hash, 'mfa', new Date(deps.now())))) return c.json({ error: 'expired', message: 'This sign-in expired. Please start again.' }, 400);
+    if (!(await deps.store.consumeToken(pending.hash, 'mfa', new Date(deps.now()))))
+      return c.json({ error: 'expired', message: 'This sign-in expired. Please start again.' }, 400);
     c.header('set-cookie', clearCookie(pendingCookieName(deps), deps.cookies.secure), { append: true });
     await startSession(c, pending.user, pending.provider, { amr: withFactor(amrOf(pending.provider), 'hwk') });
     audit(c, 'passkey.used', { userId: pending.user.id, email: pending.user.email, detail: outcome.passkey.name });
-    audit(c, pending.provider === 'password' ? 'sign-in.success' : 'provider.login', { userId: pending.user.id, email: pending.user.email, detail: `${pending.provider} + passkey` });
+    audit(c, pending.provider === 'password' ? 'sign-in.success' : 'provider.login', {
+      userId: pending.user.id,
+      email: pending.user.email,
+      detail: `${pending.provider} + passkey`,
+    });
     return c.json({ ok: true, redirect: afterSignIn(c, pending.returnTo) });
   });
 }

@@ -22,7 +22,14 @@ export async function setupLinkLine(store: Store, origin: string, prefix: string
   const setup = randomToken(32);
   // One live link at a time: a link printed by an earlier `auth enable` or start is dead from now on.
   await store.deleteTokens('setup');
-  await store.createToken({ hash: sha256Hex(setup), kind: 'setup', userId: null, email: null, createdAt: new Date(now), expiresAt: new Date(now + SETUP_TTL_MS) });
+  await store.createToken({
+    hash: sha256Hex(setup),
+    kind: 'setup',
+    userId: null,
+    email: null,
+    createdAt: new Date(now),
+    expiresAt: new Date(now + SETUP_TTL_MS),
+  });
   return `setup: create the admin account at ${origin}${prefix}/sign-up?setup=${setup} (valid 24 h, once)`;
 }
 
@@ -83,11 +90,13 @@ export const SETUP_LINK_GONE: Record<Exclude<SetupLinkStatus, 'valid'>, string> 
 export function setupOrigin(settings: { publicUrl?: string; host?: string; port?: string }): string {
   if (settings.publicUrl) {
     const url = URL.canParse(settings.publicUrl) ? new URL(settings.publicUrl) : null;
-    if (url?.protocol !== 'http:' && url?.protocol !== 'https:') throw new Error(`public URL "${settings.publicUrl}" must be an http:// or https:// URL`);
+    if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
+      throw new Error(`public URL "${settings.publicUrl}" must be an http:// or https:// URL`);
     return url.origin;
   }
   const port = settings.port || '4180'; // an empty variable counts as unset
-  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw new Error(`port "${port}" must be a number from 1 to 65535 to print the setup link (or set --public-url)`);
+  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+    throw new Error(`port "${port}" must be a number from 1 to 65535 to print the setup link (or set --public-url)`);
   const host = !settings.host || settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

@@ -23,18 +23,24 @@ interface SignInForm {
 
 function signInPage(c: AuthContext, data: SignInForm, status = 200): Response {
   const { settings, mailer } = c.var.deps;
-  return page(c, 'sign-in', 'Sign in', {
-    csrf: csrfToken(c),
-    email: data.email ?? '',
-    error: data.error ?? null,
-    notice: data.notice ?? null,
-    returnTo: data.returnTo,
-    providers: providerButtons(c, data.returnTo),
-    signUpOpen: settings.current().signUp !== 'invite',
-    signUpHref: withReturnTo(`${c.var.deps.prefix}/sign-up`, data.returnTo),
-    resetAvailable: mailer() !== null,
-    passkeySignIn: passkeySignInLinks(c),
-  }, status);
+  return page(
+    c,
+    'sign-in',
+    'Sign in',
+    {
+      csrf: csrfToken(c),
+      email: data.email ?? '',
+      error: data.error ?? null,
+      notice: data.notice ?? null,
+      returnTo: data.returnTo,
+      providers: providerButtons(c, data.returnTo),
+      signUpOpen: settings.current().signUp !== 'invite',
+      signUpHref: withReturnTo(`${c.var.deps.prefix}/sign-up`, data.returnTo),
+      resetAvailable: mailer() !== null,
+      passkeySignIn: passkeySignInLinks(c),
+    },
+    status,
+  );
 }
 
 export function mountSignIn(app: Hono<AuthEnv>, deps: AuthServices): void {
@@ -50,7 +56,15 @@ export function mountSignIn(app: Hono<AuthEnv>, deps: AuthServices): void {
   const expired = csrf({
     signedOutForm: true,
     refuse: (c, form) =>
-      signInPage(c, { email: normalizeEmail(form.email), returnTo: safeReturnTo(form.return_to), error: 'Your form expired. Please try again.' }, 403),
+      signInPage(
+        c,
+        {
+          email: normalizeEmail(form.email),
+          returnTo: safeReturnTo(form.return_to),
+          error: 'Your form expired. Please try again.',
+        },
+        403,
+      ),
   });
 
   app.post(`${P}/sign-in`, expired, async (c) => {
@@ -67,7 +81,13 @@ export function mountSignIn(app: Hono<AuthEnv>, deps: AuthServices): void {
     // reveals nothing the visitor does not already know.
     if (deps.mailer() && !user.emailVerified) {
       audit(c, 'sign-in.unverified', { userId: user.id, email });
-      return page(c, 'confirm-email', 'Confirm your email', { csrf: csrfToken(c), email: user.email, notice: null }, 403);
+      return page(
+        c,
+        'confirm-email',
+        'Confirm your email',
+        { csrf: csrfToken(c), email: user.email, notice: null },
+        403,
+      );
     }
     // With a factor set, no session yet: the second step (second-step.ts) audits the sign-in.
     if (!checked.hasFactor) audit(c, 'sign-in.success', { userId: user.id, email });
@@ -90,12 +110,16 @@ async function checkPassword(deps: AuthServices, email: string, password: string
   // Lockout is keyed on the email, so an unknown account behaves exactly like a known one.
   const attempt = email ? await deps.lockout.begin(email) : null;
   const allowed = attempt?.allowed ?? true;
-  const user = allowed && email && passwordLength(password) <= MAX_PASSWORD_LENGTH ? await deps.store.findUserByEmail(email) : null;
+  const user =
+    allowed && email && passwordLength(password) <= MAX_PASSWORD_LENGTH
+      ? await deps.store.findUserByEmail(email)
+      : null;
   let ok = false;
   if (user?.passwordHash) {
     const result = await deps.hasher.verify(user.passwordHash, password);
     ok = result.ok && !user.disabled;
-    if (ok && result.rehash) await deps.store.updateUser(user.id, { passwordHash: await deps.hasher.hash(password) }, new Date(deps.now()));
+    if (ok && result.rehash)
+      await deps.store.updateUser(user.id, { passwordHash: await deps.hasher.hash(password) }, new Date(deps.now()));
   } else {
     await deps.hasher.verifyDummy(password); // the same work as a real check: no enumeration by timing
   }

@@ -15,12 +15,21 @@ export function mountSignOut(app: Hono<AuthEnv>, deps: AuthServices): void {
 
   app.get(`${P}/sign-out`, requireSession({ redirect: 302 }), (c) => {
     const { principal } = signedIn(c);
-    return page(c, 'sign-out', 'Sign out', { csrf: csrfToken(c), user: { email: principal.email, name: principal.name } });
+    return page(c, 'sign-out', 'Sign out', {
+      csrf: csrfToken(c),
+      user: { email: principal.email, name: principal.name },
+    });
   });
 
   const sameSite = csrf({
     originSuffices: true,
-    refuse: (c, _form, why) => errorPage(c, 403, 'Request refused', why === 'cross-site' ? 'Sign-out must come from this site.' : 'Your form expired. Please try again.'),
+    refuse: (c, _form, why) =>
+      errorPage(
+        c,
+        403,
+        'Request refused',
+        why === 'cross-site' ? 'Sign-out must come from this site.' : 'Your form expired. Please try again.',
+      ),
   });
 
   app.post(`${P}/sign-out`, sameSite, async (c) => {
@@ -32,6 +41,9 @@ export function mountSignOut(app: Hono<AuthEnv>, deps: AuthServices): void {
     c.header('set-cookie', clearCookie(deps.cookies.session, deps.cookies.secure), { append: true });
     // "Sign in again" (a recent sign-in is asked before changing passkeys) comes back where it started.
     const returnTo = safeReturnTo((await formOf(c)).return_to);
-    return c.redirect(`${P}/sign-in?signed_out=1${returnTo === '/' ? '' : `&return_to=${encodeURIComponent(returnTo)}`}`, 303);
+    return c.redirect(
+      `${P}/sign-in?signed_out=1${returnTo === '/' ? '' : `&return_to=${encodeURIComponent(returnTo)}`}`,
+      303,
+    );
   });
 }

@@ -11,7 +11,13 @@ import { errorPage, page, providerButtons } from './pages.js';
 import { sendAccountExistsEmail, sendVerificationEmail } from './mail-jobs.js';
 import { startSession } from './start-session.js';
 import { afterSignIn } from './finish-sign-in.js';
-import { burnSetupLinks, consumeSetupLink, SETUP_LINK_GONE, setupLinkStatus, type SetupLinkStatus } from './setup-link.js';
+import {
+  burnSetupLinks,
+  consumeSetupLink,
+  SETUP_LINK_GONE,
+  setupLinkStatus,
+  type SetupLinkStatus,
+} from './setup-link.js';
 import { checkPasswordPolicy, PASSWORD_MESSAGES } from '../security/password.js';
 import { safeReturnTo } from '../security/redirect.js';
 import { sha256Hex } from '../security/tokens.js';
@@ -32,26 +38,51 @@ interface SignUpForm {
   invite: string | null;
 }
 
-function signUpPage(c: AuthContext, data: Omit<SignUpForm, 'password' | 'emailProblem'>, errors: SignUpErrors = {}, status = 200): Response {
-  return page(c, 'sign-up', data.setup ? 'Create the admin account' : 'Create your account', {
-    csrf: csrfToken(c),
-    name: data.name,
-    email: data.email,
-    errors,
-    returnTo: data.returnTo,
-    providers: providerButtons(c, data.returnTo),
-    setup: data.setup,
-    invite: data.invite,
-    isSetup: data.setup !== null,
-    focus: errors.name ? 'name' : errors.email ? 'email' : errors.password ? 'password' : Object.keys(errors).length ? null : 'name',
-    signInHref: withReturnTo(`${c.var.deps.prefix}/sign-in`, data.returnTo),
-  }, status);
+function signUpPage(
+  c: AuthContext,
+  data: Omit<SignUpForm, 'password' | 'emailProblem'>,
+  errors: SignUpErrors = {},
+  status = 200,
+): Response {
+  return page(
+    c,
+    'sign-up',
+    data.setup ? 'Create the admin account' : 'Create your account',
+    {
+      csrf: csrfToken(c),
+      name: data.name,
+      email: data.email,
+      errors,
+      returnTo: data.returnTo,
+      providers: providerButtons(c, data.returnTo),
+      setup: data.setup,
+      invite: data.invite,
+      isSetup: data.setup !== null,
+      focus: errors.name
+        ? 'name'
+        : errors.email
+          ? 'email'
+          : errors.password
+            ? 'password'
+            : Object.keys(errors).length
+              ? null
+              : 'name',
+      signInHref: withReturnTo(`${c.var.deps.prefix}/sign-in`, data.returnTo),
+    },
+    status,
+  );
 }
 
 /** A setup link that no longer works says so, instead of a form that can only fail. */
 function setupLinkGone(c: AuthContext, status: Exclude<SetupLinkStatus, 'valid'>): Response {
   const link = status === 'admin-exists' ? { href: `${c.var.deps.prefix}/sign-in`, label: 'Go to sign in' } : null;
-  return page(c, 'message', 'Setup link not valid', { heading: 'This setup link does not work any more', message: SETUP_LINK_GONE[status], link }, 410);
+  return page(
+    c,
+    'message',
+    'Setup link not valid',
+    { heading: 'This setup link does not work any more', message: SETUP_LINK_GONE[status], link },
+    410,
+  );
 }
 
 function readForm(form: Form): SignUpForm {
@@ -82,11 +113,20 @@ export function mountSignUp(app: Hono<AuthEnv>, deps: AuthServices): void {
     if (deps.settings.current().signUp === 'invite' && !setup && !invite) {
       return errorPage(c, 403, 'Sign-up is by invitation', 'Ask an administrator of this app for an invitation.');
     }
-    const data = { name: '', returnTo, setup: setup && setup.length <= 128 ? setup : null, invite, email: c.req.query('email') ?? '' };
+    const data = {
+      name: '',
+      returnTo,
+      setup: setup && setup.length <= 128 ? setup : null,
+      invite,
+      email: c.req.query('email') ?? '',
+    };
     return signUpPage(c, data);
   });
 
-  const expired = csrf({ signedOutForm: true, refuse: (c, form) => signUpPage(c, readForm(form), { form: 'Your form expired. Please try again.' }, 403) });
+  const expired = csrf({
+    signedOutForm: true,
+    refuse: (c, form) => signUpPage(c, readForm(form), { form: 'Your form expired. Please try again.' }, 403),
+  });
 
   app.post(`${P}/sign-up`, expired, async (c) => {
     const input = readForm(await formOf(c));
@@ -106,7 +146,8 @@ function signUpErrors(c: AuthContext, input: SignUpForm): SignUpErrors {
   const settings = source.current();
   const errors: SignUpErrors = {};
   // eslint-disable-next-line no-control-regex
-  if (!name || name.length > 100 || /[\u0000-\u001f\u007f]/.test(name)) errors.name = 'Enter your name (up to 100 characters).';
+  if (!name || name.length > 100 || /[\u0000-\u001f\u007f]/.test(name))
+    errors.name = 'Enter your name (up to 100 characters).';
   if (input.emailProblem) errors.email = EMAIL_MESSAGES[input.emailProblem];
   else if (settings.signUp === 'domains' && !isDomainAllowed(email, settings.allowedDomains)) {
     errors.email = 'Sign-up is limited to approved email domains.';
@@ -117,7 +158,8 @@ function signUpErrors(c: AuthContext, input: SignUpForm): SignUpErrors {
   // The domain policy means "people who own an address there": without mail nothing proves that,
   // so password sign-up takes an invitation (social login brings an IdP-verified address).
   if (settings.signUp === 'domains' && !mailer() && !setup && !invite && !errors.email) {
-    errors.form = 'Sign-up here needs a confirmed address: sign up with a provider below, or ask an administrator for an invitation.';
+    errors.form =
+      'Sign-up here needs a confirmed address: sign up with a provider below, or ask an administrator for an invitation.';
   }
   return errors;
 }
@@ -137,7 +179,8 @@ async function roleFor(c: AuthContext, input: SignUpForm): Promise<Grant> {
   if (input.invite) {
     // Single-use and bound to the invited address; a mismatch puts the invitation back untouched.
     const token = await store.consumeToken(sha256Hex(input.invite), 'invite', at);
-    if (!token) return { refused: signUpPage(c, input, { form: 'This invitation is invalid, expired or already used.' }, 400) };
+    if (!token)
+      return { refused: signUpPage(c, input, { form: 'This invitation is invalid, expired or already used.' }, 400) };
     if (token.email && normalizeEmail(token.email) !== input.email) {
       await store.createToken(token);
       return { refused: signUpPage(c, input, { email: 'This invitation is for another email address.' }, 400) };
@@ -150,7 +193,11 @@ async function roleFor(c: AuthContext, input: SignUpForm): Promise<Grant> {
   return { role: 'member', vouched: false };
 }
 
-async function createAccount(c: AuthContext, input: SignUpForm, grant: { role: User['role']; vouched: boolean }): Promise<Response> {
+async function createAccount(
+  c: AuthContext,
+  input: SignUpForm,
+  grant: { role: User['role']; vouched: boolean },
+): Promise<Response> {
   const deps = c.var.deps;
   const { name, email, password, setup, invite, returnTo } = input;
   // With mail, sign-up answers "check your email" whether or not the address has an account, so the
@@ -159,10 +206,14 @@ async function createAccount(c: AuthContext, input: SignUpForm, grant: { role: U
   const passwordHash = await deps.hasher.hash(password); // before the insert: both paths cost one hash
   let user: User;
   try {
-    user = await deps.store.createUser({ email, name, role: grant.role, passwordHash, emailVerified: grant.vouched }, new Date(deps.now()));
+    user = await deps.store.createUser(
+      { email, name, role: grant.role, passwordHash, emailVerified: grant.vouched },
+      new Date(deps.now()),
+    );
   } catch (err) {
     if (!isStoreError(err, 'DUPLICATE')) throw err;
-    if (!viaMail) return signUpPage(c, input, { email: 'An account with this email already exists. Sign in instead.' }, 400);
+    if (!viaMail)
+      return signUpPage(c, input, { email: 'An account with this email already exists. Sign in instead.' }, 400);
     sendAccountExistsEmail(deps, email);
     return checkEmailPage(c, email);
   }

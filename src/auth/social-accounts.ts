@@ -31,10 +31,15 @@ export async function accountFor(c: AuthContext, id: Identity): Promise<User | R
     if (!user || user.disabled) return { problem: 'This account is disabled.', status: 403 };
     return user;
   }
-  if (!profile.email) return { problem: `${p.name} did not share an email address, which this app needs.`, status: 403 };
+  if (!profile.email)
+    return { problem: `${p.name} did not share an email address, which this app needs.`, status: 403 };
   // The IdP's address may start a new account, so it passes the same checks as one typed at sign-up.
   const parsed = parseEmail(profile.email);
-  if (!parsed.ok) return { problem: `${p.name} shared an email address this app cannot accept. ${EMAIL_MESSAGES[parsed.reason]}`, status: 403 };
+  if (!parsed.ok)
+    return {
+      problem: `${p.name} shared an email address this app cannot accept. ${EMAIL_MESSAGES[parsed.reason]}`,
+      status: 403,
+    };
   const existing = await store.findUserByEmail(parsed.email);
   if (existing) return linkExisting(c, id, existing);
   return newAccount(c, id, parsed.email);
@@ -51,7 +56,10 @@ async function newAccount(c: AuthContext, id: Identity, email: string): Promise<
   let user: User;
   try {
     const name = (profile.name ?? email.split('@')[0] ?? email).slice(0, 100);
-    user = await store.createUser({ email, name, role: 'member', passwordHash: null, emailVerified: profile.emailVerified }, id.at);
+    user = await store.createUser(
+      { email, name, role: 'member', passwordHash: null, emailVerified: profile.emailVerified },
+      id.at,
+    );
   } catch (err) {
     if (isStoreError(err, 'DUPLICATE')) return { problem: 'Please try again.', status: 403 }; // a concurrent sign-up of the same email won
     throw err;
@@ -73,7 +81,10 @@ async function linkExisting(c: AuthContext, id: Identity, existing: User): Promi
   };
   // Linking on an unverified IdP email would let anyone who types your address at the IdP take over.
   if (!profile.emailVerified) {
-    return refuse('provider did not verify the email', { problem: `An account with ${existing.email} exists. Sign in with your password; ${p.name} has not verified this address.`, status: 403 });
+    return refuse('provider did not verify the email', {
+      problem: `An account with ${existing.email} exists. Sign in with your password; ${p.name} has not verified this address.`,
+      status: 403,
+    });
   }
   if (existing.disabled) return { problem: 'This account is disabled.', status: 403 };
   if (!existing.emailVerified) {
@@ -88,7 +99,14 @@ async function linkExisting(c: AuthContext, id: Identity, existing: User): Promi
 
 async function linkIdentity(c: AuthContext, { p, issuer, profile, at }: Identity, userId: string): Promise<void> {
   try {
-    await c.var.deps.store.linkIdentity({ issuer, subject: profile.subject, provider: p.name, userId, email: profile.email, createdAt: at });
+    await c.var.deps.store.linkIdentity({
+      issuer,
+      subject: profile.subject,
+      provider: p.name,
+      userId,
+      email: profile.email,
+      createdAt: at,
+    });
   } catch (err) {
     if (!isStoreError(err, 'DUPLICATE')) throw err; // linked concurrently: fine
   }

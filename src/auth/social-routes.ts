@@ -57,10 +57,15 @@ export function mountSocialLogin(app: Hono<AuthEnv>, deps: AuthServices): void {
   app.post(`${P}/oauth/:provider/callback`, callback);
   // Link mode (docs/architecture.md#devices): a POST with CSRF from the account page, so no other site
   // can start it; the transaction names the user, and the callback joins the identity instead of signing in.
-  app.post(`${P}/account/identities/link`, requireSession({ redirect: 303 }), csrf({ refuse: formExpiredPage }), async (c) => {
-    const p = flow.find(String((await c.req.parseBody()).provider ?? ''));
-    return p ? beginFlow(c, flow, p, `${P}/account`, signedIn(c).principal.userId) : unknownProvider(c);
-  });
+  app.post(
+    `${P}/account/identities/link`,
+    requireSession({ redirect: 303 }),
+    csrf({ refuse: formExpiredPage }),
+    async (c) => {
+      const p = flow.find(String((await c.req.parseBody()).provider ?? ''));
+      return p ? beginFlow(c, flow, p, `${P}/account`, signedIn(c).principal.userId) : unknownProvider(c);
+    },
+  );
 }
 
 function createFlow(deps: AuthServices): Flow {
@@ -84,13 +89,19 @@ function createFlow(deps: AuthServices): Flow {
     async verifyIdToken(p, config, idToken) {
       if (!idToken) throw new IdTokenRejected('no ID token in the token response');
       const meta = config.serverMetadata();
-      await idTokens.verify(idToken, { provider: p.name, issuer: meta.issuer, audience: p.clientId, jwksUri: meta.jwks_uri }, deps.now());
+      await idTokens.verify(
+        idToken,
+        { provider: p.name, issuer: meta.issuer, audience: p.clientId, jwksUri: meta.jwks_uri },
+        deps.now(),
+      );
     },
   };
 }
 
-const unknownProvider = (c: AuthContext) => errorPage(c, 404, 'Unknown sign-in provider', 'This app does not offer that way to sign in.');
-const fail = (c: AuthContext, message: string, status = 400) => errorPage(c, status, 'Sign-in did not complete', message);
+const unknownProvider = (c: AuthContext) =>
+  errorPage(c, 404, 'Unknown sign-in provider', 'This app does not offer that way to sign in.');
+const fail = (c: AuthContext, message: string, status = 400) =>
+  errorPage(c, status, 'Sign-in did not complete', message);
 
 function transactionCookie(flow: Flow, value: string, p: ProviderEntry, maxAgeSec: number): string {
   const { secure } = flow.deps.cookies;
@@ -108,7 +119,13 @@ function startHandler(flow: Flow) {
 }
 
 /** The redirect to the provider, with the transaction sealed in a cookie; `linkTo` for link mode. */
-async function beginFlow(c: AuthContext, flow: Flow, p: ProviderEntry, returnTo: string, linkTo?: string): Promise<Response> {
+async function beginFlow(
+  c: AuthContext,
+  flow: Flow,
+  p: ProviderEntry,
+  returnTo: string,
+  linkTo?: string,
+): Promise<Response> {
   const oidc = await loadOidc();
   let config: Oidc.Configuration;
   try {
@@ -135,7 +152,9 @@ async function beginFlow(c: AuthContext, flow: Flow, p: ProviderEntry, returnTo:
   };
   if (!PRESETS[p.kind].oauthOnly) params.nonce = tx.n;
   if (PRESETS[p.kind].formPost) params.response_mode = 'form_post';
-  c.header('set-cookie', transactionCookie(flow, seal(JSON.stringify(tx), flow.key()), p, TRANSACTION_TTL_MS / 1000), { append: true });
+  c.header('set-cookie', transactionCookie(flow, seal(JSON.stringify(tx), flow.key()), p, TRANSACTION_TTL_MS / 1000), {
+    append: true,
+  });
   return c.redirect(oidc.buildAuthorizationUrl(config, params).href, 302);
 }
 
@@ -145,7 +164,8 @@ function callbackHandler(flow: Flow) {
     if (!p) return unknownProvider(c);
     c.header('set-cookie', clearCookie(flow.cookieName, flow.deps.cookies.secure), { append: true });
     const tx = readTransaction(c, flow);
-    if (!tx || tx.p !== p.name || tx.e < flow.deps.now()) return fail(c, 'Your sign-in attempt expired or came from another browser. Please start again.');
+    if (!tx || tx.p !== p.name || tx.e < flow.deps.now())
+      return fail(c, 'Your sign-in attempt expired or came from another browser. Please start again.');
 
     // Parameters come in the query, or in the body for form_post; the URL is rebuilt on the public
     // origin, never from Host.
@@ -153,7 +173,12 @@ function callbackHandler(flow: Flow) {
     const incoming = c.req.method === 'POST' ? await c.req.parseBody() : c.req.query();
     for (const [k, v] of Object.entries(incoming)) if (typeof v === 'string') current.searchParams.set(k, v);
     if (current.searchParams.has('error')) {
-      return fail(c, current.searchParams.get('error') === 'access_denied' ? 'Sign-in was cancelled.' : `${p.name} refused the sign-in.`);
+      return fail(
+        c,
+        current.searchParams.get('error') === 'access_denied'
+          ? 'Sign-in was cancelled.'
+          : `${p.name} refused the sign-in.`,
+      );
     }
     const identity = await identify(c, flow, p, tx, current, incoming);
     if (!identity) return fail(c, `We could not confirm your ${p.name} sign-in. Please start again.`);
@@ -177,7 +202,14 @@ function readTransaction(c: AuthContext, flow: Flow): Transaction | null {
 }
 
 /** The code exchanged for tokens and the profile read; null (logged, and audited for a bad ID token) when any check fails. */
-async function identify(c: AuthContext, flow: Flow, p: ProviderEntry, tx: Transaction, current: URL, incoming: Record<string, unknown>): Promise<Identity | null> {
+async function identify(
+  c: AuthContext,
+  flow: Flow,
+  p: ProviderEntry,
+  tx: Transaction,
+  current: URL,
+  incoming: Record<string, unknown>,
+): Promise<Identity | null> {
   try {
     const oidc = await loadOidc();
     const config = await flow.configOf(p);
@@ -190,7 +222,9 @@ async function identify(c: AuthContext, flow: Flow, p: ProviderEntry, tx: Transa
     });
     // GitHub is OAuth 2.0 only: no ID token, the profile comes from its API over TLS.
     if (!oauthOnly) await flow.verifyIdToken(p, config, tokens.id_token);
-    const profile = oauthOnly ? await githubProfile(config, tokens.access_token) : await oidcProfile(config, tokens, incoming);
+    const profile = oauthOnly
+      ? await githubProfile(config, tokens.access_token)
+      : await oidcProfile(config, tokens, incoming);
     return { p, issuer, profile, at: new Date(flow.deps.now()) };
   } catch (err) {
     flow.deps.log(`gatehouse: provider ${p.name}: callback refused: ${(err as Error).message}`);

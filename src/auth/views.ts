@@ -4,13 +4,30 @@
 // so importers name one module.
 import type { ErrorView, MessageView } from './views/common.js';
 import type {
-  ConfirmEmailView, ForgotView, PassphraseSignInView, ResetView, SecondStepView, SignInView, SignOutView, SignUpView,
+  ConfirmEmailView,
+  ForgotView,
+  PassphraseSignInView,
+  ResetView,
+  SecondStepView,
+  SignInView,
+  SignOutView,
+  SignUpView,
 } from './views/sign-in.js';
 import type {
-  AccountTokensView, AccountView, PasskeysView, RecoveryCodesView, SecurityView, TotpView,
+  AccountTokensView,
+  AccountView,
+  PasskeysView,
+  RecoveryCodesView,
+  SecurityView,
+  TotpView,
 } from './views/account.js';
 import type {
-  AdminAccessView, AdminConfirmView, AdminEventsView, AdminGroupsView, AdminInvitesView, AdminView,
+  AdminAccessView,
+  AdminConfirmView,
+  AdminEventsView,
+  AdminGroupsView,
+  AdminInvitesView,
+  AdminView,
 } from './views/admin.js';
 import type { PairCodeView, PairView, HandoffView, DeviceView, DeviceConfirmView } from './views/devices.js';
 import type { OAuthConsentView, AdminOAuthView } from './views/oauth.js';

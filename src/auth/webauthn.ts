@@ -32,7 +32,10 @@ export const PASSKEY_NAME_MAX = 64;
 const COOKIE_BASE = 'gatehouse_webauthn';
 
 /** The browser half of @simplewebauthn, as its package ships it (a UMD bundle setting SimpleWebAuthnBrowser). */
-export const WEBAUTHN_BROWSER_BUNDLE = join(dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '../dist/bundle/index.umd.min.js');
+export const WEBAUTHN_BROWSER_BUNDLE = join(
+  dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')),
+  '../dist/bundle/index.umd.min.js',
+);
 
 export interface RelyingParty {
   id: string; // the RP ID: the public URL's hostname
@@ -63,13 +66,27 @@ async function beginChallenge(c: AuthContext, kind: TokenKind, userId: string | 
   if (previous) await store.consumeToken(sha256Hex(previous), kind, new Date(now()));
   const challenge = randomToken(32);
   const t = now();
-  await store.createToken({ hash: sha256Hex(challenge), kind, userId, email: null, createdAt: new Date(t), expiresAt: new Date(t + CHALLENGE_TTL_MS) });
-  c.header('set-cookie', serializeCookie(cookieName(c), challenge, { secure: cookies.secure, maxAgeSec: CHALLENGE_TTL_MS / 1000 }), { append: true });
+  await store.createToken({
+    hash: sha256Hex(challenge),
+    kind,
+    userId,
+    email: null,
+    createdAt: new Date(t),
+    expiresAt: new Date(t + CHALLENGE_TTL_MS),
+  });
+  c.header(
+    'set-cookie',
+    serializeCookie(cookieName(c), challenge, { secure: cookies.secure, maxAgeSec: CHALLENGE_TTL_MS / 1000 }),
+    { append: true },
+  );
   return challenge;
 }
 
 /** This browser's pending challenge of `kind`, used up now (whatever the outcome), with the user it was issued for. */
-async function takeChallenge(c: AuthContext, kind: TokenKind): Promise<{ challenge: string; userId: string | null } | null> {
+async function takeChallenge(
+  c: AuthContext,
+  kind: TokenKind,
+): Promise<{ challenge: string; userId: string | null } | null> {
   const { store, now, cookies } = c.var.deps;
   const challenge = readCookie(c.get('headers').cookie, cookieName(c));
   c.header('set-cookie', clearCookie(cookieName(c), cookies.secure), { append: true });
@@ -113,10 +130,16 @@ export async function registrationOptions(c: AuthContext, user: User): Promise<P
   });
 }
 
-export type RegistrationOutcome = { ok: true; passkey: Passkey } | { ok: false; reason: 'challenge' | 'invalid' | 'duplicate' };
+export type RegistrationOutcome =
+  { ok: true; passkey: Passkey } | { ok: false; reason: 'challenge' | 'invalid' | 'duplicate' };
 
 /** Checks a new credential against this browser's registration challenge for `user` and stores it as `name`. */
-export async function registerPasskey(c: AuthContext, user: User, response: unknown, name: string): Promise<RegistrationOutcome> {
+export async function registerPasskey(
+  c: AuthContext,
+  user: User,
+  response: unknown,
+  name: string,
+): Promise<RegistrationOutcome> {
   const { store, now } = c.var.deps;
   const pending = await takeChallenge(c, 'passkey-register');
   if (!pending || pending.userId !== user.id) return { ok: false, reason: 'challenge' };
@@ -124,7 +147,9 @@ export async function registerPasskey(c: AuthContext, user: User, response: unkn
   const rp = relyingParty(c);
   let info;
   try {
-    const result = await (await webauthn()).verifyRegistrationResponse({
+    const result = await (
+      await webauthn()
+    ).verifyRegistrationResponse({
       response: response as unknown as RegistrationResponseJSON,
       expectedChallenge: pending.challenge,
       expectedOrigin: rp.origin,
@@ -162,8 +187,13 @@ export async function registerPasskey(c: AuthContext, user: User, response: unkn
  * authenticator says whose it is). With a user (the two-step sign-in): only that user's passkeys, and
  * the challenge is bound to that user.
  */
-export async function authenticationOptions(c: AuthContext, user: User | null = null): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  const allow = user ? (await c.var.deps.store.listPasskeys(user.id)).map((k) => ({ id: k.id, transports: k.transports })) : undefined;
+export async function authenticationOptions(
+  c: AuthContext,
+  user: User | null = null,
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const allow = user
+    ? (await c.var.deps.store.listPasskeys(user.id)).map((k) => ({ id: k.id, transports: k.transports }))
+    : undefined;
   return (await webauthn()).generateAuthenticationOptions({
     rpID: relyingParty(c).id,
     challenge: bytesOf(await beginChallenge(c, 'passkey-sign-in', user?.id ?? null)),
@@ -175,14 +205,14 @@ export async function authenticationOptions(c: AuthContext, user: User | null = 
 
 /** `unverified`: a right signature, but the authenticator did not verify the person (no UV flag). */
 /** What a person is told when their authenticator signed without asking for their PIN or biometric. */
-export const UNVERIFIED = 'Your device did not check it is you (no PIN, fingerprint or face). '
-  + 'Set a PIN on it, or sign in another way.';
+export const UNVERIFIED =
+  'Your device did not check it is you (no PIN, fingerprint or face). ' + 'Set a PIN on it, or sign in another way.';
 
-export type AssertionFailure = 'challenge' | 'invalid' | 'unverified' | 'unknown-passkey' | 'other-user' | 'replayed' | 'locked' | 'disabled';
+export type AssertionFailure =
+  'challenge' | 'invalid' | 'unverified' | 'unknown-passkey' | 'other-user' | 'replayed' | 'locked' | 'disabled';
 
 export type AssertionOutcome =
-  | { ok: true; user: User; passkey: Passkey }
-  | { ok: false; reason: AssertionFailure; user: User | null };
+  { ok: true; user: User; passkey: Passkey } | { ok: false; reason: AssertionFailure; user: User | null };
 
 /**
  * Checks a passkey assertion against this browser's pending sign-in challenge. `forUser` null: a
@@ -193,7 +223,11 @@ export type AssertionOutcome =
  * is refused before anything is checked. Nothing here starts a session or writes an audit line: the
  * caller does, with what it knows (first factor or second).
  */
-export async function verifyAssertion(c: AuthContext, response: unknown, forUser: User | null): Promise<AssertionOutcome> {
+export async function verifyAssertion(
+  c: AuthContext,
+  response: unknown,
+  forUser: User | null,
+): Promise<AssertionOutcome> {
   const { store, lockout, now } = c.var.deps;
   const pending = await takeChallenge(c, 'passkey-sign-in');
   if (!pending || pending.userId !== (forUser?.id ?? null)) return { ok: false, reason: 'challenge', user: forUser };
@@ -233,19 +267,37 @@ export function verifyPasskeyForUser(c: AuthContext, user: User, response: unkno
 
 type SignatureVerdict = { ok: boolean; counter: number; userVerified: boolean; replayed: boolean };
 
-async function checkSignature(c: AuthContext, response: CredentialJson, passkey: Passkey, challenge: string, userId: string): Promise<SignatureVerdict> {
+async function checkSignature(
+  c: AuthContext,
+  response: CredentialJson,
+  passkey: Passkey,
+  challenge: string,
+  userId: string,
+): Promise<SignatureVerdict> {
   const failed = { ok: false, counter: 0, userVerified: false, replayed: false };
   // A discoverable credential names its user: it must be the one the passkey is stored for.
   const handle = (response.response as { userHandle?: unknown }).userHandle;
-  if (handle !== undefined && handle !== null && (typeof handle !== 'string' || !safeEqual(handle, Buffer.from(userId, 'utf8').toString('base64url')))) return failed;
+  if (
+    handle !== undefined &&
+    handle !== null &&
+    (typeof handle !== 'string' || !safeEqual(handle, Buffer.from(userId, 'utf8').toString('base64url')))
+  )
+    return failed;
   const rp = relyingParty(c);
   try {
-    const result = await (await webauthn()).verifyAuthenticationResponse({
+    const result = await (
+      await webauthn()
+    ).verifyAuthenticationResponse({
       response: response as unknown as AuthenticationResponseJSON,
       expectedChallenge: challenge,
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
-      credential: { id: passkey.id, publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')), counter: passkey.counter, transports: passkey.transports },
+      credential: {
+        id: passkey.id,
+        publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')),
+        counter: passkey.counter,
+        transports: passkey.transports,
+      },
       requireUserVerification: false, // checked by the caller, which says 'unverified' rather than 'invalid'
     });
     const info = result.authenticationInfo;
@@ -268,8 +320,13 @@ function isCredentialJson(v: unknown): v is CredentialJson {
   if (typeof v !== 'object' || v === null) return false;
   const o = v as Record<string, unknown>;
   return (
-    typeof o.id === 'string' && /^[A-Za-z0-9_-]{1,1364}$/.test(o.id) && o.rawId === o.id && o.type === 'public-key' &&
-    typeof o.response === 'object' && o.response !== null && !Array.isArray(o.response)
+    typeof o.id === 'string' &&
+    /^[A-Za-z0-9_-]{1,1364}$/.test(o.id) &&
+    o.rawId === o.id &&
+    o.type === 'public-key' &&
+    typeof o.response === 'object' &&
+    o.response !== null &&
+    !Array.isArray(o.response)
   );
 }
 

@@ -1,14 +1,28 @@
 // `gatehouse access …`: ordered access rules in the state file (architecture.md#access). Running servers pick a change
 // up within a second, like every other state-file change.
 import { normalizeEmail } from '../accounts/email.js';
-import { describeRule, parseRules, parseWho, storedRule, type AccessDefault, type AccessRule } from '../access/rules.js';
+import {
+  describeRule,
+  parseRules,
+  parseWho,
+  storedRule,
+  type AccessDefault,
+  type AccessRule,
+} from '../access/rules.js';
 import { explain, subjectOfUser } from '../access/explain.js';
 import { rulesInForce as policyRules } from '../access/policy.js';
 import type { AuthMode } from '../config/choices.js';
 import { effectiveMode, rulesFrom, splitList } from '../config/settings.js';
 import { authIsOn, emptyState, readState, updateState, type Scope, type StoredState } from '../config/state.js';
 import {
-  CommandError, parseCommand, scopeFrom, subcommandIn, type Subcommands, UsageError, withStore, type Io,
+  CommandError,
+  parseCommand,
+  scopeFrom,
+  subcommandIn,
+  type Subcommands,
+  UsageError,
+  withStore,
+  type Io,
 } from './common.js';
 
 export const ACCESS_HELP = `gatehouse access add PATTERN (--public | --allow WHO[,WHO…]) [--methods GET,HEAD] [--mfa] [--at N]
@@ -38,7 +52,11 @@ export async function accessCommand(args: string[], io: Io): Promise<number> {
     },
   });
   if (typeof parsed === 'number') return parsed;
-  const { words: [sub = ''], values, positionals } = parsed;
+  const {
+    words: [sub = ''],
+    values,
+    positionals,
+  } = parsed;
   const scope = scopeFrom(values, io.env);
   const run = subcommandIn(ACCESS_SUBCOMMANDS, sub);
   if (!run) throw new UsageError(`unknown access command "${sub}"\n${ACCESS_HELP}`);
@@ -81,16 +99,20 @@ function setDefault({ scope, positionals, io }: AccessContext): number {
     return 0;
   }
   if (value !== 'allow' && value !== 'deny') throw new UsageError('access default takes allow or deny');
-  if (io.env.GATEHOUSE_ACCESS_DEFAULT) throw new CommandError('the access default comes from GATEHOUSE_ACCESS_DEFAULT here; change that variable instead');
+  if (io.env.GATEHOUSE_ACCESS_DEFAULT)
+    throw new CommandError('the access default comes from GATEHOUSE_ACCESS_DEFAULT here; change that variable instead');
   updateState(scope, (current) => {
     const state = current ?? emptyState();
     return { ...state, auth: { ...state.auth, accessDefault: value } };
   });
-  io.out(`✓ access default: ${value} — ${value === 'deny' ? 'only what a rule allows passes' : 'where no rule applies, any signed-in user passes'} (running servers apply it within a second)`);
+  io.out(
+    `✓ access default: ${value} — ${value === 'deny' ? 'only what a rule allows passes' : 'where no rule applies, any signed-in user passes'} (running servers apply it within a second)`,
+  );
   return 0;
 }
 
-const fallbackOf = (state: StoredState, io: Io): AccessDefault => (io.env.GATEHOUSE_ACCESS_DEFAULT as AccessDefault | undefined) || state.auth.accessDefault || 'allow';
+const fallbackOf = (state: StoredState, io: Io): AccessDefault =>
+  (io.env.GATEHOUSE_ACCESS_DEFAULT as AccessDefault | undefined) || state.auth.accessDefault || 'allow';
 
 /** `access add`: the rule goes in at --at N, or last. */
 function addRule({ scope, values, positionals, io }: AccessContext): number {
@@ -100,7 +122,8 @@ function addRule({ scope, values, positionals, io }: AccessContext): number {
   const next = updateState(scope, (current) => {
     const state = current ?? emptyState();
     const rules = [...(state.access ?? [])];
-    if (at !== null && !(Number.isInteger(at) && at >= 1 && at <= rules.length + 1)) throw new UsageError(`--at must be a position from 1 to ${rules.length + 1}`);
+    if (at !== null && !(Number.isInteger(at) && at >= 1 && at <= rules.length + 1))
+      throw new UsageError(`--at must be a position from 1 to ${rules.length + 1}`);
     rules.splice(at === null ? rules.length : at - 1, 0, storedRule(rule));
     return { ...state, access: rules };
   });
@@ -117,7 +140,10 @@ function removeRule({ scope, positionals, io }: AccessContext): number {
   updateState(scope, (current) => {
     const state = current ?? emptyState();
     const rules = [...(state.access ?? [])];
-    if (!Number.isInteger(n) || n < 1 || n > rules.length) throw new UsageError(`access remove needs a rule number from 1 to ${rules.length} (see \`gatehouse access list\`)`);
+    if (!Number.isInteger(n) || n < 1 || n > rules.length)
+      throw new UsageError(
+        `access remove needs a rule number from 1 to ${rules.length} (see \`gatehouse access list\`)`,
+      );
     removed = parseRules([rules[n - 1]], 'access').rules[0]!;
     rules.splice(n - 1, 1);
     return { ...state, access: rules };
@@ -128,10 +154,14 @@ function removeRule({ scope, positionals, io }: AccessContext): number {
 
 /** Rules from GATEHOUSE_ACCESS replace the state file's: changing the file would change nothing. */
 function refuseWhenFromEnv(io: Io) {
-  if (io.env.GATEHOUSE_ACCESS) throw new CommandError('the rules come from GATEHOUSE_ACCESS here; change that variable instead');
+  if (io.env.GATEHOUSE_ACCESS)
+    throw new CommandError('the rules come from GATEHOUSE_ACCESS here; change that variable instead');
 }
 
-function ruleFromFlags(pattern: string | undefined, values: { public?: boolean; allow?: string; methods?: string; mfa?: boolean }): AccessRule {
+function ruleFromFlags(
+  pattern: string | undefined,
+  values: { public?: boolean; allow?: string; methods?: string; mfa?: boolean },
+): AccessRule {
   if (!pattern) throw new UsageError('access add needs a PATTERN such as /admin/* or /status');
   if (!values.public === !values.allow) throw new UsageError('access add needs either --public or --allow WHO[,WHO…]');
   const stored = {
@@ -149,12 +179,16 @@ function ruleFromFlags(pattern: string | undefined, values: { public?: boolean; 
 /** What a running server applies, in the gate's own order (access/policy.ts). */
 function rulesInForce(state: StoredState, io: Io): readonly AccessRule[] {
   const env = io.env;
-  const mode = effectiveMode(!authIsOn(state) ? 'off' : ((env.GATEHOUSE_AUTH_MODE as AuthMode | undefined) || state.auth.mode));
+  const mode = effectiveMode(
+    !authIsOn(state) ? 'off' : (env.GATEHOUSE_AUTH_MODE as AuthMode | undefined) || state.auth.mode,
+  );
   return policyRules({
     mode,
     publicPaths: env.GATEHOUSE_PUBLIC_PATHS ? splitList(env.GATEHOUSE_PUBLIC_PATHS) : state.auth.publicPaths,
     access: rulesFrom(env.GATEHOUSE_ACCESS, state.access),
-    allowedDomains: env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(env.GATEHOUSE_ALLOWED_DOMAINS) : state.auth.allowedDomains,
+    allowedDomains: env.GATEHOUSE_ALLOWED_DOMAINS
+      ? splitList(env.GATEHOUSE_ALLOWED_DOMAINS)
+      : state.auth.allowedDomains,
   });
 }
 
@@ -165,16 +199,24 @@ function list(state: StoredState, json: boolean, io: Io): number {
     return 0;
   }
   const fallback = fallbackOf(state, io);
-  if (!rules.length && fallback === 'allow') io.out('no access rules: every signed-in user reaches every path (add one with `gatehouse access add`)');
+  if (!rules.length && fallback === 'allow')
+    io.out('no access rules: every signed-in user reaches every path (add one with `gatehouse access add`)');
   rules.forEach((r, i) => io.out(`${String(i + 1).padStart(3)}  ${describeRule(r)}`));
   io.out(`  where no rule applies: ${fallback === 'deny' ? 'deny (no one passes)' : 'allow (any signed-in user)'}`);
   if (io.env.GATEHOUSE_ACCESS) io.out('(from GATEHOUSE_ACCESS)');
   return 0;
 }
 
-async function test(scope: ReturnType<typeof scopeFrom>, positionals: string[], as: string | undefined, provider: string | undefined, io: Io): Promise<number> {
+async function test(
+  scope: ReturnType<typeof scopeFrom>,
+  positionals: string[],
+  as: string | undefined,
+  provider: string | undefined,
+  io: Io,
+): Promise<number> {
   const [method, path] = positionals;
-  if (!method || !path) throw new UsageError('access test needs METHOD PATH, e.g. access test GET /admin/users --as ada@example.com');
+  if (!method || !path)
+    throw new UsageError('access test needs METHOD PATH, e.g. access test GET /admin/users --as ada@example.com');
   const state = readState(scope) ?? emptyState();
   const rules = rulesInForce(state, io);
   const subject = as
@@ -184,7 +226,8 @@ async function test(scope: ReturnType<typeof scopeFrom>, positionals: string[], 
         return subjectOfUser(user, provider);
       })
     : null;
-  if (provider && typeof parseWho(`provider:${provider}`) === 'string') throw new UsageError(`--provider "${provider}" is not a provider name`);
+  if (provider && typeof parseWho(`provider:${provider}`) === 'string')
+    throw new UsageError(`--provider "${provider}" is not a provider name`);
   const { headline, reason, reading } = explain(rules, method, path, subject, fallbackOf(state, io));
   io.out(headline);
   if (reading) io.out(`  ${reading}`);

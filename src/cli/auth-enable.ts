@@ -6,7 +6,14 @@ import { AUTH_PREFIX } from '../config/prefix.js';
 import { isSealed, unseal } from '../config/secrets.js';
 import { checkFitness, detailOf, redactUrl } from '../store/fitness.js';
 import { emptyState, updateState, type Scope, type StoredState } from '../config/state.js';
-import { describeStore, embeddedChoice, enableAuth, ENV_STORE, storeChoiceFor, type StoreChoice } from '../config/auth-state.js';
+import {
+  describeStore,
+  embeddedChoice,
+  enableAuth,
+  ENV_STORE,
+  storeChoiceFor,
+  type StoreChoice,
+} from '../config/auth-state.js';
 import { openStoreAt } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { setupLinkLine } from '../auth/setup-link.js';
@@ -15,7 +22,8 @@ import { UsageError, type Io } from './common.js';
 
 const DB_KINDS = new Set(['postgres', 'mysql', 'mongodb']);
 
-const isDbBinding = (bindings: StoredState['bindings'], name: string): boolean => !!bindings[name] && DB_KINDS.has(bindings[name]!.kind);
+const isDbBinding = (bindings: StoredState['bindings'], name: string): boolean =>
+  !!bindings[name] && DB_KINDS.has(bindings[name]!.kind);
 
 /**
  * The store auth already keeps its users in, as `auth.db` would say it: a binding name, or null for the
@@ -30,17 +38,30 @@ function keptDb(state: StoredState | null, env: NodeJS.ProcessEnv): string | nul
   return undefined;
 }
 
-export async function enable(scope: Scope, state: StoredState | null, masterKey: Buffer, db: string | null, skipFitness: boolean, origin: string, io: Io): Promise<number> {
+export async function enable(
+  scope: Scope,
+  state: StoredState | null,
+  masterKey: Buffer,
+  db: string | null,
+  skipFitness: boolean,
+  origin: string,
+  io: Io,
+): Promise<number> {
   const bindings = state?.bindings ?? {};
   // --db embedded: back to the built-in SQLite store even while database bindings exist.
-  if (db === 'embedded') return (await fitEmbedded(scope, skipFitness, io)) ? finishEnable(scope, state, masterKey, null, origin, io) : refused(scope, state, masterKey, io);
-  if (db && !isDbBinding(bindings, db)) throw new UsageError(`there is no database binding named "${db}" (see \`gatehouse bindings\`)`);
+  if (db === 'embedded')
+    return (await fitEmbedded(scope, skipFitness, io))
+      ? finishEnable(scope, state, masterKey, null, origin, io)
+      : refused(scope, state, masterKey, io);
+  if (db && !isDbBinding(bindings, db))
+    throw new UsageError(`there is no database binding named "${db}" (see \`gatehouse bindings\`)`);
   // --db, else the database auth already keeps its users in (re-enabling, or binding a database after
   // the quick start, must not move to another database and leave every account behind), else — on a
   // setup that never ran auth — the first database binding that passes, else the embedded store.
   const kept = db ? undefined : keptDb(state, io.env);
   if (kept !== undefined) io.out(keptLine(scope, state, masterKey, kept, io.env));
-  if (kept === null && !io.env.GATEHOUSE_DATABASE_URL && !(await fitEmbedded(scope, skipFitness, io))) return refused(scope, state, masterKey, io);
+  if (kept === null && !io.env.GATEHOUSE_DATABASE_URL && !(await fitEmbedded(scope, skipFitness, io)))
+    return refused(scope, state, masterKey, io);
   if (kept === null) return finishEnable(scope, state, masterKey, null, origin, io);
   const candidates = db ? [db] : kept ? [kept] : Object.keys(bindings).filter((n) => isDbBinding(bindings, n));
   let chosen: string | null = null;
@@ -51,10 +72,13 @@ export async function enable(scope: Scope, state: StoredState | null, masterKey:
     }
   }
   if (candidates.length && !chosen) {
-    io.err(`gatehouse: no database binding passed the fitness check; auth was not changed (${stillLine(scope, state, masterKey, io.env)})`);
+    io.err(
+      `gatehouse: no database binding passed the fitness check; auth was not changed (${stillLine(scope, state, masterKey, io.env)})`,
+    );
     return 1;
   }
-  if (!chosen && !io.env.GATEHOUSE_DATABASE_URL && !(await fitEmbedded(scope, skipFitness, io))) return refused(scope, state, masterKey, io);
+  if (!chosen && !io.env.GATEHOUSE_DATABASE_URL && !(await fitEmbedded(scope, skipFitness, io)))
+    return refused(scope, state, masterKey, io);
   return finishEnable(scope, state, masterKey, chosen, origin, io);
 }
 
@@ -64,12 +88,20 @@ async function fitEmbedded(scope: Scope, skip: boolean, io: Io): Promise<boolean
 }
 
 function refused(scope: Scope, state: StoredState | null, masterKey: Buffer, io: Io): number {
-  io.err(`gatehouse: the embedded store failed its fitness check; auth was not changed (${stillLine(scope, state, masterKey, io.env)})`);
+  io.err(
+    `gatehouse: the embedded store failed its fitness check; auth was not changed (${stillLine(scope, state, masterKey, io.env)})`,
+  );
   return 1;
 }
 
 /** "users stay in …", and how to move them elsewhere when other databases are bound. */
-function keptLine(scope: Scope, state: StoredState | null, masterKey: Buffer, kept: string | null, env: NodeJS.ProcessEnv): string {
+function keptLine(
+  scope: Scope,
+  state: StoredState | null,
+  masterKey: Buffer,
+  kept: string | null,
+  env: NodeJS.ProcessEnv,
+): string {
   const others = Object.keys(state?.bindings ?? {}).filter((n) => n !== kept && isDbBinding(state!.bindings, n));
   if (kept) return `users stay in "${kept}" (another database: \`gatehouse auth enable --db NAME\`)`;
   const here = describeStore(storeChoiceFor(scope, state ?? emptyState(), masterKey, env));
@@ -82,7 +114,8 @@ function keptLine(scope: Scope, state: StoredState | null, masterKey: Buffer, ke
 async function fit(name: string, url: string, io: Io): Promise<boolean> {
   io.out(`fitness check: ${name} (${redactUrl(url).replace('****', '<set>')})`);
   const result = await checkFitness(url);
-  for (const s of result.steps) io.out(`  ${s.ok ? '✓' : '✗'} ${s.step}${s.ok ? '' : ` — ${s.detail}${s.hint ? `\n      hint: ${s.hint}` : ''}`}`);
+  for (const s of result.steps)
+    io.out(`  ${s.ok ? '✓' : '✗'} ${s.step}${s.ok ? '' : ` — ${s.detail}${s.hint ? `\n      hint: ${s.hint}` : ''}`}`);
   return result.ok;
 }
 
@@ -93,7 +126,12 @@ function stillLine(scope: Scope, state: StoredState | null, masterKey: Buffer, e
 }
 
 /** The store the current state points at; null when that cannot be told (a binding gone from the file). */
-export function currentChoice(scope: Scope, state: StoredState | null, masterKey: Buffer, env: NodeJS.ProcessEnv): StoreChoice | null {
+export function currentChoice(
+  scope: Scope,
+  state: StoredState | null,
+  masterKey: Buffer,
+  env: NodeJS.ProcessEnv,
+): StoreChoice | null {
   try {
     return storeChoiceFor(scope, state ?? emptyState(), masterKey, env);
   } catch {
@@ -101,7 +139,14 @@ export function currentChoice(scope: Scope, state: StoredState | null, masterKey
   }
 }
 
-async function finishEnable(scope: Scope, state: StoredState | null, masterKey: Buffer, chosen: string | null, origin: string, io: Io): Promise<number> {
+async function finishEnable(
+  scope: Scope,
+  state: StoredState | null,
+  masterKey: Buffer,
+  chosen: string | null,
+  origin: string,
+  io: Io,
+): Promise<number> {
   const next = enableAuth(state, masterKey, chosen);
   const target = storeChoiceFor(scope, next, masterKey, io.env);
   let store: Store;
@@ -110,7 +155,9 @@ async function finishEnable(scope: Scope, state: StoredState | null, masterKey: 
     await store.migrate();
   } catch (err) {
     // Nothing was written: status keeps naming the store auth really uses.
-    io.err(`gatehouse: could not open ${describeStore(target)} (${detailOf(err, target.url)}); auth was not changed (${stillLine(scope, state, masterKey, io.env)})`);
+    io.err(
+      `gatehouse: could not open ${describeStore(target)} (${detailOf(err, target.url)}); auth was not changed (${stillLine(scope, state, masterKey, io.env)})`,
+    );
     return 1;
   }
   try {
@@ -118,14 +165,26 @@ async function finishEnable(scope: Scope, state: StoredState | null, masterKey: 
     const written = updateState(scope, (current) => enableAuth(current, masterKey, chosen));
     next.providers = written.providers;
     next.bindings = written.bindings;
-    const where = chosen ? `"${chosen}" (${next.bindings[chosen]!.kind})` : target.source === 'env' ? describeStore(target) : 'the embedded store';
+    const where = chosen
+      ? `"${chosen}" (${next.bindings[chosen]!.kind})`
+      : target.source === 'env'
+        ? describeStore(target)
+        : 'the embedded store';
     io.out(`auth: ENABLED on server "${scope.server}" (profile "${scope.profile}") — users in ${where}`);
     await warnIfLeftBehind(scope, state, masterKey, target, store, io);
     io.out('✓ email + password sign-in, sessions');
     const smtp = Object.values(next.bindings).some((b) => b.kind === 'smtp');
-    io.out(smtp ? '✓ password reset and email verification (smtp bound)' : '– password reset: bind smtp to enable → `gatehouse bind smtp smtp://…`');
+    io.out(
+      smtp
+        ? '✓ password reset and email verification (smtp bound)'
+        : '– password reset: bind smtp to enable → `gatehouse bind smtp smtp://…`',
+    );
     const providers = withEnvProviders(next.providers, io.env).map((p) => p.name);
-    io.out(providers.length ? `✓ social login: ${providers.join(', ')}` : '– social login:   `gatehouse auth providers add google …`');
+    io.out(
+      providers.length
+        ? `✓ social login: ${providers.join(', ')}`
+        : '– social login:   `gatehouse auth providers add google …`',
+    );
     const line = await setupLinkLine(store, origin, AUTH_PREFIX, Date.now());
     if (line) io.out(line);
   } finally {
@@ -138,12 +197,21 @@ async function finishEnable(scope: Scope, state: StoredState | null, masterKey: 
  * After `--db` moved auth to another store: when the new one has no users and the old one has some,
  * say so and how to copy them — the accounts are not lost, but nobody can sign in with them here.
  */
-async function warnIfLeftBehind(scope: Scope, state: StoredState | null, masterKey: Buffer, target: StoreChoice, store: Store, io: Io): Promise<void> {
+async function warnIfLeftBehind(
+  scope: Scope,
+  state: StoredState | null,
+  masterKey: Buffer,
+  target: StoreChoice,
+  store: Store,
+  io: Io,
+): Promise<void> {
   const before = state?.auth.secret ? currentChoice(scope, state, masterKey, io.env) : null;
   if (!before || before.url === target.url || (await store.countUsers()) > 0) return;
   const left = await countUsersAt(before, io.env);
   if (!left) return;
-  io.err(`gatehouse: warning: ${describeStore(target)} has no users yet, while ${left} user(s) stay behind in ${describeStore(before)}: copy them with \`gatehouse migrate-users --from ${before.name} --to ${target.name}\` (everyone signs in again)`);
+  io.err(
+    `gatehouse: warning: ${describeStore(target)} has no users yet, while ${left} user(s) stay behind in ${describeStore(before)}: copy them with \`gatehouse migrate-users --from ${before.name} --to ${target.name}\` (everyone signs in again)`,
+  );
 }
 
 /** Users in a store, or 0 when it cannot be read (then there is nothing to warn about that we know of). */

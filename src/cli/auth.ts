@@ -89,7 +89,9 @@ function disableAuth({ scope, masterKey, io }: AuthContext): number {
     next.auth.enabled = false;
     return next;
   });
-  io.out(`auth: DISABLED on server "${scope.server}" (profile "${scope.profile}") — traffic passes straight through; users are kept`);
+  io.out(
+    `auth: DISABLED on server "${scope.server}" (profile "${scope.profile}") — traffic passes straight through; users are kept`,
+  );
   return 0;
 }
 
@@ -165,10 +167,18 @@ function status(scope: Scope, state: StoredState | null, masterKey: Buffer, io: 
   io.out(`auth: ${enabled ? 'ENABLED' : 'DISABLED'} on server "${scope.server}" (profile "${scope.profile}")`);
   io.out(`  database:    ${info.database}`);
   // A binding wins over the variable; someone who set the variable expects it to be used.
-  if (choice?.source === 'binding' && io.env.GATEHOUSE_DATABASE_URL) io.out(`               (${ENV_STORE} is set but not used: the binding takes precedence)`);
+  if (choice?.source === 'binding' && io.env.GATEHOUSE_DATABASE_URL)
+    io.out(`               (${ENV_STORE} is set but not used: the binding takes precedence)`);
   io.out(`  AUTH_SECRET: ${info.authSecret}`);
   io.out(`  providers:   ${info.providers.length ? info.providers.join(', ') : 'none'}`);
-  const passphrase = io.env.GATEHOUSE_PASSPHRASE_HASH ? 'from GATEHOUSE_PASSPHRASE_HASH' : state?.auth.passphrase ? '<set>' : '<not set>';
-  if (enabled) io.out(`  mode:        ${info.mode}${info.mode === 'passphrase' ? ` (passphrase ${passphrase})` : info.mode === 'org-only' ? ` (${state!.auth.allowedDomains.join(', ')})` : ''}${io.env.GATEHOUSE_AUTH_MODE ? ` — GATEHOUSE_AUTH_MODE=${io.env.GATEHOUSE_AUTH_MODE} overrides it` : ''}`);
+  const passphrase = io.env.GATEHOUSE_PASSPHRASE_HASH
+    ? 'from GATEHOUSE_PASSPHRASE_HASH'
+    : state?.auth.passphrase
+      ? '<set>'
+      : '<not set>';
+  if (enabled)
+    io.out(
+      `  mode:        ${info.mode}${info.mode === 'passphrase' ? ` (passphrase ${passphrase})` : info.mode === 'org-only' ? ` (${state!.auth.allowedDomains.join(', ')})` : ''}${io.env.GATEHOUSE_AUTH_MODE ? ` — GATEHOUSE_AUTH_MODE=${io.env.GATEHOUSE_AUTH_MODE} overrides it` : ''}`,
+    );
   return 0;
 }

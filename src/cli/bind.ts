@@ -1,7 +1,15 @@
 // Bindings: the databases and the SMTP server this server/profile may use. URLs are stored sealed
 // (they usually carry a password) and listed without their password.
 import { loadMasterKey, seal, unseal, isSealed } from '../config/secrets.js';
-import { emptyState, ENTRY_NAME, readState, updateState, type BindingKind, type Scope, type StoredState } from '../config/state.js';
+import {
+  emptyState,
+  ENTRY_NAME,
+  readState,
+  updateState,
+  type BindingKind,
+  type Scope,
+  type StoredState,
+} from '../config/state.js';
 import { redactUrl } from '../store/fitness.js';
 import { CommandError, parseCommand, scopeFrom, UsageError, type Io } from './common.js';
 
@@ -45,14 +53,20 @@ export async function bindCommand(command: 'bind' | 'unbind' | 'bindings', args:
   if (!url || positionals.length > 2) throw new UsageError(`usage:\n${BIND_HELP}`);
   const parsed = checkUrl(kind, url);
   if (kind !== 'smtp' && values.from) throw new UsageError('--from is only for smtp bindings');
-  if (kind === 'smtp' && values.from && !/^[^\s@]+@[^\s@]+$|<[^\s@]+@[^\s@]+>$/.test(values.from)) throw new UsageError('--from must be an email address, e.g. "App <no-reply@example.com>"');
+  if (kind === 'smtp' && values.from && !/^[^\s@]+@[^\s@]+$|<[^\s@]+@[^\s@]+>$/.test(values.from))
+    throw new UsageError('--from must be an email address, e.g. "App <no-reply@example.com>"');
   const name = values.name ?? kind;
   if (!ENTRY_NAME.test(name.toLowerCase())) throw new UsageError('--name must be letters, digits, "-" or "_"');
-  const binding = { kind, url: seal(url, masterKey), ...(kind === 'smtp' ? { from: values.from ?? `no-reply@${parsed.hostname}` } : {}) };
+  const binding = {
+    kind,
+    url: seal(url, masterKey),
+    ...(kind === 'smtp' ? { from: values.from ?? `no-reply@${parsed.hostname}` } : {}),
+  };
   const next = updateState(scope, (current) => {
     const s = current ?? emptyState();
     const existing = s.bindings[name];
-    if (existing && existing.kind !== kind) throw new CommandError(`"${name}" is already a ${existing.kind} binding; choose another --name`);
+    if (existing && existing.kind !== kind)
+      throw new CommandError(`"${name}" is already a ${existing.kind} binding; choose another --name`);
     s.bindings[name] = binding;
     return s;
   });
@@ -72,7 +86,11 @@ function listBindings(state: StoredState, masterKey: Buffer, json: boolean, io: 
   }));
   if (json) io.out(JSON.stringify(rows, null, 2));
   else if (!rows.length) io.out('no bindings (auth uses the embedded store)');
-  else for (const r of rows) io.out(`${r.name.padEnd(12)} ${r.kind.padEnd(9)} ${r.url}${r.from ? `  from ${r.from}` : ''}${r.usedByAuth ? '  ← auth' : ''}`);
+  else
+    for (const r of rows)
+      io.out(
+        `${r.name.padEnd(12)} ${r.kind.padEnd(9)} ${r.url}${r.from ? `  from ${r.from}` : ''}${r.usedByAuth ? '  ← auth' : ''}`,
+      );
   return 0;
 }
 
@@ -82,7 +100,9 @@ function unbind(scope: Scope, name: string | undefined, io: Io): number {
     const next = current ?? emptyState();
     if (!next.bindings[name]) throw new CommandError(`there is no binding named "${name}"`);
     if (next.auth.db === name && next.auth.enabled) {
-      throw new CommandError(`auth keeps its users in "${name}": run \`gatehouse auth enable\` with another database first, or \`gatehouse auth disable\``);
+      throw new CommandError(
+        `auth keeps its users in "${name}": run \`gatehouse auth enable\` with another database first, or \`gatehouse auth disable\``,
+      );
     }
     delete next.bindings[name];
     if (next.auth.db === name) next.auth.db = null;
@@ -97,7 +117,10 @@ function checkKind(kindText: string | undefined): BindingKind {
   if (Object.hasOwn(SCHEMES, kindText)) return kindText as BindingKind;
   // `gatehouse bind postgres://…` (kind forgotten) lands here with a URL, maybe a password, in hand.
   const urlFirst = kindText.includes('://') ? ' (the kind comes first: `gatehouse bind postgres URL`)' : '';
-  throw new UsageError(`unknown kind "${maskPassword(kindText)}"; supported: ${Object.keys(SCHEMES).join(', ')}${urlFirst}`, 'bind');
+  throw new UsageError(
+    `unknown kind "${maskPassword(kindText)}"; supported: ${Object.keys(SCHEMES).join(', ')}${urlFirst}`,
+    'bind',
+  );
 }
 
 /** The URL must parse and use one of the kind's schemes; the complaint quotes it as typed. */
@@ -111,7 +134,10 @@ function checkUrl(kind: BindingKind, url: string): URL {
   }
   if (parsed && schemes.includes(parsed.protocol)) return parsed;
   const others = schemes.slice(1).map((s) => `${s}//`);
-  throw new UsageError(`"${maskPassword(url)}" is not a ${schemes[0]}// URL (e.g. ${EXAMPLES[kind]}${others.length ? `; ${others.join(', ')} works too` : ''})`, `bind ${kind}`);
+  throw new UsageError(
+    `"${maskPassword(url)}" is not a ${schemes[0]}// URL (e.g. ${EXAMPLES[kind]}${others.length ? `; ${others.join(', ')} works too` : ''})`,
+    `bind ${kind}`,
+  );
 }
 
 /**

@@ -123,7 +123,10 @@ function storeNotice(scope: Scope, state: StoredState, masterKey: Buffer, env: N
   const bound = Object.values(state.bindings).some((b) => b.kind !== 'smtp');
   if (!bound && !env.GATEHOUSE_DATABASE_URL) return null;
   const choice = storeChoiceFor(scope, state, masterKey, env);
-  const unused = choice.source === 'binding' && env.GATEHOUSE_DATABASE_URL ? `; ${ENV_STORE} is set but not used (auth uses the binding)` : '';
+  const unused =
+    choice.source === 'binding' && env.GATEHOUSE_DATABASE_URL
+      ? `; ${ENV_STORE} is set but not used (auth uses the binding)`
+      : '';
   return `gatehouse: users in ${describeStore(choice)}${unused}`;
 }
 

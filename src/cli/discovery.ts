@@ -20,22 +20,36 @@ export function discoveryUrl(issuer: string): string {
 
 export async function checkDiscovery(issuer: string, timeoutMs = DISCOVERY_TIMEOUT_MS): Promise<DiscoveryVerdict> {
   const url = discoveryUrl(issuer);
-  const fail = (what: string, hint: string): DiscoveryVerdict => ({ ok: false, line: `✗ discovery: ${url} ${what} (${hint})` });
+  const fail = (what: string, hint: string): DiscoveryVerdict => ({
+    ok: false,
+    line: `✗ discovery: ${url} ${what} (${hint})`,
+  });
   let res: Response;
   try {
-    res = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(url, {
+      headers: { accept: 'application/json' },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (err) {
     const late = (err as Error).name === 'TimeoutError' ? ` within ${timeoutMs / 1000} s` : '';
     return fail(`did not answer${late}`, 'is the issuer URL right? is it reachable from this machine?');
   }
   if (res.status !== 200) {
     await res.body?.cancel();
-    return fail(`answered HTTP ${res.status}`, 'is the issuer URL right? give the issuer itself, without /.well-known/…');
+    return fail(
+      `answered HTTP ${res.status}`,
+      'is the issuer URL right? give the issuer itself, without /.well-known/…',
+    );
   }
   const named = await issuerNamedIn(res);
   if (named === null) return fail('is not an OpenID discovery document', 'is the issuer URL right?');
   // The comparison openid-client makes at sign-in: both sides normalised by the URL parser.
-  if (!sameIssuer(named, issuer)) return fail(`names issuer "${named}"`, `--issuer must be exactly the issuer the provider names; is "${named}" the one you mean?`);
+  if (!sameIssuer(named, issuer))
+    return fail(
+      `names issuer "${named}"`,
+      `--issuer must be exactly the issuer the provider names; is "${named}" the one you mean?`,
+    );
   return { ok: true, line: `✓ discovery: ${url} answered for ${named}` };
 }
 

@@ -33,7 +33,11 @@ export const KEYS_OPTIONS = {
 export async function keysCommand(args: string[], io: Io): Promise<number> {
   const parsed = parseCommand(args, io, { help: KEYS_HELP, words: 1, positionals: true, options: KEYS_OPTIONS });
   if (typeof parsed === 'number') return parsed;
-  const { words: [sub], values, positionals } = parsed;
+  const {
+    words: [sub],
+    values,
+    positionals,
+  } = parsed;
   const scope = scopeFrom(values, io.env);
   switch (sub) {
     case 'create': {
@@ -47,9 +51,17 @@ export async function keysCommand(args: string[], io: Io): Promise<number> {
       return withStore(scope, io, async (store) => {
         const user = await store.findUserByEmail(normalizeEmail(values.user));
         if (!user) throw new CommandError(`there is no user ${values.user}`);
-        const { key, token } = await createApiKeyService(store).issue(user, values.name!, role, ttl ? new Date(Date.now() + ttl) : null, scopes);
+        const { key, token } = await createApiKeyService(store).issue(
+          user,
+          values.name!,
+          role,
+          ttl ? new Date(Date.now() + ttl) : null,
+          scopes,
+        );
         const scoped = key.scopes?.length ? `, scopes ${key.scopes.join(' ')}` : '';
-        io.out(`✓ key ${key.id} for ${user.email} (${key.role}${scoped}${key.expiresAt ? `, expires ${key.expiresAt.toISOString()}` : ''})`);
+        io.out(
+          `✓ key ${key.id} for ${user.email} (${key.role}${scoped}${key.expiresAt ? `, expires ${key.expiresAt.toISOString()}` : ''})`,
+        );
         io.out(token);
         io.err('Store it now: it is shown only once. Send it as `Authorization: Bearer <key>`.');
         return 0;
@@ -60,7 +72,16 @@ export async function keysCommand(args: string[], io: Io): Promise<number> {
         const user = values.user ? await store.findUserByEmail(normalizeEmail(values.user)) : null;
         if (values.user && !user) throw new CommandError(`there is no user ${values.user}`);
         const keys = await store.listApiKeys(user?.id);
-        const rows = keys.map((k) => ({ id: k.id, name: k.name, userId: k.userId, role: k.role, scopes: k.scopes ?? [], revoked: k.revoked, expiresAt: k.expiresAt?.toISOString() ?? null, lastUsedAt: k.lastUsedAt?.toISOString() ?? null }));
+        const rows = keys.map((k) => ({
+          id: k.id,
+          name: k.name,
+          userId: k.userId,
+          role: k.role,
+          scopes: k.scopes ?? [],
+          revoked: k.revoked,
+          expiresAt: k.expiresAt?.toISOString() ?? null,
+          lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+        }));
         if (values.json) io.out(JSON.stringify(rows, null, 2));
         else if (!rows.length) io.out('no API keys');
         else for (const r of rows) io.out(keyLine(r));

@@ -122,7 +122,21 @@ function report(err: unknown, command: string, rest: string[], io: Io): number {
   return 1;
 }
 
-const COMMANDS = ['serve', 'auth', 'keys', 'users', 'bind', 'unbind', 'bindings', 'help', 'version', 'pair', 'open', 'login', 'logout'];
+const COMMANDS = [
+  'serve',
+  'auth',
+  'keys',
+  'users',
+  'bind',
+  'unbind',
+  'bindings',
+  'help',
+  'version',
+  'pair',
+  'open',
+  'login',
+  'logout',
+];
 
 /** `gatehouse serv` is a typo, not a question: guess the command the way options are guessed. */
 function unknownCommand(command: string): string {

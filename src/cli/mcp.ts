@@ -15,7 +15,11 @@ export async function mcpCommand(args: string[], io: Io): Promise<number> {
     options: { name: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean' } },
   });
   if (typeof parsed === 'number') return parsed;
-  const { words: [sub], values, positionals } = parsed;
+  const {
+    words: [sub],
+    values,
+    positionals,
+  } = parsed;
   const scope = scopeFrom(values, io.env);
   switch (sub) {
     case 'list': {
@@ -30,7 +34,11 @@ export async function mcpCommand(args: string[], io: Io): Promise<number> {
       refuseWhenFromEnv(io);
       const path = positionals[0];
       if (!path) throw new UsageError('mcp add needs a PATH such as /mcp');
-      const entry = { path, ...(values.name ? { name: values.name } : {}), ...(values.scopes ? { scopes: values.scopes.split(/\s+/).filter(Boolean) } : {}) };
+      const entry = {
+        path,
+        ...(values.name ? { name: values.name } : {}),
+        ...(values.scopes ? { scopes: values.scopes.split(/\s+/).filter(Boolean) } : {}),
+      };
       let added: McpResource | null = null;
       updateState(scope, (current) => {
         const state = current ?? emptyState();
@@ -50,7 +58,8 @@ export async function mcpCommand(args: string[], io: Io): Promise<number> {
       updateState(scope, (current) => {
         const state = current ?? emptyState();
         const left = (state.mcp ?? []).filter((r) => r.path !== path);
-        if (left.length === (state.mcp ?? []).length) throw new CommandError(`there is no MCP resource at ${path}`, 'mcp remove');
+        if (left.length === (state.mcp ?? []).length)
+          throw new CommandError(`there is no MCP resource at ${path}`, 'mcp remove');
         return { ...state, mcp: left };
       });
       io.out(`✓ removed ${path}: it is an ordinary path of the app again`);
@@ -62,7 +71,8 @@ export async function mcpCommand(args: string[], io: Io): Promise<number> {
 }
 
 function refuseWhenFromEnv(io: Io) {
-  if (io.env.GATEHOUSE_MCP) throw new CommandError('the MCP resources come from GATEHOUSE_MCP here; change that variable instead');
+  if (io.env.GATEHOUSE_MCP)
+    throw new CommandError('the MCP resources come from GATEHOUSE_MCP here; change that variable instead');
 }
 
 function describe(r: McpResource): string {

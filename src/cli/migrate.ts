@@ -43,7 +43,8 @@ export async function migrateCommand(args: string[], io: Io): Promise<number> {
   const to = resolveStore(scope, state, masterKey, values.to, io.env);
   if (from.url === to.url) throw new UsageError(`--from and --to name the same store (${describeStore(from)})`);
   // Opening the embedded store creates its file; an absent file means there is nothing to copy.
-  if (from.source === 'embedded' && !existsSync(from.url.slice('sqlite:'.length))) throw new CommandError(`${describeStore(from)} does not exist yet: there are no users to copy`);
+  if (from.source === 'embedded' && !existsSync(from.url.slice('sqlite:'.length)))
+    throw new CommandError(`${describeStore(from)} does not exist yet: there are no users to copy`);
 
   const source = await openMigrated(from, io.env);
   try {
@@ -59,14 +60,21 @@ export async function migrateCommand(args: string[], io: Io): Promise<number> {
 }
 
 /** `embedded`, `GATEHOUSE_DATABASE_URL` (when set) or a database binding's name → the store it means. */
-function resolveStore(scope: Scope, state: StoredState, masterKey: Buffer, name: string, env: NodeJS.ProcessEnv): StoreChoice {
+function resolveStore(
+  scope: Scope,
+  state: StoredState,
+  masterKey: Buffer,
+  name: string,
+  env: NodeJS.ProcessEnv,
+): StoreChoice {
   if (name === 'embedded') return embeddedChoice(scope);
   if (name === ENV_STORE) {
     if (!env.GATEHOUSE_DATABASE_URL) throw new UsageError(`${ENV_STORE} is not set`);
     return { source: 'env', name, url: env.GATEHOUSE_DATABASE_URL };
   }
   const binding = state.bindings[name];
-  if (!binding || !DB_KINDS.has(binding.kind)) throw new UsageError(`there is no database binding named "${name}" (see \`gatehouse bindings\`; or embedded)`);
+  if (!binding || !DB_KINDS.has(binding.kind))
+    throw new UsageError(`there is no database binding named "${name}" (see \`gatehouse bindings\`; or embedded)`);
   return { source: 'binding', name, url: isSealed(binding.url) ? unseal(binding.url, masterKey) : binding.url };
 }
 
@@ -90,7 +98,14 @@ async function openMigrated(choice: StoreChoice, env: NodeJS.ProcessEnv): Promis
 const MARK = 'gatehouse:migrate-users:incomplete';
 const MARK_MS = 10 * 365 * 86_400_000;
 
-async function migrate(source: Store, target: Store, from: StoreChoice, to: StoreChoice, dryRun: boolean, io: Io): Promise<number> {
+async function migrate(
+  source: Store,
+  target: Store,
+  from: StoreChoice,
+  to: StoreChoice,
+  dryRun: boolean,
+  io: Io,
+): Promise<number> {
   const now = new Date();
   const users = await allUsers(source);
   // Only into an empty store (or one this command left half-done): merging two sets of accounts —
@@ -98,14 +113,19 @@ async function migrate(source: Store, target: Store, from: StoreChoice, to: Stor
   const present = await target.countUsers();
   const resuming = present > 0 && (await target.peekCounter(MARK, now)) !== null;
   if (present > 0 && !resuming) {
-    throw new CommandError(`${describeStore(to)} already has ${present} user(s); migrate-users only copies into a store without users, so nothing was copied`);
+    throw new CommandError(
+      `${describeStore(to)} already has ${present} user(s); migrate-users only copies into a store without users, so nothing was copied`,
+    );
   }
   if (dryRun) {
     const keys = (await source.listApiKeys()).length;
-    io.out(`dry run: would copy ${users.length} user(s) and their ${keys} API key(s), social logins and invitations from ${describeStore(from)} to ${describeStore(to)}; nothing was written`);
+    io.out(
+      `dry run: would copy ${users.length} user(s) and their ${keys} API key(s), social logins and invitations from ${describeStore(from)} to ${describeStore(to)}; nothing was written`,
+    );
     return 0;
   }
-  if (resuming) io.out(`resuming an interrupted copy: the ${present} user(s) already in ${describeStore(to)} are skipped`);
+  if (resuming)
+    io.out(`resuming an interrupted copy: the ${present} user(s) already in ${describeStore(to)} are skipped`);
   const copied: Copied = { users: 0, identities: 0, keys: 0, invitations: 0, factors: 0 };
   try {
     await target.hit(MARK, MARK_MS, now);
@@ -113,7 +133,9 @@ async function migrate(source: Store, target: Store, from: StoreChoice, to: Stor
     await target.clearCounter(MARK);
   } catch (err) {
     io.err(`gatehouse: the copy stopped half-way (${detailOf(err, to.url)}); copied so far: ${summary(copied)}`);
-    io.err(`gatehouse: run the same command again to finish it: what is already in ${describeStore(to)} is skipped, and ${describeStore(from)} was not changed`);
+    io.err(
+      `gatehouse: run the same command again to finish it: what is already in ${describeStore(to)} is skipped, and ${describeStore(from)} was not changed`,
+    );
     return 1;
   }
   io.out(`✓ copied ${summary(copied)} from ${describeStore(from)} to ${describeStore(to)}`);
@@ -129,9 +151,11 @@ async function copyAll(source: Store, target: Store, users: User[], copied: Copi
       await target.importUser(user);
       copied.users++;
     }
-    for (const identity of await source.listIdentities(user.id)) if (await skipDuplicate(() => target.linkIdentity(identity))) copied.identities++;
+    for (const identity of await source.listIdentities(user.id))
+      if (await skipDuplicate(() => target.linkIdentity(identity))) copied.identities++;
     // Passkeys keep working after the move: they are bound to the public URL, not to the database.
-    for (const passkey of await source.listPasskeys(user.id)) if (await skipDuplicate(() => target.createPasskey(passkey))) copied.passkeys = (copied.passkeys ?? 0) + 1;
+    for (const passkey of await source.listPasskeys(user.id))
+      if (await skipDuplicate(() => target.createPasskey(passkey))) copied.passkeys = (copied.passkeys ?? 0) + 1;
     await copyFactors(source, target, user.id, copied);
   }
   for (const key of await source.listApiKeys()) {
@@ -142,7 +166,8 @@ async function copyAll(source: Store, target: Store, users: User[], copied: Copi
   }
   // Open invitations (bound to an email, not a user) still mean something on the new store; setup,
   // reset and verification links are short-lived and tied to the old one, so they are left behind.
-  for (const token of await source.listTokens('invite', new Date())) if (await skipDuplicate(() => target.createToken(token))) copied.invitations++;
+  for (const token of await source.listTokens('invite', new Date()))
+    if (await skipDuplicate(() => target.createToken(token))) copied.invitations++;
 }
 
 /**

@@ -16,7 +16,13 @@ export async function openCommand(args: string[], io: Io): Promise<number> {
   const origin = cliLinkOrigin(io.env);
   return withStore(scope, io, async (store) => {
     const user = values.user ? await store.findUserByEmail(normalizeEmail(values.user)) : await oldestAdmin(store);
-    if (!user) throw new CommandError(values.user ? `there is no user ${values.user}` : 'there is no admin yet: create one with the setup link (`gatehouse auth enable` prints it)', 'open');
+    if (!user)
+      throw new CommandError(
+        values.user
+          ? `there is no user ${values.user}`
+          : 'there is no admin yet: create one with the setup link (`gatehouse auth enable` prints it)',
+        'open',
+      );
     if (user.disabled) throw new CommandError(`${user.email} is disabled; enable the account first`, 'open');
     const token = await issueHandoff(store, user.id, Date.now());
     io.out(`✓ one-time link for ${user.email} (valid ${HANDOFF_TTL_MS / 1000} s, once):`);

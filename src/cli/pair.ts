@@ -21,7 +21,9 @@ export async function pairCommand(args: string[], io: Io): Promise<number> {
     if (user.disabled) throw new CommandError(`${user.email} is disabled; enable the account first`, 'pair');
     const { code, expiresAt } = await issuePairingCode(store, user.id, 'the command line (gatehouse pair)', Date.now());
     const link = pairingLink(origin, '/auth', code);
-    io.out(`✓ pairing code for ${user.email}: ${code} (valid ${PAIR_TTL_MS / 60_000} minutes, until ${expiresAt.toISOString()}, once)`);
+    io.out(
+      `✓ pairing code for ${user.email}: ${code} (valid ${PAIR_TTL_MS / 60_000} minutes, until ${expiresAt.toISOString()}, once)`,
+    );
     io.out(link);
     // Loaded here, not at the top: every command (serve too) loads this module for its help text.
     if (values.qr) io.out(await (await import('qrcode')).toString(link, { type: 'terminal', small: true }));

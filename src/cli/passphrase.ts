@@ -23,18 +23,28 @@ async function readPassphrase(input: SecretSource | undefined): Promise<string> 
   const value = await readSecret('Passphrase', input);
   if (!value.trim()) throw new CommandError('the passphrase is empty; nothing was changed');
   const length = passwordLength(value);
-  if (length < MIN_PASSPHRASE_LENGTH) throw new CommandError(`the passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters (it has ${length}); nothing was changed`);
-  if (length > MAX_PASSWORD_LENGTH) throw new CommandError(`the passphrase must be at most ${MAX_PASSWORD_LENGTH} characters; nothing was changed`);
+  if (length < MIN_PASSPHRASE_LENGTH)
+    throw new CommandError(
+      `the passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters (it has ${length}); nothing was changed`,
+    );
+  if (length > MAX_PASSWORD_LENGTH)
+    throw new CommandError(`the passphrase must be at most ${MAX_PASSWORD_LENGTH} characters; nothing was changed`);
   return value;
 }
 
-export async function passphraseCommand(sub: string | undefined, scope: Scope, io: Io, input?: SecretSource): Promise<number> {
+export async function passphraseCommand(
+  sub: string | undefined,
+  scope: Scope,
+  io: Io,
+  input?: SecretSource,
+): Promise<number> {
   if (sub === 'hash') {
     io.out(await createPasswordHasher().hash(await readPassphrase(input)));
     return 0;
   }
   if (sub !== 'set') throw new UsageError(`auth passphrase needs "set" or "hash"\n${PASSPHRASE_HELP}`);
-  if (io.env.GATEHOUSE_PASSPHRASE_HASH) throw new CommandError('the passphrase comes from GATEHOUSE_PASSPHRASE_HASH here; change that variable instead');
+  if (io.env.GATEHOUSE_PASSPHRASE_HASH)
+    throw new CommandError('the passphrase comes from GATEHOUSE_PASSPHRASE_HASH here; change that variable instead');
   const hash = await createPasswordHasher().hash(await readPassphrase(input));
   const previous = readState(scope)?.auth.passphrase ?? null;
   updateState(scope, (current) => {
@@ -45,7 +55,8 @@ export async function passphraseCommand(sub: string | undefined, scope: Scope, i
   // its reserved user also removes the sessions from the store, so no replica can revive one.
   const ended = previous ? await withStore(scope, io, (store) => endPassphraseSessions(store, previous)) : 0;
   io.out(`✓ passphrase set (only its argon2id hash is stored); ${ended} passphrase session(s) ended`);
-  if ((readState(scope)?.auth.mode ?? 'on') !== 'passphrase' && io.env.GATEHOUSE_AUTH_MODE !== 'passphrase') io.out('  it applies in mode passphrase: `gatehouse auth mode passphrase`');
+  if ((readState(scope)?.auth.mode ?? 'on') !== 'passphrase' && io.env.GATEHOUSE_AUTH_MODE !== 'passphrase')
+    io.out('  it applies in mode passphrase: `gatehouse auth mode passphrase`');
   return 0;
 }
 
@@ -66,9 +77,15 @@ export function modeCommand(mode: string | undefined, domainList: string | undef
     if (!current) throw new UsageError('auth was never enabled here; run `gatehouse auth enable` first');
     // --domain sets the allowed domains, which sign-up "domains" uses too: one list of the organisation's domains.
     if (given?.length) current = { ...current, auth: { ...current.auth, allowedDomains: given } };
-    const domains = io.env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(io.env.GATEHOUSE_ALLOWED_DOMAINS) : current.auth.allowedDomains;
-    if (mode === 'org-only' && !domains.length) throw new UsageError('mode org-only lets in only the organisation\'s email domains: name them with --domain example.com');
-    if (mode === 'passphrase' && !current.auth.passphrase && !io.env.GATEHOUSE_PASSPHRASE_HASH) throw new CommandError('mode passphrase needs a passphrase first: `gatehouse auth passphrase set`');
+    const domains = io.env.GATEHOUSE_ALLOWED_DOMAINS
+      ? splitList(io.env.GATEHOUSE_ALLOWED_DOMAINS)
+      : current.auth.allowedDomains;
+    if (mode === 'org-only' && !domains.length)
+      throw new UsageError(
+        "mode org-only lets in only the organisation's email domains: name them with --domain example.com",
+      );
+    if (mode === 'passphrase' && !current.auth.passphrase && !io.env.GATEHOUSE_PASSPHRASE_HASH)
+      throw new CommandError('mode passphrase needs a passphrase first: `gatehouse auth passphrase set`');
     return { ...current, auth: { ...current.auth, mode } };
   });
   const what = {
@@ -80,9 +97,16 @@ export function modeCommand(mode: string | undefined, domainList: string | undef
     passphrase: 'one shared passphrase; each browser gets its own session',
   }[mode];
   const state = readState(scope);
-  const domains = mode === 'org-only' ? ` (${(io.env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(io.env.GATEHOUSE_ALLOWED_DOMAINS) : state?.auth.allowedDomains ?? []).join(', ')})` : '';
+  const domains =
+    mode === 'org-only'
+      ? ` (${(io.env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(io.env.GATEHOUSE_ALLOWED_DOMAINS) : (state?.auth.allowedDomains ?? [])).join(', ')})`
+      : '';
   io.out(`✓ auth mode ${mode}: ${what}${domains} (running servers apply it within a second)`);
-  if (state && !authIsOn(state) && mode !== 'off' && mode !== 'public') io.out('  auth is disabled here, so traffic still passes through: `gatehouse auth enable` turns it on');
-  if (io.env.GATEHOUSE_AUTH_MODE && io.env.GATEHOUSE_AUTH_MODE !== mode) io.err(`gatehouse: warning: GATEHOUSE_AUTH_MODE=${io.env.GATEHOUSE_AUTH_MODE} is set and overrides the stored mode`);
+  if (state && !authIsOn(state) && mode !== 'off' && mode !== 'public')
+    io.out('  auth is disabled here, so traffic still passes through: `gatehouse auth enable` turns it on');
+  if (io.env.GATEHOUSE_AUTH_MODE && io.env.GATEHOUSE_AUTH_MODE !== mode)
+    io.err(
+      `gatehouse: warning: GATEHOUSE_AUTH_MODE=${io.env.GATEHOUSE_AUTH_MODE} is set and overrides the stored mode`,
+    );
   return 0;
 }

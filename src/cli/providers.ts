@@ -27,15 +27,30 @@ export async function providersCommand(args: string[], io: Io): Promise<number> 
   const shape = { help: PROVIDERS_HELP, words: 1, positionals: true, options: PROVIDER_OPTIONS };
   const parsed = parseCommand(args, io, shape);
   if (typeof parsed === 'number') return parsed;
-  const { words: [sub], values, positionals } = parsed;
+  const {
+    words: [sub],
+    values,
+    positionals,
+  } = parsed;
   const scope = scopeFrom(values, io.env);
   const state = readState(scope) ?? emptyState();
   switch (sub) {
     case 'list': {
-      const rows = state.providers.map((p) => ({ name: p.name, kind: p.kind, clientId: p.clientId, clientSecret: p.clientSecret ? '<set>' : '<not set>', issuer: p.issuer ?? PRESETS[p.kind as ProviderKind]?.issuer ?? null, scopes: p.scopes ?? null }));
+      const rows = state.providers.map((p) => ({
+        name: p.name,
+        kind: p.kind,
+        clientId: p.clientId,
+        clientSecret: p.clientSecret ? '<set>' : '<not set>',
+        issuer: p.issuer ?? PRESETS[p.kind as ProviderKind]?.issuer ?? null,
+        scopes: p.scopes ?? null,
+      }));
       if (values.json) io.out(JSON.stringify(rows, null, 2));
       else if (!rows.length) io.out('no social login providers');
-      else for (const r of rows) io.out(`${String(r.name).padEnd(12)} ${String(r.kind).padEnd(10)} client ${r.clientId}  secret ${r.clientSecret}  ${r.issuer ?? ''}`);
+      else
+        for (const r of rows)
+          io.out(
+            `${String(r.name).padEnd(12)} ${String(r.kind).padEnd(10)} client ${r.clientId}  secret ${r.clientSecret}  ${r.issuer ?? ''}`,
+          );
       return 0;
     }
     case 'remove': {
@@ -43,7 +58,8 @@ export async function providersCommand(args: string[], io: Io): Promise<number> 
       if (!name) throw new UsageError('providers remove needs a NAME');
       updateState(scope, (current) => {
         const next = current ?? emptyState();
-        if (!next.providers.some((p) => p.name === name)) throw new CommandError(`there is no provider named "${name}"`);
+        if (!next.providers.some((p) => p.name === name))
+          throw new CommandError(`there is no provider named "${name}"`);
         next.providers = next.providers.filter((p) => p.name !== name);
         return next;
       });
@@ -57,22 +73,42 @@ export async function providersCommand(args: string[], io: Io): Promise<number> 
   }
 }
 
-type ProviderValues = { 'client-id'?: string; 'client-secret'?: string; issuer?: string; name?: string; scopes?: string; 'skip-check'?: boolean };
+type ProviderValues = {
+  'client-id'?: string;
+  'client-secret'?: string;
+  issuer?: string;
+  name?: string;
+  scopes?: string;
+  'skip-check'?: boolean;
+};
 
 /** `auth providers add KIND …`: every problem of the options at once, then the discovery check, then the write. */
-async function addProvider(scope: Scope, values: ProviderValues, kindText: string | undefined, io: Io): Promise<number> {
+async function addProvider(
+  scope: Scope,
+  values: ProviderValues,
+  kindText: string | undefined,
+  io: Io,
+): Promise<number> {
   const kind = kindText as ProviderKind | undefined;
   const problems: string[] = [];
   if (!kind || !PRESETS[kind]) problems.push(`the kind must be ${orList(PROVIDER_KINDS)}`);
   if (!values['client-id']) problems.push('--client-id is required');
   if (!values['client-secret']) problems.push('--client-secret is required');
   const issuer = values.issuer ?? (kind ? PRESETS[kind]?.issuer : null) ?? null;
-  if (kind && !issuer) problems.push(kind === 'microsoft' ? '--issuer is required for microsoft (https://login.microsoftonline.com/<tenant-id>/v2.0)' : '--issuer is required for oidc');
-  if (issuer && !isAllowedIssuer(issuer)) problems.push(`issuer "${issuer}" must be https:// (http:// only for 127.0.0.1 or localhost)`);
-  if (kind === 'oidc' && !values.name) problems.push('--name is required for oidc (it names the button and X-Forwarded-Provider)');
+  if (kind && !issuer)
+    problems.push(
+      kind === 'microsoft'
+        ? '--issuer is required for microsoft (https://login.microsoftonline.com/<tenant-id>/v2.0)'
+        : '--issuer is required for oidc',
+    );
+  if (issuer && !isAllowedIssuer(issuer))
+    problems.push(`issuer "${issuer}" must be https:// (http:// only for 127.0.0.1 or localhost)`);
+  if (kind === 'oidc' && !values.name)
+    problems.push('--name is required for oidc (it names the button and X-Forwarded-Provider)');
   const name = values.name ?? kind ?? '';
   if (name && !ENTRY_NAME.test(name)) problems.push('--name must be lower-case letters, digits, "-" or "_"');
-  if (RESERVED_PROVIDER_NAMES.includes(name)) problems.push(`--name "${name}" is how Gatehouse names its own sign-ins (X-Forwarded-Provider); choose another`);
+  if (RESERVED_PROVIDER_NAMES.includes(name))
+    problems.push(`--name "${name}" is how Gatehouse names its own sign-ins (X-Forwarded-Provider); choose another`);
   if (problems.length) throw new UsageError(problems.join('; '));
   if (!(await issuerAnswers(kind!, issuer, values['skip-check'] ?? false, io))) {
     throw new CommandError(`${name} was not added (\`--skip-check\` stores it anyway)`, 'auth providers add');
@@ -91,7 +127,9 @@ async function addProvider(scope: Scope, values: ProviderValues, kindText: strin
     return next;
   });
   const origin = io.env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? 'https://<public-url>';
-  io.out(`✓ ${name} added; register this redirect URI with the provider: ${origin}${AUTH_PREFIX}/oauth/${name}/callback`);
+  io.out(
+    `✓ ${name} added; register this redirect URI with the provider: ${origin}${AUTH_PREFIX}/oauth/${name}/callback`,
+  );
   return 0;
 }
 

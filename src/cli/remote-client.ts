@@ -16,7 +16,11 @@ export async function api(remote: Login, method: string, path: string, body?: un
   try {
     res = await request(`${remote.url}/auth/api/v1${path}`, {
       method: method as 'GET',
-      headers: { accept: 'application/json', authorization: `Bearer ${remote.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        accept: 'application/json',
+        authorization: `Bearer ${remote.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       headersTimeout: 15_000,
       bodyTimeout: 15_000,
@@ -26,7 +30,8 @@ export async function api(remote: Login, method: string, path: string, body?: un
   }
   const text = await res.body.text();
   // An expired device login renews itself once (a refresh token rotates: the new pair is kept at once).
-  if (res.statusCode === 401 && remote.renew && (await remote.renew())) return api({ ...remote, renew: undefined }, method, path, body);
+  if (res.statusCode === 401 && remote.renew && (await remote.renew()))
+    return api({ ...remote, renew: undefined }, method, path, body);
   let json: Record<string, any> | null = null;
   try {
     json = JSON.parse(text) as Record<string, any>;
@@ -34,9 +39,14 @@ export async function api(remote: Login, method: string, path: string, body?: un
     // not the admin API: said below
   }
   if (res.statusCode >= 200 && res.statusCode < 300 && json) return json;
-  if (res.statusCode === 401) throw new CommandError(`${remote.url} no longer accepts this login${json?.message ? ` (${json.message})` : ''}: run \`gatehouse login --remote ${remote.url}\` again`);
+  if (res.statusCode === 401)
+    throw new CommandError(
+      `${remote.url} no longer accepts this login${json?.message ? ` (${json.message})` : ''}: run \`gatehouse login --remote ${remote.url}\` again`,
+    );
   if (json && typeof json.message === 'string') throw new CommandError(`${remote.url} refused: ${json.message}`);
-  throw new CommandError(`${remote.url} answered ${res.statusCode} without the admin API (is it a Gatehouse with /auth/api/v1?)`);
+  throw new CommandError(
+    `${remote.url} answered ${res.statusCode} without the admin API (is it a Gatehouse with /auth/api/v1?)`,
+  );
 }
 
 /** A kept login, ready to use: a device login can renew its access token with its refresh token. */
@@ -44,8 +54,13 @@ export function loginFor(env: NodeJS.ProcessEnv, kept: Remote): Login {
   const login: Login = { ...kept };
   if (kept.refreshToken) {
     login.renew = async () => {
-      const r = await oauthForm(kept.url, 'token', { grant_type: 'refresh_token', refresh_token: login.refreshToken!, client_id: CLI_CLIENT });
-      if (r.status !== 200 || typeof r.json.access_token !== 'string' || typeof r.json.refresh_token !== 'string') return false;
+      const r = await oauthForm(kept.url, 'token', {
+        grant_type: 'refresh_token',
+        refresh_token: login.refreshToken!,
+        client_id: CLI_CLIENT,
+      });
+      if (r.status !== 200 || typeof r.json.access_token !== 'string' || typeof r.json.refresh_token !== 'string')
+        return false;
       login.token = r.json.access_token;
       login.refreshToken = r.json.refresh_token;
       keepLogin(env, { url: kept.url, token: login.token, refreshToken: login.refreshToken });
@@ -59,11 +74,19 @@ export const CLI_CLIENT = 'gatehouse-cli';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /** A form POST to the server's OAuth endpoints; the JSON answer, whatever the status. */
-export async function oauthForm(url: string, endpoint: string, form: Record<string, string>): Promise<{ status: number; json: Record<string, any> }> {
+export async function oauthForm(
+  url: string,
+  endpoint: string,
+  form: Record<string, string>,
+): Promise<{ status: number; json: Record<string, any> }> {
   let res;
   try {
     res = await request(`${url}/auth/oauth/${endpoint}`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: new URLSearchParams(form).toString(), headersTimeout: 15_000, bodyTimeout: 15_000,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams(form).toString(),
+      headersTimeout: 15_000,
+      bodyTimeout: 15_000,
     });
   } catch (err) {
     throw new CommandError(`cannot reach ${url} (${(err as Error).message})`);
@@ -72,7 +95,9 @@ export async function oauthForm(url: string, endpoint: string, form: Record<stri
   try {
     return { status: res.statusCode, json: JSON.parse(text) as Record<string, any> };
   } catch {
-    throw new CommandError(`${url} answered ${res.statusCode} without OAuth JSON (is it a Gatehouse with the device grant?)`);
+    throw new CommandError(
+      `${url} answered ${res.statusCode} without OAuth JSON (is it a Gatehouse with the device grant?)`,
+    );
   }
 }
 
@@ -85,16 +110,33 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function deviceLogin(url: string, io: Io): Promise<{ token: string; refreshToken: string | undefined }> {
   const started = await oauthForm(url, 'device_authorization', { client_id: CLI_CLIENT });
-  if (started.status !== 200) throw new CommandError(`${url} refused the device sign-in: ${started.json.error_description ?? started.json.error ?? started.status}`);
-  const d = started.json as { device_code: string; user_code: string; verification_uri: string; verification_uri_complete: string; interval: number; expires_in: number };
+  if (started.status !== 200)
+    throw new CommandError(
+      `${url} refused the device sign-in: ${started.json.error_description ?? started.json.error ?? started.status}`,
+    );
+  const d = started.json as {
+    device_code: string;
+    user_code: string;
+    verification_uri: string;
+    verification_uri_complete: string;
+    interval: number;
+    expires_in: number;
+  };
   io.out(`To sign in, open ${d.verification_uri_complete}`);
   io.out(`(or go to ${d.verification_uri} and enter the code ${d.user_code}) and approve. Waiting…`);
   let interval = (d.interval || 5) * 1000;
   for (;;) {
     await sleep(interval);
-    const r = await oauthForm(url, 'token', { grant_type: DEVICE_GRANT, device_code: d.device_code, client_id: CLI_CLIENT });
+    const r = await oauthForm(url, 'token', {
+      grant_type: DEVICE_GRANT,
+      device_code: d.device_code,
+      client_id: CLI_CLIENT,
+    });
     if (r.status === 200 && typeof r.json.access_token === 'string') {
-      return { token: r.json.access_token as string, refreshToken: typeof r.json.refresh_token === 'string' ? r.json.refresh_token : undefined };
+      return {
+        token: r.json.access_token as string,
+        refreshToken: typeof r.json.refresh_token === 'string' ? r.json.refresh_token : undefined,
+      };
     }
     switch (r.json.error) {
       case 'authorization_pending':

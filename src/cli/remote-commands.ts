@@ -61,7 +61,11 @@ async function showRemoteUser(c: RemoteContext): Promise<number> {
 /** `users disable` and `users enable`: the API's path ends in the same word. */
 async function disableOrEnableRemoteUser(c: RemoteContext): Promise<number> {
   const u = await api(c.remote, 'POST', `${userPath(c)}/${c.sub}`);
-  c.io.out(c.sub === 'disable' ? `✓ ${u.email} disabled; their sessions ended` : `✓ ${u.email} enabled (and any lockout cleared)`);
+  c.io.out(
+    c.sub === 'disable'
+      ? `✓ ${u.email} disabled; their sessions ended`
+      : `✓ ${u.email} enabled (and any lockout cleared)`,
+  );
   return 0;
 }
 
@@ -72,8 +76,15 @@ async function setRemoteUserRole(c: RemoteContext): Promise<number> {
 }
 
 async function remoteUserGroups(c: RemoteContext): Promise<number> {
-  const u = await api(c.remote, 'POST', `${userPath(c)}/groups`, { add: c.values.add ?? [], remove: c.values.remove ?? [] });
-  c.io.out(c.values.json ? JSON.stringify({ email: u.email, groups: u.groups }) : `${u.email}: ${u.groups.length ? u.groups.join(', ') : '(no groups)'}`);
+  const u = await api(c.remote, 'POST', `${userPath(c)}/groups`, {
+    add: c.values.add ?? [],
+    remove: c.values.remove ?? [],
+  });
+  c.io.out(
+    c.values.json
+      ? JSON.stringify({ email: u.email, groups: u.groups })
+      : `${u.email}: ${u.groups.length ? u.groups.join(', ') : '(no groups)'}`,
+  );
   return 0;
 }
 
@@ -87,9 +98,17 @@ async function listRemoteKeys({ remote, values, io }: RemoteContext): Promise<nu
 
 async function createRemoteKey(c: RemoteContext): Promise<number> {
   const { values, io } = c;
-  const body = { user: need(c, values.user, '--user EMAIL'), name: need(c, values.name, '--name NAME'), role: values.role ?? 'member', expires: values.expires ?? null, scopes: values.scopes ?? '' };
+  const body = {
+    user: need(c, values.user, '--user EMAIL'),
+    name: need(c, values.name, '--name NAME'),
+    role: values.role ?? 'member',
+    expires: values.expires ?? null,
+    scopes: values.scopes ?? '',
+  };
   const { key, token } = await api(c.remote, 'POST', '/keys', body);
-  io.out(`✓ key ${key.id} for ${body.user} (${key.role}${key.scopes.length ? `, scopes ${key.scopes.join(' ')}` : ''}${key.expiresAt ? `, expires ${key.expiresAt}` : ''})`);
+  io.out(
+    `✓ key ${key.id} for ${body.user} (${key.role}${key.scopes.length ? `, scopes ${key.scopes.join(' ')}` : ''}${key.expiresAt ? `, expires ${key.expiresAt}` : ''})`,
+  );
   io.out(token);
   io.err('Store it now: it is shown only once. Send it as `Authorization: Bearer <key>`.');
   return 0;
@@ -109,7 +128,8 @@ async function listRemoteAccess({ remote, values, io }: RemoteContext): Promise<
     return 0;
   }
   const parsed = parseRules(rules as StoredRule[], 'remote').rules;
-  if (!parsed.length) io.out('no access rules: every signed-in user reaches every path (add one with `gatehouse access add`)');
+  if (!parsed.length)
+    io.out('no access rules: every signed-in user reaches every path (add one with `gatehouse access add`)');
   parsed.forEach((r, i) => io.out(`${String(i + 1).padStart(3)}  ${describeRule(r)}`));
   return 0;
 }

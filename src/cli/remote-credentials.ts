@@ -26,7 +26,9 @@ export function readRemotes(env: NodeJS.ProcessEnv): Remote[] {
   if (!existsSync(file)) return [];
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as { remotes?: Remote[] };
-    return Array.isArray(parsed.remotes) ? parsed.remotes.filter((r) => typeof r?.url === 'string' && typeof r?.token === 'string') : [];
+    return Array.isArray(parsed.remotes)
+      ? parsed.remotes.filter((r) => typeof r?.url === 'string' && typeof r?.token === 'string')
+      : [];
   } catch {
     throw new CommandError(`${file} is not valid JSON; remove it and log in again`);
   }
@@ -46,9 +48,10 @@ export function writeRemotes(env: NodeJS.ProcessEnv, remotes: Remote[]): void {
 
 /** A server as the credentials file keys it: its origin. */
 export function remoteOrigin(url: string | undefined): string {
-  if (!url) throw new UsageError('--remote needs the server\'s URL, e.g. --remote https://app.example.com');
+  if (!url) throw new UsageError("--remote needs the server's URL, e.g. --remote https://app.example.com");
   const u = URL.canParse(url) ? new URL(url) : null;
-  if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) throw new UsageError(`--remote "${url}" must be an http:// or https:// URL`);
+  if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:'))
+    throw new UsageError(`--remote "${url}" must be an http:// or https:// URL`);
   if (u.protocol === 'http:' && !isLoopbackHost(u)) {
     const only = 'plain http only to 127.0.0.1, ::1 or localhost';
     throw new UsageError(`--remote ${u.origin} would send an admin token in clear: use https:// (${only})`);

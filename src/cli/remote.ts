@@ -53,7 +53,10 @@ export async function logoutCommand(args: string[], io: Io): Promise<number> {
     revoked = false;
     io.err(`gatehouse logout: could not revoke the token (${err.message}); revoke it on the server`);
   });
-  writeRemotes(io.env, remotes.filter((r) => r.url !== url));
+  writeRemotes(
+    io.env,
+    remotes.filter((r) => r.url !== url),
+  );
   io.out(`✓ logged out of ${url}${revoked ? '; the token is revoked' : ''}`);
   return 0;
 }
@@ -65,7 +68,10 @@ const REMOTE_OPTIONS = { ...USERS_OPTIONS, ...KEYS_OPTIONS };
 export async function remoteCommand(url: string | undefined, argv: string[], io: Io): Promise<number> {
   const origin = remoteOrigin(url);
   const kept = readRemotes(io.env).find((r) => r.url === origin);
-  if (!kept) throw new CommandError(`not logged in to ${origin}: run \`gatehouse login --remote ${origin} --token TOKEN\` first`);
+  if (!kept)
+    throw new CommandError(
+      `not logged in to ${origin}: run \`gatehouse login --remote ${origin} --token TOKEN\` first`,
+    );
   const remote = loginFor(io.env, kept);
   const [command, sub, ...rest] = argv;
   const line = parseCommand(rest, io, { help: REMOTE_HELP, scoped: false, positionals: true, options: REMOTE_OPTIONS });

@@ -7,7 +7,12 @@ const INDENT = ' '.repeat('gatehouse serve '.length);
 const WIDTH = 100;
 
 export function serveHelp(): string {
-  const lines = [...synopsis(), '', `Serves the login layer. Without --upstream or --demo only the ${AUTH_PREFIX} routes are served (forward-auth).`, ''];
+  const lines = [
+    ...synopsis(),
+    '',
+    `Serves the login layer. Without --upstream or --demo only the ${AUTH_PREFIX} routes are served (forward-auth).`,
+    '',
+  ];
   lines.push('Options, each also an environment variable (the option wins):');
   for (const s of FLAGGED) lines.push(`  ${option(s).padEnd(26)}${(s.env ?? '').padEnd(28)}${described(s)}`);
   lines.push('', 'Environment only:');

@@ -19,10 +19,18 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
   const env = io.env;
-  const scope = scopeFrom({ server: values.server as string | undefined, profile: values.profile as string | undefined }, env);
+  const scope = scopeFrom(
+    { server: values.server as string | undefined, profile: values.profile as string | undefined },
+    env,
+  );
   const settings = checkedSettings(values, scope, env);
   if (settings.workers > 1 && cluster.isPrimary) {
-    return runPrimary(settings.workers, scope, io, settings.publicUrl?.origin ?? `http://${settings.host}:${settings.port}`);
+    return runPrimary(
+      settings.workers,
+      scope,
+      io,
+      settings.publicUrl?.origin ?? `http://${settings.host}:${settings.port}`,
+    );
   }
   const app = settings.exec
     ? await execApp(settings.exec, env).catch((err: Error) => {
@@ -30,8 +38,11 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
       })
     : null;
   const running = await start(settings, scope, io, app);
-  const target = app ? `"${settings.exec}" (exec, ${app.upstream})` : (settings.upstream ?? (settings.demo ? 'the built-in demo app' : 'no upstream (forward-auth only)'));
-  if (cluster.isPrimary) io.err(`gatehouse: listening on ${running.url} → ${target} (server "${scope.server}", profile "${scope.profile}")`);
+  const target = app
+    ? `"${settings.exec}" (exec, ${app.upstream})`
+    : (settings.upstream ?? (settings.demo ? 'the built-in demo app' : 'no upstream (forward-auth only)'));
+  if (cluster.isPrimary)
+    io.err(`gatehouse: listening on ${running.url} → ${target} (server "${scope.server}", profile "${scope.profile}")`);
   else process.send?.({ listening: running.url, target });
   const code = await untilStopped(running, app, io);
   cluster.worker?.disconnect(); // the IPC channel to the primary would keep a drained worker alive
@@ -39,7 +50,11 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
 }
 
 /** Every problem of options, environment and state file in one message (oauth2-proxy's style), exit 2. */
-function checkedSettings(values: Record<string, string | boolean | undefined>, scope: Scope, env: NodeJS.ProcessEnv): ServeSettings {
+function checkedSettings(
+  values: Record<string, string | boolean | undefined>,
+  scope: Scope,
+  env: NodeJS.ProcessEnv,
+): ServeSettings {
   const read = readServeSettings(values, env);
   const problems = read.ok ? [] : [...read.problems];
   try {

@@ -4,7 +4,15 @@ import { createLockout } from '../security/lockout.js';
 import { GROUP_NAME, ROLE_NAME, type Store, type User } from '../store/types.js';
 import { createInvite, inviteLink, InviteError } from '../session/invites.js';
 import {
-  CommandError, parseCommand, parseDuration, scopeFrom, subcommandIn, type Subcommands, UsageError, withStore, type Io,
+  CommandError,
+  parseCommand,
+  parseDuration,
+  scopeFrom,
+  subcommandIn,
+  type Subcommands,
+  UsageError,
+  withStore,
+  type Io,
 } from './common.js';
 import { createAuditLog } from '../security/audit-log.js';
 import { smtpBindingOf } from '../config/auth-state.js';
@@ -22,9 +30,19 @@ gatehouse users invite EMAIL [--role R] [--expires 7d]   a single-use sign-up li
 gatehouse users reset-mfa EMAIL                  remove their authenticator app, recovery codes and passkeys; end their sessions`;
 
 /** One user in `users list`, locally and with --remote alike. */
-export const userLine = (u: { email: string; role: string; disabled: boolean; name: string }) => `${u.email.padEnd(32)} ${u.role.padEnd(7)} ${u.disabled ? 'disabled' : 'active  '} ${u.name}`;
+export const userLine = (u: { email: string; role: string; disabled: boolean; name: string }) =>
+  `${u.email.padEnd(32)} ${u.role.padEnd(7)} ${u.disabled ? 'disabled' : 'active  '} ${u.name}`;
 
-const row = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, groups: u.groups, disabled: u.disabled, emailVerified: u.emailVerified, createdAt: u.createdAt.toISOString() });
+const row = (u: User) => ({
+  id: u.id,
+  email: u.email,
+  name: u.name,
+  role: u.role,
+  groups: u.groups,
+  disabled: u.disabled,
+  emailVerified: u.emailVerified,
+  createdAt: u.createdAt.toISOString(),
+});
 
 export const USERS_OPTIONS = {
   json: { type: 'boolean' },
@@ -37,7 +55,11 @@ export const USERS_OPTIONS = {
 export async function usersCommand(args: string[], io: Io): Promise<number> {
   const parsed = parseCommand(args, io, { help: USERS_HELP, words: 1, positionals: true, options: USERS_OPTIONS });
   if (typeof parsed === 'number') return parsed;
-  const { words: [sub = ''], values, positionals } = parsed;
+  const {
+    words: [sub = ''],
+    values,
+    positionals,
+  } = parsed;
   const scope = scopeFrom(values, io.env);
   return withStore(scope, io, async (store) => {
     const now = new Date();
@@ -77,7 +99,8 @@ async function namedUser({ sub, positionals, store }: UsersContext): Promise<Use
 }
 
 /** Where links in messages point: GATEHOUSE_PUBLIC_URL, else this machine at GATEHOUSE_PORT (default 4180). */
-const publicOrigin = (env: NodeJS.ProcessEnv) => env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? `http://127.0.0.1:${env.GATEHOUSE_PORT ?? 4180}`;
+const publicOrigin = (env: NodeJS.ProcessEnv) =>
+  env.GATEHOUSE_PUBLIC_URL?.replace(/\/$/, '') ?? `http://127.0.0.1:${env.GATEHOUSE_PORT ?? 4180}`;
 
 async function listUsers({ store, values, io }: UsersContext): Promise<number> {
   const users: User[] = [];
@@ -95,8 +118,18 @@ async function listUsers({ store, values, io }: UsersContext): Promise<number> {
 async function showUser(c: UsersContext): Promise<number> {
   const u = await namedUser(c);
   const { store } = c;
-  const [sessions, totp, recoveryCodes] = await Promise.all([store.listUserSessions(u.id), store.findTotp(u.id), store.countRecoveryCodes(u.id)]);
-  c.io.out(JSON.stringify({ ...row(u), sessions: sessions.length, secondFactor: totp?.confirmed ? { app: true, recoveryCodes } : null }, null, 2));
+  const [sessions, totp, recoveryCodes] = await Promise.all([
+    store.listUserSessions(u.id),
+    store.findTotp(u.id),
+    store.countRecoveryCodes(u.id),
+  ]);
+  c.io.out(
+    JSON.stringify(
+      { ...row(u), sessions: sessions.length, secondFactor: totp?.confirmed ? { app: true, recoveryCodes } : null },
+      null,
+      2,
+    ),
+  );
   return 0;
 }
 
@@ -131,10 +164,15 @@ async function inviteUser({ positionals, values, store, io, now }: UsersContext)
   try {
     made = await createInvite(store, { email: positionals[0], role: values.role, ttlMs: ttl }, now);
   } catch (err) {
-    if (err instanceof InviteError) throw err.badInput ? new UsageError(`users invite: ${err.message}`) : new CommandError(`users invite: ${err.message}`);
+    if (err instanceof InviteError)
+      throw err.badInput
+        ? new UsageError(`users invite: ${err.message}`)
+        : new CommandError(`users invite: ${err.message}`);
     throw err;
   }
-  io.out(`✓ invitation for ${made.invite.email} (${made.invite.role}), valid until ${made.invite.expiresAt.toISOString()}, single use:`);
+  io.out(
+    `✓ invitation for ${made.invite.email} (${made.invite.role}), valid until ${made.invite.expiresAt.toISOString()}, single use:`,
+  );
   io.out(inviteLink(publicOrigin(io.env), '/auth', made.secret, made.invite.email));
   return 0;
 }
@@ -142,7 +180,10 @@ async function inviteUser({ positionals, values, store, io, now }: UsersContext)
 async function setUserRole(c: UsersContext): Promise<number> {
   const u = await namedUser(c);
   const role = c.positionals[1];
-  if (!role || !ROLE_NAME.test(role)) throw new UsageError('set-role needs a ROLE: admin, member, or a name of a-z, 0-9 and "-" (up to 32, starting with a letter)');
+  if (!role || !ROLE_NAME.test(role))
+    throw new UsageError(
+      'set-role needs a ROLE: admin, member, or a name of a-z, 0-9 and "-" (up to 32, starting with a letter)',
+    );
   await c.store.updateUser(u.id, { role }, c.now);
   await c.store.deleteUserSessions(u.id); // the new role applies from the next sign-in
   c.io.out(`✓ ${u.email} is now ${role}; they sign in again`);
@@ -154,10 +195,17 @@ async function userGroups(c: UsersContext): Promise<number> {
   const add = c.values.add ?? [];
   const remove = c.values.remove ?? [];
   const bad = [...add, ...remove].filter((g) => !GROUP_NAME.test(g));
-  if (bad.length) throw new UsageError(`users groups: "${bad[0]}" is not a group name (a-z, 0-9, ".", "_", "-"; up to 64, starting with a letter or digit)`);
+  if (bad.length)
+    throw new UsageError(
+      `users groups: "${bad[0]}" is not a group name (a-z, 0-9, ".", "_", "-"; up to 64, starting with a letter or digit)`,
+    );
   const next = [...new Set([...u.groups.filter((g) => !remove.includes(g)), ...add])].sort();
   if (add.length || remove.length) await c.store.updateUser(u.id, { groups: next }, c.now); // running servers see it within 2 s
-  c.io.out(c.values.json ? JSON.stringify({ email: u.email, groups: next }) : `${u.email}: ${next.length ? next.join(', ') : '(no groups)'}`);
+  c.io.out(
+    c.values.json
+      ? JSON.stringify({ email: u.email, groups: next })
+      : `${u.email}: ${next.length ? next.join(', ') : '(no groups)'}`,
+  );
   return 0;
 }
 
@@ -168,9 +216,15 @@ async function resetUserMfa(c: UsersContext): Promise<number> {
   const ended = await store.deleteUserSessions(u.id);
   await store.deleteTokens('mfa', u.id); // sign-ins waiting for their second step
   // The same audit line and email as the admin console's reset (auth/admin.ts).
-  createAuditLog(io.err, Date.now, store).record('mfa.reset', { userId: u.id, email: u.email, detail: 'by gatehouse users reset-mfa' });
+  createAuditLog(io.err, Date.now, store).record('mfa.reset', {
+    userId: u.id,
+    email: u.email,
+    detail: 'by gatehouse users reset-mfa',
+  });
   await mailFactorReset(c.scope, io, u);
-  io.out(`✓ ${u.email}: ${had ? 'second factor removed' : 'had no second factor'}; ${ended} session(s) ended (running servers notice within 2 s)`);
+  io.out(
+    `✓ ${u.email}: ${had ? 'second factor removed' : 'had no second factor'}; ${ended} session(s) ended (running servers notice within 2 s)`,
+  );
   return 0;
 }
 
@@ -192,7 +246,9 @@ async function mailFactorReset(scope: Scope, io: Io, u: User): Promise<void> {
   if (!binding) return;
   const mailer = await createSmtpMailer(binding);
   try {
-    await mailer.send(factorChangedMail(io.env.GATEHOUSE_APP_NAME ?? 'Gatehouse', u, 'reset', `${publicOrigin(io.env)}/auth/sign-in`));
+    await mailer.send(
+      factorChangedMail(io.env.GATEHOUSE_APP_NAME ?? 'Gatehouse', u, 'reset', `${publicOrigin(io.env)}/auth/sign-in`),
+    );
   } catch (err) {
     io.err(`gatehouse: could not email ${u.email}: ${(err as Error).message}`);
   } finally {

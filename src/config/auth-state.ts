@@ -31,11 +31,20 @@ export interface StoreChoice {
 
 export const ENV_STORE = 'GATEHOUSE_DATABASE_URL';
 
-export function storeChoiceFor(scope: Scope, state: StoredState, masterKey: Buffer, env: NodeJS.ProcessEnv): StoreChoice {
+export function storeChoiceFor(
+  scope: Scope,
+  state: StoredState,
+  masterKey: Buffer,
+  env: NodeJS.ProcessEnv,
+): StoreChoice {
   if (state.auth.db) {
     const binding = state.bindings[state.auth.db];
     if (!binding) throw new Error(`auth uses database binding "${state.auth.db}", which does not exist`);
-    return { source: 'binding', name: state.auth.db, url: isSealed(binding.url) ? unseal(binding.url, masterKey) : binding.url };
+    return {
+      source: 'binding',
+      name: state.auth.db,
+      url: isSealed(binding.url) ? unseal(binding.url, masterKey) : binding.url,
+    };
   }
   if (env.GATEHOUSE_DATABASE_URL) return { source: 'env', name: ENV_STORE, url: env.GATEHOUSE_DATABASE_URL };
   return embeddedChoice(scope);
@@ -76,8 +85,16 @@ export function describeStore(choice: StoreChoice): string {
 }
 
 /** The SMTP binding — GATEHOUSE_SMTP_URL, else a bound one — as `{ url, from }` with the password unsealed. */
-export function smtpBindingOf(state: StoredState, masterKey: Buffer, env: NodeJS.ProcessEnv = {}): { url: string; from: string } | null {
-  if (env.GATEHOUSE_SMTP_URL) return { url: env.GATEHOUSE_SMTP_URL, from: env.GATEHOUSE_SMTP_FROM ?? `no-reply@${new URL(env.GATEHOUSE_SMTP_URL).hostname}` };
+export function smtpBindingOf(
+  state: StoredState,
+  masterKey: Buffer,
+  env: NodeJS.ProcessEnv = {},
+): { url: string; from: string } | null {
+  if (env.GATEHOUSE_SMTP_URL)
+    return {
+      url: env.GATEHOUSE_SMTP_URL,
+      from: env.GATEHOUSE_SMTP_FROM ?? `no-reply@${new URL(env.GATEHOUSE_SMTP_URL).hostname}`,
+    };
   for (const [name, b] of Object.entries(state.bindings)) {
     if (b.kind !== 'smtp') continue;
     const url = isSealed(b.url) ? unseal(b.url, masterKey) : b.url;

@@ -25,7 +25,15 @@ export const ENTRY_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 /** X-Forwarded-Provider values of Gatehouse's own sign-ins: no social provider may take one, or an app
  *  could mistake a provider's user for the passphrase mode's visitor (or a password sign-in). */
-export const RESERVED_PROVIDER_NAMES: readonly string[] = ['password', 'passphrase', 'api-key', 'passkey', 'pairing', 'handoff', 'oauth'];
+export const RESERVED_PROVIDER_NAMES: readonly string[] = [
+  'password',
+  'passphrase',
+  'api-key',
+  'passkey',
+  'pairing',
+  'handoff',
+  'oauth',
+];
 
 export function isOneOf<T extends string>(list: readonly T[], value: unknown): value is T {
   return (list as readonly unknown[]).includes(value);

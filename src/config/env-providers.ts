@@ -17,7 +17,10 @@ export function isProviderVariable(name: string): boolean {
 }
 
 export function providersFromEnv(env: NodeJS.ProcessEnv): { providers: ProviderConfig[]; problems: string[] } {
-  const found = new Map<string, { kind: ProviderKind; prefix: string; fields: Partial<Record<(typeof FIELD)[keyof typeof FIELD], string>> }>();
+  const found = new Map<
+    string,
+    { kind: ProviderKind; prefix: string; fields: Partial<Record<(typeof FIELD)[keyof typeof FIELD], string>> }
+  >();
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || value === '') continue;
     const preset = PRESET.exec(name);
@@ -26,17 +29,27 @@ export function providersFromEnv(env: NodeJS.ProcessEnv): { providers: ProviderC
     if (!m) continue;
     const kind = preset ? (m[1]!.toLowerCase() as ProviderKind) : 'oidc';
     const entryName = m[1]!.toLowerCase();
-    const entry = found.get(entryName) ?? { kind, prefix: preset ? `GATEHOUSE_${m[1]}` : `GATEHOUSE_OIDC_${m[1]}`, fields: {} };
+    const entry = found.get(entryName) ?? {
+      kind,
+      prefix: preset ? `GATEHOUSE_${m[1]}` : `GATEHOUSE_OIDC_${m[1]}`,
+      fields: {},
+    };
     entry.fields[FIELD[m[2] as keyof typeof FIELD]] = value;
     found.set(entryName, entry);
   }
   const providers: ProviderConfig[] = [];
   const problems: string[] = [];
   for (const [name, { kind, prefix, fields }] of found) {
-    const needed: Array<keyof typeof FIELD> = ['CLIENT_ID', 'CLIENT_SECRET', ...(kind === 'oidc' || kind === 'microsoft' ? (['ISSUER'] as const) : [])];
+    const needed: Array<keyof typeof FIELD> = [
+      'CLIENT_ID',
+      'CLIENT_SECRET',
+      ...(kind === 'oidc' || kind === 'microsoft' ? (['ISSUER'] as const) : []),
+    ];
     const missing = needed.filter((v) => !fields[FIELD[v]]);
     if (missing.length) {
-      problems.push(`social login "${name}" from the environment also needs ${missing.map((v) => `${prefix}_${v}`).join(' and ')}`);
+      problems.push(
+        `social login "${name}" from the environment also needs ${missing.map((v) => `${prefix}_${v}`).join(' and ')}`,
+      );
       continue;
     }
     if (RESERVED_PROVIDER_NAMES.includes(name)) {
@@ -47,7 +60,14 @@ export function providersFromEnv(env: NodeJS.ProcessEnv): { providers: ProviderC
       problems.push(`${prefix}_ISSUER "${fields.issuer}" must be https:// (http:// only for 127.0.0.1 or localhost)`);
       continue;
     }
-    providers.push({ name, kind, clientId: fields.clientId!, clientSecret: fields.clientSecret!, ...(fields.issuer ? { issuer: fields.issuer } : {}), ...(fields.scopes ? { scopes: fields.scopes } : {}) });
+    providers.push({
+      name,
+      kind,
+      clientId: fields.clientId!,
+      clientSecret: fields.clientSecret!,
+      ...(fields.issuer ? { issuer: fields.issuer } : {}),
+      ...(fields.scopes ? { scopes: fields.scopes } : {}),
+    });
   }
   return { providers, problems };
 }

@@ -25,9 +25,12 @@ function crossProblems(t: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
   const idle = parseDuration(t.sessionIdleMs ?? '');
   const absolute = parseDuration(t.sessionAbsoluteMs ?? '');
-  if (idle !== null && absolute !== null && idle > absolute) problems.push('GATEHOUSE_SESSION_IDLE must not be longer than GATEHOUSE_SESSION_ABSOLUTE');
-  if (t.exec !== undefined && (t.upstream !== undefined || t.demo === 'true')) problems.push('--exec starts the app itself: use it without --upstream or --demo');
-  if (t.exec !== undefined && Number(t.workers) > 1) problems.push('--exec runs one app process: use it without --workers');
+  if (idle !== null && absolute !== null && idle > absolute)
+    problems.push('GATEHOUSE_SESSION_IDLE must not be longer than GATEHOUSE_SESSION_ABSOLUTE');
+  if (t.exec !== undefined && (t.upstream !== undefined || t.demo === 'true'))
+    problems.push('--exec starts the app itself: use it without --upstream or --demo');
+  if (t.exec !== undefined && Number(t.workers) > 1)
+    problems.push('--exec runs one app process: use it without --workers');
   if (t.smtpFrom && !t.smtpUrl) problems.push('GATEHOUSE_SMTP_FROM is set without GATEHOUSE_SMTP_URL');
   return problems;
 }

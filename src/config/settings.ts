@@ -39,7 +39,9 @@ export function liveSettings(state: StoredState, masterKey: Buffer, env: NodeJS.
     passphraseHash: env.GATEHOUSE_PASSPHRASE_HASH || state.auth.passphrase || null,
     secret,
     signUp: (env.GATEHOUSE_SIGN_UP as SignUpPolicy | undefined) ?? state.auth.signUp,
-    allowedDomains: env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(env.GATEHOUSE_ALLOWED_DOMAINS) : state.auth.allowedDomains,
+    allowedDomains: env.GATEHOUSE_ALLOWED_DOMAINS
+      ? splitList(env.GATEHOUSE_ALLOWED_DOMAINS)
+      : state.auth.allowedDomains,
     publicPaths: env.GATEHOUSE_PUBLIC_PATHS ? splitList(env.GATEHOUSE_PUBLIC_PATHS) : state.auth.publicPaths,
     access: rulesFrom(env.GATEHOUSE_ACCESS, state.access),
     mfa: (env.GATEHOUSE_MFA as MfaPolicy | undefined) || state.auth.mfa || 'optional',
@@ -73,13 +75,21 @@ export function rulesFrom(envJson: string | undefined, stored: StoredRule[] | un
   return rules;
 }
 
-export function accessProblems(envJson: string | undefined, stored: StoredRule[] | undefined): { rules: AccessRule[]; problems: string[] } {
+export function accessProblems(
+  envJson: string | undefined,
+  stored: StoredRule[] | undefined,
+): { rules: AccessRule[]; problems: string[] } {
   if (envJson === undefined || envJson === '') return parseRules(stored ?? [], 'access');
   let parsed: unknown;
   try {
     parsed = JSON.parse(envJson);
   } catch {
-    return { rules: [], problems: ['GATEHOUSE_ACCESS must be JSON: a list of rules such as [{"pattern":"/admin/*","allow":["role:admin"]}]'] };
+    return {
+      rules: [],
+      problems: [
+        'GATEHOUSE_ACCESS must be JSON: a list of rules such as [{"pattern":"/admin/*","allow":["role:admin"]}]',
+      ],
+    };
   }
   return parseRules(parsed, 'GATEHOUSE_ACCESS');
 }

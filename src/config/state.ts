@@ -5,7 +5,22 @@ import { parseResources, type StoredMcpResource } from '../oauth/resources.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withFileLock, writeFileAtomic } from './files.js';
-import { AUTH_MODES, BINDING_KINDS, ENTRY_NAME, isOneOf, MFA_POLICIES, orList, PROVIDER_KINDS, RESERVED_PROVIDER_NAMES, SIGN_UP_POLICIES, type AuthMode, type BindingKind, type MfaPolicy, type ProviderKind, type SignUpPolicy } from './choices.js';
+import {
+  AUTH_MODES,
+  BINDING_KINDS,
+  ENTRY_NAME,
+  isOneOf,
+  MFA_POLICIES,
+  orList,
+  PROVIDER_KINDS,
+  RESERVED_PROVIDER_NAMES,
+  SIGN_UP_POLICIES,
+  type AuthMode,
+  type BindingKind,
+  type MfaPolicy,
+  type ProviderKind,
+  type SignUpPolicy,
+} from './choices.js';
 
 export { AUTH_MODES, BINDING_KINDS, ENTRY_NAME, PROVIDER_KINDS, SIGN_UP_POLICIES };
 export type { AuthMode, BindingKind, ProviderKind, SignUpPolicy } from './choices.js';
@@ -112,7 +127,18 @@ export function readState(scope: Scope): StoredState | null {
 }
 
 const TOP_KEYS = ['version', 'auth', 'bindings', 'providers', 'access', 'signing', 'mcp'];
-const AUTH_KEYS = ['enabled', 'accessDefault', 'mode', 'secret', 'db', 'signUp', 'allowedDomains', 'publicPaths', 'mfa', 'passphrase'];
+const AUTH_KEYS = [
+  'enabled',
+  'accessDefault',
+  'mode',
+  'secret',
+  'db',
+  'signUp',
+  'allowedDomains',
+  'publicPaths',
+  'mfa',
+  'passphrase',
+];
 
 /** Every problem of a state file at once: unknown keys are errors, so a typo never silently does nothing. */
 export function checkStateShape(value: unknown): string[] {
@@ -120,30 +146,52 @@ export function checkStateShape(value: unknown): string[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return ['the file must hold a JSON object'];
   const v = value as Record<string, unknown>;
   for (const k of Object.keys(v)) if (!TOP_KEYS.includes(k)) problems.push(`unknown key "${k}"`);
-  if (v.version !== undefined && v.version !== 1) problems.push(`version ${JSON.stringify(v.version)} is not supported (1)`);
+  if (v.version !== undefined && v.version !== 1)
+    problems.push(`version ${JSON.stringify(v.version)} is not supported (1)`);
   const auth = (v.auth ?? {}) as Record<string, unknown>;
   if (typeof auth !== 'object' || Array.isArray(auth)) problems.push('"auth" must be an object');
   else {
     for (const k of Object.keys(auth)) if (!AUTH_KEYS.includes(k)) problems.push(`unknown key "auth.${k}"`);
-    if (auth.enabled !== undefined && typeof auth.enabled !== 'boolean') problems.push('"auth.enabled" must be true or false');
-    if (auth.accessDefault !== undefined && auth.accessDefault !== 'allow' && auth.accessDefault !== 'deny') problems.push('"auth.accessDefault" must be allow or deny');
-    if (auth.mode !== undefined && !isOneOf(AUTH_MODES, auth.mode)) problems.push(`"auth.mode" must be ${orList(AUTH_MODES)}`);
-    if (auth.signUp !== undefined && !isOneOf(SIGN_UP_POLICIES, auth.signUp)) problems.push(`"auth.signUp" must be ${orList(SIGN_UP_POLICIES)}`);
-    if (auth.mfa !== undefined && !isOneOf(MFA_POLICIES, auth.mfa)) problems.push(`"auth.mfa" must be ${orList(MFA_POLICIES)}`);
-    if (auth.passphrase !== undefined && !(typeof auth.passphrase === 'string' && auth.passphrase.startsWith('$argon2id$'))) problems.push('"auth.passphrase" must be an argon2id hash (set it with `gatehouse auth passphrase set`)');
+    if (auth.enabled !== undefined && typeof auth.enabled !== 'boolean')
+      problems.push('"auth.enabled" must be true or false');
+    if (auth.accessDefault !== undefined && auth.accessDefault !== 'allow' && auth.accessDefault !== 'deny')
+      problems.push('"auth.accessDefault" must be allow or deny');
+    if (auth.mode !== undefined && !isOneOf(AUTH_MODES, auth.mode))
+      problems.push(`"auth.mode" must be ${orList(AUTH_MODES)}`);
+    if (auth.signUp !== undefined && !isOneOf(SIGN_UP_POLICIES, auth.signUp))
+      problems.push(`"auth.signUp" must be ${orList(SIGN_UP_POLICIES)}`);
+    if (auth.mfa !== undefined && !isOneOf(MFA_POLICIES, auth.mfa))
+      problems.push(`"auth.mfa" must be ${orList(MFA_POLICIES)}`);
+    if (
+      auth.passphrase !== undefined &&
+      !(typeof auth.passphrase === 'string' && auth.passphrase.startsWith('$argon2id$'))
+    )
+      problems.push('"auth.passphrase" must be an argon2id hash (set it with `gatehouse auth passphrase set`)');
     for (const k of ['allowedDomains', 'publicPaths']) {
-      if (auth[k] !== undefined && !(Array.isArray(auth[k]) && (auth[k] as unknown[]).every((x) => typeof x === 'string'))) problems.push(`"auth.${k}" must be a list of strings`);
+      if (
+        auth[k] !== undefined &&
+        !(Array.isArray(auth[k]) && (auth[k] as unknown[]).every((x) => typeof x === 'string'))
+      )
+        problems.push(`"auth.${k}" must be a list of strings`);
     }
   }
-  if (v.bindings !== undefined && (typeof v.bindings !== 'object' || v.bindings === null || Array.isArray(v.bindings))) problems.push('"bindings" must be an object');
-  else for (const [name, b] of Object.entries((v.bindings ?? {}) as Record<string, unknown>)) problems.push(...checkBinding(name, b));
+  if (v.bindings !== undefined && (typeof v.bindings !== 'object' || v.bindings === null || Array.isArray(v.bindings)))
+    problems.push('"bindings" must be an object');
+  else
+    for (const [name, b] of Object.entries((v.bindings ?? {}) as Record<string, unknown>))
+      problems.push(...checkBinding(name, b));
   if (v.providers !== undefined && !Array.isArray(v.providers)) problems.push('"providers" must be a list');
   else ((v.providers ?? []) as unknown[]).forEach((p, i) => problems.push(...checkProvider(i, p)));
   if (v.access !== undefined) problems.push(...parseRules(v.access, '"access"').problems);
   if (v.mcp !== undefined) problems.push(...parseResources(v.mcp, '"mcp"').problems);
   if (v.signing !== undefined) {
     const sg = v.signing as Record<string, unknown> | null;
-    if (typeof sg !== 'object' || sg === null || typeof sg.current !== 'string' || !(sg.previous === null || sg.previous === undefined || typeof sg.previous === 'string')) {
+    if (
+      typeof sg !== 'object' ||
+      sg === null ||
+      typeof sg.current !== 'string' ||
+      !(sg.previous === null || sg.previous === undefined || typeof sg.previous === 'string')
+    ) {
       problems.push('"signing" must be {"current": "<sealed key>", "previous": "<sealed key>" | null}');
     }
   }
@@ -157,7 +205,9 @@ function checkBinding(name: string, value: unknown): string[] {
   const at = `bindings.${name}`;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`"${at}" must be an object`];
   const b = value as Record<string, unknown>;
-  const problems = Object.keys(b).filter((k) => !BINDING_KEYS.includes(k)).map((k) => `unknown key "${at}.${k}"`);
+  const problems = Object.keys(b)
+    .filter((k) => !BINDING_KEYS.includes(k))
+    .map((k) => `unknown key "${at}.${k}"`);
   if (!ENTRY_NAME.test(name.toLowerCase())) problems.push(`binding name "${name}" must be letters, digits, "-" or "_"`);
   if (!isOneOf<BindingKind>(BINDING_KINDS, b.kind)) problems.push(`"${at}.kind" must be ${BINDING_KINDS.join(', ')}`);
   if (typeof b.url !== 'string' || !b.url) problems.push(`"${at}.url" must be a URL`);
@@ -166,15 +216,23 @@ function checkBinding(name: string, value: unknown): string[] {
 }
 
 function checkProvider(index: number, value: unknown): string[] {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`"providers[${index}]" must be an object`];
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return [`"providers[${index}]" must be an object`];
   const p = value as Record<string, unknown>;
   const at = `providers[${index}]${typeof p.name === 'string' ? ` (${p.name})` : ''}`;
-  const problems = Object.keys(p).filter((k) => !PROVIDER_KEYS.includes(k)).map((k) => `unknown key "${k}" in ${at}`);
-  if (typeof p.name !== 'string' || !ENTRY_NAME.test(p.name)) problems.push(`${at}: "name" must be lower-case letters, digits, "-" or "_"`);
-  else if (RESERVED_PROVIDER_NAMES.includes(p.name)) problems.push(`${at}: "name" ${p.name} is reserved for Gatehouse's own sign-ins`);
-  if (!isOneOf<ProviderKind>(PROVIDER_KINDS, p.kind)) problems.push(`${at}: "kind" must be ${PROVIDER_KINDS.join(', ')}`);
-  for (const k of ['clientId', 'clientSecret']) if (typeof p[k] !== 'string' || !p[k]) problems.push(`${at}: "${k}" is required`);
-  for (const k of ['issuer', 'scopes']) if (p[k] !== undefined && typeof p[k] !== 'string') problems.push(`${at}: "${k}" must be a string`);
+  const problems = Object.keys(p)
+    .filter((k) => !PROVIDER_KEYS.includes(k))
+    .map((k) => `unknown key "${k}" in ${at}`);
+  if (typeof p.name !== 'string' || !ENTRY_NAME.test(p.name))
+    problems.push(`${at}: "name" must be lower-case letters, digits, "-" or "_"`);
+  else if (RESERVED_PROVIDER_NAMES.includes(p.name))
+    problems.push(`${at}: "name" ${p.name} is reserved for Gatehouse's own sign-ins`);
+  if (!isOneOf<ProviderKind>(PROVIDER_KINDS, p.kind))
+    problems.push(`${at}: "kind" must be ${PROVIDER_KINDS.join(', ')}`);
+  for (const k of ['clientId', 'clientSecret'])
+    if (typeof p[k] !== 'string' || !p[k]) problems.push(`${at}: "${k}" is required`);
+  for (const k of ['issuer', 'scopes'])
+    if (p[k] !== undefined && typeof p[k] !== 'string') problems.push(`${at}: "${k}" must be a string`);
   return problems;
 }
 

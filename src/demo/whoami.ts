@@ -6,7 +6,15 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { AddressInfo } from 'node:net';
 import { AUTH_PREFIX } from '../config/prefix.js';
 
-const IDENTITY = ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-email-verified', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role', 'x-forwarded-groups'];
+const IDENTITY = [
+  'x-forwarded-user',
+  'x-forwarded-email',
+  'x-forwarded-email-verified',
+  'x-forwarded-name',
+  'x-forwarded-provider',
+  'x-forwarded-role',
+  'x-forwarded-groups',
+];
 /** Sent only for some credentials (a scoped API key, an OAuth token): shown when sent. */
 const WHEN_SENT = ['x-forwarded-scopes', 'x-forwarded-client'];
 const CLIENT = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'];
@@ -33,7 +41,12 @@ export function identityOf(headers: IncomingHttpHeaders): Record<string, string 
 export function initialsOf(name: string | null, email: string | null): string {
   const words = (name ?? '').trim().split(/\s+/).filter(Boolean);
   const letters = words.length ? [words[0]!, words.length > 1 ? words[words.length - 1]! : ''] : [email ?? '?'];
-  return letters.map((w) => Array.from(w)[0] ?? '').join('').toUpperCase() || '?';
+  return (
+    letters
+      .map((w) => Array.from(w)[0] ?? '')
+      .join('')
+      .toUpperCase() || '?'
+  );
 }
 
 // Served as /whoami.css (the page's CSP allows only same-origin styles: no inline style anywhere).
@@ -102,7 +115,8 @@ button, .link { display: inline-flex; align-items: center; min-height: 44px; fon
 `;
 
 /** What the demo found when it verified X-Forwarded-Assertion, as an app would (docs/app-guide.md). */
-export type AssertionCheck = { ok: true; kid: string; sub: string; secondsLeft: number } | { ok: false; reason: string } | null;
+export type AssertionCheck =
+  { ok: true; kid: string; sub: string; secondsLeft: number } | { ok: false; reason: string } | null;
 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 const keySets = new Map<string, KeySet>();
@@ -176,7 +190,10 @@ function page(headers: IncomingHttpHeaders, prefix: string, check: AssertionChec
   const id = identityOf(headers);
   const rows = (names: string[]) =>
     names
-      .map((h) => `<tr><th scope="row">${escapeHtml(h)}</th><td>${id[h] === null ? '<span class="none">not sent</span>' : escapeHtml(id[h]!)}</td></tr>`)
+      .map(
+        (h) =>
+          `<tr><th scope="row">${escapeHtml(h)}</th><td>${id[h] === null ? '<span class="none">not sent</span>' : escapeHtml(id[h]!)}</td></tr>`,
+      )
       .join('\n');
   const { hero, sub, actions } = heroOf(id, prefix);
   return `<!doctype html>
@@ -229,7 +246,11 @@ export async function startDemoApp(
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/whoami.css') {
-      res.writeHead(200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' });
+      res.writeHead(200, {
+        'content-type': 'text/css; charset=utf-8',
+        'cache-control': 'public, max-age=3600',
+        'x-content-type-options': 'nosniff',
+      });
       return void res.end(CSS);
     }
     if (path === '/api/whoami') {
@@ -243,7 +264,8 @@ export async function startDemoApp(
     res.writeHead(200, {
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
-      'content-security-policy': "default-src 'none'; style-src 'self'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+      'content-security-policy':
+        "default-src 'none'; style-src 'self'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
       'x-content-type-options': 'nosniff',
     });
     res.end(page(req.headers, prefix, await checkAssertion(req.headers, opts.gatehouse?.() ?? null, prefix)));

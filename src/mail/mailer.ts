@@ -23,7 +23,8 @@ export interface SmtpBinding {
 export async function createSmtpMailer(binding: SmtpBinding): Promise<Mailer> {
   const { createTransport } = await import('nodemailer');
   const url = new URL(binding.url);
-  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new Error('smtp binding must be an smtp:// or smtps:// URL');
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:')
+    throw new Error('smtp binding must be an smtp:// or smtps:// URL');
   const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
   const transport: Transporter = createTransport({
     host: url.hostname.replace(/^\[|\]$/g, ''),
@@ -39,7 +40,13 @@ export async function createSmtpMailer(binding: SmtpBinding): Promise<Mailer> {
   });
   return {
     async send(mail) {
-      await transport.sendMail({ from: binding.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+      await transport.sendMail({
+        from: binding.from,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+      });
     },
     close: () => transport.close(),
   };

@@ -43,17 +43,26 @@ export interface MfaService {
 export function createMfaService(store: Store, masterKey: Buffer, now: () => number): MfaService {
   const newCodes = async (userId: string) => {
     const codes = newRecoveryCodes();
-    await store.replaceRecoveryCodes(userId, codes.map((c) => recoveryHash(userId, c)), new Date(now()));
+    await store.replaceRecoveryCodes(
+      userId,
+      codes.map((c) => recoveryHash(userId, c)),
+      new Date(now()),
+    );
     return codes;
   };
   const enrolment = async (secret: string, issuer: string, account: string): Promise<Enrolment> => {
     const uri = totpUri(secret, issuer, account);
-    return { secret, uri, qr: await (await import('qrcode')).toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) };
+    return {
+      secret,
+      uri,
+      qr: await (await import('qrcode')).toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+    };
   };
 
   return {
     // A passkey is a factor too: after a password it is the second step (auth/second-step.ts).
-    hasFactor: async (userId) => (await store.findTotp(userId))?.confirmed === true || (await store.listPasskeys(userId)).length > 0,
+    hasFactor: async (userId) =>
+      (await store.findTotp(userId))?.confirmed === true || (await store.listPasskeys(userId)).length > 0,
     async status(userId) {
       const [totp, recoveryLeft] = await Promise.all([store.findTotp(userId), store.countRecoveryCodes(userId)]);
       return { totp: totp?.confirmed ? { since: totp.createdAt } : null, recoveryLeft };
@@ -61,10 +70,17 @@ export function createMfaService(store: Store, masterKey: Buffer, now: () => num
     async startEnrolment(user, issuer) {
       const current = await store.findTotp(user.id);
       if (current?.confirmed) return null;
-      if (current && now() - current.createdAt.getTime() < ENROLMENT_REUSE_MS) return enrolment(unseal(current.secret, masterKey), issuer, user.email);
+      if (current && now() - current.createdAt.getTime() < ENROLMENT_REUSE_MS)
+        return enrolment(unseal(current.secret, masterKey), issuer, user.email);
       const secret = newTotpSecret();
       try {
-        await store.saveTotp({ userId: user.id, secret: seal(secret, masterKey), confirmed: false, lastStep: null, createdAt: new Date(now()) });
+        await store.saveTotp({
+          userId: user.id,
+          secret: seal(secret, masterKey),
+          confirmed: false,
+          lastStep: null,
+          createdAt: new Date(now()),
+        });
       } catch (err) {
         if (isStoreError(err, 'DUPLICATE')) return null; // confirmed in another tab meanwhile
         throw err;
@@ -80,12 +96,20 @@ export function createMfaService(store: Store, masterKey: Buffer, now: () => num
       // One store call: the app turns on together with its recovery codes or not at all, so a crash
       // never leaves a factor without codes; of two tabs confirming at once, one wins.
       const codes = newRecoveryCodes();
-      return (await store.enableTotp(userId, step, codes.map((c) => recoveryHash(userId, c)), new Date(now()))) ? codes : null;
+      return (await store.enableTotp(
+        userId,
+        step,
+        codes.map((c) => recoveryHash(userId, c)),
+        new Date(now()),
+      ))
+        ? codes
+        : null;
     },
     async verify(userId, code) {
       const typed = readCode(code);
       if (!typed) return null;
-      if (typed.kind === 'recovery') return (await store.consumeRecoveryCode(userId, recoveryHash(userId, typed.code))) ? 'recovery' : null;
+      if (typed.kind === 'recovery')
+        return (await store.consumeRecoveryCode(userId, recoveryHash(userId, typed.code))) ? 'recovery' : null;
       const f = await store.findTotp(userId);
       if (!f?.confirmed) return null;
       const step = totpStep(unseal(f.secret, masterKey), typed.code, now());
@@ -106,6 +130,9 @@ async function removeApp(store: Store, userId: string): Promise<boolean> {
 /** An operator's reset (console or `users reset-mfa`) is for a lost device: the app, its recovery codes and every passkey go. */
 export async function resetFactors(store: Store, userId: string): Promise<boolean> {
   const passkeys = await store.listPasskeys(userId);
-  const [had] = await Promise.all([removeApp(store, userId), ...passkeys.map((k) => store.deletePasskey(userId, k.id))]);
+  const [had] = await Promise.all([
+    removeApp(store, userId),
+    ...passkeys.map((k) => store.deletePasskey(userId, k.id)),
+  ]);
   return had || passkeys.length > 0;
 }

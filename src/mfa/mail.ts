@@ -9,10 +9,16 @@ const WHAT: Record<FactorChange, string> = {
   removed: 'The authenticator app was removed from your account, with its recovery codes.',
   'recovery-regenerated': 'New recovery codes were made for your account; the old ones no longer work.',
   'recovery-used': 'One of your recovery codes was just used to sign in. It will not work again.',
-  reset: 'An administrator removed the second factor from your account and signed you out everywhere. You can set up an authenticator app again after signing in.',
+  reset:
+    'An administrator removed the second factor from your account and signed you out everywhere. You can set up an authenticator app again after signing in.',
 };
 
-export function factorChangedMail(appName: string, user: { email: string; name: string }, change: FactorChange, signInUrl: string): Mail {
+export function factorChangedMail(
+  appName: string,
+  user: { email: string; name: string },
+  change: FactorChange,
+  signInUrl: string,
+): Mail {
   return {
     to: user.email,
     subject: `Two-step sign-in changed on your ${appName} account`,

@@ -12,7 +12,16 @@ import { redirectMatches, verifiedByDeployment } from './clients.js';
 import { resourceByUrl, type McpResource } from './resources.js';
 import { issuerOf } from './metadata.js';
 
-export const AUTHORIZE_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'code_challenge', 'code_challenge_method', 'resource', 'scope', 'state'] as const;
+export const AUTHORIZE_PARAMS = [
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'code_challenge',
+  'code_challenge_method',
+  'resource',
+  'scope',
+  'state',
+] as const;
 export type AuthorizeParams = Partial<Record<(typeof AUTHORIZE_PARAMS)[number], string>>;
 
 export interface AuthorizeRequest {
@@ -43,16 +52,23 @@ export interface AuthorizeContext {
 const MAX_PARAM = 2048;
 
 /** Checks an authorization request. `repeated` names parameters given more than once (RFC 6749 §3.1). */
-export async function checkAuthorization(p: AuthorizeParams, repeated: readonly string[], ctx: AuthorizeContext): Promise<Checked> {
-  for (const k of AUTHORIZE_PARAMS) if ((p[k]?.length ?? 0) > MAX_PARAM) return { page: `The parameter ${k} is too long.` };
-  if (repeated.includes('client_id') || repeated.includes('redirect_uri')) return { page: 'The request names its client or redirect URI more than once.' };
+export async function checkAuthorization(
+  p: AuthorizeParams,
+  repeated: readonly string[],
+  ctx: AuthorizeContext,
+): Promise<Checked> {
+  for (const k of AUTHORIZE_PARAMS)
+    if ((p[k]?.length ?? 0) > MAX_PARAM) return { page: `The parameter ${k} is too long.` };
+  if (repeated.includes('client_id') || repeated.includes('redirect_uri'))
+    return { page: 'The request names its client or redirect URI more than once.' };
   if (!p.client_id) return { page: 'The request does not say which application is asking (client_id is missing).' };
   const client = await ctx.findClient(p.client_id);
   if (typeof client === 'string') return { page: client };
   if (!client) return { page: 'The application is not registered here (unknown client_id). Ask it to connect again.' };
   const redirectUri = p.redirect_uri ?? (client.redirectUris.length === 1 ? client.redirectUris[0]! : null);
   if (!redirectUri) return { page: 'The request does not say where to send the answer (redirect_uri is missing).' };
-  if (!redirectMatches(client.redirectUris, redirectUri)) return { page: 'The application asked to send the answer to an address it did not register. Nothing was sent.' };
+  if (!redirectMatches(client.redirectUris, redirectUri))
+    return { page: 'The application asked to send the answer to an address it did not register. Nothing was sent.' };
 
   const back = (code: OAuthError['code'], description: string): Checked => {
     // A self-registered client (DCR, a metadata document) may have registered any address: redirecting
@@ -73,7 +89,17 @@ export async function checkAuthorization(p: AuthorizeParams, repeated: readonly 
   // Scopes the resource does not name are left out (RFC 6749 §3.3); the token answer says which were granted.
   const asked = (p.scope ?? '').split(' ').filter(Boolean);
   const scopes = resource.scopes.length ? [...new Set(asked.filter((s) => resource.scopes.includes(s)))] : [];
-  return { ok: { client, redirectUri, resource, resourceUrl: p.resource, scopes, state: p.state ?? null, codeChallenge: p.code_challenge! } };
+  return {
+    ok: {
+      client,
+      redirectUri,
+      resource,
+      resourceUrl: p.resource,
+      scopes,
+      state: p.state ?? null,
+      codeChallenge: p.code_challenge!,
+    },
+  };
 }
 
 /** The client's redirect URI with the answer added to its query (its own query kept). */

@@ -36,7 +36,9 @@ export function isCimdClientId(id: string): boolean {
   if (id.length > 255 || !id.startsWith('https://')) return false;
   try {
     const u = new URL(id);
-    return u.pathname !== '/' && !u.hash && !u.username && !u.password && u.href === id && !/\/\.\.?(\/|$)/.test(u.pathname);
+    return (
+      u.pathname !== '/' && !u.hash && !u.username && !u.password && u.href === id && !/\/\.\.?(\/|$)/.test(u.pathname)
+    );
   } catch {
     return false;
   }
@@ -45,11 +47,35 @@ export function isCimdClientId(id: string): boolean {
 // Addresses a document may never come from: private, shared, loopback, link-local, documentation,
 // multicast and reserved ranges (RFC 6890), in both families.
 const blocked = new BlockList();
-for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) {
+for (const [net, bits] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
   blocked.addSubnet(net, bits, 'ipv4');
 }
 // (IPv4-mapped IPv6 is unwrapped and judged as IPv4 in addressAllowed: BlockList would match every IPv4 address against ::ffff:0:0/96.)
-for (const [net, bits] of [['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) {
+for (const [net, bits] of [
+  ['::', 128],
+  ['::1', 128],
+  ['64:ff9b::', 96],
+  ['100::', 64],
+  ['2001:db8::', 32],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const) {
   blocked.addSubnet(net, bits, 'ipv6');
 }
 
@@ -73,7 +99,12 @@ function fencedLookup(allowLoopback: boolean) {
     dnsLookup(hostname, { all: true }, (err, addresses) => {
       if (err) return cb(err, []);
       if (!addresses.length || addresses.some((a) => !addressAllowed(a.address, allowLoopback))) {
-        return cb(Object.assign(new CimdError(`${hostname} resolves to a private, loopback or reserved address`), { code: 'ECIMDADDRESS' }), []);
+        return cb(
+          Object.assign(new CimdError(`${hostname} resolves to a private, loopback or reserved address`), {
+            code: 'ECIMDADDRESS',
+          }),
+          [],
+        );
       }
       if (options.all) cb(null, addresses);
       else cb(null, addresses[0]!.address, addresses[0]!.family);
@@ -96,8 +127,15 @@ export function fetchMetadataDocument(url: string, opts: CimdOptions): Promise<F
     if (u.protocol !== 'https:') return reject(new CimdError('the client id must be an https URL'));
     // A literal address is connected to without any lookup: judge it here.
     const literal = u.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(literal) && !addressAllowed(literal, opts.allowLoopback)) return reject(new CimdError(`${u.hostname} is a private, loopback or reserved address`));
-    const req = request(u, { method: 'GET', headers: { accept: 'application/json' }, lookup: fencedLookup(opts.allowLoopback) as never, ...(opts.ca ? { ca: opts.ca } : {}), agent: false });
+    if (isIP(literal) && !addressAllowed(literal, opts.allowLoopback))
+      return reject(new CimdError(`${u.hostname} is a private, loopback or reserved address`));
+    const req = request(u, {
+      method: 'GET',
+      headers: { accept: 'application/json' },
+      lookup: fencedLookup(opts.allowLoopback) as never,
+      ...(opts.ca ? { ca: opts.ca } : {}),
+      agent: false,
+    });
     const fail = (message: string, cause?: unknown) => {
       req.destroy();
       reject(new CimdError(message, { cause }));
@@ -108,8 +146,17 @@ export function fetchMetadataDocument(url: string, opts: CimdOptions): Promise<F
       reject(err instanceof CimdError ? err : new CimdError(`could not fetch it: ${err.message}`, { cause: err }));
     });
     req.on('response', (res) => {
-      if (res.statusCode !== 200) return (clearTimeout(timer), fail(res.statusCode && res.statusCode >= 300 && res.statusCode < 400 ? 'it redirects, and redirects are not followed' : `it answered ${res.statusCode}`));
-      if (Number(res.headers['content-length'] ?? 0) > maxBytes) return (clearTimeout(timer), fail(`it is larger than ${maxBytes} bytes`));
+      if (res.statusCode !== 200)
+        return (
+          clearTimeout(timer),
+          fail(
+            res.statusCode && res.statusCode >= 300 && res.statusCode < 400
+              ? 'it redirects, and redirects are not followed'
+              : `it answered ${res.statusCode}`,
+          )
+        );
+      if (Number(res.headers['content-length'] ?? 0) > maxBytes)
+        return (clearTimeout(timer), fail(`it is larger than ${maxBytes} bytes`));
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -121,7 +168,10 @@ export function fetchMetadataDocument(url: string, opts: CimdOptions): Promise<F
         clearTimeout(timer);
         if (size > maxBytes) return;
         try {
-          resolve({ body: JSON.parse(Buffer.concat(chunks).toString('utf8')), ttlSeconds: ttlOf(res.headers['cache-control'], res.headers.expires, res.headers.date) });
+          resolve({
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+            ttlSeconds: ttlOf(res.headers['cache-control'], res.headers.expires, res.headers.date),
+          });
         } catch (err) {
           reject(new CimdError('it is not JSON', { cause: err }));
         }
@@ -153,20 +203,27 @@ export function clientFromDocument(id: string, body: unknown): { name: string; r
   const d = body as Record<string, unknown>;
   if (d.client_id !== id) throw new CimdError('its client_id is not the URL it was fetched from');
   const uris = d.redirect_uris;
-  if (!Array.isArray(uris) || !uris.length || uris.length > 10) throw new CimdError('it must list 1 to 10 redirect_uris');
+  if (!Array.isArray(uris) || !uris.length || uris.length > 10)
+    throw new CimdError('it must list 1 to 10 redirect_uris');
   for (const u of uris) {
     const problem = redirectUriProblem(u);
     if (problem) throw new CimdError(problem);
   }
   const auth = d.token_endpoint_auth_method;
-  if (auth !== undefined && auth !== 'none') throw new CimdError('token_endpoint_auth_method must be none (public clients with PKCE)');
+  if (auth !== undefined && auth !== 'none')
+    throw new CimdError('token_endpoint_auth_method must be none (public clients with PKCE)');
   if (d.client_secret !== undefined) throw new CimdError('a metadata document cannot carry a secret');
   const name = typeof d.client_name === 'string' && d.client_name.trim() ? cleanName(d.client_name) : new URL(id).host;
   return { name, redirectUris: uris as string[] };
 }
 
 /** The client behind an id: a CIMD URL fetched (or taken from the cache while fresh), else a registration. */
-export async function resolveClient(store: Store, id: string, now: Date, opts: CimdOptions): Promise<OAuthClient | null> {
+export async function resolveClient(
+  store: Store,
+  id: string,
+  now: Date,
+  opts: CimdOptions,
+): Promise<OAuthClient | null> {
   const cached = await store.findOAuthClient(id);
   if (!isCimdClientId(id)) return cached && cached.kind === 'dcr' ? cached : null;
   if (cached && cached.cachedUntil && cached.cachedUntil > now) return cached;

@@ -17,7 +17,18 @@ const MAX_URIS = 10;
 const MAX_URI = 2000;
 const MAX_NAME = 100;
 // Schemes a page could run or read from: never a place to send a code.
-const BANNED_SCHEMES = new Set(['javascript:', 'data:', 'file:', 'vbscript:', 'about:', 'blob:', 'filesystem:', 'ws:', 'wss:', 'ftp:']);
+const BANNED_SCHEMES = new Set([
+  'javascript:',
+  'data:',
+  'file:',
+  'vbscript:',
+  'about:',
+  'blob:',
+  'filesystem:',
+  'ws:',
+  'wss:',
+  'ftp:',
+]);
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 export function isLoopbackRedirect(u: URL): boolean {
@@ -29,7 +40,8 @@ export function isLoopbackRedirect(u: URL): boolean {
  * or a private-use scheme of a native app (RFC 8252 §7.1); never a fragment or credentials.
  */
 export function redirectUriProblem(uri: unknown): string | null {
-  if (typeof uri !== 'string' || !uri || uri.length > MAX_URI) return 'each redirect URI must be a URL of at most 2000 characters';
+  if (typeof uri !== 'string' || !uri || uri.length > MAX_URI)
+    return 'each redirect URI must be a URL of at most 2000 characters';
   let u: URL;
   try {
     u = new URL(uri);
@@ -39,7 +51,8 @@ export function redirectUriProblem(uri: unknown): string | null {
   if (u.hash || uri.includes('#')) return `redirect URI "${uri.slice(0, 100)}" must not have a fragment`;
   if (u.username || u.password) return `redirect URI "${uri.slice(0, 100)}" must not carry credentials`;
   if (BANNED_SCHEMES.has(u.protocol)) return `redirect URI scheme "${u.protocol}" is not allowed`;
-  if (u.protocol === 'http:' && !isLoopbackRedirect(u)) return `redirect URI "${uri.slice(0, 100)}" must use https (http only on 127.0.0.1, [::1] or localhost)`;
+  if (u.protocol === 'http:' && !isLoopbackRedirect(u))
+    return `redirect URI "${uri.slice(0, 100)}" must use https (http only on 127.0.0.1, [::1] or localhost)`;
   return null;
 }
 
@@ -74,10 +87,12 @@ export interface Registration {
 
 /** The client metadata of a registration request (RFC 7591 §2), or the reason it is refused. */
 export function parseRegistration(body: unknown): Registration {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new OAuthError('invalid_client_metadata', 'the body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new OAuthError('invalid_client_metadata', 'the body must be a JSON object');
   const m = body as Record<string, unknown>;
   const uris = m.redirect_uris;
-  if (!Array.isArray(uris) || uris.length === 0 || uris.length > MAX_URIS) throw new OAuthError('invalid_redirect_uri', `redirect_uris must list 1 to ${MAX_URIS} URIs`);
+  if (!Array.isArray(uris) || uris.length === 0 || uris.length > MAX_URIS)
+    throw new OAuthError('invalid_redirect_uri', `redirect_uris must list 1 to ${MAX_URIS} URIs`);
   for (const u of uris) {
     const problem = redirectUriProblem(u);
     if (problem) throw new OAuthError('invalid_redirect_uri', problem);
@@ -87,18 +102,33 @@ export function parseRegistration(body: unknown): Registration {
     throw new OAuthError('invalid_client_metadata', 'grant_types may only be authorization_code and refresh_token');
   }
   const responses = m.response_types ?? ['code'];
-  if (!Array.isArray(responses) || responses.some((r) => r !== 'code')) throw new OAuthError('invalid_client_metadata', 'response_types may only be code');
+  if (!Array.isArray(responses) || responses.some((r) => r !== 'code'))
+    throw new OAuthError('invalid_client_metadata', 'response_types may only be code');
   const auth = m.token_endpoint_auth_method;
-  if (auth !== undefined && auth !== 'none') throw new OAuthError('invalid_client_metadata', 'token_endpoint_auth_method must be none: clients are public and use PKCE');
+  if (auth !== undefined && auth !== 'none')
+    throw new OAuthError(
+      'invalid_client_metadata',
+      'token_endpoint_auth_method must be none: clients are public and use PKCE',
+    );
   const name = m.client_name;
-  if (name !== undefined && (typeof name !== 'string' || !name.trim() || name.length > MAX_NAME)) throw new OAuthError('invalid_client_metadata', `client_name must be a text of at most ${MAX_NAME} characters`);
-  return { name: typeof name === 'string' ? cleanName(name) : defaultName(uris[0] as string), redirectUris: uris as string[] };
+  if (name !== undefined && (typeof name !== 'string' || !name.trim() || name.length > MAX_NAME))
+    throw new OAuthError('invalid_client_metadata', `client_name must be a text of at most ${MAX_NAME} characters`);
+  return {
+    name: typeof name === 'string' ? cleanName(name) : defaultName(uris[0] as string),
+    redirectUris: uris as string[],
+  };
 }
 
 /** Control characters out, spaces collapsed: the name is shown on the consent page and sent to the app. */
 export function cleanName(name: string): string {
   // eslint-disable-next-line no-control-regex
-  return name.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '').replace(/\s+/g, ' ').trim().slice(0, MAX_NAME) || 'Unnamed client';
+  return (
+    name
+      .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+      .replace(/\s+/g, ' ')
+      .trim()
+      .slice(0, MAX_NAME) || 'Unnamed client'
+  );
 }
 
 function defaultName(uri: string): string {
@@ -108,7 +138,15 @@ function defaultName(uri: string): string {
 
 /** Registers a DCR client: a random id, no secret. */
 export async function registerClient(store: Store, reg: Registration, now: Date): Promise<OAuthClient> {
-  const client: OAuthClient = { id: `ghc_${randomToken(16)}`, kind: 'dcr', name: reg.name, redirectUris: reg.redirectUris, createdAt: now, lastUsedAt: null, cachedUntil: null };
+  const client: OAuthClient = {
+    id: `ghc_${randomToken(16)}`,
+    kind: 'dcr',
+    name: reg.name,
+    redirectUris: reg.redirectUris,
+    createdAt: now,
+    lastUsedAt: null,
+    cachedUntil: null,
+  };
   await store.createOAuthClient(client);
   return client;
 }

@@ -47,7 +47,15 @@ function newUserCode(): string {
 export async function builtinClient(store: Store, now: Date): Promise<OAuthClient> {
   const found = await store.findOAuthClient(CLI_CLIENT_ID);
   if (found) return found;
-  const client: OAuthClient = { id: CLI_CLIENT_ID, kind: 'builtin', name: 'Gatehouse CLI', redirectUris: [], createdAt: now, lastUsedAt: null, cachedUntil: null };
+  const client: OAuthClient = {
+    id: CLI_CLIENT_ID,
+    kind: 'builtin',
+    name: 'Gatehouse CLI',
+    redirectUris: [],
+    createdAt: now,
+    lastUsedAt: null,
+    cachedUntil: null,
+  };
   await store.createOAuthClient(client).catch((err: unknown) => {
     if (!isStoreError(err, 'DUPLICATE')) throw err; // another request made it first: the same row
   });
@@ -68,12 +76,21 @@ export async function checkDeviceRequest(
   ctx: { store: Store; now: Date; origin: string; resources: readonly McpResource[] },
 ): Promise<DeviceRequest> {
   if (!p.client_id) throw new OAuthError('invalid_request', 'client_id is required');
-  const client = p.client_id === CLI_CLIENT_ID ? await builtinClient(ctx.store, ctx.now) : await ctx.store.findOAuthClient(p.client_id.slice(0, 2000));
-  if (!client) throw new OAuthError('invalid_client', 'unknown client_id: register the client first, or use gatehouse-cli', 401);
+  const client =
+    p.client_id === CLI_CLIENT_ID
+      ? await builtinClient(ctx.store, ctx.now)
+      : await ctx.store.findOAuthClient(p.client_id.slice(0, 2000));
+  if (!client)
+    throw new OAuthError('invalid_client', 'unknown client_id: register the client first, or use gatehouse-cli', 401);
   refuseMetadataDocumentClient(client);
-  if (p.resource === undefined || p.resource === '') return { client, resource: undefined, resourceUrl: ctx.origin, scopes: [] };
+  if (p.resource === undefined || p.resource === '')
+    return { client, resource: undefined, resourceUrl: ctx.origin, scopes: [] };
   const resource = resourceByUrl(ctx.resources, ctx.origin, p.resource);
-  if (!resource) throw new OAuthError('invalid_target', 'resource is not one of the protected resources here (leave it out for the whole app)');
+  if (!resource)
+    throw new OAuthError(
+      'invalid_target',
+      'resource is not one of the protected resources here (leave it out for the whole app)',
+    );
   const asked = (p.scope ?? '').split(' ').filter(Boolean);
   // As the authorization endpoint: scopes the resource does not offer are dropped, not refused.
   const scopes = resource.scopes.length ? [...new Set(asked.filter((s) => resource.scopes.includes(s)))] : [];
@@ -87,8 +104,9 @@ export async function checkDeviceRequest(
  */
 export function refuseMetadataDocumentClient(client: Pick<OAuthClient, 'kind'>): void {
   if (client.kind === 'cimd') {
-    const why = 'the device grant is not open to clients identified by a metadata document; '
-      + 'register one (RFC 7591) or use gatehouse-cli';
+    const why =
+      'the device grant is not open to clients identified by a metadata document; ' +
+      'register one (RFC 7591) or use gatehouse-cli';
     throw new OAuthError('unauthorized_client', why);
   }
 }
@@ -106,8 +124,17 @@ export async function issueDeviceCodes(store: Store, req: DeviceRequest, now: nu
   for (let attempt = 0; ; attempt++) {
     const userCode = newUserCode();
     const row: DeviceAuthorization = {
-      deviceHash: deviceHashOf(deviceCode), userHash: userHashOf(userCode), clientId: req.client.id, scopes: req.scopes.join(' '), resource: req.resourceUrl,
-      createdAt: new Date(now), expiresAt: new Date(now + DEVICE_TTL_MS), intervalSec: DEVICE_INTERVAL_SEC, lastPollAt: null, status: 'pending', userId: null,
+      deviceHash: deviceHashOf(deviceCode),
+      userHash: userHashOf(userCode),
+      clientId: req.client.id,
+      scopes: req.scopes.join(' '),
+      resource: req.resourceUrl,
+      createdAt: new Date(now),
+      expiresAt: new Date(now + DEVICE_TTL_MS),
+      intervalSec: DEVICE_INTERVAL_SEC,
+      lastPollAt: null,
+      status: 'pending',
+      userId: null,
     };
     try {
       await store.createDeviceAuthorization(row);
@@ -119,7 +146,10 @@ export async function issueDeviceCodes(store: Store, req: DeviceRequest, now: nu
 }
 
 /** The JSON answer of the device authorization endpoint (RFC 8628 §3.2). */
-export function deviceAuthorizationResponse(issued: IssuedDeviceCodes, verificationUri: string): Record<string, unknown> {
+export function deviceAuthorizationResponse(
+  issued: IssuedDeviceCodes,
+  verificationUri: string,
+): Record<string, unknown> {
   const shown = showUserCode(issued.userCode);
   return {
     device_code: issued.deviceCode,
@@ -136,16 +166,26 @@ export function deviceAuthorizationResponse(issued: IssuedDeviceCodes, verificat
  * (taken: one winner), or the error the device must see. A denied one is used up too, so the next
  * poll is an unknown code.
  */
-export async function pollDeviceCode(store: Store, p: { device_code?: string; client_id?: string }, now: Date): Promise<DeviceAuthorization> {
+export async function pollDeviceCode(
+  store: Store,
+  p: { device_code?: string; client_id?: string },
+  now: Date,
+): Promise<DeviceAuthorization> {
   if (!p.device_code || p.device_code.length > 100) throw new OAuthError('invalid_request', 'device_code is required');
   const hash = deviceHashOf(p.device_code);
   const polled = await store.pollDeviceAuthorization(hash, now);
   if (!polled) throw new OAuthError('invalid_grant', 'the device code is unknown or already used');
   const { auth, tooFast } = polled;
-  if (auth.clientId !== p.client_id) throw new OAuthError('invalid_grant', 'the device code was issued to another client');
-  if (auth.expiresAt.getTime() <= now.getTime()) throw new OAuthError('expired_token', 'the device code expired; start again');
+  if (auth.clientId !== p.client_id)
+    throw new OAuthError('invalid_grant', 'the device code was issued to another client');
+  if (auth.expiresAt.getTime() <= now.getTime())
+    throw new OAuthError('expired_token', 'the device code expired; start again');
   if (auth.status === 'pending') {
-    if (tooFast) throw new OAuthError('slow_down', `polling faster than the interval; wait ${auth.intervalSec} seconds between polls`);
+    if (tooFast)
+      throw new OAuthError(
+        'slow_down',
+        `polling faster than the interval; wait ${auth.intervalSec} seconds between polls`,
+      );
     throw new OAuthError('authorization_pending', 'the user has not approved yet');
   }
   const decided = await store.takeDecidedDeviceAuthorization(hash);

@@ -22,7 +22,11 @@ export interface MetadataContext {
 }
 
 export const issuerOf = (origin: string, prefix: string) => origin + prefix;
-export const endpoint = (origin: string, prefix: string, name: 'authorize' | 'token' | 'revoke' | 'register' | 'device_authorization') => `${origin}${prefix}/oauth/${name}`;
+export const endpoint = (
+  origin: string,
+  prefix: string,
+  name: 'authorize' | 'token' | 'revoke' | 'register' | 'device_authorization',
+) => `${origin}${prefix}/oauth/${name}`;
 
 /** Whether a request path is one of the discovery documents Gatehouse answers (given MCP resources). */
 export function isDiscoveryPath(path: string): boolean {
@@ -71,7 +75,13 @@ export function authorizationServerMetadata(ctx: MetadataContext, openid = false
     client_id_metadata_document_supported: ctx.cimd,
     ...(scopes.length ? { scopes_supported: scopes } : {}),
     // The OpenID forms are served for clients that only try those; no ID token is issued.
-    ...(openid ? { subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['ES256'], jwks_uri: `${origin}${prefix}/.well-known/jwks.json` } : {}),
+    ...(openid
+      ? {
+          subject_types_supported: ['public'],
+          id_token_signing_alg_values_supported: ['ES256'],
+          jwks_uri: `${origin}${prefix}/.well-known/jwks.json`,
+        }
+      : {}),
   };
 }
 

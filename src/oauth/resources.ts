@@ -25,14 +25,19 @@ const KEYS = ['path', 'name', 'scopes'];
 
 export function pathProblem(path: string): string | null {
   if (typeof path !== 'string' || !path.startsWith('/')) return `path "${String(path)}" must start with "/"`;
-  if (path === '/' || path.endsWith('/')) return `path "${path}" must name a path below the root without a trailing "/" (e.g. /mcp)`;
-  if (/[?#*\s%;\\]/.test(path) || readPath(path)?.key !== path.toLowerCase()) return `path "${path}" must be a plain, normalised path`;
-  if (path === '/.well-known' || path.startsWith('/.well-known/')) return `path "${path}" is where discovery documents live`;
+  if (path === '/' || path.endsWith('/'))
+    return `path "${path}" must name a path below the root without a trailing "/" (e.g. /mcp)`;
+  if (/[?#*\s%;\\]/.test(path) || readPath(path)?.key !== path.toLowerCase())
+    return `path "${path}" must be a plain, normalised path`;
+  if (path === '/.well-known' || path.startsWith('/.well-known/'))
+    return `path "${path}" is where discovery documents live`;
   return null;
 }
 
 export function scopeProblem(scope: string): string | null {
-  return SCOPE.test(scope) ? null : `scope "${scope}" must be up to 64 printable characters without spaces, quotes or "\\"`;
+  return SCOPE.test(scope)
+    ? null
+    : `scope "${scope}" must be up to 64 printable characters without spaces, quotes or "\\"`;
 }
 
 /** Stored entries (already-parsed JSON) into resources, with every problem found. */
@@ -42,28 +47,40 @@ export function parseResources(value: unknown, where: string): { resources: McpR
   const resources: McpResource[] = [];
   value.forEach((raw, i) => {
     const at = `${where} entry ${i + 1}`;
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return void problems.push(`${at} must be an object`);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      return void problems.push(`${at} must be an object`);
     const r = raw as Record<string, unknown>;
     for (const k of Object.keys(r)) if (!KEYS.includes(k)) problems.push(`${at}: unknown key "${k}"`);
     const path = typeof r.path === 'string' ? r.path : '';
     const p = pathProblem(path);
     if (p) problems.push(`${at}: ${p}`);
-    if (r.name !== undefined && (typeof r.name !== 'string' || !r.name.trim() || r.name.length > 100)) problems.push(`${at}: "name" must be a short text`);
+    if (r.name !== undefined && (typeof r.name !== 'string' || !r.name.trim() || r.name.length > 100))
+      problems.push(`${at}: "name" must be a short text`);
     const scopes = Array.isArray(r.scopes) ? r.scopes : r.scopes === undefined ? [] : null;
     if (!scopes) problems.push(`${at}: "scopes" must be a list of strings`);
     for (const s of scopes ?? []) {
       const sp = typeof s === 'string' ? scopeProblem(s) : '"scopes" must be a list of strings';
       if (sp) problems.push(`${at}: ${sp}`);
     }
-    const clash = resources.find((o) => o.path === path || path.startsWith(o.path + '/') || o.path.startsWith(path + '/'));
+    const clash = resources.find(
+      (o) => o.path === path || path.startsWith(o.path + '/') || o.path.startsWith(path + '/'),
+    );
     if (clash && !p) problems.push(`${at}: path "${path}" overlaps "${clash.path}"`);
-    resources.push({ path, name: typeof r.name === 'string' && r.name.trim() ? r.name.trim() : path, scopes: [...new Set((scopes ?? []).map(String))] });
+    resources.push({
+      path,
+      name: typeof r.name === 'string' && r.name.trim() ? r.name.trim() : path,
+      scopes: [...new Set((scopes ?? []).map(String))],
+    });
   });
   return { resources, problems };
 }
 
 export function storedResource(r: McpResource): StoredMcpResource {
-  return { path: r.path, ...(r.name !== r.path ? { name: r.name } : {}), ...(r.scopes.length ? { scopes: r.scopes } : {}) };
+  return {
+    path: r.path,
+    ...(r.name !== r.path ? { name: r.name } : {}),
+    ...(r.scopes.length ? { scopes: r.scopes } : {}),
+  };
 }
 
 /** The resource a request's path is at or below, read leniently (access/paths.ts); undefined when none. */
@@ -72,7 +89,8 @@ export function resourceFor(resources: readonly McpResource[], path: RequestPath
   return undefined;
 }
 
-const isAtOrBelow = (path: string, base: string) => path === base || (path.startsWith(base) && path.charCodeAt(base.length) === 47);
+const isAtOrBelow = (path: string, base: string) =>
+  path === base || (path.startsWith(base) && path.charCodeAt(base.length) === 47);
 
 /** The resource indicator (RFC 8707) of a resource at this public origin. */
 export function resourceUrl(origin: string, r: McpResource): string {
@@ -85,7 +103,12 @@ export function resourceUrl(origin: string, r: McpResource): string {
  * (`here`: the resource the request's path is under, if any). Compared in place: the gate asks on
  * every token request.
  */
-export function tokenOpens(tokenResource: string, origin: string, here: McpResource | undefined, path: RequestPath): boolean {
+export function tokenOpens(
+  tokenResource: string,
+  origin: string,
+  here: McpResource | undefined,
+  path: RequestPath,
+): boolean {
   if (!tokenResource.startsWith(origin)) return false;
   if (tokenResource.length === origin.length) return true;
   // Opening a path takes both readings (access/paths.ts): `/MCP` is not the resource to a case-sensitive app.
@@ -104,13 +127,19 @@ export function resourceMetadataUrl(origin: string, r: McpResource): string {
 }
 
 /** GATEHOUSE_MCP (JSON) when set, else the state file's list. */
-export function mcpProblems(envJson: string | undefined, stored: StoredMcpResource[] | undefined): { resources: McpResource[]; problems: string[] } {
+export function mcpProblems(
+  envJson: string | undefined,
+  stored: StoredMcpResource[] | undefined,
+): { resources: McpResource[]; problems: string[] } {
   if (envJson === undefined || envJson === '') return parseResources(stored ?? [], 'mcp');
   let parsed: unknown;
   try {
     parsed = JSON.parse(envJson);
   } catch {
-    return { resources: [], problems: ['GATEHOUSE_MCP must be JSON: a list such as [{"path":"/mcp","scopes":["tools"]}]'] };
+    return {
+      resources: [],
+      problems: ['GATEHOUSE_MCP must be JSON: a list such as [{"path":"/mcp","scopes":["tools"]}]'],
+    };
   }
   return parseResources(parsed, 'GATEHOUSE_MCP');
 }

@@ -20,10 +20,26 @@ export interface TokenContext {
   now(): Date;
   /** A replayed refresh token ended its family (for the audit log). */
   onReuse(token: OAuthToken): void;
-  onIssue(grant: 'authorization_code' | 'refresh_token' | 'device_code', token: Pick<OAuthToken, 'userId' | 'clientId' | 'resource'>): void;
+  onIssue(
+    grant: 'authorization_code' | 'refresh_token' | 'device_code',
+    token: Pick<OAuthToken, 'userId' | 'clientId' | 'resource'>,
+  ): void;
 }
 
-export type TokenParams = Partial<Record<'grant_type' | 'code' | 'redirect_uri' | 'client_id' | 'code_verifier' | 'refresh_token' | 'resource' | 'scope' | 'device_code', string>>;
+export type TokenParams = Partial<
+  Record<
+    | 'grant_type'
+    | 'code'
+    | 'redirect_uri'
+    | 'client_id'
+    | 'code_verifier'
+    | 'refresh_token'
+    | 'resource'
+    | 'scope'
+    | 'device_code',
+    string
+  >
+>;
 
 const invalidGrant = (why: string) => new OAuthError('invalid_grant', why);
 /** RFC 6749 §5.2: the MCP SDK and mcp-remote forget a client, and register again, only on this code. */
@@ -31,7 +47,8 @@ const invalidClient = () =>
   new OAuthError('invalid_client', 'the client is not registered here (unknown or revoked): register again');
 
 export async function tokenRequest(p: TokenParams, ctx: TokenContext): Promise<IssuedTokens> {
-  if (!p.client_id) throw new OAuthError('invalid_request', 'client_id is required (public clients identify themselves)');
+  if (!p.client_id)
+    throw new OAuthError('invalid_request', 'client_id is required (public clients identify themselves)');
   const grant = GRANTS[p.grant_type ?? ''];
   if (!grant) {
     throw new OAuthError('unsupported_grant_type', `grant_type must be ${Object.keys(GRANTS).join(', ')}`);
@@ -45,7 +62,12 @@ export async function tokenRequest(p: TokenParams, ctx: TokenContext): Promise<I
 async function redeemDeviceCode(p: TokenParams, client: OAuthClient, ctx: TokenContext): Promise<IssuedTokens> {
   refuseMetadataDocumentClient(client);
   const auth = await pollDeviceCode(ctx.store, p, ctx.now());
-  const grant = { clientId: auth.clientId, userId: auth.userId!, resource: auth.resource, scopes: auth.scopes ? auth.scopes.split(' ') : [] };
+  const grant = {
+    clientId: auth.clientId,
+    userId: auth.userId!,
+    resource: auth.resource,
+    scopes: auth.scopes ? auth.scopes.split(' ') : [],
+  };
   await usable(ctx, grant);
   const issued = await ctx.tokens.issueTokens(grant);
   ctx.onIssue('device_code', grant);
@@ -81,7 +103,9 @@ function refresh(p: TokenParams, client: OAuthClient, ctx: TokenContext): Promis
 
 type GrantHandler = (p: TokenParams, client: OAuthClient, ctx: TokenContext) => Promise<IssuedTokens>;
 const GRANTS: Partial<Record<string, GrantHandler>> = {
-  authorization_code: redeemCode, refresh_token: refresh, [DEVICE_GRANT]: redeemDeviceCode,
+  authorization_code: redeemCode,
+  refresh_token: refresh,
+  [DEVICE_GRANT]: redeemDeviceCode,
 };
 
 const NAMES = { code: ['code', 'code'], refresh: ['refresh token', 'refresh_token'] } as const;
@@ -92,7 +116,10 @@ const NAMES = { code: ['code', 'code'], refresh: ['refresh token', 'refresh_toke
  * grant. Two presentations race on the spend: exactly one is first.
  */
 async function redeem(
-  ctx: TokenContext, client: OAuthClient, kind: 'code' | 'refresh', secret: string | undefined,
+  ctx: TokenContext,
+  client: OAuthClient,
+  kind: 'code' | 'refresh',
+  secret: string | undefined,
   check: (t: OAuthToken) => Grant,
 ): Promise<IssuedTokens> {
   const [name, param] = NAMES[kind];
@@ -156,9 +183,11 @@ async function retried(ctx: TokenContext, spent: OAuthToken, issued: IssuedToken
 async function replayed(ctx: TokenContext, t: OAuthToken): Promise<never> {
   await ctx.tokens.revokeFamily(t.family);
   ctx.onReuse(t);
-  throw invalidGrant(t.kind === 'code'
-    ? 'the code was already used; the tokens issued for it are revoked'
-    : 'the refresh token was already used; every token of this grant is now revoked');
+  throw invalidGrant(
+    t.kind === 'code'
+      ? 'the code was already used; the tokens issued for it are revoked'
+      : 'the refresh token was already used; every token of this grant is now revoked',
+  );
 }
 
 /** The user must still be enabled and the client still registered. */
@@ -169,20 +198,35 @@ async function usable(ctx: TokenContext, t: Pick<OAuthToken, 'userId' | 'clientI
   await ctx.store.touchOAuthClient(t.clientId, ctx.now());
 }
 
-const grantOf = (t: OAuthToken): Grant =>
-  ({ clientId: t.clientId, userId: t.userId, resource: t.resource, scopes: t.scopes ? t.scopes.split(' ') : [] });
+const grantOf = (t: OAuthToken): Grant => ({
+  clientId: t.clientId,
+  userId: t.userId,
+  resource: t.resource,
+  scopes: t.scopes ? t.scopes.split(' ') : [],
+});
 
 /** The JSON of a successful token answer (RFC 6749 §5.1). */
 export function tokenResponse(t: IssuedTokens): Record<string, unknown> {
-  return { access_token: t.accessToken, token_type: 'Bearer', expires_in: t.expiresIn, refresh_token: t.refreshToken, ...(t.scope ? { scope: t.scope } : {}) };
+  return {
+    access_token: t.accessToken,
+    token_type: 'Bearer',
+    expires_in: t.expiresIn,
+    refresh_token: t.refreshToken,
+    ...(t.scope ? { scope: t.scope } : {}),
+  };
 }
 
 /** RFC 7009: ends the token's family when the token is ours and the client's; unknown tokens are no error. */
-export async function revokeRequest(p: { token?: string; client_id?: string }, ctx: Pick<TokenContext, 'store' | 'tokens' | 'now'>): Promise<OAuthToken | null> {
+export async function revokeRequest(
+  p: { token?: string; client_id?: string },
+  ctx: Pick<TokenContext, 'store' | 'tokens' | 'now'>,
+): Promise<OAuthToken | null> {
   if (!p.token) throw new OAuthError('invalid_request', 'token is required');
   if (p.token.length > 100) return null;
   const hash = sha256Hex(p.token);
-  const found = (await ctx.store.findOAuthToken(hash, 'access', ctx.now())) ?? (await ctx.store.findOAuthToken(hash, 'refresh', ctx.now()));
+  const found =
+    (await ctx.store.findOAuthToken(hash, 'access', ctx.now())) ??
+    (await ctx.store.findOAuthToken(hash, 'refresh', ctx.now()));
   if (!found) return null;
   // Another client's token is not this one's to revoke (RFC 7009 §2.1); say nothing about it either.
   if (p.client_id !== undefined && p.client_id !== found.clientId) return null;

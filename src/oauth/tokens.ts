@@ -75,21 +75,60 @@ export interface OAuthTokenService {
 }
 
 /** A stored token row for a grant (codes add their redirect URI and PKCE challenge). */
-function tokenRow(at: number, hash: string, kind: OAuthToken['kind'], grant: Grant, family: string, ttlMs: number, extra: Partial<OAuthToken> = {}): OAuthToken {
+function tokenRow(
+  at: number,
+  hash: string,
+  kind: OAuthToken['kind'],
+  grant: Grant,
+  family: string,
+  ttlMs: number,
+  extra: Partial<OAuthToken> = {},
+): OAuthToken {
   return {
-    hash, kind, family, clientId: grant.clientId, userId: grant.userId, resource: grant.resource, scopes: grant.scopes.join(' '),
-    redirectUri: null, codeChallenge: null, createdAt: new Date(at), expiresAt: new Date(at + ttlMs), usedAt: null, ...extra,
+    hash,
+    kind,
+    family,
+    clientId: grant.clientId,
+    userId: grant.userId,
+    resource: grant.resource,
+    scopes: grant.scopes.join(' '),
+    redirectUri: null,
+    codeChallenge: null,
+    createdAt: new Date(at),
+    expiresAt: new Date(at + ttlMs),
+    usedAt: null,
+    ...extra,
   };
 }
 
 /** A live access token as the store has it: not expired, its user enabled, its client still registered. */
-async function fromStore(store: Store, token: string, at: Date): Promise<{ resolved: ResolvedToken; expiresAt: number } | null> {
+async function fromStore(
+  store: Store,
+  token: string,
+  at: Date,
+): Promise<{ resolved: ResolvedToken; expiresAt: number } | null> {
   const found = await store.findOAuthToken(sha256Hex(token), 'access', at);
   if (!found) return null;
   const [user, client] = await Promise.all([store.findUserById(found.userId), store.findOAuthClient(found.clientId)]);
   if (!user || user.disabled || !client) return null;
-  const principal = { userId: user.id, email: user.email, name: user.name, provider: 'oauth', role: user.role, emailVerified: user.emailVerified, groups: user.groups, client: client.name, clientId: client.id, scopes: found.scopes ? found.scopes.split(' ') : [] };
-  const resolved: ResolvedToken = { resource: found.resource, family: found.family, clientId: found.clientId, session: { sessionId: `oauth:${found.hash.slice(0, 32)}`, principal } };
+  const principal = {
+    userId: user.id,
+    email: user.email,
+    name: user.name,
+    provider: 'oauth',
+    role: user.role,
+    emailVerified: user.emailVerified,
+    groups: user.groups,
+    client: client.name,
+    clientId: client.id,
+    scopes: found.scopes ? found.scopes.split(' ') : [],
+  };
+  const resolved: ResolvedToken = {
+    resource: found.resource,
+    family: found.family,
+    clientId: found.clientId,
+    session: { sessionId: `oauth:${found.hash.slice(0, 32)}`, principal },
+  };
   return { resolved, expiresAt: found.expiresAt.getTime() };
 }
 
@@ -155,13 +194,18 @@ function createTokenCache(store: Store, now: () => number, revalidateMs: number,
   };
 }
 
-export function createOAuthTokenService(store: Store, opts: { now?: () => number; revalidateMs?: number; maxCached?: number } = {}): OAuthTokenService {
+export function createOAuthTokenService(
+  store: Store,
+  opts: { now?: () => number; revalidateMs?: number; maxCached?: number } = {},
+): OAuthTokenService {
   const now = opts.now ?? Date.now;
   const cache = createTokenCache(store, now, opts.revalidateMs ?? 2000, opts.maxCached ?? 100_000);
   return {
     async issueCode(grant, redirectUri, codeChallenge) {
       const code = randomToken(32);
-      await store.createOAuthToken(tokenRow(now(), sha256Hex(code), 'code', grant, randomToken(16), CODE_TTL_MS, { redirectUri, codeChallenge }));
+      await store.createOAuthToken(
+        tokenRow(now(), sha256Hex(code), 'code', grant, randomToken(16), CODE_TTL_MS, { redirectUri, codeChallenge }),
+      );
       return code;
     },
 

@@ -43,7 +43,8 @@ export function createIdTokenVerifier(): IdTokenVerifier {
   async function keysOf(expected: ExpectedToken): Promise<Jose.JWTVerifyGetKey> {
     const uri = expected.jwksUri;
     // Same rule as for issuers: keys fetched over plain http could be swapped by anyone on the path.
-    if (!uri || !isAllowedIssuer(uri)) throw new IdTokenRejected(`no usable jwks_uri (${uri ?? 'none'}) to check the ID token against`);
+    if (!uri || !isAllowedIssuer(uri))
+      throw new IdTokenRejected(`no usable jwks_uri (${uri ?? 'none'}) to check the ID token against`);
     const cached = keySets.get(expected.provider);
     if (cached && cached.uri === uri) return cached.keys;
     const jose = await loadJose();
@@ -78,6 +79,7 @@ export function createIdTokenVerifier(): IdTokenVerifier {
 /** A JOSE verdict on the token is a rejection; a key set we could not fetch in time is an outage. */
 function asRejection(jose: typeof Jose, err: unknown): unknown {
   if (err instanceof jose.errors.JWKSTimeout) return err;
-  if (err instanceof jose.errors.JOSEError) return new IdTokenRejected(`ID token refused: ${err.message} (${err.code})`, { cause: err });
+  if (err instanceof jose.errors.JOSEError)
+    return new IdTokenRejected(`ID token refused: ${err.message} (${err.code})`, { cause: err });
   return err;
 }

@@ -10,7 +10,11 @@ export interface Profile {
   name: string | null;
 }
 
-export async function oidcProfile(config: Oidc.Configuration, tokens: Oidc.TokenEndpointResponse & Oidc.TokenEndpointResponseHelpers, incoming: Record<string, unknown>): Promise<Profile> {
+export async function oidcProfile(
+  config: Oidc.Configuration,
+  tokens: Oidc.TokenEndpointResponse & Oidc.TokenEndpointResponseHelpers,
+  incoming: Record<string, unknown>,
+): Promise<Profile> {
   const oidc = await loadOidc();
   const claims = tokens.claims();
   if (!claims) throw new Error('no ID token');
@@ -41,12 +45,24 @@ export async function oidcProfile(config: Oidc.Configuration, tokens: Oidc.Token
 export async function githubProfile(config: Oidc.Configuration, token: string): Promise<Profile> {
   const oidc = await loadOidc();
   const get = async (path: string) => {
-    const res = await oidc.fetchProtectedResource(config, token, new URL(`https://api.github.com${path}`), 'GET', null, new Headers({ accept: 'application/vnd.github+json' }));
+    const res = await oidc.fetchProtectedResource(
+      config,
+      token,
+      new URL(`https://api.github.com${path}`),
+      'GET',
+      null,
+      new Headers({ accept: 'application/vnd.github+json' }),
+    );
     if (!res.ok) throw new Error(`GitHub ${path}: ${res.status}`);
     return res.json();
   };
   const user = (await get('/user')) as { id: number; name?: string | null; login: string };
   const emails = (await get('/user/emails')) as Array<{ email: string; primary: boolean; verified: boolean }>;
   const primary = emails.find((e) => e.primary) ?? emails[0];
-  return { subject: String(user.id), email: primary?.email ?? null, emailVerified: primary?.verified === true, name: user.name ?? user.login };
+  return {
+    subject: String(user.id),
+    email: primary?.email ?? null,
+    emailVerified: primary?.verified === true,
+    name: user.name ?? user.login,
+  };
 }

@@ -38,20 +38,26 @@ export const PRESETS: Record<ProviderKind, Preset> = {
     label: 'GitHub',
     issuer: 'https://github.com',
     scopes: 'read:user user:email',
-    oauthOnly: { authorization: 'https://github.com/login/oauth/authorize', token: 'https://github.com/login/oauth/access_token' },
+    oauthOnly: {
+      authorization: 'https://github.com/login/oauth/authorize',
+      token: 'https://github.com/login/oauth/access_token',
+    },
   },
   oidc: { label: 'Single sign-on', issuer: null, scopes: 'openid email profile' },
 };
 
-
 /** Provider entries from the state file, secrets unsealed; malformed entries are skipped with a reason. */
-export function providersFromState(raw: ReadonlyArray<Record<string, unknown>>, masterKey: Buffer, warn: (m: string) => void): ProviderEntry[] {
+export function providersFromState(
+  raw: ReadonlyArray<Record<string, unknown>>,
+  masterKey: Buffer,
+  warn: (m: string) => void,
+): ProviderEntry[] {
   const out: ProviderEntry[] = [];
   for (const r of raw) {
     const kind = String(r.kind ?? r.type ?? 'oidc') as ProviderKind;
     const name = String(r.name ?? kind);
     const secret = String(r.clientSecret ?? '');
-    const issuer = typeof r.issuer === 'string' && r.issuer ? r.issuer : PRESETS[kind]?.issuer ?? null;
+    const issuer = typeof r.issuer === 'string' && r.issuer ? r.issuer : (PRESETS[kind]?.issuer ?? null);
     if (!PRESETS[kind] || !ENTRY_NAME.test(name) || !r.clientId || !issuer || !isAllowedIssuer(issuer)) {
       warn(`provider "${name}" is not usable (kind, name, client id or issuer missing or invalid); skipped`);
       continue;
@@ -80,12 +86,22 @@ export async function configurationFor(p: ProviderEntry): Promise<Oidc.Configura
   let config: Oidc.Configuration;
   if (preset.oauthOnly) {
     config = new oidc.Configuration(
-      { issuer: p.issuer!, authorization_endpoint: preset.oauthOnly.authorization, token_endpoint: preset.oauthOnly.token },
+      {
+        issuer: p.issuer!,
+        authorization_endpoint: preset.oauthOnly.authorization,
+        token_endpoint: preset.oauthOnly.token,
+      },
       p.clientId,
       p.clientSecret,
     );
   } else {
-    config = await oidc.discovery(new URL(p.issuer!), p.clientId, p.clientSecret, undefined, insecure ? { execute: [oidc.allowInsecureRequests] } : undefined);
+    config = await oidc.discovery(
+      new URL(p.issuer!),
+      p.clientId,
+      p.clientSecret,
+      undefined,
+      insecure ? { execute: [oidc.allowInsecureRequests] } : undefined,
+    );
   }
   if (insecure) oidc.allowInsecureRequests(config);
   return config;

@@ -18,7 +18,13 @@ export interface Answers {
   /** One of Gatehouse's HTML pages. */
   page(res: ServerResponse, status: number, html: string): void;
   /** A short answer (JSON, plain text or an empty redirect). */
-  answer(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body?: string): void;
+  answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    headers: Record<string, string>,
+    body?: string,
+  ): void;
   /** A plain-text refusal that also closes the connection (malformed requests, ambiguous paths). */
   refuse(req: IncomingMessage, res: ServerResponse, status: number, message: string): void;
   /** No session: a browser navigation goes to sign-in and back, anything else gets 401 with `challenge`. */
@@ -70,16 +76,38 @@ export function createAnswers({ prefix, secure, errorPage }: AnswerOptions): Ans
     unavailable(req, res) {
       req.resume();
       res.setHeader('retry-after', '5');
-      if ((req.headers.accept ?? '').includes('text/html')) page(res, 503, errorPage(503, 'Temporarily unavailable', 'We cannot check your sign-in right now. Please try again in a moment.'));
+      if ((req.headers.accept ?? '').includes('text/html'))
+        page(
+          res,
+          503,
+          errorPage(
+            503,
+            'Temporarily unavailable',
+            'We cannot check your sign-in right now. Please try again in a moment.',
+          ),
+        );
       else answer(req, res, 503, { 'content-type': 'application/json' }, UNAVAILABLE);
     },
     upstreamFailed(res, kind) {
       const status = kind === 'timeout' ? 504 : 502;
       const heading = kind === 'timeout' ? 'The app took too long to answer' : 'The app is not reachable';
-      page(res, status, errorPage(status, heading, 'Gatehouse is running, but the app behind it did not answer. Please try again in a moment.'));
+      page(
+        res,
+        status,
+        errorPage(
+          status,
+          heading,
+          'Gatehouse is running, but the app behind it did not answer. Please try again in a moment.',
+        ),
+      );
     },
     notFound: (res) => page(res, 404, errorPage(404, 'Page not found', 'Gatehouse serves only its own routes here.')),
-    refuseUpgrade(socket, status, reason, body = status === 401 ? UNAUTHENTICATED : status === 403 ? FORBIDDEN_ORIGIN : UNAVAILABLE) {
+    refuseUpgrade(
+      socket,
+      status,
+      reason,
+      body = status === 401 ? UNAUTHENTICATED : status === 403 ? FORBIDDEN_ORIGIN : UNAVAILABLE,
+    ) {
       let head = `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\n`;
       for (const [k, v] of answerHeaders) head += `${k}: ${v}\r\n`;
       socket.end(`${head}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);

@@ -4,7 +4,12 @@ import type { IdentitySigner } from '../access/identity-signer.js';
 import type { ResolvedSession } from '../session/sessions.js';
 
 /** Adds X-Forwarded-Assertion to `headers` (synchronously when signed), then runs `go`; `fail` if signing fails. */
-export type WithAssertion = (session: ResolvedSession | null, headers: string[], go: () => void, fail: (err: unknown) => void) => void;
+export type WithAssertion = (
+  session: ResolvedSession | null,
+  headers: string[],
+  go: () => void,
+  fail: (err: unknown) => void,
+) => void;
 
 export function createAssertionCache(signer: IdentitySigner | null | undefined): WithAssertion {
   if (!signer) return (_session, _headers, go) => go();

@@ -24,7 +24,12 @@ export type UpstreamFailure = 'unreachable' | 'timeout';
 
 export interface Forwarder {
   /** Streams req to the app and the answer back. `onFailure` renders 502/504 when nothing was sent yet. */
-  forward(req: IncomingMessage, res: ServerResponse, headers: string[], onFailure: (kind: UpstreamFailure) => void): void;
+  forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    headers: string[],
+    onFailure: (kind: UpstreamFailure) => void,
+  ): void;
   /**
    * Asks the app to switch protocols. Bytes flow both ways only after the app answered `101` with the
    * protocol that was asked for; any other answer is relayed as an ordinary response and both sides
@@ -67,7 +72,10 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   return {
     forward(req, res, headers, onFailure) {
       try {
-        pool.dispatch({ path: req.url ?? '/', method: req.method ?? 'GET', headers, body: hasBody(req) ? req : null }, relayTo(res, ownCookies, reachability, onFailure));
+        pool.dispatch(
+          { path: req.url ?? '/', method: req.method ?? 'GET', headers, body: hasBody(req) ? req : null },
+          relayTo(res, ownCookies, reachability, onFailure),
+        );
       } catch {
         onFailure('unreachable');
       }
@@ -96,7 +104,9 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       // In-flight requests get a grace period to finish; then their connections are cut, so a request
       // the app never answers cannot keep a stopping Gatehouse waiting for ever.
       let timer: NodeJS.Timeout | undefined;
-      const cut = new Promise<void>((resolve) => (timer = setTimeout(() => resolve(appPool.destroy().catch(() => {})), 5_000)));
+      const cut = new Promise<void>(
+        (resolve) => (timer = setTimeout(() => resolve(appPool.destroy().catch(() => {})), 5_000)),
+      );
       await Promise.race([appPool.close().catch(() => {}), cut]);
       clearTimeout(timer);
     },
@@ -141,7 +151,12 @@ function createReachability(onReachable?: (reachable: boolean) => void): Reachab
 }
 
 /** The dispatch handler that streams the app's answer to `res` with backpressure, or reports a failure before any byte. */
-function relayTo(res: ServerResponse, ownCookies: readonly string[], reachability: Reachability, onFailure: (kind: UpstreamFailure) => void): Dispatcher.DispatchHandler {
+function relayTo(
+  res: ServerResponse,
+  ownCookies: readonly string[],
+  reachability: Reachability,
+  onFailure: (kind: UpstreamFailure) => void,
+): Dispatcher.DispatchHandler {
   let started = false;
   let ctrl: Dispatcher.DispatchController | undefined;
   // The client may leave while the request still waits for a free connection (no controller yet): it

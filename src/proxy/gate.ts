@@ -76,7 +76,12 @@ export interface TunnelLimits {
   recheckMs: number;
 }
 
-export const DEFAULT_TUNNEL_LIMITS: TunnelLimits = { handshakeMs: 60_000, idleMs: 300_000, halfCloseMs: 10_000, recheckMs: 1_000 };
+export const DEFAULT_TUNNEL_LIMITS: TunnelLimits = {
+  handshakeMs: 60_000,
+  idleMs: 300_000,
+  halfCloseMs: 10_000,
+  recheckMs: 1_000,
+};
 
 export function createGate(deps: GateDeps): Gate {
   const limits: TunnelLimits = { ...DEFAULT_TUNNEL_LIMITS, ...deps.tunnels };
@@ -126,14 +131,21 @@ function createCore(deps: GateDeps, limits: TunnelLimits): GateCore {
       if (!h) identityCache.set(s, (h = identityHeaders(s.principal)));
       return h;
     },
-    isAuthRoute: (url) => url.startsWith(prefix) && (url.length === prefix.length || url[prefix.length] === '/' || url[prefix.length] === '?'),
+    isAuthRoute: (url) =>
+      url.startsWith(prefix) &&
+      (url.length === prefix.length || url[prefix.length] === '/' || url[prefix.length] === '?'),
     // Answers to OAuth tokens are watched like tunnels: a revoked token ends an open stream (SSE) too.
     tokenStreams: createTokenStreams(limits.recheckMs, async (t) => (await deps.oauthTokens.resolve(t)) != null),
   };
 }
 
 /** The request as the door reads it. */
-const asked = (req: IncomingMessage): AdmissionRequest => ({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, peer: req.socket.remoteAddress });
+const asked = (req: IncomingMessage): AdmissionRequest => ({
+  method: req.method ?? 'GET',
+  url: req.url ?? '/',
+  headers: req.headers,
+  peer: req.socket.remoteAddress,
+});
 
 function handle(core: GateCore, req: IncomingMessage, res: ServerResponse): void {
   const { deps, answers } = core;
@@ -169,11 +181,27 @@ function answer(core: GateCore, req: IncomingMessage, res: ServerResponse, v: Ve
     case 'sign-in':
       return answers.signInFirst(req, res, v.challenge);
     case 'invalid-token':
-      return answers.answer(req, res, 401, { 'content-type': 'application/json', 'www-authenticate': v.challenge }, JSON.stringify({ error: 'invalid_token' }));
+      return answers.answer(
+        req,
+        res,
+        401,
+        { 'content-type': 'application/json', 'www-authenticate': v.challenge },
+        JSON.stringify({ error: 'invalid_token' }),
+      );
     case 'rate-limited':
-      return answers.answer(req, res, 429, { 'content-type': 'application/json', 'retry-after': String(v.retryAfterSec) }, JSON.stringify({ error: 'rate_limited' }));
+      return answers.answer(
+        req,
+        res,
+        429,
+        { 'content-type': 'application/json', 'retry-after': String(v.retryAfterSec) },
+        JSON.stringify({ error: 'rate_limited' }),
+      );
     case 'forbidden':
-      if (isNavigation(req.method, req.headers.accept)) return void (req.resume(), answers.page(res, 403, deps.forbiddenPage(v.session.principal, pathOf(req.url ?? '/'))));
+      if (isNavigation(req.method, req.headers.accept))
+        return void (
+          req.resume(),
+          answers.page(res, 403, deps.forbiddenPage(v.session.principal, pathOf(req.url ?? '/')))
+        );
       return answers.answer(req, res, 403, { 'content-type': 'application/json' }, FORBIDDEN);
     case 'step-up':
       return askForFactor(core, req, res, 'step-up');
@@ -187,7 +215,11 @@ function answer(core: GateCore, req: IncomingMessage, res: ServerResponse, v: Ve
 function forward(core: GateCore, req: IncomingMessage, res: ServerResponse, session: ResolvedSession | null): void {
   const fwd = core.deps.forwarder;
   if (!fwd) return core.answers.notFound(res);
-  const headers = upstreamHeaders(req, forwardContext(req, false, core.deps.trusted, core.deps.publicUrl), session ? core.identityOf(session) : null);
+  const headers = upstreamHeaders(
+    req,
+    forwardContext(req, false, core.deps.trusted, core.deps.publicUrl),
+    session ? core.identityOf(session) : null,
+  );
   core.withAssertion(
     session,
     headers,
@@ -201,7 +233,10 @@ function forward(core: GateCore, req: IncomingMessage, res: ServerResponse, sess
 
 /** A browser goes to `page` (enrolment or step-up) and comes back; anything else gets 403 mfa_required. */
 function askForFactor(core: GateCore, req: IncomingMessage, res: ServerResponse, page: string): void {
-  if (isNavigation(req.method, req.headers.accept)) return core.answers.answer(req, res, 302, { location: `${core.deps.prefix}/${page}?return_to=${encodeURIComponent(req.url ?? '/')}` });
+  if (isNavigation(req.method, req.headers.accept))
+    return core.answers.answer(req, res, 302, {
+      location: `${core.deps.prefix}/${page}?return_to=${encodeURIComponent(req.url ?? '/')}`,
+    });
   core.answers.answer(req, res, 403, { 'content-type': 'application/json' }, MFA_REQUIRED);
 }
 
@@ -209,7 +244,14 @@ function askForFactor(core: GateCore, req: IncomingMessage, res: ServerResponse,
  * An `Upgrade:` request (WebSocket): the door decides as for any request, then a tunnel that lives only
  * as long as the credential it was opened with — checked again on the session's cadence (tunnels.ts).
  */
-function upgrade(core: GateCore, watch: TunnelWatch, limits: TunnelLimits, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+function upgrade(
+  core: GateCore,
+  watch: TunnelWatch,
+  limits: TunnelLimits,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): void {
   const { deps, answers } = core;
   socket.on('error', () => socket.destroy());
   const refusal = malformed(req);
@@ -219,15 +261,27 @@ function upgrade(core: GateCore, watch: TunnelWatch, limits: TunnelLimits, req: 
   const fwd = deps.forwarder;
   if (core.isAuthRoute(req.url ?? '/') || !fwd) return answers.refuseUpgrade(socket, 404, 'Not Found', '');
   // A handshake has no body; one with a body would hold it until a 101 that cannot come.
-  if (hasBody(req)) return answers.refuseUpgrade(socket, 400, 'Bad Request', JSON.stringify({ error: 'upgrade_with_body' }));
+  if (hasBody(req))
+    return answers.refuseUpgrade(socket, 400, 'Bad Request', JSON.stringify({ error: 'upgrade_with_body' }));
   const off = deps.settings.current().mode === 'off';
-  if (!off && foreignOrigin(req, deps.publicUrl, deps.allowedOrigins ?? [])) return answers.refuseUpgrade(socket, 403, 'Forbidden');
+  if (!off && foreignOrigin(req, deps.publicUrl, deps.allowedOrigins ?? []))
+    return answers.refuseUpgrade(socket, 403, 'Forbidden');
   const open = (v: Extract<Verdict, { code: 'pass' }>) => {
     const s = v.session;
-    const headers = upstreamHeaders(req, forwardContext(req, true, deps.trusted, deps.publicUrl), s ? core.identityOf(s) : null);
+    const headers = upstreamHeaders(
+      req,
+      forwardContext(req, true, deps.trusted, deps.publicUrl),
+      s ? core.identityOf(s) : null,
+    );
     const stillValid = s ? stillValidCheck(core, req) : null;
     const opened = (close: () => void) => watch.add(close, stillValid);
-    const go = () => fwd.upgrade(req, socket, head, headers, { handshakeTimeoutMs: limits.handshakeMs, idleMs: limits.idleMs, halfCloseMs: limits.halfCloseMs, opened });
+    const go = () =>
+      fwd.upgrade(req, socket, head, headers, {
+        handshakeTimeoutMs: limits.handshakeMs,
+        idleMs: limits.idleMs,
+        halfCloseMs: limits.halfCloseMs,
+        opened,
+      });
     core.withAssertion(s, headers, go, (err) => {
       deps.onSigningError?.(err);
       answers.refuseUpgrade(socket, 503, 'Service Unavailable');

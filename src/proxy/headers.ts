@@ -7,18 +7,45 @@ import type { Principal } from '../session/sessions.js';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) plus `expect`, which undici refuses and Node already answered.
 const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
-  'proxy-authorization', 'proxy-authenticate', 'expect', 'http2-settings',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'expect',
+  'http2-settings',
 ]);
 
 // Headers an app may trust as identity, client or routing facts: only Gatehouse may set them. The
 // client-IP family is what CDNs and load balancers set and frameworks read; the method overrides make
 // frameworks treat a GET as a DELETE behind the gate's back.
 const RESERVED_EXACT = new Set([
-  'forwarded', 'x-real-ip', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'x-cluster-client-ip', 'fastly-client-ip',
-  'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-original-method', 'x-original-host',
-  'x-http-method-override', 'x-http-method', 'x-method-override',
-  'remote-user', 'remote-email', 'remote-name', 'remote-groups', 'x-remote-user', 'x-user', 'x-email',
+  'forwarded',
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'x-cluster-client-ip',
+  'fastly-client-ip',
+  'x-original-url',
+  'x-rewrite-url',
+  'x-original-uri',
+  'x-original-method',
+  'x-original-host',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'remote-user',
+  'remote-email',
+  'remote-name',
+  'remote-groups',
+  'x-remote-user',
+  'x-user',
+  'x-email',
   // Covered by the x-forwarded- prefix too; named so a change to the prefixes cannot let a client grant itself scopes.
   'x-forwarded-scopes',
 ]);
@@ -64,12 +91,23 @@ export function encodeHeaderValue(value: string): string {
 /** The one writer of identity headers, for the proxy path and for /auth/check alike. */
 export function identityHeaders(p: Principal): string[] {
   return [
-    'x-forwarded-user', p.userId,
+    'x-forwarded-user',
+    p.userId,
     // No address, no email headers: the passphrase mode's visitor is no one's account.
-    ...(p.email ? ['x-forwarded-email', encodeHeaderValue(p.email), 'x-forwarded-email-verified', p.emailVerified ? 'true' : 'false'] : []),
-    'x-forwarded-name', encodeHeaderValue(p.name),
-    'x-forwarded-provider', encodeHeaderValue(p.provider),
-    'x-forwarded-role', p.role,
+    ...(p.email
+      ? [
+          'x-forwarded-email',
+          encodeHeaderValue(p.email),
+          'x-forwarded-email-verified',
+          p.emailVerified ? 'true' : 'false',
+        ]
+      : []),
+    'x-forwarded-name',
+    encodeHeaderValue(p.name),
+    'x-forwarded-provider',
+    encodeHeaderValue(p.provider),
+    'x-forwarded-role',
+    p.role,
     // Absent when none (architecture.md#access); sorted and comma-separated, the names cannot contain a comma.
     ...(p.groups.length ? ['x-forwarded-groups', p.groups.join(',')] : []),
     // A scoped key's scopes, space-separated as OAuth writes `scope` (architecture.md#devices); absent when none.
@@ -97,17 +135,36 @@ function ruleFor(name: string): Rule {
   let rule = ruleCache.get(name);
   if (rule !== undefined) return rule;
   const lower = name.toLowerCase();
-  rule = HOP_BY_HOP.has(lower) || isReservedHeader(lower) ? Rule.Drop : lower === 'cookie' ? Rule.Cookie : lower === 'authorization' ? Rule.Authorization : Rule.Keep;
+  rule =
+    HOP_BY_HOP.has(lower) || isReservedHeader(lower)
+      ? Rule.Drop
+      : lower === 'cookie'
+        ? Rule.Cookie
+        : lower === 'authorization'
+          ? Rule.Authorization
+          : Rule.Keep;
   if (ruleCache.size < 4096) ruleCache.set(name, rule);
   return rule;
 }
 
 /** Upstream request headers as a flat [name, value, …] list. `identity` is the precomputed identityHeaders(). */
-export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext, identity: readonly string[] | null): string[] {
+export function upstreamHeaders(
+  req: IncomingMessage,
+  ctx: ForwardContext,
+  identity: readonly string[] | null,
+): string[] {
   const raw = req.rawHeaders;
   const connection = req.headers.connection;
   // "Connection: keep-alive" names no header worth removing; anything else lists hop-by-hop names.
-  const listed = connection && connection !== 'keep-alive' && connection !== 'close' ? new Set(connection.toLowerCase().split(',').map((s) => s.trim().replaceAll('_', '-'))) : null;
+  const listed =
+    connection && connection !== 'keep-alive' && connection !== 'close'
+      ? new Set(
+          connection
+            .toLowerCase()
+            .split(',')
+            .map((s) => s.trim().replaceAll('_', '-')),
+        )
+      : null;
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
@@ -136,10 +193,21 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext, ident
  * Response headers from the app, minus hop-by-hop ones, as a flat list for writeHead. A Set-Cookie for
  * one of Gatehouse's own cookie names is dropped: the app must not be able to fixate or clear them.
  */
-export function downstreamHeaders(headers: Record<string, string | string[] | undefined>, ownCookies: readonly string[] = []): Array<string> {
+export function downstreamHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  ownCookies: readonly string[] = [],
+): Array<string> {
   const out: string[] = [];
   const connection = headers.connection;
-  const listed = typeof connection === 'string' ? new Set(connection.toLowerCase().split(',').map((s) => s.trim())) : null;
+  const listed =
+    typeof connection === 'string'
+      ? new Set(
+          connection
+            .toLowerCase()
+            .split(',')
+            .map((s) => s.trim()),
+        )
+      : null;
   for (const name in headers) {
     if (HOP_BY_HOP.has(name) || (listed && listed.has(name))) continue;
     const v = headers[name];

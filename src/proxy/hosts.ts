@@ -21,7 +21,11 @@ export interface HostPolicy {
 // Apps fetch the JWKS from Gatehouse's internal address (http://gatehouse:4180), not the public URL.
 const ANY_HOST_ROUTES = new Set(['/health', '/ready', '/metrics', '/check', '/.well-known/jwks.json']);
 
-export function createHostPolicy(publicUrl: URL | null, allowed: readonly string[], trusted: TrustedProxies): HostPolicy {
+export function createHostPolicy(
+  publicUrl: URL | null,
+  allowed: readonly string[],
+  trusted: TrustedProxies,
+): HostPolicy {
   if (!publicUrl) return { misdirected: () => null };
   const defaultPort = publicUrl.protocol === 'https:' ? ':443' : ':80';
   const canonical = (host: string) => {
@@ -42,7 +46,11 @@ export function createHostPolicy(publicUrl: URL | null, allowed: readonly string
       if (exact.has(host) || anyPort.has(hostname(host))) return null;
       const navigation = isNavigation(req.method, req.headers.accept);
       if (navigation) return { status: 302, headers: { location: publicUrl.origin + (req.url ?? '/') }, body: '' };
-      return { status: 421, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'misdirected_request', expected_host: publicUrl.host }) };
+      return {
+        status: 421,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ error: 'misdirected_request', expected_host: publicUrl.host }),
+      };
     },
   };
 }

@@ -16,7 +16,9 @@ export function malformed(req: IncomingMessage): [number, string] | null {
   if (raw.length / 2 > MAX_HEADERS) return [431, 'too many headers'];
   // Exactly one non-empty Host (RFC 9112 §3.2): two hosts are how proxies and apps get told different stories.
   let hosts = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host' && ++hosts > 1) return [400, 'more than one Host header'];
+  for (let i = 0; i < raw.length; i += 2)
+    if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host' && ++hosts > 1)
+      return [400, 'more than one Host header'];
   if (!req.headers.host) return [400, 'missing Host header'];
   if (req.method === 'TRACE' || req.method === 'TRACK' || req.method === 'CONNECT') return [405, 'method not allowed'];
   return null;
@@ -39,7 +41,12 @@ function isEncrypted(req: IncomingMessage): boolean {
 }
 
 /** What the app is told about the original request: the public URL wins, then a trusted proxy's word, then the socket. */
-export function forwardContext(req: IncomingMessage, upgrade: boolean, trusted: TrustedProxies, publicUrl: URL | null): ForwardContext {
+export function forwardContext(
+  req: IncomingMessage,
+  upgrade: boolean,
+  trusted: TrustedProxies,
+  publicUrl: URL | null,
+): ForwardContext {
   const peer = req.socket.remoteAddress;
   const viaTrusted = trusted.any && trusted.isTrusted(peer ?? '');
   const fwdProto = viaTrusted ? req.headers['x-forwarded-proto'] : undefined;

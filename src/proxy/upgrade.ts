@@ -38,7 +38,9 @@ export function openUpgrade(
   const closeClient = (status: string, body: string) => {
     if (!answered && client.writable) {
       answered = true;
-      client.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncache-control: no-store\r\nx-content-type-options: nosniff\r\nconnection: close\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+      client.end(
+        `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncache-control: no-store\r\nx-content-type-options: nosniff\r\nconnection: close\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+      );
     }
     setImmediate(() => client.destroy());
   };

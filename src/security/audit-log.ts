@@ -69,7 +69,16 @@ export type AuditEvent =
   | 'invite.revoked';
 
 export interface AuditLog {
-  record(event: AuditEvent, fields: { userId?: string | null; email?: string | null; ip?: string | null; userAgent?: string | null; detail?: string }): void;
+  record(
+    event: AuditEvent,
+    fields: {
+      userId?: string | null;
+      email?: string | null;
+      ip?: string | null;
+      userAgent?: string | null;
+      detail?: string;
+    },
+  ): void;
   counts(): ReadonlyMap<string, number>;
 }
 
@@ -81,16 +90,37 @@ export const EVENTS_KEPT = { maxAgeMs: 30 * 24 * 60 * 60_000, max: 10_000 };
  * store's recent events, which every replica's console reads. A store write is not awaited: a slow or
  * failing store never holds up the request, and its failure is logged at most once a minute.
  */
-export function createAuditLog(write: (line: string) => void, now: () => number = Date.now, store?: Pick<Store, 'recordEvent'>): AuditLog {
+export function createAuditLog(
+  write: (line: string) => void,
+  now: () => number = Date.now,
+  store?: Pick<Store, 'recordEvent'>,
+): AuditLog {
   const counts = new Map<string, number>();
   let lastFailure = -Infinity;
-  const keep = (line: { time: string; event: string; userId: string | null; email: string | null; ip: string | null; detail?: string }) =>
+  const keep = (line: {
+    time: string;
+    event: string;
+    userId: string | null;
+    email: string | null;
+    ip: string | null;
+    detail?: string;
+  }) =>
     store
-      ?.recordEvent({ id: randomUUID(), at: new Date(line.time), event: line.event, userId: line.userId, email: line.email, ip: line.ip, detail: line.detail ?? null })
+      ?.recordEvent({
+        id: randomUUID(),
+        at: new Date(line.time),
+        event: line.event,
+        userId: line.userId,
+        email: line.email,
+        ip: line.ip,
+        detail: line.detail ?? null,
+      })
       .catch((err: Error) => {
         if (now() - lastFailure < 60_000) return;
         lastFailure = now();
-        write(JSON.stringify({ time: new Date(now()).toISOString(), event: 'audit.store-failed', detail: err.message }));
+        write(
+          JSON.stringify({ time: new Date(now()).toISOString(), event: 'audit.store-failed', detail: err.message }),
+        );
       });
   return {
     record(event, fields) {

@@ -18,7 +18,8 @@ export function parseTrustedProxies(list: string[]): TrustedProxies {
     if (!family || !addr) throw new Error(`trusted proxy "${entry}" is not an IP address or CIDR range`);
     const max = family === 'ipv4' ? 32 : 128;
     const prefix = bits === undefined ? max : Number(bits);
-    if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) throw new Error(`trusted proxy "${entry}" has a bad prefix length`);
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > max)
+      throw new Error(`trusted proxy "${entry}" has a bad prefix length`);
     blocks.addSubnet(addr, prefix, family);
   }
   const any = list.some((e) => e.trim() !== '');

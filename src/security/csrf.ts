@@ -17,7 +17,12 @@ export function csrfTokenFor(secret: Buffer, cookieValue: string, sessionId = ''
   return hmac(secret, `csrf:${cookieValue}:${sessionId}`);
 }
 
-export function isValidCsrfToken(secret: Buffer, cookieValue: string | undefined, token: unknown, sessionId = ''): boolean {
+export function isValidCsrfToken(
+  secret: Buffer,
+  cookieValue: string | undefined,
+  token: unknown,
+  sessionId = '',
+): boolean {
   if (!cookieValue || typeof token !== 'string' || token.length === 0) return false;
   return safeEqual(token, csrfTokenFor(secret, cookieValue, sessionId));
 }

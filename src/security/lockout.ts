@@ -31,7 +31,12 @@ export interface LockoutPolicy {
 }
 
 const MIN = 60_000;
-export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 5, baseLockMs: MIN, maxLockMs: 30 * MIN, memoryMs: 24 * 60 * MIN };
+export const DEFAULT_LOCKOUT: LockoutPolicy = {
+  maxFailures: 5,
+  baseLockMs: MIN,
+  maxLockMs: 30 * MIN,
+  memoryMs: 24 * 60 * MIN,
+};
 
 export interface LockoutAttempt {
   /** false: locked or out of attempts — answer exactly as for a wrong password, and check nothing. */
@@ -76,8 +81,11 @@ async function stillCounted(store: Store, tries: string, n: number, now: () => n
   return ((await store.peekCounter(tries, new Date(now())))?.count ?? 0) >= n;
 }
 
-export function createLockout(store: Store, policy: LockoutPolicy = DEFAULT_LOCKOUT, now: () => number = Date.now): Lockout {
-
+export function createLockout(
+  store: Store,
+  policy: LockoutPolicy = DEFAULT_LOCKOUT,
+  now: () => number = Date.now,
+): Lockout {
   /** Locks the account for this round, once: of any number of callers exactly one wins the claim. */
   async function lockRound(account: string, round: string, level: CounterState | null): Promise<boolean> {
     const t = new Date(now());
@@ -105,7 +113,10 @@ export function createLockout(store: Store, policy: LockoutPolicy = DEFAULT_LOCK
         lockedNow: false,
         // A success since this reservation (the same person finishing a second step in another browser)
         // cleared the round: its failure then ends no round, and locks no one out.
-        failed: async () => (n === policy.maxFailures && (await stillCounted(store, triesKey(account, round), n, now)) ? lockRound(account, round, level) : false),
+        failed: async () =>
+          n === policy.maxFailures && (await stillCounted(store, triesKey(account, round), n, now))
+            ? lockRound(account, round, level)
+            : false,
         succeeded: () => store.clearCounter(triesKey(account, round)),
       };
     },

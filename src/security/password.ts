@@ -43,7 +43,10 @@ export interface HasherOptions {
 
 export function createPasswordHasher(opts: HasherOptions = {}): PasswordHasher {
   const params = opts.params ?? DEFAULT_HASH_PARAMS;
-  const limit = createLimiter(opts.maxConcurrent ?? 1, { perSecond: opts.perSecond ?? 10, maxQueue: opts.maxQueue ?? 256 });
+  const limit = createLimiter(opts.maxConcurrent ?? 1, {
+    perSecond: opts.perSecond ?? 10,
+    maxQueue: opts.maxQueue ?? 256,
+  });
   // Algorithm is a const enum, which verbatimModuleSyntax cannot import; 2 is Argon2id.
   const options = { algorithm: 2 as Algorithm, ...params };
   let dummy: Promise<string> | undefined;
@@ -115,7 +118,8 @@ export function createLimiter(max: number, pace: { perSecond?: number; maxQueue?
   };
   const run = <T>(task: () => Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      if (pace.maxQueue !== undefined && queue.length >= pace.maxQueue) return reject(new HasherBusyError('too many password checks waiting'));
+      if (pace.maxQueue !== undefined && queue.length >= pace.maxQueue)
+        return reject(new HasherBusyError('too many password checks waiting'));
       queue.push(() => {
         active++;
         task()
@@ -195,7 +199,13 @@ function commonPasswords(): ReadonlySet<string> {
 
 // Rows read left to right then top to bottom, the alphabet and the digits; a walk may run backwards
 // and wrap around ("qwertyuiopas", "0987654321", "890123456").
-const WALKS = ['1234567890', 'qwertyuiopasdfghjklzxcvbnm', 'qwertzuiopasdfghjklyxcvbnm', 'azertyuiopqsdfghjklmwxcvbn', 'abcdefghijklmnopqrstuvwxyz'];
+const WALKS = [
+  '1234567890',
+  'qwertyuiopasdfghjklzxcvbnm',
+  'qwertzuiopasdfghjklyxcvbnm',
+  'azertyuiopqsdfghjklmwxcvbn',
+  'abcdefghijklmnopqrstuvwxyz',
+];
 
 function isWalk(lower: string): boolean {
   return WALKS.some((walk) => {

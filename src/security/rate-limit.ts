@@ -4,7 +4,16 @@
 import { isIPv6 } from 'node:net';
 import type { Store } from '../store/types.js';
 
-export type LimitKind = 'sign-in' | 'sign-up' | 'forgot' | 'reset' | 'verify-resend' | 'api-key' | 'passkey' | 'oauth-register' | 'oauth-device';
+export type LimitKind =
+  | 'sign-in'
+  | 'sign-up'
+  | 'forgot'
+  | 'reset'
+  | 'verify-resend'
+  | 'api-key'
+  | 'passkey'
+  | 'oauth-register'
+  | 'oauth-device';
 
 export interface Rule {
   limit: number;
@@ -40,11 +49,17 @@ export const DEFAULT_LIMITS: LimitRules = {
  * Overrides from GATEHOUSE_RATE_LIMITS, e.g. "sign-in=50/1m,sign-up=5/1h,forgot@account=3/1h".
  * Returns the rules and a list of problems (for one start-up message listing every problem).
  */
-export function parseLimits(text: string | undefined, base: LimitRules = DEFAULT_LIMITS): { rules: LimitRules; problems: string[] } {
+export function parseLimits(
+  text: string | undefined,
+  base: LimitRules = DEFAULT_LIMITS,
+): { rules: LimitRules; problems: string[] } {
   const rules: LimitRules = { perIp: { ...base.perIp }, perAccount: { ...base.perAccount } };
   const problems: string[] = [];
   const units: Record<string, number> = { s: 1000, m: MIN, h: 60 * MIN };
-  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of (text ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^([a-z-]+)(@account)?=(\d+)\/(\d*)([smh])$/.exec(part);
     if (!m || !(m[1]! in rules.perIp)) {
       problems.push(`GATEHOUSE_RATE_LIMITS: "${part}" should look like sign-in=30/5m`);
@@ -71,10 +86,17 @@ export function ipKey(ip: string): string {
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
   const full = [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
-  return `${full.slice(0, 4).map((x) => x.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${full
+    .slice(0, 4)
+    .map((x) => x.toLowerCase().replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
-export function createRateLimiter(store: Store, rules: LimitRules = DEFAULT_LIMITS, now: () => number = Date.now): RateLimiter {
+export function createRateLimiter(
+  store: Store,
+  rules: LimitRules = DEFAULT_LIMITS,
+  now: () => number = Date.now,
+): RateLimiter {
   async function over(key: string, rule: Rule): Promise<number | null> {
     const t = now();
     const c = await store.hit(key, rule.windowMs, new Date(t));

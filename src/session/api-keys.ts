@@ -12,7 +12,13 @@ const KEY_SHAPE = /^ghk_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 export interface ApiKeyService {
   /** `scopes` are granted by whoever issues the key (an operator, an admin): never by the key's owner
    *  for themselves, or a scope rule would be theirs to open (README: scoped keys). */
-  issue(user: User, name: string, role: Role, expiresAt: Date | null, scopes?: readonly string[]): Promise<{ key: ApiKey; token: string }>;
+  issue(
+    user: User,
+    name: string,
+    role: Role,
+    expiresAt: Date | null,
+    scopes?: readonly string[],
+  ): Promise<{ key: ApiKey; token: string }>;
   /** A principal for a presented key, or null (unknown, revoked, expired, disabled user). */
   resolve(token: string, meta?: KeyUseMeta): Promise<ResolvedSession | null>;
   revoke(id: string): Promise<boolean>;
@@ -36,12 +42,20 @@ export interface KeyUseMeta {
 
 export function createApiKeyService(
   store: Store,
-  opts: { now?: () => number; revalidateMs?: number; touchEveryMs?: number; onUse?: (key: ApiKey, user: User, meta: KeyUseMeta | undefined) => void } = {},
+  opts: {
+    now?: () => number;
+    revalidateMs?: number;
+    touchEveryMs?: number;
+    onUse?: (key: ApiKey, user: User, meta: KeyUseMeta | undefined) => void;
+  } = {},
 ): ApiKeyService {
   const now = opts.now ?? Date.now;
   const revalidateMs = opts.revalidateMs ?? 2000;
   const touchEveryMs = opts.touchEveryMs ?? 60_000;
-  const cache = new Map<string, { resolved: ResolvedSession; checkedAt: number; touchedAt: number; expiresAt: number | null }>();
+  const cache = new Map<
+    string,
+    { resolved: ResolvedSession; checkedAt: number; touchedAt: number; expiresAt: number | null }
+  >();
 
   return {
     async issue(user, name, role, expiresAt, scopes = []) {
@@ -49,7 +63,17 @@ export function createApiKeyService(
       const secret = randomToken(32);
       // A key never carries more power than its owner has.
       const effective: Role = capRole(user.role, role);
-      const key: ApiKey = { id, hash: sha256Hex(secret), userId: user.id, name, role: effective, createdAt: new Date(now()), expiresAt, lastUsedAt: null, revoked: false };
+      const key: ApiKey = {
+        id,
+        hash: sha256Hex(secret),
+        userId: user.id,
+        name,
+        role: effective,
+        createdAt: new Date(now()),
+        expiresAt,
+        lastUsedAt: null,
+        revoked: false,
+      };
       if (scopes.length) key.scopes = normalScopes(scopes);
       await store.createApiKey(key);
       return { key, token: `${API_KEY_PREFIX}${id}_${secret}` };
@@ -94,7 +118,10 @@ export function createApiKeyService(
 
 /** A key's public id: the 12 letters and digits before its secret. */
 function newKeyId(): string {
-  return randomToken(12).replace(/[^A-Za-z0-9]/g, '').slice(0, 12).padEnd(12, 'x');
+  return randomToken(12)
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 12)
+    .padEnd(12, 'x');
 }
 
 /** Who a checked key speaks for: its owner, under the key's role and scopes. */
@@ -102,15 +129,28 @@ function keyPrincipal(key: ApiKey, user: User): ResolvedSession {
   const role: Role = capRole(user.role, key.role); // the owner may have lost the role since
   return {
     sessionId: `key:${key.id}`,
-    principal: { userId: user.id, email: user.email, name: user.name, provider: 'api-key', role, emailVerified: user.emailVerified, groups: user.groups, ...(key.scopes?.length ? { scopes: key.scopes } : {}) },
+    principal: {
+      userId: user.id,
+      email: user.email,
+      name: user.name,
+      provider: 'api-key',
+      role,
+      emailVerified: user.emailVerified,
+      groups: user.groups,
+      ...(key.scopes?.length ? { scopes: key.scopes } : {}),
+    },
   };
 }
 
 /** `--scopes "reports:read reports:write"` (spaces or commas): the scopes, or a problem sentence. */
 export function parseScopes(text: string): string[] | string {
-  const scopes = text.split(/[\s,]+/).filter(Boolean).map((s) => s.toLowerCase());
+  const scopes = text
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((s) => s.toLowerCase());
   const bad = scopes.find((s) => !SCOPE_NAME.test(s));
-  if (bad !== undefined) return `"${bad.slice(0, 70)}" is not a scope name (a-z, 0-9 and : . _ / -, up to 64, starting with a letter or digit)`;
+  if (bad !== undefined)
+    return `"${bad.slice(0, 70)}" is not a scope name (a-z, 0-9 and : . _ / -, up to 64, starting with a letter or digit)`;
   if (scopes.length > 32) return 'a key carries at most 32 scopes';
   return normalScopes(scopes);
 }

@@ -11,7 +11,13 @@ export interface CookieNames {
  * the app and none may be set by the app, whatever the scheme: after a move from http to https a
  * browser still holds the old spelling, and it must not leak either.
  */
-export const OWN_COOKIE_BASES = ['gatehouse_session', 'gatehouse_csrf', 'gatehouse_oauth', 'gatehouse_webauthn', 'gatehouse_mfa'] as const;
+export const OWN_COOKIE_BASES = [
+  'gatehouse_session',
+  'gatehouse_csrf',
+  'gatehouse_oauth',
+  'gatehouse_webauthn',
+  'gatehouse_mfa',
+] as const;
 export const ALL_OWN_COOKIES: readonly string[] = OWN_COOKIE_BASES.flatMap((base) => [base, `__Host-${base}`]);
 
 export function cookieNames(secure: boolean): CookieNames {

@@ -9,7 +9,14 @@ const PAGE = 200;
 
 export async function issueHandoff(store: Store, userId: string, now: number): Promise<string> {
   const token = randomToken(32);
-  await store.createToken({ hash: sha256Hex(token), kind: 'handoff', userId, email: null, createdAt: new Date(now), expiresAt: new Date(now + HANDOFF_TTL_MS) });
+  await store.createToken({
+    hash: sha256Hex(token),
+    kind: 'handoff',
+    userId,
+    email: null,
+    createdAt: new Date(now),
+    expiresAt: new Date(now + HANDOFF_TTL_MS),
+  });
   return token;
 }
 

@@ -31,13 +31,26 @@ export function normalCode(typed: string): string | null {
  * A fresh code for `userId`; `from` names the device that asked (shown with the new session). Two
  * live codes cannot share a hash (the tokens' key): a collision is retried with another code.
  */
-export async function issuePairingCode(store: Store, userId: string, from: string, now: number): Promise<{ code: string; expiresAt: Date }> {
+export async function issuePairingCode(
+  store: Store,
+  userId: string,
+  from: string,
+  now: number,
+): Promise<{ code: string; expiresAt: Date }> {
   await store.deleteTokens('pair', userId);
   const expiresAt = new Date(now + PAIR_TTL_MS);
   for (let attempt = 0; ; attempt++) {
     const code = newPairingCode();
     try {
-      await store.createToken({ hash: hashOf(code), kind: 'pair', userId, email: null, createdAt: new Date(now), expiresAt, note: from.slice(0, 200) });
+      await store.createToken({
+        hash: hashOf(code),
+        kind: 'pair',
+        userId,
+        email: null,
+        createdAt: new Date(now),
+        expiresAt,
+        note: from.slice(0, 200),
+      });
       return { code, expiresAt };
     } catch (err) {
       if (!isStoreError(err, 'DUPLICATE') || attempt >= 4) throw err;

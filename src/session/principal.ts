@@ -50,7 +50,26 @@ function internAmr(amr: readonly string[]): readonly string[] {
 /** Who a session speaks for, as the gate forwards it. */
 export function principalOf(user: User, provider: string, amr?: readonly string[]): Principal {
   // The passphrase user is no one in particular: the app sees the mode, not an internal id.
-  if (isPassphraseUser(user.id)) return { userId: 'passphrase', email: '', name: 'Passphrase', provider: 'passphrase', role: 'member', emailVerified: false, groups: [], amr: ['pwd'] };
+  if (isPassphraseUser(user.id))
+    return {
+      userId: 'passphrase',
+      email: '',
+      name: 'Passphrase',
+      provider: 'passphrase',
+      role: 'member',
+      emailVerified: false,
+      groups: [],
+      amr: ['pwd'],
+    };
   // provider and role come from a handful of values: share one string each across all entries.
-  return { userId: user.id, email: user.email, name: user.name, provider: intern(provider), role: intern(user.role), emailVerified: user.emailVerified, groups: user.groups, amr: internAmr(amr ?? amrOf(provider)) };
+  return {
+    userId: user.id,
+    email: user.email,
+    name: user.name,
+    provider: intern(provider),
+    role: intern(user.role),
+    emailVerified: user.emailVerified,
+    groups: user.groups,
+    amr: internAmr(amr ?? amrOf(provider)),
+  };
 }

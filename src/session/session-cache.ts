@@ -57,7 +57,12 @@ export function maybeTouch(s: SessionState, entry: CacheEntry, t: number): void 
 
 /** Caches a session the store has just vouched for, keeping the later of the two last-seen times. */
 export function cacheChecked(
-  s: SessionState, cookieValue: string, id: string, session: Session, user: User, t: number,
+  s: SessionState,
+  cookieValue: string,
+  id: string,
+  session: Session,
+  user: User,
+  t: number,
 ): ResolvedSession {
   const previous = s.cache.get(cookieValue);
   const entry: CacheEntry = {

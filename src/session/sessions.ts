@@ -13,7 +13,13 @@ import { amrOf } from '../mfa/policy.js';
 import type { Principal, ResolvedSession } from './principal.js';
 import { createRevocationLog } from './revocation-log.js';
 import {
-  alive, cacheChecked, macOf, maybeTouch, tokenOf, type CacheEntry, type SessionState,
+  alive,
+  cacheChecked,
+  macOf,
+  maybeTouch,
+  tokenOf,
+  type CacheEntry,
+  type SessionState,
 } from './session-cache.js';
 
 export { principalOf, type Principal, type ResolvedSession } from './principal.js';
@@ -35,7 +41,12 @@ export interface SessionOptions {
 
 export interface SessionService {
   /** `amr`: how the user proved who they are; default derived from the provider (a password: pwd). */
-  create(user: User, provider: string, meta: { ip: string | null; userAgent: string | null; pairedFrom?: string | null }, amr?: readonly string[]): Promise<{ cookieValue: string; session: Session }>;
+  create(
+    user: User,
+    provider: string,
+    meta: { ip: string | null; userAgent: string | null; pairedFrom?: string | null },
+    amr?: readonly string[],
+  ): Promise<{ cookieValue: string; session: Session }>;
   /** Synchronous fast path: the cached session, `null` for a cookie that can never be valid, `undefined` when the store must be asked. */
   peek(cookieValue: string): ResolvedSession | null | undefined;
   resolve(cookieValue: string): Promise<ResolvedSession | null>;
@@ -112,7 +123,13 @@ function sessionCookies(s: SessionState): Pick<SessionService, 'create' | 'idOf'
       const token = randomToken(32);
       const cookieValue = `${token}.${macOf(s.key, token)}`;
       const t = s.now();
-      s.cache.set(cookieValue, { resolved: { sessionId: sha256Hex(token), principal }, checkedAt: t, lastSeenAt: t, expiresAt: t + s.opts.absoluteMs, standIn: true });
+      s.cache.set(cookieValue, {
+        resolved: { sessionId: sha256Hex(token), principal },
+        checkedAt: t,
+        lastSeenAt: t,
+        expiresAt: t + s.opts.absoluteMs,
+        standIn: true,
+      });
       return { cookieValue, end: () => s.cache.delete(cookieValue) };
     },
     setSecret(secret) {
@@ -167,7 +184,10 @@ function sessionLookup(s: SessionState): Pick<SessionService, 'peek' | 'resolve'
     } finally {
       lookup.finished();
     }
-    if (!session || !alive(s.opts.idleMs, { lastSeenAt: session.lastSeenAt.getTime(), expiresAt: session.expiresAt.getTime() }, t)) {
+    if (
+      !session ||
+      !alive(s.opts.idleMs, { lastSeenAt: session.lastSeenAt.getTime(), expiresAt: session.expiresAt.getTime() }, t)
+    ) {
       s.cache.delete(cookieValue);
       if (session) await s.store.deleteSession(id);
       return null;

@@ -6,7 +6,11 @@ import { StoreError } from './types.js';
 export type ServerDatabase = 'postgres' | 'mysql' | 'mongodb';
 
 /** The npm package each server database needs. */
-export const DRIVER_PACKAGES: Readonly<Record<ServerDatabase, string>> = { postgres: 'pg', mysql: 'mysql2', mongodb: 'mongodb' };
+export const DRIVER_PACKAGES: Readonly<Record<ServerDatabase, string>> = {
+  postgres: 'pg',
+  mysql: 'mysql2',
+  mongodb: 'mongodb',
+};
 
 export function missingDriverMessage(kind: ServerDatabase): string {
   const pkg = DRIVER_PACKAGES[kind];
@@ -29,7 +33,8 @@ export async function loadDriver<T>(kind: ServerDatabase, load: () => Promise<T>
   try {
     return await load();
   } catch (err) {
-    if (isMissingPackage(err, DRIVER_PACKAGES[kind])) throw new StoreError('UNAVAILABLE', missingDriverMessage(kind), { cause: err });
+    if (isMissingPackage(err, DRIVER_PACKAGES[kind]))
+      throw new StoreError('UNAVAILABLE', missingDriverMessage(kind), { cause: err });
     throw err;
   }
 }

@@ -33,25 +33,48 @@ export function redactUrl(url: string): string {
   }
 }
 
-const DEFAULT_PORTS: Record<string, string> = { postgres: '5432', postgresql: '5432', mysql: '3306', mariadb: '3306', mongodb: '27017' };
+const DEFAULT_PORTS: Record<string, string> = {
+  postgres: '5432',
+  postgresql: '5432',
+  mysql: '3306',
+  mariadb: '3306',
+  mongodb: '27017',
+};
 
 function hintFor(err: unknown, url: URL, step: FitnessStep): string {
   const e = err as { code?: string | number; errno?: number; message?: string };
   const code = String(e.code ?? '');
   const where = `${url.hostname}:${url.port || DEFAULT_PORTS[url.protocol.slice(0, -1)] || '(default port)'}`;
-  if (code === '28P01' || code === '28000' || e.errno === 1045 || code === 'ER_ACCESS_DENIED_ERROR' || code === '18') return 'wrong user name or password?';
-  if (code === '3D000' || e.errno === 1049 || code === 'ER_BAD_DB_ERROR') return `the database "${url.pathname.slice(1)}" does not exist: create it first`;
-  if (code === '42501' || e.errno === 1142 || e.errno === 1044 || code === 'ER_TABLEACCESS_DENIED_ERROR' || code === '13') {
+  if (code === '28P01' || code === '28000' || e.errno === 1045 || code === 'ER_ACCESS_DENIED_ERROR' || code === '18')
+    return 'wrong user name or password?';
+  if (code === '3D000' || e.errno === 1049 || code === 'ER_BAD_DB_ERROR')
+    return `the database "${url.pathname.slice(1)}" does not exist: create it first`;
+  if (
+    code === '42501' ||
+    e.errno === 1142 ||
+    e.errno === 1044 ||
+    code === 'ER_TABLEACCESS_DENIED_ERROR' ||
+    code === '13'
+  ) {
     // The scratch table is the user's own, so a refusal while dropping it means DROP, not CREATE, is missing.
     const what = step === 'clean up' ? 'DROP' : 'CREATE';
     return `the user has no ${what} permission: grant it, or bind a user that has it`;
   }
   // pg reports a connect timeout as "timeout expired" / "…due to connection timeout", with no code.
-  if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || /ECONNREFUSED|timed out|timeout|Server selection/i.test(e.message ?? '')) {
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ETIMEDOUT' ||
+    code === 'EHOSTUNREACH' ||
+    /ECONNREFUSED|timed out|timeout|Server selection/i.test(e.message ?? '')
+  ) {
     return `is the server running and reachable at ${where}?`;
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host name "${url.hostname}" does not resolve`;
-  if (/^SQLITE_(CANTOPEN|READONLY|FULL|IOERR|PERM)/.test(code) || ['EACCES', 'EROFS', 'ENOSPC', 'EISDIR', 'EPERM', 'EDQUOT'].includes(code) || /unable to open database|readonly database|disk is full/i.test(e.message ?? '')) {
+  if (
+    /^SQLITE_(CANTOPEN|READONLY|FULL|IOERR|PERM)/.test(code) ||
+    ['EACCES', 'EROFS', 'ENOSPC', 'EISDIR', 'EPERM', 'EDQUOT'].includes(code) ||
+    /unable to open database|readonly database|disk is full/i.test(e.message ?? '')
+  ) {
     return 'is GATEHOUSE_HOME writable, and is there room on its disk?';
   }
   return 'see the message above';
@@ -75,7 +98,8 @@ export function detailOf(err: unknown, url: string): string {
   }
   let message = (err as Error).message ?? String(err);
   // Drivers may echo either spelling of the password (e.g. in a connection string); redact both.
-  for (const secret of new Set([u.password, safeDecode(u.password)])) if (secret) message = message.split(secret).join('****');
+  for (const secret of new Set([u.password, safeDecode(u.password)]))
+    if (secret) message = message.split(secret).join('****');
   return message.split('\n')[0]!.slice(0, 200);
 }
 
@@ -100,7 +124,8 @@ async function postgresProbe(url: string, timeoutMs: number): Promise<Probe> {
     connect: async () => void (await client.connect()),
     createTable: async (t) => void (await client.query(`CREATE TABLE ${t} (k TEXT PRIMARY KEY, v TEXT NOT NULL)`)),
     write: async (t, v) => void (await client.query(`INSERT INTO ${t} (k, v) VALUES ('probe', $1)`, [v])),
-    read: async (t) => ((await client.query(`SELECT v FROM ${t} WHERE k = 'probe'`)).rows[0] as { v: string } | undefined)?.v ?? null,
+    read: async (t) =>
+      ((await client.query(`SELECT v FROM ${t} WHERE k = 'probe'`)).rows[0] as { v: string } | undefined)?.v ?? null,
     drop: async (t) => void (await client.query(`DROP TABLE IF EXISTS ${t}`)),
     close: () => client.end().catch(() => {}),
   };
@@ -114,9 +139,11 @@ async function mysqlProbe(url: string, timeoutMs: number): Promise<Probe> {
       conn = await mysql.createConnection({ uri: url.replace(/^mariadb:/, 'mysql:'), connectTimeout: timeoutMs });
       conn.on('error', () => {});
     },
-    createTable: async (t) => void (await conn!.query(`CREATE TABLE ${t} (k VARCHAR(16) PRIMARY KEY, v TEXT NOT NULL)`)),
+    createTable: async (t) =>
+      void (await conn!.query(`CREATE TABLE ${t} (k VARCHAR(16) PRIMARY KEY, v TEXT NOT NULL)`)),
     write: async (t, v) => void (await conn!.query(`INSERT INTO ${t} (k, v) VALUES ('probe', ?)`, [v])),
-    read: async (t) => ((await conn!.query(`SELECT v FROM ${t} WHERE k = 'probe'`))[0] as Array<{ v: string }>)[0]?.v ?? null,
+    read: async (t) =>
+      ((await conn!.query(`SELECT v FROM ${t} WHERE k = 'probe'`))[0] as Array<{ v: string }>)[0]?.v ?? null,
     drop: async (t) => void (await conn!.query(`DROP TABLE IF EXISTS ${t}`)),
     close: async () => void (await conn?.end().catch(() => {})),
   };
@@ -133,8 +160,13 @@ async function mongodbProbe(url: string, timeoutMs: number): Promise<Probe> {
     },
     createTable: async (t) => void (await db.createCollection(t)),
     write: async (t, v) => void (await db.collection(t).insertOne({ _id: 'probe' as never, v })),
-    read: async (t) => ((await db.collection(t).findOne({ _id: 'probe' as never })) as { v?: string } | null)?.v ?? null,
-    drop: async (t) => void (await db.collection(t).drop().catch(() => false)),
+    read: async (t) =>
+      ((await db.collection(t).findOne({ _id: 'probe' as never })) as { v?: string } | null)?.v ?? null,
+    drop: async (t) =>
+      void (await db
+        .collection(t)
+        .drop()
+        .catch(() => false)),
     close: () => client.close().catch(() => {}),
   };
 }
@@ -151,7 +183,8 @@ async function sqliteProbe(url: string, timeoutMs: number): Promise<Probe> {
     },
     createTable: async (t) => void db!.exec(`CREATE TABLE ${t} (k TEXT PRIMARY KEY, v TEXT NOT NULL)`),
     write: async (t, v) => void db!.prepare(`INSERT INTO ${t} (k, v) VALUES ('probe', ?)`).run(v),
-    read: async (t) => (db!.prepare(`SELECT v FROM ${t} WHERE k = 'probe'`).get() as { v: string } | undefined)?.v ?? null,
+    read: async (t) =>
+      (db!.prepare(`SELECT v FROM ${t} WHERE k = 'probe'`).get() as { v: string } | undefined)?.v ?? null,
     drop: async (t) => void db!.exec(`DROP TABLE IF EXISTS ${t}`),
     close: async () => void db?.close(),
   };
@@ -163,7 +196,17 @@ export async function checkFitness(url: string, opts: { timeoutMs?: number } = {
   try {
     parsed = new URL(url);
   } catch {
-    return { ok: false, steps: [{ step: 'connect', ok: false, detail: 'not a valid URL', hint: 'a URL such as postgres://user:pass@host:5432/db' }] };
+    return {
+      ok: false,
+      steps: [
+        {
+          step: 'connect',
+          ok: false,
+          detail: 'not a valid URL',
+          hint: 'a URL such as postgres://user:pass@host:5432/db',
+        },
+      ],
+    };
   }
   const table = `gatehouse_fitness_${randomBytes(4).toString('hex')}`;
   const value = randomBytes(8).toString('hex');
@@ -171,7 +214,10 @@ export async function checkFitness(url: string, opts: { timeoutMs?: number } = {
   try {
     probe = await probeFor(url, opts.timeoutMs ?? 5000);
   } catch (err) {
-    return { ok: false, steps: [{ step: 'connect', ok: false, detail: detailOf(err, url), hint: 'unsupported database URL' }] };
+    return {
+      ok: false,
+      steps: [{ step: 'connect', ok: false, detail: detailOf(err, url), hint: 'unsupported database URL' }],
+    };
   }
   const attempt = async (step: FitnessStep, fn: () => Promise<void>): Promise<boolean> => {
     try {
@@ -186,15 +232,20 @@ export async function checkFitness(url: string, opts: { timeoutMs?: number } = {
   let created = false;
   try {
     if (!(await attempt('connect', () => probe.connect()))) return { ok: false, steps };
-    if (!(await attempt('create table', async () => {
-      await probe.createTable(table);
-      created = true;
-    }))) return { ok: false, steps };
+    if (
+      !(await attempt('create table', async () => {
+        await probe.createTable(table);
+        created = true;
+      }))
+    )
+      return { ok: false, steps };
     const wrote = await attempt('write', () => probe.write(table, value));
-    const read = wrote && (await attempt('read', async () => {
-      const got = await probe.read(table);
-      if (got !== value) throw new Error(`read back ${JSON.stringify(got)} instead of what was written`);
-    }));
+    const read =
+      wrote &&
+      (await attempt('read', async () => {
+        const got = await probe.read(table);
+        if (got !== value) throw new Error(`read back ${JSON.stringify(got)} instead of what was written`);
+      }));
     const cleaned = await attempt('clean up', async () => {
       await probe.drop(table);
       created = false;

@@ -23,11 +23,19 @@ import type { Store, StoreOptions } from './types.js';
  * bounded like every backend's pool (the driver would take 0 as "unbounded"); a bad size throws
  * StoreError('INVALID') before connecting.
  */
-export function mongoClientSettings(url: string, options: StoreOptions = {}): { url: string; options: MongoClientOptions } {
+export function mongoClientSettings(
+  url: string,
+  options: StoreOptions = {},
+): { url: string; options: MongoClientOptions } {
   const { url: rest, poolSize } = takePoolSizeFromString(url, options.poolSize);
   // A hung server: selection, connecting and waiting for a pooled connection give up with the call's
   // deadline; a socket silent for longer than a migration may take is closed.
-  const timeouts = { serverSelectionTimeoutMS: DRIVER_TIMEOUT_MS, connectTimeoutMS: DRIVER_TIMEOUT_MS, waitQueueTimeoutMS: DRIVER_TIMEOUT_MS, socketTimeoutMS: 15_000 };
+  const timeouts = {
+    serverSelectionTimeoutMS: DRIVER_TIMEOUT_MS,
+    connectTimeoutMS: DRIVER_TIMEOUT_MS,
+    waitQueueTimeoutMS: DRIVER_TIMEOUT_MS,
+    socketTimeoutMS: 15_000,
+  };
   return { url: rest, options: { maxPoolSize: poolSize, ...timeouts } };
 }
 
@@ -38,9 +46,11 @@ async function migrate(db: Db, p: string, { schema }: Collections): Promise<void
     // createIndexes is idempotent, so two replicas migrating together both succeed.
     for (const step of m.mongodb) await db.collection(`${p}${step.collection}`).createIndexes(step.indexes);
     // $max: a replica that got further never has its version lowered by a slower one.
-    await schema.updateOne({ _id: 'schema' }, { $max: { version: m.version } }, { upsert: true }).catch((err: { code?: number }) => {
-      if (err.code !== 11000) throw err; // a concurrent upsert of the same document won
-    });
+    await schema
+      .updateOne({ _id: 'schema' }, { $max: { version: m.version } }, { upsert: true })
+      .catch((err: { code?: number }) => {
+        if (err.code !== 11000) throw err; // a concurrent upsert of the same document won
+      });
   }
 }
 

@@ -10,17 +10,29 @@ import { createSqlStore, type SqlDriver } from './sql-store.js';
 import { StoreError, type Store, type StoreOptions } from './types.js';
 
 const GONE = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN',
-  'ER_CONNECTION_KILLED', 'POOL_CLOSED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
+  'POOL_CLOSED',
 ]);
 
 function mapError(err: unknown): never {
   if (err instanceof StoreError) throw err;
   const e = err as { code?: string; errno?: number; fatal?: boolean; message?: string };
-  if (e.errno === 1062 || e.code === 'ER_DUP_ENTRY') throw new StoreError('DUPLICATE', 'record already exists', { cause: err });
+  if (e.errno === 1062 || e.code === 'ER_DUP_ENTRY')
+    throw new StoreError('DUPLICATE', 'record already exists', { cause: err });
   // Strict mode refuses a value longer than its column where the other backends would store it.
-  if (e.errno === 1406 || e.code === 'ER_DATA_TOO_LONG') throw new StoreError('INVALID', `value too long: ${e.message}`, { cause: err });
+  if (e.errno === 1406 || e.code === 'ER_DATA_TOO_LONG')
+    throw new StoreError('INVALID', `value too long: ${e.message}`, { cause: err });
   if (e.fatal || GONE.has(e.code ?? '') || /connection|closed state|Pool is closed/i.test(e.message ?? '')) {
     throw new StoreError('UNAVAILABLE', `MySQL is unavailable: ${e.message}`, { cause: err });
   }
@@ -32,8 +44,14 @@ export function mysqlPoolConfig(url: string, options: StoreOptions = {}): mysql.
   const u = new URL(url.replace(/^mariadb:/, 'mysql:'));
   const connectionLimit = takePoolSize(u, options.poolSize);
   return {
-    uri: u.toString(), connectionLimit, waitForConnections: true, queueLimit: 1000, connectTimeout: DRIVER_TIMEOUT_MS,
-    enableKeepAlive: true, supportBigNumbers: true, charset: 'utf8mb4',
+    uri: u.toString(),
+    connectionLimit,
+    waitForConnections: true,
+    queueLimit: 1000,
+    connectTimeout: DRIVER_TIMEOUT_MS,
+    enableKeepAlive: true,
+    supportBigNumbers: true,
+    charset: 'utf8mb4',
   };
 }
 
@@ -49,7 +67,8 @@ async function migrationConnection(pool: mysql.Pool, p: string): Promise<Migrati
       // twice at once. GET_LOCK answers 0 on a timeout, NULL on an error: either way another process
       // may be migrating right now.
       const [got] = await query('SELECT GET_LOCK(?, 60) AS ok', [lock]);
-      if (Number(got?.ok) !== 1) throw new StoreError('MIGRATION', `could not take the migration lock "${lock}" within 60 s`);
+      if (Number(got?.ok) !== 1)
+        throw new StoreError('MIGRATION', `could not take the migration lock "${lock}" within 60 s`);
     },
     unlock: async () => void (await query('SELECT RELEASE_LOCK(?)', [lock])),
     release: () => conn.release(),
@@ -61,7 +80,10 @@ async function migrationConnection(pool: mysql.Pool, p: string): Promise<Migrati
  * mysql2 knows (it only gives up waiting), and a fatal error leaves the connection unusable: either way
  * the connection is destroyed rather than handed to the next caller, which would wait behind it.
  */
-async function onConnection<T>(pool: mysql.Pool, work: (conn: mysql.PoolConnection) => Promise<[T, unknown]>): Promise<T> {
+async function onConnection<T>(
+  pool: mysql.Pool,
+  work: (conn: mysql.PoolConnection) => Promise<[T, unknown]>,
+): Promise<T> {
   const conn = await pool.getConnection();
   try {
     const [result] = await work(conn);
@@ -78,10 +100,14 @@ async function onConnection<T>(pool: mysql.Pool, work: (conn: mysql.PoolConnecti
 /** `work` in one transaction on one pooled connection; a connection that failed is destroyed, not reused. */
 async function inTransaction<T>(pool: mysql.Pool, work: (tx: SqlDriver) => Promise<T>): Promise<T> {
   const conn = await pool.getConnection();
-  const run = async (sql: string, values: unknown[] = []) => (await conn.query({ sql, values, timeout: DRIVER_TIMEOUT_MS }))[0];
+  const run = async (sql: string, values: unknown[] = []) =>
+    (await conn.query({ sql, values, timeout: DRIVER_TIMEOUT_MS }))[0];
   try {
     await conn.beginTransaction();
-    const result = await work({ rows: async (sql, values) => (await run(sql, values)) as Row[], affected: async (sql, values) => ((await run(sql, values)) as mysql.ResultSetHeader).affectedRows });
+    const result = await work({
+      rows: async (sql, values) => (await run(sql, values)) as Row[],
+      affected: async (sql, values) => ((await run(sql, values)) as mysql.ResultSetHeader).affectedRows,
+    });
     await conn.commit();
     conn.release();
     return result;
@@ -100,7 +126,10 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
   const exec = async (sql: string, values: unknown[] = []) => {
     try {
       // The pool's queue has no timeout of its own: the deadline covers waiting for a connection too.
-      return await withDeadline(onConnection(pool, (conn) => conn.query({ sql, values, timeout: DRIVER_TIMEOUT_MS })), 'MySQL');
+      return await withDeadline(
+        onConnection(pool, (conn) => conn.query({ sql, values, timeout: DRIVER_TIMEOUT_MS })),
+        'MySQL',
+      );
     } catch (err) {
       mapError(err);
     }
@@ -109,13 +138,20 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
   return createSqlStore({
     kind: 'mysql',
     prefix: p,
-    driver: { rows: async (sql, values) => (await exec(sql, values)) as Row[], affected: async (sql, values) => (await affected(sql, values)).affectedRows },
+    driver: {
+      rows: async (sql, values) => (await exec(sql, values)) as Row[],
+      affected: async (sql, values) => (await affected(sql, values)).affectedRows,
+    },
     returning: false,
     counterColumn: 'counter_key',
     userAgentMax: 512,
     migrate: () =>
       migrateSqlServer({
-        dialect: 'mysql', prefix: p, connect: () => migrationConnection(pool, p), mapError, transactionalDdl: false,
+        dialect: 'mysql',
+        prefix: p,
+        connect: () => migrationConnection(pool, p),
+        mapError,
+        transactionalDdl: false,
         schemaTable: `CREATE TABLE IF NOT EXISTS ${p}schema (version INT NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
       }),
     ping: async () => void (await exec('SELECT 1')),

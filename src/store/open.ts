@@ -47,6 +47,11 @@ export async function openStoreAt(url: string, env: NodeJS.ProcessEnv): Promise<
 }
 
 /** Opens (does not migrate) the store auth uses: the binding in auth.db, GATEHOUSE_DATABASE_URL, or the embedded one. */
-export async function openStoreFor(scope: Scope, state: StoredState, masterKey: Buffer, env: NodeJS.ProcessEnv): Promise<Store> {
+export async function openStoreFor(
+  scope: Scope,
+  state: StoredState,
+  masterKey: Buffer,
+  env: NodeJS.ProcessEnv,
+): Promise<Store> {
   return openStoreAt(storeUrlFor(scope, state, masterKey, env), env);
 }

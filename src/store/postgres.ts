@@ -34,8 +34,12 @@ export function postgresPoolConfig(url: string, options: StoreOptions = {}): pg.
   // connectionTimeoutMillis bounds the wait for a pool slot as well as connecting; a query that times out
   // has its client destroyed by the pool (architecture.md#store), so a hung server's sockets do not linger.
   return {
-    connectionString: u.toString(), max, connectionTimeoutMillis: DRIVER_TIMEOUT_MS, idleTimeoutMillis: 30_000,
-    query_timeout: DRIVER_TIMEOUT_MS, keepAlive: true,
+    connectionString: u.toString(),
+    max,
+    connectionTimeoutMillis: DRIVER_TIMEOUT_MS,
+    idleTimeoutMillis: 30_000,
+    query_timeout: DRIVER_TIMEOUT_MS,
+    keepAlive: true,
   };
 }
 
@@ -53,7 +57,8 @@ async function migrationConnection(pool: pg.Pool, p: string): Promise<MigrationC
   const client = await pool.connect();
   const lockKey = [...p].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) | 0, 7);
   // pg reads query_timeout from a query's own config too; its types do not list it.
-  const long = (text: string, values?: unknown[]) => client.query<Row>({ text, values, query_timeout: MIGRATION_QUERY_MS } as pg.QueryConfig);
+  const long = (text: string, values?: unknown[]) =>
+    client.query<Row>({ text, values, query_timeout: MIGRATION_QUERY_MS } as pg.QueryConfig);
   return {
     query: async (sql, values) => (await long(numbered(sql), values)).rows,
     lock: async () => void (await long('SELECT pg_advisory_lock($1)', [lockKey])),
@@ -72,7 +77,10 @@ async function inTransaction<T>(pool: pg.Pool, work: (tx: SqlDriver) => Promise<
   client.on('error', ignore);
   try {
     await client.query('BEGIN');
-    const result = await work({ rows: async (sql, values) => (await run(sql, values)).rows, affected: async (sql, values) => (await run(sql, values)).rowCount ?? 0 });
+    const result = await work({
+      rows: async (sql, values) => (await run(sql, values)).rows,
+      affected: async (sql, values) => (await run(sql, values)).rowCount ?? 0,
+    });
     await client.query('COMMIT');
     client.off('error', ignore);
     client.release();
@@ -108,7 +116,11 @@ export function createPostgresStore(url: string, options: StoreOptions = {}): St
     counterColumn: 'counter_key',
     migrate: () =>
       migrateSqlServer({
-        dialect: 'postgres', prefix: p, connect: () => migrationConnection(pool, p), mapError, transactionalDdl: true,
+        dialect: 'postgres',
+        prefix: p,
+        connect: () => migrationConnection(pool, p),
+        mapError,
+        transactionalDdl: true,
         schemaTable: `CREATE TABLE IF NOT EXISTS ${p}schema (version INTEGER NOT NULL)`,
       }),
     ping: async () => void (await query('SELECT 1')),

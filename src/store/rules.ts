@@ -9,14 +9,16 @@ import { StoreError } from './types.js';
  * characters GATEHOUSE_TABLE_PREFIX allows (src/config/validate.ts), on every backend.
  */
 export function checkPrefix(prefix: string): string {
-  if (!/^[a-z0-9_]{0,32}$/.test(prefix)) throw new StoreError('INVALID', `invalid table prefix "${prefix}" (lower-case letters, digits, _)`);
+  if (!/^[a-z0-9_]{0,32}$/.test(prefix))
+    throw new StoreError('INVALID', `invalid table prefix "${prefix}" (lower-case letters, digits, _)`);
   return prefix;
 }
 
 /** `?pool=` / `?max=` from the URL, else the configured size (GATEHOUSE_DB_POOL), else 10; 1..1000. */
 function poolSize(raw: string | null, configured: number | undefined): number {
   const n = raw === null ? (configured ?? 10) : Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new StoreError('INVALID', `database pool size must be a number from 1 to 1000, not "${raw ?? configured}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new StoreError('INVALID', `database pool size must be a number from 1 to 1000, not "${raw ?? configured}"`);
   return n;
 }
 
@@ -55,7 +57,9 @@ export function takePoolSizeFromString(url: string, configured: number | undefin
  * never collide with the stored form of a long one. Every backend stores keys through this.
  */
 export function counterKey(key: string): string {
-  return key.length <= 128 && !key.startsWith('sha256:') ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
+  return key.length <= 128 && !key.startsWith('sha256:')
+    ? key
+    : `sha256:${createHash('sha256').update(key).digest('hex')}`;
 }
 
 /** Groups as every backend stores them: unique, sorted (the order the header and the assertion use). */
@@ -73,11 +77,11 @@ export const RESERVED_USER_PREFIX = 'gatehouse:';
 
 export const isReservedUserId = (id: string): boolean => id.startsWith(RESERVED_USER_PREFIX);
 
-
 /** A key's scopes as every backend stores them: unique, sorted (the order X-Forwarded-Scopes uses). */
 export function normalScopes(scopes: readonly string[]): string[] {
   return [...new Set(scopes)].sort();
 }
 
 /** The contract's optional fields (schema version 3) are absent when there is none, on every backend. */
-export const optional = <K extends string, V>(key: K, value: V | null): { [P in K]?: V } => (value === null ? {} : ({ [key]: value } as { [P in K]: V }));
+export const optional = <K extends string, V>(key: K, value: V | null): { [P in K]?: V } =>
+  value === null ? {} : ({ [key]: value } as { [P in K]: V });

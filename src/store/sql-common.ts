@@ -2,7 +2,23 @@
 // (BIGINT / INTEGER), which round-trip exactly on every dialect; drivers may hand them back as strings.
 // The rules that hold for MongoDB too (prefix, pool size, counter keys) are in rules.ts.
 import { optional } from './rules.js';
-import type { ApiKey, CounterState, DeviceAuthorization, Identity, OAuthClient, OAuthConsent, OAuthToken, OAuthTokenKind, OneTimeToken, Passkey, SecurityEvent, Session, TokenKind, TotpFactor, User } from './types.js';
+import type {
+  ApiKey,
+  CounterState,
+  DeviceAuthorization,
+  Identity,
+  OAuthClient,
+  OAuthConsent,
+  OAuthToken,
+  OAuthTokenKind,
+  OneTimeToken,
+  Passkey,
+  SecurityEvent,
+  Session,
+  TokenKind,
+  TotpFactor,
+  User,
+} from './types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -16,8 +32,13 @@ const bool = (v: unknown): boolean => v === true || v === 1 || v === '1' || v ==
 export const toCounter = (r: Row): CounterState => ({ count: num(r.count), resetAt: date(r.reset_at) });
 
 export const toEvent = (r: Row): SecurityEvent => ({
-  id: String(r.id), at: date(r.at), event: String(r.event), userId: (r.user_id as string | null) ?? null, email: (r.email as string | null) ?? null,
-  ip: (r.ip as string | null) ?? null, detail: (r.detail as string | null) ?? null,
+  id: String(r.id),
+  at: date(r.at),
+  event: String(r.event),
+  userId: (r.user_id as string | null) ?? null,
+  email: (r.email as string | null) ?? null,
+  ip: (r.ip as string | null) ?? null,
+  detail: (r.detail as string | null) ?? null,
 });
 export const toUser = (r: Row): User => ({
   id: String(r.id),

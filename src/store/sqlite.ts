@@ -83,12 +83,19 @@ function sqliteDriver(db: Database.Database): SqlDriver & { forget(): void; tran
         throw mapError(err);
       }
     })();
-    open = done.then(() => {}, () => {}).finally(() => (open = null));
+    open = done
+      .then(
+        () => {},
+        () => {},
+      )
+      .finally(() => (open = null));
     return done;
   };
   // A waiter checks again when it wakes: another transaction may have begun first.
-  const rows: SqlDriver['rows'] = (sql, values) => (open ? open.then(() => rows(sql, values)) : direct.rows(sql, values));
-  const affected: SqlDriver['affected'] = (sql, values) => (open ? open.then(() => affected(sql, values)) : direct.affected(sql, values));
+  const rows: SqlDriver['rows'] = (sql, values) =>
+    open ? open.then(() => rows(sql, values)) : direct.rows(sql, values);
+  const affected: SqlDriver['affected'] = (sql, values) =>
+    open ? open.then(() => affected(sql, values)) : direct.affected(sql, values);
   return {
     rows,
     affected,

@@ -26,8 +26,20 @@ export * from './contract/users.js';
 export type StoreKind = 'sqlite' | 'postgres' | 'mysql' | 'mongodb';
 
 export interface Store
-  extends UserStore, IdentityStore, SessionStore, TokenStore, ApiKeyStore, PasskeyStore, MfaStore,
-    OAuthClientStore, OAuthTokenStore, DeviceAuthorizationStore, EventStore, SigningKeyStore, CounterStore {
+  extends
+    UserStore,
+    IdentityStore,
+    SessionStore,
+    TokenStore,
+    ApiKeyStore,
+    PasskeyStore,
+    MfaStore,
+    OAuthClientStore,
+    OAuthTokenStore,
+    DeviceAuthorizationStore,
+    EventStore,
+    SigningKeyStore,
+    CounterStore {
   readonly kind: StoreKind;
   /** Create or upgrade the schema to the current version; safe to call from two processes at once. */
   migrate(): Promise<void>;

@@ -36,14 +36,27 @@ async function storedCounterKeys(prefix: string): Promise<string[]> {
   }
 }
 
-defineStoreConformance(real ? 'mongodb (real server)' : 'mongodb (wire-protocol double, not a real MongoDB)', async (prefix) => createMongoStore(url, { prefix }), {
-  poolSize,
-  storedCounterKeys,
-  relay: double ? { open: async (prefix) => createMongoStore(url, { prefix }), cut: () => double.cut(), restore: () => double.restore() } : undefined,
-});
+defineStoreConformance(
+  real ? 'mongodb (real server)' : 'mongodb (wire-protocol double, not a real MongoDB)',
+  async (prefix) => createMongoStore(url, { prefix }),
+  {
+    poolSize,
+    storedCounterKeys,
+    relay: double
+      ? {
+          open: async (prefix) => createMongoStore(url, { prefix }),
+          cut: () => double.cut(),
+          restore: () => double.restore(),
+        }
+      : undefined,
+  },
+);
 
 it('passes the auth-enable fitness check through the real driver', async () => {
   const r = await checkFitness(url);
-  assert.deepEqual(r.steps.map((s) => `${s.ok ? '✓' : '✗'} ${s.step}`), ['✓ connect', '✓ create table', '✓ write', '✓ read', '✓ clean up']);
+  assert.deepEqual(
+    r.steps.map((s) => `${s.ok ? '✓' : '✗'} ${s.step}`),
+    ['✓ connect', '✓ create table', '✓ write', '✓ read', '✓ clean up'],
+  );
   assert.equal(r.ok, true);
 });

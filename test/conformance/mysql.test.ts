@@ -38,9 +38,14 @@ defineStoreConformance('mysql (MariaDB)', async (prefix) => createMysqlStore(MYS
   skip,
   cleanup: (prefix) => dropMysqlTables(MYSQL_URL, prefix),
   setSchemaVersion: async (prefix, version) => void (await sql(`UPDATE ${prefix}schema SET version = ?`, [version])),
-  storedCounterKeys: async (prefix) => ((await sql(`SELECT counter_key FROM ${prefix}counters`)) as Array<{ counter_key: string }>).map((r) => r.counter_key),
+  storedCounterKeys: async (prefix) =>
+    ((await sql(`SELECT counter_key FROM ${prefix}counters`)) as Array<{ counter_key: string }>).map(
+      (r) => r.counter_key,
+    ),
   poolSize,
-  relay: relay ? relayOptions(relay, async (prefix) => createMysqlStore(viaPort(MYSQL_URL, relay.port), { prefix })) : undefined,
+  relay: relay
+    ? relayOptions(relay, async (prefix) => createMysqlStore(viaPort(MYSQL_URL, relay.port), { prefix }))
+    : undefined,
 });
 
 describe('mysql (MariaDB) migrations', { skip }, () => {
@@ -54,8 +59,21 @@ describe('mysql (MariaDB) migrations', { skip }, () => {
       await sql(`DELETE FROM ${prefix}schema`);
       await store.migrate();
       assert.equal((await store.hit('k', 1000, new Date(0))).count, 1);
-      const user = await store.createUser({ email: 'x@example.com', name: 'x', role: 'member', passwordHash: null, emailVerified: false }, new Date(0));
-      await store.createApiKey({ id: 'k', hash: 'k'.repeat(64), userId: user.id, name: 'k', role: 'member', createdAt: new Date(0), expiresAt: null, lastUsedAt: null, revoked: false });
+      const user = await store.createUser(
+        { email: 'x@example.com', name: 'x', role: 'member', passwordHash: null, emailVerified: false },
+        new Date(0),
+      );
+      await store.createApiKey({
+        id: 'k',
+        hash: 'k'.repeat(64),
+        userId: user.id,
+        name: 'k',
+        role: 'member',
+        createdAt: new Date(0),
+        expiresAt: null,
+        lastUsedAt: null,
+        revoked: false,
+      });
       await store.migrate();
     } finally {
       await store.close();
@@ -69,7 +87,16 @@ describe('mysql (MariaDB) migrations', { skip }, () => {
     try {
       await store.migrate();
       await assert.rejects(
-        store.createUser({ email: 'long@example.com', name: 'n'.repeat(5000), role: 'member', passwordHash: null, emailVerified: false }, new Date(0)),
+        store.createUser(
+          {
+            email: 'long@example.com',
+            name: 'n'.repeat(5000),
+            role: 'member',
+            passwordHash: null,
+            emailVerified: false,
+          },
+          new Date(0),
+        ),
         (e) => isStoreError(e, 'INVALID'),
       );
     } finally {

@@ -21,8 +21,10 @@ async function sql(text: string, values: unknown[] = []): Promise<Array<Record<s
   }
 }
 
-const setSchemaVersion = async (prefix: string, version: number) => void (await sql(`UPDATE ${prefix}schema SET version = $1`, [version]));
-const storedCounterKeys = async (prefix: string) => (await sql(`SELECT counter_key FROM ${prefix}counters`)).map((r) => String(r.counter_key));
+const setSchemaVersion = async (prefix: string, version: number) =>
+  void (await sql(`UPDATE ${prefix}schema SET version = $1`, [version]));
+const storedCounterKeys = async (prefix: string) =>
+  (await sql(`SELECT counter_key FROM ${prefix}counters`)).map((r) => String(r.counter_key));
 
 /** What pg.Pool itself was told to use as its maximum (the pool connects lazily: nothing is opened). */
 async function poolSize(query: string, configured?: number): Promise<number> {
@@ -40,5 +42,7 @@ defineStoreConformance('postgres', async (prefix) => createPostgresStore(POSTGRE
   setSchemaVersion,
   storedCounterKeys,
   poolSize,
-  relay: relay ? relayOptions(relay, async (prefix) => createPostgresStore(viaPort(POSTGRES_URL, relay.port), { prefix })) : undefined,
+  relay: relay
+    ? relayOptions(relay, async (prefix) => createPostgresStore(viaPort(POSTGRES_URL, relay.port), { prefix }))
+    : undefined,
 });

@@ -29,7 +29,14 @@ export function viaPort(url: string, port: number): string {
 
 /** The suite's relay options for a TCP relay, with every way it can cut. */
 export function relayOptions(relay: TcpRelay, open: (prefix: string) => Promise<Store>): RelayOptions {
-  return { open, cut: relay.cut, restore: relay.restore, cutOnNextRequest: relay.cutOnNextRequest, cutOnNextReply: relay.cutOnNextReply, cutOnRequest: relay.cutOnRequest };
+  return {
+    open,
+    cut: relay.cut,
+    restore: relay.restore,
+    cutOnNextRequest: relay.cutOnNextRequest,
+    cutOnNextReply: relay.cutOnNextReply,
+    cutOnRequest: relay.cutOnRequest,
+  };
 }
 
 /** The URL with `query` (e.g. "pool=3") added to whatever query it has; as given when `query` is empty. */

@@ -21,7 +21,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { isStoreError, type DeviceAuthorization, type NewUser, type OAuthClient, type OAuthToken, type SigningKeyRecord, type Store } from '../../src/store/types.js';
+import {
+  isStoreError,
+  type DeviceAuthorization,
+  type NewUser,
+  type OAuthClient,
+  type OAuthToken,
+  type SigningKeyRecord,
+  type Store,
+} from '../../src/store/types.js';
 
 export interface RelayOptions {
   open(prefix: string): Promise<Store>;
@@ -49,7 +57,14 @@ export interface ConformanceOptions {
   storedCounterKeys?: (prefix: string) => Promise<string[]>;
 }
 
-const user = (email: string, extra: Partial<NewUser> = {}): NewUser => ({ email, name: 'N', role: 'member', passwordHash: '$argon2id$x', emailVerified: false, ...extra });
+const user = (email: string, extra: Partial<NewUser> = {}): NewUser => ({
+  email,
+  name: 'N',
+  role: 'member',
+  passwordHash: '$argon2id$x',
+  emailVerified: false,
+  ...extra,
+});
 const T0 = new Date('2026-01-01T00:00:00.123Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
 const newPrefix = () => `gh_t${randomBytes(4).toString('hex')}_`;
@@ -67,7 +82,11 @@ async function eventually<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function defineStoreConformance(name: string, open: (prefix: string) => Promise<Store>, opts: ConformanceOptions = {}): void {
+export function defineStoreConformance(
+  name: string,
+  open: (prefix: string) => Promise<Store>,
+  opts: ConformanceOptions = {},
+): void {
   describe(`store conformance: ${name}`, { skip: opts.skip || false }, () => {
     const prefix = newPrefix();
     let store: Store;
@@ -116,7 +135,11 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
 
     it('refuses a table prefix other than up to 32 lower-case letters, digits or _, before touching the database', async () => {
       for (const bad of ['Bad-Prefix', 'UPPER_', 'a;drop_', 'x'.repeat(33), 'spa ce_']) {
-        await assert.rejects(async () => (await open(bad)).close(), (e) => isStoreError(e, 'INVALID'), bad);
+        await assert.rejects(
+          async () => (await open(bad)).close(),
+          (e) => isStoreError(e, 'INVALID'),
+          bad,
+        );
       }
     });
 
@@ -131,7 +154,11 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
         for (const bad of ['pool=0', 'pool=-1', 'pool=2.5', 'pool=lots', 'max=1001', 'pool=']) {
           await assert.rejects(poolSize(bad), (e) => isStoreError(e, 'INVALID'), bad);
         }
-        await assert.rejects(poolSize('', 0), (e) => isStoreError(e, 'INVALID'), 'configured 0 (unbounded to some drivers)');
+        await assert.rejects(
+          poolSize('', 0),
+          (e) => isStoreError(e, 'INVALID'),
+          'configured 0 (unbounded to some drivers)',
+        );
       });
     }
 
@@ -158,9 +185,12 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
     });
 
     it('keeps one account per email under 20 parallel sign-ups', async () => {
-      const results = await Promise.allSettled(Array.from({ length: 20 }, () => store.createUser(user('race@example.com'), T0)));
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, () => store.createUser(user('race@example.com'), T0)),
+      );
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-      for (const r of results) if (r.status === 'rejected') assert.ok(isStoreError(r.reason, 'DUPLICATE'), String(r.reason));
+      for (const r of results)
+        if (r.status === 'rejected') assert.ok(isStoreError(r.reason, 'DUPLICATE'), String(r.reason));
     });
 
     it('lists users by creation time, then id, page by page, and counts them', async () => {
@@ -170,7 +200,10 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       for (let i = 0; i < 3; i++) made.push(await store.createUser(user(`page${i}@example.com`), at(1e12 + i)));
       assert.equal(await store.countUsers(), before + 3);
       const page = await store.listUsers({ limit: 2, offset: before + 1 });
-      assert.deepEqual(page.map((u) => u.email), ['page1@example.com', 'page2@example.com']);
+      assert.deepEqual(
+        page.map((u) => u.email),
+        ['page1@example.com', 'page2@example.com'],
+      );
       assert.deepEqual(await store.listUsers({ limit: 10, offset: before + 3 }), []);
       assert.equal(await store.deleteUser(made[0]!.id), true);
       assert.equal(await store.countUsers(), before + 2);
@@ -180,7 +213,8 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       const a = await store.createUser({ ...user('finder.one@search.example'), name: 'Zelda Quux' }, at(1e12 + 20));
       const b = await store.createUser({ ...user('other@search.example'), name: 'Finder Two' }, at(1e12 + 21));
       await store.createUser({ ...user('x_y%z@search.example'), name: 'Percent' }, at(1e12 + 22));
-      const emails = async (query: string) => (await store.listUsers({ limit: 10, offset: 0, query })).map((u) => u.email);
+      const emails = async (query: string) =>
+        (await store.listUsers({ limit: 10, offset: 0, query })).map((u) => u.email);
       assert.deepEqual(await emails('FINDER'), [a.email, b.email], 'email or name, any case, by creation time');
       assert.equal(await store.countUsers('finder'), 2);
       assert.deepEqual(await emails('zelda q'), [a.email]);
@@ -188,30 +222,71 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.deepEqual(await emails('y%z@'), ['x_y%z@search.example']);
       assert.deepEqual(await emails('nobody-at-all'), []);
       assert.equal(await store.countUsers('nobody-at-all'), 0);
-      assert.deepEqual((await store.listUsers({ limit: 1, offset: 1, query: 'finder' })).map((u) => u.email), [b.email], 'paged');
+      assert.deepEqual(
+        (await store.listUsers({ limit: 1, offset: 1, query: 'finder' })).map((u) => u.email),
+        [b.email],
+        'paged',
+      );
       assert.ok((await store.countUsers('')) >= 3, 'an empty query is no filter');
     });
 
     it('keeps security events newest first, filters by user (id or email) and event, and prunes by age and count', async () => {
       await store.pruneEvents(at(1e13), 0); // a clean table for this run
       const ev = (n: number, event: string, userId: string | null, email: string | null) =>
-        store.recordEvent({ id: `ev-${n}`, at: at(n * 1000), event, userId, email, ip: '192.0.2.1', detail: n === 2 ? 'd'.repeat(1200) : null });
+        store.recordEvent({
+          id: `ev-${n}`,
+          at: at(n * 1000),
+          event,
+          userId,
+          email,
+          ip: '192.0.2.1',
+          detail: n === 2 ? 'd'.repeat(1200) : null,
+        });
       await ev(1, 'sign-in.failure', null, 'ann@events.example');
       await ev(2, 'sign-in.success', 'u-ann', 'ann@events.example');
       await ev(3, 'admin.action', 'u-ann', null);
       await ev(4, 'sign-in.failure', null, 'bob@events.example');
       const all = await store.listEvents({ limit: 10, offset: 0 });
-      assert.deepEqual(all.map((e) => e.id), ['ev-4', 'ev-3', 'ev-2', 'ev-1']);
-      assert.deepEqual(all[3], { id: 'ev-1', at: at(1000), event: 'sign-in.failure', userId: null, email: 'ann@events.example', ip: '192.0.2.1', detail: null });
+      assert.deepEqual(
+        all.map((e) => e.id),
+        ['ev-4', 'ev-3', 'ev-2', 'ev-1'],
+      );
+      assert.deepEqual(all[3], {
+        id: 'ev-1',
+        at: at(1000),
+        event: 'sign-in.failure',
+        userId: null,
+        email: 'ann@events.example',
+        ip: '192.0.2.1',
+        detail: null,
+      });
       assert.equal(all[2]!.detail!.length, 1000, 'a long detail is cut');
       const ann = { id: 'u-ann', email: 'ann@events.example' };
-      assert.deepEqual((await store.listEvents({ limit: 10, offset: 0, user: ann })).map((e) => e.id), ['ev-3', 'ev-2', 'ev-1']);
-      assert.deepEqual((await store.listEvents({ limit: 10, offset: 0, user: { id: null, email: 'bob@events.example' } })).map((e) => e.id), ['ev-4']);
-      assert.deepEqual((await store.listEvents({ limit: 10, offset: 0, user: ann, event: 'sign-in.failure' })).map((e) => e.id), ['ev-1']);
-      assert.deepEqual((await store.listEvents({ limit: 2, offset: 1 })).map((e) => e.id), ['ev-3', 'ev-2'], 'paged');
+      assert.deepEqual(
+        (await store.listEvents({ limit: 10, offset: 0, user: ann })).map((e) => e.id),
+        ['ev-3', 'ev-2', 'ev-1'],
+      );
+      assert.deepEqual(
+        (await store.listEvents({ limit: 10, offset: 0, user: { id: null, email: 'bob@events.example' } })).map(
+          (e) => e.id,
+        ),
+        ['ev-4'],
+      );
+      assert.deepEqual(
+        (await store.listEvents({ limit: 10, offset: 0, user: ann, event: 'sign-in.failure' })).map((e) => e.id),
+        ['ev-1'],
+      );
+      assert.deepEqual(
+        (await store.listEvents({ limit: 2, offset: 1 })).map((e) => e.id),
+        ['ev-3', 'ev-2'],
+        'paged',
+      );
       assert.equal(await store.pruneEvents(at(1500), 10), 1, 'older than the cut-off');
       assert.equal(await store.pruneEvents(at(0), 2), 1, 'all but the newest two');
-      assert.deepEqual((await store.listEvents({ limit: 10, offset: 0 })).map((e) => e.id), ['ev-4', 'ev-3']);
+      assert.deepEqual(
+        (await store.listEvents({ limit: 10, offset: 0 })).map((e) => e.id),
+        ['ev-4', 'ev-3'],
+      );
       assert.equal(await store.pruneEvents(at(0), 2), 0);
     });
 
@@ -239,7 +314,10 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
         await assert.rejects(sameKid, (e) => isStoreError(e, 'DUPLICATE'), 'a kid is unique too');
         assert.equal(await store.deleteSigningKey(1), true);
         assert.equal(await store.deleteSigningKey(1), false);
-        assert.deepEqual((await store.listSigningKeys()).map((k) => k.generation), [2, 3]);
+        assert.deepEqual(
+          (await store.listSigningKeys()).map((k) => k.generation),
+          [2, 3],
+        );
       });
 
       it('records replica heartbeats (one row per replica), lists the recent ones and forgets the stale', async () => {
@@ -252,48 +330,109 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
           { id: 'rep-a', publicUrl: 'https://a2.example', seenAt: at(5000) },
           { id: 'rep-b', publicUrl: 'https://b.example', seenAt: at(1000) },
         ]);
-        assert.deepEqual((await store.listReplicas(at(2000))).map((r) => r.id), ['rep-a']);
+        assert.deepEqual(
+          (await store.listReplicas(at(2000))).map((r) => r.id),
+          ['rep-a'],
+        );
         assert.equal(await store.deleteReplicasSeenBefore(at(2000)), 1);
-        assert.deepEqual((await store.listReplicas(at(0))).map((r) => r.id), ['rep-a']);
+        assert.deepEqual(
+          (await store.listReplicas(at(0))).map((r) => r.id),
+          ['rep-a'],
+        );
       });
     });
 
-    it('leaves Gatehouse\'s reserved users (id gatehouse:…) out of listings and counts, but holds their sessions', async () => {
+    it("leaves Gatehouse's reserved users (id gatehouse:…) out of listings and counts, but holds their sessions", async () => {
       const before = await store.countUsers();
       const id = 'gatehouse:passphrase:conformance';
-      await store.importUser({ id, email: 'conformance@passphrase.gatehouse.invalid', name: 'Passphrase', role: 'member', passwordHash: null, emailVerified: false, disabled: false, groups: [], createdAt: at(1e12 + 50), updatedAt: at(1e12 + 50) });
+      await store.importUser({
+        id,
+        email: 'conformance@passphrase.gatehouse.invalid',
+        name: 'Passphrase',
+        role: 'member',
+        passwordHash: null,
+        emailVerified: false,
+        disabled: false,
+        groups: [],
+        createdAt: at(1e12 + 50),
+        updatedAt: at(1e12 + 50),
+      });
       assert.equal(await store.countUsers(), before, 'not counted');
       assert.ok(!(await store.listUsers({ limit: 10_000, offset: 0 })).some((u) => u.id === id), 'not listed');
       assert.equal((await store.findUserById(id))?.name, 'Passphrase', 'found by id');
-      await store.createSession({ id: 'reserved-session', userId: id, provider: 'passphrase', createdAt: T0, lastSeenAt: T0, expiresAt: at(1e12), ip: null, userAgent: null });
+      await store.createSession({
+        id: 'reserved-session',
+        userId: id,
+        provider: 'passphrase',
+        createdAt: T0,
+        lastSeenAt: T0,
+        expiresAt: at(1e12),
+        ip: null,
+        userAgent: null,
+      });
       assert.equal((await store.findSession('reserved-session'))?.userId, id);
       assert.equal(await store.deleteUser(id), true);
       assert.equal(await store.findSession('reserved-session'), null, 'its sessions go with it');
     });
 
     it('stores hostile text as text', async () => {
-      const names = ["'; DROP TABLE users; --", 'a\\b\\\\c %_ *', '\u202eRTL override\u202c', 'tab\tnew\nline', 'ĳ Ǆ ß ﬁ İ', '🏳️‍🌈👨‍👩‍👧'];
+      const names = [
+        "'; DROP TABLE users; --",
+        'a\\b\\\\c %_ *',
+        '\u202eRTL override\u202c',
+        'tab\tnew\nline',
+        'ĳ Ǆ ß ﬁ İ',
+        '🏳️‍🌈👨‍👩‍👧',
+      ];
       for (const [i, name] of names.entries()) {
-        const u = await store.createUser(user(`hostile${i}@example.com`, { name, passwordHash: `$argon2id$v=19$${name}` }), T0);
+        const u = await store.createUser(
+          user(`hostile${i}@example.com`, { name, passwordHash: `$argon2id$v=19$${name}` }),
+          T0,
+        );
         const back = (await store.findUserById(u.id))!;
         assert.equal(back.name, name);
         assert.equal(back.passwordHash, `$argon2id$v=19$${name}`);
       }
-      assert.equal(await store.findUserByEmail('HOSTILE0@example.com'), null, 'emails are stored normalised and matched exactly');
+      assert.equal(
+        await store.findUserByEmail('HOSTILE0@example.com'),
+        null,
+        'emails are stored normalised and matched exactly',
+      );
       assert.equal(await store.findUserByEmail('hostile%@example.com'), null, 'no pattern matching');
     });
 
     it('links identities once per (issuer, subject)', async () => {
       const u = await store.createUser(user('idp@example.com'), T0);
-      await store.linkIdentity({ issuer: 'https://idp', subject: 's1', provider: 'corp', userId: u.id, email: 'idp@example.com', createdAt: T0 });
+      await store.linkIdentity({
+        issuer: 'https://idp',
+        subject: 's1',
+        provider: 'corp',
+        userId: u.id,
+        email: 'idp@example.com',
+        createdAt: T0,
+      });
       await assert.rejects(
-        store.linkIdentity({ issuer: 'https://idp', subject: 's1', provider: 'corp', userId: u.id, email: null, createdAt: T0 }),
+        store.linkIdentity({
+          issuer: 'https://idp',
+          subject: 's1',
+          provider: 'corp',
+          userId: u.id,
+          email: null,
+          createdAt: T0,
+        }),
         (e) => isStoreError(e, 'DUPLICATE'),
       );
       assert.equal((await store.findIdentity('https://idp', 's1'))?.userId, u.id);
       assert.equal(await store.findIdentity('https://other', 's1'), null);
       assert.equal(await store.findIdentity('https://idp', 'S1'), null, 'subjects are case-sensitive');
-      const odd = { issuer: 'https://idp.例え.jp/租户', subject: 'sub-🙂-مرحبا', provider: 'corp', userId: u.id, email: 'ünï@例え.jp', createdAt: at(42) };
+      const odd = {
+        issuer: 'https://idp.例え.jp/租户',
+        subject: 'sub-🙂-مرحبا',
+        provider: 'corp',
+        userId: u.id,
+        email: 'ünï@例え.jp',
+        createdAt: at(42),
+      };
       await store.linkIdentity(odd);
       assert.deepEqual(await store.findIdentity(odd.issuer, odd.subject), odd);
     });
@@ -302,7 +441,11 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       const u = await store.createUser({ ...user('groups@example.com'), groups: ['ops', 'finance', 'ops'] }, T0);
       assert.deepEqual(u.groups, ['finance', 'ops']);
       assert.deepEqual((await store.findUserById(u.id))!.groups, ['finance', 'ops']);
-      const updated = await store.updateUser(u.id, { groups: ['zeta', 'alpha.team', 'b_c-d'], role: 'read-only' }, at(1));
+      const updated = await store.updateUser(
+        u.id,
+        { groups: ['zeta', 'alpha.team', 'b_c-d'], role: 'read-only' },
+        at(1),
+      );
       assert.deepEqual(updated!.groups, ['alpha.team', 'b_c-d', 'zeta']);
       assert.equal(updated!.role, 'read-only');
       assert.deepEqual((await store.findUserByEmail('groups@example.com'))!.groups, ['alpha.team', 'b_c-d', 'zeta']);
@@ -312,33 +455,89 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
     });
 
     it('imports a user exactly as given, lists identities and live tokens (what migrate-users copies)', async () => {
-      const imported = { id: 'imp-0001', email: 'imported@example.com', name: 'Ïmported', role: 'operator', passwordHash: '$argon2id$v=19$kept', emailVerified: true, disabled: true, groups: ['finance', 'ops'], createdAt: at(5), updatedAt: at(9) };
+      const imported = {
+        id: 'imp-0001',
+        email: 'imported@example.com',
+        name: 'Ïmported',
+        role: 'operator',
+        passwordHash: '$argon2id$v=19$kept',
+        emailVerified: true,
+        disabled: true,
+        groups: ['finance', 'ops'],
+        createdAt: at(5),
+        updatedAt: at(9),
+      };
       await store.importUser(imported);
       assert.deepEqual(await store.findUserById('imp-0001'), imported);
       await assert.rejects(store.importUser(imported), (e) => isStoreError(e, 'DUPLICATE'), 'same id');
-      await assert.rejects(store.importUser({ ...imported, id: 'imp-0002' }), (e) => isStoreError(e, 'DUPLICATE'), 'same email');
-      const later = { issuer: 'https://b', subject: 's', provider: 'b', userId: imported.id, email: null, createdAt: at(2) };
-      const earlier = { issuer: 'https://a', subject: 's', provider: 'a', userId: imported.id, email: 'imported@example.com', createdAt: at(1) };
+      await assert.rejects(
+        store.importUser({ ...imported, id: 'imp-0002' }),
+        (e) => isStoreError(e, 'DUPLICATE'),
+        'same email',
+      );
+      const later = {
+        issuer: 'https://b',
+        subject: 's',
+        provider: 'b',
+        userId: imported.id,
+        email: null,
+        createdAt: at(2),
+      };
+      const earlier = {
+        issuer: 'https://a',
+        subject: 's',
+        provider: 'a',
+        userId: imported.id,
+        email: 'imported@example.com',
+        createdAt: at(1),
+      };
       await store.linkIdentity(later);
       await store.linkIdentity(earlier);
       assert.deepEqual(await store.listIdentities(imported.id), [earlier, later]);
       assert.deepEqual(await store.listIdentities('nobody'), []);
-      const invite = (c: string, expires: number) => ({ hash: c.repeat(64), kind: 'invite' as const, userId: null, email: `${c}@example.com`, createdAt: at(expires - 50), expiresAt: at(expires) });
+      const invite = (c: string, expires: number) => ({
+        hash: c.repeat(64),
+        kind: 'invite' as const,
+        userId: null,
+        email: `${c}@example.com`,
+        createdAt: at(expires - 50),
+        expiresAt: at(expires),
+      });
       for (const t of [invite('7', 200), invite('8', 100), invite('9', 10)]) await store.createToken(t);
-      assert.deepEqual(await store.listTokens('invite', at(20)), [invite('8', 100), invite('7', 200)], 'live ones, oldest first');
+      assert.deepEqual(
+        await store.listTokens('invite', at(20)),
+        [invite('8', 100), invite('7', 200)],
+        'live ones, oldest first',
+      );
       assert.deepEqual(await store.listTokens('reset', at(20)), []);
       await store.deleteTokens('invite');
     });
 
-    it('changes a user\'s email (DUPLICATE when taken) and unlinks only that user\'s identity', async () => {
+    it("changes a user's email (DUPLICATE when taken) and unlinks only that user's identity", async () => {
       const a = await store.createUser(user('move-a@example.com'), T0);
       const b = await store.createUser(user('move-b@example.com'), T0);
-      assert.equal((await store.updateUser(a.id, { email: 'moved-a@example.com', emailVerified: true }, at(1)))!.email, 'moved-a@example.com');
+      assert.equal(
+        (await store.updateUser(a.id, { email: 'moved-a@example.com', emailVerified: true }, at(1)))!.email,
+        'moved-a@example.com',
+      );
       assert.equal((await store.findUserByEmail('moved-a@example.com'))!.id, a.id);
       assert.equal(await store.findUserByEmail('move-a@example.com'), null);
-      await assert.rejects(store.updateUser(b.id, { email: 'moved-a@example.com' }, at(2)), (e) => isStoreError(e, 'DUPLICATE'));
-      assert.equal((await store.findUserById(b.id))!.email, 'move-b@example.com', 'the refused change left the row as it was');
-      const id = { issuer: 'https://idp', subject: 'sub-a', provider: 'idp', userId: a.id, email: null, createdAt: at(1) };
+      await assert.rejects(store.updateUser(b.id, { email: 'moved-a@example.com' }, at(2)), (e) =>
+        isStoreError(e, 'DUPLICATE'),
+      );
+      assert.equal(
+        (await store.findUserById(b.id))!.email,
+        'move-b@example.com',
+        'the refused change left the row as it was',
+      );
+      const id = {
+        issuer: 'https://idp',
+        subject: 'sub-a',
+        provider: 'idp',
+        userId: a.id,
+        email: null,
+        createdAt: at(1),
+      };
       await store.linkIdentity(id);
       assert.equal(await store.unlinkIdentity(b.id, id.issuer, id.subject), false, 'another user cannot unlink it');
       assert.ok(await store.findIdentity(id.issuer, id.subject));
@@ -350,12 +549,22 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
     it('creates, touches, lists and ends sessions', async () => {
       const u = await store.createUser(user('sess@example.com'), T0);
       const mk = (id: string, created: number, expires = 1_000_000) => ({
-        id, userId: u.id, provider: 'password', createdAt: at(created), lastSeenAt: at(created), expiresAt: at(expires), ip: '127.0.0.1', userAgent: 'UA ✓',
+        id,
+        userId: u.id,
+        provider: 'password',
+        createdAt: at(created),
+        lastSeenAt: at(created),
+        expiresAt: at(expires),
+        ip: '127.0.0.1',
+        userAgent: 'UA ✓',
       });
       await store.createSession(mk('a'.repeat(64), 1));
       await store.createSession(mk('b'.repeat(64), 2));
       await store.createSession(mk('c'.repeat(64), 3, 10));
-      assert.deepEqual((await store.listUserSessions(u.id)).map((s) => s.id[0]), ['c', 'b', 'a']);
+      assert.deepEqual(
+        (await store.listUserSessions(u.id)).map((s) => s.id[0]),
+        ['c', 'b', 'a'],
+      );
       await store.touchSession('a'.repeat(64), at(500));
       await store.touchSession('a'.repeat(64), at(400)); // never moves backwards
       assert.equal((await store.findSession('a'.repeat(64)))!.lastSeenAt.getTime(), at(500).getTime());
@@ -365,7 +574,10 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.ok(await store.findSession('a'.repeat(64)));
       await store.createSession(mk('d'.repeat(64), 4));
       assert.equal(await store.deleteUserSessions(u.id, 'a'.repeat(64)), 1);
-      assert.deepEqual((await store.listUserSessions(u.id)).map((s) => s.id[0]), ['a']);
+      assert.deepEqual(
+        (await store.listUserSessions(u.id)).map((s) => s.id[0]),
+        ['a'],
+      );
       assert.equal(await store.deleteSession('a'.repeat(64)), true);
       assert.equal(await store.deleteSession('a'.repeat(64)), false);
       await store.createSession(mk('e'.repeat(64), 5));
@@ -375,12 +587,25 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
 
     it('records how a session was made (amr), and reads a session without one as not recorded', async () => {
       const u = await store.createUser(user('amr@example.com'), T0);
-      const mk = (id: string, amr?: string[]) => ({ id, userId: u.id, provider: 'password', createdAt: at(1), lastSeenAt: at(1), expiresAt: at(1e6), ip: null, userAgent: null, ...(amr ? { amr } : {}) });
+      const mk = (id: string, amr?: string[]) => ({
+        id,
+        userId: u.id,
+        provider: 'password',
+        createdAt: at(1),
+        lastSeenAt: at(1),
+        expiresAt: at(1e6),
+        ip: null,
+        userAgent: null,
+        ...(amr ? { amr } : {}),
+      });
       await store.createSession(mk('7'.repeat(64), ['pwd', 'otp']));
       await store.createSession(mk('8'.repeat(64)));
       assert.deepEqual(await store.findSession('7'.repeat(64)), mk('7'.repeat(64), ['pwd', 'otp']));
       assert.deepEqual(await store.findSession('8'.repeat(64)), mk('8'.repeat(64)));
-      assert.deepEqual((await store.listUserSessions(u.id)).map((x) => x.amr?.join('+') ?? 'none').sort(), ['none', 'pwd+otp']);
+      assert.deepEqual((await store.listUserSessions(u.id)).map((x) => x.amr?.join('+') ?? 'none').sort(), [
+        'none',
+        'pwd+otp',
+      ]);
       await store.deleteUserSessions(u.id);
     });
 
@@ -419,7 +644,10 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
     });
 
     it('uses each recovery code once, replaces all on regenerate, and keeps users apart', async () => {
-      const [u, v] = [await store.createUser(user('rc-u@example.com'), T0), await store.createUser(user('rc-v@example.com'), T0)];
+      const [u, v] = [
+        await store.createUser(user('rc-u@example.com'), T0),
+        await store.createUser(user('rc-v@example.com'), T0),
+      ];
       const h = (c: string) => c.repeat(64);
       await store.replaceRecoveryCodes(u.id, ['a', 'b', 'c'].map(h), at(1));
       await store.replaceRecoveryCodes(v.id, [h('a')], at(1)); // the same hash for another user is another code
@@ -452,9 +680,19 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       const wins = await Promise.all(tags.map((tag) => store.enableTotp(u.id, 500, batch(tag), at(2))));
       assert.equal(wins.filter(Boolean).length, 1, 'one confirmation wins');
       const winner = tags[wins.indexOf(true)]!;
-      assert.deepEqual(await store.listRecoveryCodes(u.id), [...batch(winner)].sort(), "exactly the winner's codes: the old ones and the losers' are gone");
+      assert.deepEqual(
+        await store.listRecoveryCodes(u.id),
+        [...batch(winner)].sort(),
+        "exactly the winner's codes: the old ones and the losers' are gone",
+      );
       assert.equal(await store.countRecoveryCodes(u.id), 10);
-      assert.deepEqual(await store.findTotp(u.id), { userId: u.id, secret: 'enc:v1:e', confirmed: true, lastStep: 500, createdAt: at(1) });
+      assert.deepEqual(await store.findTotp(u.id), {
+        userId: u.id,
+        secret: 'enc:v1:e',
+        confirmed: true,
+        lastStep: 500,
+        createdAt: at(1),
+      });
       assert.equal(await store.useTotpStep(u.id, 500), false, 'the confirming step is used up');
       assert.equal(await store.consumeRecoveryCode(u.id, batch(winner)[3]!), true);
       assert.equal(await store.consumeRecoveryCode(u.id, h('o')), false, 'an old code is dead');
@@ -465,9 +703,21 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       await store.deleteUser(u.id);
     });
 
-    it('ends all of one user\'s sessions without touching another user\'s, and keeps null fields null', async () => {
-      const [u, v] = [await store.createUser(user('sess-u@example.com'), T0), await store.createUser(user('sess-v@example.com'), T0)];
-      const mk = (id: string, userId: string) => ({ id, userId, provider: 'google', createdAt: at(1), lastSeenAt: at(1), expiresAt: at(1e6), ip: null, userAgent: null });
+    it("ends all of one user's sessions without touching another user's, and keeps null fields null", async () => {
+      const [u, v] = [
+        await store.createUser(user('sess-u@example.com'), T0),
+        await store.createUser(user('sess-v@example.com'), T0),
+      ];
+      const mk = (id: string, userId: string) => ({
+        id,
+        userId,
+        provider: 'google',
+        createdAt: at(1),
+        lastSeenAt: at(1),
+        expiresAt: at(1e6),
+        ip: null,
+        userAgent: null,
+      });
       await store.createSession(mk('1'.repeat(64), u.id));
       await store.createSession(mk('2'.repeat(64), u.id));
       await store.createSession(mk('3'.repeat(64), v.id));
@@ -482,10 +732,19 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
 
     it('gives a single-use token to exactly one of 20 concurrent consumers', async () => {
       const u = await store.createUser(user('tok@example.com'), T0);
-      await store.createToken({ hash: 'h'.repeat(64), kind: 'reset', userId: u.id, email: u.email, createdAt: T0, expiresAt: at(60_000) });
+      await store.createToken({
+        hash: 'h'.repeat(64),
+        kind: 'reset',
+        userId: u.id,
+        email: u.email,
+        createdAt: T0,
+        expiresAt: at(60_000),
+      });
       assert.equal(await store.consumeToken('h'.repeat(64), 'verify-email', at(1)), null, 'wrong kind');
       assert.equal(await store.consumeToken('0'.repeat(64), 'reset', at(1)), null, 'unknown hash');
-      const got = await Promise.all(Array.from({ length: 20 }, () => store.consumeToken('h'.repeat(64), 'reset', at(1))));
+      const got = await Promise.all(
+        Array.from({ length: 20 }, () => store.consumeToken('h'.repeat(64), 'reset', at(1))),
+      );
       const winners = got.filter(Boolean);
       assert.equal(winners.length, 1);
       assert.equal(winners[0]!.userId, u.id);
@@ -513,7 +772,14 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
     });
 
     it('finds a live token without using it up, and never an expired or other-kind one', async () => {
-      const live = { hash: 'f'.repeat(64), kind: 'setup' as const, userId: null, email: null, createdAt: T0, expiresAt: at(100) };
+      const live = {
+        hash: 'f'.repeat(64),
+        kind: 'setup' as const,
+        userId: null,
+        email: null,
+        createdAt: T0,
+        expiresAt: at(100),
+      };
       await store.createToken(live);
       assert.deepEqual(await store.findToken('f'.repeat(64), 'setup', at(1)), live);
       assert.deepEqual(await store.findToken('f'.repeat(64), 'setup', at(2)), live, 'looking twice still finds it');
@@ -524,12 +790,33 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
     });
 
     it('returns nothing for an expired token, and removes it', async () => {
-      await store.createToken({ hash: 'x'.repeat(64), kind: 'setup', userId: null, email: null, createdAt: T0, expiresAt: at(10) });
+      await store.createToken({
+        hash: 'x'.repeat(64),
+        kind: 'setup',
+        userId: null,
+        email: null,
+        createdAt: T0,
+        expiresAt: at(10),
+      });
       assert.equal(await store.consumeToken('x'.repeat(64), 'setup', at(11)), null);
-      await store.createToken({ hash: 'x'.repeat(64), kind: 'setup', userId: null, email: null, createdAt: T0, expiresAt: at(100) });
+      await store.createToken({
+        hash: 'x'.repeat(64),
+        kind: 'setup',
+        userId: null,
+        email: null,
+        createdAt: T0,
+        expiresAt: at(100),
+      });
       const again = await store.consumeToken('x'.repeat(64), 'setup', at(11));
       assert.ok(again, 'the expired row was gone, so the hash could be reused');
-      assert.deepEqual(again, { hash: 'x'.repeat(64), kind: 'setup', userId: null, email: null, createdAt: T0, expiresAt: at(100) });
+      assert.deepEqual(again, {
+        hash: 'x'.repeat(64),
+        kind: 'setup',
+        userId: null,
+        email: null,
+        createdAt: T0,
+        expiresAt: at(100),
+      });
     });
 
     it('stores, finds, lists, renames and deletes passkeys, each only by its owner', async () => {
@@ -537,13 +824,28 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       const other = await store.createUser(user('passkey-other@example.com'), T0);
       // The longest credential id WebAuthn allows: 1023 bytes, 1364 base64url characters.
       const longId = randomBytes(1023).toString('base64url');
-      const pk = { id: longId, userId: u.id, publicKey: 'pQECAyYgASFYIA', counter: 0, transports: ['hybrid', 'internal'], name: 'Laptop', createdAt: at(2), lastUsedAt: null };
+      const pk = {
+        id: longId,
+        userId: u.id,
+        publicKey: 'pQECAyYgASFYIA',
+        counter: 0,
+        transports: ['hybrid', 'internal'],
+        name: 'Laptop',
+        createdAt: at(2),
+        lastUsedAt: null,
+      };
       await store.createPasskey(pk);
       await store.createPasskey({ ...pk, id: 'cred-b', transports: [], name: 'Phone', createdAt: at(1) });
       await assert.rejects(store.createPasskey({ ...pk, userId: other.id }), (e) => isStoreError(e, 'DUPLICATE'));
       assert.deepEqual(await store.findPasskey(longId), pk);
       assert.equal(await store.findPasskey('cred-none'), null);
-      assert.deepEqual((await store.listPasskeys(u.id)).map((k) => [k.id, k.name, k.transports]), [['cred-b', 'Phone', []], [longId, 'Laptop', ['hybrid', 'internal']]]);
+      assert.deepEqual(
+        (await store.listPasskeys(u.id)).map((k) => [k.id, k.name, k.transports]),
+        [
+          ['cred-b', 'Phone', []],
+          [longId, 'Laptop', ['hybrid', 'internal']],
+        ],
+      );
       assert.deepEqual(await store.listPasskeys(other.id), []);
 
       assert.equal(await store.renamePasskey(other.id, longId, 'stolen'), false, "another user's passkey is not found");
@@ -559,9 +861,20 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
 
     it('records a passkey use only when its counter moves forward, one winner among equal counters', async () => {
       const u = await store.createUser(user('counter@example.com'), T0);
-      const base = { userId: u.id, publicKey: 'pk', transports: ['internal'], name: 'k', createdAt: T0, lastUsedAt: null };
+      const base = {
+        userId: u.id,
+        publicKey: 'pk',
+        transports: ['internal'],
+        name: 'k',
+        createdAt: T0,
+        lastUsedAt: null,
+      };
       await store.createPasskey({ ...base, id: 'no-counter', counter: 0 });
-      assert.equal(await store.usePasskey('no-counter', 0, at(5)), true, 'an authenticator without a counter always says 0');
+      assert.equal(
+        await store.usePasskey('no-counter', 0, at(5)),
+        true,
+        'an authenticator without a counter always says 0',
+      );
       assert.equal(await store.usePasskey('no-counter', 0, at(6)), true);
       assert.equal((await store.findPasskey('no-counter'))!.lastUsedAt?.getTime(), at(6).getTime());
 
@@ -581,18 +894,47 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
     it('keeps pending passkey challenges single-use, per purpose, and expiring', async () => {
       const u = await store.createUser(user('challenge@example.com'), T0);
       const h = createHash('sha256').update('challenge').digest('hex');
-      await store.createToken({ hash: h, kind: 'passkey-register', userId: u.id, email: null, createdAt: T0, expiresAt: at(300_000) });
-      assert.equal(await store.consumeToken(h, 'passkey-sign-in', at(1)), null, 'a registration challenge does not sign in');
-      const taken = await Promise.all(Array.from({ length: 5 }, () => store.consumeToken(h, 'passkey-register', at(1))));
+      await store.createToken({
+        hash: h,
+        kind: 'passkey-register',
+        userId: u.id,
+        email: null,
+        createdAt: T0,
+        expiresAt: at(300_000),
+      });
+      assert.equal(
+        await store.consumeToken(h, 'passkey-sign-in', at(1)),
+        null,
+        'a registration challenge does not sign in',
+      );
+      const taken = await Promise.all(
+        Array.from({ length: 5 }, () => store.consumeToken(h, 'passkey-register', at(1))),
+      );
       assert.equal(taken.filter(Boolean).length, 1);
       assert.equal(taken.find(Boolean)!.userId, u.id);
-      await store.createToken({ hash: h, kind: 'passkey-sign-in', userId: null, email: null, createdAt: T0, expiresAt: at(10) });
+      await store.createToken({
+        hash: h,
+        kind: 'passkey-sign-in',
+        userId: null,
+        email: null,
+        createdAt: T0,
+        expiresAt: at(10),
+      });
       assert.equal(await store.consumeToken(h, 'passkey-sign-in', at(10)), null, 'expired');
     });
 
     it('deletes a user with their passkeys', async () => {
       const u = await store.createUser(user('passkey-gone@example.com'), T0);
-      await store.createPasskey({ id: 'cred-gone', userId: u.id, publicKey: 'pk', counter: 0, transports: [], name: 'k', createdAt: T0, lastUsedAt: null });
+      await store.createPasskey({
+        id: 'cred-gone',
+        userId: u.id,
+        publicKey: 'pk',
+        counter: 0,
+        transports: [],
+        name: 'k',
+        createdAt: T0,
+        lastUsedAt: null,
+      });
       assert.equal(await store.deleteUser(u.id), true);
       assert.equal(await store.findPasskey('cred-gone'), null);
       assert.deepEqual(await store.listPasskeys(u.id), []);
@@ -600,9 +942,29 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
 
     it('stores, finds, lists, touches and revokes API keys', async () => {
       const u = await store.createUser(user('key@example.com'), T0);
-      await store.createApiKey({ id: 'k1', hash: 'k'.repeat(64), userId: u.id, name: 'ci', role: 'member', createdAt: T0, expiresAt: at(1000), lastUsedAt: null, revoked: false });
+      await store.createApiKey({
+        id: 'k1',
+        hash: 'k'.repeat(64),
+        userId: u.id,
+        name: 'ci',
+        role: 'member',
+        createdAt: T0,
+        expiresAt: at(1000),
+        lastUsedAt: null,
+        revoked: false,
+      });
       await assert.rejects(
-        store.createApiKey({ id: 'k2', hash: 'k'.repeat(64), userId: u.id, name: 'dup', role: 'member', createdAt: T0, expiresAt: null, lastUsedAt: null, revoked: false }),
+        store.createApiKey({
+          id: 'k2',
+          hash: 'k'.repeat(64),
+          userId: u.id,
+          name: 'dup',
+          role: 'member',
+          createdAt: T0,
+          expiresAt: null,
+          lastUsedAt: null,
+          revoked: false,
+        }),
         (e) => isStoreError(e, 'DUPLICATE'),
       );
       const k = (await store.findApiKeyByHash('k'.repeat(64)))!;
@@ -617,34 +979,77 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
     });
 
     it('lists API keys per user and for everyone, oldest first; null dates stay null', async () => {
-      const [u, v] = [await store.createUser(user('keys-u@example.com'), T0), await store.createUser(user('keys-v@example.com'), T0)];
-      const key = (id: string, userId: string, created: number, name = id) =>
-        ({ id, hash: id.padEnd(64, '0'), userId, name, role: 'admin' as const, createdAt: at(created), expiresAt: null, lastUsedAt: null, revoked: false });
+      const [u, v] = [
+        await store.createUser(user('keys-u@example.com'), T0),
+        await store.createUser(user('keys-v@example.com'), T0),
+      ];
+      const key = (id: string, userId: string, created: number, name = id) => ({
+        id,
+        hash: id.padEnd(64, '0'),
+        userId,
+        name,
+        role: 'admin' as const,
+        createdAt: at(created),
+        expiresAt: null,
+        lastUsedAt: null,
+        revoked: false,
+      });
       await store.createApiKey(key('lb', u.id, 2, 'déploiement 🚀 نشر'));
       await store.createApiKey(key('la', u.id, 1));
       await store.createApiKey(key('lc', v.id, 3));
       assert.deepEqual(await store.listApiKeys(u.id), [key('la', u.id, 1), key('lb', u.id, 2, 'déploiement 🚀 نشر')]);
       const all = (await store.listApiKeys()).map((k) => k.id);
-      assert.deepEqual(all.filter((id) => ['la', 'lb', 'lc'].includes(id)), ['la', 'lb', 'lc']);
+      assert.deepEqual(
+        all.filter((id) => ['la', 'lb', 'lc'].includes(id)),
+        ['la', 'lb', 'lc'],
+      );
     });
 
-    it('keeps a key\'s scopes (sorted, unique), a paired session\'s device and a token\'s note; none reads as absent', async () => {
+    it("keeps a key's scopes (sorted, unique), a paired session's device and a token's note; none reads as absent", async () => {
       const u = await store.createUser(user('devices@example.com'), T0);
-      const key = { id: 'sc1', hash: 's'.repeat(64), userId: u.id, name: 'scoped', role: 'operator', createdAt: T0, expiresAt: null, lastUsedAt: null, revoked: false };
+      const key = {
+        id: 'sc1',
+        hash: 's'.repeat(64),
+        userId: u.id,
+        name: 'scoped',
+        role: 'operator',
+        createdAt: T0,
+        expiresAt: null,
+        lastUsedAt: null,
+        revoked: false,
+      };
       await store.createApiKey({ ...key, scopes: ['reports:write', 'reports:read', 'reports:read'] });
       const found = (await store.findApiKeyByHash('s'.repeat(64)))!;
       assert.deepEqual(found.scopes, ['reports:read', 'reports:write']);
       assert.equal(found.role, 'operator', 'any role name round-trips');
       await store.createApiKey({ ...key, id: 'sc2', hash: 't'.repeat(64), scopes: [] });
       assert.equal((await store.findApiKeyByHash('t'.repeat(64)))!.scopes, undefined);
-      const session = { id: 'p'.repeat(64), userId: u.id, provider: 'pairing', createdAt: T0, lastSeenAt: T0, expiresAt: at(1e6), ip: null, userAgent: null };
+      const session = {
+        id: 'p'.repeat(64),
+        userId: u.id,
+        provider: 'pairing',
+        createdAt: T0,
+        lastSeenAt: T0,
+        expiresAt: at(1e6),
+        ip: null,
+        userAgent: null,
+      };
       await store.createSession({ ...session, pairedFrom: 'Firefox on macOS ✓' });
       assert.equal((await store.findSession('p'.repeat(64)))!.pairedFrom, 'Firefox on macOS ✓');
       assert.equal((await store.listUserSessions(u.id))[0]!.pairedFrom, 'Firefox on macOS ✓');
-      const code = { hash: 'q'.repeat(64), kind: 'pair' as const, userId: u.id, email: null, createdAt: T0, expiresAt: at(300_000) };
+      const code = {
+        hash: 'q'.repeat(64),
+        kind: 'pair' as const,
+        userId: u.id,
+        email: null,
+        createdAt: T0,
+        expiresAt: at(300_000),
+      };
       await store.createToken({ ...code, note: 'Safari on iOS' });
       assert.deepEqual(await store.findToken('q'.repeat(64), 'pair', at(1)), { ...code, note: 'Safari on iOS' });
-      const got = await Promise.all(Array.from({ length: 10 }, () => store.consumeToken('q'.repeat(64), 'pair', at(1))));
+      const got = await Promise.all(
+        Array.from({ length: 10 }, () => store.consumeToken('q'.repeat(64), 'pair', at(1))),
+      );
       assert.equal(got.filter(Boolean).length, 1, 'a pairing code has one winner');
       await store.createToken({ ...code, kind: 'handoff', expiresAt: at(60_000) });
       assert.equal(await store.consumeToken('q'.repeat(64), 'handoff', at(60_000)), null, 'expired at its deadline');
@@ -652,7 +1057,10 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
 
     it('counts 50 concurrent hits as exactly 1..50, and rolls the window over', async () => {
       const counts = await Promise.all(Array.from({ length: 50 }, () => store.hit('ip:1.2.3.4', 60_000, at(0))));
-      assert.deepEqual(counts.map((c) => c.count).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
+      assert.deepEqual(
+        counts.map((c) => c.count).sort((a, b) => a - b),
+        Array.from({ length: 50 }, (_, i) => i + 1),
+      );
       assert.equal(counts[0]!.resetAt.getTime(), at(60_000).getTime());
       assert.equal((await store.peekCounter('ip:1.2.3.4', at(1)))?.count, 50);
       const next = await store.hit('ip:1.2.3.4', 60_000, at(60_000));
@@ -669,7 +1077,8 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       const sibling = `${long.slice(0, -1)}P`; // differs only in its last character
       const keys = [long, sibling, 'rl:sign-in:ip:2001:db8::/64', 'rl:sign-in:ip:2001:DB8::/64', 'سجل:🙂'];
       for (const [i, key] of keys.entries()) for (let n = 0; n <= i; n++) await store.hit(key, 1000, at(0));
-      for (const [i, key] of keys.entries()) assert.equal((await store.peekCounter(key, at(1)))?.count, i + 1, key.slice(0, 40));
+      for (const [i, key] of keys.entries())
+        assert.equal((await store.peekCounter(key, at(1)))?.count, i + 1, key.slice(0, 40));
       await store.clearCounter(long);
       assert.equal(await store.peekCounter(long, at(1)), null);
       assert.equal((await store.peekCounter(sibling, at(1)))?.count, 2);
@@ -688,7 +1097,11 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       assert.equal(second.count, 2);
       assert.equal(second.resetAt.getTime(), at(60_000).getTime());
       assert.equal((await store.hit(neighbour, 60_000, at(1))).count, 1);
-      assert.equal((await store.hit(stored, 60_000, at(1))).count, 1, 'a key spelled like a stored hash is a key of its own');
+      assert.equal(
+        (await store.hit(stored, 60_000, at(1))).count,
+        1,
+        'a key spelled like a stored hash is a key of its own',
+      );
       assert.deepEqual(await store.peekCounter(key, at(2)), { count: 2, resetAt: at(60_000) });
       await store.clearCounter(key);
       assert.equal(await store.peekCounter(key, at(2)), null);
@@ -698,7 +1111,10 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       if (opts.storedCounterKeys) {
         await store.hit('lock:short@example.com', 60_000, at(3));
         const keys = await opts.storedCounterKeys(prefix);
-        assert.ok(keys.includes(`sha256:${createHash('sha256').update(key).digest('hex')}`), 'stored as sha256:<hex of the key>, like every backend');
+        assert.ok(
+          keys.includes(`sha256:${createHash('sha256').update(key).digest('hex')}`),
+          'stored as sha256:<hex of the key>, like every backend',
+        );
         assert.ok(!keys.includes(key), 'never stored as it is');
         assert.ok(keys.includes('lock:short@example.com'), 'a short key is stored as it is, readable');
       }
@@ -706,10 +1122,43 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
 
     it('deletes a user with their sessions, identities, keys and tokens', async () => {
       const u = await store.createUser(user('gone@example.com'), T0);
-      await store.createSession({ id: 'g'.repeat(64), userId: u.id, provider: 'password', createdAt: T0, lastSeenAt: T0, expiresAt: at(1e6), ip: null, userAgent: null });
-      await store.linkIdentity({ issuer: 'https://idp', subject: 'gone', provider: 'corp', userId: u.id, email: null, createdAt: T0 });
-      await store.createApiKey({ id: 'kg', hash: 'q'.repeat(64), userId: u.id, name: 'x', role: 'member', createdAt: T0, expiresAt: null, lastUsedAt: null, revoked: false });
-      await store.createToken({ hash: 'z'.repeat(64), kind: 'reset', userId: u.id, email: u.email, createdAt: T0, expiresAt: at(1e6) });
+      await store.createSession({
+        id: 'g'.repeat(64),
+        userId: u.id,
+        provider: 'password',
+        createdAt: T0,
+        lastSeenAt: T0,
+        expiresAt: at(1e6),
+        ip: null,
+        userAgent: null,
+      });
+      await store.linkIdentity({
+        issuer: 'https://idp',
+        subject: 'gone',
+        provider: 'corp',
+        userId: u.id,
+        email: null,
+        createdAt: T0,
+      });
+      await store.createApiKey({
+        id: 'kg',
+        hash: 'q'.repeat(64),
+        userId: u.id,
+        name: 'x',
+        role: 'member',
+        createdAt: T0,
+        expiresAt: null,
+        lastUsedAt: null,
+        revoked: false,
+      });
+      await store.createToken({
+        hash: 'z'.repeat(64),
+        kind: 'reset',
+        userId: u.id,
+        email: u.email,
+        createdAt: T0,
+        expiresAt: at(1e6),
+      });
       assert.equal(await store.deleteUser(u.id), true);
       assert.equal(await store.findUserById(u.id), null);
       assert.equal(await store.findSession('g'.repeat(64)), null);
@@ -721,26 +1170,62 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
 
     describe('OAuth (architecture.md#oauth)', () => {
       const client = (id: string, extra: Partial<OAuthClient> = {}): OAuthClient => ({
-        id, kind: 'dcr', name: 'Claude ✓', redirectUris: ['http://127.0.0.1/callback', 'https://x.example/cb?a=1'], createdAt: at(0), lastUsedAt: null, cachedUntil: null, ...extra,
+        id,
+        kind: 'dcr',
+        name: 'Claude ✓',
+        redirectUris: ['http://127.0.0.1/callback', 'https://x.example/cb?a=1'],
+        createdAt: at(0),
+        lastUsedAt: null,
+        cachedUntil: null,
+        ...extra,
       });
       const token = (hash: string, userId: string, clientId: string, extra: Partial<OAuthToken> = {}): OAuthToken => ({
-        hash: hash.repeat(64).slice(0, 64), kind: 'access', family: 'fam-1', clientId, userId, resource: 'https://gh.example/mcp', scopes: 'tools read',
-        redirectUri: null, codeChallenge: null, createdAt: at(0), expiresAt: at(3_600_000), usedAt: null, ...extra,
+        hash: hash.repeat(64).slice(0, 64),
+        kind: 'access',
+        family: 'fam-1',
+        clientId,
+        userId,
+        resource: 'https://gh.example/mcp',
+        scopes: 'tools read',
+        redirectUri: null,
+        codeChallenge: null,
+        createdAt: at(0),
+        expiresAt: at(3_600_000),
+        usedAt: null,
+        ...extra,
       });
 
       it('registers, finds, updates, touches, lists and deletes clients; an unused registration expires', async () => {
         await store.createOAuthClient(client('c-one'));
-        await store.createOAuthClient(client('https://app.example/client.json', { kind: 'cimd', cachedUntil: at(600_000), createdAt: at(1) }));
+        await store.createOAuthClient(
+          client('https://app.example/client.json', { kind: 'cimd', cachedUntil: at(600_000), createdAt: at(1) }),
+        );
         await assert.rejects(store.createOAuthClient(client('c-one')), (e) => isStoreError(e, 'DUPLICATE'));
         assert.deepEqual(await store.findOAuthClient('c-one'), client('c-one'));
-        assert.equal(await store.updateOAuthClient('https://app.example/client.json', { name: 'Renamed', redirectUris: ['https://app.example/cb'], cachedUntil: at(900_000) }), true);
-        assert.equal(await store.updateOAuthClient('nobody', { name: 'x', redirectUris: [], cachedUntil: null }), false);
+        assert.equal(
+          await store.updateOAuthClient('https://app.example/client.json', {
+            name: 'Renamed',
+            redirectUris: ['https://app.example/cb'],
+            cachedUntil: at(900_000),
+          }),
+          true,
+        );
+        assert.equal(
+          await store.updateOAuthClient('nobody', { name: 'x', redirectUris: [], cachedUntil: null }),
+          false,
+        );
         const cimd = (await store.findOAuthClient('https://app.example/client.json'))!;
-        assert.deepEqual([cimd.kind, cimd.name, cimd.redirectUris, cimd.cachedUntil], ['cimd', 'Renamed', ['https://app.example/cb'], at(900_000)]);
+        assert.deepEqual(
+          [cimd.kind, cimd.name, cimd.redirectUris, cimd.cachedUntil],
+          ['cimd', 'Renamed', ['https://app.example/cb'], at(900_000)],
+        );
         await store.createOAuthClient(client('c-used', { createdAt: at(2) }));
         await store.touchOAuthClient('c-used', at(5));
         assert.deepEqual((await store.findOAuthClient('c-used'))!.lastUsedAt, at(5));
-        assert.deepEqual((await store.listOAuthClients()).map((c) => c.id), ['c-one', 'https://app.example/client.json', 'c-used']);
+        assert.deepEqual(
+          (await store.listOAuthClients()).map((c) => c.id),
+          ['c-one', 'https://app.example/client.json', 'c-used'],
+        );
         // Never used, registered before the cut-off: gone. Used, or a cached document: kept.
         assert.equal(await store.deleteUnusedOAuthClients(at(10)), 1);
         assert.equal(await store.findOAuthClient('c-one'), null);
@@ -753,11 +1238,18 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
       it('lets exactly one of 20 concurrent redeemers use an authorization code; a replay is told apart; none once expired', async () => {
         const u = await store.createUser(user('oauth-code@example.com'), T0);
         await store.createOAuthClient(client('c-code'));
-        const code = token('a', u.id, 'c-code', { kind: 'code', redirectUri: 'http://127.0.0.1/callback', codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', expiresAt: at(60_000) });
+        const code = token('a', u.id, 'c-code', {
+          kind: 'code',
+          redirectUri: 'http://127.0.0.1/callback',
+          codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          expiresAt: at(60_000),
+        });
         await store.createOAuthToken(code);
         assert.equal(await store.findOAuthToken(code.hash, 'access', at(1)), null, 'a code is no access token');
         assert.equal(await store.useOAuthToken(code.hash, 'refresh', at(1)), null, 'nor a refresh token');
-        const results = await Promise.all(Array.from({ length: 20 }, () => store.useOAuthToken(code.hash, 'code', at(1))));
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.useOAuthToken(code.hash, 'code', at(1))),
+        );
         const winners = results.filter((r) => r?.first);
         assert.equal(winners.length, 1);
         assert.deepEqual(winners[0]!.token, { ...code, usedAt: at(1) });
@@ -775,7 +1267,9 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
         const access = token('d', u.id, 'c-refresh', { family: 'fam-r' });
         const other = token('e', u.id, 'c-refresh', { family: 'fam-other' });
         for (const t of [refresh, access, other]) await store.createOAuthToken(t);
-        const uses = await Promise.all(Array.from({ length: 20 }, () => store.useOAuthToken(refresh.hash, 'refresh', at(10))));
+        const uses = await Promise.all(
+          Array.from({ length: 20 }, () => store.useOAuthToken(refresh.hash, 'refresh', at(10))),
+        );
         assert.equal(uses.filter((x) => x?.first).length, 1, 'one winner');
         assert.equal(uses.filter((x) => x && !x.first).length, 19, 'the rest see a used token');
         const replay = await store.useOAuthToken(refresh.hash, 'refresh', at(20));
@@ -786,13 +1280,20 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
         assert.equal(await store.deleteOAuthFamily('fam-r'), 2);
         assert.equal(await store.findOAuthToken(access.hash, 'access', at(30)), null);
         assert.ok(await store.findOAuthToken(other.hash, 'access', at(30)), 'another family lives on');
-        assert.equal(await store.findOAuthToken(other.hash, 'access', at(3_600_000)), null, 'an expired token is not found');
-        assert.deepEqual((await store.listOAuthTokens(u.id)).map((t) => t.hash), [other.hash]);
+        assert.equal(
+          await store.findOAuthToken(other.hash, 'access', at(3_600_000)),
+          null,
+          'an expired token is not found',
+        );
+        assert.deepEqual(
+          (await store.listOAuthTokens(u.id)).map((t) => t.hash),
+          [other.hash],
+        );
         assert.equal(await store.deleteExpiredOAuthTokens(at(3_600_000)), 1);
         assert.deepEqual(await store.listOAuthTokens(u.id), []);
       });
 
-      it('supersedes a lost answer\'s unused successor for a retry, and tells a successor already used apart', async () => {
+      it("supersedes a lost answer's unused successor for a retry, and tells a successor already used apart", async () => {
         const u = await store.createUser(user('oauth-retry@example.com'), T0);
         await store.createOAuthClient(client('c-retry'));
         const fam = { family: 'fam-retry' };
@@ -807,29 +1308,50 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
         for (const t of [a, aAccess, b, bAccess, c, cAccess, other]) await store.createOAuthToken(t);
         assert.equal(await store.supersedeOAuthRefresh(a, [cAccess.hash, c.hash]), 'superseded');
         const live = async (t: OAuthToken) => (await store.findOAuthToken(t.hash, t.kind, at(20))) !== null;
-        assert.deepEqual(await Promise.all([a, aAccess, b, bAccess, c, cAccess, other].map(live)), [true, false, false, false, true, true, true],
-          'the spent token stays (a replay is recognised); the other access tokens and the unused successor end; another family lives on');
+        assert.deepEqual(
+          await Promise.all([a, aAccess, b, bAccess, c, cAccess, other].map(live)),
+          [true, false, false, false, true, true, true],
+          'the spent token stays (a replay is recognised); the other access tokens and the unused successor end; another family lives on',
+        );
         // C is used (its holder got the answer) and bought D: a retry of A is now a replay.
         assert.equal((await store.useOAuthToken(c.hash, 'refresh', at(30)))!.first, true);
         const d = token('8', u.id, 'c-retry', { ...fam, kind: 'refresh', expiresAt: at(86_400_000) });
         await store.createOAuthToken(d);
         assert.equal(await store.supersedeOAuthRefresh(a, ['9'.repeat(64)]), 'replayed');
         // C itself, retried while D is unused, is a retry again.
-        await store.createOAuthToken(token('a', u.id, 'c-retry', { ...fam, kind: 'refresh', expiresAt: at(86_400_000) }));
-        assert.equal(await store.supersedeOAuthRefresh((await store.findOAuthToken(c.hash, 'refresh', at(40)))!, ['a'.repeat(64)]), 'superseded');
+        await store.createOAuthToken(
+          token('a', u.id, 'c-retry', { ...fam, kind: 'refresh', expiresAt: at(86_400_000) }),
+        );
+        assert.equal(
+          await store.supersedeOAuthRefresh((await store.findOAuthToken(c.hash, 'refresh', at(40)))!, ['a'.repeat(64)]),
+          'superseded',
+        );
         assert.equal(await live(d), false);
         await store.deleteOAuthFamily('fam-retry');
         await store.deleteOAuthFamily('fam-else');
       });
 
       it('remembers one consent per user, client and resource; revoking a grant ends its tokens only', async () => {
-        const [u, v] = [await store.createUser(user('oauth-consent-u@example.com'), T0), await store.createUser(user('oauth-consent-v@example.com'), T0)];
+        const [u, v] = [
+          await store.createUser(user('oauth-consent-u@example.com'), T0),
+          await store.createUser(user('oauth-consent-v@example.com'), T0),
+        ];
         await store.createOAuthClient(client('c-consent'));
-        const consent = { userId: u.id, clientId: 'c-consent', resource: 'https://gh.example/mcp', scopes: 'tools', createdAt: at(1) };
+        const consent = {
+          userId: u.id,
+          clientId: 'c-consent',
+          resource: 'https://gh.example/mcp',
+          scopes: 'tools',
+          createdAt: at(1),
+        };
         await store.saveOAuthConsent(consent);
         await store.saveOAuthConsent({ ...consent, scopes: 'tools read', createdAt: at(2) });
         await store.saveOAuthConsent({ ...consent, userId: v.id });
-        assert.deepEqual(await store.findOAuthConsent(u.id, 'c-consent', 'https://gh.example/mcp'), { ...consent, scopes: 'tools read', createdAt: at(2) });
+        assert.deepEqual(await store.findOAuthConsent(u.id, 'c-consent', 'https://gh.example/mcp'), {
+          ...consent,
+          scopes: 'tools read',
+          createdAt: at(2),
+        });
         assert.equal(await store.findOAuthConsent(u.id, 'c-consent', 'https://gh.example/other'), null);
         assert.equal((await store.listOAuthConsents(u.id)).length, 1);
         await store.createOAuthToken(token('1', u.id, 'c-consent'));
@@ -853,17 +1375,41 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
 
     describe('device authorizations (RFC 8628, architecture.md#devices)', () => {
       const device = (n: string, clientId: string, extra: Partial<DeviceAuthorization> = {}): DeviceAuthorization => ({
-        deviceHash: n.repeat(64).slice(0, 64), userHash: `u${n}`.repeat(32).slice(0, 64), clientId, scopes: 'gatehouse:admin', resource: 'https://gh.example',
-        createdAt: at(0), expiresAt: at(600_000), intervalSec: 5, lastPollAt: null, status: 'pending', userId: null, ...extra,
+        deviceHash: n.repeat(64).slice(0, 64),
+        userHash: `u${n}`.repeat(32).slice(0, 64),
+        clientId,
+        scopes: 'gatehouse:admin',
+        resource: 'https://gh.example',
+        createdAt: at(0),
+        expiresAt: at(600_000),
+        intervalSec: 5,
+        lastPollAt: null,
+        status: 'pending',
+        userId: null,
+        ...extra,
       });
-      const builtin: OAuthClient = { id: 'gatehouse-cli', kind: 'builtin', name: 'Gatehouse CLI', redirectUris: [], createdAt: at(0), lastUsedAt: null, cachedUntil: null };
+      const builtin: OAuthClient = {
+        id: 'gatehouse-cli',
+        kind: 'builtin',
+        name: 'Gatehouse CLI',
+        redirectUris: [],
+        createdAt: at(0),
+        lastUsedAt: null,
+        cachedUntil: null,
+      };
 
       it('creates (a taken user code is DUPLICATE), finds the pending one by user code, not once expired', async () => {
         await store.createOAuthClient(builtin);
         assert.deepEqual(await store.findOAuthClient('gatehouse-cli'), builtin);
         await store.createDeviceAuthorization(device('a', 'gatehouse-cli'));
-        await assert.rejects(store.createDeviceAuthorization({ ...device('b', 'gatehouse-cli'), userHash: device('a', 'x').userHash }), (e) => isStoreError(e, 'DUPLICATE'));
-        assert.deepEqual(await store.findPendingDeviceAuthorization(device('a', 'x').userHash, at(1)), device('a', 'gatehouse-cli'));
+        await assert.rejects(
+          store.createDeviceAuthorization({ ...device('b', 'gatehouse-cli'), userHash: device('a', 'x').userHash }),
+          (e) => isStoreError(e, 'DUPLICATE'),
+        );
+        assert.deepEqual(
+          await store.findPendingDeviceAuthorization(device('a', 'x').userHash, at(1)),
+          device('a', 'gatehouse-cli'),
+        );
         assert.equal(await store.findPendingDeviceAuthorization(device('a', 'x').userHash, at(600_000)), null);
         assert.equal(await store.findPendingDeviceAuthorization('nope', at(1)), null);
       });
@@ -880,7 +1426,10 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
         assert.equal((await store.pollDeviceAuthorization(h, at(9000)))!.tooFast, true); // 6 s < 10 s
         assert.equal((await store.pollDeviceAuthorization(h, at(25_000)))!.tooFast, false);
         // Two polls at once: at most one is on time.
-        const both = await Promise.all([store.pollDeviceAuthorization(h, at(60_000)), store.pollDeviceAuthorization(h, at(60_000))]);
+        const both = await Promise.all([
+          store.pollDeviceAuthorization(h, at(60_000)),
+          store.pollDeviceAuthorization(h, at(60_000)),
+        ]);
         assert.equal(both.filter((r) => r && !r.tooFast).length, 1);
         // Expired codes are still answered (so the caller can say expired_token).
         assert.ok(await store.pollDeviceAuthorization(h, at(700_000)));
@@ -892,16 +1441,24 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
         await store.createDeviceAuthorization(device('d', 'gatehouse-cli'));
         const { userHash, deviceHash } = device('d', 'x');
         assert.equal(await store.takeDecidedDeviceAuthorization(deviceHash), null); // still pending
-        const wins = await Promise.all([0, 1, 2].map((i) => store.decideDeviceAuthorization(userHash, i ? 'denied' : 'approved', u.id, at(1))));
+        const wins = await Promise.all(
+          [0, 1, 2].map((i) => store.decideDeviceAuthorization(userHash, i ? 'denied' : 'approved', u.id, at(1))),
+        );
         assert.equal(wins.filter(Boolean).length, 1);
         assert.equal(await store.findPendingDeviceAuthorization(userHash, at(1)), null);
-        const taken = await Promise.all([store.takeDecidedDeviceAuthorization(deviceHash), store.takeDecidedDeviceAuthorization(deviceHash)]);
+        const taken = await Promise.all([
+          store.takeDecidedDeviceAuthorization(deviceHash),
+          store.takeDecidedDeviceAuthorization(deviceHash),
+        ]);
         assert.equal(taken.filter(Boolean).length, 1);
         assert.equal(taken.find(Boolean)!.userId, u.id);
         assert.equal(await store.pollDeviceAuthorization(deviceHash, at(2)), null);
         // An expired authorization cannot be decided.
         await store.createDeviceAuthorization(device('e', 'gatehouse-cli'));
-        assert.equal(await store.decideDeviceAuthorization(device('e', 'x').userHash, 'approved', u.id, at(600_000)), false);
+        assert.equal(
+          await store.decideDeviceAuthorization(device('e', 'x').userHash, 'approved', u.id, at(600_000)),
+          false,
+        );
         assert.equal(await store.deleteExpiredDeviceAuthorizations(at(600_000)), 3); // 'e', and 'a' and 'p' from before
       });
 
@@ -931,84 +1488,129 @@ export function defineStoreConformance(name: string, open: (prefix: string) => P
         }
       };
 
-      it('answers UNAVAILABLE while the server is gone, and the same Store recovers without restart', { timeout: 60_000 }, async () => {
-        await viaRelay(async (s) => {
-          relay.cut();
-          // Let the idle pooled connections see the reset before anything checks them out, so the pool's
-          // idle-error path runs (an unhandled one would crash the whole process). Too short a pause
-          // would only make this part vacuous, never flaky.
-          await new Promise((r) => setTimeout(r, 300));
-          await assert.rejects(s.createUser(user('outage@example.com'), T0), unavailable);
-          await assert.rejects(s.ping(), unavailable);
-          await assert.rejects(s.hit('outage', 1000, T0), unavailable);
-          await assert.rejects(s.consumeToken('o'.repeat(64), 'reset', T0), unavailable);
-          relay.restore();
-          await eventually(() => s.ping());
-          assert.equal(await s.findUserByEmail('outage@example.com'), null, 'the failed write left no row');
-          const u = await s.createUser(user('after-outage@example.com'), T0);
-          assert.equal((await store.findUserById(u.id))?.email, 'after-outage@example.com');
-        });
-      });
+      it(
+        'answers UNAVAILABLE while the server is gone, and the same Store recovers without restart',
+        { timeout: 60_000 },
+        async () => {
+          await viaRelay(async (s) => {
+            relay.cut();
+            // Let the idle pooled connections see the reset before anything checks them out, so the pool's
+            // idle-error path runs (an unhandled one would crash the whole process). Too short a pause
+            // would only make this part vacuous, never flaky.
+            await new Promise((r) => setTimeout(r, 300));
+            await assert.rejects(s.createUser(user('outage@example.com'), T0), unavailable);
+            await assert.rejects(s.ping(), unavailable);
+            await assert.rejects(s.hit('outage', 1000, T0), unavailable);
+            await assert.rejects(s.consumeToken('o'.repeat(64), 'reset', T0), unavailable);
+            relay.restore();
+            await eventually(() => s.ping());
+            assert.equal(await s.findUserByEmail('outage@example.com'), null, 'the failed write left no row');
+            const u = await s.createUser(user('after-outage@example.com'), T0);
+            assert.equal((await store.findUserById(u.id))?.email, 'after-outage@example.com');
+          });
+        },
+      );
 
       if (relay.cutOnNextRequest) {
         const cutOnNextRequest = relay.cutOnNextRequest.bind(relay);
-        it('a write cut off on its way to the server rejects UNAVAILABLE and leaves nothing behind', { timeout: 60_000 }, async () => {
-          const owner = await store.createUser(user('midway-owner@example.com'), T0);
-          await store.createToken({ hash: 'm'.repeat(64), kind: 'reset', userId: owner.id, email: null, createdAt: T0, expiresAt: at(1e6) });
-          await viaRelay(async (s) => {
-            cutOnNextRequest();
-            await assert.rejects(s.createUser(user('midway@example.com'), T0), unavailable);
-            relay.restore();
-            await eventually(() => s.ping());
-            assert.equal(await store.findUserByEmail('midway@example.com'), null);
+        it(
+          'a write cut off on its way to the server rejects UNAVAILABLE and leaves nothing behind',
+          { timeout: 60_000 },
+          async () => {
+            const owner = await store.createUser(user('midway-owner@example.com'), T0);
+            await store.createToken({
+              hash: 'm'.repeat(64),
+              kind: 'reset',
+              userId: owner.id,
+              email: null,
+              createdAt: T0,
+              expiresAt: at(1e6),
+            });
+            await viaRelay(async (s) => {
+              cutOnNextRequest();
+              await assert.rejects(s.createUser(user('midway@example.com'), T0), unavailable);
+              relay.restore();
+              await eventually(() => s.ping());
+              assert.equal(await store.findUserByEmail('midway@example.com'), null);
 
-            cutOnNextRequest();
-            await assert.rejects(s.consumeToken('m'.repeat(64), 'reset', at(1)), unavailable);
-            relay.restore();
-            await eventually(() => s.ping());
-            assert.equal((await s.consumeToken('m'.repeat(64), 'reset', at(1)))?.userId, owner.id, 'an interrupted consume does not burn the token');
-          });
-        });
+              cutOnNextRequest();
+              await assert.rejects(s.consumeToken('m'.repeat(64), 'reset', at(1)), unavailable);
+              relay.restore();
+              await eventually(() => s.ping());
+              assert.equal(
+                (await s.consumeToken('m'.repeat(64), 'reset', at(1)))?.userId,
+                owner.id,
+                'an interrupted consume does not burn the token',
+              );
+            });
+          },
+        );
       }
 
       if (relay.cutOnRequest) {
         const cutOnRequest = relay.cutOnRequest.bind(relay);
-        it('an enrolment cut anywhere leaves no factor, or the factor with all its codes (never half)', { timeout: 120_000 }, async () => {
-          const h = (c: string, i: number) => `${c.repeat(60)}${String(i).padStart(4, '0')}`;
-          const seen = new Set<string>();
-          for (let n = 1; n <= 8; n++) {
-            const u = await store.createUser(user(`cut-enrol-${n}@example.com`), T0);
-            await store.replaceRecoveryCodes(u.id, [h('o', 0)], at(1));
-            await store.saveTotp({ userId: u.id, secret: 'enc:v1:c', confirmed: false, lastStep: null, createdAt: at(1) });
-            const fresh = Array.from({ length: 10 }, (_, i) => h('n', i));
-            await viaRelay(async (s) => {
-              cutOnRequest(n);
-              const outcome = await s.enableTotp(u.id, 900, fresh, at(2)).then(String, (e: unknown) => (unavailable(e) ? 'cut' : Promise.reject(e)));
-              relay.restore();
-              const on = (await store.findTotp(u.id))!.confirmed;
-              const codes = await store.listRecoveryCodes(u.id);
-              if (on) assert.deepEqual(codes, fresh, `cut at write ${n} (${outcome}): the factor is on with all its codes`);
-              else assert.deepEqual(codes, [h('o', 0)], `cut at write ${n} (${outcome}): no factor, and the old codes untouched`);
-              assert.ok(outcome !== 'true' || on, 'a reported success is stored');
-              seen.add(on ? 'on' : 'off');
-            });
-          }
-          assert.ok(seen.has('off'), 'some cut landed before the commit');
-        });
+        it(
+          'an enrolment cut anywhere leaves no factor, or the factor with all its codes (never half)',
+          { timeout: 120_000 },
+          async () => {
+            const h = (c: string, i: number) => `${c.repeat(60)}${String(i).padStart(4, '0')}`;
+            const seen = new Set<string>();
+            for (let n = 1; n <= 8; n++) {
+              const u = await store.createUser(user(`cut-enrol-${n}@example.com`), T0);
+              await store.replaceRecoveryCodes(u.id, [h('o', 0)], at(1));
+              await store.saveTotp({
+                userId: u.id,
+                secret: 'enc:v1:c',
+                confirmed: false,
+                lastStep: null,
+                createdAt: at(1),
+              });
+              const fresh = Array.from({ length: 10 }, (_, i) => h('n', i));
+              await viaRelay(async (s) => {
+                cutOnRequest(n);
+                const outcome = await s
+                  .enableTotp(u.id, 900, fresh, at(2))
+                  .then(String, (e: unknown) => (unavailable(e) ? 'cut' : Promise.reject(e)));
+                relay.restore();
+                const on = (await store.findTotp(u.id))!.confirmed;
+                const codes = await store.listRecoveryCodes(u.id);
+                if (on)
+                  assert.deepEqual(codes, fresh, `cut at write ${n} (${outcome}): the factor is on with all its codes`);
+                else
+                  assert.deepEqual(
+                    codes,
+                    [h('o', 0)],
+                    `cut at write ${n} (${outcome}): no factor, and the old codes untouched`,
+                  );
+                assert.ok(outcome !== 'true' || on, 'a reported success is stored');
+                seen.add(on ? 'on' : 'off');
+              });
+            }
+            assert.ok(seen.has('off'), 'some cut landed before the commit');
+          },
+        );
       }
 
       if (relay.cutOnNextReply) {
         const cutOnNextReply = relay.cutOnNextReply.bind(relay);
-        it('a reply lost on its way back rejects UNAVAILABLE; the work is whole, not half', { timeout: 60_000 }, async () => {
-          await viaRelay(async (s) => {
-            cutOnNextReply();
-            await assert.rejects(s.hit('lost-reply', 60_000, at(0)), unavailable);
-            relay.restore();
-            await eventually(() => s.ping());
-            assert.equal((await store.peekCounter('lost-reply', at(1)))?.count, 1, 'the server counted the hit exactly once');
-            assert.equal((await s.hit('lost-reply', 60_000, at(1))).count, 2);
-          });
-        });
+        it(
+          'a reply lost on its way back rejects UNAVAILABLE; the work is whole, not half',
+          { timeout: 60_000 },
+          async () => {
+            await viaRelay(async (s) => {
+              cutOnNextReply();
+              await assert.rejects(s.hit('lost-reply', 60_000, at(0)), unavailable);
+              relay.restore();
+              await eventually(() => s.ping());
+              assert.equal(
+                (await store.peekCounter('lost-reply', at(1)))?.count,
+                1,
+                'the server counted the hit exactly once',
+              );
+              assert.equal((await s.hit('lost-reply', 60_000, at(1))).count, 2);
+            });
+          },
+        );
       }
     }
   });

@@ -38,7 +38,11 @@ describe('access rules at the gate', () => {
     assert.equal((await c.signUp(email, PASSWORD, 'Test Person')).status, 303);
     if (setup) {
       const u = (await gh.store.findUserByEmail(email))!;
-      await gh.store.updateUser(u.id, { ...(setup.role ? { role: setup.role } : {}), ...(setup.groups ? { groups: setup.groups } : {}) }, new Date());
+      await gh.store.updateUser(
+        u.id,
+        { ...(setup.role ? { role: setup.role } : {}), ...(setup.groups ? { groups: setup.groups } : {}) },
+        new Date(),
+      );
       await new Promise((r) => setTimeout(r, 2100)); // the session cache sees the change within 2 s
     }
     return c;
@@ -61,7 +65,8 @@ describe('access rules at the gate', () => {
     const ops = await user(`o${randomBytes(3).toString('hex')}@example.com`, { groups: ['ops', 'finance'] });
     const corp = await user(`c${randomBytes(3).toString('hex')}@corp.example`, { role: 'operator' });
     const json = { accept: 'application/json' };
-    const status = async (c: TestClient, method: string, path: string) => (await c.send(method, path, { headers: json })).status;
+    const status = async (c: TestClient, method: string, path: string) =>
+      (await c.send(method, path, { headers: json })).status;
     assert.equal(await status(member, 'GET', '/admin/users'), 403);
     assert.equal(await status(member, 'GET', '/admin'), 403, '/admin/* covers /admin itself');
     assert.equal(await status(ops, 'GET', '/ops/deploy'), 200);
@@ -77,8 +82,19 @@ describe('access rules at the gate', () => {
     assert.match((await ops.get('/auth/account')).text, /Groups: finance, ops/, 'shown on the account page');
     const seenOps = upstream.requests.find((r) => r.url === '/ops/deploy')!;
     assert.equal(seenOps.headers['x-forwarded-groups'], 'finance,ops');
-    assert.equal(upstream.requests.find((r) => r.url === '/elsewhere')!.headers['x-forwarded-groups'], undefined, 'absent when none');
-    assert.ok(!upstream.requests.some((r) => r.url.startsWith('/admin') || r.url === '/sso/x' || r.url === '/corp/wiki' && r.headers['x-forwarded-email']?.toString().endsWith('@example.com')));
+    assert.equal(
+      upstream.requests.find((r) => r.url === '/elsewhere')!.headers['x-forwarded-groups'],
+      undefined,
+      'absent when none',
+    );
+    assert.ok(
+      !upstream.requests.some(
+        (r) =>
+          r.url.startsWith('/admin') ||
+          r.url === '/sso/x' ||
+          (r.url === '/corp/wiki' && r.headers['x-forwarded-email']?.toString().endsWith('@example.com')),
+      ),
+    );
   });
 
   it('answers 403 with a page for browsers and JSON otherwise; the app receives nothing; the denial is audited', async () => {
@@ -102,14 +118,36 @@ describe('access rules at the gate', () => {
   it('never lets a path trick past /admin/* for a member: refused, and the app sees nothing', async () => {
     const c = await user(`t${randomBytes(3).toString('hex')}@example.com`);
     const cookie = c.cookieHeader()!;
-    const tricks = ['/healthz/../admin', '/healthz/%2e%2e/admin', '/healthz%2f..%2fadmin', '/healthz/%252e%252e/admin', '/healthz/..;/admin',
-      '/healthz\\..\\admin', '/healthz/%5c../admin', '//admin', '/./admin', '/admin%00.css', '/admin/.', '/%c0%ae%c0%ae/admin',
-      '/admin%2fusers', '/%61dmin', '/admin#/healthz', '/admin?x=/healthz', '/ADMIN/../admin/x'];
+    const tricks = [
+      '/healthz/../admin',
+      '/healthz/%2e%2e/admin',
+      '/healthz%2f..%2fadmin',
+      '/healthz/%252e%252e/admin',
+      '/healthz/..;/admin',
+      '/healthz\\..\\admin',
+      '/healthz/%5c../admin',
+      '//admin',
+      '/./admin',
+      '/admin%00.css',
+      '/admin/.',
+      '/%c0%ae%c0%ae/admin',
+      '/admin%2fusers',
+      '/%61dmin',
+      '/admin#/healthz',
+      '/admin?x=/healthz',
+      '/ADMIN/../admin/x',
+    ];
     for (const path of tricks) {
-      const answer = await rawRequest(gh.url, `GET ${path} HTTP/1.1\r\nHost: ${new URL(gh.url).host}\r\nCookie: ${cookie}\r\nConnection: close\r\n\r\n`);
+      const answer = await rawRequest(
+        gh.url,
+        `GET ${path} HTTP/1.1\r\nHost: ${new URL(gh.url).host}\r\nCookie: ${cookie}\r\nConnection: close\r\n\r\n`,
+      );
       const code = statusOf(answer);
       const reached = upstream.requests.filter((r) => r.url.toLowerCase().includes('admin') || r.url.includes('%61'));
-      assert.ok(code === 400 || code === 403 || (code === 200 && !reached.some((r) => /^\/admin(\/|$)/.test(r.url))), `${path}: ${code}`);
+      assert.ok(
+        code === 400 || code === 403 || (code === 200 && !reached.some((r) => /^\/admin(\/|$)/.test(r.url))),
+        `${path}: ${code}`,
+      );
     }
     for (const r of upstream.requests) assert.doesNotMatch(r.url, /^\/admin(\/|$|\?)/, `the app received ${r.url}`);
   });
@@ -117,7 +155,9 @@ describe('access rules at the gate', () => {
   it('refuses a WebSocket the rules refuse', async () => {
     const c = await user(`w${randomBytes(3).toString('hex')}@example.com`);
     const status = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(gh.url.replace('http', 'ws') + '/admin/live', { headers: { cookie: c.cookieHeader()! } });
+      const ws = new WebSocket(gh.url.replace('http', 'ws') + '/admin/live', {
+        headers: { cookie: c.cookieHeader()! },
+      });
       ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.once('open', () => resolve(101));
       ws.once('error', () => {});
@@ -131,7 +171,11 @@ describe('access rules at the gate', () => {
     assert.equal((await c.get('/fresh/page', { accept: 'application/json' })).status, 200);
     updateState(scope(), (s) => ({ ...s!, access: [{ pattern: '/fresh/*', allow: ['role:admin'] }, ...RULES] }));
     const t0 = Date.now();
-    await until('the new rule', async () => (await c.get('/fresh/page', { accept: 'application/json' })).status === 403, 3000);
+    await until(
+      'the new rule',
+      async () => (await c.get('/fresh/page', { accept: 'application/json' })).status === 403,
+      3000,
+    );
     assert.ok(Date.now() - t0 < 2500, `${Date.now() - t0} ms`);
     updateState(scope(), (s) => ({ ...s!, access: RULES }));
     gh.reload();
@@ -154,7 +198,10 @@ describe('access rules at the gate', () => {
     assert.match(bad.stderr, /"team:y" is not one of any, role:/);
     // A spelling is explained as the reading that decided it.
     const spelled = await runCli(['access', 'test', 'GET', '/%61dmin/Users/', '--as', email], env);
-    assert.match(spelled.stdout, /^DENIED \(403\): GET \/%61dmin\/Users\/ .*\n {2}read as \/admin\/users, as a lenient app would/m);
+    assert.match(
+      spelled.stdout,
+      /^DENIED \(403\): GET \/%61dmin\/Users\/ .*\n {2}read as \/admin\/users, as a lenient app would/m,
+    );
     const head = await runCli(['access', 'test', 'HEAD', '/admin/users', '--as', email], env);
     assert.match(head.stdout, /^DENIED/m);
   });
@@ -166,13 +213,21 @@ describe('access rules at the gate', () => {
     const set = await runCli(['access', 'default', 'deny'], env);
     assert.equal(set.code, 0, set.stderr);
     assert.match((await runCli(['access', 'list'], env)).stdout, /where no rule applies: deny/);
-    await until('the default', async () => (await c.get('/unruled/page', { accept: 'application/json' })).status === 403, 3000);
+    await until(
+      'the default',
+      async () => (await c.get('/unruled/page', { accept: 'application/json' })).status === 403,
+      3000,
+    );
     assert.equal((await c.get('/ops/x', { accept: 'application/json' })).status, 403, 'not in ops');
     const explained = await runCli(['access', 'test', 'GET', '/unruled', '--as', 'nobody-here@example.com'], env);
     assert.equal(explained.code, 1, 'an unknown user is an error');
     assert.equal((await runCli(['access', 'default', 'maybe'], env)).code, 2);
     assert.equal((await runCli(['access', 'default', 'allow'], env)).code, 0);
-    await until('the default back', async () => (await c.get('/unruled/page', { accept: 'application/json' })).status === 200, 3000);
+    await until(
+      'the default back',
+      async () => (await c.get('/unruled/page', { accept: 'application/json' })).status === 200,
+      3000,
+    );
   });
 });
 
@@ -182,7 +237,11 @@ describe('access rules at start-up', () => {
     const home = tempHome();
     const r = await runCli(['serve', '--port', '0'], {
       GATEHOUSE_HOME: home.home,
-      GATEHOUSE_ACCESS: JSON.stringify([{ pattern: 'admin', allow: ['role:admin'] }, { pattern: '/x', public: true, allow: ['any'] }, { pattern: '/y', allow: ['team:z'] }]),
+      GATEHOUSE_ACCESS: JSON.stringify([
+        { pattern: 'admin', allow: ['role:admin'] },
+        { pattern: '/x', public: true, allow: ['any'] },
+        { pattern: '/y', allow: ['team:z'] },
+      ]),
       GATEHOUSE_SESSION_IDLE: 'forever',
     });
     home.cleanup();

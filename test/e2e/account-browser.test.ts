@@ -21,7 +21,8 @@ const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
 const PASSWORD = 'a long and memorable passphrase';
 const EMAIL = 'ada.account@example.com';
-const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1';
+const IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1';
 
 /** CSP violations, script errors and failed sub-resources. */
 function watch(page: Page): string[] {
@@ -47,7 +48,9 @@ describe('the account page in a real browser', { skip }, () => {
     const state = enableAuth(emptyState(), loadMasterKey(home.home, {}), null);
     state.bindings.smtp = { kind: 'smtp', url: smtp.url, from: 'Gatehouse <no-reply@test.example>' };
     // A provider to offer "Link …" for; the test never reaches it (its identity is linked in the store).
-    state.providers = [{ name: 'github', kind: 'github', clientId: 'id', clientSecret: seal('secret', loadMasterKey(home.home, {})) }];
+    state.providers = [
+      { name: 'github', kind: 'github', clientId: 'id', clientSecret: seal('secret', loadMasterKey(home.home, {})) },
+    ];
     writeState({ home: home.home, server: 'local', profile: 'main' }, state);
     gh = await startTestGatehouse({ home: home.home });
     const c = new TestClient(gh.url);
@@ -55,7 +58,14 @@ describe('the account page in a real browser', { skip }, () => {
     await smtp.waitFor(EMAIL);
     const user = (await gh.store.findUserByEmail(EMAIL))!;
     await gh.store.updateUser(user.id, { emailVerified: true, role: 'admin' }, new Date());
-    await gh.store.linkIdentity({ issuer: 'https://accounts.google.com', subject: '1098', provider: 'google', userId: user.id, email: 'ada.lovelace@gmail.example.com', createdAt: new Date() });
+    await gh.store.linkIdentity({
+      issuer: 'https://accounts.google.com',
+      subject: '1098',
+      provider: 'google',
+      userId: user.id,
+      email: 'ada.lovelace@gmail.example.com',
+      createdAt: new Date(),
+    });
     browser = await launchChromium();
   });
   after(async () => {
@@ -70,13 +80,22 @@ describe('the account page in a real browser', { skip }, () => {
     await page.goto(`${gh.url}/auth/sign-in?return_to=%2Fauth%2Faccount`);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(PASSWORD);
-    await Promise.all([page.waitForURL(`${gh.url}/auth/account`), page.getByRole('button', { name: 'Sign in' }).click()]);
+    await Promise.all([
+      page.waitForURL(`${gh.url}/auth/account`),
+      page.getByRole('button', { name: 'Sign in' }).click(),
+    ]);
     return page;
   }
 
   it('shows every section, changes the address by the mailed link, and signs the phone out from the laptop', async () => {
     const laptopContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
-    const phoneContext = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark', userAgent: IPHONE, isMobile: true, hasTouch: true });
+    const phoneContext = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      colorScheme: 'dark',
+      userAgent: IPHONE,
+      isMobile: true,
+      hasTouch: true,
+    });
     const laptop = await signIn(laptopContext, EMAIL);
     const problems = watch(laptop);
     const phone = await signIn(phoneContext, EMAIL);
@@ -97,18 +116,34 @@ describe('the account page in a real browser', { skip }, () => {
     assert.match((await laptop.locator('#linked').textContent())!, /ada\.lovelace@gmail\.example\.com/);
     assert.equal(await laptop.getByRole('button', { name: 'Link GitHub' }).count(), 1);
     assert.equal(await laptop.getByRole('link', { name: 'Admin console' }).count(), 2, 'in the lede and at the foot');
-    await laptop.screenshot({ path: join(ARTIFACTS, 'account-desktop-light.png'), fullPage: true, animations: 'disabled' });
+    await laptop.screenshot({
+      path: join(ARTIFACTS, 'account-desktop-light.png'),
+      fullPage: true,
+      animations: 'disabled',
+    });
     await laptop.emulateMedia({ colorScheme: 'dark' });
-    await laptop.screenshot({ path: join(ARTIFACTS, 'account-desktop-dark.png'), fullPage: true, animations: 'disabled' });
+    await laptop.screenshot({
+      path: join(ARTIFACTS, 'account-desktop-dark.png'),
+      fullPage: true,
+      animations: 'disabled',
+    });
     await laptop.emulateMedia({ colorScheme: 'light' });
 
     await phone.goto(`${gh.url}/auth/account`);
     assert.equal(await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), 0);
     await phone.screenshot({ path: join(ARTIFACTS, 'account-phone-dark.png'), fullPage: true, animations: 'disabled' });
     await phone.emulateMedia({ colorScheme: 'light' });
-    await phone.screenshot({ path: join(ARTIFACTS, 'account-phone-light.png'), fullPage: true, animations: 'disabled' });
+    await phone.screenshot({
+      path: join(ARTIFACTS, 'account-phone-light.png'),
+      fullPage: true,
+      animations: 'disabled',
+    });
     await phone.setViewportSize({ width: 320, height: 640 });
-    assert.equal(await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), 0, 'no sideways scroll at 320px');
+    assert.equal(
+      await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+      0,
+      'no sideways scroll at 320px',
+    );
 
     // The address, changed by hand: the form, the mail, the link opened in this browser, the button.
     const next = 'ada@lovelace.example';
@@ -118,7 +153,11 @@ describe('the account page in a real browser', { skip }, () => {
     assert.match((await laptop.getByRole('status').textContent())!, /a link is on its way/);
     const link = /(http:\/\/\S+\/auth\/account\/email\/confirm\?token=\S+)/.exec((await smtp.waitFor(next)).text)![1]!;
     await laptop.goto(link);
-    await laptop.screenshot({ path: join(ARTIFACTS, 'account-email-confirm.png'), fullPage: true, animations: 'disabled' });
+    await laptop.screenshot({
+      path: join(ARTIFACTS, 'account-email-confirm.png'),
+      fullPage: true,
+      animations: 'disabled',
+    });
     await laptop.getByRole('button', { name: 'Change my address' }).click();
     assert.equal(await laptop.getByRole('heading', { level: 1 }).textContent(), 'Email changed');
     assert.match((await smtp.waitFor(EMAIL)).subject, /email address was changed/);

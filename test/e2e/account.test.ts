@@ -20,7 +20,8 @@ let gh: TestGatehouse;
 let home: ReturnType<typeof tempHome>;
 const PASSWORD = 'a long account password';
 const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
-const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1';
+const IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1';
 
 before(async () => {
   smtp = await startSmtpSink();
@@ -31,7 +32,15 @@ before(async () => {
   home = tempHome();
   const state = enableAuth(emptyState(), loadMasterKey(home.home, {}), null);
   state.bindings.smtp = { kind: 'smtp', url: smtp.url, from: 'Gatehouse <no-reply@test.example>' };
-  state.providers = [{ name: 'corp', kind: 'oidc', clientId: idp.clientId, clientSecret: seal(idp.clientSecret, loadMasterKey(home.home, {})), issuer: idp.issuer }];
+  state.providers = [
+    {
+      name: 'corp',
+      kind: 'oidc',
+      clientId: idp.clientId,
+      clientSecret: seal(idp.clientSecret, loadMasterKey(home.home, {})),
+      issuer: idp.issuer,
+    },
+  ];
   writeState({ home: home.home, server: 'local', profile: 'main' }, state);
   gh = await startTestGatehouse({ home: home.home, upstream: upstream.url, port, publicUrl: new URL(base) });
 });
@@ -84,16 +93,32 @@ describe('email change', () => {
     const { html, csrf } = await accountForm(c);
     assert.match(html, /name="new_email"/);
 
-    const wrong = await c.post('/auth/account/email', { new_email: next, email_password: 'not my password at all', csrf });
+    const wrong = await c.post('/auth/account/email', {
+      new_email: next,
+      email_password: 'not my password at all',
+      csrf,
+    });
     assert.equal(wrong.status, 400);
     assert.match(wrong.text, /That is not your current password/);
-    const bad = await c.post('/auth/account/email', { new_email: 'ann@exa\u200bmple.com', email_password: PASSWORD, csrf });
+    const bad = await c.post('/auth/account/email', {
+      new_email: 'ann@exa\u200bmple.com',
+      email_password: PASSWORD,
+      csrf,
+    });
     assert.equal(bad.status, 400, 'the address goes through accounts/email.ts');
     assert.match(bad.text, /invisible or control characters/);
 
-    const asked = await c.post('/auth/account/email', { new_email: `  ${next.toUpperCase()} `, email_password: PASSWORD, csrf });
+    const asked = await c.post('/auth/account/email', {
+      new_email: `  ${next.toUpperCase()} `,
+      email_password: PASSWORD,
+      csrf,
+    });
     assert.equal(asked.status, 200);
-    assert.match(asked.text, new RegExp(`If ${next.replace(/[.]/g, '\\.')} can be used for your account, a link is on its way`), 'normalised');
+    assert.match(
+      asked.text,
+      new RegExp(`If ${next.replace(/[.]/g, '\\.')} can be used for your account, a link is on its way`),
+      'normalised',
+    );
     const mail = await smtp.waitFor(next);
     assert.match(mail.subject, /Confirm your new email/);
     assert.equal(smtp.messages.filter((m) => m.to === next).length, 0, 'the wrong password sent nothing');
@@ -120,7 +145,11 @@ describe('email change', () => {
     const again = await other.post(link.pathname + link.search, { csrf: csrfFrom(look.text) });
     assert.equal(again.status, 400, 'the link works once');
     assert.equal((await other.get(link.pathname + link.search)).status, 400);
-    assert.equal((await new TestClient(gh.url).signIn(old, PASSWORD)).status, 401, 'the old address no longer signs in');
+    assert.equal(
+      (await new TestClient(gh.url).signIn(old, PASSWORD)).status,
+      401,
+      'the old address no longer signs in',
+    );
     await signedIn(next);
     assert.ok(gh.auditLines.some((l) => l.includes('"email.changed"') && l.includes(id)));
   });
@@ -185,7 +214,11 @@ describe('email change: the links and the policy', () => {
     gh.reload();
     try {
       const { csrf } = await accountForm(c);
-      const r = await c.post('/auth/account/email', { new_email: 'kim@elsewhere.test', email_password: PASSWORD, csrf });
+      const r = await c.post('/auth/account/email', {
+        new_email: 'kim@elsewhere.test',
+        email_password: PASSWORD,
+        csrf,
+      });
       assert.equal(r.status, 400);
       assert.match(r.text, /approved domains only/);
       assert.equal(smtp.messages.filter((m) => m.to === 'kim@elsewhere.test').length, 0);
@@ -208,8 +241,16 @@ describe('linked accounts', () => {
     idp.accounts.set('eve-idp', { email: 'eve@corp.example', email_verified: true, name: 'Eve' });
     const { html, csrf } = await accountForm(c);
     assert.match(html, /Link corp|Link Corp/i);
-    assert.equal((await c.post('/auth/account/identities/link', { provider: 'corp' })).status, 403, 'no CSRF token, no flow');
-    const linked = await idpLogin(c, await c.post('/auth/account/identities/link', { provider: 'corp', csrf }), 'eve-idp');
+    assert.equal(
+      (await c.post('/auth/account/identities/link', { provider: 'corp' })).status,
+      403,
+      'no CSRF token, no flow',
+    );
+    const linked = await idpLogin(
+      c,
+      await c.post('/auth/account/identities/link', { provider: 'corp', csrf }),
+      'eve-idp',
+    );
     assert.equal(linked.status, 303, linked.text);
     assert.equal(linked.headers.location, '/auth/account/identities/linked');
     assert.equal((await gh.store.findIdentity(idp.issuer, 'eve-idp'))?.userId, id);
@@ -220,7 +261,11 @@ describe('linked accounts', () => {
 
     // The same IdP account, linked by someone else: refused, and it stays Eve's.
     const { c: fay, id: fayId } = await member(unique('fay'));
-    const refused = await idpLogin(fay, await fay.post('/auth/account/identities/link', { provider: 'corp', csrf: (await accountForm(fay)).csrf }), 'eve-idp');
+    const refused = await idpLogin(
+      fay,
+      await fay.post('/auth/account/identities/link', { provider: 'corp', csrf: (await accountForm(fay)).csrf }),
+      'eve-idp',
+    );
     assert.equal(refused.status, 409);
     assert.match(refused.text, /already signs in to another account here/);
     assert.doesNotMatch(refused.text, /eve/i, 'the page does not say whose');
@@ -231,7 +276,11 @@ describe('linked accounts', () => {
     const viaIdp = new TestClient(gh.url);
     assert.equal((await idpLogin(viaIdp, await viaIdp.get('/auth/oauth/corp/start'), 'eve-idp')).status, 303);
     assert.equal(JSON.parse((await viaIdp.get('/auth/me')).text).id, id);
-    const unlinked = await c.post('/auth/account/identities/unlink', { issuer: idp.issuer, subject: 'eve-idp', csrf: (await accountForm(c)).csrf });
+    const unlinked = await c.post('/auth/account/identities/unlink', {
+      issuer: idp.issuer,
+      subject: 'eve-idp',
+      csrf: (await accountForm(c)).csrf,
+    });
     assert.equal(unlinked.status, 200);
     assert.match(unlinked.text, /corp no longer signs in to your account/);
     assert.equal(await gh.store.findIdentity(idp.issuer, 'eve-idp'), null);
@@ -284,7 +333,10 @@ describe('without mail', () => {
     try {
       const c = new TestClient(plain.url);
       assert.equal((await c.signUp(unique('ida'), PASSWORD)).status, 303);
-      const { html, csrf } = await (async () => { const r = await c.get('/auth/account'); return { html: r.text, csrf: csrfFrom(r.text) }; })();
+      const { html, csrf } = await (async () => {
+        const r = await c.get('/auth/account');
+        return { html: r.text, csrf: csrfFrom(r.text) };
+      })();
       assert.match(html, /Changing your email address needs mail/);
       const r = await c.post('/auth/account/email', { new_email: unique('ida-new'), email_password: PASSWORD, csrf });
       assert.equal(r.status, 409);

@@ -11,11 +11,19 @@ import { updateState } from '../../src/config/state.js';
 const { gh } = withGatehouse({ upstream: true });
 const PASSWORD = 'a long enough password';
 
-async function call(method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+async function call(
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await request(`${gh.url}/auth/api/v1${path}`, { method: method as 'GET', headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+  const res = await request(`${gh.url}/auth/api/v1${path}`, {
+    method: method as 'GET',
+    headers,
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  });
   const text = await res.body.text();
   return { status: res.statusCode, headers: res.headers, json: JSON.parse(text) as Record<string, any> };
 }
@@ -28,8 +36,12 @@ describe('admin API', () => {
     adminBrowser = new TestClient(gh.url);
     await adminBrowser.signUp('api-admin@example.com', PASSWORD, 'API Admin', { setup: gh.setupToken! });
     await new TestClient(gh.url).signUp('api-member@example.com', PASSWORD, 'API Member');
-    admin = (await gh.apiKeys.issue((await gh.store.findUserByEmail('api-admin@example.com'))!, 'ops laptop', 'admin', null)).token;
-    member = (await gh.apiKeys.issue((await gh.store.findUserByEmail('api-member@example.com'))!, 'mine', 'member', null)).token;
+    admin = (
+      await gh.apiKeys.issue((await gh.store.findUserByEmail('api-admin@example.com'))!, 'ops laptop', 'admin', null)
+    ).token;
+    member = (
+      await gh.apiKeys.issue((await gh.store.findUserByEmail('api-member@example.com'))!, 'mine', 'member', null)
+    ).token;
   });
 
   it('answers an admin token; refuses a member token with 403 and a sentence, no token 401, a bad token 401', async () => {
@@ -38,13 +50,19 @@ describe('admin API', () => {
     assert.deepEqual([me.json.email, me.json.role, me.json.via], ['api-admin@example.com', 'admin', 'token']);
     const users = await call('GET', '/users', { token: admin });
     assert.equal(users.status, 200);
-    assert.deepEqual(users.json.users.map((u: { email: string }) => u.email), ['api-admin@example.com', 'api-member@example.com']);
+    assert.deepEqual(
+      users.json.users.map((u: { email: string }) => u.email),
+      ['api-admin@example.com', 'api-member@example.com'],
+    );
     assert.equal(users.json.total, 2);
 
     const refused = await call('GET', '/users', { token: member });
     assert.equal(refused.status, 403);
     assert.equal(refused.json.error, 'forbidden');
-    assert.equal(refused.json.message, 'api-member@example.com is not an administrator: the admin API needs an admin\'s token or session.');
+    assert.equal(
+      refused.json.message,
+      "api-member@example.com is not an administrator: the admin API needs an admin's token or session.",
+    );
     assert.equal((await call('POST', '/users/api-admin@example.com/disable', { token: member })).status, 403);
     assert.equal((await gh.store.findUserByEmail('api-admin@example.com'))!.disabled, false, 'nothing changed');
 
@@ -71,25 +89,45 @@ describe('admin API', () => {
     assert.equal(off.status, 200);
     assert.equal(off.json.disabled, true);
     await new Promise((r) => setTimeout(r, 2100));
-    assert.equal((await call('GET', '/me', { token: member })).status, 401, 'a disabled owner\'s token stops');
+    assert.equal((await call('GET', '/me', { token: member })).status, 401, "a disabled owner's token stops");
     assert.equal((await call('POST', '/users/api-member@example.com/enable', { token: admin })).json.disabled, false);
     const role = await call('POST', '/users/api-member@example.com/role', { token: admin, body: { role: 'operator' } });
     assert.deepEqual([role.status, role.json.role], [200, 'operator']);
     const badRole = await call('POST', '/users/api-member@example.com/role', { token: admin, body: { role: 'Root!' } });
     assert.deepEqual([badRole.status, badRole.json.error], [400, 'bad_request']);
-    const notJson = await call('POST', '/users/api-member@example.com/role', { token: admin, headers: { 'content-type': 'application/json' }, body: undefined });
-    assert.deepEqual([notJson.status, notJson.json.error], [400, 'bad_request'], 'an empty JSON body: a sentence, not a stack trace');
-    const groups = await call('POST', '/users/api-member@example.com/groups', { token: admin, body: { add: ['ops', 'finance'] } });
+    const notJson = await call('POST', '/users/api-member@example.com/role', {
+      token: admin,
+      headers: { 'content-type': 'application/json' },
+      body: undefined,
+    });
+    assert.deepEqual(
+      [notJson.status, notJson.json.error],
+      [400, 'bad_request'],
+      'an empty JSON body: a sentence, not a stack trace',
+    );
+    const groups = await call('POST', '/users/api-member@example.com/groups', {
+      token: admin,
+      body: { add: ['ops', 'finance'] },
+    });
     assert.deepEqual(groups.json.groups, ['finance', 'ops']);
-    assert.deepEqual((await call('GET', '/groups', { token: admin })).json.groups, [{ name: 'finance', members: ['api-member@example.com'] }, { name: 'ops', members: ['api-member@example.com'] }]);
+    assert.deepEqual((await call('GET', '/groups', { token: admin })).json.groups, [
+      { name: 'finance', members: ['api-member@example.com'] },
+      { name: 'ops', members: ['api-member@example.com'] },
+    ]);
     const missing = await call('GET', '/users/nobody@example.com', { token: admin });
-    assert.deepEqual([missing.status, missing.json.error, missing.json.message], [404, 'not_found', 'There is no user nobody@example.com.']);
+    assert.deepEqual(
+      [missing.status, missing.json.error, missing.json.message],
+      [404, 'not_found', 'There is no user nobody@example.com.'],
+    );
     const self = await call('POST', '/users/api-admin@example.com/disable', { token: admin });
     assert.deepEqual([self.status, self.json.error], [400, 'bad_request']);
   });
 
   it('lists, creates and revokes keys (scopes included), lists and ends sessions, reads access rules', async () => {
-    const made = await call('POST', '/keys', { token: admin, body: { user: 'api-member@example.com', name: 'etl', scopes: ['reports:read'], expires: '30d' } });
+    const made = await call('POST', '/keys', {
+      token: admin,
+      body: { user: 'api-member@example.com', name: 'etl', scopes: ['reports:read'], expires: '30d' },
+    });
     assert.equal(made.status, 201);
     assert.match(made.json.token, /^ghk_/);
     assert.deepEqual(made.json.key.scopes, ['reports:read']);
@@ -99,14 +137,20 @@ describe('admin API', () => {
     assert.ok(!JSON.stringify(keys.json).includes(made.json.token.slice(17)), 'never a secret');
     assert.equal((await call('POST', `/keys/${made.json.key.id}/revoke`, { token: admin })).status, 200);
     assert.equal((await call('POST', `/keys/${made.json.key.id}/revoke`, { token: admin })).json.error, 'not_found');
-    const badScopes = await call('POST', '/keys', { token: admin, body: { user: 'api-member@example.com', name: 'x', scopes: 'a"b' } });
+    const badScopes = await call('POST', '/keys', {
+      token: admin,
+      body: { user: 'api-member@example.com', name: 'x', scopes: 'a"b' },
+    });
     assert.deepEqual([badScopes.status, badScopes.json.error], [400, 'bad_request']);
 
     const sessions = await call('GET', '/users/api-admin@example.com/sessions', { token: admin });
     assert.equal(sessions.json.sessions.length, 1);
     assert.equal(sessions.json.sessions[0].id, undefined);
 
-    updateState({ home: gh.home, server: 'local', profile: 'main' }, (s) => ({ ...s!, access: [{ pattern: '/reports/*', allow: ['scope:reports:read'] }] }));
+    updateState({ home: gh.home, server: 'local', profile: 'main' }, (s) => ({
+      ...s!,
+      access: [{ pattern: '/reports/*', allow: ['scope:reports:read'] }],
+    }));
     gh.reload();
     const access = await call('GET', '/access', { token: admin });
     assert.deepEqual(access.json.rules, [{ pattern: '/reports/*', allow: ['scope:reports:read'] }]);
@@ -114,7 +158,11 @@ describe('admin API', () => {
 
   it('lists OAuth clients with whom they act for, and revokes one for everyone; a member may not', async () => {
     // The device grant's built-in client gets its row on first use, with a grant once a token exists.
-    const asked = await request(`${gh.url}/auth/oauth/device_authorization`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=gatehouse-cli' });
+    const asked = await request(`${gh.url}/auth/oauth/device_authorization`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'client_id=gatehouse-cli',
+    });
     assert.equal(asked.statusCode, 200, await asked.body.text());
     const listed = await call('GET', '/oauth/clients', { token: admin });
     assert.equal(listed.status, 200);
@@ -125,7 +173,12 @@ describe('admin API', () => {
     assert.equal((await call('GET', '/oauth/clients', { token: member })).status, 403);
     assert.equal((await call('POST', '/oauth/clients/gatehouse-cli/revoke', { token: member })).status, 403);
     assert.equal((await call('POST', '/oauth/clients/gatehouse-cli/revoke', { token: admin })).status, 200);
-    assert.ok(!(await call('GET', '/oauth/clients', { token: admin })).json.clients.some((c: { id: string }) => c.id === 'gatehouse-cli'), 'gone for everyone');
+    assert.ok(
+      !(await call('GET', '/oauth/clients', { token: admin })).json.clients.some(
+        (c: { id: string }) => c.id === 'gatehouse-cli',
+      ),
+      'gone for everyone',
+    );
     const again = await call('POST', '/oauth/clients/gatehouse-cli/revoke', { token: admin });
     assert.deepEqual([again.status, again.json.error], [404, 'not_found']);
   });
@@ -134,12 +187,23 @@ describe('admin API', () => {
     const cookie = adminBrowser.cookieHeader()!;
     const me = await call('GET', '/me', { headers: { cookie } });
     assert.deepEqual([me.status, me.json.via], [200, 'session']);
-    const forged = await call('POST', '/users/api-member@example.com/groups', { headers: { cookie, origin: gh.url }, body: { add: ['pwned'] } });
+    const forged = await call('POST', '/users/api-member@example.com/groups', {
+      headers: { cookie, origin: gh.url },
+      body: { add: ['pwned'] },
+    });
     assert.deepEqual([forged.status, forged.json.error], [403, 'csrf']);
-    const { csrf } = JSON.parse((await adminBrowser.send('GET', '/auth/api/v1/csrf', { headers: { accept: 'application/json' } })).text) as { csrf: string };
-    const cross = await call('POST', '/users/api-member@example.com/groups', { headers: { cookie: adminBrowser.cookieHeader()!, origin: 'https://evil.example', 'x-csrf-token': csrf }, body: { add: ['pwned'] } });
+    const { csrf } = JSON.parse(
+      (await adminBrowser.send('GET', '/auth/api/v1/csrf', { headers: { accept: 'application/json' } })).text,
+    ) as { csrf: string };
+    const cross = await call('POST', '/users/api-member@example.com/groups', {
+      headers: { cookie: adminBrowser.cookieHeader()!, origin: 'https://evil.example', 'x-csrf-token': csrf },
+      body: { add: ['pwned'] },
+    });
     assert.deepEqual([cross.status, cross.json.error], [403, 'csrf']);
-    const ok = await call('POST', '/users/api-member@example.com/groups', { headers: { cookie: adminBrowser.cookieHeader()!, origin: gh.url, 'x-csrf-token': csrf }, body: { remove: ['finance'] } });
+    const ok = await call('POST', '/users/api-member@example.com/groups', {
+      headers: { cookie: adminBrowser.cookieHeader()!, origin: gh.url, 'x-csrf-token': csrf },
+      body: { remove: ['finance'] },
+    });
     assert.equal(ok.status, 200);
     assert.deepEqual(ok.json.groups, ['ops']);
     const memberBrowser = new TestClient(gh.url);

@@ -21,19 +21,39 @@ describe('the admin console in a real browser', { skip }, () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     browser = await launchChromium();
-    assert.equal((await new TestClient(gh.url).signUp('ada@example.com', 'the admin password', 'Ada Lovelace', { setup: gh.setupToken! })).status, 303);
+    assert.equal(
+      (
+        await new TestClient(gh.url).signUp('ada@example.com', 'the admin password', 'Ada Lovelace', {
+          setup: gh.setupToken!,
+        })
+      ).status,
+      303,
+    );
     await new TestClient(gh.url).signUp('grace.hopper@navy.example.com', 'a long password', 'Grace Hopper');
     await new TestClient(gh.url).signUp('alan@example.com', 'a long password', 'Alan Turing');
-    assert.equal((await new TestClient(gh.url).signIn('grace.hopper@navy.example.com', 'not her password')).status, 401);
+    assert.equal(
+      (await new TestClient(gh.url).signIn('grace.hopper@navy.example.com', 'not her password')).status,
+      401,
+    );
   });
   after(() => browser?.close());
 
-  for (const [width, height, scheme] of [[1280, 800, 'light'], [1280, 800, 'dark'], [390, 844, 'light'], [390, 844, 'dark']] as const) {
+  for (const [width, height, scheme] of [
+    [1280, 800, 'light'],
+    [1280, 800, 'dark'],
+    [390, 844, 'light'],
+    [390, 844, 'dark'],
+  ] as const) {
     it(`${width}px ${scheme}: search, a confirm page naming its target, invitations and events`, async () => {
       const context = await browser.newContext({ viewport: { width, height }, colorScheme: scheme });
       const page = await context.newPage();
       const problems = scriptProblems(page);
-      const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `console-${width}-${scheme}-${name}.png`), fullPage: true, animations: 'disabled' });
+      const shot = (name: string) =>
+        page.screenshot({
+          path: join(ARTIFACTS, `console-${width}-${scheme}-${name}.png`),
+          fullPage: true,
+          animations: 'disabled',
+        });
 
       await page.goto(`${gh.url}/auth/sign-in?return_to=%2Fauth%2Fadmin`);
       await page.getByLabel('Email').fill('ada@example.com');
@@ -50,7 +70,11 @@ describe('the admin console in a real browser', { skip }, () => {
 
       await page.getByRole('link', { name: 'Sign out everywhere grace.hopper@navy.example.com' }).click();
       await page.getByRole('heading', { name: 'Sign this account out everywhere?' }).waitFor();
-      assert.equal(await page.getByText('grace.hopper@navy.example.com').count(), 1, 'the confirm page names its target');
+      assert.equal(
+        await page.getByText('grace.hopper@navy.example.com').count(),
+        1,
+        'the confirm page names its target',
+      );
       await shot('confirm');
       await page.getByRole('button', { name: 'Sign out everywhere' }).click();
       await page.getByText('Signed grace.hopper@navy.example.com out everywhere.').waitFor();
@@ -67,7 +91,10 @@ describe('the admin console in a real browser', { skip }, () => {
       await page.getByRole('button', { name: 'Filter' }).click();
       await page.waitForURL(/\/auth\/admin\/events\?user=/);
       assert.equal(await page.locator('.event-row').count(), 1, 'one failed sign-in of hers');
-      assert.match((await page.locator('.event-row').textContent()) ?? '', /sign-in\.failure[\s\S]*grace\.hopper@navy\.example\.com[\s\S]*127\.0\.0\.1/);
+      assert.match(
+        (await page.locator('.event-row').textContent()) ?? '',
+        /sign-in\.failure[\s\S]*grace\.hopper@navy\.example\.com[\s\S]*127\.0\.0\.1/,
+      );
       await shot('events');
 
       await page.getByRole('link', { name: 'Your account' }).last().click();

@@ -14,7 +14,11 @@ let admin: TestClient;
 let member: TestClient;
 let memberId: string;
 
-const unescape = (s: string) => s.replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"');
+const unescape = (s: string) =>
+  s
+    .replace(/&amp;/g, '&')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"');
 const locationOf = (r: { headers: Record<string, string | string[] | undefined> }) => String(r.headers.location);
 
 async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string): Promise<T> {
@@ -29,11 +33,18 @@ async function until<T>(probe: () => Promise<T | null | undefined | false>, what
 describe('admin console, complete', () => {
   before(async () => {
     admin = new TestClient(gh.url);
-    assert.equal((await admin.signUp('root@example.com', 'the admin password', 'Root', { setup: gh.setupToken! })).status, 303);
+    assert.equal(
+      (await admin.signUp('root@example.com', 'the admin password', 'Root', { setup: gh.setupToken! })).status,
+      303,
+    );
     member = new TestClient(gh.url);
     await member.signUp('member@example.com', 'the member password', 'Mia Member');
     memberId = JSON.parse((await member.get('/auth/me')).text).id;
-    for (const [email, name] of [['alice.search@example.com', 'Alice Able'], ['bob@example.com', 'Bob Search-Person'], ['carol@example.com', 'Carol']]) {
+    for (const [email, name] of [
+      ['alice.search@example.com', 'Alice Able'],
+      ['bob@example.com', 'Bob Search-Person'],
+      ['carol@example.com', 'Carol'],
+    ]) {
       await new TestClient(gh.url).signUp(email!, 'a long password', name);
     }
   });
@@ -60,7 +71,12 @@ describe('admin console, complete', () => {
 
   it('creates an invitation (role and expiry) shown once, lists it, and the link signs up with that role', async () => {
     const csrf = await admin.csrf('/auth/admin/invites');
-    const made = await admin.post('/auth/admin/invites', { csrf, email: 'new.admin@example.com', role: 'admin', expires: '1d' });
+    const made = await admin.post('/auth/admin/invites', {
+      csrf,
+      email: 'new.admin@example.com',
+      role: 'admin',
+      expires: '1d',
+    });
     assert.equal(made.status, 201);
     const link = unescape(/<code id="invite-link"[^>]*>([^<]+)<\/code>/.exec(made.text)![1]!);
     assert.match(link, /\/auth\/sign-up\?invite=[A-Za-z0-9_-]{20,}&email=new\.admin%40example\.com$/);
@@ -69,9 +85,16 @@ describe('admin console, complete', () => {
     assert.doesNotMatch(list.text, /invite=/, 'the link is shown only once');
     const secret = new URL(link).searchParams.get('invite')!;
     const joined = new TestClient(gh.url);
-    assert.equal((await joined.signUp('new.admin@example.com', 'a long password', 'New Admin', { invite: secret })).status, 303);
+    assert.equal(
+      (await joined.signUp('new.admin@example.com', 'a long password', 'New Admin', { invite: secret })).status,
+      303,
+    );
     assert.equal((await gh.store.findUserByEmail('new.admin@example.com'))!.role, 'admin');
-    assert.doesNotMatch((await admin.get('/auth/admin/invites')).text, /new\.admin@example\.com/, 'used: no longer pending');
+    assert.doesNotMatch(
+      (await admin.get('/auth/admin/invites')).text,
+      /new\.admin@example\.com/,
+      'used: no longer pending',
+    );
   });
 
   it('refuses a bad invitation with a clear 400, and an address that has an account', async () => {
@@ -79,18 +102,36 @@ describe('admin console, complete', () => {
     const bad = await admin.post('/auth/admin/invites', { csrf, email: 'not an email', role: 'member', expires: '7d' });
     assert.equal(bad.status, 400);
     assert.match(bad.text, /role="alert"/);
-    const taken = await admin.post('/auth/admin/invites', { csrf, email: 'carol@example.com', role: 'member', expires: '7d' });
+    const taken = await admin.post('/auth/admin/invites', {
+      csrf,
+      email: 'carol@example.com',
+      role: 'member',
+      expires: '7d',
+    });
     assert.equal(taken.status, 400);
     assert.match(taken.text, /already has an account/);
-    assert.equal((await admin.post('/auth/admin/invites', { csrf, email: 'x@example.com', role: 'member', expires: '99y' })).status, 400);
+    assert.equal(
+      (await admin.post('/auth/admin/invites', { csrf, email: 'x@example.com', role: 'member', expires: '99y' }))
+        .status,
+      400,
+    );
   });
 
   it('revokes an invitation after a confirm page naming it; the revoked link is refused', async () => {
     let csrf = await admin.csrf('/auth/admin/invites');
-    const made = await admin.post('/auth/admin/invites', { csrf, email: 'revoked@example.com', role: 'member', expires: '7d' });
-    const secret = new URL(unescape(/<code id="invite-link"[^>]*>([^<]+)<\/code>/.exec(made.text)![1]!)).searchParams.get('invite')!;
+    const made = await admin.post('/auth/admin/invites', {
+      csrf,
+      email: 'revoked@example.com',
+      role: 'member',
+      expires: '7d',
+    });
+    const secret = new URL(
+      unescape(/<code id="invite-link"[^>]*>([^<]+)<\/code>/.exec(made.text)![1]!),
+    ).searchParams.get('invite')!;
     const list = await admin.get('/auth/admin/invites');
-    const confirmHref = unescape(/href="([^"]+\/revoke)" aria-label="Revoke the invitation for revoked@example\.com"/.exec(list.text)![1]!);
+    const confirmHref = unescape(
+      /href="([^"]+\/revoke)" aria-label="Revoke the invitation for revoked@example\.com"/.exec(list.text)![1]!,
+    );
     const confirm = await admin.get(confirmHref);
     assert.equal(confirm.status, 200);
     assert.match(confirm.text, /Revoke this invitation\?/);
@@ -101,14 +142,29 @@ describe('admin console, complete', () => {
     assert.equal((await member.get('/auth/admin/invites')).status, 403);
     assert.equal((await member.get(confirmHref)).status, 403);
     assert.equal((await member.post(confirmHref, { csrf: mcsrf })).status, 403);
-    assert.equal((await member.post('/auth/admin/invites', { csrf: mcsrf, email: 'sneaky@example.com', role: 'admin', expires: '7d' })).status, 403);
-    assert.equal((await gh.store.listTokens('invite', new Date())).filter((t) => t.email === 'sneaky@example.com').length, 0);
+    assert.equal(
+      (
+        await member.post('/auth/admin/invites', {
+          csrf: mcsrf,
+          email: 'sneaky@example.com',
+          role: 'admin',
+          expires: '7d',
+        })
+      ).status,
+      403,
+    );
+    assert.equal(
+      (await gh.store.listTokens('invite', new Date())).filter((t) => t.email === 'sneaky@example.com').length,
+      0,
+    );
     const done = await admin.post(confirmHref, { csrf });
     assert.equal(done.status, 303);
     const after = await admin.get(locationOf(done)!);
     assert.match(after.text, /Revoked the invitation for revoked@example\.com/);
     assert.doesNotMatch(after.text, /aria-label="Revoke the invitation for revoked@example\.com"/);
-    const refused = await new TestClient(gh.url).signUp('revoked@example.com', 'a long password', 'Late', { invite: secret });
+    const refused = await new TestClient(gh.url).signUp('revoked@example.com', 'a long password', 'Late', {
+      invite: secret,
+    });
     assert.equal(refused.status, 400);
     assert.match(refused.text, /invalid, expired or already used/);
     assert.equal(await gh.store.findUserByEmail('revoked@example.com'), null);
@@ -132,8 +188,17 @@ describe('admin console, complete', () => {
   });
 
   it('lists security events newest first, with a failed sign-in, filtered by user and event; never a password or token', async () => {
-    assert.equal((await new TestClient(gh.url).signIn('carol@example.com', 'wrong password secret-pw-123')).status, 401);
-    await until(async () => (await gh.store.listEvents({ limit: 50, offset: 0, event: 'sign-in.failure' })).some((e) => e.email === 'carol@example.com'), 'the failure event');
+    assert.equal(
+      (await new TestClient(gh.url).signIn('carol@example.com', 'wrong password secret-pw-123')).status,
+      401,
+    );
+    await until(
+      async () =>
+        (await gh.store.listEvents({ limit: 50, offset: 0, event: 'sign-in.failure' })).some(
+          (e) => e.email === 'carol@example.com',
+        ),
+      'the failure event',
+    );
     const all = await admin.get('/auth/admin/events');
     assert.equal(all.status, 200);
     assert.match(all.text, /sign-in\.failure/);
@@ -150,18 +215,35 @@ describe('admin console, complete', () => {
     assert.equal((await member.get('/auth/admin/events')).status, 403);
     // No secret in any stored event: passwords tried, invitation links, setup token, session cookies.
     const stored = JSON.stringify(await gh.store.listEvents({ limit: 10_000, offset: 0 }));
-    for (const secret of ['secret-pw-123', 'the admin password', 'the member password', 'a long password', gh.setupToken!, 'invite=']) assert.ok(!stored.includes(secret), `no "${secret}" in events`);
-    for (const c of (admin.cookieHeader() ?? '').split('; ')) assert.ok(!stored.includes(c.split('=')[1]!), 'no session cookie in events');
+    for (const secret of [
+      'secret-pw-123',
+      'the admin password',
+      'the member password',
+      'a long password',
+      gh.setupToken!,
+      'invite=',
+    ])
+      assert.ok(!stored.includes(secret), `no "${secret}" in events`);
+    for (const c of (admin.cookieHeader() ?? '').split('; '))
+      assert.ok(!stored.includes(c.split('=')[1]!), 'no session cookie in events');
     // The events page is admin actions' record too: the invitation created and revoked above.
     const invites = await admin.get('/auth/admin/events?event=invite.revoked');
     assert.match(invites.text, /revoked@example\.com/);
   });
 
-  it('shares the events across replicas: a failure on one shows on the other\'s console', async () => {
+  it("shares the events across replicas: a failure on one shows on the other's console", async () => {
     const other = await startTestGatehouse({ home: gh.home }); // same home, same SQLite store
     try {
-      assert.equal((await new TestClient(other.url).signIn('alice.search@example.com', 'wrong on the other replica')).status, 401);
-      await until(async () => (await gh.store.listEvents({ limit: 5, offset: 0, user: { id: null, email: 'alice.search@example.com' } })).length > 0, 'the event');
+      assert.equal(
+        (await new TestClient(other.url).signIn('alice.search@example.com', 'wrong on the other replica')).status,
+        401,
+      );
+      await until(
+        async () =>
+          (await gh.store.listEvents({ limit: 5, offset: 0, user: { id: null, email: 'alice.search@example.com' } }))
+            .length > 0,
+        'the event',
+      );
       const page = await admin.get('/auth/admin/events?user=alice.search%40example.com&event=sign-in.failure');
       assert.match(page.text, /sign-in\.failure<\/code> · alice\.search@example\.com/);
     } finally {
@@ -190,8 +272,16 @@ describe('admin console invitations with SMTP bound', () => {
 
   it('emails the link it shows once, and the mail holds the same link', async () => {
     const root = new TestClient(mailed.url);
-    assert.equal((await root.signUp('root@example.com', 'the admin password', 'Root', { setup: mailed.setupToken! })).status, 303);
-    const made = await root.post('/auth/admin/invites', { csrf: await root.csrf('/auth/admin/invites'), email: 'mailed@example.com', role: 'member', expires: '7d' });
+    assert.equal(
+      (await root.signUp('root@example.com', 'the admin password', 'Root', { setup: mailed.setupToken! })).status,
+      303,
+    );
+    const made = await root.post('/auth/admin/invites', {
+      csrf: await root.csrf('/auth/admin/invites'),
+      email: 'mailed@example.com',
+      role: 'member',
+      expires: '7d',
+    });
     assert.equal(made.status, 201);
     assert.match(made.text, /was emailed to them/);
     const link = unescape(/<code id="invite-link"[^>]*>([^<]+)<\/code>/.exec(made.text)![1]!);

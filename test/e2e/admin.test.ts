@@ -14,7 +14,10 @@ describe('admin console', () => {
   // needs withGatehouse's to have finished.
   before(async () => {
     admin = new TestClient(gh.url);
-    assert.equal((await admin.signUp('root@example.com', 'the admin password', 'Root', { setup: gh.setupToken! })).status, 303);
+    assert.equal(
+      (await admin.signUp('root@example.com', 'the admin password', 'Root', { setup: gh.setupToken! })).status,
+      303,
+    );
     member = new TestClient(gh.url);
     await member.signUp('member@example.com', 'the member password', 'Member');
     memberId = JSON.parse((await member.get('/auth/me')).text).id;
@@ -37,7 +40,7 @@ describe('admin console', () => {
 
   it('disables a user and ends their sessions at once, then enables them again', async () => {
     assert.equal((await member.get('/echo')).status, 200);
-    const csrf = await admin.csrf('/auth/account') /* the console's own forms are behind confirm pages */;
+    const csrf = await admin.csrf('/auth/account'); /* the console's own forms are behind confirm pages */
     assert.equal((await admin.post(`/auth/admin/users/${memberId}/disable`, { csrf })).status, 303);
     assert.equal((await member.get('/echo', { accept: 'application/json' })).status, 401);
     assert.equal((await new TestClient(gh.url).signIn('member@example.com', 'the member password')).status, 401);
@@ -48,7 +51,7 @@ describe('admin console', () => {
 
   it('will not let an admin disable themselves', async () => {
     const me = JSON.parse((await admin.get('/auth/me')).text).id;
-    const csrf = await admin.csrf('/auth/account') /* the console's own forms are behind confirm pages */;
+    const csrf = await admin.csrf('/auth/account'); /* the console's own forms are behind confirm pages */
     assert.equal((await admin.post(`/auth/admin/users/${me}/disable`, { csrf })).status, 400);
     assert.equal((await admin.get('/auth/me')).status, 200);
   });

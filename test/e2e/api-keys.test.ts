@@ -7,7 +7,8 @@ import { TestClient } from '../support/client.js';
 
 const { gh, upstream } = withGatehouse({ upstream: true });
 
-const api = (token: string, path = '/api/data') => new TestClient(gh.url).get(path, { accept: 'application/json', authorization: `Bearer ${token}` });
+const api = (token: string, path = '/api/data') =>
+  new TestClient(gh.url).get(path, { accept: 'application/json', authorization: `Bearer ${token}` });
 
 describe('API keys', () => {
   it('authenticate a script and never reach the app as a header', async () => {
@@ -28,9 +29,14 @@ describe('API keys', () => {
     // A key never manages the account and never gets a cookie session.
     const account = await new TestClient(gh.url).get('/auth/account', { authorization: `Bearer ${token}` });
     assert.equal(account.status, 302);
-    assert.ok(!([] as string[]).concat(account.headers['set-cookie'] ?? []).some((l) => l.startsWith('gatehouse_session')));
+    assert.ok(
+      !([] as string[]).concat(account.headers['set-cookie'] ?? []).some((l) => l.startsWith('gatehouse_session')),
+    );
     // Only as a bearer token: the same key in the query string is not accepted.
-    assert.equal((await new TestClient(gh.url).get(`/api/data?access_token=${token}`, { accept: 'application/json' })).status, 401);
+    assert.equal(
+      (await new TestClient(gh.url).get(`/api/data?access_token=${token}`, { accept: 'application/json' })).status,
+      401,
+    );
   });
 
   it('are refused when forged, revoked, expired, or the owner is disabled; the app sees nothing', async () => {
@@ -61,7 +67,10 @@ describe('API keys', () => {
     const env = { GATEHOUSE_HOME: gh.home };
     const c = new TestClient(gh.url);
     await c.signUp('cli-keys@example.com', 'a long enough password');
-    const created = await runCli(['keys', 'create', '--user', 'CLI-Keys@example.com', '--name', 'deploy', '--expires', '30d'], env);
+    const created = await runCli(
+      ['keys', 'create', '--user', 'CLI-Keys@example.com', '--name', 'deploy', '--expires', '30d'],
+      env,
+    );
     assert.equal(created.code, 0, created.stderr);
     const token = created.stdout.trim().split('\n').at(-1)!;
     assert.match(token, /^ghk_/);

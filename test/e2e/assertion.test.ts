@@ -31,7 +31,12 @@ describe('X-Forwarded-Assertion', () => {
   });
   beforeEach(() => upstream.clear());
 
-  const verify = async (jwt: string) => jwtVerify(jwt, createLocalJWKSet(await jwksOf(gh)), { issuer: `${gh.url}/auth`, audience: gh.url, algorithms: ['ES256'] });
+  const verify = async (jwt: string) =>
+    jwtVerify(jwt, createLocalJWKSet(await jwksOf(gh)), {
+      issuer: `${gh.url}/auth`,
+      audience: gh.url,
+      algorithms: ['ES256'],
+    });
 
   it('comes with every forwarded request and verifies against the published keys, with its claims', async () => {
     const email = `a${randomBytes(3).toString('hex')}@example.com`;
@@ -55,11 +60,17 @@ describe('X-Forwarded-Assertion', () => {
     assert.ok(payload.exp! - payload.iat! <= 60);
     const check = await request(`${gh.url}/auth/check`, { headers: { cookie: c.cookieHeader()! } });
     await check.body.text();
-    assert.equal((await verify(String(check.headers['x-forwarded-assertion']))).payload.sub, u.id, '/auth/check carries one too');
+    assert.equal(
+      (await verify(String(check.headers['x-forwarded-assertion']))).payload.sub,
+      u.id,
+      '/auth/check carries one too',
+    );
   });
 
   it('is absent for anonymous requests, and a client-sent one never reaches the app', async () => {
-    await new TestClient(gh.url).get('/pub/page', { 'x-forwarded-assertion': 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ2aWN0aW0ifQ.' });
+    await new TestClient(gh.url).get('/pub/page', {
+      'x-forwarded-assertion': 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ2aWN0aW0ifQ.',
+    });
     assert.equal(upstream.requests[0]!.headers['x-forwarded-assertion'], undefined);
   });
 

@@ -45,9 +45,17 @@ describe('in a real browser', { skip }, () => {
       // animations: 'disabled' finishes the 0.15 s colour transitions (focus ring, scheme switch)
       // instead of catching them half-way.
       const shot = async (name: string) => {
-        await page.screenshot({ path: join(ARTIFACTS, `${label}-${name}.png`), fullPage: true, animations: 'disabled' });
+        await page.screenshot({
+          path: join(ARTIFACTS, `${label}-${name}.png`),
+          fullPage: true,
+          animations: 'disabled',
+        });
         await page.emulateMedia({ colorScheme: other });
-        await page.screenshot({ path: join(ARTIFACTS, `${label}-${name}-${other}.png`), fullPage: true, animations: 'disabled' });
+        await page.screenshot({
+          path: join(ARTIFACTS, `${label}-${name}-${other}.png`),
+          fullPage: true,
+          animations: 'disabled',
+        });
         await page.emulateMedia({ colorScheme });
       };
       const email = `${label}@example.com`;
@@ -56,7 +64,10 @@ describe('in a real browser', { skip }, () => {
       assert.match(page.url(), /\/auth\/sign-in\?return_to=%2F$/);
       assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Sign in to Gatehouse demo');
       // The stylesheet loaded (CSP style-src 'self'): the card is not the browser's default transparent box.
-      assert.notEqual(await page.locator('.card').evaluate((el) => getComputedStyle(el).backgroundColor), 'rgba(0, 0, 0, 0)');
+      assert.notEqual(
+        await page.locator('.card').evaluate((el) => getComputedStyle(el).backgroundColor),
+        'rgba(0, 0, 0, 0)',
+      );
       await shot('1-sign-in');
 
       await page.getByRole('link', { name: 'Create an account' }).click();
@@ -84,7 +95,10 @@ describe('in a real browser', { skip }, () => {
       await page.getByRole('button', { name: 'Create account' }).click();
       await page.waitForURL(server.url + '/');
       assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), `Signed in as ${email}`);
-      assert.equal(await page.locator('tr', { hasText: 'x-forwarded-name' }).locator('td').textContent(), 'Ada Lovelace');
+      assert.equal(
+        await page.locator('tr', { hasText: 'x-forwarded-name' }).locator('td').textContent(),
+        'Ada Lovelace',
+      );
       await shot('4-app');
 
       const cookies = await context.cookies();

@@ -20,14 +20,22 @@ const { gh } = withGatehouse({ demo: true });
 let browser: Browser;
 
 async function post(path: string, form: Record<string, string>) {
-  const res = await request(gh.url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+  const res = await request(gh.url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+  });
   return { status: res.statusCode, json: (await res.body.json()) as Record<string, string> };
 }
 
 async function shoot(page: Page, name: string) {
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });
-    await page.screenshot({ path: join(ARTIFACTS, `device-${name}-${scheme}.png`), fullPage: true, animations: 'disabled' });
+    await page.screenshot({
+      path: join(ARTIFACTS, `device-${name}-${scheme}.png`),
+      fullPage: true,
+      animations: 'disabled',
+    });
   }
 }
 
@@ -40,26 +48,44 @@ describe('device approval in a real browser', { skip }, () => {
 
   it('a signed-out phone opens the link, signs in, comes back, sees the code and the client, approves', async () => {
     const d = (await post('/auth/oauth/device_authorization', { client_id: 'gatehouse-cli' })).json;
-    const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, userAgent: IPHONE, isMobile: true, hasTouch: true })).newPage();
+    const phone = await (
+      await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        userAgent: IPHONE,
+        isMobile: true,
+        hasTouch: true,
+      })
+    ).newPage();
     const problems = scriptProblems(phone);
     await phone.goto(`${gh.url}/auth/sign-up`);
     await phone.getByLabel('Name').fill('Ada Lovelace');
     await phone.getByLabel('Email').fill('ada.device@example.com');
     await phone.getByLabel('Password', { exact: true }).fill('correct horse battery staple');
-    await Promise.all([phone.waitForURL(`${gh.url}/`), phone.getByRole('button', { name: /create account|sign up/i }).click()]);
+    await Promise.all([
+      phone.waitForURL(`${gh.url}/`),
+      phone.getByRole('button', { name: /create account|sign up/i }).click(),
+    ]);
     await phone.context().clearCookies();
 
     await phone.goto(d.verification_uri_complete!);
     assert.match(phone.url(), /\/auth\/sign-in\?return_to=/, 'signed out: to sign-in first');
     await phone.getByLabel('Email').fill('ada.device@example.com');
     await phone.getByLabel('Password', { exact: true }).fill('correct horse battery staple');
-    await Promise.all([phone.waitForURL(/\/auth\/device\?user_code=/), phone.getByRole('button', { name: /^sign in$/i }).click()]);
+    await Promise.all([
+      phone.waitForURL(/\/auth\/device\?user_code=/),
+      phone.getByRole('button', { name: /^sign in$/i }).click(),
+    ]);
     assert.equal(await phone.getByRole('heading', { level: 1 }).textContent(), 'Connect Gatehouse CLI?');
     assert.equal((await phone.locator('.device-code').textContent())!.trim(), d.user_code);
     const width = await phone.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `no sideways scrolling on a phone (${width}px)`);
     await shoot(phone, 'confirm-phone');
-    const desktop = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, storageState: await phone.context().storageState() })).newPage();
+    const desktop = await (
+      await browser.newContext({
+        viewport: { width: 1280, height: 800 },
+        storageState: await phone.context().storageState(),
+      })
+    ).newPage();
     await desktop.goto(d.verification_uri_complete!);
     await shoot(desktop, 'confirm-desktop');
     await desktop.goto(`${gh.url}/auth/device`);
@@ -70,7 +96,11 @@ describe('device approval in a real browser', { skip }, () => {
 
     await Promise.all([phone.waitForLoadState('load'), phone.getByRole('button', { name: 'Approve' }).click()]);
     assert.equal(await phone.getByRole('heading', { level: 1 }).textContent(), 'Device connected');
-    const token = await post('/auth/oauth/token', { grant_type: DEVICE_GRANT, device_code: d.device_code!, client_id: 'gatehouse-cli' });
+    const token = await post('/auth/oauth/token', {
+      grant_type: DEVICE_GRANT,
+      device_code: d.device_code!,
+      client_id: 'gatehouse-cli',
+    });
     assert.equal(token.status, 200);
     assert.match(token.json.access_token!, /^ghat_/);
     assert.deepEqual(problems, [], 'no CSP violation or script error');

@@ -14,7 +14,12 @@ import { DEVICE_GRANT, deviceHashOf, normalUserCode, USER_CODE_ALPHABET, userHas
 import { authorizationServerMetadata } from '../../src/oauth/metadata.js';
 
 let offset = 0; // the injected clock: real time plus what a test fast-forwards
-const { gh, upstream } = withGatehouse({ upstream: true, trustedProxies: ['127.0.0.1/32'], now: () => Date.now() + offset, clearUpstreamEachTest: true });
+const { gh, upstream } = withGatehouse({
+  upstream: true,
+  trustedProxies: ['127.0.0.1/32'],
+  now: () => Date.now() + offset,
+  clearUpstreamEachTest: true,
+});
 const PASSWORD = 'a long enough password';
 let ipSeq = 10;
 
@@ -22,7 +27,8 @@ let ipSeq = 10;
 function browser(ip = `198.51.100.${ipSeq++}`): TestClient {
   const c = new TestClient(gh.url);
   const send = c.send.bind(c);
-  c.send = (method, path, opts = {}) => send(method, path, { ...opts, headers: { 'x-forwarded-for': ip, ...opts.headers } });
+  c.send = (method, path, opts = {}) =>
+    send(method, path, { ...opts, headers: { 'x-forwarded-for': ip, ...opts.headers } });
   return c;
 }
 
@@ -40,13 +46,19 @@ async function signedIn(email: string, role = 'member'): Promise<TestClient> {
 }
 
 async function form(path: string, body: Record<string, string>, headers: Record<string, string> = {}) {
-  const res = await request(gh.url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(body).toString() });
+  const res = await request(gh.url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(body).toString(),
+  });
   const text = await res.body.text();
   return { status: res.statusCode, headers: res.headers, text, json: text.startsWith('{') ? JSON.parse(text) : null };
 }
 
-const start = (extra: Record<string, string> = {}) => form('/auth/oauth/device_authorization', { client_id: 'gatehouse-cli', ...extra });
-const poll = (deviceCode: string, clientId = 'gatehouse-cli') => form('/auth/oauth/token', { grant_type: DEVICE_GRANT, device_code: deviceCode, client_id: clientId });
+const start = (extra: Record<string, string> = {}) =>
+  form('/auth/oauth/device_authorization', { client_id: 'gatehouse-cli', ...extra });
+const poll = (deviceCode: string, clientId = 'gatehouse-cli') =>
+  form('/auth/oauth/token', { grant_type: DEVICE_GRANT, device_code: deviceCode, client_id: clientId });
 
 /** Opens verification_uri_complete and presses a button on the confirmation page. */
 async function decide(c: TestClient, complete: string, decision: 'approve' | 'deny') {
@@ -69,8 +81,16 @@ describe('device authorization grant', () => {
     assert.equal(d.verification_uri_complete, `${gh.url}/auth/device?user_code=${d.user_code}`);
     assert.deepEqual([d.expires_in, d.interval], [600, 5]);
     assert.ok(d.device_code.length >= 43);
-    assert.equal(await gh.store.pollDeviceAuthorization(d.device_code, new Date()), null, 'the device code itself is not the key');
-    assert.equal(await gh.store.findPendingDeviceAuthorization(d.user_code.replace('-', ''), new Date()), null, 'nor the user code');
+    assert.equal(
+      await gh.store.pollDeviceAuthorization(d.device_code, new Date()),
+      null,
+      'the device code itself is not the key',
+    );
+    assert.equal(
+      await gh.store.findPendingDeviceAuthorization(d.user_code.replace('-', ''), new Date()),
+      null,
+      'nor the user code',
+    );
 
     const bad = await form('/auth/oauth/device_authorization', { client_id: 'nobody-registered-this' });
     assert.equal(bad.status, 401);
@@ -96,17 +116,43 @@ describe('device authorization grant', () => {
     assert.equal((await poll(d.device_code)).json.error, 'slow_down', '6 s is less than the grown interval of 10 s');
     offset += 16_000;
     assert.equal((await poll(d.device_code)).json.error, 'authorization_pending');
-    assert.equal((await poll(d.device_code, 'another-client')).json.error, 'invalid_client', 'an unknown client is told so');
-    await gh.store.createOAuthClient({ id: 'ghc_other', kind: 'dcr', name: 'Other', redirectUris: ['https://o.example/cb'], createdAt: new Date(), lastUsedAt: null, cachedUntil: null });
-    assert.equal((await poll(d.device_code, 'ghc_other')).json.error, 'invalid_grant', 'another client cannot redeem it');
+    assert.equal(
+      (await poll(d.device_code, 'another-client')).json.error,
+      'invalid_client',
+      'an unknown client is told so',
+    );
+    await gh.store.createOAuthClient({
+      id: 'ghc_other',
+      kind: 'dcr',
+      name: 'Other',
+      redirectUris: ['https://o.example/cb'],
+      createdAt: new Date(),
+      lastUsedAt: null,
+      cachedUntil: null,
+    });
+    assert.equal(
+      (await poll(d.device_code, 'ghc_other')).json.error,
+      'invalid_grant',
+      'another client cannot redeem it',
+    );
 
-    const page = await admin.get(new URL(d.verification_uri_complete).pathname + new URL(d.verification_uri_complete).search);
+    const page = await admin.get(
+      new URL(d.verification_uri_complete).pathname + new URL(d.verification_uri_complete).search,
+    );
     assert.equal(page.status, 200);
     assert.match(page.text, /Connect Gatehouse CLI\?/);
     assert.match(page.text, new RegExp(`class="device-code"[^>]*>${d.user_code}<`));
     assert.match(page.text, /admin API/, 'an admin is told the CLI can administer');
-    assert.doesNotMatch(page.text, /<script(?! src="\/auth\/assets\/gatehouse\.js")|\sstyle=/, 'no inline script or style');
-    const ok = await admin.post('/auth/device/decide', { csrf: csrfFrom(page.text), user_code: d.user_code, decision: 'approve' });
+    assert.doesNotMatch(
+      page.text,
+      /<script(?! src="\/auth\/assets\/gatehouse\.js")|\sstyle=/,
+      'no inline script or style',
+    );
+    const ok = await admin.post('/auth/device/decide', {
+      csrf: csrfFrom(page.text),
+      user_code: d.user_code,
+      decision: 'approve',
+    });
     assert.equal(ok.status, 200, ok.text);
     assert.match(ok.text, /Device connected/);
     assert.ok(gh.auditLines.some((l) => l.includes('"device.approved"')));
@@ -131,17 +177,28 @@ describe('device authorization grant', () => {
     assert.equal(seen.headers['x-forwarded-client'], 'Gatehouse CLI');
     assert.equal(seen.headers.authorization, undefined);
     // … and so is the admin API, for an admin with gatehouse-cli.
-    const me = await request(`${gh.url}/auth/api/v1/me`, { headers: { authorization: `Bearer ${won.json.access_token}` } });
+    const me = await request(`${gh.url}/auth/api/v1/me`, {
+      headers: { authorization: `Bearer ${won.json.access_token}` },
+    });
     assert.equal(me.statusCode, 200);
     assert.equal(((await me.body.json()) as { email: string }).email, 'device-admin@example.com');
     // The account page lists it with the connected apps, where the user can end it.
     assert.match((await admin.get('/auth/account')).text, /Gatehouse CLI/);
     // The refresh token rotates like any other.
-    const refreshed = await form('/auth/oauth/token', { grant_type: 'refresh_token', refresh_token: won.json.refresh_token, client_id: 'gatehouse-cli' });
+    const refreshed = await form('/auth/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: won.json.refresh_token,
+      client_id: 'gatehouse-cli',
+    });
     assert.equal(refreshed.status, 200, refreshed.text);
     // Revoking ends it (RFC 7009), here and at the admin API.
-    assert.equal((await form('/auth/oauth/revoke', { token: refreshed.json.access_token, client_id: 'gatehouse-cli' })).status, 200);
-    const gone = await request(`${gh.url}/auth/api/v1/me`, { headers: { authorization: `Bearer ${refreshed.json.access_token}` } });
+    assert.equal(
+      (await form('/auth/oauth/revoke', { token: refreshed.json.access_token, client_id: 'gatehouse-cli' })).status,
+      200,
+    );
+    const gone = await request(`${gh.url}/auth/api/v1/me`, {
+      headers: { authorization: `Bearer ${refreshed.json.access_token}` },
+    });
     await gone.body.text();
     assert.equal(gone.statusCode, 401);
   });
@@ -170,7 +227,7 @@ describe('device authorization grant', () => {
     assert.match(page.text, /not valid/);
   });
 
-  it('a member\'s device token opens the app but not the admin API (403 with a sentence)', async () => {
+  it("a member's device token opens the app but not the admin API (403 with a sentence)", async () => {
     const member = await signedIn('device-member@example.com');
     const d = (await start()).json;
     await decide(member, d.verification_uri_complete, 'approve');
@@ -178,10 +235,13 @@ describe('device authorization grant', () => {
     const token = (await poll(d.device_code)).json.access_token;
     const me = await request(`${gh.url}/auth/api/v1/users`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(me.statusCode, 403);
-    assert.match(((await me.body.json()) as { message: string }).message, /device-member@example\.com is not an administrator/);
+    assert.match(
+      ((await me.body.json()) as { message: string }).message,
+      /device-member@example\.com is not an administrator/,
+    );
   });
 
-  it('an approved code is exchanged once, also when two polls race; another client\'s whole-app token stays out of the admin API', async () => {
+  it("an approved code is exchanged once, also when two polls race; another client's whole-app token stays out of the admin API", async () => {
     const admin = await signedIn('device-race@example.com', 'admin');
     const d = (await start()).json;
     await decide(admin, d.verification_uri_complete, 'approve');
@@ -191,7 +251,15 @@ describe('device authorization grant', () => {
     assert.equal(both.find((r) => r.status === 400)!.json.error, 'invalid_grant');
 
     // A registered client (not the built-in CLI) may use the device grant, for the app only.
-    await gh.store.createOAuthClient({ id: 'ghc_tv', kind: 'dcr', name: 'Living-room TV', redirectUris: ['https://tv.example/cb'], createdAt: new Date(), lastUsedAt: null, cachedUntil: null });
+    await gh.store.createOAuthClient({
+      id: 'ghc_tv',
+      kind: 'dcr',
+      name: 'Living-room TV',
+      redirectUris: ['https://tv.example/cb'],
+      createdAt: new Date(),
+      lastUsedAt: null,
+      cachedUntil: null,
+    });
     const tv = (await start({ client_id: 'ghc_tv', scope: 'gatehouse:admin' })).json;
     const page = await admin.get(`/auth/device?user_code=${tv.user_code}`);
     assert.match(page.text, /Connect Living-room TV\?/);
@@ -205,7 +273,9 @@ describe('device authorization grant', () => {
     const app = await request(`${gh.url}/tv`, { headers: { authorization: `Bearer ${token.json.access_token}` } });
     await app.body.text();
     assert.equal(app.statusCode, 200);
-    const api = await request(`${gh.url}/auth/api/v1/me`, { headers: { authorization: `Bearer ${token.json.access_token}` } });
+    const api = await request(`${gh.url}/auth/api/v1/me`, {
+      headers: { authorization: `Bearer ${token.json.access_token}` },
+    });
     await api.body.text();
     assert.equal(api.statusCode, 401);
   });
@@ -213,7 +283,15 @@ describe('device authorization grant', () => {
   it('refuses metadata-document clients (unauthorized_client), and marks every client but the built-in CLI as naming itself', async () => {
     // A document another user's agent once used is cached under its URL: anyone may send that client_id.
     const cimdId = 'https://tools.example/oauth/client.json';
-    await gh.store.createOAuthClient({ id: cimdId, kind: 'cimd', name: 'Trusted Tools', redirectUris: ['https://tools.example/cb'], createdAt: new Date(), lastUsedAt: null, cachedUntil: new Date(Date.now() + offset + 3_600_000) });
+    await gh.store.createOAuthClient({
+      id: cimdId,
+      kind: 'cimd',
+      name: 'Trusted Tools',
+      redirectUris: ['https://tools.example/cb'],
+      createdAt: new Date(),
+      lastUsedAt: null,
+      cachedUntil: new Date(Date.now() + offset + 3_600_000),
+    });
     const posing = await start({ client_id: cimdId });
     assert.equal(posing.status, 400, posing.text);
     assert.equal(posing.json.error, 'unauthorized_client');
@@ -222,20 +300,43 @@ describe('device authorization grant', () => {
     // One started before this refusal existed is not shown for approval under the document's name.
     const admin = await signedIn('device-cimd@example.com', 'admin');
     const now = Date.now() + offset;
-    await gh.store.createDeviceAuthorization({ deviceHash: deviceHashOf('old-cimd-device-code'), userHash: userHashOf('BCDFGHJK'), clientId: cimdId, scopes: '', resource: gh.url,
-      createdAt: new Date(now), expiresAt: new Date(now + 600_000), intervalSec: 5, lastPollAt: null, status: 'pending', userId: null });
+    await gh.store.createDeviceAuthorization({
+      deviceHash: deviceHashOf('old-cimd-device-code'),
+      userHash: userHashOf('BCDFGHJK'),
+      clientId: cimdId,
+      scopes: '',
+      resource: gh.url,
+      createdAt: new Date(now),
+      expiresAt: new Date(now + 600_000),
+      intervalSec: 5,
+      lastPollAt: null,
+      status: 'pending',
+      userId: null,
+    });
     const page = await admin.get('/auth/device?user_code=BCDF-GHJK');
     assert.equal(page.status, 400);
     assert.doesNotMatch(page.text, /Trusted Tools/);
     offset += 6_000;
-    assert.equal((await poll('old-cimd-device-code', cimdId)).json.error, 'unauthorized_client', 'and never buys a token');
+    assert.equal(
+      (await poll('old-cimd-device-code', cimdId)).json.error,
+      'unauthorized_client',
+      'and never buys a token',
+    );
 
     // The built-in client is the deployment's own: its name is not marked; a registered one's is.
     const cli = (await start()).json;
     const own = await admin.get(`/auth/device?user_code=${cli.user_code}`);
     assert.match(own.text, /Connect Gatehouse CLI\?/);
     assert.doesNotMatch(own.text, /chosen by the client itself/);
-    await gh.store.createOAuthClient({ id: 'ghc_named', kind: 'dcr', name: 'Gatehouse CLI', redirectUris: ['https://x.example/cb'], createdAt: new Date(), lastUsedAt: null, cachedUntil: null });
+    await gh.store.createOAuthClient({
+      id: 'ghc_named',
+      kind: 'dcr',
+      name: 'Gatehouse CLI',
+      redirectUris: ['https://x.example/cb'],
+      createdAt: new Date(),
+      lastUsedAt: null,
+      cachedUntil: null,
+    });
     const lookalike = (await start({ client_id: 'ghc_named' })).json;
     const marked = await admin.get(`/auth/device?user_code=${lookalike.user_code}`);
     assert.match(marked.text, /Connect Gatehouse CLI\?/);
@@ -249,7 +350,11 @@ describe('device authorization grant', () => {
     const away = await visitor.get(path);
     assert.equal(away.status, 302);
     assert.equal(away.headers.location, `/auth/sign-in?return_to=${encodeURIComponent(path)}`);
-    const signedOutPost = await visitor.post('/auth/device/decide', { user_code: d.user_code, decision: 'approve', csrf: 'x' });
+    const signedOutPost = await visitor.post('/auth/device/decide', {
+      user_code: d.user_code,
+      decision: 'approve',
+      csrf: 'x',
+    });
     assert.equal(signedOutPost.status, 303);
     assert.match(String(signedOutPost.headers.location), /\/auth\/sign-in/);
 
@@ -257,13 +362,20 @@ describe('device authorization grant', () => {
     await member.get(path);
     const noCsrf = await member.post('/auth/device/decide', { user_code: d.user_code, decision: 'approve' });
     assert.equal(noCsrf.status, 403);
-    const crossSite = await member.post('/auth/device/decide', { user_code: d.user_code, decision: 'approve', csrf: await member.csrf('/auth/device') }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
+    const crossSite = await member.post(
+      '/auth/device/decide',
+      { user_code: d.user_code, decision: 'approve', csrf: await member.csrf('/auth/device') },
+      { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    );
     assert.equal(crossSite.status, 403);
     offset += 6_000;
     assert.equal((await poll(d.device_code)).json.error, 'authorization_pending', 'nothing was approved');
 
     // Signing in brings the visitor back to the confirmation page.
-    assert.equal((await visitor.signUp('device-back@example.com', PASSWORD, 'Back', { return_to: path })).headers.location, path);
+    assert.equal(
+      (await visitor.signUp('device-back@example.com', PASSWORD, 'Back', { return_to: path })).headers.location,
+      path,
+    );
   });
 
   it('5 wrong user codes from one IP block it for 5 minutes (429 + Retry-After, even a right code); another IP is unaffected', async () => {
@@ -295,11 +407,24 @@ describe('device authorization grant', () => {
   });
 
   it('device authorizations are rate-limited per IP (429 + Retry-After, as OAuth JSON)', async () => {
-    const strict = await startTestGatehouse({ limits: { ...GENEROUS_LIMITS, perIp: { ...GENEROUS_LIMITS.perIp, 'oauth-device': { limit: 2, windowMs: 600_000 } } } });
+    const strict = await startTestGatehouse({
+      limits: {
+        ...GENEROUS_LIMITS,
+        perIp: { ...GENEROUS_LIMITS.perIp, 'oauth-device': { limit: 2, windowMs: 600_000 } },
+      },
+    });
     try {
       const ask = async () => {
-        const res = await request(`${strict.url}/auth/oauth/device_authorization`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=gatehouse-cli' });
-        return { status: res.statusCode, retryAfter: res.headers['retry-after'], json: (await res.body.json()) as { error?: string } };
+        const res = await request(`${strict.url}/auth/oauth/device_authorization`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'client_id=gatehouse-cli',
+        });
+        return {
+          status: res.statusCode,
+          retryAfter: res.headers['retry-after'],
+          json: (await res.body.json()) as { error?: string },
+        };
       };
       assert.equal((await ask()).status, 200);
       assert.equal((await ask()).status, 200);

@@ -12,7 +12,10 @@ import { rawRequest } from '../support/raw.js';
 const { gh, upstream } = withGatehouse({ upstream: true, clearUpstreamEachTest: true });
 const PASSWORD = 'correct horse battery staple';
 
-async function signedIn(email = `u${randomBytes(4).toString('hex')}@example.com`, name = 'Ada Lovelace'): Promise<TestClient> {
+async function signedIn(
+  email = `u${randomBytes(4).toString('hex')}@example.com`,
+  name = 'Ada Lovelace',
+): Promise<TestClient> {
   const c = new TestClient(gh.url);
   const r = await c.signUp(email, PASSWORD, name);
   assert.equal(r.status, 303, r.text);
@@ -31,8 +34,15 @@ describe('the gate', () => {
 
   it('answers 401 JSON to API calls, other methods and bodies, and the app receives nothing', async () => {
     const c = new TestClient(gh.url);
-    for (const [method, accept] of [['GET', 'application/json'], ['POST', 'text/html'], ['DELETE', '*/*']] as const) {
-      const r = await c.send(method, '/api/thing', { headers: { accept, 'content-type': 'application/json' }, body: method === 'POST' ? '{"a":1}' : undefined });
+    for (const [method, accept] of [
+      ['GET', 'application/json'],
+      ['POST', 'text/html'],
+      ['DELETE', '*/*'],
+    ] as const) {
+      const r = await c.send(method, '/api/thing', {
+        headers: { accept, 'content-type': 'application/json' },
+        body: method === 'POST' ? '{"a":1}' : undefined,
+      });
       assert.equal(r.status, 401, method);
       assert.deepEqual(JSON.parse(r.text), { error: 'unauthenticated' });
       assert.ok(r.headers['www-authenticate']);
@@ -44,10 +54,18 @@ describe('the gate', () => {
   it('signs up, sets a hardened cookie and lands on return_to', async () => {
     const c = new TestClient(gh.url);
     const csrf = await c.csrf('/auth/sign-up?return_to=%2Fdashboard');
-    const r = await c.post('/auth/sign-up', { name: 'Grace', email: '  Grace@Example.COM ', password: PASSWORD, csrf, return_to: '/dashboard' });
+    const r = await c.post('/auth/sign-up', {
+      name: 'Grace',
+      email: '  Grace@Example.COM ',
+      password: PASSWORD,
+      csrf,
+      return_to: '/dashboard',
+    });
     assert.equal(r.status, 303);
     assert.equal(r.headers.location, '/dashboard');
-    const setCookie = ([] as string[]).concat(r.headers['set-cookie'] as string[]).find((l) => l.startsWith('gatehouse_session='))!;
+    const setCookie = ([] as string[])
+      .concat(r.headers['set-cookie'] as string[])
+      .find((l) => l.startsWith('gatehouse_session='))!;
     assert.match(setCookie, /HttpOnly/);
     assert.match(setCookie, /SameSite=Lax/);
     assert.match(setCookie, /Path=\//);
@@ -78,7 +96,8 @@ describe('the gate', () => {
   });
 
   it('never lets client-sent identity headers reach the app, in any spelling', async () => {
-    const spoof = 'GET /echo HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n' +
+    const spoof =
+      'GET /echo HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n' +
       'X-Forwarded-User: admin\r\nx-forwarded-email: boss@corp\r\nX_Forwarded_User: admin2\r\nX-FORWARDED-ROLE: admin\r\n' +
       'X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Host: evil.com\r\nRemote-User: admin\r\nX-Auth-Request-User: admin\r\n' +
       'Connection: keep-alive, X-Secret-Hop\r\nX-Secret-Hop: hop\r\n';
@@ -93,7 +112,8 @@ describe('the gate', () => {
     assert.notEqual(seen.headers['x-forwarded-role'], 'admin');
     assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
     assert.notEqual(seen.headers['x-forwarded-host'], 'evil.com');
-    for (const bad of ['x_forwarded_user', 'remote-user', 'x-auth-request-user', 'x-secret-hop']) assert.ok(!names.includes(bad), bad);
+    for (const bad of ['x_forwarded_user', 'remote-user', 'x-auth-request-user', 'x-secret-hop'])
+      assert.ok(!names.includes(bad), bad);
   });
 
   it('strips spoofed identity headers also when auth is off', async () => {
@@ -103,7 +123,11 @@ describe('the gate', () => {
     writeState(scope, { ...state, auth: { ...state.auth, enabled: false } });
     gh.reload();
     try {
-      const r = await new TestClient(gh.url).get('/echo', { accept: 'application/json', 'x-forwarded-user': 'admin', 'x_forwarded_email': 'a@b' });
+      const r = await new TestClient(gh.url).get('/echo', {
+        accept: 'application/json',
+        'x-forwarded-user': 'admin',
+        x_forwarded_email: 'a@b',
+      });
       assert.equal(r.status, 200);
       const seen = upstream.requests.at(-1)!;
       assert.equal(seen.headers['x-forwarded-user'], undefined);
@@ -118,7 +142,11 @@ describe('the gate', () => {
   it('streams a 5 MB upload and a 5 MB download intact', async () => {
     const c = await signedIn();
     const body = randomBytes(5 * 1024 * 1024);
-    const up = await request(gh.url + '/upload', { method: 'POST', body, headers: { cookie: c.cookieHeader()!, 'content-type': 'application/octet-stream' } });
+    const up = await request(gh.url + '/upload', {
+      method: 'POST',
+      body,
+      headers: { cookie: c.cookieHeader()!, 'content-type': 'application/octet-stream' },
+    });
     const result = (await up.body.json()) as { bodyBytes: number; bodySha256: string };
     assert.equal(result.bodyBytes, body.length);
     assert.equal(result.bodySha256, createHash('sha256').update(body).digest('hex'));
@@ -199,8 +227,21 @@ describe('the gate', () => {
   });
 
   it('sends every open-redirect payload in return_to to /', async () => {
-    const payloads = ['//evil.com', '/\\evil.com', 'https:evil.com', '/%2F%2Fevil.com', '/%2f%5cevil.com', '%09//evil.com', '/%09/evil.com',
-      '/%0a/evil.com', 'javascript:alert(1)', 'https://evil.com/', '\\\\evil.com', '/%5C%5Cevil.com', ' //evil.com'];
+    const payloads = [
+      '//evil.com',
+      '/\\evil.com',
+      'https:evil.com',
+      '/%2F%2Fevil.com',
+      '/%2f%5cevil.com',
+      '%09//evil.com',
+      '/%09/evil.com',
+      '/%0a/evil.com',
+      'javascript:alert(1)',
+      'https://evil.com/',
+      '\\\\evil.com',
+      '/%5C%5Cevil.com',
+      ' //evil.com',
+    ];
     for (const p of payloads) {
       const c = new TestClient(gh.url);
       const email = `r${randomBytes(4).toString('hex')}@example.com`;
@@ -248,7 +289,16 @@ describe('the gate', () => {
     const foreign = await other.csrf('/auth/sign-up'); // a token bound to someone else's cookie
     assert.equal((await c.post('/auth/sign-up', { name: 'C', email, password: PASSWORD, csrf: foreign })).status, 403);
     const own = await c.csrf('/auth/sign-up');
-    assert.equal((await c.post('/auth/sign-up', { name: 'C', email, password: PASSWORD, csrf: own }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })).status, 403);
+    assert.equal(
+      (
+        await c.post(
+          '/auth/sign-up',
+          { name: 'C', email, password: PASSWORD, csrf: own },
+          { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+        )
+      ).status,
+      403,
+    );
     assert.equal((await c.post('/auth/sign-in', { email, password: PASSWORD })).status, 403);
   });
 
@@ -282,7 +332,14 @@ describe('the gate', () => {
 
   it('redirects the route aliases people guess', async () => {
     const c = new TestClient(gh.url);
-    for (const [alias, target] of [['login', 'sign-in'], ['signin', 'sign-in'], ['signup', 'sign-up'], ['register', 'sign-up'], ['logout', 'sign-out'], ['signout', 'sign-out']]) {
+    for (const [alias, target] of [
+      ['login', 'sign-in'],
+      ['signin', 'sign-in'],
+      ['signup', 'sign-up'],
+      ['register', 'sign-up'],
+      ['logout', 'sign-out'],
+      ['signout', 'sign-out'],
+    ]) {
       const r = await c.get(`/auth/${alias}?return_to=%2Fx`);
       assert.equal(r.status, 302, alias);
       assert.equal(r.headers.location, `/auth/${target}?return_to=%2Fx`);
@@ -315,6 +372,9 @@ describe('the gate', () => {
     const connsBefore = upstream.connections;
     for (let i = 0; i < 300; i++) assert.equal((await c.get('/echo', { accept: 'application/json' })).status, 200);
     assert.ok(gh.sessions.touches - touchesBefore <= 1, `touches: ${gh.sessions.touches - touchesBefore}`);
-    assert.ok(upstream.connections - connsBefore <= 3, `new upstream connections: ${upstream.connections - connsBefore}`);
+    assert.ok(
+      upstream.connections - connsBefore <= 3,
+      `new upstream connections: ${upstream.connections - connsBefore}`,
+    );
   });
 });

@@ -30,7 +30,10 @@ async function follow(c: TestClient, token: string) {
 describe('gatehouse open', () => {
   it('signs the oldest admin into the admin console, once', async () => {
     const first = new TestClient(gh.url);
-    assert.equal((await first.signUp('root@example.com', PASSWORD, 'Root Admin', { setup: gh.setupToken! })).status, 303);
+    assert.equal(
+      (await first.signUp('root@example.com', PASSWORD, 'Root Admin', { setup: gh.setupToken! })).status,
+      303,
+    );
     const later = new TestClient(gh.url);
     await later.signUp('second@example.com', PASSWORD);
     const u = (await gh.store.findUserByEmail('second@example.com'))!;
@@ -49,7 +52,10 @@ describe('gatehouse open', () => {
     const console = await browser.get('/auth/admin');
     assert.equal(console.status, 200);
     assert.match(console.text, /second@example\.com/);
-    assert.equal(JSON.parse((await browser.get('/auth/me', { accept: 'application/json' })).text).email, 'root@example.com');
+    assert.equal(
+      JSON.parse((await browser.get('/auth/me', { accept: 'application/json' })).text).email,
+      'root@example.com',
+    );
 
     const again = await follow(new TestClient(gh.url), token);
     assert.equal(again.page.status, 410, 'used up');

@@ -29,7 +29,10 @@ describe('OAuth consent in a real browser', { skip }, () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     app = await startMcpApp();
-    gh = await startTestGatehouse({ upstream: app.url, env: { GATEHOUSE_MCP: JSON.stringify([{ path: '/mcp', name: 'Team tools', scopes: ['tools', 'read'] }]) } });
+    gh = await startTestGatehouse({
+      upstream: app.url,
+      env: { GATEHOUSE_MCP: JSON.stringify([{ path: '/mcp', name: 'Team tools', scopes: ['tools', 'read'] }]) },
+    });
     await new TestClient(gh.url).signUp('ada@example.com', 'a long enough password', 'Ada Lovelace');
     // The client's redirect target: a native app listening on loopback.
     callback = createServer((req, res) => {
@@ -49,15 +52,33 @@ describe('OAuth consent in a real browser', { skip }, () => {
 
   function cspProblems(page: Page): string[] {
     const problems: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && /Content Security Policy|Refused/.test(m.text()) && problems.push(m.text()));
+    page.on(
+      'console',
+      (m) => m.type() === 'error' && /Content Security Policy|Refused/.test(m.text()) && problems.push(m.text()),
+    );
     page.on('pageerror', (e) => problems.push(e.message));
     return problems;
   }
 
   it('asks, follows Allow to the client, lists the app, and Disconnect ends its token', async () => {
-    const reg = (await (await fetch(`${gh.url}/auth/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'Claude Desktop', redirect_uris: [callbackUrl] }) })).json()) as { client_id: string };
+    const reg = (await (
+      await fetch(`${gh.url}/auth/oauth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_name: 'Claude Desktop', redirect_uris: [callbackUrl] }),
+      })
+    ).json()) as { client_id: string };
     const verifier = randomBytes(32).toString('base64url');
-    const q = new URLSearchParams({ response_type: 'code', client_id: reg.client_id, redirect_uri: callbackUrl, code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256', resource: `${gh.url}/mcp`, scope: 'tools read', state: 'browser-state' });
+    const q = new URLSearchParams({
+      response_type: 'code',
+      client_id: reg.client_id,
+      redirect_uri: callbackUrl,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      resource: `${gh.url}/mcp`,
+      scope: 'tools read',
+      state: 'browser-state',
+    });
 
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
     const page = await context.newPage();
@@ -82,14 +103,38 @@ describe('OAuth consent in a real browser', { skip }, () => {
     const back = arrived.filter((u) => u.pathname === '/callback').at(-1)!;
     assert.equal(back.searchParams.get('state'), 'browser-state');
     assert.equal(back.searchParams.get('iss'), `${gh.url}/auth`);
-    const token = (await (await fetch(`${gh.url}/auth/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, client_id: reg.client_id, code_verifier: verifier, redirect_uri: callbackUrl }) })).json()) as { access_token: string };
-    const call = () => fetch(`${gh.url}/mcp`, { method: 'POST', headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+    const token = (await (
+      await fetch(`${gh.url}/auth/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: back.searchParams.get('code')!,
+          client_id: reg.client_id,
+          code_verifier: verifier,
+          redirect_uri: callbackUrl,
+        }),
+      })
+    ).json()) as { access_token: string };
+    const call = () =>
+      fetch(`${gh.url}/mcp`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token.access_token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+      });
     assert.equal((await call()).status, 200);
 
     await page.goto(`${gh.url}/auth/account`);
     assert.match((await page.textContent('.card'))!, /Connected apps[\s\S]*Claude Desktop[\s\S]*tools, read/);
     await page.screenshot({ path: join(ARTIFACTS, 'oauth-connected-apps-desktop.png'), fullPage: true });
-    await Promise.all([page.waitForURL(/\/auth\/account$/), page.click('button[aria-label="Disconnect Claude Desktop"]')]);
+    await Promise.all([
+      page.waitForURL(/\/auth\/account$/),
+      page.click('button[aria-label="Disconnect Claude Desktop"]'),
+    ]);
     assert.doesNotMatch((await page.textContent('.card'))!, /Claude Desktop/);
     assert.equal((await call()).status, 401);
     assert.deepEqual(problems, []);

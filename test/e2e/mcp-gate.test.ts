@@ -8,7 +8,10 @@ import { withGatehouse } from '../support/gatehouse.js';
 
 const { gh, upstream } = withGatehouse({
   upstream: true,
-  env: { GATEHOUSE_MCP: JSON.stringify([{ path: '/mcp', scopes: ['tools', 'admin'] }]), GATEHOUSE_ACCESS: JSON.stringify([{ pattern: '/mcp/admin/*', allow: ['scope:admin'] }]) },
+  env: {
+    GATEHOUSE_MCP: JSON.stringify([{ path: '/mcp', scopes: ['tools', 'admin'] }]),
+    GATEHOUSE_ACCESS: JSON.stringify([{ pattern: '/mcp/admin/*', allow: ['scope:admin'] }]),
+  },
 });
 
 let token: string;
@@ -16,22 +19,47 @@ let family: string;
 
 describe('WebSockets with OAuth tokens', () => {
   before(async () => {
-    const user = await gh.store.createUser({ email: 'ws-agent@example.com', name: 'WS', role: 'member', passwordHash: null, emailVerified: true }, new Date());
-    await gh.store.createOAuthClient({ id: 'ghc_ws', kind: 'dcr', name: 'WS Agent', redirectUris: ['http://127.0.0.1/cb'], createdAt: new Date(), lastUsedAt: null, cachedUntil: null });
-    const issued = await gh.oauthTokens.issueTokens({ clientId: 'ghc_ws', userId: user.id, resource: `${gh.url}/mcp`, scopes: [] });
+    const user = await gh.store.createUser(
+      { email: 'ws-agent@example.com', name: 'WS', role: 'member', passwordHash: null, emailVerified: true },
+      new Date(),
+    );
+    await gh.store.createOAuthClient({
+      id: 'ghc_ws',
+      kind: 'dcr',
+      name: 'WS Agent',
+      redirectUris: ['http://127.0.0.1/cb'],
+      createdAt: new Date(),
+      lastUsedAt: null,
+      cachedUntil: null,
+    });
+    const issued = await gh.oauthTokens.issueTokens({
+      clientId: 'ghc_ws',
+      userId: user.id,
+      resource: `${gh.url}/mcp`,
+      scopes: [],
+    });
     token = issued.accessToken;
     family = issued.family;
   });
 
   it('lets access rules decide on scopes: scope:admin opens /mcp/admin, a token without it gets 403', async () => {
     const user = (await gh.store.findUserByEmail('ws-agent@example.com'))!;
-    const admin = await gh.oauthTokens.issueTokens({ clientId: 'ghc_ws', userId: user.id, resource: `${gh.url}/mcp`, scopes: ['admin'] });
-    const get = (t: string, path: string) => fetch(gh.url + path, { headers: { authorization: `Bearer ${t}`, accept: 'application/json' } });
+    const admin = await gh.oauthTokens.issueTokens({
+      clientId: 'ghc_ws',
+      userId: user.id,
+      resource: `${gh.url}/mcp`,
+      scopes: ['admin'],
+    });
+    const get = (t: string, path: string) =>
+      fetch(gh.url + path, { headers: { authorization: `Bearer ${t}`, accept: 'application/json' } });
     upstream.clear();
     assert.equal((await get(token, '/mcp/admin/x')).status, 403);
     assert.equal((await get(token, '/mcp/tools')).status, 200);
     assert.equal((await get(admin.accessToken, '/mcp/admin/x')).status, 200);
-    assert.deepEqual(upstream.requests.map((r) => r.url), ['/mcp/tools', '/mcp/admin/x']);
+    assert.deepEqual(
+      upstream.requests.map((r) => r.url),
+      ['/mcp/tools', '/mcp/admin/x'],
+    );
   });
 
   const open = (path: string, bearer = token) =>

@@ -36,7 +36,11 @@ const json = async (path: string, init: RequestInit = {}) => {
   const r = await fetch(gh.url + path, init);
   return { status: r.status, headers: r.headers, body: r.status === 204 ? null : await r.json().catch(() => null) };
 };
-const form = (body: Record<string, string>): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });
+const form = (body: Record<string, string>): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams(body).toString(),
+});
 
 /** Follows the SDK's authorization URL as the signed-in browser: consent page, Allow, the redirect back. */
 async function approve(authorizationUrl: URL | string, decision = 'allow'): Promise<URL> {
@@ -45,13 +49,20 @@ async function approve(authorizationUrl: URL | string, decision = 'allow'): Prom
   if (consent.status === 302) return new URL(String(consent.headers.location)); // consent remembered
   assert.equal(consent.status, 200, consent.text.slice(0, 300));
   const fields: Record<string, string> = { csrf: csrfFrom(consent.text), decision };
-  for (const m of consent.text.matchAll(/<input type="hidden" name="([a-z_]+)" value="([^"]*)">/g)) if (m[1] !== 'csrf') fields[m[1]!] = unescapeHtml(m[2]!);
+  for (const m of consent.text.matchAll(/<input type="hidden" name="([a-z_]+)" value="([^"]*)">/g))
+    if (m[1] !== 'csrf') fields[m[1]!] = unescapeHtml(m[2]!);
   const answer = await browser.post('/auth/oauth/authorize', fields);
   assert.equal(answer.status, 303, answer.text.slice(0, 300));
   return new URL(String(answer.headers.location));
 }
 
-const unescapeHtml = (s: string) => s.replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+const unescapeHtml = (s: string) =>
+  s
+    .replace(/&amp;/g, '&')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
 
 async function connect(provider: MemoryOAuthProvider): Promise<Client> {
   const client = new Client({ name: 'test-agent', version: '1.0.0' });
@@ -83,10 +94,23 @@ describe('MCP client through the official SDK', () => {
     const result = await client.callTool({ name: 'whoami', arguments: {} });
     const seen = JSON.parse((result.content as Array<{ text: string }>)[0]!.text);
     const user = (await gh.store.findUserByEmail('agent-owner@example.com'))!;
-    assert.deepEqual(seen, { user: user.id, email: 'agent-owner@example.com', provider: 'oauth', client: 'Test Agent', assertion: true, authorization: null });
-    assert.ok(app.seen.every((h) => !String(h.authorization ?? '').includes(provider.saved!.access_token)), 'the app never saw the token');
+    assert.deepEqual(seen, {
+      user: user.id,
+      email: 'agent-owner@example.com',
+      provider: 'oauth',
+      client: 'Test Agent',
+      assertion: true,
+      authorization: null,
+    });
+    assert.ok(
+      app.seen.every((h) => !String(h.authorization ?? '').includes(provider.saved!.access_token)),
+      'the app never saw the token',
+    );
     await client.close();
-    assert.ok(gh.auditLines.some((l) => l.includes('"oauth.consent"')) && gh.auditLines.some((l) => l.includes('"oauth.token-issued"')));
+    assert.ok(
+      gh.auditLines.some((l) => l.includes('"oauth.consent"')) &&
+        gh.auditLines.some((l) => l.includes('"oauth.token-issued"')),
+    );
   });
 });
 
@@ -104,7 +128,10 @@ describe('MCP client through the official SDK: refresh and revocation', () => {
     assert.notEqual(provider.saved!.refresh_token, first.refresh_token, 'rotated');
     await client.close();
     // Revoked (the user disconnected it, say): refresh fails, and the SDK has to ask the user again.
-    const revoke = await fetch(`${gh.url}/auth/oauth/revoke`, form({ token: provider.saved!.refresh_token!, client_id: String(provider.info!.client_id) }));
+    const revoke = await fetch(
+      `${gh.url}/auth/oauth/revoke`,
+      form({ token: provider.saved!.refresh_token!, client_id: String(provider.info!.client_id) }),
+    );
     assert.equal(revoke.status, 200);
     provider.authorizationUrl = null;
     await assert.rejects(connect(provider));
@@ -128,7 +155,11 @@ describe('MCP client through the official SDK: a revoked client', () => {
     const newId = String(provider.info?.client_id);
     assert.match(newId, /^ghc_/);
     assert.notEqual(newId, firstId, 'registered again by itself');
-    assert.equal(provider.authorizationUrl!.searchParams.get('client_id'), newId, 'and sent to authorize under the new id');
+    assert.equal(
+      provider.authorizationUrl!.searchParams.get('client_id'),
+      newId,
+      'and sent to authorize under the new id',
+    );
     await again.finishAuth((await approve(provider.authorizationUrl!)).searchParams.get('code')!);
     const client = await connect(provider);
     assert.equal(((await client.callTool({ name: 'whoami', arguments: {} })).content as unknown[]).length, 1);
@@ -136,11 +167,26 @@ describe('MCP client through the official SDK: a revoked client', () => {
   });
 
   it('answers invalid_client for an unknown client: 400, or 401 with a challenge when it sent an Authorization header', async () => {
-    const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'ghrt_' + 'x'.repeat(43), client_id: 'ghc_gone' }).toString();
-    const plain = await fetch(`${gh.url}/auth/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const body = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: 'ghrt_' + 'x'.repeat(43),
+      client_id: 'ghc_gone',
+    }).toString();
+    const plain = await fetch(`${gh.url}/auth/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
     assert.equal(plain.status, 400);
     assert.equal(((await plain.json()) as { error: string }).error, 'invalid_client');
-    const basic = await fetch(`${gh.url}/auth/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('ghc_gone:').toString('base64')}` }, body });
+    const basic = await fetch(`${gh.url}/auth/oauth/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from('ghc_gone:').toString('base64')}`,
+      },
+      body,
+    });
     assert.equal(basic.status, 401);
     assert.match(String(basic.headers.get('www-authenticate')), /^Basic /);
     assert.equal(((await basic.json()) as { error: string }).error, 'invalid_client');
@@ -152,7 +198,11 @@ describe('MCP client through the official SDK: a revoked client', () => {
 const REDIRECT = 'http://127.0.0.1:5000/cb';
 
 async function register(body: Record<string, unknown> = { client_name: 'Raw Client', redirect_uris: [REDIRECT] }) {
-  return json('/auth/oauth/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return json('/auth/oauth/register', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 function pkce() {
@@ -175,17 +225,49 @@ interface Flow {
 async function flow(extra: Record<string, string | undefined> = {}): Promise<Flow> {
   const clientId = (await register()).body.client_id as string;
   const { verifier, challenge } = pkce();
-  const back = await approve(gh.url + authorizePath({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', resource: `${gh.url}/mcp`, state: 's1', scope: 'tools', ...extra }));
+  const back = await approve(
+    gh.url +
+      authorizePath({
+        response_type: 'code',
+        client_id: clientId,
+        redirect_uri: REDIRECT,
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        resource: `${gh.url}/mcp`,
+        state: 's1',
+        scope: 'tools',
+        ...extra,
+      }),
+  );
   const code = back.searchParams.get('code');
   assert.ok(code, back.toString());
   return { clientId, verifier, code };
 }
 
 const exchange = (f: Flow, extra: Record<string, string> = {}) =>
-  json('/auth/oauth/token', form({ grant_type: 'authorization_code', code: f.code, client_id: f.clientId, code_verifier: f.verifier, redirect_uri: REDIRECT, ...extra }));
-const refresh = (clientId: string, token: string) => json('/auth/oauth/token', form({ grant_type: 'refresh_token', refresh_token: token, client_id: clientId }));
+  json(
+    '/auth/oauth/token',
+    form({
+      grant_type: 'authorization_code',
+      code: f.code,
+      client_id: f.clientId,
+      code_verifier: f.verifier,
+      redirect_uri: REDIRECT,
+      ...extra,
+    }),
+  );
+const refresh = (clientId: string, token: string) =>
+  json('/auth/oauth/token', form({ grant_type: 'refresh_token', refresh_token: token, client_id: clientId }));
 const callMcp = (token: string, path = '/mcp') =>
-  fetch(gh.url + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+  fetch(gh.url + path, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+  });
 
 /**
  * What an authorization request with a bad parameter answers, for a client that registered itself: a
@@ -203,12 +285,30 @@ async function authorizeError(params: Record<string, string | undefined>, as: Te
 describe('discovery', () => {
   it('answers a request without a session or token with a Bearer challenge naming the metadata, and the app sees nothing', async () => {
     const before = app.seen.length;
-    const r = await fetch(`${gh.url}/mcp`, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: '{}' });
+    const r = await fetch(`${gh.url}/mcp`, {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(r.status, 401);
-    assert.equal(r.headers.get('www-authenticate'), `Bearer resource_metadata="${gh.url}/.well-known/oauth-protected-resource/mcp", scope="tools read"`);
+    assert.equal(
+      r.headers.get('www-authenticate'),
+      `Bearer resource_metadata="${gh.url}/.well-known/oauth-protected-resource/mcp", scope="tools read"`,
+    );
     const prm = await json('/.well-known/oauth-protected-resource/mcp');
-    assert.deepEqual(prm.body, { resource: `${gh.url}/mcp`, authorization_servers: [`${gh.url}/auth`], bearer_methods_supported: ['header'], resource_name: 'Test tools', scopes_supported: ['tools', 'read'] });
-    for (const path of ['/.well-known/oauth-authorization-server/auth', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration/auth', '/auth/.well-known/openid-configuration']) {
+    assert.deepEqual(prm.body, {
+      resource: `${gh.url}/mcp`,
+      authorization_servers: [`${gh.url}/auth`],
+      bearer_methods_supported: ['header'],
+      resource_name: 'Test tools',
+      scopes_supported: ['tools', 'read'],
+    });
+    for (const path of [
+      '/.well-known/oauth-authorization-server/auth',
+      '/.well-known/oauth-authorization-server',
+      '/.well-known/openid-configuration/auth',
+      '/auth/.well-known/openid-configuration',
+    ]) {
       const asm = await json(path);
       assert.equal(asm.status, 200, path);
       assert.equal(asm.body.issuer, `${gh.url}/auth`);
@@ -222,7 +322,10 @@ describe('discovery', () => {
   });
 
   it('keeps a browser with a session working on the MCP path, and leaves other paths as they were', async () => {
-    const r = await browser.send('POST', '/mcp', { headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+    const r = await browser.send('POST', '/mcp', {
+      headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
     assert.equal(r.status, 200, r.text);
     const signedOut = await fetch(`${gh.url}/plain`, { headers: { accept: 'application/json' } });
     assert.equal(signedOut.status, 401);
@@ -232,13 +335,25 @@ describe('discovery', () => {
 
 describe('authorization endpoint refusals', () => {
   let clientId: string;
-  const base = () => ({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, code_challenge: pkce().challenge, code_challenge_method: 'S256', resource: `${gh.url}/mcp`, state: 'keep-me' });
+  const base = () => ({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: REDIRECT,
+    code_challenge: pkce().challenge,
+    code_challenge_method: 'S256',
+    resource: `${gh.url}/mcp`,
+    state: 'keep-me',
+  });
   before(async () => {
     clientId = (await register()).body.client_id as string;
   });
 
   it('refuses a missing or plain PKCE challenge', async () => {
-    for (const params of [{ ...base(), code_challenge: undefined }, { ...base(), code_challenge_method: 'plain' }, { ...base(), code_challenge_method: undefined }]) {
+    for (const params of [
+      { ...base(), code_challenge: undefined },
+      { ...base(), code_challenge_method: 'plain' },
+      { ...base(), code_challenge_method: undefined },
+    ]) {
       assert.equal(await authorizeError(params), 'invalid_request');
     }
   });
@@ -253,29 +368,41 @@ describe('authorization endpoint refusals', () => {
     assert.equal(await authorizeError({ ...base(), response_type: 'token' }), 'unsupported_response_type');
   });
 
-  it('never bounces a signed-out visitor to a self-registered client\'s address, whatever the bad parameter', async () => {
-    const evil = (await register({ client_name: 'Docs', redirect_uris: ['https://evil.example/landing'] })).body.client_id as string;
+  it("never bounces a signed-out visitor to a self-registered client's address, whatever the bad parameter", async () => {
+    const evil = (await register({ client_name: 'Docs', redirect_uris: ['https://evil.example/landing'] })).body
+      .client_id as string;
     const seen = app.seen.length;
     const visitor = new TestClient(gh.url);
     const bad = { ...base(), client_id: evil, redirect_uri: 'https://evil.example/landing' };
-    for (const params of [{ ...bad, response_type: 'token' }, { ...bad, code_challenge: undefined }, { ...bad, resource: 'https://elsewhere.example/' }, { ...bad, resource: undefined }]) {
+    for (const params of [
+      { ...bad, response_type: 'token' },
+      { ...bad, code_challenge: undefined },
+      { ...bad, resource: 'https://elsewhere.example/' },
+      { ...bad, resource: undefined },
+    ]) {
       const r = await visitor.get(authorizePath(params));
       assert.equal(r.status, 400, r.text.slice(0, 200));
-      assert.ok(!String(r.headers.location ?? '').includes('evil.example'), 'no Location to the client\'s host');
+      assert.ok(!String(r.headers.location ?? '').includes('evil.example'), "no Location to the client's host");
       assert.ok(!r.text.includes('https://evil.example/landing?'), 'no link there either');
     }
     assert.equal(app.seen.length, seen, 'the app saw nothing');
   });
 
   it('never redirects to an unregistered redirect URI, or for an unknown client: a page says so', async () => {
-    for (const params of [{ ...base(), redirect_uri: 'https://evil.example/cb' }, { ...base(), redirect_uri: 'http://127.0.0.1:5000/cb/../evil' }, { ...base(), client_id: 'ghc_unknown' }]) {
+    for (const params of [
+      { ...base(), redirect_uri: 'https://evil.example/cb' },
+      { ...base(), redirect_uri: 'http://127.0.0.1:5000/cb/../evil' },
+      { ...base(), client_id: 'ghc_unknown' },
+    ]) {
       const r = await browser.get(authorizePath(params));
       assert.equal(r.status, 400);
       assert.equal(r.headers.location, undefined);
       assert.match(r.text, /<h1[^>]*>This sign-in link does not work<\/h1>/);
     }
     // A loopback redirect URI may change its port (RFC 8252 §7.3), nothing else.
-    const other = new URL(await approve(gh.url + authorizePath({ ...base(), redirect_uri: 'http://127.0.0.1:6123/cb' })));
+    const other = new URL(
+      await approve(gh.url + authorizePath({ ...base(), redirect_uri: 'http://127.0.0.1:6123/cb' })),
+    );
     assert.equal(other.port, '6123');
     assert.ok(other.searchParams.get('code'));
   });
@@ -297,8 +424,17 @@ describe('authorization endpoint refusals', () => {
   });
 
   it('names the client, its redirect host, the resource and the scopes on the consent page (escaped)', async () => {
-    const hostile = (await register({ client_name: '<script>alert(1)</script> Evil', redirect_uris: ['https://cb.example.net/x'] })).body.client_id as string;
-    const page = await browser.get(authorizePath({ ...base(), client_id: hostile, redirect_uri: 'https://cb.example.net/x', scope: 'tools read admin' }));
+    const hostile = (
+      await register({ client_name: '<script>alert(1)</script> Evil', redirect_uris: ['https://cb.example.net/x'] })
+    ).body.client_id as string;
+    const page = await browser.get(
+      authorizePath({
+        ...base(),
+        client_id: hostile,
+        redirect_uri: 'https://cb.example.net/x',
+        scope: 'tools read admin',
+      }),
+    );
     assert.equal(page.status, 200);
     assert.ok(!page.text.includes('<script>alert'), 'escaped');
     assert.match(page.text, /&lt;script&gt;alert\(1\)&lt;\/script&gt; Evil/);
@@ -313,11 +449,19 @@ describe('token endpoint refusals', () => {
   it('refuses a wrong verifier, a wrong redirect URI, another client, and a replayed code', async () => {
     const wrong = await flow();
     assert.equal((await exchange(wrong, { code_verifier: pkce().verifier })).body.error, 'invalid_grant');
-    assert.equal((await exchange(wrong)).body.error, 'invalid_grant', 'a code dies on its first use, even a failed one');
+    assert.equal(
+      (await exchange(wrong)).body.error,
+      'invalid_grant',
+      'a code dies on its first use, even a failed one',
+    );
     const redirect = await flow();
-    assert.equal((await exchange(redirect, { redirect_uri: 'http://127.0.0.1:5000/other' })).body.error, 'invalid_grant');
+    assert.equal(
+      (await exchange(redirect, { redirect_uri: 'http://127.0.0.1:5000/other' })).body.error,
+      'invalid_grant',
+    );
     const other = await flow();
-    const someoneElse = (await register({ client_name: 'Someone else', redirect_uris: [REDIRECT] })).body.client_id as string;
+    const someoneElse = (await register({ client_name: 'Someone else', redirect_uris: [REDIRECT] })).body
+      .client_id as string;
     assert.equal((await exchange(other, { client_id: someoneElse })).body.error, 'invalid_grant');
     assert.equal((await exchange(other)).body.error, 'invalid_grant', 'a code shown by another client is dead');
     assert.equal((await exchange(other, { client_id: 'ghc_unknown' })).body.error, 'invalid_client');
@@ -326,7 +470,13 @@ describe('token endpoint refusals', () => {
     const first = await exchange(good);
     assert.equal(first.status, 200);
     assert.equal(first.headers.get('cache-control'), 'no-store');
-    assert.deepEqual(Object.keys(first.body).sort(), ['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type']);
+    assert.deepEqual(Object.keys(first.body).sort(), [
+      'access_token',
+      'expires_in',
+      'refresh_token',
+      'scope',
+      'token_type',
+    ]);
     assert.equal((await callMcp(first.body.access_token)).status, 200);
     const replay = await exchange(good);
     assert.equal(replay.status, 400);
@@ -335,7 +485,10 @@ describe('token endpoint refusals', () => {
     assert.equal((await callMcp(first.body.access_token)).status, 401);
     assert.equal((await refresh(good.clientId, first.body.refresh_token)).body.error, 'invalid_grant');
     assert.ok(gh.auditLines.some((l) => l.includes('"oauth.code-reused"')));
-    assert.equal((await json('/auth/oauth/token', form({ grant_type: 'password', client_id: good.clientId }))).body.error, 'unsupported_grant_type');
+    assert.equal(
+      (await json('/auth/oauth/token', form({ grant_type: 'password', client_id: good.clientId }))).body.error,
+      'unsupported_grant_type',
+    );
   });
 
   it('rotates refresh tokens; a replayed one revokes the whole family at once', async () => {
@@ -369,8 +522,13 @@ describe('refresh answers that are lost', () => {
       const issued = (await exchange(f)).body;
       const viaRelay = () =>
         request(`http://127.0.0.1:${relay.port}/auth/oauth/token`, {
-          method: 'POST', headers: { host: new URL(gh.url).host, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: issued.refresh_token, client_id: f.clientId }).toString(),
+          method: 'POST',
+          headers: { host: new URL(gh.url).host, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'refresh_token',
+            refresh_token: issued.refresh_token,
+            client_id: f.clientId,
+          }).toString(),
         });
       relay.cutOnNextReply();
       await assert.rejects(viaRelay(), 'the client never hears the answer');
@@ -378,14 +536,21 @@ describe('refresh answers that are lost', () => {
       // Gatehouse did the work: the refresh token is spent, and its successor was written with it.
       const spent = (await gh.store.findOAuthToken(sha(issued.refresh_token), 'refresh', new Date()))!;
       assert.ok(spent.usedAt, 'spent by the lost request');
-      const unusedOf = async () => (await gh.store.listOAuthTokens()).filter((t) => t.family === spent.family && t.kind === 'refresh' && !t.usedAt).map((t) => t.hash);
+      const unusedOf = async () =>
+        (await gh.store.listOAuthTokens())
+          .filter((t) => t.family === spent.family && t.kind === 'refresh' && !t.usedAt)
+          .map((t) => t.hash);
       assert.equal((await unusedOf()).length, 1, 'a spent token never lacks its successor');
 
       const retry = await viaRelay();
       assert.equal(retry.statusCode, 200);
       const again = (await retry.body.json()) as { access_token: string; refresh_token: string };
       assert.equal((await callMcp(again.access_token)).status, 200);
-      assert.deepEqual(await unusedOf(), [sha(again.refresh_token)], 'the lost successor stopped working; the retry\'s is the only one');
+      assert.deepEqual(
+        await unusedOf(),
+        [sha(again.refresh_token)],
+        "the lost successor stopped working; the retry's is the only one",
+      );
       const next = await refresh(f.clientId, again.refresh_token);
       assert.equal(next.status, 200, 'the grant goes on');
       assert.equal((await callMcp(next.body.access_token)).status, 200);
@@ -400,8 +565,12 @@ describe('refresh answers that are lost', () => {
     const b = (await refresh(f.clientId, a.refresh_token)).body; // answered, but say the client lost it
     const c = await refresh(f.clientId, a.refresh_token);
     assert.equal(c.status, 200, 'a retry within 30 s while B is unused');
-    assert.equal((await callMcp(b.access_token)).status, 401, 'the unused successor\'s access token stopped working');
-    assert.equal((await refresh(f.clientId, b.refresh_token)).body.error, 'invalid_grant', 'and so did its refresh token');
+    assert.equal((await callMcp(b.access_token)).status, 401, "the unused successor's access token stopped working");
+    assert.equal(
+      (await refresh(f.clientId, b.refresh_token)).body.error,
+      'invalid_grant',
+      'and so did its refresh token',
+    );
     assert.equal((await callMcp(c.body.access_token)).status, 200, 'without ending the grant');
     assert.ok(!gh.auditLines.some((l) => l.includes('"oauth.refresh-reused"') && l.includes(f.clientId)));
 
@@ -425,12 +594,14 @@ describe('refresh answers that are lost', () => {
 });
 
 describe('tokens on the hot path', () => {
-  it('opens only its resource: refused on another MCP path and on the app\'s other paths; the app sees nothing', async () => {
+  it("opens only its resource: refused on another MCP path and on the app's other paths; the app sees nothing", async () => {
     const f = await flow();
     const { access_token } = (await exchange(f)).body;
     const before = app.seen.length;
     for (const path of ['/plain', '/other-mcp', '/mcpx', '/auth/me']) {
-      const r = await fetch(gh.url + path, { headers: { authorization: `Bearer ${access_token}`, accept: 'application/json' } });
+      const r = await fetch(gh.url + path, {
+        headers: { authorization: `Bearer ${access_token}`, accept: 'application/json' },
+      });
       assert.equal(r.status, 401, path);
       await r.arrayBuffer();
     }
@@ -460,15 +631,28 @@ describe('tokens on the hot path', () => {
     const b = await flow();
     const second = (await exchange(b)).body;
     assert.equal((await callMcp(second.access_token)).status, 200);
-    assert.equal((await json('/auth/oauth/revoke', form({ token: second.refresh_token, client_id: b.clientId }))).status, 200);
-    assert.equal((await callMcp(second.access_token)).status, 401, 'revoking the refresh token ends its access token in this process at once');
-    assert.equal((await json('/auth/oauth/revoke', form({ token: 'ghat_unknown', client_id: b.clientId }))).status, 200, 'unknown tokens are no error (RFC 7009)');
+    assert.equal(
+      (await json('/auth/oauth/revoke', form({ token: second.refresh_token, client_id: b.clientId }))).status,
+      200,
+    );
+    assert.equal(
+      (await callMcp(second.access_token)).status,
+      401,
+      'revoking the refresh token ends its access token in this process at once',
+    );
+    assert.equal(
+      (await json('/auth/oauth/revoke', form({ token: 'ghat_unknown', client_id: b.clientId }))).status,
+      200,
+      'unknown tokens are no error (RFC 7009)',
+    );
   });
 
   it('ends an open event stream within 5 s of a revocation made elsewhere', async () => {
     const f = await flow();
     const { access_token } = (await exchange(f)).body;
-    const res = await fetch(`${gh.url}/mcp/events`, { headers: { authorization: `Bearer ${access_token}`, accept: 'text/event-stream' } });
+    const res = await fetch(`${gh.url}/mcp/events`, {
+      headers: { authorization: `Bearer ${access_token}`, accept: 'text/event-stream' },
+    });
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();
     assert.match(new TextDecoder().decode((await reader.read()).value), /data: tick/);
@@ -511,22 +695,42 @@ describe('registration', () => {
     assert.equal((await register({ redirect_uris: ['javascript:alert(1)'] })).body.error, 'invalid_redirect_uri');
     assert.equal((await register({ redirect_uris: ['https://a.example/cb#frag'] })).body.error, 'invalid_redirect_uri');
     assert.equal((await register({ redirect_uris: [] })).body.error, 'invalid_redirect_uri');
-    assert.equal((await register({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic' })).body.error, 'invalid_client_metadata');
-    const bad = await json('/auth/oauth/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+    assert.equal(
+      (await register({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic' })).body.error,
+      'invalid_client_metadata',
+    );
+    const bad = await json('/auth/oauth/register', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{not json',
+    });
     assert.equal(bad.body.error, 'invalid_client_metadata');
-    const ok = await register({ redirect_uris: ['cursor://anysphere.cursor-retrieval/oauth/callback', REDIRECT], client_name: 'Cursor' });
+    const ok = await register({
+      redirect_uris: ['cursor://anysphere.cursor-retrieval/oauth/callback', REDIRECT],
+      client_name: 'Cursor',
+    });
     assert.equal(ok.status, 201);
     assert.equal(ok.body.token_endpoint_auth_method, 'none');
     assert.equal(ok.body.client_secret, undefined);
   });
 
   it('is refused with GATEHOUSE_OAUTH_DCR=off, and not advertised', async () => {
-    const off = await startTestGatehouse({ upstream: app.url, env: { GATEHOUSE_MCP: MCP, GATEHOUSE_OAUTH_DCR: 'off' } });
+    const off = await startTestGatehouse({
+      upstream: app.url,
+      env: { GATEHOUSE_MCP: MCP, GATEHOUSE_OAUTH_DCR: 'off' },
+    });
     try {
-      const r = await fetch(`${off.url}/auth/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [REDIRECT] }) });
+      const r = await fetch(`${off.url}/auth/oauth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: [REDIRECT] }),
+      });
       assert.equal(r.status, 403);
       assert.equal(((await r.json()) as { error: string }).error, 'access_denied');
-      const asm = (await (await fetch(`${off.url}/.well-known/oauth-authorization-server/auth`)).json()) as Record<string, unknown>;
+      const asm = (await (await fetch(`${off.url}/.well-known/oauth-authorization-server/auth`)).json()) as Record<
+        string,
+        unknown
+      >;
       assert.equal(asm.registration_endpoint, undefined);
       assert.equal((await off.store.listOAuthClients()).length, 0);
     } finally {
@@ -570,10 +774,16 @@ describe('people stay in control', () => {
     await admin.signIn('oauth-admin@example.com', 'a long enough password');
     const page = await admin.get('/auth/admin/oauth');
     assert.equal(page.status, 200);
-    assert.match(page.text, new RegExp(`${f.clientId}[\\s\\S]*agent-owner@example\\.com · ${gh.url.replace(/\./g, '\\.')}/mcp · tools`));
+    assert.match(
+      page.text,
+      new RegExp(`${f.clientId}[\\s\\S]*agent-owner@example\\.com · ${gh.url.replace(/\./g, '\\.')}/mcp · tools`),
+    );
     const member = await browser.get('/auth/admin/oauth');
     assert.equal(member.status, 403);
-    const refused = await browser.post('/auth/admin/oauth/revoke', { csrf: csrfFrom((await browser.get('/auth/account')).text), client_id: f.clientId });
+    const refused = await browser.post('/auth/admin/oauth/revoke', {
+      csrf: csrfFrom((await browser.get('/auth/account')).text),
+      client_id: f.clientId,
+    });
     assert.equal(refused.status, 403);
     assert.equal((await callMcp(issued.access_token)).status, 200, 'a member cannot revoke');
     // Revoke asks first, on a page naming the client; its form carries the client id.
@@ -593,7 +803,9 @@ describe('people stay in control', () => {
     const issued = (await exchange(f)).body;
     const list = await runCli(['oauth', 'clients', 'list', '--json'], env);
     assert.equal(list.code, 0, list.stderr);
-    const row = (JSON.parse(list.stdout) as Array<{ id: string; users: string[]; name: string }>).find((c) => c.id === f.clientId)!;
+    const row = (JSON.parse(list.stdout) as Array<{ id: string; users: string[]; name: string }>).find(
+      (c) => c.id === f.clientId,
+    )!;
     assert.deepEqual([row.name, row.users], ['Raw Client', ['agent-owner@example.com']]);
     assert.ok(!list.stdout.includes(issued.access_token.slice(4)), 'never a token');
     assert.equal((await runCli(['oauth', 'clients', 'revoke', f.clientId], env)).code, 0);
@@ -615,10 +827,22 @@ describe('Client ID Metadata Documents through the official SDK', () => {
   before(async () => {
     stub = await startHttpsStub((req, res) => {
       // evil.json: a document anyone can publish, naming an address of its own choosing.
-      const redirect = req.url === '/client.json' ? 'http://127.0.0.1:43119/callback' : req.url === '/evil.json' ? 'https://evil.example/cb' : null;
+      const redirect =
+        req.url === '/client.json'
+          ? 'http://127.0.0.1:43119/callback'
+          : req.url === '/evil.json'
+            ? 'https://evil.example/cb'
+            : null;
       if (!redirect) return void res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
-      res.end(JSON.stringify({ client_id: `${stub.url}${req.url}`, client_name: 'Docs Agent', redirect_uris: [redirect], token_endpoint_auth_method: 'none' }));
+      res.end(
+        JSON.stringify({
+          client_id: `${stub.url}${req.url}`,
+          client_name: 'Docs Agent',
+          redirect_uris: [redirect],
+          token_endpoint_auth_method: 'none',
+        }),
+      );
     });
     // On loopback, so a document on loopback may be fetched (the loopback exception); the stub's certificate trusted.
     gh2 = await startTestGatehouse({ upstream: app.url, env: { GATEHOUSE_MCP: MCP }, cimdCa: stub.cert });
@@ -630,7 +854,7 @@ describe('Client ID Metadata Documents through the official SDK', () => {
     await stub?.close();
   });
 
-  it('uses the URL as client id, fetches and caches the document, and the app sees the document\'s name', async () => {
+  it("uses the URL as client id, fetches and caches the document, and the app sees the document's name", async () => {
     const p = provider();
     const transport = new StreamableHTTPClientTransport(new URL(`${gh2.url}/mcp`), { authProvider: p });
     await assert.rejects(new Client({ name: 'cimd', version: '1.0.0' }).connect(transport), UnauthorizedError);
@@ -642,13 +866,16 @@ describe('Client ID Metadata Documents through the official SDK', () => {
     assert.match(consent.text, /Allow Docs Agent\?/);
     assert.match(consent.text, new RegExp(`Published by ${stub.url.slice('https://'.length).replace(/\./g, '\\.')}`));
     const fields: Record<string, string> = { csrf: csrfFrom(consent.text), decision: 'allow' };
-    for (const m of consent.text.matchAll(/<input type="hidden" name="([a-z_]+)" value="([^"]*)">/g)) if (m[1] !== 'csrf') fields[m[1]!] = unescapeHtml(m[2]!);
+    for (const m of consent.text.matchAll(/<input type="hidden" name="([a-z_]+)" value="([^"]*)">/g))
+      if (m[1] !== 'csrf') fields[m[1]!] = unescapeHtml(m[2]!);
     const answer = await user2.post('/auth/oauth/authorize', fields);
     assert.equal(answer.status, 303);
     await transport.finishAuth(new URL(String(answer.headers.location)).searchParams.get('code')!);
     const client = new Client({ name: 'cimd', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${gh2.url}/mcp`), { authProvider: p }));
-    const seen = JSON.parse(((await client.callTool({ name: 'whoami', arguments: {} })).content as Array<{ text: string }>)[0]!.text);
+    const seen = JSON.parse(
+      ((await client.callTool({ name: 'whoami', arguments: {} })).content as Array<{ text: string }>)[0]!.text,
+    );
     assert.equal(seen.client, 'Docs Agent');
     assert.equal(seen.provider, 'oauth');
     await client.close();
@@ -660,35 +887,71 @@ describe('Client ID Metadata Documents through the official SDK', () => {
 
   it('refuses a document that cannot be fetched, and a redirect URI the document does not list: a page, nothing sent', async () => {
     const { challenge } = pkce();
-    const base = { response_type: 'code', redirect_uri: 'http://127.0.0.1:43119/callback', code_challenge: challenge, code_challenge_method: 'S256', resource: `${gh2.url}/mcp` };
+    const base = {
+      response_type: 'code',
+      redirect_uri: 'http://127.0.0.1:43119/callback',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      resource: `${gh2.url}/mcp`,
+    };
     const missing = await user2.get(authorizePath({ ...base, client_id: `${stub.url}/missing.json` }));
     assert.equal(missing.status, 400);
     assert.match(missing.text, /metadata document at 127\.0\.0\.1:\d+ cannot be used: it answered 404/);
-    const wrongUri = await user2.get(authorizePath({ ...base, client_id: `${stub.url}/client.json`, redirect_uri: 'http://127.0.0.1:43119/elsewhere' }));
+    const wrongUri = await user2.get(
+      authorizePath({
+        ...base,
+        client_id: `${stub.url}/client.json`,
+        redirect_uri: 'http://127.0.0.1:43119/elsewhere',
+      }),
+    );
     assert.equal(wrongUri.status, 400);
     assert.equal(wrongUri.headers.location, undefined);
   });
 
   it('never bounces a signed-out visitor to the address a metadata document names: a page', async () => {
     const { challenge } = pkce();
-    const base = { client_id: `${stub.url}/evil.json`, redirect_uri: 'https://evil.example/cb', code_challenge: challenge, code_challenge_method: 'S256', resource: `${gh2.url}/mcp` };
+    const base = {
+      client_id: `${stub.url}/evil.json`,
+      redirect_uri: 'https://evil.example/cb',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      resource: `${gh2.url}/mcp`,
+    };
     const visitor = new TestClient(gh2.url);
-    for (const params of [{ ...base, response_type: 'token' }, { ...base, response_type: 'code', code_challenge_method: 'plain' }, { ...base, response_type: 'code', resource: 'https://x.example/' }]) {
+    for (const params of [
+      { ...base, response_type: 'token' },
+      { ...base, response_type: 'code', code_challenge_method: 'plain' },
+      { ...base, response_type: 'code', resource: 'https://x.example/' },
+    ]) {
       const r = await visitor.get(authorizePath(params));
       assert.equal(r.status, 400, r.text.slice(0, 200));
-      assert.ok(!String(r.headers.location ?? '').includes('evil.example'), 'no Location to the document\'s address');
+      assert.ok(!String(r.headers.location ?? '').includes('evil.example'), "no Location to the document's address");
       assert.match(r.text, /Nothing was sent to it\./);
     }
   });
 
   it('refuses a document on loopback when the deployment is not on loopback', async () => {
-    const outside = await startTestGatehouse({ upstream: app.url, env: { GATEHOUSE_MCP: MCP }, cimdCa: stub.cert, host: '0.0.0.0' });
+    const outside = await startTestGatehouse({
+      upstream: app.url,
+      env: { GATEHOUSE_MCP: MCP },
+      cimdCa: stub.cert,
+      host: '0.0.0.0',
+    });
     try {
       const c = new TestClient(outside.url.replace('0.0.0.0', '127.0.0.1'));
       await c.signUp('outside@example.com', 'a long enough password');
       const hits = stub.hits.length;
       const { challenge } = pkce();
-      const r = await c.get(authorizePath({ response_type: 'code', client_id: `${stub.url}/client.json`, redirect_uri: 'http://127.0.0.1:43119/callback', code_challenge: challenge, code_challenge_method: 'S256', resource: `${c.base}/mcp` }));
+      const r = await c.get(
+        authorizePath({
+          response_type: 'code',
+          client_id: `${stub.url}/client.json`,
+          redirect_uri: 'http://127.0.0.1:43119/callback',
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+          resource: `${c.base}/mcp`,
+        }),
+      );
       assert.equal(r.status, 400);
       assert.match(r.text, /private, loopback or reserved address/);
       assert.equal(stub.hits.length, hits, 'the document host saw nothing');

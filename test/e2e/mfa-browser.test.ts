@@ -42,7 +42,8 @@ describe('second factor in a real browser', { skip }, () => {
       const context = await browser.newContext({ viewport, colorScheme });
       const page = await context.newPage();
       const problems = pageProblems(page);
-      const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `mfa-${label}-${name}.png`), fullPage: true, animations: 'disabled' });
+      const shot = (name: string) =>
+        page.screenshot({ path: join(ARTIFACTS, `mfa-${label}-${name}.png`), fullPage: true, animations: 'disabled' });
       const email = `mfa-${label}@example.com`;
 
       await page.goto(`${gh.url}/auth/sign-up`);

@@ -21,7 +21,8 @@ import { join } from 'node:path';
 const PASSWORD = 'correct horse battery staple';
 const ACCESS = JSON.stringify([{ pattern: '/secure/*', allow: ['any'], mfa: true }]);
 const email = (tag: string) => `${tag}-${randomBytes(3).toString('hex')}@example.com`;
-const sessionCookieSet = (r: Reply) => ([] as string[]).concat(r.headers['set-cookie'] ?? []).some((l) => /^gatehouse_session=[^;]+/.test(l));
+const sessionCookieSet = (r: Reply) =>
+  ([] as string[]).concat(r.headers['set-cookie'] ?? []).some((l) => /^gatehouse_session=[^;]+/.test(l));
 
 /** A clock the test moves: every Gatehouse part (TOTP, lockout, pending steps, sessions) reads it. */
 function testClock() {
@@ -69,7 +70,12 @@ describe('second factor: authenticator app and two-step sign-in', () => {
   let upstream: RecordingUpstream;
   before(async () => {
     upstream = await startRecordingUpstream();
-    gh = await startTestGatehouse({ upstream: upstream.url, now: clock.now, env: { GATEHOUSE_ACCESS: ACCESS }, trustedProxies: ['127.0.0.1/32'] });
+    gh = await startTestGatehouse({
+      upstream: upstream.url,
+      now: clock.now,
+      env: { GATEHOUSE_ACCESS: ACCESS },
+      trustedProxies: ['127.0.0.1/32'],
+    });
   });
   after(async () => {
     await gh.stop();
@@ -94,12 +100,18 @@ describe('second factor: authenticator app and two-step sign-in', () => {
     assert.match(secret, /^[A-Z2-7]{32}$/);
     const uri = /href="(otpauth:\/\/totp\/[^"]+)"/.exec(page.text)![1]!.replaceAll('&amp;', '&');
     assert.equal(new URL(uri).searchParams.get('secret'), secret);
-    assert.match(page.text, /<div class="qr" role="img" aria-label="[^"]+"><svg xmlns="http:\/\/www.w3.org\/2000\/svg"[^>]*>(<path [^>]*\/>)+<\/svg>\s*<\/div>/);
+    assert.match(
+      page.text,
+      /<div class="qr" role="img" aria-label="[^"]+"><svg xmlns="http:\/\/www.w3.org\/2000\/svg"[^>]*>(<path [^>]*\/>)+<\/svg>\s*<\/div>/,
+    );
     assert.doesNotMatch(page.text, /<style|style=|<script(?! src="\/auth\/assets\/gatehouse.js")/);
     assert.match(page.text, /name="code"[^>]*autocomplete="one-time-code"|autocomplete="one-time-code"[^>]*/);
     assert.equal(secretOf((await c.get('/auth/account/totp')).text), secret, 'a reload keeps the secret being set up');
 
-    const wrong = await c.post('/auth/account/totp', { csrf: csrfOf(page.text), code: '000000' === totpAt(secret, clock.t) ? '111111' : '000000' });
+    const wrong = await c.post('/auth/account/totp', {
+      csrf: csrfOf(page.text),
+      code: '000000' === totpAt(secret, clock.t) ? '111111' : '000000',
+    });
     assert.equal(wrong.status, 400);
     const done = await c.post('/auth/account/totp', { csrf: csrfOf(page.text), code: totpAt(secret, clock.t) });
     assert.equal(done.status, 200);
@@ -132,7 +144,10 @@ describe('second factor: authenticator app and two-step sign-in', () => {
     const app = await c.get('/private', { accept: 'application/json' });
     assert.equal(app.status, 401, 'a pending step opens nothing');
     const form = await c.get('/auth/sign-in/code');
-    assert.match(form.text, /<input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"/);
+    assert.match(
+      form.text,
+      /<input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"/,
+    );
     assert.match((await c.get('/auth/sign-in/code?recovery')).text, /inputmode="text"/);
     const code = totpAt(secret, clock.t);
     const done = await secondStep(c, code);
@@ -156,9 +171,15 @@ describe('second factor: authenticator app and two-step sign-in', () => {
     const seen = upstream.requests.at(-1)!;
     assert.doesNotMatch(String(seen.headers.cookie ?? ''), /gatehouse_/);
     const jwks = (await (await request(`${gh.url}/auth/.well-known/jwks.json`)).body.json()) as JSONWebKeySet;
-    const { payload } = await jwtVerify(String(seen.headers['x-forwarded-assertion']), createLocalJWKSet(jwks), { currentDate: new Date(clock.t) });
+    const { payload } = await jwtVerify(String(seen.headers['x-forwarded-assertion']), createLocalJWKSet(jwks), {
+      currentDate: new Date(clock.t),
+    });
     assert.deepEqual(payload.amr, ['pwd', 'otp']);
-    assert.equal(upstream.requests.filter((r) => r.url === '/private').length, 0, 'the app never saw the pending browser');
+    assert.equal(
+      upstream.requests.filter((r) => r.url === '/private').length,
+      0,
+      'the app never saw the pending browser',
+    );
   });
 
   it('cannot finish a pending step from another cookie jar, and forgets it after 5 minutes', async () => {
@@ -233,7 +254,11 @@ describe('second factor: authenticator app and two-step sign-in', () => {
     assert.equal((await secondStep(c, wrong)).status, 401);
     assert.equal((await secondStep(c, wrong)).status, 401);
     await firstStep(c, address); // the password again: the failures stand (and it is an attempt too)
-    assert.equal((await secondStep(c, wrong)).status, 401, 'the fifth attempt of the round (two passwords, three codes) locks');
+    assert.equal(
+      (await secondStep(c, wrong)).status,
+      401,
+      'the fifth attempt of the round (two passwords, three codes) locks',
+    );
     const locked = await secondStep(c, totpAt(secret, clock.t));
     assert.equal(locked.status, 429, 'even the right code is refused while locked');
     assert.ok(!sessionCookieSet(locked));
@@ -257,7 +282,10 @@ describe('second factor: authenticator app and two-step sign-in', () => {
     const api = await old.get('/secure/report', { accept: 'application/json' });
     assert.equal(api.status, 403);
     assert.deepEqual(JSON.parse(api.text), { error: 'mfa_required' });
-    const post = await old.send('POST', '/secure/report', { headers: { accept: 'text/html', 'content-type': 'text/plain' }, body: 'x' });
+    const post = await old.send('POST', '/secure/report', {
+      headers: { accept: 'text/html', 'content-type': 'text/plain' },
+      body: 'x',
+    });
     assert.equal(post.status, 403, 'a form post is not redirected');
     assert.equal((await old.get('/elsewhere')).status, 200, 'paths without the rule pass');
     // Forward-auth asks the same: Traefik/Caddy relay a browser to step up, an API gets 403.
@@ -283,16 +311,30 @@ describe('second factor: authenticator app and two-step sign-in', () => {
     assert.equal(step.status, 200);
     assert.match(step.text, /name="code"/);
     const before = old.cookies.get('gatehouse_session');
-    const bad = await old.post('/auth/step-up', { csrf: csrfOf(step.text), return_to: '/secure/report', code: '000000' === totpAt(secret, clock.t) ? '111111' : '000000' });
+    const bad = await old.post('/auth/step-up', {
+      csrf: csrfOf(step.text),
+      return_to: '/secure/report',
+      code: '000000' === totpAt(secret, clock.t) ? '111111' : '000000',
+    });
     assert.equal(bad.status, 401);
-    const ok = await old.post('/auth/step-up', { csrf: csrfOf(step.text), return_to: '/secure/report', code: totpAt(secret, clock.t) });
+    const ok = await old.post('/auth/step-up', {
+      csrf: csrfOf(step.text),
+      return_to: '/secure/report',
+      code: totpAt(secret, clock.t),
+    });
     assert.equal(ok.status, 303);
     assert.equal(ok.headers.location, '/secure/report');
     assert.notEqual(old.cookies.get('gatehouse_session'), before, 'a new session token');
     assert.deepEqual((await me(old)).amr, ['pwd', 'otp']);
     assert.equal((await old.get('/secure/report')).status, 200);
-    assert.equal((await old.get('/auth/check', { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/secure/report' })).status, 200);
-    assert.deepEqual(upstream.requests.map((r) => r.url), ['/elsewhere', '/secure/report', '/secure/report']);
+    assert.equal(
+      (await old.get('/auth/check', { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/secure/report' })).status,
+      200,
+    );
+    assert.deepEqual(
+      upstream.requests.map((r) => r.url),
+      ['/elsewhere', '/secure/report', '/secure/report'],
+    );
   });
 
   it('removes the app with a code or the current password, and the admin console resets a user', async () => {
@@ -301,7 +343,10 @@ describe('second factor: authenticator app and two-step sign-in', () => {
     await c.signUp(address, PASSWORD);
     await enrol(c, clock);
     const page = await c.get('/auth/account/security');
-    const bad = await c.post('/auth/account/totp/remove', { csrf: csrfOf(page.text), current_password: 'not the password at all' });
+    const bad = await c.post('/auth/account/totp/remove', {
+      csrf: csrfOf(page.text),
+      current_password: 'not the password at all',
+    });
     assert.equal(bad.status, 400);
     const removed = await c.post('/auth/account/totp/remove', { csrf: csrfOf(page.text), current_password: PASSWORD });
     assert.equal(removed.status, 200);
@@ -332,22 +377,26 @@ describe('second factor: authenticator app and two-step sign-in', () => {
     assert.equal(back.headers.location, '/');
   });
 
-  it('reset-mfa through the CLI removes the factor and ends the sessions', { skip: process.env.GATEHOUSE_SKIP_CLI ? 'no dist build' : false }, async () => {
-    const address = email('cli');
-    const c = new TestClient(gh.url);
-    await c.signUp(address, PASSWORD);
-    await enrol(c, clock);
-    const u = (await gh.store.findUserByEmail(address))!;
-    const r = await runCli(['users', 'reset-mfa', address], { GATEHOUSE_HOME: gh.home });
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /second factor removed; 1 session\(s\) ended/);
-    assert.match(r.stderr, /"event":"mfa.reset"/);
-    assert.equal(await gh.store.findTotp(u.id), null);
-    clock.advance(3000); // past the session cache's 2 s
-    assert.equal((await c.get('/auth/me', { accept: 'application/json' })).status, 401);
-    const unknown = await runCli(['users', 'reset-mfa', 'nobody@example.com'], { GATEHOUSE_HOME: gh.home });
-    assert.equal(unknown.code, 1);
-  });
+  it(
+    'reset-mfa through the CLI removes the factor and ends the sessions',
+    { skip: process.env.GATEHOUSE_SKIP_CLI ? 'no dist build' : false },
+    async () => {
+      const address = email('cli');
+      const c = new TestClient(gh.url);
+      await c.signUp(address, PASSWORD);
+      await enrol(c, clock);
+      const u = (await gh.store.findUserByEmail(address))!;
+      const r = await runCli(['users', 'reset-mfa', address], { GATEHOUSE_HOME: gh.home });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /second factor removed; 1 session\(s\) ended/);
+      assert.match(r.stderr, /"event":"mfa.reset"/);
+      assert.equal(await gh.store.findTotp(u.id), null);
+      clock.advance(3000); // past the session cache's 2 s
+      assert.equal((await c.get('/auth/me', { accept: 'application/json' })).status, 401);
+      const unknown = await runCli(['users', 'reset-mfa', 'nobody@example.com'], { GATEHOUSE_HOME: gh.home });
+      assert.equal(unknown.code, 1);
+    },
+  );
 
   it('migrate-users carries a second factor to the new store: a store switch never turns it off quietly', async () => {
     const address = email('moved');
@@ -356,7 +405,10 @@ describe('second factor: authenticator app and two-step sign-in', () => {
     const { codes } = await enrol(c, clock);
     const u = (await gh.store.findUserByEmail(address))!;
     const file = join(gh.home, 'moved.sqlite');
-    const r = await runCli(['migrate-users', '--from', 'embedded', '--to', 'GATEHOUSE_DATABASE_URL'], { GATEHOUSE_HOME: gh.home, GATEHOUSE_DATABASE_URL: `sqlite:${file}` });
+    const r = await runCli(['migrate-users', '--from', 'embedded', '--to', 'GATEHOUSE_DATABASE_URL'], {
+      GATEHOUSE_HOME: gh.home,
+      GATEHOUSE_DATABASE_URL: `sqlite:${file}`,
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /second factor\(s\)/);
     const target = await openStore(`sqlite:${file}`);
@@ -408,7 +460,11 @@ describe('GATEHOUSE_MFA=admins', () => {
     const page = await c.get('/auth/account/totp?return_to=%2Freports');
     assert.equal(page.status, 200);
     assert.match(page.text, /asks for a second step at sign-in/);
-    const done = await c.post('/auth/account/totp', { csrf: csrfOf(page.text), return_to: '/reports', code: totpAt(secretOf(page.text), clock.t) });
+    const done = await c.post('/auth/account/totp', {
+      csrf: csrfOf(page.text),
+      return_to: '/reports',
+      code: totpAt(secretOf(page.text), clock.t),
+    });
     assert.equal(done.status, 200);
     assert.match(done.text, /href="\/reports"/);
     assert.equal((await c.get('/reports')).status, 200);
@@ -431,12 +487,28 @@ describe('social sign-in with a second factor, and the email a factor change sen
   let home: ReturnType<typeof tempHome>;
   before(async () => {
     home = tempHome();
-    gh = await onFreePort((port) => startTestGatehouse({ home: home.home, port, publicUrl: new URL(`http://127.0.0.1:${port}`), now: clock.now, upstream: null }));
+    gh = await onFreePort((port) =>
+      startTestGatehouse({
+        home: home.home,
+        port,
+        publicUrl: new URL(`http://127.0.0.1:${port}`),
+        now: clock.now,
+        upstream: null,
+      }),
+    );
     idp = await startTestIdp([`${gh.url}/auth/oauth/corp/callback`]);
     smtp = await startSmtpSink();
     const scope = { home: home.home, server: 'local', profile: 'main' };
     const state = readState(scope)!;
-    state.providers = [{ name: 'corp', kind: 'oidc', clientId: idp.clientId, clientSecret: seal(idp.clientSecret, loadMasterKey(home.home, {})), issuer: idp.issuer }];
+    state.providers = [
+      {
+        name: 'corp',
+        kind: 'oidc',
+        clientId: idp.clientId,
+        clientSecret: seal(idp.clientSecret, loadMasterKey(home.home, {})),
+        issuer: idp.issuer,
+      },
+    ];
     state.bindings.smtp = { kind: 'smtp', url: smtp.url, from: 'Gatehouse <no-reply@test.example>' };
     writeState(scope, state);
     gh.reload();
@@ -481,7 +553,10 @@ describe('social sign-in with a second factor, and the email a factor change sen
     clock.advance(30_000);
     const page = await again.get('/auth/account/security');
     assert.doesNotMatch(page.text, /current_password/);
-    const removed = await again.post('/auth/account/totp/remove', { csrf: csrfOf(page.text), code: totpAt(secret, clock.t) });
+    const removed = await again.post('/auth/account/totp/remove', {
+      csrf: csrfOf(page.text),
+      code: totpAt(secret, clock.t),
+    });
     assert.equal(removed.status, 200);
     assert.match((await smtp.waitFor('social@corp.example')).text, /authenticator app was removed/);
   });

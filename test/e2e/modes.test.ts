@@ -18,9 +18,16 @@ const FIRST = 'violet staircase at noon';
 const SECOND = 'a quieter second passphrase';
 
 /** `gatehouse …` with standard input piped in (never a TTY here). */
-function cliWithInput(args: string[], env: Record<string, string>, input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cliWithInput(
+  args: string[],
+  env: Record<string, string>,
+  input: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO, 'bin/gatehouse.js'), ...args], { env: { ...process.env, ...env }, cwd: REPO });
+    const child = spawn(process.execPath, [join(REPO, 'bin/gatehouse.js'), ...args], {
+      env: { ...process.env, ...env },
+      cwd: REPO,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -43,12 +50,19 @@ const json = { accept: 'application/json' };
 
 /** A browser from its own address (the gate trusts 127.0.0.1 as a proxy in these tests). */
 class Browser extends TestClient {
-  constructor(base: string, readonly ip = `10.1.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`) {
+  constructor(
+    base: string,
+    readonly ip = `10.1.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`,
+  ) {
     super(base);
   }
   async enter(passphrase: string) {
     const page = await this.get('/auth/sign-in', { 'x-forwarded-for': this.ip });
-    return this.post('/auth/sign-in', { passphrase, csrf: csrfFrom(page.text), return_to: '/private' }, { 'x-forwarded-for': this.ip });
+    return this.post(
+      '/auth/sign-in',
+      { passphrase, csrf: csrfFrom(page.text), return_to: '/private' },
+      { 'x-forwarded-for': this.ip },
+    );
   }
 }
 
@@ -88,7 +102,10 @@ describe('mode passphrase', () => {
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stdout, /passphrase set/);
     const file = readFileSync(stateFile(scope()), 'utf8');
-    assert.ok(!file.includes(FIRST) && !set.stdout.includes(FIRST) && !set.stderr.includes(FIRST), 'never written or printed');
+    assert.ok(
+      !file.includes(FIRST) && !set.stdout.includes(FIRST) && !set.stderr.includes(FIRST),
+      'never written or printed',
+    );
     assert.match(readState(scope())!.auth.passphrase!, /^\$argon2id\$/);
     const mode = await runCli(['auth', 'mode', 'passphrase'], env);
     assert.equal(mode.code, 0, mode.stderr);
@@ -110,13 +127,19 @@ describe('mode passphrase', () => {
     const ok = await a.enter(FIRST);
     assert.equal(ok.status, 303);
     assert.equal(ok.headers.location, '/private');
-    const res = await a.get('/private', { ...html, 'x-forwarded-user': 'admin', 'x-forwarded-email': 'boss@corp.example' });
+    const res = await a.get('/private', {
+      ...html,
+      'x-forwarded-user': 'admin',
+      'x-forwarded-email': 'boss@corp.example',
+    });
     assert.equal(res.status, 200);
     const seen = upstream.requests.find((r) => r.url === '/private')!;
     assert.equal(seen.headers['x-forwarded-user'], 'passphrase');
     assert.equal(seen.headers['x-forwarded-provider'], 'passphrase');
-    assert.equal(seen.headers['x-forwarded-email'], undefined, 'no address, and the client\'s copy is stripped');
-    const claims = JSON.parse(Buffer.from(String(seen.headers['x-forwarded-assertion']).split('.')[1]!, 'base64url').toString());
+    assert.equal(seen.headers['x-forwarded-email'], undefined, "no address, and the client's copy is stripped");
+    const claims = JSON.parse(
+      Buffer.from(String(seen.headers['x-forwarded-assertion']).split('.')[1]!, 'base64url').toString(),
+    );
     assert.equal(claims.sub, 'passphrase');
     assert.deepEqual(claims.amr, ['pwd']);
   });
@@ -139,12 +162,24 @@ describe('mode passphrase', () => {
   it('refuses sign-up, reset, social login, the account page and the console', async () => {
     const a = new Browser(gh.url);
     await a.enter(FIRST);
-    for (const path of ['/auth/sign-up', '/auth/forgot', '/auth/reset?token=x', '/auth/verify-email?token=x', '/auth/oauth/google/start', '/auth/account', '/auth/admin']) {
+    for (const path of [
+      '/auth/sign-up',
+      '/auth/forgot',
+      '/auth/reset?token=x',
+      '/auth/verify-email?token=x',
+      '/auth/oauth/google/start',
+      '/auth/account',
+      '/auth/admin',
+    ]) {
       const res = await a.get(path);
       assert.equal(res.status, 404, path);
       assert.match(res.text, /shared with a passphrase/);
     }
-    const post = await new TestClient(gh.url).post('/auth/sign-up', { name: 'X', email: 'x@example.com', password: 'correct horse battery staple' });
+    const post = await new TestClient(gh.url).post('/auth/sign-up', {
+      name: 'X',
+      email: 'x@example.com',
+      password: 'correct horse battery staple',
+    });
     assert.equal(post.status, 404);
   });
 
@@ -158,18 +193,26 @@ describe('mode passphrase', () => {
     await b.enter(FIRST);
     updateState(scope(), (s) => ({ ...s!, auth: { ...s!.auth, mode: 'on' } }));
     gh.reload();
-    await until('the passphrase session ends outside mode passphrase', async () => (await b.get('/private', json)).status === 401);
+    await until(
+      'the passphrase session ends outside mode passphrase',
+      async () => (await b.get('/private', json)).status === 401,
+    );
     const reserved = await gh.store.findUserById(passphraseUserId(readState(scope())!.auth.passphrase!));
     assert.ok(reserved, 'the row exists, found only by its id');
     const email = reserved.email;
-    for (const password of ['', FIRST, 'correct horse battery staple']) assert.equal((await new TestClient(gh.url).signIn(email, password)).status, 401, `password "${password}"`);
+    for (const password of ['', FIRST, 'correct horse battery staple'])
+      assert.equal((await new TestClient(gh.url).signIn(email, password)).status, 401, `password "${password}"`);
     updateState(scope(), (s) => ({ ...s!, auth: { ...s!.auth, mode: 'passphrase' } }));
     gh.reload();
   });
 
   it('ends every passphrase session when the passphrase changes, on every replica', async (t) => {
     // A second replica over the same state file and store.
-    const replica = await startTestGatehouse({ home: gh.home, upstream: upstream.url, trustedProxies: ['127.0.0.1/32'] });
+    const replica = await startTestGatehouse({
+      home: gh.home,
+      upstream: upstream.url,
+      trustedProxies: ['127.0.0.1/32'],
+    });
     t.after(() => replica.stop());
     const a = new Browser(gh.url);
     const b = new Browser(replica.url);
@@ -181,7 +224,11 @@ describe('mode passphrase', () => {
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stdout, /[1-9]\d* passphrase session\(s\) ended/);
     const started = Date.now();
-    await until('both sessions end', async () => (await a.get('/private', json)).status === 401 && (await b.get('/private', json)).status === 401, 4000);
+    await until(
+      'both sessions end',
+      async () => (await a.get('/private', json)).status === 401 && (await b.get('/private', json)).status === 401,
+      4000,
+    );
     assert.ok(Date.now() - started < 3000, 'within the 2 s re-check (plus the file watch)');
     const c = new Browser(gh.url);
     assert.equal((await c.enter(FIRST)).status, 401, 'the old passphrase is refused');
@@ -194,7 +241,10 @@ describe('mode passphrase', () => {
   // second). Accepting a passphrase now re-reads the file first, so no wait of any length is needed here.
   it('refuses the old passphrase the moment `passphrase set` has finished', async () => {
     const THIRD = 'an entirely different third passphrase';
-    for (const [from, to] of [[SECOND, THIRD], [THIRD, SECOND]] as const) {
+    for (const [from, to] of [
+      [SECOND, THIRD],
+      [THIRD, SECOND],
+    ] as const) {
       const set = await cliWithInput(['auth', 'passphrase', 'set'], env, `${to}\n`);
       assert.equal(set.code, 0, set.stderr);
       assert.equal((await new Browser(gh.url).enter(from)).status, 401, `"${from}" is refused at once`);
@@ -210,13 +260,20 @@ describe('mode passphrase', () => {
     const locked = await guesser.enter(SECOND);
     assert.equal(locked.status, 401, 'even the right passphrase, once locked');
     assert.match(locked.text, /Too many attempts/);
-    assert.equal((await new Browser(gh.url, '10.9.9.10').enter(SECOND)).status, 303, 'another address is not locked out');
+    assert.equal(
+      (await new Browser(gh.url, '10.9.9.10').enter(SECOND)).status,
+      303,
+      'another address is not locked out',
+    );
     const statuses: number[] = [];
     // A new browser each time (a signed-in one is sent on from the sign-in page), all from one address.
     for (let i = 0; i < 9; i++) statuses.push((await new Browser(gh.url, '10.9.9.11').enter(SECOND)).status);
     assert.deepEqual(statuses.slice(0, 8), Array(8).fill(303));
     assert.equal(statuses[8], 429);
-    assert.ok(gh.auditLines.some((l) => l.includes('"lockout"')), 'audited');
+    assert.ok(
+      gh.auditLines.some((l) => l.includes('"lockout"')),
+      'audited',
+    );
   });
 });
 
@@ -225,14 +282,17 @@ describe('mode org-only', () => {
   let gh: TestGatehouse;
   before(async () => {
     upstream = await startRecordingUpstream();
-    gh = await startTestGatehouse({ upstream: upstream.url, env: { GATEHOUSE_AUTH_MODE: 'org-only', GATEHOUSE_ALLOWED_DOMAINS: 'corp.example' } });
+    gh = await startTestGatehouse({
+      upstream: upstream.url,
+      env: { GATEHOUSE_AUTH_MODE: 'org-only', GATEHOUSE_ALLOWED_DOMAINS: 'corp.example' },
+    });
   });
   after(async () => {
     await gh.stop();
     await upstream.close();
   });
 
-  it('lets in addresses of the organisation\'s domains and answers 403 to everyone else', async () => {
+  it("lets in addresses of the organisation's domains and answers 403 to everyone else", async () => {
     const tag = randomBytes(3).toString('hex');
     const insider = new TestClient(gh.url);
     const outsider = new TestClient(gh.url);
@@ -243,7 +303,11 @@ describe('mode org-only', () => {
     assert.equal((await outsider.get('/wiki', json)).status, 403);
     const page = await outsider.get('/wiki', html);
     assert.equal(page.status, 403);
-    assert.deepEqual(upstream.requests.map((r) => r.url), ['/wiki'], 'the app saw only the insider');
+    assert.deepEqual(
+      upstream.requests.map((r) => r.url),
+      ['/wiki'],
+      'the app saw only the insider',
+    );
     assert.equal((await new TestClient(gh.url).get('/wiki', json)).status, 401, 'signed out: sign in first');
   });
 
@@ -273,10 +337,16 @@ describe('mode public', () => {
   });
 
   it('passes everyone through without sign-in and strips identity headers', async () => {
-    const res = await new TestClient(gh.url).get('/anything', { ...json, 'x-forwarded-user': 'admin', 'x-forwarded-email': 'boss@corp.example', 'remote-user': 'root' });
+    const res = await new TestClient(gh.url).get('/anything', {
+      ...json,
+      'x-forwarded-user': 'admin',
+      'x-forwarded-email': 'boss@corp.example',
+      'remote-user': 'root',
+    });
     assert.equal(res.status, 200);
     const seen = upstream.requests.find((r) => r.url === '/anything')!;
-    for (const h of ['x-forwarded-user', 'x-forwarded-email', 'remote-user', 'x-forwarded-assertion']) assert.equal(seen.headers[h], undefined, h);
+    for (const h of ['x-forwarded-user', 'x-forwarded-email', 'remote-user', 'x-forwarded-assertion'])
+      assert.equal(seen.headers[h], undefined, h);
   });
 });
 
@@ -288,12 +358,19 @@ describe('mode passphrase from the environment (containers)', () => {
     assert.match(hash, /^\$argon2id\$v=19\$/);
     assert.ok(!printed.stdout.includes(FIRST) && !printed.stderr.includes(FIRST));
     const upstream = await startRecordingUpstream();
-    const gh = await startTestGatehouse({ upstream: upstream.url, env: { GATEHOUSE_AUTH_MODE: 'passphrase', GATEHOUSE_PASSPHRASE_HASH: hash } });
+    const gh = await startTestGatehouse({
+      upstream: upstream.url,
+      env: { GATEHOUSE_AUTH_MODE: 'passphrase', GATEHOUSE_PASSPHRASE_HASH: hash },
+    });
     try {
       const b = new Browser(gh.url);
       assert.equal((await b.enter(FIRST)).status, 303);
       assert.equal((await b.get('/private', json)).status, 200);
-      const set = await cliWithInput(['auth', 'passphrase', 'set'], { GATEHOUSE_HOME: gh.home, GATEHOUSE_PASSPHRASE_HASH: hash }, `${SECOND}\n`);
+      const set = await cliWithInput(
+        ['auth', 'passphrase', 'set'],
+        { GATEHOUSE_HOME: gh.home, GATEHOUSE_PASSPHRASE_HASH: hash },
+        `${SECOND}\n`,
+      );
       assert.equal(set.code, 1);
       assert.match(set.stderr, /GATEHOUSE_PASSPHRASE_HASH/);
     } finally {

@@ -14,7 +14,6 @@ let gh: TestGatehouse;
 let upstream: RecordingUpstream;
 let home: ReturnType<typeof tempHome>;
 
-
 before(async () => {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -25,7 +24,15 @@ before(async () => {
   gh = await startTestGatehouse({ home: home.home, upstream: upstream.url, port, publicUrl: new URL(base) });
   const scope = { home: home.home, server: 'local', profile: 'main' };
   const state = readState(scope)!;
-  state.providers = [{ name: 'corp', kind: 'oidc', clientId: idp.clientId, clientSecret: seal(idp.clientSecret, loadMasterKey(home.home, {})), issuer: idp.issuer }];
+  state.providers = [
+    {
+      name: 'corp',
+      kind: 'oidc',
+      clientId: idp.clientId,
+      clientSecret: seal(idp.clientSecret, loadMasterKey(home.home, {})),
+      issuer: idp.issuer,
+    },
+  ];
   writeState(scope, state);
   gh.reload();
 });
@@ -36,7 +43,11 @@ after(async () => {
   await upstream.close();
 });
 
-async function socialLogin(c: TestClient, sub: string, returnTo = '/'): Promise<{ status: number; location?: string; text: string }> {
+async function socialLogin(
+  c: TestClient,
+  sub: string,
+  returnTo = '/',
+): Promise<{ status: number; location?: string; text: string }> {
   const start = await c.get(`/auth/oauth/corp/start?return_to=${encodeURIComponent(returnTo)}`);
   assert.equal(start.status, 302, start.text);
   const authUrl = String(start.headers.location);

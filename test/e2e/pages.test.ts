@@ -37,7 +37,9 @@ async function member(email: string): Promise<{ client: TestClient; id: string }
 }
 
 /** The one form of a page posting to `action`, or ''. */
-const formTo = (html: string, action: string) => [...html.matchAll(/<form\b[^>]*>[\s\S]*?<\/form>/g)].map((m) => m[0]).find((f) => f.includes(`action="${action}"`)) ?? '';
+const formTo = (html: string, action: string) =>
+  [...html.matchAll(/<form\b[^>]*>[\s\S]*?<\/form>/g)].map((m) => m[0]).find((f) => f.includes(`action="${action}"`)) ??
+  '';
 
 before(async () => {
   upstream = await startRecordingUpstream();
@@ -72,7 +74,10 @@ describe('pages over HTTP', () => {
     const { id } = await member('ada@example.com');
     const console1 = (await admin.get('/auth/admin')).text;
     // The console links to the confirm page; it has no form that deletes at once.
-    assert.match(console1, new RegExp(`href="/auth/admin/confirm\\?action=delete&amp;user=${id}" aria-label="Delete ada@example.com"`));
+    assert.match(
+      console1,
+      new RegExp(`href="/auth/admin/confirm\\?action=delete&amp;user=${id}" aria-label="Delete ada@example.com"`),
+    );
     assert.equal(formTo(console1, `/auth/admin/users/${id}/delete`), '');
 
     const confirm = await admin.get(`/auth/admin/confirm?action=delete&user=${id}`);
@@ -113,13 +118,22 @@ describe('pages over HTTP', () => {
 
     const owner = (await gh.store.findUserById(id))!;
     const { key } = await gh.apiKeys.issue(owner, 'CI deploys', 'member', null);
-    assert.match((await admin.get('/auth/admin')).text, new RegExp(`href="/auth/admin/confirm\\?action=revoke-key&amp;key=${key.id}"`));
+    assert.match(
+      (await admin.get('/auth/admin')).text,
+      new RegExp(`href="/auth/admin/confirm\\?action=revoke-key&amp;key=${key.id}"`),
+    );
     const confirm = await admin.get(`/auth/admin/confirm?action=revoke-key&key=${key.id}`);
     assert.match(confirm.text, /Revoke this API key\?/);
     assert.match(confirm.text, /CI deploys/);
     assert.match(confirm.text, /owned by grace@example\.com/);
-    const done = await admin.post(`/auth/admin/keys/${key.id}/revoke`, { csrf: csrfFrom(formTo(confirm.text, `/auth/admin/keys/${key.id}/revoke`)) });
-    assert.ok((await admin.get(String(done.headers.location))).text.includes('role="status">Revoked the API key “CI deploys”.</p>'));
+    const done = await admin.post(`/auth/admin/keys/${key.id}/revoke`, {
+      csrf: csrfFrom(formTo(confirm.text, `/auth/admin/keys/${key.id}/revoke`)),
+    });
+    assert.ok(
+      (await admin.get(String(done.headers.location))).text.includes(
+        'role="status">Revoked the API key “CI deploys”.</p>',
+      ),
+    );
   });
 
   it('2. confirm pages are for admins, about someone else, and a made-up notice is not shown', async () => {
@@ -140,7 +154,10 @@ describe('pages over HTTP', () => {
     const visitor = new TestClient(gh.url);
     const page = await visitor.get('/auth/forgot');
     assert.equal(page.status, 200);
-    assert.match(page.text, /Password reset by email is not set up for this app\. Ask an administrator to reset your password\./);
+    assert.match(
+      page.text,
+      /Password reset by email is not set up for this app\. Ask an administrator to reset your password\./,
+    );
     assert.match(page.text, /<code>gatehouse users /);
     assert.doesNotMatch((await visitor.get('/auth/sign-in')).text, /\/auth\/forgot/);
     const post = await visitor.post('/auth/forgot', { email: 'x@example.com', csrf: 'x' });
@@ -160,7 +177,11 @@ describe('pages over HTTP', () => {
     assert.match(signUp.text, /<p class="field-error" id="password-error">Use at least 8 characters\.<\/p>/);
 
     const { client } = await member('changer@example.com');
-    const account = await client.post('/auth/account/password', { csrf: await client.csrf('/auth/account'), current_password: 'a member password', password: 'short' });
+    const account = await client.post('/auth/account/password', {
+      csrf: await client.csrf('/auth/account'),
+      current_password: 'a member password',
+      password: 'short',
+    });
     assert.equal(account.status, 400);
     assert.equal((account.text.match(/8 characters/g) ?? []).length, 1, 'account');
     assert.match(account.text, /aria-describedby="password-error" aria-invalid="true"/);
@@ -182,15 +203,26 @@ describe('pages over HTTP', () => {
     const password = html.indexOf('id="password"');
     const forgot = html.indexOf('href="/auth/forgot"');
     const submit = html.indexOf('type="submit"');
-    assert.ok(email > 0 && email < password && password < forgot && forgot < submit, `${email} ${password} ${forgot} ${submit}`);
+    assert.ok(
+      email > 0 && email < password && password < forgot && forgot < submit,
+      `${email} ${password} ${forgot} ${submit}`,
+    );
   });
 
   it('7. the password change form names the account for password managers', async () => {
     const { client } = await member('keeper@example.com');
     const form = formTo((await client.get('/auth/account')).text, '/auth/account/password');
-    assert.match(form, /<input type="text" name="username" autocomplete="username" value="keeper@example\.com" readonly hidden>/);
+    assert.match(
+      form,
+      /<input type="text" name="username" autocomplete="username" value="keeper@example\.com" readonly hidden>/,
+    );
     // The field rides along with the form and changes nothing on the server.
-    const changed = await client.post('/auth/account/password', { csrf: csrfFrom(form), username: 'someone-else@example.com', current_password: 'a member password', password: 'a brand new passphrase' });
+    const changed = await client.post('/auth/account/password', {
+      csrf: csrfFrom(form),
+      username: 'someone-else@example.com',
+      current_password: 'a member password',
+      password: 'a brand new passphrase',
+    });
     assert.equal(changed.status, 200);
     assert.match(changed.text, /Password changed/);
     assert.equal((await new TestClient(gh.url).signIn('keeper@example.com', 'a brand new passphrase')).status, 303);
@@ -268,7 +300,9 @@ describe('pages in Chromium', { skip }, () => {
     assert.equal(await focused(page), 'Hide password');
     for (const scheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme: scheme });
-      await page.locator('.card').screenshot({ path: join(ARTIFACTS, `pages-desktop-sign-in-shown-${scheme}.png`), animations: 'disabled' });
+      await page
+        .locator('.card')
+        .screenshot({ path: join(ARTIFACTS, `pages-desktop-sign-in-shown-${scheme}.png`), animations: 'disabled' });
     }
     await context.close();
   });
@@ -281,13 +315,19 @@ describe('pages in Chromium', { skip }, () => {
     await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
     // The first post answers 204 No Content: the browser stays on the page, which can then be looked at
     // as it is while a form is on its way. (A held request would block Playwright's evaluate.)
-    await page.route('**/auth/sign-in', (route) => (route.request().method() === 'POST' ? route.fulfill({ status: 204 }) : route.continue()));
+    await page.route('**/auth/sign-in', (route) =>
+      route.request().method() === 'POST' ? route.fulfill({ status: 204 }) : route.continue(),
+    );
     const button = page.locator('form button[type="submit"]');
     await button.click();
-    await page.waitForFunction(() => document.querySelector('form button[type="submit"]')?.getAttribute('aria-busy') === 'true');
+    await page.waitForFunction(
+      () => document.querySelector('form button[type="submit"]')?.getAttribute('aria-busy') === 'true',
+    );
     assert.equal(await button.isDisabled(), true);
     assert.equal((await button.textContent())?.trim(), 'Sign in…');
-    await page.locator('.card').screenshot({ path: join(ARTIFACTS, 'pages-desktop-sign-in-busy-light.png'), animations: 'disabled' });
+    await page
+      .locator('.card')
+      .screenshot({ path: join(ARTIFACTS, 'pages-desktop-sign-in-busy-light.png'), animations: 'disabled' });
     // A second submit (Enter in a field) does not send the form again.
     let posts = 0;
     page.on('request', (r) => void (r.method() === 'POST' && posts++));
@@ -304,17 +344,27 @@ describe('pages in Chromium', { skip }, () => {
     await context.close();
   });
 
-  for (const [label, viewport] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 390, height: 844 }]] as const) {
+  for (const [label, viewport] of [
+    ['desktop', { width: 1280, height: 800 }],
+    ['phone', { width: 390, height: 844 }],
+  ] as const) {
     it(`screenshots, light and dark (${label}): sign-in, account with the admin link, the confirm page`, async () => {
       const { id } = await member(`${label}-target@example.com`);
       const context = await browser.newContext({ viewport, colorScheme: 'light' });
       const page = await context.newPage();
       const problems = pageProblems(page, { navigationsMayAbort: true });
       const shot = async (name: string) => {
-        assert.ok((await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)) <= 0, `${name} scrolls sideways`);
+        assert.ok(
+          (await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)) <= 0,
+          `${name} scrolls sideways`,
+        );
         for (const scheme of ['light', 'dark'] as const) {
           await page.emulateMedia({ colorScheme: scheme });
-          await page.screenshot({ path: join(ARTIFACTS, `pages-${label}-${name}-${scheme}.png`), fullPage: true, animations: 'disabled' });
+          await page.screenshot({
+            path: join(ARTIFACTS, `pages-${label}-${name}-${scheme}.png`),
+            fullPage: true,
+            animations: 'disabled',
+          });
         }
         await page.emulateMedia({ colorScheme: 'light' });
       };
@@ -327,7 +377,14 @@ describe('pages in Chromium', { skip }, () => {
       await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.waitForURL(gh.url + '/auth/account');
-      assert.equal(await page.locator('time').first().textContent().then((t) => /UTC$/.test(t ?? '')), true);
+      assert.equal(
+        await page
+          .locator('time')
+          .first()
+          .textContent()
+          .then((t) => /UTC$/.test(t ?? '')),
+        true,
+      );
       await shot('2-account-admin');
 
       await page.getByRole('link', { name: 'Admin console' }).first().click();

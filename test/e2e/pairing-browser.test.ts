@@ -24,16 +24,24 @@ describe('pairing in a real browser', { skip }, () => {
   after(() => browser?.close());
 
   it('signs a phone in with the code from a laptop, into its own session', async () => {
-    const laptop = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' })).newPage();
+    const laptop = await (
+      await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' })
+    ).newPage();
     const laptopProblems = scriptProblems(laptop);
     await laptop.goto(`${gh.url}/auth/sign-up`);
     await laptop.getByLabel('Name').fill('Ada Lovelace');
     await laptop.getByLabel('Email').fill('ada.pair@example.com');
     await laptop.getByLabel('Password', { exact: true }).fill('correct horse battery staple');
-    await Promise.all([laptop.waitForURL(`${gh.url}/`), laptop.getByRole('button', { name: /create account|sign up/i }).click()]);
+    await Promise.all([
+      laptop.waitForURL(`${gh.url}/`),
+      laptop.getByRole('button', { name: /create account|sign up/i }).click(),
+    ]);
 
     await laptop.goto(`${gh.url}/auth/account`);
-    await Promise.all([laptop.waitForURL(`${gh.url}/auth/account/pair`), laptop.getByRole('button', { name: 'Pair a device' }).click()]);
+    await Promise.all([
+      laptop.waitForURL(`${gh.url}/auth/account/pair`),
+      laptop.getByRole('button', { name: 'Pair a device' }).click(),
+    ]);
     assert.equal(await laptop.getByRole('heading', { level: 1 }).textContent(), 'Pair a device');
     const code = (await laptop.locator('.pair-code').textContent())!.trim();
     assert.match(code, /^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}$/);
@@ -42,17 +50,38 @@ describe('pairing in a real browser', { skip }, () => {
     assert.ok(box.width >= 150 && box.height >= 150, `the QR code is big enough to scan (${box.width}×${box.height})`);
     const link = (await laptop.locator('.pair-link').getAttribute('href'))!;
     assert.equal(link, `${gh.url}/auth/pair?code=${code}`);
-    await laptop.screenshot({ path: join(ARTIFACTS, 'pairing-qr-desktop.png'), fullPage: true, animations: 'disabled' });
+    await laptop.screenshot({
+      path: join(ARTIFACTS, 'pairing-qr-desktop.png'),
+      fullPage: true,
+      animations: 'disabled',
+    });
     await laptop.emulateMedia({ colorScheme: 'dark' });
-    await laptop.screenshot({ path: join(ARTIFACTS, 'pairing-qr-desktop-dark.png'), fullPage: true, animations: 'disabled' });
+    await laptop.screenshot({
+      path: join(ARTIFACTS, 'pairing-qr-desktop-dark.png'),
+      fullPage: true,
+      animations: 'disabled',
+    });
 
-    const phoneContext = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark', userAgent: IPHONE, isMobile: true, hasTouch: true });
+    const phoneContext = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      colorScheme: 'dark',
+      userAgent: IPHONE,
+      isMobile: true,
+      hasTouch: true,
+    });
     const phone = await phoneContext.newPage();
     const phoneProblems = scriptProblems(phone);
     await phone.goto(link);
     assert.equal(await phone.getByLabel('Pairing code').inputValue(), code, 'the link fills the code in');
-    await phone.screenshot({ path: join(ARTIFACTS, 'pairing-enter-phone.png'), fullPage: true, animations: 'disabled' });
-    await Promise.all([phone.waitForURL(`${gh.url}/`), phone.getByRole('button', { name: 'Sign in on this device' }).click()]);
+    await phone.screenshot({
+      path: join(ARTIFACTS, 'pairing-enter-phone.png'),
+      fullPage: true,
+      animations: 'disabled',
+    });
+    await Promise.all([
+      phone.waitForURL(`${gh.url}/`),
+      phone.getByRole('button', { name: 'Sign in on this device' }).click(),
+    ]);
     assert.match((await phone.textContent('body'))!, /ada\.pair@example\.com/, 'the app sees the same user');
     await phone.goto(`${gh.url}/auth/me`);
     const me = JSON.parse((await phone.textContent('body'))!) as { email: string; provider: string };
@@ -62,8 +91,15 @@ describe('pairing in a real browser', { skip }, () => {
 
     await laptop.goto(`${gh.url}/auth/account`);
     const rows = await laptop.locator('.list-row').allTextContents();
-    assert.ok(rows.some((r) => /Safari on iOS/.test(r) && /paired from Chrome on Linux/.test(r)), rows.join(' | '));
-    await laptop.screenshot({ path: join(ARTIFACTS, 'pairing-account-desktop-dark.png'), fullPage: true, animations: 'disabled' });
+    assert.ok(
+      rows.some((r) => /Safari on iOS/.test(r) && /paired from Chrome on Linux/.test(r)),
+      rows.join(' | '),
+    );
+    await laptop.screenshot({
+      path: join(ARTIFACTS, 'pairing-account-desktop-dark.png'),
+      fullPage: true,
+      animations: 'disabled',
+    });
 
     // The same code a second time, from the phone's browser: refused, the form says why.
     await phone.goto(link);

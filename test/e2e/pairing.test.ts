@@ -12,13 +12,15 @@ import { PAIR_ALPHABET, normalCode } from '../../src/session/pairing.js';
 let offset = 0; // the injected clock: real time plus what a test fast-forwards
 const { gh } = withGatehouse({ upstream: true, trustedProxies: ['127.0.0.1/32'], now: () => Date.now() + offset });
 const FIREFOX_MAC = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:128.0) Gecko/20100101 Firefox/128.0';
-const SAFARI_IOS = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+const SAFARI_IOS =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 let ipSeq = 10;
 /** A client behind the trusted proxy with its own address, so tests do not share one IP's block. */
 const device = (ip = `198.51.100.${ipSeq++}`, ua = SAFARI_IOS) => {
   const c = new TestClient(gh.url);
   const send = c.send.bind(c);
-  c.send = (method, path, opts = {}) => send(method, path, { ...opts, headers: { 'x-forwarded-for': ip, 'user-agent': ua, ...opts.headers } });
+  c.send = (method, path, opts = {}) =>
+    send(method, path, { ...opts, headers: { 'x-forwarded-for': ip, 'user-agent': ua, ...opts.headers } });
   return c;
 };
 
@@ -61,7 +63,10 @@ describe('pairing codes', () => {
     assert.match(form.text, new RegExp(`name="code"[^>]*value="${code}"`), 'the link fills the code in');
     const again = await phone.get(`/auth/pair?code=${code}`);
     assert.equal(again.status, 200, 'opening the link does not use the code up');
-    const r = await phone.post('/auth/pair', { code: code.toLowerCase().replace(/^(...)/, '$1 '), csrf: csrfFrom(again.text) });
+    const r = await phone.post('/auth/pair', {
+      code: code.toLowerCase().replace(/^(...)/, '$1 '),
+      csrf: csrfFrom(again.text),
+    });
     assert.equal(r.status, 303, r.text);
     assert.equal(r.headers.location, '/');
     const me = JSON.parse((await phone.get('/auth/me', { accept: 'application/json' })).text);
@@ -80,7 +85,9 @@ describe('pairing codes', () => {
     const { code } = await askForCode(laptop);
     const racers = Array.from({ length: 5 }, () => device());
     const forms = await Promise.all(racers.map((d) => d.get('/auth/pair')));
-    const answers = await Promise.all(racers.map((d, i) => d.post('/auth/pair', { code, csrf: csrfFrom(forms[i]!.text) })));
+    const answers = await Promise.all(
+      racers.map((d, i) => d.post('/auth/pair', { code, csrf: csrfFrom(forms[i]!.text) })),
+    );
     assert.deepEqual(answers.map((a) => a.status).sort(), [303, 400, 400, 400, 400]);
     assert.equal((await enter(device(), code)).status, 400, 'and never again');
     const { code: first } = await askForCode(laptop);
@@ -101,7 +108,7 @@ describe('pairing codes', () => {
     assert.match(r.text, /not valid/);
   });
 
-  it('refuses a disabled user\'s code', async () => {
+  it("refuses a disabled user's code", async () => {
     const laptop = await signedInDevice('pair-disabled@example.com');
     const { code } = await askForCode(laptop);
     const u = (await gh.store.findUserByEmail('pair-disabled@example.com'))!;
@@ -124,7 +131,11 @@ describe('pairing codes', () => {
     const direct = await attacker.post('/auth/pair', { code, csrf: 'x' });
     assert.ok(direct.status === 429 || direct.status === 403, 'a POST without the page is refused too');
     // The block is in the store: a second replica on the same store refuses this IP as well.
-    const replica = await startTestGatehouse({ home: gh.home, trustedProxies: ['127.0.0.1/32'], now: () => Date.now() + offset });
+    const replica = await startTestGatehouse({
+      home: gh.home,
+      trustedProxies: ['127.0.0.1/32'],
+      now: () => Date.now() + offset,
+    });
     try {
       const other = await new TestClient(replica.url).get('/auth/pair', { 'x-forwarded-for': '192.0.2.66' });
       assert.equal(other.status, 429);
@@ -148,7 +159,10 @@ describe('pairing codes', () => {
     assert.match(r.stdout, new RegExp(`^https://app\\.example\\.com/auth/pair\\?code=${code}$`, 'm'));
     const phone = device();
     assert.equal((await enter(phone, code!)).status, 303);
-    assert.equal(JSON.parse((await phone.get('/auth/me', { accept: 'application/json' })).text).email, 'pair-cli@example.com');
+    assert.equal(
+      JSON.parse((await phone.get('/auth/me', { accept: 'application/json' })).text).email,
+      'pair-cli@example.com',
+    );
     const owner = await device(`203.0.113.${ipSeq++}`, FIREFOX_MAC);
     assert.equal((await owner.signIn('pair-cli@example.com', 'a long enough password')).status, 303);
     assert.match((await owner.get('/auth/account')).text, /paired from the command line \(gatehouse pair\)/);

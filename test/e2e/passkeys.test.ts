@@ -15,7 +15,11 @@ import { CHROMIUM_SKIP, launchChromium } from '../support/browser.js';
 
 const skip = CHROMIUM_SKIP;
 const ARTIFACTS = join(REPO, 'test/artifacts');
-const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 }, narrow: { width: 320, height: 640 } } as const;
+const VIEWPORTS = {
+  desktop: { width: 1280, height: 800 },
+  phone: { width: 390, height: 844 },
+  narrow: { width: 320, height: 640 },
+} as const;
 
 /** CSP violations, script errors, failed sub-resources: none expected, except answers a test provokes on purpose. */
 function watch(page: Page, expected: RegExp[] = []): string[] {
@@ -23,13 +27,15 @@ function watch(page: Page, expected: RegExp[] = []): string[] {
   const allowed = (s: string) => expected.some((e) => e.test(s));
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
-    if (/^Failed to load resource/.test(m.text()) && (m.location().url === page.url() || allowed(m.location().url))) return;
+    if (/^Failed to load resource/.test(m.text()) && (m.location().url === page.url() || allowed(m.location().url)))
+      return;
     problems.push(`console: ${m.text()} ${m.location().url}`);
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('requestfailed', (r) => problems.push(`failed: ${r.url()}`));
   page.on('response', (r) => {
-    if (r.request().resourceType() !== 'document' && r.status() >= 400 && !allowed(r.url())) problems.push(`${r.status()}: ${r.url()}`);
+    if (r.request().resourceType() !== 'document' && r.status() >= 400 && !allowed(r.url()))
+      problems.push(`${r.status()}: ${r.url()}`);
   });
   return problems;
 }
@@ -42,7 +48,11 @@ async function gallery(page: Page, name: string): Promise<void> {
       await page.emulateMedia({ colorScheme });
       const wider = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(wider <= 0, `${name} (${label}) scrolls sideways by ${wider}px`);
-      await page.screenshot({ path: join(ARTIFACTS, `passkeys-${name}-${label}-${colorScheme}.png`), fullPage: true, animations: 'disabled' });
+      await page.screenshot({
+        path: join(ARTIFACTS, `passkeys-${name}-${label}-${colorScheme}.png`),
+        fullPage: true,
+        animations: 'disabled',
+      });
     }
   }
   await page.setViewportSize(VIEWPORTS.desktop);
@@ -67,15 +77,30 @@ describe('passkeys in a real browser', { skip }, () => {
   });
 
   /** A browser context whose page has a virtual platform authenticator, as a laptop with a fingerprint reader. */
-  async function withAuthenticator(): Promise<{ context: BrowserContext; page: Page; credentials(): Promise<Array<{ isResidentCredential: boolean; rpId?: string }>> }> {
+  async function withAuthenticator(): Promise<{
+    context: BrowserContext;
+    page: Page;
+    credentials(): Promise<Array<{ isResidentCredential: boolean; rpId?: string }>>;
+  }> {
     const context = await browser.newContext({ viewport: VIEWPORTS.desktop, colorScheme: 'light' });
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
     const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
     });
-    return { context, page, credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials };
+    return {
+      context,
+      page,
+      credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials,
+    };
   }
 
   it('registers a passkey, signs in with it alone, removes it, and is then refused', { timeout: 120_000 }, async () => {
@@ -149,11 +174,16 @@ describe('passkeys in a real browser', { skip }, () => {
     await alert.waitFor({ state: 'visible' });
     assert.match((await alert.textContent()) ?? '', /not registered here/);
     assert.match(page.url(), /\/auth\/sign-in/);
-    assert.equal((await context.cookies()).some((c) => c.name === 'gatehouse_session'), false, 'no session');
+    assert.equal(
+      (await context.cookies()).some((c) => c.name === 'gatehouse_session'),
+      false,
+      'no session',
+    );
     await gallery(page, 'sign-in-refused');
 
     const audit = gh.auditLines.map((l) => JSON.parse(l) as { event: string }).map((l) => l.event);
-    for (const event of ['passkey.added', 'passkey.used', 'passkey.removed', 'passkey.refused']) assert.ok(audit.includes(event), event);
+    for (const event of ['passkey.added', 'passkey.used', 'passkey.removed', 'passkey.refused'])
+      assert.ok(audit.includes(event), event);
     assert.deepEqual(problems, []);
     await context.close();
   });

@@ -9,7 +9,8 @@ import { csrfFrom, TestClient } from '../support/client.js';
 const { gh, upstream } = withGatehouse({ upstream: true, clearUpstreamEachTest: true });
 const PASSWORD = 'a long enough password';
 
-const api = (token: string, path = '/api/data') => new TestClient(gh.url).get(path, { accept: 'application/json', authorization: `Bearer ${token}` });
+const api = (token: string, path = '/api/data') =>
+  new TestClient(gh.url).get(path, { accept: 'application/json', authorization: `Bearer ${token}` });
 const tokenIn = (html: string) => /<code id="new-token"[^>]*>(ghk_[^<]+)<\/code>/.exec(html)?.[1] ?? null;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,10 +39,13 @@ describe('personal tokens', () => {
   it('explain themselves in one readable sentence (the intro was garbled: text repeated inside the code)', async () => {
     const c = await member('intro@example.com');
     const lede = /<p class="lede">([\s\S]*?)<\/p>/.exec((await c.get('/auth/account/tokens')).text)![1]!;
-    assert.equal(lede.replace(/<[^>]+>/g, ''), 'Tokens let your own scripts reach Test App as you: send one in the header Authorization: Bearer &lt;token&gt;. A token can do what your account can, never more.');
+    assert.equal(
+      lede.replace(/<[^>]+>/g, ''),
+      'Tokens let your own scripts reach Test App as you: send one in the header Authorization: Bearer &lt;token&gt;. A token can do what your account can, never more.',
+    );
   });
 
-  it('are generated once, act as their owner with at most the owner\'s role, and are listed with last use', async () => {
+  it("are generated once, act as their owner with at most the owner's role, and are listed with last use", async () => {
     const c = await member('tokens@example.com');
     const page = await c.get('/auth/account');
     assert.match(page.text, /href="\/auth\/account\/tokens"/, 'the account page links to them');
@@ -62,7 +66,10 @@ describe('personal tokens', () => {
     assert.match(list.text, /backup script/);
     assert.match(list.text, /last used <time/);
     const key = (await gh.store.listApiKeys((await gh.store.findUserByEmail('tokens@example.com'))!.id))[0]!;
-    assert.ok(key.expiresAt && Math.abs(key.expiresAt.getTime() - Date.now() - 90 * 86_400_000) < 60_000, 'expires in 90 days');
+    assert.ok(
+      key.expiresAt && Math.abs(key.expiresAt.getTime() - Date.now() - 90 * 86_400_000) < 60_000,
+      'expires in 90 days',
+    );
   });
 
   it('regenerate: the old token stops at once and the new one works', async () => {
@@ -80,13 +87,16 @@ describe('personal tokens', () => {
     const id = keyIdOf(fresh!);
     const confirm = await c.get(`/auth/account/tokens/${id}/regenerate`);
     const csrf = csrfFrom(confirm.text);
-    const both = await Promise.all([c.post(`/auth/account/tokens/${id}/regenerate`, { csrf }), c.post(`/auth/account/tokens/${id}/regenerate`, { csrf })]);
+    const both = await Promise.all([
+      c.post(`/auth/account/tokens/${id}/regenerate`, { csrf }),
+      c.post(`/auth/account/tokens/${id}/regenerate`, { csrf }),
+    ]);
     assert.deepEqual(both.map((r) => r.status).sort(), [200, 404]);
     const u = (await gh.store.findUserByEmail('regen@example.com'))!;
     assert.equal((await gh.store.listApiKeys(u.id)).filter((k) => !k.revoked).length, 1);
   });
 
-  it('disable: refused from then on; someone else\'s token cannot be touched', async () => {
+  it("disable: refused from then on; someone else's token cannot be touched", async () => {
     const alice = await member('alice-t@example.com');
     const mallory = await member('mallory-t@example.com');
     const { token } = await generate(alice, 'alice job');
@@ -99,7 +109,16 @@ describe('personal tokens', () => {
     assert.equal((await api(token!)).status, 200, 'still works');
     // A forged form (no token, or from another site) changes nothing.
     assert.equal((await alice.post(`/auth/account/tokens/${id}/disable`, {})).status, 403);
-    assert.equal((await alice.post(`/auth/account/tokens/${id}/disable`, { csrf: await alice.csrf('/auth/account/tokens') }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })).status, 403);
+    assert.equal(
+      (
+        await alice.post(
+          `/auth/account/tokens/${id}/disable`,
+          { csrf: await alice.csrf('/auth/account/tokens') },
+          { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+        )
+      ).status,
+      403,
+    );
     assert.equal((await api(token!)).status, 200);
     const r = await act(alice, id, 'disable');
     assert.equal(r.status, 200);
@@ -121,7 +140,7 @@ describe('personal tokens', () => {
     assert.equal(viaToken.headers.location, '/auth/sign-in?return_to=%2Fauth%2Faccount%2Ftokens');
   });
 
-  it('follow the owner\'s role: an admin\'s token is admin, and is demoted with its owner', async () => {
+  it("follow the owner's role: an admin's token is admin, and is demoted with its owner", async () => {
     const c = await member('boss-t@example.com');
     const u = (await gh.store.findUserByEmail('boss-t@example.com'))!;
     await gh.store.updateUser(u.id, { role: 'admin' }, new Date());
@@ -136,7 +155,10 @@ describe('personal tokens', () => {
     assert.match(console.text, /their token/);
     const confirm = await c.get(`/auth/admin/confirm?action=revoke-key&key=${keyIdOf(theirs!)}`);
     assert.equal(confirm.status, 200);
-    assert.equal((await c.post(`/auth/admin/keys/${keyIdOf(theirs!)}/revoke`, { csrf: csrfFrom(confirm.text) })).status, 303);
+    assert.equal(
+      (await c.post(`/auth/admin/keys/${keyIdOf(theirs!)}/revoke`, { csrf: csrfFrom(confirm.text) })).status,
+      303,
+    );
     assert.equal((await api(theirs!)).status, 401);
 
     await gh.store.updateUser(u.id, { role: 'member' }, new Date());

@@ -21,7 +21,12 @@ describe('two gatehouse serve processes sharing PostgreSQL', { skip: up ? false 
   before(async () => {
     upstream = await startRecordingUpstream();
     home = tempHome(); // one home: both replicas share the signing secret, as deployed replicas share config
-    const env = { GATEHOUSE_HOME: home.home, GATEHOUSE_DATABASE_URL: POSTGRES_URL, GATEHOUSE_TABLE_PREFIX: PREFIX, GATEHOUSE_RATE_LIMITS: 'sign-in=8/1m' };
+    const env = {
+      GATEHOUSE_HOME: home.home,
+      GATEHOUSE_DATABASE_URL: POSTGRES_URL,
+      GATEHOUSE_TABLE_PREFIX: PREFIX,
+      GATEHOUSE_RATE_LIMITS: 'sign-in=8/1m',
+    };
     a = await spawnServe(['--upstream', upstream.url], env);
     b = await spawnServe(['--upstream', upstream.url], env);
   });
@@ -71,7 +76,7 @@ describe('two gatehouse serve processes sharing PostgreSQL', { skip: up ? false 
     const member = new TestClient(b.url);
     await member.signUp('worker@example.com', 'a long enough password');
     const id = JSON.parse((await member.get('/auth/me')).text).id;
-    const csrf = await admin.csrf('/auth/account') /* the console's own forms are behind confirm pages */;
+    const csrf = await admin.csrf('/auth/account'); /* the console's own forms are behind confirm pages */
     assert.equal((await admin.post(`/auth/admin/users/${id}/disable`, { csrf })).status, 303);
     assert.ok(await within5s(async () => (await member.get('/echo', { accept: 'application/json' })).status === 401));
   });

@@ -27,7 +27,12 @@ before(async () => {
   state.bindings.smtp = { kind: 'smtp', url: smtp.url, from: 'Gatehouse <no-reply@test.example>' };
   writeState(scope, state);
   // The tests reach it at 127.0.0.1 while its public URL names app.test: list that host.
-  gh = await startTestGatehouse({ home: home.home, upstream: upstream.url, publicUrl: new URL('http://app.test:8080'), allowedHosts: ['127.0.0.1'] });
+  gh = await startTestGatehouse({
+    home: home.home,
+    upstream: upstream.url,
+    publicUrl: new URL('http://app.test:8080'),
+    allowedHosts: ['127.0.0.1'],
+  });
 });
 after(async () => {
   await gh.stop();
@@ -58,7 +63,11 @@ describe('password reset', () => {
     const c = new TestClient(gh.url, PUBLIC);
     const csrf = await c.csrf('/auth/forgot');
     // A hostile Host header must not end up in a link: such a request is not even served.
-    const hostile = await c.post('/auth/forgot', { email: email.toUpperCase(), csrf }, { host: 'evil.example', origin: 'http://app.test:8080' });
+    const hostile = await c.post(
+      '/auth/forgot',
+      { email: email.toUpperCase(), csrf },
+      { host: 'evil.example', origin: 'http://app.test:8080' },
+    );
     assert.equal(hostile.status, 421);
     const r = await c.post('/auth/forgot', { email: email.toUpperCase(), csrf }, { origin: 'http://app.test:8080' });
     assert.equal(r.status, 200);
@@ -72,13 +81,25 @@ describe('password reset', () => {
     assert.equal(form.status, 200);
     const resetCsrf = (await import('../support/client.js')).csrfFrom(form.text);
     // A weak password is refused without spending the token.
-    assert.equal((await c.post('/auth/reset', { token, password: 'short', csrf: resetCsrf }, { origin: 'http://app.test:8080' })).status, 400);
-    const done = await c.post('/auth/reset', { token, password: NEW_PASSWORD, csrf: resetCsrf }, { origin: 'http://app.test:8080' });
+    assert.equal(
+      (await c.post('/auth/reset', { token, password: 'short', csrf: resetCsrf }, { origin: 'http://app.test:8080' }))
+        .status,
+      400,
+    );
+    const done = await c.post(
+      '/auth/reset',
+      { token, password: NEW_PASSWORD, csrf: resetCsrf },
+      { origin: 'http://app.test:8080' },
+    );
     assert.equal(done.status, 303);
     assert.equal(JSON.parse((await c.get('/auth/me')).text).email, email);
 
     assert.equal((await old.get('/auth/me')).status, 401, 'sessions from before the reset ended');
-    const again = await new TestClient(gh.url, PUBLIC).post('/auth/reset', { token, password: 'third password here', csrf: resetCsrf }, { origin: 'http://app.test:8080' });
+    const again = await new TestClient(gh.url, PUBLIC).post(
+      '/auth/reset',
+      { token, password: 'third password here', csrf: resetCsrf },
+      { origin: 'http://app.test:8080' },
+    );
     assert.notEqual(again.status, 303, 'a reset link works once');
     assert.equal((await new TestClient(gh.url, PUBLIC).signIn(email, PASSWORD, {})).status, 401);
     assert.equal((await new TestClient(gh.url, PUBLIC).signIn(email, NEW_PASSWORD)).status, 303);
@@ -112,7 +133,11 @@ describe('password reset', () => {
     assert.equal((await second.get('/auth/me')).status, 401, 'no session either way');
     const notice = await smtp.waitFor(email);
     assert.match(notice.text, /already have one/);
-    assert.equal((await new TestClient(gh.url, PUBLIC).signIn(email, 'another long password')).status, 401, 'the first password stands');
+    assert.equal(
+      (await new TestClient(gh.url, PUBLIC).signIn(email, 'another long password')).status,
+      401,
+      'the first password stands',
+    );
   });
 
   it('refuses a forged or expired token', async () => {
@@ -139,7 +164,10 @@ describe('password reset', () => {
       // The page says what to do instead of a bare 404, and sign-in offers no link to it.
       const forgot = await new TestClient(plain.url).get('/auth/forgot');
       assert.equal(forgot.status, 200);
-      assert.match(forgot.text, /Password reset by email is not set up for this app\. Ask an administrator to reset your password\./);
+      assert.match(
+        forgot.text,
+        /Password reset by email is not set up for this app\. Ask an administrator to reset your password\./,
+      );
       assert.doesNotMatch(forgot.text, /<form/);
       assert.doesNotMatch((await new TestClient(plain.url).get('/auth/sign-in')).text, /\/auth\/forgot/);
     } finally {

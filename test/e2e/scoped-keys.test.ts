@@ -15,7 +15,11 @@ describe('scoped keys', () => {
   let upstream: RecordingUpstream;
   let gh: TestGatehouse;
   const api = (token: string | null, path: string, headers: Record<string, string> = {}) =>
-    new TestClient(gh.url).get(path, { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers });
+    new TestClient(gh.url).get(path, {
+      accept: 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    });
   const owner = async (email: string) => {
     await new TestClient(gh.url).signUp(email, 'a long enough password');
     return (await gh.store.findUserByEmail(email))!;
@@ -74,7 +78,10 @@ describe('scoped keys', () => {
     }
     assert.equal(upstream.requests.length, 3);
     for (const r of upstream.requests) {
-      assert.ok(!Object.keys(r.headers).some((h) => h.replaceAll('_', '-').toLowerCase() === 'x-forwarded-scopes'), 'no copy reached the app');
+      assert.ok(
+        !Object.keys(r.headers).some((h) => h.replaceAll('_', '-').toLowerCase() === 'x-forwarded-scopes'),
+        'no copy reached the app',
+      );
     }
     // Signed out too: the forged header never reaches the app, nor opens anything.
     const anon = await api(null, '/reports/q1', { 'x-forwarded-scopes': 'reports:read', 'x-forwarded-user': 'x' });
@@ -105,14 +112,32 @@ describe('scoped keys', () => {
   it('are made with `keys create --scopes` and listed with them; bad scopes are a usage error', async () => {
     const env = { GATEHOUSE_HOME: gh.home };
     await owner('cli-scopes@example.com');
-    const made = await runCli(['keys', 'create', '--user', 'cli-scopes@example.com', '--name', 'etl', '--scopes', 'reports:read, Reports:Write'], env);
+    const made = await runCli(
+      [
+        'keys',
+        'create',
+        '--user',
+        'cli-scopes@example.com',
+        '--name',
+        'etl',
+        '--scopes',
+        'reports:read, Reports:Write',
+      ],
+      env,
+    );
     assert.equal(made.code, 0, made.stderr);
     assert.match(made.stdout, /scopes reports:read reports:write/);
     const token = made.stdout.trim().split('\n').at(-1)!;
     assert.equal((await api(token, '/reports/x')).status, 200);
-    const list = JSON.parse((await runCli(['keys', 'list', '--json'], env)).stdout) as Array<{ name: string; scopes: string[] }>;
+    const list = JSON.parse((await runCli(['keys', 'list', '--json'], env)).stdout) as Array<{
+      name: string;
+      scopes: string[];
+    }>;
     assert.deepEqual(list.find((k) => k.name === 'etl')!.scopes, ['reports:read', 'reports:write']);
-    const bad = await runCli(['keys', 'create', '--user', 'cli-scopes@example.com', '--name', 'x', '--scopes', 'a b"c'], env);
+    const bad = await runCli(
+      ['keys', 'create', '--user', 'cli-scopes@example.com', '--name', 'x', '--scopes', 'a b"c'],
+      env,
+    );
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--scopes: "b"c" is not a scope name/);
   });

@@ -20,7 +20,11 @@ async function started(opts: { env?: Record<string, string>; access?: unknown[];
   await (await startTestGatehouse({ home: own.home })).close();
   if (opts.access) updateState(scope, (s) => ({ ...s!, access: opts.access as never }));
   if (opts.authOff) assert.equal((await runCli(['auth', 'disable'], { GATEHOUSE_HOME: own.home })).code, 0);
-  const gh = await startTestGatehouse({ upstream: upstream.url, home: own.home, ...(opts.env ? { env: opts.env } : {}) });
+  const gh = await startTestGatehouse({
+    upstream: upstream.url,
+    home: own.home,
+    ...(opts.env ? { env: opts.env } : {}),
+  });
   return {
     upstream,
     gh,
@@ -37,7 +41,11 @@ describe('the warm-up before listening', () => {
     const upstream = await startRecordingUpstream();
     const gh = await startTestGatehouse({ upstream: upstream.url });
     try {
-      assert.deepEqual(gh.warmedUp, { sent: 400, forwarded: 400, signedIn: true }, 'every request signed in and answered by the stand-in');
+      assert.deepEqual(
+        gh.warmedUp,
+        { sent: 400, forwarded: 400, signedIn: true },
+        'every request signed in and answered by the stand-in',
+      );
       assert.equal(upstream.connections, 0, 'no connection to the app');
       assert.equal(upstream.requests.length, 0, 'no request to the app');
       assert.equal(gh.sessions.cached, 0, 'the stand-in session is gone from the cache');
@@ -62,7 +70,11 @@ describe('the warm-up before listening', () => {
   it('stays signed out where a rule would refuse a member, so no refusal is audited', async () => {
     const { upstream, gh, stop } = await started({ access: [{ pattern: '/', allow: ['role:admin'] }] });
     try {
-      assert.deepEqual(gh.warmedUp, { sent: 400, forwarded: 0, signedIn: false }, 'signed out: the gate answers itself');
+      assert.deepEqual(
+        gh.warmedUp,
+        { sent: 400, forwarded: 0, signedIn: false },
+        'signed out: the gate answers itself',
+      );
       assert.deepEqual(await gh.store.listEvents({ limit: 50, offset: 0, event: 'access.denied' }), []);
       assert.ok(!gh.auditLines.some((l) => l.includes('access.denied')), gh.auditLines.join('\n'));
       assert.equal(upstream.requests.length, 0);

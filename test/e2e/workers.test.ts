@@ -43,7 +43,11 @@ describe('serve --workers 2', () => {
     assert.equal((await c.post('/auth/sign-out', {})).status, 303);
     await new Promise((r) => setTimeout(r, 2100));
     for (let i = 0; i < 10; i++) {
-      const r = await new TestClient(server.url).get('/echo', { cookie: saved, accept: 'application/json', connection: 'close' });
+      const r = await new TestClient(server.url).get('/echo', {
+        cookie: saved,
+        accept: 'application/json',
+        connection: 'close',
+      });
       assert.equal(r.status, 401);
     }
   });

@@ -31,13 +31,22 @@ describe('layer rules', () => {
       { from: 'mfa/b.ts', to: 'security/c.ts' },
       { from: 'security/c.ts', to: 'session/d.ts' },
     ]);
-    assert.deepEqual(problems.map((p) => p.replace(/ \(.*$/, '')), ['folders import each other: mfa, security, session']);
+    assert.deepEqual(
+      problems.map((p) => p.replace(/ \(.*$/, '')),
+      ['folders import each other: mfa, security, session'],
+    );
   });
 
   it('take what config/ may parse with only while it imports nothing from config/ back', () => {
     assert.deepEqual(brokenRules([{ from: 'config/settings.ts', to: 'access/rules.ts' }]), []);
-    const back = brokenRules([{ from: 'config/settings.ts', to: 'access/rules.ts' }, { from: 'access/rules.ts', to: 'config/state.ts' }]);
-    assert.ok(back.some((p) => /must not import config\/ back/.test(p)), back.join('\n'));
+    const back = brokenRules([
+      { from: 'config/settings.ts', to: 'access/rules.ts' },
+      { from: 'access/rules.ts', to: 'config/state.ts' },
+    ]);
+    assert.ok(
+      back.some((p) => /must not import config\/ back/.test(p)),
+      back.join('\n'),
+    );
   });
 
   it('name files of auth/ that import each other round a circle, subfolders included, and no others', () => {
@@ -48,9 +57,10 @@ describe('layer rules', () => {
       { from: 'auth/recent-sign-in.ts', to: 'auth/middleware/session.ts' },
     ];
     const problems = brokenRules([...circle, { from: 'auth/account.ts', to: 'auth/pages.ts' }]);
-    assert.deepEqual(problems.map((p) => p.replace(/ \(.*$/, '')), [
-      'files import each other: auth/middleware/session.ts, auth/pages.ts, auth/recent-sign-in.ts, auth/views.ts',
-    ]);
+    assert.deepEqual(
+      problems.map((p) => p.replace(/ \(.*$/, '')),
+      ['files import each other: auth/middleware/session.ts, auth/pages.ts, auth/recent-sign-in.ts, auth/views.ts'],
+    );
     // A chain that does not come back is no circle.
     assert.deepEqual(brokenRules(circle.slice(0, 3)), []);
     // Elsewhere the same circle is reported by fileCircles, but not (yet) refused.

@@ -66,7 +66,11 @@ describe('start-up validation', () => {
     assert.match(r.stderr, /GATEHOUSE_ALLOWED_HOSTS: "bad host!" is not a host/);
     assert.match(r.stderr, /GATEHOUSE_WS_ORIGINS: "https:\/\/x.example\/path" is not an origin/);
     assert.doesNotMatch(r.stderr, /ok\.example|app\.internal/);
-    const longer = await runCli(['serve', '--port', '0'], { GATEHOUSE_HOME: fresh(), GATEHOUSE_SESSION_IDLE: '40d', GATEHOUSE_SESSION_ABSOLUTE: '30d' });
+    const longer = await runCli(['serve', '--port', '0'], {
+      GATEHOUSE_HOME: fresh(),
+      GATEHOUSE_SESSION_IDLE: '40d',
+      GATEHOUSE_SESSION_ABSOLUTE: '30d',
+    });
     assert.equal(longer.code, 2);
     assert.match(longer.stderr, /GATEHOUSE_SESSION_IDLE must not be longer than GATEHOUSE_SESSION_ABSOLUTE/);
   });
@@ -90,7 +94,8 @@ describe('start-up validation', () => {
       /providers\[0\] \(Corp Login\): "name" must be lower-case/,
       /providers\[0\] \(Corp Login\): "kind" must be google/,
       /providers\[0\] \(Corp Login\): "clientSecret" is required/,
-    ]) assert.match(r.stderr, e);
+    ])
+      assert.match(r.stderr, e);
     // The shape problems come first; once the shape is right the settings themselves are checked.
     state.bindings = {};
     state.providers = [];
@@ -112,7 +117,15 @@ describe('files under GATEHOUSE_HOME', () => {
       const server = await spawnServe(['--upstream', 'http://127.0.0.1:9'], env);
       try {
         assert.equal((await runCli(['bind', 'smtp', 'smtp://u:p@127.0.0.1:2525'], env)).code, 0);
-        assert.equal((await runCli(['auth', 'providers', 'add', 'google', '--client-id', 'id', '--client-secret', 'secret', '--skip-check'], env)).code, 0);
+        assert.equal(
+          (
+            await runCli(
+              ['auth', 'providers', 'add', 'google', '--client-id', 'id', '--client-secret', 'secret', '--skip-check'],
+              env,
+            )
+          ).code,
+          0,
+        );
         assert.equal((await runCli(['auth', 'rotate-secret'], env)).code, 0);
       } finally {
         await server.stop();
@@ -122,7 +135,10 @@ describe('files under GATEHOUSE_HOME', () => {
     }
     assert.equal(mode(home), 0o700);
     const files = readdirSync(home);
-    assert.ok(files.includes('local.main.json') && files.includes('master.key') && files.includes('local.main.sqlite'), files.join(', '));
+    assert.ok(
+      files.includes('local.main.json') && files.includes('master.key') && files.includes('local.main.sqlite'),
+      files.join(', '),
+    );
     assert.ok(!files.some((f) => f.endsWith('.tmp')), 'no temporary file is left behind');
     for (const f of files) assert.equal(mode(join(home, f)), 0o600, `${f} is ${mode(join(home, f)).toString(8)}`);
   });
@@ -135,14 +151,16 @@ describe('files under GATEHOUSE_HOME', () => {
       while (Date.now() < ${at}) await new Promise((r) => setTimeout(r, 1));
       process.stdout.write(loadMasterKey(${JSON.stringify(home)}, {}).toString('hex'));`;
     const keys = await Promise.all(
-      Array.from({ length: 8 }, () =>
-        new Promise<string>((resolve, reject) => {
-          const child = spawn(process.execPath, ['--input-type=module', '-e', script]);
-          let out = '';
-          child.stdout.on('data', (d) => (out += d));
-          child.stderr.on('data', (d) => (out += d));
-          child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(out))));
-        }),
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<string>((resolve, reject) => {
+            const child = spawn(process.execPath, ['--input-type=module', '-e', script]);
+            let out = '';
+            child.stdout.on('data', (d) => (out += d));
+            child.stderr.on('data', (d) => (out += d));
+            child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(out))));
+          }),
       ),
     );
     assert.equal(new Set(keys).size, 1, 'every process uses the same key');
@@ -154,13 +172,37 @@ describe('concurrent changes to one server/profile', () => {
   it('loses none of them: binds and provider changes run side by side all land in the state file', async () => {
     const env = { GATEHOUSE_HOME: fresh() };
     const runs = [
-      ...Array.from({ length: 8 }, (_, i) => runCli(['bind', 'smtp', `smtp://u:p${i}@127.0.0.1:${2500 + i}`, '--name', `mail${i}`], env)),
-      ...['alpha', 'beta', 'gamma'].map((name) => runCli(['auth', 'providers', 'add', 'oidc', '--name', name, '--client-id', name, '--client-secret', 's', '--issuer', 'https://idp.example.com', '--skip-check'], env)),
+      ...Array.from({ length: 8 }, (_, i) =>
+        runCli(['bind', 'smtp', `smtp://u:p${i}@127.0.0.1:${2500 + i}`, '--name', `mail${i}`], env),
+      ),
+      ...['alpha', 'beta', 'gamma'].map((name) =>
+        runCli(
+          [
+            'auth',
+            'providers',
+            'add',
+            'oidc',
+            '--name',
+            name,
+            '--client-id',
+            name,
+            '--client-secret',
+            's',
+            '--issuer',
+            'https://idp.example.com',
+            '--skip-check',
+          ],
+          env,
+        ),
+      ),
       runCli(['auth', 'enable'], env),
     ];
     for (const r of await Promise.all(runs)) assert.equal(r.code, 0, r.stdout + r.stderr);
     const state = JSON.parse(readFileSync(join(env.GATEHOUSE_HOME, 'local.main.json'), 'utf8'));
-    assert.deepEqual(Object.keys(state.bindings).sort(), Array.from({ length: 8 }, (_, i) => `mail${i}`));
+    assert.deepEqual(
+      Object.keys(state.bindings).sort(),
+      Array.from({ length: 8 }, (_, i) => `mail${i}`),
+    );
     assert.deepEqual(state.providers.map((p: { name: string }) => p.name).sort(), ['alpha', 'beta', 'gamma']);
     assert.equal(state.auth.enabled, true);
     assert.ok(!readdirSync(env.GATEHOUSE_HOME).some((f) => f.endsWith('.lock')), 'no lock is left behind');
@@ -187,7 +229,11 @@ describe('social login from the environment', () => {
     }
     const status = await runCli(['auth', 'status', '--json'], env);
     assert.deepEqual(JSON.parse(status.stdout).providers, ['google', 'corp_sso']);
-    assert.doesNotMatch(readFileSync(join(env.GATEHOUSE_HOME, 'local.main.json'), 'utf8'), /secret-value/, 'nothing from the environment is written down');
+    assert.doesNotMatch(
+      readFileSync(join(env.GATEHOUSE_HOME, 'local.main.json'), 'utf8'),
+      /secret-value/,
+      'nothing from the environment is written down',
+    );
   });
 
   it('refuses incomplete or insecure provider variables at start-up, listed with the rest', async () => {

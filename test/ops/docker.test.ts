@@ -40,7 +40,10 @@ describe('compose.yaml', () => {
   it('puts Gatehouse on the internal network and on one that can publish its port', () => {
     const nets = networksOf(compose.services.gatehouse!);
     assert.ok(nets.some(isInternal), 'reaches the app');
-    assert.ok(nets.some((n) => !isInternal(n)), 'reachable from outside');
+    assert.ok(
+      nets.some((n) => !isInternal(n)),
+      'reachable from outside',
+    );
     assert.ok(compose.services.gatehouse!.ports?.length);
   });
 
@@ -86,7 +89,10 @@ describe('docker/Dockerfile', () => {
 });
 
 describe('.dockerignore', () => {
-  const patterns = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const patterns = read('.dockerignore')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 
   it('keeps dependencies, history, build output and the state directory (master key) out of the context', () => {
     for (const p of ['node_modules', '.git', '.gatehouse', 'dist', 'test/artifacts', 'bench/results', '*.log']) {
@@ -95,7 +101,9 @@ describe('.dockerignore', () => {
   });
 
   it('excludes nothing the Dockerfile copies', () => {
-    const sources = [...read('docker/Dockerfile').matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+    const sources = [...read('docker/Dockerfile').matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) =>
+      m[1]!.split(/\s+/),
+    );
     for (const src of sources) {
       for (const p of patterns) {
         const bare = p.replace(/^\*\*\//, '');
@@ -106,7 +114,11 @@ describe('.dockerignore', () => {
 });
 
 describe('package.json', () => {
-  const pkg = JSON.parse(read('package.json')) as { name: string; bin: Record<string, string>; engines: { node: string } };
+  const pkg = JSON.parse(read('package.json')) as {
+    name: string;
+    bin: Record<string, string>;
+    engines: { node: string };
+  };
   const lock = JSON.parse(read('package-lock.json')) as { name: string; packages: Record<string, { name?: string }> };
 
   it('has a name of its own on npm (`gatehouse` belongs to someone else) and still installs the `gatehouse` command', () => {
@@ -137,9 +149,16 @@ describe('package.json', () => {
     const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
-    for (const needed of ['package.json', 'bin/gatehouse.js', 'dist/cli/main.js', 'views/layout.eta', 'docs/agent-skill.md']) {
+    for (const needed of [
+      'package.json',
+      'bin/gatehouse.js',
+      'dist/cli/main.js',
+      'views/layout.eta',
+      'docs/agent-skill.md',
+    ]) {
       assert.ok(files.includes(needed), `the tarball holds ${needed}`);
     }
-    for (const f of files) assert.doesNotMatch(f, /^(src|test|bench|scripts|\.ci|\.gatehouse|node_modules)\//, `${f} stays out`);
+    for (const f of files)
+      assert.doesNotMatch(f, /^(src|test|bench|scripts|\.ci|\.gatehouse|node_modules)\//, `${f} stays out`);
   });
 });

@@ -7,7 +7,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
 const REPO = new URL('../..', import.meta.url).pathname;
-const DOCS = ['README.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const DOCS = [
+  'README.md',
+  ...readdirSync(join(REPO, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** The text outside fenced code blocks and inline code spans. */
 function prose(markdown: string): string {
@@ -23,7 +28,11 @@ function anchorsOf(markdown: string): Set<string> {
     const explicit = /\s*\{#([\w-]+)\}\s*$/.exec(heading!);
     if (explicit) anchors.add(explicit[1]!);
     const text = heading!.replace(/\s*\{#[\w-]+\}\s*$/, '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
-    const slug = text.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    const slug = text
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const n = seen.get(slug) ?? 0;
     seen.set(slug, n + 1);
     anchors.add(n === 0 ? slug : `${slug}-${n}`);
@@ -49,7 +58,10 @@ describe('links in README.md and docs/', () => {
 
   it('finds the links it checks (the parser is not blind)', () => {
     assert.ok(links.length > 50, `only ${links.length} links found`);
-    assert.ok(links.some((l) => l.target.includes('#')), 'some links name an anchor');
+    assert.ok(
+      links.some((l) => l.target.includes('#')),
+      'some links name an anchor',
+    );
   });
 
   it('each point at an existing file and, when named, an existing anchor', () => {
@@ -66,7 +78,8 @@ describe('links in README.md and docs/', () => {
         broken.push(`${file}: ${target} — an anchor in something that is not a Markdown file`);
         continue;
       }
-      if (!anchorsOf(readFileSync(resolved, 'utf8')).has(anchor)) broken.push(`${file}: ${target} — no heading makes #${anchor} in ${relative(REPO, resolved)}`);
+      if (!anchorsOf(readFileSync(resolved, 'utf8')).has(anchor))
+        broken.push(`${file}: ${target} — no heading makes #${anchor} in ${relative(REPO, resolved)}`);
     }
     assert.deepEqual(broken, []);
   });
@@ -77,7 +90,10 @@ describe('links in README.md and docs/', () => {
   });
 
   it('reads headings the way GitHub slugs them', () => {
-    const anchors = anchorsOf('# A\n## Device sign-in (RFC 8628)\n## How the session was made: `amr`\n## Access {#access}\n## A\n');
-    for (const a of ['device-sign-in-rfc-8628', 'how-the-session-was-made-amr', 'access', 'a', 'a-1']) assert.ok(anchors.has(a), a);
+    const anchors = anchorsOf(
+      '# A\n## Device sign-in (RFC 8628)\n## How the session was made: `amr`\n## Access {#access}\n## A\n',
+    );
+    for (const a of ['device-sign-in-rfc-8628', 'how-the-session-was-made-amr', 'access', 'a', 'a-1'])
+      assert.ok(anchors.has(a), a);
   });
 });

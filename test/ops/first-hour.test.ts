@@ -90,7 +90,10 @@ describe('a page opened under the wrong name', () => {
     const nav = await c.get('/auth/sign-in', { host: `localhost:${port}` });
     assert.equal(nav.status, 302);
     assert.equal(nav.headers.location, 'http://app.test:4180/auth/sign-in');
-    assert.ok(gh.logs.some((l) => l.startsWith('host: a request for "localhost:')), gh.logs.join('\n'));
+    assert.ok(
+      gh.logs.some((l) => l.startsWith('host: a request for "localhost:')),
+      gh.logs.join('\n'),
+    );
     // A form that was opened from another origin (behind a proxy that rewrote the Host, say).
     const csrf = await c.csrf('/auth/sign-in');
     const post = await c.post('/auth/sign-in', { email: 'a@example.com', password: 'whatever it is', csrf });
@@ -109,7 +112,10 @@ describe('auth enable on the embedded store', () => {
     const ok = tempHome();
     const pass = await runCli(['auth', 'enable'], { GATEHOUSE_HOME: ok.home });
     assert.equal(pass.code, 0, pass.stderr);
-    assert.match(pass.stdout, /fitness check: embedded[\s\S]*✓ connect[\s\S]*✓ create table[\s\S]*✓ write[\s\S]*✓ read[\s\S]*✓ clean up/);
+    assert.match(
+      pass.stdout,
+      /fitness check: embedded[\s\S]*✓ connect[\s\S]*✓ create table[\s\S]*✓ write[\s\S]*✓ read[\s\S]*✓ clean up/,
+    );
     ok.cleanup();
 
     const bad = tempHome();

@@ -36,7 +36,22 @@ const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
  * recording upstream runs in this process and must be able to answer while curl waits.
  */
 async function curlFromNamespace(path: string, headers: string[] = []): Promise<number> {
-  const args = ['netns', 'exec', NS, 'curl', '-s', '--path-as-is', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Accept: application/json', ...headers.flatMap((h) => ['-H', h]), `http://${HOST_IP}:${port}${path}`];
+  const args = [
+    'netns',
+    'exec',
+    NS,
+    'curl',
+    '-s',
+    '--path-as-is',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code}',
+    '-H',
+    'Accept: application/json',
+    ...headers.flatMap((h) => ['-H', h]),
+    `http://${HOST_IP}:${port}${path}`,
+  ];
   return Number((await execFileAsync('ip', args, { encoding: 'utf8' })).stdout);
 }
 
@@ -75,7 +90,15 @@ describe('hybrid mode', { skip }, () => {
     assert.equal(local.status, 200);
     upstream.clear();
     assert.equal(await curlFromNamespace('/echo'), 401);
-    assert.equal(await curlFromNamespace('/echo', ['Host: localhost', 'X-Forwarded-For: 127.0.0.1', 'X-Real-IP: 127.0.0.1', 'Forwarded: for=127.0.0.1']), 401);
+    assert.equal(
+      await curlFromNamespace('/echo', [
+        'Host: localhost',
+        'X-Forwarded-For: 127.0.0.1',
+        'X-Real-IP: 127.0.0.1',
+        'Forwarded: for=127.0.0.1',
+      ]),
+      401,
+    );
     assert.equal(await curlFromNamespace('/echo', ['Host: 127.0.0.1']), 401);
     assert.equal(upstream.requests.length, 0, 'the app saw nothing from the remote peer');
     assert.equal(await curlFromNamespace('/auth/health'), 200, 'Gatehouse itself is reachable from the remote peer');
@@ -85,9 +108,20 @@ describe('hybrid mode', { skip }, () => {
     upstream.clear();
     assert.equal(await curlFromNamespace('/healthz'), 200);
     assert.equal(await curlFromNamespace('/static/app.css'), 200);
-    assert.deepEqual(upstream.requests.map((r) => r.url), ['/healthz', '/static/app.css']);
+    assert.deepEqual(
+      upstream.requests.map((r) => r.url),
+      ['/healthz', '/static/app.css'],
+    );
     upstream.clear();
-    for (const path of ['/echo?x=/healthz', '/echo?/static/a', '/static/../echo', '/static/%2e%2e/echo', '/healthz/../echo', '/staticx', '/healthzz']) {
+    for (const path of [
+      '/echo?x=/healthz',
+      '/echo?/static/a',
+      '/static/../echo',
+      '/static/%2e%2e/echo',
+      '/healthz/../echo',
+      '/staticx',
+      '/healthzz',
+    ]) {
       // 401, or 400 for a path whose encoding is ambiguous (public paths are access rules: architecture.md#access).
       assert.ok([400, 401].includes(await curlFromNamespace(path)), path);
     }

@@ -60,19 +60,23 @@ describe('auth disable keeps every user', () => {
     await cycle({ GATEHOUSE_HOME: home.home }, []);
   });
 
-  it('on a bound database, also when another binding is listed first', { skip: pgUp && myUp ? false : 'needs PostgreSQL and MariaDB' }, async () => {
-    const home = tempHome();
-    homes.push(home);
-    const env = { GATEHOUSE_HOME: home.home, GATEHOUSE_TABLE_PREFIX: PREFIX };
-    // PostgreSQL is bound first, so "the first binding that passes" would be PostgreSQL.
-    assert.equal((await runCli(['bind', 'postgres', POSTGRES_URL, '--name', 'pg'], env)).code, 0);
-    assert.equal((await runCli(['bind', 'mysql', MYSQL_URL, '--name', 'maria'], env)).code, 0);
-    const first = await runCli(['auth', 'enable', '--db', 'maria'], env);
-    assert.equal(first.code, 0, first.stdout + first.stderr);
-    const out = await cycle(env, []);
-    assert.match(out, /users stay in "maria"/);
-    assert.match(out, /users in "maria" \(mysql\)/);
-    assert.doesNotMatch(out, /fitness check: pg/);
-    assert.equal(JSON.parse((await runCli(['auth', 'status', '--json'], env)).stdout).db, 'maria');
-  });
+  it(
+    'on a bound database, also when another binding is listed first',
+    { skip: pgUp && myUp ? false : 'needs PostgreSQL and MariaDB' },
+    async () => {
+      const home = tempHome();
+      homes.push(home);
+      const env = { GATEHOUSE_HOME: home.home, GATEHOUSE_TABLE_PREFIX: PREFIX };
+      // PostgreSQL is bound first, so "the first binding that passes" would be PostgreSQL.
+      assert.equal((await runCli(['bind', 'postgres', POSTGRES_URL, '--name', 'pg'], env)).code, 0);
+      assert.equal((await runCli(['bind', 'mysql', MYSQL_URL, '--name', 'maria'], env)).code, 0);
+      const first = await runCli(['auth', 'enable', '--db', 'maria'], env);
+      assert.equal(first.code, 0, first.stdout + first.stderr);
+      const out = await cycle(env, []);
+      assert.match(out, /users stay in "maria"/);
+      assert.match(out, /users in "maria" \(mysql\)/);
+      assert.doesNotMatch(out, /fitness check: pg/);
+      assert.equal(JSON.parse((await runCli(['auth', 'status', '--json'], env)).stdout).db, 'maria');
+    },
+  );
 });

@@ -20,7 +20,10 @@ let server: Awaited<ReturnType<typeof spawnServe>>;
 before(async () => {
   upstream = await startRecordingUpstream();
   home = tempHome();
-  server = await spawnServe(['--upstream', upstream.url], { GATEHOUSE_HOME: home.home, GATEHOUSE_TABLE_PREFIX: PREFIX });
+  server = await spawnServe(['--upstream', upstream.url], {
+    GATEHOUSE_HOME: home.home,
+    GATEHOUSE_TABLE_PREFIX: PREFIX,
+  });
 });
 after(async () => {
   await server.stop();
@@ -41,7 +44,9 @@ describe('live switching', () => {
     const stream = (async () => {
       while (running) {
         try {
-          const r = await request(server.url + '/echo', { headers: { cookie: user.cookieHeader()!, accept: 'application/json' } });
+          const r = await request(server.url + '/echo', {
+            headers: { cookie: user.cookieHeader()!, accept: 'application/json' },
+          });
           await r.body.dump();
           if (r.statusCode !== 200) failures.push(`signed-in request answered ${r.statusCode}`);
           signedIn++;
@@ -51,7 +56,9 @@ describe('live switching', () => {
       }
     })();
     const anonymous = async () => {
-      const r = await request(server.url + '/echo', { headers: { accept: 'application/json', 'x-forwarded-user': 'spoofed' } });
+      const r = await request(server.url + '/echo', {
+        headers: { accept: 'application/json', 'x-forwarded-user': 'spoofed' },
+      });
       await r.body.dump();
       return r.statusCode;
     };
@@ -81,28 +88,62 @@ describe('live switching', () => {
     assert.equal(JSON.parse((await user.get('/auth/me')).text).email, 'live@example.com', 'users and sessions survive');
   });
 
-  it('moves to a newly enabled database binding without a restart', { skip: pgUp ? false : 'PostgreSQL not reachable' }, async () => {
-    const env = { GATEHOUSE_HOME: home.home };
-    assert.equal((await runCli(['bind', 'postgres', POSTGRES_URL], { ...env, GATEHOUSE_TABLE_PREFIX: PREFIX })).code, 0);
-    assert.equal((await runCli(['auth', 'enable', '--db', 'postgres'], { ...env, GATEHOUSE_TABLE_PREFIX: PREFIX })).code, 0);
-    const email = `moved${Date.now()}@example.com`;
-    const t = Date.now();
-    let landed = false;
-    while (!landed && Date.now() - t < 2000) {
-      await new TestClient(server.url).signUp(email, 'a long enough password');
-      const pg = new (await import('pg')).default.Client(POSTGRES_URL);
-      await pg.connect();
-      landed = (await pg.query(`SELECT 1 FROM ${PREFIX}users WHERE email = $1`, [email]).catch(() => ({ rowCount: 0 }))).rowCount === 1;
-      await pg.end();
-      if (!landed) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(landed, 'new accounts go to PostgreSQL within 2 s');
-    assert.equal((await runCli(['auth', 'enable', '--db', 'embedded'], env)).code, 0, 'back to the embedded store');
-  });
+  it(
+    'moves to a newly enabled database binding without a restart',
+    { skip: pgUp ? false : 'PostgreSQL not reachable' },
+    async () => {
+      const env = { GATEHOUSE_HOME: home.home };
+      assert.equal(
+        (await runCli(['bind', 'postgres', POSTGRES_URL], { ...env, GATEHOUSE_TABLE_PREFIX: PREFIX })).code,
+        0,
+      );
+      assert.equal(
+        (await runCli(['auth', 'enable', '--db', 'postgres'], { ...env, GATEHOUSE_TABLE_PREFIX: PREFIX })).code,
+        0,
+      );
+      const email = `moved${Date.now()}@example.com`;
+      const t = Date.now();
+      let landed = false;
+      while (!landed && Date.now() - t < 2000) {
+        await new TestClient(server.url).signUp(email, 'a long enough password');
+        const pg = new (await import('pg')).default.Client(POSTGRES_URL);
+        await pg.connect();
+        landed =
+          (await pg.query(`SELECT 1 FROM ${PREFIX}users WHERE email = $1`, [email]).catch(() => ({ rowCount: 0 })))
+            .rowCount === 1;
+        await pg.end();
+        if (!landed) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(landed, 'new accounts go to PostgreSQL within 2 s');
+      assert.equal((await runCli(['auth', 'enable', '--db', 'embedded'], env)).code, 0, 'back to the embedded store');
+    },
+  );
 
   it('picks up a new social login provider without a restart', async () => {
     const env = { GATEHOUSE_HOME: home.home };
-    assert.equal((await runCli(['auth', 'providers', 'add', 'oidc', '--name', 'corp', '--client-id', 'id', '--client-secret', 'shh-secret', '--issuer', 'http://127.0.0.1:1', '--skip-check'], env)).code, 0);
+    assert.equal(
+      (
+        await runCli(
+          [
+            'auth',
+            'providers',
+            'add',
+            'oidc',
+            '--name',
+            'corp',
+            '--client-id',
+            'id',
+            '--client-secret',
+            'shh-secret',
+            '--issuer',
+            'http://127.0.0.1:1',
+            '--skip-check',
+          ],
+          env,
+        )
+      ).code,
+      0,
+    );
     const t = Date.now();
     let shown = false;
     while (!shown && Date.now() - t < 2000) {
@@ -113,7 +154,28 @@ describe('live switching', () => {
     const list = await runCli(['auth', 'providers', 'list'], env);
     assert.match(list.stdout, /corp\s+oidc\s+client id\s+secret <set>/);
     assert.doesNotMatch(list.stdout, /shh-secret/);
-    assert.equal((await runCli(['auth', 'providers', 'add', 'oidc', '--name', 'bad', '--client-id', 'x', '--client-secret', 'y', '--issuer', 'http://evil.example'], env)).code, 2);
+    assert.equal(
+      (
+        await runCli(
+          [
+            'auth',
+            'providers',
+            'add',
+            'oidc',
+            '--name',
+            'bad',
+            '--client-id',
+            'x',
+            '--client-secret',
+            'y',
+            '--issuer',
+            'http://evil.example',
+          ],
+          env,
+        )
+      ).code,
+      2,
+    );
     assert.equal((await runCli(['auth', 'providers', 'remove', 'corp'], env)).code, 0);
   });
 });

@@ -15,7 +15,12 @@ async function until(what: string, ok: () => Promise<boolean>, ms = 3000): Promi
   return Date.now() - t0;
 }
 
-const post = (path: string) => fetch(gh.url + path, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: '{}' });
+const post = (path: string) =>
+  fetch(gh.url + path, {
+    method: 'POST',
+    headers: { accept: 'application/json', 'content-type': 'application/json' },
+    body: '{}',
+  });
 
 describe('gatehouse mcp', () => {
   it('adds a resource live, lists it, and removes it again', async () => {
@@ -24,9 +29,15 @@ describe('gatehouse mcp', () => {
     const added = await runCli(['mcp', 'add', '/tools', '--name', 'Team tools', '--scopes', 'tools read'], env);
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, /✓ \/tools "Team tools" scopes: tools read/);
-    const ms = await until('the Bearer challenge', async () => (await post('/tools/x')).headers.get('www-authenticate')?.startsWith('Bearer ') ?? false);
+    const ms = await until(
+      'the Bearer challenge',
+      async () => (await post('/tools/x')).headers.get('www-authenticate')?.startsWith('Bearer ') ?? false,
+    );
     assert.ok(ms < 2500, `${ms} ms`);
-    assert.match((await post('/tools')).headers.get('www-authenticate')!, /resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/tools", scope="tools read"/);
+    assert.match(
+      (await post('/tools')).headers.get('www-authenticate')!,
+      /resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/tools", scope="tools read"/,
+    );
     const prm = await fetch(`${gh.url}/.well-known/oauth-protected-resource/tools`);
     assert.equal(prm.status, 200);
     assert.equal(((await prm.json()) as { resource_name: string }).resource_name, 'Team tools');
@@ -40,10 +51,17 @@ describe('gatehouse mcp', () => {
     assert.match(bad.stderr, /path "tools\/x" must start with "\/"/);
     assert.equal((await runCli(['mcp', 'add', '/tools/sub'], env)).code, 2, 'an overlapping resource is refused');
     assert.equal((await runCli(['mcp', 'remove', '/nothing'], env)).code, 1);
-    assert.equal((await runCli(['mcp', 'add', '/x'], { ...env, GATEHOUSE_MCP: '[]' })).code, 1, 'not while the variable decides');
+    assert.equal(
+      (await runCli(['mcp', 'add', '/x'], { ...env, GATEHOUSE_MCP: '[]' })).code,
+      1,
+      'not while the variable decides',
+    );
 
     assert.equal((await runCli(['mcp', 'remove', '/tools'], env)).code, 0);
-    await until('the cookie challenge again', async () => (await post('/tools')).headers.get('www-authenticate') === 'Cookie realm="gatehouse"');
+    await until(
+      'the cookie challenge again',
+      async () => (await post('/tools')).headers.get('www-authenticate') === 'Cookie realm="gatehouse"',
+    );
     upstream.clear();
     const wk = await fetch(`${gh.url}/.well-known/oauth-protected-resource/tools`);
     assert.equal(wk.status, 401, 'an ordinary path of the app again (behind the login)');

@@ -27,8 +27,14 @@ describe('gatehouse --remote', () => {
     serve = await spawnServe([], { GATEHOUSE_HOME: home.home });
     store = await openStore(`sqlite:${join(home.home, 'local.main.sqlite')}`);
     await store.migrate();
-    const admin = await store.createUser({ email: 'ops@example.com', name: 'Ops Admin', role: 'admin', passwordHash: null, emailVerified: true }, new Date());
-    const member = await store.createUser({ email: 'dev@example.com', name: 'Dev Member', role: 'member', passwordHash: null, emailVerified: true }, new Date());
+    const admin = await store.createUser(
+      { email: 'ops@example.com', name: 'Ops Admin', role: 'admin', passwordHash: null, emailVerified: true },
+      new Date(),
+    );
+    const member = await store.createUser(
+      { email: 'dev@example.com', name: 'Dev Member', role: 'member', passwordHash: null, emailVerified: true },
+      new Date(),
+    );
     const keys = createApiKeyService(store);
     adminToken = (await keys.issue(admin, 'ops laptop', 'admin', null)).token;
     memberToken = (await keys.issue(member, 'dev laptop', 'member', null)).token;
@@ -56,14 +62,31 @@ describe('gatehouse --remote', () => {
     assert.equal(remote.stdout, local.stdout);
     assert.match(remote.stdout, /ops@example\.com +admin +active +Ops Admin/);
     const remoteJson = await runCli(['--remote', serve.url, 'users', 'list', '--json'], env);
-    assert.deepEqual(JSON.parse(remoteJson.stdout), JSON.parse((await runCli(['users', 'list', '--json'], env)).stdout));
+    assert.deepEqual(
+      JSON.parse(remoteJson.stdout),
+      JSON.parse((await runCli(['users', 'list', '--json'], env)).stdout),
+    );
 
     const disabled = await runCli(['--remote', serve.url, 'users', 'disable', 'dev@example.com'], env);
     assert.equal(disabled.code, 0, disabled.stderr);
-    assert.equal((await store.findUserByEmail('dev@example.com'))!.disabled, true, 'in the server\'s store');
+    assert.equal((await store.findUserByEmail('dev@example.com'))!.disabled, true, "in the server's store");
     assert.equal((await runCli(['--remote', serve.url, 'users', 'enable', 'dev@example.com'], env)).code, 0);
 
-    const made = await runCli(['--remote', serve.url, 'keys', 'create', '--user', 'dev@example.com', '--name', 'etl', '--scopes', 'reports:read'], env);
+    const made = await runCli(
+      [
+        '--remote',
+        serve.url,
+        'keys',
+        'create',
+        '--user',
+        'dev@example.com',
+        '--name',
+        'etl',
+        '--scopes',
+        'reports:read',
+      ],
+      env,
+    );
     assert.equal(made.code, 0, made.stderr);
     assert.match(made.stdout, /scopes reports:read/);
     const keys = await runCli(['--remote', serve.url, 'keys', 'list'], env);
@@ -75,14 +98,19 @@ describe('gatehouse --remote', () => {
     assert.equal(missing.stderr.trim(), `gatehouse: ${serve.url} refused: There is no user nobody@example.com.`);
   });
 
-  it('refuses a member\'s token with a clear 403 sentence and keeps nothing', async () => {
+  it("refuses a member's token with a clear 403 sentence and keeps nothing", async () => {
     const r = await runCli(['login', '--remote', serve.url, '--token', memberToken], env);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr.trim(), `gatehouse: ${serve.url} refused: dev@example.com is not an administrator: the admin API needs an admin's token or session.`);
+    assert.equal(
+      r.stderr.trim(),
+      `gatehouse: ${serve.url} refused: dev@example.com is not an administrator: the admin API needs an admin's token or session.`,
+    );
     assert.ok(!readFileSync(join(cfg, 'credentials.json'), 'utf8').includes(memberToken));
-    const res = await request(`${serve.url}/auth/api/v1/users`, { headers: { authorization: `Bearer ${memberToken}` } });
+    const res = await request(`${serve.url}/auth/api/v1/users`, {
+      headers: { authorization: `Bearer ${memberToken}` },
+    });
     assert.equal(res.statusCode, 403);
-    assert.equal((await res.body.json() as { error: string }).error, 'forbidden');
+    assert.equal(((await res.body.json()) as { error: string }).error, 'forbidden');
   });
 
   it('logout revokes the token and forgets the server; then --remote asks for a login', async () => {
@@ -101,7 +129,10 @@ describe('gatehouse --remote', () => {
     // An admin token is never sent in clear beyond this machine: a usage error before any request.
     const clear = await runCli(['login', '--remote', 'http://gatehouse.example', '--token', adminToken], env);
     assert.equal(clear.code, 2);
-    assert.match(clear.stderr, /--remote http:\/\/gatehouse\.example would send an admin token in clear: use https:\/\//);
+    assert.match(
+      clear.stderr,
+      /--remote http:\/\/gatehouse\.example would send an admin token in clear: use https:\/\//,
+    );
     assert.equal((await runCli(['--remote', 'http://10.1.2.3:8080', 'users', 'list'], env)).code, 2);
     assert.deepEqual(JSON.parse(readFileSync(join(cfg, 'credentials.json'), 'utf8')), { remotes: [] }, 'nothing kept');
     // Without --token, login runs the device grant: test/ops/remote-device-login.test.ts.

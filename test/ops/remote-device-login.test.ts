@@ -19,8 +19,14 @@ import type { Store } from '../../src/store/types.js';
 const PASSWORD = 'a long enough password';
 
 /** Starts `gatehouse login`, hands over the verification link it prints, and resolves when it exits. */
-function loginInBackground(args: string[], env: Record<string, string>): { link: Promise<string>; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [join(REPO, 'bin/gatehouse.js'), 'login', ...args], { env: { ...process.env, ...env }, cwd: REPO });
+function loginInBackground(
+  args: string[],
+  env: Record<string, string>,
+): { link: Promise<string>; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [join(REPO, 'bin/gatehouse.js'), 'login', ...args], {
+    env: { ...process.env, ...env },
+    cwd: REPO,
+  });
   let stdout = '';
   let stderr = '';
   let gotLink: (url: string) => void;
@@ -39,7 +45,11 @@ async function approveAs(c: TestClient, link: string, decision = 'approve') {
   const u = new URL(link);
   const page = await c.get(u.pathname + u.search);
   assert.equal(page.status, 200, page.text);
-  return c.post('/auth/device/decide', { csrf: csrfFrom(page.text), user_code: /name="user_code" value="([A-Z-]+)"/.exec(page.text)![1]!, decision });
+  return c.post('/auth/device/decide', {
+    csrf: csrfFrom(page.text),
+    user_code: /name="user_code" value="([A-Z-]+)"/.exec(page.text)![1]!,
+    decision,
+  });
 }
 
 describe('gatehouse login --remote (device grant)', () => {
@@ -56,8 +66,14 @@ describe('gatehouse login --remote (device grant)', () => {
     store = await openStore(`sqlite:${join(home.home, 'local.main.sqlite')}`);
     await store.migrate();
     const passwordHash = await createPasswordHasher().hash(PASSWORD);
-    await store.createUser({ email: 'ops@example.com', name: 'Ops Admin', role: 'admin', passwordHash, emailVerified: true }, new Date());
-    await store.createUser({ email: 'dev@example.com', name: 'Dev Member', role: 'member', passwordHash, emailVerified: true }, new Date());
+    await store.createUser(
+      { email: 'ops@example.com', name: 'Ops Admin', role: 'admin', passwordHash, emailVerified: true },
+      new Date(),
+    );
+    await store.createUser(
+      { email: 'dev@example.com', name: 'Dev Member', role: 'member', passwordHash, emailVerified: true },
+      new Date(),
+    );
     admin = new TestClient(serve.url);
     member = new TestClient(serve.url);
     assert.equal((await admin.signIn('ops@example.com', PASSWORD)).status, 303);
@@ -92,7 +108,9 @@ describe('gatehouse login --remote (device grant)', () => {
     const out = await runCli(['logout', '--remote', serve.url], env);
     assert.equal(out.code, 0, out.stderr);
     assert.match(out.stdout, /the token is revoked/);
-    const dead = await request(`${serve.url}/auth/api/v1/me`, { headers: { authorization: `Bearer ${remotes[0]!.token}` } });
+    const dead = await request(`${serve.url}/auth/api/v1/me`, {
+      headers: { authorization: `Bearer ${remotes[0]!.token}` },
+    });
     await dead.body.text();
     assert.equal(dead.statusCode, 401);
   });
@@ -102,21 +120,27 @@ describe('gatehouse login --remote (device grant)', () => {
     await approveAs(admin, await login.link);
     assert.equal((await login.done).code, 0);
     const file = join(cfg, 'credentials.json');
-    const before = (JSON.parse(readFileSync(file, 'utf8')) as { remotes: Array<{ token: string; refreshToken?: string }> }).remotes[0]!;
+    const before = (
+      JSON.parse(readFileSync(file, 'utf8')) as { remotes: Array<{ token: string; refreshToken?: string }> }
+    ).remotes[0]!;
     assert.match(before.refreshToken ?? '', /^ghrt_/);
     // An hour later, as far as the server knows: every access token has expired (its cache re-asks within 2 s).
     const db = new Database(join(home.home, 'local.main.sqlite'));
     db.prepare(`UPDATE gatehouse_oauth_tokens SET expires_at = 0 WHERE kind = 'access'`).run();
     db.close();
     await new Promise((r) => setTimeout(r, 2_100));
-    const stale = await request(`${serve.url}/auth/api/v1/me`, { headers: { authorization: `Bearer ${before.token}` } });
+    const stale = await request(`${serve.url}/auth/api/v1/me`, {
+      headers: { authorization: `Bearer ${before.token}` },
+    });
     await stale.body.text();
     assert.equal(stale.statusCode, 401, 'the old access token is refused');
 
     const users = await runCli(['--remote', serve.url, 'users', 'list'], env);
     assert.equal(users.code, 0, users.stderr);
     assert.match(users.stdout, /ops@example\.com +admin/);
-    const after = (JSON.parse(readFileSync(file, 'utf8')) as { remotes: Array<{ token: string; refreshToken?: string }> }).remotes[0]!;
+    const after = (
+      JSON.parse(readFileSync(file, 'utf8')) as { remotes: Array<{ token: string; refreshToken?: string }> }
+    ).remotes[0]!;
     assert.notEqual(after.token, before.token);
     assert.notEqual(after.refreshToken, before.refreshToken, 'the refresh token rotated and the new one is kept');
     assert.equal(statSync(file).mode & 0o777, 0o600);
@@ -149,7 +173,12 @@ describe('gatehouse login --remote (device grant)', () => {
     const r = await login.done;
     assert.equal(r.code, 1);
     assert.match(r.stderr, /dev@example\.com is not an administrator/);
-    assert.equal(existsSync(join(cfg, 'credentials.json')) ? JSON.parse(readFileSync(join(cfg, 'credentials.json'), 'utf8')).remotes.length : 0, 0);
+    assert.equal(
+      existsSync(join(cfg, 'credentials.json'))
+        ? JSON.parse(readFileSync(join(cfg, 'credentials.json'), 'utf8')).remotes.length
+        : 0,
+      0,
+    );
 
     const denied = loginInBackground(['--remote', serve.url], env);
     await approveAs(admin, await denied.link, 'deny');

@@ -14,7 +14,9 @@ import { startRecordingUpstream } from '../support/upstream.js';
 describe('exec mode', () => {
   it('starts the app on an internal port, serves it behind sign-in, and stops it on SIGTERM', async () => {
     const home = tempHome();
-    const s = await spawnServe(['--exec', `node ${join(REPO, 'docker/example-app/server.js')}`], { GATEHOUSE_HOME: home.home });
+    const s = await spawnServe(['--exec', `node ${join(REPO, 'docker/example-app/server.js')}`], {
+      GATEHOUSE_HOME: home.home,
+    });
     try {
       assert.equal((await new TestClient(s.url).get('/')).status, 302);
       const c = new TestClient(s.url);
@@ -49,12 +51,21 @@ describe('graceful shutdown', () => {
     const s = await spawnServe(['--upstream', upstream.url], { GATEHOUSE_HOME: home.home, GATEHOUSE_AUTH_MODE: 'off' });
     try {
       let exitedAt = 0;
-      const exited = new Promise<number | null>((r) => s.child.once('exit', (code) => ((exitedAt = Date.now()), r(code))));
-      const slow = request(`${s.url}/slow?ms=1500`).then(async (r) => ({ status: r.statusCode, text: await r.body.text(), at: Date.now() }));
+      const exited = new Promise<number | null>((r) =>
+        s.child.once('exit', (code) => ((exitedAt = Date.now()), r(code))),
+      );
+      const slow = request(`${s.url}/slow?ms=1500`).then(async (r) => ({
+        status: r.statusCode,
+        text: await r.body.text(),
+        at: Date.now(),
+      }));
       while (!upstream.requests.some((r) => r.url.startsWith('/slow'))) await new Promise((r) => setTimeout(r, 20));
       s.child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 300));
-      const late = await request(`${s.url}/echo`, { reset: true }).then((r) => (r.body.dump(), `answered ${r.statusCode}`), (err: Error & { code?: string }) => err.code ?? err.message);
+      const late = await request(`${s.url}/echo`, { reset: true }).then(
+        (r) => (r.body.dump(), `answered ${r.statusCode}`),
+        (err: Error & { code?: string }) => err.code ?? err.message,
+      );
       assert.equal(late, 'ECONNREFUSED', 'no new connections once draining');
       const done = await slow;
       assert.deepEqual([done.status, done.text], [200, 'slow'], 'the in-flight request completed');
@@ -98,18 +109,30 @@ describe('Docker and compose (no engine here: parsed and run outside Docker)', (
 
   it('the entrypoint serves by default and runs other commands, outside Docker', async () => {
     const home = tempHome();
-    const env = { ...process.env, GATEHOUSE_HOME: home.home, GATEHOUSE_BIN: join(REPO, 'bin/gatehouse.js'), GATEHOUSE_HOST: '127.0.0.1', GATEHOUSE_PORT: String(20000 + (process.pid % 20000)), GATEHOUSE_UPSTREAM: 'http://127.0.0.1:9' };
+    const env = {
+      ...process.env,
+      GATEHOUSE_HOME: home.home,
+      GATEHOUSE_BIN: join(REPO, 'bin/gatehouse.js'),
+      GATEHOUSE_HOST: '127.0.0.1',
+      GATEHOUSE_PORT: String(20000 + (process.pid % 20000)),
+      GATEHOUSE_UPSTREAM: 'http://127.0.0.1:9',
+    };
     const child = spawn('sh', [join(REPO, 'docker/entrypoint.sh')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let ok = false;
       for (let i = 0; i < 100 && !ok; i++) {
-        ok = await request(`http://127.0.0.1:${env.GATEHOUSE_PORT}/auth/health`).then((r) => (r.body.dump(), r.statusCode === 200), () => false);
+        ok = await request(`http://127.0.0.1:${env.GATEHOUSE_PORT}/auth/health`).then(
+          (r) => (r.body.dump(), r.statusCode === 200),
+          () => false,
+        );
         if (!ok) await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(ok, 'serves /auth/health');
       // The image's HEALTHCHECK command, run as the container would.
       const hc = /CMD (node -e .*)$/m.exec(readFileSync(join(REPO, 'docker/Dockerfile'), 'utf8'))![1]!;
-      const code = await new Promise<number | null>((r) => spawn('sh', ['-c', hc], { env, stdio: 'ignore' }).once('exit', r));
+      const code = await new Promise<number | null>((r) =>
+        spawn('sh', ['-c', hc], { env, stdio: 'ignore' }).once('exit', r),
+      );
       assert.equal(code, 0);
       const status = await new Promise<string>((r) => {
         const c = spawn('sh', [join(REPO, 'docker/entrypoint.sh'), 'auth', 'status'], { env });
@@ -139,12 +162,20 @@ describe('users CLI', () => {
       assert.equal((await c.get('/auth/me')).status, 200);
       assert.equal((await runCli(['users', 'disable', 'CLI-User@example.com'], env)).code, 0);
       assert.ok(await signedOutWithin2s(c), 'a disabled user is signed out on the running server');
-      assert.notEqual((await c.signIn('cli-user@example.com', 'a long enough password')).status, 303, 'and cannot sign in');
+      assert.notEqual(
+        (await c.signIn('cli-user@example.com', 'a long enough password')).status,
+        303,
+        'and cannot sign in',
+      );
       assert.equal((await c.get('/auth/me')).status, 401);
       assert.equal((await runCli(['users', 'enable', 'cli-user@example.com'], env)).code, 0);
       assert.equal((await runCli(['users', 'set-role', 'cli-user@example.com', 'admin'], env)).code, 0);
       assert.equal(JSON.parse((await runCli(['users', 'list', '--json'], env)).stdout)[0].role, 'admin');
-      assert.equal((await runCli(['users', 'set-role', 'cli-user@example.com', 'Root!'], env)).code, 2, 'role names are a-z, 0-9 and "-"');
+      assert.equal(
+        (await runCli(['users', 'set-role', 'cli-user@example.com', 'Root!'], env)).code,
+        2,
+        'role names are a-z, 0-9 and "-"',
+      );
       assert.equal((await c.signIn('cli-user@example.com', 'a long enough password')).status, 303);
       assert.equal(JSON.parse((await c.get('/auth/me')).text).role, 'admin');
       assert.equal((await runCli(['users', 'delete', 'cli-user@example.com'], env)).code, 0);

@@ -58,7 +58,12 @@ function anchorsOf(markdown: string): Set<string> {
   const anchors = new Set<string>();
   for (const m of markdown.matchAll(/\{#([a-z0-9-]+)\}|<a id="([a-z0-9-]+)">/g)) anchors.add((m[1] ?? m[2])!);
   for (const m of markdown.matchAll(/^#+ (.*?)(?: \{#[a-z0-9-]+\})?$/gm)) {
-    anchors.add(m[1]!.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-'));
+    anchors.add(
+      m[1]!
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .replace(/ /g, '-'),
+    );
   }
   return anchors;
 }

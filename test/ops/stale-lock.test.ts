@@ -23,33 +23,40 @@ async function holdLock(home: string): Promise<ChildProcess> {
   return child;
 }
 
-const killed = (child: ChildProcess) => new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
+const killed = (child: ChildProcess) =>
+  new Promise<void>((r) =>
+    child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r()),
+  );
 
 describe('the state file lock', () => {
   const home = tempHome();
   const env = { GATEHOUSE_HOME: home.home };
   after(() => home.cleanup());
 
-  it('is taken over at once from a command killed with SIGKILL, and still waits for a live holder', { timeout: 60_000 }, async () => {
-    assert.equal((await runCli(['auth', 'disable'], env)).code, 0);
-    const lockFile = `${stateFile({ home: home.home, server: 'local', profile: 'main' })}.lock`;
+  it(
+    'is taken over at once from a command killed with SIGKILL, and still waits for a live holder',
+    { timeout: 60_000 },
+    async () => {
+      assert.equal((await runCli(['auth', 'disable'], env)).code, 0);
+      const lockFile = `${stateFile({ home: home.home, server: 'local', profile: 'main' })}.lock`;
 
-    const live = await holdLock(home.home);
-    try {
-      const blocked = await runCli(['auth', 'enable'], env);
-      assert.notEqual(blocked.code, 0, 'a live holder keeps the lock');
-      assert.match(blocked.stderr, /another gatehouse command is changing/);
-    } finally {
-      live.kill('SIGKILL');
-      await killed(live);
-    }
-    assert.ok(existsSync(lockFile), 'SIGKILL left the lock file behind');
+      const live = await holdLock(home.home);
+      try {
+        const blocked = await runCli(['auth', 'enable'], env);
+        assert.notEqual(blocked.code, 0, 'a live holder keeps the lock');
+        assert.match(blocked.stderr, /another gatehouse command is changing/);
+      } finally {
+        live.kill('SIGKILL');
+        await killed(live);
+      }
+      assert.ok(existsSync(lockFile), 'SIGKILL left the lock file behind');
 
-    const t0 = performance.now();
-    const next = await runCli(['auth', 'enable'], env);
-    const ms = performance.now() - t0;
-    assert.equal(next.code, 0, next.stderr);
-    assert.ok(ms < 5_000, `the next command ran at once (${Math.round(ms)} ms), not after the 10 s wait`);
-    assert.ok(!existsSync(lockFile), 'and released the lock');
-  });
+      const t0 = performance.now();
+      const next = await runCli(['auth', 'enable'], env);
+      const ms = performance.now() - t0;
+      assert.equal(next.code, 0, next.stderr);
+      assert.ok(ms < 5_000, `the next command ran at once (${Math.round(ms)} ms), not after the 10 s wait`);
+      assert.ok(!existsSync(lockFile), 'and released the lock');
+    },
+  );
 });

@@ -21,7 +21,10 @@ interface Ended {
 function runWithin(args: string[], env: Record<string, string>): Promise<Ended> {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [join(REPO, 'bin/gatehouse.js'), ...args], { env: { ...process.env, ...env }, cwd: REPO });
+    const child = spawn(process.execPath, [join(REPO, 'bin/gatehouse.js'), ...args], {
+      env: { ...process.env, ...env },
+      cwd: REPO,
+    });
     let stderr = '';
     let hung = false;
     child.stdout.resume();
@@ -64,6 +67,10 @@ describe('serve on a busy port', () => {
   });
 
   it('--upstream exits 1 at once with one sentence', async () => {
-    assertFailsFast(await runWithin(['serve', '--upstream', 'http://127.0.0.1:9', '--port', String(port)], { GATEHOUSE_HOME: home.home }));
+    assertFailsFast(
+      await runWithin(['serve', '--upstream', 'http://127.0.0.1:9', '--port', String(port)], {
+        GATEHOUSE_HOME: home.home,
+      }),
+    );
   });
 });

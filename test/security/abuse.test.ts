@@ -23,7 +23,11 @@ after(() => upstream.close());
 async function signInForm(gh: TestGatehouse) {
   const c = new TestClient(gh.url);
   const csrf = csrfFrom((await c.get('/auth/sign-in')).text);
-  return { c, attempt: (email: string, password: string, headers: Record<string, string> = {}) => c.post('/auth/sign-in', { email, password, csrf }, headers) };
+  return {
+    c,
+    attempt: (email: string, password: string, headers: Record<string, string> = {}) =>
+      c.post('/auth/sign-in', { email, password, csrf }, headers),
+  };
 }
 
 describe('rate limits', () => {
@@ -31,7 +35,15 @@ describe('rate limits', () => {
   before(async () => {
     gh = await startTestGatehouse({
       upstream: upstream.url,
-      limits: { perIp: { ...GENEROUS_LIMITS.perIp, 'sign-in': { limit: 5, windowMs: 60_000 }, 'sign-up': { limit: 3, windowMs: 60_000 }, 'api-key': { limit: 3, windowMs: 60_000 } }, perAccount: {} },
+      limits: {
+        perIp: {
+          ...GENEROUS_LIMITS.perIp,
+          'sign-in': { limit: 5, windowMs: 60_000 },
+          'sign-up': { limit: 3, windowMs: 60_000 },
+          'api-key': { limit: 3, windowMs: 60_000 },
+        },
+        perAccount: {},
+      },
     });
   });
   after(() => gh.stop());
@@ -40,7 +52,10 @@ describe('rate limits', () => {
     const { attempt } = await signInForm(gh);
     for (let i = 0; i < 5; i++) assert.equal((await attempt(`nobody${i}@example.com`, 'wrong password')).status, 401);
     for (let i = 0; i < 5; i++) {
-      const r = await attempt(`nobody${i}@example.com`, 'wrong password', { 'x-forwarded-for': `198.51.100.${i}`, 'x-real-ip': `203.0.113.${i}` });
+      const r = await attempt(`nobody${i}@example.com`, 'wrong password', {
+        'x-forwarded-for': `198.51.100.${i}`,
+        'x-real-ip': `203.0.113.${i}`,
+      });
       assert.equal(r.status, 429);
       assert.ok(Number(r.headers['retry-after']) > 0 && Number(r.headers['retry-after']) <= 60);
     }
@@ -49,26 +64,35 @@ describe('rate limits', () => {
 
   it('limits sign-ups per IP', async () => {
     const statuses = [];
-    for (let i = 0; i < 5; i++) statuses.push((await new TestClient(gh.url).signUp(`rl${i}-${Date.now()}@example.com`, PASSWORD)).status);
+    for (let i = 0; i < 5; i++)
+      statuses.push((await new TestClient(gh.url).signUp(`rl${i}-${Date.now()}@example.com`, PASSWORD)).status);
     assert.deepEqual(statuses, [303, 303, 303, 429, 429]);
   });
 
   it('limits failed API-key checks per IP', async () => {
     const bad = `ghk_${'A'.repeat(12)}_${'B'.repeat(43)}`;
     const statuses = [];
-    for (let i = 0; i < 5; i++) statuses.push((await new TestClient(gh.url).get('/api', { authorization: `Bearer ${bad}`, accept: 'application/json' })).status);
+    for (let i = 0; i < 5; i++)
+      statuses.push(
+        (await new TestClient(gh.url).get('/api', { authorization: `Bearer ${bad}`, accept: 'application/json' }))
+          .status,
+      );
     assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
   });
 
   it('has sane defaults for every limited flow', () => {
-    for (const kind of ['sign-in', 'sign-up', 'forgot', 'reset', 'verify-resend', 'api-key'] as const) assert.ok(DEFAULT_LIMITS.perIp[kind].limit > 0);
+    for (const kind of ['sign-in', 'sign-up', 'forgot', 'reset', 'verify-resend', 'api-key'] as const)
+      assert.ok(DEFAULT_LIMITS.perIp[kind].limit > 0);
   });
 });
 
 describe('account lockout', () => {
   let gh: TestGatehouse;
   before(async () => {
-    gh = await startTestGatehouse({ upstream: upstream.url, lockout: { maxFailures: 5, baseLockMs: 1000, maxLockMs: 4000, memoryMs: 60_000 } });
+    gh = await startTestGatehouse({
+      upstream: upstream.url,
+      lockout: { maxFailures: 5, baseLockMs: 1000, maxLockMs: 4000, memoryMs: 60_000 },
+    });
     await new TestClient(gh.url).signUp('victim@example.com', PASSWORD);
   });
   after(() => gh.stop());
@@ -83,7 +107,10 @@ describe('account lockout', () => {
     assert.match(wrong[4]!.text, /Too many attempts for this address: try again in 1 minute/);
     assert.equal(strip(locked.text), strip(wrong[4]!.text));
     assert.match(wrong[3]!.text, /Incorrect email or password/);
-    assert.ok(!locked.headers['set-cookie'] || ![locked.headers['set-cookie']].flat().some((l) => String(l).startsWith('gatehouse_session')));
+    assert.ok(
+      !locked.headers['set-cookie'] ||
+        ![locked.headers['set-cookie']].flat().some((l) => String(l).startsWith('gatehouse_session')),
+    );
     assert.ok(gh.auditLines.some((l) => l.includes('"lockout"')));
     await new Promise((r) => setTimeout(r, 1100));
     assert.equal((await attempt('victim@example.com', PASSWORD)).status, 303, 'the lock ends by itself');
@@ -102,13 +129,18 @@ describe('account lockout', () => {
   it('evaluates no more than the limit when 100 wrong attempts arrive at once', async (t) => {
     // Its own instance with a long lock: 100 paced dummy hashes take ~10 s, and a lock that ended
     // meanwhile would rightly open a new round of five.
-    const gh = await startTestGatehouse({ upstream: upstream.url, lockout: { maxFailures: 5, baseLockMs: 60_000, maxLockMs: 60_000, memoryMs: 60_000 } });
+    const gh = await startTestGatehouse({
+      upstream: upstream.url,
+      lockout: { maxFailures: 5, baseLockMs: 60_000, maxLockMs: 60_000, memoryMs: 60_000 },
+    });
     t.after(() => gh.stop());
     await new TestClient(gh.url).signUp('storm@example.com', PASSWORD);
     const { attempt } = await signInForm(gh);
     const before = gh.verifications();
     const realBefore = gh.realVerifications();
-    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => attempt('storm@example.com', `guess ${i}`)));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => attempt('storm@example.com', `guess ${i}`)),
+    );
     assert.ok(results.every((r) => r.status === 401));
     // Every attempt costs the same work (refused ones a dummy check), but only 5 ever test a real guess.
     assert.equal(gh.verifications() - before, 100);
@@ -123,7 +155,11 @@ describe('account lockout', () => {
       const ghost = await attempt('ghost@example.com', 'whatever it is');
       const known = await attempt('known@example.com', 'not the password');
       assert.equal(ghost.status, known.status, `attempt ${i + 1}`);
-      assert.equal(strip(ghost.text), strip(known.text).replace('known@example.com', 'ghost@example.com'), `attempt ${i + 1}`);
+      assert.equal(
+        strip(ghost.text),
+        strip(known.text).replace('known@example.com', 'ghost@example.com'),
+        `attempt ${i + 1}`,
+      );
     }
   });
 });
@@ -131,7 +167,10 @@ describe('account lockout', () => {
 describe('no enumeration', () => {
   let gh: TestGatehouse;
   before(async () => {
-    gh = await startTestGatehouse({ upstream: upstream.url, lockout: { maxFailures: 1000, baseLockMs: 1000, maxLockMs: 1000, memoryMs: 1000 } });
+    gh = await startTestGatehouse({
+      upstream: upstream.url,
+      lockout: { maxFailures: 1000, baseLockMs: 1000, maxLockMs: 1000, memoryMs: 1000 },
+    });
     await new TestClient(gh.url).signUp('exists@example.com', PASSWORD);
   });
   after(() => gh.stop());
@@ -160,12 +199,18 @@ describe('no enumeration', () => {
       unknown.push(b.ms);
     }
     assert.equal(a!.r.status, b!.r.status);
-    assert.equal(strip(a!.r.text).replace('exists@example.com', 'X'), strip(b!.r.text).replace(/missing\d+@example\.com/, 'X'));
+    assert.equal(
+      strip(a!.r.text).replace('exists@example.com', 'X'),
+      strip(b!.r.text).replace(/missing\d+@example\.com/, 'X'),
+    );
     const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     // Both paths run one argon2id verification (a dummy one for unknown users). Without it the unknown
     // path would be ~10 ms faster; the tolerance is far below that gap but above scheduler noise.
     const gap = Math.abs(median(known) - median(unknown));
-    assert.ok(gap < Math.max(4, 0.3 * median(known)), `median known ${median(known).toFixed(1)} ms, unknown ${median(unknown).toFixed(1)} ms`);
+    assert.ok(
+      gap < Math.max(4, 0.3 * median(known)),
+      `median known ${median(known).toFixed(1)} ms, unknown ${median(unknown).toFixed(1)} ms`,
+    );
   });
 
   it('never writes a password, token or cookie to the audit log', async () => {
@@ -176,7 +221,13 @@ describe('no enumeration', () => {
     await new TestClient(gh.url).signIn('audited@example.com', 'a wrong secret guess');
     const log = gh.auditLines.join('\n');
     const session = c.cookies.get('gatehouse_session')!;
-    for (const secret of ['audit password secret', 'a wrong secret guess', session, session.split('.')[0]!, c.cookies.get('gatehouse_csrf')!]) {
+    for (const secret of [
+      'audit password secret',
+      'a wrong secret guess',
+      session,
+      session.split('.')[0]!,
+      c.cookies.get('gatehouse_csrf')!,
+    ]) {
       assert.ok(!log.includes(secret), `audit log leaks ${secret.slice(0, 8)}…`);
     }
     for (const line of gh.auditLines) {

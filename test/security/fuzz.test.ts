@@ -54,8 +54,24 @@ after(async () => {
 
 /** The identity headers Gatehouse writes for this signed-in client, built from its own /auth/me. */
 async function identityOf(c: TestClient): Promise<string[]> {
-  const me = JSON.parse((await c.get('/auth/me')).text) as { id: string; email: string; emailVerified: boolean; name: string; provider: string; role: Principal['role']; groups: string[] };
-  return identityHeaders({ userId: me.id, email: me.email, emailVerified: me.emailVerified, name: me.name, provider: me.provider, role: me.role, groups: me.groups });
+  const me = JSON.parse((await c.get('/auth/me')).text) as {
+    id: string;
+    email: string;
+    emailVerified: boolean;
+    name: string;
+    provider: string;
+    role: Principal['role'];
+    groups: string[];
+  };
+  return identityHeaders({
+    userId: me.id,
+    email: me.email,
+    emailVerified: me.emailVerified,
+    name: me.name,
+    provider: me.provider,
+    role: me.role,
+    groups: me.groups,
+  });
 }
 
 describe('fuzz', () => {
@@ -67,15 +83,29 @@ describe('fuzz', () => {
     const member = await identityOf(c);
     assert.equal(member[member.indexOf('x-forwarded-role') + 1], 'member', 'the /admin rule refuses this account');
     upstream.clear();
-    const result = await runFuzz(gh.url, { count: COUNT, upgrades: UPGRADES, seed: SEED, validCookie: c.cookieHeader()!, concurrency: 16 });
+    const result = await runFuzz(gh.url, {
+      count: COUNT,
+      upgrades: UPGRADES,
+      seed: SEED,
+      validCookie: c.cookieHeader()!,
+      concurrency: 16,
+    });
     await new Promise((r) => setTimeout(r, 300)); // the app records a request when its body ends
     assert.equal(result.sent, COUNT + UPGRADES);
     // Every client has closed by now, and every handshake has had its 2 s: nothing should be left open.
     await new Promise((r) => setTimeout(r, 2500));
     leftOpen = [...upgraded.values()];
-    const violations = appViolations(upstream.requests, { member, publicPaths: PUBLIC_PATHS, refused: ['/admin'], parts: result.parts });
+    const violations = appViolations(upstream.requests, {
+      member,
+      publicPaths: PUBLIC_PATHS,
+      refused: ['/admin'],
+      parts: result.parts,
+    });
     const tagged = upstream.requests.filter((r) => r.headers['x-fuzz-case'] !== undefined);
-    const summary = [...result.statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}:${n}`).join(' ');
+    const summary = [...result.statuses]
+      .sort((a, b) => a[0] - b[0])
+      .map(([s, n]) => `${s}:${n}`)
+      .join(' ');
     process.stdout.write(
       `# fuzz statuses ${summary}; ${upstream.requests.length} reached the app; ${result.upgradeCases} upgrade/pipeline connections ` +
         `with ${result.followUps} follow-ups (${result.delayedFollowUps} in a later write), ${tagged.length} of their requests reached the app ` +
@@ -84,12 +114,25 @@ describe('fuzz', () => {
     );
     assert.deepEqual(result.serverErrors, [], 'no internal errors');
     assert.equal((await new TestClient(gh.url).get('/auth/health')).status, 200, 'still alive');
-    assert.equal(violations.length, 0, `${violations.length} violations ${JSON.stringify(countByRule(violations))}, e.g.\n${violations.slice(0, 5).map((v) => `${v.rule}: ${v.request}`).join('\n')}`);
+    assert.equal(
+      violations.length,
+      0,
+      `${violations.length} violations ${JSON.stringify(countByRule(violations))}, e.g.\n${violations
+        .slice(0, 5)
+        .map((v) => `${v.rule}: ${v.request}`)
+        .join('\n')}`,
+    );
     // The checks above must have had something to check: authenticated requests and upgrades did reach
     // it (asked of runs large enough to be sure of both).
     if (UPGRADES < 200) return;
-    assert.ok(upstream.requests.some((r) => r.headers['x-forwarded-user'] === member[1] && r.upgrade), 'an authenticated WebSocket upgrade reached the app');
-    assert.ok(tagged.some((r) => r.headers['x-forwarded-user'] === member[1]), 'tagged member requests reached the app');
+    assert.ok(
+      upstream.requests.some((r) => r.headers['x-forwarded-user'] === member[1] && r.upgrade),
+      'an authenticated WebSocket upgrade reached the app',
+    );
+    assert.ok(
+      tagged.some((r) => r.headers['x-forwarded-user'] === member[1]),
+      'tagged member requests reached the app',
+    );
   });
 
   // Found by this fuzzer: a refused upgrade (401/403/404/400) is answered with socket.end() and never

@@ -65,7 +65,10 @@ describe('hostile HTTP', () => {
 
   it('limits body size on /auth', async () => {
     const c = new TestClient(gh.url);
-    const r = await c.send('POST', '/auth/sign-in', { headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gh.url }, body: 'email=' + 'a'.repeat(100_000) });
+    const r = await c.send('POST', '/auth/sign-in', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gh.url },
+      body: 'email=' + 'a'.repeat(100_000),
+    });
     assert.equal(r.status, 413);
   });
 
@@ -85,8 +88,22 @@ describe('hostile HTTP', () => {
   });
 
   it('cannot reach a protected path through public-path tricks', async () => {
-    const tricks = ['/public/../private', '/public/%2e%2e/private', '/public%2f..%2fprivate', '/public/%252e%252e/private', '/public\\..\\private',
-      '//public/a', '/public//../private', '/public/a;/../../private', '/public/%00/../private', '/PUBLIC/a', '/healthz/../private', '/healthz;x', '/healthz%2f', '/./public/a'];
+    const tricks = [
+      '/public/../private',
+      '/public/%2e%2e/private',
+      '/public%2f..%2fprivate',
+      '/public/%252e%252e/private',
+      '/public\\..\\private',
+      '//public/a',
+      '/public//../private',
+      '/public/a;/../../private',
+      '/public/%00/../private',
+      '/PUBLIC/a',
+      '/healthz/../private',
+      '/healthz;x',
+      '/healthz%2f',
+      '/./public/a',
+    ];
     for (const t of tricks) {
       const answer = await rawRequest(gh.url, get(t));
       assert.ok([400, 401].includes(statusOf(answer)), `${t} → ${answer.slice(0, 30)}`);
@@ -97,19 +114,37 @@ describe('hostile HTTP', () => {
   });
 
   it('ignores X-Original-URL, X-Rewrite-URL, X-Forwarded-Uri and method overrides', async () => {
-    const answer = await rawRequest(gh.url, get('/public/a', 'X-Original-URL: /private\r\nX-Rewrite-URL: /private\r\nX-Forwarded-Uri: /private\r\nX-Forwarded-Prefix: /private\r\n'));
+    const answer = await rawRequest(
+      gh.url,
+      get(
+        '/public/a',
+        'X-Original-URL: /private\r\nX-Rewrite-URL: /private\r\nX-Forwarded-Uri: /private\r\nX-Forwarded-Prefix: /private\r\n',
+      ),
+    );
     assert.equal(statusOf(answer), 200);
     const seen = upstream.requests[0]!;
     assert.equal(seen.url, '/public/a');
-    for (const h of ['x-original-url', 'x-rewrite-url', 'x-forwarded-uri', 'x-forwarded-prefix']) assert.equal(seen.headers[h], undefined, h);
-    const post = await rawRequest(gh.url, 'POST /private HTTP/1.1\r\nHost: x\r\nX-HTTP-Method-Override: GET\r\nX-Method-Override: GET\r\nContent-Length: 0\r\n\r\n');
+    for (const h of ['x-original-url', 'x-rewrite-url', 'x-forwarded-uri', 'x-forwarded-prefix'])
+      assert.equal(seen.headers[h], undefined, h);
+    const post = await rawRequest(
+      gh.url,
+      'POST /private HTTP/1.1\r\nHost: x\r\nX-HTTP-Method-Override: GET\r\nX-Method-Override: GET\r\nContent-Length: 0\r\n\r\n',
+    );
     assert.equal(statusOf(post), 401);
     assert.equal(upstream.requests.length, 1);
   });
 
   it('answers malformed cookies and headers with 4xx, never a crash or a 200', async () => {
-    const bad = ['Cookie: gatehouse_session=%%%%\r\n', 'Cookie: gatehouse_session=\r\n', 'Cookie: ;;;==;gatehouse_session\r\n', `Cookie: gatehouse_session=${'A'.repeat(43)}.${'B'.repeat(22)}\r\n`,
-      'Cookie: gatehouse_session=\u00ff\u00fe\r\n', 'Authorization: Bearer ghk_\r\n', 'Authorization: Basic %%%\r\n', `Cookie: gatehouse_session=${'x'.repeat(4000)}\r\n`];
+    const bad = [
+      'Cookie: gatehouse_session=%%%%\r\n',
+      'Cookie: gatehouse_session=\r\n',
+      'Cookie: ;;;==;gatehouse_session\r\n',
+      `Cookie: gatehouse_session=${'A'.repeat(43)}.${'B'.repeat(22)}\r\n`,
+      'Cookie: gatehouse_session=\u00ff\u00fe\r\n',
+      'Authorization: Bearer ghk_\r\n',
+      'Authorization: Basic %%%\r\n',
+      `Cookie: gatehouse_session=${'x'.repeat(4000)}\r\n`,
+    ];
     for (const h of bad) {
       const answer = await rawRequest(gh.url, Buffer.from(get('/private', h), 'latin1'));
       const status = statusOf(answer);
@@ -120,8 +155,14 @@ describe('hostile HTTP', () => {
   });
 
   it('refuses TRACE and CONNECT, even with a session', async () => {
-    assert.equal(statusOf(await rawRequest(gh.url, `TRACE /private HTTP/1.1\r\nHost: x\r\nCookie: ${cookie}\r\n\r\n`)), 405);
-    assert.equal(statusOf(await rawRequest(gh.url, 'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n')), 405);
+    assert.equal(
+      statusOf(await rawRequest(gh.url, `TRACE /private HTTP/1.1\r\nHost: x\r\nCookie: ${cookie}\r\n\r\n`)),
+      405,
+    );
+    assert.equal(
+      statusOf(await rawRequest(gh.url, 'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n')),
+      405,
+    );
     assert.equal(upstream.requests.length, 0);
   });
 
@@ -129,7 +170,10 @@ describe('hostile HTTP', () => {
     const slow = await new TestClient(gh.url).get('/slow?ms=3000', { cookie, accept: 'text/html' });
     assert.equal(slow.status, 504);
     assert.match(slow.text, /took too long/);
-    const r = await new TestClient(gh.url).send('POST', '/auth/sign-in', { headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gh.url }, body: Buffer.from([0x65, 0x6d, 0x61, 0x69, 0x6c, 0x3d, 0xff, 0xfe, 0x25]) });
+    const r = await new TestClient(gh.url).send('POST', '/auth/sign-in', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: gh.url },
+      body: Buffer.from([0x65, 0x6d, 0x61, 0x69, 0x6c, 0x3d, 0xff, 0xfe, 0x25]),
+    });
     assert.ok(r.status >= 400 && r.status < 500, String(r.status));
   });
 });

@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { isDomainAllowed, normalizeEmail, parseEmail } from '../../src/accounts/email.js';
-import { checkPasswordPolicy, isCommonPassword, MAX_PASSWORD_LENGTH, passwordLength } from '../../src/security/password.js';
+import {
+  checkPasswordPolicy,
+  isCommonPassword,
+  MAX_PASSWORD_LENGTH,
+  passwordLength,
+} from '../../src/security/password.js';
 import { runCli, startTestGatehouse, tempHome, type TestGatehouse } from '../support/gatehouse.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../support/upstream.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
@@ -21,16 +26,40 @@ const unique = () => randomBytes(4).toString('hex');
 
 // Zero-width, BOM, direction marks, embeddings/overrides, isolates, C0/C1 controls and DEL.
 const INVISIBLES = [
-  '\u200b', '\u200c', '\u200d', '\ufeff', '\u200e', '\u200f',
-  '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069',
-  '\u0000', '\u0007', '\u001b', '\u007f', '\u0085', '\u00ad', '\u2028',
+  '\u200b',
+  '\u200c',
+  '\u200d',
+  '\ufeff',
+  '\u200e',
+  '\u200f',
+  '\u202a',
+  '\u202b',
+  '\u202c',
+  '\u202d',
+  '\u202e',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\u0000',
+  '\u0007',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  '\u00ad',
+  '\u2028',
 ];
 
 describe('parseEmail and normalizeEmail', () => {
   it('refuses invisible, bidi and control characters anywhere in the address', () => {
     for (const ch of INVISIBLES) {
       const code = `U+${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`;
-      for (const email of [`ada${ch}@example.com`, `${ch}ada@example.com`, `ada@exa${ch}mple.com`, `ada@example.com${ch}`]) {
+      for (const email of [
+        `ada${ch}@example.com`,
+        `${ch}ada@example.com`,
+        `ada@exa${ch}mple.com`,
+        `ada@example.com${ch}`,
+      ]) {
         assert.deepEqual(parseEmail(email), { ok: false, reason: 'invisible' }, `${code} in ${JSON.stringify(email)}`);
       }
     }
@@ -46,7 +75,12 @@ describe('parseEmail and normalizeEmail', () => {
   it('NFC/NFKC-normalises: decomposed, fullwidth and differently-cased spellings are one address', () => {
     const composed = parseEmail('josé@bücher.de');
     assert.deepEqual(composed, { ok: true, email: 'josé@xn--bcher-kva.de' });
-    for (const spelling of ['jose\u0301@bu\u0308cher.de', 'JOSÉ@BÜCHER.DE', 'ＪＯＳＥ\u0301@ｂüｃｈｅｒ．ｄｅ', '  josé@bücher.de\t']) {
+    for (const spelling of [
+      'jose\u0301@bu\u0308cher.de',
+      'JOSÉ@BÜCHER.DE',
+      'ＪＯＳＥ\u0301@ｂüｃｈｅｒ．ｄｅ',
+      '  josé@bücher.de\t',
+    ]) {
       assert.deepEqual(parseEmail(spelling), composed, spelling);
       assert.equal(normalizeEmail(spelling), 'josé@xn--bcher-kva.de', spelling);
     }
@@ -78,21 +112,59 @@ describe('parseEmail and normalizeEmail', () => {
   });
 
   it('refuses what IDNA or DNS cannot take', () => {
-    for (const email of ['ada@xn--zz.com', 'ada@-bad.com', 'ada@ex_ample.com', 'ada@1.2.3.4', 'ada@%41.com', 'ada@example', 'ada@a..com', 'a..b@example.com', '.ada@example.com', 'a@b@example.com', 'ada@', '@example.com', '', 'ada']) {
+    for (const email of [
+      'ada@xn--zz.com',
+      'ada@-bad.com',
+      'ada@ex_ample.com',
+      'ada@1.2.3.4',
+      'ada@%41.com',
+      'ada@example',
+      'ada@a..com',
+      'a..b@example.com',
+      '.ada@example.com',
+      'a@b@example.com',
+      'ada@',
+      '@example.com',
+      '',
+      'ada',
+    ]) {
       assert.deepEqual(parseEmail(email), { ok: false, reason: 'invalid' }, email);
     }
     assert.deepEqual(parseEmail(`${'a'.repeat(65)}@example.com`), { ok: false, reason: 'too-long' });
-    assert.deepEqual(parseEmail(`${'a'.repeat(10)}@${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.com`), { ok: false, reason: 'too-long' });
+    assert.deepEqual(
+      parseEmail(`${'a'.repeat(10)}@${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.com`),
+      { ok: false, reason: 'too-long' },
+    );
     assert.deepEqual(parseEmail(42), { ok: false, reason: 'invalid' });
   });
 
   it('normalizeEmail never throws and agrees with parseEmail on every address it accepts', () => {
     assert.equal(normalizeEmail(undefined), '');
     assert.equal(normalizeEmail({ email: 'x' }), '');
-    const pieces = ['a', 'Ä', '@', '.', 'ü', '\u0430', '\u200b', '\u202e', '\u0000', 'ｘ', '\ud800', '%', '-', 'xn--', '。', ' ', '山', '😀'];
+    const pieces = [
+      'a',
+      'Ä',
+      '@',
+      '.',
+      'ü',
+      '\u0430',
+      '\u200b',
+      '\u202e',
+      '\u0000',
+      'ｘ',
+      '\ud800',
+      '%',
+      '-',
+      'xn--',
+      '。',
+      ' ',
+      '山',
+      '😀',
+    ];
     for (let i = 0; i < 5000; i++) {
       let text = '';
-      for (let n = Math.floor(Math.random() * 16); n > 0; n--) text += pieces[Math.floor(Math.random() * pieces.length)];
+      for (let n = Math.floor(Math.random() * 16); n > 0; n--)
+        text += pieces[Math.floor(Math.random() * pieces.length)];
       const normal = normalizeEmail(text);
       assert.equal(typeof normal, 'string');
       const parsed = parseEmail(text);
@@ -118,7 +190,9 @@ describe('the password policy', () => {
   });
 
   it('refuses every password of the @zxcvbn-ts/language-common dictionary, in any case', () => {
-    const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+    const { dictionary } = createRequire(import.meta.url)(
+      '@zxcvbn-ts/language-common',
+    ) as typeof import('@zxcvbn-ts/language-common');
     const list = dictionary['passwords-common'];
     assert.ok(list.length >= 10_000, `the dictionary holds ${list.length} passwords`);
     for (const entry of list) {
@@ -128,10 +202,27 @@ describe('the password policy', () => {
   });
 
   it('refuses keyboard and digit walks and listed passwords with a few characters added', () => {
-    for (const p of ['123456789012', 'qwertyuiopas', 'QwertyUiopAS', '0987654321098', 'lkjhgfdsapoi', 'zxcvbnmqwerty', '890123456789', 'password2024!', 'Dragon12', 'sunshine!!']) {
+    for (const p of [
+      '123456789012',
+      'qwertyuiopas',
+      'QwertyUiopAS',
+      '0987654321098',
+      'lkjhgfdsapoi',
+      'zxcvbnmqwerty',
+      '890123456789',
+      'password2024!',
+      'Dragon12',
+      'sunshine!!',
+    ]) {
       assert.equal(checkPasswordPolicy(p), 'common', p);
     }
-    for (const p of ['correct horse battery staple', 'all lowercase words here', '🔑🔑🔑🔑🔑🔑🔑🔑', 'tulip-orbit-1917', PASSWORD]) {
+    for (const p of [
+      'correct horse battery staple',
+      'all lowercase words here',
+      '🔑🔑🔑🔑🔑🔑🔑🔑',
+      'tulip-orbit-1917',
+      PASSWORD,
+    ]) {
       assert.equal(checkPasswordPolicy(p), null, p);
     }
   });
@@ -150,7 +241,14 @@ describe('over HTTP', () => {
   });
 
   it('refuses sign-up with invisible characters, a trailing dot or mixed scripts, with a per-field message', async () => {
-    for (const email of [`ada${unique()}\u200b@example.com`, `ada${unique()}@exa\u202emple.com`, `ada${unique()}\ufeff@example.com`, `ada${unique()}@example.com.`, `\u0430da${unique()}@example.com`, `a\u0007${unique()}@example.com`]) {
+    for (const email of [
+      `ada${unique()}\u200b@example.com`,
+      `ada${unique()}@exa\u202emple.com`,
+      `ada${unique()}\ufeff@example.com`,
+      `ada${unique()}@example.com.`,
+      `\u0430da${unique()}@example.com`,
+      `a\u0007${unique()}@example.com`,
+    ]) {
       const r = await new TestClient(gh.url).signUp(email, PASSWORD);
       assert.equal(r.status, 400, JSON.stringify(email));
       assert.match(r.text, /Enter a valid email address/, JSON.stringify(email));
@@ -160,15 +258,26 @@ describe('over HTTP', () => {
   it('makes one account of the IDN, punycode, fullwidth, upper-case and trailing-dot spellings, and signs in with any of them', async () => {
     const local = `ada${unique()}`;
     assert.equal((await new TestClient(gh.url).signUp(`${local}@xn--bcher-kva.de`, PASSWORD)).status, 303);
-    for (const spelling of [`${local}@bücher.de`, `${local.toUpperCase()}@BÜCHER.DE`, `${local.replace('ada', 'ａｄａ')}@bu\u0308cher.de`]) {
+    for (const spelling of [
+      `${local}@bücher.de`,
+      `${local.toUpperCase()}@BÜCHER.DE`,
+      `${local.replace('ada', 'ａｄａ')}@bu\u0308cher.de`,
+    ]) {
       const again = await new TestClient(gh.url).signUp(spelling, PASSWORD);
       assert.equal(again.status, 400, spelling);
       assert.match(again.text, /already exists/, spelling);
     }
-    for (const spelling of [`${local.toUpperCase()}@Bücher.DE`, `${local}@xn--bcher-kva.de.`, `${local.replace('ada', 'ＡＤＡ')}@ｂüｃｈｅｒ．ｄｅ`]) {
+    for (const spelling of [
+      `${local.toUpperCase()}@Bücher.DE`,
+      `${local}@xn--bcher-kva.de.`,
+      `${local.replace('ada', 'ＡＤＡ')}@ｂüｃｈｅｒ．ｄｅ`,
+    ]) {
       const c = new TestClient(gh.url);
       assert.equal((await c.signIn(spelling, PASSWORD)).status, 303, spelling);
-      assert.match((await c.get('/auth/me', { accept: 'application/json' })).text, new RegExp(`"email":"${local}@xn--bcher-kva.de"`));
+      assert.match(
+        (await c.get('/auth/me', { accept: 'application/json' })).text,
+        new RegExp(`"email":"${local}@xn--bcher-kva.de"`),
+      );
     }
   });
 
@@ -190,7 +299,12 @@ describe('over HTTP', () => {
     const email = `change${unique()}@example.com`;
     const c = new TestClient(gh.url);
     assert.equal((await c.signUp(email, PASSWORD)).status, 303);
-    const change = async (password: string) => c.post('/auth/account/password', { current_password: PASSWORD, password, csrf: csrfFrom((await c.get('/auth/account')).text) });
+    const change = async (password: string) =>
+      c.post('/auth/account/password', {
+        current_password: PASSWORD,
+        password,
+        csrf: csrfFrom((await c.get('/auth/account')).text),
+      });
     const refused = await change('qwertyuiopas');
     assert.equal(refused.status, 400);
     assert.match(refused.text, /too common/);
@@ -205,7 +319,10 @@ describe('over HTTP', () => {
     assert.match(refused.stderr, /invisible/);
     const made = await runCli(['users', 'invite', `INVITED${unique()}@Bücher.DE`], env);
     assert.equal(made.code, 0, made.stderr);
-    assert.match(new URL(made.stdout.trim().split('\n').at(-1)!).searchParams.get('email')!, /^invited[0-9a-f]{8}@xn--bcher-kva\.de$/);
+    assert.match(
+      new URL(made.stdout.trim().split('\n').at(-1)!).searchParams.get('email')!,
+      /^invited[0-9a-f]{8}@xn--bcher-kva\.de$/,
+    );
   });
 });
 
@@ -248,7 +365,11 @@ describe('password reset over HTTP', () => {
 
     const c = new TestClient(gh.url);
     const before = smtp.messages.length;
-    assert.equal((await c.post('/auth/forgot', { email: `${local.toUpperCase()}@Bücher.DE`, csrf: await c.csrf('/auth/forgot') })).status, 200);
+    assert.equal(
+      (await c.post('/auth/forgot', { email: `${local.toUpperCase()}@Bücher.DE`, csrf: await c.csrf('/auth/forgot') }))
+        .status,
+      200,
+    );
     const mail = await mailFor(local, before);
     assert.match(mail.subject, /Reset/);
     const token = /\/auth\/reset\?token=([A-Za-z0-9_-]+)/.exec(mail.text)![1]!;

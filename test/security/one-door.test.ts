@@ -22,7 +22,14 @@ const RULES = [
 
 type Expect = 'pass' | 'sign-in' | 'forbidden' | 'mfa' | 'ambiguous' | 'invalid-token';
 /** The status each entrance answers a verdict with (JSON clients; browsers get pages or redirects). */
-const STATUS: Record<Expect, number> = { pass: 200, 'sign-in': 401, forbidden: 403, mfa: 403, ambiguous: 400, 'invalid-token': 401 };
+const STATUS: Record<Expect, number> = {
+  pass: 200,
+  'sign-in': 401,
+  forbidden: 403,
+  mfa: 403,
+  ambiguous: 400,
+  'invalid-token': 401,
+};
 const WS_STATUS: Record<Expect, number> = { ...STATUS, pass: 101 };
 
 interface Case {
@@ -48,13 +55,28 @@ const CASES: Case[] = [
   { name: 'a session is refused a scope rule', as: 'admin', path: '/scoped/a', expect: 'forbidden' },
   { name: 'an OAuth token opens its resource', as: 'token', path: '/mcp/x', expect: 'pass' },
   { name: 'an OAuth token is refused off its resource', as: 'token', path: '/app/x', expect: 'invalid-token' },
-  { name: 'an OAuth token for another resource is refused', as: 'other-token', path: '/mcp/x', expect: 'invalid-token' },
+  {
+    name: 'an OAuth token for another resource is refused',
+    as: 'other-token',
+    path: '/mcp/x',
+    expect: 'invalid-token',
+  },
   { name: 'a revoked OAuth token is refused', as: 'revoked-token', path: '/mcp/x', expect: 'invalid-token' },
-  { name: 'an OAuth token does not open a case-changed resource path', as: 'token', path: '/MCP/x', expect: 'invalid-token' },
+  {
+    name: 'an OAuth token does not open a case-changed resource path',
+    as: 'token',
+    path: '/MCP/x',
+    expect: 'invalid-token',
+  },
   // Rules.
   { name: 'an admin rule refuses a member', as: 'member', path: '/admin/x', expect: 'forbidden' },
   { name: 'an admin rule lets an admin in', as: 'admin', path: '/admin/x', expect: 'pass' },
-  { name: 'the MFA policy (admins) asks an admin without a factor to enrol', as: 'admin-no-factor', path: '/app/x', expect: 'mfa' },
+  {
+    name: 'the MFA policy (admins) asks an admin without a factor to enrol',
+    as: 'admin-no-factor',
+    path: '/app/x',
+    expect: 'mfa',
+  },
   { name: 'an --mfa rule asks for a factor in this session', as: 'finance', path: '/billing/pay', expect: 'mfa' },
   { name: 'an --mfa rule lets a two-factor session in', as: 'finance-mfa', path: '/billing/pay', expect: 'pass' },
   { name: 'a method-limited rule lets its group GET', as: 'finance', path: '/reports/q3', expect: 'pass' },
@@ -71,16 +93,58 @@ const CASES: Case[] = [
   { name: 'finding 2: /Billing', as: 'member', path: '/Billing', expect: 'forbidden' },
   { name: 'finding 2: /billing.', as: 'member', path: '/billing.', expect: 'forbidden' },
   // Finding 3: methods.
-  { name: 'finding 3: POST past a GET-only rule', as: 'member', method: 'POST', path: '/reports/q3', expect: 'forbidden' },
-  { name: 'finding 3: POST past a GET-only rule, even for its group', as: 'finance', method: 'POST', path: '/reports/q3', expect: 'forbidden' },
+  {
+    name: 'finding 3: POST past a GET-only rule',
+    as: 'member',
+    method: 'POST',
+    path: '/reports/q3',
+    expect: 'forbidden',
+  },
+  {
+    name: 'finding 3: POST past a GET-only rule, even for its group',
+    as: 'finance',
+    method: 'POST',
+    path: '/reports/q3',
+    expect: 'forbidden',
+  },
   { name: 'finding 3: GET covers HEAD', as: 'member', method: 'HEAD', path: '/reports/q3', expect: 'forbidden' },
   { name: 'finding 3: HEAD for the GET group', as: 'finance', method: 'HEAD', path: '/reports/q3', expect: 'pass' },
   // Method overrides: frameworks run these as the method they name (red-team pass).
-  { name: 'X-HTTP-Method-Override: POST on a GET-only rule', as: 'finance', path: '/reports/q3', headers: { 'X-HTTP-Method-Override': 'POST' }, expect: 'forbidden' },
-  { name: 'X-Method-Override: DELETE on a GET-only rule', as: 'finance', path: '/reports/q3', headers: { 'X-Method-Override': 'DELETE' }, expect: 'forbidden' },
-  { name: '?_method=DELETE on a GET-only rule', as: 'finance', path: '/reports/q3?_method=DELETE', expect: 'forbidden' },
-  { name: 'a form POST (its body may say _method) on a GET-only rule', as: 'finance', method: 'POST', path: '/reports/q3', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': '0' }, expect: 'forbidden' },
-  { name: 'an override naming GET itself changes nothing', as: 'finance', path: '/reports/q3', headers: { 'X-HTTP-Method-Override': 'GET' }, expect: 'pass' },
+  {
+    name: 'X-HTTP-Method-Override: POST on a GET-only rule',
+    as: 'finance',
+    path: '/reports/q3',
+    headers: { 'X-HTTP-Method-Override': 'POST' },
+    expect: 'forbidden',
+  },
+  {
+    name: 'X-Method-Override: DELETE on a GET-only rule',
+    as: 'finance',
+    path: '/reports/q3',
+    headers: { 'X-Method-Override': 'DELETE' },
+    expect: 'forbidden',
+  },
+  {
+    name: '?_method=DELETE on a GET-only rule',
+    as: 'finance',
+    path: '/reports/q3?_method=DELETE',
+    expect: 'forbidden',
+  },
+  {
+    name: 'a form POST (its body may say _method) on a GET-only rule',
+    as: 'finance',
+    method: 'POST',
+    path: '/reports/q3',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': '0' },
+    expect: 'forbidden',
+  },
+  {
+    name: 'an override naming GET itself changes nothing',
+    as: 'finance',
+    path: '/reports/q3',
+    headers: { 'X-HTTP-Method-Override': 'GET' },
+    expect: 'pass',
+  },
   // Ambiguous spellings are refused outright.
   { name: 'dot segments', as: 'member', path: '/static/../admin/x', expect: 'ambiguous' },
   { name: 'an encoded slash', as: 'admin', path: '/admin%2fx', expect: 'ambiguous' },
@@ -99,7 +163,10 @@ let upstream: RecordingUpstream;
 const callers = new Map<string, Caller>();
 
 async function user(email: string, role: 'admin' | 'member', groups: string[] = []): Promise<User> {
-  const u = await gh.store.createUser({ email, name: email.split('@')[0]!, role, passwordHash: null, emailVerified: true }, new Date());
+  const u = await gh.store.createUser(
+    { email, name: email.split('@')[0]!, role, passwordHash: null, emailVerified: true },
+    new Date(),
+  );
   return groups.length ? (await gh.store.updateUser(u.id, { groups }, new Date()))! : u;
 }
 
@@ -113,7 +180,11 @@ async function setUp(): Promise<void> {
   gh = await startTestGatehouse({
     upstream: upstream.url,
     trustedProxies: ['127.0.0.1/32'], // this test plays the proxy that asks /auth/check
-    env: { GATEHOUSE_ACCESS: JSON.stringify(RULES), GATEHOUSE_MCP: JSON.stringify([{ path: '/mcp' }]), GATEHOUSE_MFA: 'admins' },
+    env: {
+      GATEHOUSE_ACCESS: JSON.stringify(RULES),
+      GATEHOUSE_MCP: JSON.stringify([{ path: '/mcp' }]),
+      GATEHOUSE_MFA: 'admins',
+    },
   });
   const member = await user('member@example.com', 'member');
   const finance = await user('finance@example.com', 'member', ['finance']);
@@ -131,8 +202,18 @@ async function setUp(): Promise<void> {
   callers.set('member-key', { headers: { authorization: `Bearer ${key.token}` } });
   const scoped = await gh.apiKeys.issue(member, 'one-door-scoped', 'member', null, ['reports:read']);
   callers.set('scoped-key', { headers: { authorization: `Bearer ${scoped.token}` } });
-  callers.set('bad-key', { headers: { authorization: `Bearer ghk_AAAAAAAAAAAA_${randomBytes(32).toString('base64url').slice(0, 43)}` } });
-  await gh.store.createOAuthClient({ id: 'ghc_door', kind: 'dcr', name: 'Door Agent', redirectUris: ['http://127.0.0.1/cb'], createdAt: new Date(), lastUsedAt: null, cachedUntil: null });
+  callers.set('bad-key', {
+    headers: { authorization: `Bearer ghk_AAAAAAAAAAAA_${randomBytes(32).toString('base64url').slice(0, 43)}` },
+  });
+  await gh.store.createOAuthClient({
+    id: 'ghc_door',
+    kind: 'dcr',
+    name: 'Door Agent',
+    redirectUris: ['http://127.0.0.1/cb'],
+    createdAt: new Date(),
+    lastUsedAt: null,
+    cachedUntil: null,
+  });
   const grant = { clientId: 'ghc_door', userId: member.id, scopes: [] };
   const token = await gh.oauthTokens.issueTokens({ ...grant, resource: `${gh.url}/mcp` });
   callers.set('token', { headers: { authorization: `Bearer ${token.accessToken}` } });
@@ -143,7 +224,10 @@ async function setUp(): Promise<void> {
   callers.set('revoked-token', { headers: { authorization: `Bearer ${revoked.accessToken}` } });
 }
 
-const head = (headers: Record<string, string>) => Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+const head = (headers: Record<string, string>) =>
+  Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
 const host = () => new URL(gh.url).host;
 
 /** The gate's HTTP path, with the request target exactly as written (no client library normalises it). */
@@ -153,14 +237,16 @@ async function throughGate(method: string, path: string, caller: Caller): Promis
 }
 
 async function throughWebSocket(path: string, caller: Caller): Promise<number> {
-  const text = `GET ${path} HTTP/1.1\r\nHost: ${host()}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n` +
+  const text =
+    `GET ${path} HTTP/1.1\r\nHost: ${host()}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n` +
     `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n${head(caller.headers)}\r\n`;
   return statusOf(await rawRequest(gh.url, text, { quietMs: 100 }));
 }
 
 /** /auth/check as nginx asks it: the original method and URI in headers, the client's credentials as sent. */
 async function throughCheck(method: string, path: string, caller: Caller): Promise<number> {
-  const text = `GET /auth/check HTTP/1.1\r\nHost: ${host()}\r\nAccept: application/json\r\nX-Original-Method: ${method}\r\n` +
+  const text =
+    `GET /auth/check HTTP/1.1\r\nHost: ${host()}\r\nAccept: application/json\r\nX-Original-Method: ${method}\r\n` +
     `X-Original-URI: ${path}\r\n${head(caller.headers)}Connection: close\r\n\r\n`;
   return statusOf(await rawRequest(gh.url, text));
 }
@@ -170,7 +256,8 @@ async function assertEntrance(entrance: string, status: Promise<number>, want: n
   const before = upstream.requests.length;
   const got = await status;
   assert.equal(got, want, `${label} through ${entrance}`);
-  if (want >= 400 && entrance !== '/auth/check') assert.equal(upstream.requests.length, before, `${label}: the app received a refused request through ${entrance}`);
+  if (want >= 400 && entrance !== '/auth/check')
+    assert.equal(upstream.requests.length, before, `${label}: the app received a refused request through ${entrance}`);
 }
 
 describe('one door: every entrance decides alike', () => {
@@ -188,7 +275,8 @@ describe('one door: every entrance decides alike', () => {
       const label = `${c.as} ${method} ${c.path}`;
       await assertEntrance('the gate', throughGate(method, c.path, caller), STATUS[c.expect], label);
       // A WebSocket handshake is a GET; the other methods have no upgrade to compare.
-      if (method === 'GET') await assertEntrance('a WebSocket upgrade', throughWebSocket(c.path, caller), WS_STATUS[c.expect], label);
+      if (method === 'GET')
+        await assertEntrance('a WebSocket upgrade', throughWebSocket(c.path, caller), WS_STATUS[c.expect], label);
       await assertEntrance('/auth/check', throughCheck(method, c.path, caller), STATUS[c.expect], label);
     });
   }
@@ -200,15 +288,23 @@ describe('one door: every entrance decides alike', () => {
     const before = upstream.requests.length;
     const leaks: string[] = [];
     for (const p of spellings) {
-      const answers = [await throughGate('GET', p, member), await throughWebSocket(p, member), await throughCheck('GET', p, member)];
+      const answers = [
+        await throughGate('GET', p, member),
+        await throughWebSocket(p, member),
+        await throughCheck('GET', p, member),
+      ];
       // Either refused everywhere, or (a spelling no lenient app takes for /admin) let through everywhere.
       const refused = answers.map((s) => s >= 400);
       if (refused.some((r) => r !== refused[0])) leaks.push(`${p}: entrances disagree ${answers.join('/')}`);
-      if (!refused[0] && appLandsUnder(p, '/admin')) leaks.push(`${p}: ${answers.join('/')} though an app reads it as /admin`);
+      if (!refused[0] && appLandsUnder(p, '/admin'))
+        leaks.push(`${p}: ${answers.join('/')} though an app reads it as /admin`);
     }
     assert.deepEqual(leaks, []);
     const reached = upstream.requests.slice(before).filter((r) => appLandsUnder(r.url, '/admin'));
-    assert.deepEqual(reached.map((r) => r.url), []);
+    assert.deepEqual(
+      reached.map((r) => r.url),
+      [],
+    );
   });
 });
 
@@ -220,18 +316,29 @@ describe('one door: /auth/check from a peer that is not a trusted proxy', () => 
   after(() => plain.stop());
 
   it('never answers 200 for an original URI it cannot believe while rules exist (finding 5)', async () => {
-    const u = await plain.store.createUser({ email: 'm@example.com', name: 'M', role: 'member', passwordHash: null, emailVerified: true }, new Date());
+    const u = await plain.store.createUser(
+      { email: 'm@example.com', name: 'M', role: 'member', passwordHash: null, emailVerified: true },
+      new Date(),
+    );
     const { cookieValue } = await plain.sessions.create(u, 'password', { ip: null, userAgent: null });
-    const named: Array<Record<string, string>> = [{ 'x-original-uri': '/admin/x' }, { 'x-forwarded-uri': '/admin/x', 'x-forwarded-method': 'GET' }];
+    const named: Array<Record<string, string>> = [
+      { 'x-original-uri': '/admin/x' },
+      { 'x-forwarded-uri': '/admin/x', 'x-forwarded-method': 'GET' },
+    ];
     for (const h of named) {
-      const r = await fetch(`${plain.url}/auth/check`, { headers: { ...h, cookie: `gatehouse_session=${cookieValue}`, accept: 'application/json' } });
+      const r = await fetch(`${plain.url}/auth/check`, {
+        headers: { ...h, cookie: `gatehouse_session=${cookieValue}`, accept: 'application/json' },
+      });
       assert.equal(r.status, 403, JSON.stringify(h));
       assert.match(((await r.json()) as { reason: string }).reason, /trusted proxy/);
     }
   });
 
   it('says at start that /auth/check cannot learn the original request', () => {
-    assert.ok(plain.logs.some((l) => /trusted prox/i.test(l) && /rules/.test(l)), plain.logs.join('\n'));
+    assert.ok(
+      plain.logs.some((l) => /trusted prox/i.test(l) && /rules/.test(l)),
+      plain.logs.join('\n'),
+    );
   });
 });
 
@@ -253,7 +360,11 @@ describe('one door: nothing configured before the first start leaves it open (fi
           assert.match(s.output(), /setup=/, s.output());
           assert.doesNotMatch(s.output(), /auth: DISABLED|auth is off/i);
           for (const path of ['/', '/mcp']) {
-            const r = await fetch(s.url + path, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
+            const r = await fetch(s.url + path, {
+              method: 'POST',
+              headers: { accept: 'application/json', 'content-type': 'application/json' },
+              body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+            });
             assert.equal(r.status, 401, `${name}: POST ${path}`);
           }
           assert.equal(up.requests.length, 0, 'the app received nothing');
@@ -275,7 +386,7 @@ describe('one door: the JWKS answers on every host name (finding 6)', () => {
   });
   after(() => pub.stop());
 
-  it('serves the keys on Gatehouse\'s internal address though a public URL is set', async () => {
+  it("serves the keys on Gatehouse's internal address though a public URL is set", async () => {
     const r = await fetch(`${pub.url}/auth/.well-known/jwks.json`);
     assert.equal(r.status, 200);
     assert.ok(((await r.json()) as { keys: unknown[] }).keys.length >= 1);

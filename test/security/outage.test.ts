@@ -22,7 +22,10 @@ describe('store outage (PostgreSQL through a relay)', { skip: up ? false : 'Post
     relay = await startTcpRelay(u.hostname, Number(u.port || 5432));
     gh = await startTestGatehouse({
       upstream: upstream.url,
-      env: { GATEHOUSE_DATABASE_URL: viaPort(POSTGRES_URL, relay.port), GATEHOUSE_TABLE_PREFIX: `gh_out${randomBytes(3).toString('hex')}_` },
+      env: {
+        GATEHOUSE_DATABASE_URL: viaPort(POSTGRES_URL, relay.port),
+        GATEHOUSE_TABLE_PREFIX: `gh_out${randomBytes(3).toString('hex')}_`,
+      },
     });
   });
   after(async () => {
@@ -54,7 +57,8 @@ describe('store outage (PostgreSQL through a relay)', { skip: up ? false : 'Post
     }
     for (const s of statuses.keys()) assert.ok([200, 401, 503].includes(s), `unexpected ${s}`);
     assert.ok((statuses.get(503) ?? 0) > 0, 'once the cache expired, the store was needed and the answer was 503');
-    for (const seen of upstream.requests) assert.equal(seen.headers['x-forwarded-user'], id, 'nothing anonymous or forged reached the app');
+    for (const seen of upstream.requests)
+      assert.equal(seen.headers['x-forwarded-user'], id, 'nothing anonymous or forged reached the app');
     const ready = await new TestClient(gh.url).get('/auth/ready');
     assert.equal(ready.status, 503);
     const signIn = await new TestClient(gh.url).signIn('outage@example.com', 'a long enough password');
@@ -65,7 +69,9 @@ describe('store outage (PostgreSQL through a relay)', { skip: up ? false : 'Post
     const t0 = Date.now();
     let back = false;
     while (!back && Date.now() - t0 < 10_000) {
-      back = (await user.get('/echo', { accept: 'application/json' })).status === 200 && (await new TestClient(gh.url).get('/auth/ready')).status === 200;
+      back =
+        (await user.get('/echo', { accept: 'application/json' })).status === 200 &&
+        (await new TestClient(gh.url).get('/auth/ready')).status === 200;
       if (!back) await new Promise((r) => setTimeout(r, 200));
     }
     assert.ok(back, 'recovered within 10 s, same session cookie');

@@ -34,7 +34,14 @@ class Browser extends TestClient {
   }
   json(path: string, body: unknown, csrf: string, headers: Record<string, string> = {}): Promise<Reply> {
     return this.send('POST', path, {
-      headers: { 'content-type': 'application/json', accept: 'application/json', origin: ORIGIN, 'sec-fetch-site': 'same-origin', 'x-csrf-token': csrf, ...headers },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        origin: ORIGIN,
+        'sec-fetch-site': 'same-origin',
+        'x-csrf-token': csrf,
+        ...headers,
+      },
       body: JSON.stringify(body),
     });
   }
@@ -43,10 +50,17 @@ class Browser extends TestClient {
     const csrf = await this.csrf('/auth/account/passkeys');
     const options = await this.json('/auth/account/passkeys/options', {}, csrf);
     assert.equal(options.status, 200, options.text);
-    return this.json('/auth/account/passkeys/verify', { name, response: this.authenticator.register(JSON.parse(options.text), tamper) }, csrf);
+    return this.json(
+      '/auth/account/passkeys/verify',
+      { name, response: this.authenticator.register(JSON.parse(options.text), tamper) },
+      csrf,
+    );
   }
   /** Starts a passkey sign-in from the sign-in page; returns the options and the page's token. */
-  async beginSignIn(): Promise<{ options: { challenge: string; rpId: string; allowCredentials?: Array<{ id: string }>; userVerification: string }; csrf: string }> {
+  async beginSignIn(): Promise<{
+    options: { challenge: string; rpId: string; allowCredentials?: Array<{ id: string }>; userVerification: string };
+    csrf: string;
+  }> {
     const csrf = await this.csrf('/auth/sign-in');
     const r = await this.json('/auth/passkeys/sign-in/options', {}, csrf);
     assert.equal(r.status, 200, r.text);
@@ -54,7 +68,11 @@ class Browser extends TestClient {
   }
   async signInWithPasskey(tamper = {}, returnTo = '/'): Promise<Reply> {
     const { options, csrf } = await this.beginSignIn();
-    return this.json('/auth/passkeys/sign-in/verify', { response: this.authenticator.authenticate(options, tamper), return_to: returnTo }, csrf);
+    return this.json(
+      '/auth/passkeys/sign-in/verify',
+      { response: this.authenticator.authenticate(options, tamper), return_to: returnTo },
+      csrf,
+    );
   }
 }
 
@@ -74,7 +92,10 @@ function signedOut(from: Browser): Browser {
   return b;
 }
 
-const audits = (event: string) => gh.auditLines.map((l) => JSON.parse(l) as { event: string; userId: string | null; detail?: string }).filter((l) => l.event === event);
+const audits = (event: string) =>
+  gh.auditLines
+    .map((l) => JSON.parse(l) as { event: string; userId: string | null; detail?: string })
+    .filter((l) => l.event === event);
 
 describe('passkeys over HTTP', () => {
   it('offers discoverable registration for the public URL, and stores the passkey under its name', async () => {
@@ -85,15 +106,25 @@ describe('passkeys over HTTP', () => {
     assert.equal(options.rp.id, 'localhost', 'the RP ID is the public URL hostname');
     assert.equal(options.rp.name, 'Test App');
     assert.equal(options.user.name, email);
-    assert.equal(Buffer.from(options.user.id, 'base64url').toString(), user.id, 'the user handle is the opaque user id');
+    assert.equal(
+      Buffer.from(options.user.id, 'base64url').toString(),
+      user.id,
+      'the user handle is the opaque user id',
+    );
     assert.equal(options.authenticatorSelection.residentKey, 'required');
     assert.equal(options.authenticatorSelection.userVerification, 'required');
     assert.equal(options.attestation, 'none');
     assert.deepEqual(options.excludeCredentials, []);
-    const cookie = ([] as string[]).concat(r.headers['set-cookie'] ?? []).find((l) => l.startsWith('gatehouse_webauthn='));
+    const cookie = ([] as string[])
+      .concat(r.headers['set-cookie'] ?? [])
+      .find((l) => l.startsWith('gatehouse_webauthn='));
     assert.match(cookie ?? '', /HttpOnly; SameSite=Lax; Max-Age=300/);
 
-    const done = await b.json('/auth/account/passkeys/verify', { name: '  Work <laptop>\u0007 ', response: b.authenticator.register(options) }, csrf);
+    const done = await b.json(
+      '/auth/account/passkeys/verify',
+      { name: '  Work <laptop>\u0007 ', response: b.authenticator.register(options) },
+      csrf,
+    );
     assert.equal(done.status, 200, done.text);
     assert.equal(JSON.parse(done.text).redirect, '/auth/account/passkeys?done=added');
     const [k] = await gh.store.listPasskeys(user.id);
@@ -107,7 +138,10 @@ describe('passkeys over HTTP', () => {
 
     // The next ceremony excludes the authenticator that already has one.
     const again = JSON.parse((await b.json('/auth/account/passkeys/options', {}, csrf)).text);
-    assert.deepEqual(again.excludeCredentials.map((c: { id: string }) => c.id), [k!.id]);
+    assert.deepEqual(
+      again.excludeCredentials.map((c: { id: string }) => c.id),
+      [k!.id],
+    );
   });
 
   it('signs in with the passkey alone: no email, no password; the app sees provider "passkey"', async () => {
@@ -121,7 +155,11 @@ describe('passkeys over HTTP', () => {
     assert.equal(options.rpId, 'localhost');
     assert.equal(options.userVerification, 'required');
     assert.ok(!options.allowCredentials?.length, 'discoverable: no list of credentials, so no email is asked');
-    const r = await visitor.json('/auth/passkeys/sign-in/verify', { response: visitor.authenticator.authenticate(options), return_to: '/reports' }, csrf);
+    const r = await visitor.json(
+      '/auth/passkeys/sign-in/verify',
+      { response: visitor.authenticator.authenticate(options), return_to: '/reports' },
+      csrf,
+    );
     assert.equal(r.status, 200, r.text);
     assert.equal(JSON.parse(r.text).redirect, '/reports');
     upstream.clear();
@@ -159,14 +197,20 @@ describe('passkeys over HTTP', () => {
     assert.equal(first.status, 200, first.text);
     // The cookie is cleared, and even sent again by hand the challenge is gone.
     assert.equal(visitor.cookies.get('gatehouse_webauthn'), undefined);
-    const replay = await visitor.json('/auth/passkeys/sign-in/verify', { response }, csrf, { cookie: `${visitor.cookieHeader()}; gatehouse_webauthn=${challengeCookie}` });
+    const replay = await visitor.json('/auth/passkeys/sign-in/verify', { response }, csrf, {
+      cookie: `${visitor.cookieHeader()}; gatehouse_webauthn=${challengeCookie}`,
+    });
     assert.equal(replay.status, 400);
     assert.equal(JSON.parse(replay.text).error, 'challenge');
 
     // A registration challenge does not sign anyone in, and a sign-in challenge registers nothing.
     const regCsrf = await b.csrf('/auth/account/passkeys');
     const regOptions = JSON.parse((await b.json('/auth/account/passkeys/options', {}, regCsrf)).text);
-    const cross = await b.json('/auth/passkeys/sign-in/verify', { response: b.authenticator.authenticate(regOptions) }, regCsrf);
+    const cross = await b.json(
+      '/auth/passkeys/sign-in/verify',
+      { response: b.authenticator.authenticate(regOptions) },
+      regCsrf,
+    );
     assert.equal(cross.status, 400);
   });
 
@@ -175,7 +219,11 @@ describe('passkeys over HTTP', () => {
     await b.addPasskey('Laptop');
     const visitor = signedOut(b);
     upstream.clear();
-    for (const tamper of [{ origin: `http://evil.localhost:${port}` }, { origin: 'https://localhost' }, { rpId: 'evil.example' }]) {
+    for (const tamper of [
+      { origin: `http://evil.localhost:${port}` },
+      { origin: 'https://localhost' },
+      { rpId: 'evil.example' },
+    ]) {
       const r = await visitor.signInWithPasskey(tamper);
       assert.equal(r.status, 401, JSON.stringify(tamper));
       assert.equal(JSON.parse(r.text).error, 'refused');
@@ -203,14 +251,22 @@ describe('passkeys over HTTP', () => {
     await alice.b.addPasskey('Alice key');
     await bob.b.addPasskey('Bob key');
     // Alice's authenticator claims to be Bob: the signature is Alice's, the handle Bob's.
-    const forged = await signedOut(alice.b).signInWithPasskey({ userHandle: Buffer.from(bob.user.id).toString('base64url') });
+    const forged = await signedOut(alice.b).signInWithPasskey({
+      userHandle: Buffer.from(bob.user.id).toString('base64url'),
+    });
     assert.equal(forged.status, 401);
     // Bob cannot rename, see or remove Alice's passkey.
     const [aliceKey] = await gh.store.listPasskeys(alice.user.id);
     const csrf = await bob.b.csrf('/auth/account/passkeys');
-    assert.equal((await bob.b.post('/auth/account/passkeys/rename', { id: aliceKey!.id, name: 'mine now', csrf })).status, 404);
+    assert.equal(
+      (await bob.b.post('/auth/account/passkeys/rename', { id: aliceKey!.id, name: 'mine now', csrf })).status,
+      404,
+    );
     assert.equal((await bob.b.get(`/auth/account/passkeys/remove?id=${encodeURIComponent(aliceKey!.id)}`)).status, 404);
-    assert.equal((await bob.b.post(`/auth/account/passkeys/remove?id=${encodeURIComponent(aliceKey!.id)}`, { csrf })).status, 404);
+    assert.equal(
+      (await bob.b.post(`/auth/account/passkeys/remove?id=${encodeURIComponent(aliceKey!.id)}`, { csrf })).status,
+      404,
+    );
     assert.equal((await gh.store.findPasskey(aliceKey!.id))!.name, 'Alice key');
   });
 
@@ -238,9 +294,14 @@ describe('passkeys over HTTP', () => {
     assert.match(confirm.text, /Remove this passkey\?/);
     assert.match(confirm.text, /New name/);
     // Without the form's token, nothing happens.
-    assert.equal((await b.post(`/auth/account/passkeys/remove?id=${encodeURIComponent(k!.id)}`, { csrf: 'forged' })).status, 403);
+    assert.equal(
+      (await b.post(`/auth/account/passkeys/remove?id=${encodeURIComponent(k!.id)}`, { csrf: 'forged' })).status,
+      403,
+    );
     assert.ok(await gh.store.findPasskey(k!.id));
-    const removed = await b.post(`/auth/account/passkeys/remove?id=${encodeURIComponent(k!.id)}`, { csrf: csrfFrom(confirm.text) });
+    const removed = await b.post(`/auth/account/passkeys/remove?id=${encodeURIComponent(k!.id)}`, {
+      csrf: csrfFrom(confirm.text),
+    });
     assert.equal(removed.status, 303);
     assert.equal(removed.headers.location, '/auth/account/passkeys?done=removed');
     assert.deepEqual(await gh.store.listPasskeys(user.id), []);
@@ -256,15 +317,37 @@ describe('passkeys over HTTP', () => {
     const csrf = await b.csrf('/auth/account/passkeys');
     assert.equal((await new Browser().json('/auth/account/passkeys/options', {}, csrf)).status, 401);
     assert.equal((await b.json('/auth/account/passkeys/options', {}, 'forged')).status, 403);
-    assert.equal((await b.json('/auth/account/passkeys/options', {}, csrf, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })).status, 403);
-    assert.equal((await b.post('/auth/account/passkeys/options', { csrf })).status, 415, 'a plain cross-site form cannot reach it');
-    const garbage = await b.send('POST', '/auth/account/passkeys/verify', { headers: { 'content-type': 'application/json', origin: ORIGIN, 'x-csrf-token': csrf }, body: '{not json' });
+    assert.equal(
+      (
+        await b.json('/auth/account/passkeys/options', {}, csrf, {
+          origin: 'https://evil.example',
+          'sec-fetch-site': 'cross-site',
+        })
+      ).status,
+      403,
+    );
+    assert.equal(
+      (await b.post('/auth/account/passkeys/options', { csrf })).status,
+      415,
+      'a plain cross-site form cannot reach it',
+    );
+    const garbage = await b.send('POST', '/auth/account/passkeys/verify', {
+      headers: { 'content-type': 'application/json', origin: ORIGIN, 'x-csrf-token': csrf },
+      body: '{not json',
+    });
     assert.equal(garbage.status, 400);
     assert.equal(JSON.parse(garbage.text).error, 'challenge');
     const visitor = new Browser();
     const signInCsrf = await visitor.csrf('/auth/sign-in');
-    assert.equal((await visitor.json('/auth/passkeys/sign-in/options', {}, signInCsrf, { origin: 'null' })).status, 403);
-    for (const body of [{}, { response: 'x' }, { response: { id: '../../etc', rawId: '../../etc', type: 'public-key', response: {} } }]) {
+    assert.equal(
+      (await visitor.json('/auth/passkeys/sign-in/options', {}, signInCsrf, { origin: 'null' })).status,
+      403,
+    );
+    for (const body of [
+      {},
+      { response: 'x' },
+      { response: { id: '../../etc', rawId: '../../etc', type: 'public-key', response: {} } },
+    ]) {
       await visitor.beginSignIn();
       const r = await visitor.json('/auth/passkeys/sign-in/verify', body, signInCsrf);
       assert.equal(r.status, 401, JSON.stringify(body));
@@ -287,8 +370,18 @@ describe('passkeys for the two-step sign-in (verifyPasskeyForUser)', () => {
   /** A context with what the ceremony functions read: the services, the cookie, the origin. */
   function contextFor(deps: AuthServices, cookie: string): { c: AuthContext; setCookies: string[] } {
     const setCookies: string[] = [];
-    const vars: Record<string, unknown> = { headers: { cookie }, ourOrigin: ORIGIN, session: null, userAgent: null, ip: '127.0.0.1' };
-    const c = { var: { deps }, get: (k: string) => vars[k], header: (k: string, v: string) => k === 'set-cookie' && setCookies.push(v) } as unknown as AuthContext;
+    const vars: Record<string, unknown> = {
+      headers: { cookie },
+      ourOrigin: ORIGIN,
+      session: null,
+      userAgent: null,
+      ip: '127.0.0.1',
+    };
+    const c = {
+      var: { deps },
+      get: (k: string) => vars[k],
+      header: (k: string, v: string) => k === 'set-cookie' && setCookies.push(v),
+    } as unknown as AuthContext;
     return { c, setCookies };
   }
 
@@ -298,7 +391,14 @@ describe('passkeys for the two-step sign-in (verifyPasskeyForUser)', () => {
     await alice.b.addPasskey('Alice key');
     await bob.b.addPasskey('Bob key');
     // What the ceremonies use, built as services.ts builds it, over this Gatehouse's store.
-    const real = { store: gh.store, lockout: createLockout(gh.store), now: Date.now, publicOrigin: ORIGIN, cookies: cookieNames(false), appName: 'Test App' } as unknown as AuthServices;
+    const real = {
+      store: gh.store,
+      lockout: createLockout(gh.store),
+      now: Date.now,
+      publicOrigin: ORIGIN,
+      cookies: cookieNames(false),
+      appName: 'Test App',
+    } as unknown as AuthServices;
 
     const begin = async (user: User) => {
       const first = contextFor(real, '');
@@ -309,17 +409,29 @@ describe('passkeys for the two-step sign-in (verifyPasskeyForUser)', () => {
 
     const mine = await begin(alice.user);
     assert.equal(mine.options.allowCredentials?.length, 1, "only Alice's passkeys are offered");
-    const ok = await verifyPasskeyForUser(contextFor(real, mine.cookie).c, alice.user, alice.b.authenticator.authenticate(mine.options));
+    const ok = await verifyPasskeyForUser(
+      contextFor(real, mine.cookie).c,
+      alice.user,
+      alice.b.authenticator.authenticate(mine.options),
+    );
     assert.equal(ok.ok, true);
 
     // Bob's passkey (a valid signature!) against Alice's second step.
     const theirs = await begin(alice.user);
-    const wrong = await verifyPasskeyForUser(contextFor(real, theirs.cookie).c, alice.user, bob.b.authenticator.authenticate({ ...theirs.options, allowCredentials: [] }));
+    const wrong = await verifyPasskeyForUser(
+      contextFor(real, theirs.cookie).c,
+      alice.user,
+      bob.b.authenticator.authenticate({ ...theirs.options, allowCredentials: [] }),
+    );
     assert.deepEqual([wrong.ok, !wrong.ok && wrong.reason], [false, 'other-user']);
 
     // A challenge issued to Bob does not finish Alice's step, and a discoverable one neither.
     const bobs = await begin(bob.user);
-    const swapped = await verifyPasskeyForUser(contextFor(real, bobs.cookie).c, alice.user, alice.b.authenticator.authenticate({ ...bobs.options, allowCredentials: [] }));
+    const swapped = await verifyPasskeyForUser(
+      contextFor(real, bobs.cookie).c,
+      alice.user,
+      alice.b.authenticator.authenticate({ ...bobs.options, allowCredentials: [] }),
+    );
     assert.deepEqual([swapped.ok, !swapped.ok && swapped.reason], [false, 'challenge']);
   });
 });
@@ -332,14 +444,20 @@ describe('passkey limits and expiry (a clock the test moves)', () => {
     const p = await freePort();
     origin = `http://localhost:${p}`;
     g = await startTestGatehouse({
-      port: p, publicUrl: new URL(origin), allowedHosts: [`127.0.0.1:${p}`], now: () => clock,
+      port: p,
+      publicUrl: new URL(origin),
+      allowedHosts: [`127.0.0.1:${p}`],
+      now: () => clock,
       limits: { ...GENEROUS_LIMITS, perIp: { ...GENEROUS_LIMITS.perIp, passkey: { limit: 3, windowMs: 60_000 } } },
     });
   });
   after(() => g?.stop());
 
   const json = (c: TestClient, path: string, body: unknown, csrf: string) =>
-    c.send('POST', path, { headers: { 'content-type': 'application/json', origin, 'sec-fetch-site': 'same-origin', 'x-csrf-token': csrf }, body: JSON.stringify(body) });
+    c.send('POST', path, {
+      headers: { 'content-type': 'application/json', origin, 'sec-fetch-site': 'same-origin', 'x-csrf-token': csrf },
+      body: JSON.stringify(body),
+    });
 
   it('a challenge dies after 5 minutes; beginning ceremonies is rate-limited per IP', async () => {
     const b = new TestClient(g.url, origin);
@@ -348,13 +466,19 @@ describe('passkey limits and expiry (a clock the test moves)', () => {
     const csrf = await b.csrf('/auth/account/passkeys');
     const options = JSON.parse((await json(b, '/auth/account/passkeys/options', {}, csrf)).text);
     clock += 5 * 60_000 + 1;
-    const late = await json(b, '/auth/account/passkeys/verify', { name: 'Late', response: authenticator.register(options) }, csrf);
+    const late = await json(
+      b,
+      '/auth/account/passkeys/verify',
+      { name: 'Late', response: authenticator.register(options) },
+      csrf,
+    );
     assert.equal(late.status, 400);
     assert.equal(JSON.parse(late.text).error, 'challenge');
 
     const visitor = new TestClient(g.url, origin);
     const signInCsrf = await visitor.csrf('/auth/sign-in');
-    for (let i = 0; i < 3; i++) assert.equal((await json(visitor, '/auth/passkeys/sign-in/options', {}, signInCsrf)).status, 200);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await json(visitor, '/auth/passkeys/sign-in/options', {}, signInCsrf)).status, 200);
     const over = await json(visitor, '/auth/passkeys/sign-in/options', {}, signInCsrf);
     assert.equal(over.status, 429);
     assert.ok(Number(over.headers['retry-after']) > 0);
@@ -386,7 +510,7 @@ describe('passkeys at an IP address', () => {
 });
 
 describe('a passkey as the second step after a password', () => {
-  it('makes no session after the password; the pending user\'s passkey finishes it, once, and only in this browser', async () => {
+  it("makes no session after the password; the pending user's passkey finishes it, once, and only in this browser", async () => {
     const { b, email } = await member();
     assert.equal((await b.addPasskey('Laptop')).status, 200);
     const before = upstream.requests.length;
@@ -408,7 +532,11 @@ describe('a passkey as the second step after a password', () => {
     assert.equal(JSON.parse(stolen.text).error, 'expired');
 
     const options = JSON.parse((await other.json('/auth/sign-in/code/passkey/options', {}, csrf)).text);
-    assert.deepEqual(options.allowCredentials.map((c: { id: string }) => c.id), b.authenticator.credentials.map((c) => Buffer.from(c.id).toString('base64url')), 'only this user\'s passkeys are offered');
+    assert.deepEqual(
+      options.allowCredentials.map((c: { id: string }) => c.id),
+      b.authenticator.credentials.map((c) => Buffer.from(c.id).toString('base64url')),
+      "only this user's passkeys are offered",
+    );
     const response = other.authenticator.authenticate(options);
     const done = await other.json('/auth/sign-in/code/passkey/verify', { response }, csrf);
     assert.equal(done.status, 200, done.text);
@@ -454,14 +582,21 @@ describe('a passkey without user verification (presence only)', () => {
     const alone = signedOut(b);
     const { options, csrf } = await alone.beginSignIn();
     assert.equal(options.userVerification, 'required', 'the browser is asked to verify the person');
-    const r = await alone.json('/auth/passkeys/sign-in/verify', { response: alone.authenticator.authenticate(options, { presenceOnly: true }) }, csrf);
+    const r = await alone.json(
+      '/auth/passkeys/sign-in/verify',
+      { response: alone.authenticator.authenticate(options, { presenceOnly: true }) },
+      csrf,
+    );
     assert.equal(r.status, 401);
     assert.equal(JSON.parse(r.text).error, 'unverified');
     assert.equal((await alone.get('/auth/me')).status, 401, 'no session');
     assert.equal((await alone.get('/private', { accept: 'application/json' })).status, 401);
     assert.equal((await gh.store.findPasskey(stored!.id))!.lastUsedAt, null, 'the passkey was not recorded as used');
     assert.equal(upstream.requests.length, before, 'the app saw nothing');
-    assert.ok(audits('passkey.refused').some((l) => l.userId === user.id && l.detail === 'unverified'), 'audited');
+    assert.ok(
+      audits('passkey.refused').some((l) => l.userId === user.id && l.detail === 'unverified'),
+      'audited',
+    );
     // The same authenticator verifying the person signs in, and only then is it two factors.
     assert.equal((await alone.signInWithPasskey()).status, 200);
     assert.deepEqual(JSON.parse((await alone.get('/auth/me')).text).amr, ['hwk']);
@@ -476,11 +611,19 @@ describe('a passkey without user verification (presence only)', () => {
     const ask = async () => JSON.parse((await other.json('/auth/sign-in/code/passkey/options', {}, csrf)).text);
     const options = await ask();
     assert.equal(options.userVerification, 'required');
-    const weak = await other.json('/auth/sign-in/code/passkey/verify', { response: other.authenticator.authenticate(options, { presenceOnly: true }) }, csrf);
+    const weak = await other.json(
+      '/auth/sign-in/code/passkey/verify',
+      { response: other.authenticator.authenticate(options, { presenceOnly: true }) },
+      csrf,
+    );
     assert.equal(weak.status, 401);
     assert.match(JSON.parse(weak.text).message, /PIN/);
     assert.equal((await other.get('/auth/me')).status, 401, 'a password and a touched key made no session');
-    const strong = await other.json('/auth/sign-in/code/passkey/verify', { response: other.authenticator.authenticate(await ask()) }, csrf);
+    const strong = await other.json(
+      '/auth/sign-in/code/passkey/verify',
+      { response: other.authenticator.authenticate(await ask()) },
+      csrf,
+    );
     assert.equal(strong.status, 200, strong.text);
     assert.deepEqual(JSON.parse((await other.get('/auth/me')).text).amr, ['pwd', 'hwk']);
   });

@@ -13,7 +13,12 @@ import { SoftAuthenticator } from '../support/soft-authenticator.js';
 const port = await freePort();
 const ORIGIN = `http://localhost:${port}`;
 const clock = { t: Date.now() };
-const { gh } = withGatehouse({ port, publicUrl: new URL(ORIGIN), allowedHosts: [`127.0.0.1:${port}`], now: () => clock.t });
+const { gh } = withGatehouse({
+  port,
+  publicUrl: new URL(ORIGIN),
+  allowedHosts: [`127.0.0.1:${port}`],
+  now: () => clock.t,
+});
 const PASSWORD = 'a long enough password';
 
 class Browser extends TestClient {
@@ -23,7 +28,13 @@ class Browser extends TestClient {
   }
   json(path: string, body: unknown, csrf: string): Promise<Reply> {
     return this.send('POST', path, {
-      headers: { 'content-type': 'application/json', accept: 'application/json', origin: ORIGIN, 'sec-fetch-site': 'same-origin', 'x-csrf-token': csrf },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        origin: ORIGIN,
+        'sec-fetch-site': 'same-origin',
+        'x-csrf-token': csrf,
+      },
       body: JSON.stringify(body),
     });
   }
@@ -31,7 +42,11 @@ class Browser extends TestClient {
     const csrf = await this.csrf('/auth/account/passkeys');
     const options = await this.json('/auth/account/passkeys/options', {}, csrf);
     if (options.status !== 200) return options;
-    return this.json('/auth/account/passkeys/verify', { name, response: this.authenticator.register(JSON.parse(options.text)) }, csrf);
+    return this.json(
+      '/auth/account/passkeys/verify',
+      { name, response: this.authenticator.register(JSON.parse(options.text)) },
+      csrf,
+    );
   }
 }
 
@@ -63,12 +78,19 @@ describe('changes to how one signs in need a recent sign-in', () => {
     const verify = await b.json('/auth/account/passkeys/verify', { name: 'Planted', response: {} }, csrf);
     assert.equal(verify.status, 403);
     assert.equal((await b.get(`/auth/account/passkeys/remove?id=${encodeURIComponent(key.id)}`)).status, 403);
-    const removed = await b.post(`/auth/account/passkeys/remove?id=${encodeURIComponent(key.id)}`, { csrf, id: key.id });
+    const removed = await b.post(`/auth/account/passkeys/remove?id=${encodeURIComponent(key.id)}`, {
+      csrf,
+      id: key.id,
+    });
     assert.equal(removed.status, 403);
     assert.doesNotMatch(stale.text, /passkeys\/rename/, 'no rename form either');
     const renamed = await b.post('/auth/account/passkeys/rename', { csrf, id: key.id, name: 'Old phone, remove me' });
     assert.equal(renamed.status, 403);
-    assert.deepEqual((await gh.store.listPasskeys(user.id)).map((k) => k.name), ['Laptop'], 'nothing added, renamed or removed');
+    assert.deepEqual(
+      (await gh.store.listPasskeys(user.id)).map((k) => k.name),
+      ['Laptop'],
+      'nothing added, renamed or removed',
+    );
   });
 
   it('"Sign in again" signs out and comes back to the passkeys page, where changes work again', async () => {
@@ -76,7 +98,10 @@ describe('changes to how one signs in need a recent sign-in', () => {
     assert.equal((await b.signUp('again@example.com', PASSWORD)).status, 303);
     clock.t += 11 * 60_000;
     const page = await b.get('/auth/account/passkeys');
-    const out = await b.post('/auth/sign-out', { csrf: /name="csrf" value="([^"]+)"/.exec(page.text)![1]!, return_to: '/auth/account/passkeys' });
+    const out = await b.post('/auth/sign-out', {
+      csrf: /name="csrf" value="([^"]+)"/.exec(page.text)![1]!,
+      return_to: '/auth/account/passkeys',
+    });
     assert.equal(out.status, 303);
     assert.equal(out.headers.location, '/auth/sign-in?signed_out=1&return_to=%2Fauth%2Faccount%2Fpasskeys');
     const back = await b.signIn('again@example.com', PASSWORD, { return_to: '/auth/account/passkeys' });
@@ -89,7 +114,10 @@ describe('changes to how one signs in need a recent sign-in', () => {
     const b = new Browser();
     assert.equal((await b.signUp('elsewhere@example.com', PASSWORD)).status, 303);
     const page = await b.get('/auth/account');
-    const out = await b.post('/auth/sign-out', { csrf: /name="csrf" value="([^"]+)"/.exec(page.text)![1]!, return_to: '//evil.example/x' });
+    const out = await b.post('/auth/sign-out', {
+      csrf: /name="csrf" value="([^"]+)"/.exec(page.text)![1]!,
+      return_to: '//evil.example/x',
+    });
     assert.equal(out.headers.location, '/auth/sign-in?signed_out=1');
   });
 
@@ -105,16 +133,23 @@ describe('changes to how one signs in need a recent sign-in', () => {
     assert.doesNotMatch(stale.text, /otpauth:\/\/|name="code"/, 'no secret for an older session');
     assert.match(stale.text, /Sign in again/);
     assert.match(stale.text, /name="return_to" value="\/auth\/account\/totp"/);
-    const post = await b.post('/auth/account/totp', { csrf: /name="csrf" value="([^"]+)"/.exec(stale.text)![1]!, code: '123456' });
+    const post = await b.post('/auth/account/totp', {
+      csrf: /name="csrf" value="([^"]+)"/.exec(stale.text)![1]!,
+      code: '123456',
+    });
     assert.equal(post.status, 403);
-    assert.equal((await gh.store.findTotp(user.id))?.confirmed ?? false, false, "no factor turned on");
+    assert.equal((await gh.store.findTotp(user.id))?.confirmed ?? false, false, 'no factor turned on');
   });
 
   it('a personal token is made or regenerated only by a recent sign-in; disabling one always works', async () => {
     const b = new Browser();
     assert.equal((await b.signUp('tokens-late@example.com', PASSWORD)).status, 303);
     const user = (await gh.store.findUserByEmail('tokens-late@example.com'))!;
-    const made = await b.post('/auth/account/tokens', { csrf: await b.csrf('/auth/account/tokens'), name: 'backup script', expires: '30d' });
+    const made = await b.post('/auth/account/tokens', {
+      csrf: await b.csrf('/auth/account/tokens'),
+      name: 'backup script',
+      expires: '30d',
+    });
     assert.equal(made.status, 200);
     assert.match(made.text, /ghk_/, 'fresh: the new secret is shown');
     const [first] = await gh.store.listApiKeys(user.id);
@@ -131,7 +166,11 @@ describe('changes to how one signs in need a recent sign-in', () => {
     assert.equal((await b.get(`/auth/account/tokens/${first.id}/regenerate`)).status, 403);
     const regenerated = await b.post(`/auth/account/tokens/${first.id}/regenerate`, { csrf });
     assert.equal(regenerated.status, 403);
-    assert.deepEqual((await gh.store.listApiKeys(user.id)).map((k) => [k.id, k.revoked]), [[first.id, false]], 'nothing made, nothing regenerated');
+    assert.deepEqual(
+      (await gh.store.listApiKeys(user.id)).map((k) => [k.id, k.revoked]),
+      [[first.id, false]],
+      'nothing made, nothing regenerated',
+    );
     const disabled = await b.post(`/auth/account/tokens/${first.id}/disable`, { csrf });
     assert.equal(disabled.status, 200);
     assert.equal((await gh.store.listApiKeys(user.id))[0]!.revoked, true);
@@ -144,7 +183,10 @@ describe('changes to how one signs in need a recent sign-in', () => {
     const code = /class="pair-code"[^>]*>([A-Z0-9]{6})</.exec(asked.text)![1]!;
     const phone = new Browser();
     const form = await phone.get(`/auth/pair?code=${code}`);
-    assert.equal((await phone.post('/auth/pair', { code, csrf: /name="csrf" value="([^"]+)"/.exec(form.text)![1]! })).status, 303);
+    assert.equal(
+      (await phone.post('/auth/pair', { code, csrf: /name="csrf" value="([^"]+)"/.exec(form.text)![1]! })).status,
+      303,
+    );
     const options = await phone.json('/auth/account/passkeys/options', {}, await phone.csrf('/auth/account/passkeys'));
     assert.equal(options.status, 403, 'the paired phone must sign in itself first');
     assert.equal((await laptop.addPasskey('Laptop')).status, 200, 'the device that signed in may');

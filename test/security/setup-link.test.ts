@@ -24,7 +24,14 @@ async function mint(store: Store): Promise<string> {
 async function plant(store: Store): Promise<string> {
   const token = randomToken(32);
   const now = Date.now();
-  await store.createToken({ hash: sha256Hex(token), kind: 'setup', userId: null, email: null, createdAt: new Date(now), expiresAt: new Date(now + 3600_000) });
+  await store.createToken({
+    hash: sha256Hex(token),
+    kind: 'setup',
+    userId: null,
+    email: null,
+    createdAt: new Date(now),
+    expiresAt: new Date(now + 3600_000),
+  });
   return token;
 }
 
@@ -32,7 +39,8 @@ async function admins(store: Store): Promise<string[]> {
   return (await store.listUsers({ limit: 1000, offset: 0 })).filter((u) => u.role === 'admin').map((u) => u.email);
 }
 
-const signUpWith = (gh: TestGatehouse, email: string, setup: string) => new TestClient(gh.url).signUp(email, PASSWORD, 'Someone', { setup });
+const signUpWith = (gh: TestGatehouse, email: string, setup: string) =>
+  new TestClient(gh.url).signUp(email, PASSWORD, 'Someone', { setup });
 
 describe('setup links: one live link, and none once an admin exists', () => {
   let gh: TestGatehouse;
@@ -71,7 +79,11 @@ describe('setup links: one live link, and none once an admin exists', () => {
     const r = await signUpWith(gh, 'root@example.com', linkB);
     assert.equal(r.status, 303);
     assert.deepEqual(await admins(gh.store), ['root@example.com']);
-    assert.equal(await gh.store.findToken(sha256Hex(survivor), 'setup', new Date()), null, 'burnt with the first admin');
+    assert.equal(
+      await gh.store.findToken(sha256Hex(survivor), 'setup', new Date()),
+      null,
+      'burnt with the first admin',
+    );
   });
 
   it('a used link says an admin exists, on GET and on POST, and makes no one admin', async () => {
@@ -98,7 +110,11 @@ describe('setup links: one live link, and none once an admin exists', () => {
 
     const onGet = await plant(gh.store);
     assert.match((await new TestClient(gh.url).get(`/auth/sign-up?setup=${onGet}`)).text, USED);
-    assert.equal(await gh.store.findToken(sha256Hex(onGet), 'setup', new Date()), null, 'a live link met after setup is burnt');
+    assert.equal(
+      await gh.store.findToken(sha256Hex(onGet), 'setup', new Date()),
+      null,
+      'a live link met after setup is burnt',
+    );
     assert.deepEqual(await admins(gh.store), ['root@example.com']);
   });
 });
@@ -138,14 +154,40 @@ describe('`gatehouse auth enable` setup links', () => {
     const fresh = tempHome();
     try {
       const run = (args: string[], extra: Record<string, string>) =>
-        runCli(['auth', 'enable', ...args], { GATEHOUSE_HOME: fresh.home, GATEHOUSE_PUBLIC_URL: '', GATEHOUSE_PORT: '', GATEHOUSE_HOST: '', ...extra });
+        runCli(['auth', 'enable', ...args], {
+          GATEHOUSE_HOME: fresh.home,
+          GATEHOUSE_PUBLIC_URL: '',
+          GATEHOUSE_PORT: '',
+          GATEHOUSE_HOST: '',
+          ...extra,
+        });
       const link = (out: string) => /create the admin account at (\S+)\/auth\/sign-up\?setup=/.exec(out)?.[1];
       assert.equal(link((await run([], { GATEHOUSE_PORT: '4999' })).stdout), 'http://127.0.0.1:4999');
-      assert.equal(link((await run([], { GATEHOUSE_PORT: '5000', GATEHOUSE_HOST: '0.0.0.0' })).stdout), 'http://127.0.0.1:5000', 'a wildcard bind is not a browser address');
-      assert.equal(link((await run([], { GATEHOUSE_PORT: '5000', GATEHOUSE_HOST: 'gate.internal' })).stdout), 'http://gate.internal:5000');
-      assert.equal(link((await run(['--port', '5001'], { GATEHOUSE_PORT: '4999' })).stdout), 'http://127.0.0.1:5001', 'the flag wins, as with serve');
-      assert.equal(link((await run([], { GATEHOUSE_PUBLIC_URL: 'https://login.example.com/ignored/path', GATEHOUSE_PORT: '4999' })).stdout), 'https://login.example.com');
-      assert.equal(link((await run(['--public-url', 'https://gate.example.org:8443'], {})).stdout), 'https://gate.example.org:8443');
+      assert.equal(
+        link((await run([], { GATEHOUSE_PORT: '5000', GATEHOUSE_HOST: '0.0.0.0' })).stdout),
+        'http://127.0.0.1:5000',
+        'a wildcard bind is not a browser address',
+      );
+      assert.equal(
+        link((await run([], { GATEHOUSE_PORT: '5000', GATEHOUSE_HOST: 'gate.internal' })).stdout),
+        'http://gate.internal:5000',
+      );
+      assert.equal(
+        link((await run(['--port', '5001'], { GATEHOUSE_PORT: '4999' })).stdout),
+        'http://127.0.0.1:5001',
+        'the flag wins, as with serve',
+      );
+      assert.equal(
+        link(
+          (await run([], { GATEHOUSE_PUBLIC_URL: 'https://login.example.com/ignored/path', GATEHOUSE_PORT: '4999' }))
+            .stdout,
+        ),
+        'https://login.example.com',
+      );
+      assert.equal(
+        link((await run(['--public-url', 'https://gate.example.org:8443'], {})).stdout),
+        'https://gate.example.org:8443',
+      );
       assert.equal(link((await run([], {})).stdout), 'http://127.0.0.1:4180', 'the default serve port');
       const bad = await run([], { GATEHOUSE_PUBLIC_URL: 'ftp://x' });
       assert.equal(bad.code, 2);

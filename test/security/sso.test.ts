@@ -30,7 +30,15 @@ before(async () => {
   gh = await startTestGatehouse({ home: home.home, upstream: upstream.url, port, publicUrl: new URL(base) });
   const scope = { home: home.home, server: 'local', profile: 'main' };
   const state = readState(scope)!;
-  state.providers = [{ name: 'corp', kind: 'oidc', clientId: idp.clientId, clientSecret: seal(idp.clientSecret, loadMasterKey(home.home, {})), issuer: idp.issuer }];
+  state.providers = [
+    {
+      name: 'corp',
+      kind: 'oidc',
+      clientId: idp.clientId,
+      clientSecret: seal(idp.clientSecret, loadMasterKey(home.home, {})),
+      issuer: idp.issuer,
+    },
+  ];
   writeState(scope, state);
   gh.reload();
 });
@@ -54,7 +62,8 @@ const meOf = async (c: TestClient) => {
   return r.status === 200 ? (JSON.parse(r.text) as { id: string; email: string; provider: string }) : null;
 };
 
-const audited = (event: string, needle: string) => gh.auditLines.some((l) => l.includes(`"event":"${event}"`) && l.includes(needle));
+const audited = (event: string, needle: string) =>
+  gh.auditLines.some((l) => l.includes(`"event":"${event}"`) && l.includes(needle));
 
 describe('social login into a pre-registered account (item 4)', () => {
   it("refuses to link a verified IdP email to a password account that never confirmed it: no identity, no session, the squatter's password untouched", async () => {
@@ -137,7 +146,12 @@ describe('ID token checks at the callback (item 28)', () => {
     const auditedBefore = gh.auditLines.length;
     try {
       const r = await socialLogin(c, sub);
-      return { ...r, me: await meOf(c), identity: await gh.store.findIdentity(idp.issuer, sub), audit: gh.auditLines.slice(auditedBefore) };
+      return {
+        ...r,
+        me: await meOf(c),
+        identity: await gh.store.findIdentity(idp.issuer, sub),
+        audit: gh.auditLines.slice(auditedBefore),
+      };
     } finally {
       idp.idTokenFilter = null;
     }
@@ -148,7 +162,10 @@ describe('ID token checks at the callback (item 28)', () => {
     assert.match(r.text, /could not confirm/);
     assert.equal(r.me, null, 'no session');
     assert.equal(r.identity, null, 'no account linked or created');
-    assert.ok(r.audit.some((l) => l.includes('"event":"provider.token-refused"')), r.audit.join('\n'));
+    assert.ok(
+      r.audit.some((l) => l.includes('"event":"provider.token-refused"')),
+      r.audit.join('\n'),
+    );
   }
 
   it('accepts the genuine flow, and a token the IdP key really signed', async () => {

@@ -40,7 +40,9 @@ describe('what reaches the app', () => {
   // Regression: a valid session cookie plus `Authorization: Bearer ghk_…` forwarded the key.
   it('never forwards a Gatehouse API key, whichever credential authenticated the request', async () => {
     const c = await signedUp(gh);
-    const owner = (await gh.store.findUserByEmail((JSON.parse((await c.get('/auth/me', { accept: 'application/json' })).text) as { email: string }).email))!;
+    const owner = (await gh.store.findUserByEmail(
+      (JSON.parse((await c.get('/auth/me', { accept: 'application/json' })).text) as { email: string }).email,
+    ))!;
     const { token } = await gh.apiKeys.issue(owner, 'ci', 'member', null);
     const forged = `ghk_aaaaaaaaaaaa_${'b'.repeat(43)}`;
     for (const authorization of [`Bearer ${token}`, `bearer ${forged}`, `Bearer   ${token}`]) {
@@ -51,7 +53,8 @@ describe('what reaches the app', () => {
     assert.equal(alone.statusCode, 200);
     await alone.body.text();
     assert.equal(upstream.requests.length, 4);
-    for (const seen of upstream.requests) assert.equal(seen.headers.authorization, undefined, 'the key reached the app');
+    for (const seen of upstream.requests)
+      assert.equal(seen.headers.authorization, undefined, 'the key reached the app');
     // The app's own credentials pass untouched.
     await c.get('/echo', { authorization: 'Bearer app-token-123' });
     assert.equal(upstream.requests.at(-1)!.headers.authorization, 'Bearer app-token-123');
@@ -60,12 +63,23 @@ describe('what reaches the app', () => {
   it('strips client-IP and method-override headers that frameworks trust', async () => {
     const c = await signedUp(gh);
     const forged = {
-      'cf-connecting-ip': '6.6.6.6', 'true-client-ip': '6.6.6.6', 'x-client-ip': '6.6.6.6', 'x-cluster-client-ip': '6.6.6.6',
-      'fastly-client-ip': '6.6.6.6', 'x-real-ip': '6.6.6.6', 'x-http-method-override': 'DELETE', 'x-http-method': 'DELETE',
-      'x-method-override': 'DELETE', 'x-original-method': 'DELETE',
+      'cf-connecting-ip': '6.6.6.6',
+      'true-client-ip': '6.6.6.6',
+      'x-client-ip': '6.6.6.6',
+      'x-cluster-client-ip': '6.6.6.6',
+      'fastly-client-ip': '6.6.6.6',
+      'x-real-ip': '6.6.6.6',
+      'x-http-method-override': 'DELETE',
+      'x-http-method': 'DELETE',
+      'x-method-override': 'DELETE',
+      'x-original-method': 'DELETE',
     };
     await c.get('/echo', forged);
-    await new TestClient(gh.url).get('/echo', { ...forged, 'x_http_method_override': 'DELETE', 'CF_Connecting_IP': '6.6.6.6' });
+    await new TestClient(gh.url).get('/echo', {
+      ...forged,
+      x_http_method_override: 'DELETE',
+      CF_Connecting_IP: '6.6.6.6',
+    });
     const seen = upstream.requests[0]!;
     for (const name of Object.keys(forged)) assert.equal(seen.headers[name], undefined, `${name} reached the app`);
     assert.equal(upstream.requests.length, 1, 'the anonymous request reached nothing');
@@ -73,26 +87,44 @@ describe('what reaches the app', () => {
 
   // Regression: `gatehouse_session` reached the app over HTTPS and `__Host-gatehouse_session` over
   // HTTP; `gatehouse_oauth` always did.
-  it('strips both spellings of every Gatehouse cookie and keeps the app\'s own', async () => {
+  it("strips both spellings of every Gatehouse cookie and keeps the app's own", async () => {
     const c = await signedUp(gh);
     const own = c.cookieHeader()!;
-    await c.get('/echo', { cookie: `${own}; __Host-gatehouse_session=old; gatehouse_oauth=tx; __Host-gatehouse_oauth=tx; __Host-gatehouse_csrf=z; app=1` });
+    await c.get('/echo', {
+      cookie: `${own}; __Host-gatehouse_session=old; gatehouse_oauth=tx; __Host-gatehouse_oauth=tx; __Host-gatehouse_csrf=z; app=1`,
+    });
     assert.equal(upstream.requests[0]!.headers.cookie, 'app=1');
   });
 
   // Regression: `Bob 100% + Co` arrived raw (decodeURIComponent threw) and `/auth/check` wrote the
   // headers with its own code (`a+b@x.com` became `a%2Bb@x.com`).
   it('sends identity values that always decode to what the user typed, identical on the proxy path and /auth/check', async () => {
-    for (const [name, local] of [['Bob 100% + Co', 'a+b'], ['Zo%C3%AB', 'zo'], ['Zoë 😀', 'z'], [' Spaced ', 's']] as const) {
+    for (const [name, local] of [
+      ['Bob 100% + Co', 'a+b'],
+      ['Zo%C3%AB', 'zo'],
+      ['Zoë 😀', 'z'],
+      [' Spaced ', 's'],
+    ] as const) {
       upstream.clear();
       const c = await signedUp(gh, name, unique(`${local}.`));
       await c.get('/echo');
       const seen = upstream.requests[0]!;
-      assert.equal(decodeURIComponent(String(seen.headers['x-forwarded-name'])), name.trim() === name ? name : name.trim(), name);
+      assert.equal(
+        decodeURIComponent(String(seen.headers['x-forwarded-name'])),
+        name.trim() === name ? name : name.trim(),
+        name,
+      );
       const check = await request(`${gh.url}/auth/check`, { headers: { cookie: c.cookieHeader()! } });
       await check.body.text();
       assert.equal(check.statusCode, 200);
-      for (const h of ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-email-verified', 'x-forwarded-name', 'x-forwarded-provider', 'x-forwarded-role']) {
+      for (const h of [
+        'x-forwarded-user',
+        'x-forwarded-email',
+        'x-forwarded-email-verified',
+        'x-forwarded-name',
+        'x-forwarded-provider',
+        'x-forwarded-role',
+      ]) {
         assert.equal(check.headers[h], seen.headers[h], `${h} differs between the proxy and /auth/check`);
       }
       assert.equal(seen.headers['x-forwarded-email-verified'], 'false');
@@ -107,10 +139,18 @@ describe('what reaches the app', () => {
     const token = csrfFrom(page.text);
     // The attacker can plant their CSRF cookie on the victim (a sibling subdomain can write cookies).
     victim.cookies.set('gatehouse_csrf', attacker.cookies.get('gatehouse_csrf')!);
-    const r = await victim.post('/auth/account/password', { csrf: token, current_password: PASSWORD, password: 'attacker chose this one' });
+    const r = await victim.post('/auth/account/password', {
+      csrf: token,
+      current_password: PASSWORD,
+      password: 'attacker chose this one',
+    });
     assert.equal(r.status, 403);
-    const again = await victim.post('/auth/account/password', { csrf: csrfFrom((await victim.get('/auth/account')).text), current_password: PASSWORD, password: 'the owner chose this one' });
-    assert.equal(again.status, 200, 'the victim\'s own token still works');
+    const again = await victim.post('/auth/account/password', {
+      csrf: csrfFrom((await victim.get('/auth/account')).text),
+      current_password: PASSWORD,
+      password: 'the owner chose this one',
+    });
+    assert.equal(again.status, 200, "the victim's own token still works");
   });
 
   // Regression: a multipart body with an empty boundary gave 500 and a stack trace in the log.
@@ -118,7 +158,10 @@ describe('what reaches the app', () => {
     const c = new TestClient(gh.url);
     await c.get('/auth/sign-in');
     for (const type of ['multipart/form-data; boundary=', 'multipart/form-data', 'multipart/form-data; boundary=x']) {
-      const r = await c.send('POST', '/auth/sign-in', { headers: { 'content-type': type, origin: gh.url }, body: '--x\r\nContent-Disposition: form-data\r\n\r\nbroken' });
+      const r = await c.send('POST', '/auth/sign-in', {
+        headers: { 'content-type': type, origin: gh.url },
+        body: '--x\r\nContent-Disposition: form-data\r\n\r\nbroken',
+      });
       assert.equal(r.status, 400, `${type}: ${r.status}`);
       assert.doesNotMatch(r.text, /\n\s+at /);
     }
@@ -132,11 +175,21 @@ describe('what reaches the app', () => {
     let last = 0;
     for (let i = 0; i < 6; i++) {
       const csrf = csrfFrom((await c.get('/auth/account')).text);
-      last = (await c.post('/auth/account/password', { csrf, current_password: `wrong guess ${i}`, password: 'a new long passphrase' })).status;
+      last = (
+        await c.post('/auth/account/password', {
+          csrf,
+          current_password: `wrong guess ${i}`,
+          password: 'a new long passphrase',
+        })
+      ).status;
     }
     assert.equal(last, 429, 'locked after five wrong guesses');
     const csrf = csrfFrom((await c.get('/auth/account')).text);
-    const right = await c.post('/auth/account/password', { csrf, current_password: PASSWORD, password: 'a new long passphrase' });
+    const right = await c.post('/auth/account/password', {
+      csrf,
+      current_password: PASSWORD,
+      password: 'a new long passphrase',
+    });
     assert.equal(right.status, 429, 'even the right password waits out the lock');
     assert.ok(gh.auditLines.some((l) => l.includes('"lockout"') && l.includes(email)));
     assert.equal((await new TestClient(gh.url).signIn(email, PASSWORD)).status, 401, 'and sign-in is locked too');
@@ -147,7 +200,11 @@ describe('what reaches the app', () => {
     const c = await signedUp(gh);
     const before = c.cookies.get('gatehouse_session')!;
     const csrf = csrfFrom((await c.get('/auth/account')).text);
-    const r = await c.post('/auth/account/password', { csrf, current_password: PASSWORD, password: 'another long passphrase' });
+    const r = await c.post('/auth/account/password', {
+      csrf,
+      current_password: PASSWORD,
+      password: 'another long passphrase',
+    });
     assert.equal(r.status, 200, r.text);
     const after = c.cookies.get('gatehouse_session')!;
     assert.notEqual(after, before);
@@ -163,7 +220,11 @@ describe('hosts and the answers the gate writes itself', () => {
   let gh: TestGatehouse;
   before(async () => {
     upstream = await startRecordingUpstream();
-    gh = await startTestGatehouse({ upstream: upstream.url, publicUrl: new URL('https://app.example.com'), allowedHosts: ['127.0.0.1'] });
+    gh = await startTestGatehouse({
+      upstream: upstream.url,
+      publicUrl: new URL('https://app.example.com'),
+      allowedHosts: ['127.0.0.1'],
+    });
   });
   after(async () => {
     await gh.stop();
@@ -176,11 +237,16 @@ describe('hosts and the answers the gate writes itself', () => {
     const nav = await new TestClient(gh.url).get('/reports?x=1', { host: 'other.internal' });
     assert.equal(nav.status, 302);
     assert.equal(nav.headers.location, 'https://app.example.com/reports?x=1');
-    const api = await new TestClient(gh.url).send('POST', '/reports', { headers: { host: 'other.internal', accept: 'application/json' } });
+    const api = await new TestClient(gh.url).send('POST', '/reports', {
+      headers: { host: 'other.internal', accept: 'application/json' },
+    });
     assert.equal(api.status, 421);
     const page = await new TestClient(gh.url).get('/auth/sign-in', { host: 'other.internal:4180' });
     assert.equal(page.status, 302, 'Gatehouse pages too');
-    const smuggle = await rawRequest(gh.url, `GET /x HTTP/1.1\r\nHost: other.internal\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`);
+    const smuggle = await rawRequest(
+      gh.url,
+      `GET /x HTTP/1.1\r\nHost: other.internal\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`,
+    );
     assert.equal(statusOf(smuggle), 421);
     assert.equal(upstream.requests.length, 0, 'nothing for a foreign host reached the app');
     const health = await new TestClient(gh.url).get('/auth/health', { host: 'gatehouse:4180' });
@@ -197,7 +263,10 @@ describe('hosts and the answers the gate writes itself', () => {
       await new TestClient(gh.url).get('/private', { ...host, accept: 'application/json' }), // 401
       await new TestClient(gh.url).send('TRACE', '/', { headers: host }), // 405
     ];
-    assert.deepEqual(answers.map((a) => a.status), [302, 401, 405]);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [302, 401, 405],
+    );
     for (const a of answers) {
       assert.equal(a.headers['x-content-type-options'], 'nosniff', String(a.status));
       assert.equal(a.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains', String(a.status));
@@ -231,7 +300,8 @@ describe('email verification, with mail on', () => {
     await smtp.close();
   });
 
-  const link = (text: string, path: string) => new URL(new RegExp(`(http://\\S+${path}\\?token=[A-Za-z0-9_-]+)`).exec(text)![1]!);
+  const link = (text: string, path: string) =>
+    new URL(new RegExp(`(http://\\S+${path}\\?token=[A-Za-z0-9_-]+)`).exec(text)![1]!);
 
   // Regression: with SMTP bound, sign-up said "confirm your address" but sign-in worked without it.
   it('refuses sign-in until the address is confirmed, offers a new link, then forwards Email-Verified: true', async () => {
@@ -252,9 +322,13 @@ describe('email verification, with mail on', () => {
     assert.match(resend.text, /a new link is on its way/);
     const second = await smtp.waitFor(email);
     assert.notEqual(link(second.text, '/auth/verify-email').href, link(first.text, '/auth/verify-email').href);
-    const stale = await c.get(link(first.text, '/auth/verify-email').pathname + link(first.text, '/auth/verify-email').search);
+    const stale = await c.get(
+      link(first.text, '/auth/verify-email').pathname + link(first.text, '/auth/verify-email').search,
+    );
     assert.equal(stale.status, 400, 'a resend replaces the old link');
-    const ok = await c.get(link(second.text, '/auth/verify-email').pathname + link(second.text, '/auth/verify-email').search);
+    const ok = await c.get(
+      link(second.text, '/auth/verify-email').pathname + link(second.text, '/auth/verify-email').search,
+    );
     assert.equal(ok.status, 200);
 
     assert.equal((await c.signIn(email, PASSWORD)).status, 303);
@@ -276,7 +350,10 @@ describe('email verification, with mail on', () => {
   // Regression: completing a reset left the account's other reset links valid; no notice was sent.
   it('burns every other reset link when one is used, and tells the owner the password changed', async () => {
     const email = unique('r');
-    const user = await gh.store.createUser({ email, name: 'R', role: 'member', passwordHash: null, emailVerified: true }, new Date());
+    const user = await gh.store.createUser(
+      { email, name: 'R', role: 'member', passwordHash: null, emailVerified: true },
+      new Date(),
+    );
     const links: string[] = [];
     for (let i = 0; i < 3; i++) {
       const c = new TestClient(gh.url);
@@ -290,13 +367,21 @@ describe('email verification, with mail on', () => {
     const c = new TestClient(gh.url);
     const page = await c.get(links[1]!);
     smtp.messages.length = 0;
-    const done = await c.post('/auth/reset', { token: new URL(links[1]!, gh.url).searchParams.get('token')!, password: 'a brand new passphrase', csrf: csrfFrom(page.text) });
+    const done = await c.post('/auth/reset', {
+      token: new URL(links[1]!, gh.url).searchParams.get('token')!,
+      password: 'a brand new passphrase',
+      csrf: csrfFrom(page.text),
+    });
     assert.equal(done.status, 303, done.text);
     const notice = await smtp.waitFor(email);
     assert.match(notice.subject, /password was changed/);
     for (const other of [links[0]!, links[2]!]) {
       const token = new URL(other, gh.url).searchParams.get('token')!;
-      assert.equal(await gh.store.consumeToken(sha256Hex(token), 'reset', new Date()), null, 'a sibling link still worked');
+      assert.equal(
+        await gh.store.consumeToken(sha256Hex(token), 'reset', new Date()),
+        null,
+        'a sibling link still worked',
+      );
     }
     assert.ok(user.id);
   });
@@ -313,7 +398,16 @@ describe('email verification, with mail on', () => {
     await other.post('/auth/forgot', { email, csrf: await other.csrf('/auth/forgot') });
     const reset = link((await smtp.waitFor(email)).text, '/auth/reset');
     const csrf = csrfFrom((await c.get('/auth/account')).text);
-    assert.equal((await c.post('/auth/account/password', { csrf, current_password: PASSWORD, password: 'changed it myself today' })).status, 200);
+    assert.equal(
+      (
+        await c.post('/auth/account/password', {
+          csrf,
+          current_password: PASSWORD,
+          password: 'changed it myself today',
+        })
+      ).status,
+      200,
+    );
     assert.equal(await gh.store.consumeToken(sha256Hex(reset.searchParams.get('token')!), 'reset', new Date()), null);
   });
 });
@@ -333,7 +427,14 @@ describe('the domains policy without mail', () => {
     assert.match(r.text, /needs a confirmed address/);
     const email = unique('i');
     const invite = randomBytes(24).toString('base64url');
-    await gh.store.createToken({ hash: sha256Hex(invite), kind: 'invite', userId: null, email, createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000) });
+    await gh.store.createToken({
+      hash: sha256Hex(invite),
+      kind: 'invite',
+      userId: null,
+      email,
+      createdAt: new Date(),
+      expiresAt: new Date(Date.now() + 60_000),
+    });
     const ok = await new TestClient(gh.url).signUp(email, PASSWORD, 'Invited', { invite });
     assert.equal(ok.status, 303, ok.text);
     assert.equal((await gh.store.findUserByEmail(email))!.emailVerified, true);
@@ -363,7 +464,13 @@ describe('auth off means off', () => {
     upstream.clear();
     await c.get('/echo', { 'x-forwarded-user': 'forged' });
     const seen = upstream.requests[0]!;
-    for (const h of ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-name', 'x-forwarded-role', 'x-forwarded-provider']) {
+    for (const h of [
+      'x-forwarded-user',
+      'x-forwarded-email',
+      'x-forwarded-name',
+      'x-forwarded-role',
+      'x-forwarded-provider',
+    ]) {
       assert.equal(seen.headers[h], undefined, `${h} sent while auth is off`);
     }
     assert.ok(!String(seen.headers.cookie ?? '').includes('gatehouse_'), 'and our cookies still never reach the app');

@@ -110,8 +110,13 @@ describe('upgrade smuggling through an app without an upgrade handler', () => {
     `POST /admin/x HTTP/1.1\r\nHost: ${host()}\r\nX-Forwarded-User: victim\r\nX-Forwarded-Role: admin\r\nX-Forwarded-Email: victim@example.com\r\nContent-Length: 0\r\n\r\n`;
 
   const assertNothingSmuggled = () => {
-    assert.ok(!app.seen.some((r) => r.url === '/admin/x'), `the app received the smuggled request: ${JSON.stringify(app.seen.map((r) => r.url))}`);
-    assert.ok(!app.seen.some((r) => r.headers['x-forwarded-user'] === 'victim' || r.headers['x-forwarded-role'] === 'admin'));
+    assert.ok(
+      !app.seen.some((r) => r.url === '/admin/x'),
+      `the app received the smuggled request: ${JSON.stringify(app.seen.map((r) => r.url))}`,
+    );
+    assert.ok(
+      !app.seen.some((r) => r.headers['x-forwarded-user'] === 'victim' || r.headers['x-forwarded-role'] === 'admin'),
+    );
   };
 
   it("a member's pipelined follow-up request never reaches the app", async () => {
@@ -121,7 +126,11 @@ describe('upgrade smuggling through an app without an upgrade handler', () => {
     assert.match(answer, /plain app says 200/);
     assert.equal((answer.match(/HTTP\/1\.1 /g) ?? []).length, 1, 'one answer, then the connection closed');
     await new Promise((r) => setTimeout(r, 200));
-    assert.deepEqual(app.seen.map((r) => r.url), ['/anything'], 'only the handshake request reached the app');
+    assert.deepEqual(
+      app.seen.map((r) => r.url),
+      ['/anything'],
+      'only the handshake request reached the app',
+    );
     assert.ok(app.seen[0]!.headers['x-forwarded-user'] !== 'victim');
     assertNothingSmuggled();
   });
@@ -154,7 +163,10 @@ describe('upgrade smuggling through an app without an upgrade handler', () => {
 
   it('the same on a public path, with no cookie at all', async () => {
     const { closedByGatehouse } = await smuggleAfterAnswer('/pub/page', null);
-    assert.deepEqual(app.seen.map((r) => r.url), ['/pub/page']);
+    assert.deepEqual(
+      app.seen.map((r) => r.url),
+      ['/pub/page'],
+    );
     assertNothingSmuggled();
     assert.ok(closedByGatehouse);
     // In one write, too (Node's own parser happens to drop those bytes; Gatehouse never sends them).
@@ -179,7 +191,10 @@ describe('upgrade smuggling through an app without an upgrade handler', () => {
   it('refuses an upgrade request that carries a body, at once, and the app sees nothing', async () => {
     const c = await member(gh);
     const t0 = Date.now();
-    const answer = await rawRequest(gh.url, `GET /anything HTTP/1.1\r\nHost: ${host()}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nCookie: ${sessionCookie(c)}\r\nContent-Length: 5\r\n\r\nhello`);
+    const answer = await rawRequest(
+      gh.url,
+      `GET /anything HTTP/1.1\r\nHost: ${host()}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nCookie: ${sessionCookie(c)}\r\nContent-Length: 5\r\n\r\nhello`,
+    );
     assert.equal(statusOf(answer), 400, answer);
     assert.ok(Date.now() - t0 < 2000);
     assert.equal(app.seen.length, 0);
@@ -191,7 +206,10 @@ describe('upgrade smuggling through an app without an upgrade handler', () => {
     const answer = await rawRequest(gh.url, smuggled('/anything', sessionCookie(c)) + junk, { quietMs: 400 });
     assert.equal(statusOf(answer), 200);
     await new Promise((r) => setTimeout(r, 200));
-    assert.deepEqual(app.seen.map((r) => r.url), ['/anything']);
+    assert.deepEqual(
+      app.seen.map((r) => r.url),
+      ['/anything'],
+    );
   });
 });
 
@@ -225,11 +243,17 @@ describe('WebSockets through the gate', () => {
       ws.once('message', (d) => resolve(String(d)));
       ws.send(text);
     });
-  const closed = (ws: WebSocket) => new Promise<number>((resolve) => (ws.readyState === WebSocket.CLOSED ? resolve(0) : ws.once('close', (code) => resolve(code))));
+  const closed = (ws: WebSocket) =>
+    new Promise<number>((resolve) =>
+      ws.readyState === WebSocket.CLOSED ? resolve(0) : ws.once('close', (code) => resolve(code)),
+    );
 
   it('a real WebSocket app: frames both ways, with our identity and none of the forged one', async () => {
     const c = await member(gh);
-    const ws = await open({ cookie: c.cookieHeader()!, 'x-forwarded-user': 'victim', 'x-forwarded-role': 'admin' }, gh.url);
+    const ws = await open(
+      { cookie: c.cookieHeader()!, 'x-forwarded-user': 'victim', 'x-forwarded-role': 'admin' },
+      gh.url,
+    );
     assert.equal(await echo(ws, 'hello'), 'echo:hello');
     assert.equal(await echo(ws, 'x'.repeat(100_000)), `echo:${'x'.repeat(100_000)}`);
     const seen = upstream.requests.find((r) => r.upgrade)!;
@@ -259,7 +283,10 @@ describe('WebSockets through the gate', () => {
     const signOut = await c.post('/auth/sign-out', {});
     assert.equal(signOut.status, 303);
     const t0 = Date.now();
-    await Promise.race([closed(ws), new Promise((_, rej) => setTimeout(() => rej(new Error('still open after 5 s')), 5000))]);
+    await Promise.race([
+      closed(ws),
+      new Promise((_, rej) => setTimeout(() => rej(new Error('still open after 5 s')), 5000)),
+    ]);
     assert.ok(Date.now() - t0 < 5000);
   });
 
@@ -269,7 +296,10 @@ describe('WebSockets through the gate', () => {
     assert.equal(await echo(ws, 'before'), 'echo:before');
     const id = gh.sessions.idOf(c.cookies.get('gatehouse_session')!)!;
     await gh.store.deleteSession(id); // what a sign-out on another replica does: this process's cache is untouched
-    await Promise.race([closed(ws), new Promise((_, rej) => setTimeout(() => rej(new Error('still open after 5 s')), 5000))]);
+    await Promise.race([
+      closed(ws),
+      new Promise((_, rej) => setTimeout(() => rej(new Error('still open after 5 s')), 5000)),
+    ]);
   });
 
   it('an open WebSocket closes within 5 s when the user is disabled, and after a password change', async () => {
@@ -277,7 +307,10 @@ describe('WebSockets through the gate', () => {
     const me = JSON.parse((await c.get('/auth/me', { accept: 'application/json' })).text) as { id: string };
     const ws = await open({ cookie: c.cookieHeader()! });
     await gh.store.updateUser(me.id, { disabled: true }, new Date());
-    await Promise.race([closed(ws), new Promise((_, rej) => setTimeout(() => rej(new Error('still open after 5 s')), 5000))]);
+    await Promise.race([
+      closed(ws),
+      new Promise((_, rej) => setTimeout(() => rej(new Error('still open after 5 s')), 5000)),
+    ]);
 
     const d = await member(gh);
     const ws2 = await open({ cookie: d.cookieHeader()! });
@@ -286,10 +319,17 @@ describe('WebSockets through the gate', () => {
     assert.equal((await other.signIn(email, PASSWORD)).status, 303);
     const ws3 = await open({ cookie: other.cookieHeader()! });
     const csrf = await d.csrf('/auth/account');
-    const changed = await d.post('/auth/account/password', { csrf, current_password: PASSWORD, password: 'a whole new passphrase 42' });
+    const changed = await d.post('/auth/account/password', {
+      csrf,
+      current_password: PASSWORD,
+      password: 'a whole new passphrase 42',
+    });
     assert.equal(changed.status, 200, changed.text);
     // Every session that existed before the change ends — the other device's and the old token of this one.
-    await Promise.race([Promise.all([closed(ws2), closed(ws3)]), new Promise((_, rej) => setTimeout(() => rej(new Error('still open after 5 s')), 5000))]);
+    await Promise.race([
+      Promise.all([closed(ws2), closed(ws3)]),
+      new Promise((_, rej) => setTimeout(() => rej(new Error('still open after 5 s')), 5000)),
+    ]);
   });
 });
 
@@ -298,7 +338,11 @@ describe('tunnel lifetimes', () => {
   let gh: TestGatehouse;
   before(async () => {
     app = await startStubbornApp();
-    gh = await startTestGatehouse({ upstream: app.url, env: { GATEHOUSE_AUTH_MODE: 'off' }, tunnels: { halfCloseMs: 300, idleMs: 800 } });
+    gh = await startTestGatehouse({
+      upstream: app.url,
+      env: { GATEHOUSE_AUTH_MODE: 'off' },
+      tunnels: { halfCloseMs: 300, idleMs: 800 },
+    });
   });
   after(async () => {
     await gh.stop();

@@ -54,7 +54,9 @@ function pgRefusingPasswords(socket: Socket) {
       socket.write(Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3])); // AuthenticationCleartextPassword
       return;
     }
-    const fields = ['SFATAL', 'VFATAL', 'C28P01', 'Mpassword authentication failed for user "gh"'].map((f) => Buffer.from(`${f}\0`));
+    const fields = ['SFATAL', 'VFATAL', 'C28P01', 'Mpassword authentication failed for user "gh"'].map((f) =>
+      Buffer.from(`${f}\0`),
+    );
     const body = Buffer.concat([...fields, Buffer.from([0])]);
     const head = Buffer.alloc(5);
     head.write('E', 0);
@@ -104,7 +106,9 @@ describe('fitness check: anywhere', () => {
     const fake = await listen(pgRefusingPasswords);
     try {
       const secret = 'S3cret-p@ss/word';
-      const r = await checkFitness(withUser(`postgres://127.0.0.1:${fake.port}/test`, 'gh', encodeURIComponent(secret)));
+      const r = await checkFitness(
+        withUser(`postgres://127.0.0.1:${fake.port}/test`, 'gh', encodeURIComponent(secret)),
+      );
       assert.deepEqual(stepsOf(r), ['✗ connect']);
       assert.equal(failed(r).hint, 'wrong user name or password?');
       assert.match(failed(r).detail ?? '', /password authentication failed/);
@@ -124,115 +128,132 @@ describe('fitness check: anywhere', () => {
 });
 
 const pgUp = await reachable(POSTGRES_URL);
-describe('fitness check: PostgreSQL', { skip: pgUp ? false : `PostgreSQL is not reachable at ${new URL(POSTGRES_URL).host} (set TEST_POSTGRES_URL)` }, () => {
-  let admin: pg.Client;
-  const role = `gh_fit_${tag()}`;
-  before(async () => {
-    admin = new pg.Client(POSTGRES_URL);
-    await admin.connect();
-  });
-  after(async () => {
-    await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => {});
-    await admin.end();
-  });
+describe(
+  'fitness check: PostgreSQL',
+  { skip: pgUp ? false : `PostgreSQL is not reachable at ${new URL(POSTGRES_URL).host} (set TEST_POSTGRES_URL)` },
+  () => {
+    let admin: pg.Client;
+    const role = `gh_fit_${tag()}`;
+    before(async () => {
+      admin = new pg.Client(POSTGRES_URL);
+      await admin.connect();
+    });
+    after(async () => {
+      await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => {});
+      await admin.end();
+    });
 
-  const scratchTables = async () =>
-    (await admin.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE 'gatehouse\\_fitness\\_%'`)).rows.map((r) => String(r.tablename));
+    const scratchTables = async () =>
+      (await admin.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE 'gatehouse\\_fitness\\_%'`)).rows.map(
+        (r) => String(r.tablename),
+      );
 
-  it('passes every step and leaves no scratch table behind', async () => {
-    const before = new Set(await scratchTables());
-    const r = await checkFitness(POSTGRES_URL);
-    assert.deepEqual(stepsOf(r), ALL_STEPS);
-    assert.equal(r.ok, true);
-    assert.deepEqual((await scratchTables()).filter((t) => !before.has(t)), []);
-  });
+    it('passes every step and leaves no scratch table behind', async () => {
+      const before = new Set(await scratchTables());
+      const r = await checkFitness(POSTGRES_URL);
+      assert.deepEqual(stepsOf(r), ALL_STEPS);
+      assert.equal(r.ok, true);
+      assert.deepEqual(
+        (await scratchTables()).filter((t) => !before.has(t)),
+        [],
+      );
+    });
 
-  it('a missing database fails at connect and names it', async () => {
-    const u = new URL(POSTGRES_URL);
-    u.pathname = `/gh_missing_${tag()}`;
-    const r = await checkFitness(u.toString());
-    assert.deepEqual(stepsOf(r), ['✗ connect']);
-    assert.equal(failed(r).hint, `the database "${u.pathname.slice(1)}" does not exist: create it first`);
-  });
+    it('a missing database fails at connect and names it', async () => {
+      const u = new URL(POSTGRES_URL);
+      u.pathname = `/gh_missing_${tag()}`;
+      const r = await checkFitness(u.toString());
+      assert.deepEqual(stepsOf(r), ['✗ connect']);
+      assert.equal(failed(r).hint, `the database "${u.pathname.slice(1)}" does not exist: create it first`);
+    });
 
-  it('a user without CREATE on the schema connects, then fails at create table with a hint', async () => {
-    // PostgreSQL 15 no longer lets every role create in `public`; a fresh login role has only USAGE.
-    await admin.query(`CREATE ROLE ${role} LOGIN`);
-    const r = await checkFitness(withUser(POSTGRES_URL, role, 'pw-nocreate'));
-    assert.deepEqual(stepsOf(r), ['✓ connect', '✗ create table']);
-    assert.equal(failed(r).hint, 'the user has no CREATE permission: grant it, or bind a user that has it');
-    assertNoSecret(r, 'pw-nocreate');
-  });
-});
+    it('a user without CREATE on the schema connects, then fails at create table with a hint', async () => {
+      // PostgreSQL 15 no longer lets every role create in `public`; a fresh login role has only USAGE.
+      await admin.query(`CREATE ROLE ${role} LOGIN`);
+      const r = await checkFitness(withUser(POSTGRES_URL, role, 'pw-nocreate'));
+      assert.deepEqual(stepsOf(r), ['✓ connect', '✗ create table']);
+      assert.equal(failed(r).hint, 'the user has no CREATE permission: grant it, or bind a user that has it');
+      assertNoSecret(r, 'pw-nocreate');
+    });
+  },
+);
 
 const myUp = await reachable(MYSQL_URL);
-describe('fitness check: MariaDB', { skip: myUp ? false : `MySQL/MariaDB is not reachable at ${new URL(MYSQL_URL).host} (set TEST_MYSQL_URL)` }, () => {
-  let admin: mysql.Connection;
-  const user = `gh_fit_${tag()}`;
-  const db = `gh_fit_${tag()}`;
-  // The server sees 127.0.0.1 as either host name, depending on its name resolution.
-  const hosts = ['127.0.0.1', 'localhost'];
-  const accounts = hosts.map((h) => `'${user}'@'${h}'`).join(', ');
-  const password = 'Right-pw!42';
-  before(async () => {
-    admin = await mysql.createConnection({ uri: MYSQL_URL });
-    await admin.query(`CREATE DATABASE ${db}`);
-    for (const h of hosts) await admin.query(`CREATE USER '${user}'@'${h}' IDENTIFIED BY ?`, [password]);
-  });
-  after(async () => {
-    await admin.query(`DROP USER IF EXISTS ${accounts}`).catch(() => {});
-    await admin.query(`DROP DATABASE IF EXISTS ${db}`).catch(() => {});
-    await admin.end();
-  });
-  const grant = async (privileges: string) => {
-    await admin.query(`REVOKE ALL PRIVILEGES, GRANT OPTION FROM ${accounts}`);
-    await admin.query(`GRANT ${privileges} ON ${db}.* TO ${accounts}`);
-  };
-  const tablesIn = async (schema: string) =>
-    ((await admin.query(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ?`, [schema]))[0] as Array<{ t: string }>).map((r) => r.t);
+describe(
+  'fitness check: MariaDB',
+  { skip: myUp ? false : `MySQL/MariaDB is not reachable at ${new URL(MYSQL_URL).host} (set TEST_MYSQL_URL)` },
+  () => {
+    let admin: mysql.Connection;
+    const user = `gh_fit_${tag()}`;
+    const db = `gh_fit_${tag()}`;
+    // The server sees 127.0.0.1 as either host name, depending on its name resolution.
+    const hosts = ['127.0.0.1', 'localhost'];
+    const accounts = hosts.map((h) => `'${user}'@'${h}'`).join(', ');
+    const password = 'Right-pw!42';
+    before(async () => {
+      admin = await mysql.createConnection({ uri: MYSQL_URL });
+      await admin.query(`CREATE DATABASE ${db}`);
+      for (const h of hosts) await admin.query(`CREATE USER '${user}'@'${h}' IDENTIFIED BY ?`, [password]);
+    });
+    after(async () => {
+      await admin.query(`DROP USER IF EXISTS ${accounts}`).catch(() => {});
+      await admin.query(`DROP DATABASE IF EXISTS ${db}`).catch(() => {});
+      await admin.end();
+    });
+    const grant = async (privileges: string) => {
+      await admin.query(`REVOKE ALL PRIVILEGES, GRANT OPTION FROM ${accounts}`);
+      await admin.query(`GRANT ${privileges} ON ${db}.* TO ${accounts}`);
+    };
+    const tablesIn = async (schema: string) =>
+      (
+        (
+          await admin.query(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ?`, [schema])
+        )[0] as Array<{ t: string }>
+      ).map((r) => r.t);
 
-  it('passes every step and leaves no scratch table behind', async () => {
-    await grant('ALL PRIVILEGES');
-    const r = await checkFitness(withUser(MYSQL_URL, user, password, db));
-    assert.deepEqual(stepsOf(r), ALL_STEPS, JSON.stringify(r));
-    assert.equal(r.ok, true);
-    assert.deepEqual(await tablesIn(db), []);
-  });
+    it('passes every step and leaves no scratch table behind', async () => {
+      await grant('ALL PRIVILEGES');
+      const r = await checkFitness(withUser(MYSQL_URL, user, password, db));
+      assert.deepEqual(stepsOf(r), ALL_STEPS, JSON.stringify(r));
+      assert.equal(r.ok, true);
+      assert.deepEqual(await tablesIn(db), []);
+    });
 
-  it('also passes for the configured test URL', async () => {
-    const r = await checkFitness(MYSQL_URL);
-    assert.deepEqual(stepsOf(r), ALL_STEPS, JSON.stringify(r));
-  });
+    it('also passes for the configured test URL', async () => {
+      const r = await checkFitness(MYSQL_URL);
+      assert.deepEqual(stepsOf(r), ALL_STEPS, JSON.stringify(r));
+    });
 
-  it('a wrong password fails at connect, says so, and never shows the password', async () => {
-    const r = await checkFitness(withUser(MYSQL_URL, user, 'Wrong-pw!13', db));
-    assert.deepEqual(stepsOf(r), ['✗ connect']);
-    assert.equal(failed(r).hint, 'wrong user name or password?');
-    assertNoSecret(r, 'Wrong-pw!13');
-  });
+    it('a wrong password fails at connect, says so, and never shows the password', async () => {
+      const r = await checkFitness(withUser(MYSQL_URL, user, 'Wrong-pw!13', db));
+      assert.deepEqual(stepsOf(r), ['✗ connect']);
+      assert.equal(failed(r).hint, 'wrong user name or password?');
+      assertNoSecret(r, 'Wrong-pw!13');
+    });
 
-  it('a missing database fails at connect and names it', async () => {
-    const missing = `gh_missing_${tag()}`;
-    const r = await checkFitness(withUser(MYSQL_URL, 'root', '', missing));
-    assert.deepEqual(stepsOf(r), ['✗ connect']);
-    assert.equal(failed(r).hint, `the database "${missing}" does not exist: create it first`);
-  });
+    it('a missing database fails at connect and names it', async () => {
+      const missing = `gh_missing_${tag()}`;
+      const r = await checkFitness(withUser(MYSQL_URL, 'root', '', missing));
+      assert.deepEqual(stepsOf(r), ['✗ connect']);
+      assert.equal(failed(r).hint, `the database "${missing}" does not exist: create it first`);
+    });
 
-  it('a user without CREATE connects, then fails at create table with a hint', async () => {
-    await grant('SELECT, INSERT');
-    const r = await checkFitness(withUser(MYSQL_URL, user, password, db));
-    assert.deepEqual(stepsOf(r), ['✓ connect', '✗ create table']);
-    assert.equal(failed(r).hint, 'the user has no CREATE permission: grant it, or bind a user that has it');
-    assertNoSecret(r, password);
-  });
+    it('a user without CREATE connects, then fails at create table with a hint', async () => {
+      await grant('SELECT, INSERT');
+      const r = await checkFitness(withUser(MYSQL_URL, user, password, db));
+      assert.deepEqual(stepsOf(r), ['✓ connect', '✗ create table']);
+      assert.equal(failed(r).hint, 'the user has no CREATE permission: grant it, or bind a user that has it');
+      assertNoSecret(r, password);
+    });
 
-  it('a user without DROP passes the data steps and fails at clean up, naming DROP', async () => {
-    await grant('SELECT, INSERT, CREATE');
-    const r = await checkFitness(withUser(MYSQL_URL, user, password, db));
-    assert.deepEqual(stepsOf(r), ['✓ connect', '✓ create table', '✓ write', '✓ read', '✗ clean up']);
-    assert.equal(r.ok, false);
-    assert.equal(failed(r).hint, 'the user has no DROP permission: grant it, or bind a user that has it');
-    // The scratch table it could not drop lives in this test's own database, dropped in after().
-    assert.equal((await tablesIn(db)).filter((t) => t.startsWith('gatehouse_fitness_')).length, 1);
-  });
-});
+    it('a user without DROP passes the data steps and fails at clean up, naming DROP', async () => {
+      await grant('SELECT, INSERT, CREATE');
+      const r = await checkFitness(withUser(MYSQL_URL, user, password, db));
+      assert.deepEqual(stepsOf(r), ['✓ connect', '✓ create table', '✓ write', '✓ read', '✗ clean up']);
+      assert.equal(r.ok, false);
+      assert.equal(failed(r).hint, 'the user has no DROP permission: grant it, or bind a user that has it');
+      // The scratch table it could not drop lives in this test's own database, dropped in after().
+      assert.equal((await tablesIn(db)).filter((t) => t.startsWith('gatehouse_fitness_')).length, 1);
+    });
+  },
+);

@@ -11,7 +11,10 @@ export interface Reply {
 export class TestClient {
   readonly cookies = new Map<string, string>();
   /** `origin`: what a browser would send as Origin — the public URL when one is configured. */
-  constructor(readonly base: string, readonly origin: string = base) {}
+  constructor(
+    readonly base: string,
+    readonly origin: string = base,
+  ) {}
 
   cookieHeader(): string | undefined {
     if (this.cookies.size === 0) return undefined;
@@ -29,7 +32,11 @@ export class TestClient {
     }
   }
 
-  async send(method: string, path: string, opts: { headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Reply> {
+  async send(
+    method: string,
+    path: string,
+    opts: { headers?: Record<string, string>; body?: string | Buffer } = {},
+  ): Promise<Reply> {
     const headers: Record<string, string> = { accept: 'text/html', ...opts.headers };
     const cookie = this.cookieHeader();
     if (cookie && headers.cookie === undefined) headers.cookie = cookie;
@@ -46,7 +53,12 @@ export class TestClient {
   /** Posts a form the way a same-origin browser page would (Origin + Sec-Fetch-Site). */
   post(path: string, form: Record<string, string>, headers: Record<string, string> = {}) {
     return this.send('POST', path, {
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: this.origin, 'sec-fetch-site': 'same-origin', ...headers },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: this.origin,
+        'sec-fetch-site': 'same-origin',
+        ...headers,
+      },
       body: new URLSearchParams(form).toString(),
     });
   }
@@ -57,7 +69,12 @@ export class TestClient {
     return csrfFrom(page.text);
   }
 
-  async signUp(email: string, password: string, name = 'Test User', extra: Record<string, string> = {}): Promise<Reply> {
+  async signUp(
+    email: string,
+    password: string,
+    name = 'Test User',
+    extra: Record<string, string> = {},
+  ): Promise<Reply> {
     const csrf = await this.csrf('/auth/sign-up');
     return this.post('/auth/sign-up', { name, email, password, csrf, ...extra });
   }

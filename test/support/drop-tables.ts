@@ -6,8 +6,12 @@ export async function dropPostgresTables(url: string, prefix: string): Promise<v
   const pg = new (await import('pg')).default.Client(url);
   await pg.connect();
   try {
-    const { rows } = await pg.query(`SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE $1`, [`${prefix}%`]);
-    for (const r of rows as Array<{ tablename: string }>) await pg.query(`DROP TABLE IF EXISTS "${r.tablename}" CASCADE`);
+    const { rows } = await pg.query(
+      `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE $1`,
+      [`${prefix}%`],
+    );
+    for (const r of rows as Array<{ tablename: string }>)
+      await pg.query(`DROP TABLE IF EXISTS "${r.tablename}" CASCADE`);
   } finally {
     await pg.end();
   }
@@ -16,7 +20,10 @@ export async function dropPostgresTables(url: string, prefix: string): Promise<v
 export async function dropMysqlTables(url: string, prefix: string): Promise<void> {
   const my = await mysql.createConnection({ uri: url });
   try {
-    const [rows] = await my.query(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE ?`, [`${prefix}%`]);
+    const [rows] = await my.query(
+      `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE ?`,
+      [`${prefix}%`],
+    );
     await my.query('SET FOREIGN_KEY_CHECKS = 0');
     for (const r of rows as Array<{ t: string }>) await my.query(`DROP TABLE IF EXISTS \`${r.t}\``);
   } finally {

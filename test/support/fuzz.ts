@@ -12,7 +12,8 @@ import { decide, publicPathRules } from '../../src/access/rules.js';
 import { appLandsUnder, hostileSpellings } from './spellings.js';
 
 /** The gate's own matcher: public paths are --public rules. */
-const isPublicPath = (url: string, patterns: readonly string[]) => decide(publicPathRules(patterns), 'GET', url, null).outcome === 'public';
+const isPublicPath = (url: string, patterns: readonly string[]) =>
+  decide(publicPathRules(patterns), 'GET', url, null).outcome === 'public';
 
 /** mulberry32: a tiny seeded PRNG, so a failing run can be replayed from its seed. */
 export function prng(seed: number): () => number {
@@ -26,39 +27,161 @@ export function prng(seed: number): () => number {
   };
 }
 
-const PATHS = ['/', '/private', '/public/a', '/public/../private', '/public/%2e%2e/private', '/public%2fx', '//public/a', '/public/a;x', '/healthz',
-  '/%00', '/\\public', '/public/%252e%252e/x', '/auth/sign-in', '/auth/../private', '/auth%2fsign-in', '/AUTH/sign-in', '/auth', '/auth/me', '/auth/check',
-  '/auth/oauth/x/callback?code=a&state=b', '/auth/reset?token=x', '*', 'http://evil/private', '/private?return_to=//evil', '/' + 'a'.repeat(9000),
+const PATHS = [
+  '/',
+  '/private',
+  '/public/a',
+  '/public/../private',
+  '/public/%2e%2e/private',
+  '/public%2fx',
+  '//public/a',
+  '/public/a;x',
+  '/healthz',
+  '/%00',
+  '/\\public',
+  '/public/%252e%252e/x',
+  '/auth/sign-in',
+  '/auth/../private',
+  '/auth%2fsign-in',
+  '/AUTH/sign-in',
+  '/auth',
+  '/auth/me',
+  '/auth/check',
+  '/auth/oauth/x/callback?code=a&state=b',
+  '/auth/reset?token=x',
+  '*',
+  'http://evil/private',
+  '/private?return_to=//evil',
+  '/' + 'a'.repeat(9000),
   // Spellings a lenient app (Flask, Express, IIS) takes for /admin/x, which a rule refuses the member.
-  ...hostileSpellings('/admin/x')];
-const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT', 'get', 'G ET', 'PROPFIND', ''];
-const HEADERS = ['X-Forwarded-User: admin', 'X_Forwarded_User: admin', 'x-forwarded-for: 1.2.3.4', 'X-Original-URL: /private', 'X-Rewrite-URL: /private',
-  'Transfer-Encoding: chunked', 'Transfer-Encoding: xchunked', 'Content-Length: 5', 'Content-Length: -1', 'Content-Length: 99999999999',
-  'Connection: x-forwarded-user', 'Upgrade: websocket', 'Expect: 100-continue', 'Host: evil.example', 'Host:', 'Cookie: gatehouse_session=x.y',
-  'Cookie: gatehouse_session=%00', 'Authorization: Bearer ghk_aaaaaaaaaaaa_' + 'b'.repeat(43), 'Authorization: Basic YWRtaW46YWRtaW4=', 'Origin: null',
-  'Sec-Fetch-Site: cross-site', 'Accept: text/html', 'X-HTTP-Method-Override: DELETE', 'Forwarded: for=1.2.3.4;host=evil', 'Range: bytes=0-0,1-1'];
+  ...hostileSpellings('/admin/x'),
+];
+const METHODS = [
+  'GET',
+  'POST',
+  'PUT',
+  'DELETE',
+  'HEAD',
+  'OPTIONS',
+  'PATCH',
+  'TRACE',
+  'CONNECT',
+  'get',
+  'G ET',
+  'PROPFIND',
+  '',
+];
+const HEADERS = [
+  'X-Forwarded-User: admin',
+  'X_Forwarded_User: admin',
+  'x-forwarded-for: 1.2.3.4',
+  'X-Original-URL: /private',
+  'X-Rewrite-URL: /private',
+  'Transfer-Encoding: chunked',
+  'Transfer-Encoding: xchunked',
+  'Content-Length: 5',
+  'Content-Length: -1',
+  'Content-Length: 99999999999',
+  'Connection: x-forwarded-user',
+  'Upgrade: websocket',
+  'Expect: 100-continue',
+  'Host: evil.example',
+  'Host:',
+  'Cookie: gatehouse_session=x.y',
+  'Cookie: gatehouse_session=%00',
+  'Authorization: Bearer ghk_aaaaaaaaaaaa_' + 'b'.repeat(43),
+  'Authorization: Basic YWRtaW46YWRtaW4=',
+  'Origin: null',
+  'Sec-Fetch-Site: cross-site',
+  'Accept: text/html',
+  'X-HTTP-Method-Override: DELETE',
+  'Forwarded: for=1.2.3.4;host=evil',
+  'Range: bytes=0-0,1-1',
+];
 
 // Upgrade targets. The fuzz app answers upgrades on paths with a `/ws` segment with a WebSocket echo,
 // and everywhere else like an app without an upgrade handler (200, connection kept alive).
-const UPGRADE_PATHS = ['/ws', '/private/ws', '/public/ws', '/public/chat', '/private/chat', '/', '/healthz', '/auth/ws', '/public/../private/ws', '/ws?x=1'];
+const UPGRADE_PATHS = [
+  '/ws',
+  '/private/ws',
+  '/public/ws',
+  '/public/chat',
+  '/private/chat',
+  '/',
+  '/healthz',
+  '/auth/ws',
+  '/public/../private/ws',
+  '/ws?x=1',
+];
 // Where a smuggled follow-up wants to go: mostly somewhere only a session may reach.
-const PROTECTED_TARGETS = ['/private', '/admin/x', '/private/ws', '/', '/private?x=1', '/public/../private', '/public/chat'];
-const PROTOCOLS = ['websocket', 'websocket', 'WebSocket', 'h2c', 'websocket, h2c', 'h2c, websocket', 'garbage/1', 'x'.repeat(300), '', 'web socket'];
-const CONNECTIONS = ['Upgrade', 'Upgrade', 'upgrade', 'keep-alive, Upgrade', 'Upgrade, HTTP2-Settings', 'close, upgrade', 'keep-alive', 'Upgrade, x-forwarded-user'];
-const ORIGINS = ['http://gatehouse.test', 'HTTP://GATEHOUSE.TEST', 'https://evil.example', 'null', 'http://gatehouse.test.evil.example', 'http://gatehouse.test:81'];
+const PROTECTED_TARGETS = [
+  '/private',
+  '/admin/x',
+  '/private/ws',
+  '/',
+  '/private?x=1',
+  '/public/../private',
+  '/public/chat',
+];
+const PROTOCOLS = [
+  'websocket',
+  'websocket',
+  'WebSocket',
+  'h2c',
+  'websocket, h2c',
+  'h2c, websocket',
+  'garbage/1',
+  'x'.repeat(300),
+  '',
+  'web socket',
+];
+const CONNECTIONS = [
+  'Upgrade',
+  'Upgrade',
+  'upgrade',
+  'keep-alive, Upgrade',
+  'Upgrade, HTTP2-Settings',
+  'close, upgrade',
+  'keep-alive',
+  'Upgrade, x-forwarded-user',
+];
+const ORIGINS = [
+  'http://gatehouse.test',
+  'HTTP://GATEHOUSE.TEST',
+  'https://evil.example',
+  'null',
+  'http://gatehouse.test.evil.example',
+  'http://gatehouse.test:81',
+];
 
 /** The marker every forged identity carries: the app must never see it. */
 export const VICTIM = 'fuzz-victim';
 // Identity and client facts only Gatehouse may set, in the spellings attackers use.
 const FORGED: ReadonlyArray<readonly [string, string]> = [
-  ['X-Forwarded-User', VICTIM], ['X-Forwarded-Role', 'admin'], ['X_Forwarded_User', VICTIM], ['x-forwarded-user', VICTIM],
-  ['X_Forwarded_Role', 'admin'], ['X-Forwarded-Email', `${VICTIM}@example.com`], ['X-Forwarded-Email-Verified', 'true'],
-  ['X-Forwarded-Name', 'Fuzz Victim'], ['X-Forwarded-Provider', 'fuzz-idp'], ['X-Forwarded-For', '203.0.113.66'],
-  ['X-Forwarded-Host', 'fuzz-forged.example'], ['X-Forwarded-Proto', 'fuzz'], ['X-Real-IP', '203.0.113.66'],
-  ['Forwarded', 'for=203.0.113.66;host=fuzz-forged.example'], ['X-Auth-Request-User', VICTIM], ['Remote-User', VICTIM],
+  ['X-Forwarded-User', VICTIM],
+  ['X-Forwarded-Role', 'admin'],
+  ['X_Forwarded_User', VICTIM],
+  ['x-forwarded-user', VICTIM],
+  ['X_Forwarded_Role', 'admin'],
+  ['X-Forwarded-Email', `${VICTIM}@example.com`],
+  ['X-Forwarded-Email-Verified', 'true'],
+  ['X-Forwarded-Name', 'Fuzz Victim'],
+  ['X-Forwarded-Provider', 'fuzz-idp'],
+  ['X-Forwarded-For', '203.0.113.66'],
+  ['X-Forwarded-Host', 'fuzz-forged.example'],
+  ['X-Forwarded-Proto', 'fuzz'],
+  ['X-Real-IP', '203.0.113.66'],
+  ['Forwarded', 'for=203.0.113.66;host=fuzz-forged.example'],
+  ['X-Auth-Request-User', VICTIM],
+  ['Remote-User', VICTIM],
 ];
 /** Values forged above for client facts (not identity): they must not arrive under any reserved name. */
-const FORGED_FACTS = new Set(['203.0.113.66', 'fuzz-forged.example', 'fuzz', 'for=203.0.113.66;host=fuzz-forged.example']);
+const FORGED_FACTS = new Set([
+  '203.0.113.66',
+  'fuzz-forged.example',
+  'fuzz',
+  'for=203.0.113.66;host=fuzz-forged.example',
+]);
 // Follow-ups that are broken themselves: the parser must refuse them, not pass half of one on.
 const MALFORMED: ReadonlyArray<(head: string) => string> = [
   (h) => h.replace(/\r\nHost: [^\r]*/, ''), // no Host
@@ -148,7 +271,16 @@ export async function runFuzz(base: string, opts: FuzzOptions): Promise<FuzzResu
   const smuggle = rng(opts.seed ^ 0x5a5a5a5a);
   const upgrades = opts.upgrades ?? 0;
   const total = opts.count + upgrades;
-  const result: FuzzResult = { sent: 0, statuses: new Map(), serverErrors: [], badGateway: [], upgradeCases: 0, followUps: 0, delayedFollowUps: 0, parts: new Map() };
+  const result: FuzzResult = {
+    sent: 0,
+    statuses: new Map(),
+    serverErrors: [],
+    badGateway: [],
+    upgradeCases: 0,
+    followUps: 0,
+    delayedFollowUps: 0,
+    parts: new Map(),
+  };
   const tally = (req: Buffer, answer: string) => {
     const status = statusOf(answer);
     result.statuses.set(status, (result.statuses.get(status) ?? 0) + 1);
@@ -198,7 +330,8 @@ function mutate(r: Rng, validCookie: string): Buffer {
   let body = '';
   if (method === 'POST' && r() < 0.6) {
     body = r() < 0.5 ? 'email=a%40b.c&password=x&csrf=y' : 'x'.repeat(Math.floor(r() * 200));
-    if (!lines.some((l) => /^(content-length|transfer-encoding)/i.test(l))) lines.push(`Content-Length: ${body.length}`);
+    if (!lines.some((l) => /^(content-length|transfer-encoding)/i.test(l)))
+      lines.push(`Content-Length: ${body.length}`);
   }
   return Buffer.from(damage(lines.join('\r\n') + '\r\n\r\n' + body, r), 'latin1');
 }
@@ -207,7 +340,11 @@ function mutate(r: Rng, validCookie: string): Buffer {
 const spoil = (cookie: string) => cookie.replace(/[A-Za-z]/, 'Z');
 
 /** A session cookie that looks right but is not: the last character of its MAC changed. */
-const forgeSession = (cookie: string) => cookie.replace(/(gatehouse_session=[^;]*?)(.)(;|$)/, (_, pre: string, last: string, end: string) => `${pre}${last === 'A' ? 'B' : 'A'}${end}`);
+const forgeSession = (cookie: string) =>
+  cookie.replace(
+    /(gatehouse_session=[^;]*?)(.)(;|$)/,
+    (_, pre: string, last: string, end: string) => `${pre}${last === 'A' ? 'B' : 'A'}${end}`,
+  );
 
 /** An upgrade (or plain) request, then 0–2 follow-ups in the same write and/or a later one. */
 export function upgradeCase(r: Rng, id: number, validCookie: string): FuzzCase {
@@ -235,7 +372,8 @@ function isUpgradeHead(text: string): boolean {
   const head = text.slice(0, text.indexOf('\r\n\r\n'));
   const connection = /^connection:(.*)$/gim;
   let upgradeToken = false;
-  for (const m of head.matchAll(connection)) if (m[1]!.split(',').some((t) => t.trim().toLowerCase() === 'upgrade')) upgradeToken = true;
+  for (const m of head.matchAll(connection))
+    if (m[1]!.split(',').some((t) => t.trim().toLowerCase() === 'upgrade')) upgradeToken = true;
   // An empty `Upgrade:` names no protocol: the request is an ordinary one and the socket stays HTTP.
   return upgradeToken && /^upgrade:[ \t]*\S/im.test(head) && !/^CONNECT /.test(head);
 }
@@ -267,7 +405,12 @@ function firstRequest(r: Rng, tag: string, validCookie: string): Part {
   const valid = r() < 0.5;
   const keep = () => valid && r() < 0.9;
   const method = keep() || r() < 0.85 ? 'GET' : r.pick(METHODS);
-  const path = valid && r() < 0.5 ? r.pick(['/ws', '/private/ws', '/public/ws', '/ws?x=1']) : r() < 0.75 ? r.pick(UPGRADE_PATHS) : r.pick(PATHS);
+  const path =
+    valid && r() < 0.5
+      ? r.pick(['/ws', '/private/ws', '/public/ws', '/ws?x=1'])
+      : r() < 0.75
+        ? r.pick(UPGRADE_PATHS)
+        : r.pick(PATHS);
   const [credential, cookie] = credentialLine(r, validCookie);
   const lines = [`${method} ${path} HTTP/1.1`, 'Host: gatehouse.test', `X-Fuzz-Case: ${tag}`];
   if (cookie) lines.push(cookie);
@@ -286,7 +429,10 @@ function firstRequest(r: Rng, tag: string, validCookie: string): Part {
   if (noisy) lines.push(r.pick(HEADERS));
   const text = lines.join('\r\n') + '\r\n\r\n';
   const damaged = r() < 0.45 ? damage(text, r) : text;
-  return { text: damaged, sent: { tag, credential, clean: !noisy && damaged === text && /^[A-Z]+ \//.test(text), afterUpgrade: false } };
+  return {
+    text: damaged,
+    sent: { tag, credential, clean: !noisy && damaged === text && /^[A-Z]+ \//.test(text), afterUpgrade: false },
+  };
 }
 
 /** A follow-up on the same socket: forged identity, a protected target, maybe an upgrade or malformed itself. */
@@ -298,7 +444,13 @@ function followUp(r: Rng, tag: string, validCookie: string, afterUpgrade: boolea
   if (cookie) lines.push(cookie);
   lines.push(...forgedLines(r, 3));
   if (r() < 0.9) lines.push(`X-Forwarded-User: ${VICTIM}`, 'X-Forwarded-Role: admin');
-  if (r() < 0.2) lines.push('Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13', `Sec-WebSocket-Key: ${webSocketKey(r)}`);
+  if (r() < 0.2)
+    lines.push(
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      'Sec-WebSocket-Version: 13',
+      `Sec-WebSocket-Key: ${webSocketKey(r)}`,
+    );
   const body = method === 'GET' ? '' : 'x'.repeat(r.pick([0, 0, 5, 40]));
   if (method !== 'GET') lines.push(`Content-Length: ${body.length}`);
   let head = lines.join('\r\n') + '\r\n\r\n';
@@ -309,7 +461,8 @@ function followUp(r: Rng, tag: string, validCookie: string, afterUpgrade: boolea
   return { text: damaged, sent: { tag, credential, clean: !malformed && damaged === text, afterUpgrade } };
 }
 
-export type Rule = 'forged-identity' | 'forged-fact' | 'anonymous' | 'session-cookie' | 'not-the-member' | 'smuggled' | 'refused-path';
+export type Rule =
+  'forged-identity' | 'forged-fact' | 'anonymous' | 'session-cookie' | 'not-the-member' | 'smuggled' | 'refused-path';
 
 export interface Violation {
   rule: Rule;
@@ -373,7 +526,10 @@ function rawPairs(rec: Recorded): Array<[string, string]> {
 /** Either no identity header in any spelling, or each of the member's exactly once, as Gatehouse writes it. */
 function hasOnlyGatehouseIdentity(rec: Recorded, member: readonly string[]): boolean {
   const names = member.filter((_, i) => i % 2 === 0);
-  const identity = rawPairs(rec).filter(([name]) => names.includes(normal(name)) || normal(name).startsWith('x-auth-request-') || normal(name) === 'remote-user');
+  const identity = rawPairs(rec).filter(
+    ([name]) =>
+      names.includes(normal(name)) || normal(name).startsWith('x-auth-request-') || normal(name) === 'remote-user',
+  );
   if (identity.length === 0) return true;
   if (identity.length !== names.length) return false;
   return identity.every(([name, value]) => names.includes(name) && valueOf(member, name) === value);
@@ -383,7 +539,10 @@ function hasOnlyGatehouseIdentity(rec: Recorded, member: readonly string[]): boo
 function hasForgedFact(rec: Recorded): boolean {
   return rawPairs(rec).some(([name, value]) => {
     const n = normal(name);
-    return (n.startsWith('x-forwarded-') || n === 'x-real-ip' || n === 'forwarded') && (FORGED_FACTS.has(value) || value.includes(VICTIM));
+    return (
+      (n.startsWith('x-forwarded-') || n === 'x-real-ip' || n === 'forwarded') &&
+      (FORGED_FACTS.has(value) || value.includes(VICTIM))
+    );
   });
 }
 

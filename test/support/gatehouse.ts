@@ -11,7 +11,9 @@ import { startRecordingUpstream, type RecordingUpstream } from './upstream.js';
 
 /** Functional tests sign up many accounts from one IP; the security suite tests the real limits. */
 export const GENEROUS_LIMITS: LimitRules = {
-  perIp: Object.fromEntries(Object.keys(DEFAULT_LIMITS.perIp).map((k) => [k, { limit: 100_000, windowMs: 60_000 }])) as LimitRules['perIp'],
+  perIp: Object.fromEntries(
+    Object.keys(DEFAULT_LIMITS.perIp).map((k) => [k, { limit: 100_000, windowMs: 60_000 }]),
+  ) as LimitRules['perIp'],
   perAccount: {},
 };
 
@@ -49,7 +51,9 @@ export async function onFreePort<T>(start: (port: number) => Promise<T>): Promis
   }
 }
 
-export async function startTestGatehouse(overrides: Partial<ServeOptions> & { home?: string } = {}): Promise<TestGatehouse> {
+export async function startTestGatehouse(
+  overrides: Partial<ServeOptions> & { home?: string } = {},
+): Promise<TestGatehouse> {
   const own = overrides.home ? null : tempHome();
   const home = overrides.home ?? own!.home;
   const logs: string[] = [];
@@ -96,7 +100,10 @@ export interface CliResult {
 /** Runs the real `gatehouse` binary (compiled dist/) to completion. */
 export function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO, 'bin/gatehouse.js'), ...args], { env: { ...process.env, ...env }, cwd: REPO });
+    const child = spawn(process.execPath, [join(REPO, 'bin/gatehouse.js'), ...args], {
+      env: { ...process.env, ...env },
+      cwd: REPO,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -106,9 +113,15 @@ export function runCli(args: string[], env: Record<string, string>): Promise<Cli
 }
 
 /** Starts `gatehouse serve …` as a subprocess and resolves once it listens. */
-export function spawnServe(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string; stop(): Promise<void> }> {
+export function spawnServe(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; output: () => string; stop(): Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO, 'bin/gatehouse.js'), 'serve', '--port', '0', ...args], { env: { ...process.env, ...env }, cwd: REPO });
+    const child = spawn(process.execPath, [join(REPO, 'bin/gatehouse.js'), 'serve', '--port', '0', ...args], {
+      env: { ...process.env, ...env },
+      cwd: REPO,
+    });
     let out = '';
     const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 20_000);
     const onData = (d: Buffer) => {

@@ -6,7 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from '@modelcontextprotocol/sdk/shared/auth.js';
 
 export interface McpApp {
   url: string;
@@ -35,12 +39,22 @@ export async function startMcpApp(): Promise<McpApp> {
     mcp.registerTool('whoami', { description: 'The identity headers this request carried' }, async (extra) => {
       const h = extra.requestInfo?.headers ?? {};
       const pick = (k: string) => (typeof h[k] === 'string' ? h[k] : null);
-      const body = { user: pick('x-forwarded-user'), email: pick('x-forwarded-email'), provider: pick('x-forwarded-provider'), client: pick('x-forwarded-client'), assertion: pick('x-forwarded-assertion') !== null, authorization: pick('authorization') };
+      const body = {
+        user: pick('x-forwarded-user'),
+        email: pick('x-forwarded-email'),
+        provider: pick('x-forwarded-provider'),
+        client: pick('x-forwarded-client'),
+        assertion: pick('x-forwarded-assertion') !== null,
+        authorization: pick('authorization'),
+      };
       return { content: [{ type: 'text', text: JSON.stringify(body) }] };
     });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on('close', () => void transport.close().then(() => mcp.close()));
-    mcp.connect(transport).then(() => transport.handleRequest(req, res), () => res.destroy());
+    mcp.connect(transport).then(
+      () => transport.handleRequest(req, res),
+      () => res.destroy(),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -58,10 +72,19 @@ export class MemoryOAuthProvider implements OAuthClientProvider {
   authorizationUrl: URL | null = null;
   readonly expectedState = `st-${Math.random().toString(36).slice(2)}`;
 
-  constructor(readonly redirectUrl = 'http://127.0.0.1:43117/callback', readonly clientMetadataUrl?: string) {}
+  constructor(
+    readonly redirectUrl = 'http://127.0.0.1:43117/callback',
+    readonly clientMetadataUrl?: string,
+  ) {}
 
   get clientMetadata(): OAuthClientMetadata {
-    return { client_name: 'Test Agent', redirect_uris: [this.redirectUrl], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+    return {
+      client_name: 'Test Agent',
+      redirect_uris: [this.redirectUrl],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
   }
   state() {
     return this.expectedState;

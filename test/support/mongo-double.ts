@@ -29,7 +29,11 @@ interface Collection {
 }
 
 class CommandError extends Error {
-  constructor(readonly code: number, readonly codeName: string, message: string) {
+  constructor(
+    readonly code: number,
+    readonly codeName: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -61,7 +65,12 @@ export async function startMongoDouble(): Promise<MongoDouble> {
     return c;
   };
 
-  const keyOf = (doc: Document, idx: Index) => JSON.stringify(Object.keys(idx.key).map((k) => k.split('.').reduce<unknown>((v, part) => (v as Document | undefined)?.[part], doc) ?? null));
+  const keyOf = (doc: Document, idx: Index) =>
+    JSON.stringify(
+      Object.keys(idx.key).map(
+        (k) => k.split('.').reduce<unknown>((v, part) => (v as Document | undefined)?.[part], doc) ?? null,
+      ),
+    );
 
   /** Throws 11000 when `doc` would break a unique index of `c` (ignoring `self`). */
   function checkUnique(c: Collection, ns: string, doc: Document, self?: Document) {
@@ -69,7 +78,11 @@ export async function startMongoDouble(): Promise<MongoDouble> {
       if (!idx.unique) continue;
       const k = keyOf(doc, idx);
       if (c.docs.some((other) => other !== self && keyOf(other, idx) === k)) {
-        throw new CommandError(11000, 'DuplicateKey', `E11000 duplicate key error collection: ${ns} index: ${idx.name} dup key: ${k}`);
+        throw new CommandError(
+          11000,
+          'DuplicateKey',
+          `E11000 duplicate key error collection: ${ns} index: ${idx.name} dup key: ${k}`,
+        );
       }
     }
   }
@@ -78,7 +91,9 @@ export async function startMongoDouble(): Promise<MongoDouble> {
 
   function upsertBase(filter: Document): Document {
     const base: Document = {};
-    for (const [k, v] of Object.entries(filter)) if (!k.startsWith('$') && (v === null || typeof v !== 'object' || v instanceof Date || Array.isArray(v))) base[k] = v;
+    for (const [k, v] of Object.entries(filter))
+      if (!k.startsWith('$') && (v === null || typeof v !== 'object' || v instanceof Date || Array.isArray(v)))
+        base[k] = v;
     return base;
   }
 
@@ -94,7 +109,14 @@ export async function startMongoDouble(): Promise<MongoDouble> {
     return next;
   }
 
-  function writeOne(c: Collection, ns: string, filter: Document, u: Document | Document[], upsert: boolean, sort?: Document) {
+  function writeOne(
+    c: Collection,
+    ns: string,
+    filter: Document,
+    u: Document | Document[],
+    upsert: boolean,
+    sort?: Document,
+  ) {
     let cursor = find(c.docs, filter);
     if (sort) cursor = cursor.sort(sort);
     const match = cursor.next() as Document | undefined;
@@ -115,7 +137,10 @@ export async function startMongoDouble(): Promise<MongoDouble> {
     return { before: null, after: doc, upserted: true as const };
   }
 
-  const cursorReply = (ns: string, docs: Document[]) => ({ cursor: { firstBatch: docs, id: Long.fromNumber(0), ns }, ok: 1 });
+  const cursorReply = (ns: string, docs: Document[]) => ({
+    cursor: { firstBatch: docs, id: Long.fromNumber(0), ns },
+    ok: 1,
+  });
 
   function run(body: Document): Document {
     commands++;
@@ -127,9 +152,19 @@ export async function startMongoDouble(): Promise<MongoDouble> {
       case 'hello':
       case 'ismaster':
         return {
-          helloOk: true, ismaster: true, isWritablePrimary: true, maxBsonObjectSize: 16 * 1024 * 1024, maxMessageSizeBytes: 48_000_000,
-          maxWriteBatchSize: 100_000, localTime: new Date(), logicalSessionTimeoutMinutes: 30, connectionId: ++connectionId,
-          minWireVersion: 0, maxWireVersion: 21, readOnly: false, ok: 1,
+          helloOk: true,
+          ismaster: true,
+          isWritablePrimary: true,
+          maxBsonObjectSize: 16 * 1024 * 1024,
+          maxMessageSizeBytes: 48_000_000,
+          maxWriteBatchSize: 100_000,
+          localTime: new Date(),
+          logicalSessionTimeoutMinutes: 30,
+          connectionId: ++connectionId,
+          minWireVersion: 0,
+          maxWireVersion: 21,
+          readOnly: false,
+          ok: 1,
         };
       case 'ping':
       case 'endsessions':
@@ -242,19 +277,42 @@ export async function startMongoDouble(): Promise<MongoDouble> {
         const c = collection(db, collName)!;
         const before = c.indexes.length;
         for (const spec of body.indexes as Document[]) {
-          if (!c.indexes.some((i) => i.name === spec.name)) c.indexes.push({ name: String(spec.name), key: spec.key, unique: !!spec.unique });
+          if (!c.indexes.some((i) => i.name === spec.name))
+            c.indexes.push({ name: String(spec.name), key: spec.key, unique: !!spec.unique });
         }
-        return { numIndexesBefore: before, numIndexesAfter: c.indexes.length, createdCollectionAutomatically: false, ok: 1 };
+        return {
+          numIndexesBefore: before,
+          numIndexesAfter: c.indexes.length,
+          createdCollectionAutomatically: false,
+          ok: 1,
+        };
       }
       case 'listindexes': {
         const c = collection(db, collName, false);
         if (!c) throw new CommandError(26, 'NamespaceNotFound', `ns does not exist: ${ns}`);
-        return cursorReply(ns, c.indexes.map((i) => ({ v: 2, key: i.key, name: i.name, ...(i.unique && i.name !== '_id_' ? { unique: true } : {}) })));
+        return cursorReply(
+          ns,
+          c.indexes.map((i) => ({
+            v: 2,
+            key: i.key,
+            name: i.name,
+            ...(i.unique && i.name !== '_id_' ? { unique: true } : {}),
+          })),
+        );
       }
       case 'listcollections':
-        return cursorReply(`${db}.$cmd.listCollections`, [...(dbs.get(db)?.keys() ?? [])].map((n) => ({ name: n, type: 'collection', options: {}, info: { readOnly: false } })));
+        return cursorReply(
+          `${db}.$cmd.listCollections`,
+          [...(dbs.get(db)?.keys() ?? [])].map((n) => ({
+            name: n,
+            type: 'collection',
+            options: {},
+            info: { readOnly: false },
+          })),
+        );
       case 'create': {
-        if (dbs.get(db)?.has(collName)) throw new CommandError(48, 'NamespaceExists', `Collection ${ns} already exists.`);
+        if (dbs.get(db)?.has(collName))
+          throw new CommandError(48, 'NamespaceExists', `Collection ${ns} already exists.`);
         collection(db, collName);
         return { ok: 1 };
       }

@@ -40,7 +40,15 @@ export async function startTestIdp(redirectUris: string[]): Promise<TestIdp> {
   const kid = 'test-idp-rs256';
   const signingJwk = { ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' };
   const provider = new Provider(issuer, {
-    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: redirectUris, response_types: ['code'], grant_types: ['authorization_code'] }],
+    clients: [
+      {
+        client_id: clientId,
+        client_secret: clientSecret,
+        redirect_uris: redirectUris,
+        response_types: ['code'],
+        grant_types: ['authorization_code'],
+      },
+    ],
     pkce: { required: () => true },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     findAccount: (_ctx, sub) => {
@@ -57,7 +65,8 @@ export async function startTestIdp(redirectUris: string[]): Promise<TestIdp> {
   provider.use(async (ctx, next) => {
     await next();
     const body = ctx.body;
-    if (!idp.idTokenFilter || ctx.path !== '/token' || !body || typeof body !== 'object' || !('id_token' in body)) return;
+    if (!idp.idTokenFilter || ctx.path !== '/token' || !body || typeof body !== 'object' || !('id_token' in body))
+      return;
     if (typeof body.id_token === 'string') ctx.body = { ...body, id_token: await idp.idTokenFilter(body.id_token) };
   });
   server.on('request', provider.callback());
@@ -94,12 +103,15 @@ export async function startTestIdp(redirectUris: string[]): Promise<TestIdp> {
       const uid = /\/interaction\/([^/"?]+)/.exec(url.pathname)?.[1];
       if (!uid) throw new Error(`unexpected IdP page ${url}: ${res.statusCode} ${html.slice(0, 200)}`);
       method = 'POST';
-      body = /name="login"/.test(html) ? new URLSearchParams({ prompt: 'login', login: sub, password: 'x' }).toString() : 'prompt=consent';
+      body = /name="login"/.test(html)
+        ? new URLSearchParams({ prompt: 'login', login: sub, password: 'x' }).toString()
+        : 'prompt=consent';
     }
     throw new Error('too many redirects at the IdP');
   }
 
-  const sign = (claims: JWTPayload) => new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' }).sign(privateKey);
+  const sign = (claims: JWTPayload) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' }).sign(privateKey);
 
   return Object.assign(idp, {
     issuer,

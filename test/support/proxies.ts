@@ -16,11 +16,16 @@ export interface RunningProxy {
 export const hasBinary = (name: string): boolean => spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 
 /** The fenced block of `lang` in docs/forward-auth.md, with the documented ports replaced. */
-export function documentedConfig(lang: 'nginx' | 'caddyfile' | 'yaml', ports: { gatehouse: number; app: number }): string {
+export function documentedConfig(
+  lang: 'nginx' | 'caddyfile' | 'yaml',
+  ports: { gatehouse: number; app: number },
+): string {
   const doc = readFileSync(join(REPO, 'docs/forward-auth.md'), 'utf8');
   const block = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(doc)?.[1];
   if (!block) throw new Error(`no ${lang} block in docs/forward-auth.md`);
-  return block.replaceAll('127.0.0.1:4180', `127.0.0.1:${ports.gatehouse}`).replaceAll('127.0.0.1:3000', `127.0.0.1:${ports.app}`);
+  return block
+    .replaceAll('127.0.0.1:4180', `127.0.0.1:${ports.gatehouse}`)
+    .replaceAll('127.0.0.1:3000', `127.0.0.1:${ports.app}`);
 }
 
 async function waitUntilListening(url: string, child: ChildProcess, log: () => string) {
@@ -86,5 +91,11 @@ export async function startCaddy(ports: { gatehouse: number; app: number }): Pro
   const site = documentedConfig('caddyfile', ports).replace('app.example.com {', `:${port} {\n    bind 127.0.0.1`);
   writeFileSync(join(dir, 'Caddyfile'), `{\n\tadmin off\n\tauto_https off\n}\n\n${site}`);
   const env = { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir };
-  return run('caddy', ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], env, dir, `http://127.0.0.1:${port}`);
+  return run(
+    'caddy',
+    ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'],
+    env,
+    dir,
+    `http://127.0.0.1:${port}`,
+  );
 }

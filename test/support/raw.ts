@@ -2,7 +2,11 @@
 import { connect } from 'node:net';
 
 /** Sends `text` and resolves with everything the server answered before closing or going quiet. */
-export function rawRequest(base: string, text: string | Buffer, opts: { quietMs?: number; timeoutMs?: number } = {}): Promise<string> {
+export function rawRequest(
+  base: string,
+  text: string | Buffer,
+  opts: { quietMs?: number; timeoutMs?: number } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const url = new URL(base);
     const s = connect(Number(url.port), url.hostname);
@@ -31,7 +35,11 @@ export function rawRequest(base: string, text: string | Buffer, opts: { quietMs?
  * (skipped once the server closed). The answer is collected until the server closes, or — once all
  * is written and something was answered — goes quiet.
  */
-export function rawWrites(base: string, writes: ReadonlyArray<{ data: Buffer; afterMs: number }>, opts: { quietMs?: number; timeoutMs?: number } = {}): Promise<string> {
+export function rawWrites(
+  base: string,
+  writes: ReadonlyArray<{ data: Buffer; afterMs: number }>,
+  opts: { quietMs?: number; timeoutMs?: number } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const url = new URL(base);
     const s = connect(Number(url.port), url.hostname);

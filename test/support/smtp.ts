@@ -28,9 +28,14 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       simpleParser(stream).then(
         (mail) => {
           const to = Array.isArray(mail.to) ? mail.to.map((a) => a.text).join(', ') : (mail.to?.text ?? '');
-          const m: ReceivedMail = { to, from: mail.from?.text ?? '', subject: mail.subject ?? '', text: mail.text ?? '' };
+          const m: ReceivedMail = {
+            to,
+            from: mail.from?.text ?? '',
+            subject: mail.subject ?? '',
+            text: mail.text ?? '',
+          };
           messages.push(m);
-          for (const w of waiters.splice(0)) (w.to === to ? w.resolve(m) : waiters.push(w));
+          for (const w of waiters.splice(0)) w.to === to ? w.resolve(m) : waiters.push(w);
           callback();
         },
         (err) => callback(err),

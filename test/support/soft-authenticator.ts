@@ -41,32 +41,47 @@ interface RequestOptions {
 export class SoftAuthenticator {
   readonly credentials: Credential[] = [];
   /** `counting`: a signature counter that goes up on each use (false: always 0, like many passkeys). */
-  constructor(readonly origin: string, readonly counting = true) {}
+  constructor(
+    readonly origin: string,
+    readonly counting = true,
+  ) {}
 
   /** The browser's navigator.credentials.create(), answered as @simplewebauthn/browser would send it. */
   register(options: CreationOptions, tamper: Tamper = {}): Record<string, unknown> {
     const rpId = tamper.rpId ?? options.rp.id ?? new URL(this.origin).hostname;
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = publicKey.export({ format: 'jwk' });
-    const cose = isoCBOR.encode(new Map<number, number | Uint8Array>([
-      [1, 2], // kty: EC2
-      [3, -7], // alg: ES256
-      [-1, 1], // crv: P-256
-      [-2, new Uint8Array(Buffer.from(jwk.x!, 'base64url'))],
-      [-3, new Uint8Array(Buffer.from(jwk.y!, 'base64url'))],
-    ]));
+    const cose = isoCBOR.encode(
+      new Map<number, number | Uint8Array>([
+        [1, 2], // kty: EC2
+        [3, -7], // alg: ES256
+        [-1, 1], // crv: P-256
+        [-2, new Uint8Array(Buffer.from(jwk.x!, 'base64url'))],
+        [-3, new Uint8Array(Buffer.from(jwk.y!, 'base64url'))],
+      ]),
+    );
     const id = randomBytes(32);
     const cred: Credential = { id, privateKey, rpId, userHandle: options.user.id, counter: 0 };
     const attested = Buffer.concat([Buffer.alloc(16), Buffer.from([0, id.length]), id, Buffer.from(cose)]);
     const authData = Buffer.concat([this.header(rpId, tamper.presenceOnly ? 0x41 : 0x45, 0), attested]); // UP | UV? | AT
     const clientData = this.clientData('webauthn.create', options.challenge, tamper.origin);
-    const attestationObject = isoCBOR.encode(new Map<string, unknown>([['fmt', 'none'], ['attStmt', new Map()], ['authData', new Uint8Array(authData)]]) as never);
+    const attestationObject = isoCBOR.encode(
+      new Map<string, unknown>([
+        ['fmt', 'none'],
+        ['attStmt', new Map()],
+        ['authData', new Uint8Array(authData)],
+      ]) as never,
+    );
     this.credentials.push(cred);
     return {
       id: b64url(id),
       rawId: b64url(id),
       type: 'public-key',
-      response: { clientDataJSON: b64url(clientData), attestationObject: b64url(attestationObject), transports: ['internal'] },
+      response: {
+        clientDataJSON: b64url(clientData),
+        attestationObject: b64url(attestationObject),
+        transports: ['internal'],
+      },
       clientExtensionResults: {},
       authenticatorAttachment: 'platform',
     };
@@ -78,14 +93,23 @@ export class SoftAuthenticator {
     const c = cred ?? this.credentials.find((k) => !allowed?.length || allowed.includes(b64url(k.id)));
     if (!c) throw new Error('no credential for these options');
     if (this.counting && !tamper.freezeCounter) c.counter++;
-    const authData = this.header(tamper.rpId ?? options.rpId ?? c.rpId, tamper.presenceOnly ? 0x01 : 0x05, this.counting ? c.counter : 0); // UP | UV?
+    const authData = this.header(
+      tamper.rpId ?? options.rpId ?? c.rpId,
+      tamper.presenceOnly ? 0x01 : 0x05,
+      this.counting ? c.counter : 0,
+    ); // UP | UV?
     const clientData = this.clientData('webauthn.get', options.challenge, tamper.origin);
     const signature = sign('sha256', Buffer.concat([authData, sha256(clientData)]), c.privateKey);
     return {
       id: b64url(c.id),
       rawId: b64url(c.id),
       type: 'public-key',
-      response: { clientDataJSON: b64url(clientData), authenticatorData: b64url(authData), signature: b64url(signature), userHandle: tamper.userHandle ?? c.userHandle },
+      response: {
+        clientDataJSON: b64url(clientData),
+        authenticatorData: b64url(authData),
+        signature: b64url(signature),
+        userHandle: tamper.userHandle ?? c.userHandle,
+      },
       clientExtensionResults: {},
       authenticatorAttachment: 'platform',
     };

@@ -39,9 +39,22 @@ export function hostileSpellings(path: string): string[] {
   });
   // Dot segments and separators around the whole path.
   for (const p of [
-    `/x/..${path}`, `/x/%2e%2e${path}`, `/.${path}`, `/x/.%2e${path}`, `/x/..;${path}`, `/x\\..\\${path.slice(1)}`,
-    `/${path}`, `${path}/.`, `${path}/..`, `${path}/./`, path.replace('/', '/./'), `/x%2f..%2f${path.slice(1)}`,
-    `/%c0%ae%c0%ae${path}`, `/x/%252e%252e${path}`, path.toUpperCase() + '/', path.replace(/\//g, '//'),
+    `/x/..${path}`,
+    `/x/%2e%2e${path}`,
+    `/.${path}`,
+    `/x/.%2e${path}`,
+    `/x/..;${path}`,
+    `/x\\..\\${path.slice(1)}`,
+    `/${path}`,
+    `${path}/.`,
+    `${path}/..`,
+    `${path}/./`,
+    path.replace('/', '/./'),
+    `/x%2f..%2f${path.slice(1)}`,
+    `/%c0%ae%c0%ae${path}`,
+    `/x/%252e%252e${path}`,
+    path.toUpperCase() + '/',
+    path.replace(/\//g, '//'),
   ]) {
     out.add(p);
   }
@@ -57,7 +70,11 @@ export function lenientAppReads(raw: string): string | null {
   } catch {
     return null;
   }
-  const folded = decoded.normalize('NFKC').toLowerCase().replace(/\\/g, '/').replace(/;[^/]*/g, '');
+  const folded = decoded
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/\\/g, '/')
+    .replace(/;[^/]*/g, '');
   const segs: string[] = [];
   for (const s of folded.split('/')) {
     const t = s.replace(/[. ]+$/, s === '.' || s === '..' ? s : '');

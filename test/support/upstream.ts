@@ -95,11 +95,20 @@ export async function startRecordingUpstream(opts: RecordingUpstreamOptions = {}
           res.end();
           return;
         case '/set-cookie':
-          res.writeHead(200, { 'set-cookie': ['app_a=1; Path=/', 'app_b=2; Path=/; HttpOnly'], 'content-type': 'text/plain' });
+          res.writeHead(200, {
+            'set-cookie': ['app_a=1; Path=/', 'app_b=2; Path=/; HttpOnly'],
+            'content-type': 'text/plain',
+          });
           res.end('cookies');
           return;
         case '/set-own-cookie': // an app (or an attacker controlling it) trying to fixate Gatehouse's session
-          res.writeHead(200, { 'set-cookie': ['gatehouse_session=fixated; Path=/', '__Host-gatehouse_session=x; Path=/; Secure', 'app_ok=1; Path=/'] });
+          res.writeHead(200, {
+            'set-cookie': [
+              'gatehouse_session=fixated; Path=/',
+              '__Host-gatehouse_session=x; Path=/; Secure',
+              'app_ok=1; Path=/',
+            ],
+          });
           res.end('ok');
           return;
         case '/slow':
@@ -126,7 +135,15 @@ export async function startRecordingUpstream(opts: RecordingUpstreamOptions = {}
       plain.emit('connection', socket);
       return;
     }
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, bodyBytes: 0, bodySha256: '', upgrade: true });
+    requests.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      bodyBytes: 0,
+      bodySha256: '',
+      upgrade: true,
+    });
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', () => ws.terminate()); // bytes that are no WebSocket frames: close, as a real app would
       ws.on('message', (data) => {

@@ -29,7 +29,11 @@ declare module 'oidc-provider' {
     clients?: ClientMetadata[];
     pkce?: { required?: (ctx: ProviderContext, client: unknown) => boolean };
     claims?: Record<string, string[]>;
-    findAccount?: (ctx: ProviderContext, sub: string, token?: unknown) => Account | undefined | Promise<Account | undefined>;
+    findAccount?: (
+      ctx: ProviderContext,
+      sub: string,
+      token?: unknown,
+    ) => Account | undefined | Promise<Account | undefined>;
     cookies?: { keys?: string[] };
     jwks?: { keys: object[] };
     features?: Record<string, { enabled?: boolean } & Record<string, unknown>>;

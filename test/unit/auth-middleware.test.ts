@@ -23,8 +23,22 @@ const ORIGIN = 'https://gate.example';
 const SECRET = Buffer.alloc(32, 7);
 const VIEWS = fileURLToPath(new URL('../../views', import.meta.url));
 
-const member: ResolvedSession = { sessionId: 'sid-member', principal: { userId: 'u1', email: 'm@example.com', name: 'M', provider: 'password', role: 'member', emailVerified: true, groups: [] } };
-const admin: ResolvedSession = { sessionId: 'sid-admin', principal: { ...member.principal, userId: 'u2', role: 'admin' } };
+const member: ResolvedSession = {
+  sessionId: 'sid-member',
+  principal: {
+    userId: 'u1',
+    email: 'm@example.com',
+    name: 'M',
+    provider: 'password',
+    role: 'member',
+    emailVerified: true,
+    groups: [],
+  },
+};
+const admin: ResolvedSession = {
+  sessionId: 'sid-admin',
+  principal: { ...member.principal, userId: 'u2', role: 'admin' },
+};
 const adminKey: ResolvedSession = { sessionId: 'key', principal: { ...admin.principal, provider: 'api-key' } };
 const byCookie: Record<string, ResolvedSession> = { member, admin, 'admin-key': adminKey };
 
@@ -39,15 +53,25 @@ function harness(opts: { peer?: string; raw?: (headers: Headers) => RawRequest }
     cookies: cookieNames(false),
     trusted: parseTrustedProxies(['10.0.0.0/8']),
     settings: { current: () => ({ mode: 'on', secret: SECRET, signUp: 'open', allowedDomains: [], publicPaths: [] }) },
-    sessions: { peek: () => undefined, resolve: async (cookie: string) => byCookie[cookie] ?? null } as Pick<SessionService, 'peek' | 'resolve'>,
+    sessions: { peek: () => undefined, resolve: async (cookie: string) => byCookie[cookie] ?? null } as Pick<
+      SessionService,
+      'peek' | 'resolve'
+    >,
     apiKeys: { resolve: async () => null },
     audit: createAuditLog((line) => audit.push(line)),
     renderer: createRenderer(VIEWS),
     log: () => {},
   } as unknown as AuthServices;
   // The pages find who is asking through the door, as every entrance does.
-  deps.door = createDoor({ ...deps, oauthTokens: null, limits: { check: async () => ({ ok: true }) } as never, publicUrl: null, onStoreError: () => {} });
-  const raw = opts.raw ?? ((headers: Headers) => ({ peer: opts.peer ?? '127.0.0.1', headers: Object.fromEntries(headers) }));
+  deps.door = createDoor({
+    ...deps,
+    oauthTokens: null,
+    limits: { check: async () => ({ ok: true }) } as never,
+    publicUrl: null,
+    onStoreError: () => {},
+  });
+  const raw =
+    opts.raw ?? ((headers: Headers) => ({ peer: opts.peer ?? '127.0.0.1', headers: Object.fromEntries(headers) }));
   const app = new Hono<AuthEnv>();
   app.use('*', requestInfo({ deps, raw: (c) => raw(c.req.raw.headers) }));
   app.use('*', csrfCookie());
@@ -61,9 +85,20 @@ function harness(opts: { peer?: string; raw?: (headers: Headers) => RawRequest }
   app.get('/auth/me', requireSession({ json: true }), handler('me'));
   app.get('/auth/admin', requireAdmin({ prefix: '/auth' }), handler('admin'));
   app.post('/auth/bound', csrf({ refuse: (c, _f, why) => c.text(`refused ${why}`, 403) }), handler('bound'));
-  app.post('/auth/open', csrf({ signedOutForm: true, refuse: (c, _f, why) => c.text(`refused ${why}`, 403) }), handler('open'));
+  app.post(
+    '/auth/open',
+    csrf({ signedOutForm: true, refuse: (c, _f, why) => c.text(`refused ${why}`, 403) }),
+    handler('open'),
+  );
   app.get('/auth/token', (c) => c.text(csrfToken(c)));
-  app.get('/auth/who', (c) => c.json({ ip: c.get('ip'), loopbackPeer: c.get('loopbackPeer'), forwarded: c.get('forwarded'), userAgent: c.get('userAgent') }));
+  app.get('/auth/who', (c) =>
+    c.json({
+      ip: c.get('ip'),
+      loopbackPeer: c.get('loopbackPeer'),
+      forwarded: c.get('forwarded'),
+      userAgent: c.get('userAgent'),
+    }),
+  );
   return { app, audit, ran };
 }
 
@@ -120,7 +155,10 @@ describe('csrf', () => {
 
   it('refuses a cross-site POST even with a valid token, and says so in the audit log; the handler never runs', async () => {
     const { app, audit, ran } = harness();
-    const res = await app.request('/auth/open', post({ csrf: unbound }, { cookie: `gatehouse_csrf=${cookie}`, origin: 'https://evil.example' }));
+    const res = await app.request(
+      '/auth/open',
+      post({ csrf: unbound }, { cookie: `gatehouse_csrf=${cookie}`, origin: 'https://evil.example' }),
+    );
     assert.equal(res.status, 403);
     assert.equal(await res.text(), 'refused cross-site');
     assert.deepEqual(ran, []);
@@ -156,10 +194,18 @@ describe('csrf', () => {
 
 describe('requestInfo', () => {
   const who = async (app: Hono<AuthEnv>, headers: Record<string, string> = {}) =>
-    (await (await app.request('/auth/who', { headers })).json()) as { ip: string; loopbackPeer: boolean; forwarded: boolean; userAgent: string | null };
+    (await (await app.request('/auth/who', { headers })).json()) as {
+      ip: string;
+      loopbackPeer: boolean;
+      forwarded: boolean;
+      userAgent: string | null;
+    };
 
   it('takes the client IP from the socket when the peer is not a trusted proxy', async () => {
-    const info = await who(harness({ peer: '198.51.100.7' }).app, { 'x-forwarded-for': '203.0.113.9', 'user-agent': 'UA' });
+    const info = await who(harness({ peer: '198.51.100.7' }).app, {
+      'x-forwarded-for': '203.0.113.9',
+      'user-agent': 'UA',
+    });
     assert.equal(info.ip, '198.51.100.7');
     assert.equal(info.loopbackPeer, false);
     assert.equal(info.forwarded, true);
@@ -174,10 +220,24 @@ describe('requestInfo', () => {
   it('reads the Node request by default (what @hono/node-server passes as env.incoming)', async () => {
     // Without the injected reader: the default reads c.env.incoming.
     const plain = new Hono<AuthEnv>();
-    const deps = { trusted: parseTrustedProxies([]), publicOrigin: ORIGIN, cookies: cookieNames(false) } as unknown as AuthServices;
+    const deps = {
+      trusted: parseTrustedProxies([]),
+      publicOrigin: ORIGIN,
+      cookies: cookieNames(false),
+    } as unknown as AuthServices;
     plain.use('*', requestInfo({ deps }));
-    plain.get('/auth/who', (c) => c.json({ ip: c.get('ip'), loopbackPeer: c.get('loopbackPeer'), forwarded: c.get('forwarded'), userAgent: c.get('userAgent') }));
-    const incoming = { socket: { remoteAddress: '::1' }, headers: { 'user-agent': 'curl' } } as unknown as IncomingMessage;
+    plain.get('/auth/who', (c) =>
+      c.json({
+        ip: c.get('ip'),
+        loopbackPeer: c.get('loopbackPeer'),
+        forwarded: c.get('forwarded'),
+        userAgent: c.get('userAgent'),
+      }),
+    );
+    const incoming = {
+      socket: { remoteAddress: '::1' },
+      headers: { 'user-agent': 'curl' },
+    } as unknown as IncomingMessage;
     const res = await plain.request('/auth/who', {}, { incoming });
     assert.deepEqual(await res.json(), { ip: '::1', loopbackPeer: true, forwarded: false, userAgent: 'curl' });
   });

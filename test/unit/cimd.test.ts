@@ -4,17 +4,35 @@
 // name itself.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { addressAllowed, clientFromDocument, fetchMetadataDocument, isCimdClientId, ttlOf } from '../../src/oauth/cimd.js';
+import {
+  addressAllowed,
+  clientFromDocument,
+  fetchMetadataDocument,
+  isCimdClientId,
+  ttlOf,
+} from '../../src/oauth/cimd.js';
 import { startHttpsStub, type HttpsStub } from '../support/tls.js';
 
 let stub: HttpsStub;
-const doc = (id: string) => JSON.stringify({ client_id: id, client_name: 'Doc Client', redirect_uris: ['http://127.0.0.1:7000/cb'], token_endpoint_auth_method: 'none' });
+const doc = (id: string) =>
+  JSON.stringify({
+    client_id: id,
+    client_name: 'Doc Client',
+    redirect_uris: ['http://127.0.0.1:7000/cb'],
+    token_endpoint_auth_method: 'none',
+  });
 
 before(async () => {
   stub = await startHttpsStub((req, res) => {
     const id = stub.url + req.url;
-    if (req.url === '/client.json') return void res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=120' }).end(doc(id));
-    if (req.url === '/big.json') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ client_id: id, pad: 'x'.repeat(6000) }));
+    if (req.url === '/client.json')
+      return void res
+        .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=120' })
+        .end(doc(id));
+    if (req.url === '/big.json')
+      return void res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ client_id: id, pad: 'x'.repeat(6000) }));
     if (req.url === '/chunked-big.json') {
       res.writeHead(200, { 'content-type': 'application/json' });
       for (let i = 0; i < 8; i++) res.write('x'.repeat(1000));
@@ -31,13 +49,23 @@ before(async () => {
 });
 after(() => stub?.close());
 
-const fetchDoc = (path: string, extra: Partial<Parameters<typeof fetchMetadataDocument>[1]> = {}) => fetchMetadataDocument(stub.url + path, { allowLoopback: true, ca: stub.cert, timeoutMs: 500, ...extra });
+const fetchDoc = (path: string, extra: Partial<Parameters<typeof fetchMetadataDocument>[1]> = {}) =>
+  fetchMetadataDocument(stub.url + path, { allowLoopback: true, ca: stub.cert, timeoutMs: 500, ...extra });
 
 describe('CIMD fetching', () => {
   it('fetches a document from loopback only when the deployment is on loopback', async () => {
     const before = stub.hits.length;
-    await assert.rejects(fetchDoc('/client.json', { allowLoopback: false }), /127\.0\.0\.1 is a private, loopback or reserved address/);
-    await assert.rejects(fetchMetadataDocument(stub.url.replace('127.0.0.1', 'localhost') + '/client.json', { allowLoopback: false, ca: stub.cert }), /private, loopback or reserved/);
+    await assert.rejects(
+      fetchDoc('/client.json', { allowLoopback: false }),
+      /127\.0\.0\.1 is a private, loopback or reserved address/,
+    );
+    await assert.rejects(
+      fetchMetadataDocument(stub.url.replace('127.0.0.1', 'localhost') + '/client.json', {
+        allowLoopback: false,
+        ca: stub.cert,
+      }),
+      /private, loopback or reserved/,
+    );
     assert.equal(stub.hits.length, before, 'the server never saw a request');
     const ok = await fetchDoc('/client.json');
     assert.equal((ok.body as { client_name: string }).client_name, 'Doc Client');
@@ -51,7 +79,10 @@ describe('CIMD fetching', () => {
     const hits = stub.hits.length;
     await assert.rejects(fetchDoc('/redirect.json'), /redirects are not followed/);
     assert.deepEqual(stub.hits.slice(hits), ['/redirect.json'], 'the redirect target was not fetched');
-    await assert.rejects(fetchMetadataDocument(stub.url.replace('https', 'http') + '/client.json', { allowLoopback: true }), /https/);
+    await assert.rejects(
+      fetchMetadataDocument(stub.url.replace('https', 'http') + '/client.json', { allowLoopback: true }),
+      /https/,
+    );
     await assert.rejects(fetchDoc('/missing.json'), /answered 404/);
   });
 
@@ -60,7 +91,22 @@ describe('CIMD fetching', () => {
   });
 
   it('knows which addresses are private', () => {
-    for (const ip of ['10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '127.0.0.1', '::1', 'fe80::1', 'fd00::1', '::ffff:10.0.0.1', '::ffff:127.0.0.1', '224.0.0.1', 'not-an-ip']) {
+    for (const ip of [
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '127.0.0.1',
+      '::1',
+      'fe80::1',
+      'fd00::1',
+      '::ffff:10.0.0.1',
+      '::ffff:127.0.0.1',
+      '224.0.0.1',
+      'not-an-ip',
+    ]) {
       assert.equal(addressAllowed(ip, false), false, ip);
     }
     for (const ip of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111']) assert.equal(addressAllowed(ip, false), true, ip);
@@ -70,15 +116,48 @@ describe('CIMD fetching', () => {
   });
 
   it('accepts only client ids that are https URLs with a path, and documents that name themselves', () => {
-    for (const ok of ['https://app.example/client.json', 'https://app.example:8443/oauth/meta']) assert.ok(isCimdClientId(ok), ok);
-    for (const bad of ['http://app.example/c', 'https://app.example/', 'https://app.example', 'https://u:p@app.example/c', 'https://app.example/c#x', 'https://app.example/a/../c', 'ghc_x']) assert.ok(!isCimdClientId(bad), bad);
+    for (const ok of ['https://app.example/client.json', 'https://app.example:8443/oauth/meta'])
+      assert.ok(isCimdClientId(ok), ok);
+    for (const bad of [
+      'http://app.example/c',
+      'https://app.example/',
+      'https://app.example',
+      'https://u:p@app.example/c',
+      'https://app.example/c#x',
+      'https://app.example/a/../c',
+      'ghc_x',
+    ])
+      assert.ok(!isCimdClientId(bad), bad);
     const id = 'https://app.example/client.json';
-    assert.deepEqual(clientFromDocument(id, JSON.parse(doc(id))), { name: 'Doc Client', redirectUris: ['http://127.0.0.1:7000/cb'] });
-    assert.throws(() => clientFromDocument(id, JSON.parse(doc('https://other.example/client.json'))), /not the URL it was fetched from/);
-    assert.throws(() => clientFromDocument(id, { client_id: id, redirect_uris: ['http://evil.example/cb'] }), /must use https/);
-    assert.throws(() => clientFromDocument(id, { client_id: id, redirect_uris: ['https://a.example/cb'], client_secret: 'x' }), /secret/);
-    assert.throws(() => clientFromDocument(id, { client_id: id, redirect_uris: ['https://a.example/cb'], token_endpoint_auth_method: 'private_key_jwt' }), /none/);
-    assert.equal(clientFromDocument(id, { client_id: id, redirect_uris: ['https://a.example/cb'] }).name, 'app.example');
+    assert.deepEqual(clientFromDocument(id, JSON.parse(doc(id))), {
+      name: 'Doc Client',
+      redirectUris: ['http://127.0.0.1:7000/cb'],
+    });
+    assert.throws(
+      () => clientFromDocument(id, JSON.parse(doc('https://other.example/client.json'))),
+      /not the URL it was fetched from/,
+    );
+    assert.throws(
+      () => clientFromDocument(id, { client_id: id, redirect_uris: ['http://evil.example/cb'] }),
+      /must use https/,
+    );
+    assert.throws(
+      () => clientFromDocument(id, { client_id: id, redirect_uris: ['https://a.example/cb'], client_secret: 'x' }),
+      /secret/,
+    );
+    assert.throws(
+      () =>
+        clientFromDocument(id, {
+          client_id: id,
+          redirect_uris: ['https://a.example/cb'],
+          token_endpoint_auth_method: 'private_key_jwt',
+        }),
+      /none/,
+    );
+    assert.equal(
+      clientFromDocument(id, { client_id: id, redirect_uris: ['https://a.example/cb'] }).name,
+      'app.example',
+    );
   });
 
   it('caches as Cache-Control or Expires says', () => {

@@ -32,9 +32,20 @@ async function run(...argv: string[]) {
 }
 
 const COMMANDS = [
-  ['serve'], ['bind'], ['auth', 'status'], ['auth', 'providers', 'list'], ['keys', 'list'], ['users', 'list'],
-  ['access', 'list'], ['mcp', 'list'], ['oauth', 'clients', 'list'], ['migrate-users'], ['pair'], ['open'],
-  ['login'], ['logout'],
+  ['serve'],
+  ['bind'],
+  ['auth', 'status'],
+  ['auth', 'providers', 'list'],
+  ['keys', 'list'],
+  ['users', 'list'],
+  ['access', 'list'],
+  ['mcp', 'list'],
+  ['oauth', 'clients', 'list'],
+  ['migrate-users'],
+  ['pair'],
+  ['open'],
+  ['login'],
+  ['logout'],
 ];
 
 describe('the CLI preamble', () => {
@@ -57,7 +68,10 @@ describe('the CLI preamble', () => {
   });
 
   it('answers a missing subcommand with the help and exit 2', async () => {
-    for (const [command, help] of [['users', USERS_HELP], ['keys', KEYS_HELP]] as const) {
+    for (const [command, help] of [
+      ['users', USERS_HELP],
+      ['keys', KEYS_HELP],
+    ] as const) {
       const r = await run(command);
       assert.deepEqual([r.code, r.stdout, r.stderr], [2, help, '']);
     }

@@ -11,9 +11,15 @@ describe('cookies', () => {
     assert.equal(readCookie(undefined, 'a'), undefined);
   });
   it('removes only our cookies before forwarding', () => {
-    assert.equal(stripCookies('a=1; gatehouse_session=x; gatehouse_csrf=y; b=2', ['gatehouse_session', 'gatehouse_csrf']), 'a=1; b=2');
+    assert.equal(
+      stripCookies('a=1; gatehouse_session=x; gatehouse_csrf=y; b=2', ['gatehouse_session', 'gatehouse_csrf']),
+      'a=1; b=2',
+    );
     assert.equal(stripCookies('gatehouse_session=x', ['gatehouse_session']), undefined);
-    assert.equal(stripCookies('gatehouse_csrf=a; gatehouse_session=b', ['gatehouse_session', 'gatehouse_csrf']), undefined);
+    assert.equal(
+      stripCookies('gatehouse_csrf=a; gatehouse_session=b', ['gatehouse_session', 'gatehouse_csrf']),
+      undefined,
+    );
     assert.equal(stripCookies('gatehouse_session=b;x=1', ['gatehouse_session', 'gatehouse_csrf']), 'x=1');
     assert.equal(stripCookies('gatehouse_session_evil=1', ['gatehouse_session']), 'gatehouse_session_evil=1');
   });

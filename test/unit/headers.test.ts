@@ -5,7 +5,15 @@ import { encodeHeaderValue, isReservedHeader } from '../../src/proxy/headers.js'
 
 describe('headers', () => {
   it('recognises identity headers in every spelling', () => {
-    for (const n of ['X-Forwarded-User', 'x_forwarded_email', 'X_FORWARDED_ROLE', 'Forwarded', 'X-Real-IP', 'remote_user', 'X-Original-URL']) {
+    for (const n of [
+      'X-Forwarded-User',
+      'x_forwarded_email',
+      'X_FORWARDED_ROLE',
+      'Forwarded',
+      'X-Real-IP',
+      'remote_user',
+      'X-Original-URL',
+    ]) {
       assert.ok(isReservedHeader(n), n);
     }
     assert.ok(!isReservedHeader('x-request-id'));
@@ -20,11 +28,31 @@ describe('headers', () => {
   // Regression: only non-ASCII values were encoded, so `Bob 100% + Co` arrived raw (decodeURIComponent
   // threw) and a name typed as `Zo%C3%AB` decoded to `Zoë`.
   it('encodes so that decoding is always safe and gives back exactly what was typed', () => {
-    const typed = ['Bob 100% + Co', 'Zo%C3%AB', '%', '%%41', ' leading', 'trailing ', 'a+b@x.com', 'Zoë 😀', '\ud800 lone', 'tab\there', ''];
+    const typed = [
+      'Bob 100% + Co',
+      'Zo%C3%AB',
+      '%',
+      '%%41',
+      ' leading',
+      'trailing ',
+      'a+b@x.com',
+      'Zoë 😀',
+      '\ud800 lone',
+      'tab\there',
+      '',
+    ];
     for (const value of typed) {
       const sent = encodeHeaderValue(value);
-      assert.match(sent, /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$|^$/, `a clean header value for ${JSON.stringify(value)}`);
-      assert.equal(decodeURIComponent(sent), value.replace('\ud800', '\ufffd'), `round trip of ${JSON.stringify(value)}`);
+      assert.match(
+        sent,
+        /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$|^$/,
+        `a clean header value for ${JSON.stringify(value)}`,
+      );
+      assert.equal(
+        decodeURIComponent(sent),
+        value.replace('\ud800', '\ufffd'),
+        `round trip of ${JSON.stringify(value)}`,
+      );
     }
     assert.equal(encodeHeaderValue('Bob 100% + Co'), 'Bob 100%25 + Co');
     assert.equal(encodeHeaderValue('Zo%C3%AB'), 'Zo%25C3%25AB');

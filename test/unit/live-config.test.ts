@@ -32,7 +32,15 @@ async function setup(opts: { intervalMs?: number } = {}) {
     mailers.push(b.url);
     return { send: async () => {}, close: () => void mailers.push(`closed ${b.url}`) };
   };
-  const live = await createLiveConfig({ scope, state, masterKey, env: {}, log: (l) => logs.push(l), intervalMs: opts.intervalMs ?? 60_000, createMailer });
+  const live = await createLiveConfig({
+    scope,
+    state,
+    masterKey,
+    env: {},
+    log: (l) => logs.push(l),
+    intervalMs: opts.intervalMs ?? 60_000,
+    createMailer,
+  });
   open.push(live);
   const changes: StoredState[] = [];
   live.onChange((_settings, next) => changes.push(next));
@@ -97,12 +105,18 @@ describe('live configuration', () => {
     live.reload();
     assert.equal(changes.length, 0);
     assert.equal(live.settings(), before);
-    assert.ok(logs.some((l) => l.startsWith('config: kept the previous settings: ') && l.includes('is not valid JSON')), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => l.startsWith('config: kept the previous settings: ') && l.includes('is not valid JSON')),
+      logs.join('\n'),
+    );
     writeFileSync(stateFile(scope), JSON.stringify({ auth: { mode: 'sometimes' } }));
     live.reload();
     assert.equal(changes.length, 0);
     assert.equal(live.settings(), before);
-    assert.ok(logs.some((l) => l.includes('"auth.mode" must be on, off, hybrid, public, org-only or passphrase')), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => l.includes('"auth.mode" must be on, off, hybrid, public, org-only or passphrase')),
+      logs.join('\n'),
+    );
   });
 
   it('follows the smtp binding with a new mailer, closing the old one', async () => {
@@ -126,7 +140,13 @@ describe('session sweep', () => {
     let t = 0;
     const logs: string[] = [];
     const store = { deleteExpiredSessions: () => Promise.reject(new Error('connection refused')) } as unknown as Store;
-    const stop = startSessionSweep(store, 60_000, () => t, (l) => logs.push(l), 10);
+    const stop = startSessionSweep(
+      store,
+      60_000,
+      () => t,
+      (l) => logs.push(l),
+      10,
+    );
     await waitFor(() => logs.length > 0);
     t += 30 * 60_000;
     await new Promise((r) => setTimeout(r, 60));

@@ -45,6 +45,9 @@ describe('live store', () => {
     live.follow(next);
     await live.close();
     assert.equal(logs.length, 1);
-    assert.match(logs[0]!, /^store: could not switch to the new database, kept the old one: unsupported database URL scheme "nosuch:"$/);
+    assert.match(
+      logs[0]!,
+      /^store: could not switch to the new database, kept the old one: unsupported database URL scheme "nosuch:"$/,
+    );
   });
 });

@@ -19,7 +19,8 @@ it('optional asks no one; admins asks admins; all asks every person — only whi
   assert.equal(mustEnrol('all', person('member', 'google', ['fed'])), true);
   assert.equal(mustEnrol('all', person('admin', 'password', ['pwd', 'otp'])), false);
   assert.equal(mustEnrol('all', person('admin', 'password', ['hwk'])), false, 'a passkey is a second factor');
-  for (const p of ['api-key', 'oauth', 'passphrase']) assert.equal(mustEnrol('all', person('admin', p)), false, `${p} has nothing to enrol`);
+  for (const p of ['api-key', 'oauth', 'passphrase'])
+    assert.equal(mustEnrol('all', person('admin', p)), false, `${p} has nothing to enrol`);
 });
 
 it('derives amr for sessions that never recorded one, and only otp/hwk/swk count as a second factor', () => {
@@ -49,5 +50,8 @@ it('reads the policy from GATEHOUSE_MFA over the state file, and refuses values 
   assert.deepEqual(checkStateShape({ auth: { mfa: 'sometimes' } }), ['"auth.mfa" must be optional, admins or all']);
   const r = readServeSettings({}, { GATEHOUSE_MFA: 'sometimes' });
   assert.equal(r.ok, false);
-  assert.ok(!r.ok && r.problems.includes('GATEHOUSE_MFA must be optional, admins or all, not "sometimes"'), JSON.stringify(r));
+  assert.ok(
+    !r.ok && r.problems.includes('GATEHOUSE_MFA must be optional, admins or all, not "sometimes"'),
+    JSON.stringify(r),
+  );
 });

@@ -9,13 +9,19 @@ const DIR = new URL('../../src/store/migrations/', import.meta.url);
 
 describe('migration files', () => {
   it('each say in their first line the version they declare, and the file name agrees', () => {
-    const files = readdirSync(DIR).filter((f) => /^v\d{4}\.ts$/.test(f)).sort();
+    const files = readdirSync(DIR)
+      .filter((f) => /^v\d{4}\.ts$/.test(f))
+      .sort();
     assert.equal(files.length, MIGRATIONS.length, 'one file per listed migration');
     for (const file of files) {
       const text = readFileSync(new URL(file, DIR), 'utf8');
       const declared = Number(/^\s*version: (\d+),$/m.exec(text)?.[1]);
       assert.equal(declared, Number(file.slice(1, 5)), `${file} declares version ${declared}`);
-      assert.match(text.split('\n')[0]!, new RegExp(`^// Version ${declared}\\b`), `${file}'s header names version ${declared}`);
+      assert.match(
+        text.split('\n')[0]!,
+        new RegExp(`^// Version ${declared}\\b`),
+        `${file}'s header names version ${declared}`,
+      );
     }
   });
 });

@@ -20,7 +20,10 @@ describe('passwords', () => {
     assert.ok((await h.verify(phc, long)).ok);
     assert.ok(!(await h.verify(phc, long.slice(0, 999))).ok, 'a shorter prefix must not match');
     assert.ok(!(await h.verify('not-a-phc', long)).ok);
-    assert.ok(!(await h.verify('$argon2id$v=19$m=19456,t=2,p=1$broken', long)).ok, 'a malformed stored hash is a failed check');
+    assert.ok(
+      !(await h.verify('$argon2id$v=19$m=19456,t=2,p=1$broken', long)).ok,
+      'a malformed stored hash is a failed check',
+    );
   });
   it('asks for a rehash when stored parameters are weaker', async () => {
     const weak = createPasswordHasher({ params: { memoryCost: 8192, timeCost: 1, parallelism: 1 } });
@@ -36,7 +39,8 @@ describe('passwords', () => {
     await assert.rejects(Promise.all([...ok, run(), run()]), /too many password checks waiting/);
     await Promise.allSettled(ok);
     // 20 a second: starts at least ~50 ms apart (a little slack for timer granularity).
-    for (let i = 1; i < started.length; i++) assert.ok(started[i]! - started[i - 1]! >= 45, `${started[i]! - started[i - 1]!} ms`);
+    for (let i = 1; i < started.length; i++)
+      assert.ok(started[i]! - started[i - 1]! >= 45, `${started[i]! - started[i - 1]!} ms`);
   });
 
   it('bounds concurrency', async () => {

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decide, publicPathRules } from '../../src/access/rules.js';
 
-const isPublic = (path: string, patterns: string[]) => decide(publicPathRules(patterns), 'GET', path, null).outcome === 'public';
+const isPublic = (path: string, patterns: string[]) =>
+  decide(publicPathRules(patterns), 'GET', path, null).outcome === 'public';
 
 describe('public paths', () => {
   const pats = ['/healthz', '/static/*'];
@@ -16,8 +17,21 @@ describe('public paths', () => {
     assert.ok(!isPublic('/staticx', pats));
   });
   it('fails closed on path tricks', () => {
-    for (const p of ['/static/../admin', '/static/%2e%2e/admin', '/static%2fadmin', '/static/%252e%252e/admin', '/static\\..\\admin',
-      '//static/a', '/static//a', '/static/a;x', '/static/%00', '/STATIC/a', '/healthz/', '/healthz;a', '/static/./a']) {
+    for (const p of [
+      '/static/../admin',
+      '/static/%2e%2e/admin',
+      '/static%2fadmin',
+      '/static/%252e%252e/admin',
+      '/static\\..\\admin',
+      '//static/a',
+      '/static//a',
+      '/static/a;x',
+      '/static/%00',
+      '/STATIC/a',
+      '/healthz/',
+      '/healthz;a',
+      '/static/./a',
+    ]) {
       assert.ok(!isPublic(p, pats), p);
     }
   });

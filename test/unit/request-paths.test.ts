@@ -17,7 +17,19 @@ const finance: Subject = { ...member, groups: ['finance'] };
 
 describe('reading a path', () => {
   it('reads every spelling a lenient app takes for /admin as /admin', () => {
-    for (const p of ['/admin', '/%61dmin', '/adm%69n', '/ADMIN', '/Admin/', '/admin.', '/admin./', '/admin%20', '/%41DMIN', encodeURI('/ａｄｍｉｎ'), '/admin..']) {
+    for (const p of [
+      '/admin',
+      '/%61dmin',
+      '/adm%69n',
+      '/ADMIN',
+      '/Admin/',
+      '/admin.',
+      '/admin./',
+      '/admin%20',
+      '/%41DMIN',
+      encodeURI('/ａｄｍｉｎ'),
+      '/admin..',
+    ]) {
       assert.equal(readPath(p)?.key, '/admin', p);
     }
     assert.equal(readPath('/admin./x')?.key, '/admin/x');
@@ -28,9 +40,33 @@ describe('reading a path', () => {
   });
 
   it('refuses spellings apps disagree on', () => {
-    for (const p of ['/a/../admin', '/a/%2e%2e/admin', '/%2e/admin', '/admin%2fx', '/admin%5cx', '/admin%25', '/a;b', '/a\\b', '//admin',
-      '/admin/./x', '/%c0%ae%c0%ae/admin', '/admin%00', '/admin%0a', '/admin%', '/admin%zz', '/admin%3fx', '/admin%23x', '/...', '/a/ /b',
-      '/ſecret', '/adm%C4%B1n', '/admin／x', '/．．/admin', 'admin', '/admin\u00e9']) {
+    for (const p of [
+      '/a/../admin',
+      '/a/%2e%2e/admin',
+      '/%2e/admin',
+      '/admin%2fx',
+      '/admin%5cx',
+      '/admin%25',
+      '/a;b',
+      '/a\\b',
+      '//admin',
+      '/admin/./x',
+      '/%c0%ae%c0%ae/admin',
+      '/admin%00',
+      '/admin%0a',
+      '/admin%',
+      '/admin%zz',
+      '/admin%3fx',
+      '/admin%23x',
+      '/...',
+      '/a/ /b',
+      '/ſecret',
+      '/adm%C4%B1n',
+      '/admin／x',
+      '/．．/admin',
+      'admin',
+      '/admin\u00e9',
+    ]) {
       assert.equal(readPath(p), null, p);
     }
   });
@@ -50,7 +86,11 @@ describe('rules on methods and defaults', () => {
     assert.equal(decide(rules, 'POST', '/reports/q3', finance).outcome, 'deny');
     assert.equal(decide(rules, 'POST', '/reports/q3', member).outcome, 'deny');
     assert.match(decide(rules, 'DELETE', '/REPORTS/q3', finance).reason, /GET only/);
-    assert.equal(decide(rules, 'POST', '/elsewhere', member).outcome, 'allow', 'paths no rule names follow the default');
+    assert.equal(
+      decide(rules, 'POST', '/elsewhere', member).outcome,
+      'allow',
+      'paths no rule names follow the default',
+    );
   });
 
   it('GET covers HEAD', () => {
@@ -71,7 +111,10 @@ describe('rules on methods and defaults', () => {
   });
 
   it('a public rule opens only the path as written; other spellings go on to the later rules', () => {
-    const pub: AccessRule[] = [{ pattern: '/static/*', public: true }, { pattern: '/*', allow: [who('role:admin')] }];
+    const pub: AccessRule[] = [
+      { pattern: '/static/*', public: true },
+      { pattern: '/*', allow: [who('role:admin')] },
+    ];
     assert.equal(decide(pub, 'GET', '/static/a.css', null).outcome, 'public');
     assert.equal(decide(pub, 'GET', '/STATIC/a.css', null).outcome, 'sign-in');
     assert.equal(decide(pub, 'GET', '/%73tatic/a.css', member).outcome, 'deny');
@@ -79,6 +122,7 @@ describe('rules on methods and defaults', () => {
 
   it('reads the trailing slash and dot of finding 2 as the same path', () => {
     const billing: AccessRule[] = [{ pattern: '/billing', allow: [who('group:finance')] }];
-    for (const p of ['/billing', '/billing/', '/billing.', '/Billing', '/%62illing']) assert.equal(decide(billing, 'GET', p, member).outcome, 'deny', p);
+    for (const p of ['/billing', '/billing/', '/billing.', '/Billing', '/%62illing'])
+      assert.equal(decide(billing, 'GET', p, member).outcome, 'deny', p);
   });
 });

@@ -24,7 +24,10 @@ describe('readSecret', () => {
   it('asks twice at a terminal and never writes what was typed', async () => {
     const { src, shown } = terminal(['violet staircase at noon', 'violet staircase at noon']);
     assert.equal(await readSecret('Passphrase', src), 'violet staircase at noon');
-    assert.deepEqual(shown.filter((t) => t.trim()), ['Passphrase: ', 'Passphrase again: ']);
+    assert.deepEqual(
+      shown.filter((t) => t.trim()),
+      ['Passphrase: ', 'Passphrase again: '],
+    );
     assert.ok(!shown.join('').includes('violet'));
   });
 
@@ -34,7 +37,10 @@ describe('readSecret', () => {
   });
 
   it('takes the first line of piped input, without its line ending', async () => {
-    const src = { stdin: Readable.from(['violet staircase', ' at noon\r\nsecond line\n']), prompt: () => assert.fail('no prompt when piped') };
+    const src = {
+      stdin: Readable.from(['violet staircase', ' at noon\r\nsecond line\n']),
+      prompt: () => assert.fail('no prompt when piped'),
+    };
     assert.equal(await readSecret('Passphrase', src), 'violet staircase at noon');
   });
 });

@@ -18,7 +18,10 @@ before(async () => {
   home = tempHome();
   store = createSqliteStore(join(home.home, 'sessions.sqlite'));
   await store.migrate();
-  user = await store.createUser({ email: 's@example.com', name: 'S', role: 'member', passwordHash: null, emailVerified: true }, new Date());
+  user = await store.createUser(
+    { email: 's@example.com', name: 'S', role: 'member', passwordHash: null, emailVerified: true },
+    new Date(),
+  );
 });
 after(async () => {
   await store.close();
@@ -99,7 +102,10 @@ describe('sessions', () => {
   it('end when the user is disabled', async () => {
     const c = clock();
     const svc = createSessionService(store, secret, { idleMs: 60 * MIN, absoluteMs: 600 * MIN, now: c.now });
-    const u = await store.createUser({ email: 'd@example.com', name: 'D', role: 'member', passwordHash: null, emailVerified: true }, new Date());
+    const u = await store.createUser(
+      { email: 'd@example.com', name: 'D', role: 'member', passwordHash: null, emailVerified: true },
+      new Date(),
+    );
     const s = await svc.create(u, 'password', { ip: null, userAgent: null });
     assert.ok(await svc.resolve(s.cookieValue));
     await store.updateUser(u.id, { disabled: true }, new Date());
@@ -180,10 +186,19 @@ describe('sessions', () => {
     assert.equal(lookups, 1);
   });
 
-  it('keep a stand-in session (the warm-up\'s) in memory only, until it ends', async () => {
+  it("keep a stand-in session (the warm-up's) in memory only, until it ends", async () => {
     const before = await store.listUserSessions(user.id);
     const svc = createSessionService(store, secret, { idleMs: 60 * MIN, absoluteMs: 600 * MIN });
-    const principal = { userId: 'warm-up', email: 'warm-up@gatehouse.invalid', name: 'Warm-up', provider: 'password', role: 'member' as const, emailVerified: true, groups: [], amr: ['pwd'] };
+    const principal = {
+      userId: 'warm-up',
+      email: 'warm-up@gatehouse.invalid',
+      name: 'Warm-up',
+      provider: 'password',
+      role: 'member' as const,
+      emailVerified: true,
+      groups: [],
+      amr: ['pwd'],
+    };
     const standIn = svc.standIn(principal);
     assert.deepEqual(svc.peek(standIn.cookieValue)?.principal, principal);
     assert.deepEqual(await store.listUserSessions(user.id), before, 'nothing written');

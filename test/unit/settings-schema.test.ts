@@ -15,17 +15,58 @@ const REPO = new URL('../..', import.meta.url).pathname;
 
 // The list KNOWN_ENV held before the schema existed: no variable may silently disappear.
 const KNOWN_BEFORE = [
-  'GATEHOUSE_HOME', 'GATEHOUSE_SERVER', 'GATEHOUSE_PROFILE', 'GATEHOUSE_UPSTREAM', 'GATEHOUSE_EXEC', 'GATEHOUSE_PORT', 'GATEHOUSE_HOST',
-  'GATEHOUSE_PUBLIC_URL', 'GATEHOUSE_APP_NAME', 'GATEHOUSE_TRUSTED_PROXIES', 'GATEHOUSE_WORKERS', 'GATEHOUSE_AUTH_MODE', 'GATEHOUSE_PUBLIC_PATHS',
-  'GATEHOUSE_SIGN_UP', 'GATEHOUSE_PASSPHRASE_HASH', 'GATEHOUSE_ACCESS', 'GATEHOUSE_ASSERTION', 'GATEHOUSE_ALLOWED_DOMAINS', 'GATEHOUSE_AUTH_SECRET', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_TABLE_PREFIX', 'GATEHOUSE_DB_POOL',
-  'GATEHOUSE_SMTP_URL', 'GATEHOUSE_SMTP_FROM', 'GATEHOUSE_SESSION_IDLE', 'GATEHOUSE_SESSION_ABSOLUTE', 'GATEHOUSE_RATE_LIMITS', 'GATEHOUSE_HASH_RATE',
-  'GATEHOUSE_MASTER_KEY', 'GATEHOUSE_BIN', 'GATEHOUSE_ALLOWED_HOSTS', 'GATEHOUSE_WS_ORIGINS',
+  'GATEHOUSE_HOME',
+  'GATEHOUSE_SERVER',
+  'GATEHOUSE_PROFILE',
+  'GATEHOUSE_UPSTREAM',
+  'GATEHOUSE_EXEC',
+  'GATEHOUSE_PORT',
+  'GATEHOUSE_HOST',
+  'GATEHOUSE_PUBLIC_URL',
+  'GATEHOUSE_APP_NAME',
+  'GATEHOUSE_TRUSTED_PROXIES',
+  'GATEHOUSE_WORKERS',
+  'GATEHOUSE_AUTH_MODE',
+  'GATEHOUSE_PUBLIC_PATHS',
+  'GATEHOUSE_SIGN_UP',
+  'GATEHOUSE_PASSPHRASE_HASH',
+  'GATEHOUSE_ACCESS',
+  'GATEHOUSE_ASSERTION',
+  'GATEHOUSE_ALLOWED_DOMAINS',
+  'GATEHOUSE_AUTH_SECRET',
+  'GATEHOUSE_DATABASE_URL',
+  'GATEHOUSE_TABLE_PREFIX',
+  'GATEHOUSE_DB_POOL',
+  'GATEHOUSE_SMTP_URL',
+  'GATEHOUSE_SMTP_FROM',
+  'GATEHOUSE_SESSION_IDLE',
+  'GATEHOUSE_SESSION_ABSOLUTE',
+  'GATEHOUSE_RATE_LIMITS',
+  'GATEHOUSE_HASH_RATE',
+  'GATEHOUSE_MASTER_KEY',
+  'GATEHOUSE_BIN',
+  'GATEHOUSE_ALLOWED_HOSTS',
+  'GATEHOUSE_WS_ORIGINS',
   'GATEHOUSE_MFA', // second factor policy (architecture.md#mfa)
-  'GATEHOUSE_CONFIG_DIR', 'GATEHOUSE_TOKEN', // the remote CLI (architecture.md#devices)
-  'GATEHOUSE_MCP', 'GATEHOUSE_OAUTH_DCR',
+  'GATEHOUSE_CONFIG_DIR',
+  'GATEHOUSE_TOKEN', // the remote CLI (architecture.md#devices)
+  'GATEHOUSE_MCP',
+  'GATEHOUSE_OAUTH_DCR',
   'GATEHOUSE_ACCESS_DEFAULT', // where no access rule applies: allow or deny
 ];
-const FLAGS_BEFORE = ['upstream', 'port', 'host', 'public-url', 'demo', 'app-name', 'trusted-proxies', 'workers', 'exec', 'server', 'profile'];
+const FLAGS_BEFORE = [
+  'upstream',
+  'port',
+  'host',
+  'public-url',
+  'demo',
+  'app-name',
+  'trusted-proxies',
+  'workers',
+  'exec',
+  'server',
+  'profile',
+];
 
 const problemsOf = (flags: Record<string, string | boolean>, env: NodeJS.ProcessEnv) => {
   const r = readServeSettings(flags, env);
@@ -75,7 +116,12 @@ describe('settings schema', () => {
   it('prefers an option over its variable, and reads typed values', () => {
     const r = readServeSettings(
       { port: '0', demo: true, 'public-url': 'https://app.example.com' },
-      { GATEHOUSE_PORT: '9999', GATEHOUSE_WORKERS: '4', GATEHOUSE_SESSION_IDLE: '12h', GATEHOUSE_ALLOWED_HOSTS: 'a.example, b.example:8443' },
+      {
+        GATEHOUSE_PORT: '9999',
+        GATEHOUSE_WORKERS: '4',
+        GATEHOUSE_SESSION_IDLE: '12h',
+        GATEHOUSE_ALLOWED_HOSTS: 'a.example, b.example:8443',
+      },
     );
     assert.ok(r.ok);
     assert.equal(r.settings.port, 0);
@@ -101,22 +147,25 @@ describe('settings schema', () => {
         GATEHOUSE_TYPO: '1',
       },
     );
-    assert.deepEqual(problems.sort(), [
-      'GATEHOUSE_ALLOWED_DOMAINS: "nope" is not a domain name',
-      'GATEHOUSE_AUTH_MODE must be on, off, hybrid, public, org-only or passphrase, not "sometimes"',
-      'GATEHOUSE_DB_POOL must be a number from 1 to 1000',
-      'GATEHOUSE_HASH_RATE must be a positive number of hashes per second',
-      'GATEHOUSE_SESSION_ABSOLUTE must be a duration such as 30d',
-      'GATEHOUSE_SIGN_UP must be open, invite or domains, not "anyone"',
-      'GATEHOUSE_SMTP_FROM is set without GATEHOUSE_SMTP_URL',
-      'GATEHOUSE_SMTP_FROM must be an email address, e.g. "App <no-reply@example.com>"',
-      'GATEHOUSE_TABLE_PREFIX must be at most 32 lower-case letters, digits or "_"',
-      'port "70000" must be a number from 0 to 65535',
-      'public URL "ftp://x" must be an http:// or https:// URL',
-      'unknown environment variable GATEHOUSE_TYPO',
-      'upstream "https://x" must look like http://host:port',
-      'workers "0" must be a number from 1 to 64',
-    ].sort());
+    assert.deepEqual(
+      problems.sort(),
+      [
+        'GATEHOUSE_ALLOWED_DOMAINS: "nope" is not a domain name',
+        'GATEHOUSE_AUTH_MODE must be on, off, hybrid, public, org-only or passphrase, not "sometimes"',
+        'GATEHOUSE_DB_POOL must be a number from 1 to 1000',
+        'GATEHOUSE_HASH_RATE must be a positive number of hashes per second',
+        'GATEHOUSE_SESSION_ABSOLUTE must be a duration such as 30d',
+        'GATEHOUSE_SIGN_UP must be open, invite or domains, not "anyone"',
+        'GATEHOUSE_SMTP_FROM is set without GATEHOUSE_SMTP_URL',
+        'GATEHOUSE_SMTP_FROM must be an email address, e.g. "App <no-reply@example.com>"',
+        'GATEHOUSE_TABLE_PREFIX must be at most 32 lower-case letters, digits or "_"',
+        'port "70000" must be a number from 0 to 65535',
+        'public URL "ftp://x" must be an http:// or https:// URL',
+        'unknown environment variable GATEHOUSE_TYPO',
+        'upstream "https://x" must look like http://host:port',
+        'workers "0" must be a number from 1 to 64',
+      ].sort(),
+    );
   });
 
   it('checks settings against each other', () => {
@@ -124,17 +173,29 @@ describe('settings schema', () => {
       '--exec starts the app itself: use it without --upstream or --demo',
       '--exec runs one app process: use it without --workers',
     ]);
-    assert.deepEqual(problemsOf({}, { GATEHOUSE_SESSION_IDLE: '40d' }), ['GATEHOUSE_SESSION_IDLE must not be longer than GATEHOUSE_SESSION_ABSOLUTE']);
+    assert.deepEqual(problemsOf({}, { GATEHOUSE_SESSION_IDLE: '40d' }), [
+      'GATEHOUSE_SESSION_IDLE must not be longer than GATEHOUSE_SESSION_ABSOLUTE',
+    ]);
     assert.deepEqual(problemsOf({}, { GATEHOUSE_SESSION_IDLE: '1m' }), [
       'GATEHOUSE_SESSION_IDLE must be at least 5m (a shorter idle limit signs people out while they read a page)',
     ]);
   });
 
   it('treats an empty value as unset where it always did, and as a value where it did not', () => {
-    const empty = { GATEHOUSE_DB_POOL: '', GATEHOUSE_TABLE_PREFIX: '', GATEHOUSE_DATABASE_URL: '', GATEHOUSE_PUBLIC_URL: '', GATEHOUSE_MASTER_KEY: '' };
+    const empty = {
+      GATEHOUSE_DB_POOL: '',
+      GATEHOUSE_TABLE_PREFIX: '',
+      GATEHOUSE_DATABASE_URL: '',
+      GATEHOUSE_PUBLIC_URL: '',
+      GATEHOUSE_MASTER_KEY: '',
+    };
     assert.deepEqual(problemsOf({}, empty), []);
-    assert.deepEqual(problemsOf({}, { GATEHOUSE_AUTH_MODE: '' }), ['GATEHOUSE_AUTH_MODE must be on, off, hybrid, public, org-only or passphrase, not ""']);
-    assert.deepEqual(problemsOf({}, { AUTH_SECRET: 'short' }), ['GATEHOUSE_AUTH_SECRET must be at least 32 characters (e.g. `openssl rand -base64 32`)']);
+    assert.deepEqual(problemsOf({}, { GATEHOUSE_AUTH_MODE: '' }), [
+      'GATEHOUSE_AUTH_MODE must be on, off, hybrid, public, org-only or passphrase, not ""',
+    ]);
+    assert.deepEqual(problemsOf({}, { AUTH_SECRET: 'short' }), [
+      'GATEHOUSE_AUTH_SECRET must be at least 32 characters (e.g. `openssl rand -base64 32`)',
+    ]);
   });
 
   it('takes modes and sign-up policies from one list each', () => {
@@ -155,7 +216,9 @@ describe('settings schema', () => {
   });
 
   it('reads GATEHOUSE_HASH_RATE, _ASSERTION and _OAUTH_DCR only through the schema', () => {
-    const files = readdirSync(join(REPO, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const files = readdirSync(join(REPO, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) =>
+      f.endsWith('.ts'),
+    );
     for (const f of files) {
       const text = readFileSync(join(REPO, 'src', f), 'utf8');
       assert.doesNotMatch(text, /env\.GATEHOUSE_(HASH_RATE|ASSERTION|OAUTH_DCR)\b/, `${f} reads the variable itself`);

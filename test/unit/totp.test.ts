@@ -2,7 +2,15 @@
 // through Gatehouse's (otpauth), the ±1 step window, and the recovery-code format.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { newRecoveryCodes, newTotpSecret, readCode, recoveryHash, totpCode, totpStep, totpUri } from '../../src/mfa/totp.js';
+import {
+  newRecoveryCodes,
+  newTotpSecret,
+  readCode,
+  recoveryHash,
+  totpCode,
+  totpStep,
+  totpUri,
+} from '../../src/mfa/totp.js';
 import { totpAt } from '../support/totp.js';
 
 // RFC 6238 Appendix B: the ASCII key "12345678901234567890" (base32 below), SHA-1, 8 digits there;
@@ -31,7 +39,8 @@ it('accepts a code within one 30-second step either way and names its step; refu
   assert.equal(totpStep(RFC_SECRET, '005924', t - 30_000), step, 'one step early');
   assert.equal(totpStep(RFC_SECRET, '005924', t + 60_000), null, 'two steps late');
   assert.equal(totpStep(RFC_SECRET, '005925', t), null);
-  for (const bad of ['', '5924', '0059245', 'abcdef', '00592 ', '٠٠٥٩٢٤']) assert.equal(totpStep(RFC_SECRET, bad, t), null, JSON.stringify(bad));
+  for (const bad of ['', '5924', '0059245', 'abcdef', '00592 ', '٠٠٥٩٢٤'])
+    assert.equal(totpStep(RFC_SECRET, bad, t), null, JSON.stringify(bad));
 });
 
 it('makes 160-bit secrets and an otpauth://totp URI with SHA1, 6 digits, 30 s', () => {
@@ -58,7 +67,8 @@ it('makes 10 recovery codes xxxxx-xxxxx of lower-case letters and digits 2–9, 
   assert.deepEqual(readCode(' ABCDE FGH23 '), { kind: 'recovery', code: 'abcde-fgh23' });
   assert.deepEqual(readCode('abcdefgh23'), { kind: 'recovery', code: 'abcde-fgh23' });
   assert.deepEqual(readCode('123 456'), { kind: 'totp', code: '123456' });
-  for (const bad of ['abcde-fgh21', 'abcde-fgh2', '12345', 'x'.repeat(200), 'abcde_fgh23']) assert.equal(readCode(bad), null, bad);
+  for (const bad of ['abcde-fgh21', 'abcde-fgh2', '12345', 'x'.repeat(200), 'abcde_fgh23'])
+    assert.equal(readCode(bad), null, bad);
   assert.notEqual(recoveryHash('u1', codes[0]!), recoveryHash('u2', codes[0]!), 'two users, two hashes');
   assert.match(recoveryHash('u1', codes[0]!), /^[0-9a-f]{64}$/);
 });

@@ -7,14 +7,33 @@ import { passkeyName, relyingParty } from '../../src/auth/webauthn.js';
 import type { AuthContext } from '../../src/auth/context.js';
 
 const rpFor = (publicOrigin: string | null, asked = 'http://localhost:4180') =>
-  relyingParty({ var: { deps: { publicOrigin } }, get: (k: string) => (k === 'ourOrigin' ? asked : undefined) } as unknown as AuthContext);
+  relyingParty({
+    var: { deps: { publicOrigin } },
+    get: (k: string) => (k === 'ourOrigin' ? asked : undefined),
+  } as unknown as AuthContext);
 
 it('takes the RP ID from the public URL hostname and the origin from its origin', () => {
-  assert.deepEqual(rpFor('https://login.example.com'), { id: 'login.example.com', origin: 'https://login.example.com', unavailable: null });
-  assert.deepEqual(rpFor('https://login.example.com:8443'), { id: 'login.example.com', origin: 'https://login.example.com:8443', unavailable: null });
-  assert.deepEqual(rpFor('http://localhost:4180'), { id: 'localhost', origin: 'http://localhost:4180', unavailable: null });
+  assert.deepEqual(rpFor('https://login.example.com'), {
+    id: 'login.example.com',
+    origin: 'https://login.example.com',
+    unavailable: null,
+  });
+  assert.deepEqual(rpFor('https://login.example.com:8443'), {
+    id: 'login.example.com',
+    origin: 'https://login.example.com:8443',
+    unavailable: null,
+  });
+  assert.deepEqual(rpFor('http://localhost:4180'), {
+    id: 'localhost',
+    origin: 'http://localhost:4180',
+    unavailable: null,
+  });
   assert.equal(rpFor('http://app.localhost:4180').unavailable, null, '*.localhost is a secure context too');
-  assert.equal(rpFor(null, 'http://localhost:9000').origin, 'http://localhost:9000', 'without a public URL: the origin asked');
+  assert.equal(
+    rpFor(null, 'http://localhost:9000').origin,
+    'http://localhost:9000',
+    'without a public URL: the origin asked',
+  );
 });
 
 it('is unavailable at an IP address or on plain http off localhost, with a sentence saying why', () => {

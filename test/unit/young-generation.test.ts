@@ -25,7 +25,9 @@ const probe = `
 
 describe('young generation', () => {
   it('does not grow while held, and grows again once released', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', probe], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', probe], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     const { before, held, released } = JSON.parse(r.stdout) as Record<string, number>;
     assert.equal(held, before, 'held: survivors must not grow it');

@@ -12,7 +12,19 @@ export function requireEnrolment({ prefix }: { prefix: string }): MiddlewareHand
   // Enrolment, the second step, leaving, and what every page needs. /account/passkeys is the passkey
   // enrolment built alongside (issue 12): a passkey satisfies the policy too.
   // /check is decided by the door (admission/door.ts), which applies the policy to the original request.
-  const open = [`/check`, `/account/totp`, `/account/security`, `/account/passkeys`, `/step-up`, `/sign-in`, `/sign-out`, `/assets/`, `/health`, `/ready`, `/.well-known/`];
+  const open = [
+    `/check`,
+    `/account/totp`,
+    `/account/security`,
+    `/account/passkeys`,
+    `/step-up`,
+    `/sign-in`,
+    `/sign-out`,
+    `/assets/`,
+    `/health`,
+    `/ready`,
+    `/.well-known/`,
+  ];
   const isOpen = (path: string) => {
     const rest = path.slice(prefix.length);
     return open.some((p) => rest === p || rest.startsWith(p.endsWith('/') ? p : `${p}/`));
@@ -22,7 +34,11 @@ export function requireEnrolment({ prefix }: { prefix: string }): MiddlewareHand
     const policy = c.var.deps.settings.current().mfa;
     if (!s || policy === 'optional' || !mustEnrol(policy, s.principal) || isOpen(c.req.path)) return next();
     const html = isNavigation(c.req.method, c.req.header('accept'));
-    if (html) return c.redirect(withReturnTo(`${prefix}/account/totp`, c.req.path === `${prefix}/account` ? `${prefix}/account` : '/'), 302);
+    if (html)
+      return c.redirect(
+        withReturnTo(`${prefix}/account/totp`, c.req.path === `${prefix}/account` ? `${prefix}/account` : '/'),
+        302,
+      );
     return c.json({ error: 'mfa_required' }, 403);
   };
 }

@@ -19,7 +19,10 @@ export interface RequestInfoOptions {
   raw?: (c: AuthContext) => RawRequest;
 }
 
-const fromNode = (c: AuthContext): RawRequest => ({ peer: c.env.incoming.socket.remoteAddress, headers: c.env.incoming.headers });
+const fromNode = (c: AuthContext): RawRequest => ({
+  peer: c.env.incoming.socket.remoteAddress,
+  headers: c.env.incoming.headers,
+});
 
 export function requestInfo({ deps, raw = fromNode }: RequestInfoOptions): MiddlewareHandler<AuthEnv> {
   return async function requestInfo(c, next) {

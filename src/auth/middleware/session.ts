@@ -23,7 +23,12 @@ export function loadSession({ prefix }: { prefix: string }): MiddlewareHandler<A
       return next();
     }
     const incoming = c.env?.incoming;
-    const asked = { method: c.req.method, url: c.req.path, headers: c.get('headers'), peer: incoming?.socket.remoteAddress };
+    const asked = {
+      method: c.req.method,
+      url: c.req.path,
+      headers: c.get('headers'),
+      peer: incoming?.socket.remoteAddress,
+    };
     let session: ResolvedSession | null = null;
     try {
       const who = await c.var.deps.door.identify(asked, keyPaths.has(c.req.path) ? COOKIE_OR_KEY : COOKIE);
@@ -61,7 +66,8 @@ export function requireAdmin({ prefix }: { prefix: string }): MiddlewareHandler<
   return async function requireAdmin(c, next) {
     const s = c.get('session');
     if (!s) return signedOutAnswer(c, answer);
-    if (!isAdmin(s.principal)) return errorPage(c, 403, 'Administrators only', 'Your account cannot open the admin console.');
+    if (!isAdmin(s.principal))
+      return errorPage(c, 403, 'Administrators only', 'Your account cannot open the admin console.');
     await next();
     return undefined;
   };

@@ -23,5 +23,11 @@ export interface OAuthConsentView {
 export interface AdminOAuthView {
   csrf: string;
   notice: string | null;
-  clients: Array<{ id: string; name: string; kind: string; lastUsedAt: Stamp | null; grants: Array<{ email: string; resource: string; scopes: string[] }> }>;
+  clients: Array<{
+    id: string;
+    name: string;
+    kind: string;
+    lastUsedAt: Stamp | null;
+    grants: Array<{ email: string; resource: string; scopes: string[] }>;
+  }>;
 }

@@ -26,7 +26,10 @@ export interface DeviceAuthorizationStore {
   findPendingDeviceAuthorization(userHash: string, now: Date): Promise<DeviceAuthorization | null>;
   /** Approves or denies a pending, unexpired authorization: true for exactly one of N concurrent callers. */
   decideDeviceAuthorization(
-    userHash: string, status: 'approved' | 'denied', userId: string, now: Date,
+    userHash: string,
+    status: 'approved' | 'denied',
+    userId: string,
+    now: Date,
   ): Promise<boolean>;
   /**
    * Records a poll of the device code (expired ones included, so the caller can say expired_token).
@@ -34,7 +37,8 @@ export interface DeviceAuthorizationStore {
    * concurrent polls at most one is on time. Null when unknown.
    */
   pollDeviceAuthorization(
-    deviceHash: string, now: Date,
+    deviceHash: string,
+    now: Date,
   ): Promise<{ auth: DeviceAuthorization; tooFast: boolean } | null>;
   /** Deletes and returns an approved or denied authorization: one winner, so a decision buys tokens once. */
   takeDecidedDeviceAuthorization(deviceHash: string): Promise<DeviceAuthorization | null>;

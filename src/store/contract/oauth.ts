@@ -77,7 +77,9 @@ export interface OAuthTokenStore {
    * or expired. Used rows stay until they expire, so a replay can be recognised and its family ended.
    */
   useOAuthToken(
-    hash: string, kind: 'code' | 'refresh', now: Date,
+    hash: string,
+    kind: 'code' | 'refresh',
+    now: Date,
   ): Promise<{ token: OAuthToken; first: boolean } | null>;
   /** Ends every code and token of a family; returns how many. */
   deleteOAuthFamily(family: string): Promise<number>;

@@ -23,8 +23,16 @@ export interface Session {
  *  handoff links (architecture.md#devices); `email-change`: a link mailed to a user's NEW address (`email`
  *  is that address, `note` the old one; auth/account-email.ts). */
 export type TokenKind =
-  | 'setup' | 'reset' | 'verify-email' | 'invite' | 'passkey-register' | 'passkey-sign-in' | 'mfa'
-  | 'pair' | 'handoff' | 'email-change';
+  | 'setup'
+  | 'reset'
+  | 'verify-email'
+  | 'invite'
+  | 'passkey-register'
+  | 'passkey-sign-in'
+  | 'mfa'
+  | 'pair'
+  | 'handoff'
+  | 'email-change';
 
 /** A single-use token (setup link, password reset, email verification). `hash` is SHA-256 hex of the secret. */
 export interface OneTimeToken {

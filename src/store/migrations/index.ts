@@ -35,7 +35,17 @@ export interface Migration {
   mongodb: MongoIndexStep[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [v0001, v0002, passkeys, mfa, devices, oauth, deviceGrant, events, signingKeys];
+export const MIGRATIONS: readonly Migration[] = [
+  v0001,
+  v0002,
+  passkeys,
+  mfa,
+  devices,
+  oauth,
+  deviceGrant,
+  events,
+  signingKeys,
+];
 
 /** The schema version this Gatehouse writes. */
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

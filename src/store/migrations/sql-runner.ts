@@ -59,7 +59,9 @@ async function applyPending(conn: MigrationConnection, t: SqlMigrationTarget, cu
   const pending = pendingMigrations(current ?? 0);
   let recorded = current !== null;
   const record = async (version: number) => {
-    await conn.query(recorded ? `UPDATE ${p}schema SET version = ?` : `INSERT INTO ${p}schema (version) VALUES (?)`, [version]);
+    await conn.query(recorded ? `UPDATE ${p}schema SET version = ?` : `INSERT INTO ${p}schema (version) VALUES (?)`, [
+      version,
+    ]);
     recorded = true;
   };
   if (pending.length === 0) return;

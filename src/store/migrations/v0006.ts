@@ -70,7 +70,18 @@ export const oauth: Migration = {
 
   mongodb: [
     { collection: 'oauth_clients', indexes: [{ key: { kind: 1, lastUsedAt: 1, createdAt: 1 } }] },
-    { collection: 'oauth_consents', indexes: [{ key: { userId: 1, clientId: 1, resource: 1 }, unique: true }, { key: { clientId: 1 } }] },
-    { collection: 'oauth_tokens', indexes: [{ key: { family: 1 } }, { key: { userId: 1, clientId: 1 } }, { key: { clientId: 1 } }, { key: { expiresAt: 1 } }] },
+    {
+      collection: 'oauth_consents',
+      indexes: [{ key: { userId: 1, clientId: 1, resource: 1 }, unique: true }, { key: { clientId: 1 } }],
+    },
+    {
+      collection: 'oauth_tokens',
+      indexes: [
+        { key: { family: 1 } },
+        { key: { userId: 1, clientId: 1 } },
+        { key: { clientId: 1 } },
+        { key: { expiresAt: 1 } },
+      ],
+    },
   ],
 };

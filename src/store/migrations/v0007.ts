@@ -40,5 +40,15 @@ export const deviceGrant: Migration = {
        FOREIGN KEY (client_id) REFERENCES ${p}oauth_clients(id) ON DELETE CASCADE) ${MYSQL_TABLE}`,
   ],
 
-  mongodb: [{ collection: 'device_authorizations', indexes: [{ key: { userHash: 1 }, unique: true }, { key: { expiresAt: 1 } }, { key: { clientId: 1 } }, { key: { userId: 1 } }] }],
+  mongodb: [
+    {
+      collection: 'device_authorizations',
+      indexes: [
+        { key: { userHash: 1 }, unique: true },
+        { key: { expiresAt: 1 } },
+        { key: { clientId: 1 } },
+        { key: { userId: 1 } },
+      ],
+    },
+  ],
 };

@@ -31,5 +31,10 @@ export const events: Migration = {
        ip VARCHAR(64), detail TEXT, INDEX (at), INDEX (user_id, at), INDEX (email, at)) ${MYSQL_TABLE}`,
   ],
 
-  mongodb: [{ collection: 'events', indexes: [{ key: { at: -1 } }, { key: { userId: 1, at: -1 } }, { key: { email: 1, at: -1 } }] }],
+  mongodb: [
+    {
+      collection: 'events',
+      indexes: [{ key: { at: -1 } }, { key: { userId: 1, at: -1 } }, { key: { email: 1, at: -1 } }],
+    },
+  ],
 };

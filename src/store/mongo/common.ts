@@ -3,14 +3,30 @@
 import type { Collection, Db, Document } from 'mongodb';
 import { withDeadline } from '../deadline.js';
 import {
-  StoreError, type ApiKey, type DeviceAuthorization, type OAuthClient, type OAuthConsent, type OAuthToken,
-  type OneTimeToken, type Passkey, type ReplicaBeat, type SecurityEvent, type Session, type SigningKeyRecord,
-  type TotpFactor, type User,
+  StoreError,
+  type ApiKey,
+  type DeviceAuthorization,
+  type OAuthClient,
+  type OAuthConsent,
+  type OAuthToken,
+  type OneTimeToken,
+  type Passkey,
+  type ReplicaBeat,
+  type SecurityEvent,
+  type Session,
+  type SigningKeyRecord,
+  type TotpFactor,
+  type User,
 } from '../types.js';
 
 const UNAVAILABLE = new Set([
-  'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoTopologyClosedError',
-  'MongoPoolClearedError', 'MongoNotConnectedError', 'MongoServerClosedError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+  'MongoNotConnectedError',
+  'MongoServerClosedError',
 ]);
 
 function mapError(err: unknown): never {
@@ -56,8 +72,10 @@ export type SigningKeyDoc = Omit<SigningKeyRecord, 'generation'> & { _id: number
 export type ReplicaDoc = Omit<ReplicaBeat, 'id'> & { _id: string };
 
 // Documents keep the contract's field names, with the record's id (a token's hash) as _id.
-export const withId = <T extends { id: string }>({ id, ...rest }: T): Omit<T, 'id'> & { _id: string } =>
-  ({ _id: id, ...rest });
+export const withId = <T extends { id: string }>({ id, ...rest }: T): Omit<T, 'id'> & { _id: string } => ({
+  _id: id,
+  ...rest,
+});
 
 export interface Collections {
   users: Collection<UserDoc>;

@@ -4,8 +4,11 @@ import type { ApiKey, ApiKeyStore, Passkey, PasskeyStore } from '../types.js';
 import { withId, wrap, type Collections, type KeyDoc, type PasskeyDoc } from './common.js';
 
 // Documents from before schema version 5 lack scopes: they read back as none.
-const toKey = ({ _id, scopes, ...rest }: KeyDoc): ApiKey =>
-  ({ id: _id, ...rest, ...optional('scopes', scopes?.length ? scopes : null) });
+const toKey = ({ _id, scopes, ...rest }: KeyDoc): ApiKey => ({
+  id: _id,
+  ...rest,
+  ...optional('scopes', scopes?.length ? scopes : null),
+});
 const toPasskey = ({ _id, ...rest }: PasskeyDoc): Passkey => ({ id: _id, ...rest });
 
 export function keyOps({ keys }: Collections): ApiKeyStore {
@@ -14,10 +17,19 @@ export function keyOps({ keys }: Collections): ApiKeyStore {
       wrap(async () => void (await keys.insertOne(withId({ ...k, scopes: normalScopes(k.scopes ?? []) })))),
     findApiKeyByHash: (hash) => wrap(async () => ((d) => (d ? toKey(d) : null))(await keys.findOne({ hash }))),
     listApiKeys: (userId) =>
-      wrap(async () => (await keys.find(userId ? { userId } : {}).sort({ createdAt: 1, _id: 1 }).toArray()).map(toKey)),
-    revokeApiKey: (id) =>
       wrap(async () =>
-        (await keys.updateOne({ _id: id, revoked: false }, { $set: { revoked: true } })).modifiedCount === 1),
+        (
+          await keys
+            .find(userId ? { userId } : {})
+            .sort({ createdAt: 1, _id: 1 })
+            .toArray()
+        ).map(toKey),
+      ),
+    revokeApiKey: (id) =>
+      wrap(
+        async () =>
+          (await keys.updateOne({ _id: id, revoked: false }, { $set: { revoked: true } })).modifiedCount === 1,
+      ),
     touchApiKey: (id, at) => wrap(async () => void (await keys.updateOne({ _id: id }, { $set: { lastUsedAt: at } }))),
   };
 }
@@ -36,8 +48,9 @@ export function passkeyOps({ passkeys }: Collections): PasskeyStore {
     usePasskey: (id, counter, at) =>
       wrap(async () => {
         const forward = counter === 0 ? { counter: 0 } : { counter: { $lt: counter } };
-        return (await passkeys.updateOne({ _id: id, ...forward }, { $set: { counter, lastUsedAt: at } }))
-          .matchedCount === 1;
+        return (
+          (await passkeys.updateOne({ _id: id, ...forward }, { $set: { counter, lastUsedAt: at } })).matchedCount === 1
+        );
       }),
   };
 }

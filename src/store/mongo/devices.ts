@@ -24,8 +24,9 @@ export function deviceOps({ devices }: Collections): DeviceAuthorizationStore {
         if (!seen) return null;
         const due = seen.lastPollAt === null || seen.lastPollAt.getTime() + seen.intervalSec * 1000 <= now.getTime();
         // Compare-and-set on the poll time read: of two concurrent polls only one moves it as "on time".
-        const onTime = due
-          && (await devices.updateOne({ _id: hash, lastPollAt: seen.lastPollAt }, { $set: { lastPollAt: now } }))
+        const onTime =
+          due &&
+          (await devices.updateOne({ _id: hash, lastPollAt: seen.lastPollAt }, { $set: { lastPollAt: now } }))
             .modifiedCount === 1;
         if (!onTime) await devices.updateOne({ _id: hash }, { $inc: { intervalSec: 5 }, $set: { lastPollAt: now } });
         const d = await devices.findOne({ _id: hash });

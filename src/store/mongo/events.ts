@@ -9,9 +9,15 @@ export function eventOps({ events }: Collections): EventStore {
   return {
     recordEvent: (e) =>
       wrap(async () => {
-        await events.insertOne({ _id: e.id, at: e.at, event: e.event.slice(0, 64), userId: e.userId,
-          email: e.email?.slice(0, 320) ?? null, ip: e.ip?.slice(0, 64) ?? null,
-          detail: e.detail?.slice(0, 1000) ?? null });
+        await events.insertOne({
+          _id: e.id,
+          at: e.at,
+          event: e.event.slice(0, 64),
+          userId: e.userId,
+          email: e.email?.slice(0, 320) ?? null,
+          ip: e.ip?.slice(0, 64) ?? null,
+          detail: e.detail?.slice(0, 1000) ?? null,
+        });
       }),
     listEvents: ({ limit, offset, user, event }) =>
       wrap(async () => {

@@ -4,8 +4,13 @@ import type { Document } from 'mongodb';
 import type { MfaStore, TotpFactor } from '../types.js';
 import { wrap, type Collections, type TotpDoc } from './common.js';
 
-const toTotp = (d: TotpDoc): TotpFactor =>
-  ({ userId: d._id, secret: d.secret, confirmed: d.confirmed, lastStep: d.lastStep, createdAt: d.createdAt });
+const toTotp = (d: TotpDoc): TotpFactor => ({
+  userId: d._id,
+  secret: d.secret,
+  confirmed: d.confirmed,
+  lastStep: d.lastStep,
+  createdAt: d.createdAt,
+});
 
 /**
  * Enrolment written whole without a multi-document transaction (a standalone server has none): the
@@ -69,7 +74,14 @@ export function mfaOps(c: Collections): MfaStore {
       wrap(async () => (await recovery.deleteOne({ ...(await counted(userId)), hash })).deletedCount === 1),
     countRecoveryCodes: (userId) => wrap(async () => recovery.countDocuments(await counted(userId))),
     listRecoveryCodes: (userId) =>
-      wrap(async () => (await recovery.find(await counted(userId)).sort({ hash: 1 }).toArray()).map((d) => d.hash)),
+      wrap(async () =>
+        (
+          await recovery
+            .find(await counted(userId))
+            .sort({ hash: 1 })
+            .toArray()
+        ).map((d) => d.hash),
+      ),
     deleteRecoveryCodes: (userId) => wrap(async () => (await recovery.deleteMany({ userId })).deletedCount),
   };
 }

@@ -1,13 +1,23 @@
 // The OAuth authorization server's clients, consents and tokens on MongoDB (architecture.md#oauth).
 import type { OAuthClient, OAuthClientStore, OAuthConsent, OAuthToken, OAuthTokenStore } from '../types.js';
 import {
-  withId, wrap, type Collections, type OAuthClientDoc, type OAuthConsentDoc, type OAuthTokenDoc,
+  withId,
+  wrap,
+  type Collections,
+  type OAuthClientDoc,
+  type OAuthConsentDoc,
+  type OAuthTokenDoc,
 } from './common.js';
 
 const toOAuthClient = ({ _id, ...rest }: OAuthClientDoc): OAuthClient => ({ id: _id, ...rest });
 const toOAuthToken = ({ _id, ...rest }: OAuthTokenDoc): OAuthToken => ({ hash: _id, ...rest });
-const toOAuthConsent = (d: OAuthConsentDoc): OAuthConsent =>
-  ({ userId: d.userId, clientId: d.clientId, resource: d.resource, scopes: d.scopes, createdAt: d.createdAt });
+const toOAuthConsent = (d: OAuthConsentDoc): OAuthConsent => ({
+  userId: d.userId,
+  clientId: d.clientId,
+  resource: d.resource,
+  scopes: d.scopes,
+  createdAt: d.createdAt,
+});
 
 // No foreign keys: deleting a client takes its consents and tokens by hand (tokens first, so a
 // half-done delete never leaves tokens of a client that is gone).
@@ -45,8 +55,13 @@ export function oauthClientOps(c: Collections): OAuthClientStore {
   };
 }
 
-function consentOps({ oauthConsents: consents, oauthTokens: tokens }: Collections): Pick<OAuthClientStore,
-  'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant'> {
+function consentOps({
+  oauthConsents: consents,
+  oauthTokens: tokens,
+}: Collections): Pick<
+  OAuthClientStore,
+  'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant'
+> {
   return {
     saveOAuthConsent: (c) =>
       wrap(async () => {
@@ -56,12 +71,16 @@ function consentOps({ oauthConsents: consents, oauthTokens: tokens }: Collection
         });
       }),
     findOAuthConsent: (userId, clientId, resource) =>
-      wrap(async () =>
-        ((d) => (d ? toOAuthConsent(d) : null))(await consents.findOne({ userId, clientId, resource }))),
+      wrap(async () => ((d) => (d ? toOAuthConsent(d) : null))(await consents.findOne({ userId, clientId, resource }))),
     listOAuthConsents: (userId) =>
       wrap(async () => {
         const order = { createdAt: 1, userId: 1, clientId: 1, resource: 1 } as const;
-        return (await consents.find(userId ? { userId } : {}).sort(order).toArray()).map(toOAuthConsent);
+        return (
+          await consents
+            .find(userId ? { userId } : {})
+            .sort(order)
+            .toArray()
+        ).map(toOAuthConsent);
       }),
     revokeOAuthGrant: (userId, clientId) =>
       wrap(async () => {
@@ -78,7 +97,8 @@ export function oauthTokenOps({ oauthTokens: tokens }: Collections): OAuthTokenS
     createOAuthToken: ({ hash, ...rest }) => wrap(async () => void (await tokens.insertOne({ _id: hash, ...rest }))),
     findOAuthToken: (hash, kind, now) =>
       wrap(async () =>
-        ((d) => (d ? toOAuthToken(d) : null))(await tokens.findOne({ _id: hash, kind, expiresAt: { $gt: now } }))),
+        ((d) => (d ? toOAuthToken(d) : null))(await tokens.findOne({ _id: hash, kind, expiresAt: { $gt: now } })),
+      ),
     useOAuthToken: (hash, kind, now) =>
       wrap(async () => {
         // The conditional update is the referee: only one caller moves usedAt from null.

@@ -5,10 +5,19 @@ import { withId, wrap, type Collections, type SessionDoc, type TokenDoc } from '
 
 // Stored without `amr` when none was given (and by versions before it existed), and documents from
 // before schema version 5 lack pairedFrom and note: each reads back as none.
-const toSession = ({ _id, amr, pairedFrom, ...rest }: SessionDoc): Session =>
-  ({ id: _id, ...rest, ...(amr?.length ? { amr } : {}), ...optional('pairedFrom', pairedFrom ?? null) });
+const toSession = ({ _id, amr, pairedFrom, ...rest }: SessionDoc): Session => ({
+  id: _id,
+  ...rest,
+  ...(amr?.length ? { amr } : {}),
+  ...optional('pairedFrom', pairedFrom ?? null),
+});
 const toToken = (d: TokenDoc): OneTimeToken => ({
-  hash: d._id, kind: d.kind, userId: d.userId, email: d.email, createdAt: d.createdAt, expiresAt: d.expiresAt,
+  hash: d._id,
+  kind: d.kind,
+  userId: d.userId,
+  email: d.email,
+  createdAt: d.createdAt,
+  expiresAt: d.expiresAt,
   ...optional('note', d.note ?? null),
 });
 
@@ -21,8 +30,9 @@ export function sessionOps({ sessions }: Collections): SessionStore {
       }),
     findSession: (id) => wrap(async () => ((d) => (d ? toSession(d) : null))(await sessions.findOne({ _id: id }))),
     touchSession: (id, at) =>
-      wrap(async () =>
-        void (await sessions.updateOne({ _id: id, lastSeenAt: { $lt: at } }, { $set: { lastSeenAt: at } }))),
+      wrap(
+        async () => void (await sessions.updateOne({ _id: id, lastSeenAt: { $lt: at } }, { $set: { lastSeenAt: at } })),
+      ),
     deleteSession: (id) => wrap(async () => (await sessions.deleteOne({ _id: id })).deletedCount === 1),
     deleteUserSessions: (userId, exceptId) =>
       wrap(async () => (await sessions.deleteMany({ userId, _id: { $ne: exceptId ?? '' } })).deletedCount),
@@ -42,8 +52,15 @@ export function tokenOps({ tokens }: Collections): TokenStore {
   return {
     createToken: (t) =>
       wrap(async () => {
-        const doc = { _id: t.hash, kind: t.kind, userId: t.userId, email: t.email, createdAt: t.createdAt,
-          expiresAt: t.expiresAt, note: t.note?.slice(0, 200) ?? null };
+        const doc = {
+          _id: t.hash,
+          kind: t.kind,
+          userId: t.userId,
+          email: t.email,
+          createdAt: t.createdAt,
+          expiresAt: t.expiresAt,
+          note: t.note?.slice(0, 200) ?? null,
+        };
         await tokens.insertOne(doc);
       }),
     consumeToken: (hash, kind, now) =>
@@ -53,11 +70,18 @@ export function tokenOps({ tokens }: Collections): TokenStore {
       }),
     findToken: (hash, kind, now) =>
       wrap(async () =>
-        ((d) => (d ? toToken(d) : null))(await tokens.findOne({ _id: hash, kind, expiresAt: { $gt: now } }))),
+        ((d) => (d ? toToken(d) : null))(await tokens.findOne({ _id: hash, kind, expiresAt: { $gt: now } })),
+      ),
     deleteTokens: (kind: TokenKind, userId) =>
       wrap(async () => (await tokens.deleteMany(userId === undefined ? { kind } : { kind, userId })).deletedCount),
     listTokens: (kind, now) =>
       wrap(async () =>
-        (await tokens.find({ kind, expiresAt: { $gt: now } }).sort({ createdAt: 1, _id: 1 }).toArray()).map(toToken)),
+        (
+          await tokens
+            .find({ kind, expiresAt: { $gt: now } })
+            .sort({ createdAt: 1, _id: 1 })
+            .toArray()
+        ).map(toToken),
+      ),
   };
 }

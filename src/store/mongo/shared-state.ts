@@ -22,7 +22,10 @@ export function signingKeyOps({ signingKeys: keys, replicas }: Collections): Sig
       }),
     listReplicas: (since) =>
       wrap(async () => {
-        const docs = await replicas.find({ seenAt: { $gte: since } }).sort({ _id: 1 }).toArray();
+        const docs = await replicas
+          .find({ seenAt: { $gte: since } })
+          .sort({ _id: 1 })
+          .toArray();
         return docs.map(({ _id, ...rest }) => ({ id: _id, ...rest }));
       }),
     deleteReplicasSeenBefore: (before) =>
@@ -36,10 +39,14 @@ export function counterOps({ counters }: Collections): CounterStore {
     hit: (key, windowMs, now) =>
       wrap(async () => {
         const fresh = { $or: [{ $eq: [{ $type: '$resetAt' }, 'missing'] }, { $lte: ['$resetAt', now] }] };
-        const update = [{ $set: {
-          count: { $cond: [fresh, 1, { $add: ['$count', 1] }] },
-          resetAt: { $cond: [fresh, new Date(now.getTime() + windowMs), '$resetAt'] },
-        } }];
+        const update = [
+          {
+            $set: {
+              count: { $cond: [fresh, 1, { $add: ['$count', 1] }] },
+              resetAt: { $cond: [fresh, new Date(now.getTime() + windowMs), '$resetAt'] },
+            },
+          },
+        ];
         const options = { upsert: true, returnDocument: 'after' as const };
         const run = () => counters.findOneAndUpdate({ _id: counterKey(key) }, update, options);
         // Two first hits may both try to insert; the loser retries as an update.

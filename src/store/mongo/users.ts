@@ -8,7 +8,11 @@ import { withId, wrap, type Collections, type UserDoc } from './common.js';
 // v1 documents have no groups
 const toUser = ({ _id, ...rest }: UserDoc): User => ({ id: _id, ...rest, groups: rest.groups ?? [] });
 const toIdentity = (d: Document): Identity => ({
-  issuer: d.issuer, subject: d.subject, provider: d.provider, userId: d.userId, email: d.email ?? null,
+  issuer: d.issuer,
+  subject: d.subject,
+  provider: d.provider,
+  userId: d.userId,
+  email: d.email ?? null,
   createdAt: d.createdAt,
 });
 
@@ -28,8 +32,14 @@ export function userOps(c: Collections): UserStore {
   return {
     createUser: (input, now) =>
       wrap(async () => {
-        const doc: UserDoc = { _id: randomUUID(), ...input, groups: normalGroups(input.groups ?? []), disabled: false,
-          createdAt: now, updatedAt: now };
+        const doc: UserDoc = {
+          _id: randomUUID(),
+          ...input,
+          groups: normalGroups(input.groups ?? []),
+          disabled: false,
+          createdAt: now,
+          updatedAt: now,
+        };
         await users.insertOne(doc);
         return toUser(doc);
       }),
@@ -58,9 +68,15 @@ export function userOps(c: Collections): UserStore {
 async function deleteUserAndRecords(c: Collections, id: string): Promise<boolean> {
   const byUser = { userId: id };
   await Promise.all([
-    c.sessions.deleteMany(byUser), c.identities.deleteMany(byUser), c.keys.deleteMany(byUser),
-    c.tokens.deleteMany(byUser), c.passkeys.deleteMany(byUser), c.totp.deleteOne({ _id: id }),
-    c.recovery.deleteMany(byUser), c.oauthConsents.deleteMany(byUser), c.oauthTokens.deleteMany(byUser),
+    c.sessions.deleteMany(byUser),
+    c.identities.deleteMany(byUser),
+    c.keys.deleteMany(byUser),
+    c.tokens.deleteMany(byUser),
+    c.passkeys.deleteMany(byUser),
+    c.totp.deleteOne({ _id: id }),
+    c.recovery.deleteMany(byUser),
+    c.oauthConsents.deleteMany(byUser),
+    c.oauthTokens.deleteMany(byUser),
     c.devices.deleteMany(byUser),
   ]);
   return (await c.users.deleteOne({ _id: id })).deletedCount === 1;
@@ -73,7 +89,8 @@ export function identityOps({ identities }: Collections): IdentityStore {
       wrap(async () => ((d) => (d ? toIdentity(d) : null))(await identities.findOne({ issuer, subject }))),
     listIdentities: (userId) =>
       wrap(async () =>
-        (await identities.find({ userId }).sort({ createdAt: 1, issuer: 1, subject: 1 }).toArray()).map(toIdentity)),
+        (await identities.find({ userId }).sort({ createdAt: 1, issuer: 1, subject: 1 }).toArray()).map(toIdentity),
+      ),
     unlinkIdentity: (userId, issuer, subject) =>
       wrap(async () => (await identities.deleteOne({ userId, issuer, subject })).deletedCount === 1),
   };

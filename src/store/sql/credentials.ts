@@ -10,7 +10,14 @@ export function apiKeyOps({ prefix: p, driver: d }: SqlBackend): ApiKeyStore {
   return {
     async createApiKey(k) {
       await d.affected(`INSERT INTO ${T} (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)`, [
-        k.id, k.hash, k.userId, k.name, k.role, k.createdAt.getTime(), k.expiresAt?.getTime() ?? null, false,
+        k.id,
+        k.hash,
+        k.userId,
+        k.name,
+        k.role,
+        k.createdAt.getTime(),
+        k.expiresAt?.getTime() ?? null,
+        false,
         normalScopes(k.scopes ?? []).join(' '),
       ]);
     },
@@ -34,7 +41,13 @@ export function passkeyOps({ prefix: p, driver: d }: SqlBackend): PasskeyStore {
   return {
     async createPasskey(k) {
       await d.affected(`INSERT INTO ${T} (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
-        k.id, k.userId, k.publicKey, k.counter, k.transports.join(','), k.name, k.createdAt.getTime(),
+        k.id,
+        k.userId,
+        k.publicKey,
+        k.counter,
+        k.transports.join(','),
+        k.name,
+        k.createdAt.getTime(),
         k.lastUsedAt?.getTime() ?? null,
       ]);
     },

@@ -8,8 +8,13 @@ export function eventOps({ prefix: p, driver: d }: SqlBackend): EventStore {
   return {
     async recordEvent(e) {
       await d.affected(`INSERT INTO ${T} (id, at, event, user_id, email, ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
-        e.id, e.at.getTime(), e.event.slice(0, 64), e.userId, e.email?.slice(0, 320) ?? null,
-        e.ip?.slice(0, 64) ?? null, e.detail?.slice(0, 1000) ?? null,
+        e.id,
+        e.at.getTime(),
+        e.event.slice(0, 64),
+        e.userId,
+        e.email?.slice(0, 320) ?? null,
+        e.ip?.slice(0, 64) ?? null,
+        e.detail?.slice(0, 1000) ?? null,
       ]);
     },
     async listEvents({ limit, offset, user, event }) {

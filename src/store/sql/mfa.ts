@@ -7,23 +7,34 @@ const LATER_STEP = '(last_step IS NULL OR last_step < ?)';
 
 export function mfaOps({ prefix: p, driver: d, transaction }: SqlBackend): MfaStore {
   const confirm = (on: SqlDriver, userId: string, step: number) =>
-    on.affected(`UPDATE ${p}totp SET confirmed = ?, last_step = ? WHERE user_id = ? AND confirmed = ?`,
-      [true, step, userId, false]);
+    on.affected(`UPDATE ${p}totp SET confirmed = ?, last_step = ? WHERE user_id = ? AND confirmed = ?`, [
+      true,
+      step,
+      userId,
+      false,
+    ]);
   const R = `${p}recovery_codes`;
   const writeCodes = async (on: SqlDriver, userId: string, hashes: string[], now: Date) => {
     await on.affected(`DELETE FROM ${R} WHERE user_id = ?`, [userId]);
     if (!hashes.length) return;
     const rows = hashes.map(() => '(?, ?, ?)').join(', ');
-    await on.affected(`INSERT INTO ${R} (user_id, hash, created_at) VALUES ${rows}`,
-      hashes.flatMap((h) => [userId, h, now.getTime()]));
+    await on.affected(
+      `INSERT INTO ${R} (user_id, hash, created_at) VALUES ${rows}`,
+      hashes.flatMap((h) => [userId, h, now.getTime()]),
+    );
   };
   return {
     async saveTotp(f) {
       // The primary key on user_id makes the insert fail (DUPLICATE) while a confirmed factor exists.
       await d.affected(`DELETE FROM ${p}totp WHERE user_id = ? AND confirmed = ?`, [f.userId, false]);
       const columns = 'user_id, secret, confirmed, last_step, created_at';
-      await d.affected(`INSERT INTO ${p}totp (${columns}) VALUES (?, ?, ?, ?, ?)`,
-        [f.userId, f.secret, f.confirmed, f.lastStep, f.createdAt.getTime()]);
+      await d.affected(`INSERT INTO ${p}totp (${columns}) VALUES (?, ?, ?, ?, ?)`, [
+        f.userId,
+        f.secret,
+        f.confirmed,
+        f.lastStep,
+        f.createdAt.getTime(),
+      ]);
     },
     findTotp: (userId) => one(d.rows(`SELECT * FROM ${p}totp WHERE user_id = ?`, [userId]), toTotp),
     confirmTotp: async (userId, step) => (await confirm(d, userId, step)) === 1,
@@ -37,8 +48,12 @@ export function mfaOps({ prefix: p, driver: d, transaction }: SqlBackend): MfaSt
       }),
     // One conditional UPDATE: the row changes for exactly one of the callers presenting the same step.
     useTotpStep: async (userId, step) =>
-      (await d.affected(`UPDATE ${p}totp SET last_step = ? WHERE user_id = ? AND confirmed = ? AND ${LATER_STEP}`,
-        [step, userId, true, step])) === 1,
+      (await d.affected(`UPDATE ${p}totp SET last_step = ? WHERE user_id = ? AND confirmed = ? AND ${LATER_STEP}`, [
+        step,
+        userId,
+        true,
+        step,
+      ])) === 1,
     deleteTotp: async (userId) => (await d.affected(`DELETE FROM ${p}totp WHERE user_id = ?`, [userId])) === 1,
     // Old codes go first: a crash in between leaves none rather than old and new together.
     replaceRecoveryCodes: (userId, hashes, now) => writeCodes(d, userId, hashes, now),

@@ -5,8 +5,9 @@ import { isStoreError, type OAuthClientStore, type OAuthTokenStore } from '../ty
 import { first, one, type SqlBackend } from './backend.js';
 
 const CLIENT_COLUMNS = 'id, kind, name, redirect_uris, created_at, last_used_at, cached_until';
-const TOKEN_COLUMNS = 'hash, kind, family, client_id, user_id, resource, scopes, redirect_uri, code_challenge, '
-  + 'created_at, expires_at, used_at';
+const TOKEN_COLUMNS =
+  'hash, kind, family, client_id, user_id, resource, scopes, redirect_uri, code_challenge, ' +
+  'created_at, expires_at, used_at';
 
 export function oauthClientOps({ prefix: p, driver: d }: SqlBackend): OAuthClientStore {
   const C = `${p}oauth_clients`;
@@ -15,13 +16,22 @@ export function oauthClientOps({ prefix: p, driver: d }: SqlBackend): OAuthClien
   return {
     async createOAuthClient(c) {
       await d.affected(`INSERT INTO ${C} (${CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
-        c.id, c.kind, c.name, JSON.stringify(c.redirectUris), c.createdAt.getTime(), c.lastUsedAt?.getTime() ?? null,
+        c.id,
+        c.kind,
+        c.name,
+        JSON.stringify(c.redirectUris),
+        c.createdAt.getTime(),
+        c.lastUsedAt?.getTime() ?? null,
         c.cachedUntil?.getTime() ?? null,
       ]);
     },
     updateOAuthClient: async (id, c) =>
-      (await d.affected(`UPDATE ${C} SET name = ?, redirect_uris = ?, cached_until = ? WHERE id = ?`,
-        [c.name, JSON.stringify(c.redirectUris), c.cachedUntil?.getTime() ?? null, id])) === 1,
+      (await d.affected(`UPDATE ${C} SET name = ?, redirect_uris = ?, cached_until = ? WHERE id = ?`, [
+        c.name,
+        JSON.stringify(c.redirectUris),
+        c.cachedUntil?.getTime() ?? null,
+        id,
+      ])) === 1,
     findOAuthClient: (id) => one(d.rows(`SELECT * FROM ${C} WHERE id = ?`, [id]), toOAuthClient),
     listOAuthClients: async () => (await d.rows(`SELECT * FROM ${C} ORDER BY created_at, id`)).map(toOAuthClient),
     async touchOAuthClient(id, at) {
@@ -29,16 +39,26 @@ export function oauthClientOps({ prefix: p, driver: d }: SqlBackend): OAuthClien
     },
     deleteOAuthClient: async (id) => (await d.affected(`DELETE FROM ${C} WHERE id = ?`, [id])) === 1,
     deleteUnusedOAuthClients: (before) =>
-      d.affected(`DELETE FROM ${C} WHERE kind = ? AND last_used_at IS NULL AND created_at < ?`,
-        ['dcr', before.getTime()]),
+      d.affected(`DELETE FROM ${C} WHERE kind = ? AND last_used_at IS NULL AND created_at < ?`, [
+        'dcr',
+        before.getTime(),
+      ]),
 
     async saveOAuthConsent(c) {
       // Delete-then-insert means the same on every dialect; a concurrent twin's insert wins, which is the same
       // consent.
       await d.affected(`DELETE FROM ${K} WHERE ${consentKey}`, [c.userId, c.clientId, c.resource]);
-      await d.affected(`INSERT INTO ${K} (user_id, client_id, resource, scopes, created_at) VALUES (?, ?, ?, ?, ?)`,
-        [c.userId, c.clientId, c.resource, c.scopes, c.createdAt.getTime()])
-        .catch((err: unknown) => { if (!isStoreError(err, 'DUPLICATE')) throw err; });
+      await d
+        .affected(`INSERT INTO ${K} (user_id, client_id, resource, scopes, created_at) VALUES (?, ?, ?, ?, ?)`, [
+          c.userId,
+          c.clientId,
+          c.resource,
+          c.scopes,
+          c.createdAt.getTime(),
+        ])
+        .catch((err: unknown) => {
+          if (!isStoreError(err, 'DUPLICATE')) throw err;
+        });
     },
     findOAuthConsent: (userId, clientId, resource) =>
       one(d.rows(`SELECT * FROM ${K} WHERE ${consentKey}`, [userId, clientId, resource]), toOAuthConsent),
@@ -49,8 +69,11 @@ export function oauthClientOps({ prefix: p, driver: d }: SqlBackend): OAuthClien
       ).map(toOAuthConsent),
     async revokeOAuthGrant(userId, clientId) {
       await d.affected(`DELETE FROM ${K} WHERE user_id = ? AND client_id = ?`, [userId, clientId]);
-      return d.affected(`DELETE FROM ${p}oauth_tokens WHERE user_id = ? AND client_id = ? AND kind <> ?`,
-        [userId, clientId, 'code']);
+      return d.affected(`DELETE FROM ${p}oauth_tokens WHERE user_id = ? AND client_id = ? AND kind <> ?`, [
+        userId,
+        clientId,
+        'code',
+      ]);
     },
   };
 }
@@ -64,8 +87,18 @@ export function oauthTokenOps({ prefix: p, driver: d }: SqlBackend): OAuthTokenS
   return {
     async createOAuthToken(t) {
       await d.affected(`INSERT INTO ${T} (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
-        t.hash, t.kind, t.family, t.clientId, t.userId, t.resource, t.scopes, t.redirectUri, t.codeChallenge,
-        t.createdAt.getTime(), t.expiresAt.getTime(), t.usedAt?.getTime() ?? null,
+        t.hash,
+        t.kind,
+        t.family,
+        t.clientId,
+        t.userId,
+        t.resource,
+        t.scopes,
+        t.redirectUri,
+        t.codeChallenge,
+        t.createdAt.getTime(),
+        t.expiresAt.getTime(),
+        t.usedAt?.getTime() ?? null,
       ]);
     },
     findOAuthToken: (hash, kind, now) => one(liveToken(hash, kind, now), toOAuthToken),
@@ -83,10 +116,18 @@ export function oauthTokenOps({ prefix: p, driver: d }: SqlBackend): OAuthTokenS
       const kept = keep.length ? keep : [''];
       const others = `hash NOT IN (${kept.map(() => '?').join(', ')})`;
       const unusedOrAccess = '(kind = ? OR (kind = ? AND used_at IS NULL))';
-      await d.affected(`DELETE FROM ${T} WHERE family = ? AND ${unusedOrAccess} AND ${others}`,
-        [spent.family, 'access', 'refresh', ...kept]);
-      const later = await d.rows(`SELECT hash FROM ${T} WHERE family = ? AND kind = ? AND hash <> ? AND used_at >= ?`,
-        [spent.family, 'refresh', spent.hash, spent.usedAt?.getTime() ?? 0]);
+      await d.affected(`DELETE FROM ${T} WHERE family = ? AND ${unusedOrAccess} AND ${others}`, [
+        spent.family,
+        'access',
+        'refresh',
+        ...kept,
+      ]);
+      const later = await d.rows(`SELECT hash FROM ${T} WHERE family = ? AND kind = ? AND hash <> ? AND used_at >= ?`, [
+        spent.family,
+        'refresh',
+        spent.hash,
+        spent.usedAt?.getTime() ?? 0,
+      ]);
       return later.length ? 'replayed' : 'superseded';
     },
     listOAuthTokens: async (userId) =>

@@ -11,15 +11,26 @@ export function sessionOps({ prefix: p, driver: d, userAgentMax }: SqlBackend): 
     async createSession(s) {
       const userAgent = userAgentMax === undefined ? s.userAgent : (s.userAgent?.slice(0, userAgentMax) ?? null);
       await d.affected(`INSERT INTO ${T} (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
-        s.id, s.userId, s.provider, s.createdAt.getTime(), s.lastSeenAt.getTime(), s.expiresAt.getTime(), s.ip,
-        userAgent, s.amr?.length ? s.amr.join(',') : null, s.pairedFrom?.slice(0, 200) ?? null,
+        s.id,
+        s.userId,
+        s.provider,
+        s.createdAt.getTime(),
+        s.lastSeenAt.getTime(),
+        s.expiresAt.getTime(),
+        s.ip,
+        userAgent,
+        s.amr?.length ? s.amr.join(',') : null,
+        s.pairedFrom?.slice(0, 200) ?? null,
       ]);
     },
     findSession: (id) => one(d.rows(`SELECT * FROM ${T} WHERE id = ?`, [id]), toSession),
     async touchSession(id, at) {
       // Never moves backwards: a slow request must not undo a later one's touch.
-      await d.affected(`UPDATE ${T} SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?`,
-        [at.getTime(), id, at.getTime()]);
+      await d.affected(`UPDATE ${T} SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?`, [
+        at.getTime(),
+        id,
+        at.getTime(),
+      ]);
     },
     deleteSession: async (id) => (await d.affected(`DELETE FROM ${T} WHERE id = ?`, [id])) === 1,
     deleteUserSessions: (userId, exceptId) =>
@@ -28,8 +39,10 @@ export function sessionOps({ prefix: p, driver: d, userAgentMax }: SqlBackend): 
     listUserSessions: async (userId) =>
       (await d.rows(`SELECT * FROM ${T} WHERE user_id = ? ORDER BY created_at DESC, id`, [userId])).map(toSession),
     deleteExpiredSessions: (now, idleMs) =>
-      d.affected(`DELETE FROM ${T} WHERE expires_at <= ? OR last_seen_at <= ?`,
-        [now.getTime(), now.getTime() - idleMs]),
+      d.affected(`DELETE FROM ${T} WHERE expires_at <= ? OR last_seen_at <= ?`, [
+        now.getTime(),
+        now.getTime() - idleMs,
+      ]),
   };
 }
 
@@ -46,7 +59,13 @@ export function tokenOps({ prefix: p, driver: d, returning }: SqlBackend): Token
     async createToken(t) {
       const columns = 'hash, kind, user_id, email, created_at, expires_at, note';
       await d.affected(`INSERT INTO ${p}tokens (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
-        t.hash, t.kind, t.userId, t.email, t.createdAt.getTime(), t.expiresAt.getTime(), t.note?.slice(0, 200) ?? null,
+        t.hash,
+        t.kind,
+        t.userId,
+        t.email,
+        t.createdAt.getTime(),
+        t.expiresAt.getTime(),
+        t.note?.slice(0, 200) ?? null,
       ]);
     },
     async consumeToken(hash, kind, now) {
@@ -62,7 +81,11 @@ export function tokenOps({ prefix: p, driver: d, returning }: SqlBackend): Token
         ? d.affected(`DELETE FROM ${p}tokens WHERE kind = ?`, [kind])
         : d.affected(`DELETE FROM ${p}tokens WHERE kind = ? AND user_id = ?`, [kind, userId]),
     listTokens: async (kind, now) =>
-      (await d.rows(`SELECT * FROM ${p}tokens WHERE kind = ? AND expires_at > ? ORDER BY created_at, hash`,
-        [kind, now.getTime()])).map(toToken),
+      (
+        await d.rows(`SELECT * FROM ${p}tokens WHERE kind = ? AND expires_at > ? ORDER BY created_at, hash`, [
+          kind,
+          now.getTime(),
+        ])
+      ).map(toToken),
   };
 }

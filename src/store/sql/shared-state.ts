@@ -36,7 +36,9 @@ export function signingKeyOps({ prefix: p, driver: d }: SqlBackend): SigningKeyS
     },
     listReplicas: async (since) =>
       (await d.rows(`SELECT * FROM ${p}replicas WHERE seen_at >= ? ORDER BY id`, [since.getTime()])).map((r) => ({
-        id: String(r.id), publicUrl: String(r.public_url), seenAt: date(r.seen_at),
+        id: String(r.id),
+        publicUrl: String(r.public_url),
+        seenAt: date(r.seen_at),
       })),
     deleteReplicasSeenBefore: (before) => d.affected(`DELETE FROM ${p}replicas WHERE seen_at < ?`, [before.getTime()]),
   };

@@ -15,15 +15,32 @@ export function userOps({ prefix: p, driver: d, returning }: SqlBackend): UserSt
   const byId = (id: string) => one(d.rows(`SELECT * FROM ${p}users WHERE id = ?`, [id]), toUser);
   const insert = (u: User) =>
     d.affected(`INSERT INTO ${p}users (${USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
-      u.id, u.email, u.name, u.role, u.passwordHash, u.emailVerified, u.disabled,
-      normalGroups(u.groups ?? []).join(','), u.createdAt.getTime(), u.updatedAt.getTime(),
+      u.id,
+      u.email,
+      u.name,
+      u.role,
+      u.passwordHash,
+      u.emailVerified,
+      u.disabled,
+      normalGroups(u.groups ?? []).join(','),
+      u.createdAt.getTime(),
+      u.updatedAt.getTime(),
     ]);
   return {
     async createUser(input, now) {
       // Built here rather than read back: the row holds exactly these values, and it saves a round trip.
-      const user: User = { id: randomUUID(), email: input.email, name: input.name, role: input.role,
-        passwordHash: input.passwordHash, emailVerified: input.emailVerified, disabled: false,
-        groups: normalGroups(input.groups ?? []), createdAt: now, updatedAt: now };
+      const user: User = {
+        id: randomUUID(),
+        email: input.email,
+        name: input.name,
+        role: input.role,
+        passwordHash: input.passwordHash,
+        emailVerified: input.emailVerified,
+        disabled: false,
+        groups: normalGroups(input.groups ?? []),
+        createdAt: now,
+        updatedAt: now,
+      };
       await insert(user);
       return user;
     },
@@ -79,10 +96,14 @@ export function identityOps({ prefix: p, driver: d }: SqlBackend): IdentityStore
     findIdentity: (issuer, subject) =>
       one(d.rows(`SELECT * FROM ${T} WHERE issuer = ? AND subject = ?`, [issuer, subject]), toIdentity),
     listIdentities: async (userId) =>
-      (await d.rows(`SELECT * FROM ${T} WHERE user_id = ? ORDER BY created_at, issuer, subject`, [userId]))
-        .map(toIdentity),
+      (await d.rows(`SELECT * FROM ${T} WHERE user_id = ? ORDER BY created_at, issuer, subject`, [userId])).map(
+        toIdentity,
+      ),
     unlinkIdentity: async (userId, issuer, subject) =>
-      (await d.affected(`DELETE FROM ${T} WHERE user_id = ? AND issuer = ? AND subject = ?`,
-        [userId, issuer, subject])) === 1,
+      (await d.affected(`DELETE FROM ${T} WHERE user_id = ? AND issuer = ? AND subject = ?`, [
+        userId,
+        issuer,
+        subject,
+      ])) === 1,
   };
 }
