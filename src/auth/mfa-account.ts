@@ -66,32 +66,7 @@ export function mountMfaAccount(app: Hono<AuthEnv>, deps: AuthServices): void {
 
   app.post(`${P}/account/totp`, ...signedInPost, async (c) => {
     const user = await currentUser(c);
-    if (!user) return gone(c);
-    const form = await formOf(c);
-    const returnTo = safeReturnTo(form.return_to);
-    const tooMany = await limited(c, 'sign-in');
-    if (tooMany) return tooMany;
-    if (!(await signedInRecently(c))) return enrolPage(c, user, returnTo, null, 403);
-    const codes = await deps.mfa.confirmEnrolment(user.id, field(form.code).replace(/\s/g, ''));
-    if (!codes)
-      return enrolPage(
-        c,
-        user,
-        returnTo,
-        'That code is not right. Check the time on your phone, then enter the newest code.',
-        400,
-      );
-    factorChanged(c, user, 'enrolled');
-    // The code just shown proves the factor: this session continues, under a new token, as one made with it.
-    const s = signedIn(c);
-    await startSession(c, user, s.principal.provider, {
-      amr: [...(s.principal.amr ?? amrOf(s.principal.provider)).filter((m) => m !== 'otp'), 'otp'],
-    });
-    return page(c, 'recovery-codes', 'Recovery codes', {
-      heading: 'Authenticator app is on',
-      codes,
-      continueHref: returnTo === '/' ? `${P}/account/security` : returnTo,
-    });
+    return user ? confirmApp(c, user) : gone(c);
   });
 
   app.post(`${P}/account/recovery-codes`, ...signedInPost, async (c) => {
@@ -123,6 +98,32 @@ export function mountMfaAccount(app: Hono<AuthEnv>, deps: AuthServices): void {
     if (proof) return securityPage(c, user, { errors: { code: proof.error } }, proof.status);
     if (await deps.mfa.removeApp(user.id)) factorChanged(c, user, 'removed');
     return securityPage(c, user, { notice: 'The authenticator app and its recovery codes were removed.' });
+  });
+}
+
+/** The first code from a newly scanned app turns it on; the answer shows its recovery codes once. */
+async function confirmApp(c: AuthContext, user: User): Promise<Response> {
+  const { mfa, prefix: P } = c.var.deps;
+  const form = await formOf(c);
+  const returnTo = safeReturnTo(form.return_to);
+  const tooMany = await limited(c, 'sign-in');
+  if (tooMany) return tooMany;
+  if (!(await signedInRecently(c))) return enrolPage(c, user, returnTo, null, 403);
+  const codes = await mfa.confirmEnrolment(user.id, field(form.code).replace(/\s/g, ''));
+  if (!codes) {
+    const error = 'That code is not right. Check the time on your phone, then enter the newest code.';
+    return enrolPage(c, user, returnTo, error, 400);
+  }
+  factorChanged(c, user, 'enrolled');
+  // The code just shown proves the factor: this session continues, under a new token, as one made with it.
+  const s = signedIn(c);
+  await startSession(c, user, s.principal.provider, {
+    amr: [...(s.principal.amr ?? amrOf(s.principal.provider)).filter((m) => m !== 'otp'), 'otp'],
+  });
+  return page(c, 'recovery-codes', 'Recovery codes', {
+    heading: 'Authenticator app is on',
+    codes,
+    continueHref: returnTo === '/' ? `${P}/account/security` : returnTo,
   });
 }
 

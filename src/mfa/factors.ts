@@ -41,24 +41,7 @@ export interface MfaService {
 }
 
 export function createMfaService(store: Store, masterKey: Buffer, now: () => number): MfaService {
-  const newCodes = async (userId: string) => {
-    const codes = newRecoveryCodes();
-    await store.replaceRecoveryCodes(
-      userId,
-      codes.map((c) => recoveryHash(userId, c)),
-      new Date(now()),
-    );
-    return codes;
-  };
-  const enrolment = async (secret: string, issuer: string, account: string): Promise<Enrolment> => {
-    const uri = totpUri(secret, issuer, account);
-    return {
-      secret,
-      uri,
-      qr: await (await import('qrcode')).toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
-    };
-  };
-
+  const deps: FactorDeps = { store, masterKey, now };
   return {
     // A passkey is a factor too: after a password it is the second step (auth/second-step.ts).
     hasFactor: async (userId) =>
@@ -67,59 +50,87 @@ export function createMfaService(store: Store, masterKey: Buffer, now: () => num
       const [totp, recoveryLeft] = await Promise.all([store.findTotp(userId), store.countRecoveryCodes(userId)]);
       return { totp: totp?.confirmed ? { since: totp.createdAt } : null, recoveryLeft };
     },
-    async startEnrolment(user, issuer) {
-      const current = await store.findTotp(user.id);
-      if (current?.confirmed) return null;
-      if (current && now() - current.createdAt.getTime() < ENROLMENT_REUSE_MS)
-        return enrolment(unseal(current.secret, masterKey), issuer, user.email);
-      const secret = newTotpSecret();
-      try {
-        await store.saveTotp({
-          userId: user.id,
-          secret: seal(secret, masterKey),
-          confirmed: false,
-          lastStep: null,
-          createdAt: new Date(now()),
-        });
-      } catch (err) {
-        if (isStoreError(err, 'DUPLICATE')) return null; // confirmed in another tab meanwhile
-        throw err;
-      }
-      return enrolment(secret, issuer, user.email);
-    },
-    async confirmEnrolment(userId, code) {
-      const f = await store.findTotp(userId);
-      const typed = readCode(code);
-      if (!f || f.confirmed || typed?.kind !== 'totp') return null;
-      const step = totpStep(unseal(f.secret, masterKey), typed.code, now());
-      if (step === null) return null;
-      // One store call: the app turns on together with its recovery codes or not at all, so a crash
-      // never leaves a factor without codes; of two tabs confirming at once, one wins.
-      const codes = newRecoveryCodes();
-      return (await store.enableTotp(
-        userId,
-        step,
-        codes.map((c) => recoveryHash(userId, c)),
-        new Date(now()),
-      ))
-        ? codes
-        : null;
-    },
-    async verify(userId, code) {
-      const typed = readCode(code);
-      if (!typed) return null;
-      if (typed.kind === 'recovery')
-        return (await store.consumeRecoveryCode(userId, recoveryHash(userId, typed.code))) ? 'recovery' : null;
-      const f = await store.findTotp(userId);
-      if (!f?.confirmed) return null;
-      const step = totpStep(unseal(f.secret, masterKey), typed.code, now());
-      // A right code whose step was already used is refused like a wrong one: no replay.
-      return step !== null && (await store.useTotpStep(userId, step)) ? 'totp' : null;
-    },
-    regenerateRecoveryCodes: newCodes,
+    startEnrolment: (user, issuer) => startEnrolment(deps, user, issuer),
+    confirmEnrolment: (userId, code) => confirmEnrolment(deps, userId, code),
+    verify: (userId, code) => verifyCode(deps, userId, code),
+    regenerateRecoveryCodes: (userId) => replaceRecoveryCodes(deps, userId),
     removeApp: (userId) => removeApp(store, userId),
     removeAll: (userId) => resetFactors(store, userId),
   };
+}
+
+interface FactorDeps {
+  store: Store;
+  masterKey: Buffer;
+  now: () => number;
+}
+
+async function replaceRecoveryCodes({ store, now }: FactorDeps, userId: string): Promise<string[]> {
+  const codes = newRecoveryCodes();
+  await store.replaceRecoveryCodes(
+    userId,
+    codes.map((c) => recoveryHash(userId, c)),
+    new Date(now()),
+  );
+  return codes;
+}
+
+async function enrolment(secret: string, issuer: string, account: string): Promise<Enrolment> {
+  const uri = totpUri(secret, issuer, account);
+  return {
+    secret,
+    uri,
+    qr: await (await import('qrcode')).toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+  };
+}
+
+async function startEnrolment(deps: FactorDeps, user: User, issuer: string): Promise<Enrolment | null> {
+  const { store, masterKey, now } = deps;
+  const current = await store.findTotp(user.id);
+  if (current?.confirmed) return null;
+  if (current && now() - current.createdAt.getTime() < ENROLMENT_REUSE_MS)
+    return enrolment(unseal(current.secret, masterKey), issuer, user.email);
+  const secret = newTotpSecret();
+  try {
+    await store.saveTotp({
+      userId: user.id,
+      secret: seal(secret, masterKey),
+      confirmed: false,
+      lastStep: null,
+      createdAt: new Date(now()),
+    });
+  } catch (err) {
+    if (isStoreError(err, 'DUPLICATE')) return null; // confirmed in another tab meanwhile
+    throw err;
+  }
+  return enrolment(secret, issuer, user.email);
+}
+
+async function confirmEnrolment(deps: FactorDeps, userId: string, code: string): Promise<string[] | null> {
+  const { store, masterKey, now } = deps;
+  const f = await store.findTotp(userId);
+  const typed = readCode(code);
+  if (!f || f.confirmed || typed?.kind !== 'totp') return null;
+  const step = totpStep(unseal(f.secret, masterKey), typed.code, now());
+  if (step === null) return null;
+  // One store call: the app turns on together with its recovery codes or not at all, so a crash
+  // never leaves a factor without codes; of two tabs confirming at once, one wins.
+  const codes = newRecoveryCodes();
+  const hashes = codes.map((c) => recoveryHash(userId, c));
+  return (await store.enableTotp(userId, step, hashes, new Date(now()))) ? codes : null;
+}
+
+async function verifyCode(deps: FactorDeps, userId: string, code: string): Promise<CodeKind | null> {
+  const { store, masterKey, now } = deps;
+  const typed = readCode(code);
+  if (!typed) return null;
+  if (typed.kind === 'recovery')
+    return (await store.consumeRecoveryCode(userId, recoveryHash(userId, typed.code))) ? 'recovery' : null;
+  const f = await store.findTotp(userId);
+  if (!f?.confirmed) return null;
+  const step = totpStep(unseal(f.secret, masterKey), typed.code, now());
+  // A right code whose step was already used is refused like a wrong one: no replay.
+  return step !== null && (await store.useTotpStep(userId, step)) ? 'totp' : null;
 }
 
 async function removeApp(store: Store, userId: string): Promise<boolean> {
@@ -127,7 +138,8 @@ async function removeApp(store: Store, userId: string): Promise<boolean> {
   return had;
 }
 
-/** An operator's reset (console or `users reset-mfa`) is for a lost device: the app, its recovery codes and every passkey go. */
+/** An operator's reset (console or `users reset-mfa`) is for a lost device: the app, its recovery codes and
+ * every passkey go. */
 export async function resetFactors(store: Store, userId: string): Promise<boolean> {
   const passkeys = await store.listPasskeys(userId);
   const [had] = await Promise.all([
