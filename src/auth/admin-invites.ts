@@ -45,11 +45,11 @@ export function mountAdminInvites(app: Hono<AuthEnv>, deps: AuthServices): void 
   });
 }
 
-function noSuchInvite(c: AuthContext): Response | Promise<Response> {
+function noSuchInvite(c: AuthContext): Response {
   return errorPage(c, 404, 'No such invitation', 'That invitation was used, has expired or was already revoked.');
 }
 
-function confirmRevokePage(c: AuthContext, invite: Invite): Response | Promise<Response> {
+function confirmRevokePage(c: AuthContext, invite: Invite): Response {
   const P = c.var.deps.prefix;
   return page(c, 'admin-confirm', 'Revoke this invitation?', {
     csrf: csrfToken(c),

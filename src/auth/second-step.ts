@@ -101,25 +101,7 @@ export function mountSecondStep(app: Hono<AuthEnv>, deps: AuthServices): void {
       signedOutForm: true,
       refuse: (c) => codePage(c, 'sign-in', '/', 'Your form expired. Please try again.', 403),
     }),
-    async (c) => {
-      const pending = await pendingOf(c);
-      if (!pending) return expiredPage(c);
-      const tooMany = await limited(c, 'sign-in');
-      if (tooMany) return tooMany;
-      const checked = await checkCode(c, pending.user, field((await formOf(c)).code));
-      if (!checked.ok)
-        return codePage(c, 'sign-in', '/', checked.error, checked.status, await hasPasskey(c, pending.user));
-      // Single use: of two tabs finishing at once, one wins; the other starts again.
-      if (!(await deps.store.consumeToken(pending.hash, 'mfa', new Date(deps.now())))) return expiredPage(c);
-      c.header('set-cookie', clearCookie(pendingCookieName(deps), deps.cookies.secure), { append: true });
-      await startSession(c, pending.user, pending.provider, { amr: withOtp(amrOf(pending.provider)) });
-      audit(c, pending.provider === 'password' ? 'sign-in.success' : 'provider.login', {
-        userId: pending.user.id,
-        email: pending.user.email,
-        detail: `${pending.provider} + ${checked.kind}`,
-      });
-      return c.redirect(afterSignIn(c, pending.returnTo), 303);
-    },
+    finishWithCode,
   );
 
   app.get(`${P}/step-up`, requireSession({ redirect: 302 }), async (c) => {
@@ -132,21 +114,46 @@ export function mountSecondStep(app: Hono<AuthEnv>, deps: AuthServices): void {
     return codePage(c, 'step-up', returnTo, null);
   });
 
-  app.post(`${P}/step-up`, requireSession({ redirect: 303 }), csrf({ refuse: formExpiredPage }), async (c) => {
-    const s = signedIn(c);
-    const form = await formOf(c);
-    const returnTo = safeReturnTo(form.return_to);
-    const user = await deps.store.findUserById(s.principal.userId);
-    if (!user) return c.redirect(`${P}/sign-in`, 303);
-    const tooMany = await limited(c, 'sign-in');
-    if (tooMany) return tooMany;
-    const checked = await checkCode(c, user, field(form.code));
-    if (!checked.ok) return codePage(c, 'step-up', returnTo, checked.error, checked.status);
-    // A new token for the stronger session: one stolen before the step-up gains nothing from it.
-    await startSession(c, user, s.principal.provider, { amr: withOtp(s.principal.amr ?? amrOf(s.principal.provider)) });
-    audit(c, 'mfa.step-up', { userId: user.id, email: user.email, detail: checked.kind });
-    return c.redirect(returnTo, 303);
+  app.post(`${P}/step-up`, requireSession({ redirect: 303 }), csrf({ refuse: formExpiredPage }), stepUpWithCode);
+}
+
+/** A right code finishes a pending sign-in (password or provider first) and starts the session. */
+async function finishWithCode(c: AuthContext): Promise<Response> {
+  const deps = c.var.deps;
+  const pending = await pendingOf(c);
+  if (!pending) return expiredPage(c);
+  const tooMany = await limited(c, 'sign-in');
+  if (tooMany) return tooMany;
+  const checked = await checkCode(c, pending.user, field((await formOf(c)).code));
+  if (!checked.ok) return codePage(c, 'sign-in', '/', checked.error, checked.status, await hasPasskey(c, pending.user));
+  // Single use: of two tabs finishing at once, one wins; the other starts again.
+  if (!(await deps.store.consumeToken(pending.hash, 'mfa', new Date(deps.now())))) return expiredPage(c);
+  c.header('set-cookie', clearCookie(pendingCookieName(deps), deps.cookies.secure), { append: true });
+  await startSession(c, pending.user, pending.provider, { amr: withOtp(amrOf(pending.provider)) });
+  audit(c, pending.provider === 'password' ? 'sign-in.success' : 'provider.login', {
+    userId: pending.user.id,
+    email: pending.user.email,
+    detail: `${pending.provider} + ${checked.kind}`,
   });
+  return c.redirect(afterSignIn(c, pending.returnTo), 303);
+}
+
+/** A right code raises a signed-in session to one made with a second factor. */
+async function stepUpWithCode(c: AuthContext): Promise<Response> {
+  const deps = c.var.deps;
+  const s = signedIn(c);
+  const form = await formOf(c);
+  const returnTo = safeReturnTo(form.return_to);
+  const user = await deps.store.findUserById(s.principal.userId);
+  if (!user) return c.redirect(`${deps.prefix}/sign-in`, 303);
+  const tooMany = await limited(c, 'sign-in');
+  if (tooMany) return tooMany;
+  const checked = await checkCode(c, user, field(form.code));
+  if (!checked.ok) return codePage(c, 'step-up', returnTo, checked.error, checked.status);
+  // A new token for the stronger session: one stolen before the step-up gains nothing from it.
+  await startSession(c, user, s.principal.provider, { amr: withOtp(s.principal.amr ?? amrOf(s.principal.provider)) });
+  audit(c, 'mfa.step-up', { userId: user.id, email: user.email, detail: checked.kind });
+  return c.redirect(returnTo, 303);
 }
 
 /** A passkey as the second step: only the pending user's passkeys, against a challenge issued to them. */
