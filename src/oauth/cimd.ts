@@ -6,6 +6,7 @@
 // redirects are not followed; 5 KB and 5 s at most. Documents are cached as their Cache-Control (or Expires) says.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import type { OAuthClient, Store } from '../store/types.js';
 import { cleanName, redirectUriProblem } from './clients.js';
@@ -65,7 +66,8 @@ for (const [net, bits] of [
 ] as const) {
   blocked.addSubnet(net, bits, 'ipv4');
 }
-// (IPv4-mapped IPv6 is unwrapped and judged as IPv4 in addressAllowed: BlockList would match every IPv4 address against ::ffff:0:0/96.)
+// (IPv4-mapped IPv6 is unwrapped and judged as IPv4 in addressAllowed: BlockList would match every IPv4
+// address against ::ffff:0:0/96.)
 for (const [net, bits] of [
   ['::', 128],
   ['::1', 128],
@@ -124,11 +126,8 @@ export function fetchMetadataDocument(url: string, opts: CimdOptions): Promise<F
   const timeoutMs = opts.timeoutMs ?? TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    if (u.protocol !== 'https:') return reject(new CimdError('the client id must be an https URL'));
-    // A literal address is connected to without any lookup: judge it here.
-    const literal = u.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(literal) && !addressAllowed(literal, opts.allowLoopback))
-      return reject(new CimdError(`${u.hostname} is a private, loopback or reserved address`));
+    const refused = refusedTarget(u, opts.allowLoopback);
+    if (refused) return reject(new CimdError(refused));
     const req = request(u, {
       method: 'GET',
       headers: { accept: 'application/json' },
@@ -145,39 +144,57 @@ export function fetchMetadataDocument(url: string, opts: CimdOptions): Promise<F
       clearTimeout(timer);
       reject(err instanceof CimdError ? err : new CimdError(`could not fetch it: ${err.message}`, { cause: err }));
     });
-    req.on('response', (res) => {
-      if (res.statusCode !== 200)
-        return (
-          clearTimeout(timer),
-          fail(
-            res.statusCode && res.statusCode >= 300 && res.statusCode < 400
-              ? 'it redirects, and redirects are not followed'
-              : `it answered ${res.statusCode}`,
-          )
-        );
-      if (Number(res.headers['content-length'] ?? 0) > maxBytes)
-        return (clearTimeout(timer), fail(`it is larger than ${maxBytes} bytes`));
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > maxBytes) return (clearTimeout(timer), fail(`it is larger than ${maxBytes} bytes`));
-        chunks.push(chunk);
-      });
-      res.on('end', () => {
-        clearTimeout(timer);
-        if (size > maxBytes) return;
-        try {
-          resolve({
-            body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
-            ttlSeconds: ttlOf(res.headers['cache-control'], res.headers.expires, res.headers.date),
-          });
-        } catch (err) {
-          reject(new CimdError('it is not JSON', { cause: err }));
-        }
-      });
-    });
+    const settle = { resolve, reject, fail, stopTimer: () => clearTimeout(timer) };
+    req.on('response', (res) => readDocument(res, maxBytes, settle));
     req.end();
+  });
+}
+
+/** Why this URL is not fetched at all, or null. */
+function refusedTarget(u: URL, allowLoopback: boolean): string | null {
+  if (u.protocol !== 'https:') return 'the client id must be an https URL';
+  // A literal address is connected to without any lookup: judge it here.
+  const literal = u.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(literal) && !addressAllowed(literal, allowLoopback))
+    return `${u.hostname} is a private, loopback or reserved address`;
+  return null;
+}
+
+interface Settle {
+  resolve(doc: FetchedDocument): void;
+  reject(err: Error): void;
+  /** Ends the request and rejects with a CimdError. */
+  fail(message: string): void;
+  stopTimer(): void;
+}
+
+/** Reads a 200 answer of at most maxBytes as JSON; anything else (a redirect included) is refused. */
+function readDocument(res: IncomingMessage, maxBytes: number, settle: Settle): void {
+  const refuse = (message: string) => (settle.stopTimer(), settle.fail(message));
+  if (res.statusCode !== 200)
+    return refuse(
+      res.statusCode && res.statusCode >= 300 && res.statusCode < 400
+        ? 'it redirects, and redirects are not followed'
+        : `it answered ${res.statusCode}`,
+    );
+  if (Number(res.headers['content-length'] ?? 0) > maxBytes) return refuse(`it is larger than ${maxBytes} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > maxBytes) return refuse(`it is larger than ${maxBytes} bytes`);
+    chunks.push(chunk);
+  });
+  res.on('end', () => {
+    settle.stopTimer();
+    if (size > maxBytes) return;
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch (err) {
+      return settle.reject(new CimdError('it is not JSON', { cause: err }));
+    }
+    settle.resolve({ body, ttlSeconds: ttlOf(res.headers['cache-control'], res.headers.expires, res.headers.date) });
   });
 }
 
