@@ -1,10 +1,10 @@
 // Gatehouse as the OAuth 2.1 authorization server for its MCP resources (docs/architecture.md#oauth): the
-// discovery documents, the authorization endpoint with its consent page, token, revocation and registration.
-// Each protocol rule lives in its own module (authorize.ts, token.ts, clients.ts, metadata.ts, pkce.ts);
-// this file only turns HTTP into calls to them. Nothing here answers while no MCP resource is set,
-// except the device grant (device-routes.ts) and the token and revocation endpoints it needs.
+// discovery documents, token, revocation and registration; the authorization endpoint with its consent page
+// is oauth-authorize-routes.ts. Each protocol rule lives in its own module (authorize.ts, token.ts, clients.ts,
+// metadata.ts, pkce.ts); this file only turns HTTP into calls to them. Nothing here answers while no MCP
+// resource is set, except the device grant (device-routes.ts) and the token and revocation endpoints it needs.
 import { doneNotice, doneRedirect } from './admin-done.js';
-import type { Hono, MiddlewareHandler } from 'hono';
+import type { Hono } from 'hono';
 import type { AuthContext, AuthEnv, AuthServices } from './context.js';
 import { audit, limited } from './audit.js';
 import { field, formOf } from './form.js';
@@ -13,67 +13,19 @@ import { requireAdmin, requireSession, signedIn } from './middleware/session.js'
 import { connectedApps } from '../oauth/connected.js';
 import { stamp } from './views.js';
 import { errorPage, formExpiredPage, page } from './pages.js';
-import { PAGE_CSP } from '../security/headers.js';
-import {
-  answerRedirect,
-  AUTHORIZE_PARAMS,
-  checkAuthorization,
-  consentCovers,
-  errorRedirect,
-  formActionFor,
-  redirectHost,
-  type AuthorizeParams,
-  type AuthorizeRequest,
-} from '../oauth/authorize.js';
-import { parseRegistration, registerClient, registrationResponse, verifiedByDeployment } from '../oauth/clients.js';
+import { parseRegistration, registerClient, registrationResponse } from '../oauth/clients.js';
 import { NO_STORE, OAuthError, oauthErrorResponse } from '../oauth/errors.js';
 import {
   authorizationServerMetadata,
   authorizationServerPaths,
-  issuerOf,
   protectedResourceMetadata,
   resourceOfMetadataPath,
-  type MetadataContext,
 } from '../oauth/metadata.js';
 import { revokeRequest, tokenRequest, tokenResponse, type TokenContext, type TokenParams } from '../oauth/token.js';
 import type { OAuthTokenService } from '../oauth/tokens.js';
-import { CimdError, isCimdClientId, resolveClient } from '../oauth/cimd.js';
-import type { OAuthClient } from '../store/types.js';
 import { mountDeviceGrant } from './device-routes.js';
-
-const originOf = (c: AuthContext) => c.var.deps.publicOrigin ?? c.get('ourOrigin');
-const resourcesOf = (c: AuthContext) => c.var.deps.settings.current().mcp;
-
-function metadataContext(c: AuthContext): MetadataContext {
-  const { prefix, oauthDcr } = c.var.deps;
-  return { origin: originOf(c), prefix, resources: resourcesOf(c), dcr: oauthDcr !== false, cimd: true };
-}
-
-/** The OAuth routes exist only while an MCP resource is configured; otherwise they are not found. */
-function whenConfigured(): MiddlewareHandler<AuthEnv> {
-  return async function whenConfigured(c, next) {
-    if (resourcesOf(c).length === 0) return c.json({ error: 'not_found' }, 404);
-    await next();
-    return undefined;
-  };
-}
-
-/** Discovery and the token endpoints are called by clients in other origins (browser-based MCP clients); no cookie is involved. */
-function openCors(): MiddlewareHandler<AuthEnv> {
-  return async function openCors(c, next) {
-    if (c.req.method === 'OPTIONS') {
-      return c.body(null, 204, {
-        'access-control-allow-origin': '*',
-        'access-control-allow-methods': 'GET, POST, OPTIONS',
-        'access-control-allow-headers': 'authorization, content-type, mcp-protocol-version',
-        'access-control-max-age': '600',
-      });
-    }
-    await next();
-    c.header('access-control-allow-origin', '*');
-    return undefined;
-  };
-}
+import { mountAuthorization } from './oauth-authorize-routes.js';
+import { metadataContext, openCors, resourcesOf, whenConfigured } from './oauth-http.js';
 
 const OAUTH_DONE = { 'revoke-oauth': (who: string) => `Revoked the OAuth client “${who}” for everyone.` };
 
@@ -102,71 +54,6 @@ function mountDiscovery(app: Hono<AuthEnv>, P: string): void {
       return c.json(authorizationServerMetadata(metadataContext(c), path.includes('openid-configuration')));
     });
   }
-}
-
-/** The authorization endpoint: GET checks the request and asks for consent (unless given), POST takes the decision. */
-function mountAuthorization(app: Hono<AuthEnv>, deps: AuthServices, tokens: OAuthTokenService): void {
-  const P = deps.prefix;
-  app.get(`${P}/oauth/authorize`, whenConfigured(), async (c) => {
-    const query = new URL(c.req.url).searchParams;
-    const checked = await check(
-      c,
-      paramsOf((k) => query.getAll(k)),
-    );
-    if ('page' in checked) return errorPage(c, 400, 'This sign-in link does not work', checked.page);
-    if ('redirect' in checked) return c.redirect(checked.redirect, 302);
-    const s = c.get('session');
-    if (!s) {
-      const self = new URL(c.req.url);
-      return c.redirect(`${P}/sign-in?return_to=${encodeURIComponent(self.pathname + self.search)}`, 302);
-    }
-    const req = checked.ok;
-    const consent = await deps.store.findOAuthConsent(s.principal.userId, req.client.id, req.resourceUrl);
-    if (consent && consentCovers(consent.scopes, req.scopes)) return c.redirect(await approve(c, tokens, req), 302);
-    return consentPage(c, req, query);
-  });
-
-  app.post(
-    `${P}/oauth/authorize`,
-    whenConfigured(),
-    requireSession({ redirect: 303 }),
-    csrf({ refuse: formExpiredPage }),
-    async (c) => {
-      const form = await formOf(c);
-      const checked = await check(
-        c,
-        paramsOf((k) => (typeof form[k] === 'string' ? [form[k] as string] : [])),
-      );
-      if ('page' in checked) return errorPage(c, 400, 'This sign-in link does not work', checked.page);
-      if ('redirect' in checked) return c.redirect(checked.redirect, 303);
-      const req = checked.ok;
-      const s = signedIn(c);
-      if (field(form.decision) !== 'allow') {
-        audit(c, 'oauth.denied', { userId: s.principal.userId, detail: `${req.client.id} ${req.resourceUrl}` });
-        return c.redirect(
-          errorRedirect(
-            req.redirectUri,
-            new OAuthError('access_denied', 'the user did not allow access'),
-            req.state,
-            issuerOf(originOf(c), P),
-          ),
-          303,
-        );
-      }
-      await deps.store.saveOAuthConsent({
-        userId: s.principal.userId,
-        clientId: req.client.id,
-        resource: req.resourceUrl,
-        scopes: req.scopes.join(' '),
-        createdAt: new Date(deps.now()),
-      });
-      audit(c, 'oauth.consent', {
-        userId: s.principal.userId,
-        detail: `${req.client.id} ${req.resourceUrl} [${req.scopes.join(' ')}]`,
-      });
-      return c.redirect(await approve(c, tokens, req), 303);
-    },
-  );
 }
 
 /** Token and revocation also serve the device grant's whole-app tokens (RFC 8628 §3.4), resource or
@@ -269,78 +156,6 @@ function mountRegistration(app: Hono<AuthEnv>, deps: AuthServices): void {
       if (err instanceof OAuthError) return oauthErrorResponse(err);
       throw err;
     }
-  });
-}
-
-function paramsOf(values: (k: string) => string[]): { params: AuthorizeParams; repeated: string[] } {
-  const params: AuthorizeParams = {};
-  const repeated: string[] = [];
-  for (const k of AUTHORIZE_PARAMS) {
-    const v = values(k);
-    if (v.length > 1) repeated.push(k);
-    if (v.length && v[0] !== '') params[k] = v[0];
-  }
-  return { params, repeated };
-}
-
-function check(c: AuthContext, { params, repeated }: { params: AuthorizeParams; repeated: string[] }) {
-  const { prefix } = c.var.deps;
-  return checkAuthorization(params, repeated, {
-    origin: originOf(c),
-    prefix,
-    resources: resourcesOf(c),
-    findClient: (id) => findClient(c, id),
-  });
-}
-
-/** A registered client, or a Client ID Metadata Document fetched behind the SSRF fences (counted like registrations). */
-async function findClient(c: AuthContext, id: string): Promise<OAuthClient | string | null> {
-  const { store, now, oauthCimd } = c.var.deps;
-  if (isCimdClientId(id)) {
-    const cached = await store.findOAuthClient(id);
-    const fresh = cached?.cachedUntil && cached.cachedUntil.getTime() > now();
-    if (!fresh && (await limited(c, 'oauth-register')))
-      return 'Too many new applications from your network. Please wait a little and try again.';
-  }
-  try {
-    return await resolveClient(store, id, new Date(now()), oauthCimd ?? { allowLoopback: false });
-  } catch (err) {
-    if (!(err instanceof CimdError)) throw err;
-    return `The application's metadata document at ${new URL(id).host} cannot be used: ${err.message}.`;
-  }
-}
-
-/** Issues the code and builds the answer's redirect (code, state, iss). */
-async function approve(c: AuthContext, tokens: OAuthTokenService, req: AuthorizeRequest): Promise<string> {
-  const { store, now, prefix } = c.var.deps;
-  const s = signedIn(c);
-  const code = await tokens.issueCode(
-    { clientId: req.client.id, userId: s.principal.userId, resource: req.resourceUrl, scopes: req.scopes },
-    req.redirectUri,
-    req.codeChallenge,
-  );
-  await store.touchOAuthClient(req.client.id, new Date(now()));
-  return answerRedirect(req.redirectUri, { code, state: req.state, iss: issuerOf(originOf(c), prefix) });
-}
-
-function consentPage(c: AuthContext, req: AuthorizeRequest, query: URLSearchParams): Response {
-  // Browsers apply form-action to the redirect that follows the POST: allow the client's address too.
-  c.header(
-    'content-security-policy',
-    PAGE_CSP.replace("form-action 'self'", `form-action ${formActionFor(req.redirectUri)}`),
-  );
-  const params = AUTHORIZE_PARAMS.flatMap((name) => (query.get(name) ? [{ name, value: query.get(name)! }] : []));
-  return page(c, 'oauth-consent', `Allow ${req.client.name}?`, {
-    csrf: csrfToken(c),
-    user: signedIn(c).principal,
-    clientName: req.client.name,
-    unverified: !verifiedByDeployment(req.client),
-    clientHost: req.client.kind === 'cimd' ? new URL(req.client.id).host : null,
-    redirectHost: redirectHost(req.redirectUri),
-    resourceName: req.resource.name,
-    resourceUrl: req.resourceUrl,
-    scopes: req.scopes,
-    params,
   });
 }
 
