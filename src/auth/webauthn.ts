@@ -1,18 +1,9 @@
 // Passkey ceremonies (WebAuthn, through @simplewebauthn/server): who the relying party is, the pending
-// challenge, and checking what an authenticator signed. Routes are in passkeys.ts; this file knows no
-// URLs, so the two-step sign-in can call verifyPasskeyForUser() from its own route.
-//
-// The relying party is the public URL: its hostname is the RP ID every passkey is bound to, its origin
-// the only origin accepted. Browsers refuse an IP address as an RP ID and WebAuthn outside a secure
-// context, so passkeys need https, or http://localhost for development (see the README).
-//
-// A pending challenge is a one-time token (kind passkey-register / passkey-sign-in, stored as its
-// SHA-256, 5 minutes) and a cookie holding the challenge itself: verification needs both, so the
-// ceremony can be finished only by the browser that began it, and only once (consumeToken has one
-// winner; a failed attempt uses the challenge up as well).
+// challenge (both in webauthn-challenge.ts), and checking what an authenticator signed. Routes are in
+// passkeys.ts; this file knows no URLs, so the two-step sign-in can call verifyPasskeyForUser() from its
+// own route.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { isIP } from 'node:net';
 import type {
   AuthenticationResponseJSON,
   PublicKeyCredentialCreationOptionsJSON,
@@ -23,77 +14,21 @@ import type {
 // The library costs ~25 MiB of memory once loaded: only a deployment whose users use passkeys pays it.
 const webauthn = () => import('@simplewebauthn/server');
 import type { AuthContext } from './context.js';
-import { readCookie, serializeCookie, clearCookie } from '../session/cookies.js';
-import { randomToken, safeEqual, sha256Hex } from '../security/tokens.js';
-import type { Passkey, TokenKind, User } from '../store/types.js';
+import { safeEqual } from '../security/tokens.js';
+import type { Passkey, User } from '../store/types.js';
+import { beginChallenge, CHALLENGE_TTL_MS, relyingParty, takeChallenge } from './webauthn-challenge.js';
 
-export const CHALLENGE_TTL_MS = 5 * 60_000;
+// Kept importable from here: the routes and tests know the ceremonies by this module.
+export { CHALLENGE_TTL_MS, relyingParty, type RelyingParty } from './webauthn-challenge.js';
+
 export const PASSKEY_NAME_MAX = 64;
-const COOKIE_BASE = 'gatehouse_webauthn';
 
-/** The browser half of @simplewebauthn, as its package ships it (a UMD bundle setting SimpleWebAuthnBrowser). */
+/** The browser half of @simplewebauthn, as its package ships it (a UMD bundle setting
+ *  SimpleWebAuthnBrowser). */
 export const WEBAUTHN_BROWSER_BUNDLE = join(
   dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')),
   '../dist/bundle/index.umd.min.js',
 );
-
-export interface RelyingParty {
-  id: string; // the RP ID: the public URL's hostname
-  origin: string; // the public URL's origin
-  /** null when browsers will offer passkeys here; else why not, in a sentence for the page. */
-  unavailable: string | null;
-}
-
-/** The relying party for this request: the public URL, else (local development) the origin the request came to. */
-export function relyingParty(c: AuthContext): RelyingParty {
-  const origin = c.var.deps.publicOrigin ?? c.get('ourOrigin');
-  const url = new URL(origin);
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const local = host === 'localhost' || host.endsWith('.localhost');
-  let unavailable: string | null = null;
-  if (isIP(host)) unavailable = `Passkeys need a domain name: this site is reached at the IP address ${host}.`;
-  else if (url.protocol !== 'https:' && !local) unavailable = 'Passkeys need a secure (https) address.';
-  return { id: host, origin: url.origin, unavailable };
-}
-
-const cookieName = (c: AuthContext) => (c.var.deps.cookies.secure ? `__Host-${COOKIE_BASE}` : COOKIE_BASE);
-
-/** Starts a ceremony: a fresh challenge, stored (hashed) for `userId` and set in this browser's cookie. */
-async function beginChallenge(c: AuthContext, kind: TokenKind, userId: string | null): Promise<string> {
-  const { store, now, cookies } = c.var.deps;
-  // One pending ceremony per browser: a challenge this browser had before is dropped, not left to expire.
-  const previous = readCookie(c.get('headers').cookie, cookieName(c));
-  if (previous) await store.consumeToken(sha256Hex(previous), kind, new Date(now()));
-  const challenge = randomToken(32);
-  const t = now();
-  await store.createToken({
-    hash: sha256Hex(challenge),
-    kind,
-    userId,
-    email: null,
-    createdAt: new Date(t),
-    expiresAt: new Date(t + CHALLENGE_TTL_MS),
-  });
-  c.header(
-    'set-cookie',
-    serializeCookie(cookieName(c), challenge, { secure: cookies.secure, maxAgeSec: CHALLENGE_TTL_MS / 1000 }),
-    { append: true },
-  );
-  return challenge;
-}
-
-/** This browser's pending challenge of `kind`, used up now (whatever the outcome), with the user it was issued for. */
-async function takeChallenge(
-  c: AuthContext,
-  kind: TokenKind,
-): Promise<{ challenge: string; userId: string | null } | null> {
-  const { store, now, cookies } = c.var.deps;
-  const challenge = readCookie(c.get('headers').cookie, cookieName(c));
-  c.header('set-cookie', clearCookie(cookieName(c), cookies.secure), { append: true });
-  if (!challenge || challenge.length > 128) return null;
-  const token = await store.consumeToken(sha256Hex(challenge), kind, new Date(now()));
-  return token ? { challenge, userId: token.userId } : null;
-}
 
 /** The library base64url-encodes a challenge given as text; given the bytes, it sends our string as is. */
 const bytesOf = (challenge: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(challenge, 'base64url'));
@@ -133,7 +68,8 @@ export async function registrationOptions(c: AuthContext, user: User): Promise<P
 export type RegistrationOutcome =
   { ok: true; passkey: Passkey } | { ok: false; reason: 'challenge' | 'invalid' | 'duplicate' };
 
-/** Checks a new credential against this browser's registration challenge for `user` and stores it as `name`. */
+/** Checks a new credential against this browser's registration challenge for `user` and stores it as
+ *  `name`. */
 export async function registerPasskey(
   c: AuthContext,
   user: User,
@@ -159,7 +95,8 @@ export async function registerPasskey(
     if (!result.verified) return { ok: false, reason: 'invalid' };
     info = result.registrationInfo;
   } catch {
-    return { ok: false, reason: 'invalid' }; // malformed or mismatched: the library says which, the client need not know
+    // Malformed or mismatched: the library says which, the client need not know.
+    return { ok: false, reason: 'invalid' };
   }
   const cred = info.credential;
   const passkey: Passkey = {
@@ -330,7 +267,8 @@ function isCredentialJson(v: unknown): v is CredentialJson {
   );
 }
 
-/** A passkey's name as typed, tidied: trimmed, control characters gone, at most PASSKEY_NAME_MAX characters. */
+/** A passkey's name as typed, tidied: trimmed, control characters gone, at most PASSKEY_NAME_MAX
+ *  characters. */
 export function passkeyName(raw: unknown, fallback: string): string {
   // eslint-disable-next-line no-control-regex
   const name = (typeof raw === 'string' ? raw : '').replace(/[\u0000-\u001f\u007f]/g, '').trim();
