@@ -33,7 +33,8 @@ const LOCAL_SHAPE = /^[^\s@<>()[\]\\,;:"]+$/u;
 const UNICODE_DOMAIN_CHARS = /^[\p{L}\p{M}\p{N}.-]+$/u;
 const ASCII_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-/** The address folded to its one stored form, for look-ups. Never throws; garbage folds to garbage that matches no account. */
+/** The address folded to its one stored form, for look-ups. Never throws; garbage folds to garbage that
+ *  matches no account. */
 export function normalizeEmail(value: unknown): string {
   if (typeof value !== 'string') return '';
   const parts = foldedParts(value);

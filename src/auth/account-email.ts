@@ -22,10 +22,12 @@ const CHANGE_TTL_MS = 60 * 60_000; // it moves where password resets go: short, 
 
 // The same words whether the address is free or belongs to someone: the page never tells who is registered.
 const SENT = (email: string) =>
-  `If ${email} can be used for your account, a link is on its way to it. Your address changes only when you open that link (within an hour).`;
+  `If ${email} can be used for your account, a link is on its way to it. Your ` +
+  'address changes only when you open that link (within an hour).';
 const CANNOT_USE = 'This address cannot be used for your account. Your address was not changed.';
 const LINK_DEAD =
-  'This link is invalid, expired or already used, or your address changed since it was sent. Ask for a new one on your account page.';
+  'This link is invalid, expired or already used, or your address changed since it ' +
+  'was sent. Ask for a new one on your account page.';
 
 /** The address typed, normalised and checked like a new account's (accounts/email.ts, the domain policy). */
 function newAddress(deps: AuthServices, value: unknown, current: string): { email: string } | { error: string } {
@@ -52,7 +54,9 @@ export function mountEmailChange(app: Hono<AuthEnv>, deps: AuthServices): void {
       csrf: csrfToken(c),
       heading: 'Use this address for your account?',
       subject: { title: live.token.email!, badge: 'new address', detail: `in place of ${live.user.email}` },
-      effect: `You will sign in with ${live.token.email} from now on, and password reset links will go there. ${live.user.email} is told of the change.`,
+      effect:
+        `You will sign in with ${live.token.email} from now on, and password reset links ` +
+        `will go there. ${live.user.email} is told of the change.`,
       button: 'Change my address',
       danger: false,
       action: `${P}/account/email/confirm?token=${encodeURIComponent(token!)}`,
@@ -107,7 +111,10 @@ async function requestChange(c: AuthContext): Promise<Response> {
       deps,
       target.email,
       `Your ${deps.appName} account`,
-      `Hello,\n\nSomeone asked to move another ${deps.appName} account to this address, which already has an account here. Nothing was changed.\n\nIf this was you, sign in at ${deps.linkOrigin()}${deps.prefix}/sign-in with this address instead.\n`,
+      `Hello,\n\nSomeone asked to move another ${deps.appName} account to this ` +
+        'address, which already has an account here. Nothing was changed.\n\nIf this was ' +
+        `you, sign in at ${deps.linkOrigin()}${deps.prefix}/sign-in with this address ` +
+        'instead.\n',
     );
   } else {
     await sendChangeLink(deps, user, target.email);
@@ -138,7 +145,10 @@ async function sendChangeLink(deps: AuthServices, user: User, email: string): Pr
     deps,
     email,
     `Confirm your new email for ${deps.appName}`,
-    `Hello ${user.name},\n\nYou asked to use this address for your ${deps.appName} account in place of ${user.email}. Open this link within an hour to confirm:\n\n${link}\n\nIf it was not you, ignore this message: nothing changes.\n`,
+    `Hello ${user.name},\n\nYou asked to use this address for your ${deps.appName} ` +
+      `account in place of ${user.email}. Open this link within an hour to ` +
+      `confirm:\n\n${link}\n\nIf it was not you, ignore this message: nothing ` +
+      'changes.\n',
   );
 }
 
@@ -172,7 +182,10 @@ async function confirmChange(c: AuthContext): Promise<Response> {
     deps,
     user.email,
     `Your ${deps.appName} email address was changed`,
-    `Hello ${user.name},\n\nThe email address of your ${deps.appName} account was changed from ${user.email} to ${target.email}. You sign in with the new address from now on.\n\nIf this was not you, tell the administrator at once: someone who knows your password did it.\n`,
+    `Hello ${user.name},\n\nThe email address of your ${deps.appName} account was ` +
+      `changed from ${user.email} to ${target.email}. You sign in with the new address ` +
+      'from now on.\n\nIf this was not you, tell the administrator at once: someone ' +
+      'who knows your password did it.\n',
   );
   return page(c, 'message', 'Email changed', {
     heading: 'Email changed',

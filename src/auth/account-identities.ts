@@ -14,7 +14,8 @@ import { isStoreError } from '../store/types.js';
 import type { Identity } from './social-accounts.js';
 
 export const LAST_WAY_IN =
-  'This is the only way you can sign in, so it stays: set a password (Forgot password on the sign-in page) or add a passkey first.';
+  'This is the only way you can sign in, so it stays: set a password (Forgot ' +
+  'password on the sign-in page) or add a passkey first.';
 
 export function mountLinkedAccounts(app: Hono<AuthEnv>, deps: AuthServices): void {
   const P = deps.prefix;
@@ -61,7 +62,8 @@ export async function linkToAccount(c: AuthContext, userId: string, id: Identity
       c,
       409,
       'Not linked',
-      `This ${labelOf(id.p)} account already signs in to another account here, so it cannot be linked to yours. Nothing was changed.`,
+      `This ${labelOf(id.p)} account already signs in to another account here, so it ` +
+        'cannot be linked to yours. Nothing was changed.',
     );
   };
   const existing = await store.findIdentity(id.issuer, id.profile.subject);

@@ -48,7 +48,9 @@ export function mountAccount(app: Hono<AuthEnv>, deps: AuthServices): void {
         detail: 'every browser, phone and paired device but this one',
       },
       effect:
-        'Every other session of your account ends at once: those devices must sign in again. This browser stays signed in. Personal tokens and connected apps are not affected.',
+        'Every other session of your account ends at once: those devices must sign in ' +
+        'again. This browser stays signed in. Personal tokens and connected apps are not ' +
+        'affected.',
       button: 'Sign out everywhere else',
       danger: true,
       action: `${P}/account/sessions/others`,

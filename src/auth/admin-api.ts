@@ -103,7 +103,8 @@ function refusalOf(c: AuthContext, caller: Caller): Response | null {
     return apiError(
       c,
       'forbidden',
-      `This key is limited to ${p.scopes.join(' ')}; the admin API needs an unscoped admin token or the scope ${ADMIN_SCOPE}.`,
+      `This key is limited to ${p.scopes.join(' ')}; the admin API needs an unscoped ` +
+        `admin token or the scope ${ADMIN_SCOPE}.`,
     );
   }
   if (!caller.viaToken && !['GET', 'HEAD'].includes(c.req.method) && !sessionCsrfOk(c)) {

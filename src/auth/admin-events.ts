@@ -52,8 +52,8 @@ async function eventsPage(c: AuthContext): Promise<Response> {
     c,
     shown.filter((e) => !e.email && e.userId).map((e) => e.userId!),
   );
-  const href = (n: number) =>
-    `${P}/admin/events?${new URLSearchParams({ ...(userQ ? { user: userQ } : {}), ...(eventQ ? { event: eventQ } : {}), page: String(n) })}`;
+  const filters = { ...(userQ ? { user: userQ } : {}), ...(eventQ ? { event: eventQ } : {}) };
+  const href = (n: number) => `${P}/admin/events?${new URLSearchParams({ ...filters, page: String(n) })}`;
   const filtered = Boolean(userQ || eventQ);
   return page(c, 'admin-events', 'Security events', {
     filter: { user: userQ, event: eventQ },

@@ -81,7 +81,8 @@ export type AuthEnv = {
     loopbackPeer: boolean;
     /** The request names a forwarding hop (X-Forwarded-For): a local reverse proxy, not a local client. */
     forwarded: boolean;
-    /** The headers as Node parsed them: a repeated header is joined or dropped Node's way, as the proxy reads it too. */
+    /** The headers as Node parsed them: a repeated header is joined or dropped Node's way, as the proxy reads
+     *  it too. */
     headers: IncomingHttpHeaders;
     /** The origin the client used, and whether the request came from it (Origin / Sec-Fetch-Site). */
     ourOrigin: string;

@@ -72,7 +72,8 @@ async function beginSecondStep(c: AuthContext, user: User, provider: string, ret
   const secure = deps.cookies.secure;
   c.header(
     'set-cookie',
-    `${pendingCookieName(deps)}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${PENDING_TTL_MS / 1000}${secure ? '; Secure' : ''}`,
+    `${pendingCookieName(deps)}=${value}; Path=/; HttpOnly; SameSite=Lax; ` +
+      `Max-Age=${PENDING_TTL_MS / 1000}${secure ? '; Secure' : ''}`,
     { append: true },
   );
 }

@@ -37,7 +37,9 @@ export function jsonCsrf(boundToSession: boolean): MiddlewareHandler<AuthEnv> {
       return jsonError(c, 415, 'json_required', 'Send a JSON body.');
     if (c.get('origin') !== 'same-origin') {
       audit(c, 'csrf.refused', {
-        detail: `${c.req.path} from ${(c.req.header('origin') ?? 'no origin').slice(0, 100)}, expected ${c.get('ourOrigin')}`,
+        detail:
+          `${c.req.path} from ${(c.req.header('origin') ?? 'no origin').slice(0, 100)}, ` +
+          `expected ${c.get('ourOrigin')}`,
       });
       return jsonError(c, 403, 'csrf', 'Request refused: it did not come from this site.');
     }

@@ -42,7 +42,9 @@ export async function sendVerificationEmail(deps: AuthServices, user: User): Pro
     deps,
     user.email,
     `Confirm your email for ${deps.appName}`,
-    `Hello ${user.name},\n\nConfirm your email address for ${deps.appName} by opening this link (valid 24 hours):\n\n${link}\n\nIf you did not sign up, ignore this message.\n`,
+    `Hello ${user.name},\n\nConfirm your email address for ${deps.appName} by ` +
+      `opening this link (valid 24 hours):\n\n${link}\n\nIf you did not sign up, ` +
+      'ignore this message.\n',
   );
 }
 
@@ -52,7 +54,11 @@ export function sendAccountExistsEmail(deps: AuthServices, email: string): void 
     deps,
     email,
     `Your ${deps.appName} account`,
-    `Hello,\n\nSomeone tried to create a ${deps.appName} account with this address, but you already have one. Sign in at ${deps.linkOrigin()}${deps.prefix}/sign-in — or, if you forgot your password, reset it at ${deps.linkOrigin()}${deps.prefix}/forgot.\n\nIf this was not you, you can ignore this message.\n`,
+    `Hello,\n\nSomeone tried to create a ${deps.appName} account with this address, ` +
+      `but you already have one. Sign in at ${deps.linkOrigin()}${deps.prefix}/sign-in ` +
+      '— or, if you forgot your password, reset it at ' +
+      `${deps.linkOrigin()}${deps.prefix}/forgot.\n\nIf this was not you, you can ` +
+      'ignore this message.\n',
   );
 }
 
@@ -62,7 +68,10 @@ export function sendPasswordChangedEmail(deps: AuthServices, user: User): void {
     deps,
     user.email,
     `Your ${deps.appName} password was changed`,
-    `Hello ${user.name},\n\nThe password of your ${deps.appName} account was just changed, and every device was signed out.\n\nIf this was you, there is nothing to do. If it was not, reset your password now at ${deps.linkOrigin()}${deps.prefix}/forgot and tell the administrator.\n`,
+    `Hello ${user.name},\n\nThe password of your ${deps.appName} account was just ` +
+      'changed, and every device was signed out.\n\nIf this was you, there is nothing ' +
+      'to do. If it was not, reset your password now at ' +
+      `${deps.linkOrigin()}${deps.prefix}/forgot and tell the administrator.\n`,
   );
 }
 
@@ -73,6 +82,9 @@ export async function sendResetEmail(deps: AuthServices, user: User): Promise<vo
     deps,
     user.email,
     `Reset your ${deps.appName} password`,
-    `Hello ${user.name},\n\nSomeone asked to reset the password of your ${deps.appName} account. Open this link within 30 minutes to choose a new one:\n\n${link}\n\nIf it was not you, ignore this message: your password stays as it is.\n`,
+    `Hello ${user.name},\n\nSomeone asked to reset the password of your ` +
+      `${deps.appName} account. Open this link within 30 minutes to choose a new ` +
+      `one:\n\n${link}\n\nIf it was not you, ignore this message: your password stays ` +
+      'as it is.\n',
   );
 }

@@ -115,7 +115,8 @@ function mountPasskeyManagement(app: Hono<AuthEnv>, deps: AuthServices, base: st
       button: 'Remove passkey',
       danger: true,
       effect:
-        'You will no longer be able to sign in with it. The copy on your device stays there until you delete it in your device’s settings.',
+        'You will no longer be able to sign in with it. The copy on your device stays ' +
+        'there until you delete it in your device’s settings.',
       subject: { title: key.name, badge: 'passkey', detail: `Added ${stamp(key.createdAt).text}` },
       action: `${base}/remove?id=${encodeURIComponent(key.id)}`,
       cancel: base,

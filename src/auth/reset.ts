@@ -64,7 +64,8 @@ export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthServices): void
     // Looked up and mailed in the background: the answer takes the same time whether or not the account exists.
     inBackground(deps, 'reset request', async () => {
       const user = email ? await deps.store.findUserByEmail(email) : null;
-      if (!user || user.disabled || isReservedUserId(user.id)) return; // Gatehouse's own users have no password to reset
+      // Gatehouse's own users have no password to reset.
+      if (!user || user.disabled || isReservedUserId(user.id)) return;
       await sendResetEmail(deps, user);
       audit(c, 'password.reset-requested', { userId: user.id, email }); // the context outlives the answer
     });
@@ -72,7 +73,8 @@ export function mountPasswordReset(app: Hono<AuthEnv>, deps: AuthServices): void
     return page(c, 'message', 'Check your email', {
       heading: 'Check your email',
       message:
-        'If an account exists for that address, we sent it a link to reset the password. The link works for 30 minutes.',
+        'If an account exists for that address, we sent it a link to reset the password. ' +
+        'The link works for 30 minutes.',
       link: { href: `${P}/sign-in`, label: 'Back to sign in' },
     });
   });
@@ -110,7 +112,8 @@ async function resetPassword(c: AuthContext): Promise<Response> {
     return resetForm(c, '', { form: 'This reset link is invalid, expired or already used. Ask for a new one.' }, 400);
   }
   if (checkPasswordPolicy(password, user.email))
-    return resetForm(c, '', { form: PASSWORD_MESSAGES['same-as-email'] + ' Ask for a new link.' }, 400); // no form left to put it under
+    // No form left to put it under.
+    return resetForm(c, '', { form: PASSWORD_MESSAGES['same-as-email'] + ' Ask for a new link.' }, 400);
   // Resetting proves the mailbox: the email counts as verified from now on.
   await deps.store.updateUser(user.id, { passwordHash: await deps.hasher.hash(password), emailVerified: true }, now);
   await deps.sessions.revokeUser(user.id); // every device signs in again

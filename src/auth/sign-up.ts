@@ -159,7 +159,8 @@ function signUpErrors(c: AuthContext, input: SignUpForm): SignUpErrors {
   // so password sign-up takes an invitation (social login brings an IdP-verified address).
   if (settings.signUp === 'domains' && !mailer() && !setup && !invite && !errors.email) {
     errors.form =
-      'Sign-up here needs a confirmed address: sign up with a provider below, or ask an administrator for an invitation.';
+      'Sign-up here needs a confirmed address: sign up with a provider below, or ask ' +
+      'an administrator for an invitation.';
   }
   return errors;
 }
@@ -219,7 +220,8 @@ async function createAccount(
   }
   // Setup is over: every setup link still stored (older prints, other copies) dies with this one.
   if (grant.role === 'admin') await burnSetupLinks(deps.store);
-  audit(c, grant.role === 'admin' && !invite ? 'setup.admin-created' : 'sign-up', { userId: user.id, email }); // an invited admin is a sign-up
+  // An invited admin is a sign-up.
+  audit(c, grant.role === 'admin' && !invite ? 'setup.admin-created' : 'sign-up', { userId: user.id, email });
   if (viaMail) {
     await sendVerificationEmail(deps, user);
     return checkEmailPage(c, email);
@@ -234,7 +236,9 @@ async function createAccount(
 function checkEmailPage(c: AuthContext, email: string): Response {
   return page(c, 'message', 'Check your email', {
     heading: 'Check your email',
-    message: `We sent a message to ${email}. Open the link in it to confirm your address, then sign in with your password.`,
+    message:
+      `We sent a message to ${email}. Open the link in it to confirm your address, ` +
+      'then sign in with your password.',
     link: { href: `${c.var.deps.prefix}/sign-in`, label: 'Go to sign in' },
   });
 }

@@ -61,7 +61,8 @@ async function newAccount(c: AuthContext, id: Identity, email: string): Promise<
       id.at,
     );
   } catch (err) {
-    if (isStoreError(err, 'DUPLICATE')) return { problem: 'Please try again.', status: 403 }; // a concurrent sign-up of the same email won
+    // A concurrent sign-up of the same email won.
+    if (isStoreError(err, 'DUPLICATE')) return { problem: 'Please try again.', status: 403 };
     throw err;
   }
   await linkIdentity(c, id, user.id);
@@ -82,14 +83,20 @@ async function linkExisting(c: AuthContext, id: Identity, existing: User): Promi
   // Linking on an unverified IdP email would let anyone who types your address at the IdP take over.
   if (!profile.emailVerified) {
     return refuse('provider did not verify the email', {
-      problem: `An account with ${existing.email} exists. Sign in with your password; ${p.name} has not verified this address.`,
+      problem:
+        `An account with ${existing.email} exists. Sign in with your password; ${p.name} ` +
+        'has not verified this address.',
       status: 403,
     });
   }
   if (existing.disabled) return { problem: 'This account is disabled.', status: 403 };
   if (!existing.emailVerified) {
     return refuse('local account email not confirmed', {
-      problem: `An account with ${existing.email} already exists here, and its address has not been confirmed, so it cannot be joined to your ${p.name} sign-in. If the account is yours, sign in with your password and confirm your email address (or reset your password), then use ${p.name} again.`,
+      problem:
+        `An account with ${existing.email} already exists here, and its address has not ` +
+        `been confirmed, so it cannot be joined to your ${p.name} sign-in. If the ` +
+        'account is yours, sign in with your password and confirm your email address (or ' +
+        `reset your password), then use ${p.name} again.`,
       status: 409,
     });
   }

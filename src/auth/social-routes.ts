@@ -107,7 +107,10 @@ function transactionCookie(flow: Flow, value: string, p: ProviderEntry, maxAgeSe
   const { secure } = flow.deps.cookies;
   // Apple returns with a cross-site POST, which a SameSite=Lax cookie would not accompany.
   const sameSite = PRESETS[p.kind].formPost && secure ? 'None' : 'Lax';
-  return `${flow.cookieName}=${value}; Path=/; HttpOnly; SameSite=${sameSite}; Max-Age=${maxAgeSec}${secure ? '; Secure' : ''}`;
+  return (
+    `${flow.cookieName}=${value}; Path=/; HttpOnly; SameSite=${sameSite}; ` +
+    `Max-Age=${maxAgeSec}${secure ? '; Secure' : ''}`
+  );
 }
 
 function startHandler(flow: Flow) {
@@ -201,7 +204,8 @@ function readTransaction(c: AuthContext, flow: Flow): Transaction | null {
   }
 }
 
-/** The code exchanged for tokens and the profile read; null (logged, and audited for a bad ID token) when any check fails. */
+/** The code exchanged for tokens and the profile read; null (logged, and audited for a bad ID token) when
+ *  any check fails. */
 async function identify(
   c: AuthContext,
   flow: Flow,

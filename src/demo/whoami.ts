@@ -152,7 +152,10 @@ export async function checkAssertion(
 function assertionSection(check: AssertionCheck): string {
   if (!check) return '';
   const body = check.ok
-    ? `<p class="verified">✓ <strong>X-Forwarded-Assertion verified</strong> against Gatehouse's published keys: ES256, key <code>${escapeHtml(check.kid)}</code>, signed for <code>${escapeHtml(check.sub)}</code>, valid ${check.secondsLeft} s more. An app that checks this need not trust the network.</p>`
+    ? '<p class="verified">✓ <strong>X-Forwarded-Assertion verified</strong> against ' +
+      `Gatehouse's published keys: ES256, key <code>${escapeHtml(check.kid)}</code>, ` +
+      `signed for <code>${escapeHtml(check.sub)}</code>, valid ${check.secondsLeft} s ` +
+      'more. An app that checks this need not trust the network.</p>'
     : `<p class="refused">✗ <strong>X-Forwarded-Assertion did not verify</strong>: ${escapeHtml(check.reason)}</p>`;
   return `<h2 id="signed">Signed identity</h2>\n<div class="card pad">${body}</div>`;
 }
@@ -171,7 +174,9 @@ function heroOf(id: Record<string, string | null>, prefix: string): { hero: stri
     return {
       hero: `<div class="avatar avatar-none" aria-hidden="true">?</div>
 <div><h1>No identity headers</h1><p class="meta">Nobody is signed in for this request.</p></div>`,
-      sub: 'Auth is off, or this path is public, so Gatehouse sent no identity. Turn it on with <code>gatehouse auth enable</code>.',
+      sub:
+        'Auth is off, or this path is public, so Gatehouse sent no identity. Turn it on ' +
+        'with <code>gatehouse auth enable</code>.',
       actions: `<a class="link primary" href="${p}/sign-in">Sign in</a>
 <a class="link" href="/api/whoami">View as JSON</a>`,
     };
@@ -179,7 +184,9 @@ function heroOf(id: Record<string, string | null>, prefix: string): { hero: stri
   return {
     hero: `<div class="avatar" aria-hidden="true">${escapeHtml(initialsOf(name, email))}</div>
 <div><h1><span class="lead">Signed in as </span>${escapeHtml(email)}</h1><p class="meta">${meta}</p></div>`,
-    sub: 'This demo app never saw a password. Everything it knows about you comes from the headers Gatehouse adds to each request.',
+    sub:
+      'This demo app never saw a password. Everything it knows about you comes from ' +
+      'the headers Gatehouse adds to each request.',
     actions: `<form method="post" action="${p}/sign-out"><button class="primary" type="submit">Sign out</button></form>
 <a class="link" href="${p}/account">Your account</a>
 <a class="link" href="/api/whoami">View as JSON</a>`,
@@ -192,7 +199,8 @@ function page(headers: IncomingHttpHeaders, prefix: string, check: AssertionChec
     names
       .map(
         (h) =>
-          `<tr><th scope="row">${escapeHtml(h)}</th><td>${id[h] === null ? '<span class="none">not sent</span>' : escapeHtml(id[h]!)}</td></tr>`,
+          `<tr><th scope="row">${escapeHtml(h)}</th>` +
+          `<td>${id[h] === null ? '<span class="none">not sent</span>' : escapeHtml(id[h]!)}</td></tr>`,
       )
       .join('\n');
   const { hero, sub, actions } = heroOf(id, prefix);
@@ -265,7 +273,8 @@ export async function startDemoApp(
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
       'content-security-policy':
-        "default-src 'none'; style-src 'self'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        "default-src 'none'; style-src 'self'; img-src data:; form-action 'self'; " +
+        "frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
       'x-content-type-options': 'nosniff',
     });
     res.end(page(req.headers, prefix, await checkAssertion(req.headers, opts.gatehouse?.() ?? null, prefix)));

@@ -10,7 +10,8 @@ const WHAT: Record<FactorChange, string> = {
   'recovery-regenerated': 'New recovery codes were made for your account; the old ones no longer work.',
   'recovery-used': 'One of your recovery codes was just used to sign in. It will not work again.',
   reset:
-    'An administrator removed the second factor from your account and signed you out everywhere. You can set up an authenticator app again after signing in.',
+    'An administrator removed the second factor from your account and signed you out ' +
+    'everywhere. You can set up an authenticator app again after signing in.',
 };
 
 export function factorChangedMail(
@@ -22,6 +23,9 @@ export function factorChangedMail(
   return {
     to: user.email,
     subject: `Two-step sign-in changed on your ${appName} account`,
-    text: `Hello ${user.name},\n\n${WHAT[change]}\n\nIf this was you, there is nothing to do. If it was not, sign in at ${signInUrl}, change your password and tell the administrator.\n`,
+    text:
+      `Hello ${user.name},\n\n${WHAT[change]}\n\nIf this was you, there is nothing to ` +
+      `do. If it was not, sign in at ${signInUrl}, change your password and tell the ` +
+      'administrator.\n',
   };
 }

@@ -119,7 +119,8 @@ export function redirectHost(redirectUri: string): string {
   return u.host ? u.host : `${u.protocol}//${u.pathname.split('/')[0] ?? ''}`.replace(/\/+$/, '');
 }
 
-/** form-action for the consent page: our own origin and the place the answer goes (browsers apply it to the redirect). */
+/** form-action for the consent page: our own origin and the place the answer goes (browsers apply it to the
+ *  redirect). */
 export function formActionFor(redirectUri: string): string {
   const u = new URL(redirectUri);
   return u.protocol === 'http:' || u.protocol === 'https:' ? `'self' ${u.origin}` : `'self' ${u.protocol}`;

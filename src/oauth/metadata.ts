@@ -33,7 +33,8 @@ export function isDiscoveryPath(path: string): boolean {
   return path.startsWith(PRM) || path.startsWith(ASM) || path.startsWith(OIDC);
 }
 
-/** The paths of the authorization server documents, for an issuer with path `prefix` (RFC 8414 §3.1, OIDC Discovery §4). */
+/** The paths of the authorization server documents, for an issuer with path `prefix` (RFC 8414 §3.1,
+ *  OIDC Discovery §4). */
 export function authorizationServerPaths(prefix: string): string[] {
   return [`${ASM}${prefix}`, ASM, `${OIDC}${prefix}`, `${prefix}${OIDC}`, `${prefix}${ASM}`, OIDC];
 }

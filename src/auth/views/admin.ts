@@ -25,7 +25,8 @@ export interface AdminUserRow {
   emailVerified: boolean;
   createdAt: string;
   self: boolean;
-  /** The buttons in the user's row: a POST form (`post`) for what acts at once, a link to the confirm page otherwise. */
+  /** The buttons in the user's row: a POST form (`post`) for what acts at once, a link to the confirm page
+   *  otherwise. */
   actions: AdminAction[];
 }
 
