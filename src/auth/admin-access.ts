@@ -49,9 +49,8 @@ export function mountAdminAccess(app: Hono<AuthEnv>, deps: AuthServices): void {
       button: 'Remove from group',
       danger: true,
       effect:
-        `Access rules that name group:${group} stop letting ${user.email} in within two ` +
-        'seconds, and the app no longer receives it in X-Forwarded-Groups. You can add ' +
-        'it back on the groups page.',
+        `Access rules that name group:${group} stop letting ${user.email} in within two seconds, ` +
+        'and the app no longer receives it in X-Forwarded-Groups. You can add it back on the groups page.',
       subject: { title: user.email, badge: user.role, detail: `member of ${user.groups.join(', ')}` },
       action: `${action}/remove`,
       hidden: [{ name: 'group', value: group }],

@@ -69,9 +69,8 @@ const CONFIRM: Record<
     button: 'Reset two-step sign-in',
     danger: true,
     effect:
-      'Their authenticator app and recovery codes are removed and they are signed out ' +
-      'everywhere. They sign in with their password alone and can set up a new app. ' +
-      'They get an email about it.',
+      'Their authenticator app and recovery codes are removed and they are signed out everywhere. ' +
+      'They sign in with their password alone and can set up a new app. They get an email about it.',
   },
   'end-sessions': {
     heading: 'Sign this account out everywhere?',
