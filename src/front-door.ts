@@ -6,13 +6,14 @@ import { envSetting } from './config/schema.js';
 import type { Timeouts } from './http-server.js';
 import type { LiveConfig } from './live-config.js';
 import { createForwarder, type Forwarder } from './proxy/forward.js';
-import { createGate, type Gate } from './proxy/gate.js';
+import { createGate, type Gate, type GateDeps } from './proxy/gate.js';
 import type { ServeOptions } from './serve-options.js';
 import type { Services } from './services.js';
 import { ALL_OWN_COOKIES } from './session/cookies.js';
 import { VIEWS_DIR } from './views-dir.js';
 import type { IdentitySigner } from './access/identity-signer.js';
-import { createDoor } from './admission/door.js';
+import { createDoor, type Door } from './admission/door.js';
+import type { SettingsSource } from './config/settings.js';
 
 export interface Upstream {
   forwarder: Forwarder | null;
@@ -29,7 +30,8 @@ export async function startUpstream(
   let upstream = opts.upstream;
   if (opts.demo && !upstream) {
     const { startDemoApp } = await import('./demo/whoami.js');
-    // The demo verifies the signed identity as an app would: the keys Gatehouse publishes, the issuer it signs as.
+    // The demo verifies the signed identity as an app would: the keys Gatehouse publishes, the issuer it
+    // signs as.
     const gatehouse = () => {
       const url = gatehouseUrl();
       return url ? { jwks: `${url}${opts.prefix}/.well-known/jwks.json`, origin: opts.publicUrl?.origin ?? url } : null;
@@ -70,24 +72,48 @@ export interface FrontDoorParts {
   now: () => number;
 }
 
-export function buildGate({
-  opts,
-  services,
-  live,
-  forwarder,
-  timeouts,
-  listeningOrigin,
-  signer,
-  now,
-}: FrontDoorParts): Gate {
-  const settings = { current: live.settings, latest: () => (live.reload(), live.settings()) };
-  const { renderer } = services;
+export function buildGate(parts: FrontDoorParts): Gate {
+  const { opts, services, live, forwarder, timeouts, signer, now } = parts;
+  const settings: SettingsSource = { current: live.settings, latest: () => (live.reload(), live.settings()) };
   const onStoreError = throttled(10_000, now, (err: unknown) =>
     opts.log(`store: unavailable (${(err as Error).message}); answering 503 until it returns`),
   );
   // One door for every entrance: the gate, WebSocket upgrades and /auth/check (admission/door.ts).
   const door = createDoor({ ...services, settings, publicUrl: opts.publicUrl, onStoreError });
-  const authApp = createAuthApp({
+  const authApp = buildAuthApp(parts, settings, door);
+  return createGate({
+    ...services,
+    ...gatePages(opts, services.renderer),
+    prefix: opts.prefix,
+    authApp: getRequestListener(authApp.fetch, { overrideGlobalObjects: false }),
+    forwarder,
+    door,
+    settings,
+    signer,
+    publicUrl: opts.publicUrl,
+    allowedHosts: opts.allowedHosts,
+    allowedOrigins: opts.allowedOrigins,
+    tunnels: { handshakeMs: timeouts.upstreamHeaders, idleMs: timeouts.idle, ...opts.tunnels },
+    onMisdirected: throttled(60_000, now, (host: string) =>
+      opts.log(
+        `host: a request for "${host.slice(0, 100)}" was sent to ${opts.publicUrl?.origin} instead ` +
+          "(not the public URL's host; list it in GATEHOUSE_ALLOWED_HOSTS if it is yours)",
+      ),
+    ),
+    onStoreError,
+    onSigningError: throttled(10_000, now, (err: unknown) =>
+      opts.log(`assertion: could not sign (${(err as Error).message}); answering 503`),
+    ),
+  });
+}
+
+/** The /auth app, asking the same door as the gate. */
+function buildAuthApp(
+  { opts, services, live, listeningOrigin, signer, now }: FrontDoorParts,
+  settings: SettingsSource,
+  door: Door,
+) {
+  return createAuthApp({
     ...services,
     settings,
     door,
@@ -108,54 +134,25 @@ export function buildGate({
       ...(opts.cimdCa ? { ca: opts.cimdCa } : {}),
     },
   });
-  return createGate({
-    ...services,
-    prefix: opts.prefix,
-    authApp: getRequestListener(authApp.fetch, { overrideGlobalObjects: false }),
-    forwarder,
-    door,
-    settings,
-    signer,
-    publicUrl: opts.publicUrl,
-    allowedHosts: opts.allowedHosts,
-    allowedOrigins: opts.allowedOrigins,
-    tunnels: { handshakeMs: timeouts.upstreamHeaders, idleMs: timeouts.idle, ...opts.tunnels },
+}
+
+/** The pages the gate answers with itself: 403 for a rule's refusal, and its 5xx/404 error pages. */
+function gatePages(opts: ServeOptions, renderer: Services['renderer']): Pick<GateDeps, 'forbiddenPage' | 'errorPage'> {
+  const { appName, prefix } = opts;
+  return {
     forbiddenPage: (p, path) =>
-      renderer.render('forbidden', {
-        appName: opts.appName,
-        prefix: opts.prefix,
-        title: 'Not open to you',
-        name: p.name,
-        email: p.email,
-        path,
-      }),
+      renderer.render('forbidden', { appName, prefix, title: 'Not open to you', name: p.name, email: p.email, path }),
     errorPage: (status, heading, message) =>
-      renderer.render('error', {
-        appName: opts.appName,
-        prefix: opts.prefix,
-        title: heading,
-        status,
-        heading,
-        message,
-        retryAfter: null,
-      }),
-    onMisdirected: throttled(60_000, now, (host: string) =>
-      opts.log(
-        `host: a request for "${host.slice(0, 100)}" was sent to ${opts.publicUrl?.origin} instead (not the public URL's host; list it in GATEHOUSE_ALLOWED_HOSTS if it is yours)`,
-      ),
-    ),
-    onStoreError,
-    onSigningError: throttled(10_000, now, (err: unknown) =>
-      opts.log(`assertion: could not sign (${(err as Error).message}); answering 503`),
-    ),
-  });
+      renderer.render('error', { appName, prefix, title: heading, status, heading, message, retryAfter: null }),
+  };
 }
 
 function isLoopbackName(host: string): boolean {
   return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** `fn` at most once per `ms`: a crawler hammering a wrong name, or a store that is down, must not flood the log. */
+/** `fn` at most once per `ms`: a crawler hammering a wrong name, or a store that is down, must not flood the
+ *  log. */
 function throttled<A>(ms: number, now: () => number, fn: (arg: A) => void): (arg: A) => void {
   let last = -Infinity;
   return (arg) => {

@@ -18,6 +18,11 @@ export interface HttpHandlers {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
+/** Everything after the status line of the empty answer to a request Node's parser refused. */
+const CLIENT_ERROR_HEAD =
+  'content-type: text/plain\r\nx-content-type-options: nosniff\r\ncache-control: no-store\r\n' +
+  'connection: close\r\ncontent-length: 0\r\n\r\n';
+
 export function createHttpServer(handlers: HttpHandlers, timeouts: Timeouts): Server {
   const server = createServer(
     {
@@ -44,10 +49,7 @@ export function createHttpServer(handlers: HttpHandlers, timeouts: Timeouts): Se
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? '408 Request Timeout'
           : '400 Bad Request';
-    endAndDestroy(
-      socket,
-      `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\nx-content-type-options: nosniff\r\ncache-control: no-store\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
-    );
+    endAndDestroy(socket, `HTTP/1.1 ${status}\r\n${CLIENT_ERROR_HEAD}`);
   });
   return server;
 }

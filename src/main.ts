@@ -65,9 +65,8 @@ export function prepareState(
   if (needsSetup(state)) {
     // Under the state file's lock, and decided again on the latest file: a CLI command may be writing.
     state = updateState(scope, (current) => (needsSetup(current) ? enableAuth(current, masterKey, null) : current!));
-    log(
-      `auth: enabled for this server/profile on first start (users in ${describeStore(storeChoiceFor(scope, state, masterKey, env))})`,
-    );
+    const users = describeStore(storeChoiceFor(scope, state, masterKey, env));
+    log(`auth: enabled for this server/profile on first start (users in ${users})`);
   }
   return state!;
 }
@@ -180,7 +179,8 @@ function warnUntrustedForwardAuth(
   if (forwarder || services.trusted.any || live.settings().mode === 'off' || !policyOf(live.settings()).rules.length)
     return;
   opts.log(
-    'forward-auth: access rules are set but no trusted proxy (--trusted-proxies): /auth/check cannot believe the original URI a proxy names, and refuses every request that names one',
+    'forward-auth: access rules are set but no trusted proxy (--trusted-proxies): /auth/check cannot believe ' +
+      'the original URI a proxy names, and refuses every request that names one',
   );
 }
 

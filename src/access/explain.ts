@@ -22,7 +22,8 @@ const VERDICT: Record<Decision['outcome'], string> = {
   malformed: 'REFUSED (400)',
 };
 
-/** A stored user as a rule sees them, signed in with `provider` (what `access test --provider` says; password by default). */
+/** A stored user as a rule sees them, signed in with `provider` (what `access test --provider` says;
+ *  password by default). */
 export function subjectOfUser(
   user: { email: string; role: string; groups: readonly string[] },
   provider = 'password',
@@ -46,9 +47,8 @@ export function explain(
       : read.key !== raw
         ? `read as ${read.key}, as a lenient app would (decoded, any case, trailing "/" or "." dropped)`
         : null;
-  const who = subject
-    ? ` as ${subject.email} (role ${subject.role}${subject.groups.length ? `, groups ${subject.groups.join(', ')}` : ''})`
-    : ' signed out';
+  const groups = subject?.groups.length ? `, groups ${subject.groups.join(', ')}` : '';
+  const who = subject ? ` as ${subject.email} (role ${subject.role}${groups})` : ' signed out';
   return {
     decision,
     headline: `${VERDICT[decision.outcome]}: ${method.toUpperCase()} ${path}${who}`,

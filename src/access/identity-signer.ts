@@ -1,5 +1,5 @@
-// The signer the gate and /auth/check use: signs with the keys it is given (key-follower.ts keeps them in step
-// with the store) and knows the claims of architecture.md#access. Off with GATEHOUSE_ASSERTION=off.
+// The signer the gate and /auth/check use: signs with the keys it is given (key-follower.ts keeps them in
+// step with the store) and knows the claims of architecture.md#access. Off with GATEHOUSE_ASSERTION=off.
 //
 // An assertion is reused while it is fresh and its claims are those of the session as last resolved
 // (the session cache re-resolves every 2 s, so a changed role or group is never staler than that).
@@ -55,7 +55,8 @@ function sameClaims(a: Principal, b: Principal): boolean {
   );
 }
 
-/** The claims of a principal: `scope` and `client_id` (RFC 9068 names) only for keys and tokens that have them. */
+/** The claims of a principal: `scope` and `client_id` (RFC 9068 names) only for keys and tokens that have
+ *  them. */
 export function claimsOf(p: Principal): AssertionClaims {
   const amr = p.amr ?? amrOf(p.provider);
   const { email, name, provider, role, groups } = p;
@@ -65,7 +66,8 @@ export function claimsOf(p: Principal): AssertionClaims {
   return claims;
 }
 
-/** Whether a key `before` published is gone from `after`: assertions it signed no app could verify any more. */
+/** Whether a key `before` published is gone from `after`: assertions it signed no app could verify any
+ *  more. */
 const lostKeys = (before: AssertionSigner, after: AssertionSigner): boolean => {
   const still = new Set(after.jwks().keys.map((k) => k.kid));
   return before.jwks().keys.some((k) => !still.has(k.kid));
@@ -88,13 +90,6 @@ export async function createIdentitySigner(opts: IdentitySignerOptions): Promise
   };
   let signer: AssertionSigner = await build(opts.keys);
   const signed = new Map<string, Signed>();
-  const forgetExpired = (t: number) => {
-    for (const [id, entry] of signed) {
-      if (entry.until > t) return;
-      signed.delete(id);
-    }
-  };
-
   const sign = (p: Principal) => signer.sign(claimsOf(p));
 
   return {
@@ -110,22 +105,7 @@ export async function createIdentitySigner(opts: IdentitySignerOptions): Promise
         entry.principal = session.principal;
         return entry.jwt ?? entry.pending!;
       }
-      forgetExpired(t);
-      const made: Signed = { jwt: null, pending: null, until: t + REUSE_MS, principal: session.principal };
-      made.pending = sign(session.principal).then(
-        (jwt) => {
-          made.jwt = jwt;
-          made.pending = null;
-          return jwt;
-        },
-        (err: unknown) => {
-          if (signed.get(id) === made) signed.delete(id);
-          throw err;
-        },
-      );
-      signed.delete(id); // re-inserted at the end: the map stays in signing order
-      signed.set(id, made);
-      return made.pending;
+      return signAndHold(signed, id, session.principal, t, sign);
     },
     jwks: () => signer.jwks(),
     get held() {
@@ -139,4 +119,39 @@ export async function createIdentitySigner(opts: IdentitySignerOptions): Promise
       if (lostKeys(before, signer)) signed.clear();
     },
   };
+}
+
+/** Off the hot path (nothing fresh is held for this session): sign anew, and hold the signature while it is
+ *  being made, so a burst shares it; one that fails to sign is not held. */
+function signAndHold(
+  signed: Map<string, Signed>,
+  id: string,
+  principal: Principal,
+  t: number,
+  sign: (p: Principal) => Promise<string>,
+): Promise<string> {
+  forgetExpired(signed, t);
+  const made: Signed = { jwt: null, pending: null, until: t + REUSE_MS, principal };
+  made.pending = sign(principal).then(
+    (jwt) => {
+      made.jwt = jwt;
+      made.pending = null;
+      return jwt;
+    },
+    (err: unknown) => {
+      if (signed.get(id) === made) signed.delete(id);
+      throw err;
+    },
+  );
+  signed.delete(id); // re-inserted at the end: the map stays in signing order
+  signed.set(id, made);
+  return made.pending;
+}
+
+/** Held in signing order, so the expired ones are the first. */
+function forgetExpired(signed: Map<string, Signed>, t: number): void {
+  for (const [id, entry] of signed) {
+    if (entry.until > t) return;
+    signed.delete(id);
+  }
 }

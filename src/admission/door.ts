@@ -11,98 +11,31 @@
 // The signed-in request whose session is cached is decided synchronously (the hot path); anything that
 // needs the store returns a promise. A store that fails while finding who is asking lets only what
 // needs no one through (public paths), and answers everything else `unavailable`.
-import type { IncomingHttpHeaders } from 'node:http';
-import type { SettingsSource, LiveSettings } from '../config/settings.js';
-import type { ResolvedSession, SessionService } from '../session/sessions.js';
-import { readCookie, type CookieNames } from '../session/cookies.js';
-import { bearerApiKey, type ApiKeyService } from '../session/api-keys.js';
-import { bearerOAuthToken, looksLikeOAuthBearer, type OAuthTokenService, type ResolvedToken } from '../oauth/tokens.js';
+import type { LiveSettings } from '../config/settings.js';
+import { readCookie } from '../session/cookies.js';
+import { bearerApiKey } from '../session/api-keys.js';
+import { bearerOAuthToken, looksLikeOAuthBearer, type ResolvedToken } from '../oauth/tokens.js';
 import { resourceFor, tokenOpens } from '../oauth/resources.js';
 import { bearerChallenge } from '../oauth/metadata.js';
-import type { RateLimiter } from '../security/rate-limit.js';
-import { isLoopback, type TrustedProxies } from '../security/client-ip.js';
-import type { AuditLog } from '../security/audit-log.js';
+import { isLoopback } from '../security/client-ip.js';
 import { mustEnrol } from '../mfa/policy.js';
 import { policyOf, type AccessPolicy } from '../access/policy.js';
 import { decide, subjectOf, type Decision, type Subject } from '../access/rules.js';
 import { readPath } from '../access/paths.js';
 import { overriddenMethods } from './method-overrides.js';
+import {
+  EVERY_CREDENTIAL,
+  type AdmissionRequest,
+  type Credential,
+  type Door,
+  type DoorDeps,
+  type Entrance,
+  type Identity,
+  type Verdict,
+} from './types.js';
 
-/** What the door reads of a request: for `/auth/check`, the original method and URI a proxy named. */
-export interface AdmissionRequest {
-  method: string;
-  /** Path and query as the client sent them. */
-  url: string;
-  headers: IncomingHttpHeaders;
-  /** The TCP peer (never a header): hybrid mode lets loopback through; limits count by it. */
-  peer: string | undefined;
-  /** false when the peer asks for someone else it does not name (forward-auth without a trusted proxy, which
-   *  is always loopback behind a local nginx): hybrid mode does not let it through then. */
-  peerIsClient?: boolean;
-}
-
-export type Entrance = 'gate' | 'websocket' | 'forward-auth';
-
-export type Verdict =
-  /** Through: with the caller's session, or as nobody (a public path, auth off, hybrid loopback). */
-  | { code: 'pass'; session: ResolvedSession | null; token: string | null }
-  /** 400: the path cannot be read one way only (paths.ts). */
-  | { code: 'ambiguous-path'; reason: string }
-  /** 401, or a redirect to sign-in for a browser navigation; `challenge` is OAuth's under an MCP resource. */
-  | { code: 'sign-in'; reason: string; challenge: string | undefined }
-  /** 401: an OAuth token that is not valid, or not for this path. */
-  | { code: 'invalid-token'; reason: string; challenge: string }
-  /** 429: too many API keys that were not valid, from this address. */
-  | { code: 'rate-limited'; reason: string; retryAfterSec: number }
-  /** 403: an access rule refuses this caller. */
-  | { code: 'forbidden'; reason: string; session: ResolvedSession }
-  /** 403, or the step-up page for a navigation: an `--mfa` rule wants a second factor in this session. */
-  | { code: 'step-up'; reason: string; session: ResolvedSession }
-  /** 403, or enrolment for a navigation: GATEHOUSE_MFA wants this person to have a second factor first. */
-  | { code: 'enrol'; reason: string; session: ResolvedSession }
-  /** 503: the store could not be asked. */
-  | { code: 'unavailable'; reason: string };
-
-export type VerdictCode = Verdict['code'];
-
-export interface DoorDeps {
-  settings: SettingsSource;
-  sessions: Pick<SessionService, 'peek' | 'resolve'>;
-  apiKeys: Pick<ApiKeyService, 'resolve'>;
-  oauthTokens: Pick<OAuthTokenService, 'peek' | 'resolve'> | null;
-  limits: Pick<RateLimiter, 'check'>;
-  audit: Pick<AuditLog, 'record'>;
-  cookies: CookieNames;
-  trusted: TrustedProxies;
-  publicUrl: URL | null;
-  onStoreError(err: unknown): void;
-}
-
-export interface Door {
-  decide(req: AdmissionRequest, entrance: Entrance): Verdict | Promise<Verdict>;
-  /** Who is asking, trying only the credentials an entrance accepts, in the one order (the auth app's
-   *  pages take the cookie; `/auth/me` and the admin API take keys and tokens too). */
-  identify(req: AdmissionRequest, accept?: ReadonlySet<Credential>): Identity | Promise<Identity>;
-  /** The verdict for a session already in hand, without audit (the warm-up asks where it may go). */
-  admitSession(session: ResolvedSession, req: AdmissionRequest): Verdict;
-  /** The resource indicator origin for this request (the public URL's, else the Host's). */
-  originOf(req: Pick<AdmissionRequest, 'headers'>): string;
-}
-
-export type Credential = 'oauth' | 'cookie' | 'api-key';
-export const EVERY_CREDENTIAL: ReadonlySet<Credential> = new Set(['oauth', 'cookie', 'api-key']);
-
-export type Identity =
-  | {
-      kind: 'caller';
-      session: ResolvedSession;
-      credential: Credential;
-      token: ResolvedToken | null;
-      bearer: string | null;
-    }
-  | { kind: 'nobody' }
-  | { kind: 'bad-token' }
-  | { kind: 'bad-key' };
+// The door's vocabulary lives in types.ts; importers keep reading all of it from here.
+export * from './types.js';
 
 const NOBODY: Identity = { kind: 'nobody' };
 const PASS_ANONYMOUS: Verdict = { code: 'pass', session: null, token: null };
@@ -261,7 +194,8 @@ function audited(
 
 /** Nobody is asking: hybrid loopback, a public path — or sign in first. */
 function admitNobody(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest): Verdict {
-  if (s.mode === 'hybrid' && req.peerIsClient !== false && isLoopback(req.peer)) return PASS_ANONYMOUS; // the TCP peer, never a header
+  // Hybrid mode trusts the TCP peer, never a header.
+  if (s.mode === 'hybrid' && req.peerIsClient !== false && isLoopback(req.peer)) return PASS_ANONYMOUS;
   const policy = policyOf(s);
   if (policy.rules.length) {
     const d = decideAs(policy, req, null);
@@ -316,7 +250,8 @@ function storeFailed(ctx: DoorContext, s: LiveSettings, req: AdmissionRequest, e
 /** The public origin resource indicators are made of. */
 function requestOrigin(publicUrl: URL | null, host: string | undefined): string {
   if (publicUrl) return publicUrl.origin;
-  // Without a public URL (local development) the Host names it; one that is no host name never reaches a header we write.
+  // Without a public URL (local development) the Host names it; one that is no host name never reaches a
+  // header we write.
   return `http://${host && /^[A-Za-z0-9.:[\]-]{1,300}$/.test(host) ? host : 'localhost'}`;
 }
 
@@ -325,15 +260,3 @@ function clientIp(deps: DoorDeps, req: AdmissionRequest): string {
 }
 
 const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
-
-/** Verdicts that a navigation answers with a page or redirect; the rest are JSON for everyone. */
-export const STATUS_OF: Record<Exclude<VerdictCode, 'pass'>, number> = {
-  'ambiguous-path': 400,
-  'sign-in': 401,
-  'invalid-token': 401,
-  'rate-limited': 429,
-  forbidden: 403,
-  'step-up': 403,
-  enrol: 403,
-  unavailable: 503,
-};

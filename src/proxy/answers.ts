@@ -46,23 +46,9 @@ export interface AnswerOptions {
 
 export function createAnswers({ prefix, secure, errorPage }: AnswerOptions): Answers {
   const answerHeaders = gateAnswerHeaders(secure);
-
-  const page: Answers['page'] = (res, status, html) => {
-    if (res.headersSent) return void res.destroy();
-    for (const [k, v] of SECURITY_HEADERS) res.setHeader(k, v);
-    if (secure) res.setHeader(HSTS[0], HSTS[1]);
-    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html) });
-    res.end(html);
-  };
-
-  const answer: Answers['answer'] = (req, res, status, headers, body = '') => {
-    req.resume(); // drain and discard any body: the app receives nothing
-    if (res.headersSent) return void res.destroy();
-    for (const [k, v] of answerHeaders) res.setHeader(k, v);
-    res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
-    res.end(body);
-  };
-
+  const page: Answers['page'] = (res, status, html) => writePage(res, secure, status, html);
+  const answer: Answers['answer'] = (req, res, status, headers, body = '') =>
+    writeAnswer(answerHeaders, req, res, status, headers, body);
   return {
     page,
     answer,
@@ -76,45 +62,70 @@ export function createAnswers({ prefix, secure, errorPage }: AnswerOptions): Ans
     unavailable(req, res) {
       req.resume();
       res.setHeader('retry-after', '5');
-      if ((req.headers.accept ?? '').includes('text/html'))
-        page(
-          res,
-          503,
-          errorPage(
-            503,
-            'Temporarily unavailable',
-            'We cannot check your sign-in right now. Please try again in a moment.',
-          ),
-        );
+      if ((req.headers.accept ?? '').includes('text/html')) page(res, 503, errorPage(503, ...STORE_DOWN_PAGE));
       else answer(req, res, 503, { 'content-type': 'application/json' }, UNAVAILABLE);
     },
     upstreamFailed(res, kind) {
       const status = kind === 'timeout' ? 504 : 502;
-      const heading = kind === 'timeout' ? 'The app took too long to answer' : 'The app is not reachable';
-      page(
-        res,
-        status,
-        errorPage(
-          status,
-          heading,
-          'Gatehouse is running, but the app behind it did not answer. Please try again in a moment.',
-        ),
-      );
+      page(res, status, errorPage(status, UPSTREAM_HEADING[kind], UPSTREAM_MESSAGE));
     },
     notFound: (res) => page(res, 404, errorPage(404, 'Page not found', 'Gatehouse serves only its own routes here.')),
-    refuseUpgrade(
-      socket,
-      status,
-      reason,
-      body = status === 401 ? UNAUTHENTICATED : status === 403 ? FORBIDDEN_ORIGIN : UNAVAILABLE,
-    ) {
-      let head = `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\n`;
-      for (const [k, v] of answerHeaders) head += `${k}: ${v}\r\n`;
-      socket.end(`${head}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-      // Ending is not enough: bytes the client sends after the refusal are never read, its close is
-      // never seen, and the socket would stay half-open for good (found by the fuzzer).
-      socket.once('finish', () => socket.destroy());
-      setTimeout(() => socket.destroy(), 5_000).unref();
-    },
+    refuseUpgrade: (socket, status, reason, body = upgradeRefusalBody(status)) =>
+      writeRefusedUpgrade(answerHeaders, socket, status, reason, body),
   };
+}
+
+const STORE_DOWN_PAGE = [
+  'Temporarily unavailable',
+  'We cannot check your sign-in right now. Please try again in a moment.',
+] as const;
+const UPSTREAM_HEADING: Record<UpstreamFailure, string> = {
+  timeout: 'The app took too long to answer',
+  unreachable: 'The app is not reachable',
+};
+const UPSTREAM_MESSAGE = 'Gatehouse is running, but the app behind it did not answer. Please try again in a moment.';
+
+type HeaderList = ReturnType<typeof gateAnswerHeaders>;
+
+function writePage(res: ServerResponse, secure: boolean, status: number, html: string): void {
+  if (res.headersSent) return void res.destroy();
+  for (const [k, v] of SECURITY_HEADERS) res.setHeader(k, v);
+  if (secure) res.setHeader(HSTS[0], HSTS[1]);
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html) });
+  res.end(html);
+}
+
+function writeAnswer(
+  answerHeaders: HeaderList,
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string,
+): void {
+  req.resume(); // drain and discard any body: the app receives nothing
+  if (res.headersSent) return void res.destroy();
+  for (const [k, v] of answerHeaders) res.setHeader(k, v);
+  res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
+/** What a refused handshake says when its caller names no body. */
+const upgradeRefusalBody = (status: number) =>
+  status === 401 ? UNAUTHENTICATED : status === 403 ? FORBIDDEN_ORIGIN : UNAVAILABLE;
+
+function writeRefusedUpgrade(
+  answerHeaders: HeaderList,
+  socket: Duplex,
+  status: number,
+  reason: string,
+  body: string,
+): void {
+  let head = `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\n`;
+  for (const [k, v] of answerHeaders) head += `${k}: ${v}\r\n`;
+  socket.end(`${head}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  // Ending is not enough: bytes the client sends after the refusal are never read, its close is
+  // never seen, and the socket would stay half-open for good (found by the fuzzer).
+  socket.once('finish', () => socket.destroy());
+  setTimeout(() => socket.destroy(), 5_000).unref();
 }

@@ -50,14 +50,7 @@ export interface Forwarder {
 export function createForwarder(opts: ForwarderOptions): Forwarder {
   const url = new URL(opts.upstream);
   if (url.protocol !== 'http:') throw new Error(`upstream must be an http:// URL, got ${opts.upstream}`);
-  const poolTo = (origin: string) =>
-    new Pool(origin, {
-      connections: opts.connections ?? 128,
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      headersTimeout: opts.headersTimeoutMs ?? 60_000,
-      bodyTimeout: 0, // server-sent events may idle for a long time; the client's socket governs
-    });
+  const poolTo = poolMaker(opts);
   const appPool = poolTo(url.origin);
   // The app's pool, except while warming up (throughStandIn): the same code then runs against a
   // stand-in's pool of the same class and options, so what V8 learns there holds for the app.
@@ -100,20 +93,37 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       return connectionsOpened;
     },
 
-    async close() {
-      // In-flight requests get a grace period to finish; then their connections are cut, so a request
-      // the app never answers cannot keep a stopping Gatehouse waiting for ever.
-      let timer: NodeJS.Timeout | undefined;
-      const cut = new Promise<void>(
-        (resolve) => (timer = setTimeout(() => resolve(appPool.destroy().catch(() => {})), 5_000)),
-      );
-      await Promise.race([appPool.close().catch(() => {}), cut]);
-      clearTimeout(timer);
-    },
+    close: () => closeWithGrace(appPool),
   };
 }
 
-/** A stand-in of the app on a loopback port (it answers 200 "ok"), and a pool to it, for as long as `use` runs. */
+/** Pools to the app (or its stand-in), all of one class and options. */
+function poolMaker(opts: ForwarderOptions): (origin: string) => Pool {
+  return (origin) =>
+    new Pool(origin, {
+      connections: opts.connections ?? 128,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: opts.headersTimeoutMs ?? 60_000,
+      bodyTimeout: 0, // server-sent events may idle for a long time; the client's socket governs
+    });
+}
+
+/**
+ * In-flight requests get a grace period to finish; then their connections are cut, so a request the app
+ * never answers cannot keep a stopping Gatehouse waiting for ever.
+ */
+async function closeWithGrace(pool: Pool): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const cut = new Promise<void>(
+    (resolve) => (timer = setTimeout(() => resolve(pool.destroy().catch(() => {})), 5_000)),
+  );
+  await Promise.race([pool.close().catch(() => {}), cut]);
+  clearTimeout(timer);
+}
+
+/** A stand-in of the app on a loopback port (it answers 200 "ok"), and a pool to it, for as long as `use`
+ *  runs. */
 async function withStandIn<T>(poolTo: (origin: string) => Pool, use: (pool: Pool) => Promise<T>): Promise<T> {
   const standIn = createServer((req, res) => {
     req.resume();
@@ -150,7 +160,8 @@ function createReachability(onReachable?: (reachable: boolean) => void): Reachab
   };
 }
 
-/** The dispatch handler that streams the app's answer to `res` with backpressure, or reports a failure before any byte. */
+/** The dispatch handler that streams the app's answer to `res` with backpressure, or reports a failure
+ *  before any byte. */
 function relayTo(
   res: ServerResponse,
   ownCookies: readonly string[],

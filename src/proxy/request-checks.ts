@@ -40,7 +40,8 @@ function isEncrypted(req: IncomingMessage): boolean {
   return 'encrypted' in req.socket && Boolean(req.socket.encrypted);
 }
 
-/** What the app is told about the original request: the public URL wins, then a trusted proxy's word, then the socket. */
+/** What the app is told about the original request: the public URL wins, then a trusted proxy's word, then
+ *  the socket. */
 export function forwardContext(
   req: IncomingMessage,
   upgrade: boolean,

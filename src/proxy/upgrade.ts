@@ -23,6 +23,11 @@ export interface TunnelOptions {
   opened(close: () => void): () => void;
 }
 
+/** The head of the short text answer a tunnel that never opened ends with (status line and length aside). */
+const REFUSAL_HEAD =
+  'content-type: text/plain; charset=utf-8\r\ncache-control: no-store\r\n' +
+  'x-content-type-options: nosniff\r\nconnection: close\r\n';
+
 export function openUpgrade(
   host: string,
   port: number,
@@ -38,9 +43,7 @@ export function openUpgrade(
   const closeClient = (status: string, body: string) => {
     if (!answered && client.writable) {
       answered = true;
-      client.end(
-        `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncache-control: no-store\r\nx-content-type-options: nosniff\r\nconnection: close\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
-      );
+      client.end(`HTTP/1.1 ${status}\r\n${REFUSAL_HEAD}content-length: ${body.length}\r\n\r\n${body}`);
     }
     setImmediate(() => client.destroy());
   };

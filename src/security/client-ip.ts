@@ -1,7 +1,8 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 
 export interface TrustedProxies {
-  /** The client's address: the socket peer, or the nearest untrusted hop of X-Forwarded-For when the peer is trusted. */
+  /** The client's address: the socket peer, or the nearest untrusted hop of X-Forwarded-For when the peer is
+   *  trusted. */
   clientIp(peer: string | undefined, forwardedFor: string | string[] | undefined): string;
   isTrusted(ip: string): boolean;
   readonly any: boolean;

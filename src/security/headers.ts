@@ -1,9 +1,19 @@
-// Security headers for Gatehouse's own responses (architecture.md#abuse). The app's responses are never touched.
+// Security headers for Gatehouse's own responses (architecture.md#abuse). The app's responses are never
+// touched.
 // script-src 'self': the one external script (views/assets/gatehouse.js) only enhances forms; no
 // inline script or style is ever allowed. connect-src 'self': the passkey script (views/assets/passkeys.js)
 // fetches its WebAuthn options and sends the result to Gatehouse's own JSON endpoints, nowhere else.
-export const PAGE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+export const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "object-src 'none'",
+].join('; ');
 
 export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
   ['content-security-policy', PAGE_CSP],

@@ -86,19 +86,7 @@ export function createLockout(
   policy: LockoutPolicy = DEFAULT_LOCKOUT,
   now: () => number = Date.now,
 ): Lockout {
-  /** Locks the account for this round, once: of any number of callers exactly one wins the claim. */
-  async function lockRound(account: string, round: string, level: CounterState | null): Promise<boolean> {
-    const t = new Date(now());
-    const claim = await store.hit(claimKey(account, round), policy.memoryMs, t);
-    if (claim.count !== 1) return false;
-    const locks = level?.count ?? 0;
-    const duration = Math.min(policy.baseLockMs * 2 ** Math.min(locks, 30), policy.maxLockMs);
-    await store.clearCounter(lockedKey(account));
-    await store.hit(lockedKey(account), duration, t);
-    await store.hit(levelKey(account), policy.memoryMs, t); // only now does the next round begin
-    return true;
-  }
-
+  const ctx: LockoutContext = { store, policy, now };
   return {
     async begin(account) {
       const t = new Date(now());
@@ -107,7 +95,7 @@ export function createLockout(
       if (await store.peekCounter(lockedKey(account), t)) return refused(false);
       const round = roundOf(level);
       const n = (await store.hit(triesKey(account, round), policy.memoryMs, t)).count;
-      if (n > policy.maxFailures) return refused(await lockRound(account, round, level));
+      if (n > policy.maxFailures) return refused(await lockRound(ctx, account, round, level));
       return {
         allowed: true,
         lockedNow: false,
@@ -115,24 +103,12 @@ export function createLockout(
         // cleared the round: its failure then ends no round, and locks no one out.
         failed: async () =>
           n === policy.maxFailures && (await stillCounted(store, triesKey(account, round), n, now))
-            ? lockRound(account, round, level)
+            ? lockRound(ctx, account, round, level)
             : false,
         succeeded: () => store.clearCounter(triesKey(account, round)),
       };
     },
-    async clear(account) {
-      const level = await store.peekCounter(levelKey(account), new Date(now()));
-      const round = roundOf(level);
-      await Promise.all([
-        store.clearCounter(lockedKey(account)),
-        store.clearCounter(levelKey(account)),
-        store.clearCounter(triesKey(account, round)),
-        store.clearCounter(claimKey(account, round)),
-        // With the level gone the account is back in round "0": forget that round too.
-        store.clearCounter(triesKey(account, '0')),
-        store.clearCounter(claimKey(account, '0')),
-      ]);
-    },
+    clear: (account) => clearAccount(ctx, account),
     async isLocked(account) {
       return (await store.peekCounter(lockedKey(account), new Date(now()))) !== null;
     },
@@ -142,4 +118,43 @@ export function createLockout(
       return lock ? Math.max(0, lock.resetAt.getTime() - t) : 0;
     },
   };
+}
+
+interface LockoutContext {
+  store: Store;
+  policy: LockoutPolicy;
+  now: () => number;
+}
+
+/** Locks the account for this round, once: of any number of callers exactly one wins the claim. */
+async function lockRound(
+  { store, policy, now }: LockoutContext,
+  account: string,
+  round: string,
+  level: CounterState | null,
+): Promise<boolean> {
+  const t = new Date(now());
+  const claim = await store.hit(claimKey(account, round), policy.memoryMs, t);
+  if (claim.count !== 1) return false;
+  const locks = level?.count ?? 0;
+  const duration = Math.min(policy.baseLockMs * 2 ** Math.min(locks, 30), policy.maxLockMs);
+  await store.clearCounter(lockedKey(account));
+  await store.hit(lockedKey(account), duration, t);
+  await store.hit(levelKey(account), policy.memoryMs, t); // only now does the next round begin
+  return true;
+}
+
+/** Forgets everything about the account: the lock, the level, and the tries and claims of its rounds. */
+async function clearAccount({ store, now }: LockoutContext, account: string): Promise<void> {
+  const level = await store.peekCounter(levelKey(account), new Date(now()));
+  const round = roundOf(level);
+  await Promise.all([
+    store.clearCounter(lockedKey(account)),
+    store.clearCounter(levelKey(account)),
+    store.clearCounter(triesKey(account, round)),
+    store.clearCounter(claimKey(account, round)),
+    // With the level gone the account is back in round "0": forget that round too.
+    store.clearCounter(triesKey(account, '0')),
+    store.clearCounter(claimKey(account, '0')),
+  ]);
 }
