@@ -1,6 +1,6 @@
 import { ROLE_NAME } from '../store/types.js';
 import { normalizeEmail } from '../accounts/email.js';
-import { createApiKeyService, parseScopes } from '../session/api-keys.js';
+import { createApiKeyService, keyRow, parseScopes } from '../session/api-keys.js';
 import {
   CommandError,
   parseCommand,
@@ -99,16 +99,7 @@ function listKeys({ scope, values, io }: KeysContext): Promise<number> {
     const user = values.user ? await store.findUserByEmail(normalizeEmail(values.user)) : null;
     if (values.user && !user) throw new CommandError(`there is no user ${values.user}`);
     const keys = await store.listApiKeys(user?.id);
-    const rows = keys.map((k) => ({
-      id: k.id,
-      name: k.name,
-      userId: k.userId,
-      role: k.role,
-      scopes: k.scopes ?? [],
-      revoked: k.revoked,
-      expiresAt: k.expiresAt?.toISOString() ?? null,
-      lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
-    }));
+    const rows = keys.map(keyRow);
     if (values.json) io.out(JSON.stringify(rows, null, 2));
     else if (!rows.length) io.out('no API keys');
     else for (const r of rows) io.out(keyLine(r));

@@ -132,6 +132,18 @@ async function findLiveKey(store: Store, token: string, t: number): Promise<{ ke
   return user && !user.disabled ? { key, user } : null;
 }
 
+/** A key as the API and `gatehouse keys list --json` show one (never its secret or hash). */
+export const keyRow = (k: ApiKey) => ({
+  id: k.id,
+  name: k.name,
+  userId: k.userId,
+  role: k.role,
+  scopes: k.scopes ?? [],
+  revoked: k.revoked,
+  expiresAt: k.expiresAt?.toISOString() ?? null,
+  lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+});
+
 /** A key's public id: the 12 letters and digits before its secret. */
 function newKeyId(): string {
   return randomToken(12)
