@@ -5,7 +5,7 @@ import type { AuthContext } from './context.js';
 import { audit } from './audit.js';
 import { jsonBody } from './json.js';
 import { normalizeEmail } from '../accounts/email.js';
-import type { ApiKey, Store, User } from '../store/types.js';
+import type { Store, User } from '../store/types.js';
 import type { ResolvedSession } from '../session/sessions.js';
 
 export type ApiErrorCode =
@@ -58,17 +58,8 @@ export const userRow = (u: User) => ({
   emailVerified: u.emailVerified,
   createdAt: u.createdAt.toISOString(),
 });
-/** A key as the API and `gatehouse keys list --json` show one (never its secret or hash). */
-export const keyRow = (k: ApiKey) => ({
-  id: k.id,
-  name: k.name,
-  userId: k.userId,
-  role: k.role,
-  scopes: k.scopes ?? [],
-  revoked: k.revoked,
-  expiresAt: k.expiresAt?.toISOString() ?? null,
-  lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
-});
+// One shape for a key in the API and in `gatehouse keys list --json`, kept with the keys themselves.
+export { keyRow } from '../session/api-keys.js';
 
 /** The body as an object; an empty body counts as {} (a POST that needs no fields). Null: not a JSON object. */
 export async function apiBody(c: AuthContext): Promise<Record<string, unknown> | null> {

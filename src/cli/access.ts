@@ -25,7 +25,10 @@ import {
   type Io,
 } from './common.js';
 
-export const ACCESS_HELP = `gatehouse access add PATTERN (--public | --allow WHO[,WHO…]) [--methods GET,HEAD] [--mfa] [--at N]
+const ACCESS_ADD_USAGE =
+  'gatehouse access add PATTERN (--public | --allow WHO[,WHO…]) [--methods GET,HEAD] [--mfa] [--at N]';
+
+export const ACCESS_HELP = `${ACCESS_ADD_USAGE}
 gatehouse access list [--json] · access remove N
 gatehouse access default [allow|deny]   where no rule applies: any signed-in user (allow), or no one (deny)
 gatehouse access test METHOD PATH --as EMAIL [--provider NAME]   which rule decides, and why
@@ -105,9 +108,9 @@ function setDefault({ scope, positionals, io }: AccessContext): number {
     const state = current ?? emptyState();
     return { ...state, auth: { ...state.auth, accessDefault: value } };
   });
-  io.out(
-    `✓ access default: ${value} — ${value === 'deny' ? 'only what a rule allows passes' : 'where no rule applies, any signed-in user passes'} (running servers apply it within a second)`,
-  );
+  const meaning =
+    value === 'deny' ? 'only what a rule allows passes' : 'where no rule applies, any signed-in user passes';
+  io.out(`✓ access default: ${value} — ${meaning} (running servers apply it within a second)`);
   return 0;
 }
 

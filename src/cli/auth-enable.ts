@@ -72,9 +72,7 @@ export async function enable(
     }
   }
   if (candidates.length && !chosen) {
-    io.err(
-      `gatehouse: no database binding passed the fitness check; auth was not changed (${stillLine(scope, state, masterKey, io.env)})`,
-    );
+    io.err(notChanged('no database binding passed the fitness check', stillLine(scope, state, masterKey, io.env)));
     return 1;
   }
   if (!chosen && !io.env.GATEHOUSE_DATABASE_URL && !(await fitEmbedded(scope, skipFitness, io)))
@@ -88,9 +86,7 @@ async function fitEmbedded(scope: Scope, skip: boolean, io: Io): Promise<boolean
 }
 
 function refused(scope: Scope, state: StoredState | null, masterKey: Buffer, io: Io): number {
-  io.err(
-    `gatehouse: the embedded store failed its fitness check; auth was not changed (${stillLine(scope, state, masterKey, io.env)})`,
-  );
+  io.err(notChanged('the embedded store failed its fitness check', stillLine(scope, state, masterKey, io.env)));
   return 1;
 }
 
@@ -107,7 +103,9 @@ function keptLine(
   const here = describeStore(storeChoiceFor(scope, state ?? emptyState(), masterKey, env));
   if (!others.length) return `users stay in ${here}`;
   const from = env.GATEHOUSE_DATABASE_URL ? ENV_STORE : 'embedded';
-  return `users stay in ${here}; to keep them in "${others[0]}" instead: \`gatehouse migrate-users --from ${from} --to ${others[0]}\`, then \`gatehouse auth enable --db ${others[0]}\``;
+  const move = `\`gatehouse migrate-users --from ${from} --to ${others[0]}\``;
+  const enable = `\`gatehouse auth enable --db ${others[0]}\``;
+  return `users stay in ${here}; to keep them in "${others[0]}" instead: ${move}, then ${enable}`;
 }
 
 /** Runs and prints the fitness check of one binding; true when every step passed. */
@@ -122,7 +120,13 @@ async function fit(name: string, url: string, io: Io): Promise<boolean> {
 /** What `auth status` still says after a refused enable: on or off, and which store. */
 function stillLine(scope: Scope, state: StoredState | null, masterKey: Buffer, env: NodeJS.ProcessEnv): string {
   const where = currentChoice(scope, state, masterKey, env);
-  return `it is still ${state?.auth.enabled ? 'ENABLED' : 'DISABLED'}${where ? ` with users in ${describeStore(where)}` : ''}`;
+  const users = where ? ` with users in ${describeStore(where)}` : '';
+  return `it is still ${state?.auth.enabled ? 'ENABLED' : 'DISABLED'}${users}`;
+}
+
+/** A refused enable: what went wrong, that nothing was written, and what `auth status` still says. */
+function notChanged(problem: string, still: string): string {
+  return `gatehouse: ${problem}; auth was not changed (${still})`;
 }
 
 /** The store the current state points at; null when that cannot be told (a binding gone from the file). */
@@ -155,9 +159,8 @@ async function finishEnable(
     await store.migrate();
   } catch (err) {
     // Nothing was written: status keeps naming the store auth really uses.
-    io.err(
-      `gatehouse: could not open ${describeStore(target)} (${detailOf(err, target.url)}); auth was not changed (${stillLine(scope, state, masterKey, io.env)})`,
-    );
+    const problem = `could not open ${describeStore(target)} (${detailOf(err, target.url)})`;
+    io.err(notChanged(problem, stillLine(scope, state, masterKey, io.env)));
     return 1;
   }
   try {
@@ -209,8 +212,10 @@ async function warnIfLeftBehind(
   if (!before || before.url === target.url || (await store.countUsers()) > 0) return;
   const left = await countUsersAt(before, io.env);
   if (!left) return;
+  const copy = `\`gatehouse migrate-users --from ${before.name} --to ${target.name}\``;
   io.err(
-    `gatehouse: warning: ${describeStore(target)} has no users yet, while ${left} user(s) stay behind in ${describeStore(before)}: copy them with \`gatehouse migrate-users --from ${before.name} --to ${target.name}\` (everyone signs in again)`,
+    `gatehouse: warning: ${describeStore(target)} has no users yet, while ${left} user(s) stay behind in ` +
+      `${describeStore(before)}: copy them with ${copy} (everyone signs in again)`,
   );
 }
 

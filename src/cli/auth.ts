@@ -13,12 +13,16 @@ import { parseCommand, scopeFrom, subcommandIn, type Subcommands, UsageError, ty
 import { modeCommand, PASSPHRASE_HELP, passphraseCommand } from './passphrase.js';
 import { currentChoice, enable } from './auth-enable.js';
 
+const ROTATE_SIGNING_KEY_USAGE =
+  'gatehouse auth rotate-signing-key                   ' +
+  'new key for X-Forwarded-Assertion: signs in 1 minute; the old one stays 10 more';
+
 export const AUTH_HELP = `gatehouse auth enable [--db NAME|embedded] [--skip-fitness]   turn the login screen on
                     [--public-url URL] [--host H] [--port N]   where the printed setup link points
 gatehouse auth disable                              pass traffic straight through (users are kept)
 gatehouse auth status [--json]                      show what is configured
 gatehouse auth rotate-secret                        new signing secret: every session ends
-gatehouse auth rotate-signing-key                   new key for X-Forwarded-Assertion: signs in 1 minute; the old one stays 10 more
+${ROTATE_SIGNING_KEY_USAGE}
 ${PASSPHRASE_HELP}
 ${PROVIDERS_HELP}`;
 
@@ -89,9 +93,8 @@ function disableAuth({ scope, masterKey, io }: AuthContext): number {
     next.auth.enabled = false;
     return next;
   });
-  io.out(
-    `auth: DISABLED on server "${scope.server}" (profile "${scope.profile}") — traffic passes straight through; users are kept`,
-  );
+  const where = `server "${scope.server}" (profile "${scope.profile}")`;
+  io.out(`auth: DISABLED on ${where} — traffic passes straight through; users are kept`);
   return 0;
 }
 
@@ -147,6 +150,23 @@ function linkOrigin(values: { 'public-url'?: string; host?: string; port?: strin
   }
 }
 
+/** The status line for the sign-in mode: who it admits, and whether a variable overrides it. */
+function modeLine(mode: string, state: StoredState, env: NodeJS.ProcessEnv): string {
+  const passphrase = env.GATEHOUSE_PASSPHRASE_HASH
+    ? 'from GATEHOUSE_PASSPHRASE_HASH'
+    : state.auth.passphrase
+      ? '<set>'
+      : '<not set>';
+  const detail =
+    mode === 'passphrase'
+      ? ` (passphrase ${passphrase})`
+      : mode === 'org-only'
+        ? ` (${state.auth.allowedDomains.join(', ')})`
+        : '';
+  const override = env.GATEHOUSE_AUTH_MODE ? ` — GATEHOUSE_AUTH_MODE=${env.GATEHOUSE_AUTH_MODE} overrides it` : '';
+  return `  mode:        ${mode}${detail}${override}`;
+}
+
 function status(scope: Scope, state: StoredState | null, masterKey: Buffer, io: Io, json: boolean): number {
   const enabled = state?.auth.enabled ?? false;
   const choice = currentChoice(scope, state, masterKey, io.env);
@@ -171,14 +191,6 @@ function status(scope: Scope, state: StoredState | null, masterKey: Buffer, io: 
     io.out(`               (${ENV_STORE} is set but not used: the binding takes precedence)`);
   io.out(`  AUTH_SECRET: ${info.authSecret}`);
   io.out(`  providers:   ${info.providers.length ? info.providers.join(', ') : 'none'}`);
-  const passphrase = io.env.GATEHOUSE_PASSPHRASE_HASH
-    ? 'from GATEHOUSE_PASSPHRASE_HASH'
-    : state?.auth.passphrase
-      ? '<set>'
-      : '<not set>';
-  if (enabled)
-    io.out(
-      `  mode:        ${info.mode}${info.mode === 'passphrase' ? ` (passphrase ${passphrase})` : info.mode === 'org-only' ? ` (${state!.auth.allowedDomains.join(', ')})` : ''}${io.env.GATEHOUSE_AUTH_MODE ? ` — GATEHOUSE_AUTH_MODE=${io.env.GATEHOUSE_AUTH_MODE} overrides it` : ''}`,
-    );
+  if (enabled) io.out(modeLine(info.mode, state!, io.env));
   return 0;
 }

@@ -87,10 +87,10 @@ function listBindings(state: StoredState, masterKey: Buffer, json: boolean, io: 
   if (json) io.out(JSON.stringify(rows, null, 2));
   else if (!rows.length) io.out('no bindings (auth uses the embedded store)');
   else
-    for (const r of rows)
-      io.out(
-        `${r.name.padEnd(12)} ${r.kind.padEnd(9)} ${r.url}${r.from ? `  from ${r.from}` : ''}${r.usedByAuth ? '  ← auth' : ''}`,
-      );
+    for (const r of rows) {
+      const notes = `${r.from ? `  from ${r.from}` : ''}${r.usedByAuth ? '  ← auth' : ''}`;
+      io.out(`${r.name.padEnd(12)} ${r.kind.padEnd(9)} ${r.url}${notes}`);
+    }
   return 0;
 }
 
@@ -101,7 +101,8 @@ function unbind(scope: Scope, name: string | undefined, io: Io): number {
     if (!next.bindings[name]) throw new CommandError(`there is no binding named "${name}"`);
     if (next.auth.db === name && next.auth.enabled) {
       throw new CommandError(
-        `auth keeps its users in "${name}": run \`gatehouse auth enable\` with another database first, or \`gatehouse auth disable\``,
+        `auth keeps its users in "${name}": run \`gatehouse auth enable\` with another database first, ` +
+          'or `gatehouse auth disable`',
       );
     }
     delete next.bindings[name];
@@ -134,8 +135,9 @@ function checkUrl(kind: BindingKind, url: string): URL {
   }
   if (parsed && schemes.includes(parsed.protocol)) return parsed;
   const others = schemes.slice(1).map((s) => `${s}//`);
+  const alsoWorks = others.length ? `; ${others.join(', ')} works too` : '';
   throw new UsageError(
-    `"${maskPassword(url)}" is not a ${schemes[0]}// URL (e.g. ${EXAMPLES[kind]}${others.length ? `; ${others.join(', ')} works too` : ''})`,
+    `"${maskPassword(url)}" is not a ${schemes[0]}// URL (e.g. ${EXAMPLES[kind]}${alsoWorks})`,
     `bind ${kind}`,
   );
 }

@@ -114,13 +114,15 @@ async function migrate(
   const resuming = present > 0 && (await target.peekCounter(MARK, now)) !== null;
   if (present > 0 && !resuming) {
     throw new CommandError(
-      `${describeStore(to)} already has ${present} user(s); migrate-users only copies into a store without users, so nothing was copied`,
+      `${describeStore(to)} already has ${present} user(s); ` +
+        'migrate-users only copies into a store without users, so nothing was copied',
     );
   }
   if (dryRun) {
     const keys = (await source.listApiKeys()).length;
     io.out(
-      `dry run: would copy ${users.length} user(s) and their ${keys} API key(s), social logins and invitations from ${describeStore(from)} to ${describeStore(to)}; nothing was written`,
+      `dry run: would copy ${users.length} user(s) and their ${keys} API key(s), social logins and invitations ` +
+        `from ${describeStore(from)} to ${describeStore(to)}; nothing was written`,
     );
     return 0;
   }
@@ -134,7 +136,8 @@ async function migrate(
   } catch (err) {
     io.err(`gatehouse: the copy stopped half-way (${detailOf(err, to.url)}); copied so far: ${summary(copied)}`);
     io.err(
-      `gatehouse: run the same command again to finish it: what is already in ${describeStore(to)} is skipped, and ${describeStore(from)} was not changed`,
+      `gatehouse: run the same command again to finish it: what is already in ${describeStore(to)} is skipped, ` +
+        `and ${describeStore(from)} was not changed`,
     );
     return 1;
   }
@@ -202,5 +205,10 @@ async function allUsers(store: Store): Promise<User[]> {
 }
 
 function summary(c: Copied): string {
-  return `${c.users} user(s), ${c.identities} social login(s), ${c.keys} API key(s), ${c.invitations} invitation(s)${c.passkeys ? `, ${c.passkeys} passkey(s)` : ''}${c.factors ? `, ${c.factors} second factor(s)` : ''}`;
+  const parts = [`${c.users} user(s)`, `${c.identities} social login(s)`, `${c.keys} API key(s)`];
+  parts.push(`${c.invitations} invitation(s)`);
+  // Copied only where the source had any: older stores have none to speak of.
+  if (c.passkeys) parts.push(`${c.passkeys} passkey(s)`);
+  if (c.factors) parts.push(`${c.factors} second factor(s)`);
+  return parts.join(', ');
 }

@@ -46,10 +46,10 @@ export async function oauthCommand(args: string[], io: Io): Promise<number> {
         if (values.json) io.out(JSON.stringify(rows, null, 2));
         else if (!rows.length) io.out('no OAuth clients yet');
         else
-          for (const r of rows)
-            io.out(
-              `${r.id}  "${r.name}" (${r.kind})  last used ${r.lastUsedAt ?? 'never'}  users: ${r.users.join(', ') || 'none'}`,
-            );
+          for (const r of rows) {
+            const lastUsed = `last used ${r.lastUsedAt ?? 'never'}`;
+            io.out(`${r.id}  "${r.name}" (${r.kind})  ${lastUsed}  users: ${r.users.join(', ') || 'none'}`);
+          }
         return 0;
       });
     case 'revoke': {

@@ -5,7 +5,9 @@ import { handoffLink, HANDOFF_TTL_MS, issueHandoff, oldestAdmin } from '../sessi
 import { cliLinkOrigin } from './pair.js';
 import { CommandError, parseCommand, scopeFrom, UsageError, withStore, type Io } from './common.js';
 
-export const OPEN_HELP = `gatehouse open [--user EMAIL]                    a one-time link into the admin console (60 s, once; default: the oldest admin)`;
+export const OPEN_HELP =
+  'gatehouse open [--user EMAIL]                    ' +
+  'a one-time link into the admin console (60 s, once; default: the oldest admin)';
 
 export async function openCommand(args: string[], io: Io): Promise<number> {
   const parsed = parseCommand(args, io, { help: OPEN_HELP, options: { user: { type: 'string' } } });

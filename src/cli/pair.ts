@@ -5,7 +5,9 @@ import { setupOrigin } from '../auth/setup-link.js';
 import { issuePairingCode, pairingLink, PAIR_TTL_MS } from '../session/pairing.js';
 import { CommandError, parseCommand, scopeFrom, UsageError, withStore, type Io } from './common.js';
 
-export const PAIR_HELP = `gatehouse pair --user EMAIL [--qr]                a pairing code: sign that user in on another device (5 min, once)`;
+export const PAIR_HELP =
+  'gatehouse pair --user EMAIL [--qr]                ' +
+  'a pairing code: sign that user in on another device (5 min, once)';
 
 export async function pairCommand(args: string[], io: Io): Promise<number> {
   const options = { user: { type: 'string' }, qr: { type: 'boolean' } } as const;
@@ -21,9 +23,8 @@ export async function pairCommand(args: string[], io: Io): Promise<number> {
     if (user.disabled) throw new CommandError(`${user.email} is disabled; enable the account first`, 'pair');
     const { code, expiresAt } = await issuePairingCode(store, user.id, 'the command line (gatehouse pair)', Date.now());
     const link = pairingLink(origin, '/auth', code);
-    io.out(
-      `✓ pairing code for ${user.email}: ${code} (valid ${PAIR_TTL_MS / 60_000} minutes, until ${expiresAt.toISOString()}, once)`,
-    );
+    const validity = `valid ${PAIR_TTL_MS / 60_000} minutes, until ${expiresAt.toISOString()}, once`;
+    io.out(`✓ pairing code for ${user.email}: ${code} (${validity})`);
     io.out(link);
     // Loaded here, not at the top: every command (serve too) loads this module for its help text.
     if (values.qr) io.out(await (await import('qrcode')).toString(link, { type: 'terminal', small: true }));

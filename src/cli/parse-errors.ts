@@ -47,7 +47,8 @@ export function explainParseError(err: Error & { code: string }, command: string
   switch (err.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
       const guess = closestWord(quoted, known);
-      return `unknown option ${quoted}${guess ? ` (did you mean ${guess}?)` : ` (see \`gatehouse ${command} --help\`)`}`;
+      const help = guess ? ` (did you mean ${guess}?)` : ` (see \`gatehouse ${command} --help\`)`;
+      return `unknown option ${quoted}${help}`;
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `unexpected argument "${quoted}" (see \`gatehouse ${command} --help\`)`;

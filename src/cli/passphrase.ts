@@ -3,7 +3,7 @@
 import { AUTH_MODES, isOneOf, orList } from '../config/choices.js';
 import { isDomainName } from '../config/domains.js';
 import { splitList } from '../config/settings.js';
-import { authIsOn, readState, updateState, type Scope } from '../config/state.js';
+import { authIsOn, readState, updateState, type Scope, type StoredState } from '../config/state.js';
 import { createPasswordHasher, MAX_PASSWORD_LENGTH, passwordLength } from '../security/password.js';
 import { passphraseUserId } from '../session/passphrase.js';
 import { CommandError, UsageError, withStore, type Io } from './common.js';
@@ -12,7 +12,9 @@ import { readSecret, type SecretSource } from './secret-input.js';
 /** Shared by everyone who may enter, and guessed per client address: longer than a password. */
 export const MIN_PASSPHRASE_LENGTH = 12;
 
-export const PASSPHRASE_HELP = `gatehouse auth mode MODE [--domain D,…]             on, public (= off), org-only, passphrase or hybrid;
+// The backslash after the backtick starts the text on the next line (a template's line continuation).
+export const PASSPHRASE_HELP = `\
+gatehouse auth mode MODE [--domain D,…]             on, public (= off), org-only, passphrase or hybrid;
                                                     org-only lets in only addresses of --domain (the allowed domains)
 gatehouse auth passphrase set                       the shared passphrase of mode passphrase, read from standard input;
                                                     every passphrase session ends
@@ -67,6 +69,11 @@ async function endPassphraseSessions(store: import('../store/types.js').Store, p
   return sessions.length;
 }
 
+/** The organisation's domains: GATEHOUSE_ALLOWED_DOMAINS when set, else the stored list. */
+function allowedDomains(env: NodeJS.ProcessEnv, state: StoredState | null): string[] {
+  return env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(env.GATEHOUSE_ALLOWED_DOMAINS) : (state?.auth.allowedDomains ?? []);
+}
+
 /** `auth mode MODE`: what each mode needs is checked before it is written. */
 export function modeCommand(mode: string | undefined, domainList: string | undefined, scope: Scope, io: Io): number {
   if (!isOneOf(AUTH_MODES, mode)) throw new UsageError(`auth mode needs one of ${orList(AUTH_MODES)}`);
@@ -77,9 +84,7 @@ export function modeCommand(mode: string | undefined, domainList: string | undef
     if (!current) throw new UsageError('auth was never enabled here; run `gatehouse auth enable` first');
     // --domain sets the allowed domains, which sign-up "domains" uses too: one list of the organisation's domains.
     if (given?.length) current = { ...current, auth: { ...current.auth, allowedDomains: given } };
-    const domains = io.env.GATEHOUSE_ALLOWED_DOMAINS
-      ? splitList(io.env.GATEHOUSE_ALLOWED_DOMAINS)
-      : current.auth.allowedDomains;
+    const domains = allowedDomains(io.env, current);
     if (mode === 'org-only' && !domains.length)
       throw new UsageError(
         "mode org-only lets in only the organisation's email domains: name them with --domain example.com",
@@ -97,10 +102,7 @@ export function modeCommand(mode: string | undefined, domainList: string | undef
     passphrase: 'one shared passphrase; each browser gets its own session',
   }[mode];
   const state = readState(scope);
-  const domains =
-    mode === 'org-only'
-      ? ` (${(io.env.GATEHOUSE_ALLOWED_DOMAINS ? splitList(io.env.GATEHOUSE_ALLOWED_DOMAINS) : (state?.auth.allowedDomains ?? [])).join(', ')})`
-      : '';
+  const domains = mode === 'org-only' ? ` (${allowedDomains(io.env, state).join(', ')})` : '';
   io.out(`✓ auth mode ${mode}: ${what}${domains} (running servers apply it within a second)`);
   if (state && !authIsOn(state) && mode !== 'off' && mode !== 'public')
     io.out('  auth is disabled here, so traffic still passes through: `gatehouse auth enable` turns it on');

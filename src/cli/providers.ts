@@ -8,7 +8,11 @@ import { isAllowedIssuer, PRESETS, type ProviderKind } from '../oidc/providers.j
 import { CommandError, parseCommand, scopeFrom, UsageError, type Io } from './common.js';
 import { checkDiscovery } from './discovery.js';
 
-export const PROVIDERS_HELP = `gatehouse auth providers add google|github|microsoft|apple|oidc --client-id ID --client-secret SECRET [--issuer URL] [--name NAME] [--scopes "…"]
+const PROVIDERS_ADD_USAGE =
+  'gatehouse auth providers add google|github|microsoft|apple|oidc --client-id ID --client-secret SECRET ' +
+  '[--issuer URL] [--name NAME] [--scopes "…"]';
+
+export const PROVIDERS_HELP = `${PROVIDERS_ADD_USAGE}
                     [--skip-check]   store it without first fetching the issuer's discovery document
 gatehouse auth providers list [--json]
 gatehouse auth providers remove NAME`;
@@ -47,10 +51,10 @@ export async function providersCommand(args: string[], io: Io): Promise<number> 
       if (values.json) io.out(JSON.stringify(rows, null, 2));
       else if (!rows.length) io.out('no social login providers');
       else
-        for (const r of rows)
-          io.out(
-            `${String(r.name).padEnd(12)} ${String(r.kind).padEnd(10)} client ${r.clientId}  secret ${r.clientSecret}  ${r.issuer ?? ''}`,
-          );
+        for (const r of rows) {
+          const credentials = `client ${r.clientId}  secret ${r.clientSecret}`;
+          io.out(`${String(r.name).padEnd(12)} ${String(r.kind).padEnd(10)} ${credentials}  ${r.issuer ?? ''}`);
+        }
       return 0;
     }
     case 'remove': {

@@ -41,7 +41,8 @@ export async function api(remote: Login, method: string, path: string, body?: un
   if (res.statusCode >= 200 && res.statusCode < 300 && json) return json;
   if (res.statusCode === 401)
     throw new CommandError(
-      `${remote.url} no longer accepts this login${json?.message ? ` (${json.message})` : ''}: run \`gatehouse login --remote ${remote.url}\` again`,
+      `${remote.url} no longer accepts this login${json?.message ? ` (${json.message})` : ''}: ` +
+        `run \`gatehouse login --remote ${remote.url}\` again`,
     );
   if (json && typeof json.message === 'string') throw new CommandError(`${remote.url} refused: ${json.message}`);
   throw new CommandError(

@@ -106,9 +106,8 @@ async function createRemoteKey(c: RemoteContext): Promise<number> {
     scopes: values.scopes ?? '',
   };
   const { key, token } = await api(c.remote, 'POST', '/keys', body);
-  io.out(
-    `✓ key ${key.id} for ${body.user} (${key.role}${key.scopes.length ? `, scopes ${key.scopes.join(' ')}` : ''}${key.expiresAt ? `, expires ${key.expiresAt}` : ''})`,
-  );
+  const scoped = key.scopes.length ? `, scopes ${key.scopes.join(' ')}` : '';
+  io.out(`✓ key ${key.id} for ${body.user} (${key.role}${scoped}${key.expiresAt ? `, expires ${key.expiresAt}` : ''})`);
   io.out(token);
   io.err('Store it now: it is shown only once. Send it as `Authorization: Bearer <key>`.');
   return 0;

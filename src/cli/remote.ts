@@ -12,7 +12,9 @@ import { USERS_OPTIONS } from './users.js';
 
 export { remoteOrigin } from './remote-credentials.js';
 
-export const REMOTE_HELP = `gatehouse login --remote URL                       sign in through the browser (device grant, RFC 8628)
+// The backslash after the backtick starts the text on the next line (a template's line continuation).
+export const REMOTE_HELP = `\
+gatehouse login --remote URL                       sign in through the browser (device grant, RFC 8628)
 gatehouse login --remote URL --token TOKEN        keep an admin's token for that server (checked first)
 gatehouse logout --remote URL                     revoke that token and forget it
 gatehouse --remote URL users list|show|disable|enable|set-role|groups …   the same commands, on that server

@@ -21,9 +21,8 @@ export async function runPrimary(workers: number, scope: Scope, io: Io, origin: 
     w.on('message', (m: { listening?: string; target?: string }) => {
       if (m.listening && !announced) {
         announced = true;
-        io.err(
-          `gatehouse: listening on ${m.listening} → ${m.target} with ${workers} workers (server "${scope.server}", profile "${scope.profile}")`,
-        );
+        const where = `server "${scope.server}", profile "${scope.profile}"`;
+        io.err(`gatehouse: listening on ${m.listening} → ${m.target} with ${workers} workers (${where})`);
       }
     });
   };

@@ -21,13 +21,17 @@ import { emptyState, readState, type Scope } from '../config/state.js';
 import { createSmtpMailer } from '../mail/mailer.js';
 import { factorChangedMail } from '../mfa/mail.js';
 
+const RESET_MFA_USAGE =
+  'gatehouse users reset-mfa EMAIL                  ' +
+  'remove their authenticator app, recovery codes and passkeys; end their sessions';
+
 export const USERS_HELP = `gatehouse users list [--json]
 gatehouse users show EMAIL
 gatehouse users disable EMAIL · users enable EMAIL · users delete EMAIL
 gatehouse users set-role EMAIL ROLE               admin, member, or any name such as operator (a-z, 0-9, -)
 gatehouse users groups EMAIL [--add G]… [--remove G]…   groups for access rules, sent as X-Forwarded-Groups
 gatehouse users invite EMAIL [--role R] [--expires 7d]   a single-use sign-up link (works with sign-up "invite")
-gatehouse users reset-mfa EMAIL                  remove their authenticator app, recovery codes and passkeys; end their sessions`;
+${RESET_MFA_USAGE}`;
 
 /** One user in `users list`, locally and with --remote alike. */
 export const userLine = (u: { email: string; role: string; disabled: boolean; name: string }) =>
@@ -170,9 +174,8 @@ async function inviteUser({ positionals, values, store, io, now }: UsersContext)
         : new CommandError(`users invite: ${err.message}`);
     throw err;
   }
-  io.out(
-    `✓ invitation for ${made.invite.email} (${made.invite.role}), valid until ${made.invite.expiresAt.toISOString()}, single use:`,
-  );
+  const { email, role, expiresAt } = made.invite;
+  io.out(`✓ invitation for ${email} (${role}), valid until ${expiresAt.toISOString()}, single use:`);
   io.out(inviteLink(publicOrigin(io.env), '/auth', made.secret, made.invite.email));
   return 0;
 }
@@ -197,10 +200,12 @@ async function userGroups(c: UsersContext): Promise<number> {
   const bad = [...add, ...remove].filter((g) => !GROUP_NAME.test(g));
   if (bad.length)
     throw new UsageError(
-      `users groups: "${bad[0]}" is not a group name (a-z, 0-9, ".", "_", "-"; up to 64, starting with a letter or digit)`,
+      `users groups: "${bad[0]}" is not a group name ` +
+        '(a-z, 0-9, ".", "_", "-"; up to 64, starting with a letter or digit)',
     );
   const next = [...new Set([...u.groups.filter((g) => !remove.includes(g)), ...add])].sort();
-  if (add.length || remove.length) await c.store.updateUser(u.id, { groups: next }, c.now); // running servers see it within 2 s
+  // Running servers see the change within 2 s.
+  if (add.length || remove.length) await c.store.updateUser(u.id, { groups: next }, c.now);
   c.io.out(
     c.values.json
       ? JSON.stringify({ email: u.email, groups: next })
@@ -222,9 +227,8 @@ async function resetUserMfa(c: UsersContext): Promise<number> {
     detail: 'by gatehouse users reset-mfa',
   });
   await mailFactorReset(c.scope, io, u);
-  io.out(
-    `✓ ${u.email}: ${had ? 'second factor removed' : 'had no second factor'}; ${ended} session(s) ended (running servers notice within 2 s)`,
-  );
+  const factor = had ? 'second factor removed' : 'had no second factor';
+  io.out(`✓ ${u.email}: ${factor}; ${ended} session(s) ended (running servers notice within 2 s)`);
   return 0;
 }
 

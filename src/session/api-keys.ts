@@ -59,42 +59,22 @@ export function createApiKeyService(
 
   return {
     async issue(user, name, role, expiresAt, scopes = []) {
-      const id = newKeyId();
-      const secret = randomToken(32);
-      // A key never carries more power than its owner has.
-      const effective: Role = capRole(user.role, role);
-      const key: ApiKey = {
-        id,
-        hash: sha256Hex(secret),
-        userId: user.id,
-        name,
-        role: effective,
-        createdAt: new Date(now()),
-        expiresAt,
-        lastUsedAt: null,
-        revoked: false,
-      };
-      if (scopes.length) key.scopes = normalScopes(scopes);
+      const { key, secret } = newKey(user, name, role, new Date(now()), expiresAt, scopes);
       await store.createApiKey(key);
-      return { key, token: `${API_KEY_PREFIX}${id}_${secret}` };
+      return { key, token: `${API_KEY_PREFIX}${key.id}_${secret}` };
     },
 
     async resolve(token, meta) {
       const t = now();
       const hit = cache.get(token);
-      if (hit && t - hit.checkedAt < revalidateMs && (hit.expiresAt === null || hit.expiresAt > t)) return hit.resolved;
-      const m = KEY_SHAPE.exec(token);
-      if (!m) return null;
-      const key = await store.findApiKeyByHash(sha256Hex(m[2]!));
-      if (!key || !safeEqual(key.id, m[1]!) || key.revoked || (key.expiresAt && key.expiresAt.getTime() <= t)) {
+      const unexpired = hit && (hit.expiresAt === null || hit.expiresAt > t);
+      if (hit && unexpired && t - hit.checkedAt < revalidateMs) return hit.resolved;
+      const live = await findLiveKey(store, token, t);
+      if (!live) {
         cache.delete(token);
         return null;
       }
-      const user = await store.findUserById(key.userId);
-      if (!user || user.disabled) {
-        cache.delete(token);
-        return null;
-      }
+      const { key, user } = live;
       // Logged when checked against the store (at most every 2 s per key), not on every request.
       if (!hit) opts.onUse?.(key, user, meta);
       const resolved = keyPrincipal(key, user);
@@ -115,6 +95,54 @@ export function createApiKeyService(
     },
   };
 }
+
+/** A new key for `user`, and the secret that only its token carries (the store keeps the hash). */
+function newKey(
+  user: User,
+  name: string,
+  role: Role,
+  createdAt: Date,
+  expiresAt: Date | null,
+  scopes: readonly string[],
+) {
+  const secret = randomToken(32);
+  const key: ApiKey = {
+    id: newKeyId(),
+    hash: sha256Hex(secret),
+    userId: user.id,
+    name,
+    // A key never carries more power than its owner has.
+    role: capRole(user.role, role),
+    createdAt,
+    expiresAt,
+    lastUsedAt: null,
+    revoked: false,
+  };
+  if (scopes.length) key.scopes = normalScopes(scopes);
+  return { key, secret };
+}
+
+/** The key a token names and its owner, if the key is unrevoked and unexpired and the owner still active. */
+async function findLiveKey(store: Store, token: string, t: number): Promise<{ key: ApiKey; user: User } | null> {
+  const m = KEY_SHAPE.exec(token);
+  if (!m) return null;
+  const key = await store.findApiKeyByHash(sha256Hex(m[2]!));
+  if (!key || !safeEqual(key.id, m[1]!) || key.revoked || (key.expiresAt && key.expiresAt.getTime() <= t)) return null;
+  const user = await store.findUserById(key.userId);
+  return user && !user.disabled ? { key, user } : null;
+}
+
+/** A key as the API and `gatehouse keys list --json` show one (never its secret or hash). */
+export const keyRow = (k: ApiKey) => ({
+  id: k.id,
+  name: k.name,
+  userId: k.userId,
+  role: k.role,
+  scopes: k.scopes ?? [],
+  revoked: k.revoked,
+  expiresAt: k.expiresAt?.toISOString() ?? null,
+  lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+});
 
 /** A key's public id: the 12 letters and digits before its secret. */
 function newKeyId(): string {
@@ -142,6 +170,8 @@ function keyPrincipal(key: ApiKey, user: User): ResolvedSession {
   };
 }
 
+const SCOPE_NAME_RULE = '(a-z, 0-9 and : . _ / -, up to 64, starting with a letter or digit)';
+
 /** `--scopes "reports:read reports:write"` (spaces or commas): the scopes, or a problem sentence. */
 export function parseScopes(text: string): string[] | string {
   const scopes = text
@@ -149,8 +179,7 @@ export function parseScopes(text: string): string[] | string {
     .filter(Boolean)
     .map((s) => s.toLowerCase());
   const bad = scopes.find((s) => !SCOPE_NAME.test(s));
-  if (bad !== undefined)
-    return `"${bad.slice(0, 70)}" is not a scope name (a-z, 0-9 and : . _ / -, up to 64, starting with a letter or digit)`;
+  if (bad !== undefined) return `"${bad.slice(0, 70)}" is not a scope name ${SCOPE_NAME_RULE}`;
   if (scopes.length > 32) return 'a key carries at most 32 scopes';
   return normalScopes(scopes);
 }

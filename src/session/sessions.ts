@@ -47,7 +47,8 @@ export interface SessionService {
     meta: { ip: string | null; userAgent: string | null; pairedFrom?: string | null },
     amr?: readonly string[],
   ): Promise<{ cookieValue: string; session: Session }>;
-  /** Synchronous fast path: the cached session, `null` for a cookie that can never be valid, `undefined` when the store must be asked. */
+  /** Synchronous fast path: the cached session, `null` for a cookie that can never be valid, `undefined` when the
+   *  store must be asked. */
   peek(cookieValue: string): ResolvedSession | null | undefined;
   resolve(cookieValue: string): Promise<ResolvedSession | null>;
   revoke(sessionId: string): Promise<void>;
@@ -164,43 +165,44 @@ function sessionLookup(s: SessionState): Pick<SessionService, 'peek' | 'resolve'
     if (fast !== undefined) return Promise.resolve(fast);
     let pending = inFlight.get(cookieValue);
     if (!pending) {
-      pending = check(cookieValue).finally(() => inFlight.delete(cookieValue));
+      pending = checkWithStore(s, cookieValue).finally(() => inFlight.delete(cookieValue));
       inFlight.set(cookieValue, pending);
     }
     return pending;
   }
 
-  async function check(cookieValue: string): Promise<ResolvedSession | null> {
-    const token = tokenOf(s.key, cookieValue);
-    if (!token) return null;
-    const id = sha256Hex(token);
-    const t = s.now();
-    const lookup = s.revocations.lookupStarted();
-    let session: Session | null;
-    let user: User | null = null;
-    try {
-      session = await s.store.findSession(id);
-      if (session) user = await s.store.findUserById(session.userId);
-    } finally {
-      lookup.finished();
-    }
-    if (
-      !session ||
-      !alive(s.opts.idleMs, { lastSeenAt: session.lastSeenAt.getTime(), expiresAt: session.expiresAt.getTime() }, t)
-    ) {
-      s.cache.delete(cookieValue);
-      if (session) await s.store.deleteSession(id);
-      return null;
-    }
-    if (lookup.revoked(id, session.userId)) return null; // revoked while we were asking
-    if (!user || user.disabled || (s.opts.accepts && !s.opts.accepts(user))) {
-      s.cache.delete(cookieValue);
-      return null;
-    }
-    return cacheChecked(s, cookieValue, id, session, user, t);
-  }
-
   return { peek, resolve };
+}
+
+/** A cache miss: the session and its user read from the store, checked, and cached when still good. */
+async function checkWithStore(s: SessionState, cookieValue: string): Promise<ResolvedSession | null> {
+  const token = tokenOf(s.key, cookieValue);
+  if (!token) return null;
+  const id = sha256Hex(token);
+  const t = s.now();
+  const lookup = s.revocations.lookupStarted();
+  let session: Session | null;
+  let user: User | null = null;
+  try {
+    session = await s.store.findSession(id);
+    if (session) user = await s.store.findUserById(session.userId);
+  } finally {
+    lookup.finished();
+  }
+  if (
+    !session ||
+    !alive(s.opts.idleMs, { lastSeenAt: session.lastSeenAt.getTime(), expiresAt: session.expiresAt.getTime() }, t)
+  ) {
+    s.cache.delete(cookieValue);
+    if (session) await s.store.deleteSession(id);
+    return null;
+  }
+  if (lookup.revoked(id, session.userId)) return null; // revoked while we were asking
+  if (!user || user.disabled || (s.opts.accepts && !s.opts.accepts(user))) {
+    s.cache.delete(cookieValue);
+    return null;
+  }
+  return cacheChecked(s, cookieValue, id, session, user, t);
 }
 
 /** Sign-outs. Each is noted in the revocation log before the cache is cleared, so that a store lookup

@@ -171,7 +171,8 @@ async function mongodbProbe(url: string, timeoutMs: number): Promise<Probe> {
   };
 }
 
-/** The embedded store gets the same steps: a read-only or full GATEHOUSE_HOME fails here, before anything is enabled, instead of at the first sign-up. */
+/** The embedded store gets the same steps: a read-only or full GATEHOUSE_HOME fails here, before anything is
+ *  enabled, instead of at the first sign-up. */
 async function sqliteProbe(url: string, timeoutMs: number): Promise<Probe> {
   const Database = (await import('better-sqlite3')).default;
   const file = url.slice('sqlite:'.length);
@@ -191,54 +192,60 @@ async function sqliteProbe(url: string, timeoutMs: number): Promise<Probe> {
 }
 
 export async function checkFitness(url: string, opts: { timeoutMs?: number } = {}): Promise<FitnessResult> {
-  const steps: FitnessResult['steps'] = [];
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return {
-      ok: false,
-      steps: [
-        {
-          step: 'connect',
-          ok: false,
-          detail: 'not a valid URL',
-          hint: 'a URL such as postgres://user:pass@host:5432/db',
-        },
-      ],
-    };
+    return failedToConnect('not a valid URL', 'a URL such as postgres://user:pass@host:5432/db');
   }
-  const table = `gatehouse_fitness_${randomBytes(4).toString('hex')}`;
-  const value = randomBytes(8).toString('hex');
   let probe: Probe;
   try {
     probe = await probeFor(url, opts.timeoutMs ?? 5000);
   } catch (err) {
-    return {
-      ok: false,
-      steps: [{ step: 'connect', ok: false, detail: detailOf(err, url), hint: 'unsupported database URL' }],
-    };
+    return failedToConnect(detailOf(err, url), 'unsupported database URL');
   }
+  return runProbe(probe, (step, err) => ({
+    step,
+    ok: false,
+    detail: detailOf(err, url),
+    hint: hintFor(err, parsed, step),
+  }));
+}
+
+/** A check that stopped before it could try to connect. */
+function failedToConnect(detail: string, hint: string): FitnessResult {
+  return { ok: false, steps: [{ step: 'connect', ok: false, detail, hint }] };
+}
+
+type StepResult = FitnessResult['steps'][number];
+
+/** Connects, creates a throwaway table, writes, reads back and drops it, recording each step; whatever
+ *  happens, the table is dropped and the connection closed. */
+async function runProbe(
+  probe: Probe,
+  failure: (step: FitnessStep, err: unknown) => StepResult,
+): Promise<FitnessResult> {
+  const steps: StepResult[] = [];
+  const table = `gatehouse_fitness_${randomBytes(4).toString('hex')}`;
+  const value = randomBytes(8).toString('hex');
   const attempt = async (step: FitnessStep, fn: () => Promise<void>): Promise<boolean> => {
     try {
       await fn();
       steps.push({ step, ok: true });
       return true;
     } catch (err) {
-      steps.push({ step, ok: false, detail: detailOf(err, url), hint: hintFor(err, parsed, step) });
+      steps.push(failure(step, err));
       return false;
     }
   };
   let created = false;
   try {
     if (!(await attempt('connect', () => probe.connect()))) return { ok: false, steps };
-    if (
-      !(await attempt('create table', async () => {
-        await probe.createTable(table);
-        created = true;
-      }))
-    )
-      return { ok: false, steps };
+    const create = async () => {
+      await probe.createTable(table);
+      created = true;
+    };
+    if (!(await attempt('create table', create))) return { ok: false, steps };
     const wrote = await attempt('write', () => probe.write(table, value));
     const read =
       wrote &&

@@ -123,24 +123,13 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
   const pool = mysql.createPool(mysqlPoolConfig(url, options));
   // A connection dying while idle must not crash the process; the pool replaces it on next use.
   pool.on('connection', (conn) => conn.on('error', () => {}));
-  const exec = async (sql: string, values: unknown[] = []) => {
-    try {
-      // The pool's queue has no timeout of its own: the deadline covers waiting for a connection too.
-      return await withDeadline(
-        onConnection(pool, (conn) => conn.query({ sql, values, timeout: DRIVER_TIMEOUT_MS })),
-        'MySQL',
-      );
-    } catch (err) {
-      mapError(err);
-    }
-  };
-  const affected = async (sql: string, values: unknown[] = []) => (await exec(sql, values)) as mysql.ResultSetHeader;
+  const exec = pooledQuery(pool);
   return createSqlStore({
     kind: 'mysql',
     prefix: p,
     driver: {
       rows: async (sql, values) => (await exec(sql, values)) as Row[],
-      affected: async (sql, values) => (await affected(sql, values)).affectedRows,
+      affected: async (sql, values) => ((await exec(sql, values)) as mysql.ResultSetHeader).affectedRows,
     },
     returning: false,
     counterColumn: 'counter_key',
@@ -152,7 +141,9 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
         connect: () => migrationConnection(pool, p),
         mapError,
         transactionalDdl: false,
-        schemaTable: `CREATE TABLE IF NOT EXISTS ${p}schema (version INT NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+        schemaTable:
+          `CREATE TABLE IF NOT EXISTS ${p}schema (version INT NOT NULL) ` +
+          'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin',
       }),
     ping: async () => void (await exec('SELECT 1')),
     close: () => pool.end(),
@@ -163,20 +154,40 @@ export function createMysqlStore(url: string, options: StoreOptions = {}): Store
         mapError(err);
       }
     },
-    async hit(key, windowMs, now) {
-      const t = now.getTime();
-      // Assignments run left to right: `count` is computed from the old reset_at before it changes.
-      const res = await affected(
-        `INSERT INTO ${p}counters (counter_key, count, reset_at) VALUES (?, 1, ?)
-         ON DUPLICATE KEY UPDATE
-           count = LAST_INSERT_ID(IF(reset_at <= ?, 1, count + 1)),
-           reset_at = IF(reset_at <= ?, VALUES(reset_at), reset_at)`,
-        [key, t + windowMs, t, t],
-      );
-      const count = res.insertId === 0 ? 1 : Number(res.insertId);
-      if (count === 1) return { count, resetAt: new Date(t + windowMs) };
-      const [r] = (await exec(`SELECT reset_at FROM ${p}counters WHERE counter_key = ?`, [key])) as Row[];
-      return { count, resetAt: new Date(Number(r?.reset_at ?? t + windowMs)) };
-    },
+    hit: (key, windowMs, now) => hitCounter(p, exec, key, windowMs, now),
   });
+}
+
+type Query = (sql: string, values?: unknown[]) => Promise<unknown>;
+
+/** One statement on any pooled connection, its errors mapped to store errors. */
+function pooledQuery(pool: mysql.Pool): Query {
+  return async (sql, values = []) => {
+    try {
+      // The pool's queue has no timeout of its own: the deadline covers waiting for a connection too.
+      return await withDeadline(
+        onConnection(pool, (conn) => conn.query({ sql, values, timeout: DRIVER_TIMEOUT_MS })),
+        'MySQL',
+      );
+    } catch (err) {
+      mapError(err);
+    }
+  };
+}
+
+/** Counts a hit on `key` in one upsert; LAST_INSERT_ID carries the new count back without a second read. */
+async function hitCounter(p: string, exec: Query, key: string, windowMs: number, now: Date) {
+  const t = now.getTime();
+  // Assignments run left to right: `count` is computed from the old reset_at before it changes.
+  const res = (await exec(
+    `INSERT INTO ${p}counters (counter_key, count, reset_at) VALUES (?, 1, ?)
+     ON DUPLICATE KEY UPDATE
+       count = LAST_INSERT_ID(IF(reset_at <= ?, 1, count + 1)),
+       reset_at = IF(reset_at <= ?, VALUES(reset_at), reset_at)`,
+    [key, t + windowMs, t, t],
+  )) as mysql.ResultSetHeader;
+  const count = res.insertId === 0 ? 1 : Number(res.insertId);
+  if (count === 1) return { count, resetAt: new Date(t + windowMs) };
+  const [r] = (await exec(`SELECT reset_at FROM ${p}counters WHERE counter_key = ?`, [key])) as Row[];
+  return { count, resetAt: new Date(Number(r?.reset_at ?? t + windowMs)) };
 }

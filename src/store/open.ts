@@ -46,7 +46,8 @@ export async function openStoreAt(url: string, env: NodeJS.ProcessEnv): Promise<
   });
 }
 
-/** Opens (does not migrate) the store auth uses: the binding in auth.db, GATEHOUSE_DATABASE_URL, or the embedded one. */
+/** Opens (does not migrate) the store auth uses: the binding in auth.db, GATEHOUSE_DATABASE_URL, or the
+ *  embedded one. */
 export async function openStoreFor(
   scope: Scope,
   state: StoredState,

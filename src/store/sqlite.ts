@@ -44,31 +44,7 @@ function openDatabase(file: string): Database.Database {
  * or rolled back with it.
  */
 function sqliteDriver(db: Database.Database): SqlDriver & { forget(): void; transaction: SqlBackend['transaction'] } {
-  const prepared = new Map<string, Database.Statement>();
-  const statement = (sql: string) => {
-    let s = prepared.get(sql);
-    if (!s) prepared.set(sql, (s = db.prepare(sql)));
-    return s;
-  };
-  // SQLite has no boolean type: the schema stores 0 / 1, and better-sqlite3 refuses to bind a boolean.
-  const bind = (values: unknown[]) => values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
-  const attempt = <T>(fn: () => T): Promise<T> => {
-    try {
-      return Promise.resolve(fn());
-    } catch (err) {
-      return Promise.reject(mapError(err));
-    }
-  };
-  const direct: SqlDriver = {
-    rows: (sql, values = []) =>
-      attempt(() => {
-        const s = statement(sql);
-        if (s.reader) return s.all(...bind(values)) as Row[];
-        s.run(...bind(values));
-        return [];
-      }),
-    affected: (sql, values = []) => attempt(() => statement(sql).run(...bind(values)).changes),
-  };
+  const direct = directDriver(db);
   let open: Promise<void> | null = null; // the transaction in progress, settled (never rejects)
   const transaction = <T>(work: (tx: SqlDriver) => Promise<T>): Promise<T> => {
     if (open) return open.then(() => transaction(work));
@@ -100,9 +76,44 @@ function sqliteDriver(db: Database.Database): SqlDriver & { forget(): void; tran
     rows,
     affected,
     transaction,
+    forget: direct.forget,
+  };
+}
+
+/** Statements straight on the connection, each SQL text prepared once. */
+function directDriver(db: Database.Database): SqlDriver & { forget(): void } {
+  const prepared = new Map<string, Database.Statement>();
+  const statement = (sql: string) => {
+    let s = prepared.get(sql);
+    if (!s) prepared.set(sql, (s = db.prepare(sql)));
+    return s;
+  };
+  return {
+    rows: (sql, values = []) =>
+      attempt(() => {
+        const s = statement(sql);
+        if (s.reader) return s.all(...bind(values)) as Row[];
+        s.run(...bind(values));
+        return [];
+      }),
+    affected: (sql, values = []) => attempt(() => statement(sql).run(...bind(values)).changes),
     // A statement prepared before a migration may describe the old schema.
     forget: () => prepared.clear(),
   };
+}
+
+/** better-sqlite3 is synchronous: its result or its error (as a store error) becomes a settled promise. */
+function attempt<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(mapError(err));
+  }
+}
+
+// SQLite has no boolean type: the schema stores 0 / 1, and better-sqlite3 refuses to bind a boolean.
+function bind(values: unknown[]): unknown[] {
+  return values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
 }
 
 export function createSqliteStore(file: string, options: StoreOptions = {}): Store {

@@ -64,7 +64,8 @@ export const v0001: Migration = {
 
   mysql: (p) => [
     `CREATE TABLE IF NOT EXISTS ${p}users (
-       id VARCHAR(64) PRIMARY KEY, email VARCHAR(320) NOT NULL UNIQUE, name VARCHAR(400) NOT NULL, role VARCHAR(16) NOT NULL,
+       id VARCHAR(64) PRIMARY KEY, email VARCHAR(320) NOT NULL UNIQUE, name VARCHAR(400) NOT NULL,
+       role VARCHAR(16) NOT NULL,
        password_hash VARCHAR(512), email_verified BOOLEAN NOT NULL, disabled BOOLEAN NOT NULL DEFAULT FALSE,
        created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL) ${MYSQL_TABLE}`,
     `CREATE TABLE IF NOT EXISTS ${p}identities (
@@ -80,11 +81,14 @@ export const v0001: Migration = {
        created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
        FOREIGN KEY (user_id) REFERENCES ${p}users(id) ON DELETE CASCADE) ${MYSQL_TABLE}`,
     `CREATE TABLE IF NOT EXISTS ${p}api_keys (
-       id VARCHAR(32) PRIMARY KEY, hash CHAR(64) NOT NULL UNIQUE, user_id VARCHAR(64) NOT NULL, name VARCHAR(200) NOT NULL,
+       id VARCHAR(32) PRIMARY KEY, hash CHAR(64) NOT NULL UNIQUE, user_id VARCHAR(64) NOT NULL,
+       name VARCHAR(200) NOT NULL,
        role VARCHAR(16) NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT, last_used_at BIGINT,
-       revoked BOOLEAN NOT NULL DEFAULT FALSE, FOREIGN KEY (user_id) REFERENCES ${p}users(id) ON DELETE CASCADE) ${MYSQL_TABLE}`,
+       revoked BOOLEAN NOT NULL DEFAULT FALSE,
+       FOREIGN KEY (user_id) REFERENCES ${p}users(id) ON DELETE CASCADE) ${MYSQL_TABLE}`,
     // VARCHAR(255) holds any key: counterKey() stores a long one as its SHA-256.
-    `CREATE TABLE IF NOT EXISTS ${p}counters (counter_key VARCHAR(255) PRIMARY KEY, count INT NOT NULL, reset_at BIGINT NOT NULL) ${MYSQL_TABLE}`,
+    `CREATE TABLE IF NOT EXISTS ${p}counters (
+       counter_key VARCHAR(255) PRIMARY KEY, count INT NOT NULL, reset_at BIGINT NOT NULL) ${MYSQL_TABLE}`,
   ],
 
   // MongoDB has no tables: its schema is its indexes (uniqueness included). Collections appear on first

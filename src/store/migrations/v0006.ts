@@ -60,7 +60,8 @@ export const oauth: Migration = {
        FOREIGN KEY (user_id) REFERENCES ${p}users(id) ON DELETE CASCADE,
        FOREIGN KEY (client_id) REFERENCES ${p}oauth_clients(id) ON DELETE CASCADE) ${MYSQL_TABLE}`,
     `CREATE TABLE IF NOT EXISTS ${p}oauth_tokens (
-       hash CHAR(64) PRIMARY KEY, kind VARCHAR(8) NOT NULL, family VARCHAR(64) NOT NULL, client_id VARCHAR(255) NOT NULL,
+       hash CHAR(64) PRIMARY KEY, kind VARCHAR(8) NOT NULL, family VARCHAR(64) NOT NULL,
+       client_id VARCHAR(255) NOT NULL,
        user_id VARCHAR(64) NOT NULL, resource VARCHAR(400) NOT NULL, scopes TEXT NOT NULL, redirect_uri TEXT,
        code_challenge VARCHAR(128), created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, used_at BIGINT,
        INDEX (family), INDEX (user_id, client_id),

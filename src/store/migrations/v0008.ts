@@ -27,8 +27,9 @@ export const events: Migration = {
 
   mysql: (p) => [
     `CREATE TABLE IF NOT EXISTS ${p}events (
-       id VARCHAR(36) PRIMARY KEY, at BIGINT NOT NULL, event VARCHAR(64) NOT NULL, user_id VARCHAR(64), email VARCHAR(320),
-       ip VARCHAR(64), detail TEXT, INDEX (at), INDEX (user_id, at), INDEX (email, at)) ${MYSQL_TABLE}`,
+       id VARCHAR(36) PRIMARY KEY, at BIGINT NOT NULL, event VARCHAR(64) NOT NULL, user_id VARCHAR(64),
+       email VARCHAR(320), ip VARCHAR(64), detail TEXT,
+       INDEX (at), INDEX (user_id, at), INDEX (email, at)) ${MYSQL_TABLE}`,
   ],
 
   mongodb: [

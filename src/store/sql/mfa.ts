@@ -6,23 +6,10 @@ import { first, one, type SqlBackend, type SqlDriver } from './backend.js';
 const LATER_STEP = '(last_step IS NULL OR last_step < ?)';
 
 export function mfaOps({ prefix: p, driver: d, transaction }: SqlBackend): MfaStore {
-  const confirm = (on: SqlDriver, userId: string, step: number) =>
-    on.affected(`UPDATE ${p}totp SET confirmed = ?, last_step = ? WHERE user_id = ? AND confirmed = ?`, [
-      true,
-      step,
-      userId,
-      false,
-    ]);
   const R = `${p}recovery_codes`;
-  const writeCodes = async (on: SqlDriver, userId: string, hashes: string[], now: Date) => {
-    await on.affected(`DELETE FROM ${R} WHERE user_id = ?`, [userId]);
-    if (!hashes.length) return;
-    const rows = hashes.map(() => '(?, ?, ?)').join(', ');
-    await on.affected(
-      `INSERT INTO ${R} (user_id, hash, created_at) VALUES ${rows}`,
-      hashes.flatMap((h) => [userId, h, now.getTime()]),
-    );
-  };
+  const confirm = (on: SqlDriver, userId: string, step: number) => confirmTotpRow(on, p, userId, step);
+  const writeCodes = (on: SqlDriver, userId: string, hashes: string[], now: Date) =>
+    writeRecoveryCodes(on, R, userId, hashes, now);
   return {
     async saveTotp(f) {
       // The primary key on user_id makes the insert fail (DUPLICATE) while a confirmed factor exists.
@@ -65,4 +52,25 @@ export function mfaOps({ prefix: p, driver: d, transaction }: SqlBackend): MfaSt
       (await d.rows(`SELECT hash FROM ${R} WHERE user_id = ? ORDER BY hash`, [userId])).map((r) => String(r.hash)),
     deleteRecoveryCodes: (userId) => d.affected(`DELETE FROM ${R} WHERE user_id = ?`, [userId]),
   };
+}
+
+/** Confirms an unconfirmed factor at `step`; the affected count says whether this caller did it. */
+function confirmTotpRow(on: SqlDriver, prefix: string, userId: string, step: number): Promise<number> {
+  return on.affected(`UPDATE ${prefix}totp SET confirmed = ?, last_step = ? WHERE user_id = ? AND confirmed = ?`, [
+    true,
+    step,
+    userId,
+    false,
+  ]);
+}
+
+/** Replaces a user's recovery codes in `table`, old ones first (see replaceRecoveryCodes). */
+async function writeRecoveryCodes(on: SqlDriver, table: string, userId: string, hashes: string[], now: Date) {
+  await on.affected(`DELETE FROM ${table} WHERE user_id = ?`, [userId]);
+  if (!hashes.length) return;
+  const rows = hashes.map(() => '(?, ?, ?)').join(', ');
+  await on.affected(
+    `INSERT INTO ${table} (user_id, hash, created_at) VALUES ${rows}`,
+    hashes.flatMap((h) => [userId, h, now.getTime()]),
+  );
 }

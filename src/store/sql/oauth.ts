@@ -9,10 +9,17 @@ const TOKEN_COLUMNS =
   'hash, kind, family, client_id, user_id, resource, scopes, redirect_uri, code_challenge, ' +
   'created_at, expires_at, used_at';
 
-export function oauthClientOps({ prefix: p, driver: d }: SqlBackend): OAuthClientStore {
+type ConsentOps = Pick<
+  OAuthClientStore,
+  'saveOAuthConsent' | 'findOAuthConsent' | 'listOAuthConsents' | 'revokeOAuthGrant'
+>;
+
+export function oauthClientOps(backend: SqlBackend): OAuthClientStore {
+  return { ...clientRowOps(backend), ...consentOps(backend) };
+}
+
+function clientRowOps({ prefix: p, driver: d }: SqlBackend): Omit<OAuthClientStore, keyof ConsentOps> {
   const C = `${p}oauth_clients`;
-  const K = `${p}oauth_consents`;
-  const consentKey = 'user_id = ? AND client_id = ? AND resource = ?';
   return {
     async createOAuthClient(c) {
       await d.affected(`INSERT INTO ${C} (${CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`, [
@@ -43,7 +50,14 @@ export function oauthClientOps({ prefix: p, driver: d }: SqlBackend): OAuthClien
         'dcr',
         before.getTime(),
       ]),
+  };
+}
 
+/** A user's consent to a client for one resource, and revoking a whole grant (consents and live tokens). */
+function consentOps({ prefix: p, driver: d }: SqlBackend): ConsentOps {
+  const K = `${p}oauth_consents`;
+  const consentKey = 'user_id = ? AND client_id = ? AND resource = ?';
+  return {
     async saveOAuthConsent(c) {
       // Delete-then-insert means the same on every dialect; a concurrent twin's insert wins, which is the same
       // consent.

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { normalGroups, RESERVED_USER_PREFIX } from '../rules.js';
 import { toIdentity, toUser, USER_PATCH_COLUMNS } from '../sql-common.js';
 import type { IdentityStore, User, UserPatch, UserStore } from '../types.js';
-import { first, one, type SqlBackend } from './backend.js';
+import { first, one, type SqlBackend, type SqlDriver } from './backend.js';
 
 const USER_COLUMNS =
   'id, email, name, role, password_hash, email_verified, disabled, group_names, created_at, updated_at';
@@ -13,19 +13,7 @@ const RESERVED_LIKE = `${RESERVED_USER_PREFIX}%`;
 
 export function userOps({ prefix: p, driver: d, returning }: SqlBackend): UserStore {
   const byId = (id: string) => one(d.rows(`SELECT * FROM ${p}users WHERE id = ?`, [id]), toUser);
-  const insert = (u: User) =>
-    d.affected(`INSERT INTO ${p}users (${USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
-      u.id,
-      u.email,
-      u.name,
-      u.role,
-      u.passwordHash,
-      u.emailVerified,
-      u.disabled,
-      normalGroups(u.groups ?? []).join(','),
-      u.createdAt.getTime(),
-      u.updatedAt.getTime(),
-    ]);
+  const insert = (u: User) => insertUser(d, p, u);
   return {
     async createUser(input, now) {
       // Built here rather than read back: the row holds exactly these values, and it saves a round trip.
@@ -73,6 +61,21 @@ export function userOps({ prefix: p, driver: d, returning }: SqlBackend): UserSt
     },
     importUser: async (u) => void (await insert(u)),
   };
+}
+
+function insertUser(d: SqlDriver, p: string, u: User): Promise<number> {
+  return d.affected(`INSERT INTO ${p}users (${USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+    u.id,
+    u.email,
+    u.name,
+    u.role,
+    u.passwordHash,
+    u.emailVerified,
+    u.disabled,
+    normalGroups(u.groups ?? []).join(','),
+    u.createdAt.getTime(),
+    u.updatedAt.getTime(),
+  ]);
 }
 
 /** The search condition: email or name contains `query`, any case; `!` escapes LIKE's wildcards on every
