@@ -5,7 +5,7 @@ import type { AuthContext } from './context.js';
 import { audit } from './audit.js';
 import { jsonBody } from './json.js';
 import { normalizeEmail } from '../accounts/email.js';
-import type { Store, User } from '../store/types.js';
+import type { Store } from '../store/types.js';
 import type { ResolvedSession } from '../session/sessions.js';
 
 export type ApiErrorCode =
@@ -47,17 +47,8 @@ export const caller = (c: AuthContext): Caller => {
   return who;
 };
 
-/** A user as the API and `gatehouse users list --json` show one. */
-export const userRow = (u: User) => ({
-  id: u.id,
-  email: u.email,
-  name: u.name,
-  role: u.role,
-  groups: u.groups,
-  disabled: u.disabled,
-  emailVerified: u.emailVerified,
-  createdAt: u.createdAt.toISOString(),
-});
+// One shape for a user in the API and in `gatehouse users list --json`.
+export { userRow } from '../accounts/user-row.js';
 // One shape for a key in the API and in `gatehouse keys list --json`, kept with the keys themselves.
 export { keyRow } from '../session/api-keys.js';
 

@@ -1,4 +1,5 @@
 import { resetFactors } from '../mfa/factors.js';
+import { userRow } from '../accounts/user-row.js';
 import { normalizeEmail } from '../accounts/email.js';
 import { createLockout } from '../security/lockout.js';
 import { GROUP_NAME, ROLE_NAME, type Store, type User } from '../store/types.js';
@@ -36,17 +37,6 @@ ${RESET_MFA_USAGE}`;
 /** One user in `users list`, locally and with --remote alike. */
 export const userLine = (u: { email: string; role: string; disabled: boolean; name: string }) =>
   `${u.email.padEnd(32)} ${u.role.padEnd(7)} ${u.disabled ? 'disabled' : 'active  '} ${u.name}`;
-
-const row = (u: User) => ({
-  id: u.id,
-  email: u.email,
-  name: u.name,
-  role: u.role,
-  groups: u.groups,
-  disabled: u.disabled,
-  emailVerified: u.emailVerified,
-  createdAt: u.createdAt.toISOString(),
-});
 
 export const USERS_OPTIONS = {
   json: { type: 'boolean' },
@@ -113,7 +103,7 @@ async function listUsers({ store, values, io }: UsersContext): Promise<number> {
     users.push(...page);
     if (page.length < 500) break;
   }
-  if (values.json) io.out(JSON.stringify(users.map(row), null, 2));
+  if (values.json) io.out(JSON.stringify(users.map(userRow), null, 2));
   else if (!users.length) io.out('no users yet');
   else for (const u of users) io.out(userLine(u));
   return 0;
@@ -129,7 +119,7 @@ async function showUser(c: UsersContext): Promise<number> {
   ]);
   c.io.out(
     JSON.stringify(
-      { ...row(u), sessions: sessions.length, secondFactor: totp?.confirmed ? { app: true, recoveryCodes } : null },
+      { ...userRow(u), sessions: sessions.length, secondFactor: totp?.confirmed ? { app: true, recoveryCodes } : null },
       null,
       2,
     ),
