@@ -18,7 +18,7 @@ import {
   CommandError,
   parseCommand,
   scopeFrom,
-  subcommandIn,
+  subcommandOf,
   type Subcommands,
   UsageError,
   withStore,
@@ -61,8 +61,7 @@ export async function accessCommand(args: string[], io: Io): Promise<number> {
     positionals,
   } = parsed;
   const scope = scopeFrom(values, io.env);
-  const run = subcommandIn(ACCESS_SUBCOMMANDS, sub);
-  if (!run) throw new UsageError(`unknown access command "${sub}"\n${ACCESS_HELP}`);
+  const run = subcommandOf(ACCESS_SUBCOMMANDS, 'access', sub, ACCESS_HELP);
   return run({ scope, values, positionals, io });
 }
 

@@ -9,7 +9,7 @@ import { openStoreFor } from '../store/open.js';
 import { setupOrigin } from '../auth/setup-link.js';
 import { PROVIDERS_HELP, providersCommand } from './providers.js';
 import { withEnvProviders } from '../config/env-providers.js';
-import { parseCommand, scopeFrom, subcommandIn, type Subcommands, UsageError, type Io } from './common.js';
+import { parseCommand, scopeFrom, subcommandOf, type Subcommands, UsageError, type Io } from './common.js';
 import { modeCommand, PASSPHRASE_HELP, passphraseCommand } from './passphrase.js';
 import { currentChoice, enable } from './auth-enable.js';
 
@@ -48,8 +48,7 @@ export async function authCommand(args: string[], io: Io): Promise<number> {
   const scope = scopeFrom(values, io.env);
   const masterKey = loadMasterKey(scope.home, io.env);
   const state = readState(scope);
-  const run = subcommandIn(AUTH_SUBCOMMANDS, sub);
-  if (!run) throw new UsageError(`unknown auth command "${sub}"\n${AUTH_HELP}`);
+  const run = subcommandOf(AUTH_SUBCOMMANDS, 'auth', sub, AUTH_HELP);
   return run({ scope, masterKey, state, values, positionals, io });
 }
 

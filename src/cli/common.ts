@@ -53,6 +53,18 @@ export function subcommandIn<C>(table: Subcommands<C>, sub: string): Subcommands
   return Object.hasOwn(table, sub) ? table[sub] : undefined;
 }
 
+/** The subcommand `sub` of `command`, or the one usage error every command gives for an unknown one. */
+export function subcommandOf<C>(
+  table: Subcommands<C>,
+  command: string,
+  sub: string,
+  help: string,
+): Subcommands<C>[string] {
+  const run = subcommandIn(table, sub);
+  if (!run) throw new UsageError(`unknown ${command} command "${sub}"\n${help}`);
+  return run;
+}
+
 export const SCOPE_OPTIONS = {
   server: { type: 'string' },
   profile: { type: 'string' },

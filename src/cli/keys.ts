@@ -6,7 +6,7 @@ import {
   parseCommand,
   parseDuration,
   scopeFrom,
-  subcommandIn,
+  subcommandOf,
   type Subcommands,
   UsageError,
   withStore,
@@ -52,8 +52,7 @@ export async function keysCommand(args: string[], io: Io): Promise<number> {
     values,
     positionals,
   } = parsed;
-  const run = subcommandIn(KEYS_SUBCOMMANDS, sub);
-  if (!run) throw new UsageError(`unknown keys command "${sub}"\n${KEYS_HELP}`);
+  const run = subcommandOf(KEYS_SUBCOMMANDS, 'keys', sub, KEYS_HELP);
   return run({ scope: scopeFrom(values, io.env), values, positionals, io });
 }
 

@@ -6,7 +6,7 @@ import {
   CommandError,
   parseCommand,
   scopeFrom,
-  subcommandIn,
+  subcommandOf,
   type Subcommands,
   UsageError,
   type Io,
@@ -30,8 +30,7 @@ export async function mcpCommand(args: string[], io: Io): Promise<number> {
     values,
     positionals,
   } = parsed;
-  const run = subcommandIn(MCP_SUBCOMMANDS, sub);
-  if (!run) throw new UsageError(`unknown mcp command "${sub}"\n${MCP_HELP}`);
+  const run = subcommandOf(MCP_SUBCOMMANDS, 'mcp', sub, MCP_HELP);
   return run({ scope: scopeFrom(values, io.env), values, path: positionals[0], io });
 }
 

@@ -9,7 +9,7 @@ import {
   parseCommand,
   parseDuration,
   scopeFrom,
-  subcommandIn,
+  subcommandOf,
   type Subcommands,
   UsageError,
   withStore,
@@ -57,8 +57,7 @@ export async function usersCommand(args: string[], io: Io): Promise<number> {
   const scope = scopeFrom(values, io.env);
   return withStore(scope, io, async (store) => {
     const now = new Date();
-    const run = subcommandIn(USERS_SUBCOMMANDS, sub);
-    if (!run) throw new UsageError(`unknown users command "${sub}"\n${USERS_HELP}`);
+    const run = subcommandOf(USERS_SUBCOMMANDS, 'users', sub, USERS_HELP);
     return run({ sub, values, positionals, scope, store, io, now });
   });
 }
